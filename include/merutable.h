@@ -1,0 +1,440 @@
+/*
+ * merutable.h — the public C API of merutable.
+ *
+ * merutable is an embeddable single-table storage engine: an LSM tree whose
+ * SSTs are Apache Parquet files and whose metadata is Apache Iceberg
+ * compatible. This header is the only one an application includes.
+ *
+ * Conventions (the same for every function below):
+ *   - Functions return an int: MERU_OK (0) on success, a negative code from
+ *     `meru_status` otherwise. MERU_NOT_FOUND is a normal outcome, not an
+ *     error. meru_strerror() names a code; meru_errmsg() gives a detailed
+ *     message for the last failure on the calling thread (never malloc'd,
+ *     valid until the next failing call on that thread).
+ *   - Output parameters come first after the object and are named `out`.
+ *   - Ownership is written on every function. Whatever the library allocates
+ *     for the caller is released with meru_free() or the object's own free
+ *     function. Every free function accepts NULL.
+ *   - Handles are opaque. A schema is immutable once a table has been opened
+ *     with it; a row is owned by one thread at a time.
+ */
+#ifndef MERUTABLE_H
+#define MERUTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- export */
+
+#if defined(MERU_BUILDING_LIBRARY) && defined(__GNUC__)
+#define MERU_API __attribute__((visibility("default")))
+#else
+#define MERU_API
+#endif
+
+/* --------------------------------------------------------------- version */
+
+#define MERU_VERSION_MAJOR 0
+#define MERU_VERSION_MINOR 1
+#define MERU_VERSION_PATCH 0
+#define MERU_VERSION_STRING "0.1.0"
+/* A single comparable number: major * 10000 + minor * 100 + patch. */
+#define MERU_VERSION_NUMBER                                                    \
+    (MERU_VERSION_MAJOR * 10000 + MERU_VERSION_MINOR * 100 + MERU_VERSION_PATCH)
+
+/* The version of the library actually linked (may differ from the header). */
+MERU_API const char *meru_version(void);
+MERU_API int meru_version_number(void);
+
+/* ---------------------------------------------------------------- status */
+
+typedef enum meru_status {
+    MERU_OK = 0,
+    MERU_NOT_FOUND = -1,   /* key or column absent: a normal outcome */
+    MERU_EINVAL = -2,      /* bad argument or bad input from the application */
+    MERU_ENOMEM = -3,      /* allocation failed */
+    MERU_EIO = -4,         /* an operating-system I/O call failed */
+    MERU_ECORRUPT = -5,    /* stored data failed a check (checksum, bounds) */
+    MERU_ENOTSUP = -6,     /* valid but unsupported (a codec, nested Parquet) */
+    MERU_ELOCKED = -7,     /* another process holds the table's write lock */
+    MERU_ECLOSED = -8,     /* the handle has been closed */
+    MERU_EEXIST = -9,      /* something that must not exist already does */
+    MERU_ESCHEMA = -10,    /* schema invalid or incompatible with the table */
+    MERU_ENOSPC = -11,     /* the device is full */
+    MERU_EFAILED = -12,    /* a previous I/O failure stopped writes (sticky) */
+    MERU_EBUSY = -13,      /* resource in use (e.g. a read-only handle) */
+    MERU_ERANGE = -14,     /* value out of range (overflow, too long) */
+    MERU_EREADONLY = -15,  /* write attempted on a read-only handle */
+    MERU_EINTERNAL = -16   /* a bug: an invariant of the library failed */
+} meru_status;
+
+/* Static, never NULL, for any int (unknown codes give "unknown error"). */
+MERU_API const char *meru_strerror(int code);
+
+/*
+ * Detailed message of the last failure on the calling thread ("" if none).
+ * Thread-local storage owned by the library: valid until the next call into
+ * the library on the same thread that fails. Never free it.
+ */
+MERU_API const char *meru_errmsg(void);
+
+/* The status code that goes with meru_errmsg() (MERU_OK if none). */
+MERU_API int meru_errcode(void);
+
+/* Releases memory the library allocated for the caller. NULL is a no-op. */
+MERU_API void meru_free(void *ptr);
+
+/* ----------------------------------------------------------------- types */
+
+/*
+ * Column types (SPEC §3). Each maps to a Parquet physical + logical type and
+ * to the Iceberg primitive type of the same name:
+ *   BOOLEAN      boolean     Parquet BOOLEAN
+ *   INT32        int         Parquet INT32
+ *   INT64        long        Parquet INT64
+ *   FLOAT        float       Parquet FLOAT
+ *   DOUBLE       double      Parquet DOUBLE
+ *   STRING       string      Parquet BYTE_ARRAY (STRING), UTF-8 validated
+ *   BINARY       binary      Parquet BYTE_ARRAY
+ *   FIXED        fixed[L]    Parquet FIXED_LEN_BYTE_ARRAY(L)
+ *   DATE         date        Parquet INT32 (DATE), days since 1970-01-01
+ *   TIMESTAMP    timestamp   Parquet INT64 (TIMESTAMP micros, not UTC-adjusted)
+ *   TIMESTAMPTZ  timestamptz Parquet INT64 (TIMESTAMP micros, UTC-adjusted)
+ *   DECIMAL      decimal(P,S) Parquet INT32/INT64/FIXED_LEN_BYTE_ARRAY, P<=38
+ */
+typedef enum meru_type {
+    MERU_TYPE_BOOLEAN = 1,
+    MERU_TYPE_INT32 = 2,
+    MERU_TYPE_INT64 = 3,
+    MERU_TYPE_FLOAT = 4,
+    MERU_TYPE_DOUBLE = 5,
+    MERU_TYPE_STRING = 6,
+    MERU_TYPE_BINARY = 7,
+    MERU_TYPE_FIXED = 8,
+    MERU_TYPE_DATE = 9,
+    MERU_TYPE_TIMESTAMP = 10,
+    MERU_TYPE_TIMESTAMPTZ = 11,
+    MERU_TYPE_DECIMAL = 12
+} meru_type;
+
+/* Lower-case Iceberg-style name ("long", "string", "decimal", ...), or NULL. */
+MERU_API const char *meru_type_name(meru_type type);
+
+/* Largest value (in bytes) a STRING or BINARY column accepts: 16 MiB. */
+#define MERU_MAX_VALUE_BYTES (16u * 1024u * 1024u)
+/* At most this many columns in a schema and in a primary key. */
+#define MERU_MAX_COLUMNS 4096
+#define MERU_MAX_KEY_COLUMNS 32
+/* Field ids at or above this are reserved for the engine's hidden columns. */
+#define MERU_RESERVED_FIELD_ID_BASE 2147483000
+
+/* ---------------------------------------------------------------- schema */
+
+typedef struct meru_schema meru_schema;
+
+/*
+ * A column definition for meru_schema_add_column_def(). Initialise with
+ * MERU_COLUMN_DEF_INIT (or zero it) and set what applies.
+ */
+typedef struct meru_column_def {
+    const char *name;       /* required; copied */
+    meru_type type;         /* required */
+    int nullable;           /* 1 = may hold null (default 1 with _INIT) */
+    int32_t field_id;       /* Iceberg field id; 0 = assign the next free id */
+    int32_t fixed_length;   /* FIXED: length in bytes, 1..MERU_MAX_VALUE_BYTES */
+    int32_t precision;      /* DECIMAL: 1..38 */
+    int32_t scale;          /* DECIMAL: 0..precision */
+    /*
+     * Defaults as Iceberg single-value JSON literals (Iceberg spec, Appendix
+     * D): 34, 1.5, true, "text", "2017-11-16", "2017-11-16T22:31:08.123456",
+     * "14.20", and hex strings for binary/fixed. NULL = no default. Copied.
+     * initial_default: value of the column for rows written before it existed.
+     * write_default: value used when a writer leaves the column unset.
+     */
+    const char *initial_default;
+    const char *write_default;
+} meru_column_def;
+
+#define MERU_COLUMN_DEF_INIT {NULL, (meru_type)0, 1, 0, 0, 0, 0, NULL, NULL}
+
+/* Creates an empty schema for table `table_name` (copied). Free with
+ * meru_schema_free(). */
+MERU_API int meru_schema_new(meru_schema **out, const char *table_name);
+MERU_API void meru_schema_free(meru_schema *schema);
+/* Deep copy. */
+MERU_API int meru_schema_clone(meru_schema **out, const meru_schema *schema);
+
+/* Adds a column of a type that needs no parameters (not FIXED/DECIMAL).
+ * Field id is assigned automatically. */
+MERU_API int meru_schema_add_column(meru_schema *schema, const char *name,
+                                    meru_type type, int nullable);
+/* Adds a column from a full definition. */
+MERU_API int meru_schema_add_column_def(meru_schema *schema,
+                                        const meru_column_def *def);
+/* Sets the primary key: `n` column names in key order (copied). Replaces a
+ * previous key. Key columns must be NOT NULL. */
+MERU_API int meru_schema_set_primary_key(meru_schema *schema,
+                                         const char *const *names, size_t n);
+
+/*
+ * Checks the whole schema: non-empty, unique names and field ids, a primary
+ * key that is set, non-null and of a key-able type, decimal precision and
+ * scale, fixed lengths, default literals that parse for their type. On
+ * failure returns MERU_ESCHEMA and meru_errmsg() names the column and rule.
+ */
+MERU_API int meru_schema_validate(const meru_schema *schema);
+
+/*
+ * Parses a column list such as
+ *   "id int64 not null, name string, price decimal(10,2) default 0,
+ *    tag fixed(16), at timestamptz not null"
+ * Type names: boolean|bool, int32|int, int64|long|bigint, float, double,
+ * string|text|varchar, binary|bytes, fixed(L), date, timestamp,
+ * timestamptz, decimal(P,S). Modifiers: "not null", "null", "default <lit>"
+ * (the write default; the same literal syntax as above, strings quoted).
+ * `primary_key` is a comma-separated list of column names (may be NULL to
+ * set it later). The result is validated when primary_key is given.
+ */
+MERU_API int meru_schema_parse(meru_schema **out, const char *table_name,
+                               const char *columns, const char *primary_key);
+
+MERU_API const char *meru_schema_table_name(const meru_schema *schema);
+MERU_API size_t meru_schema_column_count(const meru_schema *schema);
+/* Index of the column called `name`, or -1. */
+MERU_API int meru_schema_column_index(const meru_schema *schema,
+                                      const char *name);
+/* Column properties; `col` must be < column_count (else NULL / 0 / -1). */
+MERU_API const char *meru_schema_column_name(const meru_schema *schema,
+                                             size_t col);
+MERU_API meru_type meru_schema_column_type(const meru_schema *schema,
+                                           size_t col);
+MERU_API int meru_schema_column_nullable(const meru_schema *schema,
+                                         size_t col);
+MERU_API int32_t meru_schema_column_field_id(const meru_schema *schema,
+                                             size_t col);
+/* Number of primary-key columns and the column index of the i-th one. */
+MERU_API size_t meru_schema_key_count(const meru_schema *schema);
+MERU_API int meru_schema_key_column(const meru_schema *schema, size_t i);
+
+/*
+ * Serialises to an Iceberg schema JSON object ({"type":"struct",
+ * "schema-id":0, "fields":[...], "identifier-field-ids":[...]}), with the
+ * table name and decimal/fixed parameters in Iceberg type strings. `*out` is
+ * a NUL-terminated string to release with meru_free().
+ */
+MERU_API int meru_schema_to_json(const meru_schema *schema, char **out);
+/* Parses what meru_schema_to_json() writes (and any flat Iceberg schema). */
+MERU_API int meru_schema_from_json(meru_schema **out, const char *json,
+                                   size_t len);
+
+/* ------------------------------------------------------------------ rows */
+
+/*
+ * A row holds one value per column of its schema. Each column is in one of
+ * three states: unset (never assigned), null, or a value. Setting a column
+ * copies the value (strings and binary included). The schema must outlive
+ * the row. Getters of STRING/BINARY/FIXED return pointers borrowed from the
+ * row: valid until that column is set again, the row is cleared or freed.
+ */
+typedef struct meru_row meru_row;
+
+MERU_API int meru_row_new(meru_row **out, const meru_schema *schema);
+MERU_API void meru_row_free(meru_row *row);
+/* Returns every column to the unset state (keeps allocated memory). */
+MERU_API void meru_row_clear(meru_row *row);
+MERU_API const meru_schema *meru_row_schema(const meru_row *row);
+
+/* Setters: MERU_EINVAL if `col` is out of range or of another type. */
+MERU_API int meru_row_set_null(meru_row *row, size_t col);
+MERU_API int meru_row_set_bool(meru_row *row, size_t col, int value);
+MERU_API int meru_row_set_int32(meru_row *row, size_t col, int32_t value);
+MERU_API int meru_row_set_int64(meru_row *row, size_t col, int64_t value);
+MERU_API int meru_row_set_float(meru_row *row, size_t col, float value);
+MERU_API int meru_row_set_double(meru_row *row, size_t col, double value);
+/* STRING: `len` bytes of UTF-8 (validated by meru_row_validate). */
+MERU_API int meru_row_set_string(meru_row *row, size_t col, const char *value,
+                                 size_t len);
+/* BINARY or FIXED (FIXED checks the length at validation). */
+MERU_API int meru_row_set_binary(meru_row *row, size_t col, const void *value,
+                                 size_t len);
+/* DATE: days since 1970-01-01. */
+MERU_API int meru_row_set_date(meru_row *row, size_t col, int32_t days);
+/* TIMESTAMP / TIMESTAMPTZ: microseconds since 1970-01-01T00:00:00. */
+MERU_API int meru_row_set_timestamp(meru_row *row, size_t col, int64_t micros);
+/* DECIMAL as a 128-bit two's complement unscaled value (hi:lo). */
+MERU_API int meru_row_set_decimal(meru_row *row, size_t col, int64_t hi,
+                                  uint64_t lo);
+/* DECIMAL from text ("-12.50"); more fractional digits than the scale, or
+ * more digits than the precision, is MERU_ERANGE. */
+MERU_API int meru_row_set_decimal_str(meru_row *row, size_t col,
+                                      const char *text);
+/*
+ * Any type from its Iceberg single-value JSON literal (the syntax of
+ * defaults; strings quoted). Handy for tools; "null" sets null.
+ */
+MERU_API int meru_row_set_json(meru_row *row, size_t col, const char *literal);
+
+/* 1 if the column is null (or unset with no write default), else 0. */
+MERU_API int meru_row_is_null(const meru_row *row, size_t col);
+/* 1 if the column has been set (to a value or null), else 0. */
+MERU_API int meru_row_is_set(const meru_row *row, size_t col);
+
+/*
+ * Getters: MERU_OK and `*out` filled; MERU_EINVAL if `col` is out of range or
+ * of another type; MERU_NOT_FOUND if the column is null (or unset without a
+ * write default; an unset column with a write default reads as the default).
+ */
+MERU_API int meru_row_get_bool(const meru_row *row, size_t col, int *out);
+MERU_API int meru_row_get_int32(const meru_row *row, size_t col, int32_t *out);
+MERU_API int meru_row_get_int64(const meru_row *row, size_t col, int64_t *out);
+MERU_API int meru_row_get_float(const meru_row *row, size_t col, float *out);
+MERU_API int meru_row_get_double(const meru_row *row, size_t col, double *out);
+MERU_API int meru_row_get_string(const meru_row *row, size_t col,
+                                 const char **out, size_t *len);
+MERU_API int meru_row_get_binary(const meru_row *row, size_t col,
+                                 const void **out, size_t *len);
+MERU_API int meru_row_get_date(const meru_row *row, size_t col, int32_t *out);
+MERU_API int meru_row_get_timestamp(const meru_row *row, size_t col,
+                                    int64_t *out);
+MERU_API int meru_row_get_decimal(const meru_row *row, size_t col,
+                                  int64_t *out_hi, uint64_t *out_lo);
+/* Writes the decimal as text into `buf` (at most 42 bytes are needed). */
+MERU_API int meru_row_get_decimal_str(const meru_row *row, size_t col,
+                                      char *buf, size_t cap);
+
+/*
+ * The same accessors by column name: MERU_NOT_FOUND if no column has that
+ * name (meru_errmsg() names it).
+ */
+MERU_API int meru_row_set_null_by_name(meru_row *row, const char *name);
+MERU_API int meru_row_set_bool_by_name(meru_row *row, const char *name, int v);
+MERU_API int meru_row_set_int32_by_name(meru_row *row, const char *name,
+                                        int32_t v);
+MERU_API int meru_row_set_int64_by_name(meru_row *row, const char *name,
+                                        int64_t v);
+MERU_API int meru_row_set_float_by_name(meru_row *row, const char *name,
+                                        float v);
+MERU_API int meru_row_set_double_by_name(meru_row *row, const char *name,
+                                         double v);
+MERU_API int meru_row_set_string_by_name(meru_row *row, const char *name,
+                                         const char *v, size_t len);
+MERU_API int meru_row_set_binary_by_name(meru_row *row, const char *name,
+                                         const void *v, size_t len);
+MERU_API int meru_row_set_date_by_name(meru_row *row, const char *name,
+                                       int32_t days);
+MERU_API int meru_row_set_timestamp_by_name(meru_row *row, const char *name,
+                                            int64_t micros);
+MERU_API int meru_row_set_decimal_str_by_name(meru_row *row, const char *name,
+                                              const char *text);
+MERU_API int meru_row_get_bool_by_name(const meru_row *row, const char *name,
+                                       int *out);
+MERU_API int meru_row_get_int32_by_name(const meru_row *row, const char *name,
+                                        int32_t *out);
+MERU_API int meru_row_get_int64_by_name(const meru_row *row, const char *name,
+                                        int64_t *out);
+MERU_API int meru_row_get_float_by_name(const meru_row *row, const char *name,
+                                        float *out);
+MERU_API int meru_row_get_double_by_name(const meru_row *row, const char *name,
+                                         double *out);
+MERU_API int meru_row_get_string_by_name(const meru_row *row, const char *name,
+                                         const char **out, size_t *len);
+MERU_API int meru_row_get_binary_by_name(const meru_row *row, const char *name,
+                                         const void **out, size_t *len);
+MERU_API int meru_row_get_date_by_name(const meru_row *row, const char *name,
+                                       int32_t *out);
+MERU_API int meru_row_get_timestamp_by_name(const meru_row *row,
+                                            const char *name, int64_t *out);
+MERU_API int meru_row_get_decimal_str_by_name(const meru_row *row,
+                                              const char *name, char *buf,
+                                              size_t cap);
+
+/*
+ * Checks the row against its schema as a write would: every NOT NULL column
+ * has a value (or a write default), FIXED lengths, DECIMAL precision, valid
+ * UTF-8 in STRING columns, no NaN in a key column, sizes within
+ * MERU_MAX_VALUE_BYTES. MERU_EINVAL with the column named in meru_errmsg().
+ */
+MERU_API int meru_row_validate(const meru_row *row);
+
+/*
+ * Writes the row as one JSON object ({"id":1,"name":"a",...}) in column
+ * order; unset columns with a write default appear with it, others as null.
+ * Binary and fixed values are hex strings; decimals are JSON strings with
+ * their scale; dates "YYYY-MM-DD"; timestamps ISO-8601 ("...Z" for tz).
+ * `*out` is released with meru_free().
+ */
+MERU_API int meru_row_to_json(const meru_row *row, char **out);
+/* Sets columns from a JSON object as written above; names not in the schema
+ * are MERU_EINVAL. Columns absent from the object stay as they were. */
+MERU_API int meru_row_from_json(meru_row *row, const char *json, size_t len);
+
+/* --------------------------------------------------------------- options */
+
+typedef enum meru_sync_mode {
+    MERU_SYNC_NONE = 0,   /* rely on the OS page cache */
+    MERU_SYNC_GROUP = 1,  /* group commit: writers share one fdatasync */
+    MERU_SYNC_EVERY = 2   /* fdatasync before each write is acknowledged */
+} meru_sync_mode;
+
+typedef enum meru_compression {
+    MERU_COMPRESSION_NONE = 0,
+    MERU_COMPRESSION_SNAPPY = 1,
+    MERU_COMPRESSION_GZIP = 2,
+    MERU_COMPRESSION_ZSTD = 3,
+    MERU_COMPRESSION_LZ4_RAW = 4
+} meru_compression;
+
+#define MERU_OPTIONS_VERSION 1
+
+/*
+ * Table options. Initialise with MERU_OPTIONS_INIT or meru_options_init();
+ * pass NULL to meru_open() for all defaults. Sizes are in bytes.
+ */
+typedef struct meru_options {
+    unsigned version;               /* MERU_OPTIONS_VERSION */
+    int create_if_missing;          /* default 1 */
+    int error_if_exists;            /* default 0 */
+    int read_only;                  /* default 0 */
+    meru_sync_mode sync_mode;       /* default MERU_SYNC_GROUP */
+    size_t memtable_bytes;          /* default 64 MiB per memtable */
+    int max_immutable_memtables;    /* default 2; writers stop beyond */
+    int l0_compaction_trigger;      /* default 4 files */
+    int l0_slowdown_trigger;        /* default 12 files */
+    int l0_stop_trigger;            /* default 20 files */
+    uint64_t l1_target_bytes;       /* default 256 MiB */
+    int level_multiplier;           /* default 8 */
+    uint64_t target_file_bytes;     /* default 64 MiB (L1+ output files) */
+    int background_threads;         /* default 2 (flush + compaction) */
+    size_t cache_bytes;             /* default 128 MiB (pages + footers) */
+    size_t row_cache_bytes;         /* default 0 (off) */
+    meru_compression l0_compression;   /* default MERU_COMPRESSION_NONE */
+    meru_compression compression;      /* L1+; default MERU_COMPRESSION_ZSTD */
+    int zstd_level;                 /* default 3 */
+    uint32_t l0_page_bytes;         /* default 8 KiB */
+    uint32_t page_bytes;            /* L1+; default 64 KiB */
+    uint64_t row_group_bytes;       /* L1+; default 64 MiB */
+    int keep_metadata_versions;     /* default 16 */
+    uint32_t gc_grace_seconds;      /* default 0 */
+} meru_options;
+
+#define MERU_OPTIONS_INIT                                                      \
+    {MERU_OPTIONS_VERSION, 1, 0, 0, MERU_SYNC_GROUP,                           \
+     (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
+     (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_NONE,       \
+     MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0}
+
+/* Fills `opts` with the defaults above. */
+MERU_API void meru_options_init(meru_options *opts);
+/* Checks ranges and consistency (e.g. slowdown <= stop); MERU_EINVAL with the
+ * field named in meru_errmsg(). */
+MERU_API int meru_options_validate(const meru_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MERUTABLE_H */
