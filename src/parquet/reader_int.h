@@ -1,0 +1,61 @@
+/*
+ * reader_int.h — the reader's private state, shared by reader.c (footer,
+ * schema, statistics, page index, bloom filters) and reader_page.c (column
+ * cursors). Not an API: only src/parquet/reader*.c include it.
+ */
+#ifndef MERU_PARQUET_READER_INT_H
+#define MERU_PARQUET_READER_INT_H
+
+#include <pthread.h>
+
+#include "parquet/bloom.h"
+#include "parquet/meta.h"
+#include "parquet/pq.h"
+#include "util/arena.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the Parquet codec assumes a little-endian host"
+#endif
+
+/* Caps on sizes read from the file (each is also bounded by the file). */
+#define PQR_MAX_FOOTER (256u << 20)
+#define PQR_MAX_PAGE   (1u << 30)  /* uncompressed page bytes */
+#define PQR_MAX_HEADER (16u << 20) /* one page header */
+#define PQR_MAX_INDEX  (64u << 20) /* one ColumnIndex / OffsetIndex */
+/* Values in one page: RLE lets a few bytes claim billions, and each value
+ * costs up to 16 decoded bytes, so the count itself is capped. */
+#define PQR_MAX_PAGE_VALUES (1u << 24)
+
+/* Lazily loaded per-chunk data; filled under pq_reader.mu. */
+typedef struct pqr_chunk_cache {
+    bool ci_done, oi_done, bloom_done;
+    pq_column_index *ci; /* NULL: none */
+    pq_offset_index *oi;
+    bool has_bloom;
+    pq_bloom bloom;
+    uint8_t *bloom_bits; /* malloc'd; freed at close */
+} pqr_chunk_cache;
+
+struct pq_reader {
+    pq_source src;
+    pq_reader_options o;
+    meru_arena *arena; /* decoded footer */
+    pq_file_meta meta;
+    uint32_t ncols;
+    pq_column_info *cols;
+    int64_t num_rows;
+    uint64_t data_end; /* first byte of the footer: chunks end before */
+    bool pad_chunks;   /* old parquet-mr: chunk sizes run short */
+
+    pthread_mutex_t mu;     /* guards cache, cache_arena */
+    pqr_chunk_cache *cache; /* n_row_groups * ncols, allocated at open */
+    meru_arena *cache_arena;
+};
+
+/* Byte range [*start, *end) of a chunk, checked against the file. */
+int pqr_chunk_range(const pq_reader *r, uint32_t rg, uint32_t col,
+                    uint64_t *start, uint64_t *end);
+/* Reads n bytes at off into dst; the range is checked against the file. */
+int pqr_read(const pq_reader *r, uint64_t off, size_t n, uint8_t *dst);
+
+#endif

@@ -1,0 +1,1176 @@
+/*
+ * writer.c — the streaming Parquet writer (API in pq.h).
+ *
+ * Data flow, per column: pq_writer_write copies each column's non-null
+ * values (compact) and definition levels into a page accumulator; when the
+ * page reaches its size or row target it is encoded, compressed, given a
+ * header (statistics, CRC) and appended to the column's chunk buffer. When
+ * the row group reaches its byte or row target, every column flushes its
+ * last page and the chunks are written to the sink one after the other
+ * (dictionary page first, then data pages), followed by the row group's
+ * bloom filters. ColumnIndex and OffsetIndex entries are encoded at that
+ * moment into two file-level blobs written just before the footer.
+ *
+ * Invariants:
+ *  - Memory is one row group of encoded pages + one raw page per column +
+ *    the small page-index blobs and footer metadata of the whole file.
+ *  - A page starts and ends on a row boundary (flat schema: one value per
+ *    row), so the offset index's first_row_index is exact.
+ *  - Statistics are computed per page from the compact raw values and
+ *    merged into the chunk, so page, chunk and column-index bounds agree.
+ *  - Dictionary encoding: values enter the dictionary as they arrive; a
+ *    chunk falls back to the plain encoding (for the rest of the row group)
+ *    when the dictionary page passes dict_page_size_limit, or at its first
+ *    page when dictionary + indices would not be smaller than plain.
+ *
+ * It does not: write nested schemas, repetition levels, encryption, or
+ * more than one file; it never seeks (the sink is append-only).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "merutable.h"
+#include "parquet/bloom.h"
+#include "parquet/codec.h"
+#include "parquet/encoding.h"
+#include "parquet/meta.h"
+#include "parquet/pq.h"
+#include "parquet/writer_int.h"
+#include "parquet/stats.h"
+#include "util/arena.h"
+#include "util/endian.h"
+#include "util/error.h"
+
+/* ------------------------------------------------------------ options */
+
+static void options_common(pq_writer_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->page_rows = 20000;
+    o->page_index = true;
+    o->page_crc = true;
+    o->bloom_fpp = 0.01;
+    o->bloom_max_bytes = 1u << 20;
+    o->dict_page_size_limit = 1u << 20;
+    o->column_index_truncate = 64;
+}
+
+void pq_writer_options_row(pq_writer_options *o)
+{
+    options_common(o);
+    o->profile = PQ_PROFILE_ROW;
+    o->page_size = 8 * 1024;
+    o->row_group_bytes = 128ull << 20;
+    o->codec = PQ_CODEC_UNCOMPRESSED;
+    o->data_page_version = 1;
+}
+
+void pq_writer_options_column(pq_writer_options *o)
+{
+    options_common(o);
+    o->profile = PQ_PROFILE_COLUMN;
+    o->page_size = 64 * 1024;
+    o->row_group_bytes = 64ull << 20;
+    o->codec = PQ_CODEC_ZSTD;
+    o->codec_level = 3;
+    o->data_page_version = 2;
+}
+
+/* --------------------------------------------------------- validation */
+
+static size_t type_width(const pq_column_spec *s)
+{
+    switch (s->type) {
+    case PQ_BOOLEAN:
+        return 1;
+    case PQ_INT32:
+    case PQ_FLOAT:
+        return 4;
+    case PQ_INT64:
+    case PQ_DOUBLE:
+        return 8;
+    case PQ_INT96:
+        return 12;
+    case PQ_FIXED_LEN_BYTE_ARRAY:
+        return (size_t)s->type_length;
+    case PQ_BYTE_ARRAY:
+        return 0;
+    }
+    return 0;
+}
+
+static bool encoding_fits(pq_type t, pq_encoding e)
+{
+    switch (e) {
+    case PQ_ENC_PLAIN:
+        return true;
+    case PQ_ENC_RLE:
+        return t == PQ_BOOLEAN;
+    case PQ_ENC_DELTA_BINARY_PACKED:
+        return t == PQ_INT32 || t == PQ_INT64;
+    case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+        return t == PQ_BYTE_ARRAY;
+    case PQ_ENC_DELTA_BYTE_ARRAY:
+        return t == PQ_BYTE_ARRAY || t == PQ_FIXED_LEN_BYTE_ARRAY;
+    case PQ_ENC_BYTE_STREAM_SPLIT:
+        return t == PQ_FLOAT || t == PQ_DOUBLE || t == PQ_INT32 ||
+               t == PQ_INT64 || t == PQ_FIXED_LEN_BYTE_ARRAY;
+    default:
+        return false;
+    }
+}
+
+static int32_t decimal_max_precision(int32_t len)
+{
+    /* digits that fit in `len` bytes of two's complement */
+    if (len <= 0)
+        return 0;
+    double bits = 8.0 * len - 1;
+    int32_t p = (int32_t)(bits * 0.30102999566398120);
+    return p > 38 ? (len >= 16 ? p : 38) : p;
+}
+
+static int check_logical(const pq_column_spec *s)
+{
+    const pq_logical_type *l = &s->logical;
+    pq_type t = s->type;
+    bool ok = true;
+    switch (l->kind) {
+    case PQ_LT_NONE:
+        break;
+    case PQ_LT_STRING:
+    case PQ_LT_JSON:
+    case PQ_LT_BSON:
+    case PQ_LT_ENUM:
+        ok = t == PQ_BYTE_ARRAY;
+        break;
+    case PQ_LT_UUID:
+        ok = t == PQ_FIXED_LEN_BYTE_ARRAY && s->type_length == 16;
+        break;
+    case PQ_LT_DATE:
+        ok = t == PQ_INT32;
+        break;
+    case PQ_LT_TIMESTAMP:
+        ok = t == PQ_INT64 && l->unit >= PQ_UNIT_MILLIS &&
+             l->unit <= PQ_UNIT_NANOS;
+        break;
+    case PQ_LT_TIME:
+        ok = (l->unit == PQ_UNIT_MILLIS && t == PQ_INT32) ||
+             ((l->unit == PQ_UNIT_MICROS || l->unit == PQ_UNIT_NANOS) &&
+              t == PQ_INT64);
+        break;
+    case PQ_LT_INTEGER:
+        ok = (t == PQ_INT32 &&
+              (l->int_bit_width == 8 || l->int_bit_width == 16 ||
+               l->int_bit_width == 32)) ||
+             (t == PQ_INT64 && l->int_bit_width == 64);
+        break;
+    case PQ_LT_DECIMAL: {
+        int32_t p = l->decimal_precision, sc = l->decimal_scale;
+        ok = p >= 1 && sc >= 0 && sc <= p;
+        if (t == PQ_INT32)
+            ok = ok && p <= 9;
+        else if (t == PQ_INT64)
+            ok = ok && p <= 18;
+        else if (t == PQ_FIXED_LEN_BYTE_ARRAY)
+            ok = ok && p <= decimal_max_precision(s->type_length);
+        else if (t != PQ_BYTE_ARRAY)
+            ok = false;
+        break;
+    }
+    default:
+        ok = false;
+    }
+    if (!ok)
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: column %s: logical type %d does not "
+                        "fit physical type %s",
+                        s->name, (int)l->kind, pq_type_name(t));
+    return MERU_OK;
+}
+
+/* Converted type for old readers, or -1. */
+static int converted_of(const pq_column_spec *s)
+{
+    const pq_logical_type *l = &s->logical;
+    switch (l->kind) {
+    case PQ_LT_STRING:
+        return PQ_CT_UTF8;
+    case PQ_LT_JSON:
+        return PQ_CT_JSON;
+    case PQ_LT_BSON:
+        return PQ_CT_BSON;
+    case PQ_LT_ENUM:
+        return PQ_CT_ENUM;
+    case PQ_LT_DATE:
+        return PQ_CT_DATE;
+    case PQ_LT_DECIMAL:
+        return PQ_CT_DECIMAL;
+    case PQ_LT_TIMESTAMP:
+        /* converted types mean UTC-adjusted; none exists for NANOS */
+        if (!l->is_adjusted_to_utc)
+            return -1;
+        return l->unit == PQ_UNIT_MILLIS   ? PQ_CT_TIMESTAMP_MILLIS
+               : l->unit == PQ_UNIT_MICROS ? PQ_CT_TIMESTAMP_MICROS
+                                           : -1;
+    case PQ_LT_TIME:
+        if (!l->is_adjusted_to_utc)
+            return -1;
+        return l->unit == PQ_UNIT_MILLIS   ? PQ_CT_TIME_MILLIS
+               : l->unit == PQ_UNIT_MICROS ? PQ_CT_TIME_MICROS
+                                           : -1;
+    case PQ_LT_INTEGER: {
+        static const int s8[] = {PQ_CT_INT_8, PQ_CT_INT_16, PQ_CT_INT_32,
+                                 PQ_CT_INT_64};
+        static const int u8[] = {PQ_CT_UINT_8, PQ_CT_UINT_16, PQ_CT_UINT_32,
+                                 PQ_CT_UINT_64};
+        int i = l->int_bit_width == 8    ? 0
+                : l->int_bit_width == 16 ? 1
+                : l->int_bit_width == 32 ? 2
+                                         : 3;
+        return l->int_is_signed ? s8[i] : u8[i];
+    }
+    default:
+        return -1;
+    }
+}
+
+static int check_spec(const pq_column_spec *s, uint32_t i)
+{
+    if (!s->name || !*s->name)
+        return meru_err(MERU_EINVAL, "parquet writer: column %u has no name",
+                        i);
+    if ((unsigned)s->type > PQ_FIXED_LEN_BYTE_ARRAY)
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: column %s: bad physical type %d",
+                        s->name, (int)s->type);
+    if (s->type == PQ_FIXED_LEN_BYTE_ARRAY &&
+        (s->type_length <= 0 || s->type_length > 65535))
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: column %s: FIXED_LEN_BYTE_ARRAY "
+                        "length %d out of range 1..65535",
+                        s->name, s->type_length);
+    if (s->repetition != PQ_REQUIRED && s->repetition != PQ_OPTIONAL)
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: column %s: only REQUIRED and "
+                        "OPTIONAL columns can be written",
+                        s->name);
+    if (s->has_encoding) {
+        pq_encoding e = s->encoding;
+        bool dict = e == PQ_ENC_RLE_DICTIONARY || e == PQ_ENC_PLAIN_DICTIONARY;
+        if (dict && (s->type == PQ_BOOLEAN || s->type == PQ_INT96))
+            return meru_err(MERU_EINVAL,
+                            "parquet writer: column %s: %s cannot be "
+                            "dictionary-encoded",
+                            s->name, pq_type_name(s->type));
+        if (!dict && !encoding_fits(s->type, e))
+            return meru_err(MERU_EINVAL,
+                            "parquet writer: column %s: encoding %s does not "
+                            "apply to %s",
+                            s->name, pq_encoding_name(e),
+                            pq_type_name(s->type));
+        if (s->type == PQ_INT96 && e != PQ_ENC_PLAIN)
+            return meru_err(MERU_EINVAL,
+                            "parquet writer: column %s: INT96 is PLAIN only",
+                            s->name);
+    }
+    if (s->dictionary == PQ_OPT_ON &&
+        (s->type == PQ_BOOLEAN || s->type == PQ_INT96))
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: column %s: %s cannot be "
+                        "dictionary-encoded",
+                        s->name, pq_type_name(s->type));
+    if (s->bloom_filter && s->type == PQ_BOOLEAN)
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: column %s: no bloom filter for "
+                        "BOOLEAN",
+                        s->name);
+    return check_logical(s);
+}
+
+static int check_options(const pq_writer_options *o)
+{
+    if (o->page_size == 0 || o->page_size > MAX_PAGE_SIZE)
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: page_size %u out of range 1..%u",
+                        o->page_size, MAX_PAGE_SIZE);
+    if (o->data_page_version != 1 && o->data_page_version != 2)
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: data_page_version must be 1 or 2");
+    if (!pq_codec_supported(o->codec, true))
+        return meru_err(MERU_ENOTSUP,
+                        "parquet writer: codec %s cannot be written",
+                        pq_codec_name(o->codec));
+    if (!(o->bloom_fpp > 0.0 && o->bloom_fpp < 1.0))
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: bloom_fpp must be in (0, 1)");
+    if (o->row_group_bytes == 0 && o->row_group_rows == 0)
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: row group needs a byte or row "
+                        "target");
+    return MERU_OK;
+}
+
+/* ------------------------------------------------------------ sink I/O */
+
+static int sink_write(pq_writer *w, const void *p, size_t n)
+{
+    if (w->failed)
+        return meru_err(MERU_EFAILED,
+                        "parquet writer: an earlier write failed");
+    if (!n)
+        return MERU_OK;
+    int rc = w->sink.write(w->sink.ctx, p, n);
+    if (rc) {
+        w->failed = rc;
+        return rc;
+    }
+    w->offset += n;
+    return MERU_OK;
+}
+
+/* ---------------------------------------------------------------- open */
+
+static void colw_free(colw *c)
+{
+    pq_dict_free(c->dict);
+    meru_buf_free(&c->pg_defs);
+    meru_buf_free(&c->pg_vals);
+    meru_buf_free(&c->pg_bytes);
+    meru_buf_free(&c->pg_idx);
+    pq_stats_free(&c->pg_stats);
+    pq_stats_free(&c->ch_stats);
+    meru_buf_free(&c->data);
+    meru_buf_free(&c->locs);
+    meru_buf_free(&c->cis);
+    meru_buf_free(&c->ci_bytes);
+    meru_buf_free(&c->hashes);
+}
+
+void pq_writer_abort(pq_writer *w)
+{
+    if (!w)
+        return;
+    for (uint32_t i = 0; w->cols && i < w->ncols; i++)
+        colw_free(&w->cols[i]);
+    free(w->cols);
+    free(w->rgs);
+    free(w->kv);
+    meru_buf_free(&w->ci_blob);
+    meru_buf_free(&w->oi_blob);
+    meru_buf_free(&w->fixes);
+    meru_buf_free(&w->body);
+    meru_buf_free(&w->vals);
+    meru_buf_free(&w->comp);
+    meru_buf_free(&w->hdr);
+    meru_buf_free(&w->tmp);
+    meru_arena_free(w->arena);
+    free(w);
+}
+
+static void choose_encoding(const pq_writer_options *o, colw *c)
+{
+    const pq_column_spec *s = &c->spec;
+    pq_type t = s->type;
+    bool col = o->profile == PQ_PROFILE_COLUMN;
+    bool dict = col && (t == PQ_BYTE_ARRAY || t == PQ_FIXED_LEN_BYTE_ARRAY);
+    pq_encoding e = PQ_ENC_PLAIN;
+    if (col) {
+        if (t == PQ_INT32 || t == PQ_INT64)
+            e = PQ_ENC_DELTA_BINARY_PACKED;
+        else if (t == PQ_FLOAT || t == PQ_DOUBLE)
+            e = PQ_ENC_BYTE_STREAM_SPLIT;
+        else if (t == PQ_BOOLEAN)
+            e = PQ_ENC_RLE;
+    }
+    if (s->has_encoding) {
+        if (s->encoding == PQ_ENC_RLE_DICTIONARY ||
+            s->encoding == PQ_ENC_PLAIN_DICTIONARY) {
+            dict = true;
+            e = PQ_ENC_PLAIN;
+        } else {
+            e = s->encoding;
+            if (s->dictionary == PQ_OPT_DEFAULT)
+                dict = false;
+        }
+    }
+    if (s->dictionary == PQ_OPT_ON)
+        dict = true;
+    else if (s->dictionary == PQ_OPT_OFF)
+        dict = false;
+    c->enc = e;
+    c->dict_enabled = dict;
+}
+
+int pq_writer_open(pq_writer **out, const pq_sink *sink,
+                   const pq_column_spec *cols, uint32_t ncols,
+                   const pq_writer_options *opts)
+{
+    *out = NULL;
+    pq_writer_options def;
+    if (!opts) {
+        pq_writer_options_row(&def);
+        opts = &def;
+    }
+    int rc = check_options(opts);
+    if (rc)
+        return rc;
+    if (ncols == 0)
+        return meru_err(MERU_EINVAL, "parquet writer: no columns");
+    for (uint32_t i = 0; i < ncols; i++) {
+        rc = check_spec(&cols[i], i);
+        if (rc)
+            return rc;
+        for (uint32_t j = 0; j < i; j++)
+            if (!strcmp(cols[i].name, cols[j].name))
+                return meru_err(MERU_EINVAL,
+                                "parquet writer: duplicate column name %s",
+                                cols[i].name);
+    }
+
+    pq_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return meru_err(MERU_ENOMEM, "parquet writer: out of memory");
+    w->sink = *sink;
+    w->o = *opts;
+    w->ncols = ncols;
+    rc = meru_arena_new(&w->arena, 0);
+    if (rc)
+        goto fail;
+    w->o.kv = NULL;
+    w->o.n_kv = 0;
+    if (opts->created_by) {
+        w->o.created_by = meru_arena_strndup(w->arena, opts->created_by,
+                                             strlen(opts->created_by));
+        if (!w->o.created_by) {
+            rc = MERU_ENOMEM;
+            goto fail;
+        }
+    }
+    w->cols = calloc(ncols, sizeof *w->cols);
+    if (!w->cols) {
+        rc = meru_err(MERU_ENOMEM, "parquet writer: out of memory");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < ncols; i++) {
+        colw *c = &w->cols[i];
+        c->spec = cols[i];
+        c->spec.name =
+            meru_arena_strndup(w->arena, cols[i].name, strlen(cols[i].name));
+        if (!c->spec.name) {
+            rc = MERU_ENOMEM;
+            goto fail;
+        }
+        c->width = type_width(&c->spec);
+        int ct = converted_of(&c->spec);
+        c->order = pq_sort_order_of(c->spec.type, &c->spec.logical, ct);
+        c->stats = !c->spec.no_statistics && c->order != PQ_ORDER_NONE;
+        pq_stats_init(&c->pg_stats, c->order);
+        pq_stats_init(&c->ch_stats, c->order);
+        choose_encoding(&w->o, c);
+        if (c->dict_enabled) {
+            rc = pq_dict_new(&c->dict, c->spec.type, c->spec.type_length);
+            if (rc)
+                goto fail;
+            c->use_dict = true;
+        }
+    }
+    for (uint32_t i = 0; i < opts->n_kv; i++) {
+        rc = pq_writer_set_kv(w, opts->kv[i].key, opts->kv[i].value,
+                              opts->kv[i].value_len);
+        if (rc)
+            goto fail;
+    }
+    rc = sink_write(w, "PAR1", 4);
+    if (rc)
+        goto fail;
+    *out = w;
+    return MERU_OK;
+fail:
+    pq_writer_abort(w);
+    return rc;
+}
+
+int pq_writer_set_kv(pq_writer *w, const char *key, const void *value,
+                     size_t value_len)
+{
+    if (!key)
+        return meru_err(MERU_EINVAL, "parquet writer: key/value without key");
+    char *v = NULL;
+    if (value) {
+        v = meru_arena_alloc(w->arena, value_len + 1);
+        if (!v)
+            return MERU_ENOMEM;
+        memcpy(v, value, value_len);
+        v[value_len] = 0;
+    }
+    for (uint32_t i = 0; i < w->n_kv; i++) {
+        if (!strcmp(w->kv[i].key, key)) {
+            w->kv[i].value = v;
+            w->kv[i].value_len = value ? value_len : 0;
+            return MERU_OK;
+        }
+    }
+    if (w->n_kv == w->cap_kv) {
+        uint32_t cap = w->cap_kv ? w->cap_kv * 2 : 8;
+        pq_kv *n = realloc(w->kv, cap * sizeof *n);
+        if (!n)
+            return meru_err(MERU_ENOMEM, "parquet writer: out of memory");
+        w->kv = n;
+        w->cap_kv = cap;
+    }
+    char *k = meru_arena_strndup(w->arena, key, strlen(key));
+    if (!k)
+        return MERU_ENOMEM;
+    w->kv[w->n_kv].key = k;
+    w->kv[w->n_kv].value = v;
+    w->kv[w->n_kv].value_len = value ? value_len : 0;
+    w->n_kv++;
+    return MERU_OK;
+}
+
+uint64_t pq_writer_rows(const pq_writer *w)
+{
+    return w->rows;
+}
+
+/* -------------------------------------------------------- row groups */
+
+static int dup_bytes(pq_writer *w, pq_bytes *b)
+{
+    if (!b->len) {
+        b->ptr = (const uint8_t *)"";
+        return MERU_OK;
+    }
+    uint8_t *p = meru_arena_dup(w->arena, b->ptr, b->len);
+    if (!p)
+        return MERU_ENOMEM;
+    b->ptr = p;
+    return MERU_OK;
+}
+
+/* Distinct values among n hashes by linear counting over a bitmap of
+ * about 2n bits: within a few percent, which is all sizing needs, and
+ * O(n) where sorting the hashes was the writer's biggest cost. */
+static uint64_t estimate_ndv(const uint64_t *h, size_t n)
+{
+    if (n == 0)
+        return 0;
+    size_t m = 64;
+    while (m < 2 * n && m < ((size_t)1 << 26))
+        m <<= 1;
+    uint64_t *bits = calloc(m / 64, 8);
+    if (!bits)
+        return n; /* an overestimate only costs filter space */
+    for (size_t i = 0; i < n; i++) {
+        size_t b = (size_t)(h[i] >> 7) & (m - 1);
+        bits[b / 64] |= 1ull << (b % 64);
+    }
+    size_t zero = 0;
+    for (size_t i = 0; i < m / 64; i++)
+        zero += 64 - (size_t)__builtin_popcountll(bits[i]);
+    free(bits);
+    if (zero == 0)
+        return n;
+    double est = -(double)m * log((double)zero / (double)m);
+    uint64_t e = (uint64_t)(est + 0.5);
+    return e > n ? n : e < 1 ? 1 : e;
+}
+
+static int write_bloom(pq_writer *w, colw *c, pq_column_meta *m)
+{
+    size_t n = c->hashes.len / 8;
+    uint64_t *h = (uint64_t *)(void *)c->hashes.data;
+    uint64_t ndv = w->o.bloom_ndv ? w->o.bloom_ndv : estimate_ndv(h, n);
+    uint32_t max =
+        w->o.bloom_max_bytes ? w->o.bloom_max_bytes : PQ_BLOOM_MAX_BYTES;
+    uint32_t nb = pq_bloom_optimal_bytes(ndv, w->o.bloom_fpp, max);
+    pq_bloom b;
+    int rc = pq_bloom_init(&b, nb);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        pq_bloom_insert(&b, h[i]);
+    pq_bloom_filter_header bh = {.num_bytes = (int32_t)b.num_bytes};
+    meru_buf_reset(&w->hdr);
+    rc = pq_encode_bloom_header(&w->hdr, &bh);
+    uint64_t off = w->offset;
+    if (!rc)
+        rc = sink_write(w, w->hdr.data, w->hdr.len);
+    if (!rc)
+        rc = sink_write(w, b.bits, b.num_bytes);
+    pq_bloom_free(&b);
+    if (rc)
+        return rc;
+    m->has_bloom_filter_offset = m->has_bloom_filter_length = true;
+    m->bloom_filter_offset = (int64_t)off;
+    m->bloom_filter_length = (int32_t)(w->offset - off);
+    meru_buf_reset(&c->hashes);
+    return MERU_OK;
+}
+
+static pq_boundary_order boundary_order(colw *c)
+{
+    const ci_entry *e = (const ci_entry *)(void *)c->cis.data;
+    size_t n = c->cis.len / sizeof *e;
+    const uint8_t *base = c->ci_bytes.data;
+    bool asc = true, desc = true;
+    const ci_entry *prev = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].null_page)
+            continue;
+        if (prev) {
+            int cmin =
+                pq_stats_compare(c->order, base + prev->min_off, prev->min_len,
+                                 base + e[i].min_off, e[i].min_len);
+            int cmax =
+                pq_stats_compare(c->order, base + prev->max_off, prev->max_len,
+                                 base + e[i].max_off, e[i].max_len);
+            if (cmin > 0 || cmax > 0)
+                asc = false;
+            if (cmin < 0 || cmax < 0)
+                desc = false;
+        }
+        prev = &e[i];
+    }
+    if (asc)
+        return PQ_BOUNDARY_ASCENDING;
+    return desc ? PQ_BOUNDARY_DESCENDING : PQ_BOUNDARY_UNORDERED;
+}
+
+/* Encodes the chunk's ColumnIndex (if its statistics allow one) and
+ * OffsetIndex into the file-level blobs. */
+static int write_page_index(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
+                            uint64_t data_off)
+{
+    const page_loc *locs = (const page_loc *)(void *)c->locs.data;
+    size_t n = c->locs.len / sizeof *locs;
+    const ci_entry *e = (const ci_entry *)(void *)c->cis.data;
+    chunk_fix fx = {.rg = rg, .col = col};
+    int rc = MERU_OK;
+    meru_arena *tmp = NULL;
+
+    /* a page with values but no bounds (all NaN) makes min/max
+     * meaningless for the whole index: then write none */
+    bool ci_ok = c->stats && n > 0;
+    for (size_t i = 0; ci_ok && i < n; i++)
+        if (e[i].no_bounds)
+            ci_ok = false;
+
+    rc = meru_arena_new(&tmp, 0);
+    if (rc)
+        return rc;
+    if (ci_ok) {
+        pq_column_index ci = {0};
+        ci.n_pages = (uint32_t)n;
+        ci.null_pages = meru_arena_zalloc(tmp, n * sizeof(bool) + 1);
+        ci.min_values = meru_arena_zalloc(tmp, n * sizeof(pq_bytes) + 1);
+        ci.max_values = meru_arena_zalloc(tmp, n * sizeof(pq_bytes) + 1);
+        ci.null_counts = meru_arena_zalloc(tmp, n * sizeof(int64_t) + 1);
+        if (!ci.null_pages || !ci.min_values || !ci.max_values ||
+            !ci.null_counts) {
+            rc = MERU_ENOMEM;
+            goto out;
+        }
+        uint32_t cap =
+            c->order == PQ_ORDER_BYTES ? w->o.column_index_truncate : 0;
+        for (size_t i = 0; i < n; i++) {
+            ci.null_pages[i] = e[i].null_page;
+            ci.null_counts[i] = e[i].null_count;
+            if (e[i].null_page) {
+                ci.min_values[i].ptr = ci.max_values[i].ptr =
+                    (const uint8_t *)"";
+                continue;
+            }
+            pq_bytes lo = {c->ci_bytes.data + e[i].min_off, e[i].min_len};
+            pq_bytes hi = {c->ci_bytes.data + e[i].max_off, e[i].max_len};
+            pq_stats_truncate_min(&lo, cap);
+            uint8_t *hb = meru_arena_alloc(tmp, (cap ? cap : 1));
+            uint32_t hl;
+            if (!hb) {
+                rc = MERU_ENOMEM;
+                goto out;
+            }
+            if (pq_stats_truncate_max(&hi, cap, hb, &hl)) {
+                hi.ptr = hb;
+                hi.len = hl;
+            }
+            ci.min_values[i] = lo;
+            ci.max_values[i] = hi;
+        }
+        ci.boundary_order = boundary_order(c);
+        size_t at = w->ci_blob.len;
+        rc = pq_encode_column_index(&w->ci_blob, &ci);
+        if (rc)
+            goto out;
+        fx.has_ci = true;
+        fx.ci_off = at;
+        fx.ci_len = (uint32_t)(w->ci_blob.len - at);
+    }
+    {
+        pq_offset_index oi = {0};
+        oi.n_pages = (uint32_t)n;
+        oi.page_locations =
+            meru_arena_alloc(tmp, n * sizeof(pq_page_location) + 1);
+        if (!oi.page_locations) {
+            rc = MERU_ENOMEM;
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+            oi.page_locations[i].offset = (int64_t)(data_off + locs[i].off);
+            oi.page_locations[i].compressed_page_size = locs[i].size;
+            oi.page_locations[i].first_row_index = locs[i].first_row;
+        }
+        size_t at = w->oi_blob.len;
+        rc = pq_encode_offset_index(&w->oi_blob, &oi);
+        if (rc)
+            goto out;
+        fx.oi_off = at;
+        fx.oi_len = (uint32_t)(w->oi_blob.len - at);
+    }
+    rc = meru_buf_append(&w->fixes, &fx, sizeof fx);
+out:
+    meru_arena_free(tmp);
+    return rc;
+}
+
+static int write_chunk(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
+                       pq_column_chunk *cc)
+{
+    pq_column_meta *m = &cc->meta_data;
+    int rc;
+    uint64_t start = w->offset;
+    int64_t dict_size = 0, dict_unc = 0;
+    bool has_dict = c->dict && c->n_dict_pages > 0;
+
+    memset(cc, 0, sizeof *cc);
+    if (has_dict) {
+        meru_buf_reset(&w->body);
+        meru_buf_reset(&w->comp);
+        rc = pq_dict_write_plain(c->dict, &w->body);
+        if (rc)
+            return rc;
+        const uint8_t *p = w->body.data;
+        size_t plen = w->body.len;
+        if (w->o.codec != PQ_CODEC_UNCOMPRESSED) {
+            rc = pq_compress(w->o.codec, w->o.codec_level, w->body.data,
+                             w->body.len, &w->comp);
+            if (rc)
+                return rc;
+            p = w->comp.data;
+            plen = w->comp.len;
+        }
+        if (w->body.len > INT32_MAX)
+            return meru_err(MERU_ERANGE,
+                            "parquet writer: dictionary page too large");
+        pq_page_header h;
+        memset(&h, 0, sizeof h);
+        h.type = PQ_PAGE_DICTIONARY;
+        h.uncompressed_page_size = (int32_t)w->body.len;
+        h.has_dictionary_page_header = true;
+        h.dictionary_page_header.num_values = (int32_t)pq_dict_count(c->dict);
+        h.dictionary_page_header.encoding = w->o.data_page_version == 1
+                                                ? PQ_ENC_PLAIN_DICTIONARY
+                                                : PQ_ENC_PLAIN;
+        meru_buf page = {0};
+        size_t total;
+        rc = pqw_emit_page(w, &h, p, plen, NULL, 0, &page, &total);
+        if (!rc)
+            rc = sink_write(w, page.data, page.len);
+        meru_buf_free(&page);
+        if (rc)
+            return rc;
+        dict_size = (int64_t)total;
+        dict_unc = (int64_t)(total - plen + w->body.len);
+    }
+    uint64_t data_off = w->offset;
+    rc = sink_write(w, c->data.data, c->data.len);
+    if (rc)
+        return rc;
+
+    cc->file_offset = (int64_t)start;
+    cc->has_meta_data = true;
+    m->type = c->spec.type;
+    /* encodings: levels (RLE), dictionary page, data pages */
+    pq_encoding encs[8];
+    uint32_t ne = 0;
+    if (has_dict)
+        encs[ne++] = w->o.data_page_version == 1 ? PQ_ENC_PLAIN_DICTIONARY
+                                                 : PQ_ENC_PLAIN;
+    encs[ne++] = PQ_ENC_RLE;
+    for (int e = 0; e < 16; e++) {
+        if (!c->enc_used[e])
+            continue;
+        bool dup = false;
+        for (uint32_t k = 0; k < ne; k++)
+            dup |= encs[k] == (pq_encoding)e;
+        if (!dup && ne < 8)
+            encs[ne++] = (pq_encoding)e;
+    }
+    m->encodings = meru_arena_dup(w->arena, encs, ne * sizeof *encs);
+    m->n_encodings = ne;
+    const char **path = meru_arena_alloc(w->arena, sizeof(char *));
+    if (!m->encodings || !path)
+        return MERU_ENOMEM;
+    path[0] = c->spec.name;
+    m->path_in_schema = path;
+    m->n_path = 1;
+    m->codec = w->o.codec;
+    m->num_values = c->ch_values;
+    m->total_uncompressed_size = dict_unc + c->ch_uncompressed;
+    m->total_compressed_size = dict_size + c->ch_compressed;
+    m->data_page_offset = (int64_t)data_off;
+    if (has_dict) {
+        m->has_dictionary_page_offset = true;
+        m->dictionary_page_offset = (int64_t)start;
+    }
+    m->has_statistics = true;
+    pqw_fill_statistics(c, &c->ch_stats, &m->statistics);
+    pq_statistics *s = &m->statistics;
+    if ((s->has_min_value && ((rc = dup_bytes(w, &s->min_value)) ||
+                              (rc = dup_bytes(w, &s->max_value)))) ||
+        (s->has_min &&
+         ((rc = dup_bytes(w, &s->min)) || (rc = dup_bytes(w, &s->max)))))
+        return rc;
+    pq_page_encoding_stats es[3];
+    uint32_t nes = 0;
+    if (has_dict)
+        es[nes++] = (pq_page_encoding_stats){PQ_PAGE_DICTIONARY,
+                                             w->o.data_page_version == 1
+                                                 ? PQ_ENC_PLAIN_DICTIONARY
+                                                 : PQ_ENC_PLAIN,
+                                             1};
+    pq_page_type dt =
+        w->o.data_page_version == 1 ? PQ_PAGE_DATA : PQ_PAGE_DATA_V2;
+    if (c->n_dict_pages)
+        es[nes++] = (pq_page_encoding_stats){dt,
+                                             w->o.data_page_version == 1
+                                                 ? PQ_ENC_PLAIN_DICTIONARY
+                                                 : PQ_ENC_RLE_DICTIONARY,
+                                             c->n_dict_pages};
+    if (c->n_plain_pages)
+        es[nes++] = (pq_page_encoding_stats){dt, c->enc, c->n_plain_pages};
+    m->encoding_stats = meru_arena_zalloc(w->arena, sizeof es);
+    if (!m->encoding_stats)
+        return MERU_ENOMEM;
+    memcpy(m->encoding_stats, es, nes * sizeof *es);
+    m->n_encoding_stats = nes;
+
+    if (w->o.page_index) {
+        rc = write_page_index(w, c, rg, col, data_off);
+        if (rc)
+            return rc;
+    }
+    return MERU_OK;
+}
+
+static void chunk_reset(colw *c)
+{
+    meru_buf_reset(&c->data);
+    meru_buf_reset(&c->locs);
+    meru_buf_reset(&c->cis);
+    meru_buf_reset(&c->ci_bytes);
+    meru_buf_reset(&c->hashes);
+    pq_stats_reset(&c->ch_stats);
+    c->ch_values = c->ch_uncompressed = c->ch_compressed = 0;
+    c->n_dict_pages = c->n_plain_pages = 0;
+    memset(c->enc_used, 0, sizeof c->enc_used);
+    c->fell_back = false;
+    if (c->dict) {
+        pq_dict_reset(c->dict);
+        c->use_dict = c->dict_enabled;
+    }
+}
+
+int pq_writer_flush_row_group(pq_writer *w)
+{
+    if (w->failed)
+        return meru_err(MERU_EFAILED,
+                        "parquet writer: an earlier write failed");
+    if (w->rg_rows == 0)
+        return MERU_OK;
+    int rc;
+    for (uint32_t i = 0; i < w->ncols; i++) {
+        rc = pqw_flush_page(w, &w->cols[i]);
+        if (rc)
+            goto fail;
+    }
+    if (w->n_rgs == w->cap_rgs) {
+        uint32_t cap = w->cap_rgs ? w->cap_rgs * 2 : 4;
+        pq_row_group *n = realloc(w->rgs, cap * sizeof *n);
+        if (!n) {
+            rc = meru_err(MERU_ENOMEM, "parquet writer: out of memory");
+            goto fail;
+        }
+        w->rgs = n;
+        w->cap_rgs = cap;
+    }
+    uint32_t rgi = w->n_rgs;
+    pq_row_group *rg = &w->rgs[rgi];
+    memset(rg, 0, sizeof *rg);
+    rg->columns = meru_arena_zalloc(w->arena, w->ncols * sizeof *rg->columns);
+    if (!rg->columns) {
+        rc = MERU_ENOMEM;
+        goto fail;
+    }
+    rg->n_columns = w->ncols;
+    rg->num_rows = (int64_t)w->rg_rows;
+    rg->has_file_offset = rg->has_total_compressed_size = true;
+    rg->file_offset = (int64_t)w->offset;
+    rg->has_ordinal = rgi <= INT16_MAX;
+    rg->ordinal = (int16_t)(rgi <= INT16_MAX ? rgi : 0);
+    for (uint32_t i = 0; i < w->ncols; i++) {
+        rc = write_chunk(w, &w->cols[i], rgi, i, &rg->columns[i]);
+        if (rc)
+            goto fail;
+        rg->total_byte_size += rg->columns[i].meta_data.total_uncompressed_size;
+        rg->total_compressed_size +=
+            rg->columns[i].meta_data.total_compressed_size;
+    }
+    for (uint32_t i = 0; i < w->ncols; i++) {
+        if (!w->cols[i].spec.bloom_filter)
+            continue;
+        rc = write_bloom(w, &w->cols[i], &rg->columns[i].meta_data);
+        if (rc)
+            goto fail;
+    }
+    for (uint32_t i = 0; i < w->ncols; i++)
+        chunk_reset(&w->cols[i]);
+    w->n_rgs++;
+    w->rg_rows = 0;
+    return MERU_OK;
+fail:
+    if (!w->failed)
+        w->failed = rc;
+    return rc;
+}
+
+static uint64_t rg_bytes(const pq_writer *w)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < w->ncols; i++) {
+        const colw *c = &w->cols[i];
+        n += c->data.len + pqw_page_estimate(c);
+        if (c->use_dict || c->n_dict_pages)
+            n += pq_dict_plain_bytes(c->dict);
+    }
+    return n;
+}
+
+static int check_batch(pq_writer *w, size_t nrows, const pq_column_data *cd)
+{
+    for (uint32_t i = 0; i < w->ncols; i++) {
+        const colw *c = &w->cols[i];
+        const uint8_t *valid = cd[i].valid;
+        if (nrows && !cd[i].values)
+            return meru_err(MERU_EINVAL, "parquet writer: column %s: no values",
+                            c->spec.name);
+        if (valid && c->spec.repetition == PQ_REQUIRED)
+            for (size_t r = 0; r < nrows; r++)
+                if (!valid[r])
+                    return meru_err(MERU_EINVAL,
+                                    "parquet writer: null in required column "
+                                    "%s (row %zu of the batch)",
+                                    c->spec.name, r);
+        if (c->spec.type == PQ_BYTE_ARRAY ||
+            c->spec.type == PQ_FIXED_LEN_BYTE_ARRAY) {
+            const pq_bytes *b = cd[i].values;
+            for (size_t r = 0; r < nrows; r++) {
+                if (valid && !valid[r])
+                    continue;
+                if (b[r].len && !b[r].ptr)
+                    return meru_err(MERU_EINVAL,
+                                    "parquet writer: column %s: NULL pointer "
+                                    "in row %zu",
+                                    c->spec.name, r);
+                if (c->spec.type == PQ_FIXED_LEN_BYTE_ARRAY &&
+                    b[r].len != (uint32_t)c->spec.type_length)
+                    return meru_err(MERU_EINVAL,
+                                    "parquet writer: column %s: value of %u "
+                                    "bytes in row %zu, expected %d",
+                                    c->spec.name, b[r].len, r,
+                                    c->spec.type_length);
+                if (b[r].len > MAX_VALUE_BYTES)
+                    return meru_err(MERU_EINVAL,
+                                    "parquet writer: column %s: value of %u "
+                                    "bytes in row %zu is too large",
+                                    c->spec.name, b[r].len, r);
+            }
+        }
+    }
+    return MERU_OK;
+}
+
+int pq_writer_write(pq_writer *w, size_t nrows, const pq_column_data *cols)
+{
+    if (w->failed)
+        return meru_err(MERU_EFAILED,
+                        "parquet writer: an earlier write failed");
+    if (nrows == 0)
+        return MERU_OK;
+    int rc = check_batch(w, nrows, cols);
+    if (rc)
+        return rc;
+    size_t done = 0;
+    while (done < nrows) {
+        size_t k = nrows - done;
+        if (k > SUB_BATCH_ROWS)
+            k = SUB_BATCH_ROWS;
+        if (w->o.row_group_bytes) {
+            /* sub-batches small enough to land near the byte target */
+            uint64_t cur = rg_bytes(w), tgt = w->o.row_group_bytes;
+            uint64_t per_row = w->rg_rows ? cur / w->rg_rows + 1 : 0;
+            uint64_t fit =
+                per_row ? (tgt > cur ? (tgt - cur) / per_row : 0) + 1 : 256;
+            if (fit < 16)
+                fit = 16;
+            if (fit < k)
+                k = (size_t)fit;
+        }
+        if (w->o.row_group_rows && w->o.row_group_rows - w->rg_rows < k)
+            k = (size_t)(w->o.row_group_rows - w->rg_rows);
+        for (uint32_t i = 0; i < w->ncols; i++) {
+            rc = pqw_col_append(w, &w->cols[i], &cols[i], done, k);
+            if (rc)
+                goto fail;
+        }
+        done += k;
+        w->rg_rows += k;
+        w->rows += k;
+        if ((w->o.row_group_rows && w->rg_rows >= w->o.row_group_rows) ||
+            (w->o.row_group_bytes && rg_bytes(w) >= w->o.row_group_bytes)) {
+            rc = pq_writer_flush_row_group(w);
+            if (rc)
+                return rc;
+        }
+    }
+    return MERU_OK;
+fail:
+    /* pages are half-filled across columns: the file cannot be finished */
+    w->failed = rc;
+    return rc;
+}
+
+/* --------------------------------------------------------------- close */
+
+static int build_schema(pq_writer *w, pq_file_meta *fm)
+{
+    pq_schema_element *s =
+        meru_arena_zalloc(w->arena, (w->ncols + 1) * sizeof *s);
+    if (!s)
+        return MERU_ENOMEM;
+    s[0].name = "schema";
+    s[0].has_num_children = true;
+    s[0].num_children = (int32_t)w->ncols;
+    for (uint32_t i = 0; i < w->ncols; i++) {
+        const pq_column_spec *c = &w->cols[i].spec;
+        pq_schema_element *e = &s[i + 1];
+        e->name = c->name;
+        e->has_type = true;
+        e->type = c->type;
+        if (c->type == PQ_FIXED_LEN_BYTE_ARRAY) {
+            e->has_type_length = true;
+            e->type_length = c->type_length;
+        }
+        e->has_repetition = true;
+        e->repetition_type = c->repetition;
+        int ct = converted_of(c);
+        if (ct >= 0) {
+            e->has_converted_type = true;
+            e->converted_type = (pq_converted_type)ct;
+        }
+        if (c->logical.kind == PQ_LT_DECIMAL) {
+            e->has_scale = e->has_precision = true;
+            e->scale = c->logical.decimal_scale;
+            e->precision = c->logical.decimal_precision;
+        }
+        if (c->has_field_id) {
+            e->has_field_id = true;
+            e->field_id = c->field_id;
+        }
+        e->logical_type = c->logical;
+    }
+    fm->schema = s;
+    fm->n_schema = w->ncols + 1;
+    return MERU_OK;
+}
+
+int pq_writer_close(pq_writer *w, uint64_t *file_size)
+{
+    int rc = pq_writer_flush_row_group(w);
+    if (rc)
+        goto out;
+
+    /* page indexes: all column indexes, then all offset indexes */
+    uint64_t ci_base = w->offset;
+    rc = sink_write(w, w->ci_blob.data, w->ci_blob.len);
+    uint64_t oi_base = w->offset;
+    if (!rc)
+        rc = sink_write(w, w->oi_blob.data, w->oi_blob.len);
+    if (rc)
+        goto out;
+    const chunk_fix *fx = (const chunk_fix *)(void *)w->fixes.data;
+    for (size_t i = 0; i < w->fixes.len / sizeof *fx; i++) {
+        pq_column_chunk *cc = &w->rgs[fx[i].rg].columns[fx[i].col];
+        if (fx[i].has_ci) {
+            cc->has_column_index = true;
+            cc->column_index_offset = (int64_t)(ci_base + fx[i].ci_off);
+            cc->column_index_length = (int32_t)fx[i].ci_len;
+        }
+        cc->has_offset_index = true;
+        cc->offset_index_offset = (int64_t)(oi_base + fx[i].oi_off);
+        cc->offset_index_length = (int32_t)fx[i].oi_len;
+    }
+
+    pq_file_meta fm;
+    memset(&fm, 0, sizeof fm);
+    fm.version = 2;
+    rc = build_schema(w, &fm);
+    if (rc)
+        goto out;
+    fm.num_rows = (int64_t)w->rows;
+    fm.row_groups = w->rgs;
+    fm.n_row_groups = w->n_rgs;
+    pq_key_value *kv = NULL;
+    if (w->n_kv) {
+        kv = meru_arena_zalloc(w->arena, w->n_kv * sizeof *kv);
+        if (!kv) {
+            rc = MERU_ENOMEM;
+            goto out;
+        }
+        for (uint32_t i = 0; i < w->n_kv; i++) {
+            kv[i].key = w->kv[i].key;
+            kv[i].has_value = w->kv[i].value != NULL;
+            kv[i].value.ptr = (const uint8_t *)w->kv[i].value;
+            kv[i].value.len = (uint32_t)w->kv[i].value_len;
+        }
+    }
+    fm.key_value_metadata = kv;
+    fm.n_key_value_metadata = w->n_kv;
+    fm.created_by = w->o.created_by ? w->o.created_by
+                                    : "merutable version " MERU_VERSION_STRING;
+    fm.has_column_orders = true;
+    fm.n_column_orders = w->ncols;
+
+    meru_buf_reset(&w->body);
+    rc = pq_encode_file_meta(&w->body, &fm);
+    if (rc)
+        goto out;
+    if (w->body.len > UINT32_MAX) {
+        rc = meru_err(MERU_ERANGE, "parquet writer: footer too large");
+        goto out;
+    }
+    uint8_t tail[8];
+    meru_store_le32(tail, (uint32_t)w->body.len);
+    memcpy(tail + 4, "PAR1", 4);
+    rc = sink_write(w, w->body.data, w->body.len);
+    if (!rc)
+        rc = sink_write(w, tail, 8);
+    if (!rc && file_size)
+        *file_size = w->offset;
+out:
+    pq_writer_abort(w);
+    return rc;
+}

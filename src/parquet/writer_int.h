@@ -1,0 +1,116 @@
+/*
+ * writer_int.h — the writer's private state, shared by writer.c (file,
+ * row groups, chunks, footer) and writer_page.c (page accumulation and
+ * encoding). Not an API: nothing outside src/parquet/writer*.c includes it.
+ */
+#ifndef MERU_PARQUET_WRITER_INT_H
+#define MERU_PARQUET_WRITER_INT_H
+
+#include "parquet/encoding.h"
+#include "parquet/meta.h"
+#include "parquet/pq.h"
+#include "parquet/stats.h"
+#include "util/arena.h"
+#include "util/buf.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the Parquet codec assumes a little-endian host"
+#endif
+
+#define MAX_VALUE_BYTES (1u << 30)
+#define MAX_PAGE_SIZE   (512u << 20)
+#define SUB_BATCH_ROWS  4096
+
+typedef struct page_loc {
+    uint64_t off; /* in the chunk's data buffer */
+    int32_t size; /* header + body */
+    int64_t first_row;
+} page_loc;
+
+typedef struct ci_entry {
+    bool null_page;
+    bool no_bounds; /* values but no min/max (all NaN) */
+    uint32_t min_off, min_len, max_off, max_len; /* in colw.ci_bytes */
+    int64_t null_count;
+} ci_entry;
+
+typedef struct colw {
+    pq_column_spec spec; /* name points into the writer arena */
+    pq_sort_order order;
+    size_t width;       /* fixed value width; 0 for BYTE_ARRAY */
+    pq_encoding enc;    /* plain/fallback encoding of data pages */
+    bool dict_enabled;  /* the spec asks for a dictionary */
+    bool use_dict;      /* pages of this row group are dictionary pages */
+    bool fell_back;     /* the dictionary was abandoned in this row group */
+    bool dict_overflow; /* the dictionary passed its cap in this page */
+    bool stats;
+    pq_dict *dict;
+
+    /* the page being filled */
+    size_t pg_rows, pg_nonnull;
+    size_t pg_raw;     /* PLAIN size of its values */
+    meru_buf pg_defs;  /* uint32 def levels (optional columns) */
+    meru_buf pg_vals;  /* fixed: compact raw values; BA: uint32 lengths */
+    meru_buf pg_bytes; /* BA: value bytes */
+    meru_buf pg_idx;   /* uint32 dictionary indices (use_dict) */
+    pq_stats_acc pg_stats, ch_stats;
+
+    /* the chunk being built */
+    meru_buf data; /* data pages, headers included */
+    int64_t ch_values;
+    int64_t ch_uncompressed, ch_compressed; /* data pages, headers incl. */
+    int32_t n_dict_pages, n_plain_pages;
+    bool enc_used[16];
+    meru_buf locs; /* page_loc */
+    meru_buf cis;  /* ci_entry */
+    meru_buf ci_bytes;
+    meru_buf hashes; /* uint64 bloom hashes of the row group */
+} colw;
+
+typedef struct chunk_fix {
+    /* where the page-index blobs put this chunk's entries */
+    uint32_t rg, col;
+    bool has_ci;
+    uint64_t ci_off;
+    uint32_t ci_len;
+    uint64_t oi_off;
+    uint32_t oi_len;
+} chunk_fix;
+
+struct pq_writer {
+    pq_sink sink;
+    pq_writer_options o;
+    uint32_t ncols;
+    colw *cols;
+    meru_arena *arena; /* specs, footer metadata */
+    uint64_t offset;   /* bytes written to the sink */
+    int failed;        /* first sink error; later calls get MERU_EFAILED */
+
+    uint64_t rows;    /* total */
+    uint64_t rg_rows; /* in the open row group */
+    pq_row_group *rgs;
+    uint32_t n_rgs, cap_rgs;
+
+    meru_buf ci_blob, oi_blob;
+    meru_buf fixes; /* chunk_fix */
+
+    pq_kv *kv;
+    uint32_t n_kv, cap_kv;
+
+    /* scratch, reused for every page */
+    meru_buf body, vals, comp, hdr, tmp;
+};
+
+/* writer_page.c */
+int pqw_col_append(pq_writer *w, colw *c, const pq_column_data *cd, size_t r0,
+                   size_t n);
+int pqw_flush_page(pq_writer *w, colw *c);
+size_t pqw_page_estimate(const colw *c);
+void pqw_fill_statistics(colw *c, pq_stats_acc *a, pq_statistics *s);
+/* Header (with CRC when enabled) + body (a then b) appended to dst;
+ * *total gets the bytes appended. */
+int pqw_emit_page(pq_writer *w, pq_page_header *h, const uint8_t *a,
+                  size_t alen, const uint8_t *b, size_t blen, meru_buf *dst,
+                  size_t *total);
+
+#endif

@@ -1,0 +1,638 @@
+/*
+ * writer_page.c — the page half of the writer: values arrive in a per-
+ * column page accumulator (compact non-null values + definition levels,
+ * plus dictionary indices), and a full page is encoded, compressed and
+ * appended with its header to the column's chunk buffer. The chunk, row
+ * group and footer half lives in writer.c; shared state in writer_int.h.
+ *
+ * Page boundaries are row boundaries (flat columns). Statistics and bloom
+ * hashes are computed once per page from the compact values.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "merutable.h"
+#include "parquet/bloom.h"
+#include "parquet/codec.h"
+#include "parquet/encoding.h"
+#include "parquet/writer_int.h"
+#include "util/endian.h"
+#include "util/error.h"
+
+/* -------------------------------------------------------- page encoding */
+
+static int encode_values_plain(colw *c, meru_buf *out)
+{
+    size_t n = c->pg_nonnull;
+    switch (c->spec.type) {
+    case PQ_BOOLEAN:
+        return pq_plain_encode_bool(out, c->pg_vals.data, n);
+    case PQ_BYTE_ARRAY: {
+        const uint32_t *lens = (const uint32_t *)(void *)c->pg_vals.data;
+        int rc = meru_buf_reserve(out, 4 * n + c->pg_bytes.len);
+        if (rc)
+            return rc;
+        const uint8_t *p = c->pg_bytes.data;
+        uint8_t *o = out->data + out->len;
+        for (size_t i = 0; i < n; i++) {
+            meru_store_le32(o, lens[i]);
+            if (lens[i])
+                memcpy(o + 4, p, lens[i]);
+            o += 4 + lens[i];
+            p += lens[i];
+        }
+        out->len = (size_t)(o - out->data);
+        return MERU_OK;
+    }
+    default:
+        return meru_buf_append(out, c->pg_vals.data, n * c->width);
+    }
+}
+
+/* pq_bytes views of the page's byte-array (or FLBA) values in w->tmp. */
+static int page_bytes_views(pq_writer *w, colw *c, const pq_bytes **out)
+{
+    size_t n = c->pg_nonnull;
+    meru_buf_reset(&w->tmp);
+    uint8_t *mem;
+    int rc = meru_buf_extend(&w->tmp, n * sizeof(pq_bytes) + 1, &mem);
+    if (rc)
+        return rc;
+    pq_bytes *v = (pq_bytes *)(void *)mem;
+    if (c->spec.type == PQ_BYTE_ARRAY) {
+        const uint32_t *lens = (const uint32_t *)(void *)c->pg_vals.data;
+        const uint8_t *p = c->pg_bytes.data;
+        for (size_t i = 0; i < n; i++) {
+            v[i].ptr = p;
+            v[i].len = lens[i];
+            p += lens[i];
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            v[i].ptr = c->pg_vals.data + i * c->width;
+            v[i].len = (uint32_t)c->width;
+        }
+    }
+    *out = v;
+    return MERU_OK;
+}
+
+static int encode_values(pq_writer *w, colw *c, bool dict_page, meru_buf *out)
+{
+    size_t n = c->pg_nonnull;
+    if (dict_page)
+        return pq_dict_indices_encode(out,
+                                      (const uint32_t *)(void *)c->pg_idx.data,
+                                      n, pq_dict_count(c->dict));
+    switch (c->enc) {
+    case PQ_ENC_PLAIN:
+        return encode_values_plain(c, out);
+    case PQ_ENC_RLE: {
+        /* booleans: 4-byte length, then the hybrid runs (bit width 1) */
+        meru_buf_reset(&w->tmp);
+        uint8_t *mem;
+        int rc = meru_buf_extend(&w->tmp, n * 4 + 4, &mem);
+        if (rc)
+            return rc;
+        uint32_t *u = (uint32_t *)(void *)mem;
+        for (size_t i = 0; i < n; i++)
+            u[i] = c->pg_vals.data[i];
+        size_t at = out->len;
+        uint8_t *lenp;
+        rc = meru_buf_extend(out, 4, &lenp);
+        if (rc)
+            return rc;
+        rc = pq_rle_encode(out, u, n, 1);
+        if (rc)
+            return rc;
+        meru_store_le32(out->data + at, (uint32_t)(out->len - at - 4));
+        return MERU_OK;
+    }
+    case PQ_ENC_DELTA_BINARY_PACKED:
+        if (c->spec.type == PQ_INT32)
+            return pq_delta_encode_i32(
+                out, (const int32_t *)(void *)c->pg_vals.data, n);
+        return pq_delta_encode_i64(out,
+                                   (const int64_t *)(void *)c->pg_vals.data, n);
+    case PQ_ENC_BYTE_STREAM_SPLIT:
+        return pq_bss_encode(out, c->pg_vals.data, n, c->width);
+    case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+    case PQ_ENC_DELTA_BYTE_ARRAY: {
+        const pq_bytes *v;
+        int rc = page_bytes_views(w, c, &v);
+        if (rc)
+            return rc;
+        if (c->enc == PQ_ENC_DELTA_LENGTH_BYTE_ARRAY)
+            return pq_delta_length_encode(out, v, n);
+        return pq_delta_bytes_encode(out, v, n);
+    }
+    default:
+        return meru_err(MERU_EINTERNAL, "parquet writer: encoding %d",
+                        (int)c->enc);
+    }
+}
+
+/* Page statistics over the compact raw values, merged into the chunk's. */
+static int page_stats(pq_writer *w, colw *c)
+{
+    pq_stats_reset(&c->pg_stats);
+    pq_stats_add_nulls(&c->pg_stats, c->pg_rows - c->pg_nonnull);
+    size_t n = c->pg_nonnull;
+    const void *v = c->pg_vals.data;
+    int rc = MERU_OK;
+    if (c->stats && n) {
+        switch (c->spec.type) {
+        case PQ_BOOLEAN:
+            pq_stats_add_bool(&c->pg_stats, v, n);
+            break;
+        case PQ_INT32:
+            pq_stats_add_i32(&c->pg_stats, v, n);
+            break;
+        case PQ_INT64:
+            pq_stats_add_i64(&c->pg_stats, v, n);
+            break;
+        case PQ_FLOAT:
+            pq_stats_add_float(&c->pg_stats, v, n);
+            break;
+        case PQ_DOUBLE:
+            pq_stats_add_double(&c->pg_stats, v, n);
+            break;
+        case PQ_BYTE_ARRAY:
+        case PQ_FIXED_LEN_BYTE_ARRAY: {
+            const pq_bytes *b;
+            rc = page_bytes_views(w, c, &b);
+            if (!rc)
+                rc = pq_stats_add_bytes(&c->pg_stats, b, n);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (!rc)
+        rc = pq_stats_merge(&c->ch_stats, &c->pg_stats);
+    return rc;
+}
+
+static int bloom_hashes(colw *c)
+{
+    size_t n = c->pg_nonnull;
+    uint8_t *mem;
+    if (n == 0)
+        return MERU_OK;
+    int rc = meru_buf_extend(&c->hashes, n * 8, &mem);
+    if (rc)
+        return rc;
+    uint64_t *h = (uint64_t *)(void *)mem;
+    const uint8_t *v = c->pg_vals.data;
+    switch (c->spec.type) {
+    case PQ_INT32:
+        for (size_t i = 0; i < n; i++)
+            h[i] = pq_bloom_hash_i32((int32_t)meru_load_le32(v + 4 * i));
+        break;
+    case PQ_INT64:
+        for (size_t i = 0; i < n; i++)
+            h[i] = pq_bloom_hash_i64((int64_t)meru_load_le64(v + 8 * i));
+        break;
+    case PQ_FLOAT:
+        for (size_t i = 0; i < n; i++) {
+            float f;
+            memcpy(&f, v + 4 * i, 4);
+            h[i] = pq_bloom_hash_float(f);
+        }
+        break;
+    case PQ_DOUBLE:
+        for (size_t i = 0; i < n; i++) {
+            double d;
+            memcpy(&d, v + 8 * i, 8);
+            h[i] = pq_bloom_hash_double(d);
+        }
+        break;
+    case PQ_BYTE_ARRAY: {
+        const uint32_t *lens = (const uint32_t *)(const void *)v;
+        const uint8_t *p = c->pg_bytes.data;
+        for (size_t i = 0; i < n; i++) {
+            h[i] = pq_bloom_hash_bytes(p, lens[i]);
+            p += lens[i];
+        }
+        break;
+    }
+    default: /* FLBA, INT96: the fixed bytes */
+        for (size_t i = 0; i < n; i++)
+            h[i] = pq_bloom_hash_bytes(v + i * c->width, c->width);
+        break;
+    }
+    return MERU_OK;
+}
+
+void pqw_fill_statistics(colw *c, pq_stats_acc *a, pq_statistics *s)
+{
+    memset(s, 0, sizeof *s);
+    s->has_null_count = true;
+    s->null_count = a->null_count;
+    pq_bytes lo, hi;
+    if (c->stats && pq_stats_get(a, &lo, &hi)) {
+        s->has_min_value = s->has_max_value = true;
+        s->min_value = lo;
+        s->max_value = hi;
+        s->has_is_min_value_exact = s->has_is_max_value_exact = true;
+        s->is_min_value_exact = s->is_max_value_exact = true;
+        if (pq_sort_order_legacy_ok(c->order)) {
+            s->has_min = s->has_max = true;
+            s->min = lo;
+            s->max = hi;
+        }
+    }
+}
+
+static int push_ci_entry(colw *c)
+{
+    ci_entry e = {0};
+    e.null_count = c->pg_stats.null_count;
+    pq_bytes lo, hi;
+    if (!pq_stats_get(&c->pg_stats, &lo, &hi)) {
+        e.null_page = c->pg_nonnull == 0;
+        e.no_bounds = !e.null_page;
+    } else {
+        int rc;
+        e.min_off = (uint32_t)c->ci_bytes.len;
+        e.min_len = lo.len;
+        rc = meru_buf_append(&c->ci_bytes, lo.ptr, lo.len);
+        if (rc)
+            return rc;
+        e.max_off = (uint32_t)c->ci_bytes.len;
+        e.max_len = hi.len;
+        rc = meru_buf_append(&c->ci_bytes, hi.ptr, hi.len);
+        if (rc)
+            return rc;
+    }
+    return meru_buf_append(&c->cis, &e, sizeof e);
+}
+
+/* Header + body of one page appended to `dst`; returns its total size. */
+int pqw_emit_page(pq_writer *w, pq_page_header *h, const uint8_t *a,
+                  size_t alen, const uint8_t *b, size_t blen, meru_buf *dst,
+                  size_t *total)
+{
+    size_t body = alen + blen;
+    if (body > INT32_MAX)
+        return meru_err(MERU_ERANGE,
+                        "parquet writer: page of %zu bytes is too large", body);
+    h->compressed_page_size = (int32_t)body;
+    if (w->o.page_crc) {
+        uLong crc = crc32(0L, Z_NULL, 0);
+        if (alen)
+            crc = crc32(crc, a, (uInt)alen);
+        if (blen)
+            crc = crc32(crc, b, (uInt)blen);
+        h->has_crc = true;
+        h->crc = (int32_t)(uint32_t)crc;
+    }
+    meru_buf_reset(&w->hdr);
+    int rc = pq_encode_page_header(&w->hdr, h);
+    if (rc)
+        return rc;
+    rc = meru_buf_reserve(dst, w->hdr.len + body);
+    if (rc)
+        return rc;
+    meru_buf_append(dst, w->hdr.data, w->hdr.len);
+    if (alen)
+        meru_buf_append(dst, a, alen);
+    if (blen)
+        meru_buf_append(dst, b, blen);
+    *total = w->hdr.len + body;
+    return MERU_OK;
+}
+
+static void page_reset(colw *c)
+{
+    c->pg_rows = c->pg_nonnull = c->pg_raw = 0;
+    meru_buf_reset(&c->pg_defs);
+    meru_buf_reset(&c->pg_vals);
+    meru_buf_reset(&c->pg_bytes);
+    meru_buf_reset(&c->pg_idx);
+}
+
+/* Abandons the dictionary for the rest of the row group. */
+static void dict_fall_back(colw *c)
+{
+    c->use_dict = false;
+    c->fell_back = true;
+    meru_buf_reset(&c->pg_idx);
+    if (c->n_dict_pages == 0)
+        pq_dict_reset(c->dict);
+}
+
+int pqw_flush_page(pq_writer *w, colw *c)
+{
+    if (c->pg_rows == 0)
+        return MERU_OK;
+    int rc;
+    bool optional = c->spec.repetition == PQ_OPTIONAL;
+
+    /* First page of a dictionary chunk: keep the dictionary only if it
+     * pays (parquet-mr's rule). */
+    if (c->use_dict && c->n_dict_pages == 0 && c->pg_nonnull > 0) {
+        uint32_t cnt = pq_dict_count(c->dict);
+        size_t idx_bytes =
+            (c->pg_nonnull * (size_t)pq_bit_width(cnt ? cnt - 1 : 0) + 7) / 8;
+        if (pq_dict_plain_bytes(c->dict) + idx_bytes >= c->pg_raw)
+            dict_fall_back(c);
+    }
+    bool dict_page = c->use_dict;
+
+    rc = page_stats(w, c);
+    if (rc)
+        return rc;
+    if (c->spec.bloom_filter) {
+        rc = bloom_hashes(c);
+        if (rc)
+            return rc;
+    }
+
+    pq_page_header h;
+    memset(&h, 0, sizeof h);
+    pq_encoding enc =
+        dict_page ? (w->o.data_page_version == 1 ? PQ_ENC_PLAIN_DICTIONARY
+                                                 : PQ_ENC_RLE_DICTIONARY)
+                  : c->enc;
+    pq_statistics st;
+    pqw_fill_statistics(c, &c->pg_stats, &st);
+    const uint32_t *defs = (const uint32_t *)(void *)c->pg_defs.data;
+    const uint8_t *pa, *pb = NULL;
+    size_t alen, blen = 0, uncompressed;
+
+    meru_buf_reset(&w->body);
+    meru_buf_reset(&w->comp);
+    if (w->o.data_page_version == 1) {
+        if (optional) {
+            uint8_t *lenp;
+            rc = meru_buf_extend(&w->body, 4, &lenp);
+            if (!rc)
+                rc = pq_rle_encode(&w->body, defs, c->pg_rows, 1);
+            if (rc)
+                return rc;
+            meru_store_le32(w->body.data, (uint32_t)(w->body.len - 4));
+        }
+        rc = encode_values(w, c, dict_page, &w->body);
+        if (rc)
+            return rc;
+        uncompressed = w->body.len;
+        if (w->o.codec != PQ_CODEC_UNCOMPRESSED) {
+            rc = pq_compress(w->o.codec, w->o.codec_level, w->body.data,
+                             w->body.len, &w->comp);
+            if (rc)
+                return rc;
+            pa = w->comp.data;
+            alen = w->comp.len;
+        } else {
+            pa = w->body.data;
+            alen = w->body.len;
+        }
+        h.type = PQ_PAGE_DATA;
+        h.has_data_page_header = true;
+        h.data_page_header.num_values = (int32_t)c->pg_rows;
+        h.data_page_header.encoding = enc;
+        h.data_page_header.definition_level_encoding = PQ_ENC_RLE;
+        h.data_page_header.repetition_level_encoding = PQ_ENC_RLE;
+        h.data_page_header.has_statistics = true;
+        h.data_page_header.statistics = st;
+    } else {
+        if (optional) {
+            rc = pq_rle_encode(&w->body, defs, c->pg_rows, 1);
+            if (rc)
+                return rc;
+        }
+        size_t lvl = w->body.len;
+        meru_buf_reset(&w->vals);
+        rc = encode_values(w, c, dict_page, &w->vals);
+        if (rc)
+            return rc;
+        uncompressed = lvl + w->vals.len;
+        bool compressed = w->o.codec != PQ_CODEC_UNCOMPRESSED;
+        pa = w->body.data;
+        alen = lvl;
+        if (compressed) {
+            rc = pq_compress(w->o.codec, w->o.codec_level, w->vals.data,
+                             w->vals.len, &w->comp);
+            if (rc)
+                return rc;
+            pb = w->comp.data;
+            blen = w->comp.len;
+        } else {
+            pb = w->vals.data;
+            blen = w->vals.len;
+        }
+        h.type = PQ_PAGE_DATA_V2;
+        h.has_data_page_header_v2 = true;
+        pq_data_page_header_v2 *v2 = &h.data_page_header_v2;
+        v2->num_values = (int32_t)c->pg_rows;
+        v2->num_nulls = (int32_t)(c->pg_rows - c->pg_nonnull);
+        v2->num_rows = (int32_t)c->pg_rows;
+        v2->encoding = enc;
+        v2->definition_levels_byte_length = (int32_t)lvl;
+        v2->repetition_levels_byte_length = 0;
+        v2->is_compressed = compressed;
+        v2->has_statistics = true;
+        v2->statistics = st;
+    }
+    if (uncompressed > INT32_MAX)
+        return meru_err(MERU_ERANGE,
+                        "parquet writer: column %s: page of %zu bytes is too "
+                        "large",
+                        c->spec.name, uncompressed);
+    h.uncompressed_page_size = (int32_t)uncompressed;
+
+    page_loc loc = {.off = c->data.len, .first_row = c->ch_values};
+    size_t total;
+    rc = pqw_emit_page(w, &h, pa, alen, pb, blen, &c->data, &total);
+    if (rc)
+        return rc;
+    loc.size = (int32_t)total;
+    rc = meru_buf_append(&c->locs, &loc, sizeof loc);
+    if (!rc)
+        rc = push_ci_entry(c);
+    if (rc)
+        return rc;
+    c->ch_uncompressed += (int64_t)(total - alen - blen + uncompressed);
+    c->ch_compressed += (int64_t)total;
+    c->ch_values += (int64_t)c->pg_rows;
+    c->enc_used[enc] = true;
+    if (dict_page)
+        c->n_dict_pages++;
+    else
+        c->n_plain_pages++;
+    page_reset(c);
+    return MERU_OK;
+}
+
+/* ------------------------------------------------------------ appending */
+
+size_t pqw_page_estimate(const colw *c)
+{
+    if (c->use_dict) {
+        uint32_t cnt = pq_dict_count(c->dict);
+        return (c->pg_nonnull * (size_t)pq_bit_width(cnt) + 7) / 8;
+    }
+    return c->pg_raw;
+}
+
+static bool page_full(const pq_writer *w, const colw *c)
+{
+    if (w->o.page_rows && c->pg_rows >= w->o.page_rows)
+        return true;
+    return pqw_page_estimate(c) >= w->o.page_size;
+}
+
+static int push_def(colw *c, uint32_t d)
+{
+    return meru_buf_append(&c->pg_defs, &d, sizeof d);
+}
+
+/* One value into the page (and the dictionary when in use). */
+static int add_value(pq_writer *w, colw *c, const void *src, uint32_t len)
+{
+    int rc;
+    if (c->spec.type == PQ_BYTE_ARRAY) {
+        rc = meru_buf_append(&c->pg_vals, &len, 4);
+        if (!rc)
+            rc = meru_buf_append(&c->pg_bytes, src, len);
+        c->pg_raw += 4 + (size_t)len;
+    } else {
+        rc = meru_buf_append(&c->pg_vals, src, c->width);
+        c->pg_raw += c->width;
+    }
+    if (rc)
+        return rc;
+    c->pg_nonnull++;
+    if (c->use_dict) {
+        uint32_t idx;
+        rc = pq_dict_insert(c->dict, src, len, &idx);
+        if (!rc)
+            rc = meru_buf_append(&c->pg_idx, &idx, 4);
+        if (rc)
+            return rc;
+        /* past the cap: this page stays dictionary-encoded, the rest of
+         * the row group is plain (col_append flushes after the row) */
+        if (pq_dict_plain_bytes(c->dict) > w->o.dict_page_size_limit)
+            c->dict_overflow = true;
+    }
+    return MERU_OK;
+}
+
+int pqw_col_append(pq_writer *w, colw *c, const pq_column_data *cd, size_t r0,
+                   size_t n)
+{
+    const uint8_t *valid = cd->valid;
+    bool optional = c->spec.repetition == PQ_OPTIONAL;
+    size_t i = r0, end = r0 + n;
+    int rc;
+
+    /* Fast path: fixed width, no dictionary. Copy runs of rows that fit
+     * the page in bulk. */
+    if (!c->use_dict && c->spec.type != PQ_BYTE_ARRAY &&
+        c->spec.type != PQ_FIXED_LEN_BYTE_ARRAY) {
+        const uint8_t *src = cd->values;
+        while (i < end) {
+            size_t room = end - i;
+            if (w->o.page_rows && w->o.page_rows - c->pg_rows < room)
+                room = w->o.page_rows - c->pg_rows;
+            size_t left =
+                c->pg_raw < w->o.page_size
+                    ? (w->o.page_size - c->pg_raw + c->width - 1) / c->width
+                    : 1;
+            if (left < room)
+                room = left;
+            if (!valid) {
+                rc = meru_buf_append(&c->pg_vals, src + i * c->width,
+                                     room * c->width);
+                if (rc)
+                    return rc;
+                if (optional) {
+                    uint8_t *mem;
+                    rc = meru_buf_extend(&c->pg_defs, room * 4, &mem);
+                    if (rc)
+                        return rc;
+                    uint32_t *d = (uint32_t *)(void *)mem;
+                    for (size_t k = 0; k < room; k++)
+                        d[k] = 1;
+                }
+                c->pg_nonnull += room;
+                c->pg_raw += room * c->width;
+            } else {
+                rc = meru_buf_reserve(&c->pg_vals, room * c->width);
+                if (rc)
+                    return rc;
+                uint32_t *d = NULL;
+                if (optional) {
+                    uint8_t *mem;
+                    rc = meru_buf_extend(&c->pg_defs, room * 4, &mem);
+                    if (rc)
+                        return rc;
+                    d = (uint32_t *)(void *)mem;
+                }
+                uint8_t *o = c->pg_vals.data + c->pg_vals.len;
+                size_t nn = 0;
+                for (size_t k = 0; k < room; k++) {
+                    bool v = valid[i + k] != 0;
+                    if (d)
+                        d[k] = v;
+                    if (v) {
+                        memcpy(o + nn * c->width, src + (i + k) * c->width,
+                               c->width);
+                        nn++;
+                    }
+                }
+                c->pg_vals.len += nn * c->width;
+                c->pg_nonnull += nn;
+                c->pg_raw += nn * c->width;
+            }
+            c->pg_rows += room;
+            i += room;
+            if (page_full(w, c)) {
+                rc = pqw_flush_page(w, c);
+                if (rc)
+                    return rc;
+            }
+        }
+        return MERU_OK;
+    }
+
+    for (; i < end; i++) {
+        bool v = !valid || valid[i];
+        if (v) {
+            const void *p;
+            uint32_t len;
+            if (c->spec.type == PQ_BYTE_ARRAY ||
+                c->spec.type == PQ_FIXED_LEN_BYTE_ARRAY) {
+                const pq_bytes *b = (const pq_bytes *)cd->values + i;
+                p = b->ptr;
+                len = b->len;
+            } else {
+                p = (const uint8_t *)cd->values + i * c->width;
+                len = (uint32_t)c->width;
+            }
+            rc = add_value(w, c, p, len);
+            if (rc)
+                return rc;
+        }
+        if (optional) {
+            rc = push_def(c, v);
+            if (rc)
+                return rc;
+        }
+        c->pg_rows++;
+        if (c->dict_overflow || page_full(w, c)) {
+            rc = pqw_flush_page(w, c);
+            if (rc)
+                return rc;
+            if (c->dict_overflow) {
+                c->dict_overflow = false;
+                c->use_dict = false;
+                c->fell_back = true;
+            }
+        }
+    }
+    return MERU_OK;
+}

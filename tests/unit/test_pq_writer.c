@@ -1,0 +1,696 @@
+/*
+ * test_pq_writer.c — what the Parquet writer puts in a file: profile
+ * encodings and page sizes, dictionary fallback, statistics ordering edge
+ * cases (NaN, -0.0, unsigned bytes, negative decimals, unsigned ints),
+ * page index boundary order and truncation, row-group splitting, footer
+ * metadata, and input validation / sticky sink failures. Checked through
+ * the decoded footer and the reader.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parquet/meta.h"
+#include "parquet/pq.h"
+#include "parquet/stats.h"
+#include "test.h"
+#include "util/endian.h"
+#include "util/error.h"
+
+typedef struct wfile {
+    meru_buf buf;
+    pq_mem mem;
+    pq_source src;
+    pq_reader *r;
+} wfile;
+
+static int write_file(wfile *f, const pq_column_spec *specs, uint32_t n,
+                      const pq_writer_options *o, size_t rows,
+                      const pq_column_data *cd)
+{
+    memset(f, 0, sizeof *f);
+    pq_sink sink;
+    pq_sink_buf(&sink, &f->buf);
+    pq_writer *w;
+    int rc = pq_writer_open(&w, &sink, specs, n, o);
+    if (rc)
+        return rc;
+    rc = pq_writer_write(w, rows, cd);
+    if (rc) {
+        pq_writer_abort(w);
+        return rc;
+    }
+    rc = pq_writer_close(w, NULL);
+    if (rc)
+        return rc;
+    pq_source_mem(&f->src, &f->mem, f->buf.data, f->buf.len);
+    return pq_reader_open(&f->r, &f->src, NULL);
+}
+
+static void wfile_free(wfile *f)
+{
+    pq_reader_close(f->r);
+    meru_buf_free(&f->buf);
+}
+
+static const pq_column_meta *chunk(wfile *f, uint32_t rg, uint32_t col)
+{
+    return pq_reader_chunk(f->r, rg, col);
+}
+
+static bool has_encoding(const pq_column_meta *m, pq_encoding e)
+{
+    for (uint32_t i = 0; i < m->n_encodings; i++)
+        if (m->encodings[i] == e)
+            return true;
+    return false;
+}
+
+static int32_t pages_with(const pq_column_meta *m, pq_page_type t,
+                          pq_encoding e)
+{
+    for (uint32_t i = 0; i < m->n_encoding_stats; i++)
+        if (m->encoding_stats[i].page_type == t &&
+            m->encoding_stats[i].encoding == e)
+            return m->encoding_stats[i].count;
+    return 0;
+}
+
+/* ------------------------------------------------------------ profiles */
+
+static void test_row_profile_writes_plain_8k_pages_uncompressed(void)
+{
+    enum { N = 20000 };
+    static int64_t v[N];
+    for (int i = 0; i < N; i++)
+        v[i] = i;
+    pq_column_spec s = {.name = "k", .type = PQ_INT64};
+    pq_column_data cd = {v, NULL};
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    wfile f;
+    CHECK_OK(write_file(&f, &s, 1, &o, N, &cd));
+    const pq_column_meta *m = chunk(&f, 0, 0);
+    CHECK_EQ_INT(m->codec, PQ_CODEC_UNCOMPRESSED);
+    CHECK(has_encoding(m, PQ_ENC_PLAIN));
+    CHECK(!has_encoding(m, PQ_ENC_RLE_DICTIONARY));
+    CHECK(!m->has_dictionary_page_offset);
+    /* 8 KiB of int64 per page = 1024 rows */
+    CHECK_EQ_INT(pages_with(m, PQ_PAGE_DATA, PQ_ENC_PLAIN), N / 1024 + 1);
+    const pq_offset_index *oi;
+    CHECK_OK(pq_reader_offset_index(f.r, 0, 0, &oi));
+    CHECK(oi != NULL);
+    CHECK_EQ_INT(oi->n_pages, N / 1024 + 1);
+    CHECK_EQ_INT(oi->page_locations[1].first_row_index, 1024);
+    CHECK(oi->page_locations[0].compressed_page_size > 8192);
+    CHECK(oi->page_locations[0].compressed_page_size < 8192 + 200);
+    wfile_free(&f);
+}
+
+static void test_column_profile_chooses_encodings_per_type(void)
+{
+    enum { N = 5000 };
+    static int64_t k[N];
+    static int32_t i32[N];
+    static double d[N];
+    static float fl[N];
+    static uint8_t b[N];
+    static pq_bytes low[N], uniq[N];
+    static char lowh[N][8], uniqh[N][24];
+    for (int i = 0; i < N; i++) {
+        k[i] = 1000000 + i;
+        i32[i] = i % 100;
+        d[i] = i * 1.5;
+        fl[i] = (float)i;
+        b[i] = (i / 7) & 1;
+        snprintf(lowh[i], sizeof lowh[i], "c%d", i % 10);
+        low[i] =
+            (pq_bytes){(const uint8_t *)lowh[i], (uint32_t)strlen(lowh[i])};
+        snprintf(uniqh[i], sizeof uniqh[i], "unique-%08d-x", i * 7919);
+        uniq[i] =
+            (pq_bytes){(const uint8_t *)uniqh[i], (uint32_t)strlen(uniqh[i])};
+    }
+    pq_column_spec s[7] = {
+        {.name = "k", .type = PQ_INT64},
+        {.name = "i", .type = PQ_INT32},
+        {.name = "d", .type = PQ_DOUBLE},
+        {.name = "f", .type = PQ_FLOAT},
+        {.name = "b", .type = PQ_BOOLEAN},
+        {.name = "low", .type = PQ_BYTE_ARRAY},
+        {.name = "uniq", .type = PQ_BYTE_ARRAY},
+    };
+    pq_column_data cd[7] = {{k, NULL}, {i32, NULL}, {d, NULL},   {fl, NULL},
+                            {b, NULL}, {low, NULL}, {uniq, NULL}};
+    pq_writer_options o;
+    pq_writer_options_column(&o);
+    wfile f;
+    CHECK_OK(write_file(&f, s, 7, &o, N, cd));
+    CHECK_EQ_INT(chunk(&f, 0, 0)->codec, PQ_CODEC_ZSTD);
+    CHECK(pages_with(chunk(&f, 0, 0), PQ_PAGE_DATA_V2,
+                     PQ_ENC_DELTA_BINARY_PACKED) > 0);
+    CHECK(pages_with(chunk(&f, 0, 1), PQ_PAGE_DATA_V2,
+                     PQ_ENC_DELTA_BINARY_PACKED) > 0);
+    CHECK(pages_with(chunk(&f, 0, 2), PQ_PAGE_DATA_V2,
+                     PQ_ENC_BYTE_STREAM_SPLIT) > 0);
+    CHECK(pages_with(chunk(&f, 0, 3), PQ_PAGE_DATA_V2,
+                     PQ_ENC_BYTE_STREAM_SPLIT) > 0);
+    CHECK(pages_with(chunk(&f, 0, 4), PQ_PAGE_DATA_V2, PQ_ENC_RLE) > 0);
+    const pq_column_meta *lm = chunk(&f, 0, 5);
+    CHECK(lm->has_dictionary_page_offset);
+    CHECK_EQ_INT(pages_with(lm, PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN), 1);
+    CHECK(pages_with(lm, PQ_PAGE_DATA_V2, PQ_ENC_RLE_DICTIONARY) > 0);
+    CHECK(has_encoding(lm, PQ_ENC_RLE_DICTIONARY));
+    /* unique strings: the dictionary does not pay, so none is written */
+    const pq_column_meta *um = chunk(&f, 0, 6);
+    CHECK(!um->has_dictionary_page_offset);
+    CHECK(pages_with(um, PQ_PAGE_DATA_V2, PQ_ENC_PLAIN) > 0);
+    /* delta encoding of a sorted key is much smaller than plain */
+    CHECK(chunk(&f, 0, 0)->total_compressed_size < N * 8 / 4);
+    wfile_free(&f);
+}
+
+static void test_dictionary_falls_back_to_plain_past_its_cap(void)
+{
+    enum { N = 4000 };
+    static pq_bytes v[N];
+    static char h[N][16];
+    for (int i = 0; i < N; i++) {
+        /* few repeats early (dictionary pays), then many new values */
+        int x = i < 1000 ? i % 20 : i;
+        snprintf(h[i], sizeof h[i], "value-%06d", x);
+        v[i] = (pq_bytes){(const uint8_t *)h[i], (uint32_t)strlen(h[i])};
+    }
+    pq_column_spec s = {.name = "s", .type = PQ_BYTE_ARRAY};
+    pq_column_data cd = {v, NULL};
+    pq_writer_options o;
+    pq_writer_options_column(&o);
+    o.dict_page_size_limit = 2048;
+    o.page_size = 1024;
+    wfile f;
+    CHECK_OK(write_file(&f, &s, 1, &o, N, &cd));
+    const pq_column_meta *m = chunk(&f, 0, 0);
+    CHECK(m->has_dictionary_page_offset);
+    CHECK(pages_with(m, PQ_PAGE_DATA_V2, PQ_ENC_RLE_DICTIONARY) > 0);
+    CHECK(pages_with(m, PQ_PAGE_DATA_V2, PQ_ENC_PLAIN) > 0);
+    pq_cursor *c;
+    CHECK_OK(pq_cursor_open(f.r, 0, 0, &c));
+    pq_batch b;
+    CHECK_OK(pq_cursor_next(c, N, &b));
+    CHECK_EQ_INT(b.n, N);
+    for (int i = 0; i < N; i++) {
+        const pq_bytes *x = (const pq_bytes *)b.values + i;
+        CHECK(x->len == v[i].len && !memcmp(x->ptr, v[i].ptr, x->len));
+    }
+    pq_cursor_close(c);
+    wfile_free(&f);
+}
+
+static void test_explicit_encodings_are_used(void)
+{
+    enum { N = 300 };
+    static pq_bytes v[N];
+    static char h[N][16];
+    static int32_t iv[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(h[i], sizeof h[i], "key%05d", i);
+        v[i] = (pq_bytes){(const uint8_t *)h[i], (uint32_t)strlen(h[i])};
+        iv[i] = -i;
+    }
+    pq_column_spec s[3] = {
+        {.name = "dba",
+         .type = PQ_BYTE_ARRAY,
+         .has_encoding = true,
+         .encoding = PQ_ENC_DELTA_BYTE_ARRAY},
+        {.name = "dlba",
+         .type = PQ_BYTE_ARRAY,
+         .has_encoding = true,
+         .encoding = PQ_ENC_DELTA_LENGTH_BYTE_ARRAY},
+        {.name = "bss",
+         .type = PQ_INT32,
+         .has_encoding = true,
+         .encoding = PQ_ENC_BYTE_STREAM_SPLIT},
+    };
+    pq_column_data cd[3] = {{v, NULL}, {v, NULL}, {iv, NULL}};
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    wfile f;
+    CHECK_OK(write_file(&f, s, 3, &o, N, cd));
+    CHECK(pages_with(chunk(&f, 0, 0), PQ_PAGE_DATA, PQ_ENC_DELTA_BYTE_ARRAY) >
+          0);
+    CHECK(pages_with(chunk(&f, 0, 1), PQ_PAGE_DATA,
+                     PQ_ENC_DELTA_LENGTH_BYTE_ARRAY) > 0);
+    CHECK(pages_with(chunk(&f, 0, 2), PQ_PAGE_DATA, PQ_ENC_BYTE_STREAM_SPLIT) >
+          0);
+    /* front coding of sorted keys beats plain */
+    CHECK(chunk(&f, 0, 0)->total_uncompressed_size <
+          chunk(&f, 0, 1)->total_uncompressed_size);
+    wfile_free(&f);
+}
+
+/* ---------------------------------------------------------- statistics */
+
+static void stat_bounds(wfile *f, uint32_t col, pq_bytes *lo, pq_bytes *hi,
+                        bool *has)
+{
+    const pq_statistics *s = &chunk(f, 0, col)->statistics;
+    *has = s->has_min_value && s->has_max_value;
+    if (*has) {
+        *lo = s->min_value;
+        *hi = s->max_value;
+    }
+}
+
+static void test_float_stats_skip_nan_and_sign_zero_bounds(void)
+{
+    double d1[4] = {NAN, 0.0, 2.5, NAN}; /* min 0 -> -0.0 */
+    double d2[3] = {-0.0, -3.0, NAN};    /* max 0 -> +0.0 */
+    double d3[2] = {NAN, NAN};           /* all NaN: no bounds */
+    float f1[3] = {1.5f, NAN, -2.0f};
+    pq_column_spec s[4] = {
+        {.name = "a", .type = PQ_DOUBLE},
+        {.name = "b", .type = PQ_DOUBLE},
+        {.name = "c", .type = PQ_DOUBLE},
+        {.name = "f", .type = PQ_FLOAT},
+    };
+    double b2[4] = {d2[0], d2[1], d2[2], -1.0};
+    double c2[4] = {d3[0], d3[1], NAN, NAN};
+    float f2[4] = {f1[0], f1[1], f1[2], 0.5f};
+    pq_column_data cd[4] = {{d1, NULL}, {b2, NULL}, {c2, NULL}, {f2, NULL}};
+    wfile f;
+    CHECK_OK(write_file(&f, s, 4, NULL, 4, cd));
+    pq_bytes lo, hi;
+    bool has;
+    double x;
+    stat_bounds(&f, 0, &lo, &hi, &has);
+    CHECK(has);
+    memcpy(&x, lo.ptr, 8);
+    CHECK(x == 0.0 && signbit(x));
+    memcpy(&x, hi.ptr, 8);
+    CHECK(x == 2.5);
+    stat_bounds(&f, 1, &lo, &hi, &has);
+    CHECK(has);
+    memcpy(&x, lo.ptr, 8);
+    CHECK(x == -3.0);
+    memcpy(&x, hi.ptr, 8);
+    CHECK(x == 0.0 && !signbit(x));
+    stat_bounds(&f, 2, &lo, &hi, &has);
+    CHECK(!has);
+    CHECK(!pq_reader_chunk_minmax(f.r, 0, 2, &lo, &hi));
+    float fx;
+    stat_bounds(&f, 3, &lo, &hi, &has);
+    CHECK(has && lo.len == 4);
+    memcpy(&fx, lo.ptr, 4);
+    CHECK(fx == -2.0f);
+    memcpy(&fx, hi.ptr, 4);
+    CHECK(fx == 1.5f);
+    /* no column index for the all-NaN column, one for the others */
+    const pq_column_index *ci;
+    CHECK_OK(pq_reader_column_index(f.r, 0, 2, &ci));
+    CHECK(ci == NULL);
+    CHECK_OK(pq_reader_column_index(f.r, 0, 0, &ci));
+    CHECK(ci != NULL);
+    wfile_free(&f);
+}
+
+static void test_byte_stats_use_unsigned_order_and_no_legacy_fields(void)
+{
+    pq_bytes v[3] = {{(const uint8_t *)"\xff\x01", 2},
+                     {(const uint8_t *)"a", 1},
+                     {(const uint8_t *)"ab", 2}};
+    int32_t iv[3] = {-5, 7, 0};
+    pq_column_spec s[2] = {{.name = "s", .type = PQ_BYTE_ARRAY},
+                           {.name = "i", .type = PQ_INT32}};
+    pq_column_data cd[2] = {{v, NULL}, {iv, NULL}};
+    wfile f;
+    CHECK_OK(write_file(&f, s, 2, NULL, 3, cd));
+    const pq_statistics *st = &chunk(&f, 0, 0)->statistics;
+    CHECK(st->has_min_value && st->min_value.len == 1 &&
+          st->min_value.ptr[0] == 'a');
+    CHECK(st->max_value.len == 2 && st->max_value.ptr[0] == 0xff);
+    CHECK(!st->has_min && !st->has_max);
+    CHECK(st->has_is_min_value_exact && st->is_min_value_exact);
+    st = &chunk(&f, 0, 1)->statistics;
+    CHECK(st->has_min && st->has_max); /* signed order: legacy too */
+    CHECK_EQ_INT((int32_t)meru_load_le32(st->min_value.ptr), -5);
+    CHECK_EQ_INT((int32_t)meru_load_le32(st->max_value.ptr), 7);
+    CHECK_EQ_INT((int32_t)meru_load_le32(st->min.ptr), -5);
+    wfile_free(&f);
+}
+
+static void test_decimal_and_unsigned_stats_orders(void)
+{
+    /* FLBA(4) decimals: -100, 3, -5 -> min -100, max 3 */
+    uint8_t dec[3][4];
+    int32_t dv[3] = {-100, 3, -5};
+    pq_bytes db[3];
+    for (int i = 0; i < 3; i++) {
+        meru_store_be32(dec[i], (uint32_t)dv[i]);
+        db[i] = (pq_bytes){dec[i], 4};
+    }
+    /* BYTE_ARRAY decimals of different lengths: -1 (ff), 256 (01 00) */
+    pq_bytes bd[2] = {{(const uint8_t *)"\xff", 1},
+                      {(const uint8_t *)"\x01\x00", 2}};
+    uint32_t uv[2] = {1, 0xffffffffu};
+    pq_column_spec s[3] = {
+        {.name = "dec",
+         .type = PQ_FIXED_LEN_BYTE_ARRAY,
+         .type_length = 4,
+         .logical = {.kind = PQ_LT_DECIMAL,
+                     .decimal_precision = 9,
+                     .decimal_scale = 2}},
+        {.name = "bdec",
+         .type = PQ_BYTE_ARRAY,
+         .logical = {.kind = PQ_LT_DECIMAL,
+                     .decimal_precision = 10,
+                     .decimal_scale = 0}},
+        {.name = "u",
+         .type = PQ_INT32,
+         .logical = {.kind = PQ_LT_INTEGER,
+                     .int_bit_width = 32,
+                     .int_is_signed = false}},
+    };
+    int32_t uvi[3];
+    memcpy(uvi, uv, 8);
+    uvi[2] = 5;
+    pq_bytes bd3[3] = {bd[0], bd[1], bd[0]};
+    pq_column_data cd[3] = {{db, NULL}, {bd3, NULL}, {uvi, NULL}};
+    wfile f;
+    CHECK_OK(write_file(&f, s, 3, NULL, 3, cd));
+    const pq_statistics *st = &chunk(&f, 0, 0)->statistics;
+    CHECK_EQ_INT((int32_t)meru_load_be32(st->min_value.ptr), -100);
+    CHECK_EQ_INT((int32_t)meru_load_be32(st->max_value.ptr), 3);
+    CHECK(!st->has_min);
+    st = &chunk(&f, 0, 1)->statistics;
+    CHECK(st->min_value.len == 1 && st->min_value.ptr[0] == 0xff);
+    CHECK(st->max_value.len == 2 && st->max_value.ptr[0] == 0x01);
+    st = &chunk(&f, 0, 2)->statistics;
+    CHECK_EQ_U64(meru_load_le32(st->min_value.ptr), 1);
+    CHECK_EQ_U64(meru_load_le32(st->max_value.ptr), 0xffffffffu);
+    CHECK(!st->has_min);
+    /* schema: converted types for old readers */
+    const pq_file_meta *fm = pq_reader_meta(f.r);
+    CHECK(fm->schema[1].has_converted_type &&
+          fm->schema[1].converted_type == PQ_CT_DECIMAL);
+    CHECK(fm->schema[1].has_precision && fm->schema[1].precision == 9);
+    CHECK(fm->schema[3].converted_type == PQ_CT_UINT_32);
+    CHECK(pq_reader_column(f.r, 2)->order == PQ_ORDER_UINT32);
+    wfile_free(&f);
+}
+
+static void test_stats_compare_orders(void)
+{
+    uint8_t a[2] = {0xff, 0x00}, b[1] = {0x7f};
+    CHECK(pq_stats_compare(PQ_ORDER_BYTES, a, 2, b, 1) > 0);
+    CHECK(pq_stats_compare(PQ_ORDER_DECIMAL_BE, a, 2, b, 1) < 0);
+    CHECK(pq_stats_compare(PQ_ORDER_BYTES, b, 0, b, 1) < 0);
+    uint8_t m1[1] = {0xff}, m1b[3] = {0xff, 0xff, 0xff};
+    CHECK_EQ_INT(pq_stats_compare(PQ_ORDER_DECIMAL_BE, m1, 1, m1b, 3), 0);
+    uint8_t x[4], y[4];
+    meru_store_le32(x, 0x80000000u);
+    meru_store_le32(y, 1);
+    CHECK(pq_stats_compare(PQ_ORDER_INT32, x, 4, y, 4) < 0);
+    CHECK(pq_stats_compare(PQ_ORDER_UINT32, x, 4, y, 4) > 0);
+    uint8_t out[8];
+    uint32_t ol;
+    pq_bytes v = {(const uint8_t *)"abc\xff\xff", 5};
+    CHECK(pq_stats_truncate_max(&v, 4, out, &ol));
+    CHECK(ol == 3 && !memcmp(out, "abd", 3));
+    pq_bytes all = {(const uint8_t *)"\xff\xff\xff", 3};
+    CHECK(!pq_stats_truncate_max(&all, 2, out, &ol));
+}
+
+/* ----------------------------------------------------------- page index */
+
+static void test_column_index_boundary_order_and_truncation(void)
+{
+    enum { N = 4000 };
+    static int64_t asc[N], desc[N], rnd[N];
+    static pq_bytes longs[N];
+    static char lh[N][120];
+    for (int i = 0; i < N; i++) {
+        asc[i] = i;
+        desc[i] = N - i;
+        rnd[i] = (int64_t)(meru_test_rand() % 1000);
+        memset(lh[i], 'x', 100);
+        snprintf(lh[i] + 100, 20, "%06d", i);
+        longs[i] = (pq_bytes){(const uint8_t *)lh[i], 106};
+    }
+    pq_column_spec s[4] = {{.name = "asc", .type = PQ_INT64},
+                           {.name = "desc", .type = PQ_INT64},
+                           {.name = "rnd", .type = PQ_INT64},
+                           {.name = "long", .type = PQ_BYTE_ARRAY}};
+    pq_column_data cd[4] = {
+        {asc, NULL}, {desc, NULL}, {rnd, NULL}, {longs, NULL}};
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    o.page_size = 1024;
+    wfile f;
+    CHECK_OK(write_file(&f, s, 4, &o, N, cd));
+    const pq_column_index *ci;
+    CHECK_OK(pq_reader_column_index(f.r, 0, 0, &ci));
+    CHECK(ci && ci->n_pages > 10);
+    CHECK_EQ_INT(ci->boundary_order, PQ_BOUNDARY_ASCENDING);
+    CHECK(ci->null_counts && ci->null_counts[0] == 0);
+    CHECK_OK(pq_reader_column_index(f.r, 0, 1, &ci));
+    CHECK_EQ_INT(ci->boundary_order, PQ_BOUNDARY_DESCENDING);
+    CHECK_OK(pq_reader_column_index(f.r, 0, 2, &ci));
+    CHECK_EQ_INT(ci->boundary_order, PQ_BOUNDARY_UNORDERED);
+    CHECK_OK(pq_reader_column_index(f.r, 0, 3, &ci));
+    CHECK(ci != NULL);
+    /* bounds cut to 64 bytes: min a prefix, max rounded up past it */
+    CHECK_EQ_INT(ci->min_values[0].len, 64);
+    CHECK(ci->max_values[0].len <= 64);
+    CHECK(pq_stats_compare(PQ_ORDER_BYTES, ci->max_values[0].ptr,
+                           ci->max_values[0].len, longs[0].ptr, 106) > 0);
+    /* chunk statistics stay exact */
+    CHECK_EQ_INT(chunk(&f, 0, 3)->statistics.max_value.len, 106);
+    wfile_free(&f);
+}
+
+static void test_no_page_index_when_disabled(void)
+{
+    int32_t v[10] = {0};
+    pq_column_spec s = {.name = "v", .type = PQ_INT32};
+    pq_column_data cd = {v, NULL};
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    o.page_index = false;
+    wfile f;
+    CHECK_OK(write_file(&f, &s, 1, &o, 10, &cd));
+    const pq_column_index *ci;
+    const pq_offset_index *oi;
+    CHECK_OK(pq_reader_column_index(f.r, 0, 0, &ci));
+    CHECK_OK(pq_reader_offset_index(f.r, 0, 0, &oi));
+    CHECK(!ci && !oi);
+    wfile_free(&f);
+}
+
+/* ----------------------------------------------------- row groups, meta */
+
+static void test_row_group_targets_split_the_file(void)
+{
+    enum { N = 2500 };
+    static int32_t v[N];
+    for (int i = 0; i < N; i++)
+        v[i] = i;
+    pq_column_spec s = {.name = "v", .type = PQ_INT32};
+    pq_column_data cd = {v, NULL};
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    o.row_group_rows = 1000;
+    wfile f;
+    CHECK_OK(write_file(&f, &s, 1, &o, N, &cd));
+    CHECK_EQ_INT(pq_reader_num_row_groups(f.r), 3);
+    CHECK_EQ_INT(pq_reader_row_group_rows(f.r, 0), 1000);
+    CHECK_EQ_INT(pq_reader_row_group_rows(f.r, 2), 500);
+    wfile_free(&f);
+
+    /* byte target: ~4 KiB row groups of int32 -> about 1000 rows each */
+    o.row_group_rows = 0;
+    o.row_group_bytes = 4096;
+    o.page_size = 512;
+    CHECK_OK(write_file(&f, &s, 1, &o, N, &cd));
+    CHECK(pq_reader_num_row_groups(f.r) >= 2);
+    CHECK_EQ_INT(pq_reader_num_rows(f.r), N);
+    wfile_free(&f);
+}
+
+static void test_footer_has_schema_field_ids_kv_and_created_by(void)
+{
+    int64_t ts[2] = {1700000000000000, 0};
+    int32_t dt[2] = {19000, -1};
+    pq_bytes str[2] = {{(const uint8_t *)"x", 1}, {NULL, 0}};
+    uint8_t valid[2] = {1, 0};
+    pq_column_spec s[3] = {
+        {.name = "ts",
+         .type = PQ_INT64,
+         .has_field_id = true,
+         .field_id = 7,
+         .logical = {.kind = PQ_LT_TIMESTAMP,
+                     .unit = PQ_UNIT_MICROS,
+                     .is_adjusted_to_utc = true}},
+        {.name = "dt",
+         .type = PQ_INT32,
+         .has_field_id = true,
+         .field_id = 8,
+         .logical = {.kind = PQ_LT_DATE}},
+        {.name = "s",
+         .type = PQ_BYTE_ARRAY,
+         .repetition = PQ_OPTIONAL,
+         .has_field_id = true,
+         .field_id = 2147483000,
+         .logical = {.kind = PQ_LT_STRING}},
+    };
+    pq_kv kv[2] = {{"merutable.level", "1", 1}, {"bin", "a\0b", 3}};
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    o.kv = kv;
+    o.n_kv = 2;
+    pq_column_data cd[3] = {{ts, NULL}, {dt, NULL}, {str, valid}};
+    meru_buf buf = {0};
+    pq_sink sink;
+    pq_sink_buf(&sink, &buf);
+    pq_writer *w;
+    CHECK_OK(pq_writer_open(&w, &sink, s, 3, &o));
+    CHECK_OK(pq_writer_write(w, 2, cd));
+    CHECK_OK(pq_writer_set_kv(w, "merutable.level", "0", 1));
+    CHECK_OK(pq_writer_set_kv(w, "late", "yes", 3));
+    CHECK_OK(pq_writer_close(w, NULL));
+    pq_mem mem;
+    pq_source src;
+    pq_source_mem(&src, &mem, buf.data, buf.len);
+    pq_reader *r;
+    CHECK_OK(pq_reader_open(&r, &src, NULL));
+    const pq_file_meta *fm = pq_reader_meta(r);
+    CHECK(fm->created_by && !strncmp(fm->created_by, "merutable version ", 18));
+    CHECK_EQ_INT(fm->n_key_value_metadata, 3);
+    CHECK_STR(fm->key_value_metadata[0].key, "merutable.level");
+    CHECK(fm->key_value_metadata[0].value.len == 1 &&
+          fm->key_value_metadata[0].value.ptr[0] == '0');
+    CHECK(fm->key_value_metadata[1].value.len == 3 &&
+          !memcmp(fm->key_value_metadata[1].value.ptr, "a\0b", 3));
+    CHECK_STR(fm->key_value_metadata[2].key, "late");
+    CHECK(fm->has_column_orders);
+    CHECK_EQ_INT(pq_reader_find_field_id(r, 8), 1);
+    CHECK_EQ_INT(pq_reader_find_field_id(r, 2147483000), 2);
+    CHECK_EQ_INT(pq_reader_find_field_id(r, 99), -1);
+    CHECK_EQ_INT(pq_reader_find_column(r, "s"), 2);
+    const pq_column_info *ts_info = pq_reader_column(r, 0);
+    CHECK_EQ_INT(ts_info->logical.kind, PQ_LT_TIMESTAMP);
+    CHECK_EQ_INT(ts_info->logical.unit, PQ_UNIT_MICROS);
+    CHECK(fm->schema[1].converted_type == PQ_CT_TIMESTAMP_MICROS);
+    CHECK(fm->schema[2].converted_type == PQ_CT_DATE);
+    CHECK(fm->schema[3].converted_type == PQ_CT_UTF8);
+    CHECK_EQ_INT(fm->schema[3].repetition_type, PQ_OPTIONAL);
+    pq_reader_close(r);
+    meru_buf_free(&buf);
+}
+
+static void test_empty_file_is_valid(void)
+{
+    pq_column_spec s = {.name = "v", .type = PQ_INT32};
+    wfile f;
+    CHECK_OK(write_file(&f, &s, 1, NULL, 0, NULL));
+    CHECK_EQ_INT(pq_reader_num_row_groups(f.r), 0);
+    CHECK_EQ_INT(pq_reader_num_rows(f.r), 0);
+    wfile_free(&f);
+}
+
+/* ---------------------------------------------------------- validation */
+
+static void test_invalid_specs_and_batches_are_rejected(void)
+{
+    meru_buf buf = {0};
+    pq_sink sink;
+    pq_sink_buf(&sink, &buf);
+    pq_writer *w;
+    pq_column_spec bad[2] = {{.name = "a", .type = PQ_INT32},
+                             {.name = "a", .type = PQ_INT64}};
+    CHECK_RC(pq_writer_open(&w, &sink, bad, 2, NULL), MERU_EINVAL);
+    CHECK_ERRMSG("duplicate");
+    pq_column_spec enc = {.name = "e",
+                          .type = PQ_DOUBLE,
+                          .has_encoding = true,
+                          .encoding = PQ_ENC_DELTA_BINARY_PACKED};
+    CHECK_RC(pq_writer_open(&w, &sink, &enc, 1, NULL), MERU_EINVAL);
+    pq_column_spec lt = {
+        .name = "d", .type = PQ_INT64, .logical = {.kind = PQ_LT_DATE}};
+    CHECK_RC(pq_writer_open(&w, &sink, &lt, 1, NULL), MERU_EINVAL);
+    pq_column_spec rep = {
+        .name = "r", .type = PQ_INT32, .repetition = PQ_REPEATED};
+    CHECK_RC(pq_writer_open(&w, &sink, &rep, 1, NULL), MERU_EINVAL);
+
+    pq_column_spec s[2] = {
+        {.name = "req", .type = PQ_INT32},
+        {.name = "fl", .type = PQ_FIXED_LEN_BYTE_ARRAY, .type_length = 2}};
+    CHECK_OK(pq_writer_open(&w, &sink, s, 2, NULL));
+    int32_t v[2] = {1, 2};
+    uint8_t valid[2] = {1, 0};
+    pq_bytes fl[2] = {{(const uint8_t *)"ab", 2}, {(const uint8_t *)"c", 1}};
+    pq_column_data cd[2] = {{v, valid}, {fl, NULL}};
+    CHECK_RC(pq_writer_write(w, 2, cd), MERU_EINVAL);
+    CHECK_ERRMSG("null in required column req");
+    cd[0].valid = NULL;
+    CHECK_RC(pq_writer_write(w, 2, cd), MERU_EINVAL);
+    CHECK_ERRMSG("fl");
+    /* nothing of the rejected batches was written */
+    CHECK_OK(pq_writer_write(w, 1, cd));
+    CHECK_EQ_U64(pq_writer_rows(w), 1);
+    CHECK_OK(pq_writer_close(w, NULL));
+    meru_buf_free(&buf);
+}
+
+typedef struct failing {
+    size_t left;
+    int calls_after_fail;
+} failing;
+
+static int failing_write(void *ctx, const void *p, size_t n)
+{
+    (void)p;
+    failing *f = ctx;
+    if (n > f->left) {
+        f->calls_after_fail++;
+        return meru_err(MERU_EIO, "test sink: device full");
+    }
+    f->left -= n;
+    return MERU_OK;
+}
+
+static void test_sink_failure_is_sticky(void)
+{
+    failing fs = {.left = 100};
+    pq_sink sink = {failing_write, &fs};
+    pq_column_spec s = {.name = "v", .type = PQ_INT64};
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    o.row_group_rows = 100;
+    pq_writer *w;
+    CHECK_OK(pq_writer_open(&w, &sink, &s, 1, &o));
+    int64_t v[500] = {0};
+    pq_column_data cd = {v, NULL};
+    CHECK_RC(pq_writer_write(w, 500, &cd), MERU_EIO);
+    CHECK_RC(pq_writer_write(w, 1, &cd), MERU_EFAILED);
+    CHECK_RC(pq_writer_close(w, NULL), MERU_EFAILED);
+    CHECK_EQ_INT(fs.calls_after_fail, 1);
+}
+
+int main(void)
+{
+    MERU_TEST_RUN(test_row_profile_writes_plain_8k_pages_uncompressed);
+    MERU_TEST_RUN(test_column_profile_chooses_encodings_per_type);
+    MERU_TEST_RUN(test_dictionary_falls_back_to_plain_past_its_cap);
+    MERU_TEST_RUN(test_explicit_encodings_are_used);
+    MERU_TEST_RUN(test_float_stats_skip_nan_and_sign_zero_bounds);
+    MERU_TEST_RUN(test_byte_stats_use_unsigned_order_and_no_legacy_fields);
+    MERU_TEST_RUN(test_decimal_and_unsigned_stats_orders);
+    MERU_TEST_RUN(test_stats_compare_orders);
+    MERU_TEST_RUN(test_column_index_boundary_order_and_truncation);
+    MERU_TEST_RUN(test_no_page_index_when_disabled);
+    MERU_TEST_RUN(test_row_group_targets_split_the_file);
+    MERU_TEST_RUN(test_footer_has_schema_field_ids_kv_and_created_by);
+    MERU_TEST_RUN(test_empty_file_is_valid);
+    MERU_TEST_RUN(test_invalid_specs_and_batches_are_rejected);
+    MERU_TEST_RUN(test_sink_failure_is_sticky);
+    return meru_test_finish();
+}
