@@ -1,0 +1,1408 @@
+/*
+ * catalog.c — the version set: state, edits, the commit protocol, recovery
+ * at open, old-version cleanup and the orphan sweep (rules in catalog.h;
+ * the JSON itself is catalog_json.c).
+ *
+ * Invariants of a catalog handle: `files` sorted and checked
+ * (meru_catalog_check_files), `snaps` a linear chain whose last element is
+ * current_snapshot_id, `version` names a metadata file that was durable
+ * when this state was adopted, `max_disk_version` >= version. A commit
+ * builds the complete next state beside the current one and adopts it only
+ * after its metadata file is durable, so a failure leaves the handle as it
+ * was.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "catalog/catalog_internal.h"
+#include "types/keycodec.h"
+#include "types/schema.h"
+#include "util/clock.h"
+#include "util/durable.h"
+#include "util/error.h"
+
+#define META_DIR  "metadata"
+#define DATA_DIR  "data"
+#define HINT_NAME "version-hint.text"
+
+struct meru_catalog_edit {
+    meru_catalog *cat;
+    meru_catalog_file *adds;
+    size_t nadds, capadds;
+    char **removes;
+    size_t nremoves, capremoves;
+    int has_seq, has_wal, has_nfn;
+    uint64_t seq, wal_oldest, wal_next, nfn;
+    char *op;
+    meru_catalog_kv *props; /* value NULL: remove */
+    size_t nprops;
+};
+
+/* ------------------------------------------------------------ small helpers */
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int nomem(const char *what)
+{
+    return meru_err(MERU_ENOMEM, "catalog: %s: out of memory", what);
+}
+
+static void *dup_mem(const void *p, size_t n)
+{
+    void *d = malloc(n ? n : 1);
+    if (d && n)
+        memcpy(d, p, n);
+    return d;
+}
+
+/* "<a>/<b>" (malloc'd). */
+static char *join(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    char *s = malloc(na + nb + 2);
+    if (!s)
+        return NULL;
+    memcpy(s, a, na);
+    s[na] = '/';
+    memcpy(s + na + 1, b, nb + 1);
+    return s;
+}
+
+static char *version_name(uint64_t v)
+{
+    char name[64];
+    snprintf(name, sizeof name, "v%llu.metadata.json", (unsigned long long)v);
+    return dup_str(name);
+}
+
+char *meru_catalog_metadata_path(const char *location, uint64_t version)
+{
+    char name[96];
+    snprintf(name, sizeof name, META_DIR "/v%llu.metadata.json",
+             (unsigned long long)version);
+    return join(location, name);
+}
+
+/* N of "v<N>.metadata.json" (N >= 1, at most 18 digits), else 0. */
+static uint64_t parse_version_name(const char *name)
+{
+    static const char suffix[] = ".metadata.json";
+    if (name[0] != 'v' || name[1] == '0') /* no leading zeros: one name */
+        return 0;
+    const char *p = name + 1;
+    uint64_t v = 0;
+    size_t digits = 0;
+    while (*p >= '0' && *p <= '9' && digits < 19) {
+        v = v * 10 + (uint64_t)(*p - '0');
+        p++;
+        digits++;
+    }
+    if (digits == 0 || digits > 18 || strcmp(p, suffix))
+        return 0;
+    return v;
+}
+
+/* Version named by the basename of a metadata-log path, or 0. */
+static uint64_t version_of_path(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return parse_version_name(slash ? slash + 1 : path);
+}
+
+static int random_bytes(void *p, size_t n)
+{
+    uint8_t *b = p;
+    while (n) {
+        ssize_t got = getrandom(b, n, 0);
+        if (got < 0)
+            return meru_err(MERU_EIO, "catalog: getrandom failed");
+        b += got;
+        n -= (size_t)got;
+    }
+    return MERU_OK;
+}
+
+static int new_uuid(char out[MERU_UUID_TEXT])
+{
+    uint8_t u[16];
+    int rc = random_bytes(u, sizeof u);
+    if (rc)
+        return rc;
+    u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
+    u[8] = (uint8_t)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(out, MERU_UUID_TEXT,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+             "%02x%02x%02x%02x%02x%02x",
+             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+             u[11], u[12], u[13], u[14], u[15]);
+    return MERU_OK;
+}
+
+/* Absolute path of `dir` without trailing slashes (no normalisation). */
+static int absolute_location(const char *dir, char **out)
+{
+    char *s;
+    if (dir[0] == '/') {
+        s = dup_str(dir);
+    } else {
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof cwd))
+            return meru_err(MERU_EIO, "catalog: getcwd failed");
+        s = join(cwd, dir);
+    }
+    if (!s)
+        return nomem("location");
+    size_t n = strlen(s);
+    while (n > 1 && s[n - 1] == '/')
+        s[--n] = 0;
+    *out = s;
+    return MERU_OK;
+}
+
+/* --------------------------------------------------------------- state */
+
+void meru_catalog_file_clear(meru_catalog_file *f)
+{
+    free(f->path);
+    free(f->smallest);
+    free(f->largest);
+    free(f->dv_path);
+    memset(f, 0, sizeof *f);
+}
+
+int meru_catalog_file_copy(meru_catalog_file *dst, const meru_catalog_file *src)
+{
+    *dst = *src;
+    dst->path = src->path ? dup_str(src->path) : NULL;
+    dst->smallest = dup_mem(src->smallest, src->smallest_len);
+    dst->largest = dup_mem(src->largest, src->largest_len);
+    dst->dv_path = src->dv_path ? dup_str(src->dv_path) : NULL;
+    if ((src->path && !dst->path) || !dst->smallest || !dst->largest ||
+        (src->dv_path && !dst->dv_path)) {
+        meru_catalog_file_clear(dst);
+        return nomem("file");
+    }
+    return MERU_OK;
+}
+
+static void kv_free(meru_catalog_kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+void meru_catalog_snapshot_clear(meru_catalog_snapshot *s)
+{
+    free(s->manifest_list);
+    kv_free(s->summary, s->nsummary);
+    memset(s, 0, sizeof *s);
+}
+
+void meru_catalog_state_clear(meru_catalog *cat)
+{
+    free(cat->location);
+    cat->location = NULL;
+    meru_schema_free(cat->schema);
+    cat->schema = NULL;
+    kv_free(cat->props, cat->nprops);
+    cat->props = NULL;
+    cat->nprops = 0;
+    for (size_t i = 0; i < cat->nfiles; i++)
+        meru_catalog_file_clear(&cat->files[i]);
+    free(cat->files);
+    cat->files = NULL;
+    cat->nfiles = 0;
+    for (size_t i = 0; i < cat->nsnaps; i++)
+        meru_catalog_snapshot_clear(&cat->snaps[i]);
+    free(cat->snaps);
+    cat->snaps = NULL;
+    cat->nsnaps = 0;
+    for (size_t i = 0; i < cat->nmlog; i++)
+        free(cat->mlog[i].file);
+    free(cat->mlog);
+    cat->mlog = NULL;
+    cat->nmlog = 0;
+}
+
+void meru_catalog_free(meru_catalog *cat)
+{
+    if (!cat)
+        return;
+    meru_catalog_state_clear(cat);
+    free(cat->dir);
+    free(cat);
+}
+
+static int key_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
+{
+    size_t n = na < nb ? na : nb;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c)
+        return c;
+    return na < nb ? -1 : na > nb;
+}
+
+static int file_order(const void *pa, const void *pb)
+{
+    const meru_catalog_file *a = pa, *b = pb;
+    if (a->level != b->level)
+        return a->level < b->level ? -1 : 1;
+    if (a->level == 0 && a->max_seq != b->max_seq)
+        return a->max_seq > b->max_seq ? -1 : 1;
+    int c = key_cmp(a->smallest, a->smallest_len, b->smallest, b->smallest_len);
+    return c ? c : strcmp(a->path, b->path);
+}
+
+static int path_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Relative, no empty/"."/".." component, printable, bounded. */
+static int check_path(const char *p)
+{
+    size_t n = strlen(p);
+    if (n == 0 || n > MERU_CATALOG_MAX_PATH || p[0] == '/' || p[n - 1] == '/')
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] < 0x20 || p[i] == '\\' || p[i] == 0x7f)
+            return -1;
+    const char *c = p;
+    while (*c) {
+        const char *e = strchr(c, '/');
+        size_t len = e ? (size_t)(e - c) : strlen(c);
+        if (len == 0 || (len == 1 && c[0] == '.') ||
+            (len == 2 && c[0] == '.' && c[1] == '.'))
+            return -1;
+        c += len + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+int meru_catalog_check_files(meru_catalog *cat, int code)
+{
+    const char *ctx = code == MERU_ECORRUPT ? "metadata" : "catalog commit";
+    if (cat->last_sequence > MERU_SEQ_MAX)
+        return meru_err(code, "%s: last sequence %llu exceeds 2^56-1", ctx,
+                        (unsigned long long)cat->last_sequence);
+    if (cat->wal_oldest > cat->wal_next)
+        return meru_err(code,
+                        "%s: oldest live WAL segment %llu is after the "
+                        "next segment %llu",
+                        ctx, (unsigned long long)cat->wal_oldest,
+                        (unsigned long long)cat->wal_next);
+    if (cat->next_file_number > INT64_MAX)
+        return meru_err(code, "%s: next file number out of range", ctx);
+    size_t n = cat->nfiles;
+    if (n > MERU_CATALOG_MAX_FILES)
+        return meru_err(code, "%s: more than %u files", ctx,
+                        MERU_CATALOG_MAX_FILES);
+    for (size_t i = 0; i < n; i++) {
+        const meru_catalog_file *f = &cat->files[i];
+        if (!f->path || check_path(f->path))
+            return meru_err(code, "%s: bad file path \"%.200s\"", ctx,
+                            f->path ? f->path : "(null)");
+        if (f->dv_path && check_path(f->dv_path))
+            return meru_err(code, "%s: %s: bad deletion vector path", ctx,
+                            f->path);
+        if (f->level < 0 || f->level >= MERU_CATALOG_MAX_LEVELS)
+            return meru_err(code, "%s: %s: level %d out of range", ctx, f->path,
+                            f->level);
+        if (f->min_seq > f->max_seq || f->max_seq > cat->last_sequence)
+            return meru_err(code,
+                            "%s: %s: sequence range [%llu, %llu] is "
+                            "inverted or beyond the last sequence %llu",
+                            ctx, f->path, (unsigned long long)f->min_seq,
+                            (unsigned long long)f->max_seq,
+                            (unsigned long long)cat->last_sequence);
+        if (f->file_size > INT64_MAX || f->row_count > INT64_MAX ||
+            f->dv_cardinality > INT64_MAX)
+            return meru_err(code, "%s: %s: size or count out of range", ctx,
+                            f->path);
+        if (f->smallest_len > MERU_CATALOG_MAX_KEY_BYTES ||
+            f->largest_len > MERU_CATALOG_MAX_KEY_BYTES ||
+            (f->smallest_len && !f->smallest) ||
+            (f->largest_len && !f->largest))
+            return meru_err(code, "%s: %s: key bounds too long", ctx, f->path);
+        if (key_cmp(f->smallest, f->smallest_len, f->largest, f->largest_len) >
+            0)
+            return meru_err(code, "%s: %s: smallest key is above largest key",
+                            ctx, f->path);
+    }
+    if (n > 1)
+        qsort(cat->files, n, sizeof *cat->files, file_order);
+    /* Unique paths: sort a view of them. */
+    if (n > 1) {
+        char **paths = malloc(n * sizeof *paths);
+        if (!paths)
+            return nomem("path check");
+        for (size_t i = 0; i < n; i++)
+            paths[i] = cat->files[i].path;
+        qsort(paths, n, sizeof *paths, path_cmp);
+        for (size_t i = 1; i < n; i++) {
+            if (!strcmp(paths[i - 1], paths[i])) {
+                int rc = meru_err(code, "%s: file \"%.200s\" listed twice", ctx,
+                                  paths[i]);
+                free(paths);
+                return rc;
+            }
+        }
+        free(paths);
+    }
+    for (size_t i = 1; i < n; i++) {
+        const meru_catalog_file *a = &cat->files[i - 1], *b = &cat->files[i];
+        if (a->level == b->level && a->level > 0 &&
+            key_cmp(a->largest, a->largest_len, b->smallest, b->smallest_len) >=
+                0)
+            return meru_err(code, "%s: L%d files %s and %s overlap", ctx,
+                            a->level, a->path, b->path);
+    }
+    return MERU_OK;
+}
+
+/* --------------------------------------------------------------- accessors */
+
+uint64_t meru_catalog_version(const meru_catalog *cat)
+{
+    return cat->version;
+}
+const char *meru_catalog_uuid(const meru_catalog *cat)
+{
+    return cat->uuid;
+}
+const char *meru_catalog_location(const meru_catalog *cat)
+{
+    return cat->location;
+}
+const meru_schema *meru_catalog_schema(const meru_catalog *cat)
+{
+    return cat->schema;
+}
+uint64_t meru_catalog_last_sequence(const meru_catalog *cat)
+{
+    return cat->last_sequence;
+}
+uint64_t meru_catalog_next_file_number(const meru_catalog *cat)
+{
+    return cat->next_file_number;
+}
+void meru_catalog_wal(const meru_catalog *cat, uint64_t *oldest_live,
+                      uint64_t *next_segment)
+{
+    *oldest_live = cat->wal_oldest;
+    *next_segment = cat->wal_next;
+}
+const meru_catalog_file *meru_catalog_files(const meru_catalog *cat, size_t *n)
+{
+    *n = cat->nfiles;
+    return cat->files;
+}
+const meru_catalog_snapshot *meru_catalog_snapshots(const meru_catalog *cat,
+                                                    size_t *n)
+{
+    *n = cat->nsnaps;
+    return cat->snaps;
+}
+int64_t meru_catalog_current_snapshot_id(const meru_catalog *cat)
+{
+    return cat->current_snapshot_id;
+}
+const char *meru_catalog_property(const meru_catalog *cat, const char *key)
+{
+    for (size_t i = 0; i < cat->nprops; i++)
+        if (!strcmp(cat->props[i].key, key))
+            return cat->props[i].value;
+    return NULL;
+}
+const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat)
+{
+    return &cat->stats;
+}
+
+static void set_opts(meru_catalog *cat, const meru_catalog_options *opts)
+{
+    cat->opts.keep_versions = MERU_CATALOG_DEFAULT_KEEP;
+    cat->opts.keep_snapshots = MERU_CATALOG_DEFAULT_SNAPSHOTS;
+    if (opts && opts->keep_versions)
+        cat->opts.keep_versions = opts->keep_versions;
+    if (opts && opts->keep_snapshots)
+        cat->opts.keep_snapshots = opts->keep_snapshots;
+}
+
+/* ------------------------------------------------------------------ edits */
+
+int meru_catalog_edit_new(meru_catalog *cat, meru_catalog_edit **out)
+{
+    meru_catalog_edit *e = calloc(1, sizeof *e);
+    if (!e)
+        return nomem("edit");
+    e->cat = cat;
+    *out = e;
+    return MERU_OK;
+}
+
+void meru_catalog_edit_free(meru_catalog_edit *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->nadds; i++)
+        meru_catalog_file_clear(&e->adds[i]);
+    free(e->adds);
+    for (size_t i = 0; i < e->nremoves; i++)
+        free(e->removes[i]);
+    free(e->removes);
+    free(e->op);
+    kv_free(e->props, e->nprops);
+    free(e);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return MERU_OK;
+    size_t nc = *cap ? *cap * 2 : 8;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        return nomem("edit");
+    *p = np;
+    *cap = nc;
+    return MERU_OK;
+}
+
+int meru_catalog_edit_add_file(meru_catalog_edit *e,
+                               const meru_catalog_file *file)
+{
+    if (!file->path)
+        return meru_err(MERU_EINVAL, "catalog edit: file without a path");
+    int rc =
+        grow((void **)&e->adds, &e->capadds, e->nadds + 1, sizeof *e->adds);
+    if (!rc)
+        rc = meru_catalog_file_copy(&e->adds[e->nadds], file);
+    if (!rc)
+        e->nadds++;
+    return rc;
+}
+
+int meru_catalog_edit_remove_file(meru_catalog_edit *e, const char *path)
+{
+    int rc = grow((void **)&e->removes, &e->capremoves, e->nremoves + 1,
+                  sizeof *e->removes);
+    if (rc)
+        return rc;
+    if (!(e->removes[e->nremoves] = dup_str(path)))
+        return nomem("edit");
+    e->nremoves++;
+    return MERU_OK;
+}
+
+void meru_catalog_edit_set_last_sequence(meru_catalog_edit *e, uint64_t seq)
+{
+    e->has_seq = 1;
+    e->seq = seq;
+}
+
+void meru_catalog_edit_set_wal(meru_catalog_edit *e, uint64_t oldest_live,
+                               uint64_t next_segment)
+{
+    e->has_wal = 1;
+    e->wal_oldest = oldest_live;
+    e->wal_next = next_segment;
+}
+
+void meru_catalog_edit_set_next_file_number(meru_catalog_edit *e, uint64_t n)
+{
+    e->has_nfn = 1;
+    e->nfn = n;
+}
+
+int meru_catalog_edit_set_operation(meru_catalog_edit *e, const char *op)
+{
+    if (strcmp(op, "append") && strcmp(op, "replace") &&
+        strcmp(op, "overwrite") && strcmp(op, "delete"))
+        return meru_err(MERU_EINVAL,
+                        "catalog edit: unknown operation "
+                        "\"%.64s\"",
+                        op);
+    char *d = dup_str(op);
+    if (!d)
+        return nomem("edit");
+    free(e->op);
+    e->op = d;
+    return MERU_OK;
+}
+
+int meru_catalog_edit_set_property(meru_catalog_edit *e, const char *key,
+                                   const char *value)
+{
+    if (!strncmp(key, "merutable.", 10) || !strncmp(key, "write.metadata.", 15))
+        return meru_err(MERU_EINVAL,
+                        "catalog edit: property \"%.64s\" is "
+                        "reserved",
+                        key);
+    if (!*key || strlen(key) > 4096 || (value && strlen(value) > 4096))
+        return meru_err(MERU_EINVAL, "catalog edit: property key empty or "
+                                     "key/value longer than 4096 bytes");
+    meru_catalog_kv *np = realloc(e->props, (e->nprops + 1) * sizeof *np);
+    if (!np)
+        return nomem("edit");
+    e->props = np;
+    meru_catalog_kv *kv = &e->props[e->nprops];
+    kv->key = dup_str(key);
+    kv->value = value ? dup_str(value) : NULL;
+    if (!kv->key || (value && !kv->value)) {
+        free(kv->key);
+        free(kv->value);
+        return nomem("edit");
+    }
+    e->nprops++;
+    return MERU_OK;
+}
+
+/* ------------------------------------------------------------------ commit */
+
+static int set_prop(meru_catalog *c, const char *key, const char *value)
+{
+    for (size_t i = 0; i < c->nprops; i++) {
+        if (strcmp(c->props[i].key, key))
+            continue;
+        free(c->props[i].value);
+        if (!value) {
+            free(c->props[i].key);
+            c->props[i] = c->props[--c->nprops];
+            return MERU_OK;
+        }
+        if (!(c->props[i].value = dup_str(value)))
+            return nomem("property");
+        return MERU_OK;
+    }
+    if (!value)
+        return MERU_OK;
+    meru_catalog_kv *np = realloc(c->props, (c->nprops + 1) * sizeof *np);
+    if (!np)
+        return nomem("property");
+    c->props = np;
+    np[c->nprops].key = dup_str(key);
+    np[c->nprops].value = dup_str(value);
+    if (!np[c->nprops].key || !np[c->nprops].value) {
+        free(np[c->nprops].key);
+        free(np[c->nprops].value);
+        return nomem("property");
+    }
+    c->nprops++;
+    return MERU_OK;
+}
+
+/* Deep copy of the state (not fs/dir/stats). */
+static int clone_state(const meru_catalog *c, meru_catalog **out)
+{
+    meru_catalog *n = calloc(1, sizeof *n);
+    if (!n)
+        return nomem("commit");
+    int rc = MERU_OK;
+    memcpy(n->uuid, c->uuid, sizeof n->uuid);
+    n->version = c->version;
+    n->max_disk_version = c->max_disk_version;
+    n->last_updated_ms = c->last_updated_ms;
+    n->iceberg_last_seq = c->iceberg_last_seq;
+    n->last_sequence = c->last_sequence;
+    n->wal_oldest = c->wal_oldest;
+    n->wal_next = c->wal_next;
+    n->next_file_number = c->next_file_number;
+    n->current_snapshot_id = c->current_snapshot_id;
+    n->opts = c->opts;
+    if (!(n->location = dup_str(c->location)))
+        goto oom;
+    if ((rc = meru_schema_clone(&n->schema, c->schema)))
+        goto fail;
+    for (size_t i = 0; i < c->nprops; i++)
+        if ((rc = set_prop(n, c->props[i].key, c->props[i].value)))
+            goto fail;
+    n->files = calloc(c->nfiles + 1, sizeof *n->files);
+    n->snaps = calloc(c->nsnaps + 1, sizeof *n->snaps);
+    n->mlog = calloc(c->nmlog + 1, sizeof *n->mlog);
+    if (!n->files || !n->snaps || !n->mlog)
+        goto oom;
+    for (; n->nfiles < c->nfiles; n->nfiles++)
+        if ((rc = meru_catalog_file_copy(&n->files[n->nfiles],
+                                         &c->files[n->nfiles])))
+            goto fail;
+    for (; n->nsnaps < c->nsnaps; n->nsnaps++) {
+        const meru_catalog_snapshot *s = &c->snaps[n->nsnaps];
+        meru_catalog_snapshot *d = &n->snaps[n->nsnaps];
+        *d = *s;
+        d->manifest_list = dup_str(s->manifest_list);
+        d->summary = calloc(s->nsummary + 1, sizeof *d->summary);
+        d->nsummary = 0;
+        if (!d->manifest_list || !d->summary) {
+            n->nsnaps++;
+            goto oom;
+        }
+        for (; d->nsummary < s->nsummary; d->nsummary++) {
+            meru_catalog_kv *kv = &d->summary[d->nsummary];
+            kv->key = dup_str(s->summary[d->nsummary].key);
+            kv->value = dup_str(s->summary[d->nsummary].value);
+            if (!kv->key || !kv->value) {
+                d->nsummary++;
+                n->nsnaps++;
+                goto oom;
+            }
+        }
+    }
+    for (; n->nmlog < c->nmlog; n->nmlog++) {
+        n->mlog[n->nmlog].timestamp_ms = c->mlog[n->nmlog].timestamp_ms;
+        if (!(n->mlog[n->nmlog].file = dup_str(c->mlog[n->nmlog].file)))
+            goto oom;
+    }
+    *out = n;
+    return MERU_OK;
+oom:
+    rc = nomem("commit");
+fail:
+    meru_catalog_free(n);
+    return rc;
+}
+
+static int random_snapshot_id(const meru_catalog *c, int64_t *out)
+{
+    for (;;) {
+        uint64_t r;
+        int rc = random_bytes(&r, sizeof r);
+        if (rc)
+            return rc;
+        int64_t id = (int64_t)(r >> 1);
+        int dup = id == 0;
+        for (size_t i = 0; i < c->nsnaps && !dup; i++)
+            dup = c->snaps[i].id == id;
+        if (!dup) {
+            *out = id;
+            return MERU_OK;
+        }
+    }
+}
+
+static int add_summary(meru_catalog_snapshot *s, size_t *cap, const char *key,
+                       const char *value)
+{
+    if (s->nsummary == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        meru_catalog_kv *np = realloc(s->summary, nc * sizeof *np);
+        if (!np)
+            return nomem("summary");
+        s->summary = np;
+        *cap = nc;
+    }
+    meru_catalog_kv *kv = &s->summary[s->nsummary];
+    kv->key = dup_str(key);
+    kv->value = dup_str(value);
+    if (!kv->key || !kv->value) {
+        free(kv->key);
+        free(kv->value);
+        return nomem("summary");
+    }
+    s->nsummary++;
+    return MERU_OK;
+}
+
+static int add_summary_u64(meru_catalog_snapshot *s, size_t *cap,
+                           const char *key, uint64_t v)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+    return add_summary(s, cap, key, num);
+}
+
+/* Appends the snapshot of an edit that changed files. */
+static int add_snapshot(meru_catalog *n, const meru_catalog_edit *e,
+                        const uint64_t removed[3], int64_t now)
+{
+    meru_catalog_snapshot *np = realloc(n->snaps, (n->nsnaps + 1) * sizeof *np);
+    if (!np)
+        return nomem("snapshot");
+    n->snaps = np;
+    meru_catalog_snapshot *s = &n->snaps[n->nsnaps];
+    memset(s, 0, sizeof *s);
+    n->nsnaps++;
+    int rc = random_snapshot_id(n, &s->id);
+    if (rc)
+        return rc;
+    s->parent_id = n->current_snapshot_id;
+    s->sequence_number = ++n->iceberg_last_seq;
+    s->timestamp_ms = now;
+    char name[160];
+    snprintf(name, sizeof name, META_DIR "/snap-%lld-1-%s.avro",
+             (long long)s->id, n->uuid);
+    if (!(s->manifest_list = join(n->location, name)))
+        return nomem("snapshot");
+
+    const char *op = e->op;
+    if (!op)
+        op = !e->nremoves ? "append" : !e->nadds ? "delete" : "replace";
+    uint64_t added_records = 0, added_size = 0, total_records = 0,
+             total_size = 0;
+    for (size_t i = 0; i < e->nadds; i++) {
+        added_records += e->adds[i].row_count;
+        added_size += e->adds[i].file_size;
+    }
+    for (size_t i = 0; i < n->nfiles; i++) {
+        total_records += n->files[i].row_count;
+        total_size += n->files[i].file_size;
+    }
+    size_t cap = 0;
+    if ((rc = add_summary(s, &cap, "operation", op)) ||
+        (rc = add_summary_u64(s, &cap, "added-data-files", e->nadds)) ||
+        (rc = add_summary_u64(s, &cap, "deleted-data-files", removed[0])) ||
+        (rc = add_summary_u64(s, &cap, "added-records", added_records)) ||
+        (rc = add_summary_u64(s, &cap, "deleted-records", removed[1])) ||
+        (rc = add_summary_u64(s, &cap, "added-files-size", added_size)) ||
+        (rc = add_summary_u64(s, &cap, "removed-files-size", removed[2])) ||
+        (rc = add_summary_u64(s, &cap, "total-records", total_records)) ||
+        (rc = add_summary_u64(s, &cap, "total-files-size", total_size)) ||
+        (rc = add_summary_u64(s, &cap, "total-data-files", n->nfiles)) ||
+        (rc = add_summary(s, &cap, "total-delete-files", "0")) ||
+        (rc = add_summary(s, &cap, "total-position-deletes", "0")) ||
+        (rc = add_summary(s, &cap, "total-equality-deletes", "0")))
+        return rc;
+    n->current_snapshot_id = s->id;
+    /* Expire the oldest beyond the retention (no manifests to clean yet). */
+    if (n->nsnaps > n->opts.keep_snapshots) {
+        size_t drop = n->nsnaps - n->opts.keep_snapshots;
+        for (size_t i = 0; i < drop; i++)
+            meru_catalog_snapshot_clear(&n->snaps[i]);
+        memmove(n->snaps, n->snaps + drop,
+                (n->nsnaps - drop) * sizeof *n->snaps);
+        n->nsnaps -= drop;
+    }
+    return MERU_OK;
+}
+
+/* Drops the edit's removed paths from `n` in O((files + removes) log
+ * removes): a compaction may remove many files from a large table. */
+static int remove_files(meru_catalog *n, const meru_catalog_edit *e,
+                        uint64_t removed[3])
+{
+    if (!e->nremoves)
+        return MERU_OK;
+    char **sorted = malloc(e->nremoves * sizeof *sorted);
+    uint8_t *hit = calloc(e->nremoves, 1);
+    int rc = MERU_OK;
+    if (!sorted || !hit) {
+        rc = nomem("commit");
+        goto done;
+    }
+    memcpy(sorted, e->removes, e->nremoves * sizeof *sorted);
+    qsort(sorted, e->nremoves, sizeof *sorted, path_cmp);
+    for (size_t r = 1; r < e->nremoves; r++) {
+        if (!strcmp(sorted[r - 1], sorted[r])) {
+            rc = meru_err(MERU_EINVAL,
+                          "catalog commit: file \"%.200s\" removed twice",
+                          sorted[r]);
+            goto done;
+        }
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < n->nfiles; i++) {
+        const char *key = n->files[i].path;
+        char **at =
+            bsearch(&key, sorted, e->nremoves, sizeof *sorted, path_cmp);
+        if (!at) {
+            n->files[kept++] = n->files[i];
+            continue;
+        }
+        hit[at - sorted] = 1;
+        removed[0]++;
+        removed[1] += n->files[i].row_count;
+        removed[2] += n->files[i].file_size;
+        meru_catalog_file_clear(&n->files[i]);
+    }
+    n->nfiles = kept;
+    for (size_t r = 0; r < e->nremoves; r++) {
+        if (!hit[r]) {
+            rc = meru_err(MERU_EINVAL,
+                          "catalog commit: removed file \"%.200s\" is not "
+                          "in the table",
+                          sorted[r]);
+            goto done;
+        }
+    }
+done:
+    free(sorted);
+    free(hit);
+    return rc;
+}
+
+/* Applies the edit's file changes and counters to `n` (a clone). */
+static int apply_edit(meru_catalog *n, const meru_catalog_edit *e, int64_t now)
+{
+    uint64_t removed[3] = {0, 0, 0}; /* files, records, bytes */
+    int rc = remove_files(n, e, removed);
+    if (rc)
+        return rc;
+    if (e->nadds) {
+        meru_catalog_file *nf =
+            realloc(n->files, (n->nfiles + e->nadds + 1) * sizeof *nf);
+        if (!nf)
+            return nomem("commit");
+        n->files = nf;
+        for (size_t i = 0; i < e->nadds; i++) {
+            rc = meru_catalog_file_copy(&n->files[n->nfiles], &e->adds[i]);
+            if (rc)
+                return rc;
+            n->nfiles++;
+        }
+    }
+    if (e->has_seq) {
+        if (e->seq < n->last_sequence)
+            return meru_err(MERU_EINVAL,
+                            "catalog commit: last sequence would "
+                            "go back from %llu to %llu",
+                            (unsigned long long)n->last_sequence,
+                            (unsigned long long)e->seq);
+        n->last_sequence = e->seq;
+    }
+    if (e->has_wal) {
+        if (e->wal_oldest < n->wal_oldest || e->wal_next < n->wal_next)
+            return meru_err(MERU_EINVAL, "catalog commit: WAL position would "
+                                         "go backwards");
+        n->wal_oldest = e->wal_oldest;
+        n->wal_next = e->wal_next;
+    }
+    if (e->has_nfn) {
+        if (e->nfn < n->next_file_number)
+            return meru_err(MERU_EINVAL, "catalog commit: next file number "
+                                         "would go backwards");
+        n->next_file_number = e->nfn;
+    }
+    for (size_t i = 0; i < e->nprops; i++)
+        if ((rc = set_prop(n, e->props[i].key, e->props[i].value)))
+            return rc;
+    rc = meru_catalog_check_files(n, MERU_EINVAL);
+    if (rc)
+        return rc;
+    if (e->nadds || e->nremoves)
+        return add_snapshot(n, e, removed, now);
+    return MERU_OK;
+}
+
+/* Records the current version in the metadata log of the next one,
+ * keeping the newest keep_versions - 1 entries. */
+static int push_mlog(meru_catalog *n, const meru_catalog *cur)
+{
+    char *path = meru_catalog_metadata_path(cur->location, cur->version);
+    if (!path)
+        return nomem("metadata-log");
+    meru_catalog_mlog *nm = realloc(n->mlog, (n->nmlog + 1) * sizeof *nm);
+    if (!nm) {
+        free(path);
+        return nomem("metadata-log");
+    }
+    n->mlog = nm;
+    nm[n->nmlog].timestamp_ms = cur->last_updated_ms;
+    nm[n->nmlog].file = path;
+    n->nmlog++;
+    size_t keep = n->opts.keep_versions - 1;
+    if (n->nmlog > keep) {
+        size_t drop = n->nmlog - keep;
+        for (size_t i = 0; i < drop; i++)
+            free(n->mlog[i].file);
+        memmove(n->mlog, n->mlog + drop, keep * sizeof *n->mlog);
+        n->nmlog = keep;
+    }
+    return MERU_OK;
+}
+
+/* Writes `c`'s state as metadata/v<c->version> and then the hint. */
+static int write_version(meru_catalog *c, meru_catalog_stats *stats,
+                         int *failed)
+{
+    meru_buf b = {0};
+    char *name = version_name(c->version), *meta = NULL, *path = NULL;
+    int rc = MERU_OK;
+    if (!name || !(meta = join(c->dir, META_DIR)) ||
+        !(path = join(meta, name))) {
+        rc = nomem("commit");
+        goto done;
+    }
+    if ((rc = meru_catalog_to_json(c, &b)))
+        goto done;
+    rc = meru_durable_write(c->fs, path, b.data, b.len);
+    if (rc) {
+        *failed = 1;
+        meru_err_wrap(rc, "commit of metadata version %llu",
+                      (unsigned long long)c->version);
+        goto done;
+    }
+    char num[32];
+    int len = snprintf(num, sizeof num, "%llu", (unsigned long long)c->version);
+    free(path);
+    if (!(path = join(meta, HINT_NAME))) {
+        stats->hint_errors++;
+        goto done;
+    }
+    if (meru_durable_write(c->fs, path, num, (size_t)len))
+        stats->hint_errors++;
+done:
+    meru_buf_free(&b);
+    free(name);
+    free(meta);
+    free(path);
+    return rc;
+}
+
+/* Removes metadata versions below the current one that the metadata log no
+ * longer lists. Failures are counted, not returned. */
+static void cleanup_versions(meru_catalog *cat)
+{
+    char *meta = join(cat->dir, META_DIR);
+    char **names = NULL;
+    size_t n = 0;
+    if (!meta || meru_fs_list_names(cat->fs, meta, &names, &n)) {
+        cat->stats.cleanup_errors++;
+        free(meta);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = parse_version_name(names[i]);
+        if (v == 0 || v >= cat->version)
+            continue;
+        int keep = 0;
+        for (size_t j = 0; j < cat->nmlog && !keep; j++)
+            keep = version_of_path(cat->mlog[j].file) == v;
+        if (keep)
+            continue;
+        char *p = join(meta, names[i]);
+        if (!p || meru_fs_remove(cat->fs, p))
+            cat->stats.cleanup_errors++;
+        else
+            cat->stats.versions_removed++;
+        free(p);
+    }
+    meru_fs_names_free(names, n);
+    free(meta);
+}
+
+/* Makes `next` the catalog's state (keeping fs, dir, stats). */
+static void adopt(meru_catalog *cat, meru_catalog *next)
+{
+    meru_fs *fs = cat->fs;
+    char *dir = cat->dir;
+    meru_catalog_stats stats = cat->stats;
+    meru_catalog_options opts = cat->opts;
+    meru_catalog_state_clear(cat);
+    *cat = *next;
+    cat->fs = fs;
+    cat->dir = dir;
+    cat->stats = stats;
+    cat->opts = opts;
+    cat->failed = 0;
+    free(next);
+}
+
+int meru_catalog_commit(meru_catalog *cat, const meru_catalog_edit *edit)
+{
+    if (cat->failed)
+        return meru_err(MERU_EFAILED, "catalog commit: an earlier metadata "
+                                      "write failed; reopen the table");
+    if (edit->cat != cat)
+        return meru_err(MERU_EINVAL, "catalog commit: the edit belongs to "
+                                     "another catalog");
+    meru_catalog *next = NULL;
+    int rc = clone_state(cat, &next);
+    if (rc)
+        return rc;
+    int64_t now = meru_clock_unix_ms();
+    if (now < cat->last_updated_ms)
+        now = cat->last_updated_ms; /* the wall clock went back */
+    if ((rc = apply_edit(next, edit, now)) || (rc = push_mlog(next, cat)))
+        goto fail;
+    next->fs = cat->fs;
+    next->dir = cat->dir;
+    next->version = cat->max_disk_version + 1;
+    next->max_disk_version = next->version;
+    next->last_updated_ms = now;
+    rc = write_version(next, &cat->stats, &cat->failed);
+    next->dir = NULL;
+    if (rc)
+        goto fail;
+    adopt(cat, next);
+    cleanup_versions(cat);
+    return MERU_OK;
+fail:
+    meru_catalog_free(next);
+    return rc;
+}
+
+/* ---------------------------------------------------------- create / open */
+
+/* Highest v<N>.metadata.json in metadata/ (0 if none or no dir) and the
+ * sorted list of version numbers when `out` is given. */
+static int list_versions(meru_fs *fs, const char *meta, uint64_t **out,
+                         size_t *count)
+{
+    char **names = NULL;
+    size_t n = 0;
+    *count = 0;
+    if (out)
+        *out = NULL;
+    int rc = meru_fs_list_names(fs, meta, &names, &n);
+    if (rc == MERU_NOT_FOUND) {
+        meru_err_clear();
+        return MERU_OK;
+    }
+    if (rc)
+        return rc;
+    uint64_t *vs = calloc(n + 1, sizeof *vs);
+    if (!vs) {
+        meru_fs_names_free(names, n);
+        return nomem("open");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = parse_version_name(names[i]);
+        if (v)
+            vs[k++] = v;
+    }
+    meru_fs_names_free(names, n);
+    /* Descending: insertion sort is fine for K-ish entries, but the
+     * directory may hold many after a long outage of cleanup. */
+    for (size_t i = 1; i < k; i++) {
+        uint64_t x = vs[i];
+        size_t j = i;
+        while (j > 0 && vs[j - 1] < x) {
+            vs[j] = vs[j - 1];
+            j--;
+        }
+        vs[j] = x;
+    }
+    *count = k;
+    if (out)
+        *out = vs;
+    else
+        free(vs);
+    return MERU_OK;
+}
+
+int meru_catalog_create(meru_fs *fs, const char *table_dir,
+                        const meru_schema *schema,
+                        const meru_catalog_options *opts, meru_catalog **out)
+{
+    *out = NULL;
+    meru_catalog *cat = NULL;
+    char *meta = NULL, *data = NULL;
+    size_t nv = 0;
+    int rc = meru_schema_validate(schema);
+    if (rc)
+        return rc;
+    if (!(meta = join(table_dir, META_DIR)) ||
+        !(data = join(table_dir, DATA_DIR))) {
+        rc = nomem("create");
+        goto fail;
+    }
+    if ((rc = list_versions(fs, meta, NULL, &nv)))
+        goto fail;
+    if (nv) {
+        rc = meru_err(MERU_EEXIST,
+                      "create table %s: it already has metadata "
+                      "versions",
+                      table_dir);
+        goto fail;
+    }
+    if ((rc = meru_fs_mkdir_p(fs, meta)) || (rc = meru_fs_mkdir_p(fs, data)) ||
+        (rc = meru_fs_sync_dir(fs, table_dir)) ||
+        (rc = meru_durable_sync_parent(fs, table_dir)))
+        goto fail;
+    if (!(cat = calloc(1, sizeof *cat))) {
+        rc = nomem("create");
+        goto fail;
+    }
+    cat->fs = fs;
+    cat->current_snapshot_id = -1;
+    cat->stats.hint_version = -1;
+    set_opts(cat, opts);
+    if (!(cat->dir = dup_str(table_dir))) {
+        rc = nomem("create");
+        goto fail;
+    }
+    if ((rc = new_uuid(cat->uuid)) ||
+        (rc = absolute_location(table_dir, &cat->location)) ||
+        (rc = meru_schema_clone(&cat->schema, schema)))
+        goto fail;
+    cat->version = cat->max_disk_version = 1;
+    cat->last_updated_ms = meru_clock_unix_ms();
+    if ((rc = write_version(cat, &cat->stats, &cat->failed)))
+        goto fail;
+    *out = cat;
+    free(meta);
+    free(data);
+    return MERU_OK;
+fail:
+    meru_catalog_free(cat);
+    free(meta);
+    free(data);
+    return rc;
+}
+
+static int64_t read_hint(meru_fs *fs, const char *meta)
+{
+    char *path = join(meta, HINT_NAME);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int64_t v = -1;
+    if (path && !meru_fs_read_all(fs, path, 32, &buf, &len)) {
+        uint64_t x = 0;
+        size_t i = 0;
+        while (i < len && i < 19 && buf[i] >= '0' && buf[i] <= '9')
+            x = x * 10 + (uint64_t)(buf[i++] - '0');
+        while (i < len && (buf[i] == '\n' || buf[i] == ' '))
+            i++;
+        if (i > 0 && i == len && buf[0] != '\n')
+            v = (int64_t)x;
+    }
+    free(buf);
+    free(path);
+    meru_err_clear();
+    return v;
+}
+
+int meru_catalog_open(meru_fs *fs, const char *table_dir,
+                      const meru_catalog_options *opts, meru_catalog **out)
+{
+    *out = NULL;
+    char *meta = join(table_dir, META_DIR);
+    uint64_t *vs = NULL;
+    size_t nv = 0;
+    meru_catalog *cat = NULL;
+    uint32_t skipped = 0;
+    char first_err[256] = "";
+    int rc;
+    if (!meta)
+        return nomem("open");
+    /* A version removed between the listing and the read (a writer's
+     * cleanup racing a read-only open) sends us back to list again. */
+    for (int attempt = 0; attempt < 3 && !cat; attempt++) {
+        size_t missing = 0;
+        free(vs);
+        vs = NULL;
+        skipped = 0;
+        first_err[0] = 0;
+        if ((rc = list_versions(fs, meta, &vs, &nv)))
+            goto done;
+        if (nv == 0) {
+            rc = meru_err(MERU_NOT_FOUND,
+                          "open table %s: no metadata version in %s", table_dir,
+                          meta);
+            goto done;
+        }
+        for (size_t i = 0; i < nv; i++) {
+            char *name = version_name(vs[i]);
+            char *path = name ? join(meta, name) : NULL;
+            uint8_t *buf = NULL;
+            size_t len = 0;
+            free(name);
+            if (!path) {
+                rc = nomem("open");
+                goto done;
+            }
+            rc = meru_fs_read_all(fs, path, MERU_CATALOG_MAX_METADATA, &buf,
+                                  &len);
+            if (rc == MERU_ERANGE)
+                rc = meru_err(MERU_ECORRUPT, "metadata: larger than %u bytes",
+                              MERU_CATALOG_MAX_METADATA);
+            if (!rc)
+                rc = meru_catalog_parse_metadata((const char *)buf, len, &cat);
+            free(buf);
+            if (rc == MERU_NOT_FOUND) {
+                free(path);
+                meru_err_clear();
+                missing++;
+                continue;
+            }
+            if (rc == MERU_ECORRUPT) {
+                if (!first_err[0])
+                    snprintf(first_err, sizeof first_err, "%s: %s", path,
+                             meru_errmsg());
+                free(path);
+                skipped++;
+                continue;
+            }
+            free(path);
+            if (rc)
+                goto done;
+            cat->version = vs[i];
+            break;
+        }
+        if (!missing)
+            break;
+    }
+    if (!cat) {
+        rc = meru_err(MERU_ECORRUPT,
+                      "open table %s: none of the %zu metadata "
+                      "versions is valid (newest error: %s)",
+                      table_dir, nv, first_err);
+        goto done;
+    }
+    cat->fs = fs;
+    cat->max_disk_version = vs[0];
+    cat->stats.versions_skipped = skipped;
+    cat->stats.hint_version = read_hint(fs, meta);
+    set_opts(cat, opts);
+    free(cat->location);
+    cat->location = NULL;
+    if (!(cat->dir = dup_str(table_dir))) {
+        rc = nomem("open");
+        goto done;
+    }
+    if ((rc = absolute_location(table_dir, &cat->location)))
+        goto done;
+    *out = cat;
+    cat = NULL;
+done:
+    meru_catalog_free(cat);
+    free(vs);
+    free(meta);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ files */
+
+void meru_catalog_paths_free(char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+int meru_catalog_referenced_files(const meru_catalog *cat, char ***out,
+                                  size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    char **p = calloc(2 * cat->nfiles + 1, sizeof *p);
+    if (!p)
+        return nomem("referenced files");
+    size_t k = 0;
+    for (size_t i = 0; i < cat->nfiles; i++) {
+        if (!(p[k++] = dup_str(cat->files[i].path)))
+            goto oom;
+        if (cat->files[i].dv_path && !(p[k++] = dup_str(cat->files[i].dv_path)))
+            goto oom;
+    }
+    qsort(p, k, sizeof *p, path_cmp);
+    *out = p;
+    *n = k;
+    return MERU_OK;
+oom:
+    meru_catalog_paths_free(p, k);
+    return nomem("referenced files");
+}
+
+static int is_level_dir(const char *name)
+{
+    if (name[0] != 'L' || !name[1])
+        return 0;
+    for (const char *c = name + 1; *c; c++)
+        if (*c < '0' || *c > '9')
+            return 0;
+    return 1;
+}
+
+int meru_catalog_sweep_orphans(meru_catalog *cat, int remove, char ***out,
+                               size_t *n)
+{
+    char **refs = NULL, **dirs = NULL, **orph = NULL;
+    size_t nrefs = 0, ndirs = 0, norph = 0, caporph = 0;
+    char *data = join(cat->dir, DATA_DIR);
+    if (out)
+        *out = NULL;
+    if (n)
+        *n = 0;
+    if (!data)
+        return nomem("orphan sweep");
+    int rc = meru_catalog_referenced_files(cat, &refs, &nrefs);
+    if (rc)
+        goto done;
+    rc = meru_fs_list_names(cat->fs, data, &dirs, &ndirs);
+    if (rc == MERU_NOT_FOUND) {
+        meru_err_clear();
+        rc = MERU_OK;
+        goto done;
+    }
+    if (rc)
+        goto done;
+    for (size_t d = 0; d < ndirs; d++) {
+        if (!is_level_dir(dirs[d]))
+            continue;
+        char *ldir = join(data, dirs[d]);
+        char **names = NULL;
+        size_t nn = 0;
+        int removed_any = 0;
+        if (!ldir) {
+            rc = nomem("orphan sweep");
+            goto done;
+        }
+        rc = meru_fs_list_names(cat->fs, ldir, &names, &nn);
+        for (size_t i = 0; !rc && i < nn; i++) {
+            char rel[MERU_CATALOG_MAX_PATH + 64];
+            int len =
+                snprintf(rel, sizeof rel, DATA_DIR "/%s/%s", dirs[d], names[i]);
+            if (len < 0 || (size_t)len >= sizeof rel)
+                continue; /* cannot be one of ours */
+            const char *key = rel;
+            if (bsearch(&key, refs, nrefs, sizeof *refs, path_cmp))
+                continue;
+            char *full = join(ldir, names[i]);
+            meru_fs_info info;
+            if (!full) {
+                rc = nomem("orphan sweep");
+                break;
+            }
+            rc = meru_fs_stat(cat->fs, full, &info);
+            if (!rc && !info.is_dir) {
+                if (remove)
+                    rc = meru_fs_remove(cat->fs, full);
+                removed_any |= remove && !rc;
+                if (!rc && out) {
+                    rc =
+                        grow((void **)&orph, &caporph, norph + 1, sizeof *orph);
+                    if (!rc && !(orph[norph++] = dup_str(rel)))
+                        rc = nomem("orphan sweep");
+                }
+            }
+            free(full);
+        }
+        if (!rc && removed_any)
+            rc = meru_fs_sync_dir(cat->fs, ldir);
+        meru_fs_names_free(names, nn);
+        free(ldir);
+        if (rc)
+            goto done;
+    }
+    if (out) {
+        if (norph > 1)
+            qsort(orph, norph, sizeof *orph, path_cmp);
+        *out = orph;
+        *n = norph;
+        orph = NULL;
+        norph = 0;
+    }
+done:
+    meru_catalog_paths_free(orph, norph);
+    meru_catalog_paths_free(refs, nrefs);
+    meru_fs_names_free(dirs, ndirs);
+    free(data);
+    return rc;
+}

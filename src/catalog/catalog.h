@@ -1,0 +1,235 @@
+/*
+ * catalog.h — the table's version set: the in-memory state of one committed
+ * metadata version (schema, LSM file set, sequence/WAL/file-number counters,
+ * Iceberg snapshot history) and the crash-safe commit of the next version.
+ *
+ * On disk (SPEC §4, §9) every commit is one file
+ *     <table>/metadata/v<N>.metadata.json
+ * holding valid Iceberg format-v2 table metadata plus the engine's own
+ * section under the single key "merutable" (Iceberg readers ignore unknown
+ * keys):
+ *     "merutable": {
+ *       "format-version": 1,
+ *       "last-sequence": 1234,            engine sequence (56-bit)
+ *       "next-file-number": 17,
+ *       "wal": {"oldest-live-segment": 3, "next-segment": 5},
+ *       "levels": [
+ *         {"level": 0, "files": [
+ *           {"path": "data/L0/<uuid>.parquet", "file-size": 4096,
+ *            "row-count": 100, "min-seq": 1, "max-seq": 100,
+ *            "smallest-key": "0001", "largest-key": "00ff",
+ *            "dv-path": "data/L0/<uuid>-<snap>.puffin",  (optional)
+ *            "dv-cardinality": 3}]}]}                    (optional)
+ * Keys are hex (lower case). Only non-empty levels are written.
+ *
+ * Commit protocol: v<N>.metadata.json is written with meru_durable_write
+ * (temp "<name>.tmp", fsync, rename, fsync metadata/), then
+ * metadata/version-hint.text ("N") the same way. N of a new commit is one
+ * more than the highest v<M>.metadata.json present on disk, valid or not,
+ * so a commit never overwrites an existing version file.
+ *
+ * Recovery (meru_catalog_open) never trusts the hint: it lists
+ * metadata/v*.metadata.json, parses and validates the highest first, and
+ * falls back to lower versions while a file is corrupt (bad JSON, missing or
+ * mistyped fields, inconsistent engine section), counting the skipped ones
+ * in stats. I/O errors other than "corrupt" are returned, not skipped, so a
+ * transient EIO never makes the table roll back. No valid version at all is
+ * MERU_ECORRUPT. Temp files ("*.tmp") are ignored.
+ *
+ * Decisions:
+ *  - "location" is the absolute path of the table directory (no file://
+ *    scheme), computed from the directory the table was opened with; the
+ *    engine section uses paths relative to the table directory, Iceberg
+ *    fields (manifest-list, metadata-log) use absolute ones.
+ *  - An Iceberg snapshot is added only by an edit that adds or removes
+ *    files; an edit that changes counters/WAL position/properties only
+ *    writes a new metadata version with the same current snapshot.
+ *  - "manifest-list" of each snapshot is the path the manifest list WILL
+ *    have ("<location>/metadata/snap-<id>-1-<table-uuid>.avro"): manifest
+ *    lists are not written by this module yet (a later issue).
+ *  - Retention: at most `keep_versions` (K >= 1, default 10) metadata files
+ *    stay on disk: the current one and the K-1 previous ones that
+ *    "metadata-log" lists. After a successful commit older version files
+ *    are removed; a failed removal is counted (stats.cleanup_errors) and
+ *    does not fail the commit (the next commit retries it). Snapshot
+ *    history keeps the newest `keep_snapshots` (default 100).
+ *  - A failure writing v<N> makes the catalog failed (sticky): the version
+ *    may or may not be on disk, so later commits return MERU_EFAILED and
+ *    the engine must reopen. In-memory state stays the previous version.
+ *    A failure writing the hint after v<N> is durable does not fail the
+ *    commit (the hint is advisory); it is counted in stats.hint_errors.
+ *  - Invariants checked on commit (MERU_EINVAL) and on open (corrupt): file
+ *    paths relative, unique, without ".."; min-seq <= max-seq <=
+ *    last-sequence <= MERU_SEQ_MAX; smallest-key <= largest-key; files of
+ *    a level >= 1 do not overlap; levels < MERU_CATALOG_MAX_LEVELS;
+ *    oldest-live-segment <= next-segment.
+ *
+ * Not here: locking (the engine holds LOCK), reference counting of file
+ * sets by readers, writing manifests, deleting data files on its own (the
+ * orphan sweep runs only when the engine calls it).
+ *
+ * Threads: a catalog is not thread-safe; the engine serialises commits and
+ * reads of the state under its own mutex.
+ */
+#ifndef MERU_CATALOG_CATALOG_H
+#define MERU_CATALOG_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "merutable.h"
+#include "util/fs.h"
+
+#define MERU_CATALOG_MAX_LEVELS        32
+#define MERU_CATALOG_MAX_KEY_BYTES     (1u << 20)
+#define MERU_CATALOG_MAX_PATH          1024
+#define MERU_CATALOG_MAX_METADATA      (64u << 20) /* bytes of one file */
+#define MERU_CATALOG_MAX_FILES         1000000u
+#define MERU_CATALOG_ENGINE_FORMAT     1
+#define MERU_CATALOG_DEFAULT_KEEP      10
+#define MERU_CATALOG_DEFAULT_SNAPSHOTS 100
+
+typedef struct meru_catalog meru_catalog;
+
+/* One SST of the LSM file set. */
+typedef struct meru_catalog_file {
+    int level;
+    char *path; /* relative to the table dir: "data/L0/<uuid>.parquet" */
+    uint64_t file_size;
+    uint64_t row_count;
+    uint64_t min_seq, max_seq;
+    uint8_t *smallest;
+    size_t smallest_len;
+    uint8_t *largest;
+    size_t largest_len;
+    char *dv_path;           /* deletion vector (relative) or NULL */
+    uint64_t dv_cardinality; /* rows it deletes */
+} meru_catalog_file;
+
+typedef struct meru_catalog_kv {
+    char *key;
+    char *value;
+} meru_catalog_kv;
+
+typedef struct meru_catalog_snapshot {
+    int64_t id;
+    int64_t parent_id; /* -1: none */
+    int64_t sequence_number;
+    int64_t timestamp_ms;
+    char *manifest_list;
+    meru_catalog_kv *summary; /* "operation" first */
+    size_t nsummary;
+} meru_catalog_snapshot;
+
+typedef struct meru_catalog_options {
+    uint32_t keep_versions;  /* K >= 1; 0 means the default */
+    uint32_t keep_snapshots; /* >= 1; 0 means the default */
+} meru_catalog_options;
+
+typedef struct meru_catalog_stats {
+    uint32_t versions_skipped; /* corrupt versions above the chosen one */
+    int64_t hint_version;      /* what version-hint.text said, -1 if none */
+    uint64_t hint_errors;      /* hint writes that failed */
+    uint64_t cleanup_errors;   /* old versions that could not be removed */
+    uint64_t versions_removed;
+} meru_catalog_stats;
+
+/* ---- open / create ------------------------------------------------------ */
+
+/* Creates a new table in `table_dir` (created if missing): metadata/ and
+ * data/, then metadata/v1.metadata.json (no snapshot) and the hint.
+ * MERU_EEXIST if metadata/ already holds a version. The schema is cloned
+ * and must validate. `opts` may be NULL. */
+int meru_catalog_create(meru_fs *fs, const char *table_dir,
+                        const meru_schema *schema,
+                        const meru_catalog_options *opts, meru_catalog **out);
+/* Opens the newest complete version (see the recovery rules above).
+ * MERU_NOT_FOUND if metadata/ holds no v<N>.metadata.json at all (no table,
+ * or a create that crashed before its first version was durable);
+ * MERU_ECORRUPT if there are versions but none is valid (the message names
+ * the newest one and what is wrong with it). */
+int meru_catalog_open(meru_fs *fs, const char *table_dir,
+                      const meru_catalog_options *opts, meru_catalog **out);
+/* Accepts NULL. */
+void meru_catalog_free(meru_catalog *cat);
+
+/* ---- the state of the current version ------------------------------------ */
+
+uint64_t meru_catalog_version(const meru_catalog *cat); /* N */
+const char *meru_catalog_uuid(const meru_catalog *cat);
+const char *meru_catalog_location(const meru_catalog *cat);
+const meru_schema *meru_catalog_schema(const meru_catalog *cat);
+uint64_t meru_catalog_last_sequence(const meru_catalog *cat);
+uint64_t meru_catalog_next_file_number(const meru_catalog *cat);
+void meru_catalog_wal(const meru_catalog *cat, uint64_t *oldest_live,
+                      uint64_t *next_segment);
+/* Files sorted by level; within L0 newest first (max-seq descending),
+ * within L1+ by smallest key. Borrowed until the next commit or free. */
+const meru_catalog_file *meru_catalog_files(const meru_catalog *cat, size_t *n);
+/* Oldest first; the last one is current (n == 0: none). */
+const meru_catalog_snapshot *meru_catalog_snapshots(const meru_catalog *cat,
+                                                    size_t *n);
+int64_t meru_catalog_current_snapshot_id(const meru_catalog *cat); /* -1 */
+/* Value of a table property or NULL. */
+const char *meru_catalog_property(const meru_catalog *cat, const char *key);
+const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat);
+
+/* ---- commits ---------------------------------------------------------------
+ */
+
+typedef struct meru_catalog_edit meru_catalog_edit;
+
+/* A new empty edit against `cat`'s current state. */
+int meru_catalog_edit_new(meru_catalog *cat, meru_catalog_edit **out);
+void meru_catalog_edit_free(meru_catalog_edit *edit); /* accepts NULL */
+/* Adds a file (everything copied). Checked at commit. */
+int meru_catalog_edit_add_file(meru_catalog_edit *edit,
+                               const meru_catalog_file *file);
+/* Removes the file with this relative path (must exist at commit). */
+int meru_catalog_edit_remove_file(meru_catalog_edit *edit, const char *path);
+void meru_catalog_edit_set_last_sequence(meru_catalog_edit *edit, uint64_t seq);
+void meru_catalog_edit_set_wal(meru_catalog_edit *edit, uint64_t oldest_live,
+                               uint64_t next_segment);
+void meru_catalog_edit_set_next_file_number(meru_catalog_edit *edit,
+                                            uint64_t n);
+/* Iceberg snapshot operation: "append", "replace", "overwrite", "delete".
+ * Default: "append" without removals, "delete" without additions, else
+ * "replace" (compaction). */
+int meru_catalog_edit_set_operation(meru_catalog_edit *edit, const char *op);
+/* Sets (value != NULL) or removes a table property. Keys starting with
+ * "merutable." and "write.metadata." are reserved (MERU_EINVAL). */
+int meru_catalog_edit_set_property(meru_catalog_edit *edit, const char *key,
+                                   const char *value);
+
+/* Writes version N+1 from the current state plus `edit` (see the protocol
+ * above). On success the catalog holds the new state; the edit may be
+ * freed. MERU_EINVAL (nothing written) when the edit breaks an invariant:
+ * duplicate/unknown path, bad key range, sequence going backwards... */
+int meru_catalog_commit(meru_catalog *cat, const meru_catalog_edit *edit);
+
+/* ---- files ------------------------------------------------------------------
+ */
+
+/* The relative paths of every data and deletion-vector file the current
+ * version references, sorted by strcmp. Free with meru_catalog_paths_free. */
+int meru_catalog_referenced_files(const meru_catalog *cat, char ***out,
+                                  size_t *n);
+void meru_catalog_paths_free(char **paths, size_t n);
+
+/* Lists data/L<n>/ (every directory of data/ named L followed by digits)
+ * and returns the relative paths of regular files the current version does
+ * not reference (sorted), skipping nothing else. With `remove` set, they are
+ * also removed (and each directory synced). `out` may be NULL. */
+int meru_catalog_sweep_orphans(meru_catalog *cat, int remove, char ***out,
+                               size_t *n);
+
+/* ---- the metadata decoder (also the fuzz entry point) -----------------------
+ */
+
+/* Parses and validates one metadata file's bytes (hostile input). On
+ * success *out is a catalog in the state it describes (no fs, version 0 —
+ * callers set them). Every failure is MERU_ECORRUPT naming what is wrong. */
+int meru_catalog_parse_metadata(const char *json, size_t len,
+                                meru_catalog **out);
+
+#endif

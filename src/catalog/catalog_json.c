@@ -1,0 +1,838 @@
+/*
+ * catalog_json.c — one metadata version as JSON: the writer (Iceberg v2
+ * TableMetadata + the "merutable" engine section, layout in catalog.h) and
+ * the parser that validates a file read back from disk.
+ *
+ * The parser treats its input as hostile: the size is capped before
+ * jansson sees it, duplicate keys are rejected, every member is checked for
+ * presence, JSON type and numeric range, strings for embedded NULs and
+ * length, counts against caps; then the assembled state goes through the
+ * same invariant check a commit does (meru_catalog_check_files). Every
+ * failure is MERU_ECORRUPT with the JSON member named.
+ *
+ * Only what merutable writes is accepted for the parts it interprets
+ * (single linear history on "main", snapshots ordered by sequence number,
+ * parent = previous snapshot); the Iceberg parts it regenerates on every
+ * write (partition specs, sort orders, snapshot-log) are only type-checked.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog_internal.h"
+#include "types/jtext.h"
+#include "types/keycodec.h"
+#include "types/schema.h"
+#include "util/error.h"
+
+#define MAX_PROPS     10000
+#define MAX_SNAPSHOTS 100000
+#define MAX_MLOG      100000
+#define MAX_SUMMARY   1000
+#define MAX_STR       4096
+
+/* ================================================================ writer */
+
+typedef struct jb {
+    int bad; /* an allocation failed somewhere */
+} jb;
+
+static void jset(jb *b, json_t *obj, const char *key, json_t *v)
+{
+    if (!v || !obj || json_object_set_new(obj, key, v))
+        b->bad = 1;
+}
+
+static void jpush(jb *b, json_t *arr, json_t *v)
+{
+    if (!v || !arr || json_array_append_new(arr, v))
+        b->bad = 1;
+}
+
+static json_t *jint(int64_t v)
+{
+    return json_integer((json_int_t)v);
+}
+
+static json_t *jhex(const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *s = malloc(2 * n + 1);
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = digits[p[i] >> 4];
+        s[2 * i + 1] = digits[p[i] & 15];
+    }
+    s[2 * n] = 0;
+    json_t *j = json_stringn(s, 2 * n);
+    free(s);
+    return j;
+}
+
+static json_t *file_json(jb *b, const meru_catalog_file *f)
+{
+    json_t *o = json_object();
+    jset(b, o, "path", json_string(f->path));
+    jset(b, o, "file-size", jint((int64_t)f->file_size));
+    jset(b, o, "row-count", jint((int64_t)f->row_count));
+    jset(b, o, "min-seq", jint((int64_t)f->min_seq));
+    jset(b, o, "max-seq", jint((int64_t)f->max_seq));
+    jset(b, o, "smallest-key", jhex(f->smallest, f->smallest_len));
+    jset(b, o, "largest-key", jhex(f->largest, f->largest_len));
+    if (f->dv_path) {
+        jset(b, o, "dv-path", json_string(f->dv_path));
+        jset(b, o, "dv-cardinality", jint((int64_t)f->dv_cardinality));
+    }
+    return o;
+}
+
+static json_t *engine_json(jb *b, const meru_catalog *cat)
+{
+    json_t *e = json_object();
+    jset(b, e, "format-version", jint(MERU_CATALOG_ENGINE_FORMAT));
+    jset(b, e, "last-sequence", jint((int64_t)cat->last_sequence));
+    jset(b, e, "next-file-number", jint((int64_t)cat->next_file_number));
+    json_t *wal = json_object();
+    jset(b, wal, "oldest-live-segment", jint((int64_t)cat->wal_oldest));
+    jset(b, wal, "next-segment", jint((int64_t)cat->wal_next));
+    jset(b, e, "wal", wal);
+    json_t *levels = json_array();
+    size_t i = 0;
+    while (i < cat->nfiles) {
+        int lv = cat->files[i].level;
+        json_t *l = json_object();
+        json_t *files = json_array();
+        jset(b, l, "level", jint(lv));
+        for (; i < cat->nfiles && cat->files[i].level == lv; i++)
+            jpush(b, files, file_json(b, &cat->files[i]));
+        jset(b, l, "files", files);
+        jpush(b, levels, l);
+    }
+    jset(b, e, "levels", levels);
+    return e;
+}
+
+static json_t *snapshot_json(jb *b, const meru_catalog_snapshot *s)
+{
+    json_t *o = json_object();
+    jset(b, o, "snapshot-id", jint(s->id));
+    if (s->parent_id >= 0)
+        jset(b, o, "parent-snapshot-id", jint(s->parent_id));
+    jset(b, o, "sequence-number", jint(s->sequence_number));
+    jset(b, o, "timestamp-ms", jint(s->timestamp_ms));
+    jset(b, o, "manifest-list", json_string(s->manifest_list));
+    json_t *sum = json_object();
+    for (size_t i = 0; i < s->nsummary; i++)
+        jset(b, sum, s->summary[i].key, json_string(s->summary[i].value));
+    jset(b, o, "summary", sum);
+    jset(b, o, "schema-id", jint(0));
+    return o;
+}
+
+int meru_catalog_to_json(const meru_catalog *cat, meru_buf *out)
+{
+    jb b = {0};
+    char *schema_text = NULL;
+    json_t *root = NULL;
+    int rc = meru_schema_to_json(cat->schema, &schema_text);
+    if (rc)
+        return rc;
+    json_error_t jerr;
+    json_t *schema = json_loads(schema_text, 0, &jerr);
+    meru_free(schema_text);
+    if (!schema)
+        return meru_err(MERU_EINTERNAL,
+                        "metadata: schema JSON does not "
+                        "parse back: %s",
+                        jerr.text);
+
+    const meru_schema *s = cat->schema;
+    int32_t last_col = 0;
+    for (size_t i = 0; i < s->ncols; i++)
+        if (s->cols[i].field_id > last_col)
+            last_col = s->cols[i].field_id;
+
+    root = json_object();
+    jset(&b, root, "format-version", jint(2));
+    jset(&b, root, "table-uuid", json_string(cat->uuid));
+    jset(&b, root, "location", json_string(cat->location));
+    jset(&b, root, "last-sequence-number", jint(cat->iceberg_last_seq));
+    jset(&b, root, "last-updated-ms", jint(cat->last_updated_ms));
+    jset(&b, root, "last-column-id", jint(last_col));
+    json_t *schemas = json_array();
+    jpush(&b, schemas, schema);
+    jset(&b, root, "schemas", schemas);
+    jset(&b, root, "current-schema-id", jint(0));
+
+    json_t *spec = json_object();
+    jset(&b, spec, "spec-id", jint(0));
+    jset(&b, spec, "fields", json_array());
+    json_t *specs = json_array();
+    jpush(&b, specs, spec);
+    jset(&b, root, "partition-specs", specs);
+    jset(&b, root, "default-spec-id", jint(0));
+    jset(&b, root, "last-partition-id", jint(999));
+
+    json_t *props = json_object();
+    for (size_t i = 0; i < cat->nprops; i++)
+        jset(&b, props, cat->props[i].key, json_string(cat->props[i].value));
+    char num[32];
+    snprintf(num, sizeof num, "%d", MERU_CATALOG_ENGINE_FORMAT);
+    jset(&b, props, "merutable.format-version", json_string(num));
+    uint32_t keep = cat->opts.keep_versions ? cat->opts.keep_versions
+                                            : MERU_CATALOG_DEFAULT_KEEP;
+    snprintf(num, sizeof num, "%u", keep - 1);
+    jset(&b, props, "write.metadata.previous-versions-max", json_string(num));
+    jset(&b, props, "write.metadata.delete-after-commit.enabled",
+         json_string("true"));
+    jset(&b, root, "properties", props);
+
+    jset(&b, root, "current-snapshot-id", jint(cat->current_snapshot_id));
+    json_t *refs = json_object();
+    if (cat->current_snapshot_id >= 0) {
+        json_t *m = json_object();
+        jset(&b, m, "snapshot-id", jint(cat->current_snapshot_id));
+        jset(&b, m, "type", json_string("branch"));
+        jset(&b, refs, "main", m);
+    }
+    jset(&b, root, "refs", refs);
+    json_t *snaps = json_array(), *slog = json_array();
+    for (size_t i = 0; i < cat->nsnaps; i++) {
+        jpush(&b, snaps, snapshot_json(&b, &cat->snaps[i]));
+        json_t *e = json_object();
+        jset(&b, e, "timestamp-ms", jint(cat->snaps[i].timestamp_ms));
+        jset(&b, e, "snapshot-id", jint(cat->snaps[i].id));
+        jpush(&b, slog, e);
+    }
+    jset(&b, root, "snapshots", snaps);
+    jset(&b, root, "snapshot-log", slog);
+    json_t *mlog = json_array();
+    for (size_t i = 0; i < cat->nmlog; i++) {
+        json_t *e = json_object();
+        jset(&b, e, "timestamp-ms", jint(cat->mlog[i].timestamp_ms));
+        jset(&b, e, "metadata-file", json_string(cat->mlog[i].file));
+        jpush(&b, mlog, e);
+    }
+    jset(&b, root, "metadata-log", mlog);
+
+    json_t *order = json_object(), *ofields = json_array();
+    jset(&b, order, "order-id", jint(1));
+    for (size_t k = 0; k < s->nkey; k++) {
+        json_t *f = json_object();
+        jset(&b, f, "transform", json_string("identity"));
+        jset(&b, f, "source-id", jint(s->cols[s->key_cols[k]].field_id));
+        jset(&b, f, "direction", json_string("asc"));
+        jset(&b, f, "null-order", json_string("nulls-first"));
+        jpush(&b, ofields, f);
+    }
+    jset(&b, order, "fields", ofields);
+    json_t *orders = json_array();
+    jpush(&b, orders, order);
+    jset(&b, root, "sort-orders", orders);
+    jset(&b, root, "default-sort-order-id", jint(1));
+    jset(&b, root, "merutable", engine_json(&b, cat));
+
+    if (b.bad) {
+        rc = meru_err(MERU_ENOMEM, "metadata: building JSON: out of memory");
+        goto done;
+    }
+    char *text = json_dumps(root, JSON_INDENT(1));
+    if (!text) {
+        rc = meru_err(MERU_ENOMEM, "metadata: dumping JSON: out of memory");
+        goto done;
+    }
+    rc = meru_buf_append(out, text, strlen(text));
+    if (!rc)
+        rc = meru_buf_push(out, '\n');
+    free(text);
+done:
+    json_decref(root);
+    return rc;
+}
+
+/* ================================================================ parser */
+
+#define CORRUPT(...) meru_err(MERU_ECORRUPT, "metadata: " __VA_ARGS__)
+
+/* Integer member `key` of `o` in [lo, hi]. Absent: MERU_NOT_FOUND without
+ * an error set when optional, else corrupt. */
+static int get_int(const json_t *o, const char *what, const char *key,
+                   int optional, int64_t lo, int64_t hi, int64_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || (optional && json_is_null(v))) {
+        if (optional)
+            return MERU_NOT_FOUND;
+        return CORRUPT("%s: \"%s\" is missing", what, key);
+    }
+    if (!json_is_integer(v))
+        return CORRUPT("%s: \"%s\" is not an integer", what, key);
+    json_int_t x = json_integer_value(v);
+    if (x < lo || x > hi)
+        return CORRUPT("%s: \"%s\" = %lld is out of range [%lld, %lld]", what,
+                       key, (long long)x, (long long)lo, (long long)hi);
+    *out = (int64_t)x;
+    return MERU_OK;
+}
+
+static int get_u64(const json_t *o, const char *what, const char *key,
+                   int64_t hi, uint64_t *out)
+{
+    int64_t x = 0;
+    int rc = get_int(o, what, key, 0, 0, hi, &x);
+    *out = (uint64_t)x;
+    return rc;
+}
+
+/* String value checked for type, embedded NULs and length. */
+static int str_value(const json_t *v, const char *what, const char *key,
+                     size_t maxlen, const char **out)
+{
+    if (!json_is_string(v))
+        return CORRUPT("%s: \"%s\" is not a string", what, key);
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    if (strlen(s) != n)
+        return CORRUPT("%s: \"%s\" contains a NUL character", what, key);
+    if (n > maxlen)
+        return CORRUPT("%s: \"%s\" is longer than %zu bytes", what, key,
+                       maxlen);
+    *out = s;
+    return MERU_OK;
+}
+
+static int get_str(const json_t *o, const char *what, const char *key,
+                   int optional, size_t maxlen, const char **out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) {
+        if (optional)
+            return MERU_NOT_FOUND;
+        return CORRUPT("%s: \"%s\" is missing", what, key);
+    }
+    return str_value(v, what, key, maxlen, out);
+}
+
+static int get_array(const json_t *o, const char *what, const char *key,
+                     int optional, size_t maxn, json_t **out)
+{
+    json_t *v = json_object_get(o, key);
+    *out = NULL;
+    if (!v) {
+        if (optional)
+            return MERU_OK;
+        return CORRUPT("%s: \"%s\" is missing", what, key);
+    }
+    if (!json_is_array(v))
+        return CORRUPT("%s: \"%s\" is not an array", what, key);
+    if (json_array_size(v) > maxn)
+        return CORRUPT("%s: \"%s\" has more than %zu entries", what, key, maxn);
+    *out = v;
+    return MERU_OK;
+}
+
+static int get_object(const json_t *o, const char *what, const char *key,
+                      int optional, json_t **out)
+{
+    json_t *v = json_object_get(o, key);
+    *out = NULL;
+    if (!v) {
+        if (optional)
+            return MERU_OK;
+        return CORRUPT("%s: \"%s\" is missing", what, key);
+    }
+    if (!json_is_object(v))
+        return CORRUPT("%s: \"%s\" is not an object", what, key);
+    *out = v;
+    return MERU_OK;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int nomem(const char *what)
+{
+    return meru_err(MERU_ENOMEM, "metadata: %s: out of memory", what);
+}
+
+static int check_uuid(const char *s)
+{
+    if (strlen(s) != 36)
+        return -1;
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return -1;
+        } else if (meru_hexval((unsigned char)s[i]) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_hex(const json_t *o, const char *what, const char *key,
+                     uint8_t **out, size_t *outlen)
+{
+    const char *s = NULL;
+    int rc =
+        get_str(o, what, key, 0, 2 * (size_t)MERU_CATALOG_MAX_KEY_BYTES, &s);
+    if (rc)
+        return rc;
+    size_t n = strlen(s);
+    if (n % 2)
+        return CORRUPT("%s: \"%s\" has an odd number of hex digits", what, key);
+    uint8_t *p = malloc(n / 2 + 1);
+    if (!p)
+        return nomem(what);
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = meru_hexval((unsigned char)s[2 * i]);
+        int lo = meru_hexval((unsigned char)s[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(p);
+            return CORRUPT("%s: \"%s\" is not hex (offset %zu)", what, key,
+                           2 * i);
+        }
+        p[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *out = p;
+    *outlen = n / 2;
+    return MERU_OK;
+}
+
+static int parse_file(const json_t *jf, int level, meru_catalog_file *f)
+{
+    char what[64];
+    snprintf(what, sizeof what, "merutable.levels[L%d] file", level);
+    if (!json_is_object(jf))
+        return CORRUPT("%s is not an object", what);
+    const char *s = NULL;
+    int rc = get_str(jf, what, "path", 0, MERU_CATALOG_MAX_PATH, &s);
+    if (rc)
+        return rc;
+    f->level = level;
+    if (!(f->path = dup_str(s)))
+        return nomem(what);
+    if ((rc = get_u64(jf, what, "file-size", INT64_MAX, &f->file_size)) ||
+        (rc = get_u64(jf, what, "row-count", INT64_MAX, &f->row_count)) ||
+        (rc = get_u64(jf, what, "min-seq", (int64_t)MERU_SEQ_MAX,
+                      &f->min_seq)) ||
+        (rc = get_u64(jf, what, "max-seq", (int64_t)MERU_SEQ_MAX,
+                      &f->max_seq)) ||
+        (rc = parse_hex(jf, what, "smallest-key", &f->smallest,
+                        &f->smallest_len)) ||
+        (rc = parse_hex(jf, what, "largest-key", &f->largest, &f->largest_len)))
+        return rc;
+    rc = get_str(jf, what, "dv-path", 1, MERU_CATALOG_MAX_PATH, &s);
+    if (rc == MERU_NOT_FOUND) {
+        if (json_object_get(jf, "dv-cardinality"))
+            return CORRUPT("%s: \"dv-cardinality\" without \"dv-path\"", what);
+        return MERU_OK;
+    }
+    if (rc)
+        return rc;
+    if (!(f->dv_path = dup_str(s)))
+        return nomem(what);
+    int64_t card = 0;
+    rc = get_int(jf, what, "dv-cardinality", 1, 0, INT64_MAX, &card);
+    if (rc && rc != MERU_NOT_FOUND)
+        return rc;
+    f->dv_cardinality = (uint64_t)card;
+    return MERU_OK;
+}
+
+static int parse_engine(const json_t *root, meru_catalog *cat)
+{
+    const char *what = "merutable";
+    json_t *e = NULL, *wal = NULL, *levels = NULL;
+    int64_t fmt = 0;
+    int rc = get_object(root, "table metadata", "merutable", 0, &e);
+    if (rc || (rc = get_int(e, what, "format-version", 0, 0, INT32_MAX, &fmt)))
+        return rc;
+    if (fmt != MERU_CATALOG_ENGINE_FORMAT)
+        return CORRUPT("merutable.format-version %lld is not supported "
+                       "(this library reads %d)",
+                       (long long)fmt, MERU_CATALOG_ENGINE_FORMAT);
+    if ((rc = get_u64(e, what, "last-sequence", (int64_t)MERU_SEQ_MAX,
+                      &cat->last_sequence)) ||
+        (rc = get_u64(e, what, "next-file-number", INT64_MAX,
+                      &cat->next_file_number)) ||
+        (rc = get_object(e, what, "wal", 0, &wal)) ||
+        (rc = get_u64(wal, "merutable.wal", "oldest-live-segment", INT64_MAX,
+                      &cat->wal_oldest)) ||
+        (rc = get_u64(wal, "merutable.wal", "next-segment", INT64_MAX,
+                      &cat->wal_next)) ||
+        (rc =
+             get_array(e, what, "levels", 0, MERU_CATALOG_MAX_LEVELS, &levels)))
+        return rc;
+
+    size_t total = 0;
+    for (size_t i = 0; i < json_array_size(levels); i++) {
+        json_t *l = json_array_get(levels, i), *files = NULL;
+        if (!json_is_object(l))
+            return CORRUPT("merutable.levels[%zu] is not an object", i);
+        int64_t lv = 0;
+        if ((rc = get_int(l, "merutable.levels[]", "level", 0, 0,
+                          MERU_CATALOG_MAX_LEVELS - 1, &lv)) ||
+            (rc = get_array(l, "merutable.levels[]", "files", 0,
+                            MERU_CATALOG_MAX_FILES, &files)))
+            return rc;
+        size_t n = json_array_size(files);
+        if (n > MERU_CATALOG_MAX_FILES - total)
+            return CORRUPT("merutable.levels: more than %u files",
+                           MERU_CATALOG_MAX_FILES);
+        meru_catalog_file *nf =
+            realloc(cat->files, (total + n + 1) * sizeof *nf);
+        if (!nf)
+            return nomem("merutable.levels");
+        cat->files = nf;
+        for (size_t j = 0; j < n; j++) {
+            memset(&cat->files[cat->nfiles], 0, sizeof cat->files[0]);
+            cat->nfiles++; /* counted first so a failure frees its parts */
+            rc = parse_file(json_array_get(files, j), (int)lv,
+                            &cat->files[cat->nfiles - 1]);
+            if (rc)
+                return rc;
+        }
+        total += n;
+    }
+    /* Levels listed twice end up merged; the overlap check still holds. */
+    return meru_catalog_check_files(cat, MERU_ECORRUPT);
+}
+
+static int parse_summary(const json_t *js, meru_catalog_snapshot *s,
+                         const char *what)
+{
+    if (!json_is_object(js))
+        return CORRUPT("%s: \"summary\" is missing or not an object", what);
+    size_t n = json_object_size(js);
+    if (n > MAX_SUMMARY)
+        return CORRUPT("%s: summary has more than %d entries", what,
+                       MAX_SUMMARY);
+    const char *op = NULL;
+    int rc = get_str(js, what, "operation", 0, 64, &op);
+    if (rc)
+        return rc;
+    if (strcmp(op, "append") && strcmp(op, "replace") &&
+        strcmp(op, "overwrite") && strcmp(op, "delete"))
+        return CORRUPT("%s: unknown operation \"%s\"", what, op);
+    s->summary = calloc(n + 1, sizeof *s->summary);
+    if (!s->summary)
+        return nomem(what);
+    s->summary[0].key = dup_str("operation");
+    s->summary[0].value = dup_str(op);
+    s->nsummary = 1;
+    if (!s->summary[0].key || !s->summary[0].value)
+        return nomem(what);
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)js, key, v)
+    {
+        if (!strcmp(key, "operation"))
+            continue;
+        const char *val = NULL;
+        if (strlen(key) > MAX_STR)
+            return CORRUPT("%s: summary key too long", what);
+        if ((rc = str_value(v, what, "summary value", MAX_STR, &val)))
+            return rc;
+        meru_catalog_kv *kv = &s->summary[s->nsummary++];
+        kv->key = dup_str(key);
+        kv->value = dup_str(val);
+        if (!kv->key || !kv->value)
+            return nomem(what);
+    }
+    return MERU_OK;
+}
+
+static int parse_snapshots(const json_t *root, meru_catalog *cat)
+{
+    json_t *snaps = NULL, *refs = NULL;
+    int64_t cur = -1;
+    int rc = get_int(root, "table metadata", "current-snapshot-id", 1, -1,
+                     INT64_MAX, &cur);
+    if (rc && rc != MERU_NOT_FOUND)
+        return rc;
+    cat->current_snapshot_id = cur;
+    if ((rc = get_array(root, "table metadata", "snapshots", 1, MAX_SNAPSHOTS,
+                        &snaps)) ||
+        (rc = get_object(root, "table metadata", "refs", 1, &refs)))
+        return rc;
+    size_t n = json_array_size(snaps);
+    if (n) {
+        cat->snaps = calloc(n, sizeof *cat->snaps);
+        if (!cat->snaps)
+            return nomem("snapshots");
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *js = json_array_get(snaps, i);
+        meru_catalog_snapshot *s = &cat->snaps[i];
+        cat->nsnaps++;
+        s->parent_id = -1;
+        char what[48];
+        snprintf(what, sizeof what, "snapshots[%zu]", i);
+        if (!json_is_object(js))
+            return CORRUPT("%s is not an object", what);
+        const char *ml = NULL;
+        if ((rc = get_int(js, what, "snapshot-id", 0, 0, INT64_MAX, &s->id)) ||
+            (rc = get_int(js, what, "sequence-number", 0, 1,
+                          cat->iceberg_last_seq, &s->sequence_number)) ||
+            (rc = get_int(js, what, "timestamp-ms", 0, 0, INT64_MAX,
+                          &s->timestamp_ms)) ||
+            (rc = get_str(js, what, "manifest-list", 0, MAX_STR, &ml)) ||
+            (rc = parse_summary(json_object_get(js, "summary"), s, what)))
+            return rc;
+        if (!(s->manifest_list = dup_str(ml)))
+            return nomem(what);
+        rc = get_int(js, what, "parent-snapshot-id", 1, 0, INT64_MAX,
+                     &s->parent_id);
+        if (rc && rc != MERU_NOT_FOUND)
+            return rc;
+        if (i > 0) {
+            const meru_catalog_snapshot *p = &cat->snaps[i - 1];
+            if (s->sequence_number <= p->sequence_number)
+                return CORRUPT("%s: sequence-number %lld does not increase",
+                               what, (long long)s->sequence_number);
+            if (s->parent_id != p->id)
+                return CORRUPT("%s: parent-snapshot-id is not the previous "
+                               "snapshot's id",
+                               what);
+            for (size_t j = 0; j < i; j++)
+                if (cat->snaps[j].id == s->id)
+                    return CORRUPT("%s: duplicate snapshot-id", what);
+        }
+    }
+    if (n == 0 && cur != -1)
+        return CORRUPT("current-snapshot-id %lld names no snapshot",
+                       (long long)cur);
+    if (n > 0 && cur != cat->snaps[n - 1].id)
+        return CORRUPT("current-snapshot-id is not the newest snapshot");
+    if (cur >= 0) {
+        json_t *main = NULL;
+        int64_t id = 0;
+        const char *type = NULL;
+        if (!refs)
+            return CORRUPT("\"refs\" is missing");
+        if ((rc = get_object(refs, "refs", "main", 0, &main)) ||
+            (rc = get_int(main, "refs.main", "snapshot-id", 0, 0, INT64_MAX,
+                          &id)) ||
+            (rc = get_str(main, "refs.main", "type", 0, 16, &type)))
+            return rc;
+        if (id != cur || strcmp(type, "branch"))
+            return CORRUPT("refs.main is not a branch at the current "
+                           "snapshot");
+    }
+    /* snapshot-log is regenerated from the snapshots: type check only. */
+    json_t *slog = NULL;
+    if ((rc = get_array(root, "table metadata", "snapshot-log", 1,
+                        MAX_SNAPSHOTS, &slog)))
+        return rc;
+    for (size_t i = 0; i < json_array_size(slog); i++) {
+        json_t *e = json_array_get(slog, i);
+        int64_t x;
+        if (!json_is_object(e))
+            return CORRUPT("snapshot-log[%zu] is not an object", i);
+        if ((rc = get_int(e, "snapshot-log[]", "timestamp-ms", 0, 0, INT64_MAX,
+                          &x)) ||
+            (rc = get_int(e, "snapshot-log[]", "snapshot-id", 0, 0, INT64_MAX,
+                          &x)))
+            return rc;
+    }
+    return MERU_OK;
+}
+
+static int parse_mlog(const json_t *root, meru_catalog *cat)
+{
+    json_t *ml = NULL;
+    int rc =
+        get_array(root, "table metadata", "metadata-log", 1, MAX_MLOG, &ml);
+    size_t n = json_array_size(ml);
+    if (rc || !n)
+        return rc;
+    cat->mlog = calloc(n, sizeof *cat->mlog);
+    if (!cat->mlog)
+        return nomem("metadata-log");
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(ml, i);
+        const char *f = NULL;
+        if (!json_is_object(e))
+            return CORRUPT("metadata-log[%zu] is not an object", i);
+        if ((rc = get_int(e, "metadata-log[]", "timestamp-ms", 0, 0, INT64_MAX,
+                          &cat->mlog[i].timestamp_ms)) ||
+            (rc =
+                 get_str(e, "metadata-log[]", "metadata-file", 0, MAX_STR, &f)))
+            return rc;
+        if (!(cat->mlog[i].file = dup_str(f)))
+            return nomem("metadata-log");
+        cat->nmlog++;
+    }
+    return MERU_OK;
+}
+
+static int is_reserved_prop(const char *k)
+{
+    return !strncmp(k, "merutable.", 10) || !strncmp(k, "write.metadata.", 15);
+}
+
+static int parse_props(const json_t *root, meru_catalog *cat)
+{
+    json_t *p = NULL;
+    int rc = get_object(root, "table metadata", "properties", 1, &p);
+    if (rc || !p)
+        return rc;
+    size_t n = json_object_size(p);
+    if (n > MAX_PROPS)
+        return CORRUPT("properties: more than %d entries", MAX_PROPS);
+    cat->props = calloc(n + 1, sizeof *cat->props);
+    if (!cat->props)
+        return nomem("properties");
+    const char *key;
+    json_t *v;
+    json_object_foreach(p, key, v)
+    {
+        const char *val = NULL;
+        if (strlen(key) > MAX_STR)
+            return CORRUPT("properties: key too long");
+        if ((rc = str_value(v, "properties", key, MAX_STR, &val)))
+            return rc;
+        if (is_reserved_prop(key))
+            continue;
+        meru_catalog_kv *kv = &cat->props[cat->nprops++];
+        kv->key = dup_str(key);
+        kv->value = dup_str(val);
+        if (!kv->key || !kv->value)
+            return nomem("properties");
+    }
+    return MERU_OK;
+}
+
+static int parse_schema(const json_t *root, meru_catalog *cat)
+{
+    json_t *schemas = NULL;
+    int64_t cur = 0, last_col = 0, x = 0;
+    const char *what = "table metadata";
+    int rc;
+    if ((rc =
+             get_int(root, what, "current-schema-id", 0, 0, INT32_MAX, &cur)) ||
+        (rc = get_int(root, what, "last-column-id", 0, 0, INT32_MAX,
+                      &last_col)) ||
+        (rc = get_array(root, what, "schemas", 0, 10000, &schemas)))
+        return rc;
+    json_t *found = NULL;
+    for (size_t i = 0; i < json_array_size(schemas); i++) {
+        json_t *s = json_array_get(schemas, i);
+        if (!json_is_object(s))
+            return CORRUPT("schemas[%zu] is not an object", i);
+        if ((rc = get_int(s, "schemas[]", "schema-id", 0, 0, INT32_MAX, &x)))
+            return rc;
+        if (x == cur)
+            found = s;
+    }
+    if (!found)
+        return CORRUPT("current-schema-id %lld names no schema",
+                       (long long)cur);
+    char *text = json_dumps(found, JSON_COMPACT);
+    if (!text)
+        return nomem("schema");
+    rc = meru_schema_from_json(&cat->schema, text, strlen(text));
+    free(text);
+    if (!rc)
+        rc = meru_schema_validate(cat->schema);
+    if (rc)
+        return meru_err(MERU_ECORRUPT, "metadata: schema: %s", meru_errmsg());
+    for (size_t i = 0; i < cat->schema->ncols; i++)
+        if (cat->schema->cols[i].field_id > last_col)
+            return CORRUPT("last-column-id %lld is below field id %d",
+                           (long long)last_col,
+                           (int)cat->schema->cols[i].field_id);
+    return MERU_OK;
+}
+
+/* Iceberg members merutable regenerates: presence and type only. */
+static int check_iceberg_rest(const json_t *root)
+{
+    const char *what = "table metadata";
+    json_t *a = NULL;
+    int64_t x;
+    int rc;
+    if ((rc = get_array(root, what, "partition-specs", 0, 10000, &a)) ||
+        (rc = get_int(root, what, "default-spec-id", 0, 0, INT32_MAX, &x)) ||
+        (rc = get_int(root, what, "last-partition-id", 0, 0, INT32_MAX, &x)) ||
+        (rc = get_array(root, what, "sort-orders", 0, 10000, &a)) ||
+        (rc =
+             get_int(root, what, "default-sort-order-id", 0, 0, INT32_MAX, &x)))
+        return rc;
+    return MERU_OK;
+}
+
+int meru_catalog_parse_metadata(const char *json, size_t len,
+                                meru_catalog **out)
+{
+    *out = NULL;
+    if (len > MERU_CATALOG_MAX_METADATA)
+        return CORRUPT("file of %zu bytes exceeds the %u-byte cap", len,
+                       MERU_CATALOG_MAX_METADATA);
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return CORRUPT("invalid JSON at line %d column %d: %s", jerr.line,
+                       jerr.column, jerr.text);
+    meru_catalog *cat = calloc(1, sizeof *cat);
+    int rc;
+    if (!cat) {
+        rc = nomem("catalog");
+        goto fail;
+    }
+    cat->current_snapshot_id = -1;
+    if (!json_is_object(root)) {
+        rc = CORRUPT("the top level is not an object");
+        goto fail;
+    }
+    int64_t fv = 0;
+    const char *uuid = NULL, *loc = NULL;
+    const char *what = "table metadata";
+    if ((rc = get_int(root, what, "format-version", 0, 0, INT32_MAX, &fv)))
+        goto fail;
+    if (fv != 2) {
+        rc = CORRUPT("format-version %lld (expected 2)", (long long)fv);
+        goto fail;
+    }
+    if ((rc = get_str(root, what, "table-uuid", 0, 64, &uuid)))
+        goto fail;
+    if (check_uuid(uuid)) {
+        rc = CORRUPT("table-uuid \"%s\" is not a UUID", uuid);
+        goto fail;
+    }
+    memcpy(cat->uuid, uuid, MERU_UUID_TEXT);
+    if ((rc = get_str(root, what, "location", 0, MAX_STR, &loc)))
+        goto fail;
+    if (!*loc) {
+        rc = CORRUPT("location is empty");
+        goto fail;
+    }
+    if (!(cat->location = dup_str(loc))) {
+        rc = nomem("location");
+        goto fail;
+    }
+    if ((rc = get_int(root, what, "last-sequence-number", 0, 0, INT64_MAX,
+                      &cat->iceberg_last_seq)) ||
+        (rc = get_int(root, what, "last-updated-ms", 0, 0, INT64_MAX,
+                      &cat->last_updated_ms)) ||
+        (rc = parse_schema(root, cat)) || (rc = check_iceberg_rest(root)) ||
+        (rc = parse_props(root, cat)) || (rc = parse_snapshots(root, cat)) ||
+        (rc = parse_mlog(root, cat)) || (rc = parse_engine(root, cat)))
+        goto fail;
+    json_decref(root);
+    *out = cat;
+    return MERU_OK;
+fail:
+    json_decref(root);
+    meru_catalog_free(cat);
+    return rc;
+}
