@@ -1,0 +1,80 @@
+/*
+ * options.c — defaults and validation of meru_options.
+ *
+ * Defaults live in one place (MERU_OPTIONS_INIT in merutable.h) so the
+ * header documents them and meru_options_init() cannot drift from it.
+ * Validation names the offending field; the engine validates once at open.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "merutable.h"
+#include "util/error.h"
+
+void meru_options_init(meru_options *opts)
+{
+    static const meru_options defaults = MERU_OPTIONS_INIT;
+    *opts = defaults;
+}
+
+static int bad(const char *field, const char *rule)
+{
+    return meru_err(MERU_EINVAL, "options: %s %s", field, rule);
+}
+
+static int valid_compression(meru_compression c)
+{
+    return c == MERU_COMPRESSION_NONE || c == MERU_COMPRESSION_SNAPPY ||
+           c == MERU_COMPRESSION_GZIP || c == MERU_COMPRESSION_ZSTD ||
+           c == MERU_COMPRESSION_LZ4_RAW;
+}
+
+int meru_options_validate(const meru_options *o)
+{
+    if (!o)
+        return meru_err(MERU_EINVAL, "options: NULL");
+    if (o->version != MERU_OPTIONS_VERSION)
+        return meru_err(MERU_EINVAL,
+                        "options: version %u is not supported (expected %u: "
+                        "initialise with meru_options_init())",
+                        o->version, MERU_OPTIONS_VERSION);
+    if (o->sync_mode != MERU_SYNC_NONE && o->sync_mode != MERU_SYNC_GROUP &&
+        o->sync_mode != MERU_SYNC_EVERY)
+        return bad("sync_mode", "must be MERU_SYNC_NONE, _GROUP or _EVERY");
+    if (o->memtable_bytes < ((size_t)64 << 10))
+        return bad("memtable_bytes", "must be at least 64 KiB");
+    if (o->memtable_bytes > ((size_t)16 << 30))
+        return bad("memtable_bytes", "must be at most 16 GiB");
+    if (o->max_immutable_memtables < 1 || o->max_immutable_memtables > 64)
+        return bad("max_immutable_memtables", "must be in 1..64");
+    if (o->l0_compaction_trigger < 1)
+        return bad("l0_compaction_trigger", "must be at least 1");
+    if (o->l0_slowdown_trigger < o->l0_compaction_trigger)
+        return bad("l0_slowdown_trigger",
+                   "must be >= l0_compaction_trigger");
+    if (o->l0_stop_trigger < o->l0_slowdown_trigger)
+        return bad("l0_stop_trigger", "must be >= l0_slowdown_trigger");
+    if (o->l1_target_bytes < ((uint64_t)1 << 20))
+        return bad("l1_target_bytes", "must be at least 1 MiB");
+    if (o->level_multiplier < 2 || o->level_multiplier > 100)
+        return bad("level_multiplier", "must be in 2..100");
+    if (o->target_file_bytes < ((uint64_t)64 << 10))
+        return bad("target_file_bytes", "must be at least 64 KiB");
+    if (o->background_threads < 1 || o->background_threads > 64)
+        return bad("background_threads", "must be in 1..64");
+    if (!valid_compression(o->l0_compression))
+        return bad("l0_compression", "is not a meru_compression value");
+    if (!valid_compression(o->compression))
+        return bad("compression", "is not a meru_compression value");
+    if (o->zstd_level < -7 || o->zstd_level > 22)
+        return bad("zstd_level", "must be in -7..22");
+    if (o->l0_page_bytes < 1024 || o->l0_page_bytes > (16u << 20))
+        return bad("l0_page_bytes", "must be in 1 KiB..16 MiB");
+    if (o->page_bytes < 1024 || o->page_bytes > (16u << 20))
+        return bad("page_bytes", "must be in 1 KiB..16 MiB");
+    if (o->row_group_bytes < o->page_bytes)
+        return bad("row_group_bytes", "must be >= page_bytes");
+    if (o->keep_metadata_versions < 1)
+        return bad("keep_metadata_versions", "must be at least 1");
+    return MERU_OK;
+}
