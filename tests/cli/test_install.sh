@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `cmake --install` gives a usable library: the README's C example compiles
+# against the installed header through pkg-config, links (shared and static)
+# and prints what the README says; the shared library exports only meru_*.
+set -euo pipefail
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cmake --install "$MERU_BINARY_DIR" --prefix "$tmp/prefix" >/dev/null
+pc="$tmp/prefix/lib/pkgconfig"
+export PKG_CONFIG_PATH="$pc"
+sed -n '/^```c$/,/^```$/p' "$MERU_SOURCE_DIR/README.md" | sed '1d;$d' > "$tmp/example.c"
+[ -s "$tmp/example.c" ] || { echo "README has no C example"; exit 1; }
+san=""
+grep -q "MERU_SANITIZE:STRING=asan" "$MERU_BINARY_DIR/CMakeCache.txt" && san="-fsanitize=address,undefined"
+grep -q "MERU_SANITIZE:STRING=tsan" "$MERU_BINARY_DIR/CMakeCache.txt" && san="-fsanitize=thread"
+flags=$(pkg-config --define-variable=prefix="$tmp/prefix" --cflags merutable)
+libs=$(pkg-config --define-variable=prefix="$tmp/prefix" --libs merutable)
+static_libs=$(pkg-config --define-variable=prefix="$tmp/prefix" --libs --static merutable)
+cc -std=c11 -Wall -Wextra -Werror $san $flags "$tmp/example.c" -o "$tmp/ex-shared" $libs -Wl,-rpath,"$tmp/prefix/lib"
+cc -std=c11 -Wall -Wextra -Werror $san $flags "$tmp/example.c" -o "$tmp/ex-static" \
+   "$tmp/prefix/lib/libmerutable.a" $(sed 's/-lmerutable//' <<<"$static_libs")
+want='{"id":42,"name":"hello","score":1.5}'
+[ "$("$tmp/ex-shared")" = "$want" ] || { echo "shared example printed something else"; exit 1; }
+[ "$("$tmp/ex-static")" = "$want" ] || { echo "static example printed something else"; exit 1; }
+leaked=$(nm -D --defined-only "$tmp/prefix/lib/libmerutable.so" | awk '{print $3}' | grep -v '^meru_' || true)
+[ -z "$leaked" ] || { echo "non-API symbols exported:"; echo "$leaked" | head; exit 1; }
+echo "1 passed, 0 failed"
