@@ -433,6 +433,214 @@ MERU_API void meru_options_init(meru_options *opts);
  * field named in meru_errmsg(). */
 MERU_API int meru_options_validate(const meru_options *opts);
 
+
+/* ================================================================ tables */
+
+/*
+ * A table handle. One directory holds one table (SPEC §4). A handle is safe
+ * to share between threads: writes from many threads are grouped (group
+ * commit), reads run concurrently with writes and background work.
+ */
+typedef struct meru_db meru_db;
+
+/*
+ * Opens the table in directory `path`.
+ *  - `opts` NULL means all defaults (meru_options_init). Validated first.
+ *  - Creating (the directory holds no table and opts->create_if_missing):
+ *    `schema` is required; it is validated and cloned.
+ *  - Opening an existing table: `schema` may be NULL (use the stored one).
+ *    When given it must equal the stored schema or extend it additively
+ *    (new nullable or defaulted columns at the end, same primary key):
+ *    otherwise MERU_ESCHEMA naming the first difference. An additive schema
+ *    is committed as the table's new current schema.
+ *  - opts->read_only: no LOCK, no WAL replay into files, no background
+ *    work; writes return MERU_EREADONLY. Sees the last committed version
+ *    plus what the WAL holds at open; meru_refresh() catches up.
+ * Errors: MERU_NOT_FOUND (no table and create_if_missing == 0), MERU_EEXIST
+ * (error_if_exists), MERU_ELOCKED (another process holds the write lock),
+ * MERU_ECORRUPT (metadata or a log record in the middle of the WAL failed
+ * its checks), MERU_EIO, MERU_EINVAL, MERU_ESCHEMA.
+ * On success *out is owned by the caller: meru_close() then meru_db_free().
+ */
+MERU_API int meru_open(const char *path, const meru_options *opts,
+                       const meru_schema *schema, meru_db **out);
+
+/*
+ * Closes the table: waits for writes in progress, flushes the memtable to
+ * L0 (so reopening replays nothing), syncs, stops and joins every
+ * background thread and releases LOCK. Idempotent: a second call returns
+ * MERU_OK. After it every call on the handle except meru_db_free,
+ * meru_db_schema and meru_stats returns MERU_ECLOSED. Snapshots and
+ * iterators still open stay readable until freed. Returns the first error
+ * met (the handle is closed in any case).
+ */
+MERU_API int meru_close(meru_db *db);
+/* Closes (if still open) and frees the handle. Accepts NULL. */
+MERU_API void meru_db_free(meru_db *db);
+
+/* The table's schema (borrowed; lives as long as the handle). Rows for
+ * meru_put / meru_get and key rows are made with meru_row_new on it. */
+MERU_API const meru_schema *meru_db_schema(const meru_db *db);
+
+/* ---------------------------------------------------------------- writes */
+
+/*
+ * Inserts or replaces the row whose primary key is the row's key columns.
+ * The row is validated (meru_row_validate) and must be of this table's
+ * schema (same handle or an equal schema); a rejected row changes nothing.
+ * When `seq` is not NULL it receives the row's sequence number. The write is
+ * durable on return when the sync mode says so.
+ */
+MERU_API int meru_put(meru_db *db, const meru_row *row, uint64_t *seq);
+
+/* Deletes the row whose key is given by the key columns of `key` (other
+ * columns are ignored). Deleting an absent key is not an error. */
+MERU_API int meru_delete(meru_db *db, const meru_row *key, uint64_t *seq);
+
+/*
+ * A write batch: puts and deletes applied atomically (all or none), as one
+ * WAL record, with contiguous sequence numbers. Readers never see part of
+ * a batch. A batch belongs to one thread at a time and may be reused after
+ * meru_write (meru_write_batch_clear empties it).
+ */
+typedef struct meru_write_batch meru_write_batch;
+MERU_API int meru_write_batch_new(meru_write_batch **out,
+                                  const meru_schema *schema);
+MERU_API void meru_write_batch_free(meru_write_batch *b);
+MERU_API void meru_write_batch_clear(meru_write_batch *b);
+/* Validates and appends; a rejected entry leaves the batch unchanged. */
+MERU_API int meru_write_batch_put(meru_write_batch *b, const meru_row *row);
+MERU_API int meru_write_batch_delete(meru_write_batch *b, const meru_row *key);
+MERU_API size_t meru_write_batch_count(const meru_write_batch *b);
+/* Applies the batch. *first_seq (optional) gets the sequence number of the
+ * first entry; entry i has *first_seq + i. An empty batch is MERU_OK and
+ * writes nothing (*first_seq = 0). */
+MERU_API int meru_write(meru_db *db, meru_write_batch *b, uint64_t *first_seq);
+
+/* ----------------------------------------------------------------- reads */
+
+/*
+ * A snapshot pins a sequence number and the files it needs: gets and scans
+ * through it see the table as it was when it was taken, whatever flushes
+ * happen later. Free it with meru_snapshot_free (also after meru_close).
+ */
+typedef struct meru_snapshot meru_snapshot;
+MERU_API int meru_snapshot_new(meru_db *db, meru_snapshot **out);
+MERU_API void meru_snapshot_free(meru_snapshot *snap);
+MERU_API uint64_t meru_snapshot_sequence(const meru_snapshot *snap);
+
+/*
+ * Point lookup. `key` holds the key columns (others ignored); `out` is a row
+ * of the table's schema (meru_row_new(&out, meru_db_schema(db))) that
+ * receives every column of the stored row. `snap` NULL reads the latest
+ * state. MERU_NOT_FOUND when there is no live row with that key (out is
+ * then cleared).
+ */
+MERU_API int meru_get(meru_db *db, const meru_snapshot *snap,
+                      const meru_row *key, meru_row *out);
+
+/*
+ * Scans. Bounds are rows whose key columns give a key; a bound may set only
+ * a leading run of the key columns (the first k), and then stands for every
+ * key starting with those values: an inclusive lower bound (a) starts at
+ * the first such key, an inclusive upper bound includes all of them, an
+ * exclusive lower bound skips all of them, an exclusive upper bound stops
+ * before the first. `prefix` (first k key columns set) keeps only keys
+ * starting with those values and combines with the bounds.
+ */
+typedef struct meru_scan_options {
+    const meru_snapshot *snapshot; /* NULL: latest */
+    const meru_row *lower;         /* NULL: from the first key */
+    int lower_inclusive;           /* default 1 */
+    const meru_row *upper;         /* NULL: to the last key */
+    int upper_inclusive;           /* default 0 */
+    const meru_row *prefix;        /* NULL: none */
+    int reverse;                   /* 1: descending key order */
+    uint64_t limit;                /* rows at most; 0: no limit */
+    /* Projection: names of the columns to read (key columns are always
+     * read). NULL: every column. Unread columns of a returned row are
+     * unset (meru_row_is_set() == 0). */
+    const char *const *columns;
+    size_t ncolumns;
+} meru_scan_options;
+
+#define MERU_SCAN_OPTIONS_INIT {NULL, NULL, 1, NULL, 0, NULL, 0, 0, NULL, 0}
+MERU_API void meru_scan_options_init(meru_scan_options *o);
+
+/*
+ * A streaming iterator: it pins a consistent view (memtables and files) and
+ * reads pages as it goes; it never materialises the result. Use it from
+ * one thread at a time. It stays valid after meru_close() (the view it
+ * pins is kept) until meru_iter_free.
+ */
+typedef struct meru_iter meru_iter;
+MERU_API int meru_scan(meru_db *db, const meru_scan_options *opts,
+                       meru_iter **out);
+/* Advances to the next row: MERU_OK with *row set (borrowed, valid until
+ * the next call on the iterator), MERU_NOT_FOUND at the end, or an error
+ * (sticky). */
+MERU_API int meru_iter_next(meru_iter *it, const meru_row **row);
+MERU_API void meru_iter_free(meru_iter *it);
+
+/* ----------------------------------------------------------- maintenance */
+
+/* Makes the current memtable immutable and waits until every memtable
+ * holding data is written to L0 and committed. Read-only: MERU_EREADONLY. */
+MERU_API int meru_flush(meru_db *db);
+
+/* Read-only handles: re-reads the newest committed metadata and the WAL so
+ * later reads see what the writer has committed since. Writers: MERU_OK. */
+MERU_API int meru_refresh(meru_db *db);
+
+/* ----------------------------------------------------------------- stats */
+
+#define MERU_STATS_MAX_LEVELS 8
+
+typedef struct meru_level_stats {
+    uint64_t files;
+    uint64_t bytes;
+    uint64_t rows; /* row versions stored (puts and deletes) */
+} meru_level_stats;
+
+typedef struct meru_stats {
+    uint64_t last_sequence;    /* newest visible sequence number */
+    uint64_t metadata_version; /* N of the current v<N>.metadata.json */
+    int levels;                /* levels in use (highest non-empty + 1) */
+    meru_level_stats level[MERU_STATS_MAX_LEVELS];
+    uint64_t total_files, total_bytes, total_rows;
+    /* memtables */
+    uint64_t memtable_bytes;       /* arena bytes of the mutable memtable */
+    uint64_t memtable_entries;
+    uint64_t immutable_memtables;  /* waiting for flush */
+    uint64_t immutable_bytes;
+    /* write path */
+    uint64_t puts, deletes, batches;
+    uint64_t wal_records, wal_groups, wal_syncs;
+    uint64_t wal_segment;          /* number of the segment being written */
+    uint64_t wal_bytes;            /* bytes in live WAL segments on disk */
+    uint64_t stall_count;          /* writes that waited for background work */
+    uint64_t stall_micros;
+    uint64_t slowdown_count;       /* writes delayed by the L0 slowdown */
+    /* background */
+    uint64_t flushes, flush_bytes;
+    uint64_t compactions, compaction_bytes_read, compaction_bytes_written;
+    uint64_t background_errors;
+    /* reads */
+    uint64_t gets, gets_found, scans;
+    uint64_t cache_capacity, cache_bytes, cache_hits, cache_misses;
+    uint64_t row_cache_hits, row_cache_misses;
+    uint64_t bloom_checks, bloom_negatives;
+    uint64_t open_files;           /* SST readers open */
+    uint64_t snapshots;            /* live snapshots */
+    int read_only;
+    int closed;
+} meru_stats;
+
+/* Fills *out. Works on a closed handle (counters as at close). */
+MERU_API int meru_stats_get(meru_db *db, meru_stats *out);
+/* The same as one JSON object; *out is released with meru_free(). */
+MERU_API int meru_stats_json(meru_db *db, char **out);
+
 #ifdef __cplusplus
 }
 #endif

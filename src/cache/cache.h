@@ -1,0 +1,54 @@
+/*
+ * cache.h — a sharded LRU cache with a byte budget and reference-counted
+ * handles (the page/footer cache of SPEC §7, and the row cache).
+ *
+ * Keys are byte strings (copied). Each entry has a `charge` (its bytes)
+ * counted against the capacity; inserting past the capacity evicts least
+ * recently used entries that no handle holds. An entry in use is never
+ * freed: erase or eviction only unlinks it, and its deleter runs when the
+ * last handle is released. Capacity 0 caches nothing (insert still returns
+ * a handle so callers need no special case; the value is freed on release).
+ *
+ * Threads: every function is thread-safe (one mutex per shard).
+ */
+#ifndef MERU_CACHE_CACHE_H
+#define MERU_CACHE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct meru_cache meru_cache;
+typedef struct meru_cache_handle meru_cache_handle;
+
+typedef void (*meru_cache_deleter)(const void *key, size_t klen, void *value);
+
+typedef struct meru_cache_stats {
+    uint64_t capacity;
+    uint64_t bytes;   /* charges of entries present (in use or not) */
+    uint64_t entries;
+    uint64_t hits, misses, inserts, evictions;
+} meru_cache_stats;
+
+/* MERU_ENOMEM. */
+int meru_cache_new(meru_cache **out, size_t capacity);
+/* Every handle must have been released. Runs the deleters. NULL-safe. */
+void meru_cache_free(meru_cache *c);
+
+/* A handle on the entry, or NULL (a miss). Counts hits/misses. */
+meru_cache_handle *meru_cache_lookup(meru_cache *c, const void *key,
+                                     size_t klen);
+/* Inserts (replacing an entry of the same key, which is unlinked) and
+ * returns a handle on the new entry in *out. MERU_ENOMEM (then the
+ * deleter has NOT run: the caller still owns value). */
+int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
+                      void *value, size_t charge, meru_cache_deleter del,
+                      meru_cache_handle **out);
+void *meru_cache_value(const meru_cache_handle *h);
+void meru_cache_release(meru_cache *c, meru_cache_handle *h); /* NULL-safe */
+/* Unlinks the entry with this key if present. */
+void meru_cache_erase(meru_cache *c, const void *key, size_t klen);
+/* Ids that make keys of different users (files) distinct. Never 0. */
+uint64_t meru_cache_new_id(meru_cache *c);
+void meru_cache_stats_get(meru_cache *c, meru_cache_stats *out);
+
+#endif

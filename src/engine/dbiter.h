@@ -1,0 +1,45 @@
+/*
+ * dbiter.h — the user-visible view of a merged internal iterator: for each
+ * user key the newest version with seq <= read_seq; keys whose visible
+ * version is a delete are skipped; keys outside the bounds are never
+ * returned. Forward or reverse.
+ *
+ * Bounds are encoded user keys (keycodec.h) with an inclusive flag each;
+ * the engine turns partial-key and prefix bounds into these before it
+ * calls (see meru_scan_options in merutable.h).
+ */
+#ifndef MERU_ENGINE_DBITER_H
+#define MERU_ENGINE_DBITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/iter.h"
+
+typedef struct meru_dbiter_options {
+    uint64_t read_seq; /* versions with seq <= read_seq are visible */
+    bool has_lower;
+    const uint8_t *lower; /* copied */
+    size_t lower_len;
+    bool lower_inclusive;
+    bool has_upper;
+    const uint8_t *upper; /* copied */
+    size_t upper_len;
+    bool upper_inclusive;
+    bool reverse;
+} meru_dbiter_options;
+
+typedef struct meru_dbiter meru_dbiter;
+
+/* Takes ownership of `merged` (also on failure). */
+int meru_dbiter_new(meru_iiter *merged, const meru_dbiter_options *o,
+                    meru_dbiter **out);
+/* The next visible row: MERU_OK with the user key and the rowcodec value
+ * (borrowed, valid until the next call), MERU_NOT_FOUND at the end, or
+ * the merged iterator's error (sticky). */
+int meru_dbiter_next(meru_dbiter *it, const uint8_t **ukey, size_t *klen,
+                     const uint8_t **value, size_t *vlen);
+void meru_dbiter_free(meru_dbiter *it); /* NULL-safe */
+
+#endif

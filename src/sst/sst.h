@@ -1,0 +1,142 @@
+/*
+ * sst.h — an SST: one Parquet file of sorted internal-key rows (SPEC §6).
+ *
+ * Columns, in order: _merutable_ikey (BYTE_ARRAY, required; the internal
+ * key), _merutable_seq (INT64, required), _merutable_op (INT32, required:
+ * 1 put, 0 delete), then every user column of the schema with its Iceberg
+ * field id, physical/logical type and nullability. Hidden columns carry the
+ * reserved field ids below. Key columns are stored as ordinary user columns
+ * (so external readers see them) and never null; in a delete row the key
+ * columns hold the key and the other columns are null.
+ *
+ * Every primary-key column has a split-block bloom filter (the standard
+ * one, so external engines use it too); a point lookup checks each key
+ * column's filter before reading any data page, then finds the page of the
+ * _merutable_ikey column through the page index and reads only that page
+ * range of each projected column.
+ *
+ * Footer key/value metadata: "merutable.level", "merutable.min-seq",
+ * "merutable.max-seq", "merutable.smallest-key" / "merutable.largest-key"
+ * (hex of the encoded user keys), "merutable.row-count",
+ * "merutable.schema" (the Iceberg schema JSON of meru_schema_to_json),
+ * "merutable.format" ("1").
+ *
+ * Reading maps the file's user columns onto the reader's schema by field
+ * id: a column the file lacks reads as the column's initial default (null
+ * when none) — that is how additive schema changes work without rewriting
+ * files. Values are handed out in rowcodec form for the reader's schema.
+ *
+ * Threads: a writer is used by one thread. A meru_sst may be shared: any
+ * number of threads may call meru_sst_get and run iterators on it at once.
+ */
+#ifndef MERU_SST_SST_H
+#define MERU_SST_SST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache/cache.h"
+#include "engine/iter.h"
+#include "merutable.h"
+#include "parquet/pq.h"
+#include "types/rowcodec.h"
+#include "types/schema.h"
+#include "util/buf.h"
+#include "util/fs.h"
+
+#define MERU_SST_COL_IKEY "_merutable_ikey"
+#define MERU_SST_COL_SEQ  "_merutable_seq"
+#define MERU_SST_COL_OP   "_merutable_op"
+#define MERU_SST_FIELD_ID_IKEY (MERU_RESERVED_FIELD_ID_BASE + 1)
+#define MERU_SST_FIELD_ID_SEQ  (MERU_RESERVED_FIELD_ID_BASE + 2)
+#define MERU_SST_FIELD_ID_OP   (MERU_RESERVED_FIELD_ID_BASE + 3)
+
+typedef struct meru_sst_options {
+    int level;              /* 0 = row-tuned, >= 1 column-tuned */
+    pq_writer_options pq;   /* the Parquet writer's options */
+    uint32_t batch_rows;    /* rows buffered per Parquet write; 0 = 4096 */
+} meru_sst_options;
+
+/* The options the engine uses for files of `level` under the table
+ * options `o` (NULL = defaults): the row profile with l0_page_bytes and
+ * l0_compression for level 0; the column profile with page_bytes,
+ * row_group_bytes, compression and zstd_level for deeper levels. */
+void meru_sst_options_for_level(meru_sst_options *out, int level,
+                                const meru_options *o);
+
+/* What a finished file holds (for the catalog). */
+typedef struct meru_sst_meta {
+    uint64_t file_size;
+    uint64_t row_count;
+    uint64_t min_seq, max_seq;
+    meru_buf smallest; /* encoded user key of the first row */
+    meru_buf largest;  /* encoded user key of the last row */
+} meru_sst_meta;
+void meru_sst_meta_free(meru_sst_meta *m);
+
+/* ------------------------------------------------------------- writing */
+
+typedef struct meru_sst_writer meru_sst_writer;
+
+/* Creates `path` (must not exist: MERU_EEXIST) and starts the file. */
+int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
+                         const meru_schema *schema, const meru_sst_options *o);
+/* Appends one entry. Internal keys must be strictly increasing
+ * (MERU_EINVAL otherwise); `value` is the rowcodec value of a put under
+ * the writer's schema (ignored for deletes). Corrupt value: MERU_EINVAL. */
+int meru_sst_writer_add(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
+                        const uint8_t *value, size_t vlen);
+uint64_t meru_sst_writer_rows(const meru_sst_writer *w);
+/* Bytes written plus buffered so far (to cut output files at a size). */
+uint64_t meru_sst_writer_bytes(const meru_sst_writer *w);
+/* Finishes the file, fsyncs it (not its directory) and closes it; frees w
+ * also on failure (then the partial file is removed). A writer with no
+ * rows is MERU_EINVAL. `out` may be NULL. */
+int meru_sst_writer_finish(meru_sst_writer *w, meru_sst_meta *out);
+/* Frees w and removes the partial file. NULL-safe. */
+void meru_sst_writer_abort(meru_sst_writer *w);
+
+/* ------------------------------------------------------------- reading */
+
+typedef struct meru_sst meru_sst;
+
+/* Opens and checks a file written by meru_sst_writer (hidden columns
+ * present with the right types, key columns present, footer metadata
+ * consistent): MERU_ECORRUPT otherwise. `cache` (optional) caches file
+ * bytes (footer and pages) in fixed-size blocks under a per-file id. */
+int meru_sst_open(meru_sst **out, meru_fs *fs, const char *path,
+                  const meru_schema *schema, meru_cache *cache);
+void meru_sst_close(meru_sst *t); /* NULL-safe; no iterator may be open */
+
+uint64_t meru_sst_row_count(const meru_sst *t);
+uint64_t meru_sst_file_size(const meru_sst *t);
+int meru_sst_level(const meru_sst *t);
+
+typedef enum meru_sst_state {
+    MERU_SST_NOT_FOUND = 0,
+    MERU_SST_FOUND = 1,  /* newest visible version is a put */
+    MERU_SST_DELETED = 2 /* newest visible version is a delete */
+} meru_sst_state;
+
+typedef struct meru_sst_read_stats {
+    uint64_t bloom_checks;    /* lookups that consulted the filters */
+    uint64_t bloom_negatives; /* ... and were answered by them */
+    uint64_t pages_read;      /* data pages decoded */
+} meru_sst_read_stats;
+
+/* Newest version of `ukey` with seq <= read_seq. FOUND: *value gets the
+ * rowcodec value (replacing its contents). *seq (optional) the version's
+ * sequence. Returns MERU_OK with *state set, or an error. `stats` optional
+ * (added to, not reset). */
+int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
+                 uint64_t read_seq, meru_sst_state *state, uint64_t *seq,
+                 meru_buf *value, meru_sst_read_stats *stats);
+
+/* An iterator over every entry (all versions). `proj` (NULL = all
+ * columns) selects which user columns are decoded into values; the
+ * others are left out of the value (they decode as null). The iterator
+ * reads pages as it goes and never loads the file; `t` must outlive it. */
+int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out);
+
+#endif
