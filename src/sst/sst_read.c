@@ -251,7 +251,10 @@ static int check_file(meru_sst *t)
                                 (int)c->field_id);
             if (!c->nullable &&
                 c->initial_default.state != MERU_VALUE_PRESENT)
-                return meru_err(MERU_ESCHEMA,
+                /* Iceberg adds a required column only with an initial
+                 * default, so a file of the table lacking one is damaged
+                 * (or not of this table). */
+                return meru_err(MERU_ECORRUPT,
                                 "SST %s: %s is NOT NULL without an initial "
                                 "default and the file lacks it",
                                 t->path, meru_column_label(c, lb));

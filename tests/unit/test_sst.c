@@ -636,7 +636,7 @@ static void test_schema_evolution_reads_added_columns_as_defaults(void)
     meru_schema_free(a);
     meru_schema_free(b);
     CHECK(ok);
-    CHECK_RC(rc, MERU_ESCHEMA);
+    CHECK_RC(rc, MERU_ECORRUPT);
 }
 
 static void test_writer_rejects_bad_input_and_stays_usable(void)
