@@ -54,6 +54,18 @@ static meru_schema *schema_keys2(void)
     return s;
 }
 
+/* Float, boolean (no bloom filter) and date key columns. */
+static meru_schema *schema_keys3(void)
+{
+    meru_schema *s = NULL;
+    if (meru_schema_parse(&s, "f",
+                          "f double not null, b boolean not null, "
+                          "dt date not null, v int32",
+                          "f, b, dt"))
+        return NULL;
+    return s;
+}
+
 static const char *path_in(const char *dir, const char *name)
 {
     static char p[1024];
@@ -114,9 +126,10 @@ static int gets_match(meru_sst *t, const sst_model *m, const meru_schema *s,
         meru_buf_reset(&uk);
         if (sst_ukey(s, idx, &uk))
             return 0;
-        uint64_t seqs[4] = {MERU_SEQ_MAX, maxseq, 0,
-                            1 + meru_test_rand() % (maxseq + 1)};
-        for (int q = 0; ok && q < 4; q++) {
+        uint64_t seqs[4] = {MERU_SEQ_MAX, 1 + meru_test_rand() % (maxseq + 1),
+                            maxseq, 0};
+        int nq = idx % 4 == 0 ? 4 : 2; /* the edge sequences now and then */
+        for (int q = 0; ok && q < nq; q++) {
             meru_sst_state state;
             uint64_t seq = 0;
             int rc = meru_sst_get(t, uk.data, uk.len, seqs[q], &state, &seq,
@@ -247,6 +260,9 @@ static void test_composite_keys_round_trip(void)
     s = schema_keys2();
     CHECK(s);
     round_trip(s, "rt_keys2", 2, 300);
+    s = schema_keys3();
+    CHECK(s);
+    round_trip(s, "rt_keys3", 0, 300);
 }
 
 static void test_single_entry_file(void)
@@ -292,11 +308,26 @@ static void test_get_sees_the_version_at_its_read_sequence(void)
                                                           : MERU_SST_DELETED);
         }
     }
+    /* keys of another shape: a prefix of the composite key, garbage */
+    meru_sst_state st;
+    meru_value kv[1];
+    kv[0] = (meru_value){.state = MERU_VALUE_PRESENT};
+    kv[0].u.bytes.ptr = (const uint8_t *)"k1";
+    kv[0].u.bytes.len = 2;
+    meru_buf pk = {0};
+    CHECK_OK(meru_key_encode(s, kv, 1, &pk));
+    int rc1 = meru_sst_get(t, pk.data, pk.len, MERU_SEQ_MAX, &st, NULL, &val,
+                           NULL);
+    int rc2 = meru_sst_get(t, (const uint8_t *)"k1\0\0\x01", 5, MERU_SEQ_MAX,
+                           &st, NULL, &val, NULL);
+    meru_buf_free(&pk);
     meru_buf_free(&val);
     meru_sst_close(t);
     sst_model_free(m);
     meru_schema_free(s);
     CHECK(ok);
+    CHECK_RC(rc1, MERU_EINVAL);
+    CHECK_RC(rc2, MERU_EINVAL);
 }
 
 /* Keys inside the range but absent are answered by the bloom filters:
