@@ -17,6 +17,7 @@
 #include "types/keycodec.h"
 #include "types/rowcodec.h"
 #include "util/fs.h"
+#include "util/fs_fault.h"
 
 #define S_ALL_COLS                                                             \
     "id int64 not null, b boolean, i int32, l int64, f float, d double, "      \
@@ -1032,6 +1033,64 @@ static void test_promoted_column_types_read(void)
     CHECK_RC(rc, MERU_ECORRUPT);
 }
 
+/* Seeks jump through the page index: a seek into the middle of a file of
+ * hundreds of pages reads a handful of byte ranges (indexes + a page per
+ * column), counted at the fs. So does a get. */
+static void test_seek_and_get_read_near_the_target_only(void)
+{
+    meru_schema *s = schema_composite();
+    CHECK(s);
+    meru_fs *fs;
+    CHECK_OK(meru_fs_fault_new(&fs, meru_fs_posix()));
+    const char *path = path_in(meru_test_tmpdir("seekio"), "s.parquet");
+    sst_model *m = sst_model_make(s, 6000, 1, 0, 0);
+    CHECK(m);
+    meru_options to;
+    meru_options_init(&to);
+    to.l0_page_bytes = 1024;
+    meru_sst_options o;
+    meru_sst_options_for_level(&o, 0, &to);
+    CHECK_OK(sst_model_write(m, fs, path, s, &o, NULL));
+    file_shape sh;
+    CHECK_OK(shape_of(path, &sh));
+    meru_sst *t;
+    CHECK_OK(meru_sst_open(&t, fs, path, s, NULL));
+    meru_colset proj;
+    memset(&proj, 0, sizeof proj);
+    meru_colset_add(&proj, 3); /* v */
+    meru_iiter *it;
+    CHECK_OK(meru_sst_iter_new(t, &proj, &it));
+    const sst_ent *e = &m->e[m->n / 2 + 17];
+    meru_fs_fault_reset_counts(fs);
+    it->ops->seek(it, e->ik.data, e->ik.len);
+    uint64_t seek_reads = meru_fs_fault_count(fs, MERU_FS_OP_PREAD);
+    size_t kl;
+    const uint8_t *k = it->ops->valid(it) ? it->ops->key(it, &kl) : NULL;
+    int hit = k && kl == e->ik.len && memcmp(k, e->ik.data, kl) == 0;
+    meru_iiter_destroy(it);
+    meru_fs_fault_reset_counts(fs);
+    meru_buf val = {0};
+    meru_sst_state st;
+    int rc = meru_sst_get(t, e->ik.data, e->ulen, MERU_SEQ_MAX, &st, NULL,
+                          &val, NULL);
+    uint64_t get_reads = meru_fs_fault_count(fs, MERU_FS_OP_PREAD);
+    meru_buf_free(&val);
+    meru_sst_close(t);
+    sst_model_free(m);
+    meru_schema_free(s);
+    meru_fs_free(fs);
+    CHECK(sh.ikey_pages > 100);
+    CHECK(hit);
+    CHECK_OK(rc);
+    CHECK_EQ_INT(st, MERU_SST_FOUND);
+    /* column + offset index of the ikey, its page, the offset index and
+     * page(s) of v: far fewer than the pages before the target */
+    CHECK_MSG(seek_reads <= 12, "seek made %llu reads",
+              (unsigned long long)seek_reads);
+    CHECK_MSG(get_reads <= 16, "get made %llu reads",
+              (unsigned long long)get_reads);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_every_type_round_trips_at_l0);
@@ -1042,6 +1101,7 @@ int main(void)
     MERU_TEST_RUN(test_absent_keys_are_answered_by_bloom_filters);
     MERU_TEST_RUN(test_get_reads_few_pages_of_a_multi_page_file);
     MERU_TEST_RUN(test_iterator_moves_match_the_model);
+    MERU_TEST_RUN(test_seek_and_get_read_near_the_target_only);
     MERU_TEST_RUN(test_projection_decodes_only_selected_columns);
     MERU_TEST_RUN(test_schema_evolution_reads_added_columns_as_defaults);
     MERU_TEST_RUN(test_writer_rejects_bad_input_and_stays_usable);
