@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "engine/iter.h"
+#include "engine/merge.h"
+#include "memtable/memtable.h"
 #include "types/keycodec.h"
 
 #define VEC_UK_MAX 6
@@ -219,6 +221,53 @@ static inline meru_iiter *vec_iter_new(const vec_entry *e, size_t n,
     v->pos = n;
     v->fail_in = fail_in;
     return &v->base;
+}
+
+/*
+ * The merge of `nchild` children over e[0..n), entry i going to child
+ * e[i].src: even children are memtables when use_mt (entries must then
+ * have distinct (user key, seq) within the child), the others vec_iters;
+ * child `fail_child` (a vec_iter) fails after `fail_in` moves (-1: none).
+ */
+static inline int vec_merge_of(const vec_entry *e, size_t n, size_t nchild,
+                               bool use_mt, size_t fail_child, long fail_in,
+                               meru_iiter **out)
+{
+    *out = NULL;
+    vec_entry *per = malloc((n ? n : 1) * sizeof *per);
+    meru_iiter **kids = calloc(nchild ? nchild : 1, sizeof *kids);
+    int rc = per && kids ? MERU_OK : MERU_ENOMEM;
+    for (size_t c = 0; c < nchild && rc == MERU_OK; c++) {
+        size_t np = 0;
+        for (size_t i = 0; i < n; i++)
+            if (e[i].src == (int)c)
+                per[np++] = e[i];
+        if (use_mt && c % 2 == 0 && c != fail_child) {
+            meru_memtable *m;
+            rc = meru_memtable_new(&m, 0);
+            if (rc)
+                break;
+            for (size_t i = 0; i < np && rc == MERU_OK; i++)
+                rc = meru_memtable_add(m, per[i].seq, per[i].op, per[i].ik,
+                                       per[i].iklen - MERU_IKEY_TRAILER_LEN,
+                                       per[i].val, per[i].vlen);
+            if (rc == MERU_OK)
+                rc = meru_memtable_iiter_new(m, &kids[c]);
+            meru_memtable_unref(m); /* the iterator holds its own ref */
+        } else {
+            kids[c] = vec_iter_new(per, np, c == fail_child ? fail_in : -1);
+            if (!kids[c])
+                rc = MERU_ENOMEM;
+        }
+    }
+    if (rc == MERU_OK)
+        rc = meru_merge_iter_new(kids, nchild, out);
+    else if (kids)
+        for (size_t c = 0; c < nchild; c++)
+            meru_iiter_destroy(kids[c]);
+    free(kids);
+    free(per);
+    return rc;
 }
 
 #endif
