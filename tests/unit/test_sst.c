@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache/cache.h"
 #include "parquet/pq.h"
 #include "sst/sst.h"
 #include "sst_model.h"
@@ -1091,6 +1092,55 @@ static void test_seek_and_get_read_near_the_target_only(void)
               (unsigned long long)get_reads);
 }
 
+/* With a block cache the answers are the same, and once the blocks a
+ * lookup needs are cached it makes no file read at all. A tiny cache
+ * (evicting all the time) gives the same answers too. */
+static void test_cache_serves_file_bytes(void)
+{
+    meru_schema *s = schema_composite();
+    CHECK(s);
+    meru_fs *fs;
+    CHECK_OK(meru_fs_fault_new(&fs, meru_fs_posix()));
+    const char *path = path_in(meru_test_tmpdir("cache"), "c.parquet");
+    size_t nkeys = 300;
+    sst_model *m = sst_model_make(s, nkeys, 2, 20, 10);
+    CHECK(m);
+    meru_options to;
+    meru_options_init(&to);
+    to.page_bytes = 4096;
+    meru_sst_options o;
+    meru_sst_options_for_level(&o, 1, &to);
+    CHECK_OK(sst_model_write(m, fs, path, s, &o, NULL));
+    int ok = 1;
+    uint64_t warm_reads = 1, hits = 0;
+    for (int big = 0; big < 2; big++) {
+        meru_cache *c;
+        CHECK_OK(meru_cache_new(&c, big ? (size_t)8 << 20 : 40 * 1024));
+        meru_sst *t;
+        CHECK_OK(meru_sst_open(&t, fs, path, s, c));
+        ok &= scan_matches(t, m);
+        ok &= gets_match(t, m, s, nkeys, NULL);
+        if (big) {
+            /* everything has been read once: now all from the cache */
+            meru_fs_fault_reset_counts(fs);
+            ok &= gets_match(t, m, s, nkeys, NULL);
+            ok &= scan_matches(t, m);
+            warm_reads = meru_fs_fault_count(fs, MERU_FS_OP_PREAD);
+            meru_cache_stats cs;
+            meru_cache_stats_get(c, &cs);
+            hits = cs.hits;
+        }
+        meru_sst_close(t);
+        meru_cache_free(c);
+    }
+    sst_model_free(m);
+    meru_schema_free(s);
+    meru_fs_free(fs);
+    CHECK(ok);
+    CHECK_EQ_U64(warm_reads, 0);
+    CHECK(hits > 1000);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_every_type_round_trips_at_l0);
@@ -1109,5 +1159,6 @@ int main(void)
     MERU_TEST_RUN(test_options_for_level_knobs_change_the_file);
     MERU_TEST_RUN(test_file_is_plain_parquet_with_field_ids);
     MERU_TEST_RUN(test_promoted_column_types_read);
+    MERU_TEST_RUN(test_cache_serves_file_bytes);
     return meru_test_finish();
 }
