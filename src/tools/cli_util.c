@@ -984,8 +984,10 @@ int cli_split_list(const char *text, char ***out, size_t *n)
     for (;;) {
         const char *e = strchr(p, ',');
         size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == 0)
+            goto bad;
         char **nv = realloc(v, (cnt + 1) * sizeof *nv);
-        if (!nv || len == 0)
+        if (!nv)
             goto bad;
         v = nv;
         v[cnt] = strndup(p, len);
