@@ -559,7 +559,7 @@ static int run(demo *d)
 {
     uint64_t scan_user = d->users >= 42 ? 42 : d->users;
     uint64_t del_user = 7, deleted = 0, n;
-    double secs;
+    double secs = 0;
     char err[2048];
     int rc;
 
