@@ -365,8 +365,10 @@ static int check_scan(demo *d, meru_scan_options *o, uint64_t first,
     if (n != want)
         st = failed("%s: %" PRIu64 " rows, expected %" PRIu64, what, n, want);
     else
-        printf("   %s: %" PRIu64 " rows in key order, as written (%.2f ms)\n",
-               what, n, (cli_now() - t0) * 1e3);
+        printf("   %s: %" PRIu64 " rows, in %s key order, as written "
+               "(%.2f ms)\n",
+               what, n, step < 0 ? "descending" : "ascending",
+               (cli_now() - t0) * 1e3);
 out:
     meru_iter_free(it);
     return st;
@@ -546,8 +548,8 @@ static void what_next(const demo *d, uint64_t u)
            d->dir, u, ts);
     printf("  meru delete %s %" PRIu64 " %s\n", d->dir, u, ts);
     printf("  meru count %s --prefix %" PRIu64 "\n", d->dir, u);
-    printf("  meru stats %s      meru verify %s      meru flush %s\n", d->dir,
-           d->dir, d->dir);
+    printf("  meru stats %s      meru verify %s      meru compact %s\n",
+           d->dir, d->dir, d->dir);
     printf("  The SSTs are plain Parquet (every row version as the engine "
            "wrote it), e.g. with DuckDB:\n");
     printf("    duckdb -c \"SELECT event, count(*), sum(amount) FROM "

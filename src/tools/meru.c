@@ -36,6 +36,8 @@ static const verb verbs[] = {
     {"count", meru_cmd_count,
      "count DIR [--from KEY] [--to KEY] [--prefix KEY]", "count rows"},
     {"flush", meru_cmd_flush, "flush DIR", "write the memtable to Parquet"},
+    {"compact", meru_cmd_compact, "compact DIR",
+     "merge all levels down, dropping old versions and deletes"},
     {"stats", meru_cmd_stats, "stats DIR [--json]", "show table statistics"},
     {"verify", meru_cmd_verify, "verify DIR",
      "check key order, scans and gets"},

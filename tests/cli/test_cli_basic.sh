@@ -109,6 +109,14 @@ expect 0 "stats json" "$M" stats "$T" --json
 jq -e '.last_sequence >= 0' <<<"$out" >/dev/null && ok || bad "stats --json is not JSON with last_sequence: $out"
 expect 0 "verify" "$M" verify "$T"
 grep -q "3 rows.*OK" <<<"$out" && ok || bad "verify: $out"
+expect 0 "compact" "$M" compact "$T"
+grep -q "^compacted" <<<"$out" && ok || bad "compact message: $out"
+expect 0 "scan after compact" "$M" scan "$T" --columns id --format csv
+same "ids after compact" 'id
+0
+1
+3'
+expect 0 "verify after compact" "$M" verify "$T"
 
 # String keys as plain words or JSON strings.
 S="$tmp/s"
@@ -125,7 +133,7 @@ bob smith
 null'
 
 # --help of every verb goes to stdout with exit 0.
-for v in create put load get delete scan count flush stats verify demo; do
+for v in create put load get delete scan count flush compact stats verify demo; do
   expect 0 "$v --help" "$M" "$v" --help
   grep -q "usage: meru $v" <<<"$out" && ok || bad "$v --help: $out"
 done

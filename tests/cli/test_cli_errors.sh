@@ -20,7 +20,7 @@ M="$MERU"; T="$tmp/t"
 # Usage errors (2).
 refuse 2 "usage" "no verb" "$M"
 refuse 2 "unknown command" "unknown verb" "$M" frobnicate
-for v in create put load get delete scan count flush stats verify; do
+for v in create put load get delete scan count flush compact stats verify; do
   refuse 2 "missing DIR" "$v without DIR" "$M" "$v"
   refuse 2 "unknown option '--bogus'" "$v --bogus" "$M" "$v" "$T" --bogus
 done
@@ -53,7 +53,7 @@ refuse 1 "bad schema" "key column that does not exist" "$M" create "$tmp/b2" --s
 refuse 1 "precision" "decimal(40,2)" "$M" create "$tmp/b3" --schema "id int64 not null, p decimal(40,2)" --primary-key id
 refuse 1 "already holds a table" "create twice" "$M" create "$T" --schema "id int64 not null" --primary-key id
 for v in get delete; do refuse 1 "no table at" "$v on a missing table" "$M" "$v" "$tmp/none" 1; done
-for v in scan count flush stats verify; do refuse 1 "no table at" "$v on a missing table" "$M" "$v" "$tmp/none"; done
+for v in scan count flush compact stats verify; do refuse 1 "no table at" "$v on a missing table" "$M" "$v" "$tmp/none"; done
 refuse 1 "no table at" "put on a missing table" "$M" put "$tmp/none" '{"id":1}'
 refuse 1 "row 1" "put bad JSON" "$M" put "$T" '{"id":2,"name":'
 refuse 1 "nope" "put unknown column" "$M" put "$T" '{"id":2,"name":"b","nope":1}'

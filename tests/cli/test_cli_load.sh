@@ -77,6 +77,7 @@ grep -q "line 2 of" <<<"$err" && grep -q "bogus" <<<"$err" && ok || bad "bad jso
 awk 'BEGIN { print "id,name,x"; for (i = 1; i <= 20000; i++) printf "%d,user %d,%d.5\n", (i * 7919) % 20011, i, i }' > "$tmp/big.csv"
 "$M" create "$tmp/big" --schema "id int64 not null, name string, x double" --primary-key id >/dev/null
 expect 0 "big load" "$M" load "$tmp/big" "$tmp/big.csv" --batch 500
+[ -z "$err" ] && ok || bad "no progress output when stderr is not a terminal: [$err]"
 expect 0 "big count" "$M" count "$tmp/big"; same "big count" "20000"
 expect 0 "big verify" "$M" verify "$tmp/big"
 grep -q "20000 rows.*OK" <<<"$out" && ok || bad "big verify: $out"
@@ -84,6 +85,14 @@ expect 0 "big get" "$M" get "$tmp/big" $(( (123 * 7919) % 20011 ))
 same "big get" "{\"id\":$(( (123 * 7919) % 20011 )),\"name\":\"user 123\",\"x\":123.5}"
 expect 0 "flush big" "$M" flush "$tmp/big"
 expect 0 "big verify after flush" "$M" verify "$tmp/big"
+
+# With stderr on a terminal (a pty from script(1)) a progress bar is drawn.
+if command -v script >/dev/null 2>&1; then
+  "$M" create "$tmp/pty" --schema "id int64 not null, name string, x double" --primary-key id >/dev/null
+  script -qec "\"$M\" load \"$tmp/pty\" \"$tmp/big.csv\" >/dev/null" /dev/null > "$tmp/pty.out" || true
+  grep -q "100%" "$tmp/pty.out" && grep -q "rows/s" "$tmp/pty.out" && ok || bad "no progress bar on a terminal: $(head -c 300 "$tmp/pty.out")"
+  [ "$("$M" count "$tmp/pty")" = "20000" ] && ok || bad "load under a pty"
+fi
 
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
