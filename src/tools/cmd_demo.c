@@ -505,6 +505,13 @@ static int count_rows(demo *d, uint64_t *n, double *secs)
 
 static int step_reopen(demo *d)
 {
+    meru_stats s;
+    if (meru_stats_get(d->db, &s) == MERU_OK)
+        printf("   so far: %" PRIu64 " puts and %" PRIu64 " deletes in %" PRIu64
+               " batches, %" PRIu64 " WAL syncs, %" PRIu64 " flushes to L0, "
+               "%" PRIu64 " compactions, %" PRIu64 " write stalls\n\n",
+               s.puts, s.deletes, s.batches, s.wal_syncs, s.flushes,
+               s.compactions, s.stall_count);
     double t0 = cli_now();
     int rc = meru_close(d->db);
     double t_close = cli_now() - t0;
@@ -578,7 +585,7 @@ static int run(demo *d)
     if (n != d->rows - deleted)
         return failed("full scan counts %" PRIu64 " rows, expected %" PRIu64,
                       n, d->rows - deleted);
-    printf("\n5. Full scan: %" PRIu64 " rows in %.2f s (%.0f rows/s)\n\n", n,
+    printf("\n5. Full scan: %" PRIu64 " rows in %.2f s (%.0f rows/s)\n", n,
            secs, secs > 0 ? (double)n / secs : 0.0);
     if (step_reopen(d))
         return CLI_FAIL;
