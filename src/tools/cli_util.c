@@ -40,10 +40,25 @@ int cli_fail(const char *fmt, ...)
     return CLI_FAIL;
 }
 
-int cli_api_fail(int rc, const char *what)
+/* The library's message without its leading "meru_function: " (the
+ * user ran a command, not a function). */
+static const char *api_msg(int rc)
 {
     const char *m = meru_errmsg();
-    return cli_fail("%s: %s", what, m && *m ? m : meru_strerror(rc));
+    if (!m || !*m)
+        return meru_strerror(rc);
+    if (!strncmp(m, "meru_", 5)) {
+        const char *c = strstr(m, ": ");
+        size_t n = strspn(m, "abcdefghijklmnopqrstuvwxyz_0123456789");
+        if (c && (size_t)(c - m) == n)
+            m = c + 2;
+    }
+    return m;
+}
+
+int cli_api_fail(int rc, const char *what)
+{
+    return cli_fail("%s: %s", what, api_msg(rc));
 }
 
 int cli_usage(const char *fmt, ...)
@@ -183,13 +198,20 @@ int cli_set_value(meru_row *row, size_t col, const char *word,
         rc = meru_row_set_json(row, col, word);
     }
     if (rc) {
-        /* Keep the library's reason, add which column and what was given. */
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", meru_errmsg());
-        fprintf(stderr, "meru %s: %s%scolumn '%s' (%s): cannot use '%s': %s\n",
-                g_verb, ctx ? ctx : "", ctx ? ": " : "",
+        /* Keep the library's reason, add which column and what was given;
+         * drop its own "column 'x': " since this line names the column. */
+        char msg[1024], pre[300];
+        snprintf(msg, sizeof msg, "%s", api_msg(rc));
+        snprintf(pre, sizeof pre, "column '%s': ",
+                 meru_schema_column_name(s, col));
+        const char *reason = strncmp(msg, pre, strlen(pre))
+                                 ? msg
+                                 : msg + strlen(pre);
+        fprintf(stderr, "meru %s: %s%scannot use '%s' for column '%s' (%s): "
+                        "%s\n",
+                g_verb, ctx ? ctx : "", ctx ? ": " : "", word,
                 meru_schema_column_name(s, col),
-                meru_type_name(t) ? meru_type_name(t) : "?", word, msg);
+                meru_type_name(t) ? meru_type_name(t) : "?", reason);
     }
     return rc;
 }
@@ -333,7 +355,7 @@ int cli_key_from_json_array(meru_row *key, const char *text)
         rc = meru_row_set_json(key, col, parts[i]);
         if (rc) {
             char msg[1024];
-            snprintf(msg, sizeof msg, "%s", meru_errmsg());
+            snprintf(msg, sizeof msg, "%s", api_msg(rc));
             fprintf(stderr, "meru %s: key column '%s': %s\n", g_verb,
                     meru_schema_column_name(s, col), msg);
         }
