@@ -670,6 +670,7 @@ static int split_row_json(const char *j, cell *cells, size_t n)
             return -1;
         cell *c = &cells[i];
         c->raw = p;
+        c->is_null = 0; /* cells are reused row after row */
         if (*p == '"') {
             p++;
             const char *b = p;
@@ -905,8 +906,9 @@ static size_t disp_width(const char *s)
 #define TABLE_MAX_WIDTH 48
 
 /* Prints `s` in a cell of `width` columns, cut with "..." if longer; line
- * breaks and tabs show as spaces so the grid stays intact. */
-static void table_cell(const char *s, size_t width, int right)
+ * breaks and tabs show as spaces so the grid stays intact. The last cell
+ * of a line is not padded on the right (no trailing blanks). */
+static void table_cell(const char *s, size_t width, int right, int last)
 {
     size_t w = disp_width(s), shown = 0;
     int cut = w > width;
@@ -923,7 +925,7 @@ static void table_cell(const char *s, size_t width, int right)
     }
     if (cut)
         fputs("...", stdout);
-    else if (!right)
+    else if (!right && !last)
         for (size_t i = w; i < width; i++)
             fputc(' ', stdout);
 }
@@ -964,7 +966,8 @@ int cli_writer_finish(cli_writer *w)
     }
     for (size_t i = 0; i < w->nsel; i++) {
         fputs(i ? " | " : "", stdout);
-        table_cell(meru_schema_column_name(w->schema, w->sel[i]), wid[i], 0);
+        table_cell(meru_schema_column_name(w->schema, w->sel[i]), wid[i], 0,
+                   i + 1 == w->nsel);
     }
     fputc('\n', stdout);
     table_rule(wid, w->nsel);
@@ -973,7 +976,8 @@ int cli_writer_finish(cli_writer *w)
             fputs(i ? " | " : "", stdout);
             table_cell(w->tbuf[r * w->nsel + i], wid[i],
                        is_numeric(meru_schema_column_type(w->schema,
-                                                          w->sel[i])));
+                                                          w->sel[i])),
+                       i + 1 == w->nsel);
         }
         fputc('\n', stdout);
     }

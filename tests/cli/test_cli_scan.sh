@@ -77,5 +77,23 @@ same "string range" 'name
 bob smith
 null'
 
+# A value after a null in the same column (the printers reuse per-column
+# state from row to row).
+N="$tmp/n"
+"$M" create "$N" --schema "id int64 not null, s string, d decimal(6,2), day date" --primary-key id >/dev/null
+"$M" put "$N" '{"id":1}' '{"id":2,"s":"x","d":"1.5","day":"2026-02-03"}' '{"id":3}' >/dev/null
+expect 0 "csv after nulls" "$M" scan "$N" --format csv
+same "csv value after null" 'id,s,d,day
+1,,,
+2,x,1.50,2026-02-03
+3,,,'
+expect 0 "table after nulls" "$M" scan "$N" --format table --columns s,d,day
+same "table value after null" 's    | d    | day
+-----+------+-----------
+NULL | NULL | NULL
+x    | 1.50 | 2026-02-03
+NULL | NULL | NULL
+(3 rows)'
+
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
