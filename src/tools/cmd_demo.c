@@ -557,10 +557,12 @@ static void what_next(const demo *d, uint64_t u)
     printf("  meru count %s --prefix %" PRIu64 "\n", d->dir, u);
     printf("  meru stats %s      meru verify %s      meru compact %s\n",
            d->dir, d->dir, d->dir);
-    printf("  The SSTs are plain Parquet (every row version as the engine "
-           "wrote it), e.g. with DuckDB:\n");
+    printf("  The SSTs are plain Parquet files that any reader opens. They "
+           "hold row versions\n  (_merutable_op is 1 for a put, 0 for a "
+           "delete; `meru compact` drops old ones). With DuckDB:\n");
     printf("    duckdb -c \"SELECT event, count(*), sum(amount) FROM "
-           "read_parquet('%s/data/*/*.parquet') GROUP BY event\"\n",
+           "read_parquet('%s/data/*/*.parquet') WHERE _merutable_op = 1 "
+           "GROUP BY event\"\n",
            d->dir);
 }
 

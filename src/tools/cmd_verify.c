@@ -12,9 +12,12 @@
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 
-/* Rows checked with a point get during verify: every VERIFY_GET_EVERY-th
- * (a full get per row would make verify as slow as a random-read bench). */
+/* Rows checked with a point get: every k-th, k at least VERIFY_GET_EVERY
+ * and large enough that about VERIFY_GETS gets are made (a get per row
+ * would make verify a random-read benchmark; gets on a cold, compressed
+ * level cost far more than scanning). */
 #define VERIFY_GET_EVERY 997
+#define VERIFY_GETS 256
 
 static int verify_get(meru_db *db, const meru_row *row, int compare,
                       meru_row *out, char *err, size_t errcap)
@@ -62,6 +65,13 @@ int cli_verify_db(meru_db *db, uint64_t *rows, char *err, size_t errcap)
     char k1[256], k2[256];
 
     *rows = 0;
+    uint64_t every = VERIFY_GET_EVERY;
+    meru_stats st0;
+    if (meru_stats_get(db, &st0) == MERU_OK) {
+        uint64_t est = st0.total_rows + st0.memtable_entries;
+        if (est / VERIFY_GETS > every)
+            every = est / VERIFY_GETS;
+    }
     if ((rc = meru_row_new(&prev, s)) || (rc = meru_row_new(&got, s))) {
         snprintf(err, errcap, "allocating rows: %s", meru_errmsg());
         goto out;
@@ -84,7 +94,7 @@ int cli_verify_db(meru_db *db, uint64_t *rows, char *err, size_t errcap)
                                   ": %s is followed by %s", n + 1, k1, k2);
             goto out;
         }
-        if (n % VERIFY_GET_EVERY == 0 &&
+        if (n % every == 0 &&
             verify_get(db, row, 1, got, err, errcap))
             goto out;
         if (cli_key_copy(prev, row)) {
