@@ -752,6 +752,7 @@ struct cli_writer {
     size_t *sel;     /* printed columns (indexes) */
     size_t nsel;
     int all;         /* every column, in schema order */
+    int header_done; /* CSV header written */
     cell *cells;
     /* table format: buffered cell texts, nsel per row */
     char **tbuf;
@@ -790,16 +791,22 @@ int cli_writer_new(cli_writer **out, const meru_schema *schema,
         }
         w->sel[i] = (size_t)c;
     }
-    if (fmt == CLI_FMT_CSV) {
-        for (size_t i = 0; i < w->nsel; i++) {
-            const char *name = meru_schema_column_name(schema, w->sel[i]);
-            fputs(i ? "," : "", stdout);
-            fputs(name, stdout);
-        }
-        fputc('\n', stdout);
-    }
     *out = w;
     return CLI_OK;
+}
+
+/* The CSV header goes out with the first row (or at finish), so that a
+ * command failing before any row leaves stdout empty. */
+static void csv_header(cli_writer *w)
+{
+    if (w->header_done)
+        return;
+    w->header_done = 1;
+    for (size_t i = 0; i < w->nsel; i++) {
+        fputs(i ? "," : "", stdout);
+        fputs(meru_schema_column_name(w->schema, w->sel[i]), stdout);
+    }
+    fputc('\n', stdout);
 }
 
 static void csv_put(const cell *c)
@@ -857,6 +864,7 @@ int cli_writer_row(cli_writer *w, const meru_row *row)
         fputs("}\n", stdout);
         break;
     case CLI_FMT_CSV:
+        csv_header(w);
         for (size_t i = 0; i < w->nsel; i++) {
             if (i)
                 fputc(',', stdout);
@@ -949,6 +957,8 @@ static void table_rule(const size_t *wid, size_t n)
 
 int cli_writer_finish(cli_writer *w)
 {
+    if (w && w->fmt == CLI_FMT_CSV)
+        csv_header(w);
     if (!w || w->fmt != CLI_FMT_TABLE)
         return CLI_OK;
     size_t *wid = calloc(w->nsel ? w->nsel : 1, sizeof *wid);

@@ -101,7 +101,8 @@ typedef struct cli_writer cli_writer;
 /*
  * A row printer on stdout. `columns` (NULL = all) are the names to print,
  * in that order; unknown names are refused (CLI_USAGE, message printed).
- * The table format buffers rows until cli_writer_finish to size columns.
+ * The table format buffers rows until cli_writer_finish to size columns;
+ * the CSV header is written with the first row or by cli_writer_finish.
  */
 int cli_writer_new(cli_writer **out, const meru_schema *schema,
                    cli_format fmt, const char *const *columns,

@@ -85,7 +85,7 @@ int meru_cmd_get(int argc, char **argv)
             char kt[512];
             cli_key_text(key, kt, sizeof kt);
             fprintf(stderr, "not found: %s\n", kt);
-            missing = 1;
+            missing++;
             continue;
         }
         if (rc) {
@@ -95,7 +95,9 @@ int meru_cmd_get(int argc, char **argv)
         if ((st = cli_writer_row(w, out)))
             goto out;
     }
-    if ((st = cli_writer_finish(w)))
+    /* Nothing found: no header or empty table either, stdout stays
+     * empty. */
+    if (missing < (int)(nvals / nkey) && (st = cli_writer_finish(w)))
         goto out;
     st = missing ? CLI_FAIL : CLI_OK;
 out:

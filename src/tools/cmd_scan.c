@@ -148,9 +148,9 @@ int meru_cmd_scan(int argc, char **argv)
         o.columns = (const char *const *)cols;
         o.ncolumns = ncols;
     }
-    if ((st = cli_writer_new(&w, s, fmt, (const char *const *)cols, ncols)))
-        goto out;
     if ((st = cli_range_apply(&range, s, &o)))
+        goto out;
+    if ((st = cli_writer_new(&w, s, fmt, (const char *const *)cols, ncols)))
         goto out;
     if ((rc = meru_scan(db, &o, &it))) {
         st = cli_api_fail(rc, "scan");

@@ -35,6 +35,9 @@ refuse 1 "row 2" "put: second row bad" "$M" put "$T" '{"id":2,"name":"b"}' '{"id
 grep -q "nothing was written" <<<"$err" && ok || bad "bad batch message: $err"
 refuse 1 "column 'id'" "get wrong key type" "$M" get "$T" abc
 refuse 1 "column 'id'" "delete wrong key type" "$M" delete "$T" 1.5
+refuse 1 "not found" "get absent key as csv: no header either" "$M" get "$T" 9 --format csv
+refuse 1 "not found" "get absent key as table: no empty table" "$M" get "$T" 9 --format table
+refuse 1 "column 'id'" "scan bad bound as csv: no header" "$M" scan "$T" --from x --format csv
 refuse 1 "line 2 of stdin" "put - bad second line" bash -c "printf '%s\n' '{\"id\":7,\"name\":\"g\"}' '{\"id\":8' | \"$M\" put \"$T\" -"
 refuse 1 "cannot open" "load missing file" "$M" load "$T" "$tmp/none.csv"
 

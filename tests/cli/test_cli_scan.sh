@@ -34,6 +34,11 @@ expect 0 "scan to (inclusive)" "$M" scan "$T" --to 2; same "scan --to 2" "$(head
 expect 0 "scan from to" "$M" scan "$T" --from 2 --to 2; same "scan --from 2 --to 2" "$(sed -n 2p <<<"$all")"
 expect 0 "scan prefix" "$M" scan "$T" --prefix 3; same "scan --prefix 3" "$(sed -n 3p <<<"$all")"
 expect 0 "scan empty range" "$M" scan "$T" --from 3 --to 1; same "scan empty range" ""
+expect 0 "scan empty range csv" "$M" scan "$T" --from 3 --to 1 --format csv; same "empty range csv: header only" "id,name,score"
+expect 0 "scan empty range table" "$M" scan "$T" --from 3 --to 1 --format table --columns id
+same "empty range table" 'id
+--
+(0 rows)'
 expect 0 "scan reverse limit from" "$M" scan "$T" --reverse --limit 1 --to 2
 same "scan --reverse --limit 1 --to 2" "$(sed -n 2p <<<"$all")"
 expect 0 "scan columns" "$M" scan "$T" --columns score,name --limit 2
