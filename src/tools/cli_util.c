@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -186,6 +187,17 @@ int cli_set_value(meru_row *row, size_t col, const char *word,
     const meru_schema *s = meru_row_schema(row);
     meru_type t = meru_schema_column_type(s, col);
     int rc;
+    if (t == MERU_TYPE_BOOLEAN) {
+        /* Spreadsheets and shells write booleans many ways. */
+        static const char *const yes[] = {"true", "t", "1", "yes", "y"};
+        static const char *const no[] = {"false", "f", "0", "no", "n"};
+        for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+            if (!strcasecmp(word, yes[i]))
+                return meru_row_set_bool(row, col, 1);
+            if (!strcasecmp(word, no[i]))
+                return meru_row_set_bool(row, col, 0);
+        }
+    }
     if (t == MERU_TYPE_STRING && word[0] != '"') {
         rc = meru_row_set_string(row, col, word, strlen(word));
     } else if (wants_quotes(t) && word[0] != '"' && strcmp(word, "null")) {

@@ -84,6 +84,11 @@ int cli_load_jsonl(meru_db *db, FILE *f, const char *name, uint64_t batch,
             continue;
         char what[512];
         snprintf(what, sizeof what, "line %" PRIu64 " of %s", lineno, name);
+        if (line[k] == '[') {
+            st = cli_fail("%s starts with '[': JSON lines are one object a "
+                          "line, not an array", what);
+            goto out;
+        }
         meru_row_clear(row);
         if ((rc = meru_row_from_json(row, line + k, n - k)) ||
             (rc = meru_write_batch_put(b, row))) {
@@ -144,6 +149,8 @@ static int load_csv(meru_db *db, FILE *f, const char *name, uint64_t batch,
     }
     for (size_t i = 0; i < nhead; i++) {
         const char *h = c.buf + c.off[i];
+        if (i == 0 && !strncmp(h, "\xEF\xBB\xBF", 3))
+            h += 3; /* a UTF-8 byte order mark, as spreadsheets write */
         int col = meru_schema_column_index(s, h);
         if (col < 0) {
             st = cli_fail("%s: the header names column '%s', which the "

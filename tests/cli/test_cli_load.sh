@@ -73,6 +73,22 @@ printf '%s\n' '{"id":50}' '{"id":51,"bogus":1}' > "$tmp/bad.jsonl"
 expect 1 "bad jsonl line" "$M" load "$T" "$tmp/bad.jsonl"
 grep -q "line 2 of" <<<"$err" && grep -q "bogus" <<<"$err" && ok || bad "bad jsonl: $err"
 
+printf '%s\n' '[{"id":52}]' > "$tmp/array.json"
+expect 1 "JSON array instead of JSON lines" "$M" load "$T" "$tmp/array.json"
+grep -q "not an array" <<<"$err" && ok || bad "JSON array message: $err"
+# Spreadsheet habits: a byte order mark, booleans as 1/0/yes/no/TRUE.
+printf '\xEF\xBB\xBFid,ok\n60,1\n61,0\n62,yes\n63,FALSE\n' > "$tmp/bom.csv"
+expect 0 "csv with BOM and boolean words" "$M" load "$T" "$tmp/bom.csv"
+expect 0 "booleans" "$M" scan "$T" --from 60 --to 63 --columns id,ok --format csv
+same "boolean words" 'id,ok
+60,true
+61,false
+62,true
+63,false'
+printf 'id,ok\n64,maybe\n' > "$tmp/bool.csv"
+expect 1 "bad boolean" "$M" load "$T" "$tmp/bool.csv"
+grep -q "column 'ok'" <<<"$err" && ok || bad "bad boolean message: $err"
+
 # A bigger load, checked end to end.
 awk 'BEGIN { print "id,name,x"; for (i = 1; i <= 20000; i++) printf "%d,user %d,%d.5\n", (i * 7919) % 20011, i, i }' > "$tmp/big.csv"
 "$M" create "$tmp/big" --schema "id int64 not null, name string, x double" --primary-key id >/dev/null
