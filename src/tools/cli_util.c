@@ -119,11 +119,9 @@ int cli_open(const char *dir, int read_only, meru_db **out)
     *out = NULL;
     int rc = meru_open(dir, &o, NULL, out);
     if (rc == MERU_NOT_FOUND)
-        return cli_fail("no table at %s (create one with 'meru create')",
-                        dir);
+        return cli_fail("no table at %s (create one with 'meru create')", dir);
     if (rc == MERU_ELOCKED)
-        return cli_fail("%s is locked by another process writing to it",
-                        dir);
+        return cli_fail("%s is locked by another process writing to it", dir);
     if (rc) {
         char what[4200];
         snprintf(what, sizeof what, "cannot open the table at %s", dir);
@@ -181,8 +179,7 @@ static int wants_quotes(meru_type t)
     }
 }
 
-int cli_set_value(meru_row *row, size_t col, const char *word,
-                  const char *ctx)
+int cli_set_value(meru_row *row, size_t col, const char *word, const char *ctx)
 {
     const meru_schema *s = meru_row_schema(row);
     meru_type t = meru_schema_column_type(s, col);
@@ -214,13 +211,13 @@ int cli_set_value(meru_row *row, size_t col, const char *word,
          * drop its own "column 'x': " since this line names the column. */
         char msg[1024], pre[300];
         snprintf(msg, sizeof msg, "%s", api_msg(rc));
-        snprintf(pre, sizeof pre, "column '%s': ",
-                 meru_schema_column_name(s, col));
-        const char *reason = strncmp(msg, pre, strlen(pre))
-                                 ? msg
-                                 : msg + strlen(pre);
-        fprintf(stderr, "meru %s: %s%scannot use '%s' for column '%s' (%s): "
-                        "%s\n",
+        snprintf(pre, sizeof pre,
+                 "column '%s': ", meru_schema_column_name(s, col));
+        const char *reason =
+            strncmp(msg, pre, strlen(pre)) ? msg : msg + strlen(pre);
+        fprintf(stderr,
+                "meru %s: %s%scannot use '%s' for column '%s' (%s): "
+                "%s\n",
                 g_verb, ctx ? ctx : "", ctx ? ": " : "", word,
                 meru_schema_column_name(s, col),
                 meru_type_name(t) ? meru_type_name(t) : "?", reason);
@@ -344,8 +341,10 @@ int cli_key_from_json_array(meru_row *key, const char *text)
                    a[len - 1] == '\r' || a[len - 1] == '\n'))
         len--;
     if (len < 2 || a[0] != '[' || a[len - 1] != ']') {
-        fprintf(stderr, "meru %s: expected a JSON array of key values, "
-                        "got '%s'\n", g_verb, text);
+        fprintf(stderr,
+                "meru %s: expected a JSON array of key values, "
+                "got '%s'\n",
+                g_verb, text);
         return MERU_EINVAL;
     }
     char *inner = strndup(a + 1, len - 2);
@@ -635,11 +634,21 @@ static char *json_unescape(const char *p, size_t n, size_t *outlen)
         }
         char c = p[++i];
         switch (c) {
-        case 'b': *q++ = '\b'; break;
-        case 'f': *q++ = '\f'; break;
-        case 'n': *q++ = '\n'; break;
-        case 'r': *q++ = '\r'; break;
-        case 't': *q++ = '\t'; break;
+        case 'b':
+            *q++ = '\b';
+            break;
+        case 'f':
+            *q++ = '\f';
+            break;
+        case 'n':
+            *q++ = '\n';
+            break;
+        case 'r':
+            *q++ = '\r';
+            break;
+        case 't':
+            *q++ = '\t';
+            break;
         case 'u':
             if (i + 4 < n) {
                 unsigned cp = hex4(p + i + 1);
@@ -655,7 +664,9 @@ static char *json_unescape(const char *p, size_t n, size_t *outlen)
                 q += put_utf8(q, cp);
             }
             break;
-        default: *q++ = c; break;
+        default:
+            *q++ = c;
+            break;
         }
     }
     *q = '\0';
@@ -732,8 +743,8 @@ void cli_key_text(const meru_row *row, char *buf, size_t cap)
     used += (size_t)snprintf(buf, cap, "[");
     for (size_t i = 0; i < nkey && used < cap; i++) {
         const cell *c = &cells[meru_schema_key_column(s, i)];
-        used += (size_t)snprintf(buf + used, cap - used, "%s%.*s",
-                                 i ? "," : "", (int)c->rawlen, c->raw);
+        used += (size_t)snprintf(buf + used, cap - used, "%s%.*s", i ? "," : "",
+                                 (int)c->rawlen, c->raw);
     }
     if (used < cap)
         snprintf(buf + used, cap - used, "]");
@@ -760,8 +771,8 @@ int cli_parse_format(const char *text)
 struct cli_writer {
     const meru_schema *schema;
     cli_format fmt;
-    size_t ncols;    /* columns of the schema */
-    size_t *sel;     /* printed columns (indexes) */
+    size_t ncols; /* columns of the schema */
+    size_t *sel;  /* printed columns (indexes) */
     size_t nsel;
     int all;         /* every column, in schema order */
     int header_done; /* CSV header written */
@@ -771,9 +782,8 @@ struct cli_writer {
     size_t trows, tcap;
 };
 
-int cli_writer_new(cli_writer **out, const meru_schema *schema,
-                   cli_format fmt, const char *const *columns,
-                   size_t ncolumns)
+int cli_writer_new(cli_writer **out, const meru_schema *schema, cli_format fmt,
+                   const char *const *columns, size_t ncolumns)
 {
     cli_writer *w = calloc(1, sizeof *w);
     size_t ncols = meru_schema_column_count(schema);
@@ -866,11 +876,11 @@ int cli_writer_row(cli_writer *w, const meru_row *row)
         fputc('{', stdout);
         for (size_t i = 0; i < w->nsel; i++) {
             const cell *c = &w->cells[w->sel[i]];
-            char *q = json_quote(meru_schema_column_name(w->schema, w->sel[i]),
-                                 strlen(meru_schema_column_name(
-                                     w->schema, w->sel[i])));
-            printf("%s%s:%.*s", i ? "," : "", q ? q : "\"?\"",
-                   (int)c->rawlen, c->raw);
+            char *q = json_quote(
+                meru_schema_column_name(w->schema, w->sel[i]),
+                strlen(meru_schema_column_name(w->schema, w->sel[i])));
+            printf("%s%s:%.*s", i ? "," : "", q ? q : "\"?\"", (int)c->rawlen,
+                   c->raw);
             free(q);
         }
         fputs("}\n", stdout);
@@ -996,10 +1006,10 @@ int cli_writer_finish(cli_writer *w)
     for (size_t r = 0; r < w->trows; r++) {
         for (size_t i = 0; i < w->nsel; i++) {
             fputs(i ? " | " : "", stdout);
-            table_cell(w->tbuf[r * w->nsel + i], wid[i],
-                       is_numeric(meru_schema_column_type(w->schema,
-                                                          w->sel[i])),
-                       i + 1 == w->nsel);
+            table_cell(
+                w->tbuf[r * w->nsel + i], wid[i],
+                is_numeric(meru_schema_column_type(w->schema, w->sel[i])),
+                i + 1 == w->nsel);
         }
         fputc('\n', stdout);
     }
@@ -1166,7 +1176,8 @@ int cli_csv_next(cli_csv *c)
         }
         if (after_q) {
             cli_fail("line %" PRIu64 ": text after a closing quote in field "
-                     "%zu", c->line, c->nfields);
+                     "%zu",
+                     c->line, c->nfields);
             return -1;
         }
         if (csv_byte(c, (char)ch))

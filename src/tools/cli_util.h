@@ -65,8 +65,7 @@ int cli_close(meru_db *db);
  * in a string column. A failure is reported on stderr, prefixed by `ctx`
  * (e.g. "line 3 of x.csv"; may be NULL), naming the column and the word.
  */
-int cli_set_value(meru_row *row, size_t col, const char *word,
-                  const char *ctx);
+int cli_set_value(meru_row *row, size_t col, const char *word, const char *ctx);
 /* Sets the first `n` key columns of `key` from `words`. */
 int cli_key_from_words(meru_row *key, char *const *words, size_t n);
 /*
@@ -104,9 +103,8 @@ typedef struct cli_writer cli_writer;
  * The table format buffers rows until cli_writer_finish to size columns;
  * the CSV header is written with the first row or by cli_writer_finish.
  */
-int cli_writer_new(cli_writer **out, const meru_schema *schema,
-                   cli_format fmt, const char *const *columns,
-                   size_t ncolumns);
+int cli_writer_new(cli_writer **out, const meru_schema *schema, cli_format fmt,
+                   const char *const *columns, size_t ncolumns);
 int cli_writer_row(cli_writer *w, const meru_row *row);
 int cli_writer_finish(cli_writer *w);
 void cli_writer_free(cli_writer *w);
@@ -120,10 +118,10 @@ void cli_free_list(char **list, size_t n);
 
 typedef struct cli_csv {
     FILE *f;
-    uint64_t line;      /* line where the current record starts (1-based) */
-    char *buf;          /* field bytes, each NUL-terminated */
+    uint64_t line; /* line where the current record starts (1-based) */
+    char *buf;     /* field bytes, each NUL-terminated */
     size_t len, cap;
-    size_t *off;        /* field i starts at buf + off[i] */
+    size_t *off;           /* field i starts at buf + off[i] */
     unsigned char *quoted; /* field i was quoted */
     size_t nfields, fcap;
     uint64_t next_line;
@@ -139,8 +137,8 @@ void cli_csv_free(cli_csv *c);
 
 typedef struct cli_progress {
     const char *label;
-    uint64_t total;  /* units of `done` (bytes or rows); 0 = unknown */
-    int on;          /* stderr is a terminal */
+    uint64_t total; /* units of `done` (bytes or rows); 0 = unknown */
+    int on;         /* stderr is a terminal */
     double start, last;
 } cli_progress;
 

@@ -17,9 +17,9 @@ static void levels_line(const char *when, const meru_stats *s)
     for (int i = 0; i < s->levels && i < MERU_STATS_MAX_LEVELS; i++)
         if (s->level[i].files)
             printf("  L%d: %" PRIu64 " file%s, %" PRIu64 " bytes, %" PRIu64
-                   " row versions;", i, s->level[i].files,
-                   s->level[i].files == 1 ? "" : "s", s->level[i].bytes,
-                   s->level[i].rows);
+                   " row versions;",
+                   i, s->level[i].files, s->level[i].files == 1 ? "" : "s",
+                   s->level[i].bytes, s->level[i].rows);
     printf("  total %" PRIu64 " file%s\n", s->total_files,
            s->total_files == 1 ? "" : "s");
 }

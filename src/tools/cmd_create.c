@@ -21,8 +21,7 @@ static void base_name(const char *dir, char *out, size_t cap)
     while (b > 0 && dir[b - 1] != '/')
         b--;
     snprintf(out, cap, "%.*s", (int)(n - b), dir + b);
-    if (!out[0] || !strcmp(out, ".") || !strcmp(out, "..") ||
-        !strcmp(out, "/"))
+    if (!out[0] || !strcmp(out, ".") || !strcmp(out, "..") || !strcmp(out, "/"))
         snprintf(out, cap, "table");
 }
 

@@ -44,8 +44,8 @@ static int delete_stdin(meru_db *db, meru_row *key, meru_write_batch *b,
         else if (nkey == 1)
             rc = cli_key_from_words(key, &p, 1);
         else
-            rc = cli_fail("%s: expected a JSON array of %zu key values",
-                          what, nkey);
+            rc = cli_fail("%s: expected a JSON array of %zu key values", what,
+                          nkey);
         if (rc) {
             fprintf(stderr, "meru delete: (at %s)\n", what);
             goto out;
@@ -74,8 +74,10 @@ static int delete_stdin(meru_db *db, meru_row *key, meru_write_batch *b,
 out:
     free(line);
     if (st && *done)
-        fprintf(stderr, "meru delete: %" PRIu64 " key%s deleted before the "
-                        "error\n", *done, *done == 1 ? " was" : "s were");
+        fprintf(stderr,
+                "meru delete: %" PRIu64 " key%s deleted before the "
+                "error\n",
+                *done, *done == 1 ? " was" : "s were");
     return st;
 }
 
@@ -127,8 +129,9 @@ int meru_cmd_delete(int argc, char **argv)
         st = delete_stdin(db, key, b, &done);
     } else if (nvals % nkey) {
         st = cli_usage("the key has %zu column%s: give %zu value%s per key, "
-                       "got %zu", nkey, nkey == 1 ? "" : "s", nkey,
-                       nkey == 1 ? "" : "s", nvals);
+                       "got %zu",
+                       nkey, nkey == 1 ? "" : "s", nkey, nkey == 1 ? "" : "s",
+                       nvals);
     } else {
         st = CLI_OK;
         for (size_t k = 0; !st && k < nvals; k += nkey) {

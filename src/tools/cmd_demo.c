@@ -35,13 +35,13 @@
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 
-#define DEMO_DEFAULT_DIR "meru-demo"
+#define DEMO_DEFAULT_DIR  "meru-demo"
 #define DEMO_DEFAULT_ROWS 1000000u
-#define DEMO_QUICK_ROWS 50000u
-#define DEMO_MIN_ROWS 1000u
-#define DEMO_BATCH 1000u
-#define DEMO_GETS 2000u
-#define EVENTS_PER_USER 100u
+#define DEMO_QUICK_ROWS   50000u
+#define DEMO_MIN_ROWS     1000u
+#define DEMO_BATCH        1000u
+#define DEMO_GETS         2000u
+#define EVENTS_PER_USER   100u
 
 static const char *const DEMO_COLUMNS =
     "user_id int64 not null, ts timestamp not null, event string not null, "
@@ -53,10 +53,9 @@ static const char *const DEMO_KEY = "user_id,ts";
 #define BASE_MICROS INT64_C(1767225600000000)
 #define STEP_MICROS INT64_C(60000000)
 
-static const char *const EVENTS[] = {"view",  "view",     "view",
-                                     "view",  "view",     "click",
-                                     "click", "click",    "add_to_cart",
-                                     "search", "purchase", "signup"};
+static const char *const EVENTS[] = {
+    "view",  "view",  "view",        "view",   "view",     "click",
+    "click", "click", "add_to_cart", "search", "purchase", "signup"};
 static const char *const COUNTRIES[] = {"US", "IN", "DE", "BR", "JP", "FR",
                                         "GB", "NG", "MX", "KR", "CA", "ID"};
 static const char *const DEVICES[] = {"ios", "android", "web"};
@@ -117,8 +116,8 @@ static int make_event(const demo *d, meru_row *r, uint64_t i)
         return rc;
     if (!strcmp(ev, "purchase") || !strcmp(ev, "add_to_cart")) {
         char amount[32];
-        snprintf(amount, sizeof amount, "%" PRIu64 ".%02u",
-                 (h >> 24) % 500, (unsigned)((h >> 40) % 100));
+        snprintf(amount, sizeof amount, "%" PRIu64 ".%02u", (h >> 24) % 500,
+                 (unsigned)((h >> 40) % 100));
         rc = meru_row_set_decimal_str(r, 3, amount);
     } else {
         rc = meru_row_set_null(r, 3);
@@ -126,9 +125,9 @@ static int make_event(const demo *d, meru_row *r, uint64_t i)
     if (!rc)
         rc = meru_row_set_string(r, 4, country, strlen(country));
     if (!rc)
-        rc = (h >> 20) % 10 == 0 ? meru_row_set_null(r, 5)
-                                 : meru_row_set_string(r, 5, device,
-                                                       strlen(device));
+        rc = (h >> 20) % 10 == 0
+                 ? meru_row_set_null(r, 5)
+                 : meru_row_set_string(r, 5, device, strlen(device));
     if (!rc)
         rc = meru_row_set_int32(r, 6, (int32_t)((h >> 32) % 30000));
     if (!rc)
@@ -198,9 +197,9 @@ static void ts_text(int64_t micros, char *buf, size_t cap)
     time_t secs = (time_t)(micros / 1000000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06d",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)(micros % 1000000));
+    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(micros % 1000000));
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag,
@@ -233,7 +232,8 @@ static int prepare_dir(const char *dir)
     if (!S_ISDIR(st.st_mode) || !is_table) {
         fprintf(stderr,
                 "meru demo: %s exists and is not a merutable table; not "
-                "touching it (pick another DIR)\n", dir);
+                "touching it (pick another DIR)\n",
+                dir);
         return CLI_FAIL;
     }
     printf("Removing the previous demo table at %s/\n", dir);
@@ -244,8 +244,8 @@ static int prepare_dir(const char *dir)
 
 static int step_create(demo *d)
 {
-    int rc = meru_schema_parse(&d->own_schema, "events", DEMO_COLUMNS,
-                               DEMO_KEY);
+    int rc =
+        meru_schema_parse(&d->own_schema, "events", DEMO_COLUMNS, DEMO_KEY);
     if (rc)
         return api_failed("schema");
     meru_options o;
@@ -270,7 +270,8 @@ static int step_load(demo *d)
     cli_progress p;
     int st = CLI_FAIL, rc;
     printf("1. Loading %" PRIu64 " events for %" PRIu64
-           " users in write batches of %u\n", d->rows, d->users, DEMO_BATCH);
+           " users in write batches of %u\n",
+           d->rows, d->users, DEMO_BATCH);
     fflush(stdout);
     if ((rc = meru_write_batch_new(&b, d->schema)))
         return api_failed("batch");
@@ -293,8 +294,8 @@ static int step_load(demo *d)
     }
     cli_progress_end(&p, d->rows, d->rows);
     double el = cli_now() - t0;
-    printf("   loaded %" PRIu64 " rows in %.2f s: %.0f rows/s\n\n", d->rows,
-           el, el > 0 ? (double)d->rows / el : 0.0);
+    printf("   loaded %" PRIu64 " rows in %.2f s: %.0f rows/s\n\n", d->rows, el,
+           el > 0 ? (double)d->rows / el : 0.0);
     st = CLI_OK;
 out:
     meru_write_batch_free(b);
@@ -331,8 +332,7 @@ static int step_gets(demo *d, uint64_t n, uint64_t skip, const char *where)
 /* Scans user u's events with `o` and checks they are events first,
  * first+step, ... (step = users, or -users in reverse), `want` of them. */
 static int check_scan(demo *d, meru_scan_options *o, uint64_t first,
-                      int64_t step, uint64_t want, const char *what,
-                      int show)
+                      int64_t step, uint64_t want, const char *what, int show)
 {
     meru_iter *it = NULL;
     const meru_row *r;
@@ -390,8 +390,8 @@ static int step_scans(demo *d, uint64_t u)
     meru_row_set_int64(pre, 0, (int64_t)u);
     meru_scan_options_init(&o);
     o.prefix = pre;
-    snprintf(what, sizeof what, "all events of user %" PRIu64
-                                " (prefix scan)", u);
+    snprintf(what, sizeof what, "all events of user %" PRIu64 " (prefix scan)",
+             u);
     if (check_scan(d, &o, first, (int64_t)d->users, nu, what, 1))
         goto out;
     /* A time window: events 10..19 of the user, by full-key bounds. */
@@ -402,8 +402,8 @@ static int step_scans(demo *d, uint64_t u)
     o.lower = lo;
     o.upper = hi;
     o.upper_inclusive = 1;
-    snprintf(what, sizeof what, "events %" PRIu64 "..%" PRIu64
-                                " of the user (time window)", a, b);
+    snprintf(what, sizeof what,
+             "events %" PRIu64 "..%" PRIu64 " of the user (time window)", a, b);
     if (check_scan(d, &o, first + a * d->users, (int64_t)d->users, b - a + 1,
                    what, 0))
         goto out;
@@ -441,7 +441,8 @@ static int user_gone(demo *d, uint64_t u, const char *where)
     } else if ((rc = meru_iter_next(it, &r)) != MERU_NOT_FOUND) {
         st = rc ? api_failed("scan")
                 : failed("%s: a deleted row of user %" PRIu64
-                         " is still scanned", where, u);
+                         " is still scanned",
+                         where, u);
     }
     for (uint64_t k = 0; !st && k < user_rows(d, u); k += 7)
         st = check_get(d, u - 1 + k * d->users, 1, where);
@@ -456,7 +457,8 @@ static int step_delete(demo *d, uint64_t u, uint64_t *deleted)
     uint64_t nu = user_rows(d, u);
     int rc, st = CLI_FAIL;
     printf("4. Deleting all %" PRIu64 " events of user %" PRIu64
-           " in one batch\n", nu, u);
+           " in one batch\n",
+           nu, u);
     if ((rc = meru_write_batch_new(&b, d->schema)))
         return api_failed("batch");
     for (uint64_t k = 0; k < nu; k++) {
@@ -533,7 +535,8 @@ static int step_reopen(demo *d)
         (rc = meru_row_new(&d->out, d->schema)))
         return api_failed("rows");
     printf("6. Closed in %.2f s (the memtable is flushed to Parquet), "
-           "reopened in %.3f s\n", t_close, t_open);
+           "reopened in %.3f s\n",
+           t_close, t_open);
     return CLI_OK;
 }
 
@@ -548,15 +551,15 @@ static void what_next(const demo *d, uint64_t u)
     printf("  meru scan %s --from %" PRIu64 " --to %" PRIu64
            " --columns user_id,ts,event,amount --format csv\n",
            d->dir, u, u + 1);
-    printf("  meru scan %s --prefix %" PRIu64 " --reverse --limit 3\n",
-           d->dir, u);
+    printf("  meru scan %s --prefix %" PRIu64 " --reverse --limit 3\n", d->dir,
+           u);
     printf("  meru put %s '{\"user_id\":%" PRIu64 ",\"ts\":\"%s\","
            "\"event\":\"refund\",\"amount\":\"-9.99\"}'\n",
            d->dir, u, ts);
     printf("  meru delete %s %" PRIu64 " %s\n", d->dir, u, ts);
     printf("  meru count %s --prefix %" PRIu64 "\n", d->dir, u);
-    printf("  meru stats %s      meru verify %s      meru compact %s\n",
-           d->dir, d->dir, d->dir);
+    printf("  meru stats %s      meru verify %s      meru compact %s\n", d->dir,
+           d->dir, d->dir);
     printf("  The SSTs are plain Parquet files that any reader opens. They "
            "hold row versions\n  (_merutable_op is 1 for a put, 0 for a "
            "delete; `meru compact` drops old ones). With DuckDB:\n");
@@ -585,8 +588,8 @@ static int run(demo *d)
     if (count_rows(d, &n, &secs))
         return CLI_FAIL;
     if (n != d->rows - deleted)
-        return failed("full scan counts %" PRIu64 " rows, expected %" PRIu64,
-                      n, d->rows - deleted);
+        return failed("full scan counts %" PRIu64 " rows, expected %" PRIu64, n,
+                      d->rows - deleted);
     printf("\n5. Full scan: %" PRIu64 " rows in %.2f s (%.0f rows/s)\n", n,
            secs, secs > 0 ? (double)n / secs : 0.0);
     if (step_reopen(d))
@@ -635,8 +638,7 @@ int meru_cmd_demo(int argc, char **argv)
             if (!cli_parse_u64(a, argv[++i], &d.rows))
                 return CLI_USAGE;
             if (d.rows < DEMO_MIN_ROWS || d.rows > 100000000u)
-                return cli_usage("--rows wants %u..100000000",
-                                 DEMO_MIN_ROWS);
+                return cli_usage("--rows wants %u..100000000", DEMO_MIN_ROWS);
         } else if (cli_is_option(a)) {
             return cli_usage("unknown option '%s'", a);
         } else if (!have_dir) {
@@ -647,8 +649,8 @@ int meru_cmd_demo(int argc, char **argv)
         }
     }
     d.users = d.rows / EVENTS_PER_USER;
-    printf("merutable %s demo: %" PRIu64 " events into %s/\n\n",
-           meru_version(), d.rows, d.dir);
+    printf("merutable %s demo: %" PRIu64 " events into %s/\n\n", meru_version(),
+           d.rows, d.dir);
     fflush(stdout);
     double t0 = cli_now();
     int st = run(&d);

@@ -36,9 +36,8 @@ int meru_cmd_flush(int argc, char **argv)
     if (!st && meru_stats_get(db, &s) == MERU_OK)
         printf("flushed %s: %" PRIu64 " file%s (%" PRIu64 " bytes) in L0..L%d"
                ", metadata v%" PRIu64 "\n",
-               dir, s.total_files, s.total_files == 1 ? "" : "s",
-               s.total_bytes, s.levels > 0 ? s.levels - 1 : 0,
-               s.metadata_version);
+               dir, s.total_files, s.total_files == 1 ? "" : "s", s.total_bytes,
+               s.levels > 0 ? s.levels - 1 : 0, s.metadata_version);
     int cst = cli_close(db);
     return st ? st : cst;
 }

@@ -64,8 +64,9 @@ int meru_cmd_get(int argc, char **argv)
     int rc, missing = 0;
     if (nvals % nkey) {
         st = cli_usage("the key has %zu column%s: give %zu value%s per key, "
-                       "got %zu", nkey, nkey == 1 ? "" : "s", nkey,
-                       nkey == 1 ? "" : "s", nvals);
+                       "got %zu",
+                       nkey, nkey == 1 ? "" : "s", nkey, nkey == 1 ? "" : "s",
+                       nvals);
         goto out;
     }
     if ((rc = meru_row_new(&key, s)) || (rc = meru_row_new(&out, s))) {

@@ -1,5 +1,6 @@
 /*
- * cmd_load.c — `meru load DIR FILE.csv|FILE.jsonl|- [--format F] [--batch N]`.
+ * cmd_load.c — `meru load DIR FILE.csv|FILE.jsonl|- [--format F]
+ * [--batch N]`.
  *
  * Rows are written in write batches of N (default 1000): each batch is
  * atomic, the load as a whole is not — after an error the rows of earlier
@@ -51,8 +52,10 @@ static off_t file_pos(FILE *f)
 
 static void report_partial(uint64_t rows)
 {
-    fprintf(stderr, "meru load: %" PRIu64 " row%s written before the "
-                    "error\n", rows, rows == 1 ? " was" : "s were");
+    fprintf(stderr,
+            "meru load: %" PRIu64 " row%s written before the "
+            "error\n",
+            rows, rows == 1 ? " was" : "s were");
 }
 
 int cli_load_jsonl(meru_db *db, FILE *f, const char *name, uint64_t batch,
@@ -86,7 +89,8 @@ int cli_load_jsonl(meru_db *db, FILE *f, const char *name, uint64_t batch,
         snprintf(what, sizeof what, "line %" PRIu64 " of %s", lineno, name);
         if (line[k] == '[') {
             st = cli_fail("%s starts with '[': JSON lines are one object a "
-                          "line, not an array", what);
+                          "line, not an array",
+                          what);
             goto out;
         }
         meru_row_clear(row);
@@ -95,8 +99,7 @@ int cli_load_jsonl(meru_db *db, FILE *f, const char *name, uint64_t batch,
             st = cli_api_fail(rc, what);
             goto out;
         }
-        if (meru_write_batch_count(b) >= batch &&
-            flush_batch(db, b, rows))
+        if (meru_write_batch_count(b) >= batch && flush_batch(db, b, rows))
             goto out;
         cli_progress_update(p, (uint64_t)file_pos(f),
                             *rows + meru_write_batch_count(b));
@@ -137,7 +140,8 @@ static int load_csv(meru_db *db, FILE *f, const char *name, uint64_t batch,
         goto out;
     if (got == 0) {
         st = cli_fail("%s is empty: a CSV file starts with a header row "
-                      "naming the columns", name);
+                      "naming the columns",
+                      name);
         goto out;
     }
     nhead = c.nfields;
@@ -154,7 +158,8 @@ static int load_csv(meru_db *db, FILE *f, const char *name, uint64_t batch,
         int col = meru_schema_column_index(s, h);
         if (col < 0) {
             st = cli_fail("%s: the header names column '%s', which the "
-                          "table does not have", name, h);
+                          "table does not have",
+                          name, h);
             goto out;
         }
         if (seen[col]) {
@@ -191,8 +196,7 @@ static int load_csv(meru_db *db, FILE *f, const char *name, uint64_t batch,
             st = cli_api_fail(rc, what);
             goto out;
         }
-        if (meru_write_batch_count(b) >= batch &&
-            flush_batch(db, b, rows))
+        if (meru_write_batch_count(b) >= batch && flush_batch(db, b, rows))
             goto out;
         cli_progress_update(p, (uint64_t)file_pos(f),
                             *rows + meru_write_batch_count(b));
@@ -267,7 +271,8 @@ int meru_cmd_load(int argc, char **argv)
         is_csv = 0;
     } else {
         return cli_usage("cannot tell the format of '%s' from its name: "
-                         "add --format csv or --format jsonl", file);
+                         "add --format csv or --format jsonl",
+                         file);
     }
 
     int from_stdin = !strcmp(file, "-");

@@ -30,7 +30,8 @@ int cli_range_option(cli_range *r, int argc, char **argv, int *i)
         return 0;
     if (*i + 1 >= argc) {
         cli_usage("%s needs a key value (comma-separated for several key "
-                  "columns)", a);
+                  "columns)",
+                  a);
         return -1;
     }
     *slot = argv[++*i];
@@ -129,7 +130,8 @@ int meru_cmd_scan(int argc, char **argv)
     size_t ncols = 0;
     if (columns && cli_split_list(columns, &cols, &ncols))
         return cli_usage("--columns wants names separated by commas, got "
-                         "'%s'", columns);
+                         "'%s'",
+                         columns);
 
     meru_db *db = NULL;
     if ((st = cli_open(dir, 1, &db))) {

@@ -38,8 +38,8 @@ void cli_print_stats(FILE *f, const meru_stats *s)
             s->closed ? " (closed)" : "");
     fprintf(f, "levels\n  %-6s %8s %12s %14s\n", "level", "files", "size",
             "row versions");
-    int nl = s->levels < MERU_STATS_MAX_LEVELS ? s->levels
-                                               : MERU_STATS_MAX_LEVELS;
+    int nl =
+        s->levels < MERU_STATS_MAX_LEVELS ? s->levels : MERU_STATS_MAX_LEVELS;
     for (int i = 0; i < nl; i++) {
         human_bytes(s->level[i].bytes, b1, sizeof b1);
         fprintf(f, "  L%-5d %8" PRIu64 " %12s %14" PRIu64 "\n", i,
@@ -60,11 +60,13 @@ void cli_print_stats(FILE *f, const meru_stats *s)
     fprintf(f, "  puts / deletes       %" PRIu64 " / %" PRIu64 "\n", s->puts,
             s->deletes);
     fprintf(f, "  batches              %" PRIu64 "\n", s->batches);
-    fprintf(f, "  wal                  segment %" PRIu64 ", %s live, %" PRIu64
-               " records, %" PRIu64 " groups, %" PRIu64 " syncs\n",
+    fprintf(f,
+            "  wal                  segment %" PRIu64 ", %s live, %" PRIu64
+            " records, %" PRIu64 " groups, %" PRIu64 " syncs\n",
             s->wal_segment, b1, s->wal_records, s->wal_groups, s->wal_syncs);
-    fprintf(f, "  stalls               %" PRIu64 " (%.3f s), %" PRIu64
-               " slowdowns\n",
+    fprintf(f,
+            "  stalls               %" PRIu64 " (%.3f s), %" PRIu64
+            " slowdowns\n",
             s->stall_count, (double)s->stall_micros / 1e6, s->slowdown_count);
     human_bytes(s->flush_bytes, b1, sizeof b1);
     human_bytes(s->compaction_bytes_read, b2, sizeof b2);
@@ -80,19 +82,18 @@ void cli_print_stats(FILE *f, const meru_stats *s)
     fprintf(f, "  gets                 %" PRIu64 " (%" PRIu64 " found)\n",
             s->gets, s->gets_found);
     fprintf(f, "  scans                %" PRIu64 "\n", s->scans);
-    fprintf(f, "  cache                %s of %s, %" PRIu64 " hits, %" PRIu64
-               " misses\n",
+    fprintf(f,
+            "  cache                %s of %s, %" PRIu64 " hits, %" PRIu64
+            " misses\n",
             b1, b2, s->cache_hits, s->cache_misses);
-    fprintf(f, "  row cache            %" PRIu64 " hits, %" PRIu64
-               " misses\n",
+    fprintf(f, "  row cache            %" PRIu64 " hits, %" PRIu64 " misses\n",
             s->row_cache_hits, s->row_cache_misses);
-    fprintf(f, "  bloom filters        %" PRIu64 " checks, %" PRIu64
-               " negatives\n",
-            s->bloom_checks, s->bloom_negatives);
+    fprintf(
+        f, "  bloom filters        %" PRIu64 " checks, %" PRIu64 " negatives\n",
+        s->bloom_checks, s->bloom_negatives);
     fprintf(f, "  open files           %" PRIu64 ", snapshots %" PRIu64 "\n",
             s->open_files, s->snapshots);
 }
-
 
 int meru_cmd_stats(int argc, char **argv)
 {

@@ -17,7 +17,7 @@
  * would make verify a random-read benchmark; gets on a cold, compressed
  * level cost far more than scanning). */
 #define VERIFY_GET_EVERY 997
-#define VERIFY_GETS 256
+#define VERIFY_GETS      256
 
 static int verify_get(meru_db *db, const meru_row *row, int compare,
                       meru_row *out, char *err, size_t errcap)
@@ -27,8 +27,10 @@ static int verify_get(meru_db *db, const meru_row *row, int compare,
     int rc = meru_get(db, NULL, row, out);
     cli_key_text(row, kt, sizeof kt);
     if (rc == MERU_NOT_FOUND) {
-        snprintf(err, errcap, "key %s is returned by the scan but get "
-                              "does not find it", kt);
+        snprintf(err, errcap,
+                 "key %s is returned by the scan but get "
+                 "does not find it",
+                 kt);
         return CLI_FAIL;
     }
     if (rc) {
@@ -90,12 +92,13 @@ int cli_verify_db(meru_db *db, uint64_t *rows, char *err, size_t errcap)
         if (n > 0 && cli_key_cmp(prev, row) >= 0) {
             cli_key_text(prev, k1, sizeof k1);
             cli_key_text(row, k2, sizeof k2);
-            snprintf(err, errcap, "key order broken at row %" PRIu64
-                                  ": %s is followed by %s", n + 1, k1, k2);
+            snprintf(err, errcap,
+                     "key order broken at row %" PRIu64
+                     ": %s is followed by %s",
+                     n + 1, k1, k2);
             goto out;
         }
-        if (n % every == 0 &&
-            verify_get(db, row, 1, got, err, errcap))
+        if (n % every == 0 && verify_get(db, row, 1, got, err, errcap))
             goto out;
         if (cli_key_copy(prev, row)) {
             snprintf(err, errcap, "copying a key: %s", meru_errmsg());
@@ -123,8 +126,9 @@ int cli_verify_db(meru_db *db, uint64_t *rows, char *err, size_t errcap)
         if (nrev > 0 && cli_key_cmp(prev, row) <= 0) {
             cli_key_text(prev, k1, sizeof k1);
             cli_key_text(row, k2, sizeof k2);
-            snprintf(err, errcap, "reverse scan: key order broken at row "
-                                  "%" PRIu64 ": %s is followed by %s",
+            snprintf(err, errcap,
+                     "reverse scan: key order broken at row "
+                     "%" PRIu64 ": %s is followed by %s",
                      nrev + 1, k1, k2);
             goto out;
         }
@@ -135,13 +139,15 @@ int cli_verify_db(meru_db *db, uint64_t *rows, char *err, size_t errcap)
         nrev++;
     }
     if (rc != MERU_NOT_FOUND) {
-        snprintf(err, errcap, "reverse scan stopped after %" PRIu64
-                              " rows: %s", nrev, meru_errmsg());
+        snprintf(err, errcap, "reverse scan stopped after %" PRIu64 " rows: %s",
+                 nrev, meru_errmsg());
         goto out;
     }
     if (nrev != n) {
-        snprintf(err, errcap, "forward scan sees %" PRIu64 " rows, reverse "
-                              "scan %" PRIu64, n, nrev);
+        snprintf(err, errcap,
+                 "forward scan sees %" PRIu64 " rows, reverse "
+                 "scan %" PRIu64,
+                 n, nrev);
         goto out;
     }
     *rows = n;
