@@ -66,9 +66,9 @@ typedef struct metric_info {
 
 static const metric_info METRICS[M_COUNT] = {
     [M_FILLSEQ] = {"fillseq (batch 1000)", "Kops/s", 1, 1e3},
-    [M_FILLRAND1] = {"fillrandom (batch 1)", "Kops/s", 1, 1e3},
+    [M_FILLRAND1] = {"fillrandom (batch 1, fresh table)", "Kops/s", 1, 1e3},
     [M_FILLRAND1000] = {"fillrandom (batch 1000)", "Kops/s", 1, 1e3},
-    [M_OVERWRITE] = {"overwrite (batch 1000)", "Kops/s", 1, 1e3},
+    [M_OVERWRITE] = {"overwrite random keys (batch 1000)", "Kops/s", 1, 1e3},
     [M_SETTLE] = {"settle: flush + compaction idle", "s", 0, 1},
     [M_READ_UNI] = {"readrandom uniform", "Kops/s", 1, 1e3},
     [M_READ_ZIPF] = {"readrandom zipfian 0.99", "Kops/s", 1, 1e3},
@@ -134,6 +134,26 @@ static const char *const MISSING[] = {
 #endif
     NULL,
 };
+
+/*
+ * Operations per workload. The single-put and the synced workloads use
+ * fewer rows than N (as db_bench does for fillsync): at N = 1M, SQLite
+ * alone would otherwise take ~8 minutes per repetition on this machine.
+ */
+static void op_counts(const cfg *g, uint64_t ops[M_COUNT])
+{
+    uint64_t n = g->rows;
+    for (int m = 0; m < M_COUNT; m++)
+        ops[m] = 0;
+    ops[M_FILLSEQ] = ops[M_FILLRAND1000] = n;
+    ops[M_FILLRAND1] = n < 100000 ? n : 100000;
+    ops[M_OVERWRITE] = n / 2;
+    ops[M_READ_UNI] = ops[M_READ_ZIPF] = ops[M_READ_MISS] = g->reads;
+    ops[M_SCAN_FULL] = ops[M_SCAN_PROJ] = n;
+    ops[M_SCAN_RANGE] = g->quick ? 20 : 100;
+    ops[M_SYNC1000] = n / 10 < 1000 ? (n < 1000 ? n : 1000) : n / 10;
+    ops[M_SYNC1] = n / 1000 < 100 ? 100 : n / 1000;
+}
 
 /* ------------------------------------------------------------------- data */
 
@@ -282,6 +302,7 @@ static void rm_rf(const char *dir)
 
 typedef struct plan {
     uint64_t n, reads, range_len, range_count;
+    uint64_t ops[M_COUNT];
     uint64_t *perm;      /* fillrandom order */
     uint64_t *over;      /* overwrite targets */
     uint64_t *rd_uni, *rd_zipf, *rd_miss;
@@ -369,7 +390,7 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
         rc = fill_once(drv, &conf, dir, NULL, p->n, 1000, buf,
                        &res[M_FILLSEQ]);
     if (!rc)
-        rc = fill_once(drv, &conf, dir, p->perm, p->n, 1, buf,
+        rc = fill_once(drv, &conf, dir, p->perm, p->ops[M_FILLRAND1], 1, buf,
                        &res[M_FILLRAND1]);
 
     /* The table the reads run on: fillrandom, overwrite, settle. */
@@ -387,9 +408,9 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
     }
     if (!rc) {
         double t0 = kv_now();
-        rc = load(drv, h, p->over, p->n, 1000, 1, buf);
+        rc = load(drv, h, p->over, p->ops[M_OVERWRITE], 1000, 1, buf);
         double t1 = kv_now();
-        res[M_OVERWRITE] = (double)p->n / (t1 - t0);
+        res[M_OVERWRITE] = (double)p->ops[M_OVERWRITE] / (t1 - t0);
     }
     if (!rc) {
         double idle_at = 0;
@@ -400,7 +421,8 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
     }
     if (!rc) {
         uint64_t io1 = io_write_bytes();
-        double user = (double)(2 * p->n) * (8 + 4 + 8 + 100);
+        double user =
+            (double)(p->n + p->ops[M_OVERWRITE]) * (8 + 4 + 8 + 100);
         res[M_WAMP] = io1 > io0 ? (double)(io1 - io0) / user : NAN;
         res[M_SIZE] = (double)disk_usage(dir);
     }
@@ -453,11 +475,11 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
     if (!rc && g->sync_pass) {
         kv_conf sc = conf;
         sc.sync = 1;
-        rc = fill_once(drv, &sc, dir, p->perm, p->n, 1000, buf,
+        rc = fill_once(drv, &sc, dir, p->perm, p->ops[M_SYNC1000], 1000, buf,
                        &res[M_SYNC1000]);
-        uint64_t n1 = p->n / 1000 < 100 ? 100 : p->n / 1000;
         if (!rc)
-            rc = fill_once(drv, &sc, dir, p->perm, n1, 1, buf, &res[M_SYNC1]);
+            rc = fill_once(drv, &sc, dir, p->perm, p->ops[M_SYNC1], 1, buf,
+                           &res[M_SYNC1]);
     }
     free(buf);
     return rc;
@@ -470,7 +492,8 @@ static int make_plan(const cfg *g, plan *p)
     p->n = n;
     p->reads = g->reads;
     p->range_len = n / 100 ? n / 100 : 1;
-    p->range_count = g->quick ? 20 : 100;
+    op_counts(g, p->ops);
+    p->range_count = p->ops[M_SCAN_RANGE];
     p->perm = malloc(n * 8);
     p->over = malloc(n * 8);
     p->rd_uni = malloc(p->reads * 8);
@@ -748,13 +771,15 @@ int main(int argc, char **argv)
         if (!strcmp(run[e]->name, "merutable"))
             meru = e;
 
-    printf("| workload | unit |");
+    uint64_t ops[M_COUNT];
+    op_counts(&g, ops);
+    printf("| workload | ops | unit |");
     for (int e = 0; e < ne; e++)
         printf(" %s |", run[e]->name);
 #ifndef MERU_BENCH_HAVE_ENGINE
     printf(" merutable |");
 #endif
-    printf(" merutable / best peer |\n| --- | --- |");
+    printf(" merutable / best peer |\n| --- | ---: | --- |");
     for (int e = 0; e < ne; e++)
         printf(" ---: |");
 #ifndef MERU_BENCH_HAVE_ENGINE
@@ -765,7 +790,11 @@ int main(int argc, char **argv)
         if ((m == M_SYNC1000 || m == M_SYNC1) && !g.sync_pass)
             continue;
         const metric_info *mi = &METRICS[m];
-        printf("| %s | %s |", mi->name, mi->unit);
+        if (ops[m])
+            printf("| %s | %lu | %s |", mi->name, (unsigned long)ops[m],
+                   mi->unit);
+        else
+            printf("| %s | | %s |", mi->name, mi->unit);
         double best = NAN, mine = NAN;
         for (int e = 0; e < ne; e++) {
             double col[64];
@@ -817,7 +846,7 @@ int main(int argc, char **argv)
            "write_bytes (bytes it dirtied in the page cache, counted once "
            "per page until written back) over the fillrandom-batch-1000 + "
            "overwrite + settle phase, divided by the user bytes written in "
-           "it (2 x rows x 120). Peak RSS is ru_maxrss of the child minus "
+           "it (120 per row written). Peak RSS is ru_maxrss of the child minus "
            "its RSS after building the workload arrays. Settle is the time "
            "from the end of overwrite until the engine was seen idle "
            "(RocksDB: flush + no pending/running compaction; LevelDB: L0 < 4 "

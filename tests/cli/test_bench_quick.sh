@@ -20,7 +20,7 @@ if [ "$peers" -eq 0 ]; then
   exit 0
 fi
 # The report has the table with every workload row and a ratio column.
-for w in "fillseq (batch 1000)" "fillrandom (batch 1)" "readrandom zipfian 0.99" \
+for w in "fillseq (batch 1000)" "fillrandom (batch 1, fresh table)" "readrandom zipfian 0.99" \
          "readmissing" "projected scan of column i" "on-disk size after settle" \
          "peak RSS above harness baseline"; do
   grep -qF "| $w |" <<<"$out" || { echo "report lacks the row '$w'"; echo "$out"; exit 1; }
