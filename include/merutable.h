@@ -475,7 +475,8 @@ MERU_API int meru_open(const char *path, const meru_options *opts,
  * met (the handle is closed in any case).
  */
 MERU_API int meru_close(meru_db *db);
-/* Closes (if still open) and frees the handle. Accepts NULL. */
+/* Closes (if still open) and frees the handle. Every iterator and snapshot
+ * of the handle must have been freed before. Accepts NULL. */
 MERU_API void meru_db_free(meru_db *db);
 
 /* The table's schema (borrowed; lives as long as the handle). Rows for
@@ -587,6 +588,13 @@ MERU_API void meru_iter_free(meru_iter *it);
 /* Makes the current memtable immutable and waits until every memtable
  * holding data is written to L0 and committed. Read-only: MERU_EREADONLY. */
 MERU_API int meru_flush(meru_db *db);
+
+/* Manual compaction of the whole table: flushes, then merges every level
+ * down into the deepest level in use (at least L1), dropping versions no
+ * snapshot reads and, at the bottom, deletes. Runs in the calling thread;
+ * background compactions keep running beside it. Read-only:
+ * MERU_EREADONLY. */
+MERU_API int meru_compact(meru_db *db);
 
 /* Read-only handles: re-reads the newest committed metadata and the WAL so
  * later reads see what the writer has committed since. Writers: MERU_OK. */

@@ -39,6 +39,7 @@ struct meru_catalog_edit {
     char *op;
     meru_catalog_kv *props; /* value NULL: remove */
     size_t nprops;
+    meru_schema *schema; /* replacement schema or NULL */
 };
 
 /* ------------------------------------------------------------ small helpers */
@@ -132,7 +133,7 @@ static int random_bytes(void *p, size_t n)
     return MERU_OK;
 }
 
-static int new_uuid(char out[MERU_UUID_TEXT])
+int meru_catalog_new_uuid(char out[MERU_UUID_TEXT])
 {
     uint8_t u[16];
     int rc = random_bytes(u, sizeof u);
@@ -466,7 +467,22 @@ void meru_catalog_edit_free(meru_catalog_edit *e)
     free(e->removes);
     free(e->op);
     kv_free(e->props, e->nprops);
+    meru_schema_free(e->schema);
     free(e);
+}
+
+int meru_catalog_edit_set_schema(meru_catalog_edit *e,
+                                 const meru_schema *schema)
+{
+    meru_schema *copy;
+    int rc = meru_schema_validate(schema);
+    if (rc)
+        return rc;
+    if ((rc = meru_schema_clone(&copy, schema)))
+        return rc;
+    meru_schema_free(e->schema);
+    e->schema = copy;
+    return MERU_OK;
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -890,6 +906,13 @@ static int apply_edit(meru_catalog *n, const meru_catalog_edit *e, int64_t now)
     for (size_t i = 0; i < e->nprops; i++)
         if ((rc = set_prop(n, e->props[i].key, e->props[i].value)))
             return rc;
+    if (e->schema) {
+        meru_schema *copy;
+        if ((rc = meru_schema_clone(&copy, e->schema)))
+            return rc;
+        meru_schema_free(n->schema);
+        n->schema = copy;
+    }
     rc = meru_catalog_check_files(n, MERU_EINVAL);
     if (rc)
         return rc;
@@ -1137,7 +1160,7 @@ int meru_catalog_create(meru_fs *fs, const char *table_dir,
         rc = nomem("create");
         goto fail;
     }
-    if ((rc = new_uuid(cat->uuid)) ||
+    if ((rc = meru_catalog_new_uuid(cat->uuid)) ||
         (rc = absolute_location(table_dir, &cat->location)) ||
         (rc = meru_schema_clone(&cat->schema, schema)))
         goto fail;

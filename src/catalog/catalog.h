@@ -91,6 +91,10 @@
 
 typedef struct meru_catalog meru_catalog;
 
+/* A random (version 4) UUID as 36 characters + NUL; also names data files. */
+#define MERU_UUID_TEXT 37
+int meru_catalog_new_uuid(char out[MERU_UUID_TEXT]);
+
 /* One SST of the LSM file set. */
 typedef struct meru_catalog_file {
     int level;
@@ -105,6 +109,11 @@ typedef struct meru_catalog_file {
     char *dv_path;           /* deletion vector (relative) or NULL */
     uint64_t dv_cardinality; /* rows it deletes */
 } meru_catalog_file;
+
+/* Frees what a file entry owns and zeroes it. */
+void meru_catalog_file_clear(meru_catalog_file *f);
+/* Deep copy (MERU_ENOMEM, dst zeroed). */
+int meru_catalog_file_copy(meru_catalog_file *dst, const meru_catalog_file *src);
 
 typedef struct meru_catalog_kv {
     char *key;
@@ -200,6 +209,12 @@ int meru_catalog_edit_set_operation(meru_catalog_edit *edit, const char *op);
  * "merutable." and "write.metadata." are reserved (MERU_EINVAL). */
 int meru_catalog_edit_set_property(meru_catalog_edit *edit, const char *key,
                                    const char *value);
+
+/* Replaces the table schema (cloned; must validate). The engine only
+ * does this for additive changes (new columns at the end, same key).
+ * Iceberg-wise the metadata keeps one schema (id 0), now the wider one. */
+int meru_catalog_edit_set_schema(meru_catalog_edit *edit,
+                                 const meru_schema *schema);
 
 /* Writes version N+1 from the current state plus `edit` (see the protocol
  * above). On success the catalog holds the new state; the edit may be

@@ -10,7 +10,6 @@
 #include "catalog/catalog.h"
 #include "util/buf.h"
 
-#define MERU_UUID_TEXT 37 /* 36 chars + NUL */
 
 typedef struct meru_catalog_mlog {
     int64_t timestamp_ms;
@@ -51,9 +50,7 @@ struct meru_catalog {
 };
 
 /* catalog.c */
-void meru_catalog_file_clear(meru_catalog_file *f);
-int meru_catalog_file_copy(meru_catalog_file *dst,
-                           const meru_catalog_file *src);
+
 void meru_catalog_snapshot_clear(meru_catalog_snapshot *s);
 /* Frees everything the state owns (not fs/dir) and zeroes those fields. */
 void meru_catalog_state_clear(meru_catalog *cat);

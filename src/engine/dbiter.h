@@ -6,7 +6,14 @@
  *
  * Bounds are encoded user keys (keycodec.h) with an inclusive flag each;
  * the engine turns partial-key and prefix bounds into these before it
- * calls (see meru_scan_options in merutable.h).
+ * calls (see meru_scan_options in merutable.h). A bound need not be a
+ * stored key, but no stored user key may be a proper byte prefix of a
+ * bound: true of full keys, of keycodec prefix encodings (k < nkey whole
+ * components) and of their meru_key_prefix_successor(), since full keys
+ * have nkey self-delimiting components.
+ *
+ * Cost: one seek to start; older versions of a key and versions newer than
+ * read_seq are stepped over, or jumped over by a reseek when there are many.
  */
 #ifndef MERU_ENGINE_DBITER_H
 #define MERU_ENGINE_DBITER_H

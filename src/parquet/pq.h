@@ -227,6 +227,9 @@ int pq_writer_set_kv(pq_writer *w, const char *key, const void *value,
                      size_t value_len);
 /* Rows written so far. */
 uint64_t pq_writer_rows(const pq_writer *w);
+/* Bytes written to the sink plus an estimate of the encoded bytes held for
+ * the open row group (to cut output files at a target size). */
+uint64_t pq_writer_bytes(const pq_writer *w);
 /* Flushes, writes page indexes and the footer, frees w (also on
  * failure). *file_size (optional) gets the bytes written in total. */
 int pq_writer_close(pq_writer *w, uint64_t *file_size);

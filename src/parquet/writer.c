@@ -536,6 +536,13 @@ uint64_t pq_writer_rows(const pq_writer *w)
     return w->rows;
 }
 
+static uint64_t rg_bytes(const pq_writer *w);
+
+uint64_t pq_writer_bytes(const pq_writer *w)
+{
+    return w->offset + rg_bytes(w);
+}
+
 /* -------------------------------------------------------- row groups */
 
 static int dup_bytes(pq_writer *w, pq_bytes *b)

@@ -124,15 +124,15 @@ static uint8_t *put_value(uint8_t *p, const meru_column *c,
     return p;
 }
 
-int meru_row_encode(const meru_schema *s, const meru_row *row, meru_buf *out)
+/* The value encoding of column i comes from get(ctx, i, tmp), which never
+ * returns UNSET for a non-key column (NULL state = null). */
+typedef const meru_value *(*value_fn)(const void *ctx, size_t col,
+                                      meru_value *tmp);
+
+static int encode_with(const meru_schema *s, value_fn get, const void *ctx,
+                       meru_buf *out)
 {
-    if (!s || !row || !out)
-        return meru_err(MERU_EINVAL, "meru_row_encode: NULL argument");
     size_t n = s->ncols;
-    if (n == 0 || row->ncols > n)
-        return meru_err(MERU_EINVAL,
-                        "meru_row_encode: row has %zu columns, schema %zu",
-                        row->ncols, n);
     size_t bm = (n + 7) / 8;
     size_t total = 1 + meru_varint_len64(n) + bm;
     meru_value tmp;
@@ -141,7 +141,7 @@ int meru_row_encode(const meru_schema *s, const meru_row *row, meru_buf *out)
         const meru_column *c = &s->cols[i];
         if (c->key_position >= 0)
             continue;
-        const meru_value *v = effective(s, row, i, &tmp);
+        const meru_value *v = get(ctx, i, &tmp);
         if (v->state != MERU_VALUE_PRESENT)
             continue;
         size_t sz = value_size(c, v, &rc);
@@ -162,7 +162,7 @@ int meru_row_encode(const meru_schema *s, const meru_row *row, meru_buf *out)
         const meru_column *c = &s->cols[i];
         if (c->key_position >= 0)
             continue;
-        const meru_value *v = effective(s, row, i, &tmp);
+        const meru_value *v = get(ctx, i, &tmp);
         if (v->state != MERU_VALUE_PRESENT) {
             bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
             continue;
@@ -175,6 +175,46 @@ int meru_row_encode(const meru_schema *s, const meru_row *row, meru_buf *out)
                         (size_t)(p - start), total);
     out->len += total;
     return MERU_OK;
+}
+
+typedef struct row_ctx {
+    const meru_schema *s;
+    const meru_row *row;
+} row_ctx;
+
+static const meru_value *row_value(const void *ctx, size_t col,
+                                   meru_value *tmp)
+{
+    const row_ctx *rc = ctx;
+    return effective(rc->s, rc->row, col, tmp);
+}
+
+int meru_row_encode(const meru_schema *s, const meru_row *row, meru_buf *out)
+{
+    if (!s || !row || !out)
+        return meru_err(MERU_EINVAL, "meru_row_encode: NULL argument");
+    size_t n = s->ncols;
+    if (n == 0 || row->ncols > n)
+        return meru_err(MERU_EINVAL,
+                        "meru_row_encode: row has %zu columns, schema %zu",
+                        row->ncols, n);
+    row_ctx ctx = {s, row};
+    return encode_with(s, row_value, &ctx, out);
+}
+
+static const meru_value *array_value(const void *ctx, size_t col,
+                                     meru_value *tmp)
+{
+    (void)tmp;
+    return &((const meru_value *)ctx)[col];
+}
+
+int meru_row_encode_values(const meru_schema *s, const meru_value *vals,
+                           meru_buf *out)
+{
+    if (!s || !vals || !out || s->ncols == 0)
+        return meru_err(MERU_EINVAL, "meru_row_encode_values: bad argument");
+    return encode_with(s, array_value, vals, out);
 }
 
 /* ------------------------------------------------------------- decoding */

@@ -78,6 +78,16 @@ static inline int meru_colset_has(const meru_colset *cs, size_t col)
 int meru_row_encode(const meru_schema *s, const meru_row *row, meru_buf *out);
 
 /*
+ * Like meru_row_encode for values given as an array: vals[0 .. s->ncols),
+ * one per column of `s`. Key columns are ignored (not stored); a non-key
+ * value that is not PRESENT (NULL or UNSET) encodes as null: no write
+ * default is applied. Used to re-encode rows read column by column (the
+ * SST reader). Errors as meru_row_encode.
+ */
+int meru_row_encode_values(const meru_schema *s, const meru_value *vals,
+                           meru_buf *out);
+
+/*
  * Decodes the full row stored as (key, value) into `row` (made for schema
  * `s`: row->ncols == s->ncols), copying bytes into the row's own storage.
  * Every column ends PRESENT or NULL. On error the row is cleared.

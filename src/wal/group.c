@@ -238,14 +238,37 @@ finish:
     return rc;
 }
 
+typedef struct swap_args {
+    meru_wal_writer *next, *old;
+} swap_args;
+
+static int swap_fn(void *ctx, meru_wal_writer *old, meru_wal_writer **nw)
+{
+    swap_args *a = ctx;
+    a->old = old;
+    *nw = a->next;
+    return MERU_OK;
+}
+
 int meru_wal_group_swap_writer(meru_wal_group *g, meru_wal_writer *w,
                                meru_wal_writer **old)
 {
+    swap_args a = {w, NULL};
+    int rc = meru_wal_group_rotate(g, swap_fn, &a);
+    if (rc == MERU_OK)
+        *old = a.old;
+    return rc;
+}
+
+int meru_wal_group_rotate(meru_wal_group *g, meru_wal_rotate_fn fn, void *ctx)
+{
+    meru_wal_writer *nw = NULL;
     int rc = 0;
     pthread_mutex_lock(&g->mu);
-    if (g->closed || g->swap_pending) {
-        rc = g->closed ? sticky_error(g)
-                       : meru_err(MERU_EBUSY, "wal group: a swap is running");
+    if (g->closed || g->failed || g->swap_pending) {
+        rc = g->closed || g->failed
+                 ? sticky_error(g)
+                 : meru_err(MERU_EBUSY, "wal group: a swap is running");
         pthread_mutex_unlock(&g->mu);
         return rc;
     }
@@ -253,8 +276,17 @@ int meru_wal_group_swap_writer(meru_wal_group *g, meru_wal_writer *w,
     g->inside++;
     while (g->leader_active)
         pthread_cond_wait(&g->cv, &g->mu);
-    *old = g->w;
-    g->w = w;
+    /* No leader runs and none can start until swap_pending clears: fn
+     * closes the old segment and opens the next one, and the engine
+     * switches its memtable here, so every record of the old segment went
+     * to the old memtable and every later one goes to the new one. */
+    rc = fn(ctx, g->w, &nw);
+    if (rc == 0) {
+        g->w = nw;
+    } else if (!g->failed) {
+        g->failed = rc;
+        snprintf(g->failmsg, sizeof g->failmsg, "%s", meru_errmsg());
+    }
     g->swap_pending = 0;
     g->inside--;
     pthread_cond_broadcast(&g->cv);

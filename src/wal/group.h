@@ -92,6 +92,16 @@ int meru_wal_group_commit(meru_wal_group *g, const void *rec, size_t len,
  * that arrive meanwhile wait and go to the new writer. */
 int meru_wal_group_swap_writer(meru_wal_group *g, meru_wal_writer *w,
                                meru_wal_writer **old);
+/* Rotation with the engine in the loop: waits until no group is being
+ * written, then calls fn(ctx, old, &new) with the queue's mutex held and no
+ * leader able to start (fn must not call back into the queue). fn closes
+ * `old` (syncing it, so every segment but the last is complete), opens the
+ * next segment into *new and switches the engine's memtable. On success
+ * the queue writes to *new; a failure of fn makes the queue sticky-failed
+ * (the log's state is unknown) and is returned. */
+typedef int (*meru_wal_rotate_fn)(void *ctx, meru_wal_writer *old,
+                                  meru_wal_writer **new_writer);
+int meru_wal_group_rotate(meru_wal_group *g, meru_wal_rotate_fn fn, void *ctx);
 void meru_wal_group_stats_get(meru_wal_group *g, meru_wal_group_stats *out);
 /* See "Shutdown" above. Idempotent. */
 void meru_wal_group_close(meru_wal_group *g);

@@ -1,0 +1,213 @@
+/*
+ * db_internal.h — the table handle and what its parts share (db_*.c).
+ *
+ * The pieces and who owns what:
+ *  - The write path (db_write.c) turns puts/deletes into one batch record,
+ *    hands it to the group-commit queue, and the queue's leader stamps
+ *    sequence numbers (prepare) and inserts into the mutable memtable
+ *    (apply), then publishes the visible sequence. Only the leader touches
+ *    `mem` and `next_seq`; the queue guarantees one leader at a time.
+ *  - A memtable switch (db_write.c) happens inside meru_wal_group_rotate:
+ *    no leader runs, the old WAL segment is closed (synced) and the next is
+ *    opened, so memtable k holds exactly the records of WAL segment k.
+ *  - The flush worker (db_flush.c) writes the oldest immutable memtable to
+ *    an L0 file, commits the catalog (which records that segments below the
+ *    next memtable's are no longer needed), installs a new view, deletes
+ *    the dead segments.
+ *  - Readers (db_read.c) take a reference on the current view (memtables +
+ *    files) under `mu`, then read without locks. A file removed from the
+ *    current version is deleted only when the last view that lists it goes
+ *    away (and the grace period has passed).
+ *
+ * Locks, in the order they may be taken: the group queue's mutex, then
+ * `cat_mu` (catalog commits), then `mu` (views, immutable list, worker
+ * state). Nothing blocks on I/O while holding `mu`.
+ */
+#ifndef MERU_ENGINE_DB_INTERNAL_H
+#define MERU_ENGINE_DB_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cache/cache.h"
+#include "catalog/catalog.h"
+#include "engine/batch.h"
+#include "memtable/memtable.h"
+#include "merutable.h"
+#include "sst/sst.h"
+#include "util/fs.h"
+#include "wal/group.h"
+#include "wal/wal.h"
+
+#define MERU_DB_PATH_MAX 4096
+/* Encoded primary keys longer than this are refused (the catalog stores
+ * key bounds and caps them). */
+#define MERU_DB_MAX_KEY_BYTES MERU_CATALOG_MAX_KEY_BYTES
+
+typedef struct meru_db meru_db;
+
+/* One SST of the LSM tree, shared by every view that lists it. */
+typedef struct meru_db_file {
+    atomic_int refs;
+    meru_db *db;
+    meru_catalog_file meta; /* own copies of path and key bounds */
+    char *abs_path;
+    pthread_mutex_t open_mu;
+    meru_sst *sst; /* opened on first read, closed when the file goes */
+    bool obsolete; /* no longer in the current version: delete at refs 0 */
+    bool compacting; /* an input of a running compaction (under mu) */
+    uint64_t cache_id; /* distinguishes its row-cache keys */
+} meru_db_file;
+
+/* An immutable snapshot of the LSM shape; readers hold a reference. */
+typedef struct meru_view {
+    atomic_int refs;
+    meru_memtable *mem;   /* the mutable memtable when the view was made */
+    meru_memtable **imm;  /* immutable memtables, newest first */
+    size_t nimm;
+    meru_db_file **files; /* L0 newest first, then L1.. by smallest key */
+    size_t nfiles;
+    /* files of level L are files[level_start[L] .. level_start[L + 1]) */
+    size_t level_start[MERU_CATALOG_MAX_LEVELS + 1];
+} meru_view;
+
+/* An immutable memtable waiting for flush, oldest first in db->imm. */
+typedef struct meru_db_imm {
+    meru_memtable *mem;
+    uint64_t segment; /* the WAL segment holding exactly its records */
+} meru_db_imm;
+
+/* A file waiting for its grace period before deletion. */
+typedef struct meru_db_gc {
+    char *abs_path;
+    uint64_t due_ms;
+} meru_db_gc;
+
+
+struct meru_snapshot {
+    meru_db *db;
+    uint64_t seq;
+    meru_snapshot *prev, *next; /* db->snapshots list, under db->mu */
+};
+
+struct meru_db {
+    meru_fs *fs;
+    char path[MERU_DB_PATH_MAX];
+    char wal_dir[MERU_DB_PATH_MAX];
+    meru_options opts;
+    meru_schema *schema;
+    bool read_only;
+
+    meru_file *lock;
+    meru_catalog *cat; /* under cat_mu */
+    pthread_mutex_t cat_mu;
+
+    /* write path */
+    meru_wal_group *group;
+    meru_wal_writer *wal; /* the segment being written (group-owned use) */
+    uint64_t next_seq;    /* leader only */
+    atomic_uint_fast64_t visible_seq;
+    meru_memtable *mem;        /* leader / rotation only; views copy it */
+    uint64_t mem_segment;      /* WAL segment of `mem` */
+    uint64_t next_segment;     /* under the rotation (group mutex) */
+    pthread_mutex_t switch_mu; /* one memtable switch at a time */
+
+    /* shared state, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work; /* workers wait for work or stop */
+    pthread_cond_t cv_done; /* writers / meru_flush wait for progress */
+    meru_view *view;
+    meru_db_imm *imm;
+    size_t nimm, imm_cap;
+    meru_db_file **files; /* current version, same order as views */
+    size_t nfiles;
+    meru_db_gc *gc;
+    size_t ngc, gc_cap;
+    meru_snapshot *snapshots; /* newest first */
+    uint64_t nsnapshots;
+    bool stop;            /* workers must exit */
+    bool flush_running;
+    int bg_error;         /* sticky background failure (0 = none) */
+    char bg_errmsg[512];
+    bool closed;
+    int nworkers;
+    pthread_t workers[64];
+
+    meru_cache *cache;     /* file blocks: pages and footers */
+    meru_cache *row_cache; /* NULL when row_cache_bytes == 0 */
+    /* per level: largest key of the last file compacted (round robin) */
+    meru_buf compact_ptr[MERU_CATALOG_MAX_LEVELS];
+
+    /* statistics (relaxed atomics; read by meru_stats_get) */
+    atomic_uint_fast64_t st_puts, st_deletes, st_batches;
+    atomic_uint_fast64_t st_stall_count, st_stall_micros, st_slowdowns;
+    atomic_uint_fast64_t st_flushes, st_flush_bytes;
+    atomic_uint_fast64_t st_compactions, st_compact_read, st_compact_written;
+    atomic_uint_fast64_t st_gets, st_gets_found, st_scans;
+    atomic_uint_fast64_t st_bloom_checks, st_bloom_negatives;
+    atomic_uint_fast64_t st_row_hits, st_row_misses;
+    atomic_uint_fast64_t st_open_files;
+    meru_wal_group_stats final_group_stats; /* kept at close */
+};
+
+/* ---- db_view.c ---------------------------------------------------------- */
+
+meru_view *meru_db_view_get(meru_db *db); /* takes a reference */
+void meru_db_view_unref(meru_view *v);
+/* Builds a view from db's current state and installs it (mu held). *old
+ * gets the previous view: unref it after unlocking mu (the last reference
+ * to a file may queue its deletion, which takes mu). */
+int meru_db_install_view_locked(meru_db *db, meru_view **old);
+/* A file entry from catalog metadata (copied). refs = 1. */
+int meru_db_file_new(meru_db *db, const meru_catalog_file *meta,
+                     meru_db_file **out);
+void meru_db_file_ref(meru_db_file *f);
+void meru_db_file_unref(meru_db_file *f);
+/* The open SST of f (opened on first use). */
+int meru_db_file_sst(meru_db_file *f, meru_sst **out);
+/* Rebuilds db->files from the catalog's current version, reusing entries
+ * of files that stay and marking the others obsolete (mu held). The
+ * entries dropped go to *removed: release them with meru_db_files_release
+ * after unlocking mu. */
+int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
+                              size_t *nremoved);
+void meru_db_files_release(meru_db_file **files, size_t n);
+/* Deletes obsolete files whose grace period passed (any thread, no lock). */
+void meru_db_gc_run(meru_db *db, bool force);
+
+/* ---- db_write.c --------------------------------------------------------- */
+
+int meru_db_write_batch(meru_db *db, meru_batch *b, uint64_t *first_seq);
+/* Creates db->group over db->wal with the sequence/apply hooks. */
+int meru_db_install_write_hooks(meru_db *db);
+/* Makes `mem` immutable and starts a new memtable + WAL segment (when mem
+ * holds data or `force`). */
+int meru_db_switch_memtable(meru_db *db, bool force);
+/* Applies one WAL record (a batch) to `mem` (recovery and the leader). */
+int meru_db_apply_record(meru_db *db, meru_memtable *mem, const uint8_t *rec,
+                         size_t len, uint64_t *last_seq);
+
+/* ---- db_flush.c --------------------------------------------------------- */
+
+int meru_db_start_workers(meru_db *db);
+void meru_db_stop_workers(meru_db *db);
+/* Writes `mem` to a new L0 file; *added gets its catalog entry (caller
+ * frees it with meru_catalog_file_clear). */
+int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_catalog_file *added);
+/* Waits until every memtable made immutable so far is flushed. */
+int meru_db_wait_flushed(meru_db *db);
+/* Records a background failure (sticky) and wakes everyone (mu held). */
+void meru_db_set_bg_error_locked(meru_db *db, int rc);
+/* The sticky error as a status with its message set, or 0. (mu held) */
+int meru_db_bg_error_locked(meru_db *db);
+
+/* ---- db_open.c ---------------------------------------------------------- */
+
+/* Checks that the handle may be used: MERU_ECLOSED / MERU_EINVAL. */
+int meru_db_check_open(meru_db *db);
+/* The oldest sequence a live snapshot reads at, or the visible one. */
+uint64_t meru_db_oldest_snapshot(meru_db *db);
+
+#endif

@@ -1,0 +1,710 @@
+/*
+ * db_open.c — opening (create, recovery, read-only), closing and freeing a
+ * table, schema compatibility, snapshots and refresh (SPEC §2, §4, §5).
+ *
+ * Recovery of a writer, in order:
+ *  1. take LOCK (a second writer process gets MERU_ELOCKED);
+ *  2. open the newest complete metadata version (catalog.h), or create;
+ *  3. remove data files no version references (a crash's orphans);
+ *  4. replay WAL segments >= the catalog's oldest live one into memtables,
+ *     writing each full memtable (and the last) to L0 as we go, so memory
+ *     stays bounded and the reopened table starts with an empty memtable;
+ *  5. open a fresh WAL segment, commit "everything before it is in files",
+ *     delete the old segments;
+ *  6. start the background workers.
+ * A crash during recovery repeats it: replay is idempotent because a
+ * segment is deleted only after a commit says its records are in files.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/db_internal.h"
+#include "util/error.h"
+
+int meru_db_check_open(meru_db *db)
+{
+    bool closed;
+    if (!db)
+        return meru_err(MERU_EINVAL, "NULL table handle");
+    pthread_mutex_lock(&db->mu);
+    closed = db->closed;
+    pthread_mutex_unlock(&db->mu);
+    return closed ? meru_err(MERU_ECLOSED, "the table is closed") : MERU_OK;
+}
+
+const meru_schema *meru_db_schema(const meru_db *db)
+{
+    return db ? db->schema : NULL;
+}
+
+/* ------------------------------------------------------------- schema */
+
+static int col_differs(const meru_column *a, const meru_column *b)
+{
+    return strcmp(a->name, b->name) || a->type != b->type ||
+           a->nullable != b->nullable || a->field_id != b->field_id ||
+           a->fixed_length != b->fixed_length ||
+           a->precision != b->precision || a->scale != b->scale;
+}
+
+/* 0: same; 1: `given` extends `stored` additively; MERU_ESCHEMA else. */
+static int schema_compat(const meru_schema *stored, const meru_schema *given)
+{
+    size_t i;
+    if (given->nkey != stored->nkey)
+        return meru_err(MERU_ESCHEMA,
+                        "schema: the table's primary key has %zu columns, "
+                        "the given schema's %zu",
+                        stored->nkey, given->nkey);
+    for (i = 0; i < stored->nkey; i++)
+        if (given->key_cols[i] != stored->key_cols[i])
+            return meru_err(MERU_ESCHEMA, "schema: primary key column %zu "
+                                          "differs from the table's",
+                            i + 1);
+    if (given->ncols < stored->ncols)
+        return meru_err(MERU_ESCHEMA,
+                        "schema: the table has %zu columns, the given schema "
+                        "%zu (columns cannot be dropped)",
+                        stored->ncols, given->ncols);
+    for (i = 0; i < stored->ncols; i++)
+        if (col_differs(&stored->cols[i], &given->cols[i]))
+            return meru_err(MERU_ESCHEMA,
+                            "schema: column %zu (\"%s\") differs from the "
+                            "table's column \"%s\" (name, type, nullability "
+                            "or field id)",
+                            i + 1, given->cols[i].name, stored->cols[i].name);
+    for (; i < given->ncols; i++) {
+        const meru_column *c = &given->cols[i];
+        if (!c->nullable && !c->initial_default_json)
+            return meru_err(MERU_ESCHEMA,
+                            "schema: new column \"%s\" must be nullable or "
+                            "have an initial default (rows written before "
+                            "it existed need a value)",
+                            c->name);
+        for (size_t j = 0; j < stored->ncols; j++)
+            if (c->field_id <= stored->cols[j].field_id)
+                return meru_err(MERU_ESCHEMA,
+                                "schema: new column \"%s\" needs a field id "
+                                "above the table's (%d)",
+                                c->name, (int)stored->cols[j].field_id);
+    }
+    return given->ncols > stored->ncols;
+}
+
+/* -------------------------------------------------------------- replay */
+
+typedef struct replay_ctx {
+    meru_db *db;
+    meru_memtable *mem;
+    uint64_t max_seq;
+    bool flush_full; /* writer: flush a full memtable to L0 at once */
+    meru_memtable **kept; /* read-only: full memtables kept, oldest first */
+    size_t nkept, capkept;
+} replay_ctx;
+
+static int commit_files(meru_db *db, meru_catalog_file *add, uint64_t last,
+                        bool has_wal, uint64_t oldest, uint64_t next)
+{
+    meru_catalog_edit *e = NULL;
+    int rc;
+    pthread_mutex_lock(&db->cat_mu);
+    if (last < meru_catalog_last_sequence(db->cat))
+        last = meru_catalog_last_sequence(db->cat);
+    rc = meru_catalog_edit_new(db->cat, &e);
+    if (rc == MERU_OK && add && add->path)
+        rc = meru_catalog_edit_add_file(e, add);
+    if (rc == MERU_OK) {
+        meru_catalog_edit_set_last_sequence(e, last);
+        if (has_wal)
+            meru_catalog_edit_set_wal(e, oldest, next);
+        rc = meru_catalog_commit(db->cat, e);
+    }
+    meru_catalog_edit_free(e);
+    pthread_mutex_unlock(&db->cat_mu);
+    return rc;
+}
+
+/* Writes the replay memtable to L0 and starts a new one. */
+static int replay_flush(replay_ctx *c)
+{
+    meru_catalog_file f;
+    int rc;
+    if (meru_memtable_count(c->mem) == 0)
+        return MERU_OK;
+    if ((rc = meru_db_write_l0(c->db, c->mem, &f)))
+        return rc;
+    rc = commit_files(c->db, &f, meru_memtable_max_seq(c->mem), false, 0, 0);
+    meru_catalog_file_clear(&f);
+    if (rc)
+        return rc;
+    meru_memtable_unref(c->mem);
+    c->mem = NULL;
+    return meru_memtable_new(&c->mem, 0);
+}
+
+static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
+                         size_t len)
+{
+    replay_ctx *c = arg;
+    uint64_t last = 0, first_seq = 0;
+    uint32_t count = 0;
+    int rc;
+    if ((rc = meru_batch_check(rec, len, &count, &first_seq)))
+        return meru_err_wrap(rc, "wal segment %llu",
+                             (unsigned long long)segment);
+    /* A batch at or below the catalog's last sequence is already in a
+     * file (a recovery that crashed after flushing part of the log). */
+    if (count == 0 || first_seq <= meru_catalog_last_sequence(c->db->cat))
+        return MERU_OK;
+    if ((rc = meru_db_apply_record(c->db, c->mem, rec, len, &last))) {
+        if (rc == MERU_EINVAL) /* a duplicate (key, seq): corrupt log */
+            rc = MERU_ECORRUPT;
+        return meru_err_wrap(rc, "wal segment %llu: replay",
+                             (unsigned long long)segment);
+    }
+    if (last > c->max_seq)
+        c->max_seq = last;
+    if (meru_memtable_bytes(c->mem) < c->db->opts.memtable_bytes)
+        return MERU_OK;
+    if (c->flush_full)
+        return replay_flush(c);
+    /* Read-only: keep it as an immutable memtable. */
+    if (c->nkept == c->capkept) {
+        size_t cap = c->capkept ? c->capkept * 2 : 4;
+        meru_memtable **p = realloc(c->kept, cap * sizeof *p);
+        if (!p)
+            return meru_err(MERU_ENOMEM, "out of memory (replay)");
+        c->kept = p;
+        c->capkept = cap;
+    }
+    meru_memtable_set_immutable(c->mem);
+    c->kept[c->nkept++] = c->mem;
+    c->mem = NULL;
+    return meru_memtable_new(&c->mem, 0);
+}
+
+static int max_segment(meru_db *db, uint64_t *out)
+{
+    uint64_t *nums = NULL;
+    size_t n = 0;
+    int rc = meru_wal_list_segments(db->fs, db->wal_dir, &nums, &n);
+    *out = 0;
+    if (rc == MERU_OK && n)
+        *out = nums[n - 1];
+    free(nums);
+    return rc;
+}
+
+/* Replays the WAL (writer). On success the table's files hold every
+ * record and db->wal is a fresh segment with an empty memtable. */
+static int recover_wal(meru_db *db)
+{
+    replay_ctx c = {db, NULL, 0, true, NULL, 0, 0};
+    uint64_t oldest, next, top, fresh;
+    int rc;
+
+    meru_catalog_wal(db->cat, &oldest, &next);
+    if ((rc = meru_fs_mkdir_p(db->fs, db->wal_dir)) ||
+        (rc = meru_wal_delete_below(db->fs, db->wal_dir, oldest)) ||
+        (rc = max_segment(db, &top)) || (rc = meru_memtable_new(&c.mem, 0)))
+        return rc;
+    rc = meru_wal_replay(db->fs, db->wal_dir, oldest, 0, replay_record, &c,
+                         NULL);
+    if (rc == MERU_OK)
+        rc = replay_flush(&c);
+    meru_memtable_unref(c.mem);
+    if (rc)
+        return meru_err_wrap(rc, "recovery");
+    fresh = next > top + 1 ? next : top + 1;
+    if (fresh == 0)
+        fresh = 1;
+    if ((rc = meru_wal_writer_open(&db->wal, db->fs, db->wal_dir, fresh)))
+        return rc;
+    {
+        uint64_t last = c.max_seq;
+        if ((rc = commit_files(db, NULL, last, true, fresh, fresh + 1)))
+            return meru_err_wrap(rc, "recovery: commit");
+    }
+    (void)meru_wal_delete_below(db->fs, db->wal_dir, fresh);
+    db->mem_segment = fresh;
+    db->next_segment = fresh + 1;
+    {
+        uint64_t last = meru_catalog_last_sequence(db->cat);
+        if (c.max_seq > last)
+            last = c.max_seq;
+        db->next_seq = last + 1;
+        atomic_store(&db->visible_seq, last);
+    }
+    return meru_memtable_new(&db->mem, 0);
+}
+
+/* Read-only: the files of the current version plus the WAL in memory. */
+static int load_read_only(meru_db *db)
+{
+    replay_ctx c = {db, NULL, 0, false, NULL, 0, 0};
+    meru_db_file **removed = NULL;
+    size_t nremoved = 0;
+    meru_view *old = NULL;
+    uint64_t oldest, next, last;
+    int rc;
+
+    meru_catalog_wal(db->cat, &oldest, &next);
+    if ((rc = meru_memtable_new(&c.mem, 0)))
+        return rc;
+    rc = meru_wal_replay(db->fs, db->wal_dir, oldest, 0, replay_record, &c,
+                         NULL);
+    if (rc == MERU_NOT_FOUND) /* no wal directory (yet) */
+        rc = MERU_OK;
+    if (rc) {
+        for (size_t i = 0; i < c.nkept; i++)
+            meru_memtable_unref(c.kept[i]);
+        free(c.kept);
+        meru_memtable_unref(c.mem);
+        return rc;
+    }
+    last = meru_catalog_last_sequence(db->cat);
+    if (c.max_seq > last)
+        last = c.max_seq;
+    pthread_mutex_lock(&db->mu);
+    for (size_t i = 0; i < db->nimm; i++)
+        meru_memtable_unref(db->imm[i].mem);
+    db->nimm = 0;
+    if (c.nkept + 1 > db->imm_cap) {
+        meru_db_imm *p = realloc(db->imm, (c.nkept + 1) * sizeof *p);
+        if (!p) {
+            pthread_mutex_unlock(&db->mu);
+            rc = meru_err(MERU_ENOMEM, "out of memory");
+            goto out;
+        }
+        db->imm = p;
+        db->imm_cap = c.nkept + 1;
+    }
+    for (size_t i = 0; i < c.nkept; i++)
+        db->imm[db->nimm++] = (meru_db_imm){c.kept[i], 0};
+    c.nkept = 0;
+    meru_memtable_set_immutable(c.mem);
+    db->imm[db->nimm++] = (meru_db_imm){c.mem, 0};
+    c.mem = NULL;
+    if (!db->mem)
+        rc = meru_memtable_new(&db->mem, 0);
+    if (rc == MERU_OK)
+        rc = meru_db_sync_files_locked(db, &removed, &nremoved);
+    if (rc == MERU_OK)
+        rc = meru_db_install_view_locked(db, &old);
+    if (rc == MERU_OK)
+        atomic_store(&db->visible_seq, last);
+    pthread_mutex_unlock(&db->mu);
+    meru_db_view_unref(old);
+    meru_db_files_release(removed, nremoved);
+out:
+    for (size_t i = 0; i < c.nkept; i++)
+        meru_memtable_unref(c.kept[i]);
+    free(c.kept);
+    meru_memtable_unref(c.mem);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- open */
+
+static meru_db *db_alloc(const meru_options *opts)
+{
+    meru_db *db = calloc(1, sizeof *db);
+    if (!db)
+        return NULL;
+    db->fs = meru_fs_posix();
+    db->opts = *opts;
+    db->read_only = opts->read_only != 0;
+    pthread_mutex_init(&db->mu, NULL);
+    pthread_mutex_init(&db->cat_mu, NULL);
+    pthread_mutex_init(&db->switch_mu, NULL);
+    pthread_cond_init(&db->cv_work, NULL);
+    pthread_cond_init(&db->cv_done, NULL);
+    return db;
+}
+
+static void db_release(meru_db *db)
+{
+    meru_view *v;
+    meru_wal_group_free(db->group);
+    db->group = NULL;
+    if (db->wal)
+        (void)meru_wal_writer_close(db->wal);
+    db->wal = NULL;
+    pthread_mutex_lock(&db->mu);
+    v = db->view;
+    db->view = NULL;
+    pthread_mutex_unlock(&db->mu);
+    meru_db_view_unref(v);
+    for (size_t i = 0; i < db->nimm; i++)
+        meru_memtable_unref(db->imm[i].mem);
+    free(db->imm);
+    db->imm = NULL;
+    db->nimm = 0;
+    meru_memtable_unref(db->mem);
+    db->mem = NULL;
+    for (size_t i = 0; i < db->nfiles; i++)
+        meru_db_file_unref(db->files[i]);
+    free(db->files);
+    db->files = NULL;
+    db->nfiles = 0;
+    meru_db_gc_run(db, !db->read_only && db->opts.gc_grace_seconds == 0);
+    for (size_t i = 0; i < db->ngc; i++)
+        free(db->gc[i].abs_path);
+    free(db->gc);
+    db->gc = NULL;
+    db->ngc = 0;
+    meru_catalog_free(db->cat);
+    db->cat = NULL;
+    if (db->lock)
+        (void)meru_fs_unlock(db->lock);
+    db->lock = NULL;
+}
+
+static void db_destroy(meru_db *db)
+{
+    db_release(db);
+    meru_cache_free(db->cache);
+    meru_cache_free(db->row_cache);
+    for (int i = 0; i < MERU_CATALOG_MAX_LEVELS; i++)
+        meru_buf_free(&db->compact_ptr[i]);
+    meru_schema_free(db->schema);
+    pthread_mutex_destroy(&db->mu);
+    pthread_mutex_destroy(&db->cat_mu);
+    pthread_mutex_destroy(&db->switch_mu);
+    pthread_cond_destroy(&db->cv_work);
+    pthread_cond_destroy(&db->cv_done);
+    free(db);
+}
+
+static int open_catalog(meru_db *db, const meru_schema *schema)
+{
+    meru_catalog_options co = {(uint32_t)db->opts.keep_metadata_versions, 0};
+    int rc = meru_catalog_open(db->fs, db->path, &co, &db->cat);
+    if (rc == MERU_OK) {
+        if (db->opts.error_if_exists)
+            return meru_err(MERU_EEXIST, "%s: a table already exists there "
+                                         "(error_if_exists is set)",
+                            db->path);
+        return MERU_OK;
+    }
+    if (rc != MERU_NOT_FOUND)
+        return rc;
+    if (db->read_only || !db->opts.create_if_missing)
+        return meru_err(MERU_NOT_FOUND, "%s: no table there%s", db->path,
+                        db->read_only ? "" : " (create_if_missing is 0)");
+    if (!schema)
+        return meru_err(MERU_EINVAL, "%s: no table there; creating one needs "
+                                     "a schema",
+                        db->path);
+    return meru_catalog_create(db->fs, db->path, schema, &co, &db->cat);
+}
+
+/* Adopts the stored schema, or commits an additive extension of it. */
+static int settle_schema(meru_db *db, const meru_schema *given)
+{
+    const meru_schema *stored = meru_catalog_schema(db->cat);
+    int rc;
+    if (given) {
+        if ((rc = meru_schema_validate(given)))
+            return meru_err(MERU_ESCHEMA, "%s", meru_errmsg());
+        if ((rc = schema_compat(stored, given)) < 0)
+            return rc;
+        if (rc == 1) {
+            meru_catalog_edit *e = NULL;
+            if (db->read_only)
+                return meru_err(MERU_EREADONLY,
+                                "schema: adding columns needs a writer");
+            rc = meru_catalog_edit_new(db->cat, &e);
+            if (rc == MERU_OK)
+                rc = meru_catalog_edit_set_schema(e, given);
+            if (rc == MERU_OK)
+                rc = meru_catalog_commit(db->cat, e);
+            meru_catalog_edit_free(e);
+            if (rc)
+                return rc;
+            stored = meru_catalog_schema(db->cat);
+        }
+    }
+    return meru_schema_clone(&db->schema, stored);
+}
+
+int meru_open(const char *path, const meru_options *opts,
+              const meru_schema *schema, meru_db **out)
+{
+    meru_options defaults;
+    meru_db *db;
+    char lock_path[MERU_DB_PATH_MAX], dir[MERU_DB_PATH_MAX];
+    int rc, exists = 0;
+
+    if (!out)
+        return meru_err(MERU_EINVAL, "meru_open: NULL out");
+    *out = NULL;
+    if (!path || !*path)
+        return meru_err(MERU_EINVAL, "meru_open: empty path");
+    if (!opts) {
+        meru_options_init(&defaults);
+        opts = &defaults;
+    }
+    if ((rc = meru_options_validate(opts)))
+        return rc;
+    if (strlen(path) + 64 >= MERU_DB_PATH_MAX)
+        return meru_err(MERU_ERANGE, "meru_open: path too long");
+    if (!(db = db_alloc(opts)))
+        return meru_err(MERU_ENOMEM, "out of memory (table handle)");
+    snprintf(db->path, sizeof db->path, "%s", path);
+    snprintf(db->wal_dir, sizeof db->wal_dir, "%s/wal", path);
+
+    if ((rc = meru_fs_exists(db->fs, path, &exists)))
+        goto fail;
+    if (!exists) {
+        if (db->read_only || !opts->create_if_missing) {
+            rc = meru_err(MERU_NOT_FOUND, "%s: no table there", path);
+            goto fail;
+        }
+        if (!schema) {
+            rc = meru_err(MERU_EINVAL, "%s: no table there; creating one "
+                                       "needs a schema",
+                          path);
+            goto fail;
+        }
+        if ((rc = meru_fs_mkdir_p(db->fs, path)))
+            goto fail;
+    }
+    if (!db->read_only) {
+        snprintf(lock_path, sizeof lock_path, "%s/LOCK", path);
+        if ((rc = meru_fs_lock(db->fs, lock_path, &db->lock))) {
+            if (rc == MERU_ELOCKED)
+                rc = meru_err(MERU_ELOCKED, "%s: another process (or handle) "
+                                            "has the table open for writing",
+                              path);
+            goto fail;
+        }
+    }
+    if ((rc = open_catalog(db, schema)) || (rc = settle_schema(db, schema)))
+        goto fail;
+    if ((rc = meru_cache_new(&db->cache, opts->cache_bytes)) ||
+        (opts->row_cache_bytes &&
+         (rc = meru_cache_new(&db->row_cache, opts->row_cache_bytes))))
+        goto fail;
+    if (db->read_only) {
+        if ((rc = load_read_only(db)))
+            goto fail;
+        *out = db;
+        return MERU_OK;
+    }
+    snprintf(dir, sizeof dir, "%s/data/L0", path);
+    if ((rc = meru_fs_mkdir_p(db->fs, dir)) ||
+        (rc = meru_catalog_sweep_orphans(db->cat, 1, NULL, NULL)) ||
+        (rc = recover_wal(db)))
+        goto fail;
+    {
+        meru_db_file **removed = NULL;
+        size_t nremoved = 0;
+        meru_view *old = NULL;
+        pthread_mutex_lock(&db->mu);
+        rc = meru_db_sync_files_locked(db, &removed, &nremoved);
+        if (rc == MERU_OK)
+            rc = meru_db_install_view_locked(db, &old);
+        pthread_mutex_unlock(&db->mu);
+        meru_db_view_unref(old);
+        meru_db_files_release(removed, nremoved);
+        if (rc)
+            goto fail;
+    }
+    if ((rc = meru_db_install_write_hooks(db)) ||
+        (rc = meru_db_start_workers(db)))
+        goto fail;
+    *out = db;
+    return MERU_OK;
+fail:
+    {
+        /* Keep the message of the failure, not of the cleanup. */
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", meru_errmsg());
+        meru_db_stop_workers(db);
+        db_destroy(db);
+        return meru_err(rc, "%s", msg);
+    }
+}
+
+/* --------------------------------------------------------------- close */
+
+static int final_flush(meru_db *db)
+{
+    int rc = MERU_OK;
+    pthread_mutex_lock(&db->mu);
+    if (db->mem && meru_memtable_count(db->mem) > 0 && !db->bg_error) {
+        if (db->nimm == db->imm_cap) {
+            size_t cap = db->imm_cap ? db->imm_cap * 2 : 8;
+            meru_db_imm *p = realloc(db->imm, cap * sizeof *p);
+            if (!p)
+                rc = meru_err(MERU_ENOMEM, "out of memory");
+            else
+                db->imm = p, db->imm_cap = cap;
+        }
+        if (rc == MERU_OK) {
+            meru_view *old = NULL;
+            meru_memtable *fresh = NULL;
+            meru_memtable_set_immutable(db->mem);
+            db->imm[db->nimm].mem = db->mem;
+            db->imm[db->nimm].segment = db->mem_segment;
+            db->nimm++;
+            db->mem = NULL;
+            if (meru_memtable_new(&fresh, 4096) == MERU_OK) {
+                meru_memtable_set_immutable(fresh);
+                db->mem = fresh;
+            }
+            rc = meru_db_install_view_locked(db, &old);
+            pthread_cond_broadcast(&db->cv_work);
+            pthread_mutex_unlock(&db->mu);
+            meru_db_view_unref(old);
+            if (rc == MERU_OK)
+                rc = meru_db_wait_flushed(db);
+            return rc;
+        }
+    }
+    pthread_mutex_unlock(&db->mu);
+    return rc ? rc : meru_db_wait_flushed(db);
+}
+
+int meru_close(meru_db *db)
+{
+    int rc = MERU_OK, rc2;
+    if (!db)
+        return meru_err(MERU_EINVAL, "meru_close: NULL handle");
+    pthread_mutex_lock(&db->mu);
+    if (db->closed) {
+        pthread_mutex_unlock(&db->mu);
+        return MERU_OK;
+    }
+    db->closed = true;
+    pthread_cond_broadcast(&db->cv_done);
+    pthread_mutex_unlock(&db->mu);
+
+    if (!db->read_only) {
+        /* No write can start now; let the ones in flight finish (those
+         * still queued fail with MERU_ECLOSED: they were not written). */
+        pthread_mutex_lock(&db->switch_mu);
+        meru_wal_group_close(db->group);
+        meru_wal_group_stats_get(db->group, &db->final_group_stats);
+        pthread_mutex_unlock(&db->switch_mu);
+        if (db->wal) {
+            rc = meru_wal_writer_close(db->wal);
+            db->wal = NULL;
+        }
+        rc2 = final_flush(db);
+        if (!rc)
+            rc = rc2;
+    }
+    meru_db_stop_workers(db);
+    pthread_mutex_lock(&db->mu);
+    if (!rc && db->bg_error)
+        rc = meru_db_bg_error_locked(db);
+    pthread_mutex_unlock(&db->mu);
+    if (!db->read_only) {
+        /* Obsolete files no view holds any more can go now. */
+        meru_db_gc_run(db, db->opts.gc_grace_seconds == 0);
+        if (db->lock) {
+            (void)meru_fs_unlock(db->lock);
+            db->lock = NULL;
+        }
+    }
+    return rc;
+}
+
+void meru_db_free(meru_db *db)
+{
+    if (!db)
+        return;
+    (void)meru_close(db);
+    db_destroy(db);
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+int meru_snapshot_new(meru_db *db, meru_snapshot **out)
+{
+    meru_snapshot *s;
+    int rc;
+    if (!out)
+        return meru_err(MERU_EINVAL, "meru_snapshot_new: NULL out");
+    *out = NULL;
+    if ((rc = meru_db_check_open(db)))
+        return rc;
+    if (!(s = calloc(1, sizeof *s)))
+        return meru_err(MERU_ENOMEM, "out of memory (snapshot)");
+    s->db = db;
+    pthread_mutex_lock(&db->mu);
+    s->seq = atomic_load_explicit(&db->visible_seq, memory_order_acquire);
+    s->next = db->snapshots;
+    if (db->snapshots)
+        db->snapshots->prev = s;
+    db->snapshots = s;
+    db->nsnapshots++;
+    pthread_mutex_unlock(&db->mu);
+    *out = s;
+    return MERU_OK;
+}
+
+void meru_snapshot_free(meru_snapshot *s)
+{
+    meru_db *db;
+    if (!s)
+        return;
+    db = s->db;
+    pthread_mutex_lock(&db->mu);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        db->snapshots = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    db->nsnapshots--;
+    pthread_mutex_unlock(&db->mu);
+    free(s);
+}
+
+uint64_t meru_snapshot_sequence(const meru_snapshot *s)
+{
+    return s ? s->seq : 0;
+}
+
+uint64_t meru_db_oldest_snapshot(meru_db *db)
+{
+    uint64_t seq;
+    pthread_mutex_lock(&db->mu);
+    seq = atomic_load(&db->visible_seq);
+    for (meru_snapshot *s = db->snapshots; s; s = s->next)
+        if (s->seq < seq)
+            seq = s->seq;
+    pthread_mutex_unlock(&db->mu);
+    return seq;
+}
+
+/* -------------------------------------------------------------- refresh */
+
+int meru_refresh(meru_db *db)
+{
+    meru_catalog *fresh = NULL;
+    meru_catalog_options co;
+    int rc;
+    if ((rc = meru_db_check_open(db)))
+        return rc;
+    if (!db->read_only)
+        return MERU_OK;
+    co.keep_versions = (uint32_t)db->opts.keep_metadata_versions;
+    co.keep_snapshots = 0;
+    /* The writer may delete WAL segments while we read them: retry. */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        if ((rc = meru_catalog_open(db->fs, db->path, &co, &fresh)))
+            return rc;
+        pthread_mutex_lock(&db->cat_mu);
+        meru_catalog_free(db->cat);
+        db->cat = fresh;
+        pthread_mutex_unlock(&db->cat_mu);
+        rc = load_read_only(db);
+        if (rc != MERU_NOT_FOUND && rc != MERU_ECORRUPT && rc != MERU_EIO)
+            return rc;
+    }
+    return rc;
+}

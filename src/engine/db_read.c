@@ -1,0 +1,558 @@
+/*
+ * db_read.c — point lookups and scans (SPEC §7).
+ *
+ * Both pin the current view (memtables + files) for their whole duration,
+ * and read at one sequence number: the snapshot's, or the visible one when
+ * the read starts. A get stops at the first source holding a version of
+ * the key (memtable, immutable memtables newest first, L0 newest first,
+ * then one file per deeper level); each file is skipped by key range and
+ * bloom filter before any data page is read.
+ *
+ * A scan merges iterators over every source (merge.h) and keeps the newest
+ * visible version per key (dbiter.h); the projection is pushed down into
+ * the SST iterators so unread columns are never decoded.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/db_internal.h"
+#include "engine/dbiter.h"
+#include "engine/merge.h"
+#include "types/keycodec.h"
+#include "types/row.h"
+#include "types/rowcodec.h"
+#include "util/error.h"
+
+static uint64_t read_seq(meru_db *db, const meru_snapshot *snap)
+{
+    if (snap)
+        return snap->seq;
+    return atomic_load_explicit(&db->visible_seq, memory_order_acquire);
+}
+
+static int check_snapshot(meru_db *db, const meru_snapshot *snap)
+{
+    if (snap && snap->db != db)
+        return meru_err(MERU_EINVAL, "the snapshot belongs to another table "
+                                     "handle");
+    return MERU_OK;
+}
+
+static int row_of_table(meru_db *db, const meru_row *row, const char *what)
+{
+    const meru_schema *s = meru_row_schema(row);
+    if (s == db->schema)
+        return MERU_OK;
+    if (s && s->ncols == db->schema->ncols && s->nkey == db->schema->nkey) {
+        size_t i;
+        for (i = 0; i < s->ncols; i++)
+            if (s->cols[i].type != db->schema->cols[i].type ||
+                s->cols[i].field_id != db->schema->cols[i].field_id)
+                break;
+        if (i == s->ncols)
+            return MERU_OK;
+    }
+    return meru_err(MERU_ESCHEMA, "%s: the row was made for a different "
+                                  "schema than the table's (use "
+                                  "meru_row_new on meru_db_schema())",
+                    what);
+}
+
+/* -------------------------------------------------------------------- get */
+
+/* Files of level >= 1 do not overlap and are sorted by smallest key: the
+ * only candidate is the first whose largest key is >= key. */
+static meru_db_file *level_candidate(meru_view *v, int level,
+                                     const uint8_t *key, size_t klen)
+{
+    size_t lo = v->level_start[level], hi = v->level_start[level + 1];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const meru_catalog_file *m = &v->files[mid]->meta;
+        if (meru_ikey_cmp(m->largest, m->largest_len, key, klen) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == v->level_start[level + 1])
+        return NULL;
+    return v->files[lo];
+}
+
+static bool in_range(const meru_catalog_file *m, const uint8_t *key,
+                     size_t klen)
+{
+    return meru_ikey_cmp(m->smallest, m->smallest_len, key, klen) <= 0 &&
+           meru_ikey_cmp(m->largest, m->largest_len, key, klen) >= 0;
+}
+
+/* Row cache entry: the newest version of a key in one (immutable) file. */
+typedef struct row_entry {
+    int state;
+    size_t vlen;
+    uint8_t value[];
+} row_entry;
+
+static void row_entry_free(const void *key, size_t klen, void *value)
+{
+    (void)key;
+    (void)klen;
+    free(value);
+}
+
+/* Cache key: the file's id, then the user key. */
+static int row_cache_key(const meru_db_file *f, const uint8_t *key,
+                         size_t klen, meru_buf *out)
+{
+    out->len = 0;
+    if (meru_buf_append(out, &f->cache_id, sizeof f->cache_id) ||
+        meru_buf_append(out, key, klen))
+        return meru_err(MERU_ENOMEM, "out of memory (row cache)");
+    return MERU_OK;
+}
+
+/* Looks key up in one file: *state as meru_sst_get's. The row cache
+ * serves and stores answers only for reads at or above the file's newest
+ * sequence, where "the newest version in this file" is the exact answer
+ * whatever the read sequence. */
+static int get_file(meru_db *db, meru_db_file *f, const uint8_t *key,
+                    size_t klen, uint64_t seq, meru_sst_state *state,
+                    meru_buf *value)
+{
+    meru_sst *t;
+    meru_sst_read_stats st = {0, 0, 0};
+    meru_buf ck = {0};
+    bool use_rc = db->row_cache && seq >= f->meta.max_seq;
+    int rc;
+    *state = MERU_SST_NOT_FOUND;
+    if (!in_range(&f->meta, key, klen) || f->meta.min_seq > seq)
+        return MERU_OK;
+    if (use_rc) {
+        meru_cache_handle *h;
+        if ((rc = row_cache_key(f, key, klen, &ck)))
+            return rc;
+        if ((h = meru_cache_lookup(db->row_cache, ck.data, ck.len))) {
+            const row_entry *e = meru_cache_value(h);
+            *state = (meru_sst_state)e->state;
+            value->len = 0;
+            rc = e->vlen ? meru_buf_append(value, e->value, e->vlen) : 0;
+            meru_cache_release(db->row_cache, h);
+            meru_buf_free(&ck);
+            atomic_fetch_add_explicit(&db->st_row_hits, 1,
+                                      memory_order_relaxed);
+            return rc ? meru_err(MERU_ENOMEM, "out of memory") : MERU_OK;
+        }
+        atomic_fetch_add_explicit(&db->st_row_misses, 1, memory_order_relaxed);
+    }
+    if ((rc = meru_db_file_sst(f, &t)) == MERU_OK)
+        rc = meru_sst_get(t, key, klen, seq, state, NULL, value, &st);
+    atomic_fetch_add_explicit(&db->st_bloom_checks, st.bloom_checks,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->st_bloom_negatives, st.bloom_negatives,
+                              memory_order_relaxed);
+    if (rc == MERU_OK && use_rc) {
+        size_t vlen = *state == MERU_SST_FOUND ? value->len : 0;
+        row_entry *e = malloc(sizeof *e + vlen);
+        meru_cache_handle *h = NULL;
+        if (e) {
+            e->state = (int)*state;
+            e->vlen = vlen;
+            if (vlen)
+                memcpy(e->value, value->data, vlen);
+            if (meru_cache_insert(db->row_cache, ck.data, ck.len, e,
+                                  sizeof *e + vlen + ck.len, row_entry_free,
+                                  &h) == MERU_OK)
+                meru_cache_release(db->row_cache, h);
+            else
+                free(e);
+        }
+    }
+    meru_buf_free(&ck);
+    return rc;
+}
+
+static int lookup(meru_db *db, meru_view *v, const uint8_t *key, size_t klen,
+                  uint64_t seq, meru_row *out)
+{
+    meru_mt_result r;
+    meru_buf value = {0};
+    meru_sst_state state = MERU_SST_NOT_FOUND;
+    int rc = MERU_OK;
+
+    /* Memtables, newest first. */
+    if (v->mem) {
+        meru_memtable_get(v->mem, key, klen, seq, &r);
+        if (r.state != MERU_MT_NOT_FOUND)
+            goto mem_found;
+    }
+    for (size_t i = 0; i < v->nimm; i++) {
+        meru_memtable_get(v->imm[i], key, klen, seq, &r);
+        if (r.state != MERU_MT_NOT_FOUND)
+            goto mem_found;
+    }
+    /* L0, newest first (overlapping), then one candidate per level. */
+    for (size_t i = v->level_start[0]; i < v->level_start[1]; i++) {
+        if ((rc = get_file(db, v->files[i], key, klen, seq, &state, &value)))
+            goto out;
+        if (state != MERU_SST_NOT_FOUND)
+            goto file_found;
+    }
+    for (int level = 1; level < MERU_CATALOG_MAX_LEVELS; level++) {
+        meru_db_file *f;
+        if (v->level_start[level] == v->nfiles)
+            break;
+        if (!(f = level_candidate(v, level, key, klen)))
+            continue;
+        if ((rc = get_file(db, f, key, klen, seq, &state, &value)))
+            goto out;
+        if (state != MERU_SST_NOT_FOUND)
+            goto file_found;
+    }
+    rc = MERU_NOT_FOUND;
+    goto out;
+
+mem_found:
+    if (r.state == MERU_MT_DELETED) {
+        rc = MERU_NOT_FOUND;
+        goto out;
+    }
+    rc = meru_row_decode(db->schema, key, klen, r.value, r.vlen, out);
+    goto out;
+file_found:
+    if (state == MERU_SST_DELETED) {
+        rc = MERU_NOT_FOUND;
+        goto out;
+    }
+    rc = meru_row_decode(db->schema, key, klen, value.data, value.len, out);
+out:
+    meru_buf_free(&value);
+    return rc;
+}
+
+int meru_get(meru_db *db, const meru_snapshot *snap, const meru_row *key,
+             meru_row *out)
+{
+    meru_buf k = {0};
+    meru_view *v;
+    int rc;
+    if (!db || !key || !out)
+        return meru_err(MERU_EINVAL, "meru_get: NULL argument");
+    if ((rc = meru_db_check_open(db)) || (rc = check_snapshot(db, snap)) ||
+        (rc = row_of_table(db, key, "meru_get key")) ||
+        (rc = row_of_table(db, out, "meru_get out")))
+        return rc;
+    if ((rc = meru_key_encode_row(db->schema, key, &k)))
+        return rc;
+    v = meru_db_view_get(db);
+    meru_row_clear(out);
+    rc = lookup(db, v, k.data, k.len, read_seq(db, snap), out);
+    meru_db_view_unref(v);
+    meru_buf_free(&k);
+    atomic_fetch_add_explicit(&db->st_gets, 1, memory_order_relaxed);
+    if (rc == MERU_OK)
+        atomic_fetch_add_explicit(&db->st_gets_found, 1, memory_order_relaxed);
+    else if (rc == MERU_NOT_FOUND)
+        meru_row_clear(out);
+    return rc;
+}
+
+/* ------------------------------------------------------------------- scan */
+
+struct meru_iter {
+    meru_db *db;
+    meru_view *view;
+    meru_dbiter *it;
+    meru_row *row;
+    meru_colset proj;
+    bool has_proj;
+    meru_value *vals;
+    meru_buf scratch;
+    uint64_t limit, returned;
+    bool done;
+};
+
+void meru_scan_options_init(meru_scan_options *o)
+{
+    static const meru_scan_options d = MERU_SCAN_OPTIONS_INIT;
+    if (o)
+        *o = d;
+}
+
+/* The encoded key given by the leading set key columns of `row`; *full is
+ * whether every key column was set. */
+static int bound_key(meru_db *db, const meru_row *row, const char *what,
+                     meru_buf *out, bool *full)
+{
+    const meru_schema *s = db->schema;
+    meru_value vals[MERU_MAX_KEY_COLUMNS];
+    size_t k = 0;
+    int rc;
+    if ((rc = row_of_table(db, row, what)))
+        return rc;
+    while (k < s->nkey && meru_row_is_set(row, (size_t)s->key_cols[k]) &&
+           !meru_row_is_null(row, (size_t)s->key_cols[k])) {
+        vals[k] = row->vals[s->key_cols[k]];
+        k++;
+    }
+    for (size_t j = k; j < s->nkey; j++)
+        if (meru_row_is_set(row, (size_t)s->key_cols[j]))
+            return meru_err(MERU_EINVAL,
+                            "%s: key column \"%s\" is set but \"%s\" before "
+                            "it is not (a bound sets a leading run of key "
+                            "columns)",
+                            what, s->cols[s->key_cols[j]].name,
+                            s->cols[s->key_cols[k]].name);
+    if (k == 0)
+        return meru_err(MERU_EINVAL, "%s: no key column is set", what);
+    *full = k == s->nkey;
+    return meru_key_encode(s, vals, k, out);
+}
+
+/* Keeps the larger lower bound (a) or the smaller upper bound. */
+static int tighten(meru_buf *cur, bool *has, bool *incl, const meru_buf *nb,
+                   bool nincl, bool lower)
+{
+    if (*has) {
+        int c = meru_ikey_cmp(nb->data, nb->len, cur->data, cur->len);
+        if (lower ? c < 0 : c > 0)
+            return MERU_OK;
+        if (c == 0) {
+            *incl = *incl && nincl;
+            return MERU_OK;
+        }
+    }
+    cur->len = 0;
+    if (meru_buf_append(cur, nb->data, nb->len))
+        return meru_err(MERU_ENOMEM, "out of memory (scan bound)");
+    *has = true;
+    *incl = nincl;
+    return MERU_OK;
+}
+
+/* Turns the scan options into byte bounds for dbiter (merutable.h). */
+static int scan_bounds(meru_db *db, const meru_scan_options *o, meru_buf *lo,
+                       bool *has_lo, bool *lo_incl, meru_buf *hi,
+                       bool *has_hi, bool *hi_incl, bool *empty)
+{
+    meru_buf k = {0};
+    bool full;
+    int rc = MERU_OK;
+    *has_lo = *has_hi = false;
+    *lo_incl = *hi_incl = false;
+    if (o->lower) {
+        if ((rc = bound_key(db, o->lower, "scan lower bound", &k, &full)))
+            goto out;
+        if (!full && !o->lower_inclusive &&
+            (rc = meru_key_prefix_successor(&k))) {
+            /* No key sorts after every key with this prefix. */
+            if (rc == MERU_NOT_FOUND) {
+                *empty = true;
+                rc = MERU_OK;
+            }
+            goto out;
+        }
+        if ((rc = tighten(lo, has_lo, lo_incl, &k, full ? o->lower_inclusive
+                                                        : true,
+                          true)))
+            goto out;
+        k.len = 0;
+    }
+    if (o->upper) {
+        bool incl;
+        if ((rc = bound_key(db, o->upper, "scan upper bound", &k, &full)))
+            goto out;
+        incl = o->upper_inclusive != 0;
+        if (!full && incl) {
+            rc = meru_key_prefix_successor(&k);
+            if (rc == MERU_NOT_FOUND) { /* no successor: no upper bound */
+                rc = MERU_OK;
+                k.len = 0;
+                goto prefix;
+            }
+            if (rc)
+                goto out;
+            incl = false;
+        } else if (!full) {
+            incl = false;
+        }
+        if ((rc = tighten(hi, has_hi, hi_incl, &k, incl, false)))
+            goto out;
+        k.len = 0;
+    }
+prefix:
+    if (o->prefix) {
+        if ((rc = bound_key(db, o->prefix, "scan prefix", &k, &full)) ||
+            (rc = tighten(lo, has_lo, lo_incl, &k, true, true)))
+            goto out;
+        rc = meru_key_prefix_successor(&k);
+        if (rc == MERU_OK)
+            rc = tighten(hi, has_hi, hi_incl, &k, false, false);
+        else if (rc == MERU_NOT_FOUND)
+            rc = MERU_OK;
+    }
+out:
+    meru_buf_free(&k);
+    return rc;
+}
+
+static int scan_projection(meru_db *db, const meru_scan_options *o,
+                           meru_iter *it)
+{
+    const meru_schema *s = db->schema;
+    memset(&it->proj, 0, sizeof it->proj);
+    it->has_proj = o->columns != NULL;
+    if (!it->has_proj)
+        return MERU_OK;
+    for (size_t i = 0; i < s->nkey; i++)
+        meru_colset_add(&it->proj, (size_t)s->key_cols[i]);
+    for (size_t i = 0; i < o->ncolumns; i++) {
+        int c = o->columns[i] ? meru_schema_column_index(s, o->columns[i]) : -1;
+        if (c < 0)
+            return meru_err(MERU_EINVAL, "scan: unknown column \"%s\"",
+                            o->columns[i] ? o->columns[i] : "(null)");
+        meru_colset_add(&it->proj, (size_t)c);
+    }
+    return MERU_OK;
+}
+
+static int build_sources(meru_db *db, meru_iter *it, meru_iiter **merged)
+{
+    meru_view *v = it->view;
+    size_t n = 0, cap = 1 + v->nimm + v->nfiles;
+    meru_iiter **kids = calloc(cap, sizeof *kids);
+    int rc = MERU_OK;
+    if (!kids)
+        return meru_err(MERU_ENOMEM, "out of memory (scan)");
+    if (v->mem && (rc = meru_memtable_iiter_new(v->mem, &kids[n])) == MERU_OK)
+        n++;
+    for (size_t i = 0; rc == MERU_OK && i < v->nimm; i++)
+        if ((rc = meru_memtable_iiter_new(v->imm[i], &kids[n])) == MERU_OK)
+            n++;
+    for (size_t i = 0; rc == MERU_OK && i < v->nfiles; i++) {
+        meru_sst *t;
+        if ((rc = meru_db_file_sst(v->files[i], &t)) == MERU_OK &&
+            (rc = meru_sst_iter_new(t, it->has_proj ? &it->proj : NULL,
+                                    &kids[n])) == MERU_OK)
+            n++;
+    }
+    if (rc) {
+        for (size_t i = 0; i < n; i++)
+            meru_iiter_destroy(kids[i]);
+        free(kids);
+        return rc;
+    }
+    (void)db;
+    rc = meru_merge_iter_new(kids, n, merged);
+    free(kids);
+    return rc;
+}
+
+int meru_scan(meru_db *db, const meru_scan_options *opts, meru_iter **out)
+{
+    meru_scan_options defaults;
+    meru_dbiter_options dbo;
+    meru_buf lo = {0}, hi = {0};
+    bool has_lo, lo_incl, has_hi, hi_incl, empty = false;
+    meru_iiter *merged = NULL;
+    meru_iter *it;
+    int rc;
+
+    if (!db || !out)
+        return meru_err(MERU_EINVAL, "meru_scan: NULL argument");
+    *out = NULL;
+    if (!opts) {
+        meru_scan_options_init(&defaults);
+        opts = &defaults;
+    }
+    if ((rc = meru_db_check_open(db)) ||
+        (rc = check_snapshot(db, opts->snapshot)))
+        return rc;
+    if (!(it = calloc(1, sizeof *it)))
+        return meru_err(MERU_ENOMEM, "out of memory (iterator)");
+    it->db = db;
+    it->limit = opts->limit;
+    if ((rc = scan_projection(db, opts, it)) ||
+        (rc = scan_bounds(db, opts, &lo, &has_lo, &lo_incl, &hi, &has_hi,
+                          &hi_incl, &empty)) ||
+        (rc = meru_row_new(&it->row, db->schema)))
+        goto fail;
+    if (!(it->vals = calloc(db->schema->ncols, sizeof *it->vals))) {
+        rc = meru_err(MERU_ENOMEM, "out of memory (iterator)");
+        goto fail;
+    }
+    memset(&dbo, 0, sizeof dbo);
+    dbo.read_seq = read_seq(db, opts->snapshot);
+    it->view = meru_db_view_get(db);
+    if ((rc = build_sources(db, it, &merged)))
+        goto fail;
+    dbo.has_lower = has_lo;
+    dbo.lower = lo.data;
+    dbo.lower_len = lo.len;
+    dbo.lower_inclusive = lo_incl;
+    dbo.has_upper = has_hi;
+    dbo.upper = hi.data;
+    dbo.upper_len = hi.len;
+    dbo.upper_inclusive = hi_incl;
+    dbo.reverse = opts->reverse != 0;
+    if ((rc = meru_dbiter_new(merged, &dbo, &it->it)))
+        goto fail;
+    /* An empty range (lower above upper) yields nothing. */
+    it->done = empty;
+    if (has_lo && has_hi) {
+        int c = meru_ikey_cmp(lo.data, lo.len, hi.data, hi.len);
+        if (c > 0 || (c == 0 && !(lo_incl && hi_incl)))
+            it->done = true;
+    }
+    meru_buf_free(&lo);
+    meru_buf_free(&hi);
+    atomic_fetch_add_explicit(&db->st_scans, 1, memory_order_relaxed);
+    *out = it;
+    return MERU_OK;
+fail:
+    meru_buf_free(&lo);
+    meru_buf_free(&hi);
+    meru_iter_free(it);
+    return rc;
+}
+
+int meru_iter_next(meru_iter *it, const meru_row **row)
+{
+    const uint8_t *k, *v;
+    size_t klen, vlen;
+    int rc;
+    if (!it || !row)
+        return meru_err(MERU_EINVAL, "meru_iter_next: NULL argument");
+    *row = NULL;
+    if (it->done || (it->limit && it->returned >= it->limit))
+        return MERU_NOT_FOUND;
+    rc = meru_dbiter_next(it->it, &k, &klen, &v, &vlen);
+    if (rc) {
+        if (rc == MERU_NOT_FOUND)
+            it->done = true;
+        return rc;
+    }
+    it->scratch.len = 0;
+    rc = meru_row_decode_view(it->db->schema, k, klen, v, vlen,
+                              it->has_proj ? &it->proj : NULL, it->vals,
+                              &it->scratch);
+    if (rc)
+        return rc;
+    /* Zero-copy: the row's values point into the iterator's current entry
+     * (valid until the next call, as documented). */
+    memcpy(it->row->vals, it->vals, it->row->ncols * sizeof *it->vals);
+    it->returned++;
+    *row = it->row;
+    return MERU_OK;
+}
+
+void meru_iter_free(meru_iter *it)
+{
+    if (!it)
+        return;
+    meru_dbiter_free(it->it);
+    meru_db_view_unref(it->view);
+    meru_row_free(it->row);
+    free(it->vals);
+    meru_buf_free(&it->scratch);
+    free(it);
+}

@@ -1,0 +1,266 @@
+/*
+ * db_view.c — reference-counted views (memtables + file list) and the file
+ * entries they share, with deferred deletion of obsolete files.
+ *
+ * Why reference counts and not timers: a scan may run for minutes while
+ * flushes and compactions replace files; the file it reads must exist
+ * until it lets go, and must disappear soon after (SPEC §4, §7). A file
+ * leaves the current version (obsolete = true) but stays on disk while any
+ * view lists it; the last unref queues it for deletion after the grace
+ * period (gc_grace_seconds) that protects external readers of the previous
+ * metadata version.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/db_internal.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+int meru_db_file_new(meru_db *db, const meru_catalog_file *meta,
+                     meru_db_file **out)
+{
+    meru_db_file *f = calloc(1, sizeof *f);
+    char path[MERU_DB_PATH_MAX];
+    int rc;
+    if (!f)
+        return meru_err(MERU_ENOMEM, "out of memory (file entry)");
+    if ((rc = meru_catalog_file_copy(&f->meta, meta))) {
+        free(f);
+        return rc;
+    }
+    if ((rc = meru_path_join(path, sizeof path, db->path, meta->path)) ||
+        !(f->abs_path = strdup(path))) {
+        meru_catalog_file_clear(&f->meta);
+        free(f);
+        return rc ? rc : meru_err(MERU_ENOMEM, "out of memory (file path)");
+    }
+    atomic_init(&f->refs, 1);
+    pthread_mutex_init(&f->open_mu, NULL);
+    f->db = db;
+    f->cache_id = db->row_cache ? meru_cache_new_id(db->row_cache) : 0;
+    *out = f;
+    return MERU_OK;
+}
+
+void meru_db_file_ref(meru_db_file *f)
+{
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+}
+
+static void queue_delete(meru_db *db, char *abs_path)
+{
+    uint64_t due = meru_clock_ns() / 1000000u +
+                   (uint64_t)db->opts.gc_grace_seconds * 1000u;
+    pthread_mutex_lock(&db->mu);
+    if (db->ngc == db->gc_cap) {
+        size_t cap = db->gc_cap ? db->gc_cap * 2 : 16;
+        meru_db_gc *g = realloc(db->gc, cap * sizeof *g);
+        if (!g) {
+            /* Cannot remember it: leave the file; the orphan sweep at the
+             * next open removes it. */
+            pthread_mutex_unlock(&db->mu);
+            free(abs_path);
+            return;
+        }
+        db->gc = g;
+        db->gc_cap = cap;
+    }
+    db->gc[db->ngc].abs_path = abs_path;
+    db->gc[db->ngc].due_ms = due;
+    db->ngc++;
+    pthread_cond_broadcast(&db->cv_work);
+    pthread_mutex_unlock(&db->mu);
+}
+
+void meru_db_file_unref(meru_db_file *f)
+{
+    if (!f ||
+        atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (f->sst) {
+        meru_sst_close(f->sst);
+        atomic_fetch_sub_explicit(&f->db->st_open_files, 1,
+                                  memory_order_relaxed);
+    }
+    if (f->obsolete && !f->db->read_only) {
+        queue_delete(f->db, f->abs_path);
+        f->abs_path = NULL;
+    }
+    free(f->abs_path);
+    meru_catalog_file_clear(&f->meta);
+    pthread_mutex_destroy(&f->open_mu);
+    free(f);
+}
+
+int meru_db_file_sst(meru_db_file *f, meru_sst **out)
+{
+    int rc = MERU_OK;
+    pthread_mutex_lock(&f->open_mu);
+    if (!f->sst) {
+        rc = meru_sst_open(&f->sst, f->db->fs, f->abs_path, f->db->schema,
+                           f->db->cache);
+        if (rc == MERU_OK)
+            atomic_fetch_add_explicit(&f->db->st_open_files, 1,
+                                      memory_order_relaxed);
+        else
+            f->sst = NULL;
+    }
+    *out = f->sst;
+    pthread_mutex_unlock(&f->open_mu);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ views */
+
+static void view_free(meru_view *v)
+{
+    meru_memtable_unref(v->mem);
+    for (size_t i = 0; i < v->nimm; i++)
+        meru_memtable_unref(v->imm[i]);
+    for (size_t i = 0; i < v->nfiles; i++)
+        meru_db_file_unref(v->files[i]);
+    free(v->imm);
+    free(v->files);
+    free(v);
+}
+
+meru_view *meru_db_view_get(meru_db *db)
+{
+    meru_view *v;
+    pthread_mutex_lock(&db->mu);
+    v = db->view;
+    atomic_fetch_add_explicit(&v->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&db->mu);
+    return v;
+}
+
+void meru_db_view_unref(meru_view *v)
+{
+    if (v && atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) == 1)
+        view_free(v);
+}
+
+int meru_db_install_view_locked(meru_db *db, meru_view **old)
+{
+    meru_view *v = calloc(1, sizeof *v);
+    size_t i;
+    int level = 0;
+    if (!v)
+        return meru_err(MERU_ENOMEM, "out of memory (view)");
+    v->imm = calloc(db->nimm ? db->nimm : 1, sizeof *v->imm);
+    v->files = calloc(db->nfiles ? db->nfiles : 1, sizeof *v->files);
+    if (!v->imm || !v->files) {
+        free(v->imm);
+        free(v->files);
+        free(v);
+        return meru_err(MERU_ENOMEM, "out of memory (view)");
+    }
+    atomic_init(&v->refs, 1);
+    v->mem = db->mem;
+    if (v->mem)
+        meru_memtable_ref(v->mem);
+    for (i = 0; i < db->nimm; i++) { /* db->imm is oldest first */
+        v->imm[i] = db->imm[db->nimm - 1 - i].mem;
+        meru_memtable_ref(v->imm[i]);
+    }
+    v->nimm = db->nimm;
+    for (i = 0; i < db->nfiles; i++) {
+        v->files[i] = db->files[i];
+        meru_db_file_ref(v->files[i]);
+    }
+    v->nfiles = db->nfiles;
+    /* level_start: files are sorted by level. */
+    for (i = 0; i < v->nfiles; i++)
+        while (level <= v->files[i]->meta.level)
+            v->level_start[level++] = i;
+    while (level <= MERU_CATALOG_MAX_LEVELS)
+        v->level_start[level++] = v->nfiles;
+    *old = db->view;
+    db->view = v;
+    return MERU_OK;
+}
+
+int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
+                              size_t *nremoved)
+{
+    size_t n, i, j, nrem = 0;
+    const meru_catalog_file *cf = meru_catalog_files(db->cat, &n);
+    meru_db_file **nf = calloc(n ? n : 1, sizeof *nf);
+    meru_db_file **rem = calloc(db->nfiles ? db->nfiles : 1, sizeof *rem);
+    bool *moved = calloc(db->nfiles ? db->nfiles : 1, sizeof *moved);
+    int rc = MERU_OK;
+    if (!nf || !rem || !moved) {
+        rc = meru_err(MERU_ENOMEM, "out of memory (file list)");
+        goto fail;
+    }
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < db->nfiles; j++) {
+            if (!moved[j] && !strcmp(db->files[j]->meta.path, cf[i].path)) {
+                nf[i] = db->files[j];
+                moved[j] = true;
+                break;
+            }
+        }
+        if (!nf[i] && (rc = meru_db_file_new(db, &cf[i], &nf[i])))
+            goto fail;
+    }
+    /* Entries not carried over are no longer part of the table. */
+    for (j = 0; j < db->nfiles; j++) {
+        if (!moved[j]) {
+            db->files[j]->obsolete = true;
+            rem[nrem++] = db->files[j];
+        }
+    }
+    free(db->files);
+    free(moved);
+    db->files = nf;
+    db->nfiles = n;
+    *removed = rem;
+    *nremoved = nrem;
+    return MERU_OK;
+fail:
+    if (nf) {
+        /* Drop only the entries made here, not the ones carried over. */
+        for (i = 0; i < n; i++) {
+            bool carried = false;
+            for (j = 0; nf[i] && j < db->nfiles; j++)
+                carried |= db->files[j] == nf[i];
+            if (nf[i] && !carried)
+                meru_db_file_unref(nf[i]);
+        }
+    }
+    free(nf);
+    free(rem);
+    free(moved);
+    return rc;
+}
+
+void meru_db_files_release(meru_db_file **files, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        meru_db_file_unref(files[i]);
+    free(files);
+}
+
+void meru_db_gc_run(meru_db *db, bool force)
+{
+    uint64_t now = meru_clock_ns() / 1000000u;
+    for (;;) {
+        char *path = NULL;
+        pthread_mutex_lock(&db->mu);
+        for (size_t i = 0; i < db->ngc; i++) {
+            if (force || db->gc[i].due_ms <= now) {
+                path = db->gc[i].abs_path;
+                db->gc[i] = db->gc[--db->ngc];
+                break;
+            }
+        }
+        pthread_mutex_unlock(&db->mu);
+        if (!path)
+            return;
+        /* A failed delete leaves an orphan the next open sweeps. */
+        (void)meru_fs_remove(db->fs, path);
+        free(path);
+    }
+}

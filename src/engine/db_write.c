@@ -1,0 +1,447 @@
+/*
+ * db_write.c — the write path: puts, deletes and batches become one WAL
+ * record each, committed through the group-commit queue; the queue's
+ * leader stamps sequence numbers and applies records to the memtable in
+ * log order; a full memtable is switched for a new one together with the
+ * WAL segment (SPEC §5).
+ *
+ * Visibility: the leader publishes visible_seq only after a whole batch is
+ * in the memtable, so a reader (which reads at visible_seq) never sees
+ * part of a batch.
+ *
+ * Backpressure: before queueing, a writer waits while too many immutable
+ * memtables wait for flush (max_immutable_memtables), or L0 holds
+ * l0_stop_trigger files; past l0_slowdown_trigger it is delayed by 1 ms
+ * once. Waits are on cv_done under mu, signalled by every flush or
+ * compaction commit and by shutdown, so a stalled writer wakes as soon as
+ * the condition clears.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/db_internal.h"
+#include "types/rowcodec.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+/* ============================================================ public batch */
+
+struct meru_write_batch {
+    meru_batch b;
+    const meru_schema *schema;
+};
+
+int meru_write_batch_new(meru_write_batch **out, const meru_schema *schema)
+{
+    meru_write_batch *wb;
+    if (!out || !schema)
+        return meru_err(MERU_EINVAL, "meru_write_batch_new: NULL argument");
+    if (!(wb = calloc(1, sizeof *wb)))
+        return meru_err(MERU_ENOMEM, "out of memory (write batch)");
+    meru_batch_init(&wb->b);
+    wb->schema = schema;
+    *out = wb;
+    return MERU_OK;
+}
+
+void meru_write_batch_free(meru_write_batch *wb)
+{
+    if (!wb)
+        return;
+    meru_batch_free(&wb->b);
+    free(wb);
+}
+
+void meru_write_batch_clear(meru_write_batch *wb)
+{
+    if (wb)
+        meru_batch_clear(&wb->b);
+}
+
+size_t meru_write_batch_count(const meru_write_batch *wb)
+{
+    return wb ? meru_batch_count(&wb->b) : 0;
+}
+
+/* The encoded key of the entry just added must fit the catalog's key
+ * bounds; undo the add otherwise. */
+static int check_last_key(meru_batch *b, size_t rep_len, uint32_t count)
+{
+    if (b->key.len <= MERU_DB_MAX_KEY_BYTES)
+        return MERU_OK;
+    b->rep.len = rep_len;
+    b->count = count;
+    return meru_err(MERU_ERANGE,
+                    "primary key encodes to %zu bytes; the limit is %u",
+                    b->key.len, (unsigned)MERU_DB_MAX_KEY_BYTES);
+}
+
+static int same_schema(const meru_schema *want, const meru_row *row)
+{
+    const meru_schema *have = meru_row_schema(row);
+    if (have == want)
+        return MERU_OK;
+    /* A row of another handle's schema is fine when the columns agree. */
+    if (have && have->ncols == want->ncols && have->nkey == want->nkey) {
+        size_t i;
+        for (i = 0; i < want->ncols; i++)
+            if (have->cols[i].type != want->cols[i].type ||
+                have->cols[i].field_id != want->cols[i].field_id ||
+                strcmp(have->cols[i].name, want->cols[i].name))
+                break;
+        if (i == want->ncols)
+            return MERU_OK;
+    }
+    return meru_err(MERU_ESCHEMA,
+                    "the row was made for a different schema than the "
+                    "table's (make rows with meru_row_new on "
+                    "meru_db_schema())");
+}
+
+int meru_write_batch_put(meru_write_batch *wb, const meru_row *row)
+{
+    size_t len;
+    uint32_t count;
+    int rc;
+    if (!wb || !row)
+        return meru_err(MERU_EINVAL, "meru_write_batch_put: NULL argument");
+    if ((rc = same_schema(wb->schema, row)))
+        return rc;
+    len = wb->b.rep.len;
+    count = wb->b.count;
+    if ((rc = meru_batch_put(&wb->b, wb->schema, row)))
+        return rc;
+    return check_last_key(&wb->b, len, count);
+}
+
+int meru_write_batch_delete(meru_write_batch *wb, const meru_row *key)
+{
+    size_t len;
+    uint32_t count;
+    int rc;
+    if (!wb || !key)
+        return meru_err(MERU_EINVAL, "meru_write_batch_delete: NULL argument");
+    if ((rc = same_schema(wb->schema, key)))
+        return rc;
+    len = wb->b.rep.len;
+    count = wb->b.count;
+    if ((rc = meru_batch_delete_row(&wb->b, wb->schema, key)))
+        return rc;
+    return check_last_key(&wb->b, len, count);
+}
+
+/* ================================================================= writes */
+
+/* Applies one batch record to `mem`: every entry with its own sequence. */
+int meru_db_apply_record(meru_db *db, meru_memtable *mem, const uint8_t *rec,
+                         size_t len, uint64_t *last_seq)
+{
+    meru_batch_iter it;
+    meru_batch_entry e;
+    int rc;
+    (void)db;
+    if ((rc = meru_batch_iter_init(&it, rec, len)))
+        return rc;
+    while ((rc = meru_batch_iter_next(&it, &e)) == MERU_OK) {
+        if ((rc = meru_memtable_add(mem, e.seq, e.op, e.key, e.klen, e.value,
+                                    e.vlen)))
+            return rc;
+        if (last_seq)
+            *last_seq = e.seq;
+    }
+    return rc == MERU_NOT_FOUND ? MERU_OK : rc;
+}
+
+/* Group-commit hooks: run by the leader, one leader at a time, in log
+ * order. prepare stamps the first sequence into the batch header before
+ * the append, so the log holds the numbers recovery restores. */
+static void prepare_hook(void *ctx, const void *rec, size_t len, void *arg)
+{
+    meru_db *db = ctx;
+    meru_batch *b = arg;
+    (void)rec;
+    (void)len;
+    size_t n;
+    /* Cannot fail: sequences are far from MERU_SEQ_MAX. */
+    (void)meru_batch_set_sequence(b, db->next_seq);
+    /* Writes the header into the record in place: same count, so the
+     * same header length and the same bytes `rec` points at. */
+    (void)meru_batch_data(b, &n);
+    db->next_seq += meru_batch_count(b);
+}
+
+static int apply_hook(void *ctx, const void *rec, size_t len, void *arg)
+{
+    meru_db *db = ctx;
+    uint64_t last = 0;
+    int rc;
+    (void)arg;
+    if ((rc = meru_db_apply_record(db, db->mem, rec, len, &last)))
+        return rc;
+    if (last)
+        atomic_store_explicit(&db->visible_seq, last, memory_order_release);
+    return MERU_OK;
+}
+
+int meru_db_install_write_hooks(meru_db *db)
+{
+    int rc = meru_wal_group_new(&db->group, db->wal, db->opts.sync_mode, 0,
+                                apply_hook, db);
+    if (rc == MERU_OK)
+        meru_wal_group_set_prepare(db->group, prepare_hook);
+    return rc;
+}
+
+static size_t l0_files_locked(meru_db *db)
+{
+    size_t n = 0;
+    while (n < db->nfiles && db->files[n]->meta.level == 0)
+        n++;
+    return n;
+}
+
+/* Backpressure (see the top comment). */
+static int wait_for_room(meru_db *db)
+{
+    uint64_t t0 = 0;
+    bool slowed = false;
+    int rc = MERU_OK;
+    pthread_mutex_lock(&db->mu);
+    for (;;) {
+        if (db->closed) {
+            rc = meru_err(MERU_ECLOSED, "the table is closed");
+            break;
+        }
+        if (db->bg_error) {
+            rc = meru_db_bg_error_locked(db);
+            break;
+        }
+        size_t l0 = l0_files_locked(db);
+        if (db->nimm >= (size_t)db->opts.max_immutable_memtables ||
+            l0 >= (size_t)db->opts.l0_stop_trigger) {
+            if (!t0)
+                t0 = meru_clock_ns();
+            pthread_cond_broadcast(&db->cv_work);
+            pthread_cond_wait(&db->cv_done, &db->mu);
+            continue;
+        }
+        if (!slowed && !t0 && l0 >= (size_t)db->opts.l0_slowdown_trigger) {
+            slowed = true;
+            atomic_fetch_add_explicit(&db->st_slowdowns, 1,
+                                      memory_order_relaxed);
+            pthread_mutex_unlock(&db->mu);
+            meru_sleep_ns(1000000);
+            pthread_mutex_lock(&db->mu);
+            continue;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&db->mu);
+    if (t0) {
+        atomic_fetch_add_explicit(&db->st_stall_count, 1,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&db->st_stall_micros,
+                                  (meru_clock_ns() - t0) / 1000,
+                                  memory_order_relaxed);
+    }
+    return rc;
+}
+
+int meru_db_write_batch(meru_db *db, meru_batch *b, uint64_t *first_seq)
+{
+    const uint8_t *rec;
+    size_t len;
+    int rc;
+    if (first_seq)
+        *first_seq = 0;
+    if ((rc = meru_db_check_open(db)))
+        return rc;
+    if (db->read_only)
+        return meru_err(MERU_EREADONLY, "the table is open read-only");
+    if (meru_batch_count(b) == 0)
+        return MERU_OK;
+    if ((rc = wait_for_room(db)))
+        return rc;
+    /* Placeholder sequence: the leader stamps the real one (prepare). */
+    if ((rc = meru_batch_set_sequence(b, 0)))
+        return rc;
+    rec = meru_batch_data(b, &len);
+    rc = meru_wal_group_commit(db->group, rec, len, 0, b);
+    if (rc) {
+        if (rc != MERU_ECLOSED) {
+            pthread_mutex_lock(&db->mu);
+            meru_db_set_bg_error_locked(db, rc);
+            pthread_mutex_unlock(&db->mu);
+        } else {
+            rc = meru_err(MERU_ECLOSED, "the table is closed");
+        }
+        return rc;
+    }
+    if (first_seq)
+        *first_seq = b->first_seq;
+    {
+        bool full;
+        pthread_mutex_lock(&db->mu);
+        full = db->mem && meru_memtable_bytes(db->mem) >= db->opts.memtable_bytes;
+        pthread_mutex_unlock(&db->mu);
+        if (full && (rc = meru_db_switch_memtable(db, false)) &&
+            rc != MERU_EBUSY)
+            return rc;
+    }
+    return MERU_OK;
+}
+
+static int write_one(meru_db *db, const meru_row *row, uint64_t *seq, int op)
+{
+    meru_batch b;
+    int rc;
+    if (!db || !row)
+        return meru_err(MERU_EINVAL, "%s: NULL argument",
+                        op == MERU_OP_PUT ? "meru_put" : "meru_delete");
+    if ((rc = meru_db_check_open(db)))
+        return rc;
+    if ((rc = same_schema(db->schema, row)))
+        return rc;
+    meru_batch_init(&b);
+    rc = op == MERU_OP_PUT ? meru_batch_put(&b, db->schema, row)
+                           : meru_batch_delete_row(&b, db->schema, row);
+    if (rc == MERU_OK)
+        rc = check_last_key(&b, b.rep.len, b.count);
+    if (rc == MERU_OK)
+        rc = meru_db_write_batch(db, &b, seq);
+    meru_batch_free(&b);
+    if (rc == MERU_OK)
+        atomic_fetch_add_explicit(op == MERU_OP_PUT ? &db->st_puts
+                                                    : &db->st_deletes,
+                                  1, memory_order_relaxed);
+    return rc;
+}
+
+int meru_put(meru_db *db, const meru_row *row, uint64_t *seq)
+{
+    return write_one(db, row, seq, MERU_OP_PUT);
+}
+
+int meru_delete(meru_db *db, const meru_row *key, uint64_t *seq)
+{
+    return write_one(db, key, seq, MERU_OP_DELETE);
+}
+
+int meru_write(meru_db *db, meru_write_batch *wb, uint64_t *first_seq)
+{
+    meru_batch_iter it;
+    meru_batch_entry e;
+    uint64_t puts = 0, dels = 0;
+    const uint8_t *rec;
+    size_t len;
+    int rc;
+    if (!db || !wb)
+        return meru_err(MERU_EINVAL, "meru_write: NULL argument");
+    if ((rc = meru_db_check_open(db)))
+        return rc;
+    if (wb->schema != db->schema) {
+        /* Same columns are fine (a batch made on an equal schema). */
+        const meru_schema *a = wb->schema, *s = db->schema;
+        bool ok = a->ncols == s->ncols && a->nkey == s->nkey;
+        for (size_t i = 0; ok && i < s->ncols; i++)
+            ok = a->cols[i].type == s->cols[i].type &&
+                 a->cols[i].field_id == s->cols[i].field_id;
+        if (!ok)
+            return meru_err(MERU_ESCHEMA, "the batch was made for a "
+                                          "different schema than the table's");
+    }
+    rc = meru_db_write_batch(db, &wb->b, first_seq);
+    if (rc)
+        return rc;
+    rec = meru_batch_data(&wb->b, &len);
+    if (meru_batch_iter_init(&it, rec, len) == MERU_OK)
+        while (meru_batch_iter_next(&it, &e) == MERU_OK)
+            e.op == MERU_OP_PUT ? puts++ : dels++;
+    atomic_fetch_add_explicit(&db->st_puts, puts, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->st_deletes, dels, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->st_batches, 1, memory_order_relaxed);
+    return MERU_OK;
+}
+
+/* ======================================================= memtable switch */
+
+typedef struct switch_ctx {
+    meru_db *db;
+    meru_memtable *fresh;
+    meru_view *old_view;
+    int rc;
+} switch_ctx;
+
+/* Runs inside meru_wal_group_rotate: no leader is active. */
+static int rotate_fn(void *arg, meru_wal_writer *old, meru_wal_writer **nw)
+{
+    switch_ctx *c = arg;
+    meru_db *db = c->db;
+    uint64_t number = db->next_segment;
+    int rc;
+    /* Close (and sync) the old segment before the next one exists, so
+     * every segment but the last is complete (wal.h). */
+    if ((rc = meru_wal_writer_close(old))) {
+        db->wal = NULL;
+        return rc;
+    }
+    db->wal = NULL;
+    if ((rc = meru_wal_writer_open(nw, db->fs, db->wal_dir, number)))
+        return rc;
+    db->wal = *nw;
+
+    pthread_mutex_lock(&db->mu);
+    db->next_segment = number + 1;
+    db->imm[db->nimm].mem = db->mem;
+    db->imm[db->nimm].segment = db->mem_segment;
+    db->nimm++;
+    meru_memtable_set_immutable(db->mem);
+    db->mem = c->fresh;
+    db->mem_segment = number;
+    c->fresh = NULL;
+    c->rc = meru_db_install_view_locked(db, &c->old_view);
+    pthread_cond_broadcast(&db->cv_work);
+    pthread_mutex_unlock(&db->mu);
+    return MERU_OK;
+}
+
+int meru_db_switch_memtable(meru_db *db, bool force)
+{
+    switch_ctx c = {db, NULL, NULL, 0};
+    int rc;
+    pthread_mutex_lock(&db->switch_mu);
+    pthread_mutex_lock(&db->mu);
+    /* Re-check under the lock: another writer may have switched already. */
+    bool need = db->mem && meru_memtable_count(db->mem) > 0 &&
+                (force ||
+                 meru_memtable_bytes(db->mem) >= db->opts.memtable_bytes);
+    if (need && db->nimm == db->imm_cap) {
+        size_t cap = db->imm_cap ? db->imm_cap * 2 : 8;
+        meru_db_imm *p = realloc(db->imm, cap * sizeof *p);
+        if (!p)
+            need = false, rc = meru_err(MERU_ENOMEM, "out of memory");
+        else
+            db->imm = p, db->imm_cap = cap;
+    }
+    pthread_mutex_unlock(&db->mu);
+    if (!need) {
+        pthread_mutex_unlock(&db->switch_mu);
+        return MERU_OK;
+    }
+    if ((rc = meru_memtable_new(&c.fresh, 0))) {
+        pthread_mutex_unlock(&db->switch_mu);
+        return rc;
+    }
+    rc = meru_wal_group_rotate(db->group, rotate_fn, &c);
+    pthread_mutex_unlock(&db->switch_mu);
+    meru_memtable_unref(c.fresh);
+    meru_db_view_unref(c.old_view);
+    if (rc == MERU_OK)
+        rc = c.rc;
+    if (rc && rc != MERU_ECLOSED) {
+        pthread_mutex_lock(&db->mu);
+        meru_db_set_bg_error_locked(db, rc);
+        pthread_mutex_unlock(&db->mu);
+    }
+    return rc;
+}

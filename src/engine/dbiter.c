@@ -1,0 +1,336 @@
+/*
+ * dbiter.c — the user view of a merged internal iterator (dbiter.h).
+ *
+ * Forward: the merged iterator walks each user key's versions newest
+ * first, so the first version with seq <= read_seq is the visible one; it
+ * is returned unless it is a delete, and the rest of that key is skipped.
+ * The user key being skipped is kept in `key` (the iterator's bytes do not
+ * survive a move). A long run of versions to skip (hot keys, or many
+ * versions newer than read_seq) is cut short by a reseek, as RocksDB does,
+ * so a scan never degrades to walking every version of a key.
+ *
+ * Reverse (LevelDB's DBIter::FindPrevUserEntry): walking backwards a key's
+ * versions come oldest first, so the visible one is the LAST version with
+ * seq <= read_seq seen before the user key changes. Every such version
+ * overwrites the saved candidate (key and value copied: the iterator moves
+ * on past it); a delete clears it. When an older user key (or the lower
+ * bound, or the end) is reached with a candidate saved, that is the row,
+ * and the merged iterator is already positioned for the next call.
+ *
+ * Bounds: the start is one seek next to the bound (start_forward,
+ * start_reverse say which); the far bound ends the walk at the first user
+ * key beyond it. Bounds need not be stored keys (prefix bounds and their
+ * successors are not), but no stored key may be a proper prefix of a bound
+ * (dbiter.h): stored user keys are prefix-free among themselves, so
+ * internal-key order is user-key order, and a bound then cuts that order
+ * at one place that a seek on its bare bytes finds.
+ *
+ * Errors (sticky): the merged iterator's status, and MERU_ECORRUPT for an
+ * internal key too short to hold a trailer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/dbiter.h"
+#include "types/keycodec.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+/* Versions skipped in a row before a reseek jumps over the rest. */
+#define MERU_DBITER_MAX_SKIP 16
+
+struct meru_dbiter {
+    meru_iiter *it; /* owned */
+    uint64_t read_seq;
+    bool has_lower, lower_incl, has_upper, upper_incl, reverse;
+    meru_buf lower, upper;
+    bool started, done;
+    int status;   /* sticky error */
+    bool has_key; /* forward: `key` is the user key to skip */
+    meru_buf key; /* forward: last key decided; reverse: saved candidate */
+    meru_buf val; /* reverse: saved candidate's value */
+    meru_buf seek; /* seek targets */
+};
+
+static const uint8_t empty_bytes[1];
+
+static bool ukey_eq(const meru_buf *b, const uint8_t *k, size_t len)
+{
+    return b->len == len && (len == 0 || memcmp(b->data, k, len) == 0);
+}
+
+static bool beyond_upper(const meru_dbiter *d, const uint8_t *k, size_t len)
+{
+    if (!d->has_upper)
+        return false;
+    int c = meru_ikey_cmp(k, len, d->upper.data, d->upper.len);
+    return c > 0 || (c == 0 && !d->upper_incl);
+}
+
+static bool below_lower(const meru_dbiter *d, const uint8_t *k, size_t len)
+{
+    if (!d->has_lower)
+        return false;
+    int c = meru_ikey_cmp(k, len, d->lower.data, d->lower.len);
+    return c < 0 || (c == 0 && !d->lower_incl);
+}
+
+/* Builds `ukey || trailer(seq, op)` in d->seek. */
+static int make_target(meru_dbiter *d, const uint8_t *ukey, size_t len,
+                       uint64_t seq, int op)
+{
+    meru_buf_reset(&d->seek);
+    int rc = meru_buf_reserve(&d->seek, len + MERU_IKEY_TRAILER_LEN);
+    if (rc)
+        return rc;
+    if (len)
+        memcpy(d->seek.data, ukey, len);
+    meru_ikey_trailer_encode(d->seek.data + len, seq, op);
+    d->seek.len = len + MERU_IKEY_TRAILER_LEN;
+    return MERU_OK;
+}
+
+/* Sticky failure; returns rc. */
+static int fail(meru_dbiter *d, int rc)
+{
+    d->status = rc;
+    return rc;
+}
+
+/* End of the walk: the merged iterator's error if it has one. */
+static int at_end(meru_dbiter *d)
+{
+    int rc = d->it->ops->status(d->it);
+    if (rc)
+        return fail(d, rc);
+    d->done = true;
+    return MERU_NOT_FOUND;
+}
+
+static int parse(meru_dbiter *d, const uint8_t *k, size_t klen, size_t *ul,
+                 uint64_t *seq, int *op)
+{
+    int rc = meru_ikey_parse(k, klen, ul, seq, op);
+    if (rc)
+        return fail(d, meru_err_wrap(rc, "scan"));
+    return MERU_OK;
+}
+
+/* seek(lower) with the bare bound bytes: every internal key whose user key
+ * is >= lower is >= it (a trailer after `lower` would sort keys that extend
+ * a prefix bound before the target); entries of `lower` itself, when
+ * exclusive, are skipped by the walk. */
+static void start_forward(meru_dbiter *d)
+{
+    meru_iiter *it = d->it;
+    if (d->has_lower)
+        it->ops->seek(it, d->lower.data ? d->lower.data : empty_bytes,
+                      d->lower.len);
+    else
+        it->ops->seek_to_first(it);
+}
+
+static int next_forward(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
+                        const uint8_t **value, size_t *vlen)
+{
+    meru_iiter *it = d->it;
+    int rc;
+    if (!d->started) {
+        d->started = true;
+        start_forward(d);
+    } else {
+        it->ops->next(it); /* off the row returned last time */
+    }
+    unsigned skipped = 0;
+    while (it->ops->valid(it)) {
+        size_t ilen, ul;
+        uint64_t seq;
+        int op;
+        const uint8_t *ik = it->ops->key(it, &ilen);
+        if ((rc = parse(d, ik, ilen, &ul, &seq, &op)))
+            return rc;
+        if (beyond_upper(d, ik, ul))
+            break;
+        if (below_lower(d, ik, ul) ||
+            (d->has_key && ukey_eq(&d->key, ik, ul))) {
+            /* An older version of a key already decided, or the exclusive
+             * lower bound itself. */
+            if (++skipped > MERU_DBITER_MAX_SKIP) {
+                /* Its last possible version; at most one entry to skip. */
+                if ((rc = make_target(d, ik, ul, 0, MERU_OP_DELETE)))
+                    return fail(d, rc);
+                it->ops->seek(it, d->seek.data, d->seek.len);
+                skipped = 0;
+            } else {
+                it->ops->next(it);
+            }
+            continue;
+        }
+        if (seq > d->read_seq) {
+            /* Too new for this read; its visible versions follow. */
+            if (++skipped > MERU_DBITER_MAX_SKIP) {
+                if ((rc = make_target(d, ik, ul, d->read_seq, MERU_OP_MAX)))
+                    return fail(d, rc);
+                it->ops->seek(it, d->seek.data, d->seek.len);
+                skipped = 0;
+            } else {
+                it->ops->next(it);
+            }
+            continue;
+        }
+        /* The newest visible version of a new user key. */
+        skipped = 0;
+        meru_buf_reset(&d->key);
+        d->has_key = false;
+        if ((rc = meru_buf_append(&d->key, ik, ul)))
+            return fail(d, rc);
+        d->has_key = true;
+        if (op == MERU_OP_DELETE) {
+            it->ops->next(it);
+            continue;
+        }
+        *ukey = d->key.data ? d->key.data : empty_bytes;
+        *klen = d->key.len;
+        const uint8_t *v = it->ops->value(it, vlen);
+        *value = v ? v : empty_bytes;
+        return MERU_OK;
+    }
+    return at_end(d);
+}
+
+/*
+ * Inclusive: seek_for_prev(upper || its last possible trailer). If that lands
+ * on a key beyond the bound, it extends `upper`, so `upper` is not a stored
+ * key (stored keys are prefix-free) and every key <= upper is < the bare
+ * bytes: seek_for_prev(upper) then. Exclusive: the bare bytes directly.
+ */
+static int start_reverse(meru_dbiter *d)
+{
+    meru_iiter *it = d->it;
+    if (!d->has_upper) {
+        it->ops->seek_to_last(it);
+        return MERU_OK;
+    }
+    const uint8_t *u = d->upper.data ? d->upper.data : empty_bytes;
+    if (d->upper_incl) {
+        int rc = make_target(d, u, d->upper.len, 0, MERU_OP_DELETE);
+        if (rc)
+            return fail(d, rc);
+        it->ops->seek_for_prev(it, d->seek.data, d->seek.len);
+        if (!it->ops->valid(it))
+            return MERU_OK;
+        size_t ilen;
+        const uint8_t *ik = it->ops->key(it, &ilen);
+        if (ilen < MERU_IKEY_TRAILER_LEN ||
+            !beyond_upper(d, ik, ilen - MERU_IKEY_TRAILER_LEN))
+            return MERU_OK;
+    }
+    it->ops->seek_for_prev(it, u, d->upper.len);
+    return MERU_OK;
+}
+
+static int next_reverse(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
+                        const uint8_t **value, size_t *vlen)
+{
+    meru_iiter *it = d->it;
+    int rc;
+    if (!d->started) {
+        d->started = true;
+        if ((rc = start_reverse(d)))
+            return rc;
+    }
+    bool have = false; /* a visible put of the current user key is saved */
+    while (it->ops->valid(it)) {
+        size_t ilen, ul;
+        uint64_t seq;
+        int op;
+        const uint8_t *ik = it->ops->key(it, &ilen);
+        if ((rc = parse(d, ik, ilen, &ul, &seq, &op)))
+            return rc;
+        if (beyond_upper(d, ik, ul)) {
+            it->ops->prev(it);
+            continue;
+        }
+        if (below_lower(d, ik, ul))
+            break;
+        if (seq <= d->read_seq) {
+            if (have && !ukey_eq(&d->key, ik, ul))
+                break; /* an older user key: the saved one is the row */
+            if (op == MERU_OP_DELETE) {
+                have = false;
+            } else {
+                size_t vl;
+                const uint8_t *v = it->ops->value(it, &vl);
+                meru_buf_reset(&d->key);
+                meru_buf_reset(&d->val);
+                if ((rc = meru_buf_append(&d->key, ik, ul)) ||
+                    (rc = meru_buf_append(&d->val, v, vl)))
+                    return fail(d, rc);
+                have = true;
+            }
+        }
+        it->ops->prev(it);
+    }
+    if ((rc = it->ops->status(it)))
+        return fail(d, rc);
+    if (!have) {
+        d->done = true;
+        return MERU_NOT_FOUND;
+    }
+    *ukey = d->key.data ? d->key.data : empty_bytes;
+    *klen = d->key.len;
+    *value = d->val.data ? d->val.data : empty_bytes;
+    *vlen = d->val.len;
+    return MERU_OK;
+}
+
+int meru_dbiter_next(meru_dbiter *it, const uint8_t **ukey, size_t *klen,
+                     const uint8_t **value, size_t *vlen)
+{
+    if (it->status)
+        return it->status;
+    if (it->done)
+        return MERU_NOT_FOUND;
+    if (it->reverse)
+        return next_reverse(it, ukey, klen, value, vlen);
+    return next_forward(it, ukey, klen, value, vlen);
+}
+
+int meru_dbiter_new(meru_iiter *merged, const meru_dbiter_options *o,
+                    meru_dbiter **out)
+{
+    *out = NULL;
+    meru_dbiter *d = calloc(1, sizeof *d);
+    if (!d)
+        goto nomem;
+    d->it = merged;
+    d->read_seq = o->read_seq > MERU_SEQ_MAX ? MERU_SEQ_MAX : o->read_seq;
+    d->has_lower = o->has_lower;
+    d->lower_incl = o->lower_inclusive;
+    d->has_upper = o->has_upper;
+    d->upper_incl = o->upper_inclusive;
+    d->reverse = o->reverse;
+    if ((d->has_lower && meru_buf_append(&d->lower, o->lower, o->lower_len)) ||
+        (d->has_upper && meru_buf_append(&d->upper, o->upper, o->upper_len)))
+        goto nomem;
+    *out = d;
+    return MERU_OK;
+nomem:
+    meru_dbiter_free(d);
+    if (!d)
+        meru_iiter_destroy(merged);
+    return meru_err(MERU_ENOMEM, "scan iterator");
+}
+
+void meru_dbiter_free(meru_dbiter *it)
+{
+    if (!it)
+        return;
+    meru_iiter_destroy(it->it);
+    meru_buf_free(&it->lower);
+    meru_buf_free(&it->upper);
+    meru_buf_free(&it->key);
+    meru_buf_free(&it->val);
+    meru_buf_free(&it->seek);
+    free(it);
+}

@@ -1,0 +1,405 @@
+/*
+ * merge.c — k-way merge of internal iterators, and the memtable adapter.
+ *
+ * The merge keeps the valid children in a binary heap ordered by (internal
+ * key, child index): a min-heap while moving forward, a max-heap while
+ * moving backward, so the current entry is always the heap root. The pair
+ * (key, index) is a total order over all entries, which is what makes
+ * direction switches exact even if two children ever held an equal key:
+ *
+ *   - switching to reverse at (K, c): every other child i is put on its last
+ *     entry (k, i) < (K, c), i.e. seek_for_prev(K), then one step back if it
+ *     landed on K itself with i > c; then c steps back like any prev;
+ *   - switching to forward is the mirror: seek(K), one step on if it landed
+ *     on K with i < c.
+ *
+ * Errors: after every child move its status() is checked; the first error
+ * is kept (sticky), the merge becomes invalid and ignores later moves.
+ *
+ * Not done here: deduplication or visibility (dbiter.c, compact_iter.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/merge.h"
+#include "types/keycodec.h"
+#include "util/error.h"
+
+enum { DIR_FORWARD = 0, DIR_REVERSE = 1 };
+
+typedef struct merge_iter {
+    meru_iiter base;
+    meru_iiter **child;
+    size_t n;
+    size_t *heap; /* indices of valid children; heap[0] is current */
+    size_t hn;
+    int dir;
+    int status;
+} merge_iter;
+
+/* (key, index) order of children a and b: <0, 0, >0. */
+static int child_cmp(merge_iter *m, size_t a, size_t b)
+{
+    size_t alen, blen;
+    const uint8_t *ak = m->child[a]->ops->key(m->child[a], &alen);
+    const uint8_t *bk = m->child[b]->ops->key(m->child[b], &blen);
+    int c = meru_ikey_cmp(ak, alen, bk, blen);
+    if (c)
+        return c;
+    return a < b ? -1 : a > b;
+}
+
+/* Whether heap slot x must sit above slot y in the current direction. */
+static bool heap_before(merge_iter *m, size_t x, size_t y)
+{
+    int c = child_cmp(m, m->heap[x], m->heap[y]);
+    return m->dir == DIR_FORWARD ? c < 0 : c > 0;
+}
+
+static void sift_down(merge_iter *m, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, best = i;
+        if (l < m->hn && heap_before(m, l, best))
+            best = l;
+        if (r < m->hn && heap_before(m, r, best))
+            best = r;
+        if (best == i)
+            return;
+        size_t t = m->heap[i];
+        m->heap[i] = m->heap[best];
+        m->heap[best] = t;
+        i = best;
+    }
+}
+
+/* Records the child's error, if any; true when the merge is still fine. */
+static bool child_ok(merge_iter *m, size_t i)
+{
+    if (m->status)
+        return false;
+    int rc = m->child[i]->ops->status(m->child[i]);
+    if (rc) {
+        m->status = rc;
+        m->hn = 0;
+        return false;
+    }
+    return true;
+}
+
+/* Rebuilds the heap from every valid child (after repositioning all). */
+static void rebuild(merge_iter *m)
+{
+    m->hn = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (!child_ok(m, i))
+            return;
+        if (m->child[i]->ops->valid(m->child[i]))
+            m->heap[m->hn++] = i;
+    }
+    for (size_t i = m->hn / 2; i-- > 0;)
+        sift_down(m, i);
+}
+
+/* After the root child moved: restores the heap. */
+static void fix_root(merge_iter *m)
+{
+    size_t c = m->heap[0];
+    if (!child_ok(m, c))
+        return;
+    if (!m->child[c]->ops->valid(m->child[c]))
+        m->heap[0] = m->heap[--m->hn];
+    sift_down(m, 0);
+}
+
+static bool merge_valid(meru_iiter *it)
+{
+    merge_iter *m = (merge_iter *)it;
+    return m->status == MERU_OK && m->hn > 0;
+}
+
+static void merge_seek_to_first(meru_iiter *it)
+{
+    merge_iter *m = (merge_iter *)it;
+    if (m->status)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        m->child[i]->ops->seek_to_first(m->child[i]);
+    m->dir = DIR_FORWARD;
+    rebuild(m);
+}
+
+static void merge_seek_to_last(meru_iiter *it)
+{
+    merge_iter *m = (merge_iter *)it;
+    if (m->status)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        m->child[i]->ops->seek_to_last(m->child[i]);
+    m->dir = DIR_REVERSE;
+    rebuild(m);
+}
+
+static void merge_seek(meru_iiter *it, const uint8_t *ikey, size_t len)
+{
+    merge_iter *m = (merge_iter *)it;
+    if (m->status)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        m->child[i]->ops->seek(m->child[i], ikey, len);
+    m->dir = DIR_FORWARD;
+    rebuild(m);
+}
+
+static void merge_seek_for_prev(meru_iiter *it, const uint8_t *ikey,
+                                size_t len)
+{
+    merge_iter *m = (merge_iter *)it;
+    if (m->status)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        m->child[i]->ops->seek_for_prev(m->child[i], ikey, len);
+    m->dir = DIR_REVERSE;
+    rebuild(m);
+}
+
+/*
+ * Repositions every child but the current one `c` on the side of (K, c)
+ * that direction `dir` moves to, then rebuilds the heap (c is its root).
+ */
+static void switch_dir(merge_iter *m, int dir)
+{
+    size_t c = m->heap[0];
+    size_t klen;
+    const uint8_t *k = m->child[c]->ops->key(m->child[c], &klen);
+    for (size_t i = 0; i < m->n; i++) {
+        if (i == c)
+            continue;
+        meru_iiter *ch = m->child[i];
+        if (dir == DIR_FORWARD)
+            ch->ops->seek(ch, k, klen);
+        else
+            ch->ops->seek_for_prev(ch, k, klen);
+        if (!child_ok(m, i))
+            return;
+        if (!ch->ops->valid(ch))
+            continue;
+        size_t l;
+        const uint8_t *ck = ch->ops->key(ch, &l);
+        if (meru_ikey_cmp(ck, l, k, klen) != 0)
+            continue;
+        if (dir == DIR_FORWARD && i < c)
+            ch->ops->next(ch);
+        else if (dir == DIR_REVERSE && i > c)
+            ch->ops->prev(ch);
+        if (!child_ok(m, i))
+            return;
+    }
+    m->dir = dir;
+    rebuild(m);
+}
+
+static void merge_next(meru_iiter *it)
+{
+    merge_iter *m = (merge_iter *)it;
+    if (!merge_valid(it))
+        return;
+    if (m->dir != DIR_FORWARD) {
+        switch_dir(m, DIR_FORWARD);
+        if (!merge_valid(it))
+            return;
+    }
+    meru_iiter *c = m->child[m->heap[0]];
+    c->ops->next(c);
+    fix_root(m);
+}
+
+static void merge_prev(meru_iiter *it)
+{
+    merge_iter *m = (merge_iter *)it;
+    if (!merge_valid(it))
+        return;
+    if (m->dir != DIR_REVERSE) {
+        switch_dir(m, DIR_REVERSE);
+        if (!merge_valid(it))
+            return;
+    }
+    meru_iiter *c = m->child[m->heap[0]];
+    c->ops->prev(c);
+    fix_root(m);
+}
+
+static const uint8_t *merge_key(meru_iiter *it, size_t *len)
+{
+    merge_iter *m = (merge_iter *)it;
+    meru_iiter *c = m->child[m->heap[0]];
+    return c->ops->key(c, len);
+}
+
+static const uint8_t *merge_value(meru_iiter *it, size_t *len)
+{
+    merge_iter *m = (merge_iter *)it;
+    meru_iiter *c = m->child[m->heap[0]];
+    return c->ops->value(c, len);
+}
+
+static int merge_status(meru_iiter *it)
+{
+    return ((merge_iter *)it)->status;
+}
+
+static void merge_destroy(meru_iiter *it)
+{
+    merge_iter *m = (merge_iter *)it;
+    for (size_t i = 0; i < m->n; i++)
+        meru_iiter_destroy(m->child[i]);
+    free(m->child);
+    free(m->heap);
+    free(m);
+}
+
+static const meru_iiter_ops merge_ops = {
+    .valid = merge_valid,
+    .seek_to_first = merge_seek_to_first,
+    .seek_to_last = merge_seek_to_last,
+    .seek = merge_seek,
+    .seek_for_prev = merge_seek_for_prev,
+    .next = merge_next,
+    .prev = merge_prev,
+    .key = merge_key,
+    .value = merge_value,
+    .status = merge_status,
+    .destroy = merge_destroy,
+};
+
+int meru_merge_iter_new(meru_iiter **children, size_t n, meru_iiter **out)
+{
+    *out = NULL;
+    merge_iter *m = calloc(1, sizeof *m);
+    if (m && n) {
+        m->child = malloc(n * sizeof *m->child);
+        m->heap = malloc(n * sizeof *m->heap);
+    }
+    if (!m || (n && (!m->child || !m->heap))) {
+        if (m) {
+            free(m->child);
+            free(m->heap);
+            free(m);
+        }
+        for (size_t i = 0; i < n; i++)
+            meru_iiter_destroy(children[i]);
+        return meru_err(MERU_ENOMEM, "merge iterator of %zu children", n);
+    }
+    m->base.ops = &merge_ops;
+    if (n)
+        memcpy(m->child, children, n * sizeof *m->child);
+    m->n = n;
+    m->dir = DIR_FORWARD;
+    *out = &m->base;
+    return MERU_OK;
+}
+
+/* ------------------------------------------------------ memtable adapter */
+
+typedef struct mt_iiter {
+    meru_iiter base;
+    meru_memtable *m; /* a reference of ours */
+    meru_memtable_iter it;
+} mt_iiter;
+
+static bool mt_valid(meru_iiter *it)
+{
+    return meru_memtable_iter_valid(&((mt_iiter *)it)->it);
+}
+
+static void mt_seek_to_first(meru_iiter *it)
+{
+    meru_memtable_iter_seek_to_first(&((mt_iiter *)it)->it);
+}
+
+static void mt_seek_to_last(meru_iiter *it)
+{
+    meru_memtable_iter_seek_to_last(&((mt_iiter *)it)->it);
+}
+
+static void mt_seek(meru_iiter *it, const uint8_t *ikey, size_t len)
+{
+    meru_memtable_iter_seek_ikey(&((mt_iiter *)it)->it, ikey, len);
+}
+
+/* The skip list has no back pointers, so prev is a search from the head;
+ * one seek plus at most one prev keeps this O(log n). */
+static void mt_seek_for_prev(meru_iiter *it, const uint8_t *ikey, size_t len)
+{
+    meru_memtable_iter *mi = &((mt_iiter *)it)->it;
+    meru_memtable_iter_seek_ikey(mi, ikey, len);
+    if (!meru_memtable_iter_valid(mi)) {
+        meru_memtable_iter_seek_to_last(mi);
+        return;
+    }
+    size_t klen;
+    const uint8_t *k = meru_memtable_iter_ikey(mi, &klen);
+    if (meru_ikey_cmp(k, klen, ikey, len) != 0)
+        meru_memtable_iter_prev(mi);
+}
+
+static void mt_next(meru_iiter *it)
+{
+    meru_memtable_iter_next(&((mt_iiter *)it)->it);
+}
+
+static void mt_prev(meru_iiter *it)
+{
+    meru_memtable_iter_prev(&((mt_iiter *)it)->it);
+}
+
+static const uint8_t *mt_key(meru_iiter *it, size_t *len)
+{
+    return meru_memtable_iter_ikey(&((mt_iiter *)it)->it, len);
+}
+
+static const uint8_t *mt_value(meru_iiter *it, size_t *len)
+{
+    return meru_memtable_iter_value(&((mt_iiter *)it)->it, len);
+}
+
+static int mt_status(meru_iiter *it)
+{
+    (void)it;
+    return MERU_OK; /* memory cannot fail a read */
+}
+
+static void mt_destroy(meru_iiter *it)
+{
+    mt_iiter *t = (mt_iiter *)it;
+    meru_memtable_unref(t->m);
+    free(t);
+}
+
+static const meru_iiter_ops mt_ops = {
+    .valid = mt_valid,
+    .seek_to_first = mt_seek_to_first,
+    .seek_to_last = mt_seek_to_last,
+    .seek = mt_seek,
+    .seek_for_prev = mt_seek_for_prev,
+    .next = mt_next,
+    .prev = mt_prev,
+    .key = mt_key,
+    .value = mt_value,
+    .status = mt_status,
+    .destroy = mt_destroy,
+};
+
+int meru_memtable_iiter_new(meru_memtable *m, meru_iiter **out)
+{
+    *out = NULL;
+    mt_iiter *t = calloc(1, sizeof *t);
+    if (!t)
+        return meru_err(MERU_ENOMEM, "memtable iterator");
+    t->base.ops = &mt_ops;
+    meru_memtable_ref(m);
+    t->m = m;
+    meru_memtable_iter_init(&t->it, m);
+    *out = &t->base;
+    return MERU_OK;
+}

@@ -1,0 +1,113 @@
+/*
+ * sst_internal.h — what the SST files share (not an API: only the src/sst files
+ * include it): the open file's state, the mapping between schema column
+ * types and Parquet columns, and the column-to-value conversions.
+ *
+ * Type mapping (what Iceberg expects of a Parquet data file):
+ *   BOOLEAN              BOOLEAN
+ *   INT32                INT32
+ *   INT64                INT64
+ *   FLOAT / DOUBLE       FLOAT / DOUBLE
+ *   STRING               BYTE_ARRAY, logical STRING
+ *   BINARY               BYTE_ARRAY
+ *   FIXED(L)             FIXED_LEN_BYTE_ARRAY(L)
+ *   DATE                 INT32, logical DATE
+ *   TIMESTAMP            INT64, TIMESTAMP(MICROS, isAdjustedToUTC=false)
+ *   TIMESTAMPTZ          INT64, TIMESTAMP(MICROS, isAdjustedToUTC=true)
+ *   DECIMAL(P,S)         P <= 9: INT32, P <= 18: INT64, else
+ *                        FIXED_LEN_BYTE_ARRAY of the fewest bytes holding P
+ *                        digits (big-endian two's complement); logical
+ *                        DECIMAL(P,S) in every case.
+ * Repetition: key columns REQUIRED; every other user column OPTIONAL, also
+ * when the schema says NOT NULL, because a delete row carries only its key
+ * (the other columns of a delete are null). The reader still rejects a null
+ * in a NOT NULL column of a put row as corruption.
+ *
+ * Reading accepts the Iceberg type promotions on top of the exact mapping:
+ * an INT32 file column read as INT64, FLOAT read as DOUBLE, and a decimal
+ * of the same scale stored in any of INT32 / INT64 / FIXED_LEN_BYTE_ARRAY /
+ * BYTE_ARRAY (<= 16 bytes).
+ */
+#ifndef MERU_SST_SST_INTERNAL_H
+#define MERU_SST_SST_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sst/sst.h"
+
+/* The Parquet column spec of schema column `c` (name and logical type
+ * borrowed from `c`; bloom filter and repetition set for a key column). */
+void sst_column_spec(const meru_column *c, pq_column_spec *out);
+/* Bytes of the FIXED_LEN_BYTE_ARRAY holding a decimal of precision p > 18. */
+int32_t sst_decimal_bytes(int32_t precision);
+
+/* Whether a file column can be read as schema column `c` (see above);
+ * false with the reason in *why. */
+bool sst_column_compatible(const meru_column *c, const pq_column_info *fi,
+                           const char **why);
+
+/* Value i of a batch of file column `fi` as a PRESENT value of column `c`
+ * (compatible): bytes point into the batch. */
+void sst_value_from_batch(const meru_column *c, const pq_column_info *fi,
+                          const pq_batch *b, size_t i, meru_value *out);
+
+/* PLAIN bytes of a key value for the bloom filter of file column `fi`,
+ * into out[16] (or pointing into the value for byte arrays). False when no
+ * PLAIN form applies (then the filter is not consulted). */
+bool sst_plain_key(const meru_column *c, const pq_column_info *fi,
+                   const meru_value *v, uint8_t out[16], const uint8_t **p,
+                   size_t *len);
+
+/* A placeholder PRESENT value of the column's type (zero / empty / zero
+ * bytes): what a non-projected NOT NULL column holds in an iterator's
+ * value, since the rowcodec forbids null there. `zeros` must hold at least
+ * the column's FIXED length. */
+void sst_placeholder(const meru_column *c, const uint8_t *zeros,
+                     meru_value *out);
+
+/* Maps statuses of the Parquet layer met while reading a file we wrote:
+ * ENOTSUP / EINVAL can only come from damaged metadata, so they become
+ * ECORRUPT (message kept). */
+int sst_read_rc(int rc);
+
+/* The open file. Everything is read-only after meru_sst_open, so any number
+ * of threads may use it; cursors and scratch space are per call. */
+struct meru_sst {
+    meru_fs *fs;
+    meru_file *file;
+    char *path;
+    meru_schema *schema; /* the reader's schema (a clone) */
+    meru_cache *cache;   /* optional, not owned */
+    uint64_t cache_id;
+    pq_source src;
+    pq_reader *r;
+
+    int level;
+    uint64_t rows, file_size, min_seq, max_seq;
+    meru_buf smallest, largest; /* encoded user keys */
+
+    uint32_t nrg;
+    int64_t *rg_start;   /* nrg + 1 entries: first global row of each */
+    pq_bytes *rg_min, *rg_max; /* exact ikey bounds per row group */
+
+    int col_ikey, col_seq, col_op;
+    int *pcol;       /* per schema column: file column index or -1 */
+    size_t max_fixed; /* largest FIXED length (placeholder zeros) */
+    uint8_t *zeros;
+};
+
+/* Global row -> row group (rows must be < t->rows). */
+uint32_t sst_rg_of(const meru_sst *t, int64_t row);
+
+/* Index of the first page of row group `rg` whose ikey max is >= key (the
+ * page the first ikey >= key lives in, or an earlier one when bounds were
+ * truncated); its rows are [*pbeg, *pend). Without a page index the whole
+ * row group is one page. */
+int sst_find_page(meru_sst *t, uint32_t rg, const uint8_t *key, size_t len,
+                  int64_t *pbeg, int64_t *pend);
+/* The ikey page of row group `rg` holding local row `row`: [*pbeg, *pend). */
+int sst_page_of_row(meru_sst *t, uint32_t rg, int64_t row, int64_t *pbeg,
+                    int64_t *pend);
+
+#endif

@@ -1,0 +1,668 @@
+/*
+ * sst_read.c — opening an SST and point lookups (SPEC §7).
+ *
+ * Open reads the Parquet footer once and checks everything later reads
+ * rely on, so the read paths can trust it: the hidden columns (found by
+ * their reserved field ids) with their types, every key column of the
+ * reader's schema, the footer metadata (format, level, sequence range,
+ * row count, key range), and per row group the exact bounds of
+ * _merutable_ikey from the chunk statistics, which must be ordered across
+ * row groups. Anything else is MERU_ECORRUPT with the file named.
+ *
+ * Get: key range, then the one row group that can hold the first internal
+ * key >= ukey || seek-trailer(read_seq) (from the chunk bounds), then that
+ * row group's bloom filters on the key columns, then the ikey page index
+ * to read only the page(s) holding that internal key, and for a put one
+ * row of each other column (each cursor seeks straight to its page through
+ * the offset index). Cursors and scratch are per call: a meru_sst is
+ * shared by any number of threads.
+ *
+ * Bytes come through a pq_source over the meru_fs file; with a cache they
+ * go through fixed 32 KiB blocks cached under a per-file id (sst_cache.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sst/sst_internal.h"
+#include "types/jtext.h"
+#include "types/keycodec.h"
+#include "util/error.h"
+
+/* sst_cache.c */
+int sst_cache_read(meru_sst *t, uint64_t off, void *buf, size_t n);
+void sst_cache_attach(meru_sst *t);
+
+static int source_read(void *ctx, uint64_t off, void *buf, size_t n)
+{
+    meru_sst *t = ctx;
+    if (t->cache)
+        return sst_cache_read(t, off, buf, n);
+    return meru_file_read_exact(t->file, off, buf, n);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+uint32_t sst_rg_of(const meru_sst *t, int64_t row)
+{
+    uint32_t lo = 0, hi = t->nrg; /* last rg with start <= row */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t->rg_start[mid] <= row)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* First row group whose largest ikey is >= key, or t->nrg. */
+static uint32_t rg_for_key(const meru_sst *t, const uint8_t *key, size_t len)
+{
+    uint32_t lo = 0, hi = t->nrg;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (meru_ikey_cmp(t->rg_max[mid].ptr, t->rg_max[mid].len, key, len) <
+            0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int64_t rg_rows(const meru_sst *t, uint32_t rg)
+{
+    return t->rg_start[rg + 1] - t->rg_start[rg];
+}
+
+int sst_find_page(meru_sst *t, uint32_t rg, const uint8_t *key, size_t len,
+                  int64_t *pbeg, int64_t *pend)
+{
+    int64_t rows = rg_rows(t, rg);
+    *pbeg = 0;
+    *pend = rows;
+    const pq_column_index *ci;
+    const pq_offset_index *oi;
+    int rc = pq_reader_column_index(t->r, rg, (uint32_t)t->col_ikey, &ci);
+    if (!rc)
+        rc = pq_reader_offset_index(t->r, rg, (uint32_t)t->col_ikey, &oi);
+    if (rc)
+        return sst_read_rc(rc);
+    if (!ci || !oi || ci->n_pages != oi->n_pages || oi->n_pages == 0)
+        return MERU_OK;
+    /* Maxima are ascending (sorted keys; a cut maximum is rounded up, which
+     * keeps the order): the first page whose maximum is >= key. */
+    uint32_t lo = 0, hi = ci->n_pages;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const pq_bytes *m = &ci->max_values[mid];
+        if (!ci->null_pages[mid] &&
+            meru_ikey_cmp(m->ptr, m->len, key, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == ci->n_pages) /* bounds disagree with the chunk's: be safe */
+        lo = 0;
+    *pbeg = oi->page_locations[lo].first_row_index;
+    *pend = lo + 1 < oi->n_pages ? oi->page_locations[lo + 1].first_row_index
+                                 : rows;
+    return MERU_OK;
+}
+
+int sst_page_of_row(meru_sst *t, uint32_t rg, int64_t row, int64_t *pbeg,
+                    int64_t *pend)
+{
+    int64_t rows = rg_rows(t, rg);
+    *pbeg = 0;
+    *pend = rows;
+    const pq_offset_index *oi;
+    int rc = pq_reader_offset_index(t->r, rg, (uint32_t)t->col_ikey, &oi);
+    if (rc)
+        return sst_read_rc(rc);
+    if (!oi || oi->n_pages == 0)
+        return MERU_OK;
+    uint32_t lo = 0, hi = oi->n_pages; /* last page starting at or before */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (oi->page_locations[mid].first_row_index <= row)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *pbeg = oi->page_locations[lo].first_row_index;
+    *pend = lo + 1 < oi->n_pages ? oi->page_locations[lo + 1].first_row_index
+                                 : rows;
+    if (*pbeg > row || *pend <= row || *pend > rows)
+        return meru_err(MERU_ECORRUPT,
+                        "SST %s: offset index of %s does not cover row %lld "
+                        "of row group %u",
+                        t->path, MERU_SST_COL_IKEY, (long long)row, rg);
+    return MERU_OK;
+}
+
+/* ------------------------------------------------------------------ open */
+
+static const pq_key_value *find_kv(const pq_file_meta *m, const char *key)
+{
+    for (uint32_t i = 0; i < m->n_key_value_metadata; i++)
+        if (m->key_value_metadata[i].key &&
+            strcmp(m->key_value_metadata[i].key, key) == 0 &&
+            m->key_value_metadata[i].has_value)
+            return &m->key_value_metadata[i];
+    return NULL;
+}
+
+static int bad(const meru_sst *t, const char *what)
+{
+    return meru_err(MERU_ECORRUPT, "SST %s: %s", t->path, what);
+}
+
+static int kv_u64(const meru_sst *t, const char *key, uint64_t *out)
+{
+    const pq_key_value *kv = find_kv(pq_reader_meta(t->r), key);
+    if (!kv || kv->value.len == 0 || kv->value.len > 20)
+        return meru_err(MERU_ECORRUPT, "SST %s: footer lacks a valid %s",
+                        t->path, key);
+    uint64_t v = 0;
+    for (uint32_t i = 0; i < kv->value.len; i++) {
+        uint8_t c = kv->value.ptr[i];
+        if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10)
+            return meru_err(MERU_ECORRUPT, "SST %s: footer %s is not a number",
+                            t->path, key);
+        v = v * 10 + (uint64_t)(c - '0');
+    }
+    *out = v;
+    return MERU_OK;
+}
+
+static int kv_hex(const meru_sst *t, const char *key, meru_buf *out)
+{
+    const pq_key_value *kv = find_kv(pq_reader_meta(t->r), key);
+    if (!kv || kv->value.len % 2)
+        return meru_err(MERU_ECORRUPT, "SST %s: footer lacks a valid %s",
+                        t->path, key);
+    uint8_t *p;
+    int rc = meru_buf_extend(out, kv->value.len / 2, &p);
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < kv->value.len; i += 2) {
+        int hi = meru_hexval(kv->value.ptr[i]);
+        int lo = meru_hexval(kv->value.ptr[i + 1]);
+        if (hi < 0 || lo < 0)
+            return meru_err(MERU_ECORRUPT, "SST %s: footer %s is not hex",
+                            t->path, key);
+        p[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return MERU_OK;
+}
+
+static int hidden_col(meru_sst *t, int32_t fid, const char *name, pq_type type,
+                      int *out)
+{
+    int c = pq_reader_find_field_id(t->r, fid);
+    if (c < 0)
+        return meru_err(MERU_ECORRUPT, "SST %s: no %s column (field id %d)",
+                        t->path, name, (int)fid);
+    const pq_column_info *ci = pq_reader_column(t->r, (uint32_t)c);
+    if (ci->type != type || ci->repetition != PQ_REQUIRED)
+        return meru_err(MERU_ECORRUPT,
+                        "SST %s: column %s has the wrong type or is not "
+                        "required",
+                        t->path, name);
+    *out = c;
+    return MERU_OK;
+}
+
+/* Compares the user-key part of an internal key with `uk`. */
+static int ukey_cmp(const pq_bytes *ik, const meru_buf *uk)
+{
+    size_t ul = ik->len >= MERU_IKEY_TRAILER_LEN
+                    ? ik->len - MERU_IKEY_TRAILER_LEN
+                    : 0;
+    return meru_ikey_cmp(ik->ptr, ul, uk->data, uk->len);
+}
+
+static int check_file(meru_sst *t)
+{
+    const meru_schema *s = t->schema;
+    int rc = hidden_col(t, MERU_SST_FIELD_ID_IKEY, MERU_SST_COL_IKEY,
+                        PQ_BYTE_ARRAY, &t->col_ikey);
+    if (!rc)
+        rc = hidden_col(t, MERU_SST_FIELD_ID_SEQ, MERU_SST_COL_SEQ, PQ_INT64,
+                        &t->col_seq);
+    if (!rc)
+        rc = hidden_col(t, MERU_SST_FIELD_ID_OP, MERU_SST_COL_OP, PQ_INT32,
+                        &t->col_op);
+    if (rc)
+        return rc;
+    char lb[MERU_LABEL_MAX];
+    for (size_t i = 0; i < s->ncols; i++) {
+        const meru_column *c = &s->cols[i];
+        int pc = pq_reader_find_field_id(t->r, c->field_id);
+        t->pcol[i] = pc;
+        if (c->type == MERU_TYPE_FIXED && (size_t)c->fixed_length > t->max_fixed)
+            t->max_fixed = (size_t)c->fixed_length;
+        if (pc < 0) {
+            if (c->key_position >= 0)
+                return meru_err(MERU_ECORRUPT,
+                                "SST %s: key %s (field id %d) is missing",
+                                t->path, meru_column_label(c, lb),
+                                (int)c->field_id);
+            if (!c->nullable &&
+                c->initial_default.state != MERU_VALUE_PRESENT)
+                return meru_err(MERU_ESCHEMA,
+                                "SST %s: %s is NOT NULL without an initial "
+                                "default and the file lacks it",
+                                t->path, meru_column_label(c, lb));
+            continue;
+        }
+        const pq_column_info *fi = pq_reader_column(t->r, (uint32_t)pc);
+        const char *why;
+        if (!sst_column_compatible(c, fi, &why))
+            return meru_err(MERU_ECORRUPT, "SST %s: %s (field id %d): %s",
+                            t->path, meru_column_label(c, lb),
+                            (int)c->field_id, why);
+    }
+
+    /* Footer metadata. */
+    const pq_key_value *fmt = find_kv(pq_reader_meta(t->r), "merutable.format");
+    if (!fmt || fmt->value.len != 1 || fmt->value.ptr[0] != '1')
+        return bad(t, "not an SST of format 1 (footer merutable.format)");
+    uint64_t lvl, rows;
+    rc = kv_u64(t, "merutable.level", &lvl);
+    if (!rc)
+        rc = kv_u64(t, "merutable.min-seq", &t->min_seq);
+    if (!rc)
+        rc = kv_u64(t, "merutable.max-seq", &t->max_seq);
+    if (!rc)
+        rc = kv_u64(t, "merutable.row-count", &rows);
+    if (!rc)
+        rc = kv_hex(t, "merutable.smallest-key", &t->smallest);
+    if (!rc)
+        rc = kv_hex(t, "merutable.largest-key", &t->largest);
+    if (rc)
+        return rc;
+    if (lvl > 1000)
+        return bad(t, "footer merutable.level out of range");
+    t->level = (int)lvl;
+    if (t->min_seq > t->max_seq || t->max_seq > MERU_SEQ_MAX)
+        return bad(t, "footer sequence range is invalid");
+    int64_t n = pq_reader_num_rows(t->r);
+    if (n <= 0 || (uint64_t)n != rows)
+        return bad(t, "row count disagrees with the footer");
+    t->rows = rows;
+    if (meru_ikey_cmp(t->smallest.data, t->smallest.len, t->largest.data,
+                      t->largest.len) > 0)
+        return bad(t, "smallest key is above the largest");
+
+    /* Row groups and their ikey bounds. */
+    t->nrg = pq_reader_num_row_groups(t->r);
+    t->rg_start = calloc((size_t)t->nrg + 1, sizeof *t->rg_start);
+    t->rg_min = calloc(t->nrg ? t->nrg : 1, sizeof *t->rg_min);
+    t->rg_max = calloc(t->nrg ? t->nrg : 1, sizeof *t->rg_max);
+    if (!t->rg_start || !t->rg_min || !t->rg_max)
+        return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
+    for (uint32_t g = 0; g < t->nrg; g++) {
+        int64_t k = pq_reader_row_group_rows(t->r, g);
+        if (k <= 0)
+            return bad(t, "empty row group");
+        t->rg_start[g + 1] = t->rg_start[g] + k;
+        if (!pq_reader_chunk_minmax(t->r, g, (uint32_t)t->col_ikey,
+                                    &t->rg_min[g], &t->rg_max[g]) ||
+            t->rg_min[g].len < MERU_IKEY_TRAILER_LEN ||
+            t->rg_max[g].len < MERU_IKEY_TRAILER_LEN ||
+            meru_ikey_cmp(t->rg_min[g].ptr, t->rg_min[g].len, t->rg_max[g].ptr,
+                          t->rg_max[g].len) > 0)
+            return meru_err(MERU_ECORRUPT,
+                            "SST %s: row group %u lacks valid %s bounds",
+                            t->path, g, MERU_SST_COL_IKEY);
+        if (g > 0 && meru_ikey_cmp(t->rg_max[g - 1].ptr, t->rg_max[g - 1].len,
+                                   t->rg_min[g].ptr, t->rg_min[g].len) >= 0)
+            return meru_err(MERU_ECORRUPT,
+                            "SST %s: row groups %u and %u overlap", t->path,
+                            g - 1, g);
+    }
+    if (t->rg_start[t->nrg] != n)
+        return bad(t, "row groups disagree with the row count");
+    if (ukey_cmp(&t->rg_min[0], &t->smallest) != 0 ||
+        ukey_cmp(&t->rg_max[t->nrg - 1], &t->largest) != 0)
+        return bad(t, "key range disagrees with the footer");
+    return MERU_OK;
+}
+
+void meru_sst_close(meru_sst *t)
+{
+    if (!t)
+        return;
+    pq_reader_close(t->r);
+    meru_file_close(t->file);
+    meru_schema_free(t->schema);
+    meru_buf_free(&t->smallest);
+    meru_buf_free(&t->largest);
+    free(t->rg_start);
+    free(t->rg_min);
+    free(t->rg_max);
+    free(t->pcol);
+    free(t->zeros);
+    free(t->path);
+    free(t);
+}
+
+int meru_sst_open(meru_sst **out, meru_fs *fs, const char *path,
+                  const meru_schema *schema, meru_cache *cache)
+{
+    *out = NULL;
+    if (!fs || !path || !schema)
+        return meru_err(MERU_EINVAL, "meru_sst_open: NULL argument");
+    if (schema->nkey == 0 || schema->nkey > MERU_MAX_KEY_COLUMNS)
+        return meru_err(MERU_EINVAL, "opening SST %s: the schema needs a "
+                                     "primary key",
+                        path);
+    meru_sst *t = calloc(1, sizeof *t);
+    if (!t)
+        return meru_err(MERU_ENOMEM, "opening SST %s: out of memory", path);
+    int rc;
+    t->fs = fs;
+    t->cache = cache;
+    t->path = strdup(path);
+    if (!t->path) {
+        rc = meru_err(MERU_ENOMEM, "opening SST %s: out of memory", path);
+        goto fail;
+    }
+    rc = meru_schema_clone(&t->schema, schema);
+    if (rc)
+        goto fail;
+    t->pcol = calloc(schema->ncols ? schema->ncols : 1, sizeof *t->pcol);
+    if (!t->pcol) {
+        rc = meru_err(MERU_ENOMEM, "opening SST %s: out of memory", path);
+        goto fail;
+    }
+    rc = meru_fs_open(fs, path, MERU_FS_READ, &t->file);
+    if (rc)
+        goto fail;
+    rc = meru_file_size(t->file, &t->file_size);
+    if (rc)
+        goto fail;
+    sst_cache_attach(t);
+    t->src.read_at = source_read;
+    t->src.size = t->file_size;
+    t->src.ctx = t;
+    rc = pq_reader_open(&t->r, &t->src, NULL);
+    if (rc) {
+        rc = sst_read_rc(rc);
+        meru_err_wrap(rc, "opening SST %s", path);
+        goto fail;
+    }
+    rc = check_file(t);
+    if (rc)
+        goto fail;
+    t->zeros = calloc(t->max_fixed + 1, 1);
+    if (!t->zeros) {
+        rc = meru_err(MERU_ENOMEM, "opening SST %s: out of memory", path);
+        goto fail;
+    }
+    *out = t;
+    return MERU_OK;
+fail:
+    meru_sst_close(t);
+    return rc;
+}
+
+uint64_t meru_sst_row_count(const meru_sst *t)
+{
+    return t ? t->rows : 0;
+}
+
+uint64_t meru_sst_file_size(const meru_sst *t)
+{
+    return t ? t->file_size : 0;
+}
+
+int meru_sst_level(const meru_sst *t)
+{
+    return t ? t->level : 0;
+}
+
+/* ------------------------------------------------------------------- get */
+
+typedef struct get_ctx {
+    meru_buf seek;
+    meru_buf scratch;
+    meru_buf parked; /* pq_cursor *: cursors whose batch is still in use */
+    pq_cursor *cur;
+    meru_value *vals;
+    uint64_t pages;
+} get_ctx;
+
+static void cursor_done(get_ctx *g)
+{
+    if (!g->cur)
+        return;
+    pq_cursor_stats st;
+    pq_cursor_get_stats(g->cur, &st);
+    g->pages += st.pages_read;
+    pq_cursor_close(g->cur);
+    g->cur = NULL;
+}
+
+/* Bloom filters of the key columns in row group rg: *absent when one of
+ * them proves the key is not there; *checked when any was consulted. */
+static int bloom_probe(meru_sst *t, get_ctx *g, uint32_t rg,
+                       const uint8_t *ukey, size_t klen, bool *checked,
+                       bool *absent)
+{
+    const meru_schema *s = t->schema;
+    meru_value kv[MERU_MAX_KEY_COLUMNS];
+    size_t nk = 0;
+    int rc = meru_key_decode(s, ukey, klen, kv, &nk, &g->scratch);
+    if (rc)
+        return meru_err_wrap(MERU_EINVAL, "SST %s: get", t->path);
+    for (size_t k = 0; k < nk && !*absent; k++) {
+        const meru_column *c = &s->cols[s->key_cols[k]];
+        int pc = t->pcol[s->key_cols[k]];
+        if (!pq_reader_has_bloom(t->r, rg, (uint32_t)pc))
+            continue;
+        uint8_t b[16];
+        const uint8_t *p;
+        size_t len;
+        if (!sst_plain_key(c, pq_reader_column(t->r, (uint32_t)pc), &kv[k], b,
+                           &p, &len))
+            continue;
+        bool maybe = true;
+        rc = pq_reader_bloom_check(t->r, rg, (uint32_t)pc, p, len, &maybe);
+        if (rc)
+            return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+        *checked = true;
+        if (!maybe)
+            *absent = true;
+    }
+    return MERU_OK;
+}
+
+/* Reads row `row` of row group `rg` of every non-key column into g->vals
+ * and encodes the value. */
+static int read_row_value(meru_sst *t, get_ctx *g, uint32_t rg, int64_t row,
+                          meru_buf *value)
+{
+    const meru_schema *s = t->schema;
+    char lb[MERU_LABEL_MAX];
+    for (size_t i = 0; i < s->ncols; i++) {
+        const meru_column *c = &s->cols[i];
+        meru_value *v = &g->vals[i];
+        memset(v, 0, sizeof *v);
+        if (c->key_position >= 0)
+            continue;
+        int pc = t->pcol[i];
+        if (pc < 0) {
+            if (c->initial_default.state == MERU_VALUE_PRESENT)
+                *v = c->initial_default;
+            else
+                v->state = MERU_VALUE_NULL;
+            continue;
+        }
+        /* One cursor per column, each kept until the value is encoded:
+         * the bytes of its batch live in the cursor. */
+        pq_cursor *cur;
+        int rc = pq_cursor_open(t->r, rg, (uint32_t)pc, &cur);
+        if (rc)
+            return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+        g->cur = cur; /* so the caller's cleanup closes it on error */
+        pq_batch b;
+        rc = pq_cursor_seek(cur, row);
+        if (!rc)
+            rc = pq_cursor_next(cur, 1, &b);
+        if (!rc && b.n != 1)
+            rc = meru_err(MERU_ECORRUPT, "column %s ends early",
+                          meru_column_label(c, lb));
+        if (rc)
+            return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+        if (!b.valid[0]) {
+            if (!c->nullable)
+                return meru_err(MERU_ECORRUPT,
+                                "SST %s: null in NOT NULL %s of a put",
+                                t->path, meru_column_label(c, lb));
+            v->state = MERU_VALUE_NULL;
+        } else {
+            sst_value_from_batch(c, pq_reader_column(t->r, (uint32_t)pc), &b,
+                                 0, v);
+        }
+        /* The value's bytes live in the cursor's batch: park it until
+         * the value is encoded. */
+        rc = meru_buf_append(&g->parked, &cur, sizeof cur);
+        if (rc)
+            return rc; /* g->cur still holds it */
+        g->cur = NULL;
+    }
+    meru_buf_reset(value);
+    return meru_row_encode_values(s, g->vals, value);
+}
+
+int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
+                 uint64_t read_seq, meru_sst_state *state, uint64_t *seq,
+                 meru_buf *value, meru_sst_read_stats *stats)
+{
+    if (state)
+        *state = MERU_SST_NOT_FOUND;
+    if (!t || !state || (!ukey && klen))
+        return meru_err(MERU_EINVAL, "meru_sst_get: NULL argument");
+    if (read_seq > MERU_SEQ_MAX)
+        read_seq = MERU_SEQ_MAX;
+    if (read_seq < t->min_seq ||
+        meru_ikey_cmp(ukey, klen, t->smallest.data, t->smallest.len) < 0 ||
+        meru_ikey_cmp(ukey, klen, t->largest.data, t->largest.len) > 0)
+        return MERU_OK;
+    get_ctx g;
+    memset(&g, 0, sizeof g);
+    int rc = meru_buf_append(&g.seek, ukey, klen);
+    if (!rc)
+        rc = meru_ikey_append_seek_trailer(&g.seek, read_seq);
+    if (rc)
+        goto out;
+    uint32_t rg = rg_for_key(t, g.seek.data, g.seek.len);
+    if (rg == t->nrg)
+        goto out;
+    bool checked = false, absent = false;
+    rc = bloom_probe(t, &g, rg, ukey, klen, &checked, &absent);
+    if (rc)
+        goto out;
+    if (stats) {
+        stats->bloom_checks += checked;
+        stats->bloom_negatives += absent;
+    }
+    if (absent)
+        goto out;
+
+    /* The first ikey >= seek: from the page the index points at, on. */
+    int64_t pbeg, pend;
+    rc = sst_find_page(t, rg, g.seek.data, g.seek.len, &pbeg, &pend);
+    if (rc)
+        goto out;
+    rc = pq_cursor_open(t->r, rg, (uint32_t)t->col_ikey, &g.cur);
+    if (!rc)
+        rc = pq_cursor_seek(g.cur, pbeg);
+    if (rc) {
+        rc = meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+        goto out;
+    }
+    int64_t rows = rg_rows(t, rg), row = pbeg, hit = -1;
+    pq_bytes ik = {0};
+    while (row < rows && hit < 0) {
+        pq_batch b;
+        size_t want = (size_t)(pend > row ? pend - row : 256);
+        rc = pq_cursor_next(g.cur, want, &b);
+        if (!rc && b.n == 0)
+            rc = meru_err(MERU_ECORRUPT, "%s ends early", MERU_SST_COL_IKEY);
+        if (rc) {
+            rc = meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+            goto out;
+        }
+        const pq_bytes *v = b.values;
+        size_t lo = 0, hi = b.n; /* first >= seek in this batch */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (meru_ikey_cmp(v[mid].ptr, v[mid].len, g.seek.data,
+                              g.seek.len) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < b.n) {
+            hit = row + (int64_t)lo;
+            ik = v[lo];
+        }
+        row += (int64_t)b.n;
+        pend = row + 256;
+    }
+    if (hit < 0)
+        goto out;
+    size_t ulen;
+    uint64_t s;
+    int op;
+    if (meru_ikey_parse(ik.ptr, ik.len, &ulen, &s, &op)) {
+        rc = meru_err(MERU_ECORRUPT, "SST %s: bad internal key at row %lld",
+                      t->path, (long long)(t->rg_start[rg] + hit));
+        goto out;
+    }
+    if (meru_ikey_cmp(ik.ptr, ulen, ukey, klen) != 0)
+        goto out;
+    if (s > read_seq) {
+        rc = meru_err(MERU_ECORRUPT, "SST %s: internal keys out of order",
+                      t->path);
+        goto out;
+    }
+    cursor_done(&g);
+    if (seq)
+        *seq = s;
+    if (op == MERU_OP_DELETE) {
+        *state = MERU_SST_DELETED;
+        goto out;
+    }
+    if (value) {
+        g.vals = calloc(t->schema->ncols, sizeof *g.vals);
+        if (!g.vals) {
+            rc = meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
+            goto out;
+        }
+        rc = read_row_value(t, &g, rg, hit, value);
+        if (rc)
+            goto out;
+    }
+    *state = MERU_SST_FOUND;
+out:
+    cursor_done(&g);
+    for (size_t i = 0; i < g.parked.len / sizeof(pq_cursor *); i++) {
+        memcpy(&g.cur, g.parked.data + i * sizeof(pq_cursor *),
+               sizeof(pq_cursor *));
+        cursor_done(&g);
+    }
+    if (stats)
+        stats->pages_read += g.pages;
+    if (rc)
+        *state = MERU_SST_NOT_FOUND;
+    free(g.vals);
+    meru_buf_free(&g.seek);
+    meru_buf_free(&g.scratch);
+    meru_buf_free(&g.parked);
+    return rc;
+}
