@@ -9,6 +9,14 @@
  * last handle is released. Capacity 0 caches nothing (insert still returns
  * a handle so callers need no special case; the value is freed on release).
  *
+ * Sharding: up to 16 shards by key hash, each with capacity/shards bytes;
+ * a cache under 1 MiB has one shard (exact LRU), and every shard gets at
+ * least 512 KiB. An entry larger than its shard is still inserted and
+ * returned, and leaves the cache when its last handle is released.
+ *
+ * Deleters run exactly once per value, outside the cache's locks (a deleter
+ * may call the cache), in the thread that drops the last reference.
+ *
  * Threads: every function is thread-safe (one mutex per shard).
  */
 #ifndef MERU_CACHE_CACHE_H

@@ -1,0 +1,399 @@
+/*
+ * cache.c — sharded LRU cache with charges and refcounted handles
+ * (cache.h), after LevelDB's LRUCache.
+ *
+ * Each shard (chosen by the top bits of a 64-bit key hash) has a mutex
+ * guarding everything in it: a chained hash table, two circular lists and
+ * the counters. An entry's `refs` counts the handles out on it plus one
+ * while the cache itself holds it (`in_cache`). Entries in the cache sit on
+ * exactly one list:
+ *   - lru:    refs == 1, nobody uses them: the eviction candidates, oldest
+ *             first;
+ *   - in_use: refs > 1: never evicted.
+ * An entry removed from the cache (erase, replacement, eviction) leaves the
+ * table and its list at once and its charge stops counting, but it is freed
+ * only when refs reaches 0, i.e. when the last handle is released. Entries
+ * that reach 0 are collected under the lock and their deleters run after it
+ * is dropped, so a deleter may use the cache.
+ *
+ * Shards: a small cache uses fewer shards (each gets at least
+ * MERU_CACHE_MIN_SHARD_BYTES) so that a handful of large entries is not
+ * spread over shards too small to hold one; up to 16.
+ * An entry larger than its shard's capacity is still inserted and returned
+ * (callers need no special case) and is evicted when released.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/cache.h"
+#include "util/error.h"
+
+#define MERU_CACHE_MAX_SHARD_BITS  4
+#define MERU_CACHE_MIN_SHARD_BYTES ((size_t)512 * 1024)
+#define MERU_CACHE_INIT_BUCKETS    16
+
+typedef struct lnode {
+    struct lnode *prev, *next;
+} lnode;
+
+struct meru_cache_handle {
+    lnode link; /* first: a list node is its entry */
+    struct meru_cache_handle *hnext; /* hash chain; also the free list */
+    void *value;
+    meru_cache_deleter del;
+    size_t charge;
+    uint64_t hash;
+    uint32_t refs;
+    bool in_cache;
+    size_t klen;
+    uint8_t key[];
+};
+typedef struct meru_cache_handle entry;
+
+typedef struct shard {
+    pthread_mutex_t mu; /* guards every field below and the entries' links,
+                           refs and in_cache */
+    entry **buckets;
+    size_t nbuckets; /* a power of two */
+    size_t count;    /* entries in the table */
+    lnode lru, in_use;
+    size_t capacity, usage;
+    uint64_t hits, misses, inserts, evictions;
+} shard;
+
+struct meru_cache {
+    size_t capacity;
+    unsigned shard_bits;
+    _Atomic uint64_t next_id;
+    shard shards[];
+};
+
+/* ----------------------------------------------------------------- helpers */
+
+static uint64_t hash_key(const void *key, size_t len)
+{
+    const uint8_t *p = key;
+    uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a, then a finaliser */
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    return h;
+}
+
+static shard *shard_of(meru_cache *c, uint64_t hash)
+{
+    size_t i = c->shard_bits ? (size_t)(hash >> (64 - c->shard_bits)) : 0;
+    return &c->shards[i];
+}
+
+static void list_init(lnode *l)
+{
+    l->prev = l->next = l;
+}
+
+static void list_remove(lnode *n)
+{
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->prev = n->next = n;
+}
+
+/* Appends at the newest end. */
+static void list_append(lnode *l, lnode *n)
+{
+    n->next = l;
+    n->prev = l->prev;
+    n->prev->next = n;
+    l->prev = n;
+}
+
+/* The slot pointing at the entry with this key, or at the NULL ending the
+ * chain. */
+static entry **table_find(shard *s, const void *key, size_t klen,
+                          uint64_t hash)
+{
+    entry **p = &s->buckets[hash & (s->nbuckets - 1)];
+    while (*p && ((*p)->hash != hash || (*p)->klen != klen ||
+                  (klen && memcmp((*p)->key, key, klen) != 0)))
+        p = &(*p)->hnext;
+    return p;
+}
+
+/* Doubles the table; on allocation failure keeps the old one (longer
+ * chains are slower, not wrong). */
+static void table_grow(shard *s)
+{
+    size_t nb = s->nbuckets * 2;
+    entry **b = calloc(nb, sizeof *b);
+    if (!b)
+        return;
+    for (size_t i = 0; i < s->nbuckets; i++) {
+        entry *e = s->buckets[i];
+        while (e) {
+            entry *next = e->hnext;
+            entry **slot = &b[e->hash & (nb - 1)];
+            e->hnext = *slot;
+            *slot = e;
+            e = next;
+        }
+    }
+    free(s->buckets);
+    s->buckets = b;
+    s->nbuckets = nb;
+}
+
+/* Drops one reference; an entry reaching 0 goes to *dead (freed by the
+ * caller after unlocking). */
+static void unref(shard *s, entry *e, entry **dead)
+{
+    e->refs--;
+    if (e->refs == 0) {
+        e->hnext = *dead;
+        *dead = e;
+    } else if (e->in_cache && e->refs == 1) {
+        list_remove(&e->link);
+        list_append(&s->lru, &e->link);
+    }
+}
+
+static void ref(shard *s, entry *e)
+{
+    if (e->in_cache && e->refs == 1) {
+        list_remove(&e->link);
+        list_append(&s->in_use, &e->link);
+    }
+    e->refs++;
+}
+
+/* Takes an entry already unlinked from the table out of the cache. */
+static void finish_erase(shard *s, entry *e, entry **dead)
+{
+    e->in_cache = false;
+    list_remove(&e->link);
+    s->usage -= e->charge;
+    unref(s, e, dead);
+}
+
+/* Evicts unused entries, oldest first, while over capacity. */
+static void evict(shard *s, entry **dead)
+{
+    while (s->usage > s->capacity && s->lru.next != &s->lru) {
+        entry *old = (entry *)s->lru.next;
+        entry **p = table_find(s, old->key, old->klen, old->hash);
+        if (*p == old) { /* always: lru entries are in the table */
+            *p = old->hnext;
+            s->count--;
+        }
+        s->evictions++;
+        finish_erase(s, old, dead);
+    }
+}
+
+static void run_deleters(entry *dead)
+{
+    while (dead) {
+        entry *next = dead->hnext;
+        if (dead->del)
+            dead->del(dead->key, dead->klen, dead->value);
+        free(dead);
+        dead = next;
+    }
+}
+
+/* --------------------------------------------------------------------- API */
+
+int meru_cache_new(meru_cache **out, size_t capacity)
+{
+    *out = NULL;
+    unsigned bits = 0;
+    while (bits < MERU_CACHE_MAX_SHARD_BITS &&
+           (capacity >> (bits + 1)) >= MERU_CACHE_MIN_SHARD_BYTES)
+        bits++;
+    size_t n = (size_t)1 << bits;
+    meru_cache *c = calloc(1, sizeof *c + n * sizeof c->shards[0]);
+    if (!c)
+        return meru_err(MERU_ENOMEM, "cache of %zu bytes", capacity);
+    c->capacity = capacity;
+    c->shard_bits = bits;
+    atomic_init(&c->next_id, 1);
+    size_t per = capacity / n + (capacity % n != 0);
+    size_t ok = 0;
+    for (; ok < n; ok++) {
+        shard *s = &c->shards[ok];
+        s->buckets = calloc(MERU_CACHE_INIT_BUCKETS, sizeof *s->buckets);
+        if (!s->buckets)
+            break;
+        if (pthread_mutex_init(&s->mu, NULL) != 0) {
+            free(s->buckets);
+            break;
+        }
+        s->nbuckets = MERU_CACHE_INIT_BUCKETS;
+        s->capacity = per;
+        list_init(&s->lru);
+        list_init(&s->in_use);
+    }
+    if (ok < n) {
+        for (size_t i = 0; i < ok; i++) {
+            pthread_mutex_destroy(&c->shards[i].mu);
+            free(c->shards[i].buckets);
+        }
+        free(c);
+        return meru_err(MERU_ENOMEM, "cache of %zu bytes", capacity);
+    }
+    *out = c;
+    return MERU_OK;
+}
+
+void meru_cache_free(meru_cache *c)
+{
+    if (!c)
+        return;
+    size_t n = (size_t)1 << c->shard_bits;
+    for (size_t i = 0; i < n; i++) {
+        shard *s = &c->shards[i];
+        entry *dead = NULL;
+        /* Entries still in use break the contract; free them anyway so
+         * nothing leaks, as the owner said it was done. */
+        lnode *lists[2] = {&s->lru, &s->in_use};
+        for (int l = 0; l < 2; l++) {
+            while (lists[l]->next != lists[l]) {
+                entry *e = (entry *)lists[l]->next;
+                list_remove(&e->link);
+                e->hnext = dead;
+                dead = e;
+            }
+        }
+        run_deleters(dead);
+        pthread_mutex_destroy(&s->mu);
+        free(s->buckets);
+    }
+    free(c);
+}
+
+meru_cache_handle *meru_cache_lookup(meru_cache *c, const void *key,
+                                     size_t klen)
+{
+    uint64_t h = hash_key(key, klen);
+    shard *s = shard_of(c, h);
+    pthread_mutex_lock(&s->mu);
+    entry *e = *table_find(s, key, klen, h);
+    if (e) {
+        ref(s, e);
+        s->hits++;
+    } else {
+        s->misses++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
+                      void *value, size_t charge, meru_cache_deleter del,
+                      meru_cache_handle **out)
+{
+    *out = NULL;
+    entry *e = malloc(sizeof *e + klen);
+    if (!e)
+        return meru_err(MERU_ENOMEM, "cache entry of %zu key bytes", klen);
+    memset(e, 0, sizeof *e);
+    if (klen)
+        memcpy(e->key, key, klen);
+    e->klen = klen;
+    e->hash = hash_key(key, klen);
+    e->value = value;
+    e->del = del;
+    e->charge = charge;
+    e->refs = 1; /* the caller's handle */
+    list_init(&e->link);
+
+    shard *s = shard_of(c, e->hash);
+    entry *dead = NULL;
+    pthread_mutex_lock(&s->mu);
+    s->inserts++;
+    if (s->capacity > 0) {
+        e->refs++;
+        e->in_cache = true;
+        list_append(&s->in_use, &e->link);
+        s->usage += charge;
+        entry **p = table_find(s, key, klen, e->hash);
+        entry *old = *p;
+        e->hnext = old ? old->hnext : NULL;
+        *p = e;
+        if (old)
+            finish_erase(s, old, &dead);
+        else if (++s->count > s->nbuckets)
+            table_grow(s);
+        evict(s, &dead);
+    } /* else: not cached; the handle alone keeps it, release frees it */
+    pthread_mutex_unlock(&s->mu);
+    run_deleters(dead);
+    *out = e;
+    return MERU_OK;
+}
+
+void *meru_cache_value(const meru_cache_handle *h)
+{
+    return h->value;
+}
+
+void meru_cache_release(meru_cache *c, meru_cache_handle *h)
+{
+    if (!h)
+        return;
+    shard *s = shard_of(c, h->hash);
+    entry *dead = NULL;
+    pthread_mutex_lock(&s->mu);
+    unref(s, h, &dead);
+    evict(s, &dead); /* an oversized entry leaves as soon as it is unused */
+    pthread_mutex_unlock(&s->mu);
+    run_deleters(dead);
+}
+
+void meru_cache_erase(meru_cache *c, const void *key, size_t klen)
+{
+    uint64_t h = hash_key(key, klen);
+    shard *s = shard_of(c, h);
+    entry *dead = NULL;
+    pthread_mutex_lock(&s->mu);
+    entry **p = table_find(s, key, klen, h);
+    entry *e = *p;
+    if (e) {
+        *p = e->hnext;
+        s->count--;
+        finish_erase(s, e, &dead);
+    }
+    pthread_mutex_unlock(&s->mu);
+    run_deleters(dead);
+}
+
+uint64_t meru_cache_new_id(meru_cache *c)
+{
+    return atomic_fetch_add(&c->next_id, 1);
+}
+
+void meru_cache_stats_get(meru_cache *c, meru_cache_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->capacity = c->capacity;
+    size_t n = (size_t)1 << c->shard_bits;
+    for (size_t i = 0; i < n; i++) {
+        shard *s = &c->shards[i];
+        pthread_mutex_lock(&s->mu);
+        out->bytes += s->usage;
+        out->entries += s->count;
+        out->hits += s->hits;
+        out->misses += s->misses;
+        out->inserts += s->inserts;
+        out->evictions += s->evictions;
+        pthread_mutex_unlock(&s->mu);
+    }
+}
