@@ -814,7 +814,10 @@ int main(int argc, char **argv)
 #ifndef MERU_BENCH_HAVE_ENGINE
         printf(" pending |");
 #endif
-        if (isnan(mine) || isnan(best) || best == 0)
+        if (m == M_SETTLE)
+            /* Peers with nothing buffered settle in ~0 s: no ratio. */
+            printf(" %s |\n", meru < 0 ? "pending" : "(merutable's own)");
+        else if (isnan(mine) || isnan(best) || best == 0)
             printf(" %s |\n", meru < 0 ? "pending" : "n/a");
         else
             printf(" %.2f%s |\n", mine / best,
