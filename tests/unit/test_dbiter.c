@@ -127,8 +127,7 @@ static void fill_opts(meru_dbiter_options *o, uint64_t read_seq,
 /* Runs one dbiter and compares it with the expected rows. */
 static void run_one(const vec_entry *e, size_t n, const vec_entry *ref,
                     size_t nchild, bool use_mt, uint64_t read_seq,
-                    const bound *lo, const bound *hi, bool reverse,
-                    size_t *exp)
+                    const bound *lo, const bound *hi, bool reverse, size_t *exp)
 {
     meru_iiter *m;
     CHECK_OK(vec_merge_of(e, n, nchild, use_mt, SIZE_MAX, -1, &m));
@@ -199,14 +198,21 @@ static void test_dbiter_matches_reference(void)
 }
 
 /* One key, many versions, read in the middle: both reseek paths (too new,
- * already decided) in both directions, next to neighbours. */
+ * already decided) in both directions, next to neighbours; one neighbour
+ * has many versions all newer than most reads (walked backwards right
+ * after the hot key's row is decided). */
 static void test_dbiter_hot_key_versions(void)
 {
     size_t n = 0;
     vec_entry e[700];
     const uint8_t a[] = {0x01, 0x00}, hot[] = {0x02, 0x00}, z[] = {0x7f, 0x00};
+    const uint8_t b[] = {0x01, 0x01, 0x00}, c[] = {0x01, 0x02, 0x00};
     vec_make(&e[n++], a, 2, 1, MERU_OP_PUT, 0);
-    for (uint64_t s = 2; s < 600; s++)
+    for (uint64_t s = 0; s < 40; s++)
+        vec_make(&e[n++], b, 3, 601 + s, MERU_OP_PUT, (int)(s % 2));
+    for (uint64_t s = 3; s < 6; s++) /* few versions, right after b */
+        vec_make(&e[n++], c, 3, s, MERU_OP_PUT, (int)(s % 3));
+    for (uint64_t s = 10; s < 600; s++)
         vec_make(&e[n++], hot, 2, s, s % 50 == 7 ? MERU_OP_DELETE : MERU_OP_PUT,
                  (int)(s % 3));
     vec_make(&e[n++], z, 2, 600, MERU_OP_PUT, 1);
@@ -216,7 +222,8 @@ static void test_dbiter_hot_key_versions(void)
     qsort(ref, n, sizeof *ref, vec_entry_cmp);
     bound none = {0}, lo = {.has = true, .incl = false, .len = 2};
     memcpy(lo.b, hot, 2);
-    const uint64_t seqs[] = {0, 1, 2, 7, 8, 300, 307, 599, 600, UINT64_MAX};
+    const uint64_t seqs[] = {0,   1,   2,   4,   7,   8,   10,        11,
+                             300, 307, 599, 600, 610, 640, UINT64_MAX};
     for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
         for (int rev = 0; rev < 2; rev++) {
             run_one(e, n, ref, 3, true, seqs[i], &none, &none, rev, exp);
@@ -240,33 +247,43 @@ static void test_dbiter_returns_child_error(void)
     vec_entry *ref = calloc(n, sizeof *ref);
     size_t *exp = calloc(n, sizeof *exp);
     CHECK(e && ref && exp);
-    make_entries(e, n, 3, 3, 3);
-    memcpy(ref, e, n * sizeof *e);
-    qsort(ref, n, sizeof *ref, vec_entry_cmp);
     bound none = {0};
-    for (long fail_in = 0; fail_in < 60; fail_in += 3) {
-        for (int rev = 0; rev < 2; rev++) {
-            meru_iiter *m;
-            CHECK_OK(vec_merge_of(e, n, 3, true, 1, fail_in, &m));
-            meru_dbiter_options o;
-            fill_opts(&o, UINT64_MAX, &none, &none, rev);
-            meru_dbiter *d;
-            CHECK_OK(meru_dbiter_new(m, &o, &d));
-            size_t ne = expected(ref, n, UINT64_MAX, &none, &none, exp);
-            size_t i = 0;
-            int rc;
-            const uint8_t *k, *v;
-            size_t kl, vl;
-            while ((rc = meru_dbiter_next(d, &k, &kl, &v, &vl)) == MERU_OK) {
-                CHECK(i < ne);
-                const vec_entry *x = &ref[exp[rev ? ne - 1 - i : i]];
-                CHECK_EQ_U64(kl, x->iklen - MERU_IKEY_TRAILER_LEN);
-                CHECK_MEM(k, x->ik, kl);
-                i++;
+    /* Many keys, then two keys with ~150 versions each (reseeks). */
+    for (int space = 0; space < 2; space++) {
+        make_entries(e, n, space ? 1 : 3, space ? 2 : 3, 3);
+        memcpy(ref, e, n * sizeof *e);
+        qsort(ref, n, sizeof *ref, vec_entry_cmp);
+        for (long fail_in = 0; fail_in < 60; fail_in += 3) {
+            for (int rev = 0; rev < 2; rev++) {
+                meru_iiter *m;
+                CHECK_OK(vec_merge_of(e, n, 3, true, 1, fail_in, &m));
+                meru_dbiter_options o;
+                fill_opts(&o, UINT64_MAX, &none, &none, rev);
+                meru_dbiter *d;
+                CHECK_OK(meru_dbiter_new(m, &o, &d));
+                size_t ne = expected(ref, n, UINT64_MAX, &none, &none, exp);
+                size_t i = 0;
+                int rc;
+                const uint8_t *k, *v;
+                size_t kl, vl;
+                while ((rc = meru_dbiter_next(d, &k, &kl, &v, &vl)) ==
+                       MERU_OK) {
+                    CHECK(i < ne);
+                    const vec_entry *x = &ref[exp[rev ? ne - 1 - i : i]];
+                    CHECK_EQ_U64(kl, x->iklen - MERU_IKEY_TRAILER_LEN);
+                    CHECK_MEM(k, x->ik, kl);
+                    i++;
+                }
+                if (rc == MERU_NOT_FOUND && space == 1 && fail_in > 2) {
+                    /* Reseeks move a child only a few times over two keys:
+                     * the failure may not be reached, then all is there. */
+                    CHECK_EQ_U64(i, ne);
+                } else {
+                    CHECK_RC(rc, MERU_EIO);
+                    CHECK_RC(meru_dbiter_next(d, &k, &kl, &v, &vl), MERU_EIO);
+                }
+                meru_dbiter_free(d);
             }
-            CHECK_RC(rc, MERU_EIO);
-            CHECK_RC(meru_dbiter_next(d, &k, &kl, &v, &vl), MERU_EIO);
-            meru_dbiter_free(d);
         }
     }
     free(e);
@@ -295,8 +312,11 @@ static void test_dbiter_empty_and_bounds_copied(void)
     vec_make(&e[2], c, 2, 3, MERU_OP_PUT, 0);
     CHECK_OK(vec_merge_of(e, 3, 1, false, SIZE_MAX, -1, &m));
     uint8_t lo[2] = {0x02, 0x00};
-    o = (meru_dbiter_options){.read_seq = 9, .has_lower = true, .lower = lo,
-                              .lower_len = 2, .lower_inclusive = true};
+    o = (meru_dbiter_options){.read_seq = 9,
+                              .has_lower = true,
+                              .lower = lo,
+                              .lower_len = 2,
+                              .lower_inclusive = true};
     CHECK_OK(meru_dbiter_new(m, &o, &d));
     lo[0] = 0x7f;
     CHECK_OK(meru_dbiter_next(d, &k, &kl, &v, &vl));
