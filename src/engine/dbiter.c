@@ -48,11 +48,12 @@ struct meru_dbiter {
     bool has_lower, lower_incl, has_upper, upper_incl, reverse;
     meru_buf lower, upper;
     bool started, done;
-    int status;   /* sticky error */
-    bool has_key; /* forward: `key` is the user key to skip */
-    meru_buf key; /* forward: last key decided; reverse: saved candidate */
-    meru_buf val; /* reverse: saved candidate's value */
-    meru_buf cur; /* reverse: user key of the entries being walked */
+    int status;    /* sticky error */
+    bool has_key;  /* forward: `key` is the user key to skip */
+    meru_buf key;  /* forward: last key decided; reverse: saved candidate */
+    meru_buf val;  /* reverse: saved candidate's value */
+    meru_buf cur;  /* reverse: user key of the entries being walked */
+    bool cur_done; /* reverse: cur's row was returned already */
     meru_buf seek; /* seek targets */
 };
 
@@ -282,7 +283,7 @@ static int next_reverse(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
         if ((rc = start_reverse(d)))
             return rc;
     }
-    bool have = false; /* a visible put of the current user key is saved */
+    bool have = false;    /* a visible put of the current user key is saved */
     unsigned skipped = 0; /* entries of `cur` walked so far */
     while (it->ops->valid(it)) {
         size_t ilen, ul;
@@ -301,9 +302,16 @@ static int next_reverse(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
             if (have)
                 break; /* an older user key: the saved one is the row */
             meru_buf_reset(&d->cur);
+            d->cur_done = false;
             if ((rc = meru_buf_append(&d->cur, ik, ul)))
                 return fail(d, rc);
             skipped = 0;
+        } else if (d->cur_done) {
+            /* Never expected (every move leaves the key's run), but if a
+             * source ever lands inside the run of the key just returned,
+             * its versions must not make a second row. */
+            it->ops->prev(it);
+            continue;
         } else if (++skipped > MERU_DBITER_MAX_SKIP) {
             if ((rc = reverse_jump(d, &have)))
                 return rc;
@@ -334,6 +342,7 @@ static int next_reverse(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
         d->done = true;
         return MERU_NOT_FOUND;
     }
+    d->cur_done = true; /* cur == key: the row belongs to the key walked */
     *ukey = d->key.data ? d->key.data : empty_bytes;
     *klen = d->key.len;
     *value = d->val.data ? d->val.data : empty_bytes;

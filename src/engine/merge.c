@@ -156,8 +156,7 @@ static void merge_seek(meru_iiter *it, const uint8_t *ikey, size_t len)
     rebuild(m);
 }
 
-static void merge_seek_for_prev(meru_iiter *it, const uint8_t *ikey,
-                                size_t len)
+static void merge_seek_for_prev(meru_iiter *it, const uint8_t *ikey, size_t len)
 {
     merge_iter *m = (merge_iter *)it;
     if (m->status)
@@ -338,20 +337,25 @@ static void mt_seek(meru_iiter *it, const uint8_t *ikey, size_t len)
     meru_memtable_iter_seek_ikey(&((mt_iiter *)it)->it, ikey, len);
 }
 
-/* The skip list has no back pointers, so prev is a search from the head;
- * one seek plus at most one prev keeps this O(log n). */
+/*
+ * Last entry <= ikey: the equal entry if there is one, else one fresh
+ * search for the last entry < ikey. Not "seek, then step back": a writer
+ * may insert between the target and the entry the seek found (a newer
+ * version of the same user key, say), and the step back would then land
+ * above the target. (The skip list has no back pointers; each search is
+ * O(log n) from the head.)
+ */
 static void mt_seek_for_prev(meru_iiter *it, const uint8_t *ikey, size_t len)
 {
     meru_memtable_iter *mi = &((mt_iiter *)it)->it;
     meru_memtable_iter_seek_ikey(mi, ikey, len);
-    if (!meru_memtable_iter_valid(mi)) {
-        meru_memtable_iter_seek_to_last(mi);
-        return;
+    if (meru_memtable_iter_valid(mi)) {
+        size_t klen;
+        const uint8_t *k = meru_memtable_iter_ikey(mi, &klen);
+        if (meru_ikey_cmp(k, klen, ikey, len) == 0)
+            return;
     }
-    size_t klen;
-    const uint8_t *k = meru_memtable_iter_ikey(mi, &klen);
-    if (meru_ikey_cmp(k, klen, ikey, len) != 0)
-        meru_memtable_iter_prev(mi);
+    meru_skiplist_iter_seek_lt(&mi->sl, ikey, len);
 }
 
 static void mt_next(meru_iiter *it)

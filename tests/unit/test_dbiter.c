@@ -9,7 +9,12 @@
  * prefix successors, the empty key; each inclusive or not. Key spaces range
  * from one hot key with hundreds of versions (the reseek paths) to many
  * keys with one version each.
+ *
+ * MERU_TEST_CONCURRENT: one test scans a memtable (through the adapter)
+ * while a writer adds to it, each scan at the sequence published so far.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +22,7 @@
 #include "engine/merge.h"
 #include "test.h"
 #include "types/keycodec.h"
+#include "util/endian.h"
 #include "util/error.h"
 #include "vec_iter.h"
 
@@ -328,11 +334,165 @@ static void test_dbiter_empty_and_bounds_copied(void)
     meru_dbiter_free(d);
 }
 
+/* ------------------------------------------- scans during writes */
+
+#define LIVE_KEYS 40
+
+typedef struct live {
+    meru_memtable *m;
+    size_t n;        /* writes: seqs 1..n */
+    uint8_t *key_of; /* [seq]: key index */
+    uint8_t *op_of;  /* [seq] */
+    atomic_uint_fast64_t published;
+    atomic_int writer_rc;
+} live;
+
+typedef struct live_reader {
+    live *lv;
+    uint64_t seed;
+    int bad;
+    unsigned scans;
+} live_reader;
+
+static void live_key(unsigned i, uint8_t k[2])
+{
+    k[0] = (uint8_t)(1 + i);
+    k[1] = 0x00;
+}
+
+static void *live_writer(void *p)
+{
+    live *lv = p;
+    for (size_t s = 1; s <= lv->n; s++) {
+        uint8_t k[2], v[8];
+        live_key(lv->key_of[s], k);
+        meru_store_be64(v, s);
+        int rc = meru_memtable_add(lv->m, s, lv->op_of[s], k, 2, v,
+                                   lv->op_of[s] == MERU_OP_PUT ? 8 : 0);
+        if (rc) {
+            atomic_store(&lv->writer_rc, rc);
+            break;
+        }
+        atomic_store_explicit(&lv->published, s, memory_order_release);
+    }
+    return NULL;
+}
+
+/* One scan at the published sequence, checked against the history. */
+static int live_scan(live *lv, bool reverse)
+{
+    uint64_t rs = atomic_load_explicit(&lv->published, memory_order_acquire);
+    uint64_t last[LIVE_KEYS] = {0}; /* seq of the newest op <= rs */
+    for (uint64_t s = 1; s <= rs; s++)
+        last[lv->key_of[s]] = s;
+    meru_iiter *kids[1], *m;
+    meru_dbiter *d;
+    if (meru_memtable_iiter_new(lv->m, &kids[0]) ||
+        meru_merge_iter_new(kids, 1, &m))
+        return 1;
+    meru_dbiter_options o = {.read_seq = rs, .reverse = reverse};
+    if (meru_dbiter_new(m, &o, &d))
+        return 1;
+    const uint8_t *k, *v;
+    size_t kl, vl;
+    int bad = 0;
+    unsigned want = reverse ? LIVE_KEYS : 0;
+    while (meru_dbiter_next(d, &k, &kl, &v, &vl) == MERU_OK) {
+        /* Skip keys whose newest op is a delete (or none): not returned. */
+        for (;;) {
+            if (reverse ? want == 0 : want >= LIVE_KEYS) {
+                bad = 1;
+                break;
+            }
+            unsigned i = reverse ? want - 1 : want;
+            if (last[i] && lv->op_of[last[i]] == MERU_OP_PUT)
+                break;
+            want = reverse ? want - 1 : want + 1;
+        }
+        if (bad)
+            break;
+        unsigned i = reverse ? want - 1 : want;
+        uint8_t ek[2];
+        live_key(i, ek);
+        if (kl != 2 || memcmp(k, ek, 2) != 0 || vl != 8 ||
+            meru_load_be64(v) != last[i]) {
+            bad = 1;
+            break;
+        }
+        want = reverse ? want - 1 : want + 1;
+    }
+    /* No live key may be missing after the last row. */
+    while (!bad && (reverse ? want > 0 : want < LIVE_KEYS)) {
+        unsigned i = reverse ? want - 1 : want;
+        if (last[i] && lv->op_of[last[i]] == MERU_OP_PUT)
+            bad = 1;
+        want = reverse ? want - 1 : want + 1;
+    }
+    meru_dbiter_free(d);
+    return bad;
+}
+
+static void *live_reader_main(void *p)
+{
+    live_reader *r = p;
+    live *lv = r->lv;
+    for (;;) {
+        bool done = atomic_load_explicit(&lv->published,
+                                         memory_order_acquire) == lv->n ||
+                    atomic_load(&lv->writer_rc) != 0;
+        r->seed ^= r->seed << 13;
+        r->seed ^= r->seed >> 7;
+        r->seed ^= r->seed << 17;
+        r->bad += live_scan(lv, r->seed & 1);
+        r->scans++;
+        if (done)
+            break;
+    }
+    return NULL;
+}
+
+static void test_dbiter_scans_memtable_during_writes(void)
+{
+    live lv;
+    memset(&lv, 0, sizeof lv);
+    lv.n = (size_t)(20000 * meru_test_scale()) + 500;
+    lv.key_of = malloc(lv.n + 1);
+    lv.op_of = malloc(lv.n + 1);
+    CHECK(lv.key_of && lv.op_of);
+    for (size_t s = 1; s <= lv.n; s++) {
+        lv.key_of[s] = (uint8_t)(meru_test_rand() % LIVE_KEYS);
+        lv.op_of[s] = meru_test_rand() % 4 ? MERU_OP_PUT : MERU_OP_DELETE;
+    }
+    atomic_init(&lv.published, 0);
+    atomic_init(&lv.writer_rc, 0);
+    CHECK_OK(meru_memtable_new(&lv.m, 0));
+    live_reader rd[2];
+    pthread_t tw, tr[2];
+    CHECK(pthread_create(&tw, NULL, live_writer, &lv) == 0);
+    for (int i = 0; i < 2; i++) {
+        rd[i] = (live_reader){.lv = &lv, .seed = meru_test_rand() | 1};
+        CHECK(pthread_create(&tr[i], NULL, live_reader_main, &rd[i]) == 0);
+    }
+    pthread_join(tw, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(tr[i], NULL);
+    CHECK_OK(atomic_load(&lv.writer_rc));
+    CHECK_EQ_INT(rd[0].bad + rd[1].bad, 0);
+    CHECK(rd[0].scans > 0 && rd[1].scans > 0);
+    /* And once more, quiet, in both directions. */
+    CHECK_EQ_INT(live_scan(&lv, false), 0);
+    CHECK_EQ_INT(live_scan(&lv, true), 0);
+    meru_memtable_unref(lv.m);
+    free(lv.key_of);
+    free(lv.op_of);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_dbiter_matches_reference);
     MERU_TEST_RUN(test_dbiter_hot_key_versions);
     MERU_TEST_RUN(test_dbiter_returns_child_error);
     MERU_TEST_RUN(test_dbiter_empty_and_bounds_copied);
+    MERU_TEST_RUN(test_dbiter_scans_memtable_during_writes);
     return meru_test_finish();
 }
