@@ -434,7 +434,7 @@ static void crash_loop(const char *name, meru_sync_mode mode, int nthreads)
         uint64_t seed = meru_test_rand();
         /* Mostly the minimum memtable (flushes during the run); sometimes a
          * large one so recovery replays a long WAL. */
-        size_t mt = meru_test_rand() % 4 ? (size_t)64 << 10 : (size_t)8 << 20;
+        size_t mt = meru_test_rand() % 4 ? TDB_MEMTABLE_BYTES : (size_t)8 << 20;
         unsigned ms = 5 + (unsigned)(meru_test_rand() % 196);
         pid_t pid = fork();
         CHECK(pid >= 0);
