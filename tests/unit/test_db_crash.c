@@ -98,6 +98,7 @@ typedef struct logrec {
 } logrec;
 
 static int g_logfd = -1;
+static int g_openfd = -1; /* child: says "opened" on this pipe */
 
 static void log_rec(int kind, int t, int64_t n, int k, int code)
 {
@@ -192,6 +193,11 @@ static void child_main(const char *dir, meru_sync_mode mode, int nthreads,
         _exit(14);
     }
     log_rec(REC_OPEN, 0, 0, 0, 0);
+    if (g_openfd >= 0) {
+        if (write(g_openfd, "o", 1) != 1)
+            _exit(17);
+        close(g_openfd);
+    }
     child_thread ct[MAX_THREADS];
     pthread_t th[MAX_THREADS];
     for (int t = 0; t < nthreads; t++) {
@@ -436,11 +442,26 @@ static void crash_loop(const char *name, meru_sync_mode mode, int nthreads)
          * large one so recovery replays a long WAL. */
         size_t mt = meru_test_rand() % 4 ? TDB_MEMTABLE_BYTES : (size_t)8 << 20;
         unsigned ms = 5 + (unsigned)(meru_test_rand() % 196);
+        /* Mostly kill a while after the child has opened the table (so
+         * kills land in writes, flushes and commits); sometimes from the
+         * fork on (so they land in recovery too). */
+        int after_open = meru_test_rand() % 5 != 0;
+        int op[2];
+        CHECK(pipe(op) == 0);
         pid_t pid = fork();
         CHECK(pid >= 0);
-        if (pid == 0)
+        if (pid == 0) {
+            close(op[0]);
+            g_openfd = op[1];
             child_main(dir, mode, nthreads, next, mt, seed);
+        }
+        close(op[1]);
         close(g_logfd);
+        if (after_open) {
+            char c;
+            (void)!read(op[0], &c, 1); /* EOF if the child died first */
+        }
+        close(op[0]);
         sleep_ms(ms);
         kill(pid, SIGKILL);
         int st = 0;
