@@ -1092,6 +1092,72 @@ static void test_db_option_row_cache(void)
     meru_schema_free(s);
 }
 
+/* Values far larger than the memtable and a page: put, read from the
+ * memtable, from L0 after a flush, after compaction and a reopen. */
+static void test_db_large_values(void)
+{
+    const char *dir = meru_test_tmpdir("api_large");
+    meru_schema *s = mk_schema("id int64 not null, name string, b binary",
+                               "id");
+    CHECK(s);
+    meru_options o;
+    tdb_small_options(&o);
+    meru_db *db = NULL;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    static const size_t sizes[] = {0, 1, 8191, 65536, 300000, 1u << 20};
+    const size_t n = sizeof sizes / sizeof sizes[0];
+    uint8_t *buf = malloc(sizes[n - 1]);
+    CHECK(buf);
+    for (size_t i = 0; i < sizes[n - 1]; i++)
+        buf[i] = (uint8_t)(i * 7 + (i >> 9));
+    meru_row *r = NULL, *out = NULL;
+    CHECK_OK(meru_row_new(&r, s));
+    CHECK_OK(meru_row_new(&out, s));
+    for (size_t i = 0; i < n; i++) {
+        CHECK_OK(meru_row_set_int64(r, 0, (int64_t)i));
+        CHECK_OK(meru_row_set_string(r, 1, "x", 1));
+        CHECK_OK(meru_row_set_binary(r, 2, buf, sizes[i]));
+        CHECK_OK(meru_put(db, r, NULL));
+    }
+    for (int phase = 0; phase < 4; phase++) {
+        if (phase == 1)
+            CHECK_OK(meru_flush(db));
+        if (phase == 2)
+            CHECK_OK(meru_compact(db));
+        if (phase == 3) {
+            meru_db_free(db);
+            db = NULL;
+            CHECK_OK(meru_open(dir, &o, NULL, &db));
+        }
+        for (size_t i = 0; i < n; i++) {
+            CHECK_OK(meru_row_set_int64(r, 0, (int64_t)i));
+            CHECK_OK(meru_get(db, NULL, r, out));
+            const void *p;
+            size_t len;
+            CHECK_OK(meru_row_get_binary(out, 2, &p, &len));
+            CHECK_MSG(len == sizes[i] && (len == 0 || !memcmp(p, buf, len)),
+                      "phase %d: value %zu: %zu bytes back, wrote %zu", phase,
+                      i, len, sizes[i]);
+        }
+        CHECK_EQ_INT(count_rows(db), (long)n);
+    }
+    /* Over the limit: refused. */
+    uint8_t *big = calloc(1, MERU_MAX_VALUE_BYTES + 1);
+    CHECK(big);
+    CHECK_OK(meru_row_set_int64(r, 0, 99));
+    int rc = meru_row_set_binary(r, 2, big, MERU_MAX_VALUE_BYTES + 1);
+    if (rc == MERU_OK)
+        rc = meru_put(db, r, NULL);
+    CHECK_MSG(rc != MERU_OK, "a value over MERU_MAX_VALUE_BYTES was stored");
+    free(big);
+    CHECK_EQ_INT(count_rows(db), (long)n);
+    free(buf);
+    meru_row_free(r);
+    meru_row_free(out);
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_db_create_vs_open);
@@ -1102,6 +1168,7 @@ int main(void)
     MERU_TEST_RUN(test_db_close_semantics);
     MERU_TEST_RUN(test_db_rejected_rows_change_nothing);
     MERU_TEST_RUN(test_db_stats_move);
+    MERU_TEST_RUN(test_db_large_values);
     MERU_TEST_RUN(test_db_option_memtable_bytes);
     MERU_TEST_RUN(test_db_option_sync_mode);
     MERU_TEST_RUN(test_db_option_max_immutable_memtables);
