@@ -35,7 +35,7 @@
 int meru_db_compact_step(meru_db *db, bool *did);
 
 typedef struct job {
-    int level;      /* input level; outputs go to level + 1 */
+    int level; /* input level; outputs go to level + 1 */
     meru_db_file **in;
     size_t nin;
     bool bottommost;
@@ -58,8 +58,8 @@ static int kcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return meru_ikey_cmp(a, al, b, bl);
 }
 
-static bool overlaps(const meru_catalog_file *m, const uint8_t *lo,
-                     size_t lol, const uint8_t *hi, size_t hil)
+static bool overlaps(const meru_catalog_file *m, const uint8_t *lo, size_t lol,
+                     const uint8_t *hi, size_t hil)
 {
     return kcmp(m->largest, m->largest_len, lo, lol) >= 0 &&
            kcmp(m->smallest, m->smallest_len, hi, hil) <= 0;
@@ -117,8 +117,8 @@ static void job_range(const job *j, const uint8_t **lo, size_t *lol,
 }
 
 #define JOB_READY 1
-#define JOB_EMPTY 0 /* the level has no file */
-#define JOB_BUSY (-1) /* a file it needs is in another job */
+#define JOB_EMPTY 0    /* the level has no file */
+#define JOB_BUSY  (-1) /* a file it needs is in another job */
 
 /* Fills the job for `level` (mu held). `all`: manual compaction takes
  * every file of the level. */
@@ -187,8 +187,7 @@ static bool pick_job(meru_db *db, job *j)
     for (size_t i = 0; i < db->nfiles; i++)
         if (db->files[i]->meta.level > deepest)
             deepest = db->files[i]->meta.level;
-    for (int level = 0; level <= deepest &&
-                        level + 1 < MERU_CATALOG_MAX_LEVELS;
+    for (int level = 0; level <= deepest && level + 1 < MERU_CATALOG_MAX_LEVELS;
          level++) {
         size_t b, e;
         double score;
@@ -243,8 +242,8 @@ static int level_dir(const meru_db *db, int level, char *out, size_t cap)
     return meru_path_join(out, cap, db->path, rel);
 }
 
-static int open_output(meru_db *db, int level, meru_sst_writer **w,
-                       char *rel, size_t relcap)
+static int open_output(meru_db *db, int level, meru_sst_writer **w, char *rel,
+                       size_t relcap)
 {
     char uuid[MERU_UUID_TEXT], abs[MERU_DB_PATH_MAX], dir[MERU_DB_PATH_MAX];
     meru_sst_options so;
@@ -334,8 +333,8 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
 
     if ((rc = merged_inputs(db, j, &merged)))
         return rc;
-    if ((rc = meru_compact_iter_new(merged, j->snaps, j->nsnaps,
-                                    j->bottommost, &ci)))
+    if ((rc = meru_compact_iter_new(merged, j->snaps, j->nsnaps, j->bottommost,
+                                    &ci)))
         return rc;
     for (;;) {
         const uint8_t *ikey, *val;
@@ -410,6 +409,8 @@ static int publish(meru_db *db, job *j)
     size_t nremoved = 0;
     meru_view *old = NULL;
     int rc;
+    /* The catalog is read: hold its lock (order: cat_mu, mu). */
+    pthread_mutex_lock(&db->cat_mu);
     pthread_mutex_lock(&db->mu);
     mark(j, false);
     rc = meru_db_sync_files_locked(db, &removed, &nremoved);
@@ -420,6 +421,7 @@ static int publish(meru_db *db, job *j)
     pthread_cond_broadcast(&db->cv_done);
     pthread_cond_broadcast(&db->cv_work);
     pthread_mutex_unlock(&db->mu);
+    pthread_mutex_unlock(&db->cat_mu);
     meru_db_view_unref(old);
     meru_db_files_release(removed, nremoved);
     return rc;

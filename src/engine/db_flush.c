@@ -47,7 +47,8 @@ int meru_db_bg_error_locked(meru_db *db)
 
 int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_catalog_file *out)
 {
-    char uuid[MERU_UUID_TEXT], rel[128], abs[MERU_DB_PATH_MAX], dir[MERU_DB_PATH_MAX];
+    char uuid[MERU_UUID_TEXT], rel[128], abs[MERU_DB_PATH_MAX],
+        dir[MERU_DB_PATH_MAX];
     meru_sst_options so;
     meru_sst_writer *w = NULL;
     meru_sst_meta meta;
@@ -108,6 +109,8 @@ static int publish(meru_db *db, bool drop_imm)
     size_t nremoved = 0;
     meru_view *old = NULL;
     int rc;
+    /* The catalog is read: hold its lock (order: cat_mu, mu). */
+    pthread_mutex_lock(&db->cat_mu);
     pthread_mutex_lock(&db->mu);
     rc = meru_db_sync_files_locked(db, &removed, &nremoved);
     if (rc == MERU_OK && drop_imm) {
@@ -122,6 +125,7 @@ static int publish(meru_db *db, bool drop_imm)
     pthread_cond_broadcast(&db->cv_done);
     pthread_cond_broadcast(&db->cv_work);
     pthread_mutex_unlock(&db->mu);
+    pthread_mutex_unlock(&db->cat_mu);
     meru_db_view_unref(old);
     meru_db_files_release(removed, nremoved);
     return rc;

@@ -55,17 +55,17 @@ typedef struct meru_db_file {
     meru_catalog_file meta; /* own copies of path and key bounds */
     char *abs_path;
     pthread_mutex_t open_mu;
-    meru_sst *sst; /* opened on first read, closed when the file goes */
-    bool obsolete; /* no longer in the current version: delete at refs 0 */
-    bool compacting; /* an input of a running compaction (under mu) */
+    meru_sst *sst;     /* opened on first read, closed when the file goes */
+    bool obsolete;     /* no longer in the current version: delete at refs 0 */
+    bool compacting;   /* an input of a running compaction (under mu) */
     uint64_t cache_id; /* distinguishes its row-cache keys */
 } meru_db_file;
 
 /* An immutable snapshot of the LSM shape; readers hold a reference. */
 typedef struct meru_view {
     atomic_int refs;
-    meru_memtable *mem;   /* the mutable memtable when the view was made */
-    meru_memtable **imm;  /* immutable memtables, newest first */
+    meru_memtable *mem;  /* the mutable memtable when the view was made */
+    meru_memtable **imm; /* immutable memtables, newest first */
     size_t nimm;
     meru_db_file **files; /* L0 newest first, then L1.. by smallest key */
     size_t nfiles;
@@ -85,10 +85,14 @@ typedef struct meru_db_gc {
     uint64_t due_ms;
 } meru_db_gc;
 
-
 struct meru_snapshot {
     meru_db *db;
     uint64_t seq;
+    /* Read-only handles: the view at the snapshot, so reads through it
+     * keep seeing the files of that moment after a refresh (the writer,
+     * another process, cannot know this snapshot and may compact those
+     * versions away). Writers: NULL (compaction keeps what it reads). */
+    meru_view *view;
     meru_snapshot *prev, *next; /* db->snapshots list, under db->mu */
 };
 
@@ -127,9 +131,9 @@ struct meru_db {
     size_t ngc, gc_cap;
     meru_snapshot *snapshots; /* newest first */
     uint64_t nsnapshots;
-    bool stop;            /* workers must exit */
+    bool stop; /* workers must exit */
     bool flush_running;
-    int bg_error;         /* sticky background failure (0 = none) */
+    int bg_error; /* sticky background failure (0 = none) */
     char bg_errmsg[512];
     bool closed;
     int nworkers;
@@ -176,6 +180,12 @@ int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
 void meru_db_files_release(meru_db_file **files, size_t n);
 /* Deletes obsolete files whose grace period passed (any thread, no lock). */
 void meru_db_gc_run(meru_db *db, bool force);
+
+/* The arena chunk of a new memtable: small enough that the byte budget
+ * is met in many steps, not one. */
+size_t meru_db_memtable_chunk(const meru_db *db);
+/* The view a read uses: the snapshot's own, else the current one. */
+meru_view *meru_db_read_view(meru_db *db, const meru_snapshot *snap);
 
 /* ---- db_write.c --------------------------------------------------------- */
 

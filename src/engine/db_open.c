@@ -43,8 +43,8 @@ static int col_differs(const meru_column *a, const meru_column *b)
 {
     return strcmp(a->name, b->name) || a->type != b->type ||
            a->nullable != b->nullable || a->field_id != b->field_id ||
-           a->fixed_length != b->fixed_length ||
-           a->precision != b->precision || a->scale != b->scale;
+           a->fixed_length != b->fixed_length || a->precision != b->precision ||
+           a->scale != b->scale;
 }
 
 /* 0: same; 1: `given` extends `stored` additively; MERU_ESCHEMA else. */
@@ -58,8 +58,9 @@ static int schema_compat(const meru_schema *stored, const meru_schema *given)
                         stored->nkey, given->nkey);
     for (i = 0; i < stored->nkey; i++)
         if (given->key_cols[i] != stored->key_cols[i])
-            return meru_err(MERU_ESCHEMA, "schema: primary key column %zu "
-                                          "differs from the table's",
+            return meru_err(MERU_ESCHEMA,
+                            "schema: primary key column %zu "
+                            "differs from the table's",
                             i + 1);
     if (given->ncols < stored->ncols)
         return meru_err(MERU_ESCHEMA,
@@ -97,7 +98,7 @@ typedef struct replay_ctx {
     meru_db *db;
     meru_memtable *mem;
     uint64_t max_seq;
-    bool flush_full; /* writer: flush a full memtable to L0 at once */
+    bool flush_full;      /* writer: flush a full memtable to L0 at once */
     meru_memtable **kept; /* read-only: full memtables kept, oldest first */
     size_t nkept, capkept;
 } replay_ctx;
@@ -139,7 +140,7 @@ static int replay_flush(replay_ctx *c)
         return rc;
     meru_memtable_unref(c->mem);
     c->mem = NULL;
-    return meru_memtable_new(&c->mem, 0);
+    return meru_memtable_new(&c->mem, meru_db_memtable_chunk(c->db));
 }
 
 static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
@@ -180,7 +181,7 @@ static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
     meru_memtable_set_immutable(c->mem);
     c->kept[c->nkept++] = c->mem;
     c->mem = NULL;
-    return meru_memtable_new(&c->mem, 0);
+    return meru_memtable_new(&c->mem, meru_db_memtable_chunk(c->db));
 }
 
 static int max_segment(meru_db *db, uint64_t *out)
@@ -206,7 +207,8 @@ static int recover_wal(meru_db *db)
     meru_catalog_wal(db->cat, &oldest, &next);
     if ((rc = meru_fs_mkdir_p(db->fs, db->wal_dir)) ||
         (rc = meru_wal_delete_below(db->fs, db->wal_dir, oldest)) ||
-        (rc = max_segment(db, &top)) || (rc = meru_memtable_new(&c.mem, 0)))
+        (rc = max_segment(db, &top)) ||
+        (rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
         return rc;
     rc = meru_wal_replay(db->fs, db->wal_dir, oldest, 0, replay_record, &c,
                          NULL);
@@ -235,7 +237,7 @@ static int recover_wal(meru_db *db)
         db->next_seq = last + 1;
         atomic_store(&db->visible_seq, last);
     }
-    return meru_memtable_new(&db->mem, 0);
+    return meru_memtable_new(&db->mem, meru_db_memtable_chunk(db));
 }
 
 /* Read-only: the files of the current version plus the WAL in memory. */
@@ -249,7 +251,7 @@ static int load_read_only(meru_db *db)
     int rc;
 
     meru_catalog_wal(db->cat, &oldest, &next);
-    if ((rc = meru_memtable_new(&c.mem, 0)))
+    if ((rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
         return rc;
     rc = meru_wal_replay(db->fs, db->wal_dir, oldest, 0, replay_record, &c,
                          NULL);
@@ -265,6 +267,8 @@ static int load_read_only(meru_db *db)
     last = meru_catalog_last_sequence(db->cat);
     if (c.max_seq > last)
         last = c.max_seq;
+    /* The catalog is read: hold its lock (order: cat_mu, mu). */
+    pthread_mutex_lock(&db->cat_mu);
     pthread_mutex_lock(&db->mu);
     for (size_t i = 0; i < db->nimm; i++)
         meru_memtable_unref(db->imm[i].mem);
@@ -273,6 +277,7 @@ static int load_read_only(meru_db *db)
         meru_db_imm *p = realloc(db->imm, (c.nkept + 1) * sizeof *p);
         if (!p) {
             pthread_mutex_unlock(&db->mu);
+            pthread_mutex_unlock(&db->cat_mu);
             rc = meru_err(MERU_ENOMEM, "out of memory");
             goto out;
         }
@@ -286,7 +291,7 @@ static int load_read_only(meru_db *db)
     db->imm[db->nimm++] = (meru_db_imm){c.mem, 0};
     c.mem = NULL;
     if (!db->mem)
-        rc = meru_memtable_new(&db->mem, 0);
+        rc = meru_memtable_new(&db->mem, meru_db_memtable_chunk(db));
     if (rc == MERU_OK)
         rc = meru_db_sync_files_locked(db, &removed, &nremoved);
     if (rc == MERU_OK)
@@ -294,8 +299,20 @@ static int load_read_only(meru_db *db)
     if (rc == MERU_OK)
         atomic_store(&db->visible_seq, last);
     pthread_mutex_unlock(&db->mu);
+    pthread_mutex_unlock(&db->cat_mu);
     meru_db_view_unref(old);
     meru_db_files_release(removed, nremoved);
+    /* Open every file now: the writer (another process) deletes files it
+     * compacted away, and an open descriptor keeps them readable for the
+     * views and snapshots of this handle. */
+    if (rc == MERU_OK) {
+        meru_view *v = meru_db_view_get(db);
+        for (size_t i = 0; rc == MERU_OK && i < v->nfiles; i++) {
+            meru_sst *t;
+            rc = meru_db_file_sst(v->files[i], &t);
+        }
+        meru_db_view_unref(v);
+    }
 out:
     for (size_t i = 0; i < c.nkept; i++)
         meru_memtable_unref(c.kept[i]);
@@ -382,8 +399,9 @@ static int open_catalog(meru_db *db, const meru_schema *schema)
     int rc = meru_catalog_open(db->fs, db->path, &co, &db->cat);
     if (rc == MERU_OK) {
         if (db->opts.error_if_exists)
-            return meru_err(MERU_EEXIST, "%s: a table already exists there "
-                                         "(error_if_exists is set)",
+            return meru_err(MERU_EEXIST,
+                            "%s: a table already exists there "
+                            "(error_if_exists is set)",
                             db->path);
         return MERU_OK;
     }
@@ -393,8 +411,9 @@ static int open_catalog(meru_db *db, const meru_schema *schema)
         return meru_err(MERU_NOT_FOUND, "%s: no table there%s", db->path,
                         db->read_only ? "" : " (create_if_missing is 0)");
     if (!schema)
-        return meru_err(MERU_EINVAL, "%s: no table there; creating one needs "
-                                     "a schema",
+        return meru_err(MERU_EINVAL,
+                        "%s: no table there; creating one needs "
+                        "a schema",
                         db->path);
     return meru_catalog_create(db->fs, db->path, schema, &co, &db->cat);
 }
@@ -462,8 +481,9 @@ int meru_open(const char *path, const meru_options *opts,
             goto fail;
         }
         if (!schema) {
-            rc = meru_err(MERU_EINVAL, "%s: no table there; creating one "
-                                       "needs a schema",
+            rc = meru_err(MERU_EINVAL,
+                          "%s: no table there; creating one "
+                          "needs a schema",
                           path);
             goto fail;
         }
@@ -474,8 +494,9 @@ int meru_open(const char *path, const meru_options *opts,
         snprintf(lock_path, sizeof lock_path, "%s/LOCK", path);
         if ((rc = meru_fs_lock(db->fs, lock_path, &db->lock))) {
             if (rc == MERU_ELOCKED)
-                rc = meru_err(MERU_ELOCKED, "%s: another process (or handle) "
-                                            "has the table open for writing",
+                rc = meru_err(MERU_ELOCKED,
+                              "%s: another process (or handle) "
+                              "has the table open for writing",
                               path);
             goto fail;
         }
@@ -501,11 +522,14 @@ int meru_open(const char *path, const meru_options *opts,
         meru_db_file **removed = NULL;
         size_t nremoved = 0;
         meru_view *old = NULL;
+        /* The catalog is read: hold its lock (order: cat_mu, mu). */
+        pthread_mutex_lock(&db->cat_mu);
         pthread_mutex_lock(&db->mu);
         rc = meru_db_sync_files_locked(db, &removed, &nremoved);
         if (rc == MERU_OK)
             rc = meru_db_install_view_locked(db, &old);
         pthread_mutex_unlock(&db->mu);
+        pthread_mutex_unlock(&db->cat_mu);
         meru_db_view_unref(old);
         meru_db_files_release(removed, nremoved);
         if (rc)
@@ -516,15 +540,14 @@ int meru_open(const char *path, const meru_options *opts,
         goto fail;
     *out = db;
     return MERU_OK;
-fail:
-    {
-        /* Keep the message of the failure, not of the cleanup. */
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", meru_errmsg());
-        meru_db_stop_workers(db);
-        db_destroy(db);
-        return meru_err(rc, "%s", msg);
-    }
+fail : {
+    /* Keep the message of the failure, not of the cleanup. */
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", meru_errmsg());
+    meru_db_stop_workers(db);
+    db_destroy(db);
+    return meru_err(rc, "%s", msg);
+}
 }
 
 /* --------------------------------------------------------------- close */
@@ -636,6 +659,10 @@ int meru_snapshot_new(meru_db *db, meru_snapshot **out)
     s->db = db;
     pthread_mutex_lock(&db->mu);
     s->seq = atomic_load_explicit(&db->visible_seq, memory_order_acquire);
+    if (db->read_only) {
+        s->view = db->view;
+        atomic_fetch_add_explicit(&s->view->refs, 1, memory_order_relaxed);
+    }
     s->next = db->snapshots;
     if (db->snapshots)
         db->snapshots->prev = s;
@@ -661,6 +688,7 @@ void meru_snapshot_free(meru_snapshot *s)
         s->next->prev = s->prev;
     db->nsnapshots--;
     pthread_mutex_unlock(&db->mu);
+    meru_db_view_unref(s->view);
     free(s);
 }
 

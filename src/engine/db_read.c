@@ -52,9 +52,10 @@ static int row_of_table(meru_db *db, const meru_row *row, const char *what)
         if (i == s->ncols)
             return MERU_OK;
     }
-    return meru_err(MERU_ESCHEMA, "%s: the row was made for a different "
-                                  "schema than the table's (use "
-                                  "meru_row_new on meru_db_schema())",
+    return meru_err(MERU_ESCHEMA,
+                    "%s: the row was made for a different "
+                    "schema than the table's (use "
+                    "meru_row_new on meru_db_schema())",
                     what);
 }
 
@@ -101,8 +102,8 @@ static void row_entry_free(const void *key, size_t klen, void *value)
 }
 
 /* Cache key: the file's id, then the user key. */
-static int row_cache_key(const meru_db_file *f, const uint8_t *key,
-                         size_t klen, meru_buf *out)
+static int row_cache_key(const meru_db_file *f, const uint8_t *key, size_t klen,
+                         meru_buf *out)
 {
     out->len = 0;
     if (meru_buf_append(out, &f->cache_id, sizeof f->cache_id) ||
@@ -243,7 +244,7 @@ int meru_get(meru_db *db, const meru_snapshot *snap, const meru_row *key,
         return rc;
     if ((rc = meru_key_encode_row(db->schema, key, &k)))
         return rc;
-    v = meru_db_view_get(db);
+    v = meru_db_read_view(db, snap);
     meru_row_clear(out);
     rc = lookup(db, v, k.data, k.len, read_seq(db, snap), out);
     meru_db_view_unref(v);
@@ -331,8 +332,8 @@ static int tighten(meru_buf *cur, bool *has, bool *incl, const meru_buf *nb,
 
 /* Turns the scan options into byte bounds for dbiter (merutable.h). */
 static int scan_bounds(meru_db *db, const meru_scan_options *o, meru_buf *lo,
-                       bool *has_lo, bool *lo_incl, meru_buf *hi,
-                       bool *has_hi, bool *hi_incl, bool *empty)
+                       bool *has_lo, bool *lo_incl, meru_buf *hi, bool *has_hi,
+                       bool *hi_incl, bool *empty)
 {
     meru_buf k = {0};
     bool full;
@@ -351,9 +352,8 @@ static int scan_bounds(meru_db *db, const meru_scan_options *o, meru_buf *lo,
             }
             goto out;
         }
-        if ((rc = tighten(lo, has_lo, lo_incl, &k, full ? o->lower_inclusive
-                                                        : true,
-                          true)))
+        if ((rc = tighten(lo, has_lo, lo_incl, &k,
+                          full ? o->lower_inclusive : true, true)))
             goto out;
         k.len = 0;
     }
@@ -482,7 +482,7 @@ int meru_scan(meru_db *db, const meru_scan_options *opts, meru_iter **out)
     }
     memset(&dbo, 0, sizeof dbo);
     dbo.read_seq = read_seq(db, opts->snapshot);
-    it->view = meru_db_view_get(db);
+    it->view = meru_db_read_view(db, opts->snapshot);
     if ((rc = build_sources(db, it, &merged)))
         goto fail;
     dbo.has_lower = has_lo;

@@ -76,13 +76,12 @@ int meru_stats_get(meru_db *db, meru_stats *out)
     if (!db->read_only) {
         uint64_t *nums = NULL;
         size_t n = 0;
-        if (meru_wal_list_segments(db->fs, db->wal_dir, &nums, &n) ==
-            MERU_OK) {
+        if (meru_wal_list_segments(db->fs, db->wal_dir, &nums, &n) == MERU_OK) {
             for (size_t i = 0; i < n; i++) {
                 char p[MERU_DB_PATH_MAX];
                 meru_fs_info info;
-                if (meru_wal_segment_path(p, sizeof p, db->wal_dir,
-                                          nums[i]) == MERU_OK &&
+                if (meru_wal_segment_path(p, sizeof p, db->wal_dir, nums[i]) ==
+                        MERU_OK &&
                     meru_fs_stat(db->fs, p, &info) == MERU_OK)
                     out->wal_bytes += info.size;
             }

@@ -75,8 +75,7 @@ static void queue_delete(meru_db *db, char *abs_path)
 
 void meru_db_file_unref(meru_db_file *f)
 {
-    if (!f ||
-        atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
+    if (!f || atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
         return;
     if (f->sst) {
         meru_sst_close(f->sst);
@@ -133,6 +132,25 @@ meru_view *meru_db_view_get(meru_db *db)
     atomic_fetch_add_explicit(&v->refs, 1, memory_order_relaxed);
     pthread_mutex_unlock(&db->mu);
     return v;
+}
+
+meru_view *meru_db_read_view(meru_db *db, const meru_snapshot *snap)
+{
+    if (snap && snap->view) {
+        atomic_fetch_add_explicit(&snap->view->refs, 1, memory_order_relaxed);
+        return snap->view;
+    }
+    return meru_db_view_get(db);
+}
+
+size_t meru_db_memtable_chunk(const meru_db *db)
+{
+    size_t c = db->opts.memtable_bytes / 16;
+    if (c < 4096)
+        c = 4096;
+    if (c > ((size_t)1 << 20))
+        c = (size_t)1 << 20;
+    return c;
 }
 
 void meru_db_view_unref(meru_view *v)

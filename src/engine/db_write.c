@@ -238,8 +238,7 @@ static int wait_for_room(meru_db *db)
     }
     pthread_mutex_unlock(&db->mu);
     if (t0) {
-        atomic_fetch_add_explicit(&db->st_stall_count, 1,
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&db->st_stall_count, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&db->st_stall_micros,
                                   (meru_clock_ns() - t0) / 1000,
                                   memory_order_relaxed);
@@ -282,7 +281,8 @@ int meru_db_write_batch(meru_db *db, meru_batch *b, uint64_t *first_seq)
     {
         bool full;
         pthread_mutex_lock(&db->mu);
-        full = db->mem && meru_memtable_bytes(db->mem) >= db->opts.memtable_bytes;
+        full =
+            db->mem && meru_memtable_bytes(db->mem) >= db->opts.memtable_bytes;
         pthread_mutex_unlock(&db->mu);
         if (full && (rc = meru_db_switch_memtable(db, false)) &&
             rc != MERU_EBUSY)
@@ -412,9 +412,9 @@ int meru_db_switch_memtable(meru_db *db, bool force)
     pthread_mutex_lock(&db->switch_mu);
     pthread_mutex_lock(&db->mu);
     /* Re-check under the lock: another writer may have switched already. */
-    bool need = db->mem && meru_memtable_count(db->mem) > 0 &&
-                (force ||
-                 meru_memtable_bytes(db->mem) >= db->opts.memtable_bytes);
+    bool need =
+        db->mem && meru_memtable_count(db->mem) > 0 &&
+        (force || meru_memtable_bytes(db->mem) >= db->opts.memtable_bytes);
     if (need && db->nimm == db->imm_cap) {
         size_t cap = db->imm_cap ? db->imm_cap * 2 : 8;
         meru_db_imm *p = realloc(db->imm, cap * sizeof *p);
@@ -428,7 +428,7 @@ int meru_db_switch_memtable(meru_db *db, bool force)
         pthread_mutex_unlock(&db->switch_mu);
         return MERU_OK;
     }
-    if ((rc = meru_memtable_new(&c.fresh, 0))) {
+    if ((rc = meru_memtable_new(&c.fresh, meru_db_memtable_chunk(db)))) {
         pthread_mutex_unlock(&db->switch_mu);
         return rc;
     }

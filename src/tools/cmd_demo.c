@@ -1,348 +1,665 @@
 /*
  * cmd_demo.c — `meru demo [DIR] [--quick] [--rows N]`.
  *
- * Until the engine lands, the demo exercises everything below it on a
- * realistic workload: it builds the default "events" table schema from its
- * text form, writes the schema (Iceberg JSON) durably into DIR, generates N
- * events as rows, validates each, encodes their primary keys with the
- * order-preserving key codec, sorts the keys with plain memcmp and checks
- * that this order is the typed order of the decoded tuples, then shows a
- * few rows and how bad input is refused. It becomes the real demo (put,
- * get, scan, delete, reopen) with the engine.
+ * A guided tour that is also a self-check: it creates an "events" table
+ * (composite key user_id + ts) in DIR (default ./meru-demo), loads N
+ * synthetic events in write batches, reads a sample back with get, scans
+ * one user's events by prefix and by a time window, deletes one user,
+ * closes, reopens, verifies the whole table, prints the statistics and
+ * suggests commands to try on the table it leaves behind.
+ *
+ * Every event is a pure function of its index (make_event), so any row
+ * can be regenerated to compare with what the table returns: every check
+ * compares the stored row's JSON with the generated row's JSON. Any
+ * mismatch ends the demo with "demo FAILED" and exit status 1.
+ *
+ * Keys are unique by construction: event i belongs to user i % users + 1
+ * and falls in minute i / users of that user's timeline, so rows arrive
+ * interleaved across users (not in key order), as real events would.
+ *
+ * Only the public API is used, like any application would.
  */
+/* nftw() is an XSI extension of POSIX. */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <ftw.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "merutable.h"
+#include "tools/cli_util.h"
 #include "tools/commands.h"
-#include "types/keycodec.h"
-#include "types/schema.h"
-#include "util/arena.h"
-#include "util/buf.h"
-#include "util/clock.h"
-#include "util/durable.h"
-#include "util/fs.h"
 
-#define DEMO_DEFAULT_DIR "meru-demo"
+#define DEMO_DEFAULT_DIR  "meru-demo"
 #define DEMO_DEFAULT_ROWS 1000000u
-#define DEMO_QUICK_ROWS 50000u
+#define DEMO_QUICK_ROWS   50000u
+#define DEMO_MIN_ROWS     1000u
+#define DEMO_BATCH        1000u
+#define DEMO_GETS         2000u
+#define EVENTS_PER_USER   100u
 
 static const char *const DEMO_COLUMNS =
-    "user_id int64 not null, at timestamptz not null, seq int32 not null, "
-    "kind string not null, amount decimal(12,2), score double, "
-    "payload binary";
-static const char *const DEMO_KEY = "user_id, at, seq";
-static const char *const KINDS[] = {"click", "view", "purchase", "signup",
-                                    "logout", "search"};
+    "user_id int64 not null, ts timestamp not null, event string not null, "
+    "amount decimal(12,2), country string, device string, "
+    "duration_ms int32, score double";
+static const char *const DEMO_KEY = "user_id,ts";
 
-typedef struct demo_key {
-    const uint8_t *p;
-    uint32_t len;
-} demo_key;
+/* 2026-01-01T00:00:00 in microseconds; events are a minute apart per user. */
+#define BASE_MICROS INT64_C(1767225600000000)
+#define STEP_MICROS INT64_C(60000000)
 
-static uint64_t rng_next(uint64_t *s)
+static const char *const EVENTS[] = {
+    "view",  "view",  "view",        "view",   "view",     "click",
+    "click", "click", "add_to_cart", "search", "purchase", "signup"};
+static const char *const COUNTRIES[] = {"US", "IN", "DE", "BR", "JP", "FR",
+                                        "GB", "NG", "MX", "KR", "CA", "ID"};
+static const char *const DEVICES[] = {"ios", "android", "web"};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef struct demo {
+    const char *dir;
+    uint64_t rows, users;
+    meru_db *db;
+    const meru_schema *schema; /* of db */
+    meru_schema *own_schema;   /* the parsed one, for create */
+    meru_row *row, *key, *out;
+} demo;
+
+static uint64_t mix(uint64_t x)
 {
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1Dull;
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
 }
 
-static void progress(const char *what, size_t done, size_t total, int tty)
+static uint64_t user_of(const demo *d, uint64_t i)
 {
-    if (!tty || total == 0)
-        return;
-    if (done != total && done % 8192 != 0)
-        return;
-    int width = 40, fill = (int)((double)done / (double)total * width);
-    fprintf(stderr, "\r  %-10s [%.*s%*s] %3d%%", what, fill,
-            "########################################", width - fill, "",
-            (int)(100.0 * (double)done / (double)total));
-    if (done == total)
-        fputc('\n', stderr);
+    return i % d->users + 1;
 }
 
-static int fail(const char *what)
+static int64_t ts_of(const demo *d, uint64_t i)
 {
-    fprintf(stderr, "meru demo: %s: %s\n", what, meru_errmsg());
-    return 3;
+    return BASE_MICROS + (int64_t)(i / d->users) * STEP_MICROS +
+           (int64_t)(mix(i) % (uint64_t)STEP_MICROS);
 }
 
-/* Fills `row` with event number i of a deterministic synthetic workload:
- * 5000 users, timestamps over ~30 days from 2026-01-01, skewed kinds. */
-static int fill_event(meru_row *row, uint64_t *rng, size_t i)
+/* Rows of user u (1-based): indexes u-1, u-1+users, ... below rows. */
+static uint64_t user_rows(const demo *d, uint64_t u)
 {
-    uint64_t r = rng_next(rng);
-    int64_t user = (int64_t)(r % 5000) + 1;
-    int64_t at = INT64_C(1767225600000000) +
-                 (int64_t)(rng_next(rng) % (30ull * 86400 * 1000000));
-    const char *kind = KINDS[(r >> 20) % 6 < 3 ? 0 : (r >> 24) % 6];
-    char amount[32];
-    snprintf(amount, sizeof amount, "%" PRId64 ".%02d",
-             (int64_t)((r >> 32) % 100000) - 20000, (int)((r >> 8) % 100));
-    uint8_t payload[16];
-    for (size_t k = 0; k < sizeof payload; k++)
-        payload[k] = (uint8_t)(r >> (k % 8 * 8));
-    int rc = meru_row_set_int64(row, 0, user);
+    return (d->rows - (u - 1) + d->users - 1) / d->users;
+}
+
+static int set_key(const demo *d, meru_row *r, uint64_t i)
+{
+    int rc = meru_row_set_int64(r, 0, (int64_t)user_of(d, i));
+    return rc ? rc : meru_row_set_timestamp(r, 1, ts_of(d, i));
+}
+
+/* Event number i: every column a function of i. */
+static int make_event(const demo *d, meru_row *r, uint64_t i)
+{
+    uint64_t h = mix(i ^ 0xE7E47ull);
+    const char *ev = EVENTS[h % NELEM(EVENTS)];
+    const char *country = COUNTRIES[(h >> 8) % NELEM(COUNTRIES)];
+    const char *device = DEVICES[(h >> 16) % NELEM(DEVICES)];
+    int rc;
+    meru_row_clear(r);
+    if ((rc = set_key(d, r, i)) ||
+        (rc = meru_row_set_string(r, 2, ev, strlen(ev))))
+        return rc;
+    if (!strcmp(ev, "purchase") || !strcmp(ev, "add_to_cart")) {
+        char amount[32];
+        snprintf(amount, sizeof amount, "%" PRIu64 ".%02u", (h >> 24) % 500,
+                 (unsigned)((h >> 40) % 100));
+        rc = meru_row_set_decimal_str(r, 3, amount);
+    } else {
+        rc = meru_row_set_null(r, 3);
+    }
     if (!rc)
-        rc = meru_row_set_timestamp(row, 1, at);
+        rc = meru_row_set_string(r, 4, country, strlen(country));
     if (!rc)
-        rc = meru_row_set_int32(row, 2, (int32_t)(i & 0x7fffffff));
+        rc = (h >> 20) % 10 == 0
+                 ? meru_row_set_null(r, 5)
+                 : meru_row_set_string(r, 5, device, strlen(device));
     if (!rc)
-        rc = meru_row_set_string(row, 3, kind, strlen(kind));
+        rc = meru_row_set_int32(r, 6, (int32_t)((h >> 32) % 30000));
     if (!rc)
-        rc = (r & 15) == 0 ? meru_row_set_null(row, 4)
-                           : meru_row_set_decimal_str(row, 4, amount);
-    if (!rc)
-        rc = meru_row_set_double(row, 5, (double)(r % 1000000) / 997.0);
-    if (!rc)
-        rc = meru_row_set_binary(row, 6, payload, sizeof payload);
+        rc = meru_row_set_double(r, 7, (double)((h >> 44) % 100000) / 1000.0);
     return rc;
 }
 
-static int cmp_keys(const void *a, const void *b)
+static int failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int failed(const char *fmt, ...)
 {
-    const demo_key *x = a, *y = b;
-    size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(x->p, y->p, n);
-    return c ? c : (x->len > y->len) - (x->len < y->len);
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "meru demo FAILED: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_FAIL;
 }
 
-/* Typed comparison of two decoded key tuples (the order memcmp must give). */
-static int typed_cmp(const meru_schema *s, const meru_value *a,
-                     const meru_value *b)
+static int api_failed(const char *what)
 {
-    for (size_t i = 0; i < s->nkey; i++) {
-        int c = meru_value_cmp(s->cols[s->key_cols[i]].type, &a[i], &b[i]);
-        if (c)
-            return c;
-    }
-    return 0;
+    return failed("%s: %s", what, meru_errmsg());
 }
 
-static void print_key(const meru_schema *s, const demo_key *k)
+/* Compares the table's row for event i (already in d->out) with the
+ * regenerated event. */
+static int same_as_event(demo *d, const meru_row *got, uint64_t i,
+                         const char *where)
 {
-    meru_value vals[MERU_MAX_KEY_COLUMNS];
-    size_t n = 0;
-    meru_buf scratch = {0}, text = {0};
-    int rc = meru_key_decode(s, k->p, k->len, vals, &n, &scratch);
-    if (!rc)
-        rc = meru_buf_push(&text, '[');
-    for (size_t i = 0; !rc && i < n; i++) {
-        if (i)
-            rc = meru_buf_push(&text, ',');
-        if (!rc)
-            rc = meru_value_to_literal(&s->cols[s->key_cols[i]], &vals[i],
-                                       &text);
+    char *a = NULL, *b = NULL;
+    int st = CLI_OK;
+    if (make_event(d, d->row, i) || meru_row_to_json(d->row, &a) ||
+        meru_row_to_json(got, &b))
+        st = api_failed("formatting rows");
+    else if (strcmp(a, b))
+        st = failed("%s: event %" PRIu64 " differs:\n  wrote %s\n  read  %s",
+                    where, i, a, b);
+    meru_free(a);
+    meru_free(b);
+    return st;
+}
+
+/* Gets event i and checks it (or checks it is absent when `gone`). */
+static int check_get(demo *d, uint64_t i, int gone, const char *where)
+{
+    meru_row_clear(d->key);
+    if (set_key(d, d->key, i))
+        return api_failed("key");
+    int rc = meru_get(d->db, NULL, d->key, d->out);
+    if (gone) {
+        if (rc == MERU_NOT_FOUND)
+            return CLI_OK;
+        return rc ? api_failed("get")
+                  : failed("%s: deleted event %" PRIu64 " is still found",
+                           where, i);
     }
-    if (!rc)
-        rc = meru_buf_append(&text, "]", 2); /* with the NUL */
-    if (!rc)
-        printf("    key %s  (%u bytes encoded)\n", (char *)text.data, k->len);
+    if (rc == MERU_NOT_FOUND)
+        return failed("%s: event %" PRIu64 " not found", where, i);
+    if (rc)
+        return api_failed("get");
+    return same_as_event(d, d->out, i, where);
+}
+
+static void ts_text(int64_t micros, char *buf, size_t cap)
+{
+    time_t secs = (time_t)(micros / 1000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(micros % 1000000));
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Removes a previous demo table at `dir`, refusing anything that does not
+ * look like a merutable table (a typo must not cost a home directory). */
+static int prepare_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return errno == ENOENT ? CLI_OK
+                               : failed("%s: %s", dir, strerror(errno));
+    char meta[4200];
+    snprintf(meta, sizeof meta, "%s/metadata", dir);
+    struct stat ms;
+    int is_table = stat(meta, &ms) == 0 && S_ISDIR(ms.st_mode);
+    int is_empty = 0;
+    if (S_ISDIR(st.st_mode) && !is_table) {
+        /* An empty directory (mkdir'd for us) is fine too. */
+        is_empty = rmdir(dir) == 0;
+        if (is_empty)
+            return CLI_OK;
+    }
+    if (!S_ISDIR(st.st_mode) || !is_table) {
+        fprintf(stderr,
+                "meru demo: %s exists and is not a merutable table; not "
+                "touching it (pick another DIR)\n",
+                dir);
+        return CLI_FAIL;
+    }
+    printf("Removing the previous demo table at %s/\n", dir);
+    if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return failed("removing %s: %s", dir, strerror(errno));
+    return CLI_OK;
+}
+
+static int step_create(demo *d)
+{
+    int rc =
+        meru_schema_parse(&d->own_schema, "events", DEMO_COLUMNS, DEMO_KEY);
+    if (rc)
+        return api_failed("schema");
+    meru_options o;
+    meru_options_init(&o);
+    o.error_if_exists = 1;
+    if ((rc = meru_open(d->dir, &o, d->own_schema, &d->db)))
+        return api_failed("creating the table");
+    d->schema = meru_db_schema(d->db);
+    if ((rc = meru_row_new(&d->row, d->schema)) ||
+        (rc = meru_row_new(&d->key, d->schema)) ||
+        (rc = meru_row_new(&d->out, d->schema)))
+        return api_failed("rows");
+    printf("Created table 'events' at %s/\n", d->dir);
+    printf("  columns:     %s\n  primary key: (%s)\n\n", DEMO_COLUMNS,
+           DEMO_KEY);
+    return CLI_OK;
+}
+
+static int step_load(demo *d)
+{
+    meru_write_batch *b = NULL;
+    cli_progress p;
+    int st = CLI_FAIL, rc;
+    printf("1. Loading %" PRIu64 " events for %" PRIu64
+           " users in write batches of %u\n",
+           d->rows, d->users, DEMO_BATCH);
+    fflush(stdout);
+    if ((rc = meru_write_batch_new(&b, d->schema)))
+        return api_failed("batch");
+    double t0 = cli_now();
+    cli_progress_start(&p, "  load", d->rows);
+    for (uint64_t i = 0; i < d->rows; i++) {
+        if ((rc = make_event(d, d->row, i)) ||
+            (rc = meru_write_batch_put(b, d->row))) {
+            st = api_failed("event");
+            goto out;
+        }
+        if (meru_write_batch_count(b) == DEMO_BATCH || i + 1 == d->rows) {
+            if ((rc = meru_write(d->db, b, NULL))) {
+                st = api_failed("write");
+                goto out;
+            }
+            meru_write_batch_clear(b);
+            cli_progress_update(&p, i + 1, i + 1);
+        }
+    }
+    cli_progress_end(&p, d->rows, d->rows);
+    double el = cli_now() - t0;
+    printf("   loaded %" PRIu64 " rows in %.2f s: %.0f rows/s\n\n", d->rows, el,
+           el > 0 ? (double)d->rows / el : 0.0);
+    st = CLI_OK;
+out:
+    meru_write_batch_free(b);
+    return st;
+}
+
+/* n random gets of events not of user `skip` (deleted; 0: none). */
+static int step_gets(demo *d, uint64_t n, uint64_t skip, const char *where)
+{
+    uint64_t seed = 12345;
+    double t0 = cli_now();
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t i = mix(seed + k) % d->rows;
+        if (user_of(d, i) == skip)
+            continue; /* checked by user_gone() */
+        if (check_get(d, i, 0, where))
+            return CLI_FAIL;
+    }
+    double el = cli_now() - t0;
+    /* A key that was never written: a user id beyond the last one. */
+    meru_row_clear(d->key);
+    meru_row_set_int64(d->key, 0, (int64_t)d->users + 1);
+    meru_row_set_timestamp(d->key, 1, BASE_MICROS);
+    int rc = meru_get(d->db, NULL, d->key, d->out);
+    if (rc != MERU_NOT_FOUND)
+        return rc ? api_failed("get")
+                  : failed("%s: a key never written was found", where);
+    printf("   %" PRIu64 " random gets all returned exactly the rows written"
+           " (%.1f us each); an absent key is not found\n",
+           n, el * 1e6 / (double)(n ? n : 1));
+    return CLI_OK;
+}
+
+/* Scans user u's events with `o` and checks they are events first,
+ * first+step, ... (step = users, or -users in reverse), `want` of them. */
+static int check_scan(demo *d, meru_scan_options *o, uint64_t first,
+                      int64_t step, uint64_t want, const char *what, int show)
+{
+    meru_iter *it = NULL;
+    const meru_row *r;
+    uint64_t n = 0;
+    int rc, st = CLI_OK;
+    double t0 = cli_now();
+    if ((rc = meru_scan(d->db, o, &it)))
+        return api_failed("scan");
+    while ((rc = meru_iter_next(it, &r)) == MERU_OK) {
+        uint64_t i = (uint64_t)((int64_t)first + (int64_t)n * step);
+        if (n >= want) {
+            st = failed("%s: more than the %" PRIu64 " rows expected", what,
+                        want);
+            goto out;
+        }
+        if ((st = same_as_event(d, r, i, what)))
+            goto out;
+        if (show && n < 3) {
+            char *j = NULL;
+            if (meru_row_to_json(r, &j) == MERU_OK)
+                printf("     %s\n", j);
+            meru_free(j);
+        }
+        n++;
+    }
+    if (rc != MERU_NOT_FOUND) {
+        st = api_failed("scan");
+        goto out;
+    }
+    if (n != want)
+        st = failed("%s: %" PRIu64 " rows, expected %" PRIu64, what, n, want);
     else
-        printf("    key (%u bytes): cannot show it: %s\n", k->len,
-               meru_errmsg());
-    meru_buf_free(&scratch);
-    meru_buf_free(&text);
+        printf("   %s: %" PRIu64 " rows, in %s key order, as written "
+               "(%.2f ms)\n",
+               what, n, step < 0 ? "descending" : "ascending",
+               (cli_now() - t0) * 1e3);
+out:
+    meru_iter_free(it);
+    return st;
 }
 
-static void show_refusal(meru_row *row, const char *what)
+static int step_scans(demo *d, uint64_t u)
 {
-    int rc = meru_row_validate(row);
-    printf("    %-28s -> %s: %s\n", what, meru_strerror(rc), meru_errmsg());
+    meru_scan_options o;
+    meru_row *pre = NULL, *lo = NULL, *hi = NULL;
+    uint64_t nu = user_rows(d, u), first = u - 1;
+    int st = CLI_FAIL;
+    char what[128];
+    printf("3. Range scans on user %" PRIu64 "\n", u);
+    if (meru_row_new(&pre, d->schema) || meru_row_new(&lo, d->schema) ||
+        meru_row_new(&hi, d->schema)) {
+        st = api_failed("rows");
+        goto out;
+    }
+    meru_row_set_int64(pre, 0, (int64_t)u);
+    meru_scan_options_init(&o);
+    o.prefix = pre;
+    snprintf(what, sizeof what, "all events of user %" PRIu64 " (prefix scan)",
+             u);
+    if (check_scan(d, &o, first, (int64_t)d->users, nu, what, 1))
+        goto out;
+    /* A time window: events 10..19 of the user, by full-key bounds. */
+    uint64_t a = nu > 20 ? 10 : 0, b = nu > 20 ? 19 : nu - 1;
+    set_key(d, lo, first + a * d->users);
+    set_key(d, hi, first + b * d->users);
+    meru_scan_options_init(&o);
+    o.lower = lo;
+    o.upper = hi;
+    o.upper_inclusive = 1;
+    snprintf(what, sizeof what,
+             "events %" PRIu64 "..%" PRIu64 " of the user (time window)", a, b);
+    if (check_scan(d, &o, first + a * d->users, (int64_t)d->users, b - a + 1,
+                   what, 0))
+        goto out;
+    /* The latest three, newest first. */
+    meru_scan_options_init(&o);
+    o.prefix = pre;
+    o.reverse = 1;
+    o.limit = 3;
+    if (check_scan(d, &o, first + (nu - 1) * d->users, -(int64_t)d->users,
+                   nu < 3 ? nu : 3, "latest 3 (reverse scan, limit 3)", 0))
+        goto out;
+    printf("\n");
+    st = CLI_OK;
+out:
+    meru_row_free(pre);
+    meru_row_free(lo);
+    meru_row_free(hi);
+    return st;
 }
 
-static void demo_bad_input(const meru_schema *schema)
+static int user_gone(demo *d, uint64_t u, const char *where)
 {
-    meru_row *row = NULL;
-    meru_schema *bad = NULL;
-    printf("\nBad input is refused with a precise message:\n");
-    if (meru_schema_parse(&bad, "t", "id int64 not null, price decimal(40,2)",
-                          "id") != MERU_OK)
-        printf("    %-28s -> %s\n", "decimal(40,2) column", meru_errmsg());
-    meru_schema_free(bad);
-    if (meru_schema_parse(&bad, "t", "id int64, name strnig", "id") !=
-        MERU_OK)
-        printf("    %-28s -> %s\n", "misspelt type", meru_errmsg());
-    meru_schema_free(bad);
-    if (meru_row_new(&row, schema) != MERU_OK)
-        return;
-    meru_row_set_int64(row, 0, 1);
-    meru_row_set_timestamp(row, 1, 0);
-    meru_row_set_int32(row, 2, 1);
-    show_refusal(row, "row without 'kind'");
-    meru_row_set_string(row, 3, "\xff\xfe", 2);
-    show_refusal(row, "invalid UTF-8 in 'kind'");
-    int rc = meru_row_set_string(row, 0, "x", 1);
-    printf("    %-28s -> %s: %s\n", "string into int64 'user_id'",
-           meru_strerror(rc), meru_errmsg());
-    rc = meru_row_set_decimal_str(row, 4, "1.234");
-    printf("    %-28s -> %s: %s\n", "1.234 into decimal(12,2)",
-           meru_strerror(rc), meru_errmsg());
-    meru_row_free(row);
+    meru_scan_options o;
+    meru_row *pre = NULL;
+    meru_iter *it = NULL;
+    const meru_row *r;
+    int st = CLI_OK, rc;
+    meru_scan_options_init(&o);
+    if (meru_row_new(&pre, d->schema))
+        return api_failed("rows");
+    meru_row_set_int64(pre, 0, (int64_t)u);
+    o.prefix = pre;
+    if ((rc = meru_scan(d->db, &o, &it))) {
+        st = api_failed("scan");
+    } else if ((rc = meru_iter_next(it, &r)) != MERU_NOT_FOUND) {
+        st = rc ? api_failed("scan")
+                : failed("%s: a deleted row of user %" PRIu64
+                         " is still scanned",
+                         where, u);
+    }
+    for (uint64_t k = 0; !st && k < user_rows(d, u); k += 7)
+        st = check_get(d, u - 1 + k * d->users, 1, where);
+    meru_iter_free(it);
+    meru_row_free(pre);
+    return st;
 }
 
-static int write_schema(const meru_schema *schema, const char *dir)
+static int step_delete(demo *d, uint64_t u, uint64_t *deleted)
 {
-    char *json = NULL;
-    char path[4096];
-    meru_fs *fs = meru_fs_posix();
-    int rc = meru_fs_mkdir_p(fs, dir);
-    if (!rc)
-        rc = meru_schema_to_json(schema, &json);
-    if (!rc)
-        rc = meru_path_join(path, sizeof path, dir, "schema.json");
-    if (!rc)
-        rc = meru_durable_write(fs, path, json, strlen(json));
-    if (!rc)
-        printf("Schema (Iceberg JSON) written durably to %s\n", path);
-    meru_free(json);
-    return rc;
+    meru_write_batch *b = NULL;
+    uint64_t nu = user_rows(d, u);
+    int rc, st = CLI_FAIL;
+    printf("4. Deleting all %" PRIu64 " events of user %" PRIu64
+           " in one batch\n",
+           nu, u);
+    if ((rc = meru_write_batch_new(&b, d->schema)))
+        return api_failed("batch");
+    for (uint64_t k = 0; k < nu; k++) {
+        meru_row_clear(d->key);
+        if (set_key(d, d->key, u - 1 + k * d->users) ||
+            meru_write_batch_delete(b, d->key)) {
+            st = api_failed("delete");
+            goto out;
+        }
+    }
+    if ((rc = meru_write(d->db, b, NULL))) {
+        st = api_failed("write");
+        goto out;
+    }
+    if (user_gone(d, u, "after delete"))
+        goto out;
+    printf("   gone: get finds none of them, a prefix scan returns no "
+           "rows\n");
+    *deleted = nu;
+    st = CLI_OK;
+out:
+    meru_write_batch_free(b);
+    return st;
+}
+
+static int count_rows(demo *d, uint64_t *n, double *secs)
+{
+    meru_scan_options o;
+    meru_iter *it = NULL;
+    const meru_row *r;
+    const char *col = "user_id";
+    int rc;
+    meru_scan_options_init(&o);
+    o.columns = &col;
+    o.ncolumns = 1;
+    double t0 = cli_now();
+    *n = 0;
+    if ((rc = meru_scan(d->db, &o, &it)))
+        return api_failed("scan");
+    while ((rc = meru_iter_next(it, &r)) == MERU_OK)
+        ++*n;
+    meru_iter_free(it);
+    *secs = cli_now() - t0;
+    return rc == MERU_NOT_FOUND ? CLI_OK : api_failed("scan");
+}
+
+static int step_reopen(demo *d)
+{
+    meru_stats s;
+    if (meru_stats_get(d->db, &s) == MERU_OK)
+        printf("   so far: %" PRIu64 " puts and %" PRIu64 " deletes in %" PRIu64
+               " batches, %" PRIu64 " WAL syncs, %" PRIu64 " flushes to L0, "
+               "%" PRIu64 " compactions, %" PRIu64 " write stalls\n\n",
+               s.puts, s.deletes, s.batches, s.wal_syncs, s.flushes,
+               s.compactions, s.stall_count);
+    double t0 = cli_now();
+    int rc = meru_close(d->db);
+    double t_close = cli_now() - t0;
+    meru_db_free(d->db);
+    d->db = NULL;
+    if (rc)
+        return api_failed("close");
+    meru_row_free(d->row);
+    meru_row_free(d->key);
+    meru_row_free(d->out);
+    d->row = d->key = d->out = NULL;
+    t0 = cli_now();
+    if ((rc = cli_open(d->dir, 0, &d->db)))
+        return failed("reopening the table");
+    double t_open = cli_now() - t0;
+    d->schema = meru_db_schema(d->db);
+    if ((rc = meru_row_new(&d->row, d->schema)) ||
+        (rc = meru_row_new(&d->key, d->schema)) ||
+        (rc = meru_row_new(&d->out, d->schema)))
+        return api_failed("rows");
+    printf("6. Closed in %.2f s (the memtable is flushed to Parquet), "
+           "reopened in %.3f s\n",
+           t_close, t_open);
+    return CLI_OK;
+}
+
+static void what_next(const demo *d, uint64_t u)
+{
+    char ts[64];
+    ts_text(ts_of(d, u - 1), ts, sizeof ts);
+    printf("\nWhat to try next (the table stays in %s/):\n", d->dir);
+    printf("  meru get %s %" PRIu64 " %s\n", d->dir, u, ts);
+    printf("  meru scan %s --prefix %" PRIu64 " --limit 5 --format table\n",
+           d->dir, u);
+    printf("  meru scan %s --from %" PRIu64 " --to %" PRIu64
+           " --columns user_id,ts,event,amount --format csv\n",
+           d->dir, u, u + 1);
+    printf("  meru scan %s --prefix %" PRIu64 " --reverse --limit 3\n", d->dir,
+           u);
+    printf("  meru put %s '{\"user_id\":%" PRIu64 ",\"ts\":\"%s\","
+           "\"event\":\"refund\",\"amount\":\"-9.99\"}'\n",
+           d->dir, u, ts);
+    printf("  meru delete %s %" PRIu64 " %s\n", d->dir, u, ts);
+    printf("  meru count %s --prefix %" PRIu64 "\n", d->dir, u);
+    printf("  meru stats %s      meru verify %s      meru compact %s\n", d->dir,
+           d->dir, d->dir);
+    printf("  The SSTs are plain Parquet files that any reader opens. They "
+           "hold row versions\n  (_merutable_op is 1 for a put, 0 for a "
+           "delete; `meru compact` drops old ones). With DuckDB:\n");
+    printf("    duckdb -c \"SELECT event, count(*), sum(amount) FROM "
+           "read_parquet('%s/data/*/*.parquet') WHERE _merutable_op = 1 "
+           "GROUP BY event\"\n",
+           d->dir);
+}
+
+static int run(demo *d)
+{
+    uint64_t scan_user = d->users >= 42 ? 42 : d->users;
+    uint64_t del_user = 7, deleted = 0, n;
+    double secs = 0;
+    char err[2048];
+    int rc;
+
+    if (prepare_dir(d->dir) || step_create(d) || step_load(d))
+        return CLI_FAIL;
+    printf("2. Point reads\n");
+    if (step_gets(d, DEMO_GETS, 0, "after load"))
+        return CLI_FAIL;
+    printf("\n");
+    if (step_scans(d, scan_user) || step_delete(d, del_user, &deleted))
+        return CLI_FAIL;
+    if (count_rows(d, &n, &secs))
+        return CLI_FAIL;
+    if (n != d->rows - deleted)
+        return failed("full scan counts %" PRIu64 " rows, expected %" PRIu64, n,
+                      d->rows - deleted);
+    printf("\n5. Full scan: %" PRIu64 " rows in %.2f s (%.0f rows/s)\n", n,
+           secs, secs > 0 ? (double)n / secs : 0.0);
+    if (step_reopen(d))
+        return CLI_FAIL;
+    if (step_gets(d, DEMO_GETS / 4, del_user, "after reopen") ||
+        user_gone(d, del_user, "after reopen"))
+        return CLI_FAIL;
+    printf("   after reopen: user %" PRIu64 " is still gone\n\n", del_user);
+
+    printf("7. Verify (forward and reverse scans, key order, sampled "
+           "gets)\n");
+    double t0 = cli_now();
+    if (cli_verify_db(d->db, &n, err, sizeof err))
+        return failed("verify: %s", err);
+    if (n != d->rows - deleted)
+        return failed("verify counts %" PRIu64 " rows, expected %" PRIu64, n,
+                      d->rows - deleted);
+    printf("   %" PRIu64 " rows: OK (%.2f s)\n\n", n, cli_now() - t0);
+
+    meru_stats s;
+    if ((rc = meru_stats_get(d->db, &s)))
+        return api_failed("stats");
+    printf("8. Statistics (meru stats %s)\n", d->dir);
+    cli_print_stats(stdout, &s);
+    if ((rc = meru_close(d->db)))
+        return api_failed("close");
+    printf("\nAll checks passed.\n");
+    what_next(d, scan_user);
+    return CLI_OK;
 }
 
 int meru_cmd_demo(int argc, char **argv)
 {
-    const char *dir = DEMO_DEFAULT_DIR;
-    size_t nrows = DEMO_DEFAULT_ROWS;
+    cli_set_verb("demo", meru_verb_usage("demo"));
+    demo d = {.dir = DEMO_DEFAULT_DIR, .rows = DEMO_DEFAULT_ROWS};
+    int have_dir = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick")) {
-            nrows = DEMO_QUICK_ROWS;
-        } else if (!strcmp(argv[i], "--rows") && i + 1 < argc) {
-            char *end;
-            unsigned long long v = strtoull(argv[++i], &end, 10);
-            if (*end || v == 0 || v > 100000000ull) {
-                fprintf(stderr, "meru demo: --rows wants 1..100000000\n");
-                return 2;
-            }
-            nrows = (size_t)v;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: meru demo [DIR] [--quick] [--rows N]\n");
-            return 2;
+        const char *a = argv[i];
+        if (!strcmp(a, "--help")) {
+            return cli_help();
+        } else if (!strcmp(a, "--quick")) {
+            d.rows = DEMO_QUICK_ROWS;
+        } else if (!strcmp(a, "--rows")) {
+            if (i + 1 >= argc)
+                return cli_usage("--rows needs a number");
+            if (!cli_parse_u64(a, argv[++i], &d.rows))
+                return CLI_USAGE;
+            if (d.rows < DEMO_MIN_ROWS || d.rows > 100000000u)
+                return cli_usage("--rows wants %u..100000000", DEMO_MIN_ROWS);
+        } else if (cli_is_option(a)) {
+            return cli_usage("unknown option '%s'", a);
+        } else if (!have_dir) {
+            d.dir = a;
+            have_dir = 1;
         } else {
-            dir = argv[i];
+            return cli_usage("unexpected argument '%s'", a);
         }
     }
-    int tty = isatty(STDERR_FILENO);
-    int status = 3;
-    meru_schema *schema = NULL;
-    meru_row *row = NULL;
-    meru_arena *arena = NULL;
-    demo_key *keys = NULL;
-    meru_buf kb = {0}, s1 = {0}, s2 = {0};
-
-    printf("merutable %s demo — %zu events into table 'events' at %s/\n\n",
-           meru_version(), nrows, dir);
-    if (meru_schema_parse(&schema, "events", DEMO_COLUMNS, DEMO_KEY)) {
-        status = fail("schema");
-        goto out;
-    }
-    printf("Table schema: %s\nPrimary key:  (%s)\n", DEMO_COLUMNS, DEMO_KEY);
-    if (write_schema(schema, dir)) {
-        status = fail("writing the schema");
-        goto out;
-    }
-    if (meru_row_new(&row, schema) || meru_arena_new(&arena, 1 << 20)) {
-        status = fail("allocation");
-        goto out;
-    }
-    keys = calloc(nrows, sizeof *keys);
-    if (!keys) {
-        fprintf(stderr, "meru demo: out of memory for %zu keys\n", nrows);
-        goto out;
-    }
-
-    /* 1. Generate, validate and key-encode every event. */
-    uint64_t rng = 0x5EED5EEDull, t0 = meru_clock_ns();
-    size_t key_bytes = 0;
-    for (size_t i = 0; i < nrows; i++) {
-        meru_row_clear(row);
-        meru_buf_reset(&kb);
-        if (fill_event(row, &rng, i) || meru_row_validate(row) ||
-            meru_key_encode_row(schema, row, &kb)) {
-            status = fail("event");
-            goto out;
-        }
-        uint8_t *p = meru_arena_dup(arena, kb.data, kb.len);
-        if (!p) {
-            status = fail("key storage");
-            goto out;
-        }
-        keys[i] = (demo_key){p, (uint32_t)kb.len};
-        key_bytes += kb.len;
-        progress("encode", i + 1, nrows, tty);
-    }
-    double t_enc = (double)(meru_clock_ns() - t0) / 1e9;
-
-    /* 2. Sort by memcmp of the encodings alone. */
-    t0 = meru_clock_ns();
-    qsort(keys, nrows, sizeof *keys, cmp_keys);
-    double t_sort = (double)(meru_clock_ns() - t0) / 1e9;
-
-    /* 3. Check that byte order is typed order, and decode every key. */
-    t0 = meru_clock_ns();
-    meru_value a[MERU_MAX_KEY_COLUMNS], b[MERU_MAX_KEY_COLUMNS];
-    size_t nb = 0, distinct = nrows ? 1 : 0;
-    for (size_t i = 0; i < nrows; i++) {
-        meru_buf_reset(&s2);
-        if (meru_key_decode(schema, keys[i].p, keys[i].len, b, &nb, &s2)) {
-            status = fail("decoding a key");
-            goto out;
-        }
-        if (i > 0) {
-            int c = typed_cmp(schema, a, b);
-            if (c > 0) {
-                fprintf(stderr, "meru demo: key order broken at %zu\n", i);
-                goto out;
-            }
-            distinct += c < 0;
-        }
-        memcpy(a, b, sizeof a);
-        meru_buf tmp = s1; /* a's bytes live in s2 now: swap scratch */
-        s1 = s2;
-        s2 = tmp;
-        progress("verify", i + 1, nrows, tty);
-    }
-    double t_ver = (double)(meru_clock_ns() - t0) / 1e9;
-
-    printf("\nWorkload:\n");
-    printf("  %zu events generated, validated and key-encoded in %.2f s "
-           "(%.0f rows/s)\n",
-           nrows, t_enc, (double)nrows / (t_enc > 0 ? t_enc : 1e-9));
-    printf("  keys: %.1f bytes on average, sorted by memcmp in %.2f s\n",
-           nrows ? (double)key_bytes / (double)nrows : 0.0, t_sort);
-    printf("  memcmp order == typed (user_id, at, seq) order: verified for "
-           "all %zu keys in %.2f s; %zu distinct\n",
-           nrows, t_ver, distinct);
-    printf("\nSmallest and largest keys:\n");
-    for (size_t i = 0; i < 3 && i < nrows; i++)
-        print_key(schema, &keys[i]);
-    for (size_t i = nrows > 3 ? nrows - 3 : nrows; i < nrows; i++)
-        print_key(schema, &keys[i]);
-
-    char *json = NULL;
-    meru_row_clear(row);
-    rng = 0x5EED5EEDull;
-    if (fill_event(row, &rng, 0) == MERU_OK &&
-        meru_row_to_json(row, &json) == MERU_OK)
-        printf("\nThe first event as JSON:\n    %s\n", json);
-    meru_free(json);
-    demo_bad_input(schema);
-
-    printf("\nNext: `meru parquet inspect FILE` and `meru parquet cat FILE` "
-           "read any flat Parquet file;\n`make test` runs the test suite. "
-           "The storage engine (put/get/scan on %s/) comes next.\n",
-           dir);
-    status = 0;
-out:
-    free(keys);
-    meru_buf_free(&kb);
-    meru_buf_free(&s1);
-    meru_buf_free(&s2);
-    meru_arena_free(arena);
-    meru_row_free(row);
-    meru_schema_free(schema);
-    return status;
+    d.users = d.rows / EVENTS_PER_USER;
+    printf("merutable %s demo: %" PRIu64 " events into %s/\n\n", meru_version(),
+           d.rows, d.dir);
+    fflush(stdout);
+    double t0 = cli_now();
+    int st = run(&d);
+    meru_db_free(d.db);
+    meru_schema_free(d.own_schema);
+    meru_row_free(d.row);
+    meru_row_free(d.key);
+    meru_row_free(d.out);
+    if (!st)
+        printf("\nDemo finished in %.1f s.\n", cli_now() - t0);
+    return st;
 }

@@ -1,0 +1,1250 @@
+/*
+ * cli_util.c — shared pieces of the `meru` verbs (see cli_util.h).
+ *
+ * Row values reach the CSV and table printers through meru_row_to_json():
+ * the library already knows how to write every type, so the printers only
+ * split that object into its members (one per column, in column order)
+ * and undo the JSON string quoting. That keeps the tool on the public API
+ * and makes all three formats agree on how a value looks.
+ */
+#include "tools/cli_util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ messages */
+
+static const char *g_verb = "meru";
+static const char *g_usage = "";
+
+void cli_set_verb(const char *verb, const char *usage)
+{
+    g_verb = verb;
+    g_usage = usage;
+}
+
+int cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "meru %s: ", g_verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_FAIL;
+}
+
+/* The library's message without its leading "meru_function: " (the
+ * user ran a command, not a function). */
+static const char *api_msg(int rc)
+{
+    const char *m = meru_errmsg();
+    if (!m || !*m)
+        return meru_strerror(rc);
+    if (!strncmp(m, "meru_", 5)) {
+        const char *c = strstr(m, ": ");
+        size_t n = strspn(m, "abcdefghijklmnopqrstuvwxyz_0123456789");
+        if (c && (size_t)(c - m) == n)
+            m = c + 2;
+    }
+    return m;
+}
+
+int cli_api_fail(int rc, const char *what)
+{
+    return cli_fail("%s: %s", what, api_msg(rc));
+}
+
+int cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "meru %s: ", g_verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: meru %s\n", g_usage);
+    return CLI_USAGE;
+}
+
+int cli_help(void)
+{
+    printf("usage: meru %s\n", g_usage);
+    return CLI_OK;
+}
+
+int cli_is_option(const char *a)
+{
+    return a[0] == '-' && a[1] == '-' && a[2] != '\0';
+}
+
+int cli_parse_u64(const char *opt, const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!text || !*text || *text == '-')
+        goto bad;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end)
+        goto bad;
+    *out = (uint64_t)v;
+    return 1;
+bad:
+    cli_usage("%s wants a non-negative number, got '%s'", opt,
+              text ? text : "");
+    return 0;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --------------------------------------------------------------- tables */
+
+int cli_open(const char *dir, int read_only, meru_db **out)
+{
+    meru_options o;
+    meru_options_init(&o);
+    o.create_if_missing = 0;
+    o.read_only = read_only;
+    *out = NULL;
+    int rc = meru_open(dir, &o, NULL, out);
+    if (rc == MERU_NOT_FOUND)
+        return cli_fail("no table at %s (create one with 'meru create')", dir);
+    if (rc == MERU_ELOCKED)
+        return cli_fail("%s is locked by another process writing to it", dir);
+    if (rc) {
+        char what[4200];
+        snprintf(what, sizeof what, "cannot open the table at %s", dir);
+        return cli_api_fail(rc, what);
+    }
+    return CLI_OK;
+}
+
+int cli_close(meru_db *db)
+{
+    int rc = meru_close(db);
+    int st = rc ? cli_api_fail(rc, "closing the table") : CLI_OK;
+    meru_db_free(db);
+    return st;
+}
+
+/* ------------------------------------------------------- values and keys */
+
+/* Appends `s` as a JSON string to a malloc'd buffer. */
+static char *json_quote(const char *s, size_t n)
+{
+    char *q = malloc(n * 6 + 3), *p = q;
+    if (!q)
+        return NULL;
+    *p++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = (char)c;
+        } else if (c < 0x20) {
+            p += sprintf(p, "\\u%04x", c);
+        } else {
+            *p++ = (char)c;
+        }
+    }
+    *p++ = '"';
+    *p = '\0';
+    return q;
+}
+
+static int wants_quotes(meru_type t)
+{
+    switch (t) {
+    case MERU_TYPE_STRING:
+    case MERU_TYPE_BINARY:
+    case MERU_TYPE_FIXED:
+    case MERU_TYPE_DATE:
+    case MERU_TYPE_TIMESTAMP:
+    case MERU_TYPE_TIMESTAMPTZ:
+    case MERU_TYPE_DECIMAL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int cli_set_value(meru_row *row, size_t col, const char *word, const char *ctx)
+{
+    const meru_schema *s = meru_row_schema(row);
+    meru_type t = meru_schema_column_type(s, col);
+    int rc;
+    if (t == MERU_TYPE_BOOLEAN) {
+        /* Spreadsheets and shells write booleans many ways. */
+        static const char *const yes[] = {"true", "t", "1", "yes", "y"};
+        static const char *const no[] = {"false", "f", "0", "no", "n"};
+        for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+            if (!strcasecmp(word, yes[i]))
+                return meru_row_set_bool(row, col, 1);
+            if (!strcasecmp(word, no[i]))
+                return meru_row_set_bool(row, col, 0);
+        }
+    }
+    if (t == MERU_TYPE_STRING && word[0] != '"') {
+        rc = meru_row_set_string(row, col, word, strlen(word));
+    } else if (wants_quotes(t) && word[0] != '"' && strcmp(word, "null")) {
+        char *q = json_quote(word, strlen(word));
+        if (!q)
+            return MERU_ENOMEM;
+        rc = meru_row_set_json(row, col, q);
+        free(q);
+    } else {
+        rc = meru_row_set_json(row, col, word);
+    }
+    if (rc) {
+        /* Keep the library's reason, add which column and what was given;
+         * drop its own "column 'x': " since this line names the column. */
+        char msg[1024], pre[300];
+        snprintf(msg, sizeof msg, "%s", api_msg(rc));
+        snprintf(pre, sizeof pre,
+                 "column '%s': ", meru_schema_column_name(s, col));
+        const char *reason =
+            strncmp(msg, pre, strlen(pre)) ? msg : msg + strlen(pre);
+        fprintf(stderr,
+                "meru %s: %s%scannot use '%s' for column '%s' (%s): "
+                "%s\n",
+                g_verb, ctx ? ctx : "", ctx ? ": " : "", word,
+                meru_schema_column_name(s, col),
+                meru_type_name(t) ? meru_type_name(t) : "?", reason);
+    }
+    return rc;
+}
+
+int cli_key_from_words(meru_row *key, char *const *words, size_t n)
+{
+    const meru_schema *s = meru_row_schema(key);
+    for (size_t i = 0; i < n; i++) {
+        int rc = cli_set_value(key, (size_t)meru_schema_key_column(s, i),
+                               words[i], NULL);
+        if (rc)
+            return rc;
+    }
+    return MERU_OK;
+}
+
+/* Splits `text` at commas outside double-quoted JSON strings. Returns the
+ * number of parts (malloc'd strings in *parts), or -1. */
+static long split_top(const char *text, char ***parts)
+{
+    size_t n = 0, cap = 0;
+    char **v = NULL;
+    const char *p = text, *start = text;
+    int inq = 0;
+    for (;; p++) {
+        if (inq) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                inq = 0;
+            else if (!*p)
+                break; /* unterminated: the literal parser will say so */
+            continue;
+        }
+        if (*p == '"') {
+            inq = 1;
+            continue;
+        }
+        if (*p == ',' || !*p) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 8;
+                char **nv = realloc(v, cap * sizeof *nv);
+                if (!nv)
+                    goto oom;
+                v = nv;
+            }
+            /* trim spaces around the part */
+            const char *a = start, *b = p;
+            while (a < b && (*a == ' ' || *a == '\t'))
+                a++;
+            while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+                b--;
+            v[n] = strndup(a, (size_t)(b - a));
+            if (!v[n])
+                goto oom;
+            n++;
+            if (!*p)
+                break;
+            start = p + 1;
+        }
+    }
+    if (inq) {
+        /* The final part runs to the end. */
+        if (n == cap) {
+            char **nv = realloc(v, (cap + 1) * sizeof *nv);
+            if (!nv)
+                goto oom;
+            v = nv;
+        }
+        v[n] = strdup(start);
+        if (!v[n])
+            goto oom;
+        n++;
+    }
+    *parts = v;
+    return (long)n;
+oom:
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+    return -1;
+}
+
+int cli_key_from_list(meru_row *key, const char *list, size_t *n)
+{
+    const meru_schema *s = meru_row_schema(key);
+    char **parts = NULL;
+    long np = split_top(list, &parts);
+    if (np < 0)
+        return MERU_ENOMEM;
+    int rc = MERU_OK;
+    size_t nkey = meru_schema_key_count(s);
+    if ((size_t)np > nkey) {
+        fprintf(stderr,
+                "meru %s: '%s' has %ld values but the key has %zu column%s\n",
+                g_verb, list, np, nkey, nkey == 1 ? "" : "s");
+        rc = MERU_EINVAL;
+    }
+    for (long i = 0; !rc && i < np; i++)
+        rc = cli_set_value(key, (size_t)meru_schema_key_column(s, (size_t)i),
+                           parts[i], NULL);
+    for (long i = 0; i < np; i++)
+        free(parts[i]);
+    free(parts);
+    *n = rc ? 0 : (size_t)np;
+    return rc;
+}
+
+int cli_key_from_json_array(meru_row *key, const char *text)
+{
+    const meru_schema *s = meru_row_schema(key);
+    size_t nkey = meru_schema_key_count(s);
+    const char *a = text;
+    while (*a == ' ' || *a == '\t')
+        a++;
+    size_t len = strlen(a);
+    while (len && (a[len - 1] == ' ' || a[len - 1] == '\t' ||
+                   a[len - 1] == '\r' || a[len - 1] == '\n'))
+        len--;
+    if (len < 2 || a[0] != '[' || a[len - 1] != ']') {
+        fprintf(stderr,
+                "meru %s: expected a JSON array of key values, "
+                "got '%s'\n",
+                g_verb, text);
+        return MERU_EINVAL;
+    }
+    char *inner = strndup(a + 1, len - 2);
+    if (!inner)
+        return MERU_ENOMEM;
+    char **parts = NULL;
+    long np = split_top(inner, &parts);
+    free(inner);
+    if (np < 0)
+        return MERU_ENOMEM;
+    int rc = MERU_OK;
+    if ((size_t)np != nkey) {
+        fprintf(stderr, "meru %s: '%s' has %ld values, the key has %zu\n",
+                g_verb, text, np, nkey);
+        rc = MERU_EINVAL;
+    }
+    for (long i = 0; !rc && i < np; i++) {
+        size_t col = (size_t)meru_schema_key_column(s, (size_t)i);
+        rc = meru_row_set_json(key, col, parts[i]);
+        if (rc) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", api_msg(rc));
+            fprintf(stderr, "meru %s: key column '%s': %s\n", g_verb,
+                    meru_schema_column_name(s, col), msg);
+        }
+    }
+    for (long i = 0; i < np; i++)
+        free(parts[i]);
+    free(parts);
+    return rc;
+}
+
+static int cmp_bytes(const void *a, size_t an, const void *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    if (c)
+        return c < 0 ? -1 : 1;
+    return (an > bn) - (an < bn);
+}
+
+#define CMP3(x, y) (((x) > (y)) - ((x) < (y)))
+
+/* Compares one column of two rows; null sorts first. */
+static int col_cmp(const meru_row *a, const meru_row *b, size_t col,
+                   meru_type t)
+{
+    int na = meru_row_is_null(a, col), nb = meru_row_is_null(b, col);
+    if (na || nb)
+        return nb - na;
+    switch (t) {
+    case MERU_TYPE_BOOLEAN: {
+        int x = 0, y = 0;
+        meru_row_get_bool(a, col, &x);
+        meru_row_get_bool(b, col, &y);
+        return CMP3(x, y);
+    }
+    case MERU_TYPE_INT32:
+    case MERU_TYPE_DATE: {
+        int32_t x = 0, y = 0;
+        if (t == MERU_TYPE_DATE) {
+            meru_row_get_date(a, col, &x);
+            meru_row_get_date(b, col, &y);
+        } else {
+            meru_row_get_int32(a, col, &x);
+            meru_row_get_int32(b, col, &y);
+        }
+        return CMP3(x, y);
+    }
+    case MERU_TYPE_INT64:
+    case MERU_TYPE_TIMESTAMP:
+    case MERU_TYPE_TIMESTAMPTZ: {
+        int64_t x = 0, y = 0;
+        if (t == MERU_TYPE_INT64) {
+            meru_row_get_int64(a, col, &x);
+            meru_row_get_int64(b, col, &y);
+        } else {
+            meru_row_get_timestamp(a, col, &x);
+            meru_row_get_timestamp(b, col, &y);
+        }
+        return CMP3(x, y);
+    }
+    case MERU_TYPE_FLOAT: {
+        float x = 0, y = 0;
+        meru_row_get_float(a, col, &x);
+        meru_row_get_float(b, col, &y);
+        return CMP3(x, y);
+    }
+    case MERU_TYPE_DOUBLE: {
+        double x = 0, y = 0;
+        meru_row_get_double(a, col, &x);
+        meru_row_get_double(b, col, &y);
+        return CMP3(x, y);
+    }
+    case MERU_TYPE_STRING: {
+        const char *x = "", *y = "";
+        size_t xn = 0, yn = 0;
+        meru_row_get_string(a, col, &x, &xn);
+        meru_row_get_string(b, col, &y, &yn);
+        return cmp_bytes(x, xn, y, yn);
+    }
+    case MERU_TYPE_BINARY:
+    case MERU_TYPE_FIXED: {
+        const void *x = "", *y = "";
+        size_t xn = 0, yn = 0;
+        meru_row_get_binary(a, col, &x, &xn);
+        meru_row_get_binary(b, col, &y, &yn);
+        return cmp_bytes(x, xn, y, yn);
+    }
+    case MERU_TYPE_DECIMAL: {
+        int64_t xh = 0, yh = 0;
+        uint64_t xl = 0, yl = 0;
+        meru_row_get_decimal(a, col, &xh, &xl);
+        meru_row_get_decimal(b, col, &yh, &yl);
+        return xh != yh ? CMP3(xh, yh) : CMP3(xl, yl);
+    }
+    }
+    return 0;
+}
+
+int cli_key_cmp(const meru_row *a, const meru_row *b)
+{
+    const meru_schema *s = meru_row_schema(a);
+    size_t nkey = meru_schema_key_count(s);
+    for (size_t i = 0; i < nkey; i++) {
+        size_t col = (size_t)meru_schema_key_column(s, i);
+        int c = col_cmp(a, b, col, meru_schema_column_type(s, col));
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+int cli_key_copy(meru_row *dst, const meru_row *src)
+{
+    const meru_schema *s = meru_row_schema(src);
+    size_t nkey = meru_schema_key_count(s);
+    int rc = MERU_OK;
+    for (size_t i = 0; !rc && i < nkey; i++) {
+        size_t col = (size_t)meru_schema_key_column(s, i);
+        if (meru_row_is_null(src, col)) {
+            rc = meru_row_set_null(dst, col);
+            continue;
+        }
+        switch (meru_schema_column_type(s, col)) {
+        case MERU_TYPE_BOOLEAN: {
+            int v = 0;
+            rc = meru_row_get_bool(src, col, &v);
+            if (!rc)
+                rc = meru_row_set_bool(dst, col, v);
+            break;
+        }
+        case MERU_TYPE_INT32: {
+            int32_t v = 0;
+            rc = meru_row_get_int32(src, col, &v);
+            if (!rc)
+                rc = meru_row_set_int32(dst, col, v);
+            break;
+        }
+        case MERU_TYPE_DATE: {
+            int32_t v = 0;
+            rc = meru_row_get_date(src, col, &v);
+            if (!rc)
+                rc = meru_row_set_date(dst, col, v);
+            break;
+        }
+        case MERU_TYPE_INT64: {
+            int64_t v = 0;
+            rc = meru_row_get_int64(src, col, &v);
+            if (!rc)
+                rc = meru_row_set_int64(dst, col, v);
+            break;
+        }
+        case MERU_TYPE_TIMESTAMP:
+        case MERU_TYPE_TIMESTAMPTZ: {
+            int64_t v = 0;
+            rc = meru_row_get_timestamp(src, col, &v);
+            if (!rc)
+                rc = meru_row_set_timestamp(dst, col, v);
+            break;
+        }
+        case MERU_TYPE_FLOAT: {
+            float v = 0;
+            rc = meru_row_get_float(src, col, &v);
+            if (!rc)
+                rc = meru_row_set_float(dst, col, v);
+            break;
+        }
+        case MERU_TYPE_DOUBLE: {
+            double v = 0;
+            rc = meru_row_get_double(src, col, &v);
+            if (!rc)
+                rc = meru_row_set_double(dst, col, v);
+            break;
+        }
+        case MERU_TYPE_STRING: {
+            const char *v = NULL;
+            size_t n = 0;
+            rc = meru_row_get_string(src, col, &v, &n);
+            if (!rc)
+                rc = meru_row_set_string(dst, col, v, n);
+            break;
+        }
+        case MERU_TYPE_BINARY:
+        case MERU_TYPE_FIXED: {
+            const void *v = NULL;
+            size_t n = 0;
+            rc = meru_row_get_binary(src, col, &v, &n);
+            if (!rc)
+                rc = meru_row_set_binary(dst, col, v, n);
+            break;
+        }
+        case MERU_TYPE_DECIMAL: {
+            int64_t hi = 0;
+            uint64_t lo = 0;
+            rc = meru_row_get_decimal(src, col, &hi, &lo);
+            if (!rc)
+                rc = meru_row_set_decimal(dst, col, hi, lo);
+            break;
+        }
+        }
+    }
+    return rc;
+}
+
+/* ------------------------------------------------- splitting row JSON */
+
+/* One member of a row's JSON object: the raw value text and whether it is
+ * a JSON string (then `text` holds it unescaped). */
+typedef struct cell {
+    const char *raw;
+    size_t rawlen;
+    int is_null, is_string;
+    char *text; /* unescaped (strings) or a copy of raw; malloc'd */
+    size_t textlen;
+} cell;
+
+static size_t put_utf8(char *p, unsigned cp)
+{
+    if (cp < 0x80) {
+        p[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        p[0] = (char)(0xC0 | (cp >> 6));
+        p[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        p[0] = (char)(0xE0 | (cp >> 12));
+        p[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        p[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    p[0] = (char)(0xF0 | (cp >> 18));
+    p[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    p[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    p[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static unsigned hex4(const char *p)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+    }
+    return v;
+}
+
+/* Unescapes the JSON string body p[0..n) into a malloc'd buffer. */
+static char *json_unescape(const char *p, size_t n, size_t *outlen)
+{
+    char *o = malloc(n + 1), *q = o;
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '\\' || i + 1 >= n) {
+            *q++ = p[i];
+            continue;
+        }
+        char c = p[++i];
+        switch (c) {
+        case 'b':
+            *q++ = '\b';
+            break;
+        case 'f':
+            *q++ = '\f';
+            break;
+        case 'n':
+            *q++ = '\n';
+            break;
+        case 'r':
+            *q++ = '\r';
+            break;
+        case 't':
+            *q++ = '\t';
+            break;
+        case 'u':
+            if (i + 4 < n) {
+                unsigned cp = hex4(p + i + 1);
+                i += 4;
+                if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < n &&
+                    p[i + 1] == '\\' && p[i + 2] == 'u') {
+                    unsigned lo = hex4(p + i + 3);
+                    if (lo >= 0xDC00 && lo < 0xE000) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        i += 6;
+                    }
+                }
+                q += put_utf8(q, cp);
+            }
+            break;
+        default:
+            *q++ = c;
+            break;
+        }
+    }
+    *q = '\0';
+    *outlen = (size_t)(q - o);
+    return o;
+}
+
+/* Splits the flat object written by meru_row_to_json into `n` cells (one
+ * per column, in order). Returns 0, or -1 if the text is not such an
+ * object. */
+static int split_row_json(const char *j, cell *cells, size_t n)
+{
+    const char *p = j;
+    if (*p++ != '{')
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && *p++ != ',')
+            return -1;
+        if (*p++ != '"')
+            return -1;
+        while (*p && *p != '"')
+            p += (*p == '\\' && p[1]) ? 2 : 1;
+        if (*p++ != '"' || *p++ != ':')
+            return -1;
+        cell *c = &cells[i];
+        c->raw = p;
+        c->is_null = 0; /* cells are reused row after row */
+        if (*p == '"') {
+            p++;
+            const char *b = p;
+            while (*p && *p != '"')
+                p += (*p == '\\' && p[1]) ? 2 : 1;
+            if (*p != '"')
+                return -1;
+            c->is_string = 1;
+            c->text = json_unescape(b, (size_t)(p - b), &c->textlen);
+            p++;
+        } else {
+            while (*p && *p != ',' && *p != '}')
+                p++;
+            c->is_string = 0;
+            c->textlen = (size_t)(p - c->raw);
+            c->text = strndup(c->raw, c->textlen);
+            c->is_null = c->textlen == 4 && !memcmp(c->raw, "null", 4);
+        }
+        if (!c->text)
+            return -1;
+        c->rawlen = (size_t)(p - c->raw);
+    }
+    return *p == '}' ? 0 : -1;
+}
+
+static void free_cells(cell *cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(cells[i].text);
+        cells[i].text = NULL;
+    }
+}
+
+void cli_key_text(const meru_row *row, char *buf, size_t cap)
+{
+    const meru_schema *s = meru_row_schema(row);
+    size_t ncols = meru_schema_column_count(s), nkey = meru_schema_key_count(s);
+    char *json = NULL;
+    cell *cells = calloc(ncols, sizeof *cells);
+    size_t used = 0;
+    if (!cap)
+        return;
+    buf[0] = '\0';
+    if (!cells || meru_row_to_json(row, &json) ||
+        split_row_json(json, cells, ncols))
+        goto out;
+    used += (size_t)snprintf(buf, cap, "[");
+    for (size_t i = 0; i < nkey && used < cap; i++) {
+        const cell *c = &cells[meru_schema_key_column(s, i)];
+        used += (size_t)snprintf(buf + used, cap - used, "%s%.*s", i ? "," : "",
+                                 (int)c->rawlen, c->raw);
+    }
+    if (used < cap)
+        snprintf(buf + used, cap - used, "]");
+out:
+    if (cells)
+        free_cells(cells, ncols);
+    free(cells);
+    meru_free(json);
+}
+
+/* --------------------------------------------------------------- output */
+
+int cli_parse_format(const char *text)
+{
+    if (!strcmp(text, "jsonl") || !strcmp(text, "json"))
+        return CLI_FMT_JSONL;
+    if (!strcmp(text, "csv"))
+        return CLI_FMT_CSV;
+    if (!strcmp(text, "table"))
+        return CLI_FMT_TABLE;
+    return -1;
+}
+
+struct cli_writer {
+    const meru_schema *schema;
+    cli_format fmt;
+    size_t ncols; /* columns of the schema */
+    size_t *sel;  /* printed columns (indexes) */
+    size_t nsel;
+    int all;         /* every column, in schema order */
+    int header_done; /* CSV header written */
+    cell *cells;
+    /* table format: buffered cell texts, nsel per row */
+    char **tbuf;
+    size_t trows, tcap;
+};
+
+int cli_writer_new(cli_writer **out, const meru_schema *schema, cli_format fmt,
+                   const char *const *columns, size_t ncolumns)
+{
+    cli_writer *w = calloc(1, sizeof *w);
+    size_t ncols = meru_schema_column_count(schema);
+    *out = NULL;
+    if (!w)
+        return cli_fail("out of memory");
+    w->schema = schema;
+    w->fmt = fmt;
+    w->ncols = ncols;
+    w->all = columns == NULL;
+    w->nsel = columns ? ncolumns : ncols;
+    w->sel = calloc(w->nsel ? w->nsel : 1, sizeof *w->sel);
+    w->cells = calloc(ncols ? ncols : 1, sizeof *w->cells);
+    if (!w->sel || !w->cells) {
+        cli_writer_free(w);
+        return cli_fail("out of memory");
+    }
+    for (size_t i = 0; i < w->nsel; i++) {
+        if (!columns) {
+            w->sel[i] = i;
+            continue;
+        }
+        int c = meru_schema_column_index(schema, columns[i]);
+        if (c < 0) {
+            cli_writer_free(w);
+            return cli_usage("unknown column '%s' in --columns", columns[i]);
+        }
+        w->sel[i] = (size_t)c;
+    }
+    *out = w;
+    return CLI_OK;
+}
+
+/* The CSV header goes out with the first row (or at finish), so that a
+ * command failing before any row leaves stdout empty. */
+static void csv_header(cli_writer *w)
+{
+    if (w->header_done)
+        return;
+    w->header_done = 1;
+    for (size_t i = 0; i < w->nsel; i++) {
+        fputs(i ? "," : "", stdout);
+        fputs(meru_schema_column_name(w->schema, w->sel[i]), stdout);
+    }
+    fputc('\n', stdout);
+}
+
+static void csv_put(const cell *c)
+{
+    if (c->is_null)
+        return;
+    if (!c->is_string) {
+        fwrite(c->text, 1, c->textlen, stdout);
+        return;
+    }
+    int need = c->textlen == 0;
+    for (size_t i = 0; !need && i < c->textlen; i++)
+        need = strchr(",\"\r\n", c->text[i]) != NULL && c->text[i];
+    if (!need) {
+        fwrite(c->text, 1, c->textlen, stdout);
+        return;
+    }
+    fputc('"', stdout);
+    for (size_t i = 0; i < c->textlen; i++) {
+        if (c->text[i] == '"')
+            fputc('"', stdout);
+        fputc(c->text[i], stdout);
+    }
+    fputc('"', stdout);
+}
+
+int cli_writer_row(cli_writer *w, const meru_row *row)
+{
+    char *json = NULL;
+    int rc = meru_row_to_json(row, &json);
+    if (rc)
+        return cli_api_fail(rc, "formatting a row");
+    if (w->fmt == CLI_FMT_JSONL && w->all) {
+        puts(json);
+        meru_free(json);
+        return CLI_OK;
+    }
+    int st = CLI_OK;
+    if (split_row_json(json, w->cells, w->ncols)) {
+        st = cli_fail("cannot split row JSON: %s", json);
+        goto out;
+    }
+    switch (w->fmt) {
+    case CLI_FMT_JSONL:
+        fputc('{', stdout);
+        for (size_t i = 0; i < w->nsel; i++) {
+            const cell *c = &w->cells[w->sel[i]];
+            char *q = json_quote(
+                meru_schema_column_name(w->schema, w->sel[i]),
+                strlen(meru_schema_column_name(w->schema, w->sel[i])));
+            printf("%s%s:%.*s", i ? "," : "", q ? q : "\"?\"", (int)c->rawlen,
+                   c->raw);
+            free(q);
+        }
+        fputs("}\n", stdout);
+        break;
+    case CLI_FMT_CSV:
+        csv_header(w);
+        for (size_t i = 0; i < w->nsel; i++) {
+            if (i)
+                fputc(',', stdout);
+            csv_put(&w->cells[w->sel[i]]);
+        }
+        fputc('\n', stdout);
+        break;
+    case CLI_FMT_TABLE:
+        if (w->trows == w->tcap) {
+            size_t ncap = w->tcap ? w->tcap * 2 : 64;
+            char **nb = realloc(w->tbuf, ncap * w->nsel * sizeof *nb);
+            if (!nb) {
+                st = cli_fail("out of memory buffering the table");
+                goto out;
+            }
+            w->tbuf = nb;
+            w->tcap = ncap;
+        }
+        for (size_t i = 0; i < w->nsel; i++) {
+            cell *c = &w->cells[w->sel[i]];
+            char **slot = &w->tbuf[w->trows * w->nsel + i];
+            if (c->is_null) {
+                *slot = strdup("NULL");
+            } else {
+                *slot = c->text;
+                c->text = NULL;
+            }
+        }
+        w->trows++;
+        break;
+    }
+out:
+    free_cells(w->cells, w->ncols);
+    meru_free(json);
+    return st;
+}
+
+/* Display width of UTF-8 text: code points (continuation bytes skipped). */
+static size_t disp_width(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+#define TABLE_MAX_WIDTH 48
+
+/* Prints `s` in a cell of `width` columns, cut with "..." if longer; line
+ * breaks and tabs show as spaces so the grid stays intact. The last cell
+ * of a line is not padded on the right (no trailing blanks). */
+static void table_cell(const char *s, size_t width, int right, int last)
+{
+    size_t w = disp_width(s), shown = 0;
+    int cut = w > width;
+    size_t keep = cut ? width - 3 : w;
+    if (right && !cut)
+        for (size_t i = w; i < width; i++)
+            fputc(' ', stdout);
+    for (const char *p = s ? s : ""; *p && shown <= keep; p++) {
+        int lead = ((unsigned char)*p & 0xC0) != 0x80;
+        if (lead && shown == keep)
+            break;
+        shown += lead;
+        fputc(*p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p, stdout);
+    }
+    if (cut)
+        fputs("...", stdout);
+    else if (!right && !last)
+        for (size_t i = w; i < width; i++)
+            fputc(' ', stdout);
+}
+
+static int is_numeric(meru_type t)
+{
+    return t == MERU_TYPE_INT32 || t == MERU_TYPE_INT64 ||
+           t == MERU_TYPE_FLOAT || t == MERU_TYPE_DOUBLE ||
+           t == MERU_TYPE_DECIMAL;
+}
+
+static void table_rule(const size_t *wid, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? "-+-" : "", stdout);
+        for (size_t k = 0; k < wid[i]; k++)
+            fputc('-', stdout);
+    }
+    fputc('\n', stdout);
+}
+
+int cli_writer_finish(cli_writer *w)
+{
+    if (w && w->fmt == CLI_FMT_CSV)
+        csv_header(w);
+    if (!w || w->fmt != CLI_FMT_TABLE)
+        return CLI_OK;
+    size_t *wid = calloc(w->nsel ? w->nsel : 1, sizeof *wid);
+    if (!wid)
+        return cli_fail("out of memory");
+    for (size_t i = 0; i < w->nsel; i++) {
+        wid[i] = disp_width(meru_schema_column_name(w->schema, w->sel[i]));
+        for (size_t r = 0; r < w->trows; r++) {
+            size_t d = disp_width(w->tbuf[r * w->nsel + i]);
+            if (d > wid[i])
+                wid[i] = d;
+        }
+        if (wid[i] > TABLE_MAX_WIDTH)
+            wid[i] = TABLE_MAX_WIDTH;
+    }
+    for (size_t i = 0; i < w->nsel; i++) {
+        fputs(i ? " | " : "", stdout);
+        table_cell(meru_schema_column_name(w->schema, w->sel[i]), wid[i], 0,
+                   i + 1 == w->nsel);
+    }
+    fputc('\n', stdout);
+    table_rule(wid, w->nsel);
+    for (size_t r = 0; r < w->trows; r++) {
+        for (size_t i = 0; i < w->nsel; i++) {
+            fputs(i ? " | " : "", stdout);
+            table_cell(
+                w->tbuf[r * w->nsel + i], wid[i],
+                is_numeric(meru_schema_column_type(w->schema, w->sel[i])),
+                i + 1 == w->nsel);
+        }
+        fputc('\n', stdout);
+    }
+    printf("(%zu row%s)\n", w->trows, w->trows == 1 ? "" : "s");
+    free(wid);
+    return CLI_OK;
+}
+
+void cli_writer_free(cli_writer *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->trows * w->nsel; i++)
+        free(w->tbuf[i]);
+    free(w->tbuf);
+    if (w->cells)
+        free_cells(w->cells, w->ncols);
+    free(w->cells);
+    free(w->sel);
+    free(w);
+}
+
+int cli_split_list(const char *text, char ***out, size_t *n)
+{
+    char **v = NULL;
+    size_t cnt = 0;
+    const char *p = text;
+    *out = NULL;
+    *n = 0;
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == 0)
+            goto bad;
+        char **nv = realloc(v, (cnt + 1) * sizeof *nv);
+        if (!nv)
+            goto bad;
+        v = nv;
+        v[cnt] = strndup(p, len);
+        if (!v[cnt])
+            goto bad;
+        cnt++;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
+bad:
+    cli_free_list(v, cnt);
+    return -1;
+}
+
+void cli_free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* ------------------------------------------------------------ CSV input */
+
+static int csv_byte(cli_csv *c, char ch)
+{
+    if (c->len + 1 >= c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : 1024;
+        char *nb = realloc(c->buf, ncap);
+        if (!nb)
+            return -1;
+        c->buf = nb;
+        c->cap = ncap;
+    }
+    c->buf[c->len++] = ch;
+    return 0;
+}
+
+static int csv_field_start(cli_csv *c)
+{
+    if (c->nfields == c->fcap) {
+        size_t ncap = c->fcap ? c->fcap * 2 : 32;
+        size_t *no = realloc(c->off, ncap * sizeof *no);
+        if (!no)
+            return -1;
+        c->off = no;
+        unsigned char *nq = realloc(c->quoted, ncap);
+        if (!nq)
+            return -1;
+        c->quoted = nq;
+        c->fcap = ncap;
+    }
+    c->off[c->nfields] = c->len;
+    c->quoted[c->nfields] = 0;
+    c->nfields++;
+    return 0;
+}
+
+int cli_csv_next(cli_csv *c)
+{
+    int ch;
+    c->len = 0;
+    c->nfields = 0;
+    if (!c->next_line)
+        c->next_line = 1;
+    /* Skip blank lines between records. */
+    do {
+        ch = getc(c->f);
+        if (ch == '\n')
+            c->next_line++;
+    } while (ch == '\n' || ch == '\r');
+    if (ch == EOF)
+        return 0;
+    c->line = c->next_line;
+    if (csv_field_start(c))
+        goto oom;
+    int inq = 0, after_q = 0;
+    for (;; ch = getc(c->f)) {
+        if (inq) {
+            if (ch == EOF) {
+                cli_fail("line %" PRIu64 ": a quoted field is not closed",
+                         c->line);
+                return -1;
+            }
+            if (ch == '"') {
+                int nx = getc(c->f);
+                if (nx == '"') {
+                    if (csv_byte(c, '"'))
+                        goto oom;
+                    continue;
+                }
+                ungetc(nx, c->f);
+                inq = 0;
+                after_q = 1;
+                continue;
+            }
+            if (ch == '\n')
+                c->next_line++;
+            if (csv_byte(c, (char)ch))
+                goto oom;
+            continue;
+        }
+        if (ch == EOF || ch == '\n' || ch == '\r') {
+            if (ch == '\r') {
+                int nx = getc(c->f);
+                if (nx != '\n')
+                    ungetc(nx, c->f);
+            }
+            if (ch != EOF)
+                c->next_line++;
+            if (csv_byte(c, '\0'))
+                goto oom;
+            return 1;
+        }
+        if (ch == ',') {
+            if (csv_byte(c, '\0') || csv_field_start(c))
+                goto oom;
+            after_q = 0;
+            continue;
+        }
+        if (ch == '"' && c->len == c->off[c->nfields - 1] && !after_q) {
+            inq = 1;
+            c->quoted[c->nfields - 1] = 1;
+            continue;
+        }
+        if (after_q) {
+            cli_fail("line %" PRIu64 ": text after a closing quote in field "
+                     "%zu",
+                     c->line, c->nfields);
+            return -1;
+        }
+        if (csv_byte(c, (char)ch))
+            goto oom;
+    }
+oom:
+    cli_fail("out of memory reading CSV");
+    return -1;
+}
+
+void cli_csv_free(cli_csv *c)
+{
+    free(c->buf);
+    free(c->off);
+    free(c->quoted);
+    c->buf = NULL;
+    c->off = NULL;
+    c->quoted = NULL;
+}
+
+/* ------------------------------------------------------------- progress */
+
+void cli_progress_start(cli_progress *p, const char *label, uint64_t total)
+{
+    p->label = label;
+    p->total = total;
+    p->on = isatty(STDERR_FILENO);
+    p->start = cli_now();
+    p->last = 0;
+}
+
+static void progress_draw(cli_progress *p, uint64_t done, uint64_t rows,
+                          double now)
+{
+    double el = now - p->start;
+    double rate = el > 0 ? (double)rows / el : 0;
+    fprintf(stderr, "\r%-8s ", p->label);
+    if (p->total) {
+        enum { W = 30 };
+        double f = (double)done / (double)p->total;
+        if (f > 1)
+            f = 1;
+        int fill = (int)(f * W);
+        fputc('[', stderr);
+        for (int i = 0; i < W; i++)
+            fputc(i < fill ? '#' : ' ', stderr);
+        fprintf(stderr, "] %3d%% ", (int)(f * 100));
+    }
+    fprintf(stderr, "%" PRIu64 " rows  %.0f rows/s  %.1f s\033[K", rows, rate,
+            el);
+}
+
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t rows)
+{
+    if (!p->on)
+        return;
+    double now = cli_now();
+    if (now - p->last < 0.1)
+        return;
+    p->last = now;
+    progress_draw(p, done, rows, now);
+}
+
+void cli_progress_end(cli_progress *p, uint64_t done, uint64_t rows)
+{
+    if (!p->on)
+        return;
+    progress_draw(p, p->total ? p->total : done, rows, cli_now());
+    fputc('\n', stderr);
+}
