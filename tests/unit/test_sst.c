@@ -74,6 +74,16 @@ static meru_schema *schema_keys3(void)
     return s;
 }
 
+/* A key of 100 bytes sharing a 92-byte zero prefix: the page index cuts
+ * its bounds to 64 bytes, so they no longer tell pages apart. */
+static meru_schema *schema_long_key(void)
+{
+    meru_schema *s = NULL;
+    if (meru_schema_parse(&s, "l", "fx fixed(100) not null, v string", "fx"))
+        return NULL;
+    return s;
+}
+
 static const char *path_in(const char *dir, const char *name)
 {
     static char p[1024];
@@ -271,6 +281,12 @@ static void test_composite_keys_round_trip(void)
     s = schema_keys3();
     CHECK(s);
     round_trip(s, "rt_keys3", 0, 300);
+    s = schema_long_key();
+    CHECK(s);
+    round_trip(s, "rt_long", 0, 300);
+    s = schema_long_key();
+    CHECK(s);
+    round_trip(s, "rt_long1", 1, 300);
 }
 
 static void test_single_entry_file(void)
