@@ -6,6 +6,7 @@
  * nothing, stats (struct and JSON), and an observable effect of each
  * option the engine reads.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -421,6 +422,9 @@ static void test_db_read_only_beside_writer(void)
     CHECK(s);
     meru_options o, ro;
     tdb_small_options(&o);
+    /* Files the writer's compactions replace stay for the reader's views
+     * (a grace period for readers in other handles). */
+    o.gc_grace_seconds = 3600;
     ro = o;
     ro.read_only = 1;
     ro.create_if_missing = 0;
@@ -509,6 +513,69 @@ static void test_db_read_only_beside_writer(void)
     CHECK_OK(meru_close(r));
     meru_write_batch_free(b);
     meru_row_free(k);
+    meru_db_free(r);
+    meru_db_free(w);
+    meru_schema_free(s);
+}
+
+/* Parquet files directly in `dir` (0 if it cannot be read). */
+static int count_parquet(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strstr(e->d_name, ".parquet") != NULL;
+    closedir(d);
+    return n;
+}
+
+/*
+ * Without a grace period, a writer's compaction removes files a read-only
+ * handle still lists. Its reads may then fail, but must never answer
+ * "not found" for a row that exists; after meru_refresh they work.
+ */
+static void test_db_read_only_after_writer_compaction(void)
+{
+    const char *dir0 = meru_test_tmpdir("api_ro_gc");
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", dir0);
+    meru_schema *s = mk_schema(COLS, "id");
+    CHECK(s);
+    meru_options o, ro;
+    tdb_small_options(&o);
+    o.gc_grace_seconds = 0;
+    ro = o;
+    ro.read_only = 1;
+    ro.create_if_missing = 0;
+    meru_db *w = NULL, *r = NULL;
+    CHECK_OK(meru_open(dir, &o, s, &w));
+    for (int i = 0; i < 10; i++)
+        CHECK_OK(put_row(w, s, i, "a"));
+    CHECK_OK(meru_flush(w));
+    CHECK_OK(meru_open(dir, &ro, NULL, &r));
+    CHECK_OK(put_row(w, s, 7, "b"));
+    CHECK_OK(meru_compact(w));
+    /* Wait (bounded) until the replaced L0 file is gone from the disk. */
+    char l0[4300];
+    snprintf(l0, sizeof l0, "%s/data/L0", dir);
+    for (int i = 0; i < 500 && count_parquet(l0) > 0; i++)
+        usleep(10000);
+    char name[64];
+    int rc = get_name(r, NULL, 3, name);
+    CHECK_MSG(rc != MERU_NOT_FOUND,
+              "read-only get of an existing key after the writer compacted "
+              "its file away: NOT_FOUND (%s)",
+              meru_errmsg());
+    long n = count_rows(r);
+    CHECK_MSG(n == 10 || n < 0, "read-only scan: %ld rows of 10", n);
+    CHECK_OK(meru_refresh(r));
+    CHECK_OK(get_name(r, NULL, 3, name));
+    CHECK_OK(get_name(r, NULL, 7, name));
+    CHECK_STR(name, "b");
+    CHECK_EQ_INT(count_rows(r), 10);
     meru_db_free(r);
     meru_db_free(w);
     meru_schema_free(s);
@@ -824,26 +891,44 @@ static void test_db_option_memtable_bytes(void)
 {
     meru_schema *s = mk_schema(COLS, "id");
     CHECK(s);
+    /* At the 64 KiB minimum, 100 rows (~25 KB) fit in one memtable: one
+     * flush (the explicit one), not one per write. */
+    const char *dir = meru_test_tmpdir("api_mt_min");
+    meru_options o;
+    tdb_small_options(&o);
+    o.memtable_bytes = (size_t)64 << 10;
+    meru_db *db = NULL;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    CHECK_OK(write_rows(db, s, 100, 0));
+    CHECK_OK(meru_flush(db));
+    meru_stats st;
+    CHECK_OK(meru_stats_get(db, &st));
+    uint64_t fl = st.flushes;
+    meru_db_free(db);
+    db = NULL;
+    CHECK_MSG(fl <= 3, "64 KiB memtable: 100 rows of ~230 bytes took %llu "
+                       "flushes",
+              (unsigned long long)fl);
+
+    /* A small memtable flushes many times, a large one once. */
     uint64_t flushes[2];
     for (int big = 0; big < 2; big++) {
-        const char *dir = meru_test_tmpdir(big ? "api_mt_big" : "api_mt_small");
-        meru_options o;
+        dir = meru_test_tmpdir(big ? "api_mt_big" : "api_mt_small");
         tdb_small_options(&o);
-        o.memtable_bytes = big ? (size_t)32 << 20 : (size_t)64 << 10;
+        o.memtable_bytes = big ? (size_t)32 << 20 : TDB_MEMTABLE_BYTES;
         o.max_immutable_memtables = 4;
-        meru_db *db = NULL;
         CHECK_OK(meru_open(dir, &o, s, &db));
         CHECK_OK(write_rows(db, s, 3000, 0)); /* ~700 KB */
         CHECK_OK(meru_flush(db));
-        meru_stats st;
         CHECK_OK(meru_stats_get(db, &st));
         flushes[big] = st.flushes;
         CHECK_EQ_INT(count_rows(db), 3000);
         meru_db_free(db);
+        db = NULL;
     }
     CHECK_MSG(flushes[1] == 1, "32 MiB memtable: %llu flushes, expected 1",
               (unsigned long long)flushes[1]);
-    CHECK_MSG(flushes[0] >= 4, "64 KiB memtable: %llu flushes, expected >= 4",
+    CHECK_MSG(flushes[0] >= 4, "128 KiB memtable: %llu flushes, expected >= 4",
               (unsigned long long)flushes[0]);
     meru_schema_free(s);
 }
@@ -1007,15 +1092,83 @@ static void test_db_option_row_cache(void)
     meru_schema_free(s);
 }
 
+/* Values far larger than the memtable and a page: put, read from the
+ * memtable, from L0 after a flush, after compaction and a reopen. */
+static void test_db_large_values(void)
+{
+    const char *dir = meru_test_tmpdir("api_large");
+    meru_schema *s = mk_schema("id int64 not null, name string, b binary",
+                               "id");
+    CHECK(s);
+    meru_options o;
+    tdb_small_options(&o);
+    meru_db *db = NULL;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    static const size_t sizes[] = {0, 1, 8191, 65536, 300000, 1u << 20};
+    const size_t n = sizeof sizes / sizeof sizes[0];
+    uint8_t *buf = malloc(sizes[n - 1]);
+    CHECK(buf);
+    for (size_t i = 0; i < sizes[n - 1]; i++)
+        buf[i] = (uint8_t)(i * 7 + (i >> 9));
+    meru_row *r = NULL, *out = NULL;
+    CHECK_OK(meru_row_new(&r, s));
+    CHECK_OK(meru_row_new(&out, s));
+    for (size_t i = 0; i < n; i++) {
+        CHECK_OK(meru_row_set_int64(r, 0, (int64_t)i));
+        CHECK_OK(meru_row_set_string(r, 1, "x", 1));
+        CHECK_OK(meru_row_set_binary(r, 2, buf, sizes[i]));
+        CHECK_OK(meru_put(db, r, NULL));
+    }
+    for (int phase = 0; phase < 4; phase++) {
+        if (phase == 1)
+            CHECK_OK(meru_flush(db));
+        if (phase == 2)
+            CHECK_OK(meru_compact(db));
+        if (phase == 3) {
+            meru_db_free(db);
+            db = NULL;
+            CHECK_OK(meru_open(dir, &o, NULL, &db));
+        }
+        for (size_t i = 0; i < n; i++) {
+            CHECK_OK(meru_row_set_int64(r, 0, (int64_t)i));
+            CHECK_OK(meru_get(db, NULL, r, out));
+            const void *p;
+            size_t len;
+            CHECK_OK(meru_row_get_binary(out, 2, &p, &len));
+            CHECK_MSG(len == sizes[i] && (len == 0 || !memcmp(p, buf, len)),
+                      "phase %d: value %zu: %zu bytes back, wrote %zu", phase,
+                      i, len, sizes[i]);
+        }
+        CHECK_EQ_INT(count_rows(db), (long)n);
+    }
+    /* Over the limit: refused. */
+    uint8_t *big = calloc(1, MERU_MAX_VALUE_BYTES + 1);
+    CHECK(big);
+    CHECK_OK(meru_row_set_int64(r, 0, 99));
+    int rc = meru_row_set_binary(r, 2, big, MERU_MAX_VALUE_BYTES + 1);
+    if (rc == MERU_OK)
+        rc = meru_put(db, r, NULL);
+    CHECK_MSG(rc != MERU_OK, "a value over MERU_MAX_VALUE_BYTES was stored");
+    free(big);
+    CHECK_EQ_INT(count_rows(db), (long)n);
+    free(buf);
+    meru_row_free(r);
+    meru_row_free(out);
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_db_create_vs_open);
     MERU_TEST_RUN(test_db_schema_checked_on_reopen);
     MERU_TEST_RUN(test_db_write_lock);
     MERU_TEST_RUN(test_db_read_only_beside_writer);
+    MERU_TEST_RUN(test_db_read_only_after_writer_compaction);
     MERU_TEST_RUN(test_db_close_semantics);
     MERU_TEST_RUN(test_db_rejected_rows_change_nothing);
     MERU_TEST_RUN(test_db_stats_move);
+    MERU_TEST_RUN(test_db_large_values);
     MERU_TEST_RUN(test_db_option_memtable_bytes);
     MERU_TEST_RUN(test_db_option_sync_mode);
     MERU_TEST_RUN(test_db_option_max_immutable_memtables);

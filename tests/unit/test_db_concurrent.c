@@ -53,7 +53,7 @@ typedef struct shared {
     atomic_int failed;
     atomic_int holders_ready;
     atomic_int closed;
-    atomic_llong reads, scans, flushes;
+    atomic_llong reads, scans, flushes, flush_max_us;
     int batches_per_writer;
     pthread_mutex_t mu;
     char msg[1024];
@@ -178,7 +178,14 @@ static void *flusher(void *arg)
 {
     (void)arg;
     while (!atomic_load(&S.stop_flusher) && !atomic_load(&S.failed)) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         int rc = meru_flush(S.db);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long long us = (t1.tv_sec - t0.tv_sec) * 1000000LL +
+                       (t1.tv_nsec - t0.tv_nsec) / 1000;
+        if (us > atomic_load(&S.flush_max_us))
+            atomic_store(&S.flush_max_us, us); /* reported, never asserted */
         if (rc == MERU_ECLOSED)
             break;
         if (rc) {
@@ -641,10 +648,12 @@ static void test_db_concurrent_readers_writers_flush(void)
     meru_stats st;
     CHECK_OK(meru_stats_get(S.db, &st));
     fprintf(stderr,
-            "  %lld reads, %lld scans, %lld explicit flushes; engine: %llu "
+            "  %lld reads, %lld scans, %lld explicit flushes (longest %lld "
+            "ms); engine: %llu "
             "flushes, %llu compactions, %llu files, %llu stalls\n",
             (long long)atomic_load(&S.reads), (long long)atomic_load(&S.scans),
             (long long)atomic_load(&S.flushes),
+            (long long)atomic_load(&S.flush_max_us) / 1000,
             (unsigned long long)st.flushes,
             (unsigned long long)st.compactions,
             (unsigned long long)st.total_files,
