@@ -796,7 +796,7 @@ static void test_options_for_level_knobs_change_the_file(void)
     meru_schema *s = schema_composite();
     CHECK(s);
     const char *dir = meru_test_tmpdir("knobs");
-    sst_model *m = sst_model_make(s, 6000, 1, 0, 0);
+    sst_model *m = sst_model_make(s, 4000, 1, 0, 0);
     CHECK(m);
     meru_options to;
     file_shape a, b;
@@ -1066,7 +1066,7 @@ static void test_seek_and_get_read_near_the_target_only(void)
     meru_fs *fs;
     CHECK_OK(meru_fs_fault_new(&fs, meru_fs_posix()));
     const char *path = path_in(meru_test_tmpdir("seekio"), "s.parquet");
-    sst_model *m = sst_model_make(s, 6000, 1, 0, 0);
+    sst_model *m = sst_model_make(s, 4000, 1, 0, 0);
     CHECK(m);
     meru_options to;
     meru_options_init(&to);
