@@ -15,8 +15,9 @@
  * Every primary-key column has a split-block bloom filter (the standard
  * one, so external engines use it too); a point lookup checks each key
  * column's filter before reading any data page, then finds the page of the
- * _merutable_ikey column through the page index and reads only that page
- * range of each projected column.
+ * _merutable_ikey column through the page index, reads only that page (or
+ * the next when a cut index bound misleads), and for a put the row's page
+ * of each other column.
  *
  * Footer key/value metadata: "merutable.level", "merutable.min-seq",
  * "merutable.max-seq", "merutable.smallest-key" / "merutable.largest-key"

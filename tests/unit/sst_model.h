@@ -102,7 +102,7 @@ static inline int sst_set_random(meru_row *r, const meru_schema *s, size_t col,
     if (c->nullable && (int)(meru_test_rand() % 100) < null_pct)
         return meru_row_set_null(r, col);
     uint64_t x = meru_test_rand();
-    uint8_t b[64];
+    uint8_t b[256]; /* FIXED columns of tests are at most this long */
     size_t len;
     static const float fs[] = {0.0f, -0.0f, 1.5f, -3.25e10f, 1e-40f};
     static const double ds[] = {0.0, -0.0, 2.5, -1e300, 5e-324};
@@ -132,7 +132,9 @@ static inline int sst_set_random(meru_row *r, const meru_schema *s, size_t col,
             b[i] = (uint8_t)meru_test_rand();
         return meru_row_set_binary(r, col, b, len);
     case MERU_TYPE_FIXED:
-        for (int i = 0; i < c->fixed_length && i < 64; i++)
+        if (c->fixed_length > (int32_t)sizeof b)
+            return MERU_EINVAL;
+        for (int i = 0; i < c->fixed_length; i++)
             b[i] = (uint8_t)meru_test_rand();
         return meru_row_set_binary(r, col, b, (size_t)c->fixed_length);
     case MERU_TYPE_DATE:
@@ -195,7 +197,9 @@ static inline int sst_set_key(meru_row *r, const meru_schema *s, uint64_t idx)
             break;
         }
         case MERU_TYPE_FIXED: {
-            uint8_t b[64] = {0};
+            uint8_t b[256] = {0};
+            if (c->fixed_length > (int32_t)sizeof b)
+                return MERU_EINVAL;
             for (int i = 0; i < 8 && i < c->fixed_length; i++)
                 b[c->fixed_length - 1 - i] = (uint8_t)(v >> (8 * i));
             rc = meru_row_set_binary(r, col, b, (size_t)c->fixed_length);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache/cache.h"
 #include "sst/sst.h"
 #include "sst_model.h"
 #include "test.h"
@@ -79,7 +80,8 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void test_threads_share_one_sst(void)
+/* cache_bytes: 0 = no cache; small = blocks evicted while in use. */
+static void share_one_sst(size_t cache_bytes)
 {
     meru_schema *s = NULL;
     CHECK_OK(meru_schema_parse(&s, "t",
@@ -96,8 +98,11 @@ static void test_threads_share_one_sst(void)
     meru_sst_options o;
     meru_sst_options_for_level(&o, 0, &to);
     CHECK_OK(sst_model_write(m, meru_fs_posix(), path, s, &o, NULL));
+    meru_cache *c = NULL;
+    if (cache_bytes)
+        CHECK_OK(meru_cache_new(&c, cache_bytes));
     meru_sst *t;
-    CHECK_OK(meru_sst_open(&t, meru_fs_posix(), path, s, NULL));
+    CHECK_OK(meru_sst_open(&t, meru_fs_posix(), path, s, c));
     pthread_t th[NTHREADS];
     job jobs[NTHREADS];
     for (int i = 0; i < NTHREADS; i++) {
@@ -113,13 +118,26 @@ static void test_threads_share_one_sst(void)
         errors += jobs[i].errors;
     }
     meru_sst_close(t);
+    meru_cache_free(c);
     sst_model_free(m);
     meru_schema_free(s);
     CHECK_EQ_INT(errors, 0);
 }
 
+static void test_threads_share_one_sst(void)
+{
+    share_one_sst(0);
+}
+
+static void test_threads_share_one_sst_through_a_cache(void)
+{
+    share_one_sst((size_t)4 << 20);
+    share_one_sst(64 * 1024);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_threads_share_one_sst);
+    MERU_TEST_RUN(test_threads_share_one_sst_through_a_cache);
     return meru_test_finish();
 }
