@@ -928,7 +928,7 @@ static void test_db_option_memtable_bytes(void)
     }
     CHECK_MSG(flushes[1] == 1, "32 MiB memtable: %llu flushes, expected 1",
               (unsigned long long)flushes[1]);
-    CHECK_MSG(flushes[0] >= 4, "128 KiB memtable: %llu flushes, expected >= 4",
+    CHECK_MSG(flushes[0] >= 4, "64 KiB memtable: %llu flushes, expected >= 4",
               (unsigned long long)flushes[0]);
     meru_schema_free(s);
 }
