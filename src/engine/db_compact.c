@@ -35,7 +35,8 @@
 int meru_db_compact_step(meru_db *db, bool *did);
 
 typedef struct job {
-    int level; /* input level; outputs go to level + 1 */
+    int level;     /* input level */
+    int out_level; /* level + 1, or level itself (rewriting the bottom) */
     meru_db_file **in;
     size_t nin;
     bool bottommost;
@@ -128,6 +129,7 @@ static int fill_job(meru_db *db, job *j, int level, bool all)
     const uint8_t *lo, *hi;
     size_t lol, hil;
     j->level = level;
+    j->out_level = level + 1;
     j->nin = 0;
     level_range(db, level, &b, &e);
     if (b == e)
@@ -169,6 +171,23 @@ static int fill_job(meru_db *db, job *j, int level, bool all)
         if (m->level > level + 1 && overlaps(m, lo, lol, hi, hil))
             j->bottommost = false;
     }
+    return JOB_READY;
+}
+
+/* Manual compaction's last step: rewrite every file of the deepest level
+ * into that level, dropping what no snapshot reads (mu held). */
+static int fill_bottom(meru_db *db, job *j, int level)
+{
+    size_t b, e;
+    j->level = j->out_level = level;
+    j->nin = 0;
+    j->bottommost = true;
+    level_range(db, level, &b, &e);
+    if (b == e)
+        return JOB_EMPTY;
+    for (size_t i = b; i < e; i++)
+        if (db->files[i]->compacting || add_input(j, db->files[i], db->nfiles))
+            return JOB_BUSY;
     return JOB_READY;
 }
 
@@ -328,7 +347,7 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
     meru_sst_writer *w = NULL;
     meru_buf last_user = {0};
     char rel[128];
-    int out_level = j->level + 1;
+    int out_level = j->out_level;
     int rc;
 
     if ((rc = merged_inputs(db, j, &merged)))
@@ -550,8 +569,9 @@ int meru_compact(meru_db *db)
         if (db->files[i]->meta.level > deepest)
             deepest = db->files[i]->meta.level;
     pthread_mutex_unlock(&db->mu);
-    /* Push every level down into the deepest one in use (at least L1). */
-    for (int level = 0; level < deepest; level++) {
+    /* Push every level down into the deepest one in use (at least L1),
+     * then rewrite that one in place. */
+    for (int level = 0; level <= deepest; level++) {
         job j;
         int state = JOB_BUSY;
         memset(&j, 0, sizeof j);
@@ -563,7 +583,9 @@ int meru_compact(meru_db *db)
             j.nin = 0;
             if (!(j.in = calloc(db->nfiles ? db->nfiles : 1, sizeof *j.in)))
                 break;
-            if ((state = fill_job(db, &j, level, true)) != JOB_BUSY)
+            state = level < deepest ? fill_job(db, &j, level, true)
+                                    : fill_bottom(db, &j, level);
+            if (state != JOB_BUSY)
                 break;
             /* A background job holds some of these files: wait for it. */
             pthread_cond_wait(&db->cv_done, &db->mu);

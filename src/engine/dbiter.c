@@ -11,11 +11,14 @@
  *
  * Reverse (LevelDB's DBIter::FindPrevUserEntry): walking backwards a key's
  * versions come oldest first, so the visible one is the LAST version with
- * seq <= read_seq seen before the user key changes. Every such version
+ * seq <= read_seq seen before the user key changes (tracked in `cur`;
+ * LevelDB waits for the next visible entry instead). Every such version
  * overwrites the saved candidate (key and value copied: the iterator moves
  * on past it); a delete clears it. When an older user key (or the lower
  * bound, or the end) is reached with a candidate saved, that is the row,
- * and the merged iterator is already positioned for the next call.
+ * and the merged iterator is already positioned for the next call. A key
+ * with many versions is not walked to the end: reverse_jump() looks its
+ * visible version up with a forward seek and jumps before the key.
  *
  * Bounds: the start is one seek next to the bound (start_forward,
  * start_reverse say which); the far bound ends the walk at the first user
@@ -45,10 +48,12 @@ struct meru_dbiter {
     bool has_lower, lower_incl, has_upper, upper_incl, reverse;
     meru_buf lower, upper;
     bool started, done;
-    int status;   /* sticky error */
-    bool has_key; /* forward: `key` is the user key to skip */
-    meru_buf key; /* forward: last key decided; reverse: saved candidate */
-    meru_buf val; /* reverse: saved candidate's value */
+    int status;    /* sticky error */
+    bool has_key;  /* forward: `key` is the user key to skip */
+    meru_buf key;  /* forward: last key decided; reverse: saved candidate */
+    meru_buf val;  /* reverse: saved candidate's value */
+    meru_buf cur;  /* reverse: user key of the entries being walked */
+    bool cur_done; /* reverse: cur's row was returned already */
     meru_buf seek; /* seek targets */
 };
 
@@ -229,6 +234,45 @@ static int start_reverse(meru_dbiter *d)
     return MERU_OK;
 }
 
+/*
+ * Reverse, many versions of user key `cur`: instead of stepping back over
+ * all of them, look its visible version up directly (the first entry at or
+ * after cur || seek_trailer(read_seq)), then jump before the key
+ * (seek_for_prev on its bare bytes: every internal key of an older user
+ * key is below them, every version of cur above). Sets *have as the walk
+ * would have.
+ */
+static int reverse_jump(meru_dbiter *d, bool *have)
+{
+    meru_iiter *it = d->it;
+    int rc = make_target(d, d->cur.data, d->cur.len, d->read_seq, MERU_OP_MAX);
+    if (rc)
+        return fail(d, rc);
+    it->ops->seek(it, d->seek.data, d->seek.len);
+    *have = false;
+    if (it->ops->valid(it)) {
+        size_t ilen, ul;
+        uint64_t seq;
+        int op;
+        const uint8_t *ik = it->ops->key(it, &ilen);
+        if ((rc = parse(d, ik, ilen, &ul, &seq, &op)))
+            return rc;
+        if (ukey_eq(&d->cur, ik, ul) && op == MERU_OP_PUT) {
+            size_t vl;
+            const uint8_t *v = it->ops->value(it, &vl);
+            meru_buf_reset(&d->key);
+            meru_buf_reset(&d->val);
+            if ((rc = meru_buf_append(&d->key, ik, ul)) ||
+                (rc = meru_buf_append(&d->val, v, vl)))
+                return fail(d, rc);
+            *have = true;
+        }
+    }
+    it->ops->seek_for_prev(it, d->cur.data ? d->cur.data : empty_bytes,
+                           d->cur.len);
+    return MERU_OK;
+}
+
 static int next_reverse(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
                         const uint8_t **value, size_t *vlen)
 {
@@ -239,7 +283,8 @@ static int next_reverse(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
         if ((rc = start_reverse(d)))
             return rc;
     }
-    bool have = false; /* a visible put of the current user key is saved */
+    bool have = false;    /* a visible put of the current user key is saved */
+    unsigned skipped = 0; /* entries of `cur` walked so far */
     while (it->ops->valid(it)) {
         size_t ilen, ul;
         uint64_t seq;
@@ -253,9 +298,29 @@ static int next_reverse(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
         }
         if (below_lower(d, ik, ul))
             break;
-        if (seq <= d->read_seq) {
-            if (have && !ukey_eq(&d->key, ik, ul))
+        if (!ukey_eq(&d->cur, ik, ul)) {
+            if (have)
                 break; /* an older user key: the saved one is the row */
+            meru_buf_reset(&d->cur);
+            d->cur_done = false;
+            if ((rc = meru_buf_append(&d->cur, ik, ul)))
+                return fail(d, rc);
+            skipped = 0;
+        } else if (d->cur_done) {
+            /* Never expected (every move leaves the key's run), but if a
+             * source ever lands inside the run of the key just returned,
+             * its versions must not make a second row. */
+            it->ops->prev(it);
+            continue;
+        } else if (++skipped > MERU_DBITER_MAX_SKIP) {
+            if ((rc = reverse_jump(d, &have)))
+                return rc;
+            skipped = 0;
+            if (have)
+                break; /* the iterator is already before the key */
+            continue;
+        }
+        if (seq <= d->read_seq) {
             if (op == MERU_OP_DELETE) {
                 have = false;
             } else {
@@ -277,6 +342,7 @@ static int next_reverse(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
         d->done = true;
         return MERU_NOT_FOUND;
     }
+    d->cur_done = true; /* cur == key: the row belongs to the key walked */
     *ukey = d->key.data ? d->key.data : empty_bytes;
     *klen = d->key.len;
     *value = d->val.data ? d->val.data : empty_bytes;
@@ -331,6 +397,7 @@ void meru_dbiter_free(meru_dbiter *it)
     meru_buf_free(&it->upper);
     meru_buf_free(&it->key);
     meru_buf_free(&it->val);
+    meru_buf_free(&it->cur);
     meru_buf_free(&it->seek);
     free(it);
 }

@@ -32,6 +32,10 @@ typedef struct merge_iter {
     meru_iiter **child;
     size_t n;
     size_t *heap; /* indices of valid children; heap[0] is current */
+    /* Key of each valid child, fetched once per move: the heap compares
+     * them many times, and a child's key stays put until it moves. */
+    const uint8_t **kp;
+    size_t *kl;
     size_t hn;
     int dir;
     int status;
@@ -40,10 +44,7 @@ typedef struct merge_iter {
 /* (key, index) order of children a and b: <0, 0, >0. */
 static int child_cmp(merge_iter *m, size_t a, size_t b)
 {
-    size_t alen, blen;
-    const uint8_t *ak = m->child[a]->ops->key(m->child[a], &alen);
-    const uint8_t *bk = m->child[b]->ops->key(m->child[b], &blen);
-    int c = meru_ikey_cmp(ak, alen, bk, blen);
+    int c = meru_ikey_cmp(m->kp[a], m->kl[a], m->kp[b], m->kl[b]);
     if (c)
         return c;
     return a < b ? -1 : a > b;
@@ -94,8 +95,10 @@ static void rebuild(merge_iter *m)
     for (size_t i = 0; i < m->n; i++) {
         if (!child_ok(m, i))
             return;
-        if (m->child[i]->ops->valid(m->child[i]))
+        if (m->child[i]->ops->valid(m->child[i])) {
+            m->kp[i] = m->child[i]->ops->key(m->child[i], &m->kl[i]);
             m->heap[m->hn++] = i;
+        }
     }
     for (size_t i = m->hn / 2; i-- > 0;)
         sift_down(m, i);
@@ -107,7 +110,9 @@ static void fix_root(merge_iter *m)
     size_t c = m->heap[0];
     if (!child_ok(m, c))
         return;
-    if (!m->child[c]->ops->valid(m->child[c]))
+    if (m->child[c]->ops->valid(m->child[c]))
+        m->kp[c] = m->child[c]->ops->key(m->child[c], &m->kl[c]);
+    else
         m->heap[0] = m->heap[--m->hn];
     sift_down(m, 0);
 }
@@ -151,8 +156,7 @@ static void merge_seek(meru_iiter *it, const uint8_t *ikey, size_t len)
     rebuild(m);
 }
 
-static void merge_seek_for_prev(meru_iiter *it, const uint8_t *ikey,
-                                size_t len)
+static void merge_seek_for_prev(meru_iiter *it, const uint8_t *ikey, size_t len)
 {
     merge_iter *m = (merge_iter *)it;
     if (m->status)
@@ -170,8 +174,8 @@ static void merge_seek_for_prev(meru_iiter *it, const uint8_t *ikey,
 static void switch_dir(merge_iter *m, int dir)
 {
     size_t c = m->heap[0];
-    size_t klen;
-    const uint8_t *k = m->child[c]->ops->key(m->child[c], &klen);
+    size_t klen = m->kl[c];
+    const uint8_t *k = m->kp[c];
     for (size_t i = 0; i < m->n; i++) {
         if (i == c)
             continue;
@@ -232,8 +236,8 @@ static void merge_prev(meru_iiter *it)
 static const uint8_t *merge_key(meru_iiter *it, size_t *len)
 {
     merge_iter *m = (merge_iter *)it;
-    meru_iiter *c = m->child[m->heap[0]];
-    return c->ops->key(c, len);
+    *len = m->kl[m->heap[0]];
+    return m->kp[m->heap[0]];
 }
 
 static const uint8_t *merge_value(meru_iiter *it, size_t *len)
@@ -255,6 +259,8 @@ static void merge_destroy(meru_iiter *it)
         meru_iiter_destroy(m->child[i]);
     free(m->child);
     free(m->heap);
+    free(m->kp);
+    free(m->kl);
     free(m);
 }
 
@@ -279,11 +285,15 @@ int meru_merge_iter_new(meru_iiter **children, size_t n, meru_iiter **out)
     if (m && n) {
         m->child = malloc(n * sizeof *m->child);
         m->heap = malloc(n * sizeof *m->heap);
+        m->kp = malloc(n * sizeof *m->kp);
+        m->kl = malloc(n * sizeof *m->kl);
     }
-    if (!m || (n && (!m->child || !m->heap))) {
+    if (!m || (n && (!m->child || !m->heap || !m->kp || !m->kl))) {
         if (m) {
             free(m->child);
             free(m->heap);
+            free(m->kp);
+            free(m->kl);
             free(m);
         }
         for (size_t i = 0; i < n; i++)
@@ -327,20 +337,25 @@ static void mt_seek(meru_iiter *it, const uint8_t *ikey, size_t len)
     meru_memtable_iter_seek_ikey(&((mt_iiter *)it)->it, ikey, len);
 }
 
-/* The skip list has no back pointers, so prev is a search from the head;
- * one seek plus at most one prev keeps this O(log n). */
+/*
+ * Last entry <= ikey: the equal entry if there is one, else one fresh
+ * search for the last entry < ikey. Not "seek, then step back": a writer
+ * may insert between the target and the entry the seek found (a newer
+ * version of the same user key, say), and the step back would then land
+ * above the target. (The skip list has no back pointers; each search is
+ * O(log n) from the head.)
+ */
 static void mt_seek_for_prev(meru_iiter *it, const uint8_t *ikey, size_t len)
 {
     meru_memtable_iter *mi = &((mt_iiter *)it)->it;
     meru_memtable_iter_seek_ikey(mi, ikey, len);
-    if (!meru_memtable_iter_valid(mi)) {
-        meru_memtable_iter_seek_to_last(mi);
-        return;
+    if (meru_memtable_iter_valid(mi)) {
+        size_t klen;
+        const uint8_t *k = meru_memtable_iter_ikey(mi, &klen);
+        if (meru_ikey_cmp(k, klen, ikey, len) == 0)
+            return;
     }
-    size_t klen;
-    const uint8_t *k = meru_memtable_iter_ikey(mi, &klen);
-    if (meru_ikey_cmp(k, klen, ikey, len) != 0)
-        meru_memtable_iter_prev(mi);
+    meru_skiplist_iter_seek_lt(&mi->sl, ikey, len);
 }
 
 static void mt_next(meru_iiter *it)

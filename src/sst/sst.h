@@ -7,7 +7,10 @@
  * field id, physical/logical type and nullability. Hidden columns carry the
  * reserved field ids below. Key columns are stored as ordinary user columns
  * (so external readers see them) and never null; in a delete row the key
- * columns hold the key and the other columns are null.
+ * columns hold the key and the other columns are null. Hence key columns
+ * are REQUIRED in the file and every other user column is OPTIONAL, also
+ * when the schema says NOT NULL (the reader still treats a null there in a
+ * put row as corruption). Type mapping: sst_internal.h.
  *
  * Every primary-key column has a split-block bloom filter (the standard
  * one, so external engines use it too); a point lookup checks each key
@@ -24,7 +27,9 @@
  * Reading maps the file's user columns onto the reader's schema by field
  * id: a column the file lacks reads as the column's initial default (null
  * when none) — that is how additive schema changes work without rewriting
- * files. Values are handed out in rowcodec form for the reader's schema.
+ * files. The Iceberg promotions int -> long, float -> double and decimal
+ * precision widening (same scale) are read too. Values are handed out in
+ * rowcodec form for the reader's schema.
  *
  * Threads: a writer is used by one thread. A meru_sst may be shared: any
  * number of threads may call meru_sst_get and run iterators on it at once.
@@ -79,7 +84,8 @@ void meru_sst_meta_free(meru_sst_meta *m);
 
 typedef struct meru_sst_writer meru_sst_writer;
 
-/* Creates `path` (must not exist: MERU_EEXIST) and starts the file. */
+/* Creates `path` (must not exist: MERU_EEXIST) and starts the file. The
+ * schema is copied; o NULL = meru_sst_options_for_level(0, NULL). */
 int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
                          const meru_schema *schema, const meru_sst_options *o);
 /* Appends one entry. Internal keys must be strictly increasing
@@ -103,8 +109,11 @@ typedef struct meru_sst meru_sst;
 
 /* Opens and checks a file written by meru_sst_writer (hidden columns
  * present with the right types, key columns present, footer metadata
- * consistent): MERU_ECORRUPT otherwise. `cache` (optional) caches file
- * bytes (footer and pages) in fixed-size blocks under a per-file id. */
+ * consistent): MERU_ECORRUPT otherwise (also for a file lacking a NOT NULL
+ * column of `schema` that has no initial default, or holding a column of
+ * an incompatible type). `schema` is copied. `cache` (optional, not owned,
+ * must outlive the meru_sst) caches file bytes (footer, indexes, bloom
+ * filters, pages) in 32 KiB blocks under a per-file id. */
 int meru_sst_open(meru_sst **out, meru_fs *fs, const char *path,
                   const meru_schema *schema, meru_cache *cache);
 void meru_sst_close(meru_sst *t); /* NULL-safe; no iterator may be open */
@@ -126,17 +135,23 @@ typedef struct meru_sst_read_stats {
 } meru_sst_read_stats;
 
 /* Newest version of `ukey` with seq <= read_seq. FOUND: *value gets the
- * rowcodec value (replacing its contents). *seq (optional) the version's
- * sequence. Returns MERU_OK with *state set, or an error. `stats` optional
- * (added to, not reset). */
+ * rowcodec value (replacing its contents; `value` may be NULL when only
+ * the state is wanted). *seq (optional) the version's sequence. Returns
+ * MERU_OK with *state set, or an error (a user key that does not decode
+ * under the schema is MERU_EINVAL). Keys outside the file's key range, and
+ * read_seq below its smallest sequence, are answered without any I/O.
+ * `stats` optional (added to, not reset). */
 int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
                  uint64_t read_seq, meru_sst_state *state, uint64_t *seq,
                  meru_buf *value, meru_sst_read_stats *stats);
 
 /* An iterator over every entry (all versions). `proj` (NULL = all
  * columns) selects which user columns are decoded into values; the
- * others are left out of the value (they decode as null). The iterator
- * reads pages as it goes and never loads the file; `t` must outlive it. */
+ * others are left out of the value: they decode as null, or as a zero
+ * value of their type when NOT NULL (the rowcodec has no null there). Key
+ * columns are never in a value (they come from the key). The iterator
+ * reads pages as it goes (a window of at most 1024 rows of one ikey page)
+ * and never loads the file; `t` must outlive it. */
 int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out);
 
 #endif

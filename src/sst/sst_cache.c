@@ -19,18 +19,6 @@
 
 #define SST_CACHE_BLOCK (32u * 1024u)
 
-/* Weak references: a program that never hands an SST a cache need not link
- * the cache module (and this branch builds before src/cache/cache.c lands).
- * A caller passing a cache made it with meru_cache_new, which links the
- * module, so the calls below always resolve when they run. */
-#if defined(__GNUC__) || defined(__clang__)
-#pragma weak meru_cache_lookup
-#pragma weak meru_cache_insert
-#pragma weak meru_cache_value
-#pragma weak meru_cache_release
-#pragma weak meru_cache_new_id
-#endif
-
 int sst_cache_read(meru_sst *t, uint64_t off, void *buf, size_t n);
 void sst_cache_attach(meru_sst *t);
 

@@ -346,7 +346,9 @@ static const uint8_t *it_value(meru_iiter *b, size_t *len)
     meru_buf_reset(&it->val);
     int rc = meru_row_encode_values(s, it->vals, &it->val);
     if (rc) {
-        fail(it, rc == MERU_EINVAL ? MERU_ECORRUPT : rc);
+        fail(it, rc == MERU_EINVAL
+                     ? meru_err_wrap(MERU_ECORRUPT, "SST %s", t->path)
+                     : rc);
         return empty;
     }
     it->val_row = row;

@@ -251,7 +251,10 @@ static int check_file(meru_sst *t)
                                 (int)c->field_id);
             if (!c->nullable &&
                 c->initial_default.state != MERU_VALUE_PRESENT)
-                return meru_err(MERU_ESCHEMA,
+                /* Iceberg adds a required column only with an initial
+                 * default, so a file of the table lacking one is damaged
+                 * (or not of this table). */
+                return meru_err(MERU_ECORRUPT,
                                 "SST %s: %s is NOT NULL without an initial "
                                 "default and the file lacks it",
                                 t->path, meru_column_label(c, lb));
@@ -458,6 +461,10 @@ static int bloom_probe(meru_sst *t, get_ctx *g, uint32_t rg,
     int rc = meru_key_decode(s, ukey, klen, kv, &nk, &g->scratch);
     if (rc)
         return meru_err_wrap(MERU_EINVAL, "SST %s: get", t->path);
+    if (nk != s->nkey)
+        return meru_err(MERU_EINVAL,
+                        "SST %s: get: the key has %zu of %zu key columns",
+                        t->path, nk, s->nkey);
     for (size_t k = 0; k < nk && !*absent; k++) {
         const meru_column *c = &s->cols[s->key_cols[k]];
         int pc = t->pcol[s->key_cols[k]];
@@ -535,7 +542,10 @@ static int read_row_value(meru_sst *t, get_ctx *g, uint32_t rg, int64_t row,
         g->cur = NULL;
     }
     meru_buf_reset(value);
-    return meru_row_encode_values(s, g->vals, value);
+    int rc = meru_row_encode_values(s, g->vals, value);
+    /* only values out of bounds (a damaged length) are refused here */
+    return rc == MERU_EINVAL ? meru_err_wrap(MERU_ECORRUPT, "SST %s", t->path)
+                             : rc;
 }
 
 int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,

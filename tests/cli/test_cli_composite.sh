@@ -89,5 +89,14 @@ expect 0 "scan ts window" "$M" scan "$E" --from 5,2026-01-01T09:30:00 --to 5,202
 same "ts window" 'event
 a'
 
+# Binary (hex, either case) and timestamptz (any offset) key values.
+Y="$tmp/y"
+expect 0 "create binary/tz table" "$M" create "$Y" --schema "k binary not null, at timestamptz not null, f fixed(2), b boolean" --primary-key k,at
+expect 0 "put binary/tz row" "$M" put "$Y" '{"k":"00ff","at":"2026-01-01T00:00:00+02:00","f":"abcd","b":true}'
+expect 0 "get by hex and offset" "$M" get "$Y" 00FF 2025-12-31T22:00:00Z --format csv
+same "binary/tz row" 'k,at,f,b
+00ff,2025-12-31T22:00:00Z,abcd,true'
+expect 0 "prefix on a binary key" "$M" count "$Y" --prefix 00ff; same "binary prefix count" "1"
+
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

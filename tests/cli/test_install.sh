@@ -20,8 +20,10 @@ cc -std=c11 -Wall -Wextra -Werror $san $flags "$tmp/example.c" -o "$tmp/ex-share
 cc -std=c11 -Wall -Wextra -Werror $san $flags "$tmp/example.c" -o "$tmp/ex-static" \
    "$tmp/prefix/lib/libmerutable.a" $(sed 's/-lmerutable//' <<<"$static_libs")
 want='{"id":42,"name":"hello","score":1.5}'
-[ "$("$tmp/ex-shared")" = "$want" ] || { echo "shared example printed something else"; exit 1; }
-[ "$("$tmp/ex-static")" = "$want" ] || { echo "static example printed something else"; exit 1; }
+[ "$("$tmp/ex-shared" "$tmp/table-shared")" = "$want" ] || { echo "shared example printed something else"; exit 1; }
+[ "$("$tmp/ex-static" "$tmp/table-static")" = "$want" ] || { echo "static example printed something else"; exit 1; }
+# Run again on the same table: it reopens it and finds the row.
+[ "$("$tmp/ex-shared" "$tmp/table-static")" = "$want" ] || { echo "reopened example printed something else"; exit 1; }
 leaked=$(nm -D --defined-only "$tmp/prefix/lib/libmerutable.so" | awk '{print $3}' | grep -v '^meru_' || true)
 [ -z "$leaked" ] || { echo "non-API symbols exported:"; echo "$leaked" | head; exit 1; }
 echo "1 passed, 0 failed"

@@ -1,0 +1,466 @@
+/*
+ * test_db_compaction.c — compaction and garbage collection through the
+ * public API: each knob changes what happens (l0_compaction_trigger,
+ * target_file_bytes, l1_target_bytes / level_multiplier, gc_grace_seconds,
+ * keep_metadata_versions, background_threads), deletes never come back
+ * when older versions sit in deeper levels, snapshots and long scans keep
+ * reading exactly their rows while compactions replace files, and
+ * meru_compact leaves one level holding only live rows.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "test.h"
+#include "test_db_common.h"
+
+static meru_schema *schema(void)
+{
+    meru_schema *s = NULL;
+    if (meru_schema_parse(&s, "t", "id int64 not null, v int64, pad string",
+                          "id"))
+        return NULL;
+    return s;
+}
+
+static void options(meru_options *o)
+{
+    tdb_small_options(o);
+    o->memtable_bytes = (size_t)64 << 10;
+    o->l0_compaction_trigger = 2;
+    o->l0_slowdown_trigger = 8;
+    o->l0_stop_trigger = 12;
+    o->target_file_bytes = (uint64_t)64 << 10;
+    o->l1_target_bytes = (uint64_t)1 << 20;
+}
+
+static int put(meru_db *db, const meru_schema *s, int64_t id, int64_t v)
+{
+    meru_row *r = NULL;
+    char pad[64];
+    int rc = meru_row_new(&r, s);
+    snprintf(pad, sizeof pad, "pad-%020lld-%016llx", (long long)id,
+             (unsigned long long)(v * 0x9e3779b97f4a7c15ull));
+    if (!rc)
+        rc = meru_row_set_int64(r, 0, id);
+    if (!rc)
+        rc = meru_row_set_int64(r, 1, v);
+    if (!rc)
+        rc = meru_row_set_string(r, 2, pad, strlen(pad));
+    if (!rc)
+        rc = meru_put(db, r, NULL);
+    meru_row_free(r);
+    return rc;
+}
+
+static int del(meru_db *db, const meru_schema *s, int64_t id)
+{
+    meru_row *r = NULL;
+    int rc = meru_row_new(&r, s);
+    if (!rc)
+        rc = meru_row_set_int64(r, 0, id);
+    if (!rc)
+        rc = meru_delete(db, r, NULL);
+    meru_row_free(r);
+    return rc;
+}
+
+/* v of key id through snap (or latest): MERU_NOT_FOUND if absent. */
+static int get_v(meru_db *db, const meru_snapshot *snap, const meru_schema *s,
+                 int64_t id, int64_t *v)
+{
+    meru_row *k = NULL, *o = NULL;
+    int rc = meru_row_new(&k, s);
+    if (!rc)
+        rc = meru_row_new(&o, s);
+    if (!rc)
+        rc = meru_row_set_int64(k, 0, id);
+    if (!rc)
+        rc = meru_get(db, snap, k, o);
+    if (!rc)
+        rc = meru_row_get_int64(o, 1, v);
+    meru_row_free(k);
+    meru_row_free(o);
+    return rc;
+}
+
+/* Waits (bounded) until background work is idle: no immutable memtable
+ * and the L0 count below the trigger. */
+static void settle(meru_db *db, int trigger)
+{
+    meru_stats st;
+    for (int i = 0; i < 2000; i++) {
+        CHECK_OK(meru_stats_get(db, &st));
+        if (st.immutable_memtables == 0 &&
+            st.level[0].files < (uint64_t)trigger)
+            return;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static size_t count_files(const char *dir, const char *suffix)
+{
+    char path[4200];
+    size_t n = 0;
+    for (int level = 0; level < 8; level++) {
+        DIR *d;
+        struct dirent *e;
+        snprintf(path, sizeof path, "%s/data/L%d", dir, level);
+        if (!(d = opendir(path)))
+            continue;
+        while ((e = readdir(d)))
+            if (strstr(e->d_name, suffix))
+                n++;
+        closedir(d);
+    }
+    return n;
+}
+
+/* Obsolete files are deleted by a background worker: wait (bounded) until
+ * the data files on disk are exactly the live ones. */
+static size_t files_on_disk_settled(const char *dir, uint64_t live)
+{
+    size_t n = count_files(dir, ".parquet");
+    for (int i = 0; i < 500 && n != live; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        n = count_files(dir, ".parquet");
+    }
+    return n;
+}
+
+static size_t count_metadata(const char *dir)
+{
+    char path[4200];
+    DIR *d;
+    struct dirent *e;
+    size_t n = 0;
+    snprintf(path, sizeof path, "%s/metadata", dir);
+    if (!(d = opendir(path)))
+        return 0;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".metadata.json"))
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Writes n keys (ids 0..n-1) with value base + id, flushing every `per`. */
+static void fill(meru_db *db, const meru_schema *s, int n, int64_t base,
+                 int per)
+{
+    for (int i = 0; i < n; i++) {
+        CHECK_OK(put(db, s, i, base + i));
+        if (per && (i + 1) % per == 0)
+            CHECK_OK(meru_flush(db));
+    }
+}
+
+static void test_l0_trigger_starts_compaction(void)
+{
+    const char *dir = meru_test_tmpdir("cmp_trigger");
+    meru_schema *s = schema();
+    meru_options o;
+    meru_db *db = NULL;
+    meru_stats st;
+    options(&o);
+    o.l0_compaction_trigger = 3;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    /* Two flushes: below the trigger, nothing moves to L1. */
+    fill(db, s, 200, 0, 100);
+    CHECK_OK(meru_stats_get(db, &st));
+    CHECK_EQ_U64(st.level[0].files, 2);
+    CHECK_EQ_U64(st.compactions, 0);
+    /* The third reaches it: L0 is merged into L1. */
+    fill(db, s, 100, 1000, 100);
+    settle(db, 3);
+    CHECK_OK(meru_stats_get(db, &st));
+    CHECK(st.compactions >= 1);
+    CHECK(st.level[1].files >= 1);
+    CHECK(st.level[0].files < 3);
+    for (int i = 0; i < 200; i++) {
+        int64_t v;
+        CHECK_OK(get_v(db, NULL, s, i, &v));
+        CHECK_EQ_INT((int)v, i < 100 ? 1000 + i : i);
+    }
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
+static void test_target_file_bytes_splits_outputs(void)
+{
+    meru_schema *s = schema();
+    uint64_t files[2];
+    for (int t = 0; t < 2; t++) {
+        char name[32];
+        meru_options o;
+        meru_db *db = NULL;
+        meru_stats st;
+        snprintf(name, sizeof name, "cmp_target%d", t);
+        options(&o);
+        o.target_file_bytes = t ? (uint64_t)64 << 10 : (uint64_t)64 << 20;
+        CHECK_OK(meru_open(meru_test_tmpdir(name), &o, s, &db));
+        fill(db, s, 6000, 0, 0);
+        CHECK_OK(meru_compact(db));
+        CHECK_OK(meru_stats_get(db, &st));
+        CHECK_EQ_U64(st.level[0].files, 0);
+        files[t] = st.level[1].files;
+        CHECK_EQ_U64(st.level[1].rows, 6000);
+        CHECK_OK(meru_close(db));
+        meru_db_free(db);
+    }
+    CHECK_MSG(files[1] > files[0] && files[1] > 1,
+              "a 64 KiB target gave %llu file(s), 64 MiB %llu",
+              (unsigned long long)files[1], (unsigned long long)files[0]);
+    meru_schema_free(s);
+}
+
+static void test_level_targets_push_data_deeper(void)
+{
+    const char *dir = meru_test_tmpdir("cmp_levels");
+    meru_schema *s = schema();
+    meru_options o;
+    meru_db *db = NULL;
+    meru_stats st;
+    options(&o);
+    o.l1_target_bytes = (uint64_t)1 << 20; /* the smallest allowed */
+    o.level_multiplier = 2;
+    o.compression = MERU_COMPRESSION_NONE; /* sizes follow the row count */
+    o.target_file_bytes = (uint64_t)128 << 10;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    /* Distinct keys, so compaction cannot shrink the data away. */
+    int n = (int)(20000 * meru_test_scale()) + 22000;
+    for (int i = 0; i < n; i++)
+        CHECK_OK(put(db, s, (int64_t)(((uint64_t)i * 2654435761u) % 1000003u),
+                     i));
+    CHECK_OK(meru_flush(db));
+    settle(db, o.l0_compaction_trigger);
+    /* Let the level scores settle: compactions run in the background. */
+    for (int i = 0; i < 400; i++) {
+        CHECK_OK(meru_stats_get(db, &st));
+        if (st.level[2].files > 0)
+            break;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    CHECK_MSG(st.level[2].files > 0,
+              "L1 holds %llu bytes (target 1 MiB) and L2 is empty",
+              (unsigned long long)st.level[1].bytes);
+    /* Levels >= 1 hold each key once here (distinct keys). */
+    CHECK(st.total_rows >= (uint64_t)n);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
+static void test_deletes_stay_deleted_over_deeper_versions(void)
+{
+    const char *dir = meru_test_tmpdir("cmp_tomb");
+    meru_schema *s = schema();
+    meru_options o;
+    meru_db *db = NULL;
+    meru_stats st;
+    options(&o);
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    fill(db, s, 1000, 0, 0);
+    CHECK_OK(meru_compact(db)); /* the old versions are now in L1 */
+    for (int i = 0; i < 1000; i += 3)
+        CHECK_OK(del(db, s, i));
+    CHECK_OK(meru_flush(db));
+    for (int i = 2000; i < 2010; i++) /* more L0 data: the trigger fires */
+        CHECK_OK(put(db, s, i, i));
+    CHECK_OK(meru_flush(db));
+    settle(db, o.l0_compaction_trigger);
+    for (int i = 0; i < 1000; i++) {
+        int64_t v;
+        int rc = get_v(db, NULL, s, i, &v);
+        if (i % 3 == 0) {
+            CHECK_RC(rc, MERU_NOT_FOUND);
+        } else {
+            CHECK_OK(rc);
+            CHECK_EQ_INT((int)v, i);
+        }
+    }
+    /* A full compaction drops the tombstones and the rows they hide. */
+    CHECK_OK(meru_compact(db));
+    CHECK_OK(meru_stats_get(db, &st));
+    CHECK_EQ_U64(st.total_rows, 1000 - 334 + 10);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    CHECK_OK(meru_open(dir, &o, NULL, &db));
+    for (int i = 0; i < 1000; i += 3) {
+        int64_t v;
+        CHECK_RC(get_v(db, NULL, s, i, &v), MERU_NOT_FOUND);
+    }
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
+static void test_snapshot_and_long_scan_survive_compactions(void)
+{
+    const char *dir = meru_test_tmpdir("cmp_snap");
+    meru_schema *s = schema();
+    meru_options o;
+    meru_db *db = NULL;
+    meru_snapshot *snap = NULL;
+    meru_iter *it = NULL;
+    const meru_row *row;
+    options(&o);
+    o.gc_grace_seconds = 0;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    fill(db, s, 500, 0, 100);
+    CHECK_OK(meru_snapshot_new(db, &snap));
+    meru_scan_options so;
+    meru_scan_options_init(&so);
+    so.snapshot = snap;
+    CHECK_OK(meru_scan(db, &so, &it));
+    /* Read a little, then churn: overwrite and delete everything, many
+     * flushes and compactions, obsolete files deleted. */
+    int64_t expect = 0;
+    for (int i = 0; i < 50; i++) {
+        int64_t id, v;
+        CHECK_OK(meru_iter_next(it, &row));
+        CHECK_OK(meru_row_get_int64(row, 0, &id));
+        CHECK_OK(meru_row_get_int64(row, 1, &v));
+        CHECK_EQ_INT((int)id, (int)expect);
+        CHECK_EQ_INT((int)v, (int)expect);
+        expect++;
+    }
+    for (int round = 0; round < 5; round++) {
+        fill(db, s, 500, 10000 * (round + 1), 100);
+        CHECK_OK(meru_compact(db));
+    }
+    for (int i = 0; i < 500; i += 2)
+        CHECK_OK(del(db, s, i));
+    CHECK_OK(meru_compact(db));
+    /* The scan goes on with exactly the snapshot's rows. */
+    for (;;) {
+        int64_t id, v;
+        int rc = meru_iter_next(it, &row);
+        if (rc == MERU_NOT_FOUND)
+            break;
+        CHECK_OK(rc);
+        CHECK_OK(meru_row_get_int64(row, 0, &id));
+        CHECK_OK(meru_row_get_int64(row, 1, &v));
+        CHECK_EQ_INT((int)id, (int)expect);
+        CHECK_EQ_INT((int)v, (int)expect);
+        expect++;
+    }
+    CHECK_EQ_INT((int)expect, 500);
+    /* Gets through the snapshot too, deleted or overwritten since. */
+    for (int i = 0; i < 500; i += 7) {
+        int64_t v;
+        CHECK_OK(get_v(db, snap, s, i, &v));
+        CHECK_EQ_INT((int)v, i);
+    }
+    meru_iter_free(it);
+    meru_snapshot_free(snap);
+    /* With no reader left, the files on disk are the table's files. */
+    meru_stats st;
+    CHECK_OK(meru_compact(db));
+    CHECK_OK(meru_stats_get(db, &st));
+    CHECK_EQ_U64(files_on_disk_settled(dir, st.total_files), st.total_files);
+    CHECK_EQ_U64(st.total_rows, 250);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
+static void test_gc_grace_keeps_obsolete_files(void)
+{
+    meru_schema *s = schema();
+    size_t on_disk[2];
+    uint64_t live[2];
+    for (int t = 0; t < 2; t++) {
+        char name[32];
+        meru_options o;
+        meru_db *db = NULL;
+        meru_stats st;
+        snprintf(name, sizeof name, "cmp_grace%d", t);
+        const char *dir = meru_test_tmpdir(name);
+        options(&o);
+        o.gc_grace_seconds = t ? 3600 : 0;
+        CHECK_OK(meru_open(dir, &o, s, &db));
+        fill(db, s, 400, 0, 100);
+        CHECK_OK(meru_compact(db));
+        CHECK_OK(meru_stats_get(db, &st));
+        live[t] = st.total_files;
+        on_disk[t] = t ? count_files(dir, ".parquet")
+                       : files_on_disk_settled(dir, live[t]);
+        CHECK_OK(meru_close(db));
+        meru_db_free(db);
+        if (t) {
+            /* The next open sweeps what the grace period kept. */
+            CHECK_OK(meru_open(dir, &o, NULL, &db));
+            CHECK_OK(meru_stats_get(db, &st));
+            CHECK_EQ_U64(count_files(dir, ".parquet"), st.total_files);
+            CHECK_OK(meru_close(db));
+            meru_db_free(db);
+        }
+    }
+    CHECK_EQ_U64(on_disk[0], live[0]);
+    CHECK_MSG(on_disk[1] > live[1],
+              "grace 3600 s: %zu files on disk, %llu live", on_disk[1],
+              (unsigned long long)live[1]);
+    meru_schema_free(s);
+}
+
+static void test_keep_metadata_versions(void)
+{
+    meru_schema *s = schema();
+    for (int k = 2; k <= 5; k += 3) {
+        char name[32];
+        meru_options o;
+        meru_db *db = NULL;
+        snprintf(name, sizeof name, "cmp_keep%d", k);
+        const char *dir = meru_test_tmpdir(name);
+        options(&o);
+        o.keep_metadata_versions = k;
+        CHECK_OK(meru_open(dir, &o, s, &db));
+        fill(db, s, 300, 0, 30); /* ten flushes: ten commits at least */
+        CHECK_OK(meru_close(db));
+        meru_db_free(db);
+        CHECK_EQ_U64(count_metadata(dir), (uint64_t)k);
+    }
+    meru_schema_free(s);
+}
+
+static void test_one_background_thread_still_flushes_and_compacts(void)
+{
+    const char *dir = meru_test_tmpdir("cmp_threads");
+    meru_schema *s = schema();
+    meru_options o;
+    meru_db *db = NULL;
+    meru_stats st;
+    options(&o);
+    o.background_threads = 1;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    fill(db, s, 3000, 0, 0);
+    CHECK_OK(meru_flush(db));
+    settle(db, o.l0_compaction_trigger);
+    CHECK_OK(meru_stats_get(db, &st));
+    CHECK(st.flushes >= 2);
+    CHECK(st.compactions >= 1);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
+int main(void)
+{
+    MERU_TEST_RUN(test_l0_trigger_starts_compaction);
+    MERU_TEST_RUN(test_target_file_bytes_splits_outputs);
+    MERU_TEST_RUN(test_level_targets_push_data_deeper);
+    MERU_TEST_RUN(test_deletes_stay_deleted_over_deeper_versions);
+    MERU_TEST_RUN(test_snapshot_and_long_scan_survive_compactions);
+    MERU_TEST_RUN(test_gc_grace_keeps_obsolete_files);
+    MERU_TEST_RUN(test_keep_metadata_versions);
+    MERU_TEST_RUN(test_one_background_thread_still_flushes_and_compacts);
+    return meru_test_finish();
+}
