@@ -16,13 +16,10 @@
 #include "test.h"
 
 /*
- * Options for a small table: a small memtable so flushes happen after a few
- * hundred rows, no fsync (speed) unless a test asks for it.
- * TDB_MEMTABLE_BYTES is 128 KiB, not the 64 KiB minimum: the memtable arena
- * grows in 64 KiB chunks, so at 64 KiB the memtable counts as full after
- * its first entry and every write flushes (test_db_api checks that case).
+ * Options for a small table: the minimum memtable (64 KiB) so flushes
+ * happen after a few hundred rows, no fsync (speed) unless a test asks.
  */
-#define TDB_MEMTABLE_BYTES ((size_t)128 << 10)
+#define TDB_MEMTABLE_BYTES ((size_t)64 << 10)
 static inline void tdb_small_options(meru_options *o)
 {
     meru_options_init(o);

@@ -25,6 +25,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -736,8 +737,104 @@ static void test_db_concurrent_readers_writers_flush(void)
     pthread_mutex_destroy(&S.mu);
 }
 
+/*
+ * meru_flush under a steady write load returns once the memtables that
+ * held data at the call are flushed: it must not wait for memtables that
+ * later writes fill. At the call at most max_immutable_memtables + 1
+ * memtables hold data, so the engine's flush counter may advance by about
+ * that much during the call, not by dozens. Not a timing check: the bound
+ * is in flushes, whatever the machine's speed. Writers stop when the flush
+ * returns (or after FL_CAP rows, so a starved flush still ends).
+ */
+#define FL_WRITERS 3
+#define FL_CAP 30000
+static atomic_int fl_done;
+static atomic_long fl_rows;
+
+static void *fl_writer(void *arg)
+{
+    int w = (int)(intptr_t)arg;
+    meru_row *r = NULL;
+    if (meru_row_new(&r, S.schema)) {
+        fail("setup");
+        return NULL;
+    }
+    uint64_t rng = (uint64_t)w * 77 + 1;
+    for (int64_t i = 0; !atomic_load(&fl_done); i++) {
+        if (atomic_fetch_add(&fl_rows, 1) >= FL_CAP)
+            break;
+        int rc = fill(r, (int64_t)w * 10000000 + i, 1, &rng);
+        if (!rc)
+            rc = meru_put(S.db, r, NULL);
+        if (rc) {
+            fail("flush-load writer: put -> %d (%s)", rc, meru_strerror(rc));
+            break;
+        }
+    }
+    meru_row_free(r);
+    return NULL;
+}
+
+static void test_db_flush_returns_under_write_load(void)
+{
+    memset(&S, 0, sizeof S);
+    pthread_mutex_init(&S.mu, NULL);
+    meru_schema *s = NULL;
+    CHECK_OK(meru_schema_parse(&s, "fl", COLS, "id"));
+    S.schema = s;
+    const char *dir0 = meru_test_tmpdir("conc_flush");
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", dir0);
+    meru_options o;
+    tdb_small_options(&o);
+    o.l0_compaction_trigger = 2;
+    CHECK_OK(meru_open(dir, &o, s, &S.db));
+    int trials = meru_test_scale() >= 1 ? 6 : 3;
+    for (int t = 0; t < trials; t++) {
+        atomic_store(&fl_done, 0);
+        atomic_store(&fl_rows, 0);
+        pthread_t th[FL_WRITERS];
+        for (int w = 0; w < FL_WRITERS; w++)
+            CHECK(pthread_create(&th[w], NULL, fl_writer,
+                                 (void *)(intptr_t)(t * FL_WRITERS + w)) == 0);
+        /* Let the writers fill a few memtables first. */
+        while (atomic_load(&fl_rows) < 1500 && !atomic_load(&S.failed))
+            usleep(1000);
+        long rows0 = atomic_load(&fl_rows);
+        meru_stats st0, st1;
+        CHECK_OK(meru_stats_get(S.db, &st0));
+        int rc = meru_flush(S.db);
+        long during = atomic_load(&fl_rows) - rows0;
+        CHECK_OK(meru_stats_get(S.db, &st1));
+        uint64_t nflush = st1.flushes - st0.flushes;
+        atomic_store(&fl_done, 1);
+        for (int w = 0; w < FL_WRITERS; w++)
+            pthread_join(th[w], NULL);
+        CHECK_OK(rc);
+        fprintf(stderr,
+                "  trial %d: %ld rows written, %llu flushes during meru_flush\n",
+                t, during, (unsigned long long)nflush);
+        CHECK_MSG(!atomic_load(&S.failed), "%s", S.msg);
+        /* At the call at most max_immutable_memtables + 1 memtables hold
+         * data; allow a few more that finish before the stats are read. */
+        uint64_t bound = (uint64_t)o.max_immutable_memtables + 1 + 6;
+        CHECK_MSG(nflush <= bound && rows0 + during < FL_CAP,
+                  "trial %d: one meru_flush call lasted %llu background "
+                  "flushes (%ld rows written meanwhile; at most %llu "
+                  "memtables held data at the call): it waits for memtables "
+                  "filled after the call",
+                  t, (unsigned long long)nflush, during,
+                  (unsigned long long)o.max_immutable_memtables + 1);
+    }
+    meru_db_free(S.db);
+    S.db = NULL;
+    meru_schema_free(s);
+    pthread_mutex_destroy(&S.mu);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_db_concurrent_readers_writers_flush);
+    MERU_TEST_RUN(test_db_flush_returns_under_write_load);
     return meru_test_finish();
 }
