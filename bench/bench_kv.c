@@ -97,9 +97,7 @@ typedef struct cfg {
 } cfg;
 
 static const kv_driver *const ALL[] = {
-#ifdef MERU_BENCH_HAVE_ENGINE
     &kv_driver_merutable,
-#endif
 #ifdef MERU_BENCH_HAVE_ROCKSDB
     &kv_driver_rocksdb,
 #endif
@@ -117,9 +115,6 @@ static const kv_driver *const ALL[] = {
 
 /* Engines this build knows of but could not build, named in the report. */
 static const char *const MISSING[] = {
-#ifndef MERU_BENCH_HAVE_ENGINE
-    "merutable (engine not linked yet: results pending)",
-#endif
 #ifndef MERU_BENCH_HAVE_ROCKSDB
     "rocksdb (librocksdb-dev not found)",
 #endif
@@ -779,15 +774,9 @@ int main(int argc, char **argv)
     printf("| workload | ops | unit |");
     for (int e = 0; e < ne; e++)
         printf(" %s |", run[e]->name);
-#ifndef MERU_BENCH_HAVE_ENGINE
-    printf(" merutable |");
-#endif
     printf(" merutable / best peer |\n| --- | ---: | --- |");
     for (int e = 0; e < ne; e++)
         printf(" ---: |");
-#ifndef MERU_BENCH_HAVE_ENGINE
-    printf(" ---: |");
-#endif
     printf(" ---: |\n");
     for (int m = 0; m < M_COUNT; m++) {
         if ((m == M_SYNC1000 || m == M_SYNC1) && !g.sync_pass)
@@ -814,9 +803,6 @@ int main(int argc, char **argv)
                                                        : v < best)))
                 best = v;
         }
-#ifndef MERU_BENCH_HAVE_ENGINE
-        printf(" pending |");
-#endif
         if (m == M_SETTLE)
             /* Peers with nothing buffered settle in ~0 s: no ratio. */
             printf(" %s |\n", meru < 0 ? "pending" : "(merutable's own)");

@@ -117,6 +117,7 @@ static int publish(meru_db *db, bool drop_imm)
         meru_memtable_unref(db->imm[0].mem);
         memmove(db->imm, db->imm + 1, (db->nimm - 1) * sizeof *db->imm);
         db->nimm--;
+        db->flushed++;
     }
     if (rc == MERU_OK)
         rc = meru_db_install_view_locked(db, &old);
@@ -287,12 +288,13 @@ int meru_db_wait_flushed(meru_db *db)
 {
     int rc;
     pthread_mutex_lock(&db->mu);
-    /* The switch that made the last memtable immutable has happened; wait
-     * until every immutable memtable is gone (flushes run in order). */
-    while (!db->bg_error && !db->stop && (db->nimm > 0 || db->flush_running))
+    /* Wait for the memtables made immutable up to now, not for the ones
+     * other writers fill meanwhile (they flush in switch order). */
+    uint64_t target = db->switched;
+    while (!db->bg_error && !db->stop && db->flushed < target)
         pthread_cond_wait(&db->cv_done, &db->mu);
     rc = meru_db_bg_error_locked(db);
-    if (rc == MERU_OK && db->nimm > 0)
+    if (rc == MERU_OK && db->flushed < target)
         rc = meru_err(MERU_ECLOSED, "the table closed before the flush");
     pthread_mutex_unlock(&db->mu);
     return rc;

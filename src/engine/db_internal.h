@@ -133,6 +133,8 @@ struct meru_db {
     uint64_t nsnapshots;
     bool stop; /* workers must exit */
     bool flush_running;
+    uint64_t switched; /* memtables made immutable so far */
+    uint64_t flushed;  /* ... and flushed (they flush in that order) */
     int bg_error; /* sticky background failure (0 = none) */
     char bg_errmsg[512];
     bool closed;

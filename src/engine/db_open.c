@@ -572,6 +572,7 @@ static int final_flush(meru_db *db)
             db->imm[db->nimm].mem = db->mem;
             db->imm[db->nimm].segment = db->mem_segment;
             db->nimm++;
+            db->switched++;
             db->mem = NULL;
             if (meru_memtable_new(&fresh, 4096) == MERU_OK) {
                 meru_memtable_set_immutable(fresh);

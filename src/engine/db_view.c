@@ -99,11 +99,17 @@ int meru_db_file_sst(meru_db_file *f, meru_sst **out)
     if (!f->sst) {
         rc = meru_sst_open(&f->sst, f->db->fs, f->abs_path, f->db->schema,
                            f->db->cache);
-        if (rc == MERU_OK)
+        if (rc == MERU_OK) {
             atomic_fetch_add_explicit(&f->db->st_open_files, 1,
                                       memory_order_relaxed);
-        else
+        } else {
             f->sst = NULL;
+            /* A file the table lists must exist: its absence is damage,
+             * never "key not found". */
+            if (rc == MERU_NOT_FOUND)
+                rc = meru_err(MERU_ECORRUPT, "data file %s is missing",
+                              f->meta.path);
+        }
     }
     *out = f->sst;
     pthread_mutex_unlock(&f->open_mu);

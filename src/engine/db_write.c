@@ -395,6 +395,7 @@ static int rotate_fn(void *arg, meru_wal_writer *old, meru_wal_writer **nw)
     db->imm[db->nimm].mem = db->mem;
     db->imm[db->nimm].segment = db->mem_segment;
     db->nimm++;
+    db->switched++;
     meru_memtable_set_immutable(db->mem);
     db->mem = c->fresh;
     db->mem_segment = number;
