@@ -464,11 +464,13 @@ static void crash_loop(const char *name, meru_sync_mode mode, int nthreads,
             char c;
             (void)!read(op[0], &c, 1); /* EOF if the child died first */
         }
-        close(op[0]);
         sleep_ms(ms);
         kill(pid, SIGKILL);
         int st = 0;
         CHECK(waitpid(pid, &st, 0) == pid);
+        /* Closed only now: a child that opens the table after the sleep
+         * would otherwise die of SIGPIPE writing its "opened" byte. */
+        close(op[0]);
         if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)) {
             /* The child stopped by itself: the log says why. */
             verify_round(dir, logpath, nthreads, ts, round);
