@@ -422,28 +422,10 @@ static int commit_job(meru_db *db, job *j, outputs *o)
     return rc;
 }
 
-static int publish(meru_db *db, job *j)
+static void unmark(meru_db *db, void *arg)
 {
-    meru_db_file **removed = NULL;
-    size_t nremoved = 0;
-    meru_view *old = NULL;
-    int rc;
-    /* The catalog is read: hold its lock (order: cat_mu, mu). */
-    pthread_mutex_lock(&db->cat_mu);
-    pthread_mutex_lock(&db->mu);
-    mark(j, false);
-    rc = meru_db_sync_files_locked(db, &removed, &nremoved);
-    if (rc == MERU_OK)
-        rc = meru_db_install_view_locked(db, &old);
-    if (rc)
-        meru_db_set_bg_error_locked(db, rc);
-    pthread_cond_broadcast(&db->cv_done);
-    pthread_cond_broadcast(&db->cv_work);
-    pthread_mutex_unlock(&db->mu);
-    pthread_mutex_unlock(&db->cat_mu);
-    meru_db_view_unref(old);
-    meru_db_files_release(removed, nremoved);
-    return rc;
+    (void)db;
+    mark(arg, false);
 }
 
 /* Runs a picked job (its inputs are marked; each holds a reference). */
@@ -483,7 +465,7 @@ static int run_job(meru_db *db, job *j)
     atomic_fetch_add_explicit(&db->st_compact_read, read, memory_order_relaxed);
     atomic_fetch_add_explicit(&db->st_compact_written, written,
                               memory_order_relaxed);
-    return publish(db, j);
+    return meru_db_publish(db, unmark, j);
 }
 
 /* Takes references on the inputs and a copy of the snapshot list (mu). */

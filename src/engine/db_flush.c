@@ -101,35 +101,14 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_catalog_file *out)
     return MERU_OK;
 }
 
-/* Installs the catalog's new file set and a new view; drops the flushed
- * memtable when `drop_imm`. */
-static int publish(meru_db *db, bool drop_imm)
+/* Drops the flushed memtable (under mu, with the new view). */
+static void drop_flushed(meru_db *db, void *arg)
 {
-    meru_db_file **removed = NULL;
-    size_t nremoved = 0;
-    meru_view *old = NULL;
-    int rc;
-    /* The catalog is read: hold its lock (order: cat_mu, mu). */
-    pthread_mutex_lock(&db->cat_mu);
-    pthread_mutex_lock(&db->mu);
-    rc = meru_db_sync_files_locked(db, &removed, &nremoved);
-    if (rc == MERU_OK && drop_imm) {
-        meru_memtable_unref(db->imm[0].mem);
-        memmove(db->imm, db->imm + 1, (db->nimm - 1) * sizeof *db->imm);
-        db->nimm--;
-        db->flushed++;
-    }
-    if (rc == MERU_OK)
-        rc = meru_db_install_view_locked(db, &old);
-    if (rc)
-        meru_db_set_bg_error_locked(db, rc);
-    pthread_cond_broadcast(&db->cv_done);
-    pthread_cond_broadcast(&db->cv_work);
-    pthread_mutex_unlock(&db->mu);
-    pthread_mutex_unlock(&db->cat_mu);
-    meru_db_view_unref(old);
-    meru_db_files_release(removed, nremoved);
-    return rc;
+    (void)arg;
+    meru_memtable_unref(db->imm[0].mem);
+    memmove(db->imm, db->imm + 1, (db->nimm - 1) * sizeof *db->imm);
+    db->nimm--;
+    db->flushed++;
 }
 
 /* Flushes db->imm[0] (the caller set flush_running). */
@@ -178,7 +157,7 @@ static int flush_oldest(meru_db *db)
     atomic_fetch_add_explicit(&db->st_flush_bytes, f.file_size,
                               memory_order_relaxed);
     meru_catalog_file_clear(&f);
-    if ((rc = publish(db, true)))
+    if ((rc = meru_db_publish(db, drop_flushed, NULL)))
         return rc;
     /* Best effort: a segment that stays is deleted at the next open. */
     (void)meru_wal_delete_below(db->fs, db->wal_dir, segment + 1);

@@ -180,6 +180,11 @@ int meru_db_file_sst(meru_db_file *f, meru_sst **out);
 int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
                               size_t *nremoved);
 void meru_db_files_release(meru_db_file **files, size_t n);
+/* After a catalog commit: installs the new file set and a new view, with
+ * edit(db, arg) (optional) applied to the shared state under mu in the same
+ * step; a failure becomes the sticky background error. Wakes waiters. */
+int meru_db_publish(meru_db *db, void (*edit)(meru_db *db, void *arg),
+                    void *arg);
 /* Deletes obsolete files whose grace period passed (any thread, no lock). */
 void meru_db_gc_run(meru_db *db, bool force);
 

@@ -288,3 +288,29 @@ void meru_db_gc_run(meru_db *db, bool force)
         free(path);
     }
 }
+
+int meru_db_publish(meru_db *db, void (*edit)(meru_db *db, void *arg),
+                    void *arg)
+{
+    meru_db_file **removed = NULL;
+    size_t nremoved = 0;
+    meru_view *old = NULL;
+    int rc;
+    /* The catalog is read: hold its lock (order: cat_mu, mu). */
+    pthread_mutex_lock(&db->cat_mu);
+    pthread_mutex_lock(&db->mu);
+    rc = meru_db_sync_files_locked(db, &removed, &nremoved);
+    if (rc == MERU_OK && edit)
+        edit(db, arg);
+    if (rc == MERU_OK)
+        rc = meru_db_install_view_locked(db, &old);
+    if (rc)
+        meru_db_set_bg_error_locked(db, rc);
+    pthread_cond_broadcast(&db->cv_done);
+    pthread_cond_broadcast(&db->cv_work);
+    pthread_mutex_unlock(&db->mu);
+    pthread_mutex_unlock(&db->cat_mu);
+    meru_db_view_unref(old);
+    meru_db_files_release(removed, nremoved);
+    return rc;
+}

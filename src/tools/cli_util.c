@@ -1248,3 +1248,20 @@ void cli_progress_end(cli_progress *p, uint64_t done, uint64_t rows)
     progress_draw(p, p->total ? p->total : done, rows, cli_now());
     fputc('\n', stderr);
 }
+
+int cli_only_dir(int argc, char **argv, const char **dir)
+{
+    *dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help"))
+            return cli_help();
+        if (cli_is_option(argv[i]))
+            return cli_usage("unknown option '%s'", argv[i]);
+        if (*dir)
+            return cli_usage("unexpected argument '%s'", argv[i]);
+        *dir = argv[i];
+    }
+    if (!*dir)
+        return cli_usage("missing DIR");
+    return -1;
+}

@@ -37,6 +37,9 @@ int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_help(void);
 /* 1 if `a` is an option word ("--x"); "-", "-5" and "--" are not. */
 int cli_is_option(const char *a);
+/* Arguments of a verb that takes only DIR (and --help): *dir gets it.
+ * Returns -1 to go on, else the exit code to return (help or usage). */
+int cli_only_dir(int argc, char **argv, const char **dir);
 /* Parses a decimal count; 0 when it is not one (message printed). */
 int cli_parse_u64(const char *opt, const char *text, uint64_t *out);
 

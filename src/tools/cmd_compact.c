@@ -27,18 +27,10 @@ static void levels_line(const char *when, const meru_stats *s)
 int meru_cmd_compact(int argc, char **argv)
 {
     cli_set_verb("compact", meru_verb_usage("compact"));
-    const char *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help"))
-            return cli_help();
-        if (cli_is_option(argv[i]))
-            return cli_usage("unknown option '%s'", argv[i]);
-        if (dir)
-            return cli_usage("unexpected argument '%s'", argv[i]);
-        dir = argv[i];
-    }
-    if (!dir)
-        return cli_usage("missing DIR");
+    const char *dir;
+    int done = cli_only_dir(argc, argv, &dir);
+    if (done >= 0)
+        return done;
     meru_db *db = NULL;
     int st = cli_open(dir, 0, &db), rc;
     if (st)
