@@ -38,27 +38,6 @@ static int check_snapshot(meru_db *db, const meru_snapshot *snap)
     return MERU_OK;
 }
 
-static int row_of_table(meru_db *db, const meru_row *row, const char *what)
-{
-    const meru_schema *s = meru_row_schema(row);
-    if (s == db->schema)
-        return MERU_OK;
-    if (s && s->ncols == db->schema->ncols && s->nkey == db->schema->nkey) {
-        size_t i;
-        for (i = 0; i < s->ncols; i++)
-            if (s->cols[i].type != db->schema->cols[i].type ||
-                s->cols[i].field_id != db->schema->cols[i].field_id)
-                break;
-        if (i == s->ncols)
-            return MERU_OK;
-    }
-    return meru_err(MERU_ESCHEMA,
-                    "%s: the row was made for a different "
-                    "schema than the table's (use "
-                    "meru_row_new on meru_db_schema())",
-                    what);
-}
-
 /* -------------------------------------------------------------------- get */
 
 /* Files of level >= 1 do not overlap and are sorted by smallest key: the
@@ -239,8 +218,8 @@ int meru_get(meru_db *db, const meru_snapshot *snap, const meru_row *key,
     if (!db || !key || !out)
         return meru_err(MERU_EINVAL, "meru_get: NULL argument");
     if ((rc = meru_db_check_open(db)) || (rc = check_snapshot(db, snap)) ||
-        (rc = row_of_table(db, key, "meru_get key")) ||
-        (rc = row_of_table(db, out, "meru_get out")))
+        (rc = meru_db_check_row(db->schema, key, "meru_get key")) ||
+        (rc = meru_db_check_row(db->schema, out, "meru_get out")))
         return rc;
     if ((rc = meru_key_encode_row(db->schema, key, &k)))
         return rc;
@@ -288,7 +267,7 @@ static int bound_key(meru_db *db, const meru_row *row, const char *what,
     meru_value vals[MERU_MAX_KEY_COLUMNS];
     size_t k = 0;
     int rc;
-    if ((rc = row_of_table(db, row, what)))
+    if ((rc = meru_db_check_row(db->schema, row, what)))
         return rc;
     while (k < s->nkey && meru_row_is_set(row, (size_t)s->key_cols[k]) &&
            !meru_row_is_null(row, (size_t)s->key_cols[k])) {

@@ -29,6 +29,7 @@
 struct meru_write_batch {
     meru_batch b;
     const meru_schema *schema;
+    uint64_t puts, deletes; /* for the table's counters */
 };
 
 int meru_write_batch_new(meru_write_batch **out, const meru_schema *schema)
@@ -54,8 +55,10 @@ void meru_write_batch_free(meru_write_batch *wb)
 
 void meru_write_batch_clear(meru_write_batch *wb)
 {
-    if (wb)
+    if (wb) {
         meru_batch_clear(&wb->b);
+        wb->puts = wb->deletes = 0;
+    }
 }
 
 size_t meru_write_batch_count(const meru_write_batch *wb)
@@ -76,26 +79,31 @@ static int check_last_key(meru_batch *b, size_t rep_len, uint32_t count)
                     b->key.len, (unsigned)MERU_DB_MAX_KEY_BYTES);
 }
 
-static int same_schema(const meru_schema *want, const meru_row *row)
+bool meru_db_same_columns(const meru_schema *a, const meru_schema *b)
 {
-    const meru_schema *have = meru_row_schema(row);
-    if (have == want)
-        return MERU_OK;
+    if (a == b)
+        return true;
+    if (!a || !b || a->ncols != b->ncols || a->nkey != b->nkey)
+        return false;
+    for (size_t i = 0; i < a->ncols; i++)
+        if (a->cols[i].type != b->cols[i].type ||
+            a->cols[i].field_id != b->cols[i].field_id ||
+            strcmp(a->cols[i].name, b->cols[i].name))
+            return false;
+    return true;
+}
+
+int meru_db_check_row(const meru_schema *want, const meru_row *row,
+                      const char *what)
+{
     /* A row of another handle's schema is fine when the columns agree. */
-    if (have && have->ncols == want->ncols && have->nkey == want->nkey) {
-        size_t i;
-        for (i = 0; i < want->ncols; i++)
-            if (have->cols[i].type != want->cols[i].type ||
-                have->cols[i].field_id != want->cols[i].field_id ||
-                strcmp(have->cols[i].name, want->cols[i].name))
-                break;
-        if (i == want->ncols)
-            return MERU_OK;
-    }
+    if (meru_db_same_columns(want, meru_row_schema(row)))
+        return MERU_OK;
     return meru_err(MERU_ESCHEMA,
-                    "the row was made for a different schema than the "
+                    "%s: the row was made for a different schema than the "
                     "table's (make rows with meru_row_new on "
-                    "meru_db_schema())");
+                    "meru_db_schema())",
+                    what);
 }
 
 int meru_write_batch_put(meru_write_batch *wb, const meru_row *row)
@@ -105,13 +113,15 @@ int meru_write_batch_put(meru_write_batch *wb, const meru_row *row)
     int rc;
     if (!wb || !row)
         return meru_err(MERU_EINVAL, "meru_write_batch_put: NULL argument");
-    if ((rc = same_schema(wb->schema, row)))
+    if ((rc = meru_db_check_row(wb->schema, row, "meru_write_batch_put")))
         return rc;
     len = wb->b.rep.len;
     count = wb->b.count;
-    if ((rc = meru_batch_put(&wb->b, wb->schema, row)))
+    if ((rc = meru_batch_put(&wb->b, wb->schema, row)) ||
+        (rc = check_last_key(&wb->b, len, count)))
         return rc;
-    return check_last_key(&wb->b, len, count);
+    wb->puts++;
+    return MERU_OK;
 }
 
 int meru_write_batch_delete(meru_write_batch *wb, const meru_row *key)
@@ -121,13 +131,15 @@ int meru_write_batch_delete(meru_write_batch *wb, const meru_row *key)
     int rc;
     if (!wb || !key)
         return meru_err(MERU_EINVAL, "meru_write_batch_delete: NULL argument");
-    if ((rc = same_schema(wb->schema, key)))
+    if ((rc = meru_db_check_row(wb->schema, key, "meru_write_batch_delete")))
         return rc;
     len = wb->b.rep.len;
     count = wb->b.count;
-    if ((rc = meru_batch_delete_row(&wb->b, wb->schema, key)))
+    if ((rc = meru_batch_delete_row(&wb->b, wb->schema, key)) ||
+        (rc = check_last_key(&wb->b, len, count)))
         return rc;
-    return check_last_key(&wb->b, len, count);
+    wb->deletes++;
+    return MERU_OK;
 }
 
 /* ================================================================= writes */
@@ -300,7 +312,8 @@ static int write_one(meru_db *db, const meru_row *row, uint64_t *seq, int op)
                         op == MERU_OP_PUT ? "meru_put" : "meru_delete");
     if ((rc = meru_db_check_open(db)))
         return rc;
-    if ((rc = same_schema(db->schema, row)))
+    if ((rc = meru_db_check_row(
+             db->schema, row, op == MERU_OP_PUT ? "meru_put" : "meru_delete")))
         return rc;
     meru_batch_init(&b);
     rc = op == MERU_OP_PUT ? meru_batch_put(&b, db->schema, row)
@@ -329,36 +342,17 @@ int meru_delete(meru_db *db, const meru_row *key, uint64_t *seq)
 
 int meru_write(meru_db *db, meru_write_batch *wb, uint64_t *first_seq)
 {
-    meru_batch_iter it;
-    meru_batch_entry e;
-    uint64_t puts = 0, dels = 0;
-    const uint8_t *rec;
-    size_t len;
     int rc;
     if (!db || !wb)
         return meru_err(MERU_EINVAL, "meru_write: NULL argument");
-    if ((rc = meru_db_check_open(db)))
+    if (!meru_db_same_columns(wb->schema, db->schema))
+        return meru_err(MERU_ESCHEMA, "meru_write: the batch was made for a "
+                                      "different schema than the table's");
+    if ((rc = meru_db_write_batch(db, &wb->b, first_seq)))
         return rc;
-    if (wb->schema != db->schema) {
-        /* Same columns are fine (a batch made on an equal schema). */
-        const meru_schema *a = wb->schema, *s = db->schema;
-        bool ok = a->ncols == s->ncols && a->nkey == s->nkey;
-        for (size_t i = 0; ok && i < s->ncols; i++)
-            ok = a->cols[i].type == s->cols[i].type &&
-                 a->cols[i].field_id == s->cols[i].field_id;
-        if (!ok)
-            return meru_err(MERU_ESCHEMA, "the batch was made for a "
-                                          "different schema than the table's");
-    }
-    rc = meru_db_write_batch(db, &wb->b, first_seq);
-    if (rc)
-        return rc;
-    rec = meru_batch_data(&wb->b, &len);
-    if (meru_batch_iter_init(&it, rec, len) == MERU_OK)
-        while (meru_batch_iter_next(&it, &e) == MERU_OK)
-            e.op == MERU_OP_PUT ? puts++ : dels++;
-    atomic_fetch_add_explicit(&db->st_puts, puts, memory_order_relaxed);
-    atomic_fetch_add_explicit(&db->st_deletes, dels, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->st_puts, wb->puts, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->st_deletes, wb->deletes,
+                              memory_order_relaxed);
     atomic_fetch_add_explicit(&db->st_batches, 1, memory_order_relaxed);
     return MERU_OK;
 }
