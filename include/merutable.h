@@ -595,6 +595,11 @@ MERU_API int meru_flush(meru_db *db);
  * background compactions keep running beside it. Read-only:
  * MERU_EREADONLY. */
 MERU_API int meru_compact(meru_db *db);
+/* The same for the keys in [lower, upper] (rows whose leading key columns
+ * give a key or a prefix, as scan bounds; NULL = open): files overlapping
+ * the range are merged down (all of L0, whose files may hold any key). */
+MERU_API int meru_compact_range(meru_db *db, const meru_row *lower,
+                                const meru_row *upper);
 
 /* Read-only handles: re-reads the newest committed metadata and the WAL so
  * later reads see what the writer has committed since. Writers: MERU_OK. */

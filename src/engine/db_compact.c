@@ -117,13 +117,26 @@ static void job_range(const job *j, const uint8_t **lo, size_t *lol,
     }
 }
 
+/* A key range for manual compaction; NULL bounds are open. */
+typedef struct krange {
+    const uint8_t *lo, *hi;
+    size_t lol, hil;
+} krange;
+
+static bool in_krange(const meru_catalog_file *m, const krange *r)
+{
+    return (!r->lo || kcmp(m->largest, m->largest_len, r->lo, r->lol) >= 0) &&
+           (!r->hi || kcmp(m->smallest, m->smallest_len, r->hi, r->hil) <= 0);
+}
+
 #define JOB_READY 1
 #define JOB_EMPTY 0    /* the level has no file */
 #define JOB_BUSY  (-1) /* a file it needs is in another job */
 
-/* Fills the job for `level` (mu held). `all`: manual compaction takes
- * every file of the level. */
-static int fill_job(meru_db *db, job *j, int level, bool all)
+/* Fills the job for `level` (mu held). `manual` (meru_compact_range):
+ * every file of the level that overlaps the range (all of L0: taking only
+ * some L0 files could put newer versions below older ones left in L0). */
+static int fill_job(meru_db *db, job *j, int level, const krange *manual)
 {
     size_t b, e, cap = db->nfiles;
     const uint8_t *lo, *hi;
@@ -134,10 +147,15 @@ static int fill_job(meru_db *db, job *j, int level, bool all)
     level_range(db, level, &b, &e);
     if (b == e)
         return JOB_EMPTY;
-    if (level == 0 || all) {
-        for (size_t i = b; i < e; i++)
+    if (level == 0 || manual) {
+        for (size_t i = b; i < e; i++) {
+            if (level > 0 && !in_krange(&db->files[i]->meta, manual))
+                continue;
             if (db->files[i]->compacting || add_input(j, db->files[i], cap))
                 return JOB_BUSY;
+        }
+        if (j->nin == 0)
+            return JOB_EMPTY;
     } else {
         /* Round robin: the first file after the last compacted key. */
         size_t pick = b;
@@ -174,9 +192,10 @@ static int fill_job(meru_db *db, job *j, int level, bool all)
     return JOB_READY;
 }
 
-/* Manual compaction's last step: rewrite every file of the deepest level
- * into that level, dropping what no snapshot reads (mu held). */
-static int fill_bottom(meru_db *db, job *j, int level)
+/* Manual compaction's last step: rewrite the files of the deepest level
+ * in the range into that level, dropping what no snapshot reads (mu
+ * held). */
+static int fill_bottom(meru_db *db, job *j, int level, const krange *r)
 {
     size_t b, e;
     j->level = j->out_level = level;
@@ -185,10 +204,13 @@ static int fill_bottom(meru_db *db, job *j, int level)
     level_range(db, level, &b, &e);
     if (b == e)
         return JOB_EMPTY;
-    for (size_t i = b; i < e; i++)
+    for (size_t i = b; i < e; i++) {
+        if (!in_krange(&db->files[i]->meta, r))
+            continue;
         if (db->files[i]->compacting || add_input(j, db->files[i], db->nfiles))
             return JOB_BUSY;
-    return JOB_READY;
+    }
+    return j->nin ? JOB_READY : JOB_EMPTY;
 }
 
 static void mark(job *j, bool on)
@@ -221,7 +243,7 @@ static bool pick_job(meru_db *db, job *j)
         }
         if (score >= 1.0 && score > best) {
             job probe = *j;
-            if (fill_job(db, &probe, level, false) == JOB_READY) {
+            if (fill_job(db, &probe, level, NULL) == JOB_READY) {
                 best = score;
                 best_level = level;
             }
@@ -229,7 +251,7 @@ static bool pick_job(meru_db *db, job *j)
     }
     if (best_level < 0)
         return false;
-    return fill_job(db, j, best_level, false) == JOB_READY;
+    return fill_job(db, j, best_level, NULL) == JOB_READY;
 }
 
 /* ------------------------------------------------------------------ job */
@@ -536,14 +558,59 @@ int meru_db_compact_step(meru_db *db, bool *did)
 
 /* --------------------------------------------------------------- manual */
 
+static int compact_range(meru_db *db, const krange *r);
+
 int meru_compact(meru_db *db)
 {
-    int rc, deepest = 1;
+    return meru_compact_range(db, NULL, NULL);
+}
+
+int meru_compact_range(meru_db *db, const meru_row *lower,
+                       const meru_row *upper)
+{
+    meru_buf lo = {0}, hi = {0};
+    krange r = {NULL, NULL, 0, 0};
+    bool full;
+    int rc;
     if (!db)
         return meru_err(MERU_EINVAL, "meru_compact: NULL handle");
     if (db->read_only)
         return meru_err(MERU_EREADONLY, "meru_compact: the table is open "
                                         "read-only");
+    if (lower) {
+        if ((rc = meru_db_bound_key(db, lower, "compaction lower bound", &lo,
+                                    &full)))
+            return rc;
+        r.lo = lo.data;
+        r.lol = lo.len;
+    }
+    if (upper) {
+        if ((rc = meru_db_bound_key(db, upper, "compaction upper bound", &hi,
+                                    &full))) {
+            meru_buf_free(&lo);
+            return rc;
+        }
+        /* A partial key stands for every key with that prefix: go up to
+         * its successor (none: no upper bound). */
+        rc = full ? MERU_OK : meru_key_prefix_successor(&hi);
+        if (rc == MERU_OK) {
+            r.hi = hi.data;
+            r.hil = hi.len;
+        } else if (rc != MERU_NOT_FOUND) {
+            meru_buf_free(&lo);
+            meru_buf_free(&hi);
+            return rc;
+        }
+    }
+    rc = compact_range(db, &r);
+    meru_buf_free(&lo);
+    meru_buf_free(&hi);
+    return rc;
+}
+
+static int compact_range(meru_db *db, const krange *r)
+{
+    int rc, deepest = 1;
     if ((rc = meru_flush(db)))
         return rc;
     pthread_mutex_lock(&db->mu);
@@ -565,8 +632,8 @@ int meru_compact(meru_db *db)
             j.nin = 0;
             if (!(j.in = calloc(db->nfiles ? db->nfiles : 1, sizeof *j.in)))
                 break;
-            state = level < deepest ? fill_job(db, &j, level, true)
-                                    : fill_bottom(db, &j, level);
+            state = level < deepest ? fill_job(db, &j, level, r)
+                                    : fill_bottom(db, &j, level, r);
             if (state != JOB_BUSY)
                 break;
             /* A background job holds some of these files: wait for it. */

@@ -228,6 +228,13 @@ void meru_db_set_bg_error_locked(meru_db *db, int rc);
 /* The sticky error as a status with its message set, or 0. (mu held) */
 int meru_db_bg_error_locked(meru_db *db);
 
+/* ---- db_read.c ---------------------------------------------------------- */
+
+/* The encoded key given by the leading set key columns of `row` (a bound:
+ * meru_scan_options); *full: every key column was set. */
+int meru_db_bound_key(meru_db *db, const meru_row *row, const char *what,
+                      meru_buf *out, bool *full);
+
 /* ---- db_open.c ---------------------------------------------------------- */
 
 /* Checks that the handle may be used: MERU_ECLOSED / MERU_EINVAL. */

@@ -260,8 +260,8 @@ void meru_scan_options_init(meru_scan_options *o)
 
 /* The encoded key given by the leading set key columns of `row`; *full is
  * whether every key column was set. */
-static int bound_key(meru_db *db, const meru_row *row, const char *what,
-                     meru_buf *out, bool *full)
+int meru_db_bound_key(meru_db *db, const meru_row *row, const char *what,
+                      meru_buf *out, bool *full)
 {
     const meru_schema *s = db->schema;
     meru_value vals[MERU_MAX_KEY_COLUMNS];
@@ -320,7 +320,7 @@ static int scan_bounds(meru_db *db, const meru_scan_options *o, meru_buf *lo,
     *has_lo = *has_hi = false;
     *lo_incl = *hi_incl = false;
     if (o->lower) {
-        if ((rc = bound_key(db, o->lower, "scan lower bound", &k, &full)))
+        if ((rc = meru_db_bound_key(db, o->lower, "scan lower bound", &k, &full)))
             goto out;
         if (!full && !o->lower_inclusive &&
             (rc = meru_key_prefix_successor(&k))) {
@@ -338,7 +338,7 @@ static int scan_bounds(meru_db *db, const meru_scan_options *o, meru_buf *lo,
     }
     if (o->upper) {
         bool incl;
-        if ((rc = bound_key(db, o->upper, "scan upper bound", &k, &full)))
+        if ((rc = meru_db_bound_key(db, o->upper, "scan upper bound", &k, &full)))
             goto out;
         incl = o->upper_inclusive != 0;
         if (!full && incl) {
@@ -360,7 +360,7 @@ static int scan_bounds(meru_db *db, const meru_scan_options *o, meru_buf *lo,
     }
 prefix:
     if (o->prefix) {
-        if ((rc = bound_key(db, o->prefix, "scan prefix", &k, &full)) ||
+        if ((rc = meru_db_bound_key(db, o->prefix, "scan prefix", &k, &full)) ||
             (rc = tighten(lo, has_lo, lo_incl, &k, true, true)))
             goto out;
         rc = meru_key_prefix_successor(&k);
