@@ -419,13 +419,17 @@ typedef struct meru_options {
     uint64_t row_group_bytes;       /* L1+; default 64 MiB */
     int keep_metadata_versions;     /* default 16 */
     uint32_t gc_grace_seconds;      /* default 0 */
+    /* A compaction job reads at most about this many bytes of L0 input
+     * (the oldest files first; at least one file); default 1 GiB. */
+    uint64_t max_compaction_bytes;
 } meru_options;
 
 #define MERU_OPTIONS_INIT                                                      \
     {MERU_OPTIONS_VERSION, 1, 0, 0, MERU_SYNC_GROUP,                           \
      (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
      (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_NONE,       \
-     MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0}
+     MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
+     (uint64_t)1 << 30}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);

@@ -8,7 +8,8 @@
  *
  * Picking (under mu): L0 scores files / l0_compaction_trigger; L >= 1
  * scores bytes / target. The highest score >= 1 wins. An L0 job takes
- * every L0 file plus every L1 file overlapping their key range; an L >= 1
+ * the oldest L0 files up to max_compaction_bytes plus every L1 file
+ * overlapping their key range; an L >= 1
  * job takes one file (the next after the level's last compacted key, round
  * robin) plus the overlapping files of L+1. Files taken are marked
  * `compacting`, so several workers run disjoint jobs at once with no
@@ -147,7 +148,25 @@ static int fill_job(meru_db *db, job *j, int level, const krange *manual)
     level_range(db, level, &b, &e);
     if (b == e)
         return JOB_EMPTY;
-    if (level == 0 || manual) {
+    if (level == 0 && !manual) {
+        /* The oldest L0 files (the end of the newest-first run) up to
+         * max_compaction_bytes: the newer ones left in L0 still shadow
+         * what moves below them. */
+        uint64_t bytes = 0;
+        /* One L0 job at a time: two could write overlapping L1 files. */
+        for (size_t i = b; i < e; i++)
+            if (db->files[i]->compacting)
+                return JOB_BUSY;
+        for (size_t i = e; i > b; i--) {
+            meru_db_file *f = db->files[i - 1];
+            if (j->nin &&
+                bytes + f->meta.file_size > db->opts.max_compaction_bytes)
+                break;
+            if (f->compacting || add_input(j, f, cap))
+                return JOB_BUSY;
+            bytes += f->meta.file_size;
+        }
+    } else if (level == 0 || manual) {
         for (size_t i = b; i < e; i++) {
             if (level > 0 && !in_krange(&db->files[i]->meta, manual))
                 continue;

@@ -74,6 +74,8 @@ int meru_options_validate(const meru_options *o)
         return bad("page_bytes", "must be in 1 KiB..16 MiB");
     if (o->row_group_bytes < o->page_bytes)
         return bad("row_group_bytes", "must be >= page_bytes");
+    if (o->max_compaction_bytes < ((uint64_t)64 << 10))
+        return bad("max_compaction_bytes", "must be at least 64 KiB");
     if (o->keep_metadata_versions < 1)
         return bad("keep_metadata_versions", "must be at least 1");
     return MERU_OK;

@@ -2,6 +2,7 @@
  * test_db_compaction.c — compaction and garbage collection through the
  * public API: each knob changes what happens (l0_compaction_trigger,
  * target_file_bytes, l1_target_bytes / level_multiplier, gc_grace_seconds,
+ * max_compaction_bytes,
  * keep_metadata_versions, background_threads), deletes never come back
  * when older versions sit in deeper levels, snapshots and long scans keep
  * reading exactly their rows while compactions replace files, and
@@ -159,6 +160,14 @@ static void fill(meru_db *db, const meru_schema *s, int n, int64_t base,
         if (per && (i + 1) % per == 0)
             CHECK_OK(meru_flush(db));
     }
+}
+
+/* Writes keys first..first+n-1 (value = key) and flushes: one L0 file. */
+static void fill_range(meru_db *db, const meru_schema *s, int first, int n)
+{
+    for (int i = first; i < first + n; i++)
+        CHECK_OK(put(db, s, i, i));
+    CHECK_OK(meru_flush(db));
 }
 
 static void test_l0_trigger_starts_compaction(void)
@@ -373,6 +382,47 @@ static void test_snapshot_and_long_scan_survive_compactions(void)
     meru_schema_free(s);
 }
 
+static void test_max_compaction_bytes_caps_l0_jobs(void)
+{
+    meru_schema *s = schema();
+    uint64_t l0_left[2];
+    for (int t = 0; t < 2; t++) {
+        char name[32];
+        meru_options o;
+        meru_db *db = NULL;
+        meru_stats st;
+        snprintf(name, sizeof name, "cmp_cap%d", t);
+        options(&o);
+        o.background_threads = 1;
+        o.l0_compaction_trigger = 6;
+        o.l0_slowdown_trigger = 12;
+        o.l0_stop_trigger = 20;
+        /* 64 KiB: a job takes about one L0 file instead of all six. */
+        o.max_compaction_bytes = t ? (uint64_t)64 << 10 : (uint64_t)1 << 30;
+        CHECK_OK(meru_open(meru_test_tmpdir(name), &o, s, &db));
+        for (int f = 0; f < 6; f++) /* six L0 files of distinct keys */
+            fill_range(db, s, f * 300, 300);
+        settle(db, o.l0_compaction_trigger);
+        CHECK_OK(meru_stats_get(db, &st));
+        CHECK(st.compactions >= 1);
+        l0_left[t] = st.level[0].files;
+        for (int i = 0; i < 1800; i += 17) {
+            int64_t v;
+            CHECK_OK(get_v(db, NULL, s, i, &v));
+            CHECK_EQ_INT((int)v, i);
+        }
+        CHECK_OK(meru_close(db));
+        meru_db_free(db);
+    }
+    /* Uncapped, the job takes all six files; capped, it takes the oldest
+     * and L0 drops below the trigger with the rest still there. */
+    CHECK_EQ_U64(l0_left[0], 0);
+    CHECK_MSG(l0_left[1] > 0 && l0_left[1] < 6,
+              "a 64 KiB cap left %llu L0 file(s) of six",
+              (unsigned long long)l0_left[1]);
+    meru_schema_free(s);
+}
+
 static void test_gc_grace_keeps_obsolete_files(void)
 {
     meru_schema *s = schema();
@@ -512,6 +562,7 @@ int main(void)
     MERU_TEST_RUN(test_deletes_stay_deleted_over_deeper_versions);
     MERU_TEST_RUN(test_snapshot_and_long_scan_survive_compactions);
     MERU_TEST_RUN(test_compact_range_rewrites_only_the_range);
+    MERU_TEST_RUN(test_max_compaction_bytes_caps_l0_jobs);
     MERU_TEST_RUN(test_gc_grace_keeps_obsolete_files);
     MERU_TEST_RUN(test_keep_metadata_versions);
     MERU_TEST_RUN(test_one_background_thread_still_flushes_and_compacts);

@@ -32,6 +32,7 @@ static void test_options_init_matches_documented_defaults(void)
     CHECK_EQ_U64(o.row_group_bytes, 64u << 20);
     CHECK_EQ_INT(o.keep_metadata_versions, 16);
     CHECK_EQ_INT(o.gc_grace_seconds, 0);
+    CHECK_EQ_U64(o.max_compaction_bytes, (uint64_t)1 << 30);
     CHECK_OK(meru_options_validate(&o));
     meru_options s = MERU_OPTIONS_INIT;
     CHECK_EQ_U64(s.memtable_bytes, o.memtable_bytes);
