@@ -641,6 +641,7 @@ typedef struct meru_stats {
     /* background */
     uint64_t flushes, flush_bytes;
     uint64_t compactions, compaction_bytes_read, compaction_bytes_written;
+    uint64_t compactions_running; /* jobs in progress now */
     uint64_t background_errors;
     /* reads */
     uint64_t gets, gets_found, scans;

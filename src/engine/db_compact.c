@@ -477,9 +477,11 @@ static int run_job(meru_db *db, job *j)
     int rc;
     const meru_catalog_file *last = NULL;
 
+    atomic_fetch_add_explicit(&db->st_compacting, 1, memory_order_relaxed);
     rc = write_outputs(db, j, &o);
     if (rc == MERU_OK)
         rc = commit_job(db, j, &o);
+    atomic_fetch_sub_explicit(&db->st_compacting, 1, memory_order_relaxed);
     if (rc) {
         outputs_free(db, &o, true);
         pthread_mutex_lock(&db->mu);

@@ -151,6 +151,7 @@ struct meru_db {
     atomic_uint_fast64_t st_stall_count, st_stall_micros, st_slowdowns;
     atomic_uint_fast64_t st_flushes, st_flush_bytes;
     atomic_uint_fast64_t st_compactions, st_compact_read, st_compact_written;
+    atomic_uint_fast64_t st_compacting; /* jobs running */
     atomic_uint_fast64_t st_gets, st_gets_found, st_scans;
     atomic_uint_fast64_t st_bloom_checks, st_bloom_negatives;
     atomic_uint_fast64_t st_row_hits, st_row_misses;

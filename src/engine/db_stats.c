@@ -96,6 +96,7 @@ int meru_stats_get(meru_db *db, meru_stats *out)
     out->compactions = LD(db->st_compactions);
     out->compaction_bytes_read = LD(db->st_compact_read);
     out->compaction_bytes_written = LD(db->st_compact_written);
+    out->compactions_running = LD(db->st_compacting);
     pthread_mutex_lock(&db->mu);
     out->background_errors = db->bg_error ? 1 : 0;
     pthread_mutex_unlock(&db->mu);
@@ -164,6 +165,7 @@ int meru_stats_json(meru_db *db, char **out)
     F(compactions);
     F(compaction_bytes_read);
     F(compaction_bytes_written);
+    F(compactions_running);
     F(background_errors);
     F(gets);
     F(gets_found);
