@@ -31,7 +31,7 @@ void meru_db_set_bg_error_locked(meru_db *db, int rc)
     db->bg_error = rc;
     snprintf(db->bg_errmsg, sizeof db->bg_errmsg, "%s", meru_errmsg());
     pthread_cond_broadcast(&db->cv_done);
-    pthread_cond_broadcast(&db->cv_work);
+    meru_db_wake_workers_locked(db);
 }
 
 int meru_db_bg_error_locked(meru_db *db)
@@ -206,17 +206,16 @@ static void *worker_main(void *arg)
         }
         if (!db->bg_error && !db->stop) {
             bool did = false;
+            uint64_t gen = db->work_gen;
             pthread_mutex_unlock(&db->mu);
             int rc = meru_db_compact_step(db, &did);
             pthread_mutex_lock(&db->mu);
             if (rc)
                 meru_db_set_bg_error_locked(db, rc);
-            if (did || rc)
-                continue;
-            /* mu was released during the step: work signalled meanwhile
-             * (a switched memtable, a file to delete) went unseen. */
-            if ((!db->bg_error && db->nimm > 0 && !db->flush_running) ||
-                gc_due_locked(db, meru_clock_ns() / 1000000u, &next_ms))
+            /* mu was released during the step: a signal sent meanwhile (a
+             * switched memtable, a new L0 file, a file to delete) found
+             * nobody waiting, so look again instead of waiting. */
+            if (did || rc || db->work_gen != gen)
                 continue;
         }
         if (db->stop)
@@ -260,7 +259,7 @@ void meru_db_stop_workers(meru_db *db)
 {
     pthread_mutex_lock(&db->mu);
     db->stop = true;
-    pthread_cond_broadcast(&db->cv_work);
+    meru_db_wake_workers_locked(db);
     pthread_cond_broadcast(&db->cv_done);
     pthread_mutex_unlock(&db->mu);
     for (int i = 0; i < db->nworkers; i++)

@@ -121,6 +121,7 @@ struct meru_db {
     /* shared state, under mu */
     pthread_mutex_t mu;
     pthread_cond_t cv_work; /* workers wait for work or stop */
+    uint64_t work_gen;      /* bumped with every cv_work signal */
     pthread_cond_t cv_done; /* writers / meru_flush wait for progress */
     meru_view *view;
     meru_db_imm *imm;
@@ -158,6 +159,15 @@ struct meru_db {
     atomic_uint_fast64_t st_open_files;
     meru_wal_group_stats final_group_stats; /* kept at close */
 };
+
+/* Signals the workers that there may be work (mu held). The generation
+ * lets a worker that was busy with mu released see that it missed a
+ * signal. */
+static inline void meru_db_wake_workers_locked(meru_db *db)
+{
+    db->work_gen++;
+    pthread_cond_broadcast(&db->cv_work);
+}
 
 /* ---- db_view.c ---------------------------------------------------------- */
 

@@ -579,7 +579,7 @@ static int final_flush(meru_db *db)
                 db->mem = fresh;
             }
             rc = meru_db_install_view_locked(db, &old);
-            pthread_cond_broadcast(&db->cv_work);
+            meru_db_wake_workers_locked(db);
             pthread_mutex_unlock(&db->mu);
             meru_db_view_unref(old);
             if (rc == MERU_OK)

@@ -69,7 +69,7 @@ static void queue_delete(meru_db *db, char *abs_path)
     db->gc[db->ngc].abs_path = abs_path;
     db->gc[db->ngc].due_ms = due;
     db->ngc++;
-    pthread_cond_broadcast(&db->cv_work);
+    meru_db_wake_workers_locked(db);
     pthread_mutex_unlock(&db->mu);
 }
 
@@ -307,7 +307,7 @@ int meru_db_publish(meru_db *db, void (*edit)(meru_db *db, void *arg),
     if (rc)
         meru_db_set_bg_error_locked(db, rc);
     pthread_cond_broadcast(&db->cv_done);
-    pthread_cond_broadcast(&db->cv_work);
+    meru_db_wake_workers_locked(db);
     pthread_mutex_unlock(&db->mu);
     pthread_mutex_unlock(&db->cat_mu);
     meru_db_view_unref(old);

@@ -233,7 +233,7 @@ static int wait_for_room(meru_db *db)
             l0 >= (size_t)db->opts.l0_stop_trigger) {
             if (!t0)
                 t0 = meru_clock_ns();
-            pthread_cond_broadcast(&db->cv_work);
+            meru_db_wake_workers_locked(db);
             pthread_cond_wait(&db->cv_done, &db->mu);
             continue;
         }
@@ -395,7 +395,7 @@ static int rotate_fn(void *arg, meru_wal_writer *old, meru_wal_writer **nw)
     db->mem_segment = number;
     c->fresh = NULL;
     c->rc = meru_db_install_view_locked(db, &c->old_view);
-    pthread_cond_broadcast(&db->cv_work);
+    meru_db_wake_workers_locked(db);
     pthread_mutex_unlock(&db->mu);
     return MERU_OK;
 }
