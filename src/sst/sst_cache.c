@@ -1,6 +1,7 @@
 /*
- * sst_cache.c — file bytes of an SST through the block cache (SPEC §7:
- * "a cache of decoded pages and footers").
+ * sst_cache.c — file bytes of an SST through the block cache, and decoded
+ * pages for point lookups (SPEC §7: "a cache of decoded pages and
+ * footers").
  *
  * The file is cut into fixed SST_CACHE_BLOCK-byte blocks; a read gathers
  * the blocks covering its range, each looked up under the key
@@ -9,6 +10,14 @@
  * cached without the Parquet reader knowing: it only sees a pq_source.
  * Blocks are immutable (SSTs never change), so a racing double insert of
  * the same block is harmless.
+ *
+ * Decoded pages: a get needs one row of a page, and decoding the page
+ * (CRC, decompression, value decoding) costs far more than finding the
+ * row, so meru_sst_get keeps whole decoded pages in the same cache under
+ * (id, row group, column, page index), charged their decoded bytes. The
+ * key is longer than a block's, so the two never collide. A page is one
+ * allocation (header, values, valid flags, then the bytes of byte-array
+ * values) and immutable once inserted: threads share it through handles.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +33,14 @@ void sst_cache_attach(meru_sst *t);
 
 void sst_cache_attach(meru_sst *t)
 {
-    if (t->cache)
+    if (t->cache) {
         t->cache_id = meru_cache_new_id(t->cache);
+        /* A cache of capacity 0 keeps nothing: decoding whole pages to
+         * drop them would cost more than reading the one row. */
+        meru_cache_stats st;
+        meru_cache_stats_get(t->cache, &st);
+        t->page_cache = st.capacity > 0;
+    }
 }
 
 static void block_free(const void *key, size_t klen, void *value)
@@ -74,5 +89,148 @@ int sst_cache_read(meru_sst *t, uint64_t off, void *buf, size_t n)
         off += k;
         n -= k;
     }
+    return MERU_OK;
+}
+
+/* ------------------------------------------------------- decoded pages */
+
+#define PAGE_KEY_LEN 21
+
+static size_t align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+/* Decodes rows [first, end) of column `col` of row group `rg` (one page)
+ * into one allocation. */
+static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
+                       int64_t end, sst_page **out, size_t *charge,
+                       uint64_t *pages_read)
+{
+    const pq_column_info *fi = pq_reader_column(t->r, col);
+    size_t w = pq_value_width(fi->type);
+    bool bytes =
+        fi->type == PQ_BYTE_ARRAY || fi->type == PQ_FIXED_LEN_BYTE_ARRAY;
+    size_t n = (size_t)(end - first);
+    pq_cursor *cur;
+    int rc = pq_cursor_open(t->r, rg, col, &cur);
+    if (rc)
+        return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+    pq_batch b;
+    rc = pq_cursor_seek(cur, first);
+    if (!rc)
+        rc = pq_cursor_next(cur, n, &b);
+    if (!rc && b.n != n)
+        rc = meru_err(MERU_ECORRUPT, "column %s ends early in row group %u",
+                      fi->name ? fi->name : "?", rg);
+    pq_cursor_stats st;
+    pq_cursor_get_stats(cur, &st);
+    *pages_read += st.pages_read;
+    if (rc) {
+        pq_cursor_close(cur);
+        return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+    }
+    size_t data = 0;
+    if (bytes) {
+        const pq_bytes *v = b.values;
+        for (size_t i = 0; i < n; i++)
+            data += v[i].len;
+    }
+    size_t hdr = align8(sizeof(sst_page)), vals = align8(n * w);
+    size_t total = hdr + vals + align8(n) + data;
+    uint8_t *base = malloc(total);
+    if (!base) {
+        pq_cursor_close(cur);
+        return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
+    }
+    sst_page *p = (sst_page *)(void *)base;
+    uint8_t *pv = base + hdr, *valid = pv + vals, *d = valid + align8(n);
+    memcpy(valid, b.valid, n);
+    if (bytes) {
+        pq_bytes *dst = (pq_bytes *)(void *)pv;
+        const pq_bytes *src = b.values;
+        for (size_t i = 0; i < n; i++) {
+            dst[i].len = src[i].len;
+            dst[i].ptr = d;
+            if (src[i].len)
+                memcpy(d, src[i].ptr, src[i].len);
+            d += src[i].len;
+        }
+    } else if (n) {
+        memcpy(pv, b.values, n * w);
+    }
+    pq_cursor_close(cur);
+    p->first = first;
+    p->n = n;
+    p->values = pv;
+    p->valid = valid;
+    *out = p;
+    *charge = total;
+    return MERU_OK;
+}
+
+static void page_free(const void *key, size_t klen, void *value)
+{
+    (void)key;
+    (void)klen;
+    free(value);
+}
+
+int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
+                 const sst_page **page, meru_cache_handle **h,
+                 uint64_t *pages_read)
+{
+    *page = NULL;
+    *h = NULL;
+    if (!t->page_cache)
+        return MERU_OK;
+    const pq_offset_index *oi;
+    int rc = pq_reader_offset_index(t->r, rg, col, &oi);
+    if (rc)
+        return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+    if (!oi || oi->n_pages == 0)
+        return MERU_OK;
+    int64_t rows = t->rg_start[rg + 1] - t->rg_start[rg];
+    uint32_t lo = 0, hi = oi->n_pages; /* last page starting at or before */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (oi->page_locations[mid].first_row_index <= row)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    int64_t first = oi->page_locations[lo].first_row_index;
+    int64_t end = lo + 1 < oi->n_pages
+                      ? oi->page_locations[lo + 1].first_row_index
+                      : rows;
+    if (first < 0 || first > row || end <= row || end > rows)
+        return meru_err(MERU_ECORRUPT,
+                        "SST %s: offset index of column %u does not cover "
+                        "row %lld of row group %u",
+                        t->path, col, (long long)row, rg);
+    uint8_t key[PAGE_KEY_LEN];
+    key[0] = 'P';
+    meru_store_le64(key + 1, t->cache_id);
+    meru_store_le32(key + 9, rg);
+    meru_store_le32(key + 13, col);
+    meru_store_le32(key + 17, lo);
+    meru_cache_handle *ch = meru_cache_lookup(t->cache, key, sizeof key);
+    if (!ch) {
+        sst_page *p = NULL;
+        size_t charge = 0;
+        rc = page_decode(t, rg, col, first, end, &p, &charge, pages_read);
+        if (rc)
+            return rc;
+        /* Two threads may decode the same page at once: the later insert
+         * replaces an identical value, which is harmless. */
+        rc = meru_cache_insert(t->cache, key, sizeof key, p, charge,
+                               page_free, &ch);
+        if (rc) {
+            free(p);
+            return rc;
+        }
+    }
+    *page = meru_cache_value(ch);
+    *h = ch;
     return MERU_OK;
 }

@@ -80,6 +80,7 @@ struct meru_sst {
     meru_schema *schema; /* the reader's schema (a clone) */
     meru_cache *cache;   /* optional, not owned */
     uint64_t cache_id;
+    bool page_cache;     /* cache with capacity > 0: gets cache pages */
     pq_source src;
     pq_reader *r;
 
@@ -109,5 +110,31 @@ int sst_find_page(meru_sst *t, uint32_t rg, const uint8_t *key, size_t len,
 /* The ikey page of row group `rg` holding local row `row`: [*pbeg, *pend). */
 int sst_page_of_row(meru_sst *t, uint32_t rg, int64_t row, int64_t *pbeg,
                     int64_t *pend);
+
+/* A decoded page of one column (sst_cache.c): rows [first, first + n) of
+ * its row group, values and valid as in a pq_batch (byte arrays point into
+ * the page's own storage). Immutable once in the cache. */
+typedef struct sst_page {
+    int64_t first;
+    size_t n;
+    const void *values;
+    const uint8_t *valid;
+} sst_page;
+
+/* The decoded page of column `col` of row group `rg` holding local row
+ * `row`, from the page cache or decoded (just that page) and inserted;
+ * *pages_read counts a decode. Release *h with meru_cache_release(t->cache)
+ * once done with the page. *page NULL (and *h NULL) when the page cache is
+ * off or the chunk has no offset index: then read through a cursor. */
+int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
+                 const sst_page **page, meru_cache_handle **h,
+                 uint64_t *pages_read);
+
+/* The page's rows as a batch (for sst_value_from_batch). */
+static inline pq_batch sst_page_batch(const sst_page *p)
+{
+    pq_batch b = {p->n, 0, p->values, p->valid};
+    return b;
+}
 
 #endif

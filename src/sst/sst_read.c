@@ -432,9 +432,11 @@ int meru_sst_level(const meru_sst *t)
 typedef struct get_ctx {
     meru_buf seek;
     meru_buf scratch;
+    meru_buf ikey;   /* copy of the internal key found */
     meru_buf parked; /* pq_cursor *: cursors whose batch is still in use */
     pq_cursor *cur;
     meru_value *vals;
+    meru_cache_handle **held; /* per column: cached page in use, or NULL */
     uint64_t pages;
 } get_ctx;
 
@@ -508,10 +510,32 @@ static int read_row_value(meru_sst *t, get_ctx *g, uint32_t rg, int64_t row,
                 v->state = MERU_VALUE_NULL;
             continue;
         }
+        /* From the page cache when on: the handle is kept until the
+         * value is encoded (the value's bytes live in the page). */
+        const sst_page *pg;
+        int rc = sst_page_get(t, rg, (uint32_t)pc, row, &pg, &g->held[i],
+                              &g->pages);
+        if (rc)
+            return rc;
+        if (pg) {
+            pq_batch pb = sst_page_batch(pg);
+            size_t at = (size_t)(row - pg->first);
+            if (!pb.valid[at]) {
+                if (!c->nullable)
+                    return meru_err(MERU_ECORRUPT,
+                                    "SST %s: null in NOT NULL %s of a put",
+                                    t->path, meru_column_label(c, lb));
+                v->state = MERU_VALUE_NULL;
+            } else {
+                sst_value_from_batch(c, pq_reader_column(t->r, (uint32_t)pc),
+                                     &pb, at, v);
+            }
+            continue;
+        }
         /* One cursor per column, each kept until the value is encoded:
          * the bytes of its batch live in the cursor. */
         pq_cursor *cur;
-        int rc = pq_cursor_open(t->r, rg, (uint32_t)pc, &cur);
+        rc = pq_cursor_open(t->r, rg, (uint32_t)pc, &cur);
         if (rc)
             return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
         g->cur = cur; /* so the caller's cleanup closes it on error */
@@ -546,6 +570,87 @@ static int read_row_value(meru_sst *t, get_ctx *g, uint32_t rg, int64_t row,
     /* only values out of bounds (a damaged length) are refused here */
     return rc == MERU_EINVAL ? meru_err_wrap(MERU_ECORRUPT, "SST %s", t->path)
                              : rc;
+}
+
+/* Binary search of a batch of ikeys: the first >= seek, or n. */
+static size_t first_at_or_after(const pq_bytes *v, size_t n,
+                                const meru_buf *seek)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (meru_ikey_cmp(v[mid].ptr, v[mid].len, seek->data, seek->len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Finds the first ikey >= g->seek in row group rg from local row pbeg on
+ * (the page the index points at ends at pend): *hit its row (-1 when
+ * none) and g->ikey a copy of it. Through cached pages when the page cache
+ * is on, else through a cursor. */
+static int find_ikey(meru_sst *t, get_ctx *g, uint32_t rg, int64_t pbeg,
+                     int64_t pend, int64_t *hit)
+{
+    int64_t rows = rg_rows(t, rg), row = pbeg;
+    const pq_bytes *found = NULL;
+    meru_cache_handle *h = NULL;
+    int rc = MERU_OK;
+    while (row < rows && !found) {
+        const sst_page *pg;
+        rc = sst_page_get(t, rg, (uint32_t)t->col_ikey, row, &pg, &h,
+                          &g->pages);
+        if (rc)
+            return rc;
+        if (!pg)
+            break; /* no page cache or no offset index: the cursor */
+        const pq_bytes *v = pg->values;
+        size_t at = (size_t)(row - pg->first);
+        size_t lo = at + first_at_or_after(v + at, pg->n - at, &g->seek);
+        if (lo < pg->n) {
+            *hit = pg->first + (int64_t)lo;
+            found = &v[lo];
+            break;
+        }
+        row = pg->first + (int64_t)pg->n;
+        meru_cache_release(t->cache, h);
+        h = NULL;
+    }
+    if (!found && row < rows) {
+        rc = pq_cursor_open(t->r, rg, (uint32_t)t->col_ikey, &g->cur);
+        if (!rc)
+            rc = pq_cursor_seek(g->cur, row);
+        if (rc)
+            return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+        pend = pend > row ? pend : row + 256;
+        while (row < rows && !found) {
+            pq_batch b;
+            size_t want = (size_t)(pend > row ? pend - row : 256);
+            rc = pq_cursor_next(g->cur, want, &b);
+            if (!rc && b.n == 0)
+                rc = meru_err(MERU_ECORRUPT, "%s ends early",
+                              MERU_SST_COL_IKEY);
+            if (rc)
+                return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+            const pq_bytes *v = b.values;
+            size_t lo = first_at_or_after(v, b.n, &g->seek);
+            if (lo < b.n) {
+                *hit = row + (int64_t)lo;
+                found = &v[lo];
+            }
+            row += (int64_t)b.n;
+            pend = row + 256;
+        }
+    }
+    if (found) {
+        meru_buf_reset(&g->ikey);
+        rc = meru_buf_append(&g->ikey, found->ptr, found->len);
+    }
+    meru_cache_release(t->cache, h);
+    cursor_done(g);
+    return rc;
 }
 
 int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
@@ -584,48 +689,15 @@ int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
         goto out;
 
     /* The first ikey >= seek: from the page the index points at, on. */
-    int64_t pbeg, pend;
+    int64_t pbeg, pend, hit = -1;
     rc = sst_find_page(t, rg, g.seek.data, g.seek.len, &pbeg, &pend);
+    if (!rc)
+        rc = find_ikey(t, &g, rg, pbeg, pend, &hit);
     if (rc)
         goto out;
-    rc = pq_cursor_open(t->r, rg, (uint32_t)t->col_ikey, &g.cur);
-    if (!rc)
-        rc = pq_cursor_seek(g.cur, pbeg);
-    if (rc) {
-        rc = meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
-        goto out;
-    }
-    int64_t rows = rg_rows(t, rg), row = pbeg, hit = -1;
-    pq_bytes ik = {0};
-    while (row < rows && hit < 0) {
-        pq_batch b;
-        size_t want = (size_t)(pend > row ? pend - row : 256);
-        rc = pq_cursor_next(g.cur, want, &b);
-        if (!rc && b.n == 0)
-            rc = meru_err(MERU_ECORRUPT, "%s ends early", MERU_SST_COL_IKEY);
-        if (rc) {
-            rc = meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
-            goto out;
-        }
-        const pq_bytes *v = b.values;
-        size_t lo = 0, hi = b.n; /* first >= seek in this batch */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (meru_ikey_cmp(v[mid].ptr, v[mid].len, g.seek.data,
-                              g.seek.len) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo < b.n) {
-            hit = row + (int64_t)lo;
-            ik = v[lo];
-        }
-        row += (int64_t)b.n;
-        pend = row + 256;
-    }
     if (hit < 0)
         goto out;
+    pq_bytes ik = {g.ikey.data, (uint32_t)g.ikey.len};
     size_t ulen;
     uint64_t s;
     int op;
@@ -650,7 +722,8 @@ int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
     }
     if (value) {
         g.vals = calloc(t->schema->ncols, sizeof *g.vals);
-        if (!g.vals) {
+        g.held = calloc(t->schema->ncols, sizeof *g.held);
+        if (!g.vals || !g.held) {
             rc = meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
             goto out;
         }
@@ -666,11 +739,16 @@ out:
                sizeof(pq_cursor *));
         cursor_done(&g);
     }
+    if (g.held)
+        for (size_t i = 0; i < t->schema->ncols; i++)
+            meru_cache_release(t->cache, g.held[i]);
     if (stats)
         stats->pages_read += g.pages;
     if (rc)
         *state = MERU_SST_NOT_FOUND;
     free(g.vals);
+    free(g.held);
+    meru_buf_free(&g.ikey);
     meru_buf_free(&g.seek);
     meru_buf_free(&g.scratch);
     meru_buf_free(&g.parked);

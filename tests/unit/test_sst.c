@@ -1163,6 +1163,138 @@ static void test_cache_serves_file_bytes(void)
     CHECK(hits > 1000);
 }
 
+static bool bufs_equal(const meru_buf *a, const meru_buf *b)
+{
+    return a->len == b->len && (!a->len || !memcmp(a->data, b->data, a->len));
+}
+
+/* get of every entry of the model at its own sequence. */
+static int entry_gets(meru_sst *t, const sst_model *m,
+                      meru_sst_read_stats *st)
+{
+    meru_buf val = {0};
+    int ok = 1;
+    for (size_t i = 0; ok && i < m->n; i++) {
+        const sst_ent *e = &m->e[i];
+        meru_sst_state state;
+        uint64_t seq = 0;
+        int rc = meru_sst_get(t, e->ik.data, e->ulen, e->seq, &state, &seq,
+                              &val, st);
+        int want = e->op == MERU_OP_PUT ? MERU_SST_FOUND : MERU_SST_DELETED;
+        ok = rc == MERU_OK && (int)state == want && seq == e->seq &&
+             (want != MERU_SST_FOUND ||
+              (val.len == e->val.len &&
+               memcmp(val.data, e->val.data, val.len) == 0));
+        if (!ok)
+            fprintf(stderr, "get of entry %zu: rc %d state %d\n", i, rc,
+                    (int)state);
+    }
+    meru_buf_free(&val);
+    return ok;
+}
+
+/* get of one key: its state, sequence and value, and the pages decoded. */
+static int get_one(meru_sst *t, const meru_buf *uk, uint64_t read_seq,
+                   meru_sst_state *state, uint64_t *seq, meru_buf *val,
+                   uint64_t *pages)
+{
+    meru_sst_read_stats st = {0};
+    int rc =
+        meru_sst_get(t, uk->data, uk->len, read_seq, state, seq, val, &st);
+    *pages = st.pages_read;
+    return rc;
+}
+
+/* With a cache, gets keep decoded pages: a repeated get decodes nothing,
+ * and every answer equals the one without a cache (and with a cache of
+ * capacity 0, which keeps no page and decodes every time), for every
+ * column type, at L0 (plain pages) and L1 (ZSTD, dictionaries), with a
+ * big cache and with a tiny one that evicts all the time. */
+static void test_page_cache_decodes_a_page_once(void)
+{
+    meru_fs *fs = meru_fs_posix();
+    const char *dir = meru_test_tmpdir("pagecache");
+    int ok = 1;
+    for (int v = 0; v < 4; v++) {
+        meru_schema *s = v < 2 ? schema_composite() : schema_all();
+        CHECK(s);
+        int level = v % 2;
+        char name[32];
+        snprintf(name, sizeof name, "p%d.parquet", v);
+        size_t nkeys = 250;
+        sst_model *m = sst_model_make(s, nkeys, 2, 15, 10);
+        CHECK(m);
+        meru_options to;
+        meru_options_init(&to);
+        to.l0_page_bytes = 1024;
+        to.page_bytes = 2048;
+        meru_sst_options o;
+        meru_sst_options_for_level(&o, level, &to);
+        CHECK_OK(sst_model_write(m, fs, path_in(dir, name), s, &o, NULL));
+        meru_cache *big, *tiny, *none;
+        CHECK_OK(meru_cache_new(&big, (size_t)16 << 20));
+        CHECK_OK(meru_cache_new(&tiny, 16 * 1024));
+        CHECK_OK(meru_cache_new(&none, 0));
+        meru_sst *t0, *tb, *tt, *tn;
+        CHECK_OK(meru_sst_open(&t0, fs, path_in(dir, name), s, NULL));
+        CHECK_OK(meru_sst_open(&tb, fs, path_in(dir, name), s, big));
+        CHECK_OK(meru_sst_open(&tt, fs, path_in(dir, name), s, tiny));
+        CHECK_OK(meru_sst_open(&tn, fs, path_in(dir, name), s, none));
+
+        /* A present key (a put) read twice on a fresh cache. */
+        meru_buf uk = {0}, val = {0}, val0 = {0};
+        size_t put = 0;
+        while (m->e[put].op != MERU_OP_PUT)
+            put++;
+        CHECK_OK(meru_buf_append(&uk, m->e[put].ik.data, m->e[put].ulen));
+        uint64_t rs = m->e[put].seq;
+        meru_sst_state st0, st;
+        uint64_t seq0 = 0, seq = 0, pages0, pages1, pages2, pages_none;
+        CHECK_OK(get_one(t0, &uk, rs, &st0, &seq0, &val0, &pages0));
+        CHECK_OK(get_one(tb, &uk, rs, &st, &seq, &val, &pages1));
+        ok &= st == st0 && seq == seq0 && bufs_equal(&val, &val0);
+        CHECK_OK(get_one(tb, &uk, rs, &st, &seq, &val, &pages2));
+        ok &= st == st0 && seq == seq0 && bufs_equal(&val, &val0);
+        CHECK_OK(get_one(tn, &uk, rs, &st, &seq, &val, &pages_none));
+        CHECK_OK(get_one(tn, &uk, rs, &st, &seq, &val, &pages_none));
+        ok &= st == st0 && seq == seq0 && bufs_equal(&val, &val0);
+        CHECK_EQ_INT(st0, MERU_SST_FOUND);
+        CHECK_MSG(pages1 >= 2, "first get decoded %llu pages",
+                  (unsigned long long)pages1);
+        CHECK_MSG(pages2 == 0, "repeated get decoded %llu pages",
+                  (unsigned long long)pages2);
+        CHECK_MSG(pages_none >= 2, "get without page cache decoded %llu",
+                  (unsigned long long)pages_none);
+
+        /* Every key, present or not, at several read sequences. */
+        meru_sst_read_stats cold = {0}, warm = {0};
+        ok &= entry_gets(tb, m, &cold);
+        ok &= entry_gets(tb, m, &warm);
+        ok &= entry_gets(tt, m, NULL);
+        ok &= entry_gets(tn, m, NULL);
+        ok &= gets_match(tb, m, s, nkeys, NULL);
+        ok &= gets_match(tt, m, s, nkeys, NULL);
+        ok &= gets_match(tn, m, s, nkeys, NULL);
+        ok &= scan_matches(tb, m);
+        /* the second pass over every version found every page cached */
+        CHECK(cold.pages_read > 0);
+        CHECK_EQ_U64(warm.pages_read, 0);
+        meru_buf_free(&uk);
+        meru_buf_free(&val);
+        meru_buf_free(&val0);
+        meru_sst_close(t0);
+        meru_sst_close(tb);
+        meru_sst_close(tt);
+        meru_sst_close(tn);
+        meru_cache_free(big);
+        meru_cache_free(tiny);
+        meru_cache_free(none);
+        sst_model_free(m);
+        meru_schema_free(s);
+        CHECK(ok);
+    }
+}
+
 /* Golden files (the fuzz seeds, written by this code at L0 and L1): they
  * must keep reading the same. The hash covers every key and value as the
  * iterator returns them; gets agree with the iterator. */
@@ -1257,6 +1389,7 @@ int main(void)
     MERU_TEST_RUN(test_file_is_plain_parquet_with_field_ids);
     MERU_TEST_RUN(test_promoted_column_types_read);
     MERU_TEST_RUN(test_cache_serves_file_bytes);
+    MERU_TEST_RUN(test_page_cache_decodes_a_page_once);
     MERU_TEST_RUN(test_golden_files_read_the_same);
     return meru_test_finish();
 }

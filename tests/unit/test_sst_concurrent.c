@@ -2,11 +2,14 @@
  * test_sst_concurrent.c — one meru_sst shared by several threads doing
  * point lookups and iterator scans at once (the reader's lazily loaded
  * page indexes and bloom filters fill under its mutex; cursors are per
- * call). Every answer is checked against the model.
+ * call), with and without a cache (file blocks and decoded pages shared
+ * through refcounted handles, evicted while other threads hold them).
+ * Every answer is checked against the model.
  *
  * MERU_TEST_CONCURRENT: also run under ThreadSanitizer.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +24,7 @@ typedef struct job {
     meru_sst *t;
     const sst_model *m;
     uint64_t seed;
+    bool hot; /* all threads on the same few keys (same pages at once) */
     int errors;
 } job;
 
@@ -39,6 +43,8 @@ static void *worker(void *arg)
     meru_buf val = {0};
     for (int q = 0; q < 300; q++) {
         size_t i = (size_t)(next_rand(&j->seed) % m->n);
+        if (j->hot)
+            i = m->n / 3 + i % 40;
         const sst_ent *e = &m->e[i];
         meru_sst_state st;
         uint64_t seq = 0;
@@ -80,8 +86,9 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* cache_bytes: 0 = no cache; small = blocks evicted while in use. */
-static void share_one_sst(size_t cache_bytes)
+/* with_cache false: no cache; small cache_bytes = blocks and pages
+ * evicted while in use; 0 = a cache that keeps nothing. */
+static void share_one_sst(bool with_cache, size_t cache_bytes, bool hot)
 {
     meru_schema *s = NULL;
     CHECK_OK(meru_schema_parse(&s, "t",
@@ -99,7 +106,7 @@ static void share_one_sst(size_t cache_bytes)
     meru_sst_options_for_level(&o, 0, &to);
     CHECK_OK(sst_model_write(m, meru_fs_posix(), path, s, &o, NULL));
     meru_cache *c = NULL;
-    if (cache_bytes)
+    if (with_cache)
         CHECK_OK(meru_cache_new(&c, cache_bytes));
     meru_sst *t;
     CHECK_OK(meru_sst_open(&t, meru_fs_posix(), path, s, c));
@@ -109,6 +116,7 @@ static void share_one_sst(size_t cache_bytes)
         jobs[i].t = t;
         jobs[i].m = m;
         jobs[i].seed = meru_test_rand() | 1;
+        jobs[i].hot = hot;
         jobs[i].errors = 0;
         CHECK_EQ_INT(pthread_create(&th[i], NULL, worker, &jobs[i]), 0);
     }
@@ -126,13 +134,17 @@ static void share_one_sst(size_t cache_bytes)
 
 static void test_threads_share_one_sst(void)
 {
-    share_one_sst(0);
+    share_one_sst(false, 0, false);
+    share_one_sst(false, 0, true);
 }
 
 static void test_threads_share_one_sst_through_a_cache(void)
 {
-    share_one_sst((size_t)4 << 20);
-    share_one_sst(64 * 1024);
+    share_one_sst(true, (size_t)4 << 20, false);
+    share_one_sst(true, (size_t)4 << 20, true);
+    share_one_sst(true, 64 * 1024, false);
+    share_one_sst(true, 16 * 1024, true);
+    share_one_sst(true, 0, true);
 }
 
 int main(void)

@@ -1,0 +1,143 @@
+/*
+ * bench_get.c — point-lookup latency from SSTs through the public API.
+ *
+ * Writes a table of N rows (k int64 key, i int32, d double, s ~100-byte
+ * string), meru_flush, closes and reopens it (so every get reads SSTs, not
+ * the memtable), then times G random meru_get of present keys, R rounds.
+ * Prints microseconds per get of each round and their median.
+ *
+ *   bench_get [rows=300000] [gets=20000] [rounds=3] [dir]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "merutable.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static int die(const char *what, int rc)
+{
+    fprintf(stderr, "bench_get: %s: %s (%s)\n", what, meru_strerror(rc),
+            meru_errmsg());
+    return 1;
+}
+
+static int open_db(const char *dir, meru_db **db)
+{
+    meru_options o;
+    meru_options_init(&o);
+    o.sync_mode = MERU_SYNC_NONE;
+    meru_schema *s = NULL;
+    int rc = meru_schema_parse(&s, "bench",
+                               "k int64 not null, i int32 not null, "
+                               "d double not null, s string not null",
+                               "k");
+    if (rc)
+        return rc;
+    rc = meru_open(dir, &o, s, db);
+    meru_schema_free(s);
+    return rc;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    long n = argc > 1 ? atol(argv[1]) : 300000;
+    long gets = argc > 2 ? atol(argv[2]) : 20000;
+    int rounds = argc > 3 ? atoi(argv[3]) : 3;
+    char tmpl[] = "/tmp/bench_get.XXXXXX";
+    const char *dir = argc > 4 ? argv[4] : mkdtemp(tmpl);
+    if (n <= 0 || gets <= 0 || rounds <= 0 || rounds > 99 || !dir) {
+        fprintf(stderr, "usage: bench_get [rows] [gets] [rounds] [dir]\n");
+        return 2;
+    }
+    meru_db *db = NULL;
+    int rc = open_db(dir, &db);
+    if (rc)
+        return die("open", rc);
+    const meru_schema *ts = meru_db_schema(db);
+    meru_write_batch *wb = NULL;
+    meru_row *row = NULL;
+    if ((rc = meru_write_batch_new(&wb, ts)) || (rc = meru_row_new(&row, ts)))
+        return die("alloc", rc);
+    char str[128];
+    double t0 = now();
+    for (long k = 0; k < n; k++) {
+        snprintf(str, sizeof str, "%0100ld", (long)(next_rand() % 1000000007));
+        if ((rc = meru_row_set_int64(row, 0, k * 7)) ||
+            (rc = meru_row_set_int32(row, 1, (int32_t)k)) ||
+            (rc = meru_row_set_double(row, 2, (double)k * 0.5)) ||
+            (rc = meru_row_set_string(row, 3, str, 100)) ||
+            (rc = meru_write_batch_put(wb, row)))
+            return die("put", rc);
+        if ((k + 1) % 1000 == 0 || k + 1 == n) {
+            if ((rc = meru_write(db, wb, NULL)))
+                return die("write", rc);
+            meru_write_batch_clear(wb);
+        }
+    }
+    if ((rc = meru_flush(db)))
+        return die("flush", rc);
+    meru_write_batch_free(wb);
+    meru_row_free(row);
+    if ((rc = meru_close(db)))
+        return die("close", rc);
+    meru_db_free(db);
+    printf("wrote %ld rows in %.2f s\n", n, now() - t0);
+
+    if ((rc = open_db(dir, &db)))
+        return die("reopen", rc);
+    ts = meru_db_schema(db);
+    meru_row *key = NULL, *out = NULL;
+    if ((rc = meru_row_new(&key, ts)) || (rc = meru_row_new(&out, ts)))
+        return die("alloc", rc);
+    double us[100];
+    long found = 0;
+    for (int r = 0; r < rounds; r++) {
+        t0 = now();
+        for (long g = 0; g < gets; g++) {
+            long k = (long)(next_rand() % (uint64_t)n);
+            if ((rc = meru_row_set_int64(key, 0, k * 7)))
+                return die("key", rc);
+            rc = meru_get(db, NULL, key, out);
+            if (rc && rc != MERU_NOT_FOUND)
+                return die("get", rc);
+            int32_t i = -1;
+            if (!rc && !meru_row_get_int32(out, 1, &i) && i == (int32_t)k)
+                found++;
+        }
+        us[r] = (now() - t0) * 1e6 / (double)gets;
+        printf("round %d: %.2f us/get\n", r + 1, us[r]);
+    }
+    qsort(us, (size_t)rounds, sizeof us[0], cmp_d);
+    printf("median %.2f us/get (%ld of %ld found)\n", us[rounds / 2], found,
+           gets * rounds);
+    meru_row_free(key);
+    meru_row_free(out);
+    if ((rc = meru_close(db)))
+        return die("close", rc);
+    meru_db_free(db);
+    return found == gets * rounds ? 0 : 1;
+}
