@@ -217,11 +217,6 @@ static void *worker_main(void *arg)
              * nobody waiting, so look again instead of waiting. */
             if (did || rc || db->work_gen != gen)
                 continue;
-            /* mu was released during the step: work signalled meanwhile
-             * (a switched memtable, a file to delete) went unseen. */
-            if ((!db->bg_error && db->nimm > 0 && !db->flush_running) ||
-                gc_due_locked(db, meru_clock_ns() / 1000000u, &next_ms))
-                continue;
         }
         if (db->stop)
             break;
