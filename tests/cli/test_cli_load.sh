@@ -5,13 +5,7 @@
 # (scan --format csv | load) that reproduces the table exactly.
 set -euo pipefail
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fails=0; passes=0
-ok() { passes=$((passes+1)); }
-bad() { echo "FAIL: $*"; fails=$((fails+1)); }
-run() { set +e; out=$("$@" 2>"$tmp/stderr"); rc=$?; set -e; err=$(cat "$tmp/stderr"); }
-expect() { local want=$1 desc=$2; shift 2; run "$@"
-  if [ "$rc" -eq "$want" ]; then ok; else bad "$desc: exit $rc, want $want; out=[$out] err=[$err]"; fi; }
-same() { if [ "$out" = "$2" ]; then ok; else bad "$1: got [$out] want [$2]"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/harness.bash"
 M="$MERU"; T="$tmp/t"
 SCHEMA="id int64 not null, name string, price decimal(10,2), ok boolean, at timestamp, day date, n int32, x double"
 

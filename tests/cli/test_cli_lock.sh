@@ -7,10 +7,7 @@ tmp=$(mktemp -d)
 writer=""
 cleanup() { exec 3>&- 2>/dev/null || true; [ -n "$writer" ] && wait "$writer" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
-fails=0; passes=0
-ok() { passes=$((passes+1)); }
-bad() { echo "FAIL: $*"; fails=$((fails+1)); }
-run() { set +e; out=$("$@" 2>"$tmp/stderr"); rc=$?; set -e; err=$(cat "$tmp/stderr"); }
+. "$(dirname "${BASH_SOURCE[0]}")/harness.bash"
 M="$MERU"; T="$tmp/t"
 # locked: 1 if some process holds a lock on $T/LOCK (read from /proc/locks,
 # passively: probing with flock(1) could make the writer's own open fail).

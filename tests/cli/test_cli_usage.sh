@@ -3,10 +3,7 @@
 # the verb's usage on stderr, nothing on stdout, nothing created.
 set -euo pipefail
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fails=0; passes=0
-ok() { passes=$((passes+1)); }
-bad() { echo "FAIL: $*"; fails=$((fails+1)); }
-run() { set +e; out=$("$@" 2>"$tmp/stderr"); rc=$?; set -e; err=$(cat "$tmp/stderr"); }
+. "$(dirname "${BASH_SOURCE[0]}")/harness.bash"
 # refuse RC PATTERN DESC CMD...: exit RC, stderr matching PATTERN, no stdout.
 refuse() { local want=$1 pat=$2 desc=$3; shift 3; run "$@"
   if [ "$rc" -ne "$want" ]; then bad "$desc: exit $rc, want $want; out=[$out] err=[$err]"
