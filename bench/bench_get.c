@@ -64,8 +64,12 @@ static int cmp_d(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    long n = argc > 1 ? atol(argv[1]) : 300000;
-    long gets = argc > 2 ? atol(argv[2]) : 20000;
+    /* `make bench BENCH_ARGS=--quick` hands --quick to every bench. */
+    int quick = argc > 1 && !strcmp(argv[1], "--quick");
+    if (quick)
+        argc = 1;
+    long n = quick ? 20000 : argc > 1 ? atol(argv[1]) : 300000;
+    long gets = quick ? 2000 : argc > 2 ? atol(argv[2]) : 20000;
     int rounds = argc > 3 ? atoi(argv[3]) : 3;
     char tmpl[] = "/tmp/bench_get.XXXXXX";
     const char *dir = argc > 4 ? argv[4] : mkdtemp(tmpl);

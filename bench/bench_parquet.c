@@ -94,7 +94,10 @@ static int run(const char *label, const pq_writer_options *o, size_t n,
 
 int main(int argc, char **argv)
 {
-    size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 1000000;
+    /* `make bench BENCH_ARGS=--quick` hands --quick to every bench. */
+    int quick = argc > 1 && !strcmp(argv[1], "--quick");
+    size_t n = quick ? 20000
+                     : argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 1000000;
     int64_t *k = malloc(n * 8);
     int32_t *iv = malloc(n * 4);
     double *d = malloc(n * 8);
