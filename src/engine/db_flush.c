@@ -112,12 +112,40 @@ static void drop_flushed(meru_db *db, void *arg)
 }
 
 /* Flushes db->imm[0] (the caller set flush_running). */
+int meru_db_commit_l0(meru_db *db, const meru_catalog_file *add,
+                      uint64_t last_seq, bool set_wal, uint64_t oldest,
+                      uint64_t next)
+{
+    meru_catalog_edit *e = NULL;
+    int rc;
+    pthread_mutex_lock(&db->cat_mu);
+    if (last_seq < meru_catalog_last_sequence(db->cat))
+        last_seq = meru_catalog_last_sequence(db->cat);
+    rc = meru_catalog_edit_new(db->cat, &e);
+    if (rc == MERU_OK && add && add->path)
+        rc = meru_catalog_edit_add_file(e, add);
+    if (rc == MERU_OK) {
+        meru_catalog_edit_set_last_sequence(e, last_seq);
+        if (set_wal)
+            meru_catalog_edit_set_wal(e, oldest, next);
+        rc = meru_catalog_commit(db->cat, e);
+    }
+    meru_catalog_edit_free(e);
+    pthread_mutex_unlock(&db->cat_mu);
+    if (rc && add && add->path) {
+        /* Not part of the table: remove it now rather than at next open. */
+        char abs[MERU_DB_PATH_MAX];
+        if (!meru_path_join(abs, sizeof abs, db->path, add->path))
+            (void)meru_fs_remove(db->fs, abs);
+    }
+    return rc;
+}
+
 static int flush_oldest(meru_db *db)
 {
     meru_catalog_file f;
-    meru_catalog_edit *e = NULL;
     meru_memtable *mem;
-    uint64_t segment, next_segment, last;
+    uint64_t segment, next_segment;
     int rc;
 
     pthread_mutex_lock(&db->mu);
@@ -129,27 +157,10 @@ static int flush_oldest(meru_db *db)
     memset(&f, 0, sizeof f);
     if (meru_memtable_count(mem) > 0 && (rc = meru_db_write_l0(db, mem, &f)))
         return rc;
-    pthread_mutex_lock(&db->cat_mu);
-    last = meru_catalog_last_sequence(db->cat);
-    if (meru_memtable_max_seq(mem) > last)
-        last = meru_memtable_max_seq(mem);
-    rc = meru_catalog_edit_new(db->cat, &e);
-    if (rc == MERU_OK && f.path)
-        rc = meru_catalog_edit_add_file(e, &f);
-    if (rc == MERU_OK) {
-        meru_catalog_edit_set_last_sequence(e, last);
-        /* Segments below the next memtable's hold nothing unflushed. */
-        meru_catalog_edit_set_wal(e, segment + 1, next_segment);
-        rc = meru_catalog_commit(db->cat, e);
-    }
-    pthread_mutex_unlock(&db->cat_mu);
-    meru_catalog_edit_free(e);
+    /* Segments below the next memtable's hold nothing unflushed. */
+    rc = meru_db_commit_l0(db, &f, meru_memtable_max_seq(mem), true,
+                           segment + 1, next_segment);
     if (rc) {
-        if (f.path) {
-            char abs[MERU_DB_PATH_MAX];
-            if (!meru_path_join(abs, sizeof abs, db->path, f.path))
-                (void)meru_fs_remove(db->fs, abs);
-        }
         meru_catalog_file_clear(&f);
         return meru_err_wrap(rc, "flush: commit");
     }

@@ -232,6 +232,12 @@ void meru_db_stop_workers(meru_db *db);
 /* Writes `mem` to a new L0 file; *added gets its catalog entry (caller
  * frees it with meru_catalog_file_clear). */
 int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_catalog_file *added);
+/* Commits one catalog version adding `add` (optional; removed from disk if
+ * the commit fails), raising the last sequence to last_seq and, with
+ * set_wal, recording the live WAL segments [oldest, next). */
+int meru_db_commit_l0(meru_db *db, const meru_catalog_file *add,
+                      uint64_t last_seq, bool set_wal, uint64_t oldest,
+                      uint64_t next);
 /* Waits until every memtable made immutable so far is flushed. */
 int meru_db_wait_flushed(meru_db *db);
 /* Records a background failure (sticky) and wakes everyone (mu held). */

@@ -103,28 +103,6 @@ typedef struct replay_ctx {
     size_t nkept, capkept;
 } replay_ctx;
 
-static int commit_files(meru_db *db, meru_catalog_file *add, uint64_t last,
-                        bool has_wal, uint64_t oldest, uint64_t next)
-{
-    meru_catalog_edit *e = NULL;
-    int rc;
-    pthread_mutex_lock(&db->cat_mu);
-    if (last < meru_catalog_last_sequence(db->cat))
-        last = meru_catalog_last_sequence(db->cat);
-    rc = meru_catalog_edit_new(db->cat, &e);
-    if (rc == MERU_OK && add && add->path)
-        rc = meru_catalog_edit_add_file(e, add);
-    if (rc == MERU_OK) {
-        meru_catalog_edit_set_last_sequence(e, last);
-        if (has_wal)
-            meru_catalog_edit_set_wal(e, oldest, next);
-        rc = meru_catalog_commit(db->cat, e);
-    }
-    meru_catalog_edit_free(e);
-    pthread_mutex_unlock(&db->cat_mu);
-    return rc;
-}
-
 /* Writes the replay memtable to L0 and starts a new one. */
 static int replay_flush(replay_ctx *c)
 {
@@ -134,7 +112,8 @@ static int replay_flush(replay_ctx *c)
         return MERU_OK;
     if ((rc = meru_db_write_l0(c->db, c->mem, &f)))
         return rc;
-    rc = commit_files(c->db, &f, meru_memtable_max_seq(c->mem), false, 0, 0);
+    rc = meru_db_commit_l0(c->db, &f, meru_memtable_max_seq(c->mem), false, 0,
+                           0);
     meru_catalog_file_clear(&f);
     if (rc)
         return rc;
@@ -224,7 +203,7 @@ static int recover_wal(meru_db *db)
         return rc;
     {
         uint64_t last = c.max_seq;
-        if ((rc = commit_files(db, NULL, last, true, fresh, fresh + 1)))
+        if ((rc = meru_db_commit_l0(db, NULL, last, true, fresh, fresh + 1)))
             return meru_err_wrap(rc, "recovery: commit");
     }
     (void)meru_wal_delete_below(db->fs, db->wal_dir, fresh);
