@@ -196,6 +196,8 @@ void meru_db_files_release(meru_db_file **files, size_t n);
  * step; a failure becomes the sticky background error. Wakes waiters. */
 int meru_db_publish(meru_db *db, void (*edit)(meru_db *db, void *arg),
                     void *arg);
+/* Room for n immutable memtables in db->imm (mu held). MERU_ENOMEM. */
+int meru_db_imm_reserve_locked(meru_db *db, size_t n);
 /* Deletes obsolete files whose grace period passed (any thread, no lock). */
 void meru_db_gc_run(meru_db *db, bool force);
 

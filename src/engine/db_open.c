@@ -252,16 +252,10 @@ static int load_read_only(meru_db *db)
     for (size_t i = 0; i < db->nimm; i++)
         meru_memtable_unref(db->imm[i].mem);
     db->nimm = 0;
-    if (c.nkept + 1 > db->imm_cap) {
-        meru_db_imm *p = realloc(db->imm, (c.nkept + 1) * sizeof *p);
-        if (!p) {
-            pthread_mutex_unlock(&db->mu);
-            pthread_mutex_unlock(&db->cat_mu);
-            rc = meru_err(MERU_ENOMEM, "out of memory");
-            goto out;
-        }
-        db->imm = p;
-        db->imm_cap = c.nkept + 1;
+    if ((rc = meru_db_imm_reserve_locked(db, c.nkept + 1))) {
+        pthread_mutex_unlock(&db->mu);
+        pthread_mutex_unlock(&db->cat_mu);
+        goto out;
     }
     for (size_t i = 0; i < c.nkept; i++)
         db->imm[db->nimm++] = (meru_db_imm){c.kept[i], 0};
@@ -536,14 +530,7 @@ static int final_flush(meru_db *db)
     int rc = MERU_OK;
     pthread_mutex_lock(&db->mu);
     if (db->mem && meru_memtable_count(db->mem) > 0 && !db->bg_error) {
-        if (db->nimm == db->imm_cap) {
-            size_t cap = db->imm_cap ? db->imm_cap * 2 : 8;
-            meru_db_imm *p = realloc(db->imm, cap * sizeof *p);
-            if (!p)
-                rc = meru_err(MERU_ENOMEM, "out of memory");
-            else
-                db->imm = p, db->imm_cap = cap;
-        }
+        rc = meru_db_imm_reserve_locked(db, db->nimm + 1);
         if (rc == MERU_OK) {
             meru_view *old = NULL;
             meru_memtable *fresh = NULL;

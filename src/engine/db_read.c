@@ -320,7 +320,8 @@ static int scan_bounds(meru_db *db, const meru_scan_options *o, meru_buf *lo,
     *has_lo = *has_hi = false;
     *lo_incl = *hi_incl = false;
     if (o->lower) {
-        if ((rc = meru_db_bound_key(db, o->lower, "scan lower bound", &k, &full)))
+        if ((rc = meru_db_bound_key(db, o->lower, "scan lower bound", &k,
+                                    &full)))
             goto out;
         if (!full && !o->lower_inclusive &&
             (rc = meru_key_prefix_successor(&k))) {
@@ -338,7 +339,8 @@ static int scan_bounds(meru_db *db, const meru_scan_options *o, meru_buf *lo,
     }
     if (o->upper) {
         bool incl;
-        if ((rc = meru_db_bound_key(db, o->upper, "scan upper bound", &k, &full)))
+        if ((rc = meru_db_bound_key(db, o->upper, "scan upper bound", &k,
+                                    &full)))
             goto out;
         incl = o->upper_inclusive != 0;
         if (!full && incl) {

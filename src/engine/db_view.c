@@ -314,3 +314,18 @@ int meru_db_publish(meru_db *db, void (*edit)(meru_db *db, void *arg),
     meru_db_files_release(removed, nremoved);
     return rc;
 }
+
+int meru_db_imm_reserve_locked(meru_db *db, size_t n)
+{
+    size_t cap = db->imm_cap ? db->imm_cap : 8;
+    meru_db_imm *p;
+    if (n <= db->imm_cap)
+        return MERU_OK;
+    while (cap < n)
+        cap *= 2;
+    if (!(p = realloc(db->imm, cap * sizeof *p)))
+        return meru_err(MERU_ENOMEM, "out of memory (immutable memtables)");
+    db->imm = p;
+    db->imm_cap = cap;
+    return MERU_OK;
+}

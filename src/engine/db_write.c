@@ -410,18 +410,12 @@ int meru_db_switch_memtable(meru_db *db, bool force)
     bool need =
         db->mem && meru_memtable_count(db->mem) > 0 &&
         (force || meru_memtable_bytes(db->mem) >= db->opts.memtable_bytes);
-    if (need && db->nimm == db->imm_cap) {
-        size_t cap = db->imm_cap ? db->imm_cap * 2 : 8;
-        meru_db_imm *p = realloc(db->imm, cap * sizeof *p);
-        if (!p)
-            need = false, rc = meru_err(MERU_ENOMEM, "out of memory");
-        else
-            db->imm = p, db->imm_cap = cap;
-    }
+    /* rotate_fn cannot grow the list once the old segment is closed. */
+    rc = need ? meru_db_imm_reserve_locked(db, db->nimm + 1) : MERU_OK;
     pthread_mutex_unlock(&db->mu);
-    if (!need) {
+    if (!need || rc) {
         pthread_mutex_unlock(&db->switch_mu);
-        return MERU_OK;
+        return rc; /* ENOMEM: the memtable stays mutable; nothing lost */
     }
     if ((rc = meru_memtable_new(&c.fresh, meru_db_memtable_chunk(db)))) {
         pthread_mutex_unlock(&db->switch_mu);
