@@ -8,6 +8,7 @@
  *
  *   bench_get [rows=300000] [gets=20000] [rounds=3] [dir]
  */
+#include "bench_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +16,6 @@
 #include <unistd.h>
 
 #include "merutable.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next_rand(void)
@@ -87,7 +81,7 @@ int main(int argc, char **argv)
     if ((rc = meru_write_batch_new(&wb, ts)) || (rc = meru_row_new(&row, ts)))
         return die("alloc", rc);
     char str[128];
-    double t0 = now();
+    double t0 = bench_now();
     for (long k = 0; k < n; k++) {
         snprintf(str, sizeof str, "%0100ld", (long)(next_rand() % 1000000007));
         if ((rc = meru_row_set_int64(row, 0, k * 7)) ||
@@ -109,7 +103,7 @@ int main(int argc, char **argv)
     if ((rc = meru_close(db)))
         return die("close", rc);
     meru_db_free(db);
-    printf("wrote %ld rows in %.2f s\n", n, now() - t0);
+    printf("wrote %ld rows in %.2f s\n", n, bench_now() - t0);
 
     if ((rc = open_db(dir, &db)))
         return die("reopen", rc);
@@ -120,7 +114,7 @@ int main(int argc, char **argv)
     double us[100];
     long found = 0;
     for (int r = 0; r < rounds; r++) {
-        t0 = now();
+        t0 = bench_now();
         for (long g = 0; g < gets; g++) {
             long k = (long)(next_rand() % (uint64_t)n);
             if ((rc = meru_row_set_int64(key, 0, k * 7)))
@@ -132,7 +126,7 @@ int main(int argc, char **argv)
             if (!rc && !meru_row_get_int32(out, 1, &i) && i == (int32_t)k)
                 found++;
         }
-        us[r] = (now() - t0) * 1e6 / (double)gets;
+        us[r] = (bench_now() - t0) * 1e6 / (double)gets;
         printf("round %d: %.2f us/get\n", r + 1, us[r]);
     }
     qsort(us, (size_t)rounds, sizeof us[0], cmp_d);

@@ -13,6 +13,7 @@
  * string, written in batches of 1000 with MERU_SYNC_NONE. Reports, it
  * asserts nothing.
  */
+#include "bench_util.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,28 +28,6 @@
         fprintf(stderr, "bench_ingest: %s: %s\n", what, meru_errmsg());        \
         exit(1);                                                               \
     } while (0)
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* write_bytes of /proc/self/io: what this process caused to be written. */
-static uint64_t io_written(void)
-{
-    FILE *f = fopen("/proc/self/io", "r");
-    char line[128];
-    uint64_t v = 0;
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "write_bytes: %" SCNu64, &v) == 1)
-            break;
-    fclose(f);
-    return v;
-}
 
 static long peak_rss_mib(void)
 {
@@ -136,8 +115,8 @@ int main(int argc, char **argv)
     if (meru_write_batch_new(&b, meru_db_schema(db)) ||
         meru_row_new(&row, meru_db_schema(db)))
         DIE("batch");
-    uint64_t io0 = io_written();
-    double t0 = now(), tlast = t0;
+    uint64_t io0 = bench_io_write_bytes();
+    double t0 = bench_now(), tlast = t0;
     uint64_t last = 0, report = total_rows / 10 ? total_rows / 10 : 1;
     for (uint64_t i = 0; i < total_rows; i++) {
         fill_row(row, (int64_t)(next_rand() % key_space));
@@ -150,22 +129,22 @@ int main(int argc, char **argv)
         }
         if ((i + 1) % report == 0 || i + 1 == total_rows) {
             meru_stats st;
-            double t = now();
+            double t = bench_now();
             meru_stats_get(db, &st);
             double user = (double)(i + 1) * (double)row_bytes;
             printf("%10" PRIu64 " %10.1f %9.1fs %8" PRIu64 " %8d %6" PRIu64
                    " %5ldM %8.2f\n",
                    i + 1, (double)(i + 1 - last) / (t - tlast) / 1e3, t - tlast,
-                   st.level[0].files, st.levels, st.stall_count,
-                   peak_rss_mib(), (double)(io_written() - io0) / user);
+                   st.level[0].files, st.levels, st.stall_count, peak_rss_mib(),
+                   (double)(bench_io_write_bytes() - io0) / user);
             fflush(stdout);
             tlast = t;
             last = i + 1;
         }
     }
-    double t_ingest = now() - t0;
+    double t_ingest = bench_now() - t0;
     /* Settle: flush, then wait until background compaction is idle. */
-    double ts = now();
+    double ts = bench_now();
     if (meru_flush(db))
         DIE("flush");
     meru_stats st;
@@ -177,17 +156,17 @@ int main(int argc, char **argv)
         meru_stats_get(db, &st);
         quiet = st.compactions_running == 0 ? quiet + 1 : 0;
     }
-    double t_settle = now() - ts - 0.5; /* minus the quiet period */
+    double t_settle = bench_now() - ts - 0.5; /* minus the quiet period */
     meru_stats_get(db, &st);
     double user = (double)total_rows * (double)row_bytes;
     printf("\ningest: %.1f s (%.1f Krows/s, %.1f MB/s of row data); settle: "
            "%.1f s\n",
-           t_ingest, (double)total_rows / t_ingest / 1e3,
-           user / t_ingest / 1e6, t_settle < 0 ? 0 : t_settle);
+           t_ingest, (double)total_rows / t_ingest / 1e3, user / t_ingest / 1e6,
+           t_settle < 0 ? 0 : t_settle);
     printf("write amplification: %.2f (disk bytes written / user bytes); "
            "flushed %.0f MiB, compactions %" PRIu64 " read %.0f MiB wrote "
            "%.0f MiB\n",
-           (double)(io_written() - io0) / user,
+           (double)(bench_io_write_bytes() - io0) / user,
            (double)st.flush_bytes / 1048576.0, st.compactions,
            (double)st.compaction_bytes_read / 1048576.0,
            (double)st.compaction_bytes_written / 1048576.0);
@@ -206,7 +185,7 @@ int main(int argc, char **argv)
     meru_row *out = NULL;
     if (meru_row_new(&out, meru_db_schema(db)))
         DIE("row");
-    double tr = now();
+    double tr = bench_now();
     for (uint64_t i = 0; i < n; i++) {
         meru_row_clear(row);
         meru_row_set_int64(row, 0, (int64_t)(next_rand() % key_space));
@@ -216,17 +195,17 @@ int main(int argc, char **argv)
         else if (rc != MERU_NOT_FOUND)
             DIE("get");
     }
-    double tget = now() - tr;
+    double tget = bench_now() - tr;
     meru_iter *it = NULL;
     const meru_row *r;
     uint64_t scanned = 0;
-    tr = now();
+    tr = bench_now();
     if (meru_scan(db, NULL, &it))
         DIE("scan");
     while (meru_iter_next(it, &r) == MERU_OK)
         scanned++;
     meru_iter_free(it);
-    double tscan = now() - tr;
+    double tscan = bench_now() - tr;
     printf("reads: %.1f Kgets/s (%" PRIu64 " of %" PRIu64 " found); full "
            "scan %.2f Mrows/s (%" PRIu64 " rows)\n",
            (double)n / tget / 1e3, found, n, (double)scanned / tscan / 1e6,

@@ -10,7 +10,8 @@
  * the report gives medians and the ratio merutable / best peer.
  *
  *   bench_kv [--rows N] [--quick] [--reps R] [--reads R]
- *            [--engines a,b,...] [--dir PATH] [--cache-mib M] [--sync|--no-sync]
+ *            [--engines a,b,...] [--dir PATH] [--cache-mib M]
+ * [--sync|--no-sync]
  *
  * --quick: 20k rows, no sync pass (a smoke run, well under a minute).
  * Exit status 0 when every engine that ran passed its checks (right row
@@ -19,6 +20,7 @@
  */
 /* nftw() is an X/Open extension. */
 #define _XOPEN_SOURCE 700
+#include "bench_util.h"
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -79,8 +81,8 @@ static const metric_info METRICS[M_COUNT] = {
     [M_SIZE] = {"on-disk size after settle", "MiB", 0, 1048576.0},
     [M_WAMP] = {"write amplification (write_bytes / user bytes)", "x", 0, 1},
     [M_RSS] = {"peak RSS above harness baseline", "MiB", 0, 1024.0},
-    [M_SYNC1000] = {"sync pass: fillrandom batch 1000, fsync/batch",
-                    "Kops/s", 1, 1e3},
+    [M_SYNC1000] = {"sync pass: fillrandom batch 1000, fsync/batch", "Kops/s",
+                    1, 1e3},
     [M_SYNC1] = {"sync pass: fillrandom batch 1, fsync/write", "ops/s", 1, 1},
 };
 
@@ -169,9 +171,15 @@ static uint64_t rng_next(uint64_t *s)
 }
 
 /* Row idx is stored under key 2*idx; odd keys are never written. */
-static int64_t key_of(uint64_t idx) { return (int64_t)(idx * 2); }
+static int64_t key_of(uint64_t idx)
+{
+    return (int64_t)(idx * 2);
+}
 
-static int32_t i_of(int64_t k) { return (int32_t)(mix64((uint64_t)k) % 1000); }
+static int32_t i_of(int64_t k)
+{
+    return (int32_t)(mix64((uint64_t)k) % 1000);
+}
 
 /* The values depend on the key (i) and on the version (d, s), so a read can
  * check what it got. s: "user-" then 95 lower-case letters. */
@@ -227,20 +235,6 @@ static uint64_t zipf_next(const zipf *z, uint64_t *s)
 }
 
 /* ------------------------------------------------------------- OS probes */
-
-static uint64_t io_write_bytes(void)
-{
-    FILE *f = fopen("/proc/self/io", "r");
-    char line[128];
-    uint64_t v = 0;
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "write_bytes: %" SCNu64, &v) == 1)
-            break;
-    fclose(f);
-    return v;
-}
 
 static long status_kib(const char *field)
 {
@@ -298,8 +292,8 @@ static void rm_rf(const char *dir)
 typedef struct plan {
     uint64_t n, reads, range_len, range_count;
     uint64_t ops[M_COUNT];
-    uint64_t *perm;      /* fillrandom order */
-    uint64_t *over;      /* overwrite targets */
+    uint64_t *perm; /* fillrandom order */
+    uint64_t *over; /* overwrite targets */
     uint64_t *rd_uni, *rd_zipf, *rd_miss;
     uint64_t *range_lo;
 } plan;
@@ -312,8 +306,8 @@ static int check(int cond, const char *engine, const char *what)
 }
 
 /* Writes rows idx[0..n) (or 0..n in order when idx is NULL) in batches. */
-static int load(const kv_driver *drv, void *h, const uint64_t *idx,
-                uint64_t n, size_t batch, uint64_t version, kv_row *buf)
+static int load(const kv_driver *drv, void *h, const uint64_t *idx, uint64_t n,
+                size_t batch, uint64_t version, kv_row *buf)
 {
     for (uint64_t at = 0; at < n; at += batch) {
         size_t b = n - at < batch ? (size_t)(n - at) : batch;
@@ -326,9 +320,9 @@ static int load(const kv_driver *drv, void *h, const uint64_t *idx,
 }
 
 /* One fresh table: open, load, time, close, delete. */
-static int fill_once(const kv_driver *drv, const kv_conf *conf,
-                     const char *dir, const uint64_t *idx, uint64_t n,
-                     size_t batch, kv_row *buf, double *ops)
+static int fill_once(const kv_driver *drv, const kv_conf *conf, const char *dir,
+                     const uint64_t *idx, uint64_t n, size_t batch, kv_row *buf,
+                     double *ops)
 {
     void *h;
     rm_rf(dir);
@@ -345,7 +339,7 @@ static int fill_once(const kv_driver *drv, const kv_conf *conf,
 }
 
 static int read_workload(const kv_driver *drv, void *h, const uint64_t *idx,
-                 uint64_t n, int missing, double *ops)
+                         uint64_t n, int missing, double *ops)
 {
     kv_row r;
     uint64_t found = 0;
@@ -382,8 +376,7 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
 
     /* Writes into fresh tables. */
     if (!rc)
-        rc = fill_once(drv, &conf, dir, NULL, p->n, 1000, buf,
-                       &res[M_FILLSEQ]);
+        rc = fill_once(drv, &conf, dir, NULL, p->n, 1000, buf, &res[M_FILLSEQ]);
     if (!rc)
         rc = fill_once(drv, &conf, dir, p->perm, p->ops[M_FILLRAND1], 1, buf,
                        &res[M_FILLRAND1]);
@@ -394,7 +387,7 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
         rm_rf(dir);
         rc = mkdir(dir, 0755) ? -1 : drv->open(&h, dir, &conf);
     }
-    uint64_t io0 = io_write_bytes();
+    uint64_t io0 = bench_io_write_bytes();
     if (!rc) {
         double t0 = kv_now();
         rc = load(drv, h, p->perm, p->n, 1000, 0, buf);
@@ -415,9 +408,8 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
         res[M_SETTLE] = t1 - t0;
     }
     if (!rc) {
-        uint64_t io1 = io_write_bytes();
-        double user =
-            (double)(p->n + p->ops[M_OVERWRITE]) * (8 + 4 + 8 + 100);
+        uint64_t io1 = bench_io_write_bytes();
+        double user = (double)(p->n + p->ops[M_OVERWRITE]) * (8 + 4 + 8 + 100);
         res[M_WAMP] = io1 > io0 ? (double)(io1 - io0) / user : NAN;
         res[M_SIZE] = (double)disk_usage(dir);
     }
@@ -446,8 +438,8 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
             int64_t lo = key_of(p->range_lo[j]);
             rc = drv->scan(h, lo, lo + (int64_t)(2 * p->range_len), 1, 0, &a);
             if (!rc)
-                rc = check(a.rows == p->range_len && !a.order_errors,
-                           drv->name, "range scan: row count and order");
+                rc = check(a.rows == p->range_len && !a.order_errors, drv->name,
+                           "range scan: row count and order");
         }
         double t1 = kv_now();
         res[M_SCAN_RANGE] = (double)p->range_count / (t1 - t0);
@@ -699,8 +691,8 @@ int main(int argc, char **argv)
     /* N/20 reads per read workload (50k at 1M): merutable's point reads
      * decode whole pages and took ~13 minutes per repetition at N/2. */
     if (!g.reads)
-        g.reads = g.rows / 20 < 1000 ? (g.rows < 1000 ? g.rows : 1000)
-                                     : g.rows / 20;
+        g.reads =
+            g.rows / 20 < 1000 ? (g.rows < 1000 ? g.rows : 1000) : g.rows / 20;
     if (g.rows < 100 || g.reps < 1 || g.reps > 64 || !g.cache_bytes) {
         fprintf(stderr, "bench_kv: --rows must be >= 100, --reps 1..64\n");
         return 2;
@@ -758,8 +750,8 @@ int main(int argc, char **argv)
                         run[e]->name, r + 1);
                 failures++;
             }
-            fprintf(stderr, "bench_kv: rep %d/%d %-9s %.1f s\n", r + 1,
-                    g.reps, run[e]->name, kv_now() - t0);
+            fprintf(stderr, "bench_kv: rep %d/%d %-9s %.1f s\n", r + 1, g.reps,
+                    run[e]->name, kv_now() - t0);
         }
     rm_rf(g.dir);
 
@@ -798,9 +790,8 @@ int main(int argc, char **argv)
             printf(" %s |", b);
             if (e == meru)
                 mine = v;
-            else if (!isnan(v) && (isnan(best) || (mi->higher_better
-                                                       ? v > best
-                                                       : v < best)))
+            else if (!isnan(v) &&
+                     (isnan(best) || (mi->higher_better ? v > best : v < best)))
                 best = v;
         }
         if (m == M_SETTLE)

@@ -8,6 +8,7 @@
  * Usage: bench_memtable [n]. Not a test: nothing is asserted except that
  * every get finds its key.
  */
+#include "bench_util.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,13 +23,6 @@
 #define KLEN    16
 #define VLEN    100
 #define READERS 2
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t xrand(uint64_t *s)
 {
@@ -93,8 +87,9 @@ int main(int argc, char **argv)
 {
     /* `make bench BENCH_ARGS=--quick` hands --quick to every bench. */
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
-    size_t n = quick ? 20000
-                     : argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 1000000;
+    size_t n = quick      ? 20000
+               : argc > 1 ? (size_t)strtoull(argv[1], NULL, 10)
+                          : 1000000;
     if (n == 0)
         n = 1;
     uint8_t *keys = malloc(n * KLEN);
@@ -112,12 +107,12 @@ int main(int argc, char **argv)
     ctx c = {.keys = keys, .n = n};
     if (meru_memtable_new(&c.m, 0))
         return 1;
-    double t0 = now();
+    double t0 = bench_now();
     if (insert_all(&c, val)) {
         fprintf(stderr, "insert: %s\n", meru_errmsg());
         return 1;
     }
-    double t1 = now();
+    double t1 = bench_now();
     printf("memtable %zu x (%d B key, %d B value): %.2f MiB arena\n", n, KLEN,
            VLEN, (double)meru_memtable_bytes(c.m) / (1024.0 * 1024.0));
     printf("  insert, 1 writer alone:      %10.0f inserts/s\n",
@@ -125,14 +120,14 @@ int main(int argc, char **argv)
 
     /* 2. reader alone */
     unsigned long miss = 0;
-    t0 = now();
+    t0 = bench_now();
     for (size_t i = 0; i < n; i++) {
         size_t j = (size_t)(xrand(&rng) % n);
         meru_mt_result r;
         meru_memtable_get(c.m, keys + j * KLEN, KLEN, UINT64_MAX, &r);
         miss += r.state != MERU_MT_FOUND;
     }
-    t1 = now();
+    t1 = bench_now();
     printf("  get, 1 reader alone:         %10.0f gets/s\n",
            (double)n / (t1 - t0));
     meru_memtable_unref(c.m);
@@ -146,13 +141,13 @@ int main(int argc, char **argv)
         return 1;
     rarg ra[READERS];
     pthread_t th[READERS];
-    t0 = now();
+    t0 = bench_now();
     for (int i = 0; i < READERS; i++) {
         ra[i] = (rarg){.c = &c2, .rng = 99 + (uint64_t)i};
         pthread_create(&th[i], NULL, reader, &ra[i]);
     }
     int rc = insert_all(&c2, val);
-    t1 = now();
+    t1 = bench_now();
     uint64_t gets = 0;
     for (int i = 0; i < READERS; i++) {
         pthread_join(th[i], NULL);

@@ -5,6 +5,7 @@
  * by column. Prints file size, MB/s (of raw row bytes) and rows/s.
  * Usage: bench_parquet [rows]. Not a test.
  */
+#include "bench_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,6 @@
 
 #include "merutable.h"
 #include "parquet/pq.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int run(const char *label, const pq_writer_options *o, size_t n,
                const pq_column_data *cd, double raw_mb)
@@ -33,7 +27,7 @@ static int run(const char *label, const pq_writer_options *o, size_t n,
     pq_sink sink;
     pq_sink_buf(&sink, &file);
     pq_writer *w;
-    double t0 = now();
+    double t0 = bench_now();
     int rc = pq_writer_open(&w, &sink, specs, 4, o);
     const size_t batch = 4096;
     for (size_t at = 0; !rc && at < n; at += batch) {
@@ -50,7 +44,7 @@ static int run(const char *label, const pq_writer_options *o, size_t n,
         rc = pq_writer_close(w, NULL);
     else
         pq_writer_abort(w);
-    double t1 = now();
+    double t1 = bench_now();
     if (rc) {
         fprintf(stderr, "%s: write: %s\n", label, meru_errmsg());
         return rc;
@@ -77,7 +71,7 @@ static int run(const char *label, const pq_writer_options *o, size_t n,
             }
             pq_cursor_close(cur);
         }
-    double t2 = now();
+    double t2 = bench_now();
     pq_reader_close(r);
     if (rc) {
         fprintf(stderr, "%s: read: %s\n", label, meru_errmsg());
@@ -96,8 +90,9 @@ int main(int argc, char **argv)
 {
     /* `make bench BENCH_ARGS=--quick` hands --quick to every bench. */
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
-    size_t n = quick ? 20000
-                     : argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 1000000;
+    size_t n = quick      ? 20000
+               : argc > 1 ? (size_t)strtoull(argv[1], NULL, 10)
+                          : 1000000;
     int64_t *k = malloc(n * 8);
     int32_t *iv = malloc(n * 4);
     double *d = malloc(n * 8);

@@ -27,6 +27,7 @@
  * The script is found through $MERU_SOURCE_DIR, ./bench (make bench runs
  * from the repository root) or the binary's ../../bench.
  */
+#include "bench_util.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -63,13 +64,6 @@ typedef struct sums {
      * per column, and bloom filter bytes */
     int64_t col_bytes[4], bloom_bytes;
 } sums;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -411,9 +405,9 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/%s", dir, ours[f].file);
         double v[MAX_REPS];
         for (int r = 0; r < reps && !rc; r++) {
-            double t0 = now();
+            double t0 = bench_now();
             rc = write_file(path, &o, &t, &ours[f].size);
-            v[r] = now() - t0;
+            v[r] = bench_now() - t0;
         }
         if (!rc)
             ours[f].write_secs = median(v, reps);
@@ -443,9 +437,9 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/%s", dir, ours[f].file);
         double v[MAX_REPS];
         for (int r = 0; r < reps && !rc; r++) {
-            double t0 = now();
+            double t0 = bench_now();
             rc = scan_file(path, &ours[f].s);
-            v[r] = now() - t0;
+            v[r] = bench_now() - t0;
         }
         if (!rc)
             ours[f].scan_secs = median(v, reps);

@@ -37,8 +37,8 @@ static void m_describe(const kv_conf *c, char *buf, size_t cap)
              "LMDB %d.%d.%d: map %zu MiB, no own cache (OS page cache), no WAL "
              "(copy-on-write B+tree), %s, one write txn per batch, read txn "
              "renewed per get",
-             MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH, map_bytes(c) >> 20,
-             c->sync ? "fsync per commit" : "MDB_NOSYNC");
+             MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH,
+             map_bytes(c) >> 20, c->sync ? "fsync per commit" : "MDB_NOSYNC");
 }
 
 static int m_close(void *h)
@@ -63,8 +63,8 @@ static int m_open(void **out, const char *dir, const kv_conf *c)
     if (!rc)
         rc = mdb_env_set_mapsize(m->env, map_bytes(c));
     if (!rc)
-        rc = mdb_env_open(m->env, dir,
-                          (c->sync ? 0 : MDB_NOSYNC) | MDB_NOTLS, 0644);
+        rc = mdb_env_open(m->env, dir, (c->sync ? 0 : MDB_NOSYNC) | MDB_NOTLS,
+                          0644);
     MDB_txn *txn = NULL;
     if (!rc)
         rc = mdb_txn_begin(m->env, NULL, 0, &txn);

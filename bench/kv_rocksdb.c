@@ -36,7 +36,8 @@ static void r_describe(const kv_conf *c, char *buf, size_t cap)
              "RocksDB %s: LRU block cache %zu MiB, 4 KiB blocks, bloom 10 "
              "bits/key, write_buffer %zu MiB, max_background_jobs 2, "
              "compression LZ4 (bottommost ZSTD), WAL on, %s",
-             MERU_BENCH_ROCKSDB_VERSION, c->cache_bytes >> 20, c->write_buffer >> 20,
+             MERU_BENCH_ROCKSDB_VERSION, c->cache_bytes >> 20,
+             c->write_buffer >> 20,
              c->sync ? "sync=true per write batch" : "sync=false");
 }
 

@@ -82,8 +82,7 @@ static int s_open(void **out, const char *dir, const kv_conf *c)
         s_close(s);
         return -1;
     }
-    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%zu",
-             c->cache_bytes >> 10);
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%zu", c->cache_bytes >> 10);
     int rc = exec(s, "PRAGMA locking_mode=EXCLUSIVE");
     if (!rc)
         rc = exec(s, "PRAGMA journal_mode=WAL");
