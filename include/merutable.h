@@ -422,6 +422,11 @@ typedef struct meru_options {
     /* A compaction job reads at most about this many bytes of L0 input
      * (the oldest files first; at least one file); default 1 GiB. */
     uint64_t max_compaction_bytes;
+    /* Data files are read through a read-only memory map (no copy of page
+     * bytes; cache_bytes then holds decoded pages only); 0 = pread through
+     * the cache's 32 KiB file blocks. Falls back to pread by itself when a
+     * file cannot be mapped. Default 1. */
+    int mmap_reads;
 } meru_options;
 
 #define MERU_OPTIONS_INIT                                                      \
@@ -429,7 +434,7 @@ typedef struct meru_options {
      (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
      (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_NONE,       \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
-     (uint64_t)1 << 30}
+     (uint64_t)1 << 30, 1}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);

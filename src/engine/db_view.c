@@ -97,8 +97,9 @@ int meru_db_file_sst(meru_db_file *f, meru_sst **out)
     int rc = MERU_OK;
     pthread_mutex_lock(&f->open_mu);
     if (!f->sst) {
-        rc = meru_sst_open(&f->sst, f->db->fs, f->abs_path, f->db->schema,
-                           f->db->cache);
+        meru_sst_read_options ro = {f->db->opts.mmap_reads != 0};
+        rc = meru_sst_open_ex(&f->sst, f->db->fs, f->abs_path, f->db->schema,
+                              f->db->cache, &ro);
         if (rc == MERU_OK) {
             atomic_fetch_add_explicit(&f->db->st_open_files, 1,
                                       memory_order_relaxed);

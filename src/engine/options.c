@@ -76,6 +76,8 @@ int meru_options_validate(const meru_options *o)
         return bad("row_group_bytes", "must be >= page_bytes");
     if (o->max_compaction_bytes < ((uint64_t)64 << 10))
         return bad("max_compaction_bytes", "must be at least 64 KiB");
+    if (o->mmap_reads != 0 && o->mmap_reads != 1)
+        return bad("mmap_reads", "must be 0 or 1");
     if (o->keep_metadata_versions < 1)
         return bad("keep_metadata_versions", "must be at least 1");
     return MERU_OK;

@@ -60,11 +60,19 @@ typedef struct pq_sink {
 } pq_sink;
 
 /* Positional byte source of `size` bytes. read_at() fills exactly n bytes
- * or returns an error status; reads past `size` are errors. */
+ * or returns an error status; reads past `size` are errors.
+ *
+ * `base` (optional, NULL = none): when set, the `size` bytes of the source
+ * are readable in place at base[0..size) for as long as the source lives
+ * (a memory map, a memory source). The reader then decodes page headers,
+ * pages, indexes and bloom filters straight from there instead of copying
+ * them through read_at, with the same bounds checks; values it hands out
+ * for uncompressed byte-array pages may point into base. */
 typedef struct pq_source {
     int (*read_at)(void *ctx, uint64_t off, void *buf, size_t n);
     uint64_t size;
     void *ctx;
+    const uint8_t *base;
 } pq_source;
 
 /* Sink writing to a POSIX fd (loops over short writes and EINTR). */
@@ -75,10 +83,11 @@ void pq_sink_file(pq_sink *s, FILE *f);
 void pq_sink_buf(pq_sink *s, meru_buf *b);
 
 /* Source reading an fd with pread (thread-safe); the size comes from
- * fstat. MERU_EIO if fstat fails. */
+ * fstat. MERU_EIO if fstat fails. No base. */
 int pq_source_fd(pq_source *s, int fd);
 /* Source over memory: `m` (caller storage) holds the bounds; neither m
- * nor the bytes are copied, both must outlive the source. */
+ * nor the bytes are copied, both must outlive the source (and the reader's
+ * batches: base is set, so values may point into the bytes). */
 typedef struct pq_mem {
     const uint8_t *p;
     size_t n;
@@ -312,6 +321,15 @@ int pq_reader_pages_for_value(pq_reader *r, uint32_t rg, uint32_t col,
 int pq_reader_bloom_check(pq_reader *r, uint32_t rg, uint32_t col,
                           const void *value, size_t len, bool *maybe);
 bool pq_reader_has_bloom(const pq_reader *r, uint32_t rg, uint32_t col);
+/* The filter hash of `value` for column col (the same in every row group
+ * and every file with the column's type): false when the value has no
+ * PLAIN form of that type (then no filter applies). Lets a caller probing
+ * many chunks hash once. */
+bool pq_reader_bloom_hash(const pq_reader *r, uint32_t col, const void *value,
+                          size_t len, uint64_t *hash);
+/* pq_reader_bloom_check with the hash from pq_reader_bloom_hash. */
+int pq_reader_bloom_check_hash(pq_reader *r, uint32_t rg, uint32_t col,
+                               uint64_t hash, bool *maybe);
 
 /* A batch of rows of one column. values is dense over n rows, typed by
  * physical type as for pq_column_data (INT96: 12-byte records, byte

@@ -296,15 +296,19 @@ int pq_reader_open(pq_reader **out, const pq_source *src,
         goto fail;
     }
     r->data_end = size - 8 - flen;
-    footer = malloc(flen);
-    if (!footer) {
-        rc = meru_err(MERU_ENOMEM, "parquet: footer of %u bytes", flen);
-        goto fail;
+    const uint8_t *fbytes = src->base ? src->base + r->data_end : NULL;
+    if (!fbytes) {
+        footer = malloc(flen);
+        if (!footer) {
+            rc = meru_err(MERU_ENOMEM, "parquet: footer of %u bytes", flen);
+            goto fail;
+        }
+        rc = pqr_read(r, r->data_end, flen, footer);
+        if (rc)
+            goto fail;
+        fbytes = footer;
     }
-    rc = pqr_read(r, r->data_end, flen, footer);
-    if (rc)
-        goto fail;
-    rc = pq_decode_file_meta(footer, flen, r->arena, &r->meta);
+    rc = pq_decode_file_meta(fbytes, flen, r->arena, &r->meta);
     if (rc) {
         meru_err_wrap(rc, "parquet: footer");
         goto fail;
@@ -320,6 +324,11 @@ int pq_reader_open(pq_reader **out, const pq_source *src,
     if (!r->cache) {
         rc = meru_err(MERU_ENOMEM, "parquet reader: out of memory");
         goto fail;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        atomic_init(&r->cache[i].ci_done, false);
+        atomic_init(&r->cache[i].oi_done, false);
+        atomic_init(&r->cache[i].bloom_done, false);
     }
     rc = meru_arena_new(&r->cache_arena, 0);
     if (rc)
@@ -514,11 +523,14 @@ static pqr_chunk_cache *cache_of(pq_reader *r, uint32_t rg, uint32_t col)
     return &r->cache[(size_t)rg * r->ncols + col];
 }
 
+/* The index bytes: in place when the source has a base (*owned NULL),
+ * else read into *owned (the caller frees it). */
 static int read_index_blob(pq_reader *r, uint32_t rg, uint32_t col,
                            const char *what, int64_t off, int32_t len,
-                           uint8_t **out)
+                           const uint8_t **out, uint8_t **owned)
 {
     *out = NULL;
+    *owned = NULL;
     if (off < 4 || len <= 0 || (uint32_t)len > PQR_MAX_INDEX ||
         (uint64_t)off > r->src.size ||
         (uint64_t)len > r->src.size - (uint64_t)off)
@@ -526,6 +538,10 @@ static int read_index_blob(pq_reader *r, uint32_t rg, uint32_t col,
                         "parquet: column %s row group %u: %s at [%lld, +%d) "
                         "lies outside the file",
                         r->cols[col].name, rg, what, (long long)off, len);
+    if (r->src.base) {
+        *out = r->src.base + off;
+        return MERU_OK;
+    }
     uint8_t *b = malloc((size_t)len);
     if (!b)
         return meru_err(MERU_ENOMEM, "parquet: %s of %d bytes", what, len);
@@ -535,6 +551,7 @@ static int read_index_blob(pq_reader *r, uint32_t rg, uint32_t col,
         return rc;
     }
     *out = b;
+    *owned = b;
     return MERU_OK;
 }
 
@@ -573,26 +590,33 @@ static int check_offset_index(pq_reader *r, uint32_t rg, uint32_t col,
 
 /* Loads the offset index (`offset`) or column index of a chunk once and
  * caches it under r->mu; a chunk without one gives *out NULL. A failed load
- * is not cached, so a later call tries again and reports again. */
+ * is not cached, so a later call tries again and reports again. Once
+ * loaded, the index is read without the mutex: the done flag is set
+ * (release) after the pointer, and read (acquire) before it. */
 static int load_index(pq_reader *r, uint32_t rg, uint32_t col, bool offset,
                       const void **out)
 {
     *out = NULL;
     if (rg >= r->meta.n_row_groups || col >= r->ncols)
         return meru_err(MERU_EINVAL, "parquet: no chunk (%u, %u)", rg, col);
+    pqr_chunk_cache *k = cache_of(r, rg, col);
+    atomic_bool *done = offset ? &k->oi_done : &k->ci_done;
+    if (atomic_load_explicit(done, memory_order_acquire)) {
+        *out = offset ? (const void *)k->oi : (const void *)k->ci;
+        return MERU_OK;
+    }
     const pq_column_chunk *cc = &r->meta.row_groups[rg].columns[col];
     const char *what = offset ? "offset index" : "column index";
     bool present = offset ? cc->has_offset_index : cc->has_column_index;
     int64_t at = offset ? cc->offset_index_offset : cc->column_index_offset;
     int32_t len = offset ? cc->offset_index_length : cc->column_index_length;
     pthread_mutex_lock(&r->mu);
-    pqr_chunk_cache *k = cache_of(r, rg, col);
-    bool *done = offset ? &k->oi_done : &k->ci_done;
     int rc = MERU_OK;
-    uint8_t *blob = NULL;
-    if (!*done && present) {
+    uint8_t *owned = NULL;
+    if (!atomic_load_explicit(done, memory_order_relaxed) && present) {
         void *idx = NULL;
-        rc = read_index_blob(r, rg, col, what, at, len, &blob);
+        const uint8_t *blob = NULL;
+        rc = read_index_blob(r, rg, col, what, at, len, &blob, &owned);
         if (!rc) {
             idx = meru_arena_zalloc(r->cache_arena,
                                     offset ? sizeof(pq_offset_index)
@@ -619,10 +643,10 @@ static int load_index(pq_reader *r, uint32_t rg, uint32_t col, bool offset,
         }
     }
     if (!rc)
-        *done = true;
+        atomic_store_explicit(done, true, memory_order_release);
     *out = offset ? (const void *)k->oi : (const void *)k->ci;
     pthread_mutex_unlock(&r->mu);
-    free(blob);
+    free(owned);
     return rc;
 }
 
@@ -717,12 +741,13 @@ static int load_bloom(pq_reader *r, uint32_t rg, uint32_t col,
     }
     uint8_t hb[256];
     size_t hn = avail < sizeof hb ? (size_t)avail : sizeof hb;
-    int rc = pqr_read(r, (uint64_t)off, hn, hb);
+    const uint8_t *hp = r->src.base ? r->src.base + off : hb;
+    int rc = r->src.base ? MERU_OK : pqr_read(r, (uint64_t)off, hn, hb);
     if (rc)
         return rc;
     pq_bloom_filter_header h;
     size_t used;
-    rc = pq_decode_bloom_header(hb, hn, &h, &used);
+    rc = pq_decode_bloom_header(hp, hn, &h, &used);
     if (rc)
         return meru_err_wrap(rc, "parquet: column %s row group %u", name, rg);
     if (h.num_bytes <= 0 || (uint32_t)h.num_bytes > PQ_BLOOM_MAX_BYTES ||
@@ -731,6 +756,16 @@ static int load_bloom(pq_reader *r, uint32_t rg, uint32_t col,
                         "parquet: column %s row group %u: bloom filter of %d "
                         "bytes does not fit",
                         name, rg, h.num_bytes);
+    if (r->src.base) {
+        /* the filter's bits in place: nothing to read or free */
+        rc = pq_bloom_view(&k->bloom, r->src.base + off + used,
+                           (size_t)h.num_bytes);
+        if (rc)
+            return meru_err_wrap(rc, "parquet: column %s row group %u", name,
+                                 rg);
+        k->has_bloom = true;
+        return MERU_OK;
+    }
     uint8_t *bits = malloc((size_t)h.num_bytes);
     if (!bits)
         return meru_err(MERU_ENOMEM, "parquet: bloom filter of %d bytes",
@@ -794,6 +829,43 @@ static uint64_t hash_value(const pq_column_info *c, const void *v, size_t len,
     return 0;
 }
 
+bool pq_reader_bloom_hash(const pq_reader *r, uint32_t col, const void *value,
+                          size_t len, uint64_t *hash)
+{
+    bool ok = false;
+    *hash = 0;
+    if (col < r->ncols)
+        *hash = hash_value(&r->cols[col], value, len, &ok);
+    return ok;
+}
+
+/* The chunk's filter, loaded once under r->mu; after that read without
+ * the mutex (done is stored with release after the filter is set up). */
+int pq_reader_bloom_check_hash(pq_reader *r, uint32_t rg, uint32_t col,
+                               uint64_t hash, bool *maybe)
+{
+    *maybe = true;
+    if (rg >= r->meta.n_row_groups || col >= r->ncols)
+        return meru_err(MERU_EINVAL, "parquet: no chunk (%u, %u)", rg, col);
+    if (!pq_reader_has_bloom(r, rg, col))
+        return MERU_OK;
+    pqr_chunk_cache *k = cache_of(r, rg, col);
+    int rc = MERU_OK;
+    if (!atomic_load_explicit(&k->bloom_done, memory_order_acquire)) {
+        pthread_mutex_lock(&r->mu);
+        if (!atomic_load_explicit(&k->bloom_done, memory_order_relaxed)) {
+            rc = load_bloom(r, rg, col, k);
+            if (!rc)
+                atomic_store_explicit(&k->bloom_done, true,
+                                      memory_order_release);
+        }
+        pthread_mutex_unlock(&r->mu);
+    }
+    if (!rc && k->has_bloom)
+        *maybe = pq_bloom_check(&k->bloom, hash);
+    return rc;
+}
+
 int pq_reader_bloom_check(pq_reader *r, uint32_t rg, uint32_t col,
                           const void *value, size_t len, bool *maybe)
 {
@@ -802,20 +874,8 @@ int pq_reader_bloom_check(pq_reader *r, uint32_t rg, uint32_t col,
         return meru_err(MERU_EINVAL, "parquet: no chunk (%u, %u)", rg, col);
     if (!pq_reader_has_bloom(r, rg, col))
         return MERU_OK;
-    bool ok;
-    uint64_t h = hash_value(&r->cols[col], value, len, &ok);
-    if (!ok)
+    uint64_t h;
+    if (!pq_reader_bloom_hash(r, col, value, len, &h))
         return MERU_OK;
-    pthread_mutex_lock(&r->mu);
-    pqr_chunk_cache *k = cache_of(r, rg, col);
-    int rc = MERU_OK;
-    if (!k->bloom_done) {
-        rc = load_bloom(r, rg, col, k);
-        if (!rc)
-            k->bloom_done = true;
-    }
-    if (!rc && k->has_bloom)
-        *maybe = pq_bloom_check(&k->bloom, h);
-    pthread_mutex_unlock(&r->mu);
-    return rc;
+    return pq_reader_bloom_check_hash(r, rg, col, h, maybe);
 }

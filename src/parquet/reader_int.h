@@ -7,6 +7,7 @@
 #define MERU_PARQUET_READER_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "parquet/bloom.h"
 #include "parquet/meta.h"
@@ -26,9 +27,10 @@
  * costs up to 16 decoded bytes, so the count itself is capped. */
 #define PQR_MAX_PAGE_VALUES (1u << 24)
 
-/* Lazily loaded per-chunk data; filled under pq_reader.mu. */
+/* Lazily loaded per-chunk data; filled under pq_reader.mu, then read
+ * without it once its done flag is set (release/acquire). */
 typedef struct pqr_chunk_cache {
-    bool ci_done, oi_done, bloom_done;
+    atomic_bool ci_done, oi_done, bloom_done;
     pq_column_index *ci; /* NULL: none */
     pq_offset_index *oi;
     bool has_bloom;
@@ -47,7 +49,7 @@ struct pq_reader {
     uint64_t data_end; /* first byte of the footer: chunks end before */
     bool pad_chunks;   /* old parquet-mr: chunk sizes run short */
 
-    pthread_mutex_t mu;     /* guards cache, cache_arena */
+    pthread_mutex_t mu;     /* guards filling cache, cache_arena */
     pqr_chunk_cache *cache; /* n_row_groups * ncols, allocated at open */
     meru_arena *cache_arena;
 };

@@ -219,14 +219,43 @@ typedef struct page_in {
     size_t hlen;         /* header bytes */
     size_t csize;        /* body bytes */
     const uint8_t *body; /* NULL until read */
+    bool mapped;         /* body is the source's own bytes (base) */
 } page_in;
+
+/* Decodes the header at c->pos from the source's bytes in place (a map or
+ * memory source): the body then needs no read either. */
+static int map_header(pq_cursor *c, page_in *pg, uint64_t avail)
+{
+    size_t want = avail < PQR_MAX_HEADER ? (size_t)avail : PQR_MAX_HEADER;
+    meru_arena_reset(c->harena);
+    size_t used = 0;
+    int rc = pq_decode_page_header(c->r->src.base + c->pos, want, c->harena,
+                                   &pg->h, &used);
+    if (rc)
+        return meru_err_wrap(rc,
+                             "parquet: column %s row group %u: page header at "
+                             "offset %llu",
+                             cname(c), c->rg, (unsigned long long)c->pos);
+    pg->hlen = used;
+    c->st.bytes_read += used;
+    return MERU_OK;
+}
 
 static int read_header(pq_cursor *c, page_in *pg)
 {
     uint64_t avail = c->end - c->pos;
     size_t want = avail < c->win_hint ? (size_t)avail : c->win_hint;
+    const uint8_t *base = c->r->src.base;
     pg->off = c->pos;
+    /* [start, end) of the chunk lies inside the file (pqr_chunk_range), so
+     * base + pos has avail bytes */
     for (;;) {
+        if (base) {
+            int rc = map_header(c, pg, avail);
+            if (rc)
+                return rc;
+            break;
+        }
         int rc = buf_size(&c->win, want);
         if (!rc)
             rc = pqr_read(c->r, c->pos, want, c->win.data);
@@ -258,13 +287,18 @@ static int read_header(pq_cursor *c, page_in *pg)
     size_t hint = total + 1024;
     c->win_hint = hint < WIN_MIN ? WIN_MIN : hint > WIN_MAX ? WIN_MAX : hint;
     pg->body = NULL;
-    if (total <= c->win.len)
+    pg->mapped = base != NULL;
+    if (base)
+        pg->body = base + pg->off + pg->hlen;
+    else if (total <= c->win.len)
         pg->body = c->win.data + pg->hlen;
     return MERU_OK;
 }
 
 static int read_body(pq_cursor *c, page_in *pg)
 {
+    if (pg->mapped)
+        c->st.bytes_read += pg->csize;
     if (!pg->body) {
         int rc = buf_size(&c->cbuf, pg->csize);
         if (!rc)
@@ -293,19 +327,32 @@ static int read_body(pq_cursor *c, page_in *pg)
     return MERU_OK;
 }
 
-/* Puts `n` decompressed (or copied) bytes of `src` into `dst`. */
+/* The `n` decompressed bytes of `src` (or its srclen bytes when not
+ * compressed) into *out / *outlen: in `dst`, or, for an uncompressed body
+ * in the source's own bytes, in place (no copy: the bytes outlive the
+ * cursor). */
 static int inflate_into(pq_cursor *c, const page_in *pg, const uint8_t *src,
-                        size_t srclen, size_t n, bool compressed, meru_buf *dst)
+                        size_t srclen, size_t n, bool compressed, meru_buf *dst,
+                        const uint8_t **out, size_t *outlen)
 {
     if (!compressed || c->m->codec == PQ_CODEC_UNCOMPRESSED) {
+        if (pg->mapped) {
+            *out = src;
+            *outlen = srclen;
+            return MERU_OK;
+        }
         int rc = buf_size(dst, srclen);
         if (!rc && srclen)
             memcpy(dst->data, src, srclen);
+        *out = dst->data;
+        *outlen = dst->len;
         return rc;
     }
     int rc = buf_size(dst, n);
     if (rc)
         return rc;
+    *out = dst->data;
+    *outlen = n;
     if (n == 0)
         return MERU_OK; /* nothing to inflate, whatever the stream says */
     rc = pq_decompress(c->m->codec, src, srclen, dst->data, n);
@@ -337,21 +384,22 @@ static int load_dict(pq_cursor *c, page_in *pg)
                         cname(c), c->rg, pq_encoding_name(dh->encoding));
     if (c->info->type == PQ_BOOLEAN)
         return corrupt_at(c, pg->off, "dictionary for a BOOLEAN column");
+    const uint8_t *p = NULL;
+    size_t len = 0;
     int rc = read_body(c, pg);
     if (!rc)
         rc = inflate_into(c, pg, pg->body, pg->csize,
                           (size_t)pg->h.uncompressed_page_size, true,
-                          &c->dict_data);
+                          &c->dict_data, &p, &len);
     if (rc)
         return rc;
-    size_t n = (size_t)dh->num_values, len = c->dict_data.len;
+    size_t n = (size_t)dh->num_values;
     size_t w = plain_width(c->info);
     size_t minw = w ? w : 4;
     if (n > len / minw)
         return corrupt_at(c, pg->off,
                           "dictionary claims more values than its bytes hold");
     size_t used = 0;
-    const uint8_t *p = c->dict_data.data;
     if (c->info->type == PQ_BYTE_ARRAY) {
         rc = buf_size(&c->dict_vals, n * sizeof(pq_bytes));
         if (!rc)
@@ -633,12 +681,13 @@ static int all_valid(slot *s, size_t n)
 static int decode_v1(pq_cursor *c, slot *s, page_in *pg, size_t n)
 {
     const pq_data_page_header *dp = &pg->h.data_page_header;
+    const uint8_t *p = NULL;
+    size_t len = 0, nn = n;
     int rc = inflate_into(c, pg, pg->body, pg->csize,
-                          (size_t)pg->h.uncompressed_page_size, true, &s->data);
+                          (size_t)pg->h.uncompressed_page_size, true, &s->data,
+                          &p, &len);
     if (rc)
         return rc;
-    const uint8_t *p = s->data.data;
-    size_t len = s->data.len, nn = n;
     if (c->optional) {
         if (dp->definition_level_encoding == PQ_ENC_RLE) {
             if (len < 4)
@@ -702,12 +751,14 @@ static int decode_v2(pq_cursor *c, slot *s, page_in *pg, size_t n)
     if (nn != n - (size_t)v2->num_nulls)
         return corrupt_at(c, pg->off,
                           "definition levels disagree with the null count");
+    const uint8_t *p = NULL;
+    size_t len = 0;
     rc = inflate_into(c, pg, pg->body + off, pg->csize - off,
                       (size_t)pg->h.uncompressed_page_size - off,
-                      v2->is_compressed, &s->data);
+                      v2->is_compressed, &s->data, &p, &len);
     if (rc)
         return rc;
-    return decode_values(c, s, v2->encoding, s->data.data, s->data.len, n, nn);
+    return decode_values(c, s, v2->encoding, p, len, n, nn);
 }
 
 /* ---------------------------------------------------------- page loop */

@@ -41,6 +41,7 @@ int pq_source_fd(pq_source *s, int fd)
     s->read_at = fd_read_at;
     s->size = (uint64_t)st.st_size;
     s->ctx = (void *)(intptr_t)fd;
+    s->base = NULL;
     return MERU_OK;
 }
 
@@ -64,4 +65,5 @@ void pq_source_mem(pq_source *s, pq_mem *m, const void *p, size_t n)
     s->read_at = mem_read_at;
     s->size = n;
     s->ctx = m;
+    s->base = p;
 }

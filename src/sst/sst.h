@@ -108,15 +108,32 @@ void meru_sst_writer_abort(meru_sst_writer *w);
 
 typedef struct meru_sst meru_sst;
 
+/* How a file is read. */
+typedef struct meru_sst_read_options {
+    /* Map the file read-only when the fs can (meru_file_map) and read it
+     * in place: no copy of page bytes, no raw bytes in the cache. Off, or
+     * when the map fails, bytes come through pread (and the cache's 32 KiB
+     * blocks when there is a cache). */
+    bool mmap;
+} meru_sst_read_options;
+
 /* Opens and checks a file written by meru_sst_writer (hidden columns
  * present with the right types, key columns present, footer metadata
  * consistent): MERU_ECORRUPT otherwise (also for a file lacking a NOT NULL
  * column of `schema` that has no initial default, or holding a column of
  * an incompatible type). `schema` is copied. `cache` (optional, not owned,
- * must outlive the meru_sst) caches file bytes (footer, indexes, bloom
- * filters, pages) in 32 KiB blocks under a per-file id. */
+ * must outlive the meru_sst) keeps decoded pages for gets, and, when the
+ * file is not mapped, file bytes (footer, indexes, bloom filters, pages)
+ * in 32 KiB blocks under a per-file id. The size is taken at open (files
+ * are immutable). ro NULL = {mmap = true}. */
+int meru_sst_open_ex(meru_sst **out, meru_fs *fs, const char *path,
+                     const meru_schema *schema, meru_cache *cache,
+                     const meru_sst_read_options *ro);
+/* meru_sst_open_ex with the default read options (mapped when possible). */
 int meru_sst_open(meru_sst **out, meru_fs *fs, const char *path,
                   const meru_schema *schema, meru_cache *cache);
+/* Whether the file is read through a memory map. */
+bool meru_sst_mapped(const meru_sst *t);
 void meru_sst_close(meru_sst *t); /* NULL-safe; no iterator may be open */
 
 uint64_t meru_sst_row_count(const meru_sst *t);

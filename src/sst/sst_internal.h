@@ -83,6 +83,7 @@ struct meru_sst {
     bool page_cache;     /* cache with capacity > 0: gets cache pages */
     pq_source src;
     pq_reader *r;
+    const uint8_t *map; /* the whole file mapped read-only, or NULL */
 
     int level;
     uint64_t rows, file_size, min_seq, max_seq;

@@ -17,8 +17,10 @@
  * the offset index). Cursors and scratch are per call: a meru_sst is
  * shared by any number of threads.
  *
- * Bytes come through a pq_source over the meru_fs file; with a cache they
- * go through fixed 32 KiB blocks cached under a per-file id (sst_cache.c).
+ * Bytes: the file is mapped read-only at open when the fs can, and the
+ * Parquet reader decodes from the map in place (pq_source.base). Else they
+ * come through a pq_source over the meru_fs file; with a cache they go
+ * through fixed 32 KiB blocks cached under a per-file id (sst_cache.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,14 @@ void sst_cache_attach(meru_sst *t);
 static int source_read(void *ctx, uint64_t off, void *buf, size_t n)
 {
     meru_sst *t = ctx;
+    if (t->map) {
+        if (off > t->file_size || n > t->file_size - off)
+            return meru_err(MERU_ECORRUPT,
+                            "SST %s: read of %zu bytes at %llu past the end",
+                            t->path, n, (unsigned long long)off);
+        memcpy(buf, t->map + off, n);
+        return MERU_OK;
+    }
     if (t->cache)
         return sst_cache_read(t, off, buf, n);
     return meru_file_read_exact(t->file, off, buf, n);
@@ -339,6 +349,7 @@ void meru_sst_close(meru_sst *t)
     if (!t)
         return;
     pq_reader_close(t->r);
+    meru_fs_unmap(t->fs, t->map, t->file_size);
     meru_file_close(t->file);
     meru_schema_free(t->schema);
     meru_buf_free(&t->smallest);
@@ -354,6 +365,18 @@ void meru_sst_close(meru_sst *t)
 
 int meru_sst_open(meru_sst **out, meru_fs *fs, const char *path,
                   const meru_schema *schema, meru_cache *cache)
+{
+    return meru_sst_open_ex(out, fs, path, schema, cache, NULL);
+}
+
+bool meru_sst_mapped(const meru_sst *t)
+{
+    return t && t->map;
+}
+
+int meru_sst_open_ex(meru_sst **out, meru_fs *fs, const char *path,
+                     const meru_schema *schema, meru_cache *cache,
+                     const meru_sst_read_options *ro)
 {
     *out = NULL;
     if (!fs || !path || !schema)
@@ -387,10 +410,18 @@ int meru_sst_open(meru_sst **out, meru_fs *fs, const char *path,
     rc = meru_file_size(t->file, &t->file_size);
     if (rc)
         goto fail;
+    if ((!ro || ro->mmap) && t->file_size > 0) {
+        const void *m = NULL;
+        /* Any failure (no map offered, too large, ENOMEM) just means
+         * reading through pread: not an error of the open. */
+        if (meru_file_map(t->file, t->file_size, &m) == MERU_OK)
+            t->map = m;
+    }
     sst_cache_attach(t);
     t->src.read_at = source_read;
     t->src.size = t->file_size;
     t->src.ctx = t;
+    t->src.base = t->map;
     rc = pq_reader_open(&t->r, &t->src, NULL);
     if (rc) {
         rc = sst_read_rc(rc);

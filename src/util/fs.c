@@ -23,6 +23,22 @@ int meru_file_read_exact(meru_file *f, uint64_t off, void *buf, size_t n)
     return MERU_OK;
 }
 
+int meru_file_map(meru_file *f, uint64_t size, const void **out)
+{
+    *out = NULL;
+    if (!f->fs->ops->map || !f->fs->ops->unmap)
+        return MERU_ENOTSUP;
+    if (size == 0)
+        return meru_err(MERU_EINVAL, "map %s: empty range", f->path);
+    return f->fs->ops->map(f, size, out);
+}
+
+void meru_fs_unmap(meru_fs *fs, const void *p, uint64_t size)
+{
+    if (p)
+        fs->ops->unmap(fs, p, size);
+}
+
 int meru_fs_exists(meru_fs *fs, const char *path, int *out)
 {
     meru_fs_info st;

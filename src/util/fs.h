@@ -30,7 +30,11 @@
  * one handle per file should append unless it was opened with
  * MERU_FS_APPEND (see below).
  *
- * Not here: buffering (callers batch their own appends), mmap, async I/O.
+ * Memory maps: an implementation may offer read-only maps of a file (the
+ * optional `map` op); callers must have a fallback through pread, since
+ * fs_fault.h and in-memory test file systems offer none.
+ *
+ * Not here: buffering (callers batch their own appends), async I/O.
  */
 #ifndef MERU_UTIL_FS_H
 #define MERU_UTIL_FS_H
@@ -105,6 +109,15 @@ struct meru_fs_ops {
     int (*stat)(meru_fs *fs, const char *path, meru_fs_info *out);
     /* Frees the fs (no-op for the process-wide posix one). */
     void (*destroy)(meru_fs *fs);
+
+    /* Optional (NULL: not offered). Maps the first `size` (> 0) bytes of a
+     * file opened for reading, read-only and shared, into *out. The map
+     * outlives the handle and stays valid until unmap; touching bytes the
+     * file no longer has (it was truncated) is the caller's risk, so only
+     * immutable files are mapped. */
+    int (*map)(meru_file *f, uint64_t size, const void **out);
+    /* Releases a map made by `map` of this fs (the same size). */
+    void (*unmap)(meru_fs *fs, const void *p, uint64_t size);
 };
 
 struct meru_fs {
@@ -208,6 +221,12 @@ static inline void meru_fs_free(meru_fs *fs)
 /* Reads exactly n bytes at `off`; a short file is MERU_ECORRUPT ("read
  * <path> at <off>: unexpected end of file (<got> of <n> bytes)"). */
 int meru_file_read_exact(meru_file *f, uint64_t off, void *buf, size_t n);
+/* Maps the first `size` (> 0) bytes of `f` read-only (see the map op):
+ * MERU_ENOTSUP (no message) when the fs offers no maps, so callers fall
+ * back to pread. */
+int meru_file_map(meru_file *f, uint64_t size, const void **out);
+/* Releases a map of `fs` made by meru_file_map. Accepts NULL p. */
+void meru_fs_unmap(meru_fs *fs, const void *p, uint64_t size);
 /* *out = 1 if `path` exists (file or directory), else 0. */
 int meru_fs_exists(meru_fs *fs, const char *path, int *out);
 /* Creates `path` and its missing parents; existing directories are fine. */

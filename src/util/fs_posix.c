@@ -11,7 +11,10 @@
  * advanced by its own appends, pwrites past the end and truncates) and
  * appends with pwrite(2) there — no lseek, and pwrite stays usable.
  *
- * Not here: O_DIRECT, posix_fadvise, mmap, F_FULLFSYNC tuning.
+ * Maps are plain mmap(PROT_READ, MAP_SHARED) of the descriptor; the map
+ * keeps the file's pages reachable after the descriptor is closed.
+ *
+ * Not here: O_DIRECT, posix_fadvise, F_FULLFSYNC tuning.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -366,6 +370,26 @@ static int px_stat(meru_fs *fs, const char *path, meru_fs_info *out)
 
 static void px_destroy(meru_fs *fs) {}
 
+static int px_map(meru_file *mf, uint64_t size, const void **out)
+{
+    pfile *f = (pfile *)mf;
+    *out = NULL;
+    if (size > (uint64_t)SIZE_MAX || size > (uint64_t)INT64_MAX)
+        return meru_err(MERU_EINVAL, "map %s: %llu bytes is too large",
+                        mf->path, (unsigned long long)size);
+    void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, f->fd, 0);
+    if (p == MAP_FAILED)
+        return meru_err_errno(errno, "map %s", mf->path);
+    *out = p;
+    return MERU_OK;
+}
+
+static void px_unmap(meru_fs *fs, const void *p, uint64_t size)
+{
+    (void)fs;
+    munmap((void *)(uintptr_t)p, (size_t)size);
+}
+
 static const meru_fs_ops posix_ops = {
     .open = px_open,
     .close = px_close,
@@ -384,6 +408,8 @@ static const meru_fs_ops posix_ops = {
     .list = px_list,
     .stat = px_stat,
     .destroy = px_destroy,
+    .map = px_map,
+    .unmap = px_unmap,
 };
 
 static meru_fs posix_fs = {&posix_ops};

@@ -1,0 +1,281 @@
+/*
+ * test_sst_mmap.c — reading SSTs through a memory map (meru_sst_read_options
+ * mmap, meru_options.mmap_reads) against reading them through pread and the
+ * block cache: the same answers for gets and scans, and an observable
+ * difference — a mapped file puts no raw file blocks in the cache (only
+ * decoded pages), a file system without maps (fs_fault) falls back to pread.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "test_db_common.h"
+
+#include "cache/cache.h"
+#include "sst/sst.h"
+#include "types/keycodec.h"
+#include "util/fs_fault.h"
+
+#define COLS "id int64 not null, name string, score double"
+
+static meru_schema *mk_schema(void)
+{
+    meru_schema *s = NULL;
+    if (meru_schema_parse(&s, "t", COLS, "id") != MERU_OK)
+        return NULL;
+    return s;
+}
+
+static int nrows(void)
+{
+    int n = (int)(4000 * meru_test_scale());
+    return n < 600 ? 600 : n;
+}
+
+/* Rows with some null names; every 7th deleted again after a compaction,
+ * so the table has L1 files (ZSTD, dictionaries) under an L0 file. */
+static void fill(const char *dir)
+{
+    meru_schema *s = mk_schema();
+    CHECK(s);
+    meru_options o;
+    tdb_small_options(&o);
+    meru_db *db;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    meru_row *r;
+    CHECK_OK(meru_row_new(&r, meru_db_schema(db)));
+    int n = nrows();
+    for (int i = 0; i < n; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "name-%d-%llu", i,
+                 (unsigned long long)(meru_test_rand() % 100000));
+        meru_row_clear(r);
+        CHECK_OK(meru_row_set_int64(r, 0, (int64_t)i * 3));
+        if (i % 5 == 0)
+            CHECK_OK(meru_row_set_null(r, 1));
+        else
+            CHECK_OK(meru_row_set_string(r, 1, name, strlen(name)));
+        CHECK_OK(meru_row_set_double(r, 2, i * 0.25));
+        CHECK_OK(meru_put(db, r, NULL));
+    }
+    CHECK_OK(meru_compact(db));
+    for (int i = 0; i < n; i += 7) {
+        meru_row_clear(r);
+        CHECK_OK(meru_row_set_int64(r, 0, (int64_t)i * 3));
+        CHECK_OK(meru_delete(db, r, NULL));
+    }
+    CHECK_OK(meru_flush(db));
+    meru_row_free(r);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
+typedef struct text {
+    char *p;
+    size_t len, cap;
+} text;
+
+static void text_add(text *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *p = realloc(t->p, cap);
+        CHECK(p);
+        if (!p)
+            return;
+        t->p = p;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->len, s, n + 1);
+    t->len += n;
+}
+
+/* Every get (present, deleted and missing keys) and a full scan, as text;
+ * the engine's stats after them. */
+static void read_all(const char *dir, int mmap_reads, text *out,
+                     meru_stats *st)
+{
+    meru_options o;
+    tdb_small_options(&o);
+    o.mmap_reads = mmap_reads;
+    o.cache_bytes = (size_t)8 << 20;
+    meru_db *db;
+    CHECK_OK(meru_open(dir, &o, NULL, &db));
+    const meru_schema *s = meru_db_schema(db);
+    meru_row *k, *row;
+    CHECK_OK(meru_row_new(&k, s));
+    CHECK_OK(meru_row_new(&row, s));
+    int n = nrows();
+    char line[64];
+    for (int i = -2; i < 3 * n + 2; i++) {
+        CHECK_OK(meru_row_set_int64(k, 0, i));
+        int rc = meru_get(db, NULL, k, row);
+        snprintf(line, sizeof line, "get %d: %d ", i, rc);
+        text_add(out, line);
+        if (rc == MERU_OK)
+            text_add(out, tdb_row_str(row));
+        text_add(out, "\n");
+    }
+    meru_iter *it;
+    CHECK_OK(meru_scan(db, NULL, &it));
+    const meru_row *sr;
+    int rc;
+    while ((rc = meru_iter_next(it, &sr)) == MERU_OK) {
+        text_add(out, tdb_row_str(sr));
+        text_add(out, "\n");
+    }
+    CHECK_RC(rc, MERU_NOT_FOUND);
+    meru_iter_free(it);
+    CHECK_OK(meru_stats_get(db, st));
+    meru_row_free(k);
+    meru_row_free(row);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+}
+
+/* The same answers both ways; mapped, the cache holds decoded pages only,
+ * so it misses less and holds fewer bytes than with file blocks too. */
+static void test_mmap_reads_same_answers(void)
+{
+    const char *dir = meru_test_tmpdir("mmap_db");
+    fill(dir);
+    text on = {0}, off = {0};
+    meru_stats son, soff;
+    read_all(dir, 1, &on, &son);
+    read_all(dir, 0, &off, &soff);
+    CHECK(on.len > 0);
+    CHECK_EQ_U64(on.len, off.len);
+    CHECK(on.p && off.p && strcmp(on.p, off.p) == 0);
+    CHECK_MSG(son.cache_misses < soff.cache_misses,
+              "cache misses mapped %llu, pread %llu",
+              (unsigned long long)son.cache_misses,
+              (unsigned long long)soff.cache_misses);
+    CHECK_MSG(son.cache_bytes < soff.cache_bytes,
+              "cache bytes mapped %llu, pread %llu",
+              (unsigned long long)son.cache_bytes,
+              (unsigned long long)soff.cache_bytes);
+    free(on.p);
+    free(off.p);
+}
+
+static void test_mmap_reads_option(void)
+{
+    meru_options o;
+    meru_options_init(&o);
+    CHECK_EQ_INT(o.mmap_reads, 1);
+    o.mmap_reads = 2;
+    CHECK_RC(meru_options_validate(&o), MERU_EINVAL);
+    CHECK_ERRMSG("mmap_reads");
+    o.mmap_reads = 0;
+    CHECK_OK(meru_options_validate(&o));
+}
+
+/* The first .parquet file under dir/data/<level>, into path[cap]. */
+static int find_file(const char *dir, const char *level, char *path,
+                     size_t cap)
+{
+    char sub[1024];
+    snprintf(sub, sizeof sub, "%s/data/%s", dir, level);
+    DIR *d = opendir(sub);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n > 8 && !strcmp(e->d_name + n - 8, ".parquet")) {
+            snprintf(path, cap, "%s/%s", sub, e->d_name);
+            found = 1;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* Gets of keys 0, 3, 6, ... of one file: how many answered FOUND and the
+ * pages decoded. */
+static void sst_gets(meru_sst *t, const meru_schema *s, int *found_out,
+                     uint64_t *pages)
+{
+    meru_row *k;
+    CHECK_OK(meru_row_new(&k, s));
+    meru_buf key = {0}, val = {0};
+    meru_sst_read_stats st = {0, 0, 0};
+    int found = 0;
+    for (int i = 0; i < 3 * nrows(); i += 3) {
+        CHECK_OK(meru_row_set_int64(k, 0, i));
+        meru_buf_reset(&key);
+        CHECK_OK(meru_key_encode_row(s, k, &key));
+        meru_sst_state state;
+        CHECK_OK(meru_sst_get(t, key.data, key.len, MERU_SEQ_MAX, &state,
+                              NULL, &val, &st));
+        found += state == MERU_SST_FOUND;
+    }
+    *pages = st.pages_read;
+    *found_out = found;
+    meru_buf_free(&key);
+    meru_buf_free(&val);
+    meru_row_free(k);
+}
+
+/* At the SST level: a mapped file caches nothing at open (the footer is
+ * decoded in place) and exactly one entry per decoded page; through pread
+ * the file's blocks are cached too. A fault fs has no maps: the
+ * same file then reads through pread, with the same answers. */
+static void test_sst_mapped_caches_pages_only(void)
+{
+    const char *dir = meru_test_tmpdir("mmap_sst");
+    fill(dir);
+    char path[1200];
+    CHECK(find_file(dir, "L1", path, sizeof path));
+    meru_schema *s = mk_schema();
+    CHECK(s);
+    meru_fs *ffs;
+    CHECK_OK(meru_fs_fault_new(&ffs, meru_fs_posix()));
+    int found[3];
+    for (int mode = 0; mode < 3; mode++) {
+        /* 0: mapped, 1: pread, 2: mapping asked on a fault fs */
+        meru_fs *fs = mode == 2 ? ffs : meru_fs_posix();
+        meru_sst_read_options ro = {mode != 1};
+        meru_cache *c;
+        CHECK_OK(meru_cache_new(&c, (size_t)16 << 20));
+        meru_sst *t;
+        CHECK_OK(meru_sst_open_ex(&t, fs, path, s, c, &ro));
+        CHECK_EQ_INT(meru_sst_mapped(t), mode == 0);
+        meru_cache_stats cs;
+        meru_cache_stats_get(c, &cs);
+        if (mode == 0)
+            CHECK_EQ_U64(cs.inserts, 0);
+        else
+            CHECK(cs.inserts > 0);
+        uint64_t pages = 0;
+        sst_gets(t, s, &found[mode], &pages);
+        meru_cache_stats_get(c, &cs);
+        CHECK(pages > 0);
+        /* mapped: one entry per decoded page and nothing else */
+        if (mode == 0)
+            CHECK_EQ_U64(cs.inserts, pages);
+        else
+            CHECK(cs.inserts > pages);
+        meru_sst_close(t);
+        meru_cache_free(c);
+    }
+    CHECK(found[0] > 0);
+    CHECK_EQ_INT(found[0], found[1]);
+    CHECK_EQ_INT(found[0], found[2]);
+    meru_fs_free(ffs);
+    meru_schema_free(s);
+}
+
+int main(void)
+{
+    MERU_TEST_RUN(test_mmap_reads_option);
+    MERU_TEST_RUN(test_mmap_reads_same_answers);
+    MERU_TEST_RUN(test_sst_mapped_caches_pages_only);
+    return meru_test_finish();
+}
