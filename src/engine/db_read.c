@@ -95,10 +95,11 @@ static int row_cache_key(const meru_db_file *f, const uint8_t *key, size_t klen,
  * serves and stores answers only for reads at or above the file's newest
  * sequence, where "the newest version in this file" is the exact answer
  * whatever the read sequence. */
-static int get_file(meru_db *db, meru_db_file *f, const uint8_t *key,
-                    size_t klen, uint64_t seq, meru_sst_state *state,
-                    meru_buf *value)
+static int get_file(meru_db *db, meru_db_file *f, meru_sst_key *sk,
+                    uint64_t seq, meru_sst_state *state, meru_buf *value)
 {
+    const uint8_t *key = sk->ukey;
+    size_t klen = sk->klen;
     meru_sst *t;
     meru_sst_read_stats st = {0, 0, 0};
     meru_buf ck = {0};
@@ -125,11 +126,13 @@ static int get_file(meru_db *db, meru_db_file *f, const uint8_t *key,
         atomic_fetch_add_explicit(&db->st_row_misses, 1, memory_order_relaxed);
     }
     if ((rc = meru_db_file_sst(f, &t)) == MERU_OK)
-        rc = meru_sst_get(t, key, klen, seq, state, NULL, value, &st);
-    atomic_fetch_add_explicit(&db->st_bloom_checks, st.bloom_checks,
-                              memory_order_relaxed);
-    atomic_fetch_add_explicit(&db->st_bloom_negatives, st.bloom_negatives,
-                              memory_order_relaxed);
+        rc = meru_sst_get_key(t, sk, seq, state, NULL, value, &st);
+    if (st.bloom_checks)
+        atomic_fetch_add_explicit(&db->st_bloom_checks, st.bloom_checks,
+                                  memory_order_relaxed);
+    if (st.bloom_negatives)
+        atomic_fetch_add_explicit(&db->st_bloom_negatives, st.bloom_negatives,
+                                  memory_order_relaxed);
     if (rc == MERU_OK && use_rc) {
         size_t vlen = *state == MERU_SST_FOUND ? value->len : 0;
         row_entry *e = malloc(sizeof *e + vlen);
@@ -158,6 +161,9 @@ static int lookup(meru_db *db, meru_view *v, const uint8_t *key, size_t klen,
     meru_buf value = {0};
     meru_sst_state state = MERU_SST_NOT_FOUND;
     int rc = MERU_OK;
+    /* decoded and bloom-hashed once for all the files probed */
+    meru_sst_key sk;
+    meru_sst_key_init(&sk, key, klen);
 
     /* Memtables, newest first. */
     if (v->mem) {
@@ -172,7 +178,7 @@ static int lookup(meru_db *db, meru_view *v, const uint8_t *key, size_t klen,
     }
     /* L0, newest first (overlapping), then one candidate per level. */
     for (size_t i = v->level_start[0]; i < v->level_start[1]; i++) {
-        if ((rc = get_file(db, v->files[i], key, klen, seq, &state, &value)))
+        if ((rc = get_file(db, v->files[i], &sk, seq, &state, &value)))
             goto out;
         if (state != MERU_SST_NOT_FOUND)
             goto file_found;
@@ -183,7 +189,7 @@ static int lookup(meru_db *db, meru_view *v, const uint8_t *key, size_t klen,
             break;
         if (!(f = level_candidate(v, level, key, klen)))
             continue;
-        if ((rc = get_file(db, f, key, klen, seq, &state, &value)))
+        if ((rc = get_file(db, f, &sk, seq, &state, &value)))
             goto out;
         if (state != MERU_SST_NOT_FOUND)
             goto file_found;
@@ -206,6 +212,7 @@ file_found:
     rc = meru_row_decode(db->schema, key, klen, value.data, value.len, out);
 out:
     meru_buf_free(&value);
+    meru_sst_key_free(&sk);
     return rc;
 }
 

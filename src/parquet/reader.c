@@ -348,8 +348,10 @@ void pq_reader_close(pq_reader *r)
         return;
     if (r->cache) {
         size_t nc = (size_t)r->meta.n_row_groups * r->ncols;
-        for (size_t i = 0; i < nc; i++)
+        for (size_t i = 0; i < nc; i++) {
             free(r->cache[i].bloom_bits);
+            free((void *)r->cache[i].crc_ok);
+        }
         free(r->cache);
     }
     meru_arena_free(r->cache_arena);
@@ -635,6 +637,17 @@ static int load_index(pq_reader *r, uint32_t rg, uint32_t col, bool offset,
         }
         if (!rc && offset)
             rc = check_offset_index(r, rg, col, idx);
+        if (!rc && offset && r->src.base && !r->o.skip_crc) {
+            /* bytes read in place are the same bytes every time: a page's
+             * CRC needs checking once, not on every decode */
+            const pq_offset_index *oi = idx;
+            k->crc_ok = calloc(oi->n_pages ? oi->n_pages : 1, 1);
+            if (!k->crc_ok)
+                rc = meru_err(MERU_ENOMEM, "parquet: out of memory");
+            for (uint32_t i = 0; !rc && i < oi->n_pages; i++)
+                atomic_init(&k->crc_ok[i], 0);
+            k->crc_pages = k->crc_ok ? oi->n_pages : 0;
+        }
         if (!rc) {
             if (offset)
                 k->oi = idx;

@@ -71,6 +71,7 @@ struct pq_cursor {
     size_t win_hint;
     bool oi_tried;
     const pq_offset_index *oi;
+    int64_t pg_ord; /* offset-index ordinal of the data page at pos, or -1 */
     pq_cursor_stats st;
 };
 
@@ -192,6 +193,7 @@ int pq_cursor_open(pq_reader *r, uint32_t rg, uint32_t col, pq_cursor **out)
     c->end = end;
     c->nvals = rows;
     c->win_hint = WIN_MIN;
+    c->pg_ord = -1;
     int rc = meru_arena_new(&c->harena, 16 * 1024);
     if (rc) {
         pq_cursor_close(c);
@@ -295,7 +297,22 @@ static int read_header(pq_cursor *c, page_in *pg)
     return MERU_OK;
 }
 
-static int read_body(pq_cursor *c, page_in *pg)
+/* The flag recording that this data page's CRC was verified (in-place
+ * sources only: the same bytes are met again), or NULL. The page must be
+ * the one the offset index names at the cursor's ordinal. */
+static atomic_uchar *crc_flag(const pq_cursor *c, const page_in *pg)
+{
+    if (!pg->mapped || c->pg_ord < 0 || !c->oi)
+        return NULL;
+    const pqr_chunk_cache *k = &c->r->cache[(size_t)c->rg * c->r->ncols + c->col];
+    if (!k->crc_ok || (uint64_t)c->pg_ord >= k->crc_pages ||
+        (uint64_t)c->pg_ord >= c->oi->n_pages ||
+        c->oi->page_locations[c->pg_ord].offset != (int64_t)pg->off)
+        return NULL;
+    return &k->crc_ok[c->pg_ord];
+}
+
+static int read_body(pq_cursor *c, page_in *pg, atomic_uchar *crc_seen)
 {
     if (pg->mapped)
         c->st.bytes_read += pg->csize;
@@ -308,7 +325,8 @@ static int read_body(pq_cursor *c, page_in *pg)
         c->st.bytes_read += pg->csize;
         pg->body = c->cbuf.data;
     }
-    if (pg->h.has_crc && !c->r->o.skip_crc) {
+    if (pg->h.has_crc && !c->r->o.skip_crc &&
+        !(crc_seen && atomic_load_explicit(crc_seen, memory_order_relaxed))) {
         uLong crc = crc32(0L, Z_NULL, 0);
         const uint8_t *p = pg->body;
         size_t n = pg->csize;
@@ -323,6 +341,8 @@ static int read_body(pq_cursor *c, page_in *pg)
                             "page CRC mismatch in column %s row group %u at "
                             "offset %llu",
                             cname(c), c->rg, (unsigned long long)pg->off);
+        if (crc_seen)
+            atomic_store_explicit(crc_seen, 1, memory_order_relaxed);
     }
     return MERU_OK;
 }
@@ -386,7 +406,7 @@ static int load_dict(pq_cursor *c, page_in *pg)
         return corrupt_at(c, pg->off, "dictionary for a BOOLEAN column");
     const uint8_t *p = NULL;
     size_t len = 0;
-    int rc = read_body(c, pg);
+    int rc = read_body(c, pg, NULL);
     if (!rc)
         rc = inflate_into(c, pg, pg->body, pg->csize,
                           (size_t)pg->h.uncompressed_page_size, true,
@@ -837,12 +857,16 @@ static int load_page(pq_cursor *c, int64_t skip_to)
             c->next_first += n;
             c->pos = next;
             c->st.pages_skipped++;
+            if (c->pg_ord >= 0)
+                c->pg_ord++;
             continue;
         }
         slot *s = free_slot(c);
         if (!s)
             return meru_err(MERU_ENOMEM, "parquet: out of memory");
-        rc = read_body(c, &pg);
+        rc = read_body(c, &pg, crc_flag(c, &pg));
+        if (c->pg_ord >= 0)
+            c->pg_ord++;
         if (!rc)
             rc = pg.h.type == PQ_PAGE_DATA ? decode_v1(c, s, &pg, (size_t)n)
                                            : decode_v2(c, s, &pg, (size_t)n);
@@ -981,6 +1005,7 @@ int pq_cursor_seek(pq_cursor *c, int64_t row)
         if (rc)
             return rc;
         c->pos = (uint64_t)oi->page_locations[lo].offset;
+        c->pg_ord = lo;
         c->next_first = oi->page_locations[lo].first_row_index;
         c->st.pages_skipped += lo;
         rc = load_page(c, row);
@@ -995,6 +1020,7 @@ int pq_cursor_seek(pq_cursor *c, int64_t row)
         if (row < c->next_first) {
             c->pos = c->start;
             c->next_first = 0;
+            c->pg_ord = -1;
         }
         rc = load_page(c, row);
         if (rc)

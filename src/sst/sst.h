@@ -163,6 +163,34 @@ int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
                  uint64_t read_seq, meru_sst_state *state, uint64_t *seq,
                  meru_buf *value, meru_sst_read_stats *stats);
 
+/* A user key looked up in several files (by meru_sst_get_key): the
+ * first file that needs it decodes it into key column values, and the
+ * bloom-filter hash of each key column is computed once per file column
+ * type, so a get probing many files does that work once. `ukey` is not
+ * copied (it must outlive the struct's use). Used by one thread. */
+typedef struct meru_sst_key_hash {
+    bool set, ok;
+    int type;            /* pq_type of the file column it was made for */
+    int32_t type_length;
+    uint64_t hash;
+} meru_sst_key_hash;
+typedef struct meru_sst_key {
+    const uint8_t *ukey;
+    size_t klen;
+    int state; /* 0: not decoded yet, 1: decoded, -1: does not decode */
+    size_t nk;
+    meru_value kv[MERU_MAX_KEY_COLUMNS];
+    meru_buf scratch;
+    meru_sst_key_hash bh[MERU_MAX_KEY_COLUMNS];
+} meru_sst_key;
+void meru_sst_key_init(meru_sst_key *k, const uint8_t *ukey, size_t klen);
+void meru_sst_key_free(meru_sst_key *k); /* frees the decode scratch */
+
+/* meru_sst_get with a key prepared by meru_sst_key_init. */
+int meru_sst_get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
+                     meru_sst_state *state, uint64_t *seq, meru_buf *value,
+                     meru_sst_read_stats *stats);
+
 /* An iterator over every entry (all versions). `proj` (NULL = all
  * columns) selects which user columns are decoded into values; the
  * others are left out of the value: they decode as null, or as a zero

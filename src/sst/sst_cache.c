@@ -17,7 +17,11 @@
  * (id, row group, column, page index), charged their decoded bytes. The
  * key is longer than a block's, so the two never collide. A page is one
  * allocation (header, values, valid flags, then the bytes of byte-array
- * values) and immutable once inserted: threads share it through handles.
+ * values unless they lie in the file's map) and immutable once inserted:
+ * threads share it through handles.
+ *
+ * With a mapped file (t->map) no block is ever cached: the Parquet reader
+ * reads the map in place.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -130,11 +134,23 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
         pq_cursor_close(cur);
         return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
     }
+    /* Byte-array values of an uncompressed page of a mapped file point
+     * into the map, which outlives every use of the page (the page is only
+     * found through this file's cache id): such bytes are not copied. */
     size_t data = 0;
+    bool in_map = bytes && t->map;
     if (bytes) {
         const pq_bytes *v = b.values;
-        for (size_t i = 0; i < n; i++)
+        const uint8_t *lo = t->map, *hi = t->map + t->file_size;
+        for (size_t i = 0; i < n; i++) {
             data += v[i].len;
+            if (in_map && v[i].len &&
+                !(v[i].ptr >= lo && v[i].ptr <= hi &&
+                  (size_t)(hi - v[i].ptr) >= v[i].len))
+                in_map = false;
+        }
+        if (in_map)
+            data = 0;
     }
     size_t hdr = align8(sizeof(sst_page)), vals = align8(n * w);
     size_t total = hdr + vals + align8(n) + data;
@@ -146,7 +162,9 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     sst_page *p = (sst_page *)(void *)base;
     uint8_t *pv = base + hdr, *valid = pv + vals, *d = valid + align8(n);
     memcpy(valid, b.valid, n);
-    if (bytes) {
+    if (in_map) {
+        memcpy(pv, b.values, n * w);
+    } else if (bytes) {
         pq_bytes *dst = (pq_bytes *)(void *)pv;
         const pq_bytes *src = b.values;
         for (size_t i = 0; i < n; i++) {

@@ -460,15 +460,49 @@ int meru_sst_level(const meru_sst *t)
 
 /* ------------------------------------------------------------------- get */
 
+/* A byte string kept on the stack when short (the common case: no
+ * allocation per get), on the heap when not. */
+#define SBUF_INLINE 256
+typedef struct sbuf {
+    uint8_t *p;
+    size_t len;
+    uint8_t *heap;
+    uint8_t inl[SBUF_INLINE];
+} sbuf;
+
+static int sbuf_set(sbuf *b, const void *a, size_t alen, const void *c,
+                    size_t clen)
+{
+    size_t n = alen + clen;
+    if (n <= SBUF_INLINE) {
+        b->p = b->inl;
+    } else {
+        uint8_t *h = realloc(b->heap, n);
+        if (!h)
+            return meru_err(MERU_ENOMEM, "out of memory (get)");
+        b->heap = b->p = h;
+    }
+    if (alen)
+        memcpy(b->p, a, alen);
+    if (clen)
+        memcpy(b->p + alen, c, clen);
+    b->len = n;
+    return MERU_OK;
+}
+
+/* Per-get state. The per-column arrays live on the stack for schemas of
+ * up to GET_STACK_COLS columns. */
+#define GET_STACK_COLS 32
 typedef struct get_ctx {
-    meru_buf seek;
-    meru_buf scratch;
-    meru_buf ikey;   /* copy of the internal key found */
+    sbuf seek;
+    sbuf ikey;       /* copy of the internal key found */
     meru_buf parked; /* pq_cursor *: cursors whose batch is still in use */
     pq_cursor *cur;
     meru_value *vals;
     meru_cache_handle **held; /* per column: cached page in use, or NULL */
     uint64_t pages;
+    meru_value vals_inl[GET_STACK_COLS];
+    meru_cache_handle *held_inl[GET_STACK_COLS];
 } get_ctx;
 
 static void cursor_done(get_ctx *g)
@@ -482,35 +516,76 @@ static void cursor_done(get_ctx *g)
     g->cur = NULL;
 }
 
-/* Bloom filters of the key columns in row group rg: *absent when one of
- * them proves the key is not there; *checked when any was consulted. */
-static int bloom_probe(meru_sst *t, get_ctx *g, uint32_t rg,
-                       const uint8_t *ukey, size_t klen, bool *checked,
-                       bool *absent)
+void meru_sst_key_init(meru_sst_key *k, const uint8_t *ukey, size_t klen)
+{
+    k->ukey = ukey;
+    k->klen = klen;
+    k->state = 0;
+    k->nk = 0;
+    memset(&k->scratch, 0, sizeof k->scratch);
+    memset(k->bh, 0, sizeof k->bh);
+}
+
+void meru_sst_key_free(meru_sst_key *k)
+{
+    meru_buf_free(&k->scratch);
+}
+
+/* The key's column values, decoded on first use. */
+static int key_decode(meru_sst *t, meru_sst_key *k)
 {
     const meru_schema *s = t->schema;
-    meru_value kv[MERU_MAX_KEY_COLUMNS];
-    size_t nk = 0;
-    int rc = meru_key_decode(s, ukey, klen, kv, &nk, &g->scratch);
-    if (rc)
-        return meru_err_wrap(MERU_EINVAL, "SST %s: get", t->path);
-    if (nk != s->nkey)
+    if (k->state == 0) {
+        meru_buf_reset(&k->scratch);
+        k->state = meru_key_decode(s, k->ukey, k->klen, k->kv, &k->nk,
+                                   &k->scratch) == MERU_OK &&
+                           k->nk == s->nkey
+                       ? 1
+                       : -1;
+    }
+    if (k->state < 0)
         return meru_err(MERU_EINVAL,
-                        "SST %s: get: the key has %zu of %zu key columns",
-                        t->path, nk, s->nkey);
-    for (size_t k = 0; k < nk && !*absent; k++) {
+                        "SST %s: get: the key does not decode into the "
+                        "schema's %zu key columns",
+                        t->path, s->nkey);
+    return MERU_OK;
+}
+
+/* Bloom filters of the key columns in row group rg: *absent when one of
+ * them proves the key is not there; *checked when any was consulted. The
+ * hash of a key column depends only on the file column's physical type, so
+ * it is computed once per get (k->bh) and reused by every file. */
+static int bloom_probe(meru_sst *t, uint32_t rg, meru_sst_key *key,
+                       bool *checked, bool *absent)
+{
+    const meru_schema *s = t->schema;
+    int rc = key_decode(t, key);
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < key->nk && !*absent; k++) {
         const meru_column *c = &s->cols[s->key_cols[k]];
         int pc = t->pcol[s->key_cols[k]];
         if (!pq_reader_has_bloom(t->r, rg, (uint32_t)pc))
             continue;
-        uint8_t b[16];
-        const uint8_t *p;
-        size_t len;
-        if (!sst_plain_key(c, pq_reader_column(t->r, (uint32_t)pc), &kv[k], b,
-                           &p, &len))
+        const pq_column_info *fi = pq_reader_column(t->r, (uint32_t)pc);
+        meru_sst_key_hash *bh = &key->bh[k];
+        if (!bh->set || bh->type != (int)fi->type ||
+            bh->type_length != fi->type_length) {
+            uint8_t b[16];
+            const uint8_t *p;
+            size_t len;
+            bh->ok = sst_plain_key(c, fi, &key->kv[k], b, &p, &len) &&
+                     pq_reader_bloom_hash(t->r, (uint32_t)pc, p, len,
+                                          &bh->hash);
+            bh->type = (int)fi->type;
+            bh->type_length = fi->type_length;
+            bh->set = true;
+        }
+        if (!bh->ok)
             continue;
         bool maybe = true;
-        rc = pq_reader_bloom_check(t->r, rg, (uint32_t)pc, p, len, &maybe);
+        rc = pq_reader_bloom_check_hash(t->r, rg, (uint32_t)pc, bh->hash,
+                                        &maybe);
         if (rc)
             return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
         *checked = true;
@@ -604,13 +679,12 @@ static int read_row_value(meru_sst *t, get_ctx *g, uint32_t rg, int64_t row,
 }
 
 /* Binary search of a batch of ikeys: the first >= seek, or n. */
-static size_t first_at_or_after(const pq_bytes *v, size_t n,
-                                const meru_buf *seek)
+static size_t first_at_or_after(const pq_bytes *v, size_t n, const sbuf *seek)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (meru_ikey_cmp(v[mid].ptr, v[mid].len, seek->data, seek->len) < 0)
+        if (meru_ikey_cmp(v[mid].ptr, v[mid].len, seek->p, seek->len) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -675,10 +749,8 @@ static int find_ikey(meru_sst *t, get_ctx *g, uint32_t rg, int64_t pbeg,
             pend = row + 256;
         }
     }
-    if (found) {
-        meru_buf_reset(&g->ikey);
-        rc = meru_buf_append(&g->ikey, found->ptr, found->len);
-    }
+    if (found)
+        rc = sbuf_set(&g->ikey, found->ptr, found->len, NULL, 0);
     meru_cache_release(t->cache, h);
     cursor_done(g);
     return rc;
@@ -688,10 +760,23 @@ int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
                  uint64_t read_seq, meru_sst_state *state, uint64_t *seq,
                  meru_buf *value, meru_sst_read_stats *stats)
 {
+    meru_sst_key k;
+    meru_sst_key_init(&k, ukey, klen);
+    int rc = meru_sst_get_key(t, &k, read_seq, state, seq, value, stats);
+    meru_sst_key_free(&k);
+    return rc;
+}
+
+int meru_sst_get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
+                     meru_sst_state *state, uint64_t *seq, meru_buf *value,
+                     meru_sst_read_stats *stats)
+{
     if (state)
         *state = MERU_SST_NOT_FOUND;
-    if (!t || !state || (!ukey && klen))
+    if (!t || !state || !key || (!key->ukey && key->klen))
         return meru_err(MERU_EINVAL, "meru_sst_get: NULL argument");
+    const uint8_t *ukey = key->ukey;
+    size_t klen = key->klen;
     if (read_seq > MERU_SEQ_MAX)
         read_seq = MERU_SEQ_MAX;
     if (read_seq < t->min_seq ||
@@ -699,17 +784,25 @@ int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
         meru_ikey_cmp(ukey, klen, t->largest.data, t->largest.len) > 0)
         return MERU_OK;
     get_ctx g;
-    memset(&g, 0, sizeof g);
-    int rc = meru_buf_append(&g.seek, ukey, klen);
-    if (!rc)
-        rc = meru_ikey_append_seek_trailer(&g.seek, read_seq);
+    g.seek.heap = g.ikey.heap = NULL;
+    g.seek.len = g.ikey.len = 0;
+    g.seek.p = g.ikey.p = NULL;
+    memset(&g.parked, 0, sizeof g.parked);
+    g.cur = NULL;
+    g.vals = NULL;
+    g.held = NULL;
+    g.pages = 0;
+    size_t ncols = t->schema->ncols;
+    uint8_t trailer[MERU_IKEY_TRAILER_LEN];
+    meru_ikey_trailer_encode(trailer, read_seq, MERU_OP_MAX);
+    int rc = sbuf_set(&g.seek, ukey, klen, trailer, sizeof trailer);
     if (rc)
         goto out;
-    uint32_t rg = rg_for_key(t, g.seek.data, g.seek.len);
+    uint32_t rg = rg_for_key(t, g.seek.p, g.seek.len);
     if (rg == t->nrg)
         goto out;
     bool checked = false, absent = false;
-    rc = bloom_probe(t, &g, rg, ukey, klen, &checked, &absent);
+    rc = bloom_probe(t, rg, key, &checked, &absent);
     if (rc)
         goto out;
     if (stats) {
@@ -721,14 +814,14 @@ int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
 
     /* The first ikey >= seek: from the page the index points at, on. */
     int64_t pbeg, pend, hit = -1;
-    rc = sst_find_page(t, rg, g.seek.data, g.seek.len, &pbeg, &pend);
+    rc = sst_find_page(t, rg, g.seek.p, g.seek.len, &pbeg, &pend);
     if (!rc)
         rc = find_ikey(t, &g, rg, pbeg, pend, &hit);
     if (rc)
         goto out;
     if (hit < 0)
         goto out;
-    pq_bytes ik = {g.ikey.data, (uint32_t)g.ikey.len};
+    pq_bytes ik = {g.ikey.p, (uint32_t)g.ikey.len};
     size_t ulen;
     uint64_t s;
     int op;
@@ -752,12 +845,18 @@ int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
         goto out;
     }
     if (value) {
-        g.vals = calloc(t->schema->ncols, sizeof *g.vals);
-        g.held = calloc(t->schema->ncols, sizeof *g.held);
-        if (!g.vals || !g.held) {
-            rc = meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
-            goto out;
+        if (ncols <= GET_STACK_COLS) {
+            g.vals = g.vals_inl;
+            g.held = g.held_inl;
+        } else {
+            g.vals = calloc(ncols, sizeof *g.vals);
+            g.held = calloc(ncols, sizeof *g.held);
+            if (!g.vals || !g.held) {
+                rc = meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
+                goto out;
+            }
         }
+        memset(g.held, 0, ncols * sizeof *g.held);
         rc = read_row_value(t, &g, rg, hit, value);
         if (rc)
             goto out;
@@ -771,17 +870,18 @@ out:
         cursor_done(&g);
     }
     if (g.held)
-        for (size_t i = 0; i < t->schema->ncols; i++)
+        for (size_t i = 0; i < ncols; i++)
             meru_cache_release(t->cache, g.held[i]);
     if (stats)
         stats->pages_read += g.pages;
     if (rc)
         *state = MERU_SST_NOT_FOUND;
-    free(g.vals);
-    free(g.held);
-    meru_buf_free(&g.ikey);
-    meru_buf_free(&g.seek);
-    meru_buf_free(&g.scratch);
+    if (g.vals != g.vals_inl)
+        free(g.vals);
+    if (g.held != g.held_inl)
+        free(g.held);
+    free(g.seek.heap);
+    free(g.ikey.heap);
     meru_buf_free(&g.parked);
     return rc;
 }
