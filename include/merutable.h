@@ -425,7 +425,8 @@ typedef struct meru_options {
     /* Data files are read through a read-only memory map (no copy of page
      * bytes; cache_bytes then holds decoded pages only); 0 = pread through
      * the cache's 32 KiB file blocks. Falls back to pread by itself when a
-     * file cannot be mapped. Default 1. */
+     * file cannot be mapped. With a map, a disk I/O error under a mapped
+     * page raises SIGBUS instead of returning MERU_EIO. Default 1. */
     int mmap_reads;
 } meru_options;
 
