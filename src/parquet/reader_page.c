@@ -107,15 +107,20 @@ static size_t plain_width(const pq_column_info *i)
     }
 }
 
+/* Sizes b to n bytes (contents undefined: every user writes all n before
+ * reading them) plus 16 zero bytes after them. */
 static int buf_size(meru_buf *b, size_t n)
 {
     meru_buf_reset(b);
-    uint8_t *p;
+    if (n > SIZE_MAX - 16)
+        return meru_err(MERU_ENOMEM, "parquet: buffer of %zu bytes", n);
     /* +16: decoders may be handed a zero-length region safely */
-    int rc = meru_buf_extend(b, n + 16, &p);
-    if (!rc)
-        b->len = n;
-    return rc;
+    int rc = meru_buf_reserve(b, n + 16);
+    if (rc)
+        return rc;
+    memset(b->data + n, 0, 16);
+    b->len = n;
+    return MERU_OK;
 }
 
 /* ---------------------------------------------------------------- open */
