@@ -247,6 +247,14 @@ void meru_db_set_bg_error_locked(meru_db *db, int rc);
 /* The sticky error as a status with its message set, or 0. (mu held) */
 int meru_db_bg_error_locked(meru_db *db);
 
+/* ---- db_compact.c ------------------------------------------------------- */
+
+/* Runs one due compaction job, if any (a worker's step); *did says whether
+ * one ran. */
+int meru_db_compact_step(meru_db *db, bool *did);
+/* Levels whose score says they are due for compaction (mu held). */
+int meru_db_compactions_pending_locked(meru_db *db);
+
 /* ---- db_read.c ---------------------------------------------------------- */
 
 /* The encoded key given by the leading set key columns of `row` (a bound:
