@@ -202,7 +202,8 @@ int meru_db_imm_reserve_locked(meru_db *db, size_t n);
 void meru_db_gc_run(meru_db *db, bool force);
 
 /* The arena chunk of a new memtable: small enough that the byte budget
- * is met in many steps, not one. */
+ * is met in many steps, not one; 2 MiB (huge-page backed) for memtables
+ * of 32 MiB and more. */
 size_t meru_db_memtable_chunk(const meru_db *db);
 /* The view a read uses: the snapshot's own, else the current one. */
 meru_view *meru_db_read_view(meru_db *db, const meru_snapshot *snap);
