@@ -35,6 +35,8 @@
 //   time <query> <src> <threads> <median> <min> <max>
 //   group <src> <group value> <count> <sum with 6 decimals>
 //   total <src> <sum with 6 decimals>
+//   cents <src> <group value> <count> <sum of round(value * 100)>
+//          (an untimed query: the exact check of the sums to the cent)
 // where <src> is "ours" or "duckdb". Exit status: 0 ok, 1 DuckDB or the
 // metadata failed, 2 usage, 3 @duckdb/node-api missing (run bash
 // scripts/install-deps.sh --npm). Uses tests/interop/node_modules; nothing
@@ -180,6 +182,14 @@ try {
         out(`time ${q} ${src} ${threads} ${med.toFixed(6)} ${lo.toFixed(6)} ${hi.toFixed(6)}`);
       }
     }
+  }
+  // The timed sums are doubles added in some order; to check them to the
+  // cent, untimed, the same groups with every score as exact integer cents.
+  for (const [src, files] of sources) {
+    const rows = await one(`SELECT ${ident(groupCol)}, count(*),
+        sum(CAST(round(${ident(valueCol)} * 100) AS BIGINT))
+        FROM read_parquet(${list(files)}) GROUP BY ${ident(groupCol)} ORDER BY ${ident(groupCol)}`);
+    for (const [g, count, cents] of rows) out(`cents ${src} ${String(g)} ${String(count)} ${String(cents)}`);
   }
   for (const [src] of sources) {
     for (const [g, sum, count] of results[`group ${src}`])
