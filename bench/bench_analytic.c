@@ -29,10 +29,11 @@
  * disagrees or the engine fails, 2 on a usage error.
  *
  * Usage: bench_analytic [--rows N | N] [--quick] [--reps N] [--dir DIR]
- *        [--keep] [--no-duckdb] [--row-group-mib N]
- * --row-group-mib sets the table's L1+ row group size (meru_options
- * row_group_bytes; default 64 MiB), to see how DuckDB's parallelism, which
- * splits a scan by row group, depends on it.
+ *        [--keep] [--no-duckdb] [--row-group-mib N] [--page-kib N]
+ * --row-group-mib and --page-kib set the table's L1+ row group and page
+ * sizes (meru_options row_group_bytes, default 64 MiB, and page_bytes,
+ * default 64 KiB), to see how DuckDB's parallelism (it splits a scan by
+ * row group) and its per-page costs depend on them.
  */
 #include "bench_util.h"
 #include <math.h>
@@ -427,7 +428,8 @@ static void report(const duck_res *d, size_t n, int reps)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_analytic [--rows N | N] [--quick] [--reps "
-                    "N] [--dir DIR] [--keep] [--no-duckdb] [--row-group-mib N]\n");
+                    "N] [--dir DIR] [--keep] [--no-duckdb] [--row-group-mib N] "
+                    "[--page-kib N]\n");
     return 2;
 }
 
@@ -444,7 +446,8 @@ int main(int argc, char **argv)
     size_t n = 1000000;
     int reps = 3;
     bool keep = false, duck = true;
-    uint64_t rg_mib = 0; /* 0: the engine's default row group size */
+    uint64_t rg_mib = 0;   /* 0: the engine's default row group size */
+    uint32_t page_kib = 0; /* 0: the engine's default L1+ page size */
     char dir[1024] = "";
     for (int a = 1; a < argc; a++) {
         const char *v = argv[a];
@@ -458,6 +461,8 @@ int main(int argc, char **argv)
             snprintf(dir, sizeof dir, "%s", argv[++a]);
         else if (!strcmp(v, "--row-group-mib") && a + 1 < argc)
             rg_mib = strtoull(argv[++a], NULL, 10);
+        else if (!strcmp(v, "--page-kib") && a + 1 < argc)
+            page_kib = (uint32_t)strtoul(argv[++a], NULL, 10);
         else if (!strcmp(v, "--keep"))
             keep = true;
         else if (!strcmp(v, "--no-duckdb"))
@@ -507,6 +512,8 @@ int main(int argc, char **argv)
     o.sync_mode = MERU_SYNC_NONE;
     if (rg_mib)
         o.row_group_bytes = rg_mib << 20;
+    if (page_kib)
+        o.page_bytes = page_kib << 10;
     rc = meru_open(table, &o, schema, &b.db);
     meru_schema_free(schema);
     if (rc)
@@ -577,9 +584,10 @@ int main(int argc, char **argv)
            "values, score double, payload %d-byte string), then %zu "
            "overwrites and %zu deletes of random keys: %llu live keys\n",
            n, NREGIONS, PAYLOAD_LEN, nput, ndel, (unsigned long long)live);
-    printf("  row groups of at most %llu MiB (meru_options row_group_bytes); "
-           "sync_mode NONE\n",
-           (unsigned long long)(o.row_group_bytes >> 20));
+    printf("  L1+ row groups of at most %llu MiB and pages of %u KiB "
+           "(meru_options row_group_bytes, page_bytes); sync_mode NONE\n",
+           (unsigned long long)(o.row_group_bytes >> 20),
+           (unsigned)(o.page_bytes >> 10));
     printf("  load %.2f s (batches of %d), overwrite/delete %.2f s, "
            "meru_compact %.2f s; before compaction (after a flush) %llu files "
            "/ %llu row versions (L0 %llu files), after: %llu files, %.2f MiB, %llu "
