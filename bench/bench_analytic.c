@@ -21,9 +21,10 @@
  *     times `SELECT region, sum(score), count(*) ... GROUP BY region` and
  *     `SELECT sum(score)` on both sources, threads=1 and DuckDB's default,
  *     one warm-up and the median of --reps (3) runs;
- *  4. checks every answer DuckDB gave (file list against meru_stats, per
- *     region count and sum, total sum, on both sources) against the model
- *     and prints a markdown table: sizes, times, ours / DuckDB ratios.
+ *  4. checks every answer DuckDB gave (file list against meru_stats; per
+ *     region count and sum, the sum also to the cent through an untimed
+ *     exact query; sum(score); on both sources) against the model and
+ *     prints markdown tables: sizes, times, ours / DuckDB ratios, layout.
  * Exit status: 0 (also when node or tests/interop/node_modules is missing:
  * the DuckDB half is then skipped with a message), 1 when an answer
  * disagrees or the engine fails, 2 on a usage error.
@@ -56,8 +57,9 @@ enum { C_ID, C_REGION, C_SCORE, C_PAYLOAD };
 
 /* Sorted (byte order), as DuckDB's ORDER BY region returns them. */
 static const char *const regions[NREGIONS] = {
-    "af-south",   "ap-east", "ap-south", "ca-central", "eu-central", "eu-north",
-    "eu-west",    "me-central", "sa-east", "us-east",  "us-gov",     "us-west"};
+    "af-south",   "ap-east",  "ap-south", "ca-central",
+    "eu-central", "eu-north", "eu-west",  "me-central",
+    "sa-east",    "us-east",  "us-gov",   "us-west"};
 
 /* What the table should hold, per slot (one distinct key per slot). */
 typedef struct model {
@@ -201,8 +203,8 @@ static void parse_line(duck_res *d, const char *line, int last_group[2])
         d->files = u1, d->bytes = u2, d->rows = u3;
     } else if (sscanf(line, "export %lf %llu", &x, &u1) == 2) {
         d->export_secs = x, d->export_bytes = u1;
-    } else if (sscanf(line, "layout %63s %llu %llu %llu %llu", a, &u1, &u2,
-                      &u3, &u4) == 5) {
+    } else if (sscanf(line, "layout %63s %llu %llu %llu %llu", a, &u1, &u2, &u3,
+                      &u4) == 5) {
         int s = src_index(a);
         if (s >= 0)
             d->l_files[s] = u1, d->l_rgs[s] = u2, d->l_rows[s] = u3,
@@ -224,16 +226,16 @@ static void parse_line(duck_res *d, const char *line, int last_group[2])
     } else if (sscanf(line, "group %63s %63s %lld %lf", a, b, &cnt, &x) == 4) {
         int s = src_index(a), r = region_index(b);
         if (s < 0 || r < 0 || r <= last_group[s] || d->g[s][r].seen) {
-            snprintf(d->bad, sizeof d->bad, "unexpected or out of order: %.400s",
-                     line);
+            snprintf(d->bad, sizeof d->bad,
+                     "unexpected or out of order: %.400s", line);
             return;
         }
         last_group[s] = r;
         d->g[s][r].count = cnt;
         d->g[s][r].sum = x;
         d->g[s][r].seen = true;
-    } else if (sscanf(line, "cents %63s %63s %lld %lld", a, b, &cnt,
-                      &cents) == 4) {
+    } else if (sscanf(line, "cents %63s %63s %lld %lld", a, b, &cnt, &cents) ==
+               4) {
         int s = src_index(a), r = region_index(b);
         if (s < 0 || r < 0 || d->g[s][r].cents_seen) {
             snprintf(d->bad, sizeof d->bad, "unexpected: %.400s", line);
@@ -303,8 +305,7 @@ static bool check(const duck_res *d, const model *m, const meru_stats *st)
                "rows; meru_stats: %llu files, %llu bytes; model: %lld live "
                "rows\n",
                (unsigned long long)d->files, (unsigned long long)d->bytes,
-               (unsigned long long)d->rows,
-               (unsigned long long)st->total_files,
+               (unsigned long long)d->rows, (unsigned long long)st->total_files,
                (unsigned long long)st->total_bytes, (long long)live);
         ok = false;
     }
@@ -393,8 +394,8 @@ static void report(const duck_res *d, size_t n, int reps)
            reps);
     for (int q = 0; q < 2; q++)
         for (int t = 0; t < 2; t++)
-            printf("%s%s t%d ours %.1f..%.1f duckdb %.1f..%.1f", q || t ? "; " : "",
-                   q ? "sum" : "group", t ? d->threads : 1,
+            printf("%s%s t%d ours %.1f..%.1f duckdb %.1f..%.1f",
+                   q || t ? "; " : "", q ? "sum" : "group", t ? d->threads : 1,
                    d->t[q][t][0].lo * 1e3, d->t[q][t][0].hi * 1e3,
                    d->t[q][t][1].lo * 1e3, d->t[q][t][1].hi * 1e3);
     printf("). DuckDB's export took %.2f s.\n\n", d->export_secs);
@@ -590,7 +591,8 @@ int main(int argc, char **argv)
            (unsigned)(o.page_bytes >> 10));
     printf("  load %.2f s (batches of %d), overwrite/delete %.2f s, "
            "meru_compact %.2f s; before compaction (after a flush) %llu files "
-           "/ %llu row versions (L0 %llu files), after: %llu files, %.2f MiB, %llu "
+           "/ %llu row versions (L0 %llu files), after: %llu files, %.2f MiB, "
+           "%llu "
            "rows, levels in use %d, metadata v%llu\n",
            t_load, BATCH, t_update, t_compact,
            (unsigned long long)before.total_files,
