@@ -618,6 +618,66 @@ int pqw_col_append(pq_writer *w, colw *c, const pq_column_data *cd, size_t r0,
         return MERU_OK;
     }
 
+    /* Byte arrays without a dictionary: find the rows that fill the page,
+     * then copy their lengths and bytes in one go. Pages end where the
+     * row-by-row loop below would end them. */
+    if (!c->use_dict && c->spec.type == PQ_BYTE_ARRAY) {
+        const pq_bytes *b = cd->values;
+        while (i < end) {
+            size_t room = end - i;
+            if (w->o.page_rows && w->o.page_rows - c->pg_rows < room)
+                room = w->o.page_rows - c->pg_rows;
+            size_t raw = c->pg_raw, bytes = 0, nn = 0, k = 0;
+            while (k < room) {
+                size_t r = i + k++;
+                if (valid && !valid[r])
+                    continue;
+                nn++;
+                bytes += b[r].len;
+                raw += 4 + (size_t)b[r].len;
+                if (raw >= w->o.page_size)
+                    break;
+            }
+            if ((rc = meru_buf_reserve(&c->pg_vals, nn * 4)) ||
+                (rc = meru_buf_reserve(&c->pg_bytes, bytes)) ||
+                (optional && (rc = meru_buf_reserve(&c->pg_defs, k * 4))))
+                return rc;
+            uint32_t *lens = (uint32_t *)(void *)(c->pg_vals.data +
+                                                  c->pg_vals.len);
+            uint8_t *o = c->pg_bytes.data + c->pg_bytes.len;
+            uint32_t *d = optional ? (uint32_t *)(void *)(c->pg_defs.data +
+                                                          c->pg_defs.len)
+                                   : NULL;
+            for (size_t j = 0; j < k; j++) {
+                size_t r = i + j;
+                bool v = !valid || valid[r];
+                if (d)
+                    d[j] = v;
+                if (!v)
+                    continue;
+                *lens++ = b[r].len;
+                if (b[r].len) {
+                    memcpy(o, b[r].ptr, b[r].len);
+                    o += b[r].len;
+                }
+            }
+            c->pg_vals.len += nn * 4;
+            c->pg_bytes.len += bytes;
+            if (d)
+                c->pg_defs.len += k * 4;
+            c->pg_nonnull += nn;
+            c->pg_raw = raw;
+            c->pg_rows += k;
+            i += k;
+            if (page_full(w, c)) {
+                rc = pqw_flush_page(w, c);
+                if (rc)
+                    return rc;
+            }
+        }
+        return MERU_OK;
+    }
+
     for (; i < end; i++) {
         bool v = !valid || valid[i];
         if (v) {
