@@ -55,6 +55,7 @@ struct meru_dbiter {
     meru_buf cur;  /* reverse: user key of the entries being walked */
     bool cur_done; /* reverse: cur's row was returned already */
     meru_buf seek; /* seek targets */
+    bool at_row;   /* forward: the merged iterator is on the row returned */
 };
 
 static const uint8_t empty_bytes[1];
@@ -196,8 +197,11 @@ static int next_forward(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
         }
         *ukey = d->key.data ? d->key.data : empty_bytes;
         *klen = d->key.len;
-        const uint8_t *v = it->ops->value(it, vlen);
-        *value = v ? v : empty_bytes;
+        d->at_row = true;
+        if (value) {
+            const uint8_t *v = it->ops->value(it, vlen);
+            *value = v ? v : empty_bytes;
+        }
         return MERU_OK;
     }
     return at_end(d);
@@ -345,14 +349,17 @@ static int next_reverse(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
     d->cur_done = true; /* cur == key: the row belongs to the key walked */
     *ukey = d->key.data ? d->key.data : empty_bytes;
     *klen = d->key.len;
-    *value = d->val.data ? d->val.data : empty_bytes;
-    *vlen = d->val.len;
+    if (value) {
+        *value = d->val.data ? d->val.data : empty_bytes;
+        *vlen = d->val.len;
+    }
     return MERU_OK;
 }
 
 int meru_dbiter_next(meru_dbiter *it, const uint8_t **ukey, size_t *klen,
                      const uint8_t **value, size_t *vlen)
 {
+    it->at_row = false;
     if (it->status)
         return it->status;
     if (it->done)
@@ -360,6 +367,27 @@ int meru_dbiter_next(meru_dbiter *it, const uint8_t **ukey, size_t *klen,
     if (it->reverse)
         return next_reverse(it, ukey, klen, value, vlen);
     return next_forward(it, ukey, klen, value, vlen);
+}
+
+void meru_dbiter_value(meru_dbiter *it, const uint8_t **value, size_t *vlen)
+{
+    if (it->at_row) {
+        const uint8_t *v = it->it->ops->value(it->it, vlen);
+        *value = v ? v : empty_bytes;
+    } else {
+        *value = it->val.data ? it->val.data : empty_bytes;
+        *vlen = it->val.len;
+    }
+}
+
+int meru_dbiter_values(meru_dbiter *it, meru_value *vals)
+{
+    if (!it->at_row || !it->it->ops->values)
+        return MERU_NOT_FOUND;
+    int rc = it->it->ops->values(it->it, vals);
+    if (rc && rc != MERU_NOT_FOUND)
+        return fail(it, rc);
+    return rc;
 }
 
 int meru_dbiter_new(meru_iiter *merged, const meru_dbiter_options *o,

@@ -12,6 +12,7 @@
  *    until the next move (seek*, next, prev) or destroy.
  *  - An I/O or corruption error makes the iterator invalid and is reported
  *    by status() (sticky); status() is MERU_OK otherwise, also at the end.
+ *  - values (optional) hands the current put out decoded; see below.
  *  - destroy frees everything (the iterator owns whatever it references,
  *    e.g. a memtable reference). NULL-safe through meru_iiter_destroy.
  */
@@ -21,6 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "types/value.h"
 
 typedef struct meru_iiter meru_iiter;
 
@@ -38,6 +41,15 @@ typedef struct meru_iiter_ops {
     const uint8_t *(*value)(meru_iiter *it, size_t *len);
     int (*status)(meru_iiter *it);
     void (*destroy)(meru_iiter *it);
+    /* Optional (NULL when an iterator only holds encoded values): the
+     * current entry, a put, as values instead of value()'s encoding, so a
+     * scan need not encode a row only to decode it again. Fills vals[0 ..
+     * ncols) of the iterator's schema: every non-key column in the
+     * iterator's projection with its value (PRESENT or NULL; bytes point
+     * into the iterator, valid until its next move), the other columns,
+     * key columns included, UNSET. MERU_NOT_FOUND: no such form for this
+     * entry, use value(). Another error is also status() from then on. */
+    int (*values)(meru_iiter *it, meru_value *vals);
 } meru_iiter_ops;
 
 struct meru_iiter {

@@ -14,7 +14,8 @@
  * Seeks go straight to the right row group (exact chunk bounds of the
  * ikey) and page (ColumnIndex maxima), then binary-search the window.
  *
- * Values are re-encoded in rowcodec form lazily, once per row asked. A
+ * A scan takes each row's values straight from the window (it_values);
+ * value() re-encodes them in rowcodec form lazily, once per row asked. A
  * column outside the projection is null in the value, or a zero value of
  * its type when it is NOT NULL (the rowcodec has no null there); key
  * columns are never in a value. A delete's value is empty.
@@ -35,6 +36,7 @@ typedef struct icol {
     size_t col;     /* schema column */
     uint32_t pcol;  /* file column */
     pq_cursor *cur; /* on row group it->rg */
+    const pq_column_info *fi; /* the file column's description */
     pq_batch b;     /* the window */
 } icol;
 
@@ -53,6 +55,10 @@ typedef struct sst_iter {
     icol *cols;   /* projected, mapped, non-key user columns */
     size_t ncols;
     meru_value *vals;
+    /* it_values' starting point: UNSET outside the projection and for key
+     * columns, the initial default (else null) for projected columns the
+     * file lacks; the file's columns overwrite their slots per row. */
+    meru_value *tmpl;
     meru_buf val;
     int64_t val_row; /* global row whose value is in `val`, or -1 */
 } sst_iter;
@@ -339,8 +345,7 @@ static const uint8_t *it_value(meru_iiter *b, size_t *len)
             }
             v->state = MERU_VALUE_NULL;
         } else {
-            sst_value_from_batch(c, pq_reader_column(t->r, ic->pcol), &ic->b,
-                                 it->pos, v);
+            sst_value_from_batch(c, ic->fi, &ic->b, it->pos, v);
         }
     }
     meru_buf_reset(&it->val);
@@ -356,6 +361,37 @@ static const uint8_t *it_value(meru_iiter *b, size_t *len)
     return it->val.data;
 }
 
+/* The current put's projected values, straight from the window's batches
+ * (no rowcodec round trip). */
+static int it_values(meru_iiter *b, meru_value *vals)
+{
+    sst_iter *it = (sst_iter *)b;
+    meru_sst *t = it->t;
+    const meru_schema *s = t->schema;
+    size_t pos = it->pos;
+    memcpy(vals, it->tmpl, s->ncols * sizeof *vals);
+    for (size_t j = 0; j < it->ncols; j++) {
+        const icol *ic = &it->cols[j];
+        const meru_column *c = &s->cols[ic->col];
+        meru_value *v = &vals[ic->col];
+        if (ic->b.valid[pos]) {
+            sst_value_from_batch(c, ic->fi, &ic->b, pos, v);
+        } else if (c->nullable) {
+            v->state = MERU_VALUE_NULL;
+        } else {
+            char lb[MERU_LABEL_MAX];
+            int rc = meru_err(MERU_ECORRUPT,
+                              "SST %s: null in NOT NULL %s of a put at row "
+                              "%lld",
+                              t->path, meru_column_label(c, lb),
+                              (long long)global_row(it));
+            fail(it, rc);
+            return rc;
+        }
+    }
+    return MERU_OK;
+}
+
 static int it_status(meru_iiter *b)
 {
     return ((sst_iter *)b)->status;
@@ -367,14 +403,24 @@ static void it_destroy(meru_iiter *b)
     close_cursors(it);
     free(it->cols);
     free(it->vals);
+    free(it->tmpl);
     meru_buf_free(&it->val);
     free(it);
 }
 
 static const meru_iiter_ops sst_iter_ops = {
-    it_valid, it_seek_to_first, it_seek_to_last, it_seek, it_seek_for_prev,
-    it_next,  it_prev,          it_key,          it_value, it_status,
-    it_destroy,
+    .valid = it_valid,
+    .seek_to_first = it_seek_to_first,
+    .seek_to_last = it_seek_to_last,
+    .seek = it_seek,
+    .seek_for_prev = it_seek_for_prev,
+    .next = it_next,
+    .prev = it_prev,
+    .key = it_key,
+    .value = it_value,
+    .status = it_status,
+    .destroy = it_destroy,
+    .values = it_values,
 };
 
 int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out)
@@ -398,16 +444,26 @@ int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out)
     }
     it->cols = calloc(s->ncols ? s->ncols : 1, sizeof *it->cols);
     it->vals = calloc(s->ncols ? s->ncols : 1, sizeof *it->vals);
-    if (!it->cols || !it->vals) {
+    it->tmpl = calloc(s->ncols ? s->ncols : 1, sizeof *it->tmpl);
+    if (!it->cols || !it->vals || !it->tmpl) {
         it_destroy(&it->base);
         return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
     }
     for (size_t i = 0; i < s->ncols; i++) {
-        if (s->cols[i].key_position >= 0 || !meru_colset_has(&it->proj, i) ||
-            t->pcol[i] < 0)
+        const meru_column *c = &s->cols[i];
+        if (c->key_position >= 0 || !meru_colset_has(&it->proj, i))
             continue;
+        if (t->pcol[i] < 0) {
+            if (c->initial_default.state == MERU_VALUE_PRESENT)
+                it->tmpl[i] = c->initial_default;
+            else
+                it->tmpl[i].state = MERU_VALUE_NULL;
+            continue;
+        }
+        it->tmpl[i].state = MERU_VALUE_NULL; /* overwritten per row */
         it->cols[it->ncols].col = i;
         it->cols[it->ncols].pcol = (uint32_t)t->pcol[i];
+        it->cols[it->ncols].fi = pq_reader_column(t->r, (uint32_t)t->pcol[i]);
         it->ncols++;
     }
     *out = &it->base;
