@@ -556,6 +556,13 @@ static int decode_key(meru_iter *it, const uint8_t *k, size_t klen,
     const meru_schema *s = it->db->schema;
     meru_value kv[MERU_MAX_KEY_COLUMNS];
     size_t nk = 0;
+    if (s->nkey == 1) { /* straight into its slot */
+        int rc = meru_key_decode(s, k, klen, &vals[s->key_cols[0]], &nk,
+                                 &it->scratch);
+        if (rc == MERU_OK && nk != 1)
+            rc = meru_err(MERU_ECORRUPT, "scan: empty key");
+        return rc;
+    }
     if (s->nkey > MERU_MAX_KEY_COLUMNS)
         return meru_err(MERU_EINVAL, "scan: %zu key columns", s->nkey);
     int rc = meru_key_decode(s, k, klen, kv, &nk, &it->scratch);

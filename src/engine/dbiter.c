@@ -37,6 +37,7 @@
 #include "engine/dbiter.h"
 #include "types/keycodec.h"
 #include "util/buf.h"
+#include "util/endian.h"
 #include "util/error.h"
 
 /* Versions skipped in a row before a reseek jumps over the rest. */
@@ -60,9 +61,45 @@ struct meru_dbiter {
 
 static const uint8_t empty_bytes[1];
 
+/* Equal bytes; keys are short (an int64 key is 9 bytes), so 8-byte words
+ * beat a call to memcmp on the per-row path. */
+static inline bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return false;
+    return true;
+}
+
 static bool ukey_eq(const meru_buf *b, const uint8_t *k, size_t len)
 {
-    return b->len == len && (len == 0 || memcmp(b->data, k, len) == 0);
+    return b->len == len && (len == 0 || bytes_eq(b->data, k, len));
+}
+
+/* b = the n bytes at p (the per-row key copy, without a call when b is
+ * large enough already). */
+static inline int buf_set(meru_buf *b, const uint8_t *p, size_t n)
+{
+    b->len = 0;
+    if (n > b->cap) {
+        int rc = meru_buf_reserve(b, n);
+        if (rc)
+            return rc;
+    }
+    if (n)
+        memcpy(b->data, p, n);
+    b->len = n;
+    return MERU_OK;
 }
 
 static bool beyond_upper(const meru_dbiter *d, const uint8_t *k, size_t len)
@@ -113,13 +150,22 @@ static int at_end(meru_dbiter *d)
     return MERU_NOT_FOUND;
 }
 
-static int parse(meru_dbiter *d, const uint8_t *k, size_t klen, size_t *ul,
-                 uint64_t *seq, int *op)
+/* meru_ikey_parse inline (once per entry); the call only for the error. */
+static inline int parse(meru_dbiter *d, const uint8_t *k, size_t klen,
+                        size_t *ul, uint64_t *seq, int *op)
 {
+    if (klen >= MERU_IKEY_TRAILER_LEN) {
+        uint64_t x = ~meru_load_be64(k + klen - MERU_IKEY_TRAILER_LEN);
+        int o = (int)(x & 0xff);
+        if (o == MERU_OP_DELETE || o == MERU_OP_PUT) {
+            *ul = klen - MERU_IKEY_TRAILER_LEN;
+            *seq = x >> 8;
+            *op = o;
+            return MERU_OK;
+        }
+    }
     int rc = meru_ikey_parse(k, klen, ul, seq, op);
-    if (rc)
-        return fail(d, meru_err_wrap(rc, "scan"));
-    return MERU_OK;
+    return fail(d, meru_err_wrap(rc ? rc : MERU_ECORRUPT, "scan"));
 }
 
 /* seek(lower) with the bare bound bytes: every internal key whose user key
@@ -186,9 +232,8 @@ static int next_forward(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
         }
         /* The newest visible version of a new user key. */
         skipped = 0;
-        meru_buf_reset(&d->key);
         d->has_key = false;
-        if ((rc = meru_buf_append(&d->key, ik, ul)))
+        if ((rc = buf_set(&d->key, ik, ul)))
             return fail(d, rc);
         d->has_key = true;
         if (op == MERU_OP_DELETE) {
