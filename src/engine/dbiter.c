@@ -57,6 +57,9 @@ struct meru_dbiter {
     bool cur_done; /* reverse: cur's row was returned already */
     meru_buf seek; /* seek targets */
     bool at_row;   /* forward: the merged iterator is on the row returned */
+    /* forward: a user key above the lower bound was seen; keys only grow
+     * from there, so the bound needs no more checks */
+    bool past_lower;
 };
 
 static const uint8_t empty_bytes[1];
@@ -106,7 +109,7 @@ static bool beyond_upper(const meru_dbiter *d, const uint8_t *k, size_t len)
 {
     if (!d->has_upper)
         return false;
-    int c = meru_ikey_cmp(k, len, d->upper.data, d->upper.len);
+    int c = meru_iiter_key_cmp(k, len, d->upper.data, d->upper.len);
     return c > 0 || (c == 0 && !d->upper_incl);
 }
 
@@ -114,7 +117,7 @@ static bool below_lower(const meru_dbiter *d, const uint8_t *k, size_t len)
 {
     if (!d->has_lower)
         return false;
-    int c = meru_ikey_cmp(k, len, d->lower.data, d->lower.len);
+    int c = meru_iiter_key_cmp(k, len, d->lower.data, d->lower.len);
     return c < 0 || (c == 0 && !d->lower_incl);
 }
 
@@ -203,8 +206,12 @@ static int next_forward(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
             return rc;
         if (beyond_upper(d, ik, ul))
             break;
-        if (below_lower(d, ik, ul) ||
-            (d->has_key && ukey_eq(&d->key, ik, ul))) {
+        bool below = false;
+        if (!d->past_lower) {
+            below = below_lower(d, ik, ul);
+            d->past_lower = !below;
+        }
+        if (below || (d->has_key && ukey_eq(&d->key, ik, ul))) {
             /* An older version of a key already decided, or the exclusive
              * lower bound itself. */
             if (++skipped > MERU_DBITER_MAX_SKIP) {
