@@ -10,7 +10,12 @@
  *
  * A scan merges iterators over every source (merge.h) and keeps the newest
  * visible version per key (dbiter.h); the projection is pushed down into
- * the SST iterators so unread columns are never decoded.
+ * the SST iterators so unread columns are never decoded. Each level >= 1
+ * is one source (its files concatenated, opened as the scan reaches them,
+ * so an error opening one shows at meru_iter_next), empty memtables are no
+ * source, and a merge of one source is that source: a compacted table is
+ * read without a heap. Rows from an SST reach the meru_row as values
+ * straight from its column batches, without the rowcodec round trip.
  */
 #include <stdlib.h>
 #include <string.h>
