@@ -15,7 +15,7 @@
 #include "test_db_common.h"
 
 #define NKEYS 4000
-#define SLEN 120
+#define SLEN  120
 
 enum { C_ID = 0, C_V = 1, C_S = 2, C_N = 3 };
 
@@ -36,7 +36,10 @@ typedef struct fx {
     meru_snapshot *snapshot;
 } fx;
 
-static int64_t key_of(size_t i) { return (int64_t)i * 2; }
+static int64_t key_of(size_t i)
+{
+    return (int64_t)i * 2;
+}
 
 /* Incompressible-ish string of SLEN bytes from a seed. */
 static void make_s(uint32_t seed, char *out)
@@ -120,7 +123,8 @@ static void one_scan(fx *f, int use_snap)
     int64_t lo = -3 + (int64_t)(meru_test_rand() % (2 * NKEYS + 6));
     int64_t hi = -3 + (int64_t)(meru_test_rand() % (2 * NKEYS + 6));
     int has_lo = meru_test_rand() % 3 != 0, has_hi = meru_test_rand() % 3 != 0;
-    int lo_inc = (int)(meru_test_rand() % 2), hi_inc = (int)(meru_test_rand() % 2);
+    int lo_inc = (int)(meru_test_rand() % 2),
+        hi_inc = (int)(meru_test_rand() % 2);
     if (has_lo) {
         meru_row_clear(f->lo);
         CHECK_OK(meru_row_set_int64(f->lo, C_ID, lo));
@@ -184,9 +188,8 @@ static void test_scan_single_run_and_layers(void)
     fx *f = calloc(1, sizeof *f);
     CHECK(f);
     meru_schema *sc;
-    CHECK_OK(meru_schema_parse(&sc, "t",
-                               "id int64 not null, v int64, s string, n int32",
-                               "id"));
+    CHECK_OK(meru_schema_parse(
+        &sc, "t", "id int64 not null, v int64, s string, n int32", "id"));
     meru_options opts;
     tdb_small_options(&opts);
     const char *dir = meru_test_tmpdir("db_scan");
