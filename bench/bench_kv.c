@@ -834,8 +834,8 @@ int main(int argc, char **argv)
            "from the end of overwrite until the engine was seen idle "
            "(RocksDB: flush + no pending/running compaction; LevelDB: L0 < 4 "
            "files and stats unchanged; SQLite: WAL checkpoint; LMDB: "
-           "mdb_env_sync; merutable: meru_flush + no flush/compaction "
-           "activity).\n");
+           "mdb_env_sync; merutable: meru_flush + no memtable waiting, no "
+           "compaction running or due).\n");
     if (failures)
         fprintf(stderr, "bench_kv: %d engine run(s) failed\n", failures);
     return failures ? 1 : 0;

@@ -5,7 +5,9 @@
  *   2. one reader alone on the full memtable: gets/s (random present keys);
  *   3. one writer inserting into a fresh memtable while 2 reader threads do
  *      gets of already published keys: inserts/s and total gets/s.
- * Usage: bench_memtable [n]. Not a test: nothing is asserted except that
+ * Usage: bench_memtable [n] [chunk_bytes]: chunk_bytes is the arena chunk
+ * (default 2 MiB, what a 64 MiB-memtable table uses; chunks of 2 MiB and
+ * more are backed by transparent huge pages). Not a test: nothing is asserted except that
  * every get finds its key.
  */
 #include "bench_util.h"
@@ -92,6 +94,8 @@ int main(int argc, char **argv)
                           : 1000000;
     if (n == 0)
         n = 1;
+    size_t chunk = !quick && argc > 2 ? (size_t)strtoull(argv[2], NULL, 10)
+                                      : (size_t)2 << 20;
     uint8_t *keys = malloc(n * KLEN);
     uint8_t val[VLEN];
     memset(val, 'v', sizeof val);
@@ -105,7 +109,7 @@ int main(int argc, char **argv)
 
     /* 1. writer alone */
     ctx c = {.keys = keys, .n = n};
-    if (meru_memtable_new(&c.m, 0))
+    if (meru_memtable_new(&c.m, chunk))
         return 1;
     double t0 = bench_now();
     if (insert_all(&c, val)) {
@@ -113,8 +117,10 @@ int main(int argc, char **argv)
         return 1;
     }
     double t1 = bench_now();
-    printf("memtable %zu x (%d B key, %d B value): %.2f MiB arena\n", n, KLEN,
-           VLEN, (double)meru_memtable_bytes(c.m) / (1024.0 * 1024.0));
+    printf("memtable %zu x (%d B key, %d B value): %.2f MiB arena in %zu KiB "
+           "chunks\n",
+           n, KLEN, VLEN, (double)meru_memtable_bytes(c.m) / (1024.0 * 1024.0),
+           chunk >> 10);
     printf("  insert, 1 writer alone:      %10.0f inserts/s\n",
            (double)n / (t1 - t0));
 
@@ -137,7 +143,7 @@ int main(int argc, char **argv)
     atomic_init(&c2.published, 0);
     atomic_init(&c2.done, false);
     atomic_init(&c2.misses, 0);
-    if (meru_memtable_new(&c2.m, 0))
+    if (meru_memtable_new(&c2.m, chunk))
         return 1;
     rarg ra[READERS];
     pthread_t th[READERS];

@@ -36,7 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -227,55 +226,16 @@ typedef struct duck_result {
     int nscans;
 } duck_result;
 
-static bool exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
-static bool find_script(const char *argv0, char *out, size_t cap)
-{
-    const char *env = getenv("MERU_SOURCE_DIR");
-    if (env && *env) {
-        snprintf(out, cap, "%s/bench/duckdb_parquet.mjs", env);
-        if (exists(out))
-            return true;
-    }
-    snprintf(out, cap, "bench/duckdb_parquet.mjs");
-    if (exists(out))
-        return true;
-    const char *slash = strrchr(argv0, '/');
-    if (slash) {
-        snprintf(out, cap, "%.*s/../../bench/duckdb_parquet.mjs",
-                 (int)(slash - argv0), argv0);
-        if (exists(out))
-            return true;
-    }
-    return false;
-}
-
 static void run_duckdb(const char *argv0, const char *dir, int reps,
                        duck_result *res)
 {
     memset(res, 0, sizeof *res);
-    char script[1024];
-    if (!find_script(argv0, script, sizeof script)) {
-        snprintf(res->why, sizeof res->why,
-                 "bench/duckdb_parquet.mjs not found (set MERU_SOURCE_DIR)");
+    char args[2048];
+    snprintf(args, sizeof args, "'%s' --reps %d", dir, reps);
+    FILE *p = bench_node_start(argv0, "duckdb_parquet.mjs", args, res->why,
+                               sizeof res->why);
+    if (!p)
         return;
-    }
-    if (system("node --version >/dev/null 2>&1") != 0) {
-        snprintf(res->why, sizeof res->why,
-                 "node is not on PATH (bash scripts/install-deps.sh --npm)");
-        return;
-    }
-    char cmd[3072];
-    snprintf(cmd, sizeof cmd, "node '%s' '%s' --reps %d", script, dir, reps);
-    FILE *p = popen(cmd, "r");
-    if (!p) {
-        snprintf(res->why, sizeof res->why, "popen: %s", strerror(errno));
-        return;
-    }
     char line[512];
     bool wrote = false;
     while (fgets(line, sizeof line, p)) {
@@ -295,18 +255,11 @@ static void run_duckdb(const char *argv0, const char *dir, int reps,
             res->nscans++;
         }
     }
-    int st = pclose(p);
-    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 3) {
-        snprintf(res->why, sizeof res->why,
-                 "tests/interop/node_modules is missing (bash "
-                 "scripts/install-deps.sh --npm)");
+    if (bench_node_finish(p, "duckdb_parquet.mjs", res->why, sizeof res->why))
         return;
-    }
-    if (st != 0 || !wrote) {
+    if (!wrote) {
         snprintf(res->why, sizeof res->why,
-                 "bench/duckdb_parquet.mjs failed (status %d; see its "
-                 "message above)",
-                 st);
+                 "bench/duckdb_parquet.mjs printed no write line");
         return;
     }
     res->ok = true;

@@ -4,7 +4,7 @@
  * s string), writes through meru_write_batch_* / meru_write (meru_put for a
  * single row), point reads with meru_get, scans with meru_scan (the
  * projected scan asks for column i only), settle with meru_flush and
- * meru_stats_get.
+ * meru_stats_get (compactions_pending / compactions_running).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,6 @@ typedef struct mt {
     meru_db *db;
     meru_write_batch *wb;
     meru_row *row, *key, *out, *lo, *hi;
-    int l0_trigger;
 } mt;
 
 static int failed(const char *what, int rc)
@@ -78,7 +77,6 @@ static int t_open(void **out, const char *dir, const kv_conf *c)
         return -1;
     meru_options o;
     options(c, &o);
-    t->l0_trigger = o.l0_compaction_trigger;
     meru_schema *s = NULL;
     int rc = meru_schema_parse(&s, "bench",
                                "k int64 not null, i int32 not null, "
@@ -225,10 +223,9 @@ static int t_scan(void *h, int64_t lo, int64_t hi, int has_hi, int project,
 
 /*
  * meru_flush writes every memtable to L0; compaction then runs in the
- * background with no "idle" call in the public API, so settled = nothing
- * waiting for flush, L0 below its compaction trigger, and the flush and
- * compaction counters unchanged for 300 ms. That quiet period is not
- * counted (*idle_at is the time of the last change seen).
+ * background. Settled = no memtable waiting for flush, no compaction
+ * running and none due (meru_stats compactions_pending: no level over its
+ * trigger or target), polled every 2 ms.
  */
 static int t_settle(void *h, double *idle_at)
 {
@@ -236,29 +233,19 @@ static int t_settle(void *h, double *idle_at)
     int rc = meru_flush(t->db);
     if (rc)
         return failed("flush", rc);
-    meru_stats prev, cur;
-    rc = meru_stats_get(t->db, &prev);
-    if (rc)
-        return failed("stats", rc);
-    double last = kv_now();
     for (;;) {
-        kv_sleep_ms(10);
-        rc = meru_stats_get(t->db, &cur);
+        meru_stats st;
+        rc = meru_stats_get(t->db, &st);
         if (rc)
             return failed("stats", rc);
-        if (cur.background_errors)
+        if (st.background_errors)
             return failed("background error", MERU_EFAILED);
-        int busy = cur.immutable_memtables > 0 ||
-                   cur.level[0].files >= (uint64_t)t->l0_trigger;
-        if (busy || cur.compactions != prev.compactions ||
-            cur.compaction_bytes_written != prev.compaction_bytes_written ||
-            cur.flushes != prev.flushes)
-            last = kv_now();
-        else if (kv_now() - last > 0.3)
+        if (!st.immutable_memtables && !st.compactions_running &&
+            !st.compactions_pending)
             break;
-        prev = cur;
+        kv_sleep_ms(2);
     }
-    *idle_at = last;
+    *idle_at = kv_now();
     return 0;
 }
 

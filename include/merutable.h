@@ -642,6 +642,11 @@ typedef struct meru_stats {
     uint64_t flushes, flush_bytes;
     uint64_t compactions, compaction_bytes_read, compaction_bytes_written;
     uint64_t compactions_running; /* jobs in progress now */
+    /* Levels over their compaction trigger or size target: work the
+     * background threads will start. With compactions_running and
+     * immutable_memtables all 0 the table is idle (nothing left to flush
+     * or compact). Always 0 on a read-only or closed handle. */
+    uint64_t compactions_pending;
     uint64_t background_errors;
     /* reads */
     uint64_t gets, gets_found, scans;

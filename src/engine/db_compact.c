@@ -33,8 +33,6 @@
 #include "types/keycodec.h"
 #include "util/error.h"
 
-int meru_db_compact_step(meru_db *db, bool *did);
-
 typedef struct job {
     int level;     /* input level */
     int out_level; /* level + 1, or level itself (rewriting the bottom) */
@@ -238,28 +236,49 @@ static void mark(job *j, bool on)
         j->in[i]->compacting = on;
 }
 
+/* The deepest level holding a file (mu held). */
+static int deepest_level(const meru_db *db)
+{
+    int deepest = 0;
+    for (size_t i = 0; i < db->nfiles; i++)
+        if (db->files[i]->meta.level > deepest)
+            deepest = db->files[i]->meta.level;
+    return deepest;
+}
+
+/* How urgently `level` needs compaction (mu held): L0 by file count
+ * against the trigger, deeper levels by bytes against their target; due
+ * at >= 1. The last catalog level has nowhere to go and scores 0. */
+static double level_score(meru_db *db, int level)
+{
+    if (level + 1 >= MERU_CATALOG_MAX_LEVELS)
+        return 0;
+    size_t b, e;
+    level_range(db, level, &b, &e);
+    if (level == 0)
+        return (double)(e - b) / (double)db->opts.l0_compaction_trigger;
+    uint64_t bytes = 0;
+    for (size_t i = b; i < e; i++)
+        bytes += db->files[i]->meta.file_size;
+    return (double)bytes / (double)level_target(db, level);
+}
+
+int meru_db_compactions_pending_locked(meru_db *db)
+{
+    int n = 0, deepest = deepest_level(db);
+    for (int level = 0; level <= deepest; level++)
+        n += level_score(db, level) >= 1.0;
+    return n;
+}
+
 /* Picks the most urgent job (mu held); false when none is due. */
 static bool pick_job(meru_db *db, job *j)
 {
     double best = 0;
     int best_level = -1;
-    int deepest = 0;
-    for (size_t i = 0; i < db->nfiles; i++)
-        if (db->files[i]->meta.level > deepest)
-            deepest = db->files[i]->meta.level;
-    for (int level = 0; level <= deepest && level + 1 < MERU_CATALOG_MAX_LEVELS;
-         level++) {
-        size_t b, e;
-        double score;
-        uint64_t bytes = 0;
-        level_range(db, level, &b, &e);
-        if (level == 0) {
-            score = (double)(e - b) / (double)db->opts.l0_compaction_trigger;
-        } else {
-            for (size_t i = b; i < e; i++)
-                bytes += db->files[i]->meta.file_size;
-            score = (double)bytes / (double)level_target(db, level);
-        }
+    int deepest = deepest_level(db);
+    for (int level = 0; level <= deepest; level++) {
+        double score = level_score(db, level);
         if (score >= 1.0 && score > best) {
             job probe = *j;
             if (fill_job(db, &probe, level, NULL) == JOB_READY) {

@@ -22,8 +22,6 @@
 #include "util/clock.h"
 #include "util/error.h"
 
-int meru_db_compact_step(meru_db *db, bool *did);
-
 void meru_db_set_bg_error_locked(meru_db *db, int rc)
 {
     if (db->bg_error || rc == MERU_OK)

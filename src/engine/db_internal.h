@@ -202,7 +202,8 @@ int meru_db_imm_reserve_locked(meru_db *db, size_t n);
 void meru_db_gc_run(meru_db *db, bool force);
 
 /* The arena chunk of a new memtable: small enough that the byte budget
- * is met in many steps, not one. */
+ * is met in many steps, not one; 2 MiB (huge-page backed) for memtables
+ * of 32 MiB and more. */
 size_t meru_db_memtable_chunk(const meru_db *db);
 /* The view a read uses: the snapshot's own, else the current one. */
 meru_view *meru_db_read_view(meru_db *db, const meru_snapshot *snap);
@@ -246,6 +247,14 @@ int meru_db_wait_flushed(meru_db *db);
 void meru_db_set_bg_error_locked(meru_db *db, int rc);
 /* The sticky error as a status with its message set, or 0. (mu held) */
 int meru_db_bg_error_locked(meru_db *db);
+
+/* ---- db_compact.c ------------------------------------------------------- */
+
+/* Runs one due compaction job, if any (a worker's step); *did says whether
+ * one ran. */
+int meru_db_compact_step(meru_db *db, bool *did);
+/* Levels whose score says they are due for compaction (mu held). */
+int meru_db_compactions_pending_locked(meru_db *db);
 
 /* ---- db_read.c ---------------------------------------------------------- */
 

@@ -30,6 +30,11 @@ int meru_stats_get(meru_db *db, meru_stats *out)
         atomic_fetch_add(&v->refs, 1);
     }
     out->immutable_memtables = db->nimm;
+    /* In the same critical section as the view: the level counts and
+     * "pending" describe one file set. */
+    if (!db->closed && !db->read_only)
+        out->compactions_pending =
+            (uint64_t)meru_db_compactions_pending_locked(db);
     for (size_t i = 0; i < db->nimm; i++)
         out->immutable_bytes += meru_memtable_bytes(db->imm[i].mem);
     if (db->mem) {
@@ -166,6 +171,7 @@ int meru_stats_json(meru_db *db, char **out)
     F(compaction_bytes_read);
     F(compaction_bytes_written);
     F(compactions_running);
+    F(compactions_pending);
     F(background_errors);
     F(gets);
     F(gets_found);

@@ -154,8 +154,9 @@ size_t meru_db_memtable_chunk(const meru_db *db)
     size_t c = db->opts.memtable_bytes / 16;
     if (c < 4096)
         c = 4096;
-    if (c > ((size_t)1 << 20))
-        c = (size_t)1 << 20;
+    /* 2 MiB: from there on chunks are huge-page backed (util/arena.c). */
+    if (c > ((size_t)2 << 20))
+        c = (size_t)2 << 20;
     return c;
 }
 

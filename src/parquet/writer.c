@@ -29,6 +29,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <zlib.h>
 
 #include "merutable.h"
@@ -331,6 +332,118 @@ static int sink_write(pq_writer *w, const void *p, size_t n)
     return MERU_OK;
 }
 
+/* -------------------------------------------------------- chunk chain */
+
+#define CHAIN_FIRST_BLOCK (64u << 10)
+#define CHAIN_MAX_BLOCK   (2u << 20)
+
+/* Full-size blocks are 2 MiB-aligned maps the kernel may back with one
+ * transparent huge page: a chunk is written once into fresh memory, and
+ * faulting it in 4 KiB at a time was the writer's largest cost. */
+static uint8_t *block_alloc(size_t sz, bool *mapped)
+{
+    *mapped = false;
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+    if (sz == CHAIN_MAX_BLOCK) {
+        size_t span = 2 * sz;
+        uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m != MAP_FAILED) {
+            uintptr_t a = ((uintptr_t)m + sz - 1) & ~(uintptr_t)(sz - 1);
+            uint8_t *p = (uint8_t *)a;
+            if (p > m)
+                munmap(m, (size_t)(p - m));
+            if (p + sz < m + span)
+                munmap(p + sz, (size_t)(m + span - (p + sz)));
+            madvise(p, sz, MADV_HUGEPAGE); /* advice: failure is harmless */
+            *mapped = true;
+            return p;
+        }
+    }
+#endif
+    return malloc(sz);
+}
+
+static void block_free(chain_blk *b)
+{
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+    if (b->mapped) {
+        munmap(b->p, b->cap);
+        return;
+    }
+#endif
+    free(b->p);
+}
+
+int pqw_chain_append(pqw_chain *ch, const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    while (n) {
+        if (ch->cur == ch->nblk) {
+            if (ch->nblk == ch->cap_blk) {
+                uint32_t cap = ch->cap_blk ? ch->cap_blk * 2 : 8;
+                chain_blk *nb = realloc(ch->blk, cap * sizeof *nb);
+                if (!nb)
+                    return meru_err(MERU_ENOMEM,
+                                    "parquet writer: out of memory");
+                ch->blk = nb;
+                ch->cap_blk = cap;
+            }
+            /* blocks grow with the chunk: small files stay small, big
+             * chunks go to the sink in 1 MiB writes */
+            size_t sz = ch->nblk ? ch->blk[ch->nblk - 1].cap * 2
+                                 : CHAIN_FIRST_BLOCK;
+            if (sz > CHAIN_MAX_BLOCK)
+                sz = CHAIN_MAX_BLOCK;
+            bool mapped;
+            uint8_t *b = block_alloc(sz, &mapped);
+            if (!b)
+                return meru_err(MERU_ENOMEM, "parquet writer: out of memory");
+            ch->blk[ch->nblk++] = (chain_blk){b, sz, mapped};
+        }
+        chain_blk *b = &ch->blk[ch->cur];
+        size_t k = b->cap - ch->used;
+        if (k > n)
+            k = n;
+        memcpy(b->p + ch->used, s, k);
+        ch->used += k;
+        ch->len += k;
+        s += k;
+        n -= k;
+        if (ch->used == b->cap) {
+            ch->cur++;
+            ch->used = 0;
+        }
+    }
+    return MERU_OK;
+}
+
+void pqw_chain_reset(pqw_chain *ch)
+{
+    ch->cur = 0;
+    ch->used = 0;
+    ch->len = 0;
+}
+
+void pqw_chain_free(pqw_chain *ch)
+{
+    for (uint32_t i = 0; i < ch->nblk; i++)
+        block_free(&ch->blk[i]);
+    free(ch->blk);
+    memset(ch, 0, sizeof *ch);
+}
+
+static int sink_write_chain(pq_writer *w, const pqw_chain *ch)
+{
+    for (uint32_t i = 0; i < ch->nblk && i <= ch->cur; i++) {
+        size_t n = i < ch->cur ? ch->blk[i].cap : ch->used;
+        int rc = sink_write(w, ch->blk[i].p, n);
+        if (rc)
+            return rc;
+    }
+    return MERU_OK;
+}
+
 /* ---------------------------------------------------------------- open */
 
 static void colw_free(colw *c)
@@ -342,7 +455,7 @@ static void colw_free(colw *c)
     meru_buf_free(&c->pg_idx);
     pq_stats_free(&c->pg_stats);
     pq_stats_free(&c->ch_stats);
-    meru_buf_free(&c->data);
+    pqw_chain_free(&c->data);
     meru_buf_free(&c->locs);
     meru_buf_free(&c->cis);
     meru_buf_free(&c->ci_bytes);
@@ -781,19 +894,19 @@ static int write_chunk(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
         h.dictionary_page_header.encoding = w->o.data_page_version == 1
                                                 ? PQ_ENC_PLAIN_DICTIONARY
                                                 : PQ_ENC_PLAIN;
-        meru_buf page = {0};
-        size_t total;
-        rc = pqw_emit_page(w, &h, p, plen, NULL, 0, &page, &total);
+        rc = pqw_page_header(w, &h, p, plen, NULL, 0);
         if (!rc)
-            rc = sink_write(w, page.data, page.len);
-        meru_buf_free(&page);
+            rc = sink_write(w, w->hdr.data, w->hdr.len);
+        if (!rc)
+            rc = sink_write(w, p, plen);
         if (rc)
             return rc;
+        size_t total = w->hdr.len + plen;
         dict_size = (int64_t)total;
         dict_unc = (int64_t)(total - plen + w->body.len);
     }
     uint64_t data_off = w->offset;
-    rc = sink_write(w, c->data.data, c->data.len);
+    rc = sink_write_chain(w, &c->data);
     if (rc)
         return rc;
 
@@ -875,7 +988,7 @@ static int write_chunk(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
 
 static void chunk_reset(colw *c)
 {
-    meru_buf_reset(&c->data);
+    pqw_chain_reset(&c->data);
     meru_buf_reset(&c->locs);
     meru_buf_reset(&c->cis);
     meru_buf_reset(&c->ci_bytes);

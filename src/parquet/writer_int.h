@@ -21,6 +21,24 @@
 #define MAX_PAGE_SIZE   (512u << 20)
 #define SUB_BATCH_ROWS  4096
 
+/* A column chunk's encoded pages: a chain of blocks kept for the writer's
+ * life and refilled for every row group. Growing one buffer by realloc
+ * copied the chunk again at each doubling and faulted in fresh pages; a
+ * chain copies each page once and hands whole blocks to the sink. */
+typedef struct chain_blk {
+    uint8_t *p;
+    size_t cap;
+    bool mapped; /* a huge-page-aligned mmap, not malloc */
+} chain_blk;
+
+typedef struct pqw_chain {
+    chain_blk *blk;
+    uint32_t nblk, cap_blk;
+    uint32_t cur; /* block being filled (== nblk: none yet) */
+    size_t used;  /* bytes in blk[cur] */
+    uint64_t len; /* bytes in the chain */
+} pqw_chain;
+
 typedef struct page_loc {
     uint64_t off; /* in the chunk's data buffer */
     int32_t size; /* header + body */
@@ -56,7 +74,7 @@ typedef struct colw {
     pq_stats_acc pg_stats, ch_stats;
 
     /* the chunk being built */
-    meru_buf data; /* data pages, headers included */
+    pqw_chain data; /* data pages, headers included */
     int64_t ch_values;
     int64_t ch_uncompressed, ch_compressed; /* data pages, headers incl. */
     int32_t n_dict_pages, n_plain_pages;
@@ -107,10 +125,14 @@ int pqw_col_append(pq_writer *w, colw *c, const pq_column_data *cd, size_t r0,
 int pqw_flush_page(pq_writer *w, colw *c);
 size_t pqw_page_estimate(const colw *c);
 void pqw_fill_statistics(colw *c, pq_stats_acc *a, pq_statistics *s);
-/* Header (with CRC when enabled) + body (a then b) appended to dst;
- * *total gets the bytes appended. */
-int pqw_emit_page(pq_writer *w, pq_page_header *h, const uint8_t *a,
-                  size_t alen, const uint8_t *b, size_t blen, meru_buf *dst,
-                  size_t *total);
+/* Sets the page's size and CRC (over body a then b) in h and encodes the
+ * header into w->hdr. */
+int pqw_page_header(pq_writer *w, pq_page_header *h, const uint8_t *a,
+                    size_t alen, const uint8_t *b, size_t blen);
+
+/* writer.c: the chunk chain */
+int pqw_chain_append(pqw_chain *ch, const void *p, size_t n);
+void pqw_chain_reset(pqw_chain *ch);
+void pqw_chain_free(pqw_chain *ch);
 
 #endif

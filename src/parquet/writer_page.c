@@ -78,6 +78,14 @@ static int page_bytes_views(pq_writer *w, colw *c, const pq_bytes **out)
     return MERU_OK;
 }
 
+/* The page's values are their PLAIN encoding as accumulated (fixed width
+ * but boolean): the page body can point at them instead of a copy. */
+static bool values_as_is(const colw *c, bool dict_page)
+{
+    return !dict_page && c->enc == PQ_ENC_PLAIN &&
+           c->spec.type != PQ_BOOLEAN && c->spec.type != PQ_BYTE_ARRAY;
+}
+
 static int encode_values(pq_writer *w, colw *c, bool dict_page, meru_buf *out)
 {
     size_t n = c->pg_nonnull;
@@ -270,10 +278,8 @@ static int push_ci_entry(colw *c)
     return meru_buf_append(&c->cis, &e, sizeof e);
 }
 
-/* Header + body of one page appended to `dst`; returns its total size. */
-int pqw_emit_page(pq_writer *w, pq_page_header *h, const uint8_t *a,
-                  size_t alen, const uint8_t *b, size_t blen, meru_buf *dst,
-                  size_t *total)
+int pqw_page_header(pq_writer *w, pq_page_header *h, const uint8_t *a,
+                    size_t alen, const uint8_t *b, size_t blen)
 {
     size_t body = alen + blen;
     if (body > INT32_MAX)
@@ -290,19 +296,7 @@ int pqw_emit_page(pq_writer *w, pq_page_header *h, const uint8_t *a,
         h->crc = (int32_t)(uint32_t)crc;
     }
     meru_buf_reset(&w->hdr);
-    int rc = pq_encode_page_header(&w->hdr, h);
-    if (rc)
-        return rc;
-    rc = meru_buf_reserve(dst, w->hdr.len + body);
-    if (rc)
-        return rc;
-    meru_buf_append(dst, w->hdr.data, w->hdr.len);
-    if (alen)
-        meru_buf_append(dst, a, alen);
-    if (blen)
-        meru_buf_append(dst, b, blen);
-    *total = w->hdr.len + body;
-    return MERU_OK;
+    return pq_encode_page_header(&w->hdr, h);
 }
 
 static void page_reset(colw *c)
@@ -375,20 +369,31 @@ int pqw_flush_page(pq_writer *w, colw *c)
                 return rc;
             meru_store_le32(w->body.data, (uint32_t)(w->body.len - 4));
         }
-        rc = encode_values(w, c, dict_page, &w->body);
-        if (rc)
-            return rc;
-        uncompressed = w->body.len;
-        if (w->o.codec != PQ_CODEC_UNCOMPRESSED) {
-            rc = pq_compress(w->o.codec, w->o.codec_level, w->body.data,
-                             w->body.len, &w->comp);
+        bool compressed = w->o.codec != PQ_CODEC_UNCOMPRESSED;
+        if (values_as_is(c, dict_page) && (!compressed || !optional)) {
+            /* levels (if any) then the accumulated values, uncopied */
+            pa = w->body.data;
+            alen = w->body.len;
+            pb = c->pg_vals.data;
+            blen = c->pg_nonnull * c->width;
+        } else {
+            rc = encode_values(w, c, dict_page, &w->body);
+            if (rc)
+                return rc;
+            pa = w->body.data;
+            alen = w->body.len;
+        }
+        uncompressed = alen + blen;
+        if (compressed) {
+            /* one of a and b is empty here */
+            rc = pq_compress(w->o.codec, w->o.codec_level, alen ? pa : pb,
+                             alen ? alen : blen, &w->comp);
             if (rc)
                 return rc;
             pa = w->comp.data;
             alen = w->comp.len;
-        } else {
-            pa = w->body.data;
-            alen = w->body.len;
+            pb = NULL;
+            blen = 0;
         }
         h.type = PQ_PAGE_DATA;
         h.has_data_page_header = true;
@@ -405,24 +410,32 @@ int pqw_flush_page(pq_writer *w, colw *c)
                 return rc;
         }
         size_t lvl = w->body.len;
-        meru_buf_reset(&w->vals);
-        rc = encode_values(w, c, dict_page, &w->vals);
-        if (rc)
-            return rc;
-        uncompressed = lvl + w->vals.len;
+        const uint8_t *vp;
+        size_t vlen;
+        if (values_as_is(c, dict_page)) {
+            vp = c->pg_vals.data;
+            vlen = c->pg_nonnull * c->width;
+        } else {
+            meru_buf_reset(&w->vals);
+            rc = encode_values(w, c, dict_page, &w->vals);
+            if (rc)
+                return rc;
+            vp = w->vals.data;
+            vlen = w->vals.len;
+        }
+        uncompressed = lvl + vlen;
         bool compressed = w->o.codec != PQ_CODEC_UNCOMPRESSED;
         pa = w->body.data;
         alen = lvl;
         if (compressed) {
-            rc = pq_compress(w->o.codec, w->o.codec_level, w->vals.data,
-                             w->vals.len, &w->comp);
+            rc = pq_compress(w->o.codec, w->o.codec_level, vp, vlen, &w->comp);
             if (rc)
                 return rc;
             pb = w->comp.data;
             blen = w->comp.len;
         } else {
-            pb = w->vals.data;
-            blen = w->vals.len;
+            pb = vp;
+            blen = vlen;
         }
         h.type = PQ_PAGE_DATA_V2;
         h.has_data_page_header_v2 = true;
@@ -445,10 +458,16 @@ int pqw_flush_page(pq_writer *w, colw *c)
     h.uncompressed_page_size = (int32_t)uncompressed;
 
     page_loc loc = {.off = c->data.len, .first_row = c->ch_values};
-    size_t total;
-    rc = pqw_emit_page(w, &h, pa, alen, pb, blen, &c->data, &total);
+    rc = pqw_page_header(w, &h, pa, alen, pb, blen);
+    if (!rc)
+        rc = pqw_chain_append(&c->data, w->hdr.data, w->hdr.len);
+    if (!rc)
+        rc = pqw_chain_append(&c->data, pa, alen);
+    if (!rc)
+        rc = pqw_chain_append(&c->data, pb, blen);
     if (rc)
         return rc;
+    size_t total = w->hdr.len + alen + blen;
     loc.size = (int32_t)total;
     rc = meru_buf_append(&c->locs, &loc, sizeof loc);
     if (!rc)
@@ -590,6 +609,66 @@ int pqw_col_append(pq_writer *w, colw *c, const pq_column_data *cd, size_t r0,
             }
             c->pg_rows += room;
             i += room;
+            if (page_full(w, c)) {
+                rc = pqw_flush_page(w, c);
+                if (rc)
+                    return rc;
+            }
+        }
+        return MERU_OK;
+    }
+
+    /* Byte arrays without a dictionary: find the rows that fill the page,
+     * then copy their lengths and bytes in one go. Pages end where the
+     * row-by-row loop below would end them. */
+    if (!c->use_dict && c->spec.type == PQ_BYTE_ARRAY) {
+        const pq_bytes *b = cd->values;
+        while (i < end) {
+            size_t room = end - i;
+            if (w->o.page_rows && w->o.page_rows - c->pg_rows < room)
+                room = w->o.page_rows - c->pg_rows;
+            size_t raw = c->pg_raw, bytes = 0, nn = 0, k = 0;
+            while (k < room) {
+                size_t r = i + k++;
+                if (valid && !valid[r])
+                    continue;
+                nn++;
+                bytes += b[r].len;
+                raw += 4 + (size_t)b[r].len;
+                if (raw >= w->o.page_size)
+                    break;
+            }
+            if ((rc = meru_buf_reserve(&c->pg_vals, nn * 4)) ||
+                (rc = meru_buf_reserve(&c->pg_bytes, bytes)) ||
+                (optional && (rc = meru_buf_reserve(&c->pg_defs, k * 4))))
+                return rc;
+            uint32_t *lens = (uint32_t *)(void *)(c->pg_vals.data +
+                                                  c->pg_vals.len);
+            uint8_t *o = c->pg_bytes.data + c->pg_bytes.len;
+            uint32_t *d = optional ? (uint32_t *)(void *)(c->pg_defs.data +
+                                                          c->pg_defs.len)
+                                   : NULL;
+            for (size_t j = 0; j < k; j++) {
+                size_t r = i + j;
+                bool v = !valid || valid[r];
+                if (d)
+                    d[j] = v;
+                if (!v)
+                    continue;
+                *lens++ = b[r].len;
+                if (b[r].len) {
+                    memcpy(o, b[r].ptr, b[r].len);
+                    o += b[r].len;
+                }
+            }
+            c->pg_vals.len += nn * 4;
+            c->pg_bytes.len += bytes;
+            if (d)
+                c->pg_defs.len += k * 4;
+            c->pg_nonnull += nn;
+            c->pg_raw = raw;
+            c->pg_rows += k;
+            i += k;
             if (page_full(w, c)) {
                 rc = pqw_flush_page(w, c);
                 if (rc)

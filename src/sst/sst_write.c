@@ -65,6 +65,8 @@ struct meru_sst_writer {
     pq_column_data *cd;
 };
 
+static int reserve_batch(meru_sst_writer *w);
+
 static int sink_write(void *ctx, const void *p, size_t n)
 {
     meru_sst_writer *w = ctx;
@@ -178,6 +180,11 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
         w->cols[i].bytes = specs[i].type == PQ_BYTE_ARRAY ||
                            specs[i].type == PQ_FIXED_LEN_BYTE_ARRAY;
     }
+    rc = reserve_batch(w);
+    if (rc) {
+        meru_err_wrap(rc, "writing SST %s", path);
+        goto fail;
+    }
 
     rc = meru_schema_to_json(s, &json);
     if (rc)
@@ -234,41 +241,57 @@ uint64_t meru_sst_writer_bytes(const meru_sst_writer *w)
     return n;
 }
 
-/* Appends one value (PRESENT or not) of file column i. */
+/* Appends one value (PRESENT or not) of file column i. The per-row
+ * buffers were sized for a whole batch at open (reserve_batch), so this
+ * is a few stores; only the heap of byte values still grows. */
 static int put_col(meru_sst_writer *w, uint32_t i, const void *v, size_t n,
                    bool present)
 {
     wcol *c = &w->cols[i];
-    uint8_t *p;
-    int rc = meru_buf_extend(&c->vals, c->width, &p);
-    if (rc)
-        return rc;
-    rc = meru_buf_push(&c->valid, present ? 1 : 0);
-    if (rc)
-        goto undo1;
+    int rc;
+    if (c->vals.cap - c->vals.len < c->width ||
+        c->valid.cap == c->valid.len ||
+        (c->bytes && c->offs.cap - c->offs.len < sizeof(size_t))) {
+        if ((rc = meru_buf_reserve(&c->vals, c->width)) ||
+            (rc = meru_buf_reserve(&c->valid, 1)) ||
+            (c->bytes && (rc = meru_buf_reserve(&c->offs, sizeof(size_t)))))
+            return rc;
+    }
+    uint8_t *p = c->vals.data + c->vals.len;
     if (c->bytes) {
         size_t off = w->heap.len;
-        rc = meru_buf_append(&c->offs, &off, sizeof off);
-        if (rc)
-            goto undo2;
         if (present && n) {
             rc = meru_buf_append(&w->heap, v, n);
-            if (rc) {
-                c->offs.len -= sizeof off;
-                goto undo2;
-            }
+            if (rc)
+                return rc;
         }
+        memcpy(c->offs.data + c->offs.len, &off, sizeof off);
+        c->offs.len += sizeof off;
         pq_bytes b = {NULL, present ? (uint32_t)n : 0};
         memcpy(p, &b, sizeof b);
     } else if (present) {
         memcpy(p, v, c->width);
+    } else {
+        memset(p, 0, c->width);
+    }
+    c->vals.len += c->width;
+    c->valid.data[c->valid.len++] = present ? 1 : 0;
+    return MERU_OK;
+}
+
+/* Sizes the per-row column buffers for batch_rows rows, once. */
+static int reserve_batch(meru_sst_writer *w)
+{
+    size_t n = w->o.batch_rows;
+    for (uint32_t i = 0; i < w->npq; i++) {
+        wcol *c = &w->cols[i];
+        int rc;
+        if ((rc = meru_buf_reserve(&c->vals, n * c->width)) ||
+            (rc = meru_buf_reserve(&c->valid, n)) ||
+            (c->bytes && (rc = meru_buf_reserve(&c->offs, n * sizeof(size_t)))))
+            return rc;
     }
     return MERU_OK;
-undo2:
-    c->valid.len--;
-undo1:
-    c->vals.len -= c->width;
-    return rc;
 }
 
 /* Appends the value of schema column `col` to its file column. */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util/error.h"
 
@@ -27,11 +28,31 @@ struct meru_arena {
     size_t total;
 };
 
+/* Chunks of at least this size are aligned to it and asked to be backed by
+ * transparent huge pages: a memtable's skiplist is walked at random over
+ * tens of MiB, and with 4 KiB pages most steps are a TLB miss (and every
+ * first touch a page fault). Where THP is off the advice is ignored. */
+#define HUGE_CHUNK ((size_t)2 << 20)
+
 static chunk *chunk_new(size_t size)
 {
-    if (size > SIZE_MAX - sizeof(chunk))
+    if (size > SIZE_MAX - sizeof(chunk) - HUGE_CHUNK)
         return NULL;
-    chunk *c = malloc(sizeof(chunk) + size);
+    chunk *c = NULL;
+    if (size >= HUGE_CHUNK) {
+        size_t bytes = (sizeof(chunk) + size + HUGE_CHUNK - 1) &
+                       ~(HUGE_CHUNK - 1);
+        void *p = NULL;
+        if (posix_memalign(&p, HUGE_CHUNK, bytes) != 0)
+            return NULL;
+#ifdef MADV_HUGEPAGE
+        (void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+        c = p;
+        size = bytes - sizeof(chunk);
+    } else {
+        c = malloc(sizeof(chunk) + size);
+    }
     if (!c)
         return NULL;
     c->next = NULL;

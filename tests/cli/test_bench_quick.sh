@@ -1,34 +1,66 @@
 #!/usr/bin/env bash
-# bench_kv --quick (5000 rows, one repetition, to stay short under ASan)
-# runs every engine it was built with (merutable and the
-# peers it found) once on a small table and checks what each engine read
-# back (row counts, values, key order); the program exits non-zero when a
-# check fails. A smoke run only: no timing is asserted. Skipped (exit 0)
-# when bench_kv was not built or was built without any peer.
+# Smoke runs of the benches whose reports carry their own checks; no timing
+# is asserted.
+#  - bench_kv --quick (5000 rows, one repetition, to stay short under ASan)
+#    runs every engine it was built with (merutable and the peers it found)
+#    once on a small table and checks what each engine read back (row
+#    counts, values, key order); the program exits non-zero when a check
+#    fails. Skipped when bench_kv was not built or was built without any
+#    peer.
+#  - bench_analytic --quick (20000 rows, one repetition) loads, overwrites,
+#    deletes and compacts a table, then has DuckDB aggregate its L1+ files
+#    and DuckDB's own export of them, and exits non-zero when DuckDB's
+#    answers differ from the program's model. Its DuckDB half is skipped
+#    (and so is that check here) without node or tests/interop/node_modules.
 set -euo pipefail
-bin="$MERU_BINARY_DIR/bench_kv"
-if [ ! -x "$bin" ]; then
-  echo "SKIP: $bin not built"
-  exit 0
-fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-out=$("$bin" --quick --rows 5000 --reps 1 --dir "$dir/run" 2>"$dir/err") || {
-  echo "bench_kv --quick failed"; cat "$dir/err"; echo "$out"; exit 1; }
-peers=$(grep -cE '^  - (RocksDB|LevelDB|SQLite|LMDB) ' <<<"$out" || true)
-if [ "$peers" -eq 0 ]; then
-  echo "SKIP: bench_kv was built without any peer (scripts/install-deps.sh --bench)"
-  exit 0
-fi
-# The report has the table with every workload row and a ratio column.
-for w in "fillseq (batch 1000)" "fillrandom (batch 1, fresh table)" "readrandom zipfian 0.99" \
-         "readmissing" "projected scan of column i" "on-disk size after settle" \
-         "peak RSS above harness baseline"; do
-  grep -qF "| $w |" <<<"$out" || { echo "report lacks the row '$w'"; echo "$out"; exit 1; }
-done
-grep -q "merutable / best peer" <<<"$out" || { echo "no ratio column"; exit 1; }
-# A usage error is exit 2.
-set +e
-"$bin" --rows 5 >/dev/null 2>&1; [ $? -eq 2 ] || { echo "--rows 5 should be a usage error"; exit 1; }
-"$bin" --bogus >/dev/null 2>&1; [ $? -eq 2 ] || { echo "unknown option should exit 2"; exit 1; }
-echo "1 passed, 0 failed ($peers peers)"
+tmp=$dir
+source "$(dirname "${BASH_SOURCE[0]}")/harness.bash"
+notes=""
+
+check_kv() {
+  local bin="$MERU_BINARY_DIR/bench_kv" w peers
+  if [ ! -x "$bin" ]; then notes+=" bench_kv not built;"; return; fi
+  run "$bin" --quick --rows 5000 --reps 1 --dir "$dir/kv"
+  if [ "$rc" -ne 0 ]; then bad "bench_kv --quick exit $rc: $err"; echo "$out"; return; fi
+  peers=$(grep -cE '^  - (RocksDB|LevelDB|SQLite|LMDB) ' <<<"$out" || true)
+  if [ "$peers" -eq 0 ]; then
+    notes+=" bench_kv built without any peer (scripts/install-deps.sh --bench);"
+    return
+  fi
+  # The report has the table with every workload row and a ratio column.
+  for w in "fillseq (batch 1000)" "fillrandom (batch 1, fresh table)" "readrandom zipfian 0.99" \
+           "readmissing" "projected scan of column i" "on-disk size after settle" \
+           "peak RSS above harness baseline"; do
+    if grep -qF "| $w |" <<<"$out"; then ok; else bad "bench_kv report lacks the row '$w'"; fi
+  done
+  if grep -q "merutable / best peer" <<<"$out"; then ok; else bad "bench_kv: no ratio column"; fi
+  # A usage error is exit 2.
+  expect 2 "bench_kv --rows 5" "$bin" --rows 5
+  expect 2 "bench_kv --bogus" "$bin" --bogus
+  notes+=" bench_kv with $peers peers;"
+}
+
+check_analytic() {
+  local bin="$MERU_BINARY_DIR/bench_analytic" w
+  if [ ! -x "$bin" ]; then notes+=" bench_analytic not built;"; return; fi
+  run "$bin" --quick --rows 20000 --reps 1
+  if [ "$rc" -ne 0 ]; then bad "bench_analytic --quick exit $rc: $err"; echo "$out"; return; fi
+  if grep -q "DuckDB comparison skipped" <<<"$out"; then
+    notes+=" bench_analytic without DuckDB ($(grep -o 'skipped: .*' <<<"$out"));"
+  else
+    for w in "file bytes (MiB)" "GROUP BY region: sum(score), count(*), threads=1 (ms)" \
+             "sum(score) (one column), threads=1 (ms)" "score"; do
+      if grep -qF "| $w |" <<<"$out"; then ok; else bad "bench_analytic report lacks the row '$w'"; fi
+    done
+    if grep -q "agree with the model: yes" <<<"$out"; then ok; else bad "bench_analytic: answers differ"; echo "$out"; fi
+  fi
+  expect 2 "bench_analytic --rows 5" "$bin" --rows 5
+  expect 2 "bench_analytic --bogus" "$bin" --bogus
+}
+
+check_kv
+check_analytic
+echo "$passes passed, $fails failed;$notes"
+[ "$fails" -eq 0 ]

@@ -7,9 +7,11 @@
  * when older versions sit in deeper levels, snapshots and long scans keep
  * reading exactly their rows while compactions replace files, and
  * meru_compact leaves one level holding only live rows (meru_compact_range
- * only the files of its range).
+ * only the files of its range), and compactions_pending tells when the
+ * background work is done.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -586,9 +588,57 @@ static void test_compact_range_rewrites_only_the_range(void)
     meru_schema_free(s);
 }
 
+/* compactions_pending: 0 while every level is under its trigger; after a
+ * reopen with a lower trigger, "no memtable waiting, none running, none
+ * pending" is reached only once L0 is back under the trigger. A stat
+ * stuck at 0 would report idle at once with all five files still in L0. */
+static void test_compactions_pending_says_when_idle(void)
+{
+    const char *dir = meru_test_tmpdir("cmp_pending");
+    meru_schema *s = schema();
+    meru_options o;
+    meru_db *db = NULL;
+    meru_stats st;
+    options(&o);
+    o.l0_compaction_trigger = 100;
+    o.l0_slowdown_trigger = 100;
+    o.l0_stop_trigger = 100;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    fill(db, s, 500, 0, 100);
+    CHECK_OK(meru_stats_get(db, &st));
+    CHECK_EQ_U64(st.level[0].files, 5);
+    CHECK_EQ_U64(st.compactions_pending, 0);
+    CHECK_EQ_U64(st.compactions_running, 0);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+
+    o.l0_compaction_trigger = 3;
+    o.l0_slowdown_trigger = 8;
+    o.l0_stop_trigger = 12;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    bool idle = false;
+    for (int i = 0; i < 4000 && !idle; i++) {
+        CHECK_OK(meru_stats_get(db, &st));
+        idle = !st.immutable_memtables && !st.compactions_running &&
+               !st.compactions_pending;
+        if (!idle) {
+            struct timespec ts = {0, 5 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    CHECK(idle);
+    CHECK(st.level[0].files < 3);
+    CHECK(st.compactions >= 1);
+    CHECK(st.level[1].files >= 1);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_l0_trigger_starts_compaction);
+    MERU_TEST_RUN(test_compactions_pending_says_when_idle);
     MERU_TEST_RUN(test_target_file_bytes_splits_outputs);
     MERU_TEST_RUN(test_level_targets_push_data_deeper);
     MERU_TEST_RUN(test_deletes_stay_deleted_over_deeper_versions);

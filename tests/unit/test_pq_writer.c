@@ -596,6 +596,112 @@ static void test_empty_file_is_valid(void)
     wfile_free(&f);
 }
 
+/* --------------------------------------------------------- page bounds */
+
+/* Byte-array pages end after the row whose values reach page_size (4 +
+ * length per non-null value) or at page_rows, however the rows arrive in
+ * batches; a chunk of several MiB spans the writer's block chain. Every
+ * value reads back. */
+static void check_byte_array_pages(uint32_t page_size, uint32_t page_rows)
+{
+    enum { N = 40000 };
+    pq_bytes *v = malloc(N * sizeof *v);
+    uint8_t *valid = malloc(N);
+    uint8_t *heap = malloc((size_t)N * 300);
+    CHECK(v && valid && heap);
+    uint64_t seed = 0x1234567u;
+    for (size_t i = 0; i < N; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t len = (uint32_t)(seed >> 33) % 300;
+        uint8_t *p = heap + i * 300;
+        for (uint32_t j = 0; j < len; j++)
+            p[j] = (uint8_t)(i * 31 + j);
+        v[i] = (pq_bytes){p, len};
+        valid[i] = (seed >> 20) % 7 != 0;
+    }
+    pq_column_spec s = {.name = "b",
+                        .type = PQ_BYTE_ARRAY,
+                        .repetition = PQ_OPTIONAL};
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    o.page_size = page_size;
+    o.page_rows = page_rows;
+    wfile f;
+    memset(&f, 0, sizeof f);
+    pq_sink sink;
+    pq_sink_buf(&sink, &f.buf);
+    pq_writer *w;
+    CHECK_OK(pq_writer_open(&w, &sink, &s, 1, &o));
+    for (size_t at = 0; at < N;) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t k = 1 + (size_t)(seed >> 40) % 3000;
+        if (k > N - at)
+            k = N - at;
+        pq_column_data cd = {v + at, valid + at};
+        CHECK_OK(pq_writer_write(w, k, &cd));
+        at += k;
+    }
+    CHECK_OK(pq_writer_close(w, NULL));
+    pq_source_mem(&f.src, &f.mem, f.buf.data, f.buf.len);
+    CHECK_OK(pq_reader_open(&f.r, &f.src, NULL));
+    CHECK_EQ_INT(pq_reader_num_row_groups(f.r), 1);
+
+    /* the page boundaries the rule gives */
+    const pq_offset_index *oi;
+    CHECK_OK(pq_reader_offset_index(f.r, 0, 0, &oi));
+    CHECK(oi != NULL);
+    size_t page = 0, rows = 0, raw = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (rows == 0) {
+            CHECK(page < oi->n_pages);
+            CHECK_EQ_U64((uint64_t)oi->page_locations[page].first_row_index,
+                         i);
+        }
+        rows++;
+        if (valid[i])
+            raw += 4 + v[i].len;
+        if (raw >= page_size || (page_rows && rows >= page_rows)) {
+            page++;
+            rows = raw = 0;
+        }
+    }
+    CHECK_EQ_U64(oi->n_pages, page + (rows ? 1 : 0));
+
+    pq_cursor *cur;
+    CHECK_OK(pq_cursor_open(f.r, 0, 0, &cur));
+    size_t at = 0;
+    for (;;) {
+        pq_batch b;
+        CHECK_OK(pq_cursor_next(cur, 1000, &b));
+        if (!b.n)
+            break;
+        const pq_bytes *got = b.values;
+        for (size_t i = 0; i < b.n; i++, at++) {
+            CHECK(at < N);
+            CHECK_EQ_INT(b.valid[i], valid[at] ? 1 : 0);
+            if (valid[at]) {
+                CHECK_EQ_INT(got[i].len, v[at].len);
+                CHECK(!v[at].len ||
+                      !memcmp(got[i].ptr, v[at].ptr, v[at].len));
+            }
+        }
+    }
+    CHECK_EQ_U64(at, N);
+    pq_cursor_close(cur);
+    CHECK(f.buf.len > (4u << 20)); /* past the first blocks of the chain */
+    wfile_free(&f);
+    free(v);
+    free(valid);
+    free(heap);
+}
+
+static void test_byte_array_pages_end_where_the_size_rule_says(void)
+{
+    check_byte_array_pages(8192, 20000);
+    check_byte_array_pages(1000, 0);
+    check_byte_array_pages(1u << 20, 37);
+}
+
 /* ---------------------------------------------------------- validation */
 
 static void test_invalid_specs_and_batches_are_rejected(void)
@@ -690,6 +796,7 @@ int main(void)
     MERU_TEST_RUN(test_row_group_targets_split_the_file);
     MERU_TEST_RUN(test_footer_has_schema_field_ids_kv_and_created_by);
     MERU_TEST_RUN(test_empty_file_is_valid);
+    MERU_TEST_RUN(test_byte_array_pages_end_where_the_size_rule_says);
     MERU_TEST_RUN(test_invalid_specs_and_batches_are_rejected);
     MERU_TEST_RUN(test_sink_failure_is_sticky);
     return meru_test_finish();
