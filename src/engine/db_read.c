@@ -10,7 +10,12 @@
  *
  * A scan merges iterators over every source (merge.h) and keeps the newest
  * visible version per key (dbiter.h); the projection is pushed down into
- * the SST iterators so unread columns are never decoded.
+ * the SST iterators so unread columns are never decoded. Each level >= 1
+ * is one source (its files concatenated, opened as the scan reaches them,
+ * so an error opening one shows at meru_iter_next), empty memtables are no
+ * source, and a merge of one source is that source: a compacted table is
+ * read without a heap. Rows from an SST reach the meru_row as values
+ * straight from its column batches, without the rowcodec round trip.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -252,7 +257,6 @@ struct meru_iter {
     meru_row *row;
     meru_colset proj;
     bool has_proj;
-    meru_value *vals;
     meru_buf scratch;
     uint64_t limit, returned;
     bool done;
@@ -403,7 +407,58 @@ static int scan_projection(meru_db *db, const meru_scan_options *o,
     return MERU_OK;
 }
 
-static int build_sources(meru_db *db, meru_iter *it, meru_iiter **merged)
+/* A level's files for the concatenating iterator (merge.h). */
+typedef struct level_src {
+    meru_db_file **files; /* the view's, pinned by the scan */
+    const meru_colset *proj;
+    meru_concat_part parts[];
+} level_src;
+
+static int level_open(void *ctx, size_t i, meru_iiter **out)
+{
+    level_src *ls = ctx;
+    meru_sst *t;
+    int rc = meru_db_file_sst(ls->files[i], &t);
+    if (rc == MERU_OK)
+        rc = meru_sst_iter_new(t, ls->proj, out);
+    return rc;
+}
+
+/* One source for files[beg, end) of a level >= 1 (they do not overlap):
+ * the file's own iterator, or a concatenation of them. */
+static int level_source(meru_iter *it, size_t beg, size_t end,
+                        meru_iiter **out)
+{
+    meru_view *v = it->view;
+    const meru_colset *proj = it->has_proj ? &it->proj : NULL;
+    size_t n = end - beg;
+    if (n == 1) {
+        meru_sst *t;
+        int rc = meru_db_file_sst(v->files[beg], &t);
+        return rc ? rc : meru_sst_iter_new(t, proj, out);
+    }
+    level_src *ls = malloc(sizeof *ls + n * sizeof ls->parts[0]);
+    if (!ls)
+        return meru_err(MERU_ENOMEM, "out of memory (scan)");
+    ls->files = &v->files[beg];
+    ls->proj = proj;
+    for (size_t i = 0; i < n; i++) {
+        const meru_catalog_file *m = &v->files[beg + i]->meta;
+        ls->parts[i].smallest = m->smallest;
+        ls->parts[i].smallest_len = m->smallest_len;
+        ls->parts[i].largest = m->largest;
+        ls->parts[i].largest_len = m->largest_len;
+    }
+    return meru_concat_iter_new(ls->parts, n, level_open, ls, free, out);
+}
+
+/*
+ * The scan's sources: the memtables, each L0 file (they overlap), one
+ * source per deeper level. A memtable empty now is left out: every entry
+ * with seq <= the scan's read sequence was in it before the read sequence
+ * was taken, so what it gains later is invisible to this scan.
+ */
+static int build_sources(meru_iter *it, meru_iiter **merged)
 {
     meru_view *v = it->view;
     size_t n = 0, cap = 1 + v->nimm + v->nfiles;
@@ -411,16 +466,24 @@ static int build_sources(meru_db *db, meru_iter *it, meru_iiter **merged)
     int rc = MERU_OK;
     if (!kids)
         return meru_err(MERU_ENOMEM, "out of memory (scan)");
-    if (v->mem && (rc = meru_memtable_iiter_new(v->mem, &kids[n])) == MERU_OK)
+    if (v->mem && meru_memtable_count(v->mem) &&
+        (rc = meru_memtable_iiter_new(v->mem, &kids[n])) == MERU_OK)
         n++;
     for (size_t i = 0; rc == MERU_OK && i < v->nimm; i++)
-        if ((rc = meru_memtable_iiter_new(v->imm[i], &kids[n])) == MERU_OK)
+        if (meru_memtable_count(v->imm[i]) &&
+            (rc = meru_memtable_iiter_new(v->imm[i], &kids[n])) == MERU_OK)
             n++;
-    for (size_t i = 0; rc == MERU_OK && i < v->nfiles; i++) {
+    for (size_t i = v->level_start[0]; rc == MERU_OK && i < v->level_start[1];
+         i++) {
         meru_sst *t;
         if ((rc = meru_db_file_sst(v->files[i], &t)) == MERU_OK &&
             (rc = meru_sst_iter_new(t, it->has_proj ? &it->proj : NULL,
                                     &kids[n])) == MERU_OK)
+            n++;
+    }
+    for (int l = 1; rc == MERU_OK && l < MERU_CATALOG_MAX_LEVELS; l++) {
+        size_t beg = v->level_start[l], end = v->level_start[l + 1];
+        if (beg < end && (rc = level_source(it, beg, end, &kids[n])) == 0)
             n++;
     }
     if (rc) {
@@ -429,7 +492,6 @@ static int build_sources(meru_db *db, meru_iter *it, meru_iiter **merged)
         free(kids);
         return rc;
     }
-    (void)db;
     rc = meru_merge_iter_new(kids, n, merged);
     free(kids);
     return rc;
@@ -464,14 +526,10 @@ int meru_scan(meru_db *db, const meru_scan_options *opts, meru_iter **out)
                           &hi_incl, &empty)) ||
         (rc = meru_row_new(&it->row, db->schema)))
         goto fail;
-    if (!(it->vals = calloc(db->schema->ncols, sizeof *it->vals))) {
-        rc = meru_err(MERU_ENOMEM, "out of memory (iterator)");
-        goto fail;
-    }
     memset(&dbo, 0, sizeof dbo);
     dbo.read_seq = read_seq(db, opts->snapshot);
     it->view = meru_db_read_view(db, opts->snapshot);
-    if ((rc = build_sources(db, it, &merged)))
+    if ((rc = build_sources(it, &merged)))
         goto fail;
     dbo.has_lower = has_lo;
     dbo.lower = lo.data;
@@ -503,6 +561,33 @@ fail:
     return rc;
 }
 
+/* The key columns of the row (all of them are always wanted) into vals. */
+static int decode_key(meru_iter *it, const uint8_t *k, size_t klen,
+                      meru_value *vals)
+{
+    const meru_schema *s = it->db->schema;
+    meru_value kv[MERU_MAX_KEY_COLUMNS];
+    size_t nk = 0;
+    if (s->nkey == 1) { /* straight into its slot */
+        int rc = meru_key_decode(s, k, klen, &vals[s->key_cols[0]], &nk,
+                                 &it->scratch);
+        if (rc == MERU_OK && nk != 1)
+            rc = meru_err(MERU_ECORRUPT, "scan: empty key");
+        return rc;
+    }
+    if (s->nkey > MERU_MAX_KEY_COLUMNS)
+        return meru_err(MERU_EINVAL, "scan: %zu key columns", s->nkey);
+    int rc = meru_key_decode(s, k, klen, kv, &nk, &it->scratch);
+    if (rc)
+        return rc;
+    if (nk != s->nkey)
+        return meru_err(MERU_ECORRUPT, "scan: key has %zu of %zu columns",
+                        nk, s->nkey);
+    for (size_t i = 0; i < nk; i++)
+        vals[s->key_cols[i]] = kv[i];
+    return MERU_OK;
+}
+
 int meru_iter_next(meru_iter *it, const meru_row **row)
 {
     const uint8_t *k, *v;
@@ -513,21 +598,28 @@ int meru_iter_next(meru_iter *it, const meru_row **row)
     *row = NULL;
     if (it->done || (it->limit && it->returned >= it->limit))
         return MERU_NOT_FOUND;
-    rc = meru_dbiter_next(it->it, &k, &klen, &v, &vlen);
+    rc = meru_dbiter_next(it->it, &k, &klen, NULL, NULL);
     if (rc) {
         if (rc == MERU_NOT_FOUND)
             it->done = true;
         return rc;
     }
     it->scratch.len = 0;
-    rc = meru_row_decode_view(it->db->schema, k, klen, v, vlen,
-                              it->has_proj ? &it->proj : NULL, it->vals,
-                              &it->scratch);
+    /* Zero-copy: the row's values point into the source's current entry
+     * (valid until the next call, as documented). A source that holds
+     * columns (an SST) hands them over directly; otherwise the rowcodec
+     * value is decoded. */
+    rc = meru_dbiter_values(it->it, it->row->vals);
+    if (rc == MERU_OK) {
+        rc = decode_key(it, k, klen, it->row->vals);
+    } else if (rc == MERU_NOT_FOUND) {
+        meru_dbiter_value(it->it, &v, &vlen);
+        rc = meru_row_decode_view(it->db->schema, k, klen, v, vlen,
+                                  it->has_proj ? &it->proj : NULL,
+                                  it->row->vals, &it->scratch);
+    }
     if (rc)
         return rc;
-    /* Zero-copy: the row's values point into the iterator's current entry
-     * (valid until the next call, as documented). */
-    memcpy(it->row->vals, it->vals, it->row->ncols * sizeof *it->vals);
     it->returned++;
     *row = it->row;
     return MERU_OK;
@@ -540,7 +632,6 @@ void meru_iter_free(meru_iter *it)
     meru_dbiter_free(it->it);
     meru_db_view_unref(it->view);
     meru_row_free(it->row);
-    free(it->vals);
     meru_buf_free(&it->scratch);
     free(it);
 }

@@ -37,6 +37,7 @@
 #include "engine/dbiter.h"
 #include "types/keycodec.h"
 #include "util/buf.h"
+#include "util/endian.h"
 #include "util/error.h"
 
 /* Versions skipped in a row before a reseek jumps over the rest. */
@@ -55,20 +56,60 @@ struct meru_dbiter {
     meru_buf cur;  /* reverse: user key of the entries being walked */
     bool cur_done; /* reverse: cur's row was returned already */
     meru_buf seek; /* seek targets */
+    bool at_row;   /* forward: the merged iterator is on the row returned */
+    /* forward: a user key above the lower bound was seen; keys only grow
+     * from there, so the bound needs no more checks */
+    bool past_lower;
 };
 
 static const uint8_t empty_bytes[1];
 
+/* Equal bytes; keys are short (an int64 key is 9 bytes), so 8-byte words
+ * beat a call to memcmp on the per-row path. */
+static inline bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return false;
+    return true;
+}
+
 static bool ukey_eq(const meru_buf *b, const uint8_t *k, size_t len)
 {
-    return b->len == len && (len == 0 || memcmp(b->data, k, len) == 0);
+    return b->len == len && (len == 0 || bytes_eq(b->data, k, len));
+}
+
+/* b = the n bytes at p (the per-row key copy, without a call when b is
+ * large enough already). */
+static inline int buf_set(meru_buf *b, const uint8_t *p, size_t n)
+{
+    b->len = 0;
+    if (n > b->cap) {
+        int rc = meru_buf_reserve(b, n);
+        if (rc)
+            return rc;
+    }
+    if (n)
+        memcpy(b->data, p, n);
+    b->len = n;
+    return MERU_OK;
 }
 
 static bool beyond_upper(const meru_dbiter *d, const uint8_t *k, size_t len)
 {
     if (!d->has_upper)
         return false;
-    int c = meru_ikey_cmp(k, len, d->upper.data, d->upper.len);
+    int c = meru_iiter_key_cmp(k, len, d->upper.data, d->upper.len);
     return c > 0 || (c == 0 && !d->upper_incl);
 }
 
@@ -76,7 +117,7 @@ static bool below_lower(const meru_dbiter *d, const uint8_t *k, size_t len)
 {
     if (!d->has_lower)
         return false;
-    int c = meru_ikey_cmp(k, len, d->lower.data, d->lower.len);
+    int c = meru_iiter_key_cmp(k, len, d->lower.data, d->lower.len);
     return c < 0 || (c == 0 && !d->lower_incl);
 }
 
@@ -112,13 +153,22 @@ static int at_end(meru_dbiter *d)
     return MERU_NOT_FOUND;
 }
 
-static int parse(meru_dbiter *d, const uint8_t *k, size_t klen, size_t *ul,
-                 uint64_t *seq, int *op)
+/* meru_ikey_parse inline (once per entry); the call only for the error. */
+static inline int parse(meru_dbiter *d, const uint8_t *k, size_t klen,
+                        size_t *ul, uint64_t *seq, int *op)
 {
+    if (klen >= MERU_IKEY_TRAILER_LEN) {
+        uint64_t x = ~meru_load_be64(k + klen - MERU_IKEY_TRAILER_LEN);
+        int o = (int)(x & 0xff);
+        if (o == MERU_OP_DELETE || o == MERU_OP_PUT) {
+            *ul = klen - MERU_IKEY_TRAILER_LEN;
+            *seq = x >> 8;
+            *op = o;
+            return MERU_OK;
+        }
+    }
     int rc = meru_ikey_parse(k, klen, ul, seq, op);
-    if (rc)
-        return fail(d, meru_err_wrap(rc, "scan"));
-    return MERU_OK;
+    return fail(d, meru_err_wrap(rc ? rc : MERU_ECORRUPT, "scan"));
 }
 
 /* seek(lower) with the bare bound bytes: every internal key whose user key
@@ -156,8 +206,12 @@ static int next_forward(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
             return rc;
         if (beyond_upper(d, ik, ul))
             break;
-        if (below_lower(d, ik, ul) ||
-            (d->has_key && ukey_eq(&d->key, ik, ul))) {
+        bool below = false;
+        if (!d->past_lower) {
+            below = below_lower(d, ik, ul);
+            d->past_lower = !below;
+        }
+        if (below || (d->has_key && ukey_eq(&d->key, ik, ul))) {
             /* An older version of a key already decided, or the exclusive
              * lower bound itself. */
             if (++skipped > MERU_DBITER_MAX_SKIP) {
@@ -185,9 +239,8 @@ static int next_forward(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
         }
         /* The newest visible version of a new user key. */
         skipped = 0;
-        meru_buf_reset(&d->key);
         d->has_key = false;
-        if ((rc = meru_buf_append(&d->key, ik, ul)))
+        if ((rc = buf_set(&d->key, ik, ul)))
             return fail(d, rc);
         d->has_key = true;
         if (op == MERU_OP_DELETE) {
@@ -196,8 +249,11 @@ static int next_forward(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
         }
         *ukey = d->key.data ? d->key.data : empty_bytes;
         *klen = d->key.len;
-        const uint8_t *v = it->ops->value(it, vlen);
-        *value = v ? v : empty_bytes;
+        d->at_row = true;
+        if (value) {
+            const uint8_t *v = it->ops->value(it, vlen);
+            *value = v ? v : empty_bytes;
+        }
         return MERU_OK;
     }
     return at_end(d);
@@ -345,14 +401,17 @@ static int next_reverse(meru_dbiter *d, const uint8_t **ukey, size_t *klen,
     d->cur_done = true; /* cur == key: the row belongs to the key walked */
     *ukey = d->key.data ? d->key.data : empty_bytes;
     *klen = d->key.len;
-    *value = d->val.data ? d->val.data : empty_bytes;
-    *vlen = d->val.len;
+    if (value) {
+        *value = d->val.data ? d->val.data : empty_bytes;
+        *vlen = d->val.len;
+    }
     return MERU_OK;
 }
 
 int meru_dbiter_next(meru_dbiter *it, const uint8_t **ukey, size_t *klen,
                      const uint8_t **value, size_t *vlen)
 {
+    it->at_row = false;
     if (it->status)
         return it->status;
     if (it->done)
@@ -360,6 +419,27 @@ int meru_dbiter_next(meru_dbiter *it, const uint8_t **ukey, size_t *klen,
     if (it->reverse)
         return next_reverse(it, ukey, klen, value, vlen);
     return next_forward(it, ukey, klen, value, vlen);
+}
+
+void meru_dbiter_value(meru_dbiter *it, const uint8_t **value, size_t *vlen)
+{
+    if (it->at_row) {
+        const uint8_t *v = it->it->ops->value(it->it, vlen);
+        *value = v ? v : empty_bytes;
+    } else {
+        *value = it->val.data ? it->val.data : empty_bytes;
+        *vlen = it->val.len;
+    }
+}
+
+int meru_dbiter_values(meru_dbiter *it, meru_value *vals)
+{
+    if (!it->at_row || !it->it->ops->values)
+        return MERU_NOT_FOUND;
+    int rc = it->it->ops->values(it->it, vals);
+    if (rc && rc != MERU_NOT_FOUND)
+        return fail(it, rc);
+    return rc;
 }
 
 int meru_dbiter_new(meru_iiter *merged, const meru_dbiter_options *o,

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "engine/iter.h"
+#include "types/value.h"
 
 typedef struct meru_dbiter_options {
     uint64_t read_seq; /* versions with seq <= read_seq are visible */
@@ -44,9 +45,19 @@ int meru_dbiter_new(meru_iiter *merged, const meru_dbiter_options *o,
                     meru_dbiter **out);
 /* The next visible row: MERU_OK with the user key and the rowcodec value
  * (borrowed, valid until the next call), MERU_NOT_FOUND at the end, or
- * the merged iterator's error (sticky). */
+ * the merged iterator's error (sticky). value and vlen may be NULL: the
+ * value is then not fetched, and the caller asks for it with one of the
+ * two calls below (a source that must encode it is spared that). */
 int meru_dbiter_next(meru_dbiter *it, const uint8_t **ukey, size_t *klen,
                      const uint8_t **value, size_t *vlen);
+/* After a successful next: the row's rowcodec value, as next gives it. */
+void meru_dbiter_value(meru_dbiter *it, const uint8_t **value, size_t *vlen);
+/* After a successful next: the row's values straight from its source
+ * (iter.h's values op: non-key projected columns filled, the others
+ * UNSET; borrowed until the next call). MERU_NOT_FOUND when there is no
+ * such form (a reverse scan, which saves rows aside, or a source with
+ * encoded values only): use meru_dbiter_value. Another error is sticky. */
+int meru_dbiter_values(meru_dbiter *it, meru_value *vals);
 void meru_dbiter_free(meru_dbiter *it); /* NULL-safe */
 
 #endif

@@ -12,6 +12,7 @@
  *    until the next move (seek*, next, prev) or destroy.
  *  - An I/O or corruption error makes the iterator invalid and is reported
  *    by status() (sticky); status() is MERU_OK otherwise, also at the end.
+ *  - values (optional) hands the current put out decoded; see below.
  *  - destroy frees everything (the iterator owns whatever it references,
  *    e.g. a memtable reference). NULL-safe through meru_iiter_destroy.
  */
@@ -21,6 +22,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "types/value.h"
+#include "util/endian.h"
 
 typedef struct meru_iiter meru_iiter;
 
@@ -38,11 +42,38 @@ typedef struct meru_iiter_ops {
     const uint8_t *(*value)(meru_iiter *it, size_t *len);
     int (*status)(meru_iiter *it);
     void (*destroy)(meru_iiter *it);
+    /* Optional (NULL when an iterator only holds encoded values): the
+     * current entry, a put, as values instead of value()'s encoding, so a
+     * scan need not encode a row only to decode it again. Fills vals[0 ..
+     * ncols) of the iterator's schema: every non-key column in the
+     * iterator's projection with its value (PRESENT or NULL; bytes point
+     * into the iterator, valid until its next move), the other columns,
+     * key columns included, UNSET. MERU_NOT_FOUND: no such form for this
+     * entry, use value(). Another error is also status() from then on. */
+    int (*values)(meru_iiter *it, meru_value *vals);
 } meru_iiter_ops;
 
 struct meru_iiter {
     const meru_iiter_ops *ops;
 };
+
+/* meru_ikey_cmp (memcmp, then shorter first) without a call to memcmp:
+ * internal keys are short (17 bytes for an int64 key) and merges and
+ * scans compare them once or more per entry. */
+static inline int meru_iiter_key_cmp(const uint8_t *a, size_t al,
+                                     const uint8_t *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x = meru_load_be64(a + i), y = meru_load_be64(b + i);
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    for (; i < n; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return al < bl ? -1 : al > bl;
+}
 
 static inline void meru_iiter_destroy(meru_iiter *it)
 {

@@ -16,6 +16,10 @@
  * Errors: after every child move its status() is checked; the first error
  * is kept (sticky), the merge becomes invalid and ignores later moves.
  *
+ * A merge of one child is that child itself. The concatenation (at the
+ * end) chains sources whose key ranges do not overlap, such as the files
+ * of one level, into one child.
+ *
  * Not done here: deduplication or visibility (dbiter.c, compact_iter.c).
  */
 #include <stdlib.h>
@@ -44,7 +48,7 @@ typedef struct merge_iter {
 /* (key, index) order of children a and b: <0, 0, >0. */
 static int child_cmp(merge_iter *m, size_t a, size_t b)
 {
-    int c = meru_ikey_cmp(m->kp[a], m->kl[a], m->kp[b], m->kl[b]);
+    int c = meru_iiter_key_cmp(m->kp[a], m->kl[a], m->kp[b], m->kl[b]);
     if (c)
         return c;
     return a < b ? -1 : a > b;
@@ -247,6 +251,22 @@ static const uint8_t *merge_value(meru_iiter *it, size_t *len)
     return c->ops->value(c, len);
 }
 
+/* The current child's direct values, when it has them. A failure there is
+ * the merge's (sticky) too. */
+static int merge_values(meru_iiter *it, meru_value *vals)
+{
+    merge_iter *m = (merge_iter *)it;
+    meru_iiter *c = m->child[m->heap[0]];
+    if (!c->ops->values)
+        return MERU_NOT_FOUND;
+    int rc = c->ops->values(c, vals);
+    if (rc && rc != MERU_NOT_FOUND) {
+        m->status = rc;
+        m->hn = 0;
+    }
+    return rc;
+}
+
 static int merge_status(meru_iiter *it)
 {
     return ((merge_iter *)it)->status;
@@ -276,11 +296,18 @@ static const meru_iiter_ops merge_ops = {
     .value = merge_value,
     .status = merge_status,
     .destroy = merge_destroy,
+    .values = merge_values,
 };
 
 int meru_merge_iter_new(meru_iiter **children, size_t n, meru_iiter **out)
 {
     *out = NULL;
+    if (n == 1) {
+        /* The merge of one child is the child (a fully compacted table
+         * often is one sorted run): no heap, no forwarding per row. */
+        *out = children[0];
+        return MERU_OK;
+    }
     merge_iter *m = calloc(1, sizeof *m);
     if (m && n) {
         m->child = malloc(n * sizeof *m->child);
@@ -416,5 +443,282 @@ int meru_memtable_iiter_new(meru_memtable *m, meru_iiter **out)
     t->m = m;
     meru_memtable_iter_init(&t->it, m);
     *out = &t->base;
+    return MERU_OK;
+}
+
+/* ------------------------------------------------------- concatenation */
+
+/*
+ * Parts are opened lazily and one at a time (the iterator's memory is one
+ * part's). A seek picks the first part that may hold an entry >= the
+ * target from the key bounds alone, so a range scan opens one part instead
+ * of seeking every file of the level. The bounds are user keys and the
+ * targets internal keys or bare bound bytes: user key U (and so every
+ * internal key U || trailer) lies wholly below target T when U < T and U
+ * is not a prefix of T; a part can be passed over only then. Starting a
+ * part too early is harmless: an exhausted part hands over to the next.
+ */
+typedef struct concat_iter {
+    meru_iiter base;
+    const meru_concat_part *parts; /* borrowed, see meru_concat_iter_new */
+    size_t n;
+    meru_concat_open_fn open;
+    void *ctx;
+    void (*ctx_free)(void *ctx);
+    meru_iiter *cur; /* part `ci`, or NULL */
+    size_t ci;
+    int status;
+} concat_iter;
+
+/* Whether every internal key of user key u is < target t. */
+static bool ukey_below(const uint8_t *u, size_t ul, const uint8_t *t,
+                       size_t tl)
+{
+    size_t n = ul < tl ? ul : tl;
+    int c = n ? memcmp(u, t, n) : 0;
+    return c < 0; /* c == 0: u is a prefix of t, or t of u */
+}
+
+/* Whether every internal key of user key u is > target t (t a prefix of u
+ * included: u || trailer is longer). */
+static bool ukey_above(const uint8_t *u, size_t ul, const uint8_t *t,
+                       size_t tl)
+{
+    size_t n = ul < tl ? ul : tl;
+    int c = n ? memcmp(u, t, n) : 0;
+    return c > 0 || (c == 0 && ul >= tl);
+}
+
+static void concat_fail(concat_iter *c, int rc)
+{
+    c->status = rc;
+    meru_iiter_destroy(c->cur);
+    c->cur = NULL;
+}
+
+/* Makes part i current (opening it unless it is already); false on error. */
+static bool concat_open(concat_iter *c, size_t i)
+{
+    if (c->cur && c->ci == i)
+        return true;
+    meru_iiter_destroy(c->cur);
+    c->cur = NULL;
+    meru_iiter *p = NULL;
+    int rc = c->open(c->ctx, i, &p);
+    if (rc) {
+        concat_fail(c, rc);
+        return false;
+    }
+    c->cur = p;
+    c->ci = i;
+    return true;
+}
+
+/* The current part's error, if any, becomes the concatenation's. */
+static bool concat_part_ok(concat_iter *c)
+{
+    int rc = c->cur->ops->status(c->cur);
+    if (rc) {
+        concat_fail(c, rc);
+        return false;
+    }
+    return true;
+}
+
+/* Past the end of the current part: on to the first entry of the next. */
+static void concat_skip_forward(concat_iter *c)
+{
+    while (c->cur && concat_part_ok(c) && !c->cur->ops->valid(c->cur)) {
+        if (c->ci + 1 >= c->n) {
+            meru_iiter_destroy(c->cur);
+            c->cur = NULL;
+            return;
+        }
+        if (!concat_open(c, c->ci + 1))
+            return;
+        c->cur->ops->seek_to_first(c->cur);
+    }
+}
+
+static void concat_skip_backward(concat_iter *c)
+{
+    while (c->cur && concat_part_ok(c) && !c->cur->ops->valid(c->cur)) {
+        if (c->ci == 0) {
+            meru_iiter_destroy(c->cur);
+            c->cur = NULL;
+            return;
+        }
+        if (!concat_open(c, c->ci - 1))
+            return;
+        c->cur->ops->seek_to_last(c->cur);
+    }
+}
+
+static bool concat_valid(meru_iiter *it)
+{
+    concat_iter *c = (concat_iter *)it;
+    return c->cur && c->cur->ops->valid(c->cur);
+}
+
+static void concat_seek_to_first(meru_iiter *it)
+{
+    concat_iter *c = (concat_iter *)it;
+    if (c->status || !c->n || !concat_open(c, 0))
+        return;
+    c->cur->ops->seek_to_first(c->cur);
+    concat_skip_forward(c);
+}
+
+static void concat_seek_to_last(meru_iiter *it)
+{
+    concat_iter *c = (concat_iter *)it;
+    if (c->status || !c->n || !concat_open(c, c->n - 1))
+        return;
+    c->cur->ops->seek_to_last(c->cur);
+    concat_skip_backward(c);
+}
+
+static void concat_seek(meru_iiter *it, const uint8_t *ikey, size_t len)
+{
+    concat_iter *c = (concat_iter *)it;
+    if (c->status)
+        return;
+    size_t lo = 0, hi = c->n; /* first part not wholly below the target */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ukey_below(c->parts[mid].largest, c->parts[mid].largest_len, ikey,
+                       len))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == c->n) {
+        meru_iiter_destroy(c->cur);
+        c->cur = NULL;
+        return;
+    }
+    if (!concat_open(c, lo))
+        return;
+    c->cur->ops->seek(c->cur, ikey, len);
+    concat_skip_forward(c);
+}
+
+static void concat_seek_for_prev(meru_iiter *it, const uint8_t *ikey,
+                                 size_t len)
+{
+    concat_iter *c = (concat_iter *)it;
+    if (c->status)
+        return;
+    size_t lo = 0, hi = c->n; /* parts [0, lo) not wholly above the target */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ukey_above(c->parts[mid].smallest, c->parts[mid].smallest_len,
+                       ikey, len))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    if (lo == 0) {
+        meru_iiter_destroy(c->cur);
+        c->cur = NULL;
+        return;
+    }
+    if (!concat_open(c, lo - 1))
+        return;
+    c->cur->ops->seek_for_prev(c->cur, ikey, len);
+    concat_skip_backward(c);
+}
+
+static void concat_next(meru_iiter *it)
+{
+    concat_iter *c = (concat_iter *)it;
+    if (!concat_valid(it))
+        return;
+    c->cur->ops->next(c->cur);
+    concat_skip_forward(c);
+}
+
+static void concat_prev(meru_iiter *it)
+{
+    concat_iter *c = (concat_iter *)it;
+    if (!concat_valid(it))
+        return;
+    c->cur->ops->prev(c->cur);
+    concat_skip_backward(c);
+}
+
+static const uint8_t *concat_key(meru_iiter *it, size_t *len)
+{
+    concat_iter *c = (concat_iter *)it;
+    return c->cur->ops->key(c->cur, len);
+}
+
+static const uint8_t *concat_value(meru_iiter *it, size_t *len)
+{
+    concat_iter *c = (concat_iter *)it;
+    return c->cur->ops->value(c->cur, len);
+}
+
+static int concat_values(meru_iiter *it, meru_value *vals)
+{
+    concat_iter *c = (concat_iter *)it;
+    if (!c->cur->ops->values)
+        return MERU_NOT_FOUND;
+    int rc = c->cur->ops->values(c->cur, vals);
+    if (rc && rc != MERU_NOT_FOUND)
+        concat_fail(c, rc);
+    return rc;
+}
+
+static int concat_status(meru_iiter *it)
+{
+    concat_iter *c = (concat_iter *)it;
+    if (c->status)
+        return c->status;
+    return c->cur ? c->cur->ops->status(c->cur) : MERU_OK;
+}
+
+static void concat_destroy(meru_iiter *it)
+{
+    concat_iter *c = (concat_iter *)it;
+    meru_iiter_destroy(c->cur);
+    if (c->ctx_free)
+        c->ctx_free(c->ctx);
+    free(c);
+}
+
+static const meru_iiter_ops concat_ops = {
+    .valid = concat_valid,
+    .seek_to_first = concat_seek_to_first,
+    .seek_to_last = concat_seek_to_last,
+    .seek = concat_seek,
+    .seek_for_prev = concat_seek_for_prev,
+    .next = concat_next,
+    .prev = concat_prev,
+    .key = concat_key,
+    .value = concat_value,
+    .status = concat_status,
+    .destroy = concat_destroy,
+    .values = concat_values,
+};
+
+int meru_concat_iter_new(const meru_concat_part *parts, size_t n,
+                         meru_concat_open_fn open, void *ctx,
+                         void (*ctx_free)(void *ctx), meru_iiter **out)
+{
+    *out = NULL;
+    concat_iter *c = calloc(1, sizeof *c);
+    if (!c) {
+        if (ctx_free)
+            ctx_free(ctx);
+        return meru_err(MERU_ENOMEM, "concatenating iterator");
+    }
+    c->base.ops = &concat_ops;
+    c->parts = parts;
+    c->n = n;
+    c->open = open;
+    c->ctx = ctx;
+    c->ctx_free = ctx_free;
+    *out = &c->base;
     return MERU_OK;
 }

@@ -14,7 +14,8 @@
  * Seeks go straight to the right row group (exact chunk bounds of the
  * ikey) and page (ColumnIndex maxima), then binary-search the window.
  *
- * Values are re-encoded in rowcodec form lazily, once per row asked. A
+ * A scan takes each row's values straight from the window (it_values);
+ * value() re-encodes them in rowcodec form lazily, once per row asked. A
  * column outside the projection is null in the value, or a zero value of
  * its type when it is NOT NULL (the rowcodec has no null there); key
  * columns are never in a value. A delete's value is empty.
@@ -31,10 +32,16 @@
 
 #define SST_WINDOW_ROWS 1024
 
+/* How it_values reads a column: the common exact type matches inline,
+ * promotions and the rest through sst_value_from_batch. */
+enum { VK_GENERIC = 0, VK_I32, VK_I64, VK_F64, VK_BYTES };
+
 typedef struct icol {
     size_t col;     /* schema column */
+    int kind;       /* VK_* */
     uint32_t pcol;  /* file column */
     pq_cursor *cur; /* on row group it->rg */
+    const pq_column_info *fi; /* the file column's description */
     pq_batch b;     /* the window */
 } icol;
 
@@ -53,6 +60,12 @@ typedef struct sst_iter {
     icol *cols;   /* projected, mapped, non-key user columns */
     size_t ncols;
     meru_value *vals;
+    /* it_values' constant columns: UNSET outside the projection and for
+     * key columns, the initial default (else null) for projected columns
+     * the file lacks; `consts` lists them (the rest come from cols). */
+    meru_value *tmpl;
+    size_t *consts;
+    size_t nconsts;
     meru_buf val;
     int64_t val_row; /* global row whose value is in `val`, or -1 */
 } sst_iter;
@@ -132,10 +145,14 @@ static int load_window(sst_iter *it, int64_t row)
     /* Keys must parse and strictly increase. */
     const pq_bytes *k = it->ik.b.values;
     for (size_t i = 0; i < n; i++) {
-        if (k[i].len < MERU_IKEY_TRAILER_LEN ||
-            meru_ikey_parse(k[i].ptr, k[i].len, NULL, NULL, NULL) ||
-            (i && meru_ikey_cmp(k[i - 1].ptr, k[i - 1].len, k[i].ptr,
-                                k[i].len) >= 0))
+        /* The op byte is the trailer's last, inverted (keycodec.h); the
+         * check is meru_ikey_parse's without a call per row. */
+        uint8_t op = k[i].len >= MERU_IKEY_TRAILER_LEN
+                         ? (uint8_t)~k[i].ptr[k[i].len - 1]
+                         : 0xff;
+        if ((op != MERU_OP_DELETE && op != MERU_OP_PUT) ||
+            (i && meru_iiter_key_cmp(k[i - 1].ptr, k[i - 1].len, k[i].ptr,
+                                     k[i].len) >= 0))
             return meru_err(MERU_ECORRUPT,
                             "SST %s: bad or unordered internal key at row "
                             "%lld",
@@ -339,8 +356,7 @@ static const uint8_t *it_value(meru_iiter *b, size_t *len)
             }
             v->state = MERU_VALUE_NULL;
         } else {
-            sst_value_from_batch(c, pq_reader_column(t->r, ic->pcol), &ic->b,
-                                 it->pos, v);
+            sst_value_from_batch(c, ic->fi, &ic->b, it->pos, v);
         }
     }
     meru_buf_reset(&it->val);
@@ -356,6 +372,63 @@ static const uint8_t *it_value(meru_iiter *b, size_t *len)
     return it->val.data;
 }
 
+/* The current put's projected values, straight from the window's batches
+ * (no rowcodec round trip). */
+static int it_values(meru_iiter *b, meru_value *vals)
+{
+    sst_iter *it = (sst_iter *)b;
+    meru_sst *t = it->t;
+    const meru_schema *s = t->schema;
+    size_t pos = it->pos;
+    /* Whole-value stores of a few columns: cheaper per row than copying
+     * the template over every column. */
+    for (size_t j = 0; j < it->nconsts; j++)
+        vals[it->consts[j]] = it->tmpl[it->consts[j]];
+    for (size_t j = 0; j < it->ncols; j++) {
+        const icol *ic = &it->cols[j];
+        meru_value *v = &vals[ic->col];
+        if (!ic->b.valid[pos]) {
+            const meru_column *c = &s->cols[ic->col];
+            if (!c->nullable) {
+                char lb[MERU_LABEL_MAX];
+                int rc = meru_err(MERU_ECORRUPT,
+                                  "SST %s: null in NOT NULL %s of a put at "
+                                  "row %lld",
+                                  t->path, meru_column_label(c, lb),
+                                  (long long)global_row(it));
+                fail(it, rc);
+                return rc;
+            }
+            meru_value nv = {.state = MERU_VALUE_NULL};
+            *v = nv;
+            continue;
+        }
+        meru_value x = {.state = MERU_VALUE_PRESENT};
+        switch (ic->kind) {
+        case VK_I32:
+            memcpy(&x.u.i32, (const uint8_t *)ic->b.values + 4 * pos, 4);
+            break;
+        case VK_I64:
+            memcpy(&x.u.i64, (const uint8_t *)ic->b.values + 8 * pos, 8);
+            break;
+        case VK_F64:
+            memcpy(&x.u.f64, (const uint8_t *)ic->b.values + 8 * pos, 8);
+            break;
+        case VK_BYTES: {
+            const pq_bytes *by = (const pq_bytes *)ic->b.values + pos;
+            x.u.bytes.ptr = by->ptr;
+            x.u.bytes.len = by->len;
+            break;
+        }
+        default:
+            sst_value_from_batch(&s->cols[ic->col], ic->fi, &ic->b, pos, &x);
+            break;
+        }
+        *v = x;
+    }
+    return MERU_OK;
+}
+
 static int it_status(meru_iiter *b)
 {
     return ((sst_iter *)b)->status;
@@ -367,14 +440,25 @@ static void it_destroy(meru_iiter *b)
     close_cursors(it);
     free(it->cols);
     free(it->vals);
+    free(it->tmpl);
+    free(it->consts);
     meru_buf_free(&it->val);
     free(it);
 }
 
 static const meru_iiter_ops sst_iter_ops = {
-    it_valid, it_seek_to_first, it_seek_to_last, it_seek, it_seek_for_prev,
-    it_next,  it_prev,          it_key,          it_value, it_status,
-    it_destroy,
+    .valid = it_valid,
+    .seek_to_first = it_seek_to_first,
+    .seek_to_last = it_seek_to_last,
+    .seek = it_seek,
+    .seek_for_prev = it_seek_for_prev,
+    .next = it_next,
+    .prev = it_prev,
+    .key = it_key,
+    .value = it_value,
+    .status = it_status,
+    .destroy = it_destroy,
+    .values = it_values,
 };
 
 int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out)
@@ -398,17 +482,51 @@ int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out)
     }
     it->cols = calloc(s->ncols ? s->ncols : 1, sizeof *it->cols);
     it->vals = calloc(s->ncols ? s->ncols : 1, sizeof *it->vals);
-    if (!it->cols || !it->vals) {
+    it->tmpl = calloc(s->ncols ? s->ncols : 1, sizeof *it->tmpl);
+    it->consts = calloc(s->ncols ? s->ncols : 1, sizeof *it->consts);
+    if (!it->cols || !it->vals || !it->tmpl || !it->consts) {
         it_destroy(&it->base);
         return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
     }
     for (size_t i = 0; i < s->ncols; i++) {
-        if (s->cols[i].key_position >= 0 || !meru_colset_has(&it->proj, i) ||
-            t->pcol[i] < 0)
+        const meru_column *c = &s->cols[i];
+        if (c->key_position >= 0 || !meru_colset_has(&it->proj, i) ||
+            t->pcol[i] < 0) {
+            if (c->key_position < 0 && meru_colset_has(&it->proj, i)) {
+                if (c->initial_default.state == MERU_VALUE_PRESENT)
+                    it->tmpl[i] = c->initial_default;
+                else
+                    it->tmpl[i].state = MERU_VALUE_NULL;
+            }
+            it->consts[it->nconsts++] = i;
             continue;
-        it->cols[it->ncols].col = i;
-        it->cols[it->ncols].pcol = (uint32_t)t->pcol[i];
-        it->ncols++;
+        }
+        icol *ic = &it->cols[it->ncols++];
+        ic->col = i;
+        ic->pcol = (uint32_t)t->pcol[i];
+        ic->fi = pq_reader_column(t->r, ic->pcol);
+        ic->kind = VK_GENERIC;
+        switch (ic->fi->type) {
+        case PQ_INT32:
+            if (c->type == MERU_TYPE_INT32 || c->type == MERU_TYPE_DATE)
+                ic->kind = VK_I32;
+            break;
+        case PQ_INT64:
+            if (c->type == MERU_TYPE_INT64 || c->type == MERU_TYPE_TIMESTAMP ||
+                c->type == MERU_TYPE_TIMESTAMPTZ)
+                ic->kind = VK_I64;
+            break;
+        case PQ_DOUBLE:
+            if (c->type == MERU_TYPE_DOUBLE)
+                ic->kind = VK_F64;
+            break;
+        case PQ_BYTE_ARRAY:
+            if (c->type == MERU_TYPE_STRING || c->type == MERU_TYPE_BINARY)
+                ic->kind = VK_BYTES;
+            break;
+        default:
+            break;
+        }
     }
     *out = &it->base;
     return MERU_OK;

@@ -7,6 +7,8 @@
  * switches happen at every kind of position. Children are vector-backed
  * fakes (vec_iter.h) and real memtables; some entries are duplicated into
  * two fakes so that the tie-break by child index is exercised too.
+ * The concatenation (one child per level) is walked against the same kind
+ * of reference, with parts cut between user keys.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +349,183 @@ static void test_memtable_adapter_seek_for_prev(void)
     meru_iiter_destroy(it);
 }
 
+/* ------------------------------------------------------- concatenation */
+
+/* Parts of a concatenation over ref[beg[i] .. beg[i + 1]). */
+typedef struct cat_ctx {
+    const vec_entry *ref;
+    size_t *beg;
+    size_t fail_part; /* this part's iterator fails after fail_in moves */
+    long fail_in;
+    size_t open_fail; /* opening this part fails (SIZE_MAX: none) */
+    size_t opens;
+} cat_ctx;
+
+static int cat_open(void *vctx, size_t i, meru_iiter **out)
+{
+    cat_ctx *c = vctx;
+    c->opens++;
+    if (i == c->open_fail)
+        return meru_err(MERU_EIO, "part %zu will not open", i);
+    *out = vec_iter_new(c->ref + c->beg[i], c->beg[i + 1] - c->beg[i],
+                        i == c->fail_part ? c->fail_in : -1);
+    return *out ? MERU_OK : MERU_ENOMEM;
+}
+
+/* Sorted random entries cut into parts between user keys (as compaction
+ * cuts files); parts[] gets each part's first and last user key. */
+static size_t cat_build(vec_entry *ref, size_t n, size_t *beg,
+                        meru_concat_part *parts, size_t maxparts)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t uk[VEC_UK_MAX];
+        size_t ul = vec_rand_ukey(uk, 3, 4);
+        vec_make(&ref[i], uk, ul, i + 1,
+                 meru_test_rand() % 4 ? MERU_OP_PUT : MERU_OP_DELETE, 0);
+    }
+    qsort(ref, n, sizeof *ref, vec_entry_cmp);
+    size_t np = 0;
+    beg[0] = 0;
+    for (size_t i = 1; i <= n; i++) {
+        bool cut = i == n;
+        if (!cut && np + 1 < maxparts && meru_test_rand() % 6 == 0) {
+            size_t a = ref[i - 1].iklen - MERU_IKEY_TRAILER_LEN;
+            size_t b = ref[i].iklen - MERU_IKEY_TRAILER_LEN;
+            cut = a != b || memcmp(ref[i - 1].ik, ref[i].ik, a) != 0;
+        }
+        if (!cut)
+            continue;
+        parts[np].smallest = ref[beg[np]].ik;
+        parts[np].smallest_len = ref[beg[np]].iklen - MERU_IKEY_TRAILER_LEN;
+        parts[np].largest = ref[i - 1].ik;
+        parts[np].largest_len = ref[i - 1].iklen - MERU_IKEY_TRAILER_LEN;
+        beg[++np] = i;
+    }
+    return np;
+}
+
+/* The concatenation against the sorted whole, with seek targets that are
+ * internal keys, bare user keys and prefixes of them (dbiter seeks bare
+ * bound bytes). */
+static void test_concat_matches_reference_random_walks(void)
+{
+    size_t rounds = (size_t)(80 * meru_test_scale()) + 4;
+    for (size_t round = 0; round < rounds && !meru_test_failed_current;
+         round++) {
+        size_t n = 1 + (size_t)(meru_test_rand() % 300);
+        vec_entry *ref = calloc(n, sizeof *ref);
+        size_t *beg = calloc(n + 1, sizeof *beg);
+        meru_concat_part *parts = calloc(n, sizeof *parts);
+        CHECK(ref && beg && parts);
+        size_t np = cat_build(ref, n, beg, parts, n);
+        cat_ctx ctx = {ref, beg, SIZE_MAX, -1, SIZE_MAX, 0};
+        meru_iiter *it;
+        CHECK_OK(meru_concat_iter_new(parts, np, cat_open, &ctx, NULL, &it));
+        CHECK(!it->ops->valid(it));
+        size_t pos = n;
+        uint8_t tgt[VEC_IK_MAX];
+        for (size_t s = 0; s < 600 && !meru_test_failed_current; s++) {
+            unsigned op = (unsigned)(meru_test_rand() % 16);
+            if (pos < n && op < 5) {
+                it->ops->next(it);
+                pos++;
+            } else if (pos < n && op < 10) {
+                it->ops->prev(it);
+                pos = pos ? pos - 1 : n;
+            } else if (op < 14) {
+                size_t tl = rand_target(ref, n, tgt);
+                if (meru_test_rand() % 3 == 0)
+                    tl = (size_t)(meru_test_rand() % (tl + 1));
+                if (op < 12) {
+                    it->ops->seek(it, tgt, tl);
+                    pos = ref_lower_bound(ref, n, tgt, tl);
+                } else {
+                    it->ops->seek_for_prev(it, tgt, tl);
+                    pos = ref_seek_for_prev(ref, n, tgt, tl);
+                }
+            } else if (op == 14) {
+                it->ops->seek_to_first(it);
+                pos = 0;
+            } else {
+                it->ops->seek_to_last(it);
+                pos = n - 1;
+            }
+            CHECK_AT(it, ref, n, pos);
+            CHECK_OK(it->ops->status(it));
+        }
+        /* A full scan opens every part once; a seek opens one part. */
+        ctx.opens = 0;
+        size_t i = 0;
+        for (it->ops->seek_to_first(it); it->ops->valid(it);
+             it->ops->next(it)) {
+            CHECK_AT(it, ref, n, i);
+            i++;
+        }
+        CHECK_EQ_U64(i, n);
+        CHECK(ctx.opens <= np);
+        meru_iiter_destroy(it);
+        free(ref);
+        free(beg);
+        free(parts);
+    }
+}
+
+/* An error opening a part, or of a part's iterator, is the
+ * concatenation's status, for good. */
+static void test_concat_part_errors(void)
+{
+    for (int round = 0; round < 40 && !meru_test_failed_current; round++) {
+        size_t n = 200;
+        vec_entry ref[200];
+        size_t beg[201];
+        meru_concat_part parts[200];
+        size_t np = cat_build(ref, n, beg, parts, 8);
+        cat_ctx ctx = {ref, beg, SIZE_MAX, -1, SIZE_MAX, 0};
+        if (round % 2)
+            ctx.open_fail = (size_t)(meru_test_rand() % np);
+        else {
+            /* Within one pass over the part (each opening starts over). */
+            ctx.fail_part = (size_t)(meru_test_rand() % np);
+            ctx.fail_in = (long)(meru_test_rand() %
+                                 (beg[ctx.fail_part + 1] - beg[ctx.fail_part] +
+                                  1));
+        }
+        meru_iiter *it;
+        CHECK_OK(meru_concat_iter_new(parts, np, cat_open, &ctx, NULL, &it));
+        size_t moves = 0;
+        it->ops->seek_to_first(it);
+        while (it->ops->valid(it) && moves < 2000) {
+            if (moves % 5 == 4)
+                it->ops->prev(it);
+            else
+                it->ops->next(it);
+            if (!it->ops->valid(it) && it->ops->status(it) == MERU_OK)
+                it->ops->seek_to_first(it);
+            moves++;
+        }
+        CHECK(!it->ops->valid(it));
+        CHECK_RC(it->ops->status(it), MERU_EIO);
+        it->ops->seek_to_last(it);
+        CHECK(!it->ops->valid(it));
+        CHECK_RC(it->ops->status(it), MERU_EIO);
+        meru_iiter_destroy(it);
+    }
+}
+
+/* The merge of a single child is that child. */
+static void test_merge_of_one_is_the_child(void)
+{
+    vec_entry e[3];
+    uint8_t uk[2] = {0x01, 0x00};
+    for (size_t i = 0; i < 3; i++)
+        vec_make(&e[i], uk, 2, i + 1, MERU_OP_PUT, 0);
+    meru_iiter *kid = vec_iter_new(e, 3, -1), *it;
+    CHECK(kid);
+    CHECK_OK(meru_merge_iter_new(&kid, 1, &it));
+    CHECK(it == kid);
+    meru_iiter_destroy(it);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_merge_matches_reference_random_walks);
@@ -354,5 +533,8 @@ int main(void)
     MERU_TEST_RUN(test_merge_of_nothing_is_empty);
     MERU_TEST_RUN(test_merge_child_error_stops_merge);
     MERU_TEST_RUN(test_memtable_adapter_seek_for_prev);
+    MERU_TEST_RUN(test_concat_matches_reference_random_walks);
+    MERU_TEST_RUN(test_concat_part_errors);
+    MERU_TEST_RUN(test_merge_of_one_is_the_child);
     return meru_test_finish();
 }
