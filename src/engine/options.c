@@ -72,6 +72,8 @@ int meru_options_validate(const meru_options *o)
         return bad("l0_page_bytes", "must be in 1 KiB..16 MiB");
     if (o->page_bytes < 1024 || o->page_bytes > (16u << 20))
         return bad("page_bytes", "must be in 1 KiB..16 MiB");
+    if (o->page_rows < 1 || o->page_rows > (1u << 20))
+        return bad("page_rows", "must be in 1..1048576");
     if (o->row_group_bytes < o->page_bytes)
         return bad("row_group_bytes", "must be >= page_bytes");
     if (o->max_compaction_bytes < ((uint64_t)64 << 10))

@@ -43,6 +43,7 @@ void meru_sst_options_for_level(meru_sst_options *out, int level,
     } else {
         pq_writer_options_column(&out->pq);
         out->pq.page_size = o->page_bytes;
+        out->pq.page_rows = o->page_rows;
         out->pq.row_group_bytes = o->row_group_bytes;
         comp = o->compression;
     }

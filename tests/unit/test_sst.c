@@ -837,6 +837,16 @@ static void test_options_for_level_knobs_change_the_file(void)
     CHECK_OK(write_with(m, s, dir, "l1p4", 1, &to, &b));
     CHECK(b.ikey_pages > 2 * a.ikey_pages);
 
+    /* page_rows at L1: the row cap ends pages that page_bytes would not */
+    meru_options_init(&to);
+    to.page_bytes = 1u << 20;
+    to.page_rows = 1u << 20;
+    CHECK_OK(write_with(m, s, dir, "l1rows_big", 1, &to, &b));
+    CHECK_EQ_U64(b.ikey_pages, 1);
+    to.page_rows = 500;
+    CHECK_OK(write_with(m, s, dir, "l1rows_500", 1, &to, &b));
+    CHECK_EQ_U64(b.ikey_pages, (4000 + 499) / 500);
+
     /* compression at L1 */
     CHECK_EQ_INT(a.codec, PQ_CODEC_ZSTD);
     meru_options_init(&to);
