@@ -166,11 +166,13 @@ static int flush_oldest(meru_db *db)
     atomic_fetch_add_explicit(&db->st_flush_bytes, f.file_size,
                               memory_order_relaxed);
     meru_catalog_file_clear(&f);
-    if ((rc = meru_db_publish(db, drop_flushed, NULL)))
-        return rc;
-    /* Best effort: a segment that stays is deleted at the next open. */
+    /* The committed catalog no longer lists these segments (their rows are
+     * in the L0 file, and readers read the memtable until the publish), so
+     * they go now: before the publish that lets meru_flush return, so a
+     * flushed table holds no dead log. Best effort: a segment that stays
+     * is deleted at the next open. */
     (void)meru_wal_delete_below(db->fs, db->wal_dir, segment + 1);
-    return MERU_OK;
+    return meru_db_publish(db, drop_flushed, NULL);
 }
 
 /* ------------------------------------------------------------- workers */
