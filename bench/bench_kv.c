@@ -835,7 +835,8 @@ int main(int argc, char **argv)
            "(RocksDB: flush + no pending/running compaction; LevelDB: L0 < 4 "
            "files and stats unchanged; SQLite: WAL checkpoint; LMDB: "
            "mdb_env_sync; merutable: meru_flush + no memtable waiting, no "
-           "compaction running or due).\n");
+           "compaction running or due, no compacted file waiting for "
+           "deletion).\n");
     if (failures)
         fprintf(stderr, "bench_kv: %d engine run(s) failed\n", failures);
     return failures ? 1 : 0;

@@ -225,7 +225,8 @@ static int t_scan(void *h, int64_t lo, int64_t hi, int has_hi, int project,
  * meru_flush writes every memtable to L0; compaction then runs in the
  * background. Settled = no memtable waiting for flush, no compaction
  * running and none due (meru_stats compactions_pending: no level over its
- * trigger or target), polled every 2 ms.
+ * trigger or target) and no compacted file waiting to be deleted, polled
+ * every 2 ms.
  */
 static int t_settle(void *h, double *idle_at)
 {
@@ -241,7 +242,7 @@ static int t_settle(void *h, double *idle_at)
         if (st.background_errors)
             return failed("background error", MERU_EFAILED);
         if (!st.immutable_memtables && !st.compactions_running &&
-            !st.compactions_pending)
+            !st.compactions_pending && !st.gc_pending_files)
             break;
         kv_sleep_ms(2);
     }

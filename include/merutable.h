@@ -661,6 +661,10 @@ typedef struct meru_stats {
      * immutable_memtables all 0 the table is idle (nothing left to flush
      * or compact). Always 0 on a read-only or closed handle. */
     uint64_t compactions_pending;
+    /* Obsolete files (compacted away, no reader left) queued for deletion:
+     * a background thread deletes them once gc_grace_seconds have
+     * passed. */
+    uint64_t gc_pending_files;
     uint64_t background_errors;
     /* reads */
     uint64_t gets, gets_found, scans;

@@ -35,6 +35,7 @@ int meru_stats_get(meru_db *db, meru_stats *out)
     if (!db->closed && !db->read_only)
         out->compactions_pending =
             (uint64_t)meru_db_compactions_pending_locked(db);
+    out->gc_pending_files = db->ngc;
     for (size_t i = 0; i < db->nimm; i++)
         out->immutable_bytes += meru_memtable_bytes(db->imm[i].mem);
     if (db->mem) {
@@ -172,6 +173,7 @@ int meru_stats_json(meru_db *db, char **out)
     F(compaction_bytes_written);
     F(compactions_running);
     F(compactions_pending);
+    F(gc_pending_files);
     F(background_errors);
     F(gets);
     F(gets_found);

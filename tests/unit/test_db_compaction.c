@@ -461,7 +461,7 @@ static void test_gc_grace_keeps_obsolete_files(void)
 {
     meru_schema *s = schema();
     size_t on_disk[2];
-    uint64_t live[2];
+    uint64_t live[2], pending = 0;
     for (int t = 0; t < 2; t++) {
         char name[32];
         meru_options o;
@@ -476,6 +476,8 @@ static void test_gc_grace_keeps_obsolete_files(void)
         CHECK_OK(meru_compact(db));
         CHECK_OK(meru_stats_get(db, &st));
         live[t] = st.total_files;
+        if (t) /* kept for the grace period: queued, not yet deleted */
+            pending = st.gc_pending_files;
         on_disk[t] = t ? count_files(dir, ".parquet")
                        : files_on_disk_settled(dir, live[t]);
         CHECK_OK(meru_close(db));
@@ -490,6 +492,7 @@ static void test_gc_grace_keeps_obsolete_files(void)
         }
     }
     CHECK_EQ_U64(on_disk[0], live[0]);
+    CHECK_EQ_U64(on_disk[1], live[1] + pending);
     CHECK_MSG(on_disk[1] > live[1],
               "grace 3600 s: %zu files on disk, %llu live", on_disk[1],
               (unsigned long long)live[1]);
