@@ -31,10 +31,11 @@
  *
  * Usage: bench_analytic [--rows N | N] [--quick] [--reps N] [--dir DIR]
  *        [--keep] [--no-duckdb] [--row-group-mib N] [--page-kib N]
- * --row-group-mib and --page-kib set the table's L1+ row group and page
- * sizes (meru_options row_group_bytes, default 64 MiB, and page_bytes,
- * default 64 KiB), to see how DuckDB's parallelism (it splits a scan by
- * row group) and its per-page costs depend on them.
+ *        [--page-rows N]
+ * --row-group-mib, --page-kib and --page-rows set the table's L1+ row
+ * group and page sizes (meru_options row_group_bytes, page_bytes and
+ * page_rows), to see how DuckDB's parallelism (it splits a scan by row
+ * group) and its per-page costs depend on them.
  */
 #include "bench_util.h"
 #include <math.h>
@@ -430,7 +431,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: bench_analytic [--rows N | N] [--quick] [--reps "
                     "N] [--dir DIR] [--keep] [--no-duckdb] [--row-group-mib N] "
-                    "[--page-kib N]\n");
+                    "[--page-kib N] [--page-rows N]\n");
     return 2;
 }
 
@@ -449,6 +450,7 @@ int main(int argc, char **argv)
     bool keep = false, duck = true;
     uint64_t rg_mib = 0;   /* 0: the engine's default row group size */
     uint32_t page_kib = 0; /* 0: the engine's default L1+ page size */
+    uint32_t page_rows = 0; /* 0: the engine's default L1+ page row cap */
     char dir[1024] = "";
     for (int a = 1; a < argc; a++) {
         const char *v = argv[a];
@@ -464,6 +466,8 @@ int main(int argc, char **argv)
             rg_mib = strtoull(argv[++a], NULL, 10);
         else if (!strcmp(v, "--page-kib") && a + 1 < argc)
             page_kib = (uint32_t)strtoul(argv[++a], NULL, 10);
+        else if (!strcmp(v, "--page-rows") && a + 1 < argc)
+            page_rows = (uint32_t)strtoul(argv[++a], NULL, 10);
         else if (!strcmp(v, "--keep"))
             keep = true;
         else if (!strcmp(v, "--no-duckdb"))
@@ -515,6 +519,8 @@ int main(int argc, char **argv)
         o.row_group_bytes = rg_mib << 20;
     if (page_kib)
         o.page_bytes = page_kib << 10;
+    if (page_rows)
+        o.page_rows = page_rows;
     rc = meru_open(table, &o, schema, &b.db);
     meru_schema_free(schema);
     if (rc)
@@ -585,10 +591,11 @@ int main(int argc, char **argv)
            "values, score double, payload %d-byte string), then %zu "
            "overwrites and %zu deletes of random keys: %llu live keys\n",
            n, NREGIONS, PAYLOAD_LEN, nput, ndel, (unsigned long long)live);
-    printf("  L1+ row groups of at most %llu MiB and pages of %u KiB "
-           "(meru_options row_group_bytes, page_bytes); sync_mode NONE\n",
+    printf("  L1+ row groups of at most %llu MiB and pages of %u KiB or %u "
+           "rows (meru_options row_group_bytes, page_bytes, page_rows); "
+           "sync_mode NONE\n",
            (unsigned long long)(o.row_group_bytes >> 20),
-           (unsigned)(o.page_bytes >> 10));
+           (unsigned)(o.page_bytes >> 10), (unsigned)o.page_rows);
     printf("  load %.2f s (batches of %d), overwrite/delete %.2f s, "
            "meru_compact %.2f s; before compaction (after a flush) %llu files "
            "/ %llu row versions (L0 %llu files), after: %llu files, %.2f MiB, "
