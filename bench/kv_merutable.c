@@ -40,11 +40,13 @@ static void t_describe(const kv_conf *c, char *buf, size_t cap)
     meru_options o;
     options(c, &o);
     snprintf(buf, cap,
-             "merutable %s: page cache %zu MiB, row cache off, memtable %zu "
-             "MiB, background_threads %d, L0 uncompressed, L1+ ZSTD %d, WAL "
-             "on, sync_mode %s",
-             meru_version(), o.cache_bytes >> 20, o.memtable_bytes >> 20,
-             o.background_threads, o.zstd_level,
+             "merutable %s: decoded-page cache %zu MiB, files %s, row cache "
+             "off, memtable %zu MiB, background_threads %d, L0 uncompressed, "
+             "L1+ ZSTD %d (pages of %u KiB or %u rows), WAL on, sync_mode %s",
+             meru_version(), o.cache_bytes >> 20,
+             o.mmap_reads ? "memory-mapped (mmap_reads)" : "read with pread",
+             o.memtable_bytes >> 20, o.background_threads, o.zstd_level,
+             (unsigned)(o.page_bytes >> 10), (unsigned)o.page_rows,
              c->sync ? "EVERY (fdatasync per write batch)" : "NONE");
 }
 
