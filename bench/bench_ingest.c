@@ -8,6 +8,10 @@
  *
  *   bench_ingest [--memtable-mib M] [--factor F] [--dir DIR] [--quick]
  *
+ * The table goes to DIR when given (kept afterwards), else to a fresh
+ * $TMPDIR/bench_ingest.<pid> that is removed at the end: `make bench`
+ * runs from the repository root, which must not collect hundreds of MiB.
+ *
  * Ingest volume = M MiB x F (default 4 MiB x 200 = 800 MiB of row data;
  * --quick: 1 MiB x 20). Rows: int64 random key, int32, double, ~100-byte
  * string, written in batches of 1000 with MERU_SYNC_NONE. Reports, it
@@ -15,11 +19,13 @@
  */
 #include "bench_util.h"
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "merutable.h"
 
@@ -62,7 +68,8 @@ static void fill_row(meru_row *r, int64_t key)
 int main(int argc, char **argv)
 {
     size_t mem_mib = 4, factor = 200;
-    const char *dir = "bench-ingest-table";
+    const char *dir = NULL;
+    char tmp[1024];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--memtable-mib") && i + 1 < argc)
             mem_mib = (size_t)atol(argv[++i]);
@@ -77,6 +84,13 @@ int main(int argc, char **argv)
                             "[--factor F] [--dir DIR] [--quick]\n");
             return 2;
         }
+    }
+    bool keep = dir != NULL;
+    if (!dir) {
+        const char *t = getenv("TMPDIR");
+        snprintf(tmp, sizeof tmp, "%s/bench_ingest.%ld", t && *t ? t : "/tmp",
+                 (long)getpid());
+        dir = tmp;
     }
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -217,5 +231,7 @@ int main(int argc, char **argv)
         DIE("close");
     meru_db_free(db);
     meru_schema_free(schema);
+    if (!keep && system(cmd) != 0)
+        fprintf(stderr, "bench_ingest: could not remove %s\n", dir);
     return 0;
 }
