@@ -783,6 +783,9 @@ int meru_sst_get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
         meru_ikey_cmp(ukey, klen, t->smallest.data, t->smallest.len) < 0 ||
         meru_ikey_cmp(ukey, klen, t->largest.data, t->largest.len) > 0)
         return MERU_OK;
+    /* Field by field, not memset: the inline arrays (several KiB) need no
+     * zeroing, and this runs once per file probed by every get. A field
+     * added to get_ctx must be set here. */
     get_ctx g;
     g.seek.heap = g.ikey.heap = NULL;
     g.seek.len = g.ikey.len = 0;
