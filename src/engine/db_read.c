@@ -414,29 +414,29 @@ typedef struct level_src {
     meru_concat_part parts[];
 } level_src;
 
+/* An iterator over one file's entries, with the scan's projection. */
+static int file_source(meru_db_file *f, const meru_colset *proj,
+                       meru_iiter **out)
+{
+    meru_sst *t;
+    int rc = meru_db_file_sst(f, &t);
+    return rc ? rc : meru_sst_iter_new(t, proj, out);
+}
+
 static int level_open(void *ctx, size_t i, meru_iiter **out)
 {
     level_src *ls = ctx;
-    meru_sst *t;
-    int rc = meru_db_file_sst(ls->files[i], &t);
-    if (rc == MERU_OK)
-        rc = meru_sst_iter_new(t, ls->proj, out);
-    return rc;
+    return file_source(ls->files[i], ls->proj, out);
 }
 
 /* One source for files[beg, end) of a level >= 1 (they do not overlap):
  * the file's own iterator, or a concatenation of them. */
-static int level_source(meru_iter *it, size_t beg, size_t end,
-                        meru_iiter **out)
+static int level_source(meru_view *v, const meru_colset *proj, size_t beg,
+                        size_t end, meru_iiter **out)
 {
-    meru_view *v = it->view;
-    const meru_colset *proj = it->has_proj ? &it->proj : NULL;
     size_t n = end - beg;
-    if (n == 1) {
-        meru_sst *t;
-        int rc = meru_db_file_sst(v->files[beg], &t);
-        return rc ? rc : meru_sst_iter_new(t, proj, out);
-    }
+    if (n == 1)
+        return file_source(v->files[beg], proj, out);
     level_src *ls = malloc(sizeof *ls + n * sizeof ls->parts[0]);
     if (!ls)
         return meru_err(MERU_ENOMEM, "out of memory (scan)");
@@ -461,6 +461,7 @@ static int level_source(meru_iter *it, size_t beg, size_t end,
 static int build_sources(meru_iter *it, meru_iiter **merged)
 {
     meru_view *v = it->view;
+    const meru_colset *proj = it->has_proj ? &it->proj : NULL;
     size_t n = 0, cap = 1 + v->nimm + v->nfiles;
     meru_iiter **kids = calloc(cap, sizeof *kids);
     int rc = MERU_OK;
@@ -474,16 +475,13 @@ static int build_sources(meru_iter *it, meru_iiter **merged)
             (rc = meru_memtable_iiter_new(v->imm[i], &kids[n])) == MERU_OK)
             n++;
     for (size_t i = v->level_start[0]; rc == MERU_OK && i < v->level_start[1];
-         i++) {
-        meru_sst *t;
-        if ((rc = meru_db_file_sst(v->files[i], &t)) == MERU_OK &&
-            (rc = meru_sst_iter_new(t, it->has_proj ? &it->proj : NULL,
-                                    &kids[n])) == MERU_OK)
+         i++)
+        if ((rc = file_source(v->files[i], proj, &kids[n])) == MERU_OK)
             n++;
-    }
     for (int l = 1; rc == MERU_OK && l < MERU_CATALOG_MAX_LEVELS; l++) {
         size_t beg = v->level_start[l], end = v->level_start[l + 1];
-        if (beg < end && (rc = level_source(it, beg, end, &kids[n])) == 0)
+        if (beg < end &&
+            (rc = level_source(v, proj, beg, end, &kids[n])) == MERU_OK)
             n++;
     }
     if (rc) {

@@ -64,29 +64,9 @@ struct meru_dbiter {
 
 static const uint8_t empty_bytes[1];
 
-/* Equal bytes; keys are short (an int64 key is 9 bytes), so 8-byte words
- * beat a call to memcmp on the per-row path. */
-static inline bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    while (n >= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y)
-            return false;
-        a += 8;
-        b += 8;
-        n -= 8;
-    }
-    while (n--)
-        if (*a++ != *b++)
-            return false;
-    return true;
-}
-
 static bool ukey_eq(const meru_buf *b, const uint8_t *k, size_t len)
 {
-    return b->len == len && (len == 0 || bytes_eq(b->data, k, len));
+    return b->len == len && meru_iiter_key_cmp(b->data, len, k, len) == 0;
 }
 
 /* b = the n bytes at p (the per-row key copy, without a call when b is

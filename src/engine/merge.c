@@ -455,8 +455,14 @@ int meru_memtable_iiter_new(meru_memtable *m, meru_iiter **out)
  * of seeking every file of the level. The bounds are user keys and the
  * targets internal keys or bare bound bytes: user key U (and so every
  * internal key U || trailer) lies wholly below target T when U < T and U
- * is not a prefix of T; a part can be passed over only then. Starting a
- * part too early is harmless: an exhausted part hands over to the next.
+ * is not a prefix of T; a part can be passed over only then. The part so
+ * picked can still hold nothing >= T (its last user key is a proper prefix
+ * of T: T is one of that key's internal keys); the next part's first
+ * entry is then the answer, as stored user keys are prefix-free (the
+ * next part's first one does not extend the prefix, so it is above T).
+ * So the part must be exactly this one: starting an earlier part would
+ * hand over to a seek_to_first that may land below T. seek_for_prev is
+ * the mirror image.
  */
 typedef struct concat_iter {
     meru_iiter base;

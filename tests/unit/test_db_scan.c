@@ -6,10 +6,15 @@
  * public API only.
  *
  * Random bounds (inclusive/exclusive, keys present or not), reverse,
- * limit, projection and a snapshot taken before the overwrites.
+ * limit, projection and a snapshot taken before the overwrites. A file of
+ * the run that cannot be opened when the scan reaches it is an error of
+ * meru_iter_next, not the end of the scan.
  */
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "test_db_common.h"
@@ -240,8 +245,80 @@ static void test_scan_single_run_and_layers(void)
     free(f);
 }
 
+/* Removes the data files of levels >= 1; returns how many. */
+static size_t unlink_deep_files(const char *dir)
+{
+    char path[4200];
+    size_t n = 0;
+    for (int level = 1; level < 8; level++) {
+        snprintf(path, sizeof path, "%s/data/L%d", dir, level);
+        DIR *d = opendir(path);
+        if (!d)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strstr(e->d_name, ".parquet"))
+                continue;
+            char f[4500];
+            snprintf(f, sizeof f, "%s/%s", path, e->d_name);
+            n += unlink(f) == 0;
+        }
+        closedir(d);
+    }
+    return n;
+}
+
+/* The run's files are opened as the scan reaches them: once the first is
+ * open, the others are removed, and the scan must fail there (ECORRUPT:
+ * a listed file is missing) instead of ending early as if complete. */
+static void test_scan_missing_file_is_an_error(void)
+{
+    meru_schema *sc;
+    CHECK_OK(meru_schema_parse(
+        &sc, "t", "id int64 not null, v int64, s string, n int32", "id"));
+    meru_options opts;
+    tdb_small_options(&opts);
+    const char *dir = meru_test_tmpdir("db_scan_missing");
+    fx *f = calloc(1, sizeof *f);
+    CHECK(f);
+    CHECK_OK(meru_open(dir, &opts, sc, &f->db));
+    CHECK_OK(meru_row_new(&f->row, sc));
+    for (size_t i = 0; i < NKEYS; i++)
+        put(f, i, 0);
+    CHECK_OK(meru_flush(f->db));
+    CHECK_OK(meru_compact(f->db));
+    /* Reopened, so that no file of the run is open yet. */
+    CHECK_OK(meru_close(f->db));
+    meru_db_free(f->db);
+    CHECK_OK(meru_open(dir, &opts, sc, &f->db));
+    meru_stats st;
+    CHECK_OK(meru_stats_get(f->db, &st));
+    CHECK_EQ_U64(st.level[0].files, 0);
+    meru_scan_options o;
+    meru_scan_options_init(&o);
+    meru_iter *it;
+    CHECK_OK(meru_scan(f->db, &o, &it));
+    const meru_row *r;
+    CHECK_OK(meru_iter_next(it, &r));
+    CHECK(unlink_deep_files(dir) >= 2);
+    size_t rows = 1;
+    int rc;
+    while ((rc = meru_iter_next(it, &r)) == MERU_OK)
+        rows++;
+    CHECK_RC(rc, MERU_ECORRUPT);
+    CHECK(rows < NKEYS);
+    CHECK_RC(meru_iter_next(it, &r), MERU_ECORRUPT); /* sticky */
+    meru_iter_free(it);
+    meru_close(f->db); /* its files are gone: the outcome is not the point */
+    meru_db_free(f->db);
+    meru_row_free(f->row);
+    meru_schema_free(sc);
+    free(f);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_scan_single_run_and_layers);
+    MERU_TEST_RUN(test_scan_missing_file_is_an_error);
     return meru_test_finish();
 }

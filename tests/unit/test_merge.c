@@ -159,15 +159,17 @@ static void fixture_free(fixture *f)
     free(f->ref);
 }
 
-/* One random walk of `steps` operations compared with the reference. */
-static void walk(fixture *f, size_t steps)
+/* One random walk of `steps` operations on `it` compared with the sorted
+ * reference r[0 .. n). With `prefixes`, a third of the seek targets are
+ * cut short: bare user keys and prefixes of them (dbiter seeks bare bound
+ * bytes). */
+static void walk(meru_iiter *it, const vec_entry *r, size_t n, size_t steps,
+                 bool prefixes)
 {
-    meru_iiter *it = f->merge;
-    const vec_entry *r = f->ref;
-    size_t n = f->nref, pos = n;
+    size_t pos = n;
     uint8_t tgt[VEC_IK_MAX];
     CHECK(!it->ops->valid(it));
-    for (size_t s = 0; s < steps; s++) {
+    for (size_t s = 0; s < steps && !meru_test_failed_current; s++) {
         unsigned op = (unsigned)(meru_test_rand() % 16);
         if (pos < n && op < 5) {
             it->ops->next(it);
@@ -175,14 +177,17 @@ static void walk(fixture *f, size_t steps)
         } else if (pos < n && op < 10) {
             it->ops->prev(it);
             pos = pos ? pos - 1 : n;
-        } else if (op < 12) {
-            size_t tl = rand_target(r, n, tgt);
-            it->ops->seek(it, tgt, tl);
-            pos = ref_lower_bound(r, n, tgt, tl);
         } else if (op < 14) {
             size_t tl = rand_target(r, n, tgt);
-            it->ops->seek_for_prev(it, tgt, tl);
-            pos = ref_seek_for_prev(r, n, tgt, tl);
+            if (prefixes && meru_test_rand() % 3 == 0)
+                tl = (size_t)(meru_test_rand() % (tl + 1));
+            if (op < 12) {
+                it->ops->seek(it, tgt, tl);
+                pos = ref_lower_bound(r, n, tgt, tl);
+            } else {
+                it->ops->seek_for_prev(it, tgt, tl);
+                pos = ref_seek_for_prev(r, n, tgt, tl);
+            }
         } else if (op == 14) {
             it->ops->seek_to_first(it);
             pos = 0;
@@ -195,6 +200,34 @@ static void walk(fixture *f, size_t steps)
     }
 }
 
+/* Walks `it` (a child fails with MERU_EIO somewhere) forward with a step
+ * back every `period` moves (at phase `back_at`), so direction switches
+ * count too, starting over at an error-free end, until it turns invalid:
+ * then status() must be the error, and stay so whatever is called. */
+static void walk_to_error(meru_iiter *it, size_t period, size_t back_at,
+                          size_t max_moves)
+{
+    size_t moves = 0;
+    it->ops->seek_to_first(it);
+    while (it->ops->valid(it) && moves < max_moves) {
+        if (moves % period == back_at)
+            it->ops->prev(it);
+        else
+            it->ops->next(it);
+        if (!it->ops->valid(it) && it->ops->status(it) == MERU_OK)
+            it->ops->seek_to_first(it);
+        moves++;
+    }
+    CHECK(!it->ops->valid(it));
+    CHECK_RC(it->ops->status(it), MERU_EIO);
+    it->ops->seek_to_first(it);
+    CHECK(!it->ops->valid(it));
+    CHECK_RC(it->ops->status(it), MERU_EIO);
+    it->ops->seek_to_last(it);
+    CHECK(!it->ops->valid(it));
+    CHECK_RC(it->ops->status(it), MERU_EIO);
+}
+
 static void test_merge_matches_reference_random_walks(void)
 {
     size_t rounds = (size_t)(60 * meru_test_scale()) + 4;
@@ -204,7 +237,7 @@ static void test_merge_matches_reference_random_walks(void)
         bool use_mt = meru_test_rand() % 2;
         fixture f;
         CHECK_OK(build(&f, n, nchild, use_mt, true));
-        walk(&f, 600);
+        walk(f.merge, f.ref, f.nref, 600, false);
         fixture_free(&f);
         if (meru_test_failed_current)
             return;
@@ -283,23 +316,8 @@ static void test_merge_child_error_stops_merge(void)
         CHECK(kids[0] && kids[1] && kids[2]);
         meru_iiter *it;
         CHECK_OK(meru_merge_iter_new(kids, 3, &it));
-        it->ops->seek_to_first(it);
-        size_t moves = 0;
-        while (it->ops->valid(it) && moves < 200) {
-            /* Mix directions so switches (which move every child) count. */
-            if (moves % 7 == 3)
-                it->ops->prev(it);
-            else
-                it->ops->next(it);
-            if (!it->ops->valid(it) && it->ops->status(it) == MERU_OK)
-                it->ops->seek_to_first(it);
-            moves++;
-        }
-        CHECK(!it->ops->valid(it));
-        CHECK_RC(it->ops->status(it), MERU_EIO);
-        it->ops->seek_to_first(it);
-        CHECK(!it->ops->valid(it));
-        CHECK_RC(it->ops->status(it), MERU_EIO);
+        /* Switches move every child, so they count. */
+        walk_to_error(it, 7, 3, 200);
         meru_iiter_destroy(it);
     }
 }
@@ -421,39 +439,9 @@ static void test_concat_matches_reference_random_walks(void)
         cat_ctx ctx = {ref, beg, SIZE_MAX, -1, SIZE_MAX, 0};
         meru_iiter *it;
         CHECK_OK(meru_concat_iter_new(parts, np, cat_open, &ctx, NULL, &it));
-        CHECK(!it->ops->valid(it));
-        size_t pos = n;
-        uint8_t tgt[VEC_IK_MAX];
-        for (size_t s = 0; s < 600 && !meru_test_failed_current; s++) {
-            unsigned op = (unsigned)(meru_test_rand() % 16);
-            if (pos < n && op < 5) {
-                it->ops->next(it);
-                pos++;
-            } else if (pos < n && op < 10) {
-                it->ops->prev(it);
-                pos = pos ? pos - 1 : n;
-            } else if (op < 14) {
-                size_t tl = rand_target(ref, n, tgt);
-                if (meru_test_rand() % 3 == 0)
-                    tl = (size_t)(meru_test_rand() % (tl + 1));
-                if (op < 12) {
-                    it->ops->seek(it, tgt, tl);
-                    pos = ref_lower_bound(ref, n, tgt, tl);
-                } else {
-                    it->ops->seek_for_prev(it, tgt, tl);
-                    pos = ref_seek_for_prev(ref, n, tgt, tl);
-                }
-            } else if (op == 14) {
-                it->ops->seek_to_first(it);
-                pos = 0;
-            } else {
-                it->ops->seek_to_last(it);
-                pos = n - 1;
-            }
-            CHECK_AT(it, ref, n, pos);
-            CHECK_OK(it->ops->status(it));
-        }
-        /* A full scan opens every part once; a seek opens one part. */
+        walk(it, ref, n, 600, true);
+        /* A full scan opens every part once; a seek to a stored entry
+         * opens the one part holding it (none when that part is open). */
         ctx.opens = 0;
         size_t i = 0;
         for (it->ops->seek_to_first(it); it->ops->valid(it);
@@ -463,6 +451,13 @@ static void test_concat_matches_reference_random_walks(void)
         }
         CHECK_EQ_U64(i, n);
         CHECK(ctx.opens <= np);
+        for (size_t s = 0; s < 20 && !meru_test_failed_current; s++) {
+            size_t j = (size_t)(meru_test_rand() % n);
+            ctx.opens = 0;
+            it->ops->seek(it, ref[j].ik, ref[j].iklen);
+            CHECK_AT(it, ref, n, j);
+            CHECK_MSG(ctx.opens <= 1, "seek opened %zu parts", ctx.opens);
+        }
         meru_iiter_destroy(it);
         free(ref);
         free(beg);
@@ -492,22 +487,7 @@ static void test_concat_part_errors(void)
         }
         meru_iiter *it;
         CHECK_OK(meru_concat_iter_new(parts, np, cat_open, &ctx, NULL, &it));
-        size_t moves = 0;
-        it->ops->seek_to_first(it);
-        while (it->ops->valid(it) && moves < 2000) {
-            if (moves % 5 == 4)
-                it->ops->prev(it);
-            else
-                it->ops->next(it);
-            if (!it->ops->valid(it) && it->ops->status(it) == MERU_OK)
-                it->ops->seek_to_first(it);
-            moves++;
-        }
-        CHECK(!it->ops->valid(it));
-        CHECK_RC(it->ops->status(it), MERU_EIO);
-        it->ops->seek_to_last(it);
-        CHECK(!it->ops->valid(it));
-        CHECK_RC(it->ops->status(it), MERU_EIO);
+        walk_to_error(it, 5, 4, 2000);
         meru_iiter_destroy(it);
     }
 }
