@@ -66,7 +66,7 @@ static const uint8_t empty_bytes[1];
 
 static bool ukey_eq(const meru_buf *b, const uint8_t *k, size_t len)
 {
-    return b->len == len && meru_iiter_key_cmp(b->data, len, k, len) == 0;
+    return b->len == len && meru_ikey_cmp(b->data, len, k, len) == 0;
 }
 
 /* b = the n bytes at p (the per-row key copy, without a call when b is
@@ -89,7 +89,7 @@ static bool beyond_upper(const meru_dbiter *d, const uint8_t *k, size_t len)
 {
     if (!d->has_upper)
         return false;
-    int c = meru_iiter_key_cmp(k, len, d->upper.data, d->upper.len);
+    int c = meru_ikey_cmp(k, len, d->upper.data, d->upper.len);
     return c > 0 || (c == 0 && !d->upper_incl);
 }
 
@@ -97,7 +97,7 @@ static bool below_lower(const meru_dbiter *d, const uint8_t *k, size_t len)
 {
     if (!d->has_lower)
         return false;
-    int c = meru_iiter_key_cmp(k, len, d->lower.data, d->lower.len);
+    int c = meru_ikey_cmp(k, len, d->lower.data, d->lower.len);
     return c < 0 || (c == 0 && !d->lower_incl);
 }
 

@@ -24,7 +24,6 @@
 #include <stdint.h>
 
 #include "types/value.h"
-#include "util/endian.h"
 
 typedef struct meru_iiter meru_iiter;
 
@@ -56,24 +55,6 @@ typedef struct meru_iiter_ops {
 struct meru_iiter {
     const meru_iiter_ops *ops;
 };
-
-/* meru_ikey_cmp (memcmp, then shorter first) without a call to memcmp:
- * internal keys are short (17 bytes for an int64 key) and merges and
- * scans compare them once or more per entry. */
-static inline int meru_iiter_key_cmp(const uint8_t *a, size_t al,
-                                     const uint8_t *b, size_t bl)
-{
-    size_t n = al < bl ? al : bl, i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x = meru_load_be64(a + i), y = meru_load_be64(b + i);
-        if (x != y)
-            return x < y ? -1 : 1;
-    }
-    for (; i < n; i++)
-        if (a[i] != b[i])
-            return a[i] < b[i] ? -1 : 1;
-    return al < bl ? -1 : al > bl;
-}
 
 static inline void meru_iiter_destroy(meru_iiter *it)
 {

@@ -48,7 +48,7 @@ typedef struct merge_iter {
 /* (key, index) order of children a and b: <0, 0, >0. */
 static int child_cmp(merge_iter *m, size_t a, size_t b)
 {
-    int c = meru_iiter_key_cmp(m->kp[a], m->kl[a], m->kp[b], m->kl[b]);
+    int c = meru_ikey_cmp(m->kp[a], m->kl[a], m->kp[b], m->kl[b]);
     if (c)
         return c;
     return a < b ? -1 : a > b;

@@ -151,7 +151,7 @@ static int load_window(sst_iter *it, int64_t row)
                          ? (uint8_t)~k[i].ptr[k[i].len - 1]
                          : 0xff;
         if ((op != MERU_OP_DELETE && op != MERU_OP_PUT) ||
-            (i && meru_iiter_key_cmp(k[i - 1].ptr, k[i - 1].len, k[i].ptr,
+            (i && meru_ikey_cmp(k[i - 1].ptr, k[i - 1].len, k[i].ptr,
                                      k[i].len) >= 0))
             return meru_err(MERU_ECORRUPT,
                             "SST %s: bad or unordered internal key at row "
