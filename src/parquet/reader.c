@@ -646,7 +646,6 @@ static int load_index(pq_reader *r, uint32_t rg, uint32_t col, bool offset,
                 rc = meru_err(MERU_ENOMEM, "parquet: out of memory");
             for (uint32_t i = 0; !rc && i < oi->n_pages; i++)
                 atomic_init(&k->crc_ok[i], 0);
-            k->crc_pages = k->crc_ok ? oi->n_pages : 0;
         }
         if (!rc) {
             if (offset)

@@ -310,8 +310,8 @@ static atomic_uchar *crc_flag(const pq_cursor *c, const page_in *pg)
     if (!pg->mapped || c->pg_ord < 0 || !c->oi)
         return NULL;
     const pqr_chunk_cache *k = &c->r->cache[(size_t)c->rg * c->r->ncols + c->col];
-    if (!k->crc_ok || (uint64_t)c->pg_ord >= k->crc_pages ||
-        (uint64_t)c->pg_ord >= c->oi->n_pages ||
+    /* c->oi is k->oi, which crc_ok has a flag per page of */
+    if (!k->crc_ok || (uint64_t)c->pg_ord >= c->oi->n_pages ||
         c->oi->page_locations[c->pg_ord].offset != (int64_t)pg->off)
         return NULL;
     return &k->crc_ok[c->pg_ord];
