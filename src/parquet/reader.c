@@ -646,7 +646,6 @@ static int load_index(pq_reader *r, uint32_t rg, uint32_t col, bool offset,
                 rc = meru_err(MERU_ENOMEM, "parquet: out of memory");
             for (uint32_t i = 0; !rc && i < oi->n_pages; i++)
                 atomic_init(&k->crc_ok[i], 0);
-            k->crc_pages = k->crc_ok ? oi->n_pages : 0;
         }
         if (!rc) {
             if (offset)
@@ -769,31 +768,28 @@ static int load_bloom(pq_reader *r, uint32_t rg, uint32_t col,
                         "parquet: column %s row group %u: bloom filter of %d "
                         "bytes does not fit",
                         name, rg, h.num_bytes);
-    if (r->src.base) {
-        /* the filter's bits in place: nothing to read or free */
-        rc = pq_bloom_view(&k->bloom, r->src.base + off + used,
-                           (size_t)h.num_bytes);
-        if (rc)
-            return meru_err_wrap(rc, "parquet: column %s row group %u", name,
-                                 rg);
-        k->has_bloom = true;
-        return MERU_OK;
+    /* the filter's bits in place when the source has a base, else read
+     * into memory kept until close */
+    const uint8_t *bits = r->src.base ? r->src.base + off + used : NULL;
+    uint8_t *owned = NULL;
+    if (!bits) {
+        owned = malloc((size_t)h.num_bytes);
+        if (!owned)
+            return meru_err(MERU_ENOMEM, "parquet: bloom filter of %d bytes",
+                            h.num_bytes);
+        rc = pqr_read(r, (uint64_t)off + used, (size_t)h.num_bytes, owned);
+        bits = owned;
     }
-    uint8_t *bits = malloc((size_t)h.num_bytes);
-    if (!bits)
-        return meru_err(MERU_ENOMEM, "parquet: bloom filter of %d bytes",
-                        h.num_bytes);
-    rc = pqr_read(r, (uint64_t)off + used, (size_t)h.num_bytes, bits);
     if (!rc) {
         rc = pq_bloom_view(&k->bloom, bits, (size_t)h.num_bytes);
         if (rc)
             meru_err_wrap(rc, "parquet: column %s row group %u", name, rg);
     }
     if (rc) {
-        free(bits);
+        free(owned);
         return rc;
     }
-    k->bloom_bits = bits;
+    k->bloom_bits = owned;
     k->has_bloom = true;
     return MERU_OK;
 }

@@ -36,10 +36,9 @@ typedef struct pqr_chunk_cache {
     bool has_bloom;
     pq_bloom bloom;
     uint8_t *bloom_bits; /* malloc'd; freed at close */
-    /* In-place sources only: per page of the offset index, whether its CRC
-     * was already verified (set with the offset index; freed at close). */
+    /* In-place sources only: per page of oi (oi->n_pages flags), whether
+     * its CRC was already verified (set with oi; freed at close). */
     atomic_uchar *crc_ok;
-    uint32_t crc_pages;
 } pqr_chunk_cache;
 
 struct pq_reader {

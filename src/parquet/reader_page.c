@@ -248,21 +248,12 @@ static int map_header(pq_cursor *c, page_in *pg, uint64_t avail)
     return MERU_OK;
 }
 
-static int read_header(pq_cursor *c, page_in *pg)
+/* Reads and decodes the header at c->pos through the source's read_at,
+ * in a window that grows (up to PQR_MAX_HEADER) until the header fits. */
+static int copy_header(pq_cursor *c, page_in *pg, uint64_t avail)
 {
-    uint64_t avail = c->end - c->pos;
     size_t want = avail < c->win_hint ? (size_t)avail : c->win_hint;
-    const uint8_t *base = c->r->src.base;
-    pg->off = c->pos;
-    /* [start, end) of the chunk lies inside the file (pqr_chunk_range), so
-     * base + pos has avail bytes */
     for (;;) {
-        if (base) {
-            int rc = map_header(c, pg, avail);
-            if (rc)
-                return rc;
-            break;
-        }
         int rc = buf_size(&c->win, want);
         if (!rc)
             rc = pqr_read(c->r, c->pos, want, c->win.data);
@@ -274,7 +265,7 @@ static int read_header(pq_cursor *c, page_in *pg)
         rc = pq_decode_page_header(c->win.data, want, c->harena, &pg->h, &used);
         if (!rc) {
             pg->hlen = used;
-            break;
+            return MERU_OK;
         }
         if (want >= avail || want >= PQR_MAX_HEADER)
             return meru_err_wrap(rc,
@@ -283,6 +274,18 @@ static int read_header(pq_cursor *c, page_in *pg)
                                  cname(c), c->rg, (unsigned long long)c->pos);
         want = want * 4 < avail ? want * 4 : (size_t)avail;
     }
+}
+
+static int read_header(pq_cursor *c, page_in *pg)
+{
+    uint64_t avail = c->end - c->pos;
+    const uint8_t *base = c->r->src.base;
+    pg->off = c->pos;
+    /* [start, end) of the chunk lies inside the file (pqr_chunk_range), so
+     * base + pos has avail bytes */
+    int rc = base ? map_header(c, pg, avail) : copy_header(c, pg, avail);
+    if (rc)
+        return rc;
     int32_t cs = pg->h.compressed_page_size, us = pg->h.uncompressed_page_size;
     if (cs < 0 || us < 0 || (uint64_t)cs > avail - pg->hlen)
         return corrupt_at(c, pg->off,
@@ -310,8 +313,8 @@ static atomic_uchar *crc_flag(const pq_cursor *c, const page_in *pg)
     if (!pg->mapped || c->pg_ord < 0 || !c->oi)
         return NULL;
     const pqr_chunk_cache *k = &c->r->cache[(size_t)c->rg * c->r->ncols + c->col];
-    if (!k->crc_ok || (uint64_t)c->pg_ord >= k->crc_pages ||
-        (uint64_t)c->pg_ord >= c->oi->n_pages ||
+    /* c->oi is k->oi, which crc_ok has a flag per page of */
+    if (!k->crc_ok || (uint64_t)c->pg_ord >= c->oi->n_pages ||
         c->oi->page_locations[c->pg_ord].offset != (int64_t)pg->off)
         return NULL;
     return &k->crc_ok[c->pg_ord];

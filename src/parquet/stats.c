@@ -307,14 +307,6 @@ static int set_buf(meru_buf *b, const uint8_t *p, size_t n)
     return meru_buf_append(b, p, n);
 }
 
-/* Unsigned lexicographic a < b (PQ_ORDER_BYTES). */
-static inline bool bytes_less(pq_bytes a, pq_bytes b)
-{
-    size_t m = a.len < b.len ? a.len : b.len;
-    int c = m ? memcmp(a.ptr, b.ptr, m) : 0;
-    return c < 0 || (c == 0 && a.len < b.len);
-}
-
 int pq_stats_add_bytes(pq_stats_acc *a, const pq_bytes *v, size_t n)
 {
     if (!n)
@@ -325,22 +317,23 @@ int pq_stats_add_bytes(pq_stats_acc *a, const pq_bytes *v, size_t n)
     /* Find the batch's bounds first: one copy per batch at most. */
     size_t lo = 0, hi = 0;
     if (a->order == PQ_ORDER_BYTES) {
-        /* the common order, compared inline instead of through the
-         * order switch for every value */
+        /* the common order: cmp_bytes called directly (and inlined)
+         * instead of through the order switch for every value */
         for (size_t i = 1; i < n; i++) {
-            if (bytes_less(v[i], v[lo]))
+            if (cmp_bytes(v[i].ptr, v[i].len, v[lo].ptr, v[lo].len) < 0)
                 lo = i;
-            else if (bytes_less(v[hi], v[i]))
+            else if (cmp_bytes(v[i].ptr, v[i].len, v[hi].ptr, v[hi].len) > 0)
                 hi = i;
         }
-    }
-    for (size_t i = 1; a->order != PQ_ORDER_BYTES && i < n; i++) {
-        if (pq_stats_compare(a->order, v[i].ptr, v[i].len, v[lo].ptr,
-                             v[lo].len) < 0)
-            lo = i;
-        if (pq_stats_compare(a->order, v[i].ptr, v[i].len, v[hi].ptr,
-                             v[hi].len) > 0)
-            hi = i;
+    } else {
+        for (size_t i = 1; i < n; i++) {
+            if (pq_stats_compare(a->order, v[i].ptr, v[i].len, v[lo].ptr,
+                                 v[lo].len) < 0)
+                lo = i;
+            if (pq_stats_compare(a->order, v[i].ptr, v[i].len, v[hi].ptr,
+                                 v[hi].len) > 0)
+                hi = i;
+        }
     }
     int rc;
     if (!a->has_minmax || pq_stats_compare(a->order, v[lo].ptr, v[lo].len,

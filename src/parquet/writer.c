@@ -366,13 +366,10 @@ static uint8_t *block_alloc(size_t sz, bool *mapped)
 
 static void block_free(chain_blk *b)
 {
-#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-    if (b->mapped) {
+    if (b->mapped)
         munmap(b->p, b->cap);
-        return;
-    }
-#endif
-    free(b->p);
+    else
+        free(b->p);
 }
 
 int pqw_chain_append(pqw_chain *ch, const void *p, size_t n)
@@ -390,7 +387,7 @@ int pqw_chain_append(pqw_chain *ch, const void *p, size_t n)
                 ch->cap_blk = cap;
             }
             /* blocks grow with the chunk: small files stay small, big
-             * chunks go to the sink in 1 MiB writes */
+             * chunks go to the sink in writes of CHAIN_MAX_BLOCK (2 MiB) */
             size_t sz = ch->nblk ? ch->blk[ch->nblk - 1].cap * 2
                                  : CHAIN_FIRST_BLOCK;
             if (sz > CHAIN_MAX_BLOCK)

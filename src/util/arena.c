@@ -8,6 +8,7 @@
  */
 #include "util/arena.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ typedef struct chunk {
     struct chunk *next;
     size_t size; /* usable bytes after the header */
     size_t used;
+    bool ordinary; /* made for a->chunk_bytes, not one large request */
     _Alignas(16) unsigned char data[];
 } chunk;
 
@@ -39,7 +41,7 @@ static chunk *chunk_new(size_t size)
     if (size > SIZE_MAX - sizeof(chunk) - HUGE_CHUNK)
         return NULL;
     chunk *c = NULL;
-    if (size >= HUGE_CHUNK) {
+    if (sizeof(chunk) + size >= HUGE_CHUNK) {
         size_t bytes = (sizeof(chunk) + size + HUGE_CHUNK - 1) &
                        ~(HUGE_CHUNK - 1);
         void *p = NULL;
@@ -107,11 +109,16 @@ void *meru_arena_alloc_aligned(meru_arena *a, size_t n, size_t align)
     }
     size_t need = n + align;
     int dedicated = need > a->chunk_bytes / 4;
-    chunk *nc = chunk_new(dedicated ? need : a->chunk_bytes);
+    /* an ordinary huge chunk's header comes out of chunk_bytes: 2 MiB is
+     * then one huge page, not two */
+    size_t ord = a->chunk_bytes >= HUGE_CHUNK ? a->chunk_bytes - sizeof(chunk)
+                                             : a->chunk_bytes;
+    chunk *nc = chunk_new(dedicated ? need : ord);
     if (!nc) {
         meru_err(MERU_ENOMEM, "arena: cannot allocate %zu bytes", need);
         return NULL;
     }
+    nc->ordinary = !dedicated;
     a->total += sizeof(chunk) + nc->size;
     if (dedicated && a->head) {
         nc->next = a->head->next;
@@ -169,7 +176,7 @@ void meru_arena_reset(meru_arena *a)
     chunk *keep = NULL;
     for (chunk *c = a->head, *n; c; c = n) {
         n = c->next;
-        if (!keep && c->size == a->chunk_bytes) {
+        if (!keep && c->ordinary) {
             keep = c;
             continue;
         }

@@ -283,12 +283,77 @@ static void test_flipped_page_byte_is_crc_error_naming_column(void)
     mfile_free(&f);
 }
 
-/* Opens and reads everything; returns the first error (0 if none). */
-static int read_everything(const uint8_t *p, size_t n)
+/* The first value of the page holding `row` of column d, read by a fresh
+ * cursor that seeks there (through the offset index). */
+static int seek_read(pq_reader *r, int64_t row, double *v)
+{
+    pq_cursor *c;
+    int rc = pq_cursor_open(r, 0, 2, &c);
+    if (rc)
+        return rc;
+    rc = pq_cursor_seek(c, row);
+    pq_batch b;
+    if (!rc)
+        rc = pq_cursor_next(c, 1, &b);
+    if (!rc)
+        *v = b.n ? ((const double *)b.values)[0] : -1;
+    pq_cursor_close(c);
+    return rc;
+}
+
+/* A page read in place has its CRC verified once per reader (the bytes do
+ * not change under it): a page that failed is reported on every read, a
+ * page that passed is not verified again. Read through read_at, every
+ * read verifies. */
+static void test_page_crc_is_verified_once_per_page_in_place(void)
+{
+    enum { N = 3000 };
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    mfile f;
+    CHECK_OK(make_keyed(&f, N, &o));
+    const pq_offset_index *oi;
+    CHECK_OK(pq_reader_offset_index(f.r, 0, 2, &oi));
+    CHECK(oi && oi->n_pages > 2);
+    int64_t row1 = oi->page_locations[1].first_row_index;
+    int64_t row2 = oi->page_locations[2].first_row_index;
+    int64_t at1 = oi->page_locations[1].offset +
+                  oi->page_locations[1].compressed_page_size - 3;
+    int64_t at2 = oi->page_locations[2].offset +
+                  oi->page_locations[2].compressed_page_size - 3;
+    double v;
+    /* page 1 broken before any read: reported each time */
+    f.buf.data[at1] ^= 0x40;
+    for (int i = 0; i < 2; i++) {
+        CHECK_RC(seek_read(f.r, row1, &v), MERU_ECORRUPT);
+        CHECK_ERRMSG("page CRC mismatch in column d row group 0 at offset");
+    }
+    /* page 2 verified by a read, then changed: not verified again */
+    CHECK_OK(seek_read(f.r, row2, &v));
+    CHECK(v == (double)row2 / 4);
+    f.buf.data[at2] ^= 0x40;
+    CHECK_OK(seek_read(f.r, row2, &v));
+    /* a reader copying through read_at verifies every read */
+    pq_source copied = f.src;
+    copied.base = NULL;
+    pq_reader *r;
+    CHECK_OK(pq_reader_open(&r, &copied, NULL));
+    CHECK_RC(seek_read(r, row1, &v), MERU_ECORRUPT);
+    CHECK_RC(seek_read(r, row2, &v), MERU_ECORRUPT);
+    pq_reader_close(r);
+    mfile_free(&f);
+}
+
+/* Opens and reads everything; returns the first error (0 if none). With
+ * in_place false the source has no base, so the reader copies through
+ * read_at (the pread path) instead of decoding the bytes in place. */
+static int read_everything_from(const uint8_t *p, size_t n, bool in_place)
 {
     pq_mem mem;
     pq_source src;
     pq_source_mem(&src, &mem, p, n);
+    if (!in_place)
+        src.base = NULL;
     pq_reader *r;
     int rc = pq_reader_open(&r, &src, NULL);
     if (rc)
@@ -321,6 +386,16 @@ static int read_everything(const uint8_t *p, size_t n)
     return rc;
 }
 
+/* Both ways of reading agree on what is wrong with a file: *rc is the
+ * status of both (a disagreement fails the test). */
+static void read_everything(const uint8_t *p, size_t n, int *rc)
+{
+    *rc = read_everything_from(p, n, true);
+    int copied = read_everything_from(p, n, false);
+    CHECK_MSG(copied == *rc, "in place: status %d, copied: status %d", *rc,
+              copied);
+}
+
 static void test_truncated_and_corrupted_files_fail_cleanly(void)
 {
     enum { N = 60 };
@@ -333,12 +408,14 @@ static void test_truncated_and_corrupted_files_fail_cleanly(void)
     f.r = NULL;
     size_t n = f.buf.len;
     CHECK(n < 8192);
-    CHECK_OK(read_everything(f.buf.data, n));
+    int rc;
+    read_everything(f.buf.data, n, &rc);
+    CHECK_OK(rc);
     uint8_t *copy = malloc(n);
     for (size_t len = 0; len < n; len++) {
         memcpy(copy, f.buf.data,
                len); /* exact-size copy: ASan sees overreads */
-        int rc = read_everything(copy, len);
+        read_everything(copy, len, &rc);
         CHECK_MSG(rc == MERU_ECORRUPT, "truncated to %zu: status %d", len, rc);
     }
     /* flip each byte in turn: an error or a clean read, never a crash */
@@ -347,7 +424,7 @@ static void test_truncated_and_corrupted_files_fail_cleanly(void)
     for (size_t i = 0; i < n; i += step) {
         memcpy(copy, f.buf.data, n);
         copy[i] ^= 0xa5;
-        int rc = read_everything(copy, n);
+        read_everything(copy, n, &rc);
         CHECK_MSG(rc == 0 || rc == MERU_ECORRUPT || rc == MERU_ENOTSUP,
                   "flip at %zu: status %d (%s)", i, rc, meru_errmsg());
         errors += rc != 0;
@@ -495,6 +572,7 @@ int main(void)
     MERU_TEST_RUN(test_page_and_row_group_pruning);
     MERU_TEST_RUN(test_bloom_finds_every_key_and_rejects_most_absent);
     MERU_TEST_RUN(test_flipped_page_byte_is_crc_error_naming_column);
+    MERU_TEST_RUN(test_page_crc_is_verified_once_per_page_in_place);
     MERU_TEST_RUN(test_truncated_and_corrupted_files_fail_cleanly);
     MERU_TEST_RUN(test_nested_schema_is_refused_naming_the_column);
     MERU_TEST_RUN(test_fd_source_and_lookup_by_name_and_field_id);

@@ -111,6 +111,25 @@ static void test_arena_reset_keeps_one_chunk_and_reuses_it(void)
     meru_arena_free(NULL);
 }
 
+/* Ordinary chunks of 2 MiB are one huge page each, header included (not
+ * two), and reset keeps one of them for reuse like any ordinary chunk. */
+static void test_arena_huge_chunks_are_one_page_and_reset_keeps_one(void)
+{
+    const size_t huge = (size_t)2 << 20;
+    meru_arena *a;
+    CHECK_OK(meru_arena_new(&a, huge));
+    CHECK(meru_arena_alloc(a, 100) != NULL);
+    CHECK_EQ_U64(meru_arena_bytes(a), huge);
+    for (int i = 0; i < 100; i++)
+        CHECK(meru_arena_alloc(a, 64 * 1024) != NULL);
+    CHECK(meru_arena_bytes(a) > huge);
+    meru_arena_reset(a);
+    CHECK_EQ_U64(meru_arena_bytes(a), huge);
+    CHECK(meru_arena_alloc(a, 100) != NULL);
+    CHECK_EQ_U64(meru_arena_bytes(a), huge);
+    meru_arena_free(a);
+}
+
 static void test_arena_copies_strings_and_bytes(void)
 {
     meru_arena *a;
@@ -195,6 +214,7 @@ int main(void)
     MERU_TEST_RUN(test_arena_rejects_bad_alignment_and_overflow);
     MERU_TEST_RUN(test_arena_large_allocation_gets_own_chunk);
     MERU_TEST_RUN(test_arena_reset_keeps_one_chunk_and_reuses_it);
+    MERU_TEST_RUN(test_arena_huge_chunks_are_one_page_and_reset_keeps_one);
     MERU_TEST_RUN(test_arena_copies_strings_and_bytes);
     MERU_TEST_RUN(test_arena_random_allocations_keep_their_contents);
     return meru_test_finish();
