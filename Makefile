@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The front door. The real build is CMake; these targets configure, build
 # and run it in build/<flavour>. On a fresh Debian 12 machine (as root) the
 # dependency step installs what is missing first.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_analytic.c — the analytical check of the benchmark suite: DuckDB
  * running an aggregate over merutable's L1+ Parquet files versus over

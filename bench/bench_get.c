@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_get.c — point-lookup latency from SSTs through the public API.
  *

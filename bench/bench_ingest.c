@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_ingest.c — sustained random-key ingest (issue: compaction,
  * backpressure and GC): writes a table many times the memtable budget

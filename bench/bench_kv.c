@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_kv.c — key-value workloads on merutable and its peers (RocksDB,
  * LevelDB, SQLite, LMDB) in one run, side by side.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_memtable.c — memtable throughput: N (default 1M) random 16-byte
  * user keys with 100-byte values.

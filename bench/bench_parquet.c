@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_parquet.c — Parquet writer and reader throughput: a table of
  * 1M rows (int64 key, int32, double, 100-byte string), written to memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_parquet_duckdb.c — the Parquet codec against DuckDB, in one run.
  *

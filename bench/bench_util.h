@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_util.h — small probes the benchmark programs share: a monotonic
  * clock in seconds, the bytes this process caused to be written to

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // DuckDB's half of bench_analytic: an analytical query over merutable's
 // L1+ Parquet files versus over DuckDB's own Parquet export of the same rows.
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // DuckDB's half of bench_parquet_duckdb: loads the benchmark table from the
 // column-tuned file merutable wrote (so both sides hold the same rows), then
 // times, single-threaded, DuckDB writing it with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kv.h — the engine-driver interface of bench_kv (bench/bench_kv.c) and
  * the row model every driver stores.

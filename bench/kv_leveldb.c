@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kv_leveldb.c — bench_kv driver for LevelDB through its C API
  * (leveldb/c.h). Packed values, order-preserving 8-byte keys (kv.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kv_lmdb.c — bench_kv driver for LMDB (lmdb.h): one B+tree in a memory
  * map, packed values and order-preserving 8-byte keys (kv.h). LMDB has no

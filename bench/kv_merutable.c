@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kv_merutable.c — bench_kv driver for merutable through the public API
  * only (include/merutable.h): a table (k int64 key, i int32, d double,

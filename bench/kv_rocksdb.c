@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kv_rocksdb.c — bench_kv driver for RocksDB through its C API
  * (rocksdb/c.h). Packed values, order-preserving 8-byte keys (kv.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kv_sqlite.c — bench_kv driver for SQLite: a table with typed columns
  *   CREATE TABLE t(k INTEGER PRIMARY KEY, i INTEGER NOT NULL,

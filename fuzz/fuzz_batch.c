@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_batch.c — libFuzzer target for the write-batch record iterator
  * (src/engine/batch.h) and the row value decoders (src/types/rowcodec.h).

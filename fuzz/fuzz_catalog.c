@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_catalog.c — libFuzzer target for the metadata decoder
  * (meru_catalog_parse_metadata, src/catalog/catalog.h): arbitrary bytes as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_keycodec.c — libFuzzer target for the key decoder and internal-key
  * parser (src/types/keycodec.h).

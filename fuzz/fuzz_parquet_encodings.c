@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_parquet_encodings.c — libFuzzer target for the Parquet value
  * decoders and page codecs (src/parquet/enc_*.c, codec.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_parquet_meta.c — libFuzzer target for the Parquet metadata decoders.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_parquet_reader.c — libFuzzer target: the input is a whole Parquet
  * file (memory source). Opens it, reads every column of every row group in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_sst.c — libFuzzer target: the input is a whole SST file, served by
  * a tiny read-only in-memory meru_fs. Opens it under a fixed schema (the

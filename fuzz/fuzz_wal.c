@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_wal.c — libFuzzer target for the WAL segment reader
  * (src/wal/wal.h).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what merutable needs on Debian 12 (run as root, or with sudo on
 # PATH). Idempotent: does nothing when every package is already present.
 #   scripts/install-deps.sh          build + test dependencies

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs every fuzz target in BUILD_DIR for SECONDS each, seeded from its
 # committed corpus (fuzz/corpus/<target>/). New inputs go to a scratch copy,
 # so the repository's corpus only changes when someone commits it.

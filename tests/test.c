@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test.c — harness implementation: run/report, temp dirs, seeded PRNG.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cache.c — sharded LRU cache with charges and refcounted handles
  * (cache.h), after LevelDB's LRUCache.

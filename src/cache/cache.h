@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cache.h — a sharded LRU cache with a byte budget and reference-counted
  * handles (the page/footer cache of SPEC §7, and the row cache).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * catalog.c — the version set: state, edits, the commit protocol, recovery
  * at open, old-version cleanup and the orphan sweep (rules in catalog.h;

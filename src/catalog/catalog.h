@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * catalog.h — the table's version set: the in-memory state of one committed
  * metadata version (schema, LSM file set, sequence/WAL/file-number counters,

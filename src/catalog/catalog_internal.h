@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * catalog_internal.h — the catalog's struct and the helpers its two files
  * share (catalog.c: state, edits, commit, open, sweeps; catalog_json.c: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * catalog_json.c — one metadata version as JSON: the writer (Iceberg v2
  * TableMetadata + the "merutable" engine section, layout in catalog.h) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * batch.c — write-batch builder and record iterator (format in batch.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * batch.h — the write batch: an ordered list of puts and deletes that is
  * applied atomically, stored as ONE WAL record, and given contiguous

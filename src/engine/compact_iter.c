@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * compact_iter.c — the keep/drop decision of a compaction (compact_iter.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * compact_iter.h — which internal entries a compaction keeps (SPEC §8).
  *

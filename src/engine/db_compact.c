@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_compact.c — leveled compaction: picking, the job, manual compaction
  * (SPEC §8).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_flush.c — background workers and the flush job (SPEC §5, §8).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_internal.h — the table handle and what its parts share (db_*.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_open.c — opening (create, recovery, read-only), closing and freeing a
  * table, schema compatibility, snapshots and refresh (SPEC §2, §4, §5).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_read.c — point lookups and scans (SPEC §7).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_stats.c — meru_stats_get and its JSON form.
  *

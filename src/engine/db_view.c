@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_view.c — reference-counted views (memtables + file list) and the file
  * entries they share, with deferred deletion of obsolete files.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_write.c — the write path: puts, deletes and batches become one WAL
  * record each, committed through the group-commit queue; the queue's

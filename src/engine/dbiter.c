@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dbiter.c — the user view of a merged internal iterator (dbiter.h).
  *

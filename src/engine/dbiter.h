@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dbiter.h — the user-visible view of a merged internal iterator: for each
  * user key the newest version with seq <= read_seq; keys whose visible

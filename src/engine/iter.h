@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * iter.h — the internal iterator every LSM source offers: memtables, SST
  * files, the merge of them (merge.h). It walks internal keys (user key ||

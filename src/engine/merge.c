@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * merge.c — k-way merge of internal iterators, and the memtable adapter.
  *

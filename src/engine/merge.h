@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * merge.h — the k-way merge of internal iterators (a binary heap), in both
  * directions, and the adapter that makes a memtable an internal iterator.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memtable.c — internal-key memtable over the skip list (see memtable.h).
  *

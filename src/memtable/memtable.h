@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memtable.h — the in-memory write buffer: a skip list of internal keys
  * (user key || 8-byte trailer, keycodec.h) in an arena (SPEC §5, §7).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * skiplist.c — LevelDB-style skip list with one writer and lock-free
  * readers (see skiplist.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * skiplist.h — an ordered map of (key bytes, value bytes) in an arena, with
  * one writer and any number of lock-free concurrent readers (SPEC §5).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bloom.c — the Parquet split-block bloom filter (SBBF), as the
  * "BloomFilter" page of apache/parquet-format defines it.

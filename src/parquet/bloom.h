@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bloom.h — Parquet split-block bloom filter (SBBF), exactly as the
  * "BloomFilter" page of apache/parquet-format defines it: 256-bit blocks of

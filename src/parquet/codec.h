@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * codec.h — page compression codecs through the Debian libraries:
  * SNAPPY (libsnappy C API), GZIP (zlib, gzip framing on write; gzip or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * enc_bits.h — bit packing shared by the Parquet encodings (internal to
  * src/parquet/enc_*.c; not part of the encoding contract).

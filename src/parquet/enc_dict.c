@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * enc_dict.c — the dictionary builder behind PLAIN_DICTIONARY /
  * RLE_DICTIONARY column chunks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * enc_plain.c — the PLAIN encoding for every physical type, and
  * BYTE_STREAM_SPLIT for any fixed width.

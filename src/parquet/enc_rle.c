@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * enc_rle.c — the RLE / bit-packed hybrid encoding (Parquet "RLE = 3"),
  * used for repetition and definition levels, RLE booleans and dictionary

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * encoding.h — Parquet value and level encodings (the "Encodings" page of
  * apache/parquet-format), both directions.

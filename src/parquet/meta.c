@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * meta.c — decoders for the Parquet metadata structs (see meta.h), on top of
  * the compact-protocol reader in thrift.c. Encoders are in meta_encode.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * meta.h — Parquet file metadata as C structs, and their Thrift compact
  * encode/decode (apache/parquet-format `parquet.thrift`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * meta_encode.c — encoders for the Parquet metadata structs (see meta.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * meta_names.c — printable names of the Parquet enums (meta.h), spelled as
  * in parquet.thrift, for `meru parquet inspect` and error messages.

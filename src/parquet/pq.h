@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pq.h — the Parquet file codec as the engine uses it: a streaming writer
  * and a reader with column cursors, over abstract byte sinks and sources.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reader.c — opening a Parquet file: the footer, the schema (flat only),
  * column lookup, chunk statistics for row-group skipping, and the lazily

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reader_int.h — the reader's private state, shared by reader.c (footer,
  * schema, statistics, page index, bloom filters) and reader_page.c (column

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reader_page.c — column cursors: stream the pages of one column chunk and
  * decode them into flat, dense, typed arrays (API in pq.h).

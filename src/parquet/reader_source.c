@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reader_source.c — pq_source implementations over a POSIX fd (pread, so
  * concurrent readers need no lock) and over memory (see pq.h).

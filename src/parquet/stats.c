@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stats.c — statistics orders and the min/max accumulator (see stats.h).
  *

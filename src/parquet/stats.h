@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stats.h — Parquet min/max statistics: the sort order of each column type
  * and an accumulator that the writer feeds with values.

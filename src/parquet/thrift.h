@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * thrift.h — the Thrift compact protocol, as far as Parquet metadata needs
  * it: a bounds-checked reader over (p, len) and a writer onto a meru_buf.

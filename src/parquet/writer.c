@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * writer.c — the streaming Parquet writer (API in pq.h).
  *

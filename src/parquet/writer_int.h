@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * writer_int.h — the writer's private state, shared by writer.c (file,
  * row groups, chunks, footer) and writer_page.c (page accumulation and

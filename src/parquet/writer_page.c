@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * writer_page.c — the page half of the writer: values arrive in a per-
  * column page accumulator (compact non-null values + definition levels,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * writer_sink.c — pq_sink implementations over a POSIX fd, a stdio stream
  * and a growable memory buffer (see pq.h). The engine brings its own sink

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sst.h — an SST: one Parquet file of sorted internal-key rows (SPEC §6).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sst_cache.c — file bytes of an SST through the block cache, and decoded
  * pages for point lookups (SPEC §7: "a cache of decoded pages and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sst_internal.h — what the SST files share (not an API: only the src/sst files
  * include it): the open file's state, the mapping between schema column

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sst_iter.c — the internal iterator over an SST (engine/iter.h): every
  * entry, all versions, in file (internal-key) order, both directions.

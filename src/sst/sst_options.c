@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sst_options.c — the Parquet writer options of an SST of a given level,
  * derived from the table options (SPEC §6: L0 row-tuned, L1+

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sst_read.c — opening an SST and point lookups (SPEC §7).
  *

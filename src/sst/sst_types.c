@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sst_types.c — schema column types <-> Parquet columns (the mapping is
  * documented in sst_internal.h), and the small conversions the reader and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sst_write.c — writing an SST (format in sst.h, type mapping in
  * sst_internal.h).

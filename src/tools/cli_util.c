@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli_util.c — shared pieces of the `meru` verbs (see cli_util.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli_util.h — what the `meru` verbs share: messages and exit codes, opening
  * a table, turning command-line words into key values, writing rows as

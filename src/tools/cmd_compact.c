@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_compact.c — `meru compact DIR`: meru_compact() on the table (flush,
  * then merge every level down into the deepest one, dropping overwritten

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_count.c — `meru count DIR [--from KEY] [--to KEY] [--prefix KEY]`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_create.c — `meru create DIR --schema "COLUMNS" --primary-key COLS`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_delete.c — `meru delete DIR KEY...` and `meru delete DIR -`.
  *

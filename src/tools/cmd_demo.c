@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_demo.c — `meru demo [DIR] [--quick] [--rows N]`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_flush.c — `meru flush DIR`: opens the table for writing (which
  * replays the WAL into the memtable), writes every memtable to an L0

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_get.c — `meru get DIR KEY... [--format jsonl|csv|table]`.
  *

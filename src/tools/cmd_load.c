@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_load.c — `meru load DIR FILE.csv|FILE.jsonl|- [--format F]
  * [--batch N]`.

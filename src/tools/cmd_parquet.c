@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_parquet.c — `meru parquet inspect FILE` and
  * `meru parquet cat FILE [--columns a,b] [--limit N]`.

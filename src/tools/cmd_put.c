@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_put.c — `meru put DIR JSON...` and `meru put DIR -`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_scan.c — `meru scan DIR [--from KEY] [--to KEY] [--prefix KEY]
  * [--reverse] [--limit N] [--columns a,b] [--format jsonl|csv|table]`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_stats.c — `meru stats DIR [--json]`: the table's meru_stats as a
  * readable table, or meru_stats_json() with --json. The table is opened

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_verify.c — `meru verify DIR`: opens the table read-only and checks it
  * through the API (cli_verify_db): every row valid, keys strictly

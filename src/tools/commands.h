@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * commands.h — the verbs of the `meru` command-line tool. Each takes the
  * arguments after the verb (argv[0] is the verb itself) and returns the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * meru.c — entry point of the `meru` command-line tool: dispatches the verb
  * to its command (commands.h) and owns the verb table and usage text.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * datetime.c — civil calendar arithmetic and ISO-8601 text (datetime.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * datetime.h — DATE (days since 1970-01-01) and TIMESTAMP (microseconds
  * since 1970-01-01T00:00:00) <-> ISO-8601 text, proleptic Gregorian.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decimal.c — DECIMAL text <-> 128-bit unscaled integer (see decimal.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decimal.h — DECIMAL(P,S) values as 128-bit two's complement unscaled
  * integers (meru_i128): text conversion and precision checks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jtext.c — JSON scalar scanning, string escaping and locale-proof
  * floating-point text (see jtext.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jtext.h — the small pieces of JSON text handling that the types module
  * needs beyond jansson: scanning one scalar token while keeping its raw

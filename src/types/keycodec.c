@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * keycodec.c — primary-key encoding/decoding and internal-key trailers. The
  * format is described in keycodec.h.

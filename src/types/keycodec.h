@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * keycodec.h — order-preserving primary-key bytes and internal keys
  * (SPEC §3).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * literal.c — Iceberg single-value JSON literals (Iceberg spec, Appendix D)
  * <-> meru_value, for defaults, meru_row_set_json() and row JSON.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * row.c — meru_row: one value per column, setters/getters by index and by
  * name, and meru_row_validate().

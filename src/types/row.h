@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * row.h — internal view of a row: one meru_value per schema column.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * row_json.c — a row as one JSON object, {"id":1,"name":"a",...}.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rowcodec.c — encode / decode the non-key values of a row (layout in
  * rowcodec.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rowcodec.h — the compact binary form of a row's non-key values: the value
  * bytes of a memtable entry and of a put in a WAL record.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schema.c — the schema builder, its accessors and meru_schema_validate().
  *

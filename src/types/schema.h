@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schema.h — internal view of a table schema (the public builder API is in
  * merutable.h; this is what the engine reads).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schema_json.c — schemas as Iceberg schema JSON (Iceberg spec, "Schemas"
  * and Appendix C):

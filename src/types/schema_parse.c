@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schema_parse.c — meru_schema_parse(): a schema from a column list such as
  *   "id int64 not null, name string, price decimal(10,2) default \"0.00\""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * utf8.c — strict UTF-8 validation with an 8-bytes-at-a-time ASCII fast path.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * value.c — the typed total order of values (meru_value_cmp).
  *

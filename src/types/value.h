@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * value.h — the in-memory form of one typed value, shared by rows, the key
  * codec, the memtable and the Parquet bridge.

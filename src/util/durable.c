@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * durable.c — write-temp, fsync, rename, fsync-directory (see durable.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * durable.h — crash-safe replacement of a small file, on top of meru_fs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endian.h — unaligned little/big-endian loads and stores.
  * memcpy-based: compilers turn these into single moves (+bswap), and they

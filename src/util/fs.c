@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs.c — helpers built only on the meru_fs ops (see fs.h), so they behave
  * identically over the posix and the fault-injecting implementations.

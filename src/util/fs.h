@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs.h — the file-system interface. ALL file I/O of the engine goes through
  * a meru_fs (the idea of SQLite's VFS and sophia's ss_vfs), so tests can swap

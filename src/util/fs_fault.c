@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs_fault.c — fault-injecting, crash-simulating meru_fs (see fs_fault.h
  * for the durability model it implements).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs_fault.h — a meru_fs for tests: wraps a real one (normally
  * meru_fs_posix() on a temp directory), injects failures, counts calls, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs_posix.c — the real meru_fs: thin wrappers over POSIX calls.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * varint.h — unsigned LEB128 varints (as used by the Thrift compact
  * protocol, Parquet's RLE/delta encodings and our WAL) and zigzag.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group.h — group commit: a queue in front of a meru_wal_writer so that
  * concurrent writer threads share one append and one fdatasync.

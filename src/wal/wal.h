@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wal.h — write-ahead log segments: writer, reader, and the segment
  * directory (listing, deletion, replay). Format: wal_format.h.

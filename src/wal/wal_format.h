@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wal_format.h — the on-disk framing of write-ahead log segments.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wal_reader.c — reads the records of one WAL segment (wal.h; format in
  * wal_format.h), deciding at the first damage whether it is a torn tail or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wal_segment.c — the WAL directory: listing segments, deleting old ones,
  * and replaying all of them in order at recovery (policy in wal.h: a torn

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wal_writer.c — appends framed records to a new WAL segment (wal.h,
  * format in wal_format.h).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Smoke runs of the benches whose reports carry their own checks; no timing
 # is asserted.
 #  - bench_kv --quick (5000 rows, one repetition, to stay short under ASan)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # meru create/put/get/delete/flush/compact/stats/verify on a one-column key:
 # outputs, exit codes, stdin forms, and data persisting across invocations
 # (each command is its own process).

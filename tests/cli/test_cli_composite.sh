@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Composite primary keys (int64, date, string): KEY as several arguments in
 # get/delete, partial keys as comma-separated --from/--to/--prefix (both
 # bounds inclusive), JSON-quoted values holding commas, and key order.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Bad input to the meru table verbs (bad schema, bad JSON, wrong type,
 # unknown column, missing table): exit 1, a clear message on stderr,
 # nothing on stdout, and a rejected write changes nothing.

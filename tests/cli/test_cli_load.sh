@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # meru load: CSV (header in any order, quoting, empty = null, "" = empty
 # string, typed values) and JSON lines, --batch, stdin, errors with line
 # numbers, a larger load checked by count/verify, and a CSV round trip

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # While one meru process writes a table (put - waiting on stdin), a second
 # writer is refused with a "locked" message and exit 1, and the read verbs
 # (get, scan, count, stats, verify) still work: they open read-only.

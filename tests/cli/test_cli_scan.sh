@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # meru scan and count on a one-column key: exact output of every option
 # (--from/--to inclusive, --prefix, --reverse, --limit, --columns) and
 # format (jsonl, csv, table), and string keys given as plain words.

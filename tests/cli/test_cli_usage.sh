@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A malformed meru command line: exit 2, a message naming the problem and
 # the verb's usage on stderr, nothing on stdout, nothing created.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `meru demo --quick DIR` runs the whole tour with its own checks, leaves a
 # table the other verbs can use, replaces its previous table on a rerun,
 # refuses to delete a directory that is not a table, and refuses bad

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `cmake --install` gives a usable library: the README's C example compiles
 # against the installed header through pkg-config, links (shared and static)
 # and prints what the README says; the shared library exports only meru_*.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The table's data files are plain Parquet that independent readers agree
 # on: after writes, overwrites and deletes, DuckDB, parquet-wasm (arrow-rs)
 # and hyparquet each read every SST of the table, and the live view they

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Self-check of the interop harness (tests/interop): the three independent
 # Parquet readers must print byte-identical canonical rows for every file
 # below, and selfcheck.mjs then checks those rows, parquet_meta.mjs and avsc

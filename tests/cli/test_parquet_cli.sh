@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `meru parquet inspect|cat`: output, options, exit codes, and `cat` agreeing
 # byte for byte with DuckDB's canonical reading of the same corpus files.
 set -euo pipefail

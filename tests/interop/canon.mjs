@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Canonical text form of Parquet values, shared by every reader adapter in
 // read_parquet.mjs. Each adapter turns its library's representation into one
 // of the raw forms below (a "kind" plus a plain JS value); these functions

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Reduces the canonical rows of a table's SST files (read_parquet.mjs
 // output, hidden columns included) to the live view a merutable reader
 // sees: per primary key the version with the highest _merutable_seq, keys

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Writes Parquet files that cover the value types merutable stores (and a few
 // more) with edge values, for the harness self-check
 // (tests/cli/test_interop_selfcheck.sh): the public parquet-testing files

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Prints what an independent reader sees in a Parquet file's footer, as JSON,
 // so C tests can assert that the schema, encodings, codecs, statistics,
 // bloom filters and page indexes merutable claims to write are really there.

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Prints the rows of a Parquet file as canonical JSON lines (README.md,
 // "Canonical row format") using one of three independent readers, so that a
 // test can diff what DuckDB (C++), arrow-rs (parquet-wasm) and hyparquet

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Checks of the harness against oracles that do not come from the harness:
 // the *_expect.csv listings shipped with parquet-testing, rows whose
 // canonical text was worked out by hand from the values the fixtures insert

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pq_canon.h — the canonical text of Parquet values that
  * tests/interop/canon.mjs prints (README "Canonical row format"), written

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pq_interop_data.h — typed test columns for the Parquet interop test:
  * every column type the writer supports as a "kind" (physical type +

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pq_meta_check.h — helpers shared by the Parquet metadata tests: locating
  * and loading parquet-testing files (footer found from the PAR1 trailer),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sst_model.h — a reference model for the SST tests: sorted entries
  * (internal key, rowcodec value) made from random rows of a schema, with

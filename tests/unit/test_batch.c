@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_batch.c — the write batch: golden record layout, contiguous
  * sequence numbers, rejected adds leaving the batch intact, deletes by key

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_catalog.c — the version set: commits round-trip through reopen, the
  * written metadata is Iceberg v2 table metadata, a crash at any step of a

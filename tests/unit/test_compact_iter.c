@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_compact_iter.c — what a compaction keeps (compact_iter.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_db_api.c — the contract of the table API (merutable.h), through the
  * public API only: create versus open, schema checks and additive schema

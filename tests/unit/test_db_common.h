@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_db_common.h — helpers shared by the engine tests (test_db_*.c) that
  * drive the table only through the public API (merutable.h): comparing

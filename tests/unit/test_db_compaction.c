@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_db_compaction.c — compaction and garbage collection through the
  * public API: each knob changes what happens (l0_compaction_trigger,

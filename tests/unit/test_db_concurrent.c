@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_db_concurrent.c — the table under concurrent writers, readers and
  * flushes, through the public API only. MERU_TEST_CONCURRENT: also run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_db_crash.c — crash safety through the public API: a forked child
  * writes and is SIGKILLed at a random moment; the parent reopens and checks

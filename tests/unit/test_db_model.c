@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_db_model.c — the table against an in-memory reference model,
  * through the public API only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_db_scan.c — scans of a table compacted into one sorted run of many
  * files (the scan's single-source path: one concatenation per level, SST

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_dbiter.c — the user view over a merged iterator (dbiter.h).
  *

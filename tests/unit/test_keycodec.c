@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_keycodec.c — the primary-key codec, internal keys and the typed
  * value order.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_memtable.c — the skip list and the memtable, single-threaded.
  *

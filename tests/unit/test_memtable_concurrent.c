@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_memtable_concurrent.c — one writer and several lock-free readers on
  * one memtable (MERU_TEST_CONCURRENT: also run under ThreadSanitizer).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_merge.c — the k-way merge iterator and the memtable adapter.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pq_bloom.c — split-block bloom filter (src/parquet/bloom.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pq_codec.c — page compression codecs (src/parquet/codec.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pq_conformance.c — the reader against the public parquet-testing
  * corpus (MERU_SHARED_DIR/parquet-testing): every flat file opens and

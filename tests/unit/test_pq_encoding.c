@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pq_encoding.c — Parquet value/level encodings (src/parquet/enc_*.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pq_interop.c — Parquet files written by our writer, read back by
  * independent readers (DuckDB, arrow-rs through parquet-wasm, hyparquet;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pq_meta.c — Parquet metadata decode/encode (src/parquet/meta.h) on
  * synthetic input: round trips of every struct with all optional fields set

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pq_meta_corpus.c — Parquet metadata decoders against the files of
  * apache/parquet-testing: footers checked against the values the corpus

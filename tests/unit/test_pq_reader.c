@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pq_reader.c — reader behaviours on files our writer makes: seeks
  * through the offset index land on the right row and skip pages; seeks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pq_roundtrip.c — random schemas, options and data written by the
  * Parquet writer and read back by the reader: every value, null, chunk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pq_thrift.c — the Thrift compact protocol reader and writer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pq_writer.c — what the Parquet writer puts in a file: profile
  * encodings and page sizes, dictionary fallback, statistics ordering edge

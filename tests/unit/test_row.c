@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_row.c — rows: every setter/getter pair, by-name variants, type
  * mismatches, defaults, meru_row_validate() rules, and row JSON.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_rowcodec.c — row value encoding: round trips of every type, nulls,
  * write defaults, large values, random rows over random schemas, schema

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_schema.c — the schema builder, accessors, meru_schema_validate()
  * rules with their messages, and the meru_schema_parse() text syntax.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_schema_json.c — schemas as Iceberg schema JSON: the exact text
  * written, round trips with every type and defaults, Iceberg schemas

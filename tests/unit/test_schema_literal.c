@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_schema_literal.c — the value-level pieces under schemas and rows:
  * strict UTF-8, dates and timestamps, decimals, float text, and Iceberg

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_sst.c — SST files: write then read back through get and the
  * iterator against a reference model (sst_model.h), for every column

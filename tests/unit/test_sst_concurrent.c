@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_sst_concurrent.c — one meru_sst shared by several threads doing
  * point lookups and iterator scans at once (the reader's lazily loaded

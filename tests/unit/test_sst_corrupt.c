@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_sst_corrupt.c — damaged SSTs and failing I/O.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_sst_mmap.c — reading SSTs through a memory map (meru_sst_read_options
  * mmap, meru_options.mmap_reads) against reading them through pread and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_util_arena.c — the chunked bump allocator (arena.h): alignment,
  * dedicated chunks for large requests, reset, byte accounting, copies, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_util_clock.c — monotonic and wall clocks, sleep.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_util_crc32c.c — CRC-32C against the RFC 3720 (iSCSI) vectors, a
  * bit-at-a-time reference, split/extend equivalence, hardware == portable,

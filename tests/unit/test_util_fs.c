@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_util_fs.c — the file-system interface: the posix implementation,
  * the helpers, fault injection, the power-loss model of the fault fs, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_util_varint.c — LEB128 varints and zigzag (varint.h) and the
  * unaligned little/big-endian loads and stores (endian.h).

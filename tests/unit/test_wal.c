@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_wal.c — the WAL segment format, writer, reader and segment
  * directory: round trips across block boundaries, byte-exact framing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_wal_group.c — group commit (src/wal/group.h) under real threads.
  * MERU_TEST_CONCURRENT: runs under ThreadSanitizer (`ctest -L concurrent`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vec_iter.h — test helpers shared by test_merge.c, test_dbiter.c and
  * test_compact_iter.c: an internal iterator (iter.h) over an array of
