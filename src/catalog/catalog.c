@@ -29,20 +29,6 @@
 #define DATA_DIR  "data"
 #define HINT_NAME "version-hint.text"
 
-struct meru_catalog_edit {
-    meru_catalog *cat;
-    meru_catalog_file *adds;
-    size_t nadds, capadds;
-    char **removes;
-    size_t nremoves, capremoves;
-    int has_seq, has_wal, has_nfn;
-    uint64_t seq, wal_oldest, wal_next, nfn;
-    char *op;
-    meru_catalog_kv *props; /* value NULL: remove */
-    size_t nprops;
-    meru_schema *schema; /* replacement schema or NULL */
-};
-
 /* ------------------------------------------------------------ small helpers */
 
 static char *dup_str(const char *s)
@@ -244,6 +230,8 @@ void meru_catalog_free(meru_catalog *cat)
     if (!cat)
         return;
     meru_catalog_state_clear(cat);
+    meru_catalog_dvmap_free(&cat->dvs);
+    meru_catalog_dvs_unstage(cat);
     free(cat->dir);
     free(cat);
 }
@@ -469,6 +457,7 @@ void meru_catalog_edit_free(meru_catalog_edit *e)
     free(e->op);
     kv_free(e->props, e->nprops);
     meru_schema_free(e->schema);
+    meru_catalog_dvmap_free(&e->dvs);
     free(e);
 }
 
@@ -1026,12 +1015,17 @@ static void adopt(meru_catalog *cat, meru_catalog *next)
     char *dir = cat->dir;
     meru_catalog_stats stats = cat->stats;
     meru_catalog_options opts = cat->opts;
+    meru_catalog_dvmap dvs = cat->dvs, staged = cat->staged;
+    uint8_t *staged_drop = cat->staged_drop;
     meru_catalog_state_clear(cat);
     *cat = *next;
     cat->fs = fs;
     cat->dir = dir;
     cat->stats = stats;
     cat->opts = opts;
+    cat->dvs = dvs;
+    cat->staged = staged;
+    cat->staged_drop = staged_drop;
     cat->failed = 0;
     free(next);
 }
@@ -1051,7 +1045,8 @@ int meru_catalog_commit(meru_catalog *cat, const meru_catalog_edit *edit)
     int64_t now = meru_clock_unix_ms();
     if (now < cat->last_updated_ms)
         now = cat->last_updated_ms; /* the wall clock went back */
-    if ((rc = apply_edit(next, edit, now)) || (rc = push_mlog(next, cat)))
+    if ((rc = apply_edit(next, edit, now)) || (rc = push_mlog(next, cat)) ||
+        (rc = meru_catalog_dvs_prepare(cat, next, edit)))
         goto fail;
     next->fs = cat->fs;
     next->dir = cat->dir;
@@ -1063,9 +1058,11 @@ int meru_catalog_commit(meru_catalog *cat, const meru_catalog_edit *edit)
     if (rc)
         goto fail;
     adopt(cat, next);
+    meru_catalog_dvs_adopt(cat, edit);
     cleanup_versions(cat);
     return MERU_OK;
 fail:
+    meru_catalog_dvs_unstage(cat);
     meru_catalog_free(next);
     return rc;
 }

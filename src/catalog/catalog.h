@@ -78,6 +78,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iceberg/dv.h"
 #include "merutable.h"
 #include "util/fs.h"
 
@@ -217,11 +218,31 @@ int meru_catalog_edit_set_property(meru_catalog_edit *edit, const char *key,
 int meru_catalog_edit_set_schema(meru_catalog_edit *edit,
                                  const meru_schema *schema);
 
+/* Gives the data file `path` the deletion vector `dv` (copied): the full
+ * set of its row positions the Iceberg view hides, replacing the file's
+ * previous vector. Checked at commit (MERU_EINVAL, nothing written): the
+ * file must be in the table after the edit (an added file may get its
+ * first vector in the same edit), every position must be below its row
+ * count, and the new vector must contain the previous one. A file removed
+ * by a commit loses its vector. At most one vector per path per edit. */
+int meru_catalog_edit_set_dv(meru_catalog_edit *edit, const char *path,
+                             const meru_dv *dv);
+
 /* Writes version N+1 from the current state plus `edit` (see the protocol
  * above). On success the catalog holds the new state; the edit may be
  * freed. MERU_EINVAL (nothing written) when the edit breaks an invariant:
  * duplicate/unknown path, bad key range, sequence going backwards... */
 int meru_catalog_commit(meru_catalog *cat, const meru_catalog_edit *edit);
+
+/* The current deletion vector of data file `path`: *out is a copy to free
+ * with meru_dv_free, or NULL when the file has none (no hidden row).
+ * Vectors are kept in memory for the life of the catalog; they are not yet
+ * written to disk, so a reopened catalog starts with none. */
+int meru_catalog_file_dv(const meru_catalog *cat, const char *path,
+                         meru_dv **out);
+/* Rows the current vector of `path` hides (0 when none). */
+uint64_t meru_catalog_file_dv_cardinality(const meru_catalog *cat,
+                                          const char *path);
 
 /* ---- files ------------------------------------------------------------------
  */

@@ -9,8 +9,23 @@
 #define MERU_CATALOG_INTERNAL_H
 
 #include "catalog/catalog.h"
+#include "iceberg/dv.h"
 #include "util/buf.h"
 
+
+/* The deletion vectors known in memory, one per data file path, sorted by
+ * path (catalog_dv.c). Not part of the cloned state: a commit validates
+ * the edit's vectors against it and moves them in once the version is
+ * durable. */
+typedef struct meru_catalog_dv_entry {
+    char *path;
+    meru_dv *dv;
+} meru_catalog_dv_entry;
+
+typedef struct meru_catalog_dvmap {
+    meru_catalog_dv_entry *e;
+    size_t n, cap;
+} meru_catalog_dvmap;
 
 typedef struct meru_catalog_mlog {
     int64_t timestamp_ms;
@@ -48,6 +63,9 @@ struct meru_catalog {
     meru_catalog_options opts;
     meru_catalog_stats stats;
     int failed;
+    meru_catalog_dvmap dvs;    /* survives adopt(); see catalog_dv.c */
+    meru_catalog_dvmap staged; /* a commit's vectors, until adopted */
+    uint8_t *staged_drop;      /* per dvs entry: replaced or removed */
 };
 
 /* catalog.c */
@@ -60,6 +78,38 @@ void meru_catalog_state_clear(meru_catalog *cat);
 int meru_catalog_check_files(meru_catalog *cat, int code);
 /* "<location>/metadata/v<N>.metadata.json" into a malloc'd string. */
 char *meru_catalog_metadata_path(const char *location, uint64_t version);
+
+struct meru_catalog_edit {
+    meru_catalog *cat;
+    meru_catalog_file *adds;
+    size_t nadds, capadds;
+    char **removes;
+    size_t nremoves, capremoves;
+    int has_seq, has_wal, has_nfn;
+    uint64_t seq, wal_oldest, wal_next, nfn;
+    char *op;
+    meru_catalog_kv *props; /* value NULL: remove */
+    size_t nprops;
+    meru_schema *schema; /* replacement schema or NULL */
+    meru_catalog_dvmap dvs; /* path -> full new vector (owned), unsorted */
+};
+
+/* catalog_dv.c */
+
+void meru_catalog_dvmap_free(meru_catalog_dvmap *m);
+/* Checks the edit's vectors against `next` (the state after the edit's
+ * file changes) and the vectors in `cur`: each names a file of `next`,
+ * holds only positions below its row count, and contains the file's
+ * previous vector unless the edit adds the file; no path twice.
+ * MERU_EINVAL otherwise. Then copies them into cur->staged and reserves
+ * room in cur's map, so that meru_catalog_dvs_adopt cannot fail. */
+int meru_catalog_dvs_prepare(meru_catalog *cur, const meru_catalog *next,
+                             const meru_catalog_edit *e);
+/* After the version is durable: drops the vectors of files the edit
+ * removed and moves the staged vectors in. */
+void meru_catalog_dvs_adopt(meru_catalog *cat, const meru_catalog_edit *e);
+/* After a failed commit: frees the staged vectors. */
+void meru_catalog_dvs_unstage(meru_catalog *cat);
 
 /* catalog_json.c */
 /* Serialises the state as version cat->version's metadata file. */

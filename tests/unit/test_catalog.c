@@ -1043,6 +1043,83 @@ static void test_catalog_reads_golden_metadata(void)
     meru_catalog_free(cat);
 }
 
+/* Deletion vectors: set with a commit, checked (unknown file, position
+ * past the rows, shrinking), replaced, dropped with the file. */
+static void test_catalog_deletion_vectors_follow_commits(void)
+{
+    const char *dir = tmpdir("catalog_dv");
+    meru_schema *s = make_schema();
+    meru_catalog *cat = NULL;
+    meru_catalog_edit *e = NULL;
+    meru_dv *dv = NULL, *got = NULL;
+    meru_catalog_file a = mkfile(0, "data/L0/a.parquet", 1, 10, "a", "m");
+    meru_catalog_file b = mkfile(0, "data/L0/b.parquet", 11, 20, "b", "z");
+    CHECK(s);
+    CHECK_OK(meru_catalog_create(meru_fs_posix(), dir, s, NULL, &cat));
+    CHECK_OK(meru_dv_new(&dv));
+    CHECK_OK(meru_dv_add(dv, 3));
+    /* A vector for a file added by the same edit. */
+    CHECK_OK(meru_catalog_edit_new(cat, &e));
+    meru_catalog_edit_set_last_sequence(e, 100);
+    CHECK_OK(meru_catalog_edit_add_file(e, &a));
+    CHECK_OK(meru_catalog_edit_set_dv(e, a.path, dv));
+    CHECK_RC(meru_catalog_edit_set_dv(e, a.path, dv), MERU_EINVAL);
+    CHECK_OK(meru_catalog_commit(cat, e));
+    meru_catalog_edit_free(e);
+    CHECK_EQ_U64(meru_catalog_file_dv_cardinality(cat, a.path), 1);
+    CHECK_OK(meru_catalog_file_dv(cat, b.path, &got));
+    CHECK(got == NULL);
+    /* Unknown file, a position past the rows, a vector that shrinks: each
+     * refused, nothing committed. */
+    uint64_t v = meru_catalog_version(cat);
+    CHECK_OK(meru_catalog_edit_new(cat, &e));
+    CHECK_OK(meru_catalog_edit_set_dv(e, b.path, dv));
+    CHECK_RC(meru_catalog_commit(cat, e), MERU_EINVAL);
+    meru_catalog_edit_free(e);
+    meru_dv *big = NULL;
+    CHECK_OK(meru_dv_new(&big));
+    CHECK_OK(meru_dv_add(big, a.row_count));
+    CHECK_OK(meru_catalog_edit_new(cat, &e));
+    CHECK_OK(meru_catalog_edit_set_dv(e, a.path, big));
+    CHECK_RC(meru_catalog_commit(cat, e), MERU_EINVAL);
+    CHECK_ERRMSG("holds position 10 of a 10-row file");
+    meru_catalog_edit_free(e);
+    meru_dv_free(big);
+    meru_dv *other = NULL;
+    CHECK_OK(meru_dv_new(&other));
+    CHECK_OK(meru_dv_add(other, 4));
+    CHECK_OK(meru_catalog_edit_new(cat, &e));
+    CHECK_OK(meru_catalog_edit_set_dv(e, a.path, other));
+    CHECK_RC(meru_catalog_commit(cat, e), MERU_EINVAL);
+    CHECK_ERRMSG("drops positions");
+    meru_catalog_edit_free(e);
+    CHECK_EQ_U64(meru_catalog_version(cat), v);
+    CHECK_EQ_U64(meru_catalog_file_dv_cardinality(cat, a.path), 1);
+    /* A growing vector replaces the old one; a second file gets its own. */
+    CHECK_OK(meru_dv_add(other, 3));
+    CHECK_OK(meru_catalog_edit_new(cat, &e));
+    CHECK_OK(meru_catalog_edit_add_file(e, &b));
+    CHECK_OK(meru_catalog_edit_set_dv(e, a.path, other));
+    CHECK_OK(meru_catalog_edit_set_dv(e, b.path, dv));
+    CHECK_OK(meru_catalog_commit(cat, e));
+    meru_catalog_edit_free(e);
+    CHECK_OK(meru_catalog_file_dv(cat, a.path, &got));
+    CHECK(got && meru_dv_equal(got, other));
+    meru_dv_free(got);
+    CHECK_EQ_U64(meru_catalog_file_dv_cardinality(cat, b.path), 1);
+    /* Removing a file drops its vector; the other stays. */
+    CHECK_OK(meru_catalog_edit_new(cat, &e));
+    CHECK_OK(meru_catalog_edit_remove_file(e, a.path));
+    CHECK_OK(meru_catalog_commit(cat, e));
+    meru_catalog_edit_free(e);
+    CHECK_EQ_U64(meru_catalog_file_dv_cardinality(cat, a.path), 0);
+    CHECK_EQ_U64(meru_catalog_file_dv_cardinality(cat, b.path), 1);
+    meru_dv_free(other);
+    meru_dv_free(dv);
+    meru_catalog_free(cat);
+    meru_schema_free(s);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_catalog_commits_survive_reopen);
@@ -1059,5 +1136,6 @@ int main(void)
     MERU_TEST_RUN(test_catalog_orphan_sweep_finds_unreferenced_files);
     MERU_TEST_RUN(test_catalog_parse_survives_mutations);
     MERU_TEST_RUN(test_catalog_reads_golden_metadata);
+    MERU_TEST_RUN(test_catalog_deletion_vectors_follow_commits);
     return meru_test_finish();
 }
