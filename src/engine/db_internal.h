@@ -266,6 +266,13 @@ int meru_db_bound_key(meru_db *db, const meru_row *row, const char *what,
 
 /* ---- db_open.c ---------------------------------------------------------- */
 
+/* meru_open over the file system `fs` (not owned; it must outlive the
+ * handle): every file of the table is read and written through it. This is
+ * how tests run the whole engine over the fault-injecting fs
+ * (tests/support/fs_fault.h); meru_open passes meru_fs_posix(). */
+int meru_db_open_fs(const char *path, const meru_options *opts,
+                    const meru_schema *schema, meru_fs *fs, meru_db **out);
+
 /* Checks that the handle may be used: MERU_ECLOSED / MERU_EINVAL. */
 int meru_db_check_open(meru_db *db);
 /* The oldest sequence a live snapshot reads at, or the visible one. */

@@ -297,12 +297,12 @@ out:
 
 /* ---------------------------------------------------------------- open */
 
-static meru_db *db_alloc(const meru_options *opts)
+static meru_db *db_alloc(const meru_options *opts, meru_fs *fs)
 {
     meru_db *db = calloc(1, sizeof *db);
     if (!db)
         return NULL;
-    db->fs = meru_fs_posix();
+    db->fs = fs;
     db->opts = *opts;
     db->read_only = opts->read_only != 0;
     pthread_mutex_init(&db->mu, NULL);
@@ -424,6 +424,12 @@ static int settle_schema(meru_db *db, const meru_schema *given)
 int meru_open(const char *path, const meru_options *opts,
               const meru_schema *schema, meru_db **out)
 {
+    return meru_db_open_fs(path, opts, schema, meru_fs_posix(), out);
+}
+
+int meru_db_open_fs(const char *path, const meru_options *opts,
+                    const meru_schema *schema, meru_fs *fs, meru_db **out)
+{
     meru_options defaults;
     meru_db *db;
     char lock_path[MERU_DB_PATH_MAX], dir[MERU_DB_PATH_MAX];
@@ -434,6 +440,8 @@ int meru_open(const char *path, const meru_options *opts,
     *out = NULL;
     if (!path || !*path)
         return meru_err(MERU_EINVAL, "meru_open: empty path");
+    if (!fs)
+        return meru_err(MERU_EINVAL, "meru_open: NULL file system");
     if (!opts) {
         meru_options_init(&defaults);
         opts = &defaults;
@@ -442,7 +450,7 @@ int meru_open(const char *path, const meru_options *opts,
         return rc;
     if (strlen(path) + 64 >= MERU_DB_PATH_MAX)
         return meru_err(MERU_ERANGE, "meru_open: path too long");
-    if (!(db = db_alloc(opts)))
+    if (!(db = db_alloc(opts, fs)))
         return meru_err(MERU_ENOMEM, "out of memory (table handle)");
     snprintf(db->path, sizeof db->path, "%s", path);
     snprintf(db->wal_dir, sizeof db->wal_dir, "%s/wal", path);

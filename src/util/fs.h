@@ -2,8 +2,8 @@
 /*
  * fs.h — the file-system interface. ALL file I/O of the engine goes through
  * a meru_fs (the idea of SQLite's VFS and sophia's ss_vfs), so tests can swap
- * in fs_fault.h's implementation to inject EIO/ENOSPC/short writes/failed
- * fsyncs and to simulate power loss.
+ * in the fault-injecting one (tests/support/fs_fault.h) to inject EIO,
+ * ENOSPC, short writes and failed fsyncs, and to simulate power loss.
  *
  * Shape: `meru_fs` is an ops table; an implementation embeds `meru_fs` as the
  * first member of its own struct (its private data follows) and its file
@@ -33,7 +33,7 @@
  *
  * Memory maps: an implementation may offer read-only maps of a file (the
  * optional `map` op); callers must have a fallback through pread, since
- * fs_fault.h and in-memory test file systems offer none.
+ * the fault-injecting test fs and in-memory test file systems offer none.
  *
  * Not here: buffering (callers batch their own appends), async I/O.
  */

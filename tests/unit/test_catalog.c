@@ -15,7 +15,7 @@
 #include "catalog/catalog.h"
 #include "test.h"
 #include "util/fs.h"
-#include "util/fs_fault.h"
+#include "support/fs_fault.h"
 
 static char g_dir[1024];
 

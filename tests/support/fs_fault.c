@@ -26,7 +26,7 @@
  * One mutex (mu) guards everything in fault_fs and the nodes; it is held
  * across the real I/O, which serialises the fs — fine for tests.
  */
-#include "util/fs_fault.h"
+#include "support/fs_fault.h"
 
 #include <errno.h>
 #include <pthread.h>
