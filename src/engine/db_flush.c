@@ -191,6 +191,24 @@ static bool gc_due_locked(meru_db *db, uint64_t now_ms, uint64_t *next_ms)
     return due;
 }
 
+void meru_db_worker_deadline(uint64_t due_ms, uint64_t now_ms,
+                             struct timespec *out)
+{
+    /* Signed: a deadline already behind us is a wait of 0, not a huge
+     * unsigned difference (which the cap used to turn into a minute). */
+    int64_t wait_ms = due_ms <= now_ms ? 0
+                      : due_ms - now_ms > MERU_DB_WORKER_MAX_WAIT_MS
+                          ? MERU_DB_WORKER_MAX_WAIT_MS
+                          : (int64_t)(due_ms - now_ms);
+    clock_gettime(CLOCK_MONOTONIC, out);
+    out->tv_sec += (time_t)(wait_ms / 1000);
+    out->tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (out->tv_nsec >= 1000000000L) {
+        out->tv_sec++;
+        out->tv_nsec -= 1000000000L;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     meru_db *db = arg;
@@ -233,18 +251,11 @@ static void *worker_main(void *arg)
         if (db->stop)
             break;
         if (next_ms != UINT64_MAX) {
-            /* Sleep until the next grace period ends (or a signal). */
+            /* Sleep until the next grace period ends (or a signal). The
+             * step above may have taken long enough for it to pass: then
+             * the deadline is now and the wait returns at once. */
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            uint64_t wait_ms = next_ms - meru_clock_ns() / 1000000u;
-            if (wait_ms > 60000)
-                wait_ms = 60000;
-            ts.tv_sec += (time_t)(wait_ms / 1000);
-            ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            meru_db_worker_deadline(next_ms, meru_clock_ns() / 1000000u, &ts);
             pthread_cond_timedwait(&db->cv_work, &db->mu, &ts);
         } else {
             pthread_cond_wait(&db->cv_work, &db->mu);

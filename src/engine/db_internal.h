@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "cache/cache.h"
 #include "catalog/catalog.h"
@@ -121,7 +122,9 @@ struct meru_db {
 
     /* shared state, under mu */
     pthread_mutex_t mu;
-    pthread_cond_t cv_work; /* workers wait for work or stop */
+    pthread_cond_t cv_work; /* workers wait for work or stop (timed waits
+                               on CLOCK_MONOTONIC: a wall-clock jump does
+                               not move them) */
     uint64_t work_gen;      /* bumped with every cv_work signal */
     pthread_cond_t cv_done; /* writers / meru_flush wait for progress */
     meru_view *view;
@@ -232,6 +235,14 @@ int meru_db_apply_record(meru_db *db, meru_memtable *mem, const uint8_t *rec,
 /* ---- db_flush.c --------------------------------------------------------- */
 
 int meru_db_start_workers(meru_db *db);
+/* The longest a worker sleeps without a signal. */
+#define MERU_DB_WORKER_MAX_WAIT_MS 60000
+/* The absolute CLOCK_MONOTONIC time (cv_work's clock) a worker waits until
+ * for a grace period ending at due_ms, it being now_ms (both on the
+ * meru_clock_ns() / 1e6 scale): now when due_ms has passed, at most
+ * MERU_DB_WORKER_MAX_WAIT_MS ahead. */
+void meru_db_worker_deadline(uint64_t due_ms, uint64_t now_ms,
+                             struct timespec *out);
 void meru_db_stop_workers(meru_db *db);
 /* Writes `mem` to a new L0 file; *added gets its catalog entry (caller
  * frees it with meru_catalog_file_clear). */

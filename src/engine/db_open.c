@@ -308,7 +308,13 @@ static meru_db *db_alloc(const meru_options *opts, meru_fs *fs)
     pthread_mutex_init(&db->mu, NULL);
     pthread_mutex_init(&db->cat_mu, NULL);
     pthread_mutex_init(&db->switch_mu, NULL);
-    pthread_cond_init(&db->cv_work, NULL);
+    {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&db->cv_work, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     pthread_cond_init(&db->cv_done, NULL);
     return db;
 }
