@@ -127,6 +127,13 @@ MERU_API const char *meru_type_name(meru_type type);
 
 /* Largest value (in bytes) a STRING or BINARY column accepts: 16 MiB. */
 #define MERU_MAX_VALUE_BYTES (16u * 1024u * 1024u)
+/* Largest primary key a write accepts, in its encoded form: 64 KiB. The
+ * encoding adds a byte or two per key column and escapes 0x00 bytes of
+ * strings and binary (two bytes each), so a key string of up to 32 KiB
+ * always fits. A longer key is MERU_ERANGE. Every key is stored in the
+ * table metadata as a file bound, which is what bounds it. A write batch
+ * (one log record) holds at most 256 MiB. */
+#define MERU_MAX_KEY_BYTES (64u * 1024u)
 /* At most this many columns in a schema and in a primary key. */
 #define MERU_MAX_COLUMNS 4096
 #define MERU_MAX_KEY_COLUMNS 32

@@ -952,6 +952,17 @@ static int write_version(meru_catalog *c, meru_catalog_stats *stats,
     }
     if ((rc = meru_catalog_to_json(c, &b)))
         goto done;
+    if (b.len > MERU_CATALOG_MAX_METADATA) {
+        /* Readers refuse a larger file: writing it would make the table
+         * unopenable. Nothing is written; the catalog stays usable. */
+        rc = meru_err(MERU_ERANGE,
+                      "commit of metadata version %llu: %zu bytes, above the "
+                      "%u bytes a metadata file may hold (too many files or "
+                      "too long keys)",
+                      (unsigned long long)c->version, b.len,
+                      MERU_CATALOG_MAX_METADATA);
+        goto done;
+    }
     rc = meru_durable_write(c->fs, path, b.data, b.len);
     if (rc) {
         *failed = 1;

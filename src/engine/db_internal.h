@@ -44,9 +44,17 @@
 #include "wal/wal.h"
 
 #define MERU_DB_PATH_MAX 4096
-/* Encoded primary keys longer than this are refused (the catalog stores
- * key bounds and caps them). */
-#define MERU_DB_MAX_KEY_BYTES MERU_CATALOG_MAX_KEY_BYTES
+/* Encoded primary keys longer than this are refused: the catalog stores
+ * every file's key bounds (hex) in each metadata version, whose size is
+ * capped (MERU_CATALOG_MAX_METADATA); 64 KiB keys allow hundreds of files
+ * of such keys. Older tables with keys up to the catalog's own cap still
+ * open. */
+#define MERU_DB_MAX_KEY_BYTES MERU_MAX_KEY_BYTES
+_Static_assert(MERU_DB_MAX_KEY_BYTES <= MERU_CATALOG_MAX_KEY_BYTES,
+               "keys the engine writes must be keys the catalog reads");
+_Static_assert(MERU_DB_MAX_KEY_BYTES + MERU_IKEY_TRAILER_LEN <=
+                   MERU_SST_MAX_IKEY,
+               "keys the engine writes must be keys an SST holds");
 
 typedef struct meru_db meru_db;
 

@@ -22,7 +22,7 @@
 /* Caps on sizes read from the file (each is also bounded by the file). */
 #define PQR_MAX_FOOTER (256u << 20)
 #define PQR_MAX_PAGE   (1u << 30)  /* uncompressed page bytes */
-#define PQR_MAX_HEADER (16u << 20) /* one page header */
+#define PQR_MAX_HEADER PQ_MAX_PAGE_HEADER /* one page header */
 #define PQR_MAX_INDEX  (64u << 20) /* one ColumnIndex / OffsetIndex */
 /* Values in one page: RLE lets a few bytes claim billions, and each value
  * costs up to 16 decoded bytes, so the count itself is capped. */

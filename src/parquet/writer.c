@@ -57,6 +57,7 @@ static void options_common(pq_writer_options *o)
     o->bloom_max_bytes = 1u << 20;
     o->dict_page_size_limit = 1u << 20;
     o->column_index_truncate = 64;
+    o->statistics_truncate = 64;
 }
 
 void pq_writer_options_row(pq_writer_options *o)
@@ -578,6 +579,25 @@ int pq_writer_open(pq_writer **out, const pq_sink *sink,
         int ct = converted_of(&c->spec);
         c->order = pq_sort_order_of(c->spec.type, &c->spec.logical, ct);
         c->stats = !c->spec.no_statistics && c->order != PQ_ORDER_NONE;
+        c->utf8 = c->spec.logical.kind == PQ_LT_STRING ||
+                  c->spec.logical.kind == PQ_LT_JSON ||
+                  c->spec.logical.kind == PQ_LT_ENUM;
+        if (c->order == PQ_ORDER_BYTES && !c->spec.exact_statistics &&
+            opts->statistics_truncate) {
+            if (c->spec.type == PQ_BYTE_ARRAY)
+                c->stat_cap = opts->statistics_truncate;
+            else if ((uint32_t)c->spec.type_length > opts->statistics_truncate)
+                c->stats = false; /* FLBA: a cut value is not of its type */
+        }
+        if (c->order == PQ_ORDER_BYTES && c->spec.type == PQ_BYTE_ARRAY)
+            c->ci_cap = opts->column_index_truncate;
+        if ((c->stat_cap &&
+             !(c->stat_max = meru_arena_alloc(w->arena, c->stat_cap))) ||
+            (c->ci_cap &&
+             !(c->ci_max = meru_arena_alloc(w->arena, c->ci_cap)))) {
+            rc = meru_err(MERU_ENOMEM, "parquet writer: out of memory");
+            goto fail;
+        }
         pq_stats_init(&c->pg_stats, c->order);
         pq_stats_init(&c->ch_stats, c->order);
         choose_encoding(&w->o, c);
@@ -792,8 +812,6 @@ static int write_page_index(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
             rc = MERU_ENOMEM;
             goto out;
         }
-        uint32_t cap =
-            c->order == PQ_ORDER_BYTES ? w->o.column_index_truncate : 0;
         for (size_t i = 0; i < n; i++) {
             ci.null_pages[i] = e[i].null_page;
             ci.null_counts[i] = e[i].null_count;
@@ -802,21 +820,11 @@ static int write_page_index(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
                     (const uint8_t *)"";
                 continue;
             }
-            pq_bytes lo = {c->ci_bytes.data + e[i].min_off, e[i].min_len};
-            pq_bytes hi = {c->ci_bytes.data + e[i].max_off, e[i].max_len};
-            pq_stats_truncate_min(&lo, cap);
-            uint8_t *hb = meru_arena_alloc(tmp, (cap ? cap : 1));
-            uint32_t hl;
-            if (!hb) {
-                rc = MERU_ENOMEM;
-                goto out;
-            }
-            if (pq_stats_truncate_max(&hi, cap, hb, &hl)) {
-                hi.ptr = hb;
-                hi.len = hl;
-            }
-            ci.min_values[i] = lo;
-            ci.max_values[i] = hi;
+            /* already cut (push_ci_entry) */
+            ci.min_values[i] = (pq_bytes){c->ci_bytes.data + e[i].min_off,
+                                          e[i].min_len};
+            ci.max_values[i] = (pq_bytes){c->ci_bytes.data + e[i].max_off,
+                                          e[i].max_len};
         }
         ci.boundary_order = boundary_order(c);
         size_t at = w->ci_blob.len;

@@ -59,6 +59,11 @@
 #define MERU_SST_FIELD_ID_SEQ  (MERU_RESERVED_FIELD_ID_BASE + 2)
 #define MERU_SST_FIELD_ID_OP   (MERU_RESERVED_FIELD_ID_BASE + 3)
 
+/* The longest internal key a writer accepts: the _merutable_ikey column's
+ * page and chunk statistics hold exact bounds (two keys), and a page
+ * header must stay within what readers accept (PQ_MAX_PAGE_HEADER). */
+#define MERU_SST_MAX_IKEY ((PQ_MAX_PAGE_HEADER - (64u << 10)) / 2)
+
 typedef struct meru_sst_options {
     int level;              /* 0 = row-tuned, >= 1 column-tuned */
     pq_writer_options pq;   /* the Parquet writer's options */

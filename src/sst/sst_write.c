@@ -162,6 +162,10 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
     specs[0].has_field_id = true;
     specs[0].field_id = MERU_SST_FIELD_ID_IKEY;
     specs[0].dictionary = PQ_OPT_OFF;
+    /* Readers take each row group's exact key range from these statistics
+     * (sst_read.c); keys are small enough (MERU_SST_MAX_IKEY) for a page
+     * header to hold two of them. */
+    specs[0].exact_statistics = true;
     if (w->o.pq.profile == PQ_PROFILE_COLUMN) {
         specs[0].has_encoding = true;
         specs[0].encoding = PQ_ENC_DELTA_BYTE_ARRAY;
@@ -398,6 +402,11 @@ int meru_sst_writer_add(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
         return meru_err(MERU_EINVAL, "writing SST %s: bad internal key of %zu "
                                      "bytes",
                         w->path, ilen);
+    if (ilen > MERU_SST_MAX_IKEY)
+        return meru_err(MERU_ERANGE,
+                        "writing SST %s: internal key of %zu bytes (at most "
+                        "%u: a page header holds two as exact bounds)",
+                        w->path, ilen, (unsigned)MERU_SST_MAX_IKEY);
     if (w->rows && meru_ikey_cmp(ikey, ilen, w->last_ikey.data,
                                  w->last_ikey.len) <= 0)
         return meru_err(MERU_EINVAL,
