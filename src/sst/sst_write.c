@@ -284,9 +284,19 @@ static int put_col(meru_sst_writer *w, uint32_t i, const void *v, size_t n,
     return MERU_OK;
 }
 
-/* Sizes the per-row column buffers for batch_rows rows, once. */
+/* Sizes the per-row column buffers for batch_rows rows, once. A wide
+ * schema buffers fewer rows, so the buffers stay near HEAP_FLUSH_BYTES
+ * (4096 rows of 4096 columns would be ~200 MiB per writer). */
 static int reserve_batch(meru_sst_writer *w)
 {
+    size_t row_bytes = 0;
+    for (uint32_t i = 0; i < w->npq; i++)
+        row_bytes += w->cols[i].width + 1 +
+                     (w->cols[i].bytes ? sizeof(size_t) : 0);
+    if (row_bytes && w->o.batch_rows > HEAP_FLUSH_BYTES / row_bytes)
+        w->o.batch_rows = (uint32_t)(HEAP_FLUSH_BYTES / row_bytes);
+    if (w->o.batch_rows < 16)
+        w->o.batch_rows = 16;
     size_t n = w->o.batch_rows;
     for (uint32_t i = 0; i < w->npq; i++) {
         wcol *c = &w->cols[i];
