@@ -12,6 +12,7 @@
  * after its metadata file is durable, so a failure leaves the handle as it
  * was.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1210,8 +1211,26 @@ static int64_t read_hint(meru_fs *fs, const char *meta)
     return v;
 }
 
+static int open_version(meru_fs *fs, const char *table_dir,
+                        const meru_catalog_options *opts, bool rollback,
+                        meru_catalog **out);
+
 int meru_catalog_open(meru_fs *fs, const char *table_dir,
                       const meru_catalog_options *opts, meru_catalog **out)
+{
+    return open_version(fs, table_dir, opts, false, out);
+}
+
+int meru_catalog_open_rollback(meru_fs *fs, const char *table_dir,
+                               const meru_catalog_options *opts,
+                               meru_catalog **out)
+{
+    return open_version(fs, table_dir, opts, true, out);
+}
+
+static int open_version(meru_fs *fs, const char *table_dir,
+                        const meru_catalog_options *opts, bool rollback,
+                        meru_catalog **out)
 {
     *out = NULL;
     char *meta = join(table_dir, META_DIR);
@@ -1267,6 +1286,20 @@ int meru_catalog_open(meru_fs *fs, const char *table_dir,
                 if (!first_err[0])
                     snprintf(first_err, sizeof first_err, "%s: %s", path,
                              meru_errmsg());
+                if (!rollback) {
+                    /* A commit makes its file durable before renaming it
+                     * into place, so a damaged newest version is damage,
+                     * not a torn write: say so and change nothing. */
+                    rc = meru_err(MERU_ECORRUPT,
+                                  "open table %s: the newest metadata version "
+                                  "is damaged (%s); nothing was changed. "
+                                  "Rolling back to the newest valid version "
+                                  "loses the commits after it: that is a "
+                                  "repair (meru repair)",
+                                  table_dir, first_err);
+                    free(path);
+                    goto done;
+                }
                 free(path);
                 skipped++;
                 continue;
