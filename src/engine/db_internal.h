@@ -66,6 +66,11 @@ typedef struct meru_db_file {
     char *abs_path;
     pthread_mutex_t open_mu;
     meru_sst *sst;     /* opened on first read, closed when the file goes */
+    /* Opened, but it contradicts its metadata entry (db_check.c): neither
+     * can be trusted, so its key range is unknown and every read that
+     * might need it fails with bad_msg (under open_mu). Set once. */
+    atomic_bool suspect;
+    char bad_msg[512];
     bool obsolete;     /* no longer in the current version: delete at refs 0 */
     bool compacting;   /* an input of a running compaction (under mu) */
     uint64_t cache_id; /* distinguishes its row-cache keys */
@@ -169,6 +174,7 @@ struct meru_db {
     atomic_uint_fast64_t st_bloom_checks, st_bloom_negatives;
     atomic_uint_fast64_t st_row_hits, st_row_misses;
     atomic_uint_fast64_t st_open_files;
+    atomic_uint_fast64_t nsuspect; /* files with `suspect` set */
     meru_wal_group_stats final_group_stats; /* kept at close */
 };
 
@@ -194,8 +200,19 @@ int meru_db_file_new(meru_db *db, const meru_catalog_file *meta,
                      meru_db_file **out);
 void meru_db_file_ref(meru_db_file *f);
 void meru_db_file_unref(meru_db_file *f);
-/* The open SST of f (opened on first use). */
+/* The open SST of f (opened on first use and checked against its metadata
+ * entry; a file that cannot be opened is tried again next time, one that
+ * contradicts its entry becomes `suspect` for good). */
 int meru_db_file_sst(meru_db_file *f, meru_sst **out);
+/* Opens every file of the current view now, so that a file contradicting
+ * its metadata is known before a read trusts that metadata's key range,
+ * and (read-only handles) so that open descriptors keep files the writer
+ * deletes readable. A file that fails is left for its reads to report:
+ * one damaged file does not fail the whole table. */
+void meru_db_open_all_files(meru_db *db);
+/* Whether any file of level >= 1 `level` of v is suspect (reads reaching
+ * that level cannot trust its key ranges). */
+bool meru_db_level_suspect(const meru_view *v, int level);
 /* Rebuilds db->files from the catalog's current version, reusing entries
  * of files that stay and marking the others obsolete (mu held). The
  * entries dropped go to *removed: release them with meru_db_files_release
@@ -282,6 +299,17 @@ int meru_db_compactions_pending_locked(meru_db *db);
  * meru_scan_options); *full: every key column was set. */
 int meru_db_bound_key(meru_db *db, const meru_row *row, const char *what,
                       meru_buf *out, bool *full);
+
+/* ---- db_check.c --------------------------------------------------------- */
+
+/* A data file just opened against its metadata entry: id, size, rows,
+ * sequence and key range. MERU_ECORRUPT naming the file and the field. */
+int meru_db_file_check(const meru_catalog_file *m, const meru_sst *t);
+/* Every WAL segment the metadata lists as live ([oldest, next)) is in
+ * wal_dir, with no gap up to the newest segment there: MERU_ECORRUPT
+ * naming the first missing one otherwise. No directory: none present. */
+int meru_db_check_wal_segments(meru_fs *fs, const char *wal_dir,
+                               uint64_t oldest, uint64_t next);
 
 /* ---- db_open.c ---------------------------------------------------------- */
 

@@ -186,6 +186,7 @@ static int recover_wal(meru_db *db)
 
     meru_catalog_wal(db->cat, &oldest, &next);
     if ((rc = meru_fs_mkdir_p(db->fs, db->wal_dir)) ||
+        (rc = meru_db_check_wal_segments(db->fs, db->wal_dir, oldest, next)) ||
         (rc = meru_wal_delete_below(db->fs, db->wal_dir, oldest)) ||
         (rc = max_segment(db, &top)) ||
         (rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
@@ -231,7 +232,8 @@ static int load_read_only(meru_db *db)
     int rc;
 
     meru_catalog_wal(db->cat, &oldest, &next);
-    if ((rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
+    if ((rc = meru_db_check_wal_segments(db->fs, db->wal_dir, oldest, next)) ||
+        (rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
         return rc;
     rc = meru_wal_replay(db->fs, db->wal_dir, oldest, 0, replay_record, &c,
                          NULL);
@@ -278,21 +280,46 @@ static int load_read_only(meru_db *db)
     meru_db_files_release(removed, nremoved);
     /* Open every file now: the writer (another process) deletes files it
      * compacted away, and an open descriptor keeps them readable for the
-     * views and snapshots of this handle. */
-    if (rc == MERU_OK) {
-        meru_view *v = meru_db_view_get(db);
-        for (size_t i = 0; rc == MERU_OK && i < v->nfiles; i++) {
-            meru_sst *t;
-            rc = meru_db_file_sst(v->files[i], &t);
-        }
-        meru_db_view_unref(v);
-    }
+     * views and snapshots of this handle. A file that cannot be opened is
+     * left to fail the reads that need it. */
+    if (rc == MERU_OK)
+        meru_db_open_all_files(db);
 out:
     for (size_t i = 0; i < c.nkept; i++)
         meru_memtable_unref(c.kept[i]);
     free(c.kept);
     meru_memtable_unref(c.mem);
     return rc;
+}
+
+/* load_read_only, again over the newest metadata while a writer (another
+ * process) may have moved on meanwhile: deleting WAL segments and files
+ * the version read first still lists. The same version failing twice is
+ * damage, not a race. */
+static int load_read_only_retrying(meru_db *db)
+{
+    int rc = MERU_OK;
+    char msg[512] = "";
+    for (int attempt = 0; attempt < 5; attempt++) {
+        rc = load_read_only(db);
+        if (rc != MERU_ECORRUPT && rc != MERU_NOT_FOUND && rc != MERU_EIO)
+            return rc;
+        snprintf(msg, sizeof msg, "%s", meru_errmsg());
+        meru_catalog_options co = {(uint32_t)db->opts.keep_metadata_versions,
+                                   0};
+        meru_catalog *fresh = NULL;
+        if (meru_catalog_open(db->fs, db->path, &co, &fresh))
+            break;
+        if (meru_catalog_version(fresh) == meru_catalog_version(db->cat)) {
+            meru_catalog_free(fresh);
+            break;
+        }
+        pthread_mutex_lock(&db->cat_mu);
+        meru_catalog_free(db->cat);
+        db->cat = fresh;
+        pthread_mutex_unlock(&db->cat_mu);
+    }
+    return meru_err(rc, "%s", msg);
 }
 
 /* ---------------------------------------------------------------- open */
@@ -496,7 +523,7 @@ int meru_db_open_fs(const char *path, const meru_options *opts,
          (rc = meru_cache_new(&db->row_cache, opts->row_cache_bytes))))
         goto fail;
     if (db->read_only) {
-        if ((rc = load_read_only(db)))
+        if ((rc = load_read_only_retrying(db)))
             goto fail;
         *out = db;
         return MERU_OK;
@@ -523,6 +550,8 @@ int meru_db_open_fs(const char *path, const meru_options *opts,
         if (rc)
             goto fail;
     }
+    /* Check every file against the metadata before any read trusts it. */
+    meru_db_open_all_files(db);
     if ((rc = meru_db_install_write_hooks(db)) ||
         (rc = meru_db_start_workers(db)))
         goto fail;

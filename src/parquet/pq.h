@@ -189,6 +189,14 @@ typedef struct pq_writer_options {
     uint32_t statistics_truncate;
     const pq_kv *kv; /* footer key/value metadata, copied */
     uint32_t n_kv;
+    /* Parquet gives bloom filters no checksum, and a damaged filter makes
+     * lookups miss rows that are there. With a key set here, the writer
+     * records the CRC-32C of every filter it writes (header and bitset)
+     * in that footer key/value entry, as "<row group>:<column>:<8 hex>"
+     * items separated by commas; a reader given the same key checks them
+     * (pq_reader_options.bloom_crc_key). Other readers ignore the entry.
+     * NULL: none. */
+    const char *bloom_crc_key;
     const char *created_by; /* NULL: "merutable version X.Y.Z" */
 } pq_writer_options;
 
@@ -269,6 +277,12 @@ void pq_writer_abort(pq_writer *w);
 
 typedef struct pq_reader_options {
     bool skip_crc; /* do not verify page CRCs */
+    /* The footer key/value entry holding bloom filter checksums (see
+     * pq_writer_options.bloom_crc_key); NULL: none. When the file has the
+     * entry, every filter is checked when first loaded: a mismatch, or a
+     * filter the entry does not list, is MERU_ECORRUPT (a malformed entry
+     * fails the open). A file without the entry is read unchecked. */
+    const char *bloom_crc_key;
 } pq_reader_options;
 
 /* A leaf column as the reader sees it. The logical type is normalised:

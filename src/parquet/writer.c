@@ -42,6 +42,7 @@
 #include "parquet/writer_int.h"
 #include "parquet/stats.h"
 #include "util/arena.h"
+#include "util/crc32c.h"
 #include "util/endian.h"
 #include "util/error.h"
 
@@ -472,6 +473,7 @@ void pq_writer_abort(pq_writer *w)
     free(w->kv);
     meru_buf_free(&w->ci_blob);
     meru_buf_free(&w->oi_blob);
+    meru_buf_free(&w->bloom_crcs);
     meru_buf_free(&w->fixes);
     meru_buf_free(&w->body);
     meru_buf_free(&w->vals);
@@ -553,6 +555,12 @@ int pq_writer_open(pq_writer **out, const pq_sink *sink,
         goto fail;
     w->o.kv = NULL;
     w->o.n_kv = 0;
+    if (opts->bloom_crc_key &&
+        !(w->o.bloom_crc_key = meru_arena_strndup(
+              w->arena, opts->bloom_crc_key, strlen(opts->bloom_crc_key)))) {
+        rc = MERU_ENOMEM;
+        goto fail;
+    }
     if (opts->created_by) {
         w->o.created_by = meru_arena_strndup(w->arena, opts->created_by,
                                              strlen(opts->created_by));
@@ -739,6 +747,8 @@ static int write_bloom(pq_writer *w, colw *c, pq_column_meta *m)
         rc = sink_write(w, w->hdr.data, w->hdr.len);
     if (!rc)
         rc = sink_write(w, b.bits, b.num_bytes);
+    uint32_t crc = meru_crc32c_extend(meru_crc32c(w->hdr.data, w->hdr.len),
+                                      b.bits, b.num_bytes);
     pq_bloom_free(&b);
     if (rc)
         return rc;
@@ -746,6 +756,13 @@ static int write_bloom(pq_writer *w, colw *c, pq_column_meta *m)
     m->bloom_filter_offset = (int64_t)off;
     m->bloom_filter_length = (int32_t)(w->offset - off);
     meru_buf_reset(&c->hashes);
+    if (w->o.bloom_crc_key) {
+        char item[48];
+        int len = snprintf(item, sizeof item, "%u:%u:%08x,", w->n_rgs,
+                           (unsigned)(c - w->cols), crc);
+        if ((rc = meru_buf_append(&w->bloom_crcs, item, (size_t)len)))
+            return rc;
+    }
     return MERU_OK;
 }
 
@@ -1259,6 +1276,10 @@ int pq_writer_close(pq_writer *w, uint64_t *file_size)
     fm.num_rows = (int64_t)w->rows;
     fm.row_groups = w->rgs;
     fm.n_row_groups = w->n_rgs;
+    if (w->o.bloom_crc_key && w->bloom_crcs.len &&
+        (rc = pq_writer_set_kv(w, w->o.bloom_crc_key, w->bloom_crcs.data,
+                               w->bloom_crcs.len - 1))) /* no last comma */
+        goto out;
     pq_key_value *kv = NULL;
     if (w->n_kv) {
         kv = meru_arena_zalloc(w->arena, w->n_kv * sizeof *kv);

@@ -120,6 +120,7 @@ struct pq_writer {
 
     pq_kv *kv;
     uint32_t n_kv, cap_kv;
+    meru_buf bloom_crcs; /* "<rg>:<col>:<crc>," items (bloom_crc_key) */
 
     /* scratch, reused for every page */
     meru_buf body, vals, comp, hdr, tmp;

@@ -196,14 +196,22 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
         goto fail;
     char level[16];
     snprintf(level, sizeof level, "%d", w->o.level);
-    pq_kv kv[3] = {
+    /* The file's id: its name without the directory and ".parquet". */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t idlen = strlen(base);
+    if (idlen > 8 && !strcmp(base + idlen - 8, ".parquet"))
+        idlen -= 8;
+    pq_kv kv[4] = {
         {"merutable.format", "1", 1},
         {"merutable.level", level, strlen(level)},
         {"merutable.schema", json, strlen(json)},
+        {SST_KV_FILE_ID, base, idlen},
     };
     pq_writer_options po = w->o.pq;
     po.kv = kv;
-    po.n_kv = 3;
+    po.n_kv = idlen ? 4 : 3;
+    po.bloom_crc_key = SST_KV_BLOOM_CRC;
 
     rc = meru_fs_open(fs, path, MERU_FS_WRITE | MERU_FS_CREATE | MERU_FS_EXCL,
                       &w->file);

@@ -230,7 +230,8 @@ int meru_file_map(meru_file *f, uint64_t size, const void **out);
 void meru_fs_unmap(meru_fs *fs, const void *p, uint64_t size);
 /* *out = 1 if `path` exists (file or directory), else 0. */
 int meru_fs_exists(meru_fs *fs, const char *path, int *out);
-/* Creates `path` and its missing parents; existing directories are fine. */
+/* Creates `path` and its missing parents; existing directories are fine.
+ * Each directory created is durable on return (its parent is synced). */
 int meru_fs_mkdir_p(meru_fs *fs, const char *path);
 /* The entry names of `dir`, sorted by strcmp; free with meru_fs_names_free. */
 int meru_fs_list_names(meru_fs *fs, const char *dir, char ***out,

@@ -287,11 +287,10 @@ static void test_scan_missing_file_is_an_error(void)
     for (size_t i = 0; i < NKEYS; i++)
         put(f, i, 0);
     CHECK_OK(meru_flush(f->db));
+    /* The run is written by this compaction and nothing has read it yet,
+     * so none of its files is open (an open checks every file there is,
+     * meru_db_open_all_files). */
     CHECK_OK(meru_compact(f->db));
-    /* Reopened, so that no file of the run is open yet. */
-    CHECK_OK(meru_close(f->db));
-    meru_db_free(f->db);
-    CHECK_OK(meru_open(dir, &opts, sc, &f->db));
     meru_stats st;
     CHECK_OK(meru_stats_get(f->db, &st));
     CHECK_EQ_U64(st.level[0].files, 0);
