@@ -446,6 +446,14 @@ typedef struct meru_options {
      * 90 us, 80 ms, +6% bytes. Lower it for tables read mostly by key.
      * 1..1048576; default 20000. */
     uint32_t page_rows;
+    /* Open: a record damaged in the middle of the write-ahead log (valid
+     * records follow it) fails the open with MERU_ECORRUPT by default.
+     * With 1 the damaged stretch is dropped and the rest recovered: the
+     * writes it held are lost, and meru_stats says how many bytes and
+     * regions (wal_salvaged_*). A writer then flushes what it recovered
+     * at once, so the damaged log is gone. `meru repair` uses this.
+     * Default 0. */
+    int wal_salvage;
 } meru_options;
 
 #define MERU_OPTIONS_INIT                                                      \
@@ -453,7 +461,7 @@ typedef struct meru_options {
      (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
      (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_NONE,       \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
-     (uint64_t)1 << 30, 1, 20000}
+     (uint64_t)1 << 30, 1, 20000, 0}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);
@@ -685,6 +693,15 @@ typedef struct meru_stats {
     uint64_t snapshots;            /* live snapshots */
     int read_only;
     int closed;
+    /* What the last open (or refresh) dropped from the write-ahead log: a
+     * torn tail (an unacknowledged write cut by a crash: normal), and with
+     * wal_salvage the damaged stretches in the middle (writes lost). */
+    uint64_t wal_tail_dropped_bytes;
+    uint64_t wal_salvaged_bytes;
+    uint64_t wal_salvaged_regions;
+    /* Data files found to contradict the table metadata (their reads
+     * fail; `meru verify` names them). */
+    uint64_t suspect_files;
 } meru_stats;
 
 /* Fills *out. Works on a closed handle (counters as at close). */

@@ -175,6 +175,8 @@ struct meru_db {
     atomic_uint_fast64_t st_row_hits, st_row_misses;
     atomic_uint_fast64_t st_open_files;
     atomic_uint_fast64_t nsuspect; /* files with `suspect` set */
+    atomic_uint_fast64_t st_wal_tail_bytes, st_wal_salvaged_bytes,
+        st_wal_salvaged_regions; /* the last replay's */
     meru_wal_group_stats final_group_stats; /* kept at close */
 };
 

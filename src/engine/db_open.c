@@ -97,30 +97,87 @@ static int schema_compat(const meru_schema *stored, const meru_schema *given)
 
 typedef struct replay_ctx {
     meru_db *db;
-    meru_memtable *mem;
+    meru_memtable *mem; /* being filled */
+    uint64_t mem_segment; /* writer: the segment `mem` holds */
     uint64_t max_seq;
-    bool flush_full;      /* writer: flush a full memtable to L0 at once */
-    meru_memtable **kept; /* read-only: full memtables kept, oldest first */
+    bool writer; /* one memtable per segment, else cut by size (read-only) */
+    /* full memtables kept, oldest first (writer: with their segments) */
+    meru_memtable **kept;
+    uint64_t *kept_seg;
     size_t nkept, capkept;
+    uint64_t wal_next; /* writer: the next-segment a mid-replay flush records */
 } replay_ctx;
 
-/* Writes the replay memtable to L0 and starts a new one. */
-static int replay_flush(replay_ctx *c)
+static void replay_ctx_free(replay_ctx *c)
+{
+    for (size_t i = 0; i < c->nkept; i++)
+        meru_memtable_unref(c->kept[i]);
+    free(c->kept);
+    free(c->kept_seg);
+    meru_memtable_unref(c->mem);
+    memset(c, 0, sizeof *c);
+}
+
+/* Keeps c->mem (immutable now) and starts a new one. */
+static int replay_keep(replay_ctx *c)
+{
+    if (c->nkept == c->capkept) {
+        size_t cap = c->capkept ? c->capkept * 2 : 4;
+        meru_memtable **p = realloc(c->kept, cap * sizeof *p);
+        if (!p)
+            return meru_err(MERU_ENOMEM, "out of memory (replay)");
+        c->kept = p;
+        uint64_t *q = realloc(c->kept_seg, cap * sizeof *q);
+        if (!q)
+            return meru_err(MERU_ENOMEM, "out of memory (replay)");
+        c->kept_seg = q;
+        c->capkept = cap;
+    }
+    meru_memtable_set_immutable(c->mem);
+    c->kept_seg[c->nkept] = c->mem_segment;
+    c->kept[c->nkept++] = c->mem;
+    c->mem = NULL;
+    return meru_memtable_new(&c->mem, meru_db_memtable_chunk(c->db));
+}
+
+/* Writer: writes the oldest kept memtable to L0 and commits it with the
+ * WAL position after its segment, as the flush worker does. */
+static int replay_flush_oldest(replay_ctx *c)
 {
     meru_catalog_file f;
-    int rc;
-    if (meru_memtable_count(c->mem) == 0)
-        return MERU_OK;
-    if ((rc = meru_db_write_l0(c->db, c->mem, &f)))
+    meru_memtable *m = c->kept[0];
+    uint64_t seg = c->kept_seg[0];
+    int rc = meru_db_write_l0(c->db, m, &f);
+    if (rc)
         return rc;
-    rc = meru_db_commit_l0(c->db, &f, meru_memtable_max_seq(c->mem), false, 0,
-                           0);
+    rc = meru_db_commit_l0(c->db, &f, meru_memtable_max_seq(m), true, seg + 1,
+                           c->wal_next);
     meru_catalog_file_clear(&f);
     if (rc)
         return rc;
-    meru_memtable_unref(c->mem);
-    c->mem = NULL;
-    return meru_memtable_new(&c->mem, meru_db_memtable_chunk(c->db));
+    meru_memtable_unref(m);
+    c->nkept--;
+    memmove(c->kept, c->kept + 1, c->nkept * sizeof *c->kept);
+    memmove(c->kept_seg, c->kept_seg + 1, c->nkept * sizeof *c->kept_seg);
+    return MERU_OK;
+}
+
+/* Writer: the memtable of one segment is complete. Kept for the flush
+ * workers, as at run time (memtable k holds exactly segment k), so an open
+ * writes nothing but a metadata version and a new segment: a WAL larger
+ * than the free disk still opens. Only past max_immutable_memtables is the
+ * oldest flushed here, so memory stays bounded. */
+static int replay_segment_done(replay_ctx *c)
+{
+    int rc;
+    if (meru_memtable_count(c->mem) == 0)
+        return MERU_OK;
+    if ((rc = replay_keep(c)))
+        return rc;
+    while (c->nkept > (size_t)c->db->opts.max_immutable_memtables)
+        if ((rc = replay_flush_oldest(c)))
+            return rc;
+    return MERU_OK;
 }
 
 static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
@@ -133,6 +190,11 @@ static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
     if ((rc = meru_batch_check(rec, len, &count, &first_seq)))
         return meru_err_wrap(rc, "wal segment %llu",
                              (unsigned long long)segment);
+    if (c->writer && segment != c->mem_segment) {
+        if ((rc = replay_segment_done(c)))
+            return rc;
+        c->mem_segment = segment;
+    }
     /* A batch at or below the catalog's last sequence is already in a
      * file (a recovery that crashed after flushing part of the log). */
     if (count == 0 || first_seq <= meru_catalog_last_sequence(c->db->cat))
@@ -145,23 +207,9 @@ static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
     }
     if (last > c->max_seq)
         c->max_seq = last;
-    if (meru_memtable_bytes(c->mem) < c->db->opts.memtable_bytes)
+    if (c->writer || meru_memtable_bytes(c->mem) < c->db->opts.memtable_bytes)
         return MERU_OK;
-    if (c->flush_full)
-        return replay_flush(c);
-    /* Read-only: keep it as an immutable memtable. */
-    if (c->nkept == c->capkept) {
-        size_t cap = c->capkept ? c->capkept * 2 : 4;
-        meru_memtable **p = realloc(c->kept, cap * sizeof *p);
-        if (!p)
-            return meru_err(MERU_ENOMEM, "out of memory (replay)");
-        c->kept = p;
-        c->capkept = cap;
-    }
-    meru_memtable_set_immutable(c->mem);
-    c->kept[c->nkept++] = c->mem;
-    c->mem = NULL;
-    return meru_memtable_new(&c->mem, meru_db_memtable_chunk(c->db));
+    return replay_keep(c); /* read-only: cut by size */
 }
 
 static int max_segment(meru_db *db, uint64_t *out)
@@ -176,39 +224,62 @@ static int max_segment(meru_db *db, uint64_t *out)
     return rc;
 }
 
-/* Replays the WAL (writer). On success the table's files hold every
- * record and db->wal is a fresh segment with an empty memtable. */
+/* Replays the WAL (writer) into one immutable memtable per segment, which
+ * become db->imm for the flush workers (see replay_segment_done); opens a
+ * fresh segment with an empty memtable and commits the WAL position. With
+ * the wal_salvage option, damage in the middle of the log is dropped (and
+ * counted in the stats); the memtables are then flushed at once, so the
+ * damaged segments are deleted and a later open does not meet them. */
 static int recover_wal(meru_db *db)
 {
-    replay_ctx c = {db, NULL, 0, true, NULL, 0, 0};
-    uint64_t oldest, next, top, fresh;
+    replay_ctx c;
+    meru_wal_replay_stats st;
+    uint64_t oldest, next, top, fresh, live;
     int rc;
 
+    memset(&c, 0, sizeof c);
+    c.db = db;
+    c.writer = true;
     meru_catalog_wal(db->cat, &oldest, &next);
     if ((rc = meru_fs_mkdir_p(db->fs, db->wal_dir)) ||
         (rc = meru_db_check_wal_segments(db->fs, db->wal_dir, oldest, next)) ||
         (rc = meru_wal_delete_below(db->fs, db->wal_dir, oldest)) ||
         (rc = max_segment(db, &top)) ||
         (rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
-        return rc;
-    rc = meru_wal_replay(db->fs, db->wal_dir, oldest, 0, replay_record, &c,
-                         NULL);
-    if (rc == MERU_OK)
-        rc = replay_flush(&c);
-    meru_memtable_unref(c.mem);
-    if (rc)
-        return meru_err_wrap(rc, "recovery");
+        goto out;
     fresh = next > top + 1 ? next : top + 1;
     if (fresh == 0)
         fresh = 1;
-    if ((rc = meru_wal_writer_open(&db->wal, db->fs, db->wal_dir, fresh)))
-        return rc;
-    {
-        uint64_t last = c.max_seq;
-        if ((rc = meru_db_commit_l0(db, NULL, last, true, fresh, fresh + 1)))
-            return meru_err_wrap(rc, "recovery: commit");
+    c.wal_next = fresh;
+    c.mem_segment = oldest;
+    rc = meru_wal_replay(db->fs, db->wal_dir, oldest, db->opts.wal_salvage != 0,
+                         replay_record, &c, &st);
+    if (rc == MERU_OK)
+        rc = replay_segment_done(&c);
+    if (rc == MERU_OK) {
+        atomic_store(&db->st_wal_salvaged_bytes, st.corrupt_dropped_bytes);
+        atomic_store(&db->st_wal_salvaged_regions, st.corrupt_regions);
+        atomic_store(&db->st_wal_tail_bytes, st.tail_dropped_bytes);
     }
-    (void)meru_wal_delete_below(db->fs, db->wal_dir, fresh);
+    while (rc == MERU_OK && st.corrupt_dropped_bytes && c.nkept)
+        rc = replay_flush_oldest(&c);
+    if (rc) {
+        rc = meru_err_wrap(rc, "recovery");
+        goto out;
+    }
+    if ((rc = meru_wal_writer_open(&db->wal, db->fs, db->wal_dir, fresh)))
+        goto out;
+    /* Segments from the oldest kept memtable's on still hold unflushed
+     * records; none below it does. The last sequence stays what the files
+     * hold: the kept records are only in the log until flushed. */
+    live = c.nkept ? c.kept_seg[0] : fresh;
+    if (live < oldest)
+        live = oldest;
+    if ((rc = meru_db_commit_l0(db, NULL, 0, true, live, fresh + 1))) {
+        rc = meru_err_wrap(rc, "recovery: commit");
+        goto out;
+    }
+    (void)meru_wal_delete_below(db->fs, db->wal_dir, live);
     db->mem_segment = fresh;
     db->next_segment = fresh + 1;
     {
@@ -218,34 +289,50 @@ static int recover_wal(meru_db *db)
         db->next_seq = last + 1;
         atomic_store(&db->visible_seq, last);
     }
-    return meru_memtable_new(&db->mem, meru_db_memtable_chunk(db));
+    pthread_mutex_lock(&db->mu);
+    rc = meru_db_imm_reserve_locked(db, c.nkept + 1);
+    for (size_t i = 0; rc == MERU_OK && i < c.nkept; i++) {
+        db->imm[db->nimm++] = (meru_db_imm){c.kept[i], c.kept_seg[i]};
+        db->switched++;
+    }
+    if (rc == MERU_OK)
+        c.nkept = 0;
+    pthread_mutex_unlock(&db->mu);
+    if (rc == MERU_OK)
+        rc = meru_memtable_new(&db->mem, meru_db_memtable_chunk(db));
+out:
+    replay_ctx_free(&c);
+    return rc;
 }
 
 /* Read-only: the files of the current version plus the WAL in memory. */
 static int load_read_only(meru_db *db)
 {
-    replay_ctx c = {db, NULL, 0, false, NULL, 0, 0};
+    replay_ctx c;
     meru_db_file **removed = NULL;
     size_t nremoved = 0;
     meru_view *old = NULL;
     uint64_t oldest, next, last;
     int rc;
 
+    memset(&c, 0, sizeof c);
+    c.db = db;
     meru_catalog_wal(db->cat, &oldest, &next);
     if ((rc = meru_db_check_wal_segments(db->fs, db->wal_dir, oldest, next)) ||
         (rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
         return rc;
-    rc = meru_wal_replay(db->fs, db->wal_dir, oldest, 0, replay_record, &c,
-                         NULL);
+    meru_wal_replay_stats st;
+    rc = meru_wal_replay(db->fs, db->wal_dir, oldest, db->opts.wal_salvage != 0,
+                         replay_record, &c, &st);
     if (rc == MERU_NOT_FOUND) /* no wal directory (yet) */
         rc = MERU_OK;
     if (rc) {
-        for (size_t i = 0; i < c.nkept; i++)
-            meru_memtable_unref(c.kept[i]);
-        free(c.kept);
-        meru_memtable_unref(c.mem);
+        replay_ctx_free(&c);
         return rc;
     }
+    atomic_store(&db->st_wal_salvaged_bytes, st.corrupt_dropped_bytes);
+    atomic_store(&db->st_wal_salvaged_regions, st.corrupt_regions);
+    atomic_store(&db->st_wal_tail_bytes, st.tail_dropped_bytes);
     last = meru_catalog_last_sequence(db->cat);
     if (c.max_seq > last)
         last = c.max_seq;
@@ -285,10 +372,7 @@ static int load_read_only(meru_db *db)
     if (rc == MERU_OK)
         meru_db_open_all_files(db);
 out:
-    for (size_t i = 0; i < c.nkept; i++)
-        meru_memtable_unref(c.kept[i]);
-    free(c.kept);
-    meru_memtable_unref(c.mem);
+    replay_ctx_free(&c);
     return rc;
 }
 

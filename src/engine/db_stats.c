@@ -50,6 +50,10 @@ int meru_stats_get(meru_db *db, meru_stats *out)
 
     out->last_sequence = LD(db->visible_seq);
     out->read_only = db->read_only;
+    out->wal_tail_dropped_bytes = LD(db->st_wal_tail_bytes);
+    out->wal_salvaged_bytes = LD(db->st_wal_salvaged_bytes);
+    out->wal_salvaged_regions = LD(db->st_wal_salvaged_regions);
+    out->suspect_files = LD(db->nsuspect);
     pthread_mutex_lock(&db->cat_mu);
     out->metadata_version = db->cat ? meru_catalog_version(db->cat) : 0;
     pthread_mutex_unlock(&db->cat_mu);
@@ -191,6 +195,10 @@ int meru_stats_json(meru_db *db, char **out)
     F(snapshots);
     F(read_only);
     F(closed);
+    F(wal_tail_dropped_bytes);
+    F(wal_salvaged_bytes);
+    F(wal_salvaged_regions);
+    F(suspect_files);
 #undef F
     bad |= meru_buf_append(&b, ",\"level\":[", 10);
     for (int l = 0; l < s.levels; l++) {

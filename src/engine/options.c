@@ -83,5 +83,7 @@ int meru_options_validate(const meru_options *o)
         return bad("mmap_reads", "must be 0 or 1");
     if (o->keep_metadata_versions < 1)
         return bad("keep_metadata_versions", "must be at least 1");
+    if (o->wal_salvage != 0 && o->wal_salvage != 1)
+        return bad("wal_salvage", "must be 0 or 1");
     return MERU_OK;
 }

@@ -140,6 +140,7 @@ typedef struct meru_wal_replay_stats {
     uint64_t tail_dropped_bytes;    /* torn tail of the last segment (or of
                                        any segment, in salvage mode) */
     uint64_t corrupt_dropped_bytes; /* salvage: skipped damage */
+    uint64_t corrupt_regions;       /* salvage: damaged regions skipped */
 } meru_wal_replay_stats;
 
 /* Replays, in order, every record of every segment numbered >= min_segment

@@ -14,7 +14,11 @@
  *  - a deleted live WAL segment: the open fails naming it instead of
  *    dropping its rows;
  *  - one unreadable data file: read-only and read-write opens both
- *    succeed, reads that need the file fail naming it, the others work.
+ *    succeed, reads that need the file fail naming it, the others work;
+ *  - a log larger than the free disk: the open recovers it into memory
+ *    without writing data files first;
+ *  - damage in the middle of the log: the open fails, and with the
+ *    wal_salvage option recovers what is intact and says what it dropped.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -468,6 +472,93 @@ static void test_wal_segment_check_finds_gaps(void)
 
 /* ------------------------------------------------------------- defect 5 */
 
+/* The WAL's rows are recovered into memory and the open writes no data
+ * file: with every data file write failing (a disk too full for the log's
+ * contents), a read-write open still succeeds and reads everything. */
+static void test_open_recovers_without_flushing_the_log(void)
+{
+    const char *dir = meru_test_tmpdir("damage_nospace");
+    meru_fs *fs = NULL;
+    meru_db *db = NULL;
+    meru_options o;
+    CHECK_OK(make_wal_only(dir, 500));
+    CHECK_OK(meru_fs_fault_new(&fs, meru_fs_posix()));
+    CHECK_OK(meru_fs_fault_inject(fs, MERU_FS_OP_OPEN, "/data/", 0, ENOSPC));
+    small_opts(&o);
+    CHECK_OK(meru_db_open_fs(dir, &o, NULL, fs, &db));
+    CHECK_EQ_INT(scan_count(db), 500);
+    int ok;
+    CHECK_OK(get_row(db, 499, &ok));
+    CHECK(ok);
+    /* The flush that follows cannot write: it fails, for good, and says
+     * why; what was read stays readable. */
+    CHECK_RC(meru_flush(db), MERU_EFAILED);
+    CHECK_ERRMSG("No space");
+    CHECK_OK(get_row(db, 3, &ok));
+    CHECK(ok);
+    meru_close(db);
+    meru_db_free(db);
+    meru_fs_free(fs);
+    /* nothing was lost: a normal open has it all */
+    small_opts(&o);
+    CHECK_OK(meru_open(dir, &o, NULL, &db));
+    CHECK_EQ_INT(scan_count(db), 500);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+}
+
+/* Damage in the middle of the log fails the open; wal_salvage recovers
+ * what is intact, says how much it dropped, and flushes, so the next open
+ * needs no salvage. */
+static void test_wal_salvage_option_recovers_around_damage(void)
+{
+    const char *dir = meru_test_tmpdir("damage_salvage");
+    char path[600];
+    meru_db *db = NULL;
+    meru_options o;
+    CHECK_OK(make_wal_only(dir, 1500)); /* two 32 KiB log blocks and more */
+    snprintf(path, sizeof path, "%s/wal", dir);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    char seg[1200] = "";
+    while (d && (e = readdir(d)))
+        if (strstr(e->d_name, ".log"))
+            snprintf(seg, sizeof seg, "%s/%s", path, e->d_name);
+    if (d)
+        closedir(d);
+    CHECK(seg[0]);
+    size_t len = 0;
+    uint8_t *b = meru_test_read_file(seg, &len);
+    CHECK(b && len > 40000);
+    b[len / 3] ^= 0x55;
+    CHECK_EQ_INT(write_all(seg, b, len), 0);
+    free(b);
+    small_opts(&o);
+    CHECK_RC(meru_open(dir, &o, NULL, &db), MERU_ECORRUPT);
+    o.wal_salvage = 1;
+    CHECK_OK(meru_open(dir, &o, NULL, &db));
+    meru_stats st;
+    CHECK_OK(meru_stats_get(db, &st));
+    CHECK_MSG(st.wal_salvaged_bytes > 0 && st.wal_salvaged_regions >= 1,
+              "salvaged %llu bytes in %llu regions",
+              (unsigned long long)st.wal_salvaged_bytes,
+              (unsigned long long)st.wal_salvaged_regions);
+    long n = scan_count(db);
+    CHECK(n > 500 && n < 1500);
+    int ok;
+    CHECK_OK(get_row(db, 1499, &ok)); /* after the damage */
+    CHECK(ok);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    o.wal_salvage = 0;
+    CHECK_OK(meru_open(dir, &o, NULL, &db));
+    CHECK_EQ_INT(scan_count(db), n);
+    CHECK_OK(meru_stats_get(db, &st));
+    CHECK_EQ_U64(st.wal_salvaged_bytes, 0);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+}
+
 static void test_one_unreadable_file_fails_only_the_reads_that_need_it(void)
 {
     const char *dir = meru_test_tmpdir("damage_lazy");
@@ -516,6 +607,8 @@ int main(void)
     MERU_TEST_RUN(test_deleted_live_wal_segment_fails_the_open);
     MERU_TEST_RUN(test_wal_segment_check_finds_gaps);
     MERU_TEST_RUN(test_one_unreadable_file_fails_only_the_reads_that_need_it);
+    MERU_TEST_RUN(test_open_recovers_without_flushing_the_log);
+    MERU_TEST_RUN(test_wal_salvage_option_recovers_around_damage);
     meru_schema_free(g_schema);
     return meru_test_finish();
 }
