@@ -641,6 +641,36 @@ MERU_API int meru_compact_range(meru_db *db, const meru_row *lower,
  * later reads see what the writer has committed since. Writers: MERU_OK. */
 MERU_API int meru_refresh(meru_db *db);
 
+/* ---------------------------------------------------------------- verify */
+
+/* What meru_verify read. */
+typedef struct meru_verify_report {
+    uint64_t files;        /* data files whose footers were checked */
+    uint64_t file_entries; /* row versions read back from them (full) */
+    uint64_t file_lookups; /* keys looked up in their own file (full) */
+    uint64_t rows;         /* live rows of the forward scan */
+    uint64_t gets;         /* of them, looked up by key */
+    uint64_t wal_segments; /* live log segments read (full) */
+    uint64_t wal_records;  /* ... and their records */
+} meru_verify_report;
+
+/* Sample instead of reading everything: footers only, ~256 gets. */
+#define MERU_VERIFY_QUICK 1u
+
+/*
+ * Checks the table without trusting it: the newest metadata file (its
+ * checksum and invariants); the live log segments (present; in a full
+ * check every record read back); every data file's footer against the
+ * metadata; in a full check every row version of every file read back
+ * (page checksums, key order and ranges, row counts) and each key found by
+ * a lookup in its own file (bloom filters, page index); a forward and a
+ * reverse scan in strict key order; and a get of every row (a sample with
+ * MERU_VERIFY_QUICK) giving the row the scan gave. Runs beside writers.
+ * MERU_OK, or MERU_ECORRUPT (an I/O error as it comes) with meru_errmsg()
+ * naming the first problem. `out` (optional) says what was read.
+ */
+MERU_API int meru_verify(meru_db *db, unsigned flags, meru_verify_report *out);
+
 /* ----------------------------------------------------------------- stats */
 
 #define MERU_STATS_MAX_LEVELS 8
