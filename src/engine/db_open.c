@@ -224,6 +224,24 @@ static int max_segment(meru_db *db, uint64_t *out)
     return rc;
 }
 
+/* Truncates WAL segment `number` to its first `len` bytes and syncs it. */
+static int cut_torn_tail(meru_db *db, uint64_t number, uint64_t len)
+{
+    char path[MERU_DB_PATH_MAX];
+    meru_file *f = NULL;
+    int rc = meru_wal_segment_path(path, sizeof path, db->wal_dir, number);
+    if (!rc)
+        rc = meru_fs_open(db->fs, path, MERU_FS_WRITE, &f);
+    if (!rc)
+        rc = meru_file_truncate(f, len);
+    if (!rc)
+        rc = meru_file_sync(f);
+    int rc2 = meru_file_close(f);
+    rc = rc ? rc : rc2;
+    return rc ? meru_err_wrap(rc, "cutting the torn tail of %s", path)
+              : MERU_OK;
+}
+
 /* Replays the WAL (writer) into one immutable memtable per segment, which
  * become db->imm for the flush workers (see replay_segment_done); opens a
  * fresh segment with an empty memtable and commits the WAL position. With
@@ -261,8 +279,18 @@ static int recover_wal(meru_db *db)
         atomic_store(&db->st_wal_salvaged_regions, st.corrupt_regions);
         atomic_store(&db->st_wal_tail_bytes, st.tail_dropped_bytes);
     }
-    while (rc == MERU_OK && st.corrupt_dropped_bytes && c.nkept)
+    /* Salvaged damage must not be met again: flush, and the damaged
+     * segments go. */
+    while (rc == MERU_OK && c.nkept &&
+           (st.corrupt_dropped_bytes ||
+            (db->opts.wal_salvage && st.tail_dropped_bytes)))
         rc = replay_flush_oldest(&c);
+    /* A torn tail is legal only at the end of the newest segment; the
+     * segment stays live (its records wait for the flush) and a new one
+     * follows it, so cut the tail off now, durably. */
+    if (rc == MERU_OK && st.tail_dropped_bytes && c.nkept &&
+        st.tail_segment >= c.kept_seg[0])
+        rc = cut_torn_tail(db, st.tail_segment, st.tail_good_end);
     if (rc) {
         rc = meru_err_wrap(rc, "recovery");
         goto out;

@@ -141,6 +141,9 @@ typedef struct meru_wal_replay_stats {
                                        any segment, in salvage mode) */
     uint64_t corrupt_dropped_bytes; /* salvage: skipped damage */
     uint64_t corrupt_regions;       /* salvage: damaged regions skipped */
+    /* The last segment that ended in a torn tail, and the length of its
+     * intact part (where the tail starts); 0, 0 when none did. */
+    uint64_t tail_segment, tail_good_end;
 } meru_wal_replay_stats;
 
 /* Replays, in order, every record of every segment numbered >= min_segment
