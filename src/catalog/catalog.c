@@ -422,6 +422,10 @@ const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat)
 {
     return &cat->stats;
 }
+int meru_catalog_failed(const meru_catalog *cat)
+{
+    return cat->failed;
+}
 
 static void set_opts(meru_catalog *cat, const meru_catalog_options *opts)
 {

@@ -198,6 +198,11 @@ int64_t meru_catalog_current_snapshot_id(const meru_catalog *cat); /* -1 */
 /* Value of a table property or NULL. */
 const char *meru_catalog_property(const meru_catalog *cat, const char *key);
 const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat);
+/* Whether a commit failed while writing its version (sticky, see above):
+ * that version may be on disk, so the files it adds may be referenced and
+ * must not be removed by the caller (the next open's sweep removes them
+ * if the version did not make it). */
+int meru_catalog_failed(const meru_catalog *cat);
 
 /* ---- commits ---------------------------------------------------------------
  */

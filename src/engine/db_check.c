@@ -99,8 +99,11 @@ int meru_db_check_wal_segments(meru_fs *fs, const char *wal_dir,
     while (i < n && nums[i] < oldest)
         i++;
     /* From `oldest` on: every number up to the newest segment present,
-     * and at least up to next - 1 (the segments the metadata lists). */
-    uint64_t want = oldest;
+     * and at least up to next - 1 (the segments the metadata lists).
+     * Segments are numbered in order, so a gap means one went. With no
+     * live segment listed, the first one present (a segment created after
+     * the last commit; the very first is 1, not 0) starts the run. */
+    uint64_t want = oldest == next && i < n ? nums[i] : oldest;
     for (; i < n; i++, want++) {
         if (nums[i] != want)
             break;

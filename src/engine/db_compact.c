@@ -302,6 +302,8 @@ typedef struct outputs {
 
 static void outputs_free(meru_db *db, outputs *o, bool remove)
 {
+    meru_err_saved e;
+    meru_err_save(&e); /* the job's failure, not the cleanup's */
     for (size_t i = 0; i < o->n; i++) {
         if (remove) {
             char abs[MERU_DB_PATH_MAX];
@@ -312,6 +314,7 @@ static void outputs_free(meru_db *db, outputs *o, bool remove)
     }
     free(o->files);
     memset(o, 0, sizeof *o);
+    meru_err_restore(&e);
 }
 
 /* "<table>/data/L<level>" */
@@ -503,7 +506,13 @@ static int run_job(meru_db *db, job *j)
         rc = commit_job(db, j, &o);
     atomic_fetch_sub_explicit(&db->st_compacting, 1, memory_order_relaxed);
     if (rc) {
-        outputs_free(db, &o, true);
+        /* A commit that failed while writing its version may be on disk
+         * and list the outputs: keep them then (the next open sweeps them
+         * if it is not). */
+        pthread_mutex_lock(&db->cat_mu);
+        bool maybe_committed = meru_catalog_failed(db->cat) != 0;
+        pthread_mutex_unlock(&db->cat_mu);
+        outputs_free(db, &o, !maybe_committed);
         pthread_mutex_lock(&db->mu);
         mark(j, false);
         pthread_mutex_unlock(&db->mu);
@@ -698,8 +707,16 @@ static int compact_range(meru_db *db, const krange *r)
         if (rc == MERU_OK)
             rc = run_job(db, &j);
         job_release(&j);
-        if (rc)
+        if (rc) {
+            /* as for a background job: a compaction that failed (an I/O
+             * error, damage met in an input) stops writes */
+            if (rc != MERU_ECLOSED) {
+                pthread_mutex_lock(&db->mu);
+                meru_db_set_bg_error_locked(db, rc);
+                pthread_mutex_unlock(&db->mu);
+            }
             return rc;
+        }
     }
     return MERU_OK;
 }

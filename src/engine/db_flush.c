@@ -79,8 +79,11 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_catalog_file *out)
     if ((rc = meru_sst_writer_finish(w, &meta)))
         return meru_err_wrap(rc, "flush");
     if ((rc = meru_fs_sync_dir(db->fs, dir))) {
+        meru_err_saved e;
+        meru_err_save(&e);
         meru_sst_meta_free(&meta);
         (void)meru_fs_remove(db->fs, abs);
+        meru_err_restore(&e);
         return meru_err_wrap(rc, "flush: sync %s", dir);
     }
     out->level = 0;
@@ -129,13 +132,19 @@ int meru_db_commit_l0(meru_db *db, const meru_catalog_file *add,
             meru_catalog_edit_set_wal(e, oldest, next);
         rc = meru_catalog_commit(db->cat, e);
     }
+    bool maybe_committed = rc && meru_catalog_failed(db->cat);
     meru_catalog_edit_free(e);
     pthread_mutex_unlock(&db->cat_mu);
-    if (rc && add && add->path) {
-        /* Not part of the table: remove it now rather than at next open. */
+    if (rc && add && add->path && !maybe_committed) {
+        /* Not part of the table: remove it now rather than at next open.
+         * (A commit that failed while writing its version may be on disk:
+         * then the file stays, for the next open to sweep or keep.) */
         char abs[MERU_DB_PATH_MAX];
+        meru_err_saved saved;
+        meru_err_save(&saved);
         if (!meru_path_join(abs, sizeof abs, db->path, add->path))
             (void)meru_fs_remove(db->fs, abs);
+        meru_err_restore(&saved);
     }
     return rc;
 }

@@ -84,8 +84,12 @@ static void free_writer(meru_sst_writer *w, bool remove_file)
     pq_writer_abort(w->pw);
     if (w->file)
         meru_file_close(w->file);
-    if (remove_file && w->path)
+    if (remove_file && w->path) {
+        meru_err_saved e;
+        meru_err_save(&e);
         meru_fs_remove(w->fs, w->path); /* best effort: already failing */
+        meru_err_restore(&e);
+    }
     if (w->cols)
         for (uint32_t i = 0; i < w->npq; i++) {
             meru_buf_free(&w->cols[i].vals);

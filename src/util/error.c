@@ -88,6 +88,18 @@ void meru_err_clear(void)
     tl_code = MERU_OK;
 }
 
+void meru_err_save(meru_err_saved *s)
+{
+    s->code = tl_code;
+    memcpy(s->msg, tl_msg, sizeof tl_msg);
+}
+
+void meru_err_restore(const meru_err_saved *s)
+{
+    tl_code = s->code;
+    memcpy(tl_msg, s->msg, sizeof tl_msg);
+}
+
 const char *meru_errmsg(void) { return tl_msg; }
 
 int meru_errcode(void) { return tl_code; }
