@@ -224,6 +224,9 @@ int meru_catalog_to_json(const meru_catalog *cat, meru_buf *out)
     json_error_t jerr;
     json_t *schema = json_loads(schema_text, 0, &jerr);
     meru_free(schema_text);
+    if (!schema && (json_error_code(&jerr) == json_error_out_of_memory ||
+         (jerr.line == -1 && !jerr.text[0])))
+        return meru_err(MERU_ENOMEM, "metadata: out of memory");
     if (!schema)
         return meru_err(MERU_EINTERNAL,
                         "metadata: schema JSON does not "
@@ -843,6 +846,8 @@ static int parse_schema(const json_t *root, meru_catalog *cat)
     free(text);
     if (!rc)
         rc = meru_schema_validate(cat->schema);
+    if (rc == MERU_ENOMEM)
+        return meru_err_wrap(rc, "metadata: schema");
     if (rc)
         return meru_err(MERU_ECORRUPT, "metadata: schema: %s", meru_errmsg());
     for (size_t i = 0; i < cat->schema->ncols; i++)
@@ -882,6 +887,12 @@ int meru_catalog_parse_metadata(const char *json, size_t len,
         return crc_rc;
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* jansson reports running out of memory with that error code, or, when
+     * it fails before parsing a byte, with no message at all (a parse error
+     * always has one): never call that damage */
+    if (!root && (json_error_code(&jerr) == json_error_out_of_memory ||
+         (jerr.line == -1 && !jerr.text[0])))
+        return meru_err(MERU_ENOMEM, "metadata: out of memory parsing JSON");
     if (!root)
         return CORRUPT("invalid JSON at line %d column %d: %s", jerr.line,
                        jerr.column, jerr.text);
