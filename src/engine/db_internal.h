@@ -101,7 +101,12 @@ struct meru_db {
     meru_fs *fs;
     char path[MERU_DB_PATH_MAX];
     char wal_dir[MERU_DB_PATH_MAX];
+    /* The options in effect: the opener's, with the table's stored
+     * properties applied. The table-shaping fields (table_props.h) change
+     * with meru_set_property: read them under `mu` (meru_db_options_copy);
+     * the other fields never change after open. */
     meru_options opts;
+    meru_options open_opts; /* as the opener gave them (properties NULL) */
     meru_schema *schema;
     bool read_only;
 
@@ -263,6 +268,12 @@ int meru_db_compactions_pending_locked(meru_db *db);
  * meru_scan_options); *full: every key column was set. */
 int meru_db_bound_key(meru_db *db, const meru_row *row, const char *what,
                       meru_buf *out, bool *full);
+
+/* ---- db_props.c --------------------------------------------------------- */
+
+/* A copy of db->opts taken under mu (the table-shaping fields may change
+ * under meru_set_property). mu must not be held. */
+void meru_db_options_copy(meru_db *db, meru_options *out);
 
 /* ---- db_open.c ---------------------------------------------------------- */
 
