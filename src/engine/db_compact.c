@@ -322,8 +322,8 @@ static int level_dir(const meru_db *db, int level, char *out, size_t cap)
     return meru_path_join(out, cap, db->path, rel);
 }
 
-static int open_output(meru_db *db, int level, meru_sst_writer **w, char *rel,
-                       size_t relcap)
+static int open_output(meru_db *db, const meru_options *o, int level,
+                       meru_sst_writer **w, char *rel, size_t relcap)
 {
     char uuid[MERU_UUID_TEXT], abs[MERU_DB_PATH_MAX], dir[MERU_DB_PATH_MAX];
     meru_sst_options so;
@@ -335,7 +335,7 @@ static int open_output(meru_db *db, int level, meru_sst_writer **w, char *rel,
         (rc = meru_fs_mkdir_p(db->fs, dir)) ||
         (rc = meru_path_join(abs, sizeof abs, db->path, rel)))
         return rc;
-    meru_sst_options_for_level(&so, level, &db->opts);
+    meru_sst_options_for_level(&so, level, o);
     return meru_sst_writer_open(w, db->fs, abs, db->schema, &so);
 }
 
@@ -410,6 +410,8 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
     char rel[128];
     int out_level = j->out_level;
     int rc;
+    meru_options opts; /* shaping fields may change: one copy a job */
+    meru_db_options_copy(db, &opts);
 
     if ((rc = merged_inputs(db, j, &merged)))
         return rc;
@@ -432,14 +434,14 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
             break;
         /* Cut only between user keys, so a key's versions stay together
          * and level files never overlap. */
-        if (w && meru_sst_writer_bytes(w) >= db->opts.target_file_bytes &&
+        if (w && meru_sst_writer_bytes(w) >= opts.target_file_bytes &&
             kcmp(ikey, ulen, last_user.data, last_user.len) != 0) {
             rc = close_output(db, out_level, w, rel, o);
             w = NULL;
             if (rc)
                 break;
         }
-        if (!w && (rc = open_output(db, out_level, &w, rel, sizeof rel)))
+        if (!w && (rc = open_output(db, &opts, out_level, &w, rel, sizeof rel)))
             break;
         if ((rc = meru_sst_writer_add(w, ikey, ilen, val, vlen)))
             break;

@@ -5,11 +5,14 @@
  * options, change with meru_set_property (validated, one metadata version,
  * effective for the next file written), and meru_describe_json reports
  * them. The codec a file was really written with is read from its footer.
+ * One test changes properties while another thread writes and flushes
+ * (MERU_TEST_CONCURRENT: it runs under ThreadSanitizer too).
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -345,11 +348,67 @@ static void test_describe_json_reports_the_table(void)
     meru_schema_free(s);
 }
 
+typedef struct writer_arg {
+    meru_db *db;
+    int rc;
+} writer_arg;
+
+static void *writer_main(void *p)
+{
+    writer_arg *a = p;
+    for (int i = 0; i < 20 && !a->rc; i++) {
+        a->rc = put_rows(a->db, i * 50, 50);
+        if (!a->rc)
+            a->rc = meru_flush(a->db);
+    }
+    return NULL;
+}
+
+static void test_set_property_while_writing(void)
+{
+    const char *dir = meru_test_tmpdir("props-concurrent");
+    meru_schema *s = props_schema();
+    meru_db *db = NULL;
+    meru_options o;
+    CHECK(s);
+    tdb_small_options(&o);
+    o.l0_compaction_trigger = 2;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    writer_arg a = {db, 0};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, writer_main, &a) == 0);
+    static const char *const codecs[] = {"snappy", "zstd", "gzip", "lz4_raw",
+                                         "uncompressed"};
+    int rc = MERU_OK;
+    for (int i = 0; i < 40 && rc == MERU_OK; i++) {
+        rc = meru_set_property(db, "merutable.l0.compression-codec",
+                               codecs[i % 5]);
+        if (rc == MERU_OK)
+            rc = meru_set_property(db, "write.parquet.compression-codec",
+                                   codecs[(i + 2) % 5]);
+    }
+    pthread_join(t, NULL);
+    CHECK_OK(rc);
+    CHECK_OK(a.rc);
+    meru_iter *it = NULL;
+    const meru_row *row;
+    uint64_t n = 0;
+    CHECK_OK(meru_scan(db, NULL, &it));
+    while (meru_iter_next(it, &row) == MERU_OK)
+        n++;
+    meru_iter_free(it);
+    CHECK_EQ_U64(n, 1000);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_shaping_options_are_stored_at_create_and_win_at_open);
     MERU_TEST_RUN(test_bad_properties_are_refused_at_create);
     MERU_TEST_RUN(test_set_property_changes_the_next_files);
     MERU_TEST_RUN(test_describe_json_reports_the_table);
+    MERU_TEST_RUN(test_set_property_while_writing);
     return meru_test_finish();
 }
