@@ -816,12 +816,14 @@ typedef struct meru_stats {
     int levels;                /* levels in use (highest non-empty + 1) */
     meru_level_stats level[MERU_STATS_MAX_LEVELS];
     uint64_t total_files, total_bytes, total_rows;
-    /* memtables */
+    /* memtables. A read-only handle has none of its own: the rows it
+     * replayed from the WAL (written, not in files yet) show as the
+     * mutable memtable, and it has no immutable one. */
     uint64_t memtable_bytes;       /* arena bytes of the mutable memtable */
     uint64_t memtable_entries;
     uint64_t immutable_memtables;  /* waiting for flush */
     uint64_t immutable_bytes;
-    /* write path */
+    /* write path (counters of this handle: 0 on a read-only one) */
     uint64_t puts, deletes, batches;
     uint64_t wal_records, wal_groups, wal_syncs;
     uint64_t wal_segment;          /* number of the segment being written */
@@ -834,9 +836,13 @@ typedef struct meru_stats {
     uint64_t compactions, compaction_bytes_read, compaction_bytes_written;
     uint64_t compactions_running; /* jobs in progress now */
     /* Levels over their compaction trigger or size target: work the
-     * background threads will start. With compactions_running and
-     * immutable_memtables all 0 the table is idle (nothing left to flush
-     * or compact). Always 0 on a read-only or closed handle. */
+     * background threads will start. When there is none but idle work
+     * remains (L0 files below the trigger, runs of small files: the
+     * background threads compact them once the table has been quiet for
+     * a second, so an idle table settles near its compacted size), 1.
+     * With compactions_running and immutable_memtables all 0 the table is
+     * idle (nothing left to flush or compact). Always 0 on a read-only or
+     * closed handle. */
     uint64_t compactions_pending;
     /* Obsolete files (compacted away, no reader left) queued for deletion:
      * a background thread deletes them once gc_grace_seconds have

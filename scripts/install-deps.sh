@@ -8,7 +8,7 @@
 #                                    the library links (make demo, make
 #                                    install, make release)
 #   scripts/install-deps.sh test     build + what the tests use: clang and
-#                                    its runtime (fuzzing, TSan), the sqlite3
+#                                    its runtime (fuzzing, TSan), jq, the sqlite3
 #                                    shell, node/npm and the npm interop
 #                                    readers (`npm ci` in tests/interop)
 #   scripts/install-deps.sh bench    build + the benchmark peers (RocksDB,
@@ -24,7 +24,7 @@ set -euo pipefail
 BUILD_PKGS=(build-essential cmake pkg-config
             libjansson-dev libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev
             libxxhash-dev libbrotli-dev libroaring-dev libsqlite3-dev)
-TEST_PKGS=(clang libclang-rt-14-dev sqlite3 nodejs npm)
+TEST_PKGS=(clang libclang-rt-14-dev sqlite3 jq nodejs npm)
 BENCH_PKGS=(librocksdb-dev libleveldb-dev libsqlite3-dev liblmdb-dev)
 
 want_test=0

@@ -236,11 +236,21 @@ static void *worker_main(void *arg)
         }
         if (db->stop)
             break;
+        {
+            /* Idle work waiting for the table to be quiet: look again
+             * then (db_compact.c). */
+            uint64_t wake;
+            (void)meru_db_settle_due_locked(db, meru_clock_ns() / 1000000u,
+                                            &wake);
+            if (wake < next_ms)
+                next_ms = wake;
+        }
         if (next_ms != UINT64_MAX) {
             /* Sleep until the next grace period ends (or a signal). */
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            uint64_t wait_ms = next_ms - meru_clock_ns() / 1000000u;
+            uint64_t now_ms = meru_clock_ns() / 1000000u;
+            uint64_t wait_ms = next_ms > now_ms ? next_ms - now_ms : 1;
             if (wait_ms > 60000)
                 wait_ms = 60000;
             ts.tv_sec += (time_t)(wait_ms / 1000);

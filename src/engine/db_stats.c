@@ -42,6 +42,9 @@ static void stats_fill(meru_db *db, meru_stats *out)
         out->compactions_pending =
             (uint64_t)meru_db_compactions_pending_locked(db);
     out->gc_pending_files = db->ngc;
+    /* Jobs enter and leave the running count under mu, with the marks
+     * "pending" looks at: the two agree. */
+    out->compactions_running = LD(db->st_compacting);
     if (db->read_only) {
         for (size_t i = 0; i < db->nimm; i++) {
             out->memtable_bytes += meru_memtable_bytes(db->imm[i].mem);
@@ -116,7 +119,6 @@ static void stats_fill(meru_db *db, meru_stats *out)
     out->compactions = LD(db->st_compactions);
     out->compaction_bytes_read = LD(db->st_compact_read);
     out->compaction_bytes_written = LD(db->st_compact_written);
-    out->compactions_running = LD(db->st_compacting);
     pthread_mutex_lock(&db->mu);
     out->background_errors = db->bg_error ? 1 : 0;
     pthread_mutex_unlock(&db->mu);
