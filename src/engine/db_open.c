@@ -755,6 +755,16 @@ int meru_refresh(meru_db *db)
         pthread_mutex_lock(&db->cat_mu);
         meru_catalog_free(db->cat);
         db->cat = fresh;
+        {
+            /* The writer may have changed table properties: the options
+             * in effect are the opener's with the new stored ones. */
+            meru_options o = db->open_opts;
+            if (meru_prop_apply_stored(fresh, &o) == MERU_OK) {
+                pthread_mutex_lock(&db->mu);
+                db->opts = o;
+                pthread_mutex_unlock(&db->mu);
+            }
+        }
         pthread_mutex_unlock(&db->cat_mu);
         rc = load_read_only(db);
         if (rc != MERU_NOT_FOUND && rc != MERU_ECORRUPT && rc != MERU_EIO)

@@ -343,6 +343,27 @@ static void test_describe_json_reports_the_table(void)
     json_decref(j);
     meru_free(text);
     CHECK_RC(meru_describe_json(db, NULL), MERU_EINVAL);
+
+    /* A read-only handle sees the writer's property changes after a
+     * refresh, in its options in effect too. */
+    meru_options ro;
+    meru_options_init(&ro);
+    ro.read_only = 1;
+    meru_db *reader = NULL;
+    CHECK_OK(meru_open(dir, &ro, NULL, &reader));
+    CHECK_OK(meru_set_property(db, "write.parquet.compression-codec", "gzip"));
+    CHECK_OK(meru_refresh(reader));
+    CHECK_OK(meru_describe_json(reader, &text));
+    j = json_loads(text, 0, &err);
+    CHECK(j);
+    CHECK_STR(json_string_value(json_object_get(
+                  json_object_get(j, "options"),
+                  "write.parquet.compression-codec")),
+              "gzip");
+    json_decref(j);
+    meru_free(text);
+    CHECK_OK(meru_close(reader));
+    meru_db_free(reader);
     CHECK_OK(meru_close(db));
     meru_db_free(db);
     meru_schema_free(s);
