@@ -669,16 +669,36 @@ static int commit_job(meru_db *db, job *j, outputs *o)
     return rc;
 }
 
-/* A job leaves the running set: inputs unmarked, st_compacting down, in
- * one critical section with the view that shows its outputs (mu held),
- * so the stats never see "nothing running, nothing due" while a job's
- * result is still on its way. */
+/* The job's inputs are released in one critical section with the view
+ * that shows its outputs (mu held). */
 static void unmark(meru_db *db, void *arg)
 {
     job *j = arg;
+    (void)db;
     mark(j, false);
     j->unmarked = true;
+}
+
+/* Releases the inputs of a job that failed, or whose publish failed
+ * before its edit ran. */
+static void unmark_if_needed(meru_db *db, job *j)
+{
+    pthread_mutex_lock(&db->mu);
+    if (!j->unmarked)
+        unmark(db, j);
+    pthread_mutex_unlock(&db->mu);
+}
+
+/* A job leaves the running count (under mu) only after job_release has
+ * dropped its references on its inputs and the old view that listed them
+ * is gone, so the inputs are deleted or queued for deletion
+ * (gc_pending_files) by then: the stats never show "nothing running,
+ * nothing due, nothing to delete" while a job's result is on its way. */
+static void job_finished(meru_db *db)
+{
+    pthread_mutex_lock(&db->mu);
     atomic_fetch_sub_explicit(&db->st_compacting, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&db->mu);
 }
 
 /* Runs a picked job (its inputs are marked; each holds a reference). */
@@ -694,9 +714,7 @@ static int run_job(meru_db *db, job *j)
         rc = commit_job(db, j, &o);
     if (rc) {
         outputs_free(db, &o, true);
-        pthread_mutex_lock(&db->mu);
-        unmark(db, j);
-        pthread_mutex_unlock(&db->mu);
+        unmark_if_needed(db, j);
         return meru_err_wrap(rc, "compaction L%d", j->level);
     }
     for (size_t i = 0; i < j->nin; i++) {
@@ -719,11 +737,7 @@ static int run_job(meru_db *db, job *j)
     atomic_fetch_add_explicit(&db->st_compact_written, written,
                               memory_order_relaxed);
     rc = meru_db_publish(db, unmark, j);
-    if (!j->unmarked) { /* the publish failed before its edit */
-        pthread_mutex_lock(&db->mu);
-        unmark(db, j);
-        pthread_mutex_unlock(&db->mu);
-    }
+    unmark_if_needed(db, j);
     return rc;
 }
 
@@ -797,6 +811,7 @@ int meru_db_compact_step(meru_db *db, bool *did)
     *did = true;
     rc = run_job(db, &j);
     job_release(&j);
+    job_finished(db);
     return rc;
 }
 
@@ -898,9 +913,12 @@ static int compact_range(meru_db *db, const krange *r)
         }
         rc = job_prepare_locked(db, &j);
         pthread_mutex_unlock(&db->mu);
-        if (rc == MERU_OK)
+        bool prepared = rc == MERU_OK;
+        if (prepared)
             rc = run_job(db, &j);
         job_release(&j);
+        if (prepared)
+            job_finished(db);
         if (rc)
             return rc;
     }
