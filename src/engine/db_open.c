@@ -760,8 +760,13 @@ int meru_refresh(meru_db *db)
              * in effect are the opener's with the new stored ones. */
             meru_options o = db->open_opts;
             if (meru_prop_apply_stored(fresh, &o) == MERU_OK) {
+                /* Only the shaping fields: the others are read without
+                 * mu. */
+                size_t n;
+                const meru_prop_def *d = meru_prop_defs(&n);
                 pthread_mutex_lock(&db->mu);
-                db->opts = o;
+                for (size_t i = 0; i < n; i++)
+                    meru_prop_copy_field(&d[i], &db->opts, &o);
                 pthread_mutex_unlock(&db->mu);
             }
         }

@@ -56,8 +56,9 @@ int meru_set_property(meru_db *db, const char *key, const char *value)
     if (rc == MERU_OK)
         rc = meru_catalog_commit(db->cat, e);
     if (rc == MERU_OK && d) {
+        /* Only the shaping field: the other fields are read without mu. */
         pthread_mutex_lock(&db->mu);
-        db->opts = next;
+        meru_prop_copy_field(d, &db->opts, &next);
         pthread_mutex_unlock(&db->mu);
     }
     pthread_mutex_unlock(&db->cat_mu);
