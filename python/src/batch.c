@@ -109,8 +109,10 @@ static PyObject *batch_commit(pm_batch *self, PyObject *unused)
     self->busy = 1;
     meru_write_batch *b = self->b;
     meru_db *h = self->db->db;
-    Py_BEGIN_ALLOW_THREADS rc = meru_write(h, b, &first);
-    Py_END_ALLOW_THREADS self->busy = 0;
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_write(h, b, &first);
+    Py_END_ALLOW_THREADS
+    self->busy = 0;
     if (rc)
         return pm_raise(rc);
     meru_write_batch_clear(self->b);

@@ -43,8 +43,10 @@ static PyObject *db_put(pm_db *self, PyObject *obj)
     }
     uint64_t seq = 0;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = meru_put(self->db, row, &seq);
-    Py_END_ALLOW_THREADS pm_row_put(self, row);
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_put(self->db, row, &seq);
+    Py_END_ALLOW_THREADS
+    pm_row_put(self, row);
     if (rc)
         return pm_raise(rc);
     return PyLong_FromUnsignedLongLong(seq);
@@ -100,9 +102,10 @@ static PyObject *db_put_many(pm_db *self, PyObject *rows)
     if (pm_check_open(self) < 0)
         goto done;
     uint64_t first = 0;
-    Py_BEGIN_ALLOW_THREADS rc = meru_write(self->db, b, &first);
-    Py_END_ALLOW_THREADS ret =
-        rc ? pm_raise(rc) : PyLong_FromUnsignedLongLong(first);
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_write(self->db, b, &first);
+    Py_END_ALLOW_THREADS
+    ret = rc ? pm_raise(rc) : PyLong_FromUnsignedLongLong(first);
 done:
     pm_row_put(self, row);
     meru_write_batch_free(b);
@@ -131,8 +134,10 @@ static PyObject *db_delete(pm_db *self, PyObject *args)
     }
     uint64_t seq = 0;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = meru_delete(self->db, key, &seq);
-    Py_END_ALLOW_THREADS pm_row_put(self, key);
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_delete(self->db, key, &seq);
+    Py_END_ALLOW_THREADS
+    pm_row_put(self, key);
     if (rc)
         return pm_raise(rc);
     return PyLong_FromUnsignedLongLong(seq);
@@ -149,10 +154,15 @@ PyObject *pm_do_get(pm_db *db, const meru_snapshot *snap, PyObject *args)
     if (!out || pm_row_from_key_args(db, key, args) < 0)
         goto done;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = meru_get(db->db, snap, key, out);
-    Py_END_ALLOW_THREADS if (rc == MERU_NOT_FOUND) ret = Py_NewRef(Py_None);
-    else if (rc) pm_raise(rc);
-    else ret = pm_row_to_dict(db, out, NULL, 0);
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_get(db->db, snap, key, out);
+    Py_END_ALLOW_THREADS
+    if (rc == MERU_NOT_FOUND)
+        ret = Py_NewRef(Py_None);
+    else if (rc)
+        pm_raise(rc);
+    else
+        ret = pm_row_to_dict(db, out, NULL, 0);
 done:
     pm_row_put(db, key);
     pm_row_put(db, out);
@@ -234,8 +244,11 @@ static PyObject *call_engine(pm_db *self, int (*fn)(meru_db *))
     if (pm_check_open(self) < 0)
         return NULL;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = fn(self->db);
-    Py_END_ALLOW_THREADS if (rc) return pm_raise(rc);
+    Py_BEGIN_ALLOW_THREADS
+        rc = fn(self->db);
+    Py_END_ALLOW_THREADS
+    if (rc)
+        return pm_raise(rc);
     Py_RETURN_NONE;
 }
 
@@ -288,8 +301,11 @@ static PyObject *db_stats(pm_db *self, PyObject *unused)
 {
     char *json = NULL;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = meru_stats_json(self->db, &json);
-    Py_END_ALLOW_THREADS if (rc) return pm_raise(rc);
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_stats_json(self->db, &json);
+    Py_END_ALLOW_THREADS
+    if (rc)
+        return pm_raise(rc);
     PyObject *d = pm_json_loads(json);
     meru_free(json);
     return d;
@@ -311,8 +327,11 @@ static PyObject *db_close(pm_db *self, PyObject *unused)
         Py_RETURN_NONE;
     self->closed = 1;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = meru_close(self->db);
-    Py_END_ALLOW_THREADS if (rc) return pm_raise(rc);
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_close(self->db);
+    Py_END_ALLOW_THREADS
+    if (rc)
+        return pm_raise(rc);
     Py_RETURN_NONE;
 }
 
@@ -430,10 +449,12 @@ static void db_dealloc(pm_db *self)
     if (self->db) {
         meru_db *h = self->db;
         int was_open = !self->closed;
-        Py_BEGIN_ALLOW_THREADS if (was_open)(void)
-            meru_close(h); /* nobody is left to hear an error */
-        meru_db_free(h);
-        Py_END_ALLOW_THREADS self->db = NULL;
+        Py_BEGIN_ALLOW_THREADS
+            if (was_open)
+                (void)meru_close(h); /* nobody is left to hear an error */
+            meru_db_free(h);
+        Py_END_ALLOW_THREADS
+        self->db = NULL;
     }
     for (int i = 0; i < self->npool; i++)
         meru_row_free(self->pool[i]);

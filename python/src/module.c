@@ -330,9 +330,10 @@ static PyObject *pm_open(PyObject *self, PyObject *args, PyObject *kwargs)
 
     meru_db *h = NULL;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = meru_open(path, &o, schema, &h);
-    Py_END_ALLOW_THREADS if (rc)
-    {
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_open(path, &o, schema, &h);
+    Py_END_ALLOW_THREADS
+    if (rc) {
         pm_raise(rc);
         goto fail;
     }

@@ -28,7 +28,8 @@ static void iter_release(pm_iter *self)
     self->it = NULL;
     self->finished = 1;
     if (it) {
-        Py_BEGIN_ALLOW_THREADS meru_iter_free(it);
+        Py_BEGIN_ALLOW_THREADS
+            meru_iter_free(it);
         Py_END_ALLOW_THREADS
     }
 }
@@ -36,7 +37,8 @@ static void iter_release(pm_iter *self)
 static void lock_iter(pm_iter *self)
 {
     if (!PyThread_acquire_lock(self->lock, NOWAIT_LOCK)) {
-        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        Py_BEGIN_ALLOW_THREADS
+            PyThread_acquire_lock(self->lock, WAIT_LOCK);
         Py_END_ALLOW_THREADS
     }
 }
@@ -56,22 +58,19 @@ static PyObject *iter_next(pm_iter *self)
     }
     const meru_row *row = NULL;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = meru_iter_next(self->it, &row);
-    Py_END_ALLOW_THREADS if (rc == MERU_NOT_FOUND)
-    {
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_iter_next(self->it, &row);
+    Py_END_ALLOW_THREADS
+    if (rc == MERU_NOT_FOUND) {
         iter_release(self);
-    }
-    else if (rc)
-    {
+    } else if (rc) {
         pm_raise(rc);
         /* The C iterator's errors are sticky: nothing more will come. */
         PyObject *t, *v, *tb;
         PyErr_Fetch(&t, &v, &tb);
         iter_release(self);
         PyErr_Restore(t, v, tb);
-    }
-    else
-    {
+    } else {
         ret = pm_row_to_dict(self->db, row, self->out_cols, self->nout);
     }
 done:
@@ -99,7 +98,8 @@ static void iter_dealloc(pm_iter *self)
 {
     if (self->it) {
         meru_iter *it = self->it;
-        Py_BEGIN_ALLOW_THREADS meru_iter_free(it);
+        Py_BEGIN_ALLOW_THREADS
+            meru_iter_free(it);
         Py_END_ALLOW_THREADS
     }
     if (self->lock)
@@ -268,9 +268,10 @@ PyObject *pm_do_scan(pm_db *db, const meru_snapshot *snap, PyObject *args,
     o.ncolumns = (size_t)proj.n;
     meru_iter *it = NULL;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = meru_scan(db->db, &o, &it);
-    Py_END_ALLOW_THREADS if (rc)
-    {
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_scan(db->db, &o, &it);
+    Py_END_ALLOW_THREADS
+    if (rc) {
         pm_raise(rc);
         goto done;
     }

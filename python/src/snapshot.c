@@ -18,8 +18,11 @@ PyObject *pm_snapshot_new(pm_db *db)
 {
     meru_snapshot *s = NULL;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = meru_snapshot_new(db->db, &s);
-    Py_END_ALLOW_THREADS if (rc) return pm_raise(rc);
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_snapshot_new(db->db, &s);
+    Py_END_ALLOW_THREADS
+    if (rc)
+        return pm_raise(rc);
     pm_snapshot *self = PyObject_New(pm_snapshot, &pm_snapshot_type);
     if (!self) {
         meru_snapshot_free(s);
@@ -37,7 +40,8 @@ static void snap_free(pm_snapshot *self)
     meru_snapshot *s = self->snap;
     self->snap = NULL;
     if (s) {
-        Py_BEGIN_ALLOW_THREADS meru_snapshot_free(s);
+        Py_BEGIN_ALLOW_THREADS
+            meru_snapshot_free(s);
         Py_END_ALLOW_THREADS
     }
 }
