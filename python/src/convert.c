@@ -6,7 +6,8 @@
  *   column type    Python in                          Python out
  *   boolean        bool                               bool
  *   int32, int64   int (or __index__), range-checked  int
- *   float, double  float, int                         float
+ *   float, double  float, int (any number with         float
+ *                  __float__ but Decimal)
  *   string         str                                str
  *   binary, fixed  bytes, bytearray, memoryview (any  bytes
  *                  contiguous buffer)
@@ -183,7 +184,12 @@ static int set_real(const pm_col *c, meru_row *row, size_t col, PyObject *v)
     if (PyFloat_CheckExact(v)) {
         x = PyFloat_AS_DOUBLE(v);
     } else {
-        if (PyBool_Check(v) || PyUnicode_Check(v) ||
+        /* Numbers with __float__ (numpy's) are taken, except a Decimal:
+         * it would be rounded silently. */
+        int is_dec = PyObject_IsInstance(v, decimal_type);
+        if (is_dec < 0)
+            return -1;
+        if (is_dec || PyBool_Check(v) || PyUnicode_Check(v) ||
             !(PyFloat_Check(v) || PyLong_Check(v) || PyIndex_Check(v) ||
               (Py_TYPE(v)->tp_as_number && Py_TYPE(v)->tp_as_number->nb_float)))
             return mismatch(c, v, "a float");
