@@ -510,8 +510,9 @@ int pm_row_from_mapping(pm_db *db, meru_row *row, PyObject *m)
 {
     PyObject *d = m;
     if (!PyDict_Check(m)) {
-        if (!PyMapping_Check(m) || PyUnicode_Check(m) || PyTuple_Check(m) ||
-            PyList_Check(m)) {
+        /* A mapping has keys(): a list or a str has __getitem__ too. */
+        int has_keys = PyObject_HasAttrString(m, "keys");
+        if (!has_keys || PyUnicode_Check(m)) {
             pm_raisef(pm_TypeMismatchError,
                       "a row is a dict of column name -> value, not %s",
                       Py_TYPE(m)->tp_name);

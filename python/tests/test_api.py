@@ -116,6 +116,8 @@ class WriteReadTest(TableTest):
         with self.assertRaises(merutable.TypeMismatchError):
             self.db.put([("id", 1)])
         with self.assertRaises(merutable.TypeMismatchError):
+            self.db.put(range(3))
+        with self.assertRaises(merutable.TypeMismatchError):
             self.db.put({1: 2})
         with self.assertRaises(merutable.InvalidArgumentError) as cm:
             self.db.put({"id": 1, "nope": 2})
