@@ -4,7 +4,8 @@ same rows (dicts) and the same operations:
 
   put_many  all rows in one atomic write: merutable db.put_many(rows);
             sqlite3 executemany(INSERT ...) in one transaction (WAL,
-            synchronous=NORMAL), committed.
+            synchronous=NORMAL, a 128 MiB page cache like merutable's
+            default), committed.
   get       every key once, in random order, each row returned as a dict.
   scan      every row in key order, each as a dict.
 
@@ -106,6 +107,8 @@ def bench_sqlite(path, rows, keys, repeat):
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
+    # The same memory budget as merutable's default page cache (128 MiB).
+    con.execute("PRAGMA cache_size=-131072")
     con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, "
                 "email TEXT, age INTEGER, score REAL, active INTEGER)")
 
