@@ -119,6 +119,41 @@ class SharedHandleTest(TableTest):
         self.assertEqual(outcomes["added"], int(in_table) + len(b))
         self.assertEqual(sum(1 for _ in db.scan(0)), n)
 
+    def test_put_during_a_commit_is_busy(self):
+        """With forced switching off, the other thread can only run while
+        the commit has released the GIL, that is while the engine reads the
+        batch: its put() must be refused, not slipped into the batch."""
+        db = self.open(schema=SCHEMA, primary_key="id", sync="every")
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(1000.0)
+        try:
+            for attempt in range(3):
+                b = db.batch()
+                for i in range(scaled(20000, 5000)):
+                    b.put({"id": attempt * 100000 + i})
+                go = threading.Event()
+                outcome = []
+
+                def poke():
+                    go.wait()
+                    try:
+                        b.put({"id": -1})
+                        outcome.append("added")
+                    except merutable.BusyError:
+                        outcome.append("busy")
+
+                t = threading.Thread(target=poke)
+                t.start()
+                go.set()
+                b.commit()
+                t.join()
+                if outcome == ["busy"]:
+                    break
+        finally:
+            sys.setswitchinterval(old)
+        self.assertEqual(outcome, ["busy"])
+        self.assertIsNone(db.get(-1))
+
     def test_snapshot_closed_while_other_threads_read_it(self):
         db = self.open(schema=SCHEMA, primary_key="id")
         db.put_many({"id": i} for i in range(100))
