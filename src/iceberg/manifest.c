@@ -515,6 +515,8 @@ static int read_map(dec *d, const meru_avro_schema *s, const char *what,
                         p = NULL, len = 0;
                     if (!rc && len && !(p = meru_arena_dup(d->a, p, len)))
                         return oom();
+                    if (!rc && p && !len)
+                        p = (const uint8_t *)""; /* not into the input */
                     bd->data = p;
                     bd->len = len;
                 } else {
