@@ -94,8 +94,11 @@ void meru_puffin_writer_abort(meru_puffin_writer *w)
 {
     if (!w)
         return;
-    meru_file_close(w->f);
-    meru_fs_remove(w->fs, w->path);
+    /* Called on failure paths: keep the failure's message and code. */
+    int code = meru_errcode();
+    meru_ice_discard(w->fs, w->f, w->path, code);
+    if (code == MERU_OK)
+        meru_err_clear();
     writer_free(w);
 }
 

@@ -101,6 +101,8 @@ static inline const char *ice_fault_sweep(const char *dir, ice_write_fn fn,
         }
         int rc = fn(fs, path, arg);
         bool injected = strstr(meru_errmsg(), "injected") != NULL;
+        if (!injected && getenv("ICE_DEBUG"))
+            fprintf(stderr, "rc %d msg %s\n", rc, meru_errmsg());
         meru_fs_fault_clear(fs);
         meru_fs_exists(fs, path, &exists);
         if (rc == MERU_OK || exists) {
