@@ -272,6 +272,9 @@ static int check_entry(const meru_ice_manifest_info *info,
     if (d->has_content_offset &&
         (d->content_offset < 0 || d->content_size_in_bytes < 0))
         return invalid(i, "negative content_offset or content_size_in_bytes");
+    if (d->has_content_offset && !d->referenced_data_file)
+        return invalid(i, "a deletion vector must name its referenced data "
+                          "file");
     return MERU_OK;
 }
 
