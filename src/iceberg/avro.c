@@ -236,10 +236,10 @@ static const struct {
     const char *name;
     meru_avro_type type;
 } primitives[] = {
-    {"null", MERU_AVRO_NULL},     {"boolean", MERU_AVRO_BOOLEAN},
-    {"int", MERU_AVRO_INT},       {"long", MERU_AVRO_LONG},
-    {"float", MERU_AVRO_FLOAT},   {"double", MERU_AVRO_DOUBLE},
-    {"bytes", MERU_AVRO_BYTES},   {"string", MERU_AVRO_STRING},
+    {"null", MERU_AVRO_NULL},   {"boolean", MERU_AVRO_BOOLEAN},
+    {"int", MERU_AVRO_INT},     {"long", MERU_AVRO_LONG},
+    {"float", MERU_AVRO_FLOAT}, {"double", MERU_AVRO_DOUBLE},
+    {"bytes", MERU_AVRO_BYTES}, {"string", MERU_AVRO_STRING},
 };
 
 static meru_avro_schema *new_schema(parse_ctx *c, meru_avro_type t)
@@ -298,8 +298,7 @@ static int define_name(parse_ctx *c, json_t *obj, meru_avro_schema *s)
     return MERU_OK;
 }
 
-static int parse_record(parse_ctx *c, json_t *j, int depth,
-                        meru_avro_schema *s)
+static int parse_record(parse_ctx *c, json_t *j, int depth, meru_avro_schema *s)
 {
     json_t *fields = json_object_get(j, "fields");
     int rc;
@@ -378,8 +377,8 @@ static int parse_object(parse_ctx *c, json_t *j, int depth,
         if (!(s = new_schema(c, arr ? MERU_AVRO_ARRAY : MERU_AVRO_MAP)))
             return MERU_ENOMEM;
         if (!items)
-            return bad_schema(arr ? "array without items" : "map without values",
-                              NULL);
+            return bad_schema(
+                arr ? "array without items" : "map without values", NULL);
         if ((rc = parse_node(c, items, depth + 1, &s->items)) ||
             (rc = optional_id(j, "element-id", &s->has_element_id,
                               &s->element_id)) ||
@@ -438,8 +437,7 @@ static int parse_node(parse_ctx *c, json_t *j, int depth,
             return MERU_ENOMEM;
         if (n == 0 || n > 1024)
             return bad_schema("union with no or too many branches", NULL);
-        const meru_avro_schema **b =
-            meru_arena_zalloc(c->arena, n * sizeof *b);
+        const meru_avro_schema **b = meru_arena_zalloc(c->arena, n * sizeof *b);
         if (!b)
             return MERU_ENOMEM;
         for (size_t i = 0; i < n; i++) {
@@ -583,8 +581,7 @@ int meru_avro_read_branch(meru_avro_rd *rd, const meru_avro_schema *s,
 
 /* The value schema after a union branch, or "absent". */
 static int resolve(meru_avro_rd *rd, const meru_avro_schema *s,
-                   const char *what, bool *present,
-                   const meru_avro_schema **v)
+                   const char *what, bool *present, const meru_avro_schema **v)
 {
     int rc = meru_avro_read_branch(rd, s, v);
     if (rc)
@@ -833,8 +830,8 @@ int meru_avro_ocf_open(meru_avro_ocf **out, const uint8_t *data, size_t len)
         rc = meru_err(MERU_ECORRUPT, "avro: header has no avro.schema");
         goto fail;
     }
-    if ((rc = meru_avro_schema_parse(f->arena, (const char *)v, vn,
-                                     &f->schema)))
+    if ((rc =
+             meru_avro_schema_parse(f->arena, (const char *)v, vn, &f->schema)))
         goto fail;
     if (meru_avro_ocf_meta(f, "avro.codec", &v, &vn) &&
         !(vn == 4 && memcmp(v, "null", 4) == 0)) {

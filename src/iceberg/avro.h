@@ -48,7 +48,7 @@
 
 #define MERU_AVRO_MAX_DEPTH 64
 #define MERU_AVRO_MAX_BLOCK ((size_t)256 << 20)
-#define MERU_AVRO_SYNC_LEN 16
+#define MERU_AVRO_SYNC_LEN  16
 
 /* ============================================================ encoder == */
 
@@ -131,13 +131,13 @@ typedef struct meru_avro_field {
 
 struct meru_avro_schema {
     meru_avro_type type;
-    const char *name;    /* RECORD, ENUM, FIXED: the (full) name */
-    const char *logical; /* logicalType, or NULL */
-    uint32_t size;       /* FIXED: bytes; ENUM: symbols */
-    uint32_t n;          /* RECORD: fields; UNION: branches */
-    const meru_avro_field *fields;            /* RECORD */
-    const meru_avro_schema *const *branches;  /* UNION */
-    const meru_avro_schema *items;            /* ARRAY items, MAP values */
+    const char *name;              /* RECORD, ENUM, FIXED: the (full) name */
+    const char *logical;           /* logicalType, or NULL */
+    uint32_t size;                 /* FIXED: bytes; ENUM: symbols */
+    uint32_t n;                    /* RECORD: fields; UNION: branches */
+    const meru_avro_field *fields; /* RECORD */
+    const meru_avro_schema *const *branches; /* UNION */
+    const meru_avro_schema *items;           /* ARRAY items, MAP values */
     bool has_element_id, has_key_id, has_value_id;
     int32_t element_id, key_id, value_id;
 };

@@ -39,11 +39,11 @@
 
 static const uint8_t dv_magic[4] = {0xD1, 0xD3, 0x39, 0x64};
 
-#define COOKIE_RUNS 12347u
-#define COOKIE_NO_RUNS 12346u
+#define COOKIE_RUNS         12347u
+#define COOKIE_NO_RUNS      12346u
 #define NO_OFFSET_THRESHOLD 4u
-#define ARRAY_MAX 4096u
-#define BITSET_BYTES 8192u
+#define ARRAY_MAX           4096u
+#define BITSET_BYTES        8192u
 /* Bytes of the blob around the vector: length, magic, CRC. */
 #define FRAME_BYTES 12u
 
@@ -97,8 +97,9 @@ fail:
 
 static int bad_bitmap(const char *what, size_t at)
 {
-    return meru_err(MERU_ECORRUPT, "deletion vector: roaring bitmap %s (at "
-                                   "byte %zu of the bitmap)",
+    return meru_err(MERU_ECORRUPT,
+                    "deletion vector: roaring bitmap %s (at "
+                    "byte %zu of the bitmap)",
                     what, at);
 }
 
@@ -351,9 +352,9 @@ static bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
-int meru_dv_puffin_read(meru_puffin_reader *r, uint64_t offset,
-                        uint64_t length, const char *referenced_data_file,
-                        uint64_t cardinality, meru_dv **out)
+int meru_dv_puffin_read(meru_puffin_reader *r, uint64_t offset, uint64_t length,
+                        const char *referenced_data_file, uint64_t cardinality,
+                        meru_dv **out)
 {
     size_t i, len;
     uint8_t *data = NULL;
@@ -369,8 +370,9 @@ int meru_dv_puffin_read(meru_puffin_reader *r, uint64_t offset,
         meru_puffin_footer_blob(meru_puffin_reader_footer(r), i);
     const char *ref = meru_puffin_blob_prop(b, "referenced-data-file");
     if (strcmp(b->type, MERU_DV_BLOB_TYPE) != 0 || b->compression_codec)
-        return meru_err(MERU_ECORRUPT, "deletion vector: blob at %" PRIu64
-                                       " is not an uncompressed %s",
+        return meru_err(MERU_ECORRUPT,
+                        "deletion vector: blob at %" PRIu64
+                        " is not an uncompressed %s",
                         offset, MERU_DV_BLOB_TYPE);
     if (!ref || strcmp(ref, referenced_data_file) != 0)
         return meru_err(MERU_ECORRUPT,

@@ -37,8 +37,8 @@ int meru_ice_write_file(meru_fs *fs, const char *path, const void *data,
     return MERU_OK;
 }
 
-int meru_ice_read_file(meru_fs *fs, const char *path, size_t max,
-                       uint8_t **out, size_t *len)
+int meru_ice_read_file(meru_fs *fs, const char *path, size_t max, uint8_t **out,
+                       size_t *len)
 {
     int rc = meru_fs_read_all(fs, path, max, out, len);
     if (rc == MERU_ERANGE)

@@ -30,8 +30,8 @@ int meru_ice_discard(meru_fs *fs, meru_file *f, const char *path, int rc);
 
 /* Reads the whole file into a malloc'd buffer (free with free()).
  * MERU_ERANGE when it is larger than `max` bytes. */
-int meru_ice_read_file(meru_fs *fs, const char *path, size_t max,
-                       uint8_t **out, size_t *len);
+int meru_ice_read_file(meru_fs *fs, const char *path, size_t max, uint8_t **out,
+                       size_t *len);
 
 /* Reads bytes [off, off + len) of `path` into a malloc'd buffer (free with
  * free()). MERU_ERANGE when len > max; MERU_ECORRUPT when the file is

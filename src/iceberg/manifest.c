@@ -28,6 +28,8 @@
 
 /* ------------------------------------------------------ writer schema --- */
 
+/* The schema reads best laid out field by field. */
+/* clang-format off */
 /* An int-keyed map as the spec wants it in Avro: an array of key/value
  * records named k<key-id>_v<value-id>, logicalType "map". */
 #define ICE_MAP(name, kid, vid, vtype, id)                                     \
@@ -40,15 +42,13 @@
 
 static const char data_file_head[] =
     "{\"name\":\"data_file\",\"type\":{\"type\":\"record\",\"name\":\"r2\","
-    "\"fields\":[" ICE_REQ("content", "\"int\"", 134) "," ICE_REQ(
-        "file_path", "\"string\"",
-        100) "," ICE_REQ("file_format", "\"string\"",
-                         101) "," ICE_REQ("partition",
-                                          "{\"type\":\"record\",\"name\":"
-                                          "\"r102\",\"fields\":[]}",
-                                          102) "," ICE_REQ("record_count",
-                                                           "\"long\"",
-                                                           103) ","
+    "\"fields\":["
+    ICE_REQ("content", "\"int\"", 134) ","
+    ICE_REQ("file_path", "\"string\"", 100) ","
+    ICE_REQ("file_format", "\"string\"", 101) ","
+    ICE_REQ("partition",
+            "{\"type\":\"record\",\"name\":\"r102\",\"fields\":[]}", 102) ","
+    ICE_REQ("record_count", "\"long\"", 103) ","
     ICE_REQ("file_size_in_bytes", "\"long\"", 104) ","
     ICE_MAP("column_sizes", 117, 118, "\"long\"", 108) ","
     ICE_MAP("value_counts", 119, 120, "\"long\"", 109) ","
@@ -58,29 +58,30 @@ static const char data_file_head[] =
     ICE_MAP("upper_bounds", 129, 130, "\"bytes\"", 128) ","
     ICE_OPT("key_metadata", "\"bytes\"", 131) ","
     ICE_OPT("split_offsets",
-            "{\"type\":\"array\",\"items\":\"long\",\"element-id\":133}",
-            132) ","
+            "{\"type\":\"array\",\"items\":\"long\",\"element-id\":133}", 132) ","
     ICE_OPT("equality_ids",
-            "{\"type\":\"array\",\"items\":\"int\",\"element-id\":136}",
-            135) ","
+            "{\"type\":\"array\",\"items\":\"int\",\"element-id\":136}", 135) ","
     ICE_OPT("sort_order_id", "\"int\"", 140);
 
+/* v3 only */
 static const char data_file_v3[] =
     "," ICE_OPT("first_row_id", "\"long\"", 142);
+/* v2 and v3 */
 static const char data_file_ref[] =
     "," ICE_OPT("referenced_data_file", "\"string\"", 143);
+/* v3 only */
 static const char data_file_v3_content[] =
-    "," ICE_OPT("content_offset", "\"long\"", 144) "," ICE_OPT(
-        "content_size_in_bytes", "\"long\"", 145);
+    "," ICE_OPT("content_offset", "\"long\"", 144)
+    "," ICE_OPT("content_size_in_bytes", "\"long\"", 145);
 
 static const char entry_head[] =
-    "{\"type\":\"record\",\"name\":\"manifest_entry\",\"fields\":[" ICE_REQ(
-        "status", "\"int\"",
-        0) "," ICE_OPT("snapshot_id", "\"long\"",
-                       1) "," ICE_OPT("sequence_number", "\"long\"",
-                                      3) "," ICE_OPT("file_sequence_number",
-                                                     "\"long\"", 4) ",";
+    "{\"type\":\"record\",\"name\":\"manifest_entry\",\"fields\":["
+    ICE_REQ("status", "\"int\"", 0) ","
+    ICE_OPT("snapshot_id", "\"long\"", 1) ","
+    ICE_OPT("sequence_number", "\"long\"", 3) ","
+    ICE_OPT("file_sequence_number", "\"long\"", 4) ",";
 static const char entry_tail[] = "]},\"field-id\":2}]}";
+/* clang-format on */
 
 static int entry_schema(meru_buf *b, int version)
 {
@@ -152,7 +153,7 @@ int ice_meta_long(const meru_avro_ocf *f, const char *key, bool *present,
     if (i == n || n > 21)
         goto bad;
     for (; i < n; i++) {
-        if (v[i] < '0' || v[i] > '9')
+        if (v[i] < '0' || v[i] > '9' || acc > (UINT64_MAX - 9) / 10)
             goto bad;
         acc = acc * 10 + (uint64_t)(v[i] - '0');
         if (acc > (uint64_t)INT64_MAX + neg)
@@ -373,8 +374,9 @@ int meru_ice_manifest_encode(meru_buf *out, const meru_ice_manifest_info *info,
     int rc;
     memset(&s, 0, sizeof s);
     if (info->format_version != 2 && info->format_version != 3)
-        return meru_err(MERU_EINVAL, "manifest: format version %d is not 2 "
-                                     "or 3",
+        return meru_err(MERU_EINVAL,
+                        "manifest: format version %d is not 2 "
+                        "or 3",
                         info->format_version);
     if (info->content != MERU_ICE_MANIFEST_DATA &&
         info->content != MERU_ICE_MANIFEST_DELETES)
@@ -389,8 +391,8 @@ int meru_ice_manifest_encode(meru_buf *out, const meru_ice_manifest_info *info,
             return rc;
         summarise(&s, &entries[i]);
     }
-    const char *spec = info->partition_spec_json ? info->partition_spec_json
-                                                 : "[]";
+    const char *spec =
+        info->partition_spec_json ? info->partition_spec_json : "[]";
     const char *content =
         info->content == MERU_ICE_MANIFEST_DATA ? "data" : "deletes";
     meru_avro_meta meta[] = {
@@ -478,8 +480,8 @@ static int read_map(dec *d, const meru_avro_schema *s, const char *what,
 {
     const meru_avro_schema *arr;
     int rc = map_items(d, s, what, &arr);
-    size_t n = 0, elem = bytes ? sizeof(meru_ice_bound)
-                               : sizeof(meru_ice_count);
+    size_t n = 0,
+           elem = bytes ? sizeof(meru_ice_bound) : sizeof(meru_ice_count);
     uint8_t *items = NULL;
     if (rc || !arr)
         return rc;
@@ -576,8 +578,8 @@ static int read_str(dec *d, const meru_avro_schema *s, const char *what,
     const uint8_t *p;
     size_t n;
     bool here = true;
-    int rc = meru_avro_read_bytes(d->rd, s, what, present ? present : &here, &p,
-                                  &n);
+    int rc =
+        meru_avro_read_bytes(d->rd, s, what, present ? present : &here, &p, &n);
     if (rc)
         return rc;
     if (present ? !*present : !here) {
@@ -614,8 +616,9 @@ static int read_data_file(dec *d, const meru_avro_schema *rec,
         case 134:
             rc = meru_avro_read_int(d->rd, t, "content", NULL, &df->content);
             if (!rc && (df->content < 0 || df->content > 2))
-                rc = meru_err(MERU_ECORRUPT, "manifest: content %d is not "
-                                             "0, 1 or 2",
+                rc = meru_err(MERU_ECORRUPT,
+                              "manifest: content %d is not "
+                              "0, 1 or 2",
                               df->content);
             break;
         case 100:
@@ -637,13 +640,11 @@ static int read_data_file(dec *d, const meru_avro_schema *rec,
             seen |= SEEN_SIZE;
             break;
         case 108:
-            rc = read_map(d, t, "column_sizes", false, &m,
-                          &df->n_column_sizes);
+            rc = read_map(d, t, "column_sizes", false, &m, &df->n_column_sizes);
             df->column_sizes = df->n_column_sizes ? m : NULL;
             break;
         case 109:
-            rc = read_map(d, t, "value_counts", false, &m,
-                          &df->n_value_counts);
+            rc = read_map(d, t, "value_counts", false, &m, &df->n_value_counts);
             df->value_counts = df->n_value_counts ? m : NULL;
             break;
         case 110:
@@ -657,13 +658,11 @@ static int read_data_file(dec *d, const meru_avro_schema *rec,
             df->nan_value_counts = df->n_nan_value_counts ? m : NULL;
             break;
         case 125:
-            rc = read_map(d, t, "lower_bounds", true, &m,
-                          &df->n_lower_bounds);
+            rc = read_map(d, t, "lower_bounds", true, &m, &df->n_lower_bounds);
             df->lower_bounds = df->n_lower_bounds ? m : NULL;
             break;
         case 128:
-            rc = read_map(d, t, "upper_bounds", true, &m,
-                          &df->n_upper_bounds);
+            rc = read_map(d, t, "upper_bounds", true, &m, &df->n_upper_bounds);
             df->upper_bounds = df->n_upper_bounds ? m : NULL;
             break;
         case 132:
@@ -671,13 +670,11 @@ static int read_data_file(dec *d, const meru_avro_schema *rec,
             break;
         case 140:
             rc = meru_avro_read_int(d->rd, t, "sort_order_id",
-                                    &df->has_sort_order_id,
-                                    &df->sort_order_id);
+                                    &df->has_sort_order_id, &df->sort_order_id);
             break;
         case 142:
             rc = meru_avro_read_long(d->rd, t, "first_row_id",
-                                     &df->has_first_row_id,
-                                     &df->first_row_id);
+                                     &df->has_first_row_id, &df->first_row_id);
             break;
         case 143:
             rc = read_str(d, t, "referenced_data_file", &p,
@@ -723,8 +720,9 @@ static int read_entry(dec *d, const meru_avro_schema *rec,
         case 0:
             rc = meru_avro_read_int(d->rd, t, "status", NULL, &e->status);
             if (!rc && (e->status < 0 || e->status > 2))
-                rc = meru_err(MERU_ECORRUPT, "manifest: status %d is not "
-                                             "0, 1 or 2",
+                rc = meru_err(MERU_ECORRUPT,
+                              "manifest: status %d is not "
+                              "0, 1 or 2",
                               e->status);
             has_status = true;
             break;
@@ -786,10 +784,9 @@ static int read_info(const meru_avro_ocf *f, meru_arena *a,
         return rc;
     if (has) {
         if (x < 1 || x > 3)
-            return meru_err(MERU_ENOTSUP,
-                            "manifest: format-version %" PRId64
-                            " is not supported",
-                            x);
+            return meru_err(
+                MERU_ENOTSUP,
+                "manifest: format-version %" PRId64 " is not supported", x);
         info->format_version = (int)x;
     }
     if ((rc = ice_meta_long(f, "schema-id", &has, &x)))
@@ -877,10 +874,9 @@ int meru_ice_manifest_read(meru_fs *fs, const char *path, size_t max_bytes,
 {
     uint8_t *data = NULL;
     size_t len;
-    int rc = meru_ice_read_file(fs, path,
-                                max_bytes ? max_bytes
-                                          : MERU_ICE_MANIFEST_MAX_BYTES,
-                                &data, &len);
+    int rc = meru_ice_read_file(
+        fs, path, max_bytes ? max_bytes : MERU_ICE_MANIFEST_MAX_BYTES, &data,
+        &len);
     *out = NULL;
     if (!rc)
         rc = meru_ice_manifest_decode(out, data, len);

@@ -241,8 +241,7 @@ typedef struct meru_ice_manifest_list {
 
 int meru_ice_manifest_list_decode(meru_ice_manifest_list **out,
                                   const uint8_t *data, size_t len);
-int meru_ice_manifest_list_read(meru_fs *fs, const char *path,
-                                size_t max_bytes,
+int meru_ice_manifest_list_read(meru_fs *fs, const char *path, size_t max_bytes,
                                 meru_ice_manifest_list **out);
 void meru_ice_manifest_list_free(meru_ice_manifest_list *l);
 

@@ -20,32 +20,35 @@
 #include "merutable.h"
 #include "util/error.h"
 
+/* The schema reads best laid out field by field. */
+/* clang-format off */
 static const char list_head[] =
-    "{\"type\":\"record\",\"name\":\"manifest_file\",\"fields\":[" ICE_REQ(
-        "manifest_path", "\"string\"",
-        500) "," ICE_REQ("manifest_length", "\"long\"",
-                         501) "," ICE_REQ("partition_spec_id", "\"int\"", 502)
-    "," ICE_REQ("content", "\"int\"", 517) "," ICE_REQ(
-        "sequence_number", "\"long\"",
-        515) "," ICE_REQ("min_sequence_number", "\"long\"",
-                         516) "," ICE_REQ("added_snapshot_id", "\"long\"", 503)
-    "," ICE_REQ("added_files_count", "\"int\"", 504) "," ICE_REQ(
-        "existing_files_count", "\"int\"",
-        505) "," ICE_REQ("deleted_files_count", "\"int\"",
-                         506) "," ICE_REQ("added_rows_count", "\"long\"", 512)
-    "," ICE_REQ("existing_rows_count", "\"long\"", 513) "," ICE_REQ(
-        "deleted_rows_count", "\"long\"",
-        514) "," ICE_OPT("partitions",
-                         "{\"type\":\"array\",\"items\":{\"type\":\"record\","
-                         "\"name\":\"r508\",\"fields\":[" ICE_REQ(
-                             "contains_null", "\"boolean\"",
-                             509) "," ICE_OPT("contains_nan", "\"boolean\"",
-                                              518) ","
-                         ICE_OPT("lower_bound", "\"bytes\"", 510) "," ICE_OPT(
-                             "upper_bound", "\"bytes\"",
-                             511) "]},\"element-id\":508}",
-                         507) "," ICE_OPT("key_metadata", "\"bytes\"", 519);
+    "{\"type\":\"record\",\"name\":\"manifest_file\",\"fields\":["
+    ICE_REQ("manifest_path", "\"string\"", 500) ","
+    ICE_REQ("manifest_length", "\"long\"", 501) ","
+    ICE_REQ("partition_spec_id", "\"int\"", 502) ","
+    ICE_REQ("content", "\"int\"", 517) ","
+    ICE_REQ("sequence_number", "\"long\"", 515) ","
+    ICE_REQ("min_sequence_number", "\"long\"", 516) ","
+    ICE_REQ("added_snapshot_id", "\"long\"", 503) ","
+    ICE_REQ("added_files_count", "\"int\"", 504) ","
+    ICE_REQ("existing_files_count", "\"int\"", 505) ","
+    ICE_REQ("deleted_files_count", "\"int\"", 506) ","
+    ICE_REQ("added_rows_count", "\"long\"", 512) ","
+    ICE_REQ("existing_rows_count", "\"long\"", 513) ","
+    ICE_REQ("deleted_rows_count", "\"long\"", 514) ","
+    ICE_OPT("partitions",
+            "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"r508\","
+            "\"fields\":["
+            ICE_REQ("contains_null", "\"boolean\"", 509) ","
+            ICE_OPT("contains_nan", "\"boolean\"", 518) ","
+            ICE_OPT("lower_bound", "\"bytes\"", 510) ","
+            ICE_OPT("upper_bound", "\"bytes\"", 511)
+            "]},\"element-id\":508}", 507) ","
+    ICE_OPT("key_metadata", "\"bytes\"", 519);
+/* v3 only */
 static const char list_v3[] = "," ICE_OPT("first_row_id", "\"long\"", 520);
+/* clang-format on */
 
 static int list_schema(meru_buf *b, int version)
 {
@@ -159,8 +162,7 @@ static int check_file(int version, const meru_ice_manifest_file *m, size_t i)
 
 int meru_ice_manifest_list_encode(meru_buf *out,
                                   const meru_ice_manifest_list_info *info,
-                                  const meru_ice_manifest_file *files,
-                                  size_t n)
+                                  const meru_ice_manifest_file *files, size_t n)
 {
     meru_buf schema = {0}, block = {0};
     uint8_t sync[MERU_AVRO_SYNC_LEN];
@@ -170,8 +172,9 @@ int meru_ice_manifest_list_encode(meru_buf *out,
     uint64_t count = 0;
     int rc;
     if (info->format_version != 2 && info->format_version != 3)
-        return meru_err(MERU_EINVAL, "manifest list: format version %d is "
-                                     "not 2 or 3",
+        return meru_err(MERU_EINVAL,
+                        "manifest list: format version %d is "
+                        "not 2 or 3",
                         info->format_version);
     for (size_t i = 0; i < n; i++)
         if ((rc = check_file(info->format_version, &files[i], i)))
@@ -179,17 +182,16 @@ int meru_ice_manifest_list_encode(meru_buf *out,
     meta[nm++] = (meru_avro_meta){"snapshot-id",
                                   ice_fmt_long(sid, info->snapshot_id), 0};
     if (info->has_parent_snapshot_id)
-        meta[nm++] = (meru_avro_meta){
-            "parent-snapshot-id", ice_fmt_long(pid, info->parent_snapshot_id),
-            0};
+        meta[nm++] =
+            (meru_avro_meta){"parent-snapshot-id",
+                             ice_fmt_long(pid, info->parent_snapshot_id), 0};
     meta[nm++] = (meru_avro_meta){"sequence-number",
                                   ice_fmt_long(seq, info->sequence_number), 0};
     meta[nm++] = (meru_avro_meta){"format-version",
                                   ice_fmt_long(ver, info->format_version), 0};
     if (info->format_version >= 3)
-        meta[nm++] = (meru_avro_meta){"first-row-id",
-                                      ice_fmt_long(frid, info->first_row_id),
-                                      0};
+        meta[nm++] = (meru_avro_meta){
+            "first-row-id", ice_fmt_long(frid, info->first_row_id), 0};
     for (size_t i = 0; i < nm; i++)
         meta[i].len = strlen(meta[i].value);
     meru_avro_random_sync(sync);
@@ -354,8 +356,9 @@ static int read_file(meru_avro_rd *rd, meru_arena *a,
         case 517:
             rc = meru_avro_read_int(rd, t, "content", NULL, &m->content);
             if (!rc && m->content != 0 && m->content != 1)
-                rc = meru_err(MERU_ECORRUPT, "manifest list: content %d is "
-                                             "neither 0 nor 1",
+                rc = meru_err(MERU_ECORRUPT,
+                              "manifest list: content %d is "
+                              "neither 0 nor 1",
                               m->content);
             break;
         case 515:
@@ -489,8 +492,8 @@ int meru_ice_manifest_list_decode(meru_ice_manifest_list **out,
             cap = ncap;
         }
         for (uint64_t i = 0; i < count; i++) {
-            if ((rc = read_file(&rd, l->mem->arena, rec,
-                                &l->files[l->n_files])))
+            if ((rc =
+                     read_file(&rd, l->mem->arena, rec, &l->files[l->n_files])))
                 goto fail;
             l->n_files++;
         }
@@ -506,15 +509,14 @@ fail:
     return rc;
 }
 
-int meru_ice_manifest_list_read(meru_fs *fs, const char *path,
-                                size_t max_bytes, meru_ice_manifest_list **out)
+int meru_ice_manifest_list_read(meru_fs *fs, const char *path, size_t max_bytes,
+                                meru_ice_manifest_list **out)
 {
     uint8_t *data = NULL;
     size_t len;
-    int rc = meru_ice_read_file(fs, path,
-                                max_bytes ? max_bytes
-                                          : MERU_ICE_MANIFEST_MAX_BYTES,
-                                &data, &len);
+    int rc = meru_ice_read_file(
+        fs, path, max_bytes ? max_bytes : MERU_ICE_MANIFEST_MAX_BYTES, &data,
+        &len);
     *out = NULL;
     if (!rc)
         rc = meru_ice_manifest_list_decode(out, data, len);

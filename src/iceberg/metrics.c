@@ -66,14 +66,12 @@ int meru_ice_value_bytes(meru_buf *out, meru_type type, const meru_value *v)
     case MERU_TYPE_DECIMAL:
         return decimal_bytes(out, v->u.dec);
     }
-    return meru_err(MERU_EINVAL, "no single-value form for type %d",
-                    (int)type);
+    return meru_err(MERU_EINVAL, "no single-value form for type %d", (int)type);
 }
 
 /* Byte length of the first `width` code points of p[0..n) (all of it when
  * shorter); 0 with *ok false for ill-formed UTF-8. */
-static size_t utf8_prefix(const uint8_t *p, size_t n, uint32_t width,
-                          bool *ok)
+static size_t utf8_prefix(const uint8_t *p, size_t n, uint32_t width, bool *ok)
 {
     size_t at = 0;
     *ok = true;
@@ -126,8 +124,8 @@ static int bad_utf8(void)
 int meru_ice_lower_bound(meru_buf *out, meru_type type, const meru_value *min,
                          uint32_t width)
 {
-    if (!truncatable(type) || width == 0 ||
-        min->state != MERU_VALUE_PRESENT || min->u.bytes.len <= width)
+    if (!truncatable(type) || width == 0 || min->state != MERU_VALUE_PRESENT ||
+        min->u.bytes.len <= width)
         return meru_ice_value_bytes(out, type, min);
     const uint8_t *p = min->u.bytes.ptr;
     size_t n = width;
@@ -195,8 +193,8 @@ int meru_ice_upper_bound(meru_buf *out, meru_type type, const meru_value *max,
                          uint32_t width, bool *present)
 {
     *present = false;
-    if (!truncatable(type) || width == 0 ||
-        max->state != MERU_VALUE_PRESENT || max->u.bytes.len <= width) {
+    if (!truncatable(type) || width == 0 || max->state != MERU_VALUE_PRESENT ||
+        max->u.bytes.len <= width) {
         int rc = meru_ice_value_bytes(out, type, max);
         *present = rc == MERU_OK;
         return rc;

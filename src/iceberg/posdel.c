@@ -58,8 +58,9 @@ static int add_pos(uint64_t pos, void *arg)
 {
     wctx *w = arg;
     if (pos > INT64_MAX)
-        return meru_err(MERU_EINVAL, "position-delete file %s: position "
-                                     "%" PRIu64 " is not a long",
+        return meru_err(MERU_EINVAL,
+                        "position-delete file %s: position "
+                        "%" PRIu64 " is not a long",
                         w->path, pos);
     w->paths[w->n] = w->path_val;
     w->pos[w->n++] = (int64_t)pos;
@@ -103,8 +104,9 @@ int meru_posdel_write(meru_fs *fs, const char *path,
         if (!sorted[i].data_file || !sorted[i].dv ||
             strlen(sorted[i].data_file) > UINT32_MAX) {
             free(sorted);
-            return meru_err(MERU_EINVAL, "position-delete file %s: input %zu "
-                                         "lacks a data file or a vector",
+            return meru_err(MERU_EINVAL,
+                            "position-delete file %s: input %zu "
+                            "lacks a data file or a vector",
                             path, i);
         }
     if (n)
@@ -124,9 +126,8 @@ int meru_posdel_write(meru_fs *fs, const char *path,
                       path);
         goto done;
     }
-    if ((rc = meru_fs_open(fs, path,
-                           MERU_FS_WRITE | MERU_FS_CREATE | MERU_FS_EXCL,
-                           &w.f)))
+    if ((rc = meru_fs_open(
+             fs, path, MERU_FS_WRITE | MERU_FS_CREATE | MERU_FS_EXCL, &w.f)))
         goto done; /* nothing of ours to remove */
     pq_sink sink = {sink_write, &w};
     if ((rc = pq_writer_open(&w.pw, &sink, cols, 2, &o)))

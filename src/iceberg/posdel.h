@@ -28,7 +28,7 @@
 #include "util/fs.h"
 
 #define MERU_POSDEL_FILE_PATH_ID 2147483546
-#define MERU_POSDEL_POS_ID 2147483545
+#define MERU_POSDEL_POS_ID       2147483545
 
 /* The deleted positions of one data file. */
 typedef struct meru_posdel_input {

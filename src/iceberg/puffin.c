@@ -26,8 +26,8 @@
 #include "util/endian.h"
 #include "util/error.h"
 
-#define MAGIC_LEN 4
-#define FOOTER_TAIL 12 /* payload size, flags, magic */
+#define MAGIC_LEN       4
+#define FOOTER_TAIL     12 /* payload size, flags, magic */
 #define FLAG_COMPRESSED 1u
 
 /* ------------------------------------------------------- shared copy --- */
@@ -50,8 +50,8 @@ static int copy_meta(meru_arena *a, const meru_puffin_blob_meta *in,
         !(out->compression_codec = dup_str(a, in->compression_codec)))
         return MERU_ENOMEM;
     if (in->n_fields) {
-        int32_t *f = meru_arena_dup(a, in->fields,
-                                    in->n_fields * sizeof *in->fields);
+        int32_t *f =
+            meru_arena_dup(a, in->fields, in->n_fields * sizeof *in->fields);
         if (!f)
             return MERU_ENOMEM;
         out->fields = f;
@@ -128,9 +128,8 @@ int meru_puffin_writer_open(meru_puffin_writer **out, meru_fs *fs,
         writer_free(w);
         return rc;
     }
-    if ((rc = meru_fs_open(fs, path,
-                           MERU_FS_WRITE | MERU_FS_CREATE | MERU_FS_EXCL,
-                           &w->f))) {
+    if ((rc = meru_fs_open(
+             fs, path, MERU_FS_WRITE | MERU_FS_CREATE | MERU_FS_EXCL, &w->f))) {
         writer_free(w); /* not created (or not ours): nothing to remove */
         return rc;
     }
@@ -158,8 +157,7 @@ int meru_puffin_writer_add(meru_puffin_writer *w,
         return meru_err(MERU_EFAILED, "puffin %s: an earlier write failed",
                         w->path);
     if (!meta->type)
-        return meru_err(MERU_EINVAL, "puffin %s: a blob needs a type",
-                        w->path);
+        return meru_err(MERU_EINVAL, "puffin %s: a blob needs a type", w->path);
     if (w->n == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 8;
         meru_puffin_blob_meta *b = realloc(w->blobs, cap * sizeof *b);
@@ -237,9 +235,9 @@ static char *footer_json(meru_puffin_writer *w, const meru_puffin_prop *props,
     }
     ok = ok && json_object_set(root, "blobs", blobs) == 0;
     fp = ok ? props_json(props, n_props) : NULL;
-    ok = fp && json_object_set_new(fp, "created-by",
-                                   json_string("merutable version "
-                                               MERU_VERSION_STRING)) == 0;
+    ok = fp && json_object_set_new(
+                   fp, "created-by",
+                   json_string("merutable version " MERU_VERSION_STRING)) == 0;
     ok = ok && json_object_set(root, "properties", fp) == 0;
     if (ok)
         text = json_dumps(root, JSON_COMPACT);
@@ -263,14 +261,16 @@ int meru_puffin_writer_finish(meru_puffin_writer *w,
     }
     for (size_t i = 0; i < n_props; i++)
         if (!props[i].key || !props[i].value) {
-            rc = meru_err(MERU_EINVAL, "puffin %s: a property without a key "
-                                       "or value",
+            rc = meru_err(MERU_EINVAL,
+                          "puffin %s: a property without a key "
+                          "or value",
                           w->path);
             goto fail;
         }
     if (!(payload = footer_json(w, props, n_props))) {
-        rc = meru_err(MERU_ENOMEM, "puffin %s: cannot build the footer "
-                                   "(out of memory or invalid UTF-8)",
+        rc = meru_err(MERU_ENOMEM,
+                      "puffin %s: cannot build the footer "
+                      "(out of memory or invalid UTF-8)",
                       w->path);
         goto fail;
     }
@@ -448,8 +448,8 @@ static int parse_blob(meru_arena *a, json_t *o, uint64_t data_end,
             return MERU_ENOMEM;
     }
     meru_puffin_prop *p;
-    if ((rc = parse_props(a, json_object_get(o, "properties"), &p,
-                          &b->n_props)))
+    if ((rc =
+             parse_props(a, json_object_get(o, "properties"), &p, &b->n_props)))
         return rc;
     b->props = p;
     return MERU_OK;
@@ -459,7 +459,8 @@ static int parse_payload(meru_puffin_footer *ft, const uint8_t *p, size_t n,
                          uint64_t data_end)
 {
     json_error_t jerr;
-    json_t *root = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root =
+        json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, &jerr);
     json_t *blobs;
     int rc = MERU_OK;
     if (!root)
@@ -471,8 +472,8 @@ static int parse_payload(meru_puffin_footer *ft, const uint8_t *p, size_t n,
         goto done;
     }
     ft->n = json_array_size(blobs);
-    if (ft->n && !(ft->blobs = meru_arena_alloc(ft->arena,
-                                                ft->n * sizeof *ft->blobs))) {
+    if (ft->n &&
+        !(ft->blobs = meru_arena_alloc(ft->arena, ft->n * sizeof *ft->blobs))) {
         rc = MERU_ENOMEM;
         goto done;
     }

@@ -110,7 +110,8 @@ typedef struct meru_puffin_reader meru_puffin_reader;
 int meru_puffin_reader_open(meru_puffin_reader **out, meru_fs *fs,
                             const char *path, size_t max_footer);
 void meru_puffin_reader_close(meru_puffin_reader *r); /* accepts NULL */
-const meru_puffin_footer *meru_puffin_reader_footer(const meru_puffin_reader *r);
+const meru_puffin_footer *
+meru_puffin_reader_footer(const meru_puffin_reader *r);
 /* Reads blob i into a malloc'd buffer (free with free()); MERU_ERANGE if it
  * is longer than max bytes. */
 int meru_puffin_reader_read_blob(meru_puffin_reader *r, size_t i, size_t max,

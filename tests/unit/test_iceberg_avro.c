@@ -68,10 +68,9 @@ static void test_avro_other_primitives_round_trip(void)
     CHECK_OK(meru_avro_put_string(&b, "héllo"));
     CHECK_OK(meru_avro_put_bytes(&b, NULL, 0));
     /* -3 -> 05; true -> 01; 1.5f LE; -2.25 LE; len 6 -> 0c + bytes; 00 */
-    static const uint8_t want[] = {0x05, 0x01, 0x00, 0x00, 0xc0, 0x3f, 0x00,
-                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xc0,
-                                   0x0c, 'h',  0xc3, 0xa9, 'l',  'l',  'o',
-                                   0x00};
+    static const uint8_t want[] = {
+        0x05, 0x01, 0x00, 0x00, 0xc0, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x02, 0xc0, 0x0c, 'h',  0xc3, 0xa9, 'l',  'l',  'o',  0x00};
     CHECK_EQ_U64(b.len, sizeof want);
     CHECK_MEM(b.data, want, sizeof want);
     meru_avro_rd_init(&rd, b.data, b.len, 0);
@@ -264,8 +263,7 @@ static void test_avro_skip_and_resolving_reads(void)
     /* the second record, field by field with resolution */
     CHECK_OK(meru_avro_read_long(&rd, s->fields[0].type, "a", NULL, &l));
     CHECK_EQ_INT(l, 4); /* int read as long */
-    CHECK_OK(
-        meru_avro_read_long(&rd, s->fields[1].type, "b", &present, &l));
+    CHECK_OK(meru_avro_read_long(&rd, s->fields[1].type, "b", &present, &l));
     CHECK(!present); /* null branch */
     for (int f = 2; f < 8; f++)
         CHECK_OK(meru_avro_skip(&rd, s->fields[f].type));
@@ -281,16 +279,15 @@ static void make_file(meru_buf *out, int n, int per_block)
 {
     uint8_t sync[16];
     meru_buf block = {0};
-    meru_avro_meta meta[] = {{"schema-id", "7", 1},
-                             {"bin", "\x00\x01\xff", 3}};
+    meru_avro_meta meta[] = {{"schema-id", "7", 1}, {"bin", "\x00\x01\xff", 3}};
     meru_avro_random_sync(sync);
     meru_avro_ocf_header(out, schema_json, meta, 2, sync);
     int in_block = 0;
     for (int i = 0; i < n; i++) {
         put_record(&block, i);
         if (++in_block == per_block || i == n - 1) {
-            meru_avro_ocf_block(out, (uint64_t)in_block, block.data,
-                                block.len, sync);
+            meru_avro_ocf_block(out, (uint64_t)in_block, block.data, block.len,
+                                sync);
             meru_buf_reset(&block);
             in_block = 0;
         }

@@ -46,13 +46,13 @@ static void test_dv_blob_bytes_match_a_hand_built_layout(void)
 {
     /* {1, 2, 5}: one bucket (key 0), an array container. */
     static const uint8_t vec[] = {
-        1, 0, 0, 0, 0, 0, 0, 0,      /* 1 bitmap (8 bytes LE) */
-        0, 0, 0, 0,                  /* its key 0 (4 bytes LE) */
-        0x3a, 0x30, 0, 0,            /* cookie 12346: no run containers */
-        1, 0, 0, 0,                  /* 1 container */
-        0, 0, 2, 0,                  /* key 0, cardinality - 1 = 2 */
-        16, 0, 0, 0,                 /* offset of the container */
-        1, 0, 2, 0, 5, 0,            /* the values */
+        1,    0,    0, 0, 0, 0, 0, 0, /* 1 bitmap (8 bytes LE) */
+        0,    0,    0, 0,             /* its key 0 (4 bytes LE) */
+        0x3a, 0x30, 0, 0,             /* cookie 12346: no run containers */
+        1,    0,    0, 0,             /* 1 container */
+        0,    0,    2, 0,             /* key 0, cardinality - 1 = 2 */
+        16,   0,    0, 0,             /* offset of the container */
+        1,    0,    2, 0, 5, 0,       /* the values */
     };
     uint64_t pos[] = {5, 1, 2};
     meru_buf want = {0}, got = {0};
@@ -69,11 +69,11 @@ static void test_dv_blob_bytes_match_a_hand_built_layout(void)
 
     /* 0..99: one run container (cookie 12347, one run flag, no offsets) */
     static const uint8_t run[] = {
-        1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 1 bitmap, key 0 */
-        0x3b, 0x30, 0, 0,                   /* 12347 | (1 - 1) << 16 */
-        0x01,                               /* container 0 is a run */
-        0, 0, 99, 0,                        /* key 0, cardinality 100 */
-        1, 0, 0, 0, 99, 0,                  /* 1 run: start 0, length 99 */
+        1,    0,    0,  0, 0,  0, 0, 0, 0, 0, 0, 0, /* 1 bitmap, key 0 */
+        0x3b, 0x30, 0,  0,                          /* 12347 | (1 - 1) << 16 */
+        0x01,                                       /* container 0 is a run */
+        0,    0,    99, 0,                          /* key 0, cardinality 100 */
+        1,    0,    0,  0, 99, 0, /* 1 run: start 0, length 99 */
     };
     CHECK_OK(meru_dv_new(&dv));
     CHECK_OK(meru_dv_add_range(dv, 0, 100));
@@ -86,10 +86,10 @@ static void test_dv_blob_bytes_match_a_hand_built_layout(void)
 
     /* {7, 2^32 + 3}: two buckets, keys 0 and 1 */
     static const uint8_t two[] = {
-        2, 0, 0, 0, 0, 0, 0, 0,                                  /* 2 */
-        0, 0, 0, 0,                                              /* key 0 */
+        2,    0,    0, 0, 0, 0, 0, 0, /* 2 */
+        0,    0,    0, 0,             /* key 0 */
         0x3a, 0x30, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 7, 0,
-        1, 0, 0, 0,                                              /* key 1 */
+        1,    0,    0, 0, /* key 1 */
         0x3a, 0x30, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 3, 0,
     };
     uint64_t p2[] = {(1ull << 32) + 3, 7};
@@ -185,11 +185,11 @@ static void test_dv_blob_truncations_flips_and_frame_damage(void)
     CHECK_OK(meru_dv_add_range(dv, 10, 5000)); /* run */
     for (int i = 0; i < 5000; i++)
         CHECK_OK(meru_dv_add(dv, 70000 + 2 * (uint64_t)i)); /* bitset */
-    CHECK_OK(meru_dv_add(dv, 200000));                     /* array */
-    CHECK_OK(meru_dv_add(dv, (5ull << 32) + 1));           /* bucket 2 */
+    CHECK_OK(meru_dv_add(dv, 200000));                      /* array */
+    CHECK_OK(meru_dv_add(dv, (5ull << 32) + 1));            /* bucket 2 */
     CHECK_OK(meru_dv_blob_encode(&b, dv));
-    size_t wrong = ice_corruption_sweep(b.data, b.len, decode_any, 3000,
-                                        &flips_ok);
+    size_t wrong =
+        ice_corruption_sweep(b.data, b.len, decode_any, 3000, &flips_ok);
     CHECK_EQ_U64(wrong, 0);
     CHECK_EQ_U64(flips_ok, 0); /* the CRC catches every single-bit flip */
     uint8_t *p = malloc(b.len);
@@ -212,8 +212,8 @@ static void test_dv_blob_truncations_flips_and_frame_damage(void)
 
 /* A vector of one bucket (key `key`) holding `bm`, then optionally a
  * second copy under key2 (UINT32_MAX: none). */
-static void one_bucket(meru_buf *vec, uint32_t key, const uint8_t *bm,
-                       size_t n, uint32_t key2)
+static void one_bucket(meru_buf *vec, uint32_t key, const uint8_t *bm, size_t n,
+                       uint32_t key2)
 {
     uint8_t h[8];
     meru_buf_reset(vec);
@@ -249,8 +249,8 @@ static void expect_corrupt(const uint8_t *bm, size_t n, uint32_t key,
 static void test_dv_blob_rejects_invalid_containers_and_keys(void)
 {
     /* a valid array bitmap {1, 2, 5} first, to show the harness decodes */
-    static const uint8_t ok[] = {0x3a, 0x30, 0, 0, 1, 0, 0, 0, 0, 0,
-                                 2,    0,    16, 0, 0, 0, 1, 0, 2, 0, 5, 0};
+    static const uint8_t ok[] = {0x3a, 0x30, 0, 0, 1, 0, 0, 0, 0, 0, 2,
+                                 0,    16,   0, 0, 0, 1, 0, 2, 0, 5, 0};
     meru_buf vec = {0}, blob = {0};
     one_bucket(&vec, 3, ok, sizeof ok, UINT32_MAX);
     frame(&blob, vec.data, vec.len);
@@ -259,38 +259,39 @@ static void test_dv_blob_rejects_invalid_containers_and_keys(void)
     meru_buf_free(&blob);
 
     static const uint8_t unsorted[] = {0x3a, 0x30, 0, 0, 1, 0, 0, 0, 0, 0, 2,
-                                       0, 16, 0, 0, 0, 1, 0, 5, 0, 2, 0};
+                                       0,    16,   0, 0, 0, 1, 0, 5, 0, 2, 0};
     BAD(unsorted, 0, UINT32_MAX, "not strictly ascending");
     static const uint8_t dup[] = {0x3a, 0x30, 0, 0, 1, 0, 0, 0, 0, 0, 2,
-                                  0, 16, 0, 0, 0, 1, 0, 2, 0, 2, 0};
+                                  0,    16,   0, 0, 0, 1, 0, 2, 0, 2, 0};
     BAD(dup, 0, UINT32_MAX, "not strictly ascending");
     static const uint8_t bad_offset[] = {0x3a, 0x30, 0, 0, 1, 0, 0, 0, 0, 0, 2,
-                                         0, 17, 0, 0, 0, 1, 0, 2, 0, 5, 0};
+                                         0,    17,   0, 0, 0, 1, 0, 2, 0, 5, 0};
     BAD(bad_offset, 0, UINT32_MAX, "offset header");
     static const uint8_t cookie[] = {0x39, 0x30, 0, 0, 0, 0, 0, 0};
     BAD(cookie, 0, UINT32_MAX, "cookie");
     /* two containers with keys 4 then 4 */
-    static const uint8_t keys[] = {0x3a, 0x30, 0, 0, 2,  0, 0, 0, 4, 0,
-                                   0,    0,    4, 0, 0,  0, 24, 0, 0, 0,
-                                   26,   0,    0, 0, 1,  0, 1, 0};
+    static const uint8_t keys[] = {0x3a, 0x30, 0, 0, 2, 0, 0,  0, 4, 0,
+                                   0,    0,    4, 0, 0, 0, 24, 0, 0, 0,
+                                   26,   0,    0, 0, 1, 0, 1,  0};
     BAD(keys, 0, UINT32_MAX, "keys not strictly ascending");
     /* runs: overlapping ([0,10] and [5,6]), past 65535, sum mismatch */
-    static const uint8_t overlap[] = {0x3b, 0x30, 0, 0, 1, 0, 0, 12, 0, 2,
-                                      0, 0, 0, 10, 0, 5, 0, 1, 0};
+    static const uint8_t overlap[] = {0x3b, 0x30, 0, 0,  1, 0, 0, 12, 0, 2,
+                                      0,    0,    0, 10, 0, 5, 0, 1,  0};
     BAD(overlap, 0, UINT32_MAX, "overlapping");
-    static const uint8_t past[] = {0x3b, 0x30, 0, 0, 1, 0, 0, 1,    0,
-                                   1,    0,    0xff, 0xff, 1, 0};
+    static const uint8_t past[] = {0x3b, 0x30, 0, 0,    1,    0, 0, 1,
+                                   0,    1,    0, 0xff, 0xff, 1, 0};
     BAD(past, 0, UINT32_MAX, "past the end");
-    static const uint8_t sum[] = {0x3b, 0x30, 0, 0, 1, 0, 0, 5, 0,
-                                  1,    0,    0, 0, 3, 0};
+    static const uint8_t sum[] = {0x3b, 0x30, 0, 0, 1, 0, 0, 5,
+                                  0,    1,    0, 0, 0, 3, 0};
     BAD(sum, 0, UINT32_MAX, "add up");
     static const uint8_t no_runs[] = {0x3b, 0x30, 0, 0, 1, 0, 0, 5, 0, 0, 0};
     BAD(no_runs, 0, UINT32_MAX, "without runs");
     /* a bitset container claiming 4097 values with 4096 bits set */
     uint8_t bits[4 + 4 + 4 + 4 + 8192];
     memset(bits, 0, sizeof bits);
-    memcpy(bits, "\x3a\x30\x00\x00\x01\x00\x00\x00\x00\x00\x00\x10\x10\x00"
-                 "\x00\x00",
+    memcpy(bits,
+           "\x3a\x30\x00\x00\x01\x00\x00\x00\x00\x00\x00\x10\x10\x00"
+           "\x00\x00",
            16);
     memset(bits + 16, 0xff, 512); /* 4096 bits */
     BAD(bits, 0, UINT32_MAX, "popcount");
@@ -344,8 +345,10 @@ static void test_dv_blobs_in_a_puffin_file(void)
     CHECK_OK(meru_dv_add_range(a, 3, 9));
     CHECK_OK(meru_dv_add(b, 42));
     CHECK_OK(meru_puffin_writer_open(&w, meru_fs_posix(), path));
-    CHECK_OK(meru_dv_puffin_add(w, a, "/t/data/L0/a.parquet", &off[0], &len[0]));
-    CHECK_OK(meru_dv_puffin_add(w, b, "/t/data/L0/b.parquet", &off[1], &len[1]));
+    CHECK_OK(
+        meru_dv_puffin_add(w, a, "/t/data/L0/a.parquet", &off[0], &len[0]));
+    CHECK_OK(
+        meru_dv_puffin_add(w, b, "/t/data/L0/b.parquet", &off[1], &len[1]));
     CHECK_OK(meru_puffin_writer_finish(w, NULL, 0, NULL));
     CHECK_EQ_U64(off[0], 4);
     CHECK_EQ_U64(off[1], 4 + len[0]);

@@ -226,9 +226,10 @@ static void test_iceberg_files_read_by_independent_readers(void)
 
     /* manifests: data v2 and v3, a v3 delete manifest of DVs */
     static const meru_ice_count vc[] = {{1, 10}, {2, 10}};
-    static const uint8_t lo[8] = {0xf6, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                  0xff};
-    static const meru_ice_bound lb[] = {{1, lo, 8}, {2, (const uint8_t *)"ab", 2}};
+    static const uint8_t lo[8] = {0xf6, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff};
+    static const meru_ice_bound lb[] = {{1, lo, 8},
+                                        {2, (const uint8_t *)"ab", 2}};
     static const int64_t so[] = {4};
     meru_ice_manifest_entry e[2];
     memset(e, 0, sizeof e);
@@ -238,8 +239,8 @@ static void test_iceberg_files_read_by_independent_readers(void)
         e[i].snapshot_id = 1234567890123;
         e[i].has_sequence_number = e[i].has_file_sequence_number = i;
         e[i].sequence_number = e[i].file_sequence_number = 4;
-        e[i].data_file.file_path = i ? "/tbl/data/L1/b.parquet"
-                                     : "/tbl/data/L0/a.parquet";
+        e[i].data_file.file_path =
+            i ? "/tbl/data/L1/b.parquet" : "/tbl/data/L0/a.parquet";
         e[i].data_file.file_format = "parquet";
         e[i].data_file.record_count = 10 + i;
         e[i].data_file.file_size_in_bytes = 5000 + i;
@@ -264,7 +265,7 @@ static void test_iceberg_files_read_by_independent_readers(void)
     for (int i = 0; i < 3; i++)
         CHECK_OK(meru_dv_new(&dv[i]));
     CHECK_OK(meru_dv_add(dv[0], 0));
-    CHECK_OK(meru_dv_add(dv[0], 9)); /* array */
+    CHECK_OK(meru_dv_add(dv[0], 9));                /* array */
     CHECK_OK(meru_dv_add_range(dv[1], 100, 20000)); /* run */
     for (uint64_t p = 70000; p < 90000; p += 3)
         CHECK_OK(meru_dv_add(dv[1], p)); /* bitset */
@@ -316,17 +317,17 @@ static void test_iceberg_files_read_by_independent_readers(void)
     fputs("{\"file\":null}],\n", ex);
 
     /* what the Puffin reader must find */
-    fprintf(ex, "\"puffin\":{\"file\":\"dv.puffin\",\"size\":%" PRIu64
-                ",\"blobs\":[",
+    fprintf(ex,
+            "\"puffin\":{\"file\":\"dv.puffin\",\"size\":%" PRIu64
+            ",\"blobs\":[",
             puffin_size);
     for (int i = 0; i < 3; i++) {
         int first = 1;
-        fprintf(ex,
-                "%s{\"offset\":%" PRIu64 ",\"length\":%" PRIu64
-                ",\"ref\":\"%s\",\"cardinality\":\"%" PRIu64
-                "\",\"positions\":[",
-                i ? "," : "", off[i], len[i], refs[i],
-                meru_dv_cardinality(dv[i]));
+        fprintf(
+            ex,
+            "%s{\"offset\":%" PRIu64 ",\"length\":%" PRIu64
+            ",\"ref\":\"%s\",\"cardinality\":\"%" PRIu64 "\",\"positions\":[",
+            i ? "," : "", off[i], len[i], refs[i], meru_dv_cardinality(dv[i]));
         meru_dv_foreach(dv[i], print_pos, &first);
         fputs("]}", ex);
     }
@@ -334,19 +335,18 @@ static void test_iceberg_files_read_by_independent_readers(void)
 
     /* the position-delete file: dv[2] and dv[0], given out of order */
     meru_posdel_input in[2] = {{refs[2], dv[2]}, {refs[0], dv[0]}};
-    CHECK_OK(meru_posdel_write(meru_fs_posix(), P("pos.parquet"), in, 2,
-                               NULL));
-    fprintf(ex, "\"posdel\":{\"file\":\"pos.parquet\",\"rows\":["
-                "[\"%s\",\"0\"],[\"%s\",\"9\"],[\"%s\",\"5\"],"
-                "[\"%s\",\"%" PRIu64 "\"]]}}\n",
+    CHECK_OK(meru_posdel_write(meru_fs_posix(), P("pos.parquet"), in, 2, NULL));
+    fprintf(ex,
+            "\"posdel\":{\"file\":\"pos.parquet\",\"rows\":["
+            "[\"%s\",\"0\"],[\"%s\",\"9\"],[\"%s\",\"5\"],"
+            "[\"%s\",\"%" PRIu64 "\"]]}}\n",
             refs[0], refs[0], refs[2], refs[2], (uint64_t)1 << 32 | 77);
     fclose(ex);
     for (int i = 0; i < 3; i++)
         meru_dv_free(dv[i]);
 
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "node %s/iceberg_check.mjs %s", INTEROP_DIR,
-             dir);
+    snprintf(cmd, sizeof cmd, "node %s/iceberg_check.mjs %s", INTEROP_DIR, dir);
     int st = system(cmd);
     CHECK_MSG(st == 0, "iceberg_check.mjs failed (exit %d): see above", st);
 }

@@ -27,8 +27,10 @@ static const meru_ice_count counts[] = {{1, 100}, {2, 100}};
 static const meru_ice_count nulls[] = {{1, 0}, {2, 7}};
 static const uint8_t lo1[8] = {1, 0, 0, 0, 0, 0, 0, 0};
 static const uint8_t hi1[8] = {100, 0, 0, 0, 0, 0, 0, 0};
-static const meru_ice_bound lows[] = {{1, lo1, 8}, {2, (const uint8_t *)"a", 1}};
-static const meru_ice_bound highs[] = {{1, hi1, 8}, {2, (const uint8_t *)"", 0}};
+static const meru_ice_bound lows[] = {{1, lo1, 8},
+                                      {2, (const uint8_t *)"a", 1}};
+static const meru_ice_bound highs[] = {{1, hi1, 8},
+                                       {2, (const uint8_t *)"", 0}};
 static const int64_t splits[] = {4, 9000};
 
 static void data_entry(meru_ice_manifest_entry *e, int i, int version)
@@ -147,8 +149,8 @@ static bool entries_equal(const meru_ice_manifest_entry *a,
 
 static meru_ice_manifest_info data_info(int version)
 {
-    meru_ice_manifest_info info = {version, MERU_ICE_MANIFEST_DATA,
-                                   table_schema, 0, NULL, 0};
+    meru_ice_manifest_info info = {
+        version, MERU_ICE_MANIFEST_DATA, table_schema, 0, NULL, 0};
     return info;
 }
 
@@ -183,8 +185,7 @@ static void round_trip_data(int version)
     CHECK_STR(m->info.partition_spec_json, "[]");
     CHECK_EQ_U64(m->n_entries, 5);
     for (int i = 0; i < 5; i++)
-        CHECK_MSG(entries_equal(&e[i], &m->entries[i]), "entry %d differs",
-                  i);
+        CHECK_MSG(entries_equal(&e[i], &m->entries[i]), "entry %d differs", i);
     meru_ice_manifest_free(m);
     meru_buf_free(&b);
 }
@@ -204,8 +205,8 @@ static void test_manifest_v3_delete_manifest_with_dvs(void)
     meru_ice_manifest_entry e[2];
     meru_ice_manifest *m = NULL;
     meru_buf b = {0};
-    meru_ice_manifest_info info = {3, MERU_ICE_MANIFEST_DELETES, table_schema,
-                                   4, "[]", 0};
+    meru_ice_manifest_info info = {
+        3, MERU_ICE_MANIFEST_DELETES, table_schema, 4, "[]", 0};
     memset(e, 0, sizeof e);
     for (int i = 0; i < 2; i++) {
         e[i].status = MERU_ICE_STATUS_ADDED;
@@ -316,11 +317,10 @@ static void test_manifest_header_and_schema_ids_follow_the_spec(void)
         const meru_avro_schema *s = meru_avro_ocf_schema(f);
         CHECK_STR(s->name, "manifest_entry");
         collect_ids(s, ids, &n);
-        static const int32_t want[] = {0,   1,   3,   4,   2,   134, 100, 101,
-                                       102, 103, 104, 108, 117, 118, 109, 119,
-                                       120, 110, 121, 122, 137, 138, 139, 125,
-                                       126, 127, 128, 129, 130, 131, 132, 133,
-                                       135, 136, 140, 143};
+        static const int32_t want[] = {
+            0,   1,   3,   4,   2,   134, 100, 101, 102, 103, 104, 108,
+            117, 118, 109, 119, 120, 110, 121, 122, 137, 138, 139, 125,
+            126, 127, 128, 129, 130, 131, 132, 133, 135, 136, 140, 143};
         for (size_t i = 0; i < sizeof want / sizeof *want; i++)
             CHECK_MSG(has_id(ids, n, want[i]), "v%d: field id %d missing",
                       version, want[i]);
@@ -362,7 +362,8 @@ static void test_manifest_reader_resolves_fields_by_id(void)
         "{\"name\":\"status\",\"type\":\"int\",\"field-id\":0}]}";
     meru_buf f = {0}, rec = {0};
     uint8_t sync[16] = {1, 2, 3};
-    meru_avro_meta meta[] = {{"format-version", "2", 1}, {"content", "data", 4}};
+    meru_avro_meta meta[] = {{"format-version", "2", 1},
+                             {"content", "data", 4}};
     meru_ice_manifest *m = NULL;
     CHECK_OK(meru_avro_ocf_header(&f, schema, meta, 2, sync));
     meru_avro_put_long(&rec, 5000);
@@ -382,6 +383,44 @@ static void test_manifest_reader_resolves_fields_by_id(void)
     CHECK(!m->entries[0].has_snapshot_id);
     meru_ice_manifest_free(m);
     meru_buf_free(&rec);
+    meru_buf_free(&f);
+}
+
+/* Header integers are decimal, strictly, and fit 64 bits. */
+static void test_manifest_header_integers_are_strict(void)
+{
+    static const char *bad[] = {"99999999999999999999",
+                                "9223372036854775808",
+                                "1x",
+                                "",
+                                "-",
+                                "+1",
+                                " 1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        meru_buf f = {0};
+        uint8_t sync[16] = {0};
+        meru_avro_meta meta[] = {{"snapshot-id", bad[i], strlen(bad[i])}};
+        meru_ice_manifest_list *l = NULL;
+        CHECK_OK(meru_avro_ocf_header(&f,
+                                      "{\"type\":\"record\",\"name\":"
+                                      "\"manifest_file\",\"fields\":[]}",
+                                      meta, 1, sync));
+        CHECK_MSG(meru_ice_manifest_list_decode(&l, f.data, f.len) ==
+                      MERU_ECORRUPT,
+                  "snapshot-id \"%s\" accepted", bad[i]);
+        meru_buf_free(&f);
+    }
+    meru_buf f = {0};
+    uint8_t sync[16] = {0};
+    meru_avro_meta meta[] = {{"snapshot-id", "-9223372036854775808", 20}};
+    meru_ice_manifest_list *l = NULL;
+    CHECK_OK(meru_avro_ocf_header(&f,
+                                  "{\"type\":\"record\",\"name\":"
+                                  "\"manifest_file\",\"fields\":[]}",
+                                  meta, 1, sync));
+    CHECK_OK(meru_ice_manifest_list_decode(&l, f.data, f.len));
+    CHECK(l->has_snapshot_id && l->info.snapshot_id == INT64_MIN);
+    meru_ice_manifest_list_free(l);
     meru_buf_free(&f);
 }
 
@@ -411,8 +450,8 @@ static void test_manifest_corrupt_input_is_an_error(void)
         data_entry(&e[i], i, 3);
     CHECK_OK(meru_ice_manifest_encode(&b, &info, e, 3, NULL));
     /* one block: only the header-only prefix decodes (as an empty file) */
-    size_t wrong = ice_corruption_sweep(b.data, b.len, decode_manifest, 3000,
-                                        &flips_ok);
+    size_t wrong =
+        ice_corruption_sweep(b.data, b.len, decode_manifest, 3000, &flips_ok);
     CHECK_MSG(wrong == 1, "%zu prefixes decoded", wrong);
     meru_buf_free(&b);
 }
@@ -488,7 +527,8 @@ static void test_manifest_list_round_trips_v2_and_v3(void)
             CHECK_EQ_U64(g->n_partitions, a->n_partitions);
         }
         const meru_ice_field_summary *p = l->files[1].partitions;
-        CHECK(p[0].contains_null && p[0].has_contains_nan && !p[0].contains_nan);
+        CHECK(p[0].contains_null && p[0].has_contains_nan &&
+              !p[0].contains_nan);
         CHECK(p[0].lower_bound_len == 1 && p[0].lower_bound[0] == 'a');
         CHECK(p[0].upper_bound_len == 2 && !memcmp(p[0].upper_bound, "zz", 2));
         CHECK(!p[1].contains_null && !p[1].has_contains_nan &&
@@ -610,6 +650,7 @@ int main(void)
     MERU_TEST_RUN(test_manifest_version_rules);
     MERU_TEST_RUN(test_manifest_header_and_schema_ids_follow_the_spec);
     MERU_TEST_RUN(test_manifest_reader_resolves_fields_by_id);
+    MERU_TEST_RUN(test_manifest_header_integers_are_strict);
     MERU_TEST_RUN(test_manifest_corrupt_input_is_an_error);
     MERU_TEST_RUN(test_manifest_list_round_trips_v2_and_v3);
     MERU_TEST_RUN(test_manifest_list_rules);

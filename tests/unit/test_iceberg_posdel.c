@@ -94,8 +94,8 @@ static void test_posdel_round_trip_and_schema(void)
     pq_reader *r;
     CHECK_OK(pq_reader_open(&r, &src, NULL));
     CHECK_EQ_U64(pq_reader_num_columns(r), 2);
-    const pq_column_info *c0 = pq_reader_column(r, 0), *c1 =
-                                                            pq_reader_column(r, 1);
+    const pq_column_info *c0 = pq_reader_column(r, 0),
+                         *c1 = pq_reader_column(r, 1);
     CHECK_STR(c0->name, "file_path");
     CHECK(c0->type == PQ_BYTE_ARRAY && c0->repetition == PQ_REQUIRED);
     CHECK(c0->logical.kind == PQ_LT_STRING);
@@ -132,10 +132,14 @@ static void write_raw(const char *path, const char *const *paths,
 {
     pq_column_spec cols[2];
     memset(cols, 0, sizeof cols);
-    cols[0] = (pq_column_spec){.name = "file_path", .type = PQ_BYTE_ARRAY,
-                               .has_field_id = true, .field_id = id_path};
-    cols[1] = (pq_column_spec){.name = "pos", .type = PQ_INT64,
-                               .has_field_id = true, .field_id = id_pos};
+    cols[0] = (pq_column_spec){.name = "file_path",
+                               .type = PQ_BYTE_ARRAY,
+                               .has_field_id = true,
+                               .field_id = id_path};
+    cols[1] = (pq_column_spec){.name = "pos",
+                               .type = PQ_INT64,
+                               .has_field_id = true,
+                               .field_id = id_pos};
     if (valid)
         cols[0].repetition = cols[1].repetition = PQ_OPTIONAL;
     FILE *f = fopen(path, "wb");
@@ -185,8 +189,7 @@ static void test_posdel_reader_rejects_hostile_files(void)
     write_raw(P("neg.parquet"), paths, neg, NULL, 3, 2147483546, 2147483545);
     expect_bad("neg.parquet", "negative", __LINE__);
     uint8_t valid[] = {1, 0, 1};
-    write_raw(P("null.parquet"), paths, good, valid, 3, 2147483546,
-              2147483545);
+    write_raw(P("null.parquet"), paths, good, valid, 3, 2147483546, 2147483545);
     expect_bad("null.parquet", "null", __LINE__);
     write_raw(P("ids.parquet"), paths, good, NULL, 3, 1, 2);
     expect_bad("ids.parquet", "field id", __LINE__);
@@ -198,7 +201,8 @@ static void test_posdel_reader_rejects_hostile_files(void)
     CHECK_OK(write_three(meru_fs_posix(), P("t.parquet"), &t));
     free_three(&t);
     uint8_t *data = meru_test_read_file(P("t.parquet"), &n);
-    for (size_t cut = 0; cut < n; cut += (cut < 64 || n - cut < 4096) ? 1 : 97) {
+    for (size_t cut = 0; cut < n;
+         cut += (cut < 64 || n - cut < 4096) ? 1 : 97) {
         FILE *o = fopen(P("cut.parquet"), "wb");
         fwrite(data, 1, cut, o);
         fclose(o);

@@ -47,9 +47,10 @@ static int write_three(meru_fs *fs, const char *path, void *arg)
                                .sequence_number = 3,
                                .props = props,
                                .n_props = 2};
-    meru_puffin_blob_meta b = {.type = "x-empty", .snapshot_id = -1,
-                               .sequence_number = -1};
-    meru_puffin_blob_meta c = {.type = "x-zstd", .snapshot_id = 1,
+    meru_puffin_blob_meta b = {
+        .type = "x-empty", .snapshot_id = -1, .sequence_number = -1};
+    meru_puffin_blob_meta c = {.type = "x-zstd",
+                               .snapshot_id = 1,
                                .sequence_number = 1,
                                .compression_codec = "zstd"};
     meru_puffin_prop fp[] = {{"purpose", "test"}};
@@ -58,8 +59,8 @@ static int write_three(meru_fs *fs, const char *path, void *arg)
         return rc;
     if ((rc = meru_puffin_writer_add(w, &a, "hello", 5, &offs[0], &len)) ||
         (rc = meru_puffin_writer_add(w, &b, "", 0, &offs[1], &len)) ||
-        (rc = meru_puffin_writer_add(w, &c, "0123456789", 10, &offs[2],
-                                     &len))) {
+        (rc =
+             meru_puffin_writer_add(w, &c, "0123456789", 10, &offs[2], &len))) {
         meru_puffin_writer_abort(w);
         return rc;
     }
