@@ -89,6 +89,7 @@ static int corrupt(const meru_avro_rd *rd, const char *what)
 
 int meru_avro_get_long(meru_avro_rd *rd, int64_t *out)
 {
+    *out = 0; /* defined on failure too */
     uint64_t u;
     size_t n = meru_varint_get64(rd->p + rd->pos, meru_avro_rd_left(rd), &u);
     if (n == 0)
@@ -102,6 +103,7 @@ int meru_avro_get_long(meru_avro_rd *rd, int64_t *out)
 
 int meru_avro_get_int(meru_avro_rd *rd, int32_t *out)
 {
+    *out = 0;
     int64_t v;
     size_t at = rd->pos;
     int rc = meru_avro_get_long(rd, &v);
@@ -117,6 +119,7 @@ int meru_avro_get_int(meru_avro_rd *rd, int32_t *out)
 
 int meru_avro_get_bool(meru_avro_rd *rd, bool *out)
 {
+    *out = false;
     if (meru_avro_rd_left(rd) < 1)
         return corrupt(rd, "truncated boolean");
     if (rd->p[rd->pos] > 1)
@@ -147,6 +150,8 @@ int meru_avro_get_double(meru_avro_rd *rd, double *out)
 
 int meru_avro_get_bytes(meru_avro_rd *rd, const uint8_t **out, size_t *n)
 {
+    *out = NULL;
+    *n = 0;
     int64_t len;
     size_t at = rd->pos;
     int rc = meru_avro_get_long(rd, &len);
@@ -165,6 +170,7 @@ int meru_avro_get_bytes(meru_avro_rd *rd, const uint8_t **out, size_t *n)
 
 int meru_avro_get_fixed(meru_avro_rd *rd, size_t n, const uint8_t **out)
 {
+    *out = NULL;
     if (meru_avro_rd_left(rd) < n)
         return corrupt(rd, "truncated fixed");
     *out = rd->p + rd->pos;
@@ -174,6 +180,7 @@ int meru_avro_get_fixed(meru_avro_rd *rd, size_t n, const uint8_t **out)
 
 int meru_avro_get_block(meru_avro_rd *rd, uint64_t *count)
 {
+    *count = 0;
     int64_t c;
     size_t at = rd->pos;
     int rc = meru_avro_get_long(rd, &c);
@@ -491,7 +498,7 @@ static int skip(meru_avro_rd *rd, const meru_avro_schema *s, int depth)
     const uint8_t *p;
     size_t n;
     int64_t l;
-    int32_t i32;
+    int32_t i32 = 0;
     bool b;
     uint64_t count;
     int rc;
@@ -542,7 +549,7 @@ static int skip(meru_avro_rd *rd, const meru_avro_schema *s, int depth)
             }
         }
     case MERU_AVRO_UNION: {
-        const meru_avro_schema *v;
+        const meru_avro_schema *v = NULL;
         if ((rc = meru_avro_read_branch(rd, s, &v)))
             return rc;
         return v ? skip(rd, v, depth + 1) : MERU_OK;
@@ -561,6 +568,7 @@ int meru_avro_skip(meru_avro_rd *rd, const meru_avro_schema *s)
 int meru_avro_read_branch(meru_avro_rd *rd, const meru_avro_schema *s,
                           const meru_avro_schema **value)
 {
+    *value = NULL;
     if (s->type != MERU_AVRO_UNION) {
         *value = s->type == MERU_AVRO_NULL ? NULL : s;
         return MERU_OK;
@@ -611,12 +619,12 @@ static int wrong_type(const meru_avro_rd *rd, const char *what,
 int meru_avro_read_long(meru_avro_rd *rd, const meru_avro_schema *s,
                         const char *what, bool *present, int64_t *out)
 {
-    const meru_avro_schema *v;
+    const meru_avro_schema *v = NULL;
     int rc = resolve(rd, s, what, present, &v);
     if (rc || !v)
         return rc;
     if (v->type == MERU_AVRO_INT) {
-        int32_t i;
+        int32_t i = 0;
         if ((rc = meru_avro_get_int(rd, &i)))
             return rc;
         *out = i;
@@ -630,7 +638,7 @@ int meru_avro_read_long(meru_avro_rd *rd, const meru_avro_schema *s,
 int meru_avro_read_int(meru_avro_rd *rd, const meru_avro_schema *s,
                        const char *what, bool *present, int32_t *out)
 {
-    const meru_avro_schema *v;
+    const meru_avro_schema *v = NULL;
     int rc = resolve(rd, s, what, present, &v);
     if (rc || !v)
         return rc;
@@ -642,7 +650,7 @@ int meru_avro_read_int(meru_avro_rd *rd, const meru_avro_schema *s,
 int meru_avro_read_bool(meru_avro_rd *rd, const meru_avro_schema *s,
                         const char *what, bool *present, bool *out)
 {
-    const meru_avro_schema *v;
+    const meru_avro_schema *v = NULL;
     int rc = resolve(rd, s, what, present, &v);
     if (rc || !v)
         return rc;
@@ -655,7 +663,7 @@ int meru_avro_read_bytes(meru_avro_rd *rd, const meru_avro_schema *s,
                          const char *what, bool *present, const uint8_t **out,
                          size_t *n)
 {
-    const meru_avro_schema *v;
+    const meru_avro_schema *v = NULL;
     int rc = resolve(rd, s, what, present, &v);
     if (rc || !v)
         return rc;
@@ -950,7 +958,7 @@ int meru_avro_ocf_next_block(meru_avro_ocf *f, meru_avro_rd *rd,
         if (c == 0)
             continue;
         if (f->deflate) {
-            size_t n;
+            size_t n = 0;
             if ((rc = inflate_block(f, body, (size_t)size, at, &n)))
                 return rc;
             meru_avro_rd_init(rd, f->inflated, n, 0);

@@ -820,7 +820,7 @@ int meru_ice_manifest_decode(meru_ice_manifest **out, const uint8_t *data,
 {
     meru_ice_manifest *m = calloc(1, sizeof *m);
     meru_avro_ocf *f = NULL;
-    const meru_avro_schema *rec;
+    const meru_avro_schema *rec = NULL;
     size_t cap = 0;
     int rc;
     *out = NULL;

@@ -461,7 +461,7 @@ int meru_ice_manifest_list_decode(meru_ice_manifest_list **out,
 {
     meru_ice_manifest_list *l = calloc(1, sizeof *l);
     meru_avro_ocf *f = NULL;
-    const meru_avro_schema *rec;
+    const meru_avro_schema *rec = NULL;
     size_t cap = 0;
     int rc;
     *out = NULL;

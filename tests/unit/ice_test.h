@@ -60,7 +60,7 @@ static inline const char *ice_fault_sweep(const char *dir, ice_write_fn fn,
                                           void *arg)
 {
     static char why[256];
-    char path[1024];
+    char path[1100]; /* dir (< 1024) + the name */
     meru_fs *fs = NULL;
     int exists;
     snprintf(path, sizeof path, "%s/faulty.out", dir);
