@@ -16,7 +16,8 @@ want_npm=0
 for arg in "$@"; do
   case "$arg" in
     --bench) PKGS+=("${BENCH_PKGS[@]}") ;;
-    --npm) want_npm=1; PKGS+=(nodejs npm) ;;
+    # python3: node-gyp builds the `roaring` addon from source.
+    --npm) want_npm=1; PKGS+=(nodejs npm python3) ;;
     *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done
