@@ -80,15 +80,27 @@ static int usable_on(const msq_vtab *vt, sqlite3_index_info *info, int i,
     return 1;
 }
 
-/* Whether the ORDER BY is the order the plan produces. */
+/*
+ * Whether the ORDER BY is the order the plan produces. A float key column
+ * ends what can be consumed: -0.0 and +0.0 are two keys to the engine
+ * (-0.0 first) but one value to SQL, which breaks their tie by the next
+ * ORDER BY term; so nothing may follow it, and a key holding one is not
+ * unique to SQL.
+ */
 static int order_consumed(const msq_vtab *vt, sqlite3_index_info *info,
                           const plan *p, int *desc)
 {
     if (info->nOrderBy == 0)
         return 0;
-    *desc = info->aOrderBy[0].desc;
-    if ((size_t)p->neq == vt->nkey && !p->in)
-        return 1; /* at most one row */
+    *desc = -1; /* the direction of the first term that orders anything */
+    if ((size_t)p->neq == vt->nkey && !p->in) {
+        *desc = 0;
+        return 1; /* at most one row (equality prefixes hold no float) */
+    }
+    int unique = 1, after_float = 0;
+    for (size_t k = 0; k < vt->nkey; k++)
+        if (kind_at(vt, (int)k) == MSQ_KIND_FLOAT)
+            unique = 0;
     /* The next key position the order must name; an IN list's values are
      * sorted, so its column orders like any other. */
     size_t next = p->in ? 0 : (size_t)p->neq;
@@ -96,13 +108,20 @@ static int order_consumed(const msq_vtab *vt, sqlite3_index_info *info,
         int pos = key_pos(vt, info->aOrderBy[i].iColumn);
         if (!p->in && pos >= 0 && pos < p->neq)
             continue; /* one value: any order */
-        if (next >= vt->nkey)
+        if (after_float)
+            return 0;
+        if (next >= vt->nkey && unique)
             continue; /* the key is unique: later terms order nothing */
+        if (*desc < 0)
+            *desc = info->aOrderBy[i].desc;
         if (pos != (int)next || info->aOrderBy[i].desc != *desc ||
             kind_at(vt, pos) == MSQ_KIND_TIME)
             return 0;
+        after_float = kind_at(vt, pos) == MSQ_KIND_FLOAT;
         next = (size_t)pos + 1;
     }
+    if (*desc < 0)
+        *desc = 0; /* only one-value columns: any direction */
     return 1;
 }
 
