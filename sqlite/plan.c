@@ -236,15 +236,19 @@ int msq_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
         }
     }
 
-    /* Arguments and omits: equality values, bounds, then limit, offset. */
-    int argv = 1, all_omitted = 1;
+    /* Arguments and omits: equality values, bounds, then limit, offset.
+     * An equality the cursor cannot use at run time ends the prefix there
+     * and drops the range (cursor.c), so a constraint is omitted only when
+     * it and every equality before it are exact. */
+    int argv = 1, all_omitted = 1, chain = 1;
     for (int k = 0; k < p.neq; k++) {
         int i = p.eq[k];
         sqlite3_value *rhs = NULL;
         info->aConstraintUsage[i].argvIndex = argv++;
-        info->aConstraintUsage[i].omit =
-            !p.in && sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK &&
-            msq_value_exact(vt->schema, (size_t)vt->key_cols[k], rhs);
+        chain = chain && !p.in &&
+                sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK &&
+                msq_value_exact(vt->schema, (size_t)vt->key_cols[k], rhs);
+        info->aConstraintUsage[i].omit = (unsigned char)chain;
     }
     int bounds[2] = {p.lower, p.upper};
     for (int b = 0; b < 2; b++) {
@@ -254,7 +258,8 @@ int msq_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
             continue;
         info->aConstraintUsage[i].argvIndex = argv++;
         info->aConstraintUsage[i].omit =
-            !p.eqrange && sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK &&
+            chain && !p.eqrange &&
+            sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK &&
             msq_value_exact(vt->schema, (size_t)vt->key_cols[p.neq], rhs);
     }
     for (int i = 0; i < n; i++) {

@@ -34,7 +34,7 @@ static char sq_err[4096];
 
 /* A fresh connection with the extension loaded (NULL on failure, with
  * sq_err set). */
-static sqlite3 *sq_open(void)
+static inline sqlite3 *sq_open(void)
 {
     sqlite3 *db = NULL;
     char *err = NULL;
@@ -57,8 +57,8 @@ static sqlite3 *sq_open(void)
 
 /* Runs SQL (printf-style); the SQLite result code, sq_err on failure. */
 /* (Formats are sqlite3_mprintf's: %Q and %w have no printf checking.) */
-static int sq_exec(sqlite3 *db, const char *fmt, ...);
-static int sq_exec(sqlite3 *db, const char *fmt, ...)
+static inline int sq_exec(sqlite3 *db, const char *fmt, ...);
+static inline int sq_exec(sqlite3 *db, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -80,7 +80,7 @@ typedef struct sq_str {
     size_t n, cap;
 } sq_str;
 
-static void sq_put(sq_str *s, const char *t, size_t n)
+static inline void sq_put(sq_str *s, const char *t, size_t n)
 {
     if (s->n + n + 1 > s->cap) {
         s->cap = (s->n + n + 1) * 2;
@@ -91,14 +91,14 @@ static void sq_put(sq_str *s, const char *t, size_t n)
     s->p[s->n] = 0;
 }
 
-static void sq_puts(sq_str *s, const char *t)
+static inline void sq_puts(sq_str *s, const char *t)
 {
     sq_put(s, t, strlen(t));
 }
 
 /* Appends each row of a prepared statement: columns joined by '|', one
  * line per row. SQLITE_DONE on success. */
-static int sq_rows(sqlite3_stmt *st, sq_str *out)
+static inline int sq_rows(sqlite3_stmt *st, sq_str *out)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -115,8 +115,8 @@ static int sq_rows(sqlite3_stmt *st, sq_str *out)
 
 /* The rows of a query as text (malloc'd; "" when none); NULL on an error,
  * with sq_err set. */
-static char *sq_text(sqlite3 *db, const char *fmt, ...);
-static char *sq_text(sqlite3 *db, const char *fmt, ...)
+static inline char *sq_text(sqlite3 *db, const char *fmt, ...);
+static inline char *sq_text(sqlite3 *db, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -140,7 +140,7 @@ static char *sq_text(sqlite3 *db, const char *fmt, ...)
 }
 
 /* EXPLAIN QUERY PLAN's detail lines of a query, joined by '\n'. */
-static char *sq_plan(sqlite3 *db, const char *query)
+static inline char *sq_plan(sqlite3 *db, const char *query)
 {
     char *sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", query);
     sqlite3_stmt *st = NULL;
@@ -163,7 +163,8 @@ static char *sq_plan(sqlite3 *db, const char *query)
 }
 
 /* A counter of merutable_stats(path) (-1 on error). */
-static long long sq_stat(sqlite3 *db, const char *path, const char *field)
+static inline long long sq_stat(sqlite3 *db, const char *path,
+                                const char *field)
 {
     char *t = sq_text(db, "SELECT json_extract(merutable_stats(%Q), '$.%s')",
                       path, field);
@@ -174,7 +175,8 @@ static long long sq_stat(sqlite3 *db, const char *path, const char *field)
 
 /* The canonical SQL expression of column `name` (of type `type`), or of
  * json_extract(j, '$.name') when `json` is set. */
-static void sq_canon(sq_str *s, meru_type type, const char *name, int json)
+static inline void sq_canon(sq_str *s, meru_type type, const char *name,
+                            int json)
 {
     char *v = json ? sqlite3_mprintf("json_extract(j, '$.\"%w\"')", name)
                    : sqlite3_mprintf("\"%w\"", name);
@@ -204,7 +206,7 @@ static void sq_canon(sq_str *s, meru_type type, const char *name, int json)
 }
 
 /* The select list of every column of the schema, canonical. */
-static char *sq_select_list(const meru_schema *s, int json)
+static inline char *sq_select_list(const meru_schema *s, int json)
 {
     sq_str out = {0};
     sq_puts(&out, "");
@@ -218,8 +220,8 @@ static char *sq_select_list(const meru_schema *s, int json)
 }
 
 /* The canonical rows of `SELECT * FROM table <rest>` through the vtab. */
-static char *sq_vtab_rows(sqlite3 *db, const meru_schema *s, const char *table,
-                          const char *rest)
+static inline char *sq_vtab_rows(sqlite3 *db, const meru_schema *s,
+                                 const char *table, const char *rest)
 {
     char *list = sq_select_list(s, 0);
     char *t = sq_text(db, "SELECT %s FROM \"%w\" %s", list, table, rest);
@@ -232,8 +234,8 @@ static char *sq_vtab_rows(sqlite3 *db, const meru_schema *s, const char *table,
  * (opened read-only by this process's own copy of the library), converted
  * by `db` (any connection: only json_extract is used). NULL on an error.
  */
-static char *sq_engine_rows(sqlite3 *db, const char *path,
-                            const meru_scan_options *o)
+static inline char *sq_engine_rows(sqlite3 *db, const char *path,
+                                   const meru_scan_options *o)
 {
     meru_options opts;
     meru_db *t = NULL;

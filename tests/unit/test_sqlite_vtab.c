@@ -645,6 +645,48 @@ static void test_bad_arguments_are_sql_errors(void)
     sqlite3_close(db);
 }
 
+/* -0.0 and +0.0: two keys to the engine (-0.0 first), one value to SQL,
+ * which orders their rows by the next ORDER BY term. */
+static void test_float_key_zeros_are_one_sql_value(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", meru_test_tmpdir("sqlite-zero"));
+    meru_schema *s = NULL;
+    meru_db *w = NULL;
+    CHECK_EQ_INT(meru_schema_parse(
+                     &s, "z", "x double not null, i int32 not null", "x,i"),
+                 0);
+    CHECK_EQ_INT(meru_open(path, NULL, s, &w), 0);
+    CHECK_EQ_INT(meru_close(w), 0);
+    meru_db_free(w);
+    meru_schema_free(s);
+    sqlite3 *db = sq_open();
+    CHECK_MSG(db, "%s", sq_err);
+    CHECK_EQ_INT(sq_exec(db,
+                         "CREATE VIRTUAL TABLE z USING merutable(%Q);"
+                         "INSERT INTO z VALUES(-0.0, 5), (0.0, 1), (0.5, 0)",
+                         path),
+                 SQLITE_OK);
+    char *t = sq_text(db, "SELECT i FROM z ORDER BY x, i");
+    CHECK_STR(t, "1\n5\n0\n");
+    free(t);
+    t = sq_plan(db, "SELECT i FROM z ORDER BY x, i");
+    CHECK_HAS(t, "USE TEMP B-TREE");
+    free(t);
+    /* The key alone is consumed (ties in any order), and x = 0 finds
+     * both zeros. */
+    t = sq_plan(db, "SELECT i FROM z ORDER BY x DESC");
+    CHECK_HAS(t, "scan order=desc");
+    free(t);
+    t = sq_text(db, "SELECT i FROM z WHERE x = 0 ORDER BY i");
+    CHECK_STR(t, "1\n5\n");
+    free(t);
+    t = sq_text(db, "SELECT i FROM z WHERE x >= -0.0 AND x < 0.5 ORDER BY i");
+    CHECK_STR(t, "1\n5\n");
+    free(t);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_every_type_reads_as_the_engine_prints_it);
@@ -655,5 +697,6 @@ int main(void)
     MERU_TEST_RUN(test_readonly_table_sees_commits_at_each_statement);
     MERU_TEST_RUN(test_connections_share_one_handle_per_table);
     MERU_TEST_RUN(test_bad_arguments_are_sql_errors);
+    MERU_TEST_RUN(test_float_key_zeros_are_one_sql_value);
     return meru_test_finish();
 }
