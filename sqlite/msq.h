@@ -86,20 +86,18 @@ const char *msq_type_sql(meru_type t);
  * and decimals as text, blobs into binary). On a value the column cannot
  * hold returns a status and sets *errmsg (sqlite3_malloc'd; NULL when out
  * of memory) to the engine's message, or to ours for a SQL type the
- * engine never sees (text into a binary column).
+ * engine never sees (text into a binary column). With `defaults` (an
+ * INSERT), NULL into a column that has a write default leaves it unset in
+ * the fresh `row`, and the engine writes the default.
  */
 int msq_value_to_column(meru_row *row, size_t col, sqlite3_value *v,
-                        char **errmsg);
+                        int defaults, char **errmsg);
 
 /* Returns column `col` of `row` as the SQL result (NULL when unset). */
 void msq_column_result(sqlite3_context *ctx, const meru_row *row, size_t col);
 /* Copies one column's state (unset, null or value) from `src` to `dst`,
  * rows of the same schema. */
 int msq_copy_column(meru_row *dst, const meru_row *src, size_t col);
-/* The column's value (a write default, for vtab.c) as a SQL literal,
- * sqlite3_malloc'd; NULL when out of memory or it has none. */
-char *msq_column_sql_literal(const meru_row *row, size_t col);
-
 /*
  * What a constraint value becomes as a key bound (cursor.c):
  *   MSQ_CONV_OK      `row` column set; *incl says whether the bound

@@ -15,8 +15,11 @@
  * columns become text, numeric text into number columns becomes a number)
  * and leave every judgement about the value itself (range, precision,
  * UTF-8, date validity, NOT NULL, NaN in a key) to the engine, so a
- * rejected value carries the engine's own message. Dates, timestamps and
- * decimals go through meru_row_set_json / meru_row_set_decimal_str, the
+ * rejected value carries the engine's own message. An INSERT's NULL into a
+ * column with a write default gives the default (SQLite cannot tell a
+ * virtual table an omitted column from an explicit NULL); an UPDATE's
+ * NULL is NULL (SQLite passes every column, changed or not). Dates, timestamps
+ * and decimals go through meru_row_set_json / meru_row_set_decimal_str, the
  * engine's parsers.
  *
  * Bounds: a WHERE constraint's value becomes a key bound only when that
@@ -232,13 +235,21 @@ static int engine(int rc, char **errmsg)
     return rc;
 }
 
-static int to_column(meru_row *row, size_t col, sqlite3_value *v, char **errmsg)
+static int to_column(meru_row *row, size_t col, sqlite3_value *v, int defaults,
+                     char **errmsg)
 {
     const meru_schema *s = meru_row_schema(row);
     meru_type t = meru_schema_column_type(s, col);
     int vt = sqlite3_value_type(v);
-    if (vt == SQLITE_NULL)
+    if (vt == SQLITE_NULL) {
+        /* SQLite passes a column an INSERT leaves out as NULL (a virtual
+         * table's declaration keeps no DEFAULT): a column with a write
+         * default is left unset, so the engine writes its default. */
+        if (defaults && !meru_row_is_set(row, col) &&
+            !meru_row_is_null(row, col))
+            return MERU_OK;
         return meru_row_set_null(row, col);
+    }
     switch (msq_type_kind(t)) {
     case MSQ_KIND_INT:
     case MSQ_KIND_FLOAT: {
@@ -293,10 +304,10 @@ static int to_column(meru_row *row, size_t col, sqlite3_value *v, char **errmsg)
 }
 
 int msq_value_to_column(meru_row *row, size_t col, sqlite3_value *v,
-                        char **errmsg)
+                        int defaults, char **errmsg)
 {
     *errmsg = NULL;
-    int rc = to_column(row, col, v, errmsg);
+    int rc = to_column(row, col, v, defaults, errmsg);
     if (rc && !*errmsg)
         engine(rc, errmsg);
     return rc;
@@ -427,89 +438,6 @@ void msq_column_result(sqlite3_context *ctx, const meru_row *row, size_t col)
         return;
     }
     sqlite3_result_null(ctx);
-}
-
-char *msq_column_sql_literal(const meru_row *row, size_t col)
-{
-    const meru_schema *s = meru_row_schema(row);
-    char buf[64];
-    if (meru_row_is_null(row, col))
-        return sqlite3_mprintf("NULL");
-    switch (meru_schema_column_type(s, col)) {
-    case MERU_TYPE_BOOLEAN: {
-        int b = 0;
-        meru_row_get_bool(row, col, &b);
-        return sqlite3_mprintf("%d", b);
-    }
-    case MERU_TYPE_INT32: {
-        int32_t i = 0;
-        meru_row_get_int32(row, col, &i);
-        return sqlite3_mprintf("%d", (int)i);
-    }
-    case MERU_TYPE_INT64: {
-        int64_t i = 0;
-        meru_row_get_int64(row, col, &i);
-        return sqlite3_mprintf("%lld", (long long)i);
-    }
-    case MERU_TYPE_FLOAT:
-    case MERU_TYPE_DOUBLE: {
-        double d = 0;
-        float f = 0;
-        if (meru_schema_column_type(s, col) == MERU_TYPE_FLOAT) {
-            meru_row_get_float(row, col, &f);
-            d = f;
-        } else {
-            meru_row_get_double(row, col, &d);
-        }
-        if (isnan(d))
-            return sqlite3_mprintf("NULL");
-        if (isinf(d))
-            return sqlite3_mprintf(d > 0 ? "9e999" : "-9e999");
-        /* A real literal: "1.0", never "1", so SQLite keeps it REAL. */
-        snprintf(buf, sizeof buf, "%.17g", d);
-        return sqlite3_mprintf(strpbrk(buf, ".e") ? "%s" : "%s.0", buf);
-    }
-    case MERU_TYPE_STRING: {
-        const char *p = NULL;
-        size_t n = 0;
-        meru_row_get_string(row, col, &p, &n);
-        if (memchr(p, 0, n)) /* SQL text literals stop at NUL */
-            return NULL;
-        return sqlite3_mprintf("%Q", p ? p : "");
-    }
-    case MERU_TYPE_BINARY:
-    case MERU_TYPE_FIXED: {
-        const uint8_t *p = NULL;
-        size_t n = 0;
-        meru_row_get_binary(row, col, (const void **)&p, &n);
-        sqlite3_str *str = sqlite3_str_new(NULL);
-        sqlite3_str_appendall(str, "X'");
-        for (size_t i = 0; i < n; i++)
-            sqlite3_str_appendf(str, "%02x", p[i]);
-        sqlite3_str_appendall(str, "'");
-        return sqlite3_str_finish(str);
-    }
-    case MERU_TYPE_DATE: {
-        int32_t d = 0;
-        meru_row_get_date(row, col, &d);
-        format_date(d, buf, sizeof buf);
-        return sqlite3_mprintf("'%s'", buf);
-    }
-    case MERU_TYPE_TIMESTAMP:
-    case MERU_TYPE_TIMESTAMPTZ: {
-        int64_t us = 0;
-        meru_row_get_timestamp(row, col, &us);
-        format_timestamp(
-            us, meru_schema_column_type(s, col) == MERU_TYPE_TIMESTAMPTZ, buf,
-            sizeof buf);
-        return sqlite3_mprintf("'%s'", buf);
-    }
-    case MERU_TYPE_DECIMAL:
-        if (meru_row_get_decimal_str(row, col, buf, sizeof buf))
-            return NULL;
-        return sqlite3_mprintf("'%s'", buf);
-    }
-    return NULL;
 }
 
 int msq_copy_column(meru_row *dst, const meru_row *src, size_t col)
@@ -752,7 +680,7 @@ int msq_value_to_bound(meru_row *row, size_t col, sqlite3_value *v, int side,
         if (value_class(vt) == CLASS_BLOB)
             return MSQ_CONV_EMPTY;
         char *msg = NULL;
-        rc = to_column(row, col, v, &msg);
+        rc = to_column(row, col, v, 0, &msg);
         sqlite3_free(msg);
         if (rc)
             return vt == SQLITE_TEXT ? MSQ_CONV_EMPTY : MSQ_CONV_NONE;

@@ -16,8 +16,8 @@
  *     does not show it and INSERT ignores it. The key columns are still
  *     ordinary columns, constrained, ordered and updated like any other.
  * Column types are INTEGER, REAL, TEXT or BLOB (value.c), NOT NULL as in
- * the table, and a column's write default becomes its SQL DEFAULT, so an
- * INSERT that leaves it out gets what the engine would have given it.
+ * the table. SQLite keeps no DEFAULT in a virtual table's declaration;
+ * write defaults are applied by the engine instead (value.c).
  *
  * Constraint support is on (SQLITE_VTAB_CONSTRAINT_SUPPORT): xUpdate
  * fails before it changes anything, so SQLite can honour OR IGNORE, OR
@@ -149,11 +149,6 @@ static int load_fixed_lengths(sqlite3 *db, msq_vtab *vt, char **err)
 /* The CREATE TABLE statement SQLite is told the table looks like. */
 static char *declaration(msq_vtab *vt, char **err)
 {
-    meru_row *defaults = NULL;
-    if (meru_row_new(&defaults, vt->schema)) {
-        *err = sqlite3_mprintf("%s", meru_errmsg());
-        return NULL;
-    }
     sqlite3_str *s = sqlite3_str_new(NULL);
     sqlite3_str_appendall(s, "CREATE TABLE x(");
     for (size_t i = 0; i < vt->ncols; i++) {
@@ -163,14 +158,6 @@ static char *declaration(msq_vtab *vt, char **err)
                             msq_type_sql(t));
         if (!meru_schema_column_nullable(vt->schema, i))
             sqlite3_str_appendall(s, " NOT NULL");
-        /* An unset column that does not read as null has a write
-         * default. */
-        if (!meru_row_is_null(defaults, i)) {
-            char *lit = msq_column_sql_literal(defaults, i);
-            if (lit)
-                sqlite3_str_appendf(s, " DEFAULT %s", lit);
-            sqlite3_free(lit);
-        }
     }
     if (vt->hidden_key)
         sqlite3_str_appendall(s, ", \"" MSQ_HIDDEN_KEY "\" BLOB HIDDEN, "
@@ -180,7 +167,6 @@ static char *declaration(msq_vtab *vt, char **err)
             s, ", PRIMARY KEY(\"%w\")",
             meru_schema_column_name(vt->schema, (size_t)vt->key_cols[0]));
     sqlite3_str_appendall(s, ") WITHOUT ROWID");
-    meru_row_free(defaults);
     char *sql = sqlite3_str_finish(s);
     if (!sql)
         *err = sqlite3_mprintf("out of memory");

@@ -296,7 +296,8 @@ static int old_key(msq_vtab *vt, sqlite3_value *v, msq_buf *key)
                                             MSQ_HIDDEN_KEY, vt->name));
     } else {
         char *msg = NULL;
-        rc = msq_value_to_column(vt->scratch, (size_t)vt->key_cols[0], v, &msg);
+        rc = msq_value_to_column(vt->scratch, (size_t)vt->key_cols[0], v, 0,
+                                 &msg);
         if (rc)
             return refused(vt, rc, msg);
     }
@@ -320,7 +321,8 @@ static int log_delete(msq_vtab *vt, const msq_buf *key)
 }
 
 /* The new row from argv[2..]: converted and validated. */
-static int new_row(msq_vtab *vt, sqlite3_value **argv, meru_row **out)
+static int new_row(msq_vtab *vt, sqlite3_value **argv, int is_insert,
+                   meru_row **out)
 {
     meru_row *row = NULL;
     char *msg = NULL;
@@ -328,7 +330,7 @@ static int new_row(msq_vtab *vt, sqlite3_value **argv, meru_row **out)
     if (rc)
         return SQLITE_NOMEM;
     for (size_t i = 0; i < vt->ncols; i++) {
-        rc = msq_value_to_column(row, i, argv[2 + i], &msg);
+        rc = msq_value_to_column(row, i, argv[2 + i], is_insert, &msg);
         if (rc) {
             meru_row_free(row);
             return refused(vt, rc, msg);
@@ -366,7 +368,7 @@ int msq_update(sqlite3_vtab *base, int argc, sqlite3_value **argv,
         rc = log_delete(vt, &oldk);
         goto done;
     }
-    rc = new_row(vt, argv, &row);
+    rc = new_row(vt, argv, is_insert, &row);
     if (rc)
         goto done;
     if (msq_key_encode(vt->schema, row, vt->nkey, &newk)) {
