@@ -362,7 +362,11 @@ static int advance(msq_cursor *c)
 static int set_projection(msq_cursor *c, const char *idxstr,
                           meru_scan_options *o)
 {
-    const char *p = idxstr ? strstr(idxstr, "cols=0x") : NULL;
+    /* The last occurrence: plan.c writes it at the end, and a column name
+     * earlier in the text could hold the same characters. */
+    const char *p = NULL;
+    for (const char *q = idxstr; q && (q = strstr(q, " cols=0x")); q++)
+        p = q + 1;
     if (!p)
         return SQLITE_OK;
     uint64_t used = strtoull(p + 7, NULL, 16);

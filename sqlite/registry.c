@@ -57,7 +57,8 @@ msq_handle *msq_handle_acquire(const char *path, int read_only, char **errmsg)
     meru_db *db = NULL;
     int rc = meru_open(real, &opts, NULL, &db);
     if (rc) {
-        *errmsg = sqlite3_mprintf("%s", meru_errmsg());
+        /* The status first: "table is locked by another writer: ...". */
+        *errmsg = sqlite3_mprintf("%s: %s", meru_strerror(rc), meru_errmsg());
         goto fail;
     }
     h->path = copy;

@@ -143,7 +143,8 @@ ask 4 "$tmp/r.out" r2 "SELECT count(*) FROM r;"
 run "$M" put "$T" '{"id":30}'
 [ "$rc" -eq 1 ] && grep -q "locked" <<<"$err" && ok || bad "meru put beside the writer: rc=$rc [$err]"
 run sq "$T" t2 "SELECT 1"
-[ "$rc" -ne 0 ] && grep -q "open for writing" <<<"$err" && ok || bad "second sqlite3 writer: rc=$rc [$err]"
+[ "$rc" -ne 0 ] && grep -q "table is locked by another writer: .*open for writing" <<<"$err" && ok ||
+  bad "second sqlite3 writer: rc=$rc [$err]"
 ask 3 "$tmp/w.out" w3 "COMMIT;"
 ask 4 "$tmp/r.out" r3 "SELECT group_concat(id) FROM (SELECT id FROM r ORDER BY id DESC);"
 [ "$(answer "$tmp/r.out" r3)" = "22,21,20,9,1" ] && ok || bad "reader after COMMIT: $(cat "$tmp/r.out")"

@@ -546,6 +546,7 @@ static void test_readonly_table_sees_commits_at_each_statement(void)
     CHECK_HAS(sq_err, "opened 'readonly'");
     CHECK(sq_exec(db, "CREATE VIRTUAL TABLE w USING merutable(%Q)", path) !=
           SQLITE_OK);
+    CHECK_HAS(sq_err, "table is locked by another writer");
     CHECK_HAS(sq_err, "open for writing");
     meru_row_free(row);
     CHECK_EQ_INT(meru_close(w), 0);
