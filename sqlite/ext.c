@@ -20,9 +20,17 @@
  * (meru_changes, issue 12); docs/sqlite.md says so too.
  */
 #define MSQ_EXT_MAIN
+#include <pthread.h>
+
 #include "msq.h"
 
 SQLITE_EXTENSION_INIT1
+
+/* sqlite3_api is set once, under a lock: connections of several threads
+ * load the extension concurrently, every SQLite call of the module reads
+ * the pointer, and all connections of a process get the same one. */
+static pthread_mutex_t api_mu = PTHREAD_MUTEX_INITIALIZER;
+static int api_set; /* guarded by api_mu */
 
 #define MSQ_EXPORT __attribute__((visibility("default")))
 
@@ -58,7 +66,12 @@ MSQ_EXPORT int sqlite3_merutable_init(sqlite3 *db, char **err,
 int sqlite3_merutable_init(sqlite3 *db, char **err,
                            const sqlite3_api_routines *api)
 {
-    SQLITE_EXTENSION_INIT2(api);
+    pthread_mutex_lock(&api_mu);
+    if (!api_set) {
+        SQLITE_EXTENSION_INIT2(api);
+        api_set = 1;
+    }
+    pthread_mutex_unlock(&api_mu);
     int rc = sqlite3_create_module_v2(db, "merutable", &msq_module, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function_v2(db, "merutable_stats", 1,

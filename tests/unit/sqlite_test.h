@@ -29,8 +29,8 @@
 
 #include "test.h"
 
-/* The message of the last failed sq_exec / sq_text. */
-static char sq_err[4096];
+/* The message of the last failed sq_exec / sq_text (of this thread). */
+static _Thread_local char sq_err[4096];
 
 /* A fresh connection with the extension loaded (NULL on failure, with
  * sq_err set). */
