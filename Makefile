@@ -5,6 +5,7 @@
 #
 #   make demo     Release build + `meru demo` (a real workload on a default table)
 #   make test     Debug + ASan/UBSan build, all tests under ctest
+#   make python   the Python module into build/python (PYTHONPATH=build/python)
 #   make test-release / test-tsan / fuzz / bench / install / format / clean
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -13,7 +14,7 @@ DEPS_STAMP = build/.deps-ok
 PREFIX ?= /usr/local
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps release debug-asan demo test test-asan test-release test-tsan fuzz bench install format clean
+.PHONY: all deps release debug-asan demo test test-asan test-release test-tsan fuzz bench install python format clean
 
 all: release
 
@@ -70,6 +71,16 @@ install: deps
 	$(call configure,release,Release,-DCMAKE_INSTALL_PREFIX=$(PREFIX))
 	$(CMAKE) --build build/release -j $(JOBS)
 	$(CMAKE) --install build/release
+
+# The CPython module, built for the python3 on PATH (its sysconfig gives the
+# headers and the extension suffix) in the Release tree, then copied to
+# build/python so that `PYTHONPATH=build/python python3 -c 'import merutable'`
+# works.
+python: deps
+	$(call configure,release,Release,-DMERU_PYTHON_EXECUTABLE="$$(command -v python3)")
+	$(CMAKE) --build build/release -j $(JOBS) --target merutable_python
+	rm -rf build/python/merutable && mkdir -p build/python
+	cp -R build/release/python/merutable build/python/merutable
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
