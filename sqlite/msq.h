@@ -10,8 +10,10 @@
  *               merutable_stats() SQL function
  *   registry.c  one meru_db per (table directory, mode) in the process,
  *               shared by every connection's virtual tables (refcounted)
- *   value.c     SQL values <-> row columns, the order-preserving key bytes
- *               the module compares and merges with, text of dates
+ *   value.c     SQL values <-> row columns (writes, results, constraint
+ *               values as key bounds), text of dates
+ *   key.c       the order-preserving key bytes the module compares and
+ *               merges with
  *   vtab.c      xCreate/xConnect/xDisconnect: the declared SQL schema
  *   plan.c      xBestIndex: which constraints, order and limit the module
  *               takes, written to idxNum (machine) and idxStr (people)
@@ -130,6 +132,7 @@ typedef struct msq_buf {
     size_t n, cap;
 } msq_buf;
 int msq_buf_reserve(msq_buf *b, size_t more);
+int msq_buf_put(msq_buf *b, const void *p, size_t n);
 void msq_buf_free(msq_buf *b);
 
 /*
