@@ -8,6 +8,7 @@
 #
 #   make demo     Release build + `meru demo` (a real workload on a default table)
 #   make test     Debug + ASan/UBSan build, all tests under ctest
+#   make python   the Python module into build/python (PYTHONPATH=build/python)
 #   make test-release / test-tsan / fuzz / bench / install / format / clean
 #
 # Warnings are errors here (WERROR=ON, as in CI); `make install WERROR=OFF`
@@ -20,7 +21,7 @@ CTEST_ARGS ?= --output-on-failure
 WERROR ?= ON
 
 .PHONY: all deps deps-build deps-test deps-bench release debug-asan demo test \
-        test-asan test-release test-tsan fuzz bench install format clean
+        test-asan test-release test-tsan fuzz bench install python format clean
 
 all: release
 
@@ -81,9 +82,20 @@ bench: deps-build deps-bench
 # Its own build directory: the prefix is configured (merutable.pc records
 # it), and the development builds keep theirs.
 install: deps-build
-	$(call configure,install,Release,-DCMAKE_INSTALL_PREFIX=$(PREFIX) -DMERUTABLE_INSTALL=ON -DMERUTABLE_BUILD_TESTS=OFF -DMERUTABLE_BUILD_TOOLS=ON -DMERUTABLE_BUILD_BENCH=OFF)
+	$(call configure,install,Release,-DCMAKE_INSTALL_PREFIX=$(PREFIX) -DMERUTABLE_INSTALL=ON -DMERUTABLE_BUILD_TESTS=OFF -DMERUTABLE_BUILD_TOOLS=ON -DMERUTABLE_BUILD_BENCH=OFF -DMERU_PYTHON=OFF)
 	$(CMAKE) --build build/install -j $(JOBS)
 	$(CMAKE) --install build/install
+
+# The CPython module, built for the python3 on PATH (its sysconfig gives the
+# headers and the extension suffix) in the Release tree, then copied to
+# build/python so that `PYTHONPATH=build/python python3 -c 'import merutable'`
+# works.
+python: deps-build
+	@bash scripts/install-deps.sh python
+	$(call configure,release,Release,-DMERU_PYTHON_EXECUTABLE="$$(command -v python3)")
+	$(CMAKE) --build build/release -j $(JOBS) --target merutable_python
+	rm -rf build/python/merutable && mkdir -p build/python
+	cp -R build/release/python/merutable build/python/merutable
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

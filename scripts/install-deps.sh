@@ -7,10 +7,12 @@
 #                                    cmake, pkg-config and the -dev packages
 #                                    the library links (make demo, make
 #                                    install, make release)
-#   scripts/install-deps.sh test     build + what the tests use: clang and
-#                                    its runtime (fuzzing, TSan), jq, the sqlite3
-#                                    shell, node/npm and the npm interop
-#                                    readers (`npm ci` in tests/interop)
+#   scripts/install-deps.sh python   build + the CPython headers (make python)
+#   scripts/install-deps.sh test     build + python + what the tests use:
+#                                    clang and its runtime (fuzzing, TSan),
+#                                    jq, the sqlite3 shell, node/npm and the
+#                                    npm interop readers (`npm ci` in
+#                                    tests/interop)
 #   scripts/install-deps.sh bench    build + the benchmark peers (RocksDB,
 #                                    LevelDB, LMDB, SQLite)
 #   scripts/install-deps.sh all      everything (CI)
@@ -24,22 +26,28 @@ set -euo pipefail
 BUILD_PKGS=(build-essential cmake pkg-config
             libjansson-dev libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev
             libxxhash-dev libbrotli-dev libroaring-dev libsqlite3-dev)
-TEST_PKGS=(clang libclang-rt-14-dev sqlite3 jq nodejs npm)
+PYTHON_PKGS=(python3 python3-dev)
+# python3: the Python module's tests, and node-gyp building the npm
+# `roaring` addon from source.
+TEST_PKGS=(clang libclang-rt-14-dev sqlite3 jq nodejs npm "${PYTHON_PKGS[@]}")
 BENCH_PKGS=(librocksdb-dev libleveldb-dev libsqlite3-dev liblmdb-dev)
 
+want_python=0
 want_test=0
 want_bench=0
 for arg in "$@"; do
   case "$arg" in
     build) ;;
+    python) want_python=1 ;;
     test|--npm) want_test=1 ;;
     bench|--bench) want_bench=1 ;;
     all) want_test=1; want_bench=1 ;;
-    *) echo "install-deps: unknown tier '$arg' (build, test, bench, all)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown tier '$arg' (build, python, test, bench, all)" >&2; exit 2 ;;
   esac
 done
 
 PKGS=("${BUILD_PKGS[@]}")
+[ "$want_python" = 1 ] && PKGS+=("${PYTHON_PKGS[@]}")
 [ "$want_test" = 1 ] && PKGS+=("${TEST_PKGS[@]}")
 [ "$want_bench" = 1 ] && PKGS+=("${BENCH_PKGS[@]}")
 

@@ -8,7 +8,8 @@
 #    brotli needs libm: Libs.private must say so);
 #  - CMake find_package(merutable) against the install prefix: a consumer
 #    project links merutable::merutable and merutable::merutable_static;
-#  - the shared library exports only meru_* symbols.
+#  - the shared library exports only meru_* symbols; the SQLite extension
+#    is installed beside it and exports its entry points only.
 # (add_subdirectory is tests/cli/test_cmake_subproject.sh.)
 set -euo pipefail
 tmp=$(mktemp -d)
@@ -100,5 +101,15 @@ cmake -S "$tmp/consumer" -B "$tmp/consumer/build2" -DCMAKE_PREFIX_PATH="$tmp/pre
 leaked=$(nm -D --defined-only "$libdir/libmerutable.so" | awk '{print $3}' | grep -v '^meru_' || true)
 [ -z "$leaked" ] || bad "non-API symbols exported: $(head -3 <<<"$leaked")"
 [ -f "$tmp/prefix/share/doc/merutable/LICENSE" ] || bad "LICENSE not installed"
+# The SQLite extension sits beside the library and exports its entry
+# points only (the engine inside it stays private).
+ext="$libdir/merutable_sqlite.so"
+if [ -f "$ext" ]; then
+  exported=$(nm -D --defined-only "$ext" | awk '{print $3}' | sort | tr '\n' ' ')
+  [ "$exported" = "sqlite3_merutable_init sqlite3_merutablesqlite_init " ] ||
+    bad "merutable_sqlite.so exports: $exported"
+else
+  bad "merutable_sqlite.so not installed"
+fi
 echo "$((fails == 0)) passed, $fails failed"
 [ $fails -eq 0 ]
