@@ -778,7 +778,7 @@ MERU_API int meru_refresh(meru_db *db);
  * Other keys are stored as they are, except unknown keys of the write.* and
  * merutable.* namespaces, Iceberg's reserved keys (format-version, uuid,
  * ...) and the engine's own (merutable.format-version, write.metadata.*),
- * which are MERU_EINVAL. Keys and values: 1..4096 bytes. Read-only:
+ * which are MERU_EINVAL. Keys: 1..4096 bytes; values: at most 4096. Read-only:
  * MERU_EREADONLY.
  */
 MERU_API int meru_set_property(meru_db *db, const char *key, const char *value);

@@ -45,7 +45,7 @@ set -e
 # Agreement with an independent reader (DuckDB via npm).
 I="$MERU_SOURCE_DIR/tests/interop"
 if [ ! -d "$I/node_modules" ]; then
-  echo "FAIL: $I/node_modules missing: run 'bash scripts/install-deps.sh --npm'"; exit 1
+  echo "FAIL: $I/node_modules missing: run 'bash scripts/install-deps.sh test'"; exit 1
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 files=(alltypes_plain.parquet alltypes_dictionary.parquet int32_decimal.parquet
