@@ -30,7 +30,7 @@ check_kv() {
   if [ "$rc" -ne 0 ]; then bad "bench_kv --quick exit $rc: $err"; echo "$out"; return; fi
   peers=$(grep -cE '^  - (RocksDB|LevelDB|SQLite|LMDB) ' <<<"$out" || true)
   if [ "$peers" -eq 0 ]; then
-    notes+=" bench_kv built without any peer (scripts/install-deps.sh --bench);"
+    notes+=" bench_kv built without any peer (scripts/install-deps.sh bench);"
     return
   fi
   # The report has the table with every workload row and a ratio column.

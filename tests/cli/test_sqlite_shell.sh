@@ -24,7 +24,7 @@ M="$MERU"
 # file name (sqlite3_merutablesqlite_init).
 SO="$MERU_BINARY_DIR/merutable_sqlite"
 if ! command -v sqlite3 >/dev/null; then
-  echo "sqlite3 shell not installed (scripts/install-deps.sh)"; exit 1
+  echo "sqlite3 shell not installed (scripts/install-deps.sh test)"; exit 1
 fi
 # A sanitized build's extension needs the sanitizer runtime loaded first
 # into the (uninstrumented) shell; leaks are the C tests' business.
