@@ -12,9 +12,12 @@
  *
  *   bench_kv [--rows N] [--quick] [--reps R] [--reads R]
  *            [--engines a,b,...] [--dir PATH] [--cache-mib M]
- * [--sync|--no-sync]
+ *            [--sync|--no-sync] [--meru-property KEY=VALUE]...
  *
  * --quick: 20k rows, no sync pass (a smoke run, well under a minute).
+ * --meru-property: a table property merutable's table is created with
+ * (merutable.h, meru_options: e.g. merutable.l0.compression-codec=
+ * uncompressed to compare L0 codecs); repeatable.
  * Exit status 0 when every engine that ran passed its checks (right row
  * counts, values, key order), 1 otherwise, 2 on a usage error. Not a test
  * of speed: nothing about timing is asserted.
@@ -97,6 +100,9 @@ typedef struct cfg {
     int quick;
     size_t cache_bytes;
     char dir[3000];
+    const char *props[2 * 16 + 1]; /* --meru-property: key, value, ..., NULL */
+    char prop_text[16][512];
+    int nprops;
 } cfg;
 
 static const kv_driver *const ALL[] = {
@@ -368,7 +374,8 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
                      double res[M_COUNT])
 {
     char dir[3100];
-    kv_conf conf = {g->cache_bytes, 64u << 20, 0, p->n};
+    kv_conf conf = {g->cache_bytes, 64u << 20, 0, p->n,
+                    g->nprops ? g->props : NULL};
     kv_row *buf = malloc(1000 * sizeof *buf);
     if (!buf)
         return -1;
@@ -638,7 +645,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_kv [--rows N] [--quick] [--reps R] [--reads R]\n"
             "                [--engines a,b,...] [--dir PATH] [--cache-mib M]\n"
-            "                [--sync | --no-sync]\n");
+            "                [--sync | --no-sync] [--meru-property KEY=VALUE]...\n");
 }
 
 static int selected(const char *list, const char *name)
@@ -658,7 +665,8 @@ static int selected(const char *list, const char *name)
 
 int main(int argc, char **argv)
 {
-    cfg g = {1000000, 0, 3, -1, 0, (size_t)64 << 20, ""};
+    static cfg g = {1000000, 0, 3, -1, 0, (size_t)64 << 20, "", {NULL}, {""},
+                    0};
     const char *engines = NULL;
     for (int a = 1; a < argc; a++) {
         const char *v = a + 1 < argc ? argv[a + 1] : NULL;
@@ -680,6 +688,16 @@ int main(int argc, char **argv)
             snprintf(g.dir, sizeof g.dir, "%s", v);
         else if (v && !strcmp(argv[a], "--cache-mib") && (a++, 1))
             g.cache_bytes = (size_t)strtoull(v, NULL, 10) << 20;
+        else if (v && !strcmp(argv[a], "--meru-property") && g.nprops < 16 &&
+                 strchr(v, '=') && (a++, 1)) {
+            char *t = g.prop_text[g.nprops];
+            snprintf(t, sizeof g.prop_text[0], "%s", v);
+            char *eq = strchr(t, '=');
+            *eq = '\0';
+            g.props[2 * g.nprops] = t;
+            g.props[2 * g.nprops + 1] = eq + 1;
+            g.nprops++;
+        }
         else {
             usage();
             return 2;
@@ -733,7 +751,8 @@ int main(int argc, char **argv)
            "in the sync pass):\n");
     for (int e = 0; e < ne; e++) {
         char d[512];
-        kv_conf c = {g.cache_bytes, 64u << 20, 0, g.rows};
+        kv_conf c = {g.cache_bytes, 64u << 20, 0, g.rows,
+                     g.nprops ? g.props : NULL};
         run[e]->describe(&c, d, sizeof d);
         printf("  - %s\n", d);
     }

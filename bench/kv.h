@@ -37,6 +37,9 @@ typedef struct kv_conf {
     size_t write_buffer; /* memtable size where the engine has one */
     int sync;            /* 1: fsync/fdatasync before each batch returns */
     uint64_t rows;       /* rows the run will load (sizes LMDB's map) */
+    /* merutable only: table properties to create the table with (key,
+     * value, ..., NULL; from --meru-property), or NULL. */
+    const char *const *meru_props;
 } kv_conf;
 
 /* What a scan accumulates: enough to check the engine returned the rows. */

@@ -62,7 +62,11 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_catalog_file *out)
     if ((rc = meru_path_join(abs, sizeof abs, db->path, rel)) ||
         (rc = meru_path_parent(dir, sizeof dir, abs)))
         return rc;
-    meru_sst_options_for_level(&so, 0, &db->opts);
+    {
+        meru_options o; /* the table-shaping fields may change: a copy */
+        meru_db_options_copy(db, &o);
+        meru_sst_options_for_level(&so, 0, &o);
+    }
     if ((rc = meru_sst_writer_open(&w, db->fs, abs, db->schema, &so)))
         return meru_err_wrap(rc, "flush");
     meru_memtable_iter_init(&it, mem);
@@ -259,6 +263,15 @@ static void *worker_main(void *arg)
         }
         if (db->stop)
             break;
+        {
+            /* Idle work waiting for the table to be quiet: look again
+             * then (db_compact.c). */
+            uint64_t wake;
+            (void)meru_db_settle_due_locked(db, meru_clock_ns() / 1000000u,
+                                            &wake);
+            if (wake < next_ms)
+                next_ms = wake;
+        }
         if (next_ms != UINT64_MAX) {
             /* Sleep until the next grace period ends (or a signal). The
              * step above may have taken long enough for it to pass: then

@@ -5,6 +5,14 @@
  * Counters are relaxed atomics bumped on the paths they count; the shape
  * of the tree (levels, files, memtables) is read from the current view,
  * so one call gives a consistent picture of the tree.
+ *
+ * The caller's struct may be of an older (smaller) layout: the whole
+ * struct is filled in a local copy and only the caller's size copied out
+ * (merutable.h, "ABI").
+ *
+ * A read-only handle has no memtable of its own and flushes nothing: the
+ * rows it replayed from the WAL (written, not yet in files) are reported
+ * as the mutable memtable, with no immutable one.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,31 +25,39 @@
 
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
-int meru_stats_get(meru_db *db, meru_stats *out)
+static void stats_fill(meru_db *db, meru_stats *out)
 {
     meru_wal_group_stats gs;
     meru_cache_stats cs;
     meru_view *v = NULL;
-    if (!db || !out)
-        return meru_err(MERU_EINVAL, "meru_stats_get: NULL argument");
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&db->mu);
     if (db->view) {
         v = db->view;
         atomic_fetch_add(&v->refs, 1);
     }
-    out->immutable_memtables = db->nimm;
     /* In the same critical section as the view: the level counts and
      * "pending" describe one file set. */
     if (!db->closed && !db->read_only)
         out->compactions_pending =
             (uint64_t)meru_db_compactions_pending_locked(db);
     out->gc_pending_files = db->ngc;
-    for (size_t i = 0; i < db->nimm; i++)
-        out->immutable_bytes += meru_memtable_bytes(db->imm[i].mem);
+    /* Jobs enter and leave the running count under mu, with the marks
+     * "pending" looks at: the two agree. */
+    out->compactions_running = LD(db->st_compacting);
+    if (db->read_only) {
+        for (size_t i = 0; i < db->nimm; i++) {
+            out->memtable_bytes += meru_memtable_bytes(db->imm[i].mem);
+            out->memtable_entries += meru_memtable_count(db->imm[i].mem);
+        }
+    } else {
+        out->immutable_memtables = db->nimm;
+        for (size_t i = 0; i < db->nimm; i++)
+            out->immutable_bytes += meru_memtable_bytes(db->imm[i].mem);
+    }
     if (db->mem) {
-        out->memtable_bytes = meru_memtable_bytes(db->mem);
-        out->memtable_entries = meru_memtable_count(db->mem);
+        out->memtable_bytes += meru_memtable_bytes(db->mem);
+        out->memtable_entries += meru_memtable_count(db->mem);
     }
     out->snapshots = db->nsnapshots;
     out->closed = db->closed;
@@ -107,7 +123,6 @@ int meru_stats_get(meru_db *db, meru_stats *out)
     out->compactions = LD(db->st_compactions);
     out->compaction_bytes_read = LD(db->st_compact_read);
     out->compaction_bytes_written = LD(db->st_compact_written);
-    out->compactions_running = LD(db->st_compacting);
     pthread_mutex_lock(&db->mu);
     out->background_errors = db->bg_error ? 1 : 0;
     pthread_mutex_unlock(&db->mu);
@@ -126,7 +141,34 @@ int meru_stats_get(meru_db *db, meru_stats *out)
     out->bloom_checks = LD(db->st_bloom_checks);
     out->bloom_negatives = LD(db->st_bloom_negatives);
     out->open_files = LD(db->st_open_files);
+}
+
+/* The size of the first meru_stats layout (0.1): every later one starts
+ * with it. */
+#define MERU_STATS_V1_SIZE sizeof(meru_stats)
+
+int meru_stats_get_sized(meru_db *db, meru_stats *out, size_t size)
+{
+    meru_stats full;
+    if (!db || !out)
+        return meru_err(MERU_EINVAL, "meru_stats_get: NULL argument");
+    if (size < MERU_STATS_V1_SIZE)
+        return meru_err(MERU_EINVAL,
+                        "meru_stats_get: a struct of %zu bytes is smaller "
+                        "than any meru_stats (%zu)",
+                        size, (size_t)MERU_STATS_V1_SIZE);
+    stats_fill(db, &full);
+    memcpy(out, &full, sizeof full < size ? sizeof full : size);
+    if (size > sizeof full) /* a newer header: its fields are unknown here */
+        memset((char *)out + sizeof full, 0, size - sizeof full);
     return MERU_OK;
+}
+
+/* The exported symbol for callers that cannot use the header's macro
+ * (bindings through an FFI): this header's whole struct. */
+int(meru_stats_get)(meru_db *db, meru_stats *out)
+{
+    return meru_stats_get_sized(db, out, sizeof *out);
 }
 
 static int put(meru_buf *b, const char *name, uint64_t v, int *first)

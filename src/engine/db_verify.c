@@ -47,7 +47,8 @@
 
 static int verify_metadata(meru_db *db)
 {
-    meru_catalog_options co = {(uint32_t)db->opts.keep_metadata_versions, 0};
+    meru_catalog_options co = {(uint32_t)db->opts.keep_metadata_versions, 0,
+                               NULL, 0};
     meru_catalog *cat = NULL;
     int rc = meru_catalog_open(db->fs, db->path, &co, &cat);
     meru_catalog_free(cat);

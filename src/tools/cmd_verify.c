@@ -25,29 +25,37 @@ int cli_verify_db(meru_db *db, uint64_t *rows, char *err, size_t errcap)
     return CLI_OK;
 }
 
+static const cli_option verify_opts[] = {
+    {"quick", 'q', NULL,
+     "sample: file footers, scans and ~256 gets (not every row and file)"},
+    {NULL, 0, NULL, NULL}};
+
 int meru_cmd_verify(int argc, char **argv)
 {
     cli_set_verb("verify", meru_verb_usage("verify"));
-    const char *dir = NULL;
-    int quick = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help"))
-            return cli_help();
-        if (!strcmp(argv[i], "--quick"))
-            quick = 1;
-        else if (cli_is_option(argv[i]))
-            return cli_usage("unknown option '%s'", argv[i]);
-        else if (dir)
-            return cli_usage("unexpected argument '%s'", argv[i]);
-        else
-            dir = argv[i];
+    int quick = 0, o;
+    cli_parser p;
+    const char *v;
+    if (cli_parser_init(&p, argc, argv, verify_opts))
+        return cli_fail("out of memory");
+    while ((o = cli_next(&p, &v)) >= 0)
+        quick = 1;
+    if (o != CLI_DONE || p.npos != 1) {
+        int st = o == CLI_HELP   ? CLI_OK
+                 : o != CLI_DONE ? CLI_USAGE
+                 : p.npos        ? cli_usage("unexpected argument '%s'",
+                                             p.pos[1])
+                                 : cli_usage("missing DIR");
+        cli_parser_free(&p);
+        return st;
     }
-    if (!dir)
-        return cli_usage("missing DIR");
+    const char *dir = p.pos[0];
     meru_db *db = NULL;
     int st = cli_open(dir, 1, &db);
-    if (st)
+    if (st) {
+        cli_parser_free(&p);
         return st;
+    }
     meru_verify_report r;
     double t0 = cli_now();
     if (meru_verify(db, quick ? MERU_VERIFY_QUICK : 0, &r)) {
@@ -68,5 +76,6 @@ int meru_cmd_verify(int argc, char **argv)
                r.wal_records, cli_now() - t0);
     }
     int cst = cli_close(db);
+    cli_parser_free(&p);
     return st ? st : cst;
 }
