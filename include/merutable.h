@@ -846,6 +846,43 @@ typedef struct meru_verify_report {
  */
 MERU_API int meru_verify(meru_db *db, unsigned flags, meru_verify_report *out);
 
+/* ---------------------------------------------------------------- repair */
+
+/* What meru_repair did (each action is also a line of <table>/repair.log). */
+typedef struct meru_repair_report {
+    uint64_t metadata_version;     /* the table's version afterwards */
+    uint64_t versions_rolled_back; /* damaged newest metadata versions set
+                                      aside (renamed *.damaged) */
+    uint64_t files_readded;   /* unlisted data files put back into L0 (all
+                                 their rows newer than the kept version) */
+    uint64_t files_set_aside; /* data files moved to <table>/lost/ */
+    uint64_t files_dropped;   /* listed files that did not read: gone from
+                                 the table (set aside when present) */
+    uint64_t rows_dropped;    /* row versions those files held */
+    uint64_t wal_segments_skipped; /* live log segments that were missing */
+    uint64_t wal_salvaged_bytes;   /* mid-log damage dropped (writes lost) */
+    uint64_t wal_salvaged_regions;
+    uint64_t wal_tail_dropped_bytes; /* a torn tail (an unacknowledged
+                                        write cut by a crash) */
+    uint64_t log_errors; /* lines of repair.log that could not be written */
+} meru_repair_report;
+
+/*
+ * Repairs the table in `path` so that it opens and reads everything that is
+ * left, giving up what damage took and saying what: it rolls back past a
+ * damaged newest metadata version (renaming it *.damaged) and puts back the
+ * data files of the lost commits whose rows are newer than all it kept;
+ * moves data files it cannot use to <table>/lost/ (a file the table lists
+ * that does not read leaves the table, with its rows); makes the log start
+ * at the live segments that are there; and recovers the log with
+ * wal_salvage (dropping damage in the middle). Nothing is deleted. Every
+ * action is appended to <table>/repair.log and counted in `out`
+ * (optional). Needs the table closed everywhere (MERU_ELOCKED otherwise).
+ * `opts` (NULL: defaults) is used for the final recovery.
+ */
+MERU_API int meru_repair(const char *path, const meru_options *opts,
+                         meru_repair_report *out);
+
 /* ----------------------------------------------------------------- stats */
 
 #define MERU_STATS_MAX_LEVELS 8

@@ -18,7 +18,10 @@
  *  - a log larger than the free disk: the open recovers it into memory
  *    without writing data files first;
  *  - damage in the middle of the log: the open fails, and with the
- *    wal_salvage option recovers what is intact and says what it dropped.
+ *    wal_salvage option recovers what is intact and says what it dropped;
+ *  - and meru_repair, the explicit way out of each: a rollback that keeps
+ *    the lost commits' rows, an unreadable file set aside, a salvaged log,
+ *    nothing done to a sound table.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -596,6 +599,169 @@ static void test_one_unreadable_file_fails_only_the_reads_that_need_it(void)
     }
 }
 
+/* -------------------------------------------------------------- repair */
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* A damaged newest version: repair rolls back and puts the file of the
+ * lost commit back, so no row is lost; the log says so. */
+static void test_repair_rolls_back_and_keeps_the_lost_commits_rows(void)
+{
+    const char *dir = meru_test_tmpdir("repair_meta");
+    const int64_t starts[] = {0, 100, 200};
+    char path[600];
+    meru_db *db = NULL;
+    meru_options o;
+    CHECK_OK(make_files(dir, starts, 2));
+    uint64_t v = newest_version(dir);
+    snprintf(path, sizeof path, "%s/metadata/v%llu.metadata.json", dir,
+             (unsigned long long)v);
+    size_t len = 0;
+    uint8_t *b = meru_test_read_file(path, &len);
+    CHECK(b);
+    b[len / 2] ^= 0x20;
+    CHECK_EQ_INT(write_all(path, b, len), 0);
+    free(b);
+    small_opts(&o);
+    CHECK_RC(meru_open(dir, &o, NULL, &db), MERU_ECORRUPT);
+    meru_repair_report rep;
+    CHECK_OK(meru_repair(dir, &o, &rep));
+    CHECK(rep.versions_rolled_back >= 1);
+    CHECK_EQ_U64(rep.files_dropped, 0);
+    strcat(path, ".damaged");
+    CHECK(file_exists(path));
+    CHECK_OK(meru_open(dir, &o, NULL, &db));
+    CHECK_EQ_INT(scan_count(db), 200);
+    int ok;
+    CHECK_OK(get_row(db, 150, &ok));
+    CHECK(ok);
+    meru_verify_report vr;
+    CHECK_OK(meru_verify(db, 0, &vr));
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    snprintf(path, sizeof path, "%s/repair.log", dir);
+    size_t ll = 0;
+    char *log = (char *)meru_test_read_file(path, &ll);
+    CHECK(log && strstr(log, "rolling back to metadata version"));
+    free(log);
+}
+
+/* An unreadable file leaves the table for lost/; the rest reads. */
+static void test_repair_sets_an_unreadable_file_aside(void)
+{
+    const char *dir = meru_test_tmpdir("repair_file");
+    const int64_t starts[] = {0, 100, 200};
+    char files[4][512], path[600];
+    meru_db *db = NULL;
+    meru_options o;
+    CHECK_OK(make_files(dir, starts, 2));
+    CHECK_EQ_INT(list_files(dir, 0, files, 4), 2);
+    size_t len = 0;
+    uint8_t *b = meru_test_read_file(files[0], &len);
+    CHECK(b);
+    memset(b + len - 64, 0xA5, 56);
+    CHECK_EQ_INT(write_all(files[0], b, len), 0);
+    free(b);
+    small_opts(&o);
+    meru_repair_report rep;
+    CHECK_OK(meru_repair(dir, &o, &rep));
+    CHECK_EQ_U64(rep.files_dropped, 1);
+    CHECK_EQ_U64(rep.rows_dropped, 100);
+    CHECK_EQ_U64(rep.files_set_aside, 1);
+    CHECK(!file_exists(files[0]));
+    snprintf(path, sizeof path, "%s/lost", dir);
+    CHECK(file_exists(path));
+    CHECK_OK(meru_open(dir, &o, NULL, &db));
+    CHECK_EQ_INT(scan_count(db), 100);
+    meru_verify_report vr;
+    CHECK_OK(meru_verify(db, 0, &vr));
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+}
+
+/* A log damaged in the middle, and one with its live segment gone. */
+static void test_repair_salvages_the_log(void)
+{
+    const char *dir = meru_test_tmpdir("repair_wal");
+    char path[600], seg[1200] = "";
+    meru_db *db = NULL;
+    meru_options o;
+    CHECK_OK(make_wal_only(dir, 1500));
+    snprintf(path, sizeof path, "%s/wal", dir);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (strstr(e->d_name, ".log"))
+            snprintf(seg, sizeof seg, "%s/%s", path, e->d_name);
+    if (d)
+        closedir(d);
+    size_t len = 0;
+    uint8_t *b = meru_test_read_file(seg, &len);
+    CHECK(b && len > 40000);
+    b[len / 3] ^= 0x55;
+    CHECK_EQ_INT(write_all(seg, b, len), 0);
+    free(b);
+    small_opts(&o);
+    meru_repair_report rep;
+    CHECK_OK(meru_repair(dir, &o, &rep));
+    CHECK(rep.wal_salvaged_bytes > 0);
+    CHECK_OK(meru_open(dir, &o, NULL, &db));
+    long n = scan_count(db);
+    CHECK(n > 500 && n < 1500);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+
+    dir = meru_test_tmpdir("repair_walgone");
+    CHECK_OK(make_wal_only(dir, 50));
+    snprintf(path, sizeof path, "%s/wal", dir);
+    d = opendir(path);
+    while (d && (e = readdir(d)))
+        if (strstr(e->d_name, ".log")) {
+            snprintf(seg, sizeof seg, "%s/%s", path, e->d_name);
+            unlink(seg);
+        }
+    if (d)
+        closedir(d);
+    CHECK_RC(meru_open(dir, &o, NULL, &db), MERU_ECORRUPT);
+    CHECK_OK(meru_repair(dir, &o, &rep));
+    CHECK(rep.wal_segments_skipped >= 1);
+    CHECK_OK(meru_open(dir, &o, NULL, &db));
+    CHECK_EQ_INT(scan_count(db), 0);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+}
+
+/* A sound table: repair changes nothing; an open writer: refused. */
+static void test_repair_of_a_sound_table_changes_nothing(void)
+{
+    const char *dir = meru_test_tmpdir("repair_sound");
+    const int64_t starts[] = {0, 100, 200};
+    meru_db *db = NULL;
+    meru_options o;
+    CHECK_OK(make_files(dir, starts, 2));
+    uint64_t v = newest_version(dir);
+    small_opts(&o);
+    meru_repair_report rep;
+    CHECK_OK(meru_repair(dir, &o, &rep));
+    CHECK(!rep.versions_rolled_back && !rep.files_readded &&
+          !rep.files_set_aside && !rep.files_dropped &&
+          !rep.wal_segments_skipped && !rep.wal_salvaged_bytes);
+    char path[600];
+    snprintf(path, sizeof path, "%s/lost", dir);
+    CHECK(!file_exists(path));
+    CHECK_OK(meru_open(dir, &o, NULL, &db));
+    CHECK_EQ_INT(scan_count(db), 200);
+    /* the open and close of the repair's recovery commit; data unchanged */
+    CHECK(newest_version(dir) >= v);
+    CHECK_RC(meru_repair(dir, &o, &rep), MERU_ELOCKED);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+}
+
 int main(void)
 {
     if (meru_schema_parse(&g_schema, "t", COLS, "id"))
@@ -609,6 +775,10 @@ int main(void)
     MERU_TEST_RUN(test_one_unreadable_file_fails_only_the_reads_that_need_it);
     MERU_TEST_RUN(test_open_recovers_without_flushing_the_log);
     MERU_TEST_RUN(test_wal_salvage_option_recovers_around_damage);
+    MERU_TEST_RUN(test_repair_rolls_back_and_keeps_the_lost_commits_rows);
+    MERU_TEST_RUN(test_repair_sets_an_unreadable_file_aside);
+    MERU_TEST_RUN(test_repair_salvages_the_log);
+    MERU_TEST_RUN(test_repair_of_a_sound_table_changes_nothing);
     meru_schema_free(g_schema);
     return meru_test_finish();
 }
