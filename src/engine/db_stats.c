@@ -122,6 +122,10 @@ int meru_stats_get(meru_db *db, meru_stats *out)
     out->bloom_checks = LD(db->st_bloom_checks);
     out->bloom_negatives = LD(db->st_bloom_negatives);
     out->open_files = LD(db->st_open_files);
+    out->view_lookups = LD(db->st_view_lookups);
+    out->view_lookup_micros = LD(db->st_view_lookup_us);
+    out->view_lookup_pages = LD(db->st_view_lookup_pages);
+    out->view_rows_hidden = LD(db->st_view_hidden);
     return MERU_OK;
 }
 
@@ -191,6 +195,10 @@ int meru_stats_json(meru_db *db, char **out)
     F(snapshots);
     F(read_only);
     F(closed);
+    F(view_lookups);
+    F(view_lookup_micros);
+    F(view_lookup_pages);
+    F(view_rows_hidden);
 #undef F
     bad |= meru_buf_append(&b, ",\"level\":[", 10);
     for (int l = 0; l < s.levels; l++) {
