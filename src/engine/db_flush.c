@@ -61,36 +61,73 @@ void meru_db_l0_clear(meru_db_l0 *l)
     meru_catalog_file_clear(&l->meta);
     meru_dv_free(l->dv);
     free(l->keys);
+    meru_buf_free(&l->keybytes);
     memset(l, 0, sizeof *l);
 }
 
+/* The keys a flush collects for the view: each distinct user key copied
+ * after the previous one into `bytes`, with its offset and length. */
+typedef struct keylog {
+    meru_buf bytes;
+    size_t *off, *len;
+    size_t n, cap;
+} keylog;
+
+static void keylog_free(keylog *k)
+{
+    meru_buf_free(&k->bytes);
+    free(k->off);
+    free(k->len);
+    memset(k, 0, sizeof *k);
+}
+
 /* The view's part of writing row `row`: a row that is not the first of
- * its user key, or a delete, is hidden; each new user key is recorded. */
-static int l0_view_row(meru_db_l0 *out, size_t *cap, uint64_t row,
+ * its user key, or a delete, is hidden; each new user key is logged. */
+static int l0_view_row(meru_db_l0 *out, keylog *kl, uint64_t row,
                        const uint8_t *ikey, size_t ilen)
 {
     size_t ulen;
     int op, rc;
     if ((rc = meru_ikey_parse(ikey, ilen, &ulen, NULL, &op)))
         return rc;
-    bool first = out->nkeys == 0 ||
-                 meru_ikey_cmp(out->keys[out->nkeys - 1].ptr,
-                               out->keys[out->nkeys - 1].len, ikey, ulen) != 0;
+    bool first = kl->n == 0 ||
+                 meru_ikey_cmp(kl->bytes.data + kl->off[kl->n - 1],
+                               kl->len[kl->n - 1], ikey, ulen) != 0;
     if (first) {
-        if (out->nkeys == *cap) {
-            size_t c = *cap ? *cap * 2 : 1024;
-            meru_sst_ukey *k = realloc(out->keys, c * sizeof *k);
-            if (!k)
+        if (kl->n == kl->cap) {
+            size_t c = kl->cap ? kl->cap * 2 : 1024;
+            size_t *o = realloc(kl->off, c * sizeof *o);
+            if (o)
+                kl->off = o;
+            size_t *l = o ? realloc(kl->len, c * sizeof *l) : NULL;
+            if (!l)
                 return meru_err(MERU_ENOMEM, "out of memory (flush keys)");
-            out->keys = k;
-            *cap = c;
+            kl->len = l;
+            kl->cap = c;
         }
-        out->keys[out->nkeys].ptr = ikey;
-        out->keys[out->nkeys].len = ulen;
-        out->nkeys++;
+        kl->off[kl->n] = kl->bytes.len;
+        kl->len[kl->n] = ulen;
+        if ((rc = meru_buf_append(&kl->bytes, ikey, ulen)))
+            return rc;
+        kl->n++;
     }
     if (!first || op == MERU_OP_DELETE)
         return meru_dv_add(out->dv, row);
+    return MERU_OK;
+}
+
+/* Hands the logged keys to out (keys pointing into keybytes). */
+static int l0_view_keys(meru_db_l0 *out, keylog *kl)
+{
+    if (kl->n && !(out->keys = malloc(kl->n * sizeof *out->keys)))
+        return meru_err(MERU_ENOMEM, "out of memory (flush keys)");
+    out->keybytes = kl->bytes;
+    memset(&kl->bytes, 0, sizeof kl->bytes);
+    for (size_t i = 0; i < kl->n; i++) {
+        out->keys[i].ptr = out->keybytes.data + kl->off[i];
+        out->keys[i].len = kl->len[i];
+    }
+    out->nkeys = kl->n;
     return MERU_OK;
 }
 
@@ -103,12 +140,13 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
     meru_sst_meta meta;
     meru_memtable_iter it;
     bool view = db->opts.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS;
-    size_t kcap = 0;
+    keylog kl;
     uint64_t row = 0;
     int rc;
 
     memset(out, 0, sizeof *out);
     memset(&meta, 0, sizeof meta);
+    memset(&kl, 0, sizeof kl);
     if ((rc = meru_catalog_new_uuid(uuid)))
         return rc;
     snprintf(rel, sizeof rel, "data/L0/%s.parquet", uuid);
@@ -130,11 +168,20 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
         const uint8_t *val = meru_memtable_iter_value(&it, &vlen);
         /* Rows are added in order, so `row` is the row's position. */
         if ((rc = meru_sst_writer_add(w, ikey, ilen, val, vlen)) ||
-            (view && (rc = l0_view_row(out, &kcap, row, ikey, ilen)))) {
+            (view && (rc = l0_view_row(out, &kl, row, ikey, ilen)))) {
             meru_sst_writer_abort(w);
             meru_db_l0_clear(out);
+            keylog_free(&kl);
             return meru_err_wrap(rc, "flush");
         }
+    }
+    if (view)
+        rc = l0_view_keys(out, &kl);
+    keylog_free(&kl);
+    if (rc) {
+        meru_sst_writer_abort(w);
+        meru_db_l0_clear(out);
+        return meru_err_wrap(rc, "flush");
     }
     if ((rc = meru_sst_writer_finish(w, &meta))) {
         meru_db_l0_clear(out);

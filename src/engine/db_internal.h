@@ -256,11 +256,14 @@ typedef struct meru_db_l0 {
     meru_catalog_file meta;
     /* With the continuous Iceberg view (else NULL / 0): the file's own
      * deletion vector (every row that is not the first of its user key,
-     * and every delete), and its distinct user keys in order, pointing into
-     * the memtable (which must outlive the commit). */
+     * and every delete), and its distinct user keys in order, copied one
+     * after the other into `keybytes` (a lookup walks them once per file
+     * it probes: contiguous, they stream through the cache, where keys
+     * scattered over the memtable's arena would miss on every one). */
     meru_dv *dv;
     meru_sst_ukey *keys;
     size_t nkeys;
+    meru_buf keybytes;
 } meru_db_l0;
 void meru_db_l0_clear(meru_db_l0 *l); /* frees and zeroes */
 
