@@ -64,6 +64,10 @@ typedef struct job {
      * starts (NULL entries: none), captured under cat_mu. */
     bool view;
     meru_dv **in_dv;
+    /* Counted in st_compacting from the references taken on the inputs
+     * until job_release drops them: "no job running" then also means no
+     * input left unreleased (a compacted file is queued for deletion). */
+    bool counted;
 } job;
 
 static uint64_t level_target(const meru_db *db, int level)
@@ -714,7 +718,6 @@ typedef struct job_done {
     job *j;
     const meru_catalog_file *last; /* input of j->level compacted last */
     uint64_t read, written;        /* bytes */
-    bool done;                     /* finish_job ran */
 } job_done;
 
 /* Under mu, with the view that replaces the inputs: count the job (before
@@ -723,8 +726,6 @@ typedef struct job_done {
 static void finish_job(meru_db *db, void *arg)
 {
     job_done *d = arg;
-    d->done = true;
-    atomic_fetch_sub_explicit(&db->st_compacting, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&db->st_compactions, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&db->st_compact_read, d->read,
                               memory_order_relaxed);
@@ -744,7 +745,7 @@ static void finish_job(meru_db *db, void *arg)
 static int commit_job(meru_db *db, job *j, outputs *o, bool *committed)
 {
     meru_catalog_edit *e = NULL;
-    job_done d = {j, NULL, 0, 0, false};
+    job_done d = {j, NULL, 0, 0};
     int rc;
     *committed = false;
     for (size_t i = 0; i < j->nin; i++) {
@@ -775,8 +776,6 @@ static int commit_job(meru_db *db, job *j, outputs *o, bool *committed)
         rc = meru_db_publish_locked(db, finish_job, &d);
     }
     pthread_mutex_unlock(&db->cat_mu);
-    if (!d.done)
-        atomic_fetch_sub_explicit(&db->st_compacting, 1, memory_order_relaxed);
     return rc;
 }
 
@@ -787,16 +786,13 @@ static int run_job(meru_db *db, job *j)
     bool committed = false;
     int rc = MERU_OK;
 
-    atomic_fetch_add_explicit(&db->st_compacting, 1, memory_order_relaxed);
     j->view = db->opts.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS;
     if (j->view)
         rc = capture_dvs(db, j);
     if (rc == MERU_OK)
         rc = write_outputs(db, j, &o);
     if (rc == MERU_OK)
-        rc = commit_job(db, j, &o, &committed); /* ends st_compacting */
-    else
-        atomic_fetch_sub_explicit(&db->st_compacting, 1, memory_order_relaxed);
+        rc = commit_job(db, j, &o, &committed);
     /* Committed outputs are the table's now (a failed publish is the
      * sticky background error); others are removed. */
     outputs_free(db, &o, !committed);
@@ -829,16 +825,20 @@ static int job_prepare_locked(meru_db *db, job *j)
     for (size_t i = 0; i < j->nin; i++)
         meru_db_file_ref(j->in[i]);
     mark(j, true);
+    j->counted = true;
+    atomic_fetch_add_explicit(&db->st_compacting, 1, memory_order_relaxed);
     return MERU_OK;
 }
 
-static void job_release(job *j)
+static void job_release(meru_db *db, job *j)
 {
     for (size_t i = 0; i < j->nin; i++) {
         meru_db_file_unref(j->in[i]);
         if (j->in_dv)
             meru_dv_free(j->in_dv[i]);
     }
+    if (j->counted)
+        atomic_fetch_sub_explicit(&db->st_compacting, 1, memory_order_relaxed);
     free(j->in);
     free(j->in_dv);
     free(j->snaps);
@@ -869,12 +869,12 @@ int meru_db_compact_step(meru_db *db, bool *did)
     rc = job_prepare_locked(db, &j);
     pthread_mutex_unlock(&db->mu);
     if (rc) {
-        job_release(&j);
+        job_release(db, &j);
         return rc;
     }
     *did = true;
     rc = run_job(db, &j);
-    job_release(&j);
+    job_release(db, &j);
     return rc;
 }
 
@@ -1000,11 +1000,13 @@ static int run_bottom(meru_db *db, job *j)
             meru_db_file_ref(j->in[k]);
             sub.in[sub.nin++] = j->in[k];
         }
+        sub.counted = true;
+        atomic_fetch_add_explicit(&db->st_compacting, 1, memory_order_relaxed);
         if (j->nsnaps)
             memcpy(sub.snaps, j->snaps, j->nsnaps * sizeof *sub.snaps);
         sub.nsnaps = j->nsnaps;
         rc = run_job(db, &sub);
-        job_release(&sub);
+        job_release(db, &sub);
         i = e;
     }
     /* Files rewritten have left the table: their mark no longer matters. */
@@ -1064,7 +1066,7 @@ static int compact_range(meru_db *db, const krange *r)
         pthread_mutex_unlock(&db->mu);
         if (rc == MERU_OK)
             rc = level < deepest ? run_job(db, &j) : run_bottom(db, &j);
-        job_release(&j);
+        job_release(db, &j);
         if (rc)
             return rc;
     }

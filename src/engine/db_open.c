@@ -256,6 +256,7 @@ static int load_read_only(meru_db *db)
         last = c.max_seq;
     /* The catalog is read: hold its lock (order: cat_mu, mu). */
     pthread_mutex_lock(&db->cat_mu);
+    atomic_store(&db->meta_version, meru_catalog_version(db->cat));
     pthread_mutex_lock(&db->mu);
     for (size_t i = 0; i < db->nimm; i++)
         meru_memtable_unref(db->imm[i].mem);
@@ -484,6 +485,7 @@ int meru_open(const char *path, const meru_options *opts,
     }
     if ((rc = open_catalog(db, schema)) || (rc = settle_schema(db, schema)))
         goto fail;
+    atomic_store(&db->meta_version, meru_catalog_version(db->cat));
     if ((rc = meru_cache_new(&db->cache, opts->cache_bytes)) ||
         (opts->row_cache_bytes &&
          (rc = meru_cache_new(&db->row_cache, opts->row_cache_bytes))))

@@ -310,6 +310,8 @@ int meru_db_publish_locked(meru_db *db, void (*edit)(meru_db *db, void *arg),
     size_t nremoved = 0;
     meru_view *old = NULL;
     int rc;
+    atomic_store_explicit(&db->meta_version, meru_catalog_version(db->cat),
+                          memory_order_relaxed);
     pthread_mutex_lock(&db->mu);
     rc = meru_db_sync_files_locked(db, &removed, &nremoved);
     if (rc == MERU_OK && edit)
