@@ -229,6 +229,23 @@ static int win_load(ikwin *w, uint32_t rg, int64_t row)
     return MERU_OK;
 }
 
+/* Whether the decoded page at hand (of row group rg) holds the first
+ * internal key >= key at or after local row `from`: every row before
+ * `from` is below key (keys ascend), so it does when the page starts at
+ * or before `from` and ends at or past the key. Then the key is searched
+ * there directly: no filter probe (a cache miss in a large filter), no
+ * page index. Consecutive sorted keys mostly land in the page the last
+ * one did when the lookup is dense (a flush of overwrites, or of many keys
+ * against a file of similar size). */
+static bool window_holds(const ikwin *w, uint32_t rg, int64_t from,
+                         const meru_buf *key)
+{
+    if (w->rg != rg || !w->v || from < w->beg || from >= w->end)
+        return false;
+    const pq_bytes *last = &w->v[w->end - w->beg - 1];
+    return meru_ikey_cmp(last->ptr, last->len, key->data, key->len) >= 0;
+}
+
 /* The first of v[0..n) that is >= key, or n. */
 static size_t first_at_or_after(const pq_bytes *v, size_t n, const meru_buf *key)
 {
@@ -246,6 +263,72 @@ static size_t first_at_or_after(const pq_bytes *v, size_t n, const meru_buf *key
 static int64_t rg_rows(const meru_sst *t, uint32_t rg)
 {
     return t->rg_start[rg + 1] - t->rg_start[rg];
+}
+
+/* The page of _merutable_ikey where the search for each key starts, kept
+ * from key to key: keys ascend, so it only moves forward (galloping from
+ * where it was, not a binary search from scratch per key). */
+typedef struct pgcur {
+    uint32_t rg; /* UINT32_MAX: not loaded */
+    const pq_column_index *ci; /* NULL: no usable page index */
+    const pq_offset_index *oi;
+    uint32_t pg;
+} pgcur;
+
+static bool page_below(const pq_column_index *ci, uint32_t pg,
+                       const meru_buf *key)
+{
+    return !ci->null_pages[pg] &&
+           meru_ikey_cmp(ci->max_values[pg].ptr, ci->max_values[pg].len,
+                         key->data, key->len) < 0;
+}
+
+/* The first row of the first page of row group rg whose (possibly cut,
+ * rounded-up) maximum is >= key: where the first internal key >= key is,
+ * or an earlier page when a cut bound misleads (as sst_find_page). */
+static int page_start(meru_sst *t, pgcur *p, uint32_t rg, const meru_buf *key,
+                      int64_t *pbeg)
+{
+    if (p->rg != rg) {
+        int rc = pq_reader_column_index(t->r, rg, (uint32_t)t->col_ikey,
+                                        &p->ci);
+        if (!rc)
+            rc = pq_reader_offset_index(t->r, rg, (uint32_t)t->col_ikey,
+                                        &p->oi);
+        if (rc)
+            return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+        if (!p->ci || !p->oi || p->ci->n_pages != p->oi->n_pages ||
+            p->oi->n_pages == 0)
+            p->ci = NULL;
+        p->rg = rg;
+        p->pg = 0;
+    }
+    *pbeg = 0;
+    if (!p->ci)
+        return MERU_OK;
+    uint32_t n = p->ci->n_pages, lo = p->pg, step = 1;
+    if (page_below(p->ci, lo, key)) {
+        /* Gallop to a page at or past the key, then binary search. */
+        uint32_t hi = lo + 1;
+        while (hi < n && page_below(p->ci, hi, key)) {
+            lo = hi;
+            hi = step < n - hi ? hi + step : n;
+            step *= 2;
+        }
+        lo++;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (page_below(p->ci, mid, key))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == n) /* bounds below the chunk's own: search from here */
+            lo = n - 1;
+        p->pg = lo;
+    }
+    *pbeg = p->oi->page_locations[p->pg].first_row_index;
+    return MERU_OK;
 }
 
 /* ------------------------------------------------------------- values */
@@ -387,6 +470,7 @@ int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
     uint8_t trailer[MERU_IKEY_TRAILER_LEN];
     meru_buf seek = {0};
     ikwin w = {t, UINT32_MAX, NULL, 0, 0, NULL, 0};
+    pgcur pc = {UINT32_MAX, NULL, NULL, 0};
     uint64_t checks = 0, negatives = 0;
     uint32_t rg = 0;
     int64_t from = 0; /* local row of rg where the next search may start */
@@ -424,16 +508,21 @@ int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
         }
         if (rg == t->nrg)
             break;
-        bool checked, absent;
-        if ((rc = bloom_absent(t, ks, typed, idx[i], rg, &checked, &absent)))
-            break;
-        checks += checked;
-        negatives += absent;
-        if (absent)
-            continue;
-        int64_t pbeg, pend, hit = -1, rows = rg_rows(t, rg);
-        if ((rc = sst_find_page(t, rg, seek.data, seek.len, &pbeg, &pend)))
-            break;
+        int64_t pbeg = from, hit = -1, rows = rg_rows(t, rg);
+        if (!window_holds(&w, rg, from, &seek)) {
+            /* Not in the page at hand: the filters first (a key absent
+             * costs no page), then the page index. */
+            bool checked, absent;
+            if ((rc = bloom_absent(t, ks, typed, idx[i], rg, &checked,
+                                   &absent)))
+                break;
+            checks += checked;
+            negatives += absent;
+            if (absent)
+                continue;
+            if ((rc = page_start(t, &pc, rg, &seek, &pbeg)))
+                break;
+        }
         for (int64_t r = pbeg > from ? pbeg : from; r < rows;) {
             if (w.rg != rg || r < w.beg || r >= w.end)
                 if ((rc = win_load(&w, rg, r)))
