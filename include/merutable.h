@@ -698,10 +698,12 @@ typedef struct meru_stats {
     int closed;
     /* The Iceberg view's upkeep (iceberg_view continuous): flushes that
      * looked up the older versions of their keys, the time those lookups
-     * took (spent under the catalog lock, not by writers), the data pages
-     * they decoded, and the older rows they hid. */
+     * took (spent by the flush under the catalog lock, not by writers) and
+     * the CPU time of it, the data pages they decoded, and the older rows
+     * they hid. */
     uint64_t view_lookups, view_lookup_micros, view_lookup_pages;
     uint64_t view_rows_hidden;
+    uint64_t view_lookup_cpu_micros;
 } meru_stats;
 
 /* Fills *out. Works on a closed handle (counters as at close). */

@@ -377,7 +377,6 @@ static int close_output(meru_db *db, int level, meru_sst_writer *w,
     meru_catalog_file *f;
     int rc;
     memset(&meta, 0, sizeof meta);
-    (void)db;
     if ((rc = meru_sst_writer_finish(w, &meta)))
         return rc;
     if (o->n == o->cap) {
@@ -415,9 +414,8 @@ static int close_output(meru_db *db, int level, meru_sst_writer *w,
 
 /* The merge of the inputs' SST iterators (child i reads j->in[i]);
  * *kids (the caller frees the array) keeps borrowed pointers to the
- * children, which the merge owns. `proj` as for meru_sst_iter_new. */
-static int merged_inputs(job *j, const meru_colset *proj, meru_iiter **out,
-                         meru_iiter ***kids_out)
+ * children, which the merge owns. */
+static int merged_inputs(job *j, meru_iiter **out, meru_iiter ***kids_out)
 {
     meru_iiter **kids = calloc(j->nin ? j->nin : 1, sizeof *kids);
     size_t n = 0;
@@ -428,7 +426,7 @@ static int merged_inputs(job *j, const meru_colset *proj, meru_iiter **out,
     for (size_t i = 0; i < j->nin && rc == MERU_OK; i++) {
         meru_sst *t;
         if ((rc = meru_db_file_sst(j->in[i], &t)) == MERU_OK &&
-            (rc = meru_sst_iter_new(t, proj, &kids[n])) == MERU_OK)
+            (rc = meru_sst_iter_new(t, NULL, &kids[n])) == MERU_OK)
             n++;
     }
     if (rc) {
@@ -474,7 +472,7 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
     int out_level = j->out_level;
     int rc;
 
-    if ((rc = merged_inputs(j, NULL, &merged, &kids)))
+    if ((rc = merged_inputs(j, &merged, &kids)))
         return rc;
     if ((rc = meru_compact_iter_new(merged, j->snaps, j->nsnaps, j->bottommost,
                                     &ci))) {
@@ -700,7 +698,7 @@ static int reconcile(meru_db *db, job *j, outputs *o)
         atomic_fetch_add_explicit(&db->st_view_reconciled, nk,
                                   memory_order_relaxed);
 out:
-    /* Entries of files in the table (not obsolete): unref only closes. */
+    /* Temporary entries, not obsolete: unref closes, deletes nothing. */
     for (size_t i = 0; i < nout; i++)
         meru_db_file_unref(outf[i]);
     free(outf);

@@ -225,7 +225,7 @@ static int l0_view_edit(meru_db *db, const meru_db_l0 *add,
     meru_db_older *older = NULL;
     meru_dv **dvs = NULL;
     meru_db_lookup_stats ls;
-    uint64_t t0 = meru_clock_ns(), hidden = 0;
+    uint64_t t0 = meru_clock_ns(), c0 = meru_clock_thread_cpu_ns(), hidden = 0;
     int rc = MERU_OK;
 
     memset(&ls, 0, sizeof ls);
@@ -264,6 +264,9 @@ static int l0_view_edit(meru_db *db, const meru_db_l0 *add,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&db->st_view_lookup_us,
                                   (meru_clock_ns() - t0) / 1000,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&db->st_view_lookup_cpu_us,
+                                  (meru_clock_thread_cpu_ns() - c0) / 1000,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&db->st_view_lookup_pages, ls.pages_read,
                                   memory_order_relaxed);

@@ -173,6 +173,7 @@ struct meru_db {
     atomic_uint_fast64_t st_open_files;
     atomic_uint_fast64_t st_view_lookups, st_view_lookup_us;
     atomic_uint_fast64_t st_view_lookup_pages, st_view_hidden;
+    atomic_uint_fast64_t st_view_lookup_cpu_us;
     /* rows a compaction hid at commit for flushes that ran meanwhile
      * (internal: tests check the reconcile happens) */
     atomic_uint_fast64_t st_view_reconciled;

@@ -130,6 +130,7 @@ int meru_stats_get(meru_db *db, meru_stats *out)
     out->view_lookup_micros = LD(db->st_view_lookup_us);
     out->view_lookup_pages = LD(db->st_view_lookup_pages);
     out->view_rows_hidden = LD(db->st_view_hidden);
+    out->view_lookup_cpu_micros = LD(db->st_view_lookup_cpu_us);
     return MERU_OK;
 }
 
@@ -203,6 +204,7 @@ int meru_stats_json(meru_db *db, char **out)
     F(view_lookup_micros);
     F(view_lookup_pages);
     F(view_rows_hidden);
+    F(view_lookup_cpu_micros);
 #undef F
     bad |= meru_buf_append(&b, ",\"level\":[", 10);
     for (int l = 0; l < s.levels; l++) {
