@@ -229,7 +229,8 @@ typedef struct meru_sst_keyset {
     /* private */
     size_t nk;         /* key columns */
     uint64_t *hash;    /* n * nk */
-    uint8_t *hstate;   /* per key: 0 not hashed yet, 1 hashed, 2 no filter */
+    uint8_t *hashed;   /* per key: its hashes are computed */
+    uint32_t *hmask;   /* per key: the key columns with a hash (bits) */
     bool typed;        /* htype/htlen set (by the first file hashed for) */
     int htype[MERU_MAX_KEY_COLUMNS]; /* file column type hashes are for */
     int32_t htlen[MERU_MAX_KEY_COLUMNS];
