@@ -789,6 +789,8 @@ static int run_job(meru_db *db, job *j)
         rc = capture_dvs(db, j);
     if (rc == MERU_OK)
         rc = write_outputs(db, j, &o);
+    if (rc == MERU_OK && db->test_before_compaction_commit)
+        db->test_before_compaction_commit(db, db->test_arg);
     if (rc == MERU_OK)
         rc = commit_job(db, j, &o, &committed);
     /* Committed outputs are the table's now (a failed publish is the

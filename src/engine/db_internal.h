@@ -178,6 +178,13 @@ struct meru_db {
      * (internal: tests check the reconcile happens) */
     atomic_uint_fast64_t st_view_reconciled;
     meru_wal_group_stats final_group_stats; /* kept at close */
+
+    /* Tests only (NULL otherwise): called by every compaction job between
+     * writing its outputs and committing them, with no lock held, so a
+     * test can commit a flush exactly there (the reconcile of the Iceberg
+     * view's vectors, db_compact.c). Set before the work it targets. */
+    void (*test_before_compaction_commit)(meru_db *db, void *arg);
+    void *test_arg;
 };
 
 /* Signals the workers that there may be work (mu held). The generation

@@ -11,7 +11,8 @@
  * whole and range compactions, snapshots held across compactions; single
  * and composite keys; a small memtable and small files so many files and
  * several levels form. Also: the batched lookup of older versions against
- * meru_get (values, sequences, positions), the recovery flush of a WAL left
+ * meru_get (values, sequences, positions), a flush committing in the
+ * middle of a compaction (the reconcile), the recovery flush of a WAL left
  * by a killed process, the iceberg_view option off, and a manual
  * compaction with nothing to merge (issue 10 item 6).
  *
@@ -311,6 +312,73 @@ static void test_lookup_older_matches_get(void)
     meru_schema_free(s);
 }
 
+/* ------------------------------------------------ compaction reconcile */
+
+typedef struct meanwhile {
+    wl *w;
+    int fired;
+    int rc;
+} meanwhile;
+
+/* At the first compaction commit: overwrite keys whose newest versions are
+ * in the job's inputs, and flush, so the flush hides rows of files the
+ * job is about to replace. */
+static void flush_meanwhile(meru_db *db, void *arg)
+{
+    meanwhile *m = arg;
+    (void)db;
+    if (m->fired++)
+        return;
+    for (size_t i = 0; i < 300 && m->rc == MERU_OK; i++)
+        m->rc = w_put(m->w, i * 7 % m->w->sp.nkeys, 0);
+    if (m->rc == MERU_OK)
+        m->rc = meru_flush(m->w->db);
+}
+
+/* A flush that commits while a compaction runs hides rows of its inputs;
+ * the compaction's commit must hide the same rows in its outputs (or the
+ * view would show two versions of those keys). */
+static void test_compaction_reconciles_flushes_that_commit_meanwhile(void)
+{
+    space sp = {0, 2000};
+    meru_schema *s = space_schema(&sp);
+    CHECK(s);
+    meru_options o;
+    dv_options(&o);
+    o.l0_compaction_trigger = o.l0_slowdown_trigger = 40; /* manual only */
+    o.l0_stop_trigger = 50;
+    meru_db *db = NULL;
+    CHECK_OK(meru_open(meru_test_tmpdir("dv_reconcile"), &o, s, &db));
+    wl w;
+    memset(&w, 0, sizeof w);
+    w.sp = sp;
+    w.db = db;
+    CHECK_OK(meru_row_new(&w.row, s));
+    CHECK_OK(meru_row_new(&w.key, s));
+    for (int round = 0; round < 4; round++) {
+        CHECK_OK(w_batch(&w, 500, sp.nkeys - 1, 0));
+        CHECK_OK(meru_flush(db));
+    }
+    meanwhile m = {&w, 0, MERU_OK};
+    uint64_t before = atomic_load(&db->st_view_reconciled);
+    db->test_arg = &m;
+    db->test_before_compaction_commit = flush_meanwhile;
+    CHECK_OK(meru_compact(db));
+    db->test_before_compaction_commit = NULL;
+    CHECK_OK(m.rc);
+    CHECK(m.fired >= 1);
+    uint64_t reconciled = atomic_load(&db->st_view_reconciled) - before;
+    CHECK_MSG(reconciled > 100, "the compaction hid %llu rows for the flush",
+              (unsigned long long)reconciled);
+    vstats vs = {0};
+    CHECK(check_view(db, "after the reconcile", &vs, NULL) == 0);
+    meru_row_free(w.row);
+    meru_row_free(w.key);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
 /* ---------------------------------------------------------- recovery */
 
 /* A killed writer leaves its writes in the WAL only; the reopened table
@@ -532,6 +600,7 @@ int main(void)
     MERU_TEST_RUN(test_view_exact_after_every_commit_int_key);
     MERU_TEST_RUN(test_view_exact_after_every_commit_composite_key);
     MERU_TEST_RUN(test_lookup_older_matches_get);
+    MERU_TEST_RUN(test_compaction_reconciles_flushes_that_commit_meanwhile);
     MERU_TEST_RUN(test_recovery_flushes_keep_the_view_exact);
     MERU_TEST_RUN(test_option_iceberg_view_off_keeps_no_vectors);
     MERU_TEST_RUN(test_compact_with_nothing_to_merge_rewrites_nothing);
