@@ -177,13 +177,18 @@ int main(int argc, char **argv)
     if (meru_flush(db))
         DIE("flush");
     meru_stats st;
-    /* Idle: no job running for 0.5 s in a row (a job that is due starts
-     * within that time: workers are woken by every commit). */
+    /* Idle: no job running and none due (idle work, which starts once
+     * the table has been quiet for a second, included) for 0.5 s in a row
+     * (a job that is due starts within that time: workers are woken by
+     * every commit). */
     for (int quiet = 0; quiet < 5;) {
         struct timespec nap = {0, 100 * 1000 * 1000};
         nanosleep(&nap, NULL);
         meru_stats_get(db, &st);
-        quiet = st.compactions_running == 0 ? quiet + 1 : 0;
+        quiet = st.compactions_running == 0 && st.compactions_pending == 0 &&
+                        st.immutable_memtables == 0
+                    ? quiet + 1
+                    : 0;
     }
     double t_settle = bench_now() - ts - 0.5; /* minus the quiet period */
     getrusage(RUSAGE_SELF, &ru1);

@@ -88,6 +88,7 @@
 #define MERU_CATALOG_MAX_METADATA      (64u << 20) /* bytes of one file */
 #define MERU_CATALOG_MAX_FILES         1000000u
 #define MERU_CATALOG_ENGINE_FORMAT     1
+#define MERU_CATALOG_ICEBERG_FORMAT    2 /* Iceberg table format version */
 #define MERU_CATALOG_DEFAULT_KEEP      10
 #define MERU_CATALOG_DEFAULT_SNAPSHOTS 100
 
@@ -135,6 +136,10 @@ typedef struct meru_catalog_snapshot {
 typedef struct meru_catalog_options {
     uint32_t keep_versions;  /* K >= 1; 0 means the default */
     uint32_t keep_snapshots; /* >= 1; 0 means the default */
+    /* meru_catalog_create only: the table properties of version 1 (copied;
+     * the rules of meru_catalog_edit_set_property apply). */
+    const meru_catalog_kv *props;
+    size_t nprops;
 } meru_catalog_options;
 
 typedef struct meru_catalog_stats {
@@ -183,6 +188,16 @@ const meru_catalog_snapshot *meru_catalog_snapshots(const meru_catalog *cat,
 int64_t meru_catalog_current_snapshot_id(const meru_catalog *cat); /* -1 */
 /* Value of a table property or NULL. */
 const char *meru_catalog_property(const meru_catalog *cat, const char *key);
+/* The stored properties (those set through edits), in no order; borrowed
+ * until the next commit or free. */
+const meru_catalog_kv *meru_catalog_properties(const meru_catalog *cat,
+                                               size_t *n);
+/* 1 for the keys the catalog writes into every version itself
+ * ("merutable.format-version", "write.metadata.*"): never stored from an
+ * edit, skipped when a version is read. */
+int meru_catalog_reserved_property(const char *key);
+/* The Iceberg format version of the metadata this catalog writes. */
+int meru_catalog_iceberg_format_version(const meru_catalog *cat);
 const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat);
 
 /* ---- commits ---------------------------------------------------------------
@@ -207,8 +222,9 @@ void meru_catalog_edit_set_next_file_number(meru_catalog_edit *edit,
  * Default: "append" without removals, "delete" without additions, else
  * "replace" (compaction). */
 int meru_catalog_edit_set_operation(meru_catalog_edit *edit, const char *op);
-/* Sets (value != NULL) or removes a table property. Keys starting with
- * "merutable." and "write.metadata." are reserved (MERU_EINVAL). */
+/* Sets (value != NULL) or removes a table property. The keys the catalog
+ * writes itself (meru_catalog_reserved_property) are MERU_EINVAL; which
+ * other keys make sense is the engine's business. */
 int meru_catalog_edit_set_property(meru_catalog_edit *edit, const char *key,
                                    const char *value);
 

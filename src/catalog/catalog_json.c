@@ -156,7 +156,7 @@ int meru_catalog_to_json(const meru_catalog *cat, meru_buf *out)
             last_col = s->cols[i].field_id;
 
     root = json_object();
-    jset(&b, root, "format-version", jint(2));
+    jset(&b, root, "format-version", jint(MERU_CATALOG_ICEBERG_FORMAT));
     jset(&b, root, "table-uuid", json_string(cat->uuid));
     jset(&b, root, "location", json_string(cat->location));
     jset(&b, root, "last-sequence-number", jint(cat->iceberg_last_seq));
@@ -676,10 +676,6 @@ static int parse_mlog(const json_t *root, meru_catalog *cat)
     return MERU_OK;
 }
 
-static int is_reserved_prop(const char *k)
-{
-    return !strncmp(k, "merutable.", 10) || !strncmp(k, "write.metadata.", 15);
-}
 
 static int parse_props(const json_t *root, meru_catalog *cat)
 {
@@ -702,7 +698,7 @@ static int parse_props(const json_t *root, meru_catalog *cat)
             return CORRUPT("properties: key too long");
         if ((rc = str_value(v, "properties", key, MAX_STR, &val)))
             return rc;
-        if (is_reserved_prop(key))
+        if (meru_catalog_reserved_property(key))
             continue;
         meru_catalog_kv *kv = &cat->props[cat->nprops++];
         kv->key = dup_str(key);

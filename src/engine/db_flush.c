@@ -155,7 +155,11 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
         return rc;
     if (view && (rc = meru_dv_new(&out->dv)))
         return rc;
-    meru_sst_options_for_level(&so, 0, &db->opts);
+    {
+        meru_options o; /* the table-shaping fields may change: a copy */
+        meru_db_options_copy(db, &o);
+        meru_sst_options_for_level(&so, 0, &o);
+    }
     if ((rc = meru_sst_writer_open(&w, db->fs, abs, db->schema, &so))) {
         meru_db_l0_clear(out);
         return meru_err_wrap(rc, "flush");
@@ -419,11 +423,21 @@ static void *worker_main(void *arg)
         }
         if (db->stop)
             break;
+        {
+            /* Idle work waiting for the table to be quiet: look again
+             * then (db_compact.c). */
+            uint64_t wake;
+            (void)meru_db_settle_due_locked(db, meru_clock_ns() / 1000000u,
+                                            &wake);
+            if (wake < next_ms)
+                next_ms = wake;
+        }
         if (next_ms != UINT64_MAX) {
             /* Sleep until the next grace period ends (or a signal). */
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            uint64_t wait_ms = next_ms - meru_clock_ns() / 1000000u;
+            uint64_t now_ms = meru_clock_ns() / 1000000u;
+            uint64_t wait_ms = next_ms > now_ms ? next_ms - now_ms : 1;
             if (wait_ms > 60000)
                 wait_ms = 60000;
             ts.tv_sec += (time_t)(wait_ms / 1000);

@@ -20,6 +20,7 @@
  * test_db_dv_concurrent.c.
  */
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -240,10 +241,7 @@ static void test_lookup_older_matches_get(void)
     }
     pthread_mutex_unlock(&db->cat_mu);
     CHECK(fs.f && fs.kept);
-    int levels[MERU_CATALOG_MAX_LEVELS] = {0};
-    for (size_t i = 0; i < fs.n; i++)
-        levels[fs.f[i]->meta.level]++;
-    CHECK(levels[0] >= 2 && levels[1] + levels[2] >= 1);
+    CHECK(fs.n >= 3); /* versions spread over several files */
     CHECK_OK(meru_db_lookup_older(fs.f, fs.n, s, keys, n, &lo, res, &ls));
     CHECK_EQ_U64(ls.keys, n);
     size_t puts = 0, dels = 0;
@@ -472,6 +470,10 @@ static void test_option_iceberg_view_off_keeps_no_vectors(void)
         w.db = db;
         CHECK_OK(meru_row_new(&w.row, s));
         CHECK_OK(meru_row_new(&w.key, s));
+        /* A snapshot keeps every version, also through the compaction an
+         * idle table runs by itself: the hidden rows stay. */
+        meru_snapshot *snap = NULL;
+        CHECK_OK(meru_snapshot_new(db, &snap));
         for (int round = 0; round < 4; round++) {
             CHECK_OK(w_batch(&w, 300, sp.nkeys - 1, 0));
             CHECK_OK(meru_flush(db));
@@ -485,6 +487,7 @@ static void test_option_iceberg_view_off_keeps_no_vectors(void)
             vstats vs = {0};
             CHECK(check_view(db, "view on", &vs, NULL) == 0);
         }
+        meru_snapshot_free(snap);
         meru_row_free(w.row);
         meru_row_free(w.key);
         CHECK_OK(meru_close(db));
@@ -493,7 +496,39 @@ static void test_option_iceberg_view_off_keeps_no_vectors(void)
     CHECK_EQ_U64(with[0], 0);
     CHECK_EQ_U64(rows[0], 0);
     CHECK_EQ_U64(lookups[0], 0);
-    CHECK(with[1] >= 2 && rows[1] > 100 && lookups[1] >= 3);
+    CHECK(with[1] >= 1 && rows[1] > 100 && lookups[1] >= 3);
+    /* A caller of the version-2 header has no iceberg_view field (a block
+     * of exactly its size, so AddressSanitizer sees a read past it): it
+     * gets the default, continuous. */
+    {
+        size_t v2 = offsetof(meru_options, iceberg_view);
+        meru_options full;
+        dv_options(&full);
+        full.version = 2;
+        meru_options *old = malloc(v2);
+        CHECK(old);
+        memcpy(old, &full, v2);
+        meru_db *db = NULL;
+        CHECK_OK(meru_open(meru_test_tmpdir("dv_v2"), old, s, &db));
+        wl w;
+        memset(&w, 0, sizeof w);
+        w.sp = sp;
+        w.db = db;
+        CHECK_OK(meru_row_new(&w.row, s));
+        CHECK_OK(meru_row_new(&w.key, s));
+        for (int round = 0; round < 2; round++) {
+            CHECK_OK(w_batch(&w, 300, sp.nkeys - 1, 0));
+            CHECK_OK(meru_flush(db));
+        }
+        meru_stats st;
+        CHECK_OK(meru_stats_get(db, &st));
+        CHECK(st.view_lookups >= 1 && st.view_rows_hidden > 0);
+        meru_row_free(w.row);
+        meru_row_free(w.key);
+        CHECK_OK(meru_close(db));
+        meru_db_free(db);
+        free(old);
+    }
     meru_options bad;
     meru_options_init(&bad);
     CHECK_EQ_INT(bad.iceberg_view, MERU_ICEBERG_VIEW_CONTINUOUS);
