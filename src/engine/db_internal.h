@@ -120,8 +120,9 @@ struct meru_db {
     meru_file *lock;
     meru_catalog *cat; /* under cat_mu */
     pthread_mutex_t cat_mu;
-    /* The catalog's version as last published (set under cat_mu), so
-     * meru_stats_get need not wait for cat_mu while a flush looks up
+    /* The catalog's version after the last commit (set under cat_mu by
+     * every committer: meru_db_publish_locked, meru_set_property, open),
+     * so meru_stats_get need not wait for cat_mu while a flush looks up
      * older versions under it. */
     atomic_uint_fast64_t meta_version;
 
