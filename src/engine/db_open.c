@@ -115,15 +115,18 @@ typedef struct replay_ctx {
 /* Writes the replay memtable to L0 and starts a new one. */
 static int replay_flush(replay_ctx *c)
 {
-    meru_catalog_file f;
+    meru_db_l0 f;
     int rc;
     if (meru_memtable_count(c->mem) == 0)
         return MERU_OK;
     if ((rc = meru_db_write_l0(c->db, c->mem, &f)))
         return rc;
+    /* As a worker's flush: the view's vectors in the same commit, and the
+     * file set published (no reader yet; it keeps db->files equal to the
+     * catalog for the next flush's lookup). */
     rc = meru_db_commit_l0(c->db, &f, meru_memtable_max_seq(c->mem), false, 0,
-                           0);
-    meru_catalog_file_clear(&f);
+                           0, NULL, NULL);
+    meru_db_l0_clear(&f);
     if (rc)
         return rc;
     meru_memtable_unref(c->mem);
@@ -193,7 +196,10 @@ static int recover_wal(meru_db *db)
     int rc;
 
     meru_catalog_wal(db->cat, &oldest, &next);
-    if ((rc = meru_fs_mkdir_p(db->fs, db->wal_dir)) ||
+    /* db->files must list the catalog's files before a replay flush looks
+     * up older versions in them. */
+    if ((rc = meru_db_publish(db, NULL, NULL)) ||
+        (rc = meru_fs_mkdir_p(db->fs, db->wal_dir)) ||
         (rc = meru_wal_delete_below(db->fs, db->wal_dir, oldest)) ||
         (rc = max_segment(db, &top)) ||
         (rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
@@ -211,11 +217,12 @@ static int recover_wal(meru_db *db)
     if ((rc = meru_wal_writer_open(&db->wal, db->fs, db->wal_dir, fresh)))
         return rc;
     {
+        /* Also deletes the segments below `fresh`. */
         uint64_t last = c.max_seq;
-        if ((rc = meru_db_commit_l0(db, NULL, last, true, fresh, fresh + 1)))
+        if ((rc = meru_db_commit_l0(db, NULL, last, true, fresh, fresh + 1,
+                                    NULL, NULL)))
             return meru_err_wrap(rc, "recovery: commit");
     }
-    (void)meru_wal_delete_below(db->fs, db->wal_dir, fresh);
     db->mem_segment = fresh;
     db->next_segment = fresh + 1;
     {
@@ -257,6 +264,7 @@ static int load_read_only(meru_db *db)
         last = c.max_seq;
     /* The catalog is read: hold its lock (order: cat_mu, mu). */
     pthread_mutex_lock(&db->cat_mu);
+    atomic_store(&db->meta_version, meru_catalog_version(db->cat));
     pthread_mutex_lock(&db->mu);
     for (size_t i = 0; i < db->nimm; i++)
         meru_memtable_unref(db->imm[i].mem);
@@ -535,6 +543,7 @@ int meru_open(const char *path, const meru_options *given,
     db->opts.properties = NULL; /* the caller's memory: not kept */
     if (rc || (rc = settle_schema(db, schema)))
         goto fail;
+    atomic_store(&db->meta_version, meru_catalog_version(db->cat));
     if ((rc = meru_cache_new(&db->cache, opts->cache_bytes)) ||
         (opts->row_cache_bytes &&
          (rc = meru_cache_new(&db->row_cache, opts->row_cache_bytes))))
