@@ -13,6 +13,10 @@
  *   bench_kv [--rows N] [--quick] [--reps R] [--reads R]
  *            [--engines a,b,...] [--dir PATH] [--cache-mib M]
  *            [--sync|--no-sync] [--meru-property KEY=VALUE]...
+ *            [--iceberg-view on|off]
+ *
+ * --iceberg-view: merutable's iceberg_view option (default: its default,
+ * continuous), to measure what the view costs writes.
  *
  * --quick: 20k rows, no sync pass (a smoke run, well under a minute).
  * --meru-property: a table property merutable's table is created with
@@ -99,6 +103,7 @@ typedef struct cfg {
     int sync_pass;
     int quick;
     size_t cache_bytes;
+    int iceberg_view; /* merutable: -1 default, 0 off, 1 continuous */
     char dir[3000];
     const char *props[2 * 16 + 1]; /* --meru-property: key, value, ..., NULL */
     char prop_text[16][512];
@@ -375,7 +380,7 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
 {
     char dir[3100];
     kv_conf conf = {g->cache_bytes, 64u << 20, 0, p->n,
-                    g->nprops ? g->props : NULL};
+                    g->nprops ? g->props : NULL, g->iceberg_view};
     kv_row *buf = malloc(1000 * sizeof *buf);
     if (!buf)
         return -1;
@@ -645,7 +650,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_kv [--rows N] [--quick] [--reps R] [--reads R]\n"
             "                [--engines a,b,...] [--dir PATH] [--cache-mib M]\n"
-            "                [--sync | --no-sync] [--meru-property KEY=VALUE]...\n");
+            "                [--sync | --no-sync] [--meru-property KEY=VALUE]...\n"
+            "                [--iceberg-view on|off]\n");
 }
 
 static int selected(const char *list, const char *name)
@@ -665,8 +671,8 @@ static int selected(const char *list, const char *name)
 
 int main(int argc, char **argv)
 {
-    static cfg g = {1000000, 0, 3, -1, 0, (size_t)64 << 20, "", {NULL}, {""},
-                    0};
+    static cfg g = {1000000, 0, 3, -1, 0, (size_t)64 << 20, -1, "", {NULL},
+                    {""}, 0};
     const char *engines = NULL;
     for (int a = 1; a < argc; a++) {
         const char *v = a + 1 < argc ? argv[a + 1] : NULL;
@@ -688,6 +694,9 @@ int main(int argc, char **argv)
             snprintf(g.dir, sizeof g.dir, "%s", v);
         else if (v && !strcmp(argv[a], "--cache-mib") && (a++, 1))
             g.cache_bytes = (size_t)strtoull(v, NULL, 10) << 20;
+        else if (v && !strcmp(argv[a], "--iceberg-view") &&
+                 (!strcmp(v, "on") || !strcmp(v, "off")) && (a++, 1))
+            g.iceberg_view = !strcmp(v, "on");
         else if (v && !strcmp(argv[a], "--meru-property") && g.nprops < 16 &&
                  strchr(v, '=') && (a++, 1)) {
             char *t = g.prop_text[g.nprops];
@@ -752,7 +761,7 @@ int main(int argc, char **argv)
     for (int e = 0; e < ne; e++) {
         char d[512];
         kv_conf c = {g.cache_bytes, 64u << 20, 0, g.rows,
-                     g.nprops ? g.props : NULL};
+                     g.nprops ? g.props : NULL, g.iceberg_view};
         run[e]->describe(&c, d, sizeof d);
         printf("  - %s\n", d);
     }

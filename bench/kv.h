@@ -40,6 +40,9 @@ typedef struct kv_conf {
     /* merutable only: table properties to create the table with (key,
      * value, ..., NULL; from --meru-property), or NULL. */
     const char *const *meru_props;
+    /* merutable only: its iceberg_view option, 1 continuous, 0 off, -1
+     * its default (the other engines have no such thing). */
+    int iceberg_view;
 } kv_conf;
 
 /* What a scan accumulates: enough to check the engine returned the rows. */

@@ -428,8 +428,23 @@ typedef enum meru_compression {
     MERU_COMPRESSION_LZ4_RAW = 4
 } meru_compression;
 
-/* Version 1: every field up to page_rows; 2 added `properties`. */
-#define MERU_OPTIONS_VERSION 2
+/* How the table keeps its Iceberg view (SPEC §9): the deletion vectors
+ * that hide, in the table's own Parquet files, every row a reader of the
+ * Iceberg table must not see (older versions, deleted rows, tombstones). */
+typedef enum meru_iceberg_view {
+    /* Nothing is maintained: flushes and compactions do no extra work, and
+     * the view must be rebuilt from the data (an export) before use. */
+    MERU_ICEBERG_VIEW_OFF = 0,
+    /* Every flush and compaction updates the vectors in the same commit,
+     * so the view is exact after each commit. A flush looks up, in the
+     * older files, the newest older version of each key it writes (bloom
+     * filters, page index; see docs/design.md for the cost). */
+    MERU_ICEBERG_VIEW_CONTINUOUS = 1
+} meru_iceberg_view;
+
+/* Version 1: every field up to page_rows; 2 added `properties`; 3 added
+ * `iceberg_view`; 4 added `wal_salvage`. */
+#define MERU_OPTIONS_VERSION 4
 
 /*
  * Table options. Initialise with MERU_OPTIONS_INIT or meru_options_init();
@@ -458,7 +473,7 @@ typedef enum meru_compression {
  *    (Iceberg's own keys where Iceberg has one; merutable.* for the rest.)
  */
 typedef struct meru_options {
-    unsigned version;               /* MERU_OPTIONS_VERSION (1 accepted) */
+    unsigned version;               /* MERU_OPTIONS_VERSION (1-3 accepted) */
     int create_if_missing;          /* default 1 */
     int error_if_exists;            /* default 0 */
     int read_only;                  /* default 0 */
@@ -516,6 +531,12 @@ typedef struct meru_options {
      * which are MERU_EINVAL. Opening an existing table validates them and
      * stores nothing (use meru_set_property). Default NULL. */
     const char *const *properties;
+    /* ---- version 3 ---- */
+    /* A runtime knob: keep the Iceberg view's deletion vectors at every
+     * commit (MERU_ICEBERG_VIEW_CONTINUOUS, the default) or not at all
+     * (MERU_ICEBERG_VIEW_OFF: cheaper writes; see meru_iceberg_view). */
+    meru_iceberg_view iceberg_view;
+    /* ---- version 4 ---- */
     /* Open: a record damaged in the middle of the write-ahead log (valid
      * records follow it) fails the open with MERU_ECORRUPT by default.
      * With 1 the damaged stretch is dropped and the rest recovered: the
@@ -531,7 +552,7 @@ typedef struct meru_options {
      (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
      (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_LZ4_RAW,    \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
-     (uint64_t)1 << 30, 1, 20000, NULL, 0}
+     (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 0}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);
@@ -941,6 +962,14 @@ typedef struct meru_stats {
     uint64_t snapshots;            /* live snapshots */
     int read_only;
     int closed;
+    /* The Iceberg view's upkeep (iceberg_view continuous): flushes that
+     * looked up the older versions of their keys, the time those lookups
+     * took (spent by the flush under the catalog lock, not by writers) and
+     * the CPU time of it, the data pages they decoded, and the older rows
+     * they hid. */
+    uint64_t view_lookups, view_lookup_micros, view_lookup_pages;
+    uint64_t view_rows_hidden;
+    uint64_t view_lookup_cpu_micros;
     /* What the last open (or refresh) dropped from the write-ahead log: a
      * torn tail (an unacknowledged write cut by a crash: normal), and with
      * wal_salvage the damaged stretches in the middle (writes lost). */

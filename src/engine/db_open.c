@@ -152,15 +152,19 @@ static int replay_keep(replay_ctx *c)
  * WAL position after its segment, as the flush worker does. */
 static int replay_flush_oldest(replay_ctx *c)
 {
-    meru_catalog_file f;
+    meru_db_l0 f;
     meru_memtable *m = c->kept[0];
     uint64_t seg = c->kept_seg[0];
     int rc = meru_db_write_l0(c->db, m, &f);
     if (rc)
         return rc;
+    /* As a worker's flush: the view's vectors in the same commit, the
+     * segments below the next one deleted, and the file set published (no
+     * reader yet; it keeps db->files equal to the catalog for the next
+     * flush's lookup). */
     rc = meru_db_commit_l0(c->db, &f, meru_memtable_max_seq(m), true, seg + 1,
-                           c->wal_next);
-    meru_catalog_file_clear(&f);
+                           c->wal_next, NULL, NULL);
+    meru_db_l0_clear(&f);
     if (rc)
         return rc;
     meru_memtable_unref(m);
@@ -267,7 +271,10 @@ static int recover_wal(meru_db *db)
     c.db = db;
     c.writer = true;
     meru_catalog_wal(db->cat, &oldest, &next);
-    if ((rc = meru_fs_mkdir_p(db->fs, db->wal_dir)) ||
+    /* db->files must list the catalog's files before a replay flush looks
+     * up older versions in them. */
+    if ((rc = meru_db_publish(db, NULL, NULL)) ||
+        (rc = meru_fs_mkdir_p(db->fs, db->wal_dir)) ||
         (rc = meru_db_check_wal_segments(db->fs, db->wal_dir, oldest, next)) ||
         (rc = meru_wal_delete_below(db->fs, db->wal_dir, oldest)) ||
         (rc = max_segment(db, &top)) ||
@@ -311,11 +318,12 @@ static int recover_wal(meru_db *db)
     live = c.nkept ? c.kept_seg[0] : fresh;
     if (live < oldest)
         live = oldest;
-    if ((rc = meru_db_commit_l0(db, NULL, 0, true, live, fresh + 1))) {
+    /* The commit also deletes the segments below `live`. */
+    if ((rc = meru_db_commit_l0(db, NULL, 0, true, live, fresh + 1, NULL,
+                                NULL))) {
         rc = meru_err_wrap(rc, "recovery: commit");
         goto out;
     }
-    (void)meru_wal_delete_below(db->fs, db->wal_dir, live);
     db->mem_segment = fresh;
     db->next_segment = fresh + 1;
     {
@@ -374,6 +382,7 @@ static int load_read_only(meru_db *db)
         last = c.max_seq;
     /* The catalog is read: hold its lock (order: cat_mu, mu). */
     pthread_mutex_lock(&db->cat_mu);
+    atomic_store(&db->meta_version, meru_catalog_version(db->cat));
     pthread_mutex_lock(&db->mu);
     for (size_t i = 0; i < db->nimm; i++)
         meru_memtable_unref(db->imm[i].mem);
@@ -688,6 +697,7 @@ int meru_db_open_fs(const char *path, const meru_options *given,
     db->opts.properties = NULL; /* the caller's memory: not kept */
     if (rc || (rc = settle_schema(db, schema)))
         goto fail;
+    atomic_store(&db->meta_version, meru_catalog_version(db->cat));
     if ((rc = meru_cache_new(&db->cache, opts->cache_bytes)) ||
         (opts->row_cache_bytes &&
          (rc = meru_cache_new(&db->row_cache, opts->row_cache_bytes))))

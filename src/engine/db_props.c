@@ -55,6 +55,10 @@ int meru_set_property(meru_db *db, const char *key, const char *value)
         rc = meru_catalog_edit_set_property(e, key, value);
     if (rc == MERU_OK)
         rc = meru_catalog_commit(db->cat, e);
+    if (rc == MERU_OK) /* what meru_stats_get reports (db_internal.h) */
+        atomic_store_explicit(&db->meta_version,
+                              meru_catalog_version(db->cat),
+                              memory_order_relaxed);
     if (rc == MERU_OK && d) {
         /* Only the shaping field: the other fields are read without mu. */
         pthread_mutex_lock(&db->mu);

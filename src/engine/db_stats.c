@@ -15,6 +15,7 @@
  * as the mutable memtable, with no immutable one.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,9 +71,7 @@ static void stats_fill(meru_db *db, meru_stats *out)
     out->wal_salvaged_bytes = LD(db->st_wal_salvaged_bytes);
     out->wal_salvaged_regions = LD(db->st_wal_salvaged_regions);
     out->suspect_files = LD(db->nsuspect);
-    pthread_mutex_lock(&db->cat_mu);
-    out->metadata_version = db->cat ? meru_catalog_version(db->cat) : 0;
-    pthread_mutex_unlock(&db->cat_mu);
+    out->metadata_version = LD(db->meta_version);
     if (v) {
         for (size_t i = 0; i < v->nfiles; i++) {
             const meru_catalog_file *m = &v->files[i]->meta;
@@ -141,11 +140,16 @@ static void stats_fill(meru_db *db, meru_stats *out)
     out->bloom_checks = LD(db->st_bloom_checks);
     out->bloom_negatives = LD(db->st_bloom_negatives);
     out->open_files = LD(db->st_open_files);
+    out->view_lookups = LD(db->st_view_lookups);
+    out->view_lookup_micros = LD(db->st_view_lookup_us);
+    out->view_lookup_pages = LD(db->st_view_lookup_pages);
+    out->view_rows_hidden = LD(db->st_view_hidden);
+    out->view_lookup_cpu_micros = LD(db->st_view_lookup_cpu_us);
 }
 
-/* The size of the first meru_stats layout (0.1): every later one starts
- * with it. */
-#define MERU_STATS_V1_SIZE sizeof(meru_stats)
+/* The size of the first meru_stats layout (0.1, up to `closed`): every
+ * later one starts with it. */
+#define MERU_STATS_V1_SIZE offsetof(meru_stats, view_lookups)
 
 int meru_stats_get_sized(meru_db *db, meru_stats *out, size_t size)
 {
@@ -237,6 +241,11 @@ int meru_stats_json(meru_db *db, char **out)
     F(snapshots);
     F(read_only);
     F(closed);
+    F(view_lookups);
+    F(view_lookup_micros);
+    F(view_lookup_pages);
+    F(view_rows_hidden);
+    F(view_lookup_cpu_micros);
     F(wal_tail_dropped_bytes);
     F(wal_salvaged_bytes);
     F(wal_salvaged_regions);

@@ -32,6 +32,10 @@ static size_t options_size(unsigned version)
     case 1:
         return offsetof(meru_options, properties);
     case 2:
+        return offsetof(meru_options, iceberg_view);
+    case 3:
+        return offsetof(meru_options, wal_salvage);
+    case 4:
         return sizeof(meru_options);
     default:
         return 0;
@@ -139,6 +143,10 @@ int meru_options_validate(const meru_options *given)
         return bad("max_compaction_bytes", "must be at least 64 KiB");
     if (o->mmap_reads != 0 && o->mmap_reads != 1)
         return bad("mmap_reads", "must be 0 or 1");
+    if (o->iceberg_view != MERU_ICEBERG_VIEW_OFF &&
+        o->iceberg_view != MERU_ICEBERG_VIEW_CONTINUOUS)
+        return bad("iceberg_view", "must be MERU_ICEBERG_VIEW_OFF or "
+                                   "MERU_ICEBERG_VIEW_CONTINUOUS");
     if (o->keep_metadata_versions < 1)
         return bad("keep_metadata_versions", "must be at least 1");
     if (o->wal_salvage != 0 && o->wal_salvage != 1)
