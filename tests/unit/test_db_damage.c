@@ -19,6 +19,10 @@
  *    without writing data files first;
  *  - damage in the middle of the log: the open fails, and with the
  *    wal_salvage option recovers what is intact and says what it dropped;
+ *  - damage no read meets (a shadowed file's bloom filter): the quick
+ *    check passes, the full meru_verify names it;
+ *  - a deletion vector hiding a live row (an Iceberg reader would miss
+ *    it): meru_verify names the file and the row;
  *  - and meru_repair, the explicit way out of each: a rollback that keeps
  *    the lost commits' rows, an unreadable file set aside, a salvaged log,
  *    nothing done to a sound table.
@@ -27,12 +31,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/db_internal.h"
+#include "iceberg/dv.h"
 #include "parquet/pq.h"
 #include "support/fs_fault.h"
 #include "test.h"
@@ -599,6 +605,86 @@ static void test_one_unreadable_file_fails_only_the_reads_that_need_it(void)
     }
 }
 
+/* ------------------------------------------------------------- defect 4 */
+
+/* Damage no read meets: a file whose every key a newer file shadows, its
+ * bloom filter zeroed. Gets stop at the newer file and scans do not read
+ * filters, so the quick check passes; the full one looks every key up in
+ * its own file and names the damage. */
+static void test_full_verify_finds_damage_reads_do_not_meet(void)
+{
+    const char *dir = meru_test_tmpdir("verify_latent");
+    const int64_t starts[] = {0, 300};
+    char files[4][512];
+    meru_db *db = NULL;
+    meru_options o;
+    meru_verify_report vr;
+    CHECK_OK(make_files(dir, starts, 1));
+    CHECK_EQ_INT(list_files(dir, 0, files, 4), 1);
+    CHECK_EQ_INT(zero_bloom(files[0], "id"), 0);
+    small_opts(&o);
+    o.iceberg_view = MERU_ICEBERG_VIEW_OFF; /* no flush lookup reads it */
+    CHECK_OK(meru_open(dir, &o, NULL, &db));
+    CHECK_OK(put_rows(db, 0, 300));
+    CHECK_OK(meru_flush(db));
+    for (int64_t i = 0; i < 300; i += 37) {
+        int ok = 0;
+        CHECK_OK(get_row(db, i, &ok));
+        CHECK(ok);
+    }
+    CHECK_EQ_INT(scan_count(db), 300);
+    CHECK_OK(meru_verify(db, MERU_VERIFY_QUICK, &vr));
+    CHECK_EQ_U64(vr.files, 2);
+    CHECK_RC(meru_verify(db, 0, &vr), MERU_ECORRUPT);
+    CHECK_ERRMSG("bloom filter checksum mismatch");
+    CHECK(strstr(meru_errmsg(), strrchr(files[0], '/') + 1));
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+}
+
+/* ------------------------------------------------------- Iceberg view */
+
+/* The view's vectors are sound after overwrites; one hiding a row that is
+ * its key's newest version makes meru_verify fail naming the file. */
+static void test_verify_finds_a_vector_hiding_a_live_row(void)
+{
+    const char *dir = meru_test_tmpdir("verify_dv");
+    meru_db *db = NULL;
+    meru_options o;
+    meru_verify_report vr;
+    small_opts(&o);
+    o.iceberg_view = MERU_ICEBERG_VIEW_CONTINUOUS;
+    CHECK_OK(meru_open(dir, &o, g_schema, &db));
+    CHECK_OK(put_rows(db, 0, 100));
+    CHECK_OK(meru_flush(db));
+    CHECK_OK(put_rows(db, 50, 150)); /* hides rows 50..99 of the first */
+    CHECK_OK(meru_flush(db));
+    CHECK_OK(meru_verify(db, 0, &vr));
+
+    pthread_mutex_lock(&db->cat_mu);
+    CHECK_EQ_U64(db->nfiles, 2);
+    char path[512];
+    snprintf(path, sizeof path, "%s", db->files[1]->meta.path); /* older */
+    meru_dv *dv = NULL;
+    meru_catalog_edit *e = NULL;
+    CHECK_OK(meru_catalog_file_dv(db->cat, path, &dv));
+    CHECK(dv && meru_dv_cardinality(dv) == 50);
+    CHECK_OK(meru_dv_add(dv, 7)); /* key 7: only in this file, live */
+    CHECK_OK(meru_catalog_edit_new(db->cat, &e));
+    CHECK_OK(meru_catalog_edit_set_dv(e, path, dv));
+    CHECK_OK(meru_catalog_commit(db->cat, e));
+    meru_catalog_edit_free(e);
+    meru_dv_free(dv);
+    pthread_mutex_unlock(&db->cat_mu);
+
+    CHECK_RC(meru_verify(db, 0, &vr), MERU_ECORRUPT);
+    CHECK(strstr(meru_errmsg(), path) && strstr(meru_errmsg(), "row 7"));
+    /* the quick check reads no vectors */
+    CHECK_OK(meru_verify(db, MERU_VERIFY_QUICK, &vr));
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+}
+
 /* -------------------------------------------------------------- repair */
 
 static int file_exists(const char *path)
@@ -775,6 +861,8 @@ int main(void)
     MERU_TEST_RUN(test_one_unreadable_file_fails_only_the_reads_that_need_it);
     MERU_TEST_RUN(test_open_recovers_without_flushing_the_log);
     MERU_TEST_RUN(test_wal_salvage_option_recovers_around_damage);
+    MERU_TEST_RUN(test_full_verify_finds_damage_reads_do_not_meet);
+    MERU_TEST_RUN(test_verify_finds_a_vector_hiding_a_live_row);
     MERU_TEST_RUN(test_repair_rolls_back_and_keeps_the_lost_commits_rows);
     MERU_TEST_RUN(test_repair_sets_an_unreadable_file_aside);
     MERU_TEST_RUN(test_repair_salvages_the_log);
