@@ -4,7 +4,9 @@
  * record reader (cli_csv_next, RFC 4180 with CRLF/LF and quoted line
  * breaks) and the word-to-value parser behind it (cli_set_value) for a
  * schema of every column type. MERU_FUZZ_WITH_TOOLS: linked with the
- * tool's cli_util.c.
+ * tool's cli_util.c and cli_opts.c. The verb table those reach for help
+ * text lives in meru.c, which holds the tool's main(): this program has
+ * one verb of its own instead (below), never asked for help here.
  *
  * Oracles: no crash or out-of-bounds read; every record has at least one
  * field; the reader's line numbers never go backwards. The messages the
@@ -16,8 +18,25 @@
 #include <string.h>
 
 #include "tools/cli_util.h"
+#include "tools/commands.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The verb table of this program: `load` only. */
+const char *meru_verb_usage(const char *verb)
+{
+    return strcmp(verb, "load") ? "" : "load DIR FILE";
+}
+
+const char *meru_verb_what(const char *verb)
+{
+    return strcmp(verb, "load") ? "" : "load rows (the CSV fuzz target)";
+}
+
+void meru_verb_print_details(const char *verb)
+{
+    (void)verb;
+}
 
 static meru_schema *g_schema;
 static FILE *g_null;

@@ -27,7 +27,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define ROOT "/t"
+#define ROOT      "/t"
 #define MAX_FILES 64
 
 typedef struct mfile_data {
@@ -75,8 +75,8 @@ static int is_dir(mem_fs *m, const char *path)
         return 0;
     size_t n = strlen(r);
     for (size_t i = 0; i < m->nfiles; i++)
-        if (!n || (!strncmp(m->files[i].name, r, n) &&
-                   m->files[i].name[n] == '/'))
+        if (!n ||
+            (!strncmp(m->files[i].name, r, n) && m->files[i].name[n] == '/'))
             return 1;
     return 0;
 }
