@@ -51,8 +51,8 @@ static void repair_log(repair *r, const char *fmt, ...)
 {
     char line[1600];
     int64_t ms = meru_clock_unix_ms();
-    int n = snprintf(line, sizeof line, "%lld.%03lld ",
-                     (long long)(ms / 1000), (long long)(ms % 1000));
+    int n = snprintf(line, sizeof line, "%lld.%03lld ", (long long)(ms / 1000),
+                     (long long)(ms % 1000));
     va_list ap;
     va_start(ap, fmt);
     n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
@@ -63,8 +63,7 @@ static void repair_log(repair *r, const char *fmt, ...)
     if (r->log) {
         meru_err_saved e;
         meru_err_save(&e);
-        if (meru_file_append(r->log, line, (size_t)n) ||
-            meru_file_sync(r->log))
+        if (meru_file_append(r->log, line, (size_t)n) || meru_file_sync(r->log))
             r->rep->log_errors++;
         meru_err_restore(&e);
     }
@@ -73,8 +72,8 @@ static void repair_log(repair *r, const char *fmt, ...)
 static int open_log(repair *r)
 {
     char path[MERU_DB_PATH_MAX];
-    int exists = 0, rc = meru_path_join(path, sizeof path, r->dir,
-                                        "repair.log");
+    int exists = 0,
+        rc = meru_path_join(path, sizeof path, r->dir, "repair.log");
     if (!rc)
         rc = meru_fs_exists(r->fs, path, &exists);
     if (!rc)
@@ -261,8 +260,7 @@ static int fix_files(repair *r, meru_catalog *cat, meru_catalog_edit *e,
         char why[512];
         snprintf(why, sizeof why, "%s", meru_errmsg());
         repair_log(r, "dropping %s from the table (%llu row versions lost): %s",
-                   files[i].path, (unsigned long long)files[i].row_count,
-                   why);
+                   files[i].path, (unsigned long long)files[i].row_count, why);
         if ((rc = meru_catalog_edit_remove_file(e, files[i].path)))
             break;
         *changed = true;

@@ -37,8 +37,8 @@ int meru_cmd_repair(int argc, char **argv)
                r.files_dropped, r.files_dropped == 1 ? "" : "s",
                r.rows_dropped);
     if (r.files_set_aside)
-        printf("moved %" PRIu64 " data file%s to %s/lost/\n",
-               r.files_set_aside, r.files_set_aside == 1 ? "" : "s", dir);
+        printf("moved %" PRIu64 " data file%s to %s/lost/\n", r.files_set_aside,
+               r.files_set_aside == 1 ? "" : "s", dir);
     if (r.wal_segments_skipped)
         printf("%" PRIu64 " live log segment%s missing (skipped)\n",
                r.wal_segments_skipped,
