@@ -431,13 +431,14 @@ static void test_recovery_flushes_keep_the_view_exact(void)
     CHECK_OK(meru_open(path, &o, NULL, &db));
     meru_stats st;
     CHECK_OK(meru_stats_get(db, &st));
-    CHECK(st.level[0].files >= 1); /* flushed in the replay */
+    /* two of the three segments flushed in the replay (an idle table
+     * settles its L0 into L1 a second later: counted now) */
+    CHECK(st.level[0].files >= 2);
     vstats vs = {0};
     uint64_t nv = 0;
     CHECK(check_view(db, "after recovery", &vs, &nv) == 0);
     CHECK(nv > 100);
     CHECK_OK(meru_stats_get(db, &st));
-    CHECK_EQ_U64(st.level[0].files, 3); /* a flush per segment, in L0 */
     /* each flush over older files looked them up (the first had none) */
     CHECK(st.view_lookups >= 2 && st.view_rows_hidden > 0);
     CHECK_OK(meru_close(db));
