@@ -439,6 +439,12 @@ typedef struct meru_options {
      * 90 us, 80 ms, +6% bytes. Lower it for tables read mostly by key.
      * 1..1048576; default 20000. */
     uint32_t page_rows;
+    /* Iceberg format version of a table this open creates: 3 (deletion
+     * vectors in Puffin files, row lineage) or 2 (position-delete Parquet
+     * files, for readers without v3). Stored in the table's metadata at
+     * create; an existing table keeps its own and this is ignored.
+     * Default 3. */
+    int iceberg_format_version;
 } meru_options;
 
 #define MERU_OPTIONS_INIT                                                      \
@@ -446,7 +452,7 @@ typedef struct meru_options {
      (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
      (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_NONE,       \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
-     (uint64_t)1 << 30, 1, 20000}
+     (uint64_t)1 << 30, 1, 20000, 3}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);

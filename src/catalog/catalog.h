@@ -108,8 +108,14 @@ typedef struct meru_catalog_file {
     size_t smallest_len;
     uint8_t *largest;
     size_t largest_len;
-    char *dv_path;           /* deletion vector (relative) or NULL */
+    /* The Iceberg view (set by the catalog at commit; callers adding a file
+     * leave them zero, meru_catalog_edit_add_file clears them): */
+    char *dv_path;           /* deletion file (relative) or NULL */
     uint64_t dv_cardinality; /* rows it deletes */
+    uint64_t dv_offset;      /* v3: the DV blob's place in the Puffin file */
+    uint64_t dv_length;
+    char *dv_manifest; /* delete manifest listing the deletion file, or NULL */
+    char *manifest;    /* data manifest listing this file (relative), or NULL */
 } meru_catalog_file;
 
 /* Frees what a file entry owns and zeroes it. */
@@ -130,11 +136,21 @@ typedef struct meru_catalog_snapshot {
     char *manifest_list;
     meru_catalog_kv *summary; /* "operation" first */
     size_t nsummary;
+    /* v3 row lineage: the table's next-row-id when the snapshot was made
+     * and the row ids it assigned (absent from v2 metadata). */
+    bool has_row_ids;
+    int64_t first_row_id, added_rows;
 } meru_catalog_snapshot;
 
 typedef struct meru_catalog_options {
     uint32_t keep_versions;  /* K >= 1; 0 means the default */
     uint32_t keep_snapshots; /* >= 1; 0 means the default */
+    /* Iceberg format version of a new table (create only; 0 = 3, else 2
+     * or 3). An existing table keeps the one its metadata says. */
+    int format_version;
+    /* Nonzero: commits write no Iceberg view (no manifests, deletion files
+     * or snapshot); the vectors stay in memory only (iceberg_view off). */
+    int view_off;
 } meru_catalog_options;
 
 typedef struct meru_catalog_stats {
@@ -143,6 +159,7 @@ typedef struct meru_catalog_stats {
     uint64_t hint_errors;      /* hint writes that failed */
     uint64_t cleanup_errors;   /* old versions that could not be removed */
     uint64_t versions_removed;
+    uint64_t view_files_removed; /* manifests, lists, deletion files */
 } meru_catalog_stats;
 
 /* ---- open / create ------------------------------------------------------ */

@@ -369,7 +369,10 @@ static void db_destroy(meru_db *db)
 
 static int open_catalog(meru_db *db, const meru_schema *schema)
 {
-    meru_catalog_options co = {(uint32_t)db->opts.keep_metadata_versions, 0};
+    meru_catalog_options co;
+    memset(&co, 0, sizeof co);
+    co.keep_versions = (uint32_t)db->opts.keep_metadata_versions;
+    co.format_version = db->opts.iceberg_format_version;
     int rc = meru_catalog_open(db->fs, db->path, &co, &db->cat);
     if (rc == MERU_OK) {
         if (db->opts.error_if_exists)
@@ -688,6 +691,7 @@ int meru_refresh(meru_db *db)
         return rc;
     if (!db->read_only)
         return MERU_OK;
+    memset(&co, 0, sizeof co);
     co.keep_versions = (uint32_t)db->opts.keep_metadata_versions;
     co.keep_snapshots = 0;
     /* The writer may delete WAL segments while we read them: retry. */
