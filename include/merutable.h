@@ -622,6 +622,15 @@ MERU_API int meru_flush(meru_db *db);
  * background compactions keep running beside it. Read-only:
  * MERU_EREADONLY. */
 MERU_API int meru_compact(meru_db *db);
+/* Writes a self-contained Iceberg table (format as the table's) into
+ * `target_dir`, which must not exist or be empty (MERU_EEXIST): the data
+ * files hard-linked where the file system allows, copied otherwise (never
+ * rewritten), and the metadata, manifests and deletion files of the
+ * current version with every path pointing into target_dir, so the copy
+ * stays valid when the source is moved or deleted. Works on read-only
+ * handles. */
+MERU_API int meru_export_iceberg(meru_db *db, const char *target_dir);
+
 /* The same for the keys in [lower, upper] (rows whose leading key columns
  * give a key or a prefix, as scan bounds; NULL = open): files overlapping
  * the range are merged down (all of L0, whose files may hold any key). */

@@ -438,6 +438,14 @@ const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat)
 {
     return &cat->stats;
 }
+int meru_catalog_format_version(const meru_catalog *cat)
+{
+    return cat->format_version;
+}
+int meru_catalog_has_view(const meru_catalog *cat)
+{
+    return cat->view;
+}
 
 static void set_opts(meru_catalog *cat, const meru_catalog_options *opts)
 {

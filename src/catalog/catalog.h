@@ -201,6 +201,12 @@ int64_t meru_catalog_current_snapshot_id(const meru_catalog *cat); /* -1 */
 /* Value of a table property or NULL. */
 const char *meru_catalog_property(const meru_catalog *cat, const char *key);
 const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat);
+/* The table's Iceberg format version (2 or 3). */
+int meru_catalog_format_version(const meru_catalog *cat);
+/* Whether the current version carries a complete Iceberg view (false after
+ * commits with the view off, for tables written before the view existed,
+ * and for a table opened at another place until its next commit). */
+int meru_catalog_has_view(const meru_catalog *cat);
 
 /* ---- commits ---------------------------------------------------------------
  */

@@ -480,6 +480,11 @@ static int parse_file(const json_t *jf, int level, meru_catalog_file *f)
                         &f->smallest_len)) ||
         (rc = parse_hex(jf, what, "largest-key", &f->largest, &f->largest_len)))
         return rc;
+    rc = get_str(jf, what, "manifest", 1, MERU_CATALOG_MAX_PATH, &s);
+    if (rc && rc != MERU_NOT_FOUND)
+        return rc;
+    if (!rc && !(f->manifest = dup_str(s)))
+        return nomem(what);
     rc = get_str(jf, what, "dv-path", 1, MERU_CATALOG_MAX_PATH, &s);
     if (rc == MERU_NOT_FOUND) {
         if (json_object_get(jf, "dv-cardinality"))

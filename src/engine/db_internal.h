@@ -264,6 +264,16 @@ int meru_db_compactions_pending_locked(meru_db *db);
 int meru_db_bound_key(meru_db *db, const meru_row *row, const char *what,
                       meru_buf *out, bool *full);
 
+/* ---- db_iceberg.c ------------------------------------------------------- */
+
+/* Checks that the Iceberg view on disk holds exactly the rows a scan at the
+ * last committed sequence returns. MERU_OK with *rows = rows compared;
+ * MERU_ECORRUPT with err (cap errcap) saying what differs; MERU_NOT_FOUND
+ * when the table keeps no view; another error when the view cannot be
+ * read (err has the message). */
+int meru_db_check_iceberg(meru_db *db, uint64_t *rows, char *err,
+                          size_t errcap);
+
 /* ---- db_open.c ---------------------------------------------------------- */
 
 /* Checks that the handle may be used: MERU_ECLOSED / MERU_EINVAL. */

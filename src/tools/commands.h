@@ -23,6 +23,8 @@ int meru_cmd_compact(int argc, char **argv);
 int meru_cmd_stats(int argc, char **argv);
 int meru_cmd_verify(int argc, char **argv);
 int meru_cmd_demo(int argc, char **argv);
+int meru_cmd_iceberg(int argc, char **argv);
+int meru_cmd_export_iceberg(int argc, char **argv);
 int meru_cmd_parquet(int argc, char **argv); /* inspect | cat */
 
 /* The usage line of a verb ("get DIR KEY... [--format F]"), for its own
