@@ -8,6 +8,7 @@
  * scan rates once compaction has settled.
  *
  *   bench_ingest [--memtable-mib M] [--factor F] [--dir DIR] [--quick]
+ *                [--iceberg-view on|off]
  *
  * The table goes to DIR when given (kept afterwards), else to a fresh
  * $TMPDIR/bench_ingest.<pid> that is removed at the end: `make bench`
@@ -69,6 +70,7 @@ static void fill_row(meru_row *r, int64_t key)
 int main(int argc, char **argv)
 {
     size_t mem_mib = 4, factor = 200;
+    int view = -1; /* the option's default */
     const char *dir = NULL;
     char tmp[1024];
     for (int i = 1; i < argc; i++) {
@@ -80,9 +82,13 @@ int main(int argc, char **argv)
             dir = argv[++i];
         else if (!strcmp(argv[i], "--quick"))
             mem_mib = 1, factor = 20;
+        else if (!strcmp(argv[i], "--iceberg-view") && i + 1 < argc &&
+                 (!strcmp(argv[i + 1], "on") || !strcmp(argv[i + 1], "off")))
+            view = !strcmp(argv[++i], "on");
         else {
             fprintf(stderr, "usage: bench_ingest [--memtable-mib M] "
-                            "[--factor F] [--dir DIR] [--quick]\n");
+                            "[--factor F] [--dir DIR] [--quick] "
+                            "[--iceberg-view on|off]\n");
             return 2;
         }
     }
@@ -110,6 +116,9 @@ int main(int argc, char **argv)
     o.cache_bytes = (size_t)64 << 20;
     o.target_file_bytes = (uint64_t)(mem_mib < 16 ? 16 : mem_mib) << 20;
     o.l1_target_bytes = (uint64_t)(mem_mib * 4 < 16 ? 16 : mem_mib * 4) << 20;
+    if (view >= 0)
+        o.iceberg_view =
+            view ? MERU_ICEBERG_VIEW_CONTINUOUS : MERU_ICEBERG_VIEW_OFF;
     meru_db *db = NULL;
     if (meru_open(dir, &o, schema, &db))
         DIE("open");
@@ -120,8 +129,11 @@ int main(int argc, char **argv)
     printf("bench_ingest: %" PRIu64 " rows (%zu MiB memtable x %zu), "
            "random keys in [0, %" PRIu64 "), batches of 1000, sync none\n",
            total_rows, mem_mib, factor, key_space);
-    printf("budgets: memtable %zu MiB x (1 + %d immutable), cache %zu MiB\n\n",
-           mem_mib, o.max_immutable_memtables, o.cache_bytes >> 20);
+    printf("budgets: memtable %zu MiB x (1 + %d immutable), cache %zu MiB; "
+           "Iceberg view %s\n\n",
+           mem_mib, o.max_immutable_memtables, o.cache_bytes >> 20,
+           o.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS ? "continuous"
+                                                          : "off");
     printf("%10s %10s %10s %8s %8s %6s %6s %8s\n", "rows", "Krows/s",
            "interval", "L0", "levels", "stalls", "rss", "wamp");
 
@@ -189,6 +201,15 @@ int main(int argc, char **argv)
            "%ld MiB\n",
            st.stall_count, (double)st.stall_micros / 1e6, st.slowdown_count,
            peak_rss_mib());
+    if (st.view_lookups)
+        printf("Iceberg view: %" PRIu64 " flush lookups, %.1f ms each on "
+               "average (%.2f s in all), %.0f pages decoded each, %" PRIu64
+               " older rows hidden\n",
+               st.view_lookups,
+               (double)st.view_lookup_micros / 1e3 / (double)st.view_lookups,
+               (double)st.view_lookup_micros / 1e6,
+               (double)st.view_lookup_pages / (double)st.view_lookups,
+               st.view_rows_hidden);
     printf("shape:");
     for (int l = 0; l < st.levels; l++)
         printf(" L%d %" PRIu64 " files %.1f MiB;", l, st.level[l].files,

@@ -12,7 +12,10 @@
  *
  *   bench_kv [--rows N] [--quick] [--reps R] [--reads R]
  *            [--engines a,b,...] [--dir PATH] [--cache-mib M]
- * [--sync|--no-sync]
+ *            [--sync|--no-sync] [--iceberg-view on|off]
+ *
+ * --iceberg-view: merutable's iceberg_view option (default: its default,
+ * continuous), to measure what the view costs writes.
  *
  * --quick: 20k rows, no sync pass (a smoke run, well under a minute).
  * Exit status 0 when every engine that ran passed its checks (right row
@@ -96,6 +99,7 @@ typedef struct cfg {
     int sync_pass;
     int quick;
     size_t cache_bytes;
+    int iceberg_view; /* merutable: -1 default, 0 off, 1 continuous */
     char dir[3000];
 } cfg;
 
@@ -368,7 +372,7 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
                      double res[M_COUNT])
 {
     char dir[3100];
-    kv_conf conf = {g->cache_bytes, 64u << 20, 0, p->n};
+    kv_conf conf = {g->cache_bytes, 64u << 20, 0, p->n, g->iceberg_view};
     kv_row *buf = malloc(1000 * sizeof *buf);
     if (!buf)
         return -1;
@@ -638,7 +642,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_kv [--rows N] [--quick] [--reps R] [--reads R]\n"
             "                [--engines a,b,...] [--dir PATH] [--cache-mib M]\n"
-            "                [--sync | --no-sync]\n");
+            "                [--sync | --no-sync] [--iceberg-view on|off]\n");
 }
 
 static int selected(const char *list, const char *name)
@@ -658,7 +662,7 @@ static int selected(const char *list, const char *name)
 
 int main(int argc, char **argv)
 {
-    cfg g = {1000000, 0, 3, -1, 0, (size_t)64 << 20, ""};
+    cfg g = {1000000, 0, 3, -1, 0, (size_t)64 << 20, -1, ""};
     const char *engines = NULL;
     for (int a = 1; a < argc; a++) {
         const char *v = a + 1 < argc ? argv[a + 1] : NULL;
@@ -680,6 +684,9 @@ int main(int argc, char **argv)
             snprintf(g.dir, sizeof g.dir, "%s", v);
         else if (v && !strcmp(argv[a], "--cache-mib") && (a++, 1))
             g.cache_bytes = (size_t)strtoull(v, NULL, 10) << 20;
+        else if (v && !strcmp(argv[a], "--iceberg-view") &&
+                 (!strcmp(v, "on") || !strcmp(v, "off")) && (a++, 1))
+            g.iceberg_view = !strcmp(v, "on");
         else {
             usage();
             return 2;
@@ -733,7 +740,7 @@ int main(int argc, char **argv)
            "in the sync pass):\n");
     for (int e = 0; e < ne; e++) {
         char d[512];
-        kv_conf c = {g.cache_bytes, 64u << 20, 0, g.rows};
+        kv_conf c = {g.cache_bytes, 64u << 20, 0, g.rows, g.iceberg_view};
         run[e]->describe(&c, d, sizeof d);
         printf("  - %s\n", d);
     }

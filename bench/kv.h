@@ -37,6 +37,9 @@ typedef struct kv_conf {
     size_t write_buffer; /* memtable size where the engine has one */
     int sync;            /* 1: fsync/fdatasync before each batch returns */
     uint64_t rows;       /* rows the run will load (sizes LMDB's map) */
+    /* merutable only: its iceberg_view option, 1 continuous, 0 off, -1
+     * its default (the other engines have no such thing). */
+    int iceberg_view;
 } kv_conf;
 
 /* What a scan accumulates: enough to check the engine returned the rows. */

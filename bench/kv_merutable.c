@@ -34,6 +34,9 @@ static void options(const kv_conf *c, meru_options *o)
     o->sync_mode = c->sync ? MERU_SYNC_EVERY : MERU_SYNC_NONE;
     o->memtable_bytes = c->write_buffer;
     o->cache_bytes = c->cache_bytes;
+    if (c->iceberg_view >= 0)
+        o->iceberg_view = c->iceberg_view ? MERU_ICEBERG_VIEW_CONTINUOUS
+                                          : MERU_ICEBERG_VIEW_OFF;
 }
 
 static void t_describe(const kv_conf *c, char *buf, size_t cap)
@@ -43,12 +46,17 @@ static void t_describe(const kv_conf *c, char *buf, size_t cap)
     snprintf(buf, cap,
              "merutable %s: decoded-page cache %zu MiB, files %s, row cache "
              "off, memtable %zu MiB, background_threads %d, L0 uncompressed, "
-             "L1+ ZSTD %d (pages of %u KiB or %u rows), WAL on, sync_mode %s",
+             "L1+ ZSTD %d (pages of %u KiB or %u rows), WAL on, sync_mode "
+             "%s, Iceberg view %s",
              meru_version(), o.cache_bytes >> 20,
              o.mmap_reads ? "memory-mapped (mmap_reads)" : "read with pread",
              o.memtable_bytes >> 20, o.background_threads, o.zstd_level,
              (unsigned)(o.page_bytes >> 10), (unsigned)o.page_rows,
-             c->sync ? "EVERY (fdatasync per write batch)" : "NONE");
+             c->sync ? "EVERY (fdatasync per write batch)" : "NONE",
+             o.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS
+                 ? "continuous (deletion vectors at every flush and "
+                   "compaction)"
+                 : "off");
 }
 
 static int t_close(void *h)

@@ -389,6 +389,20 @@ typedef enum meru_compression {
     MERU_COMPRESSION_LZ4_RAW = 4
 } meru_compression;
 
+/* How the table keeps its Iceberg view (SPEC §9): the deletion vectors
+ * that hide, in the table's own Parquet files, every row a reader of the
+ * Iceberg table must not see (older versions, deleted rows, tombstones). */
+typedef enum meru_iceberg_view {
+    /* Nothing is maintained: flushes and compactions do no extra work, and
+     * the view must be rebuilt from the data (an export) before use. */
+    MERU_ICEBERG_VIEW_OFF = 0,
+    /* Every flush and compaction updates the vectors in the same commit,
+     * so the view is exact after each commit. A flush looks up, in the
+     * older files, the newest older version of each key it writes (bloom
+     * filters, page index; see docs/design.md for the cost). */
+    MERU_ICEBERG_VIEW_CONTINUOUS = 1
+} meru_iceberg_view;
+
 #define MERU_OPTIONS_VERSION 1
 
 /*
@@ -439,6 +453,10 @@ typedef struct meru_options {
      * 90 us, 80 ms, +6% bytes. Lower it for tables read mostly by key.
      * 1..1048576; default 20000. */
     uint32_t page_rows;
+    /* Keep the Iceberg view's deletion vectors at every commit
+     * (MERU_ICEBERG_VIEW_CONTINUOUS, the default) or not at all
+     * (MERU_ICEBERG_VIEW_OFF: cheaper writes; see meru_iceberg_view). */
+    meru_iceberg_view iceberg_view;
     /* Iceberg format version of a table this open creates: 3 (deletion
      * vectors in Puffin files, row lineage) or 2 (position-delete Parquet
      * files, for readers without v3). Stored in the table's metadata at
@@ -452,7 +470,7 @@ typedef struct meru_options {
      (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
      (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_NONE,       \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
-     (uint64_t)1 << 30, 1, 20000, 3}
+     (uint64_t)1 << 30, 1, 20000, MERU_ICEBERG_VIEW_CONTINUOUS, 3}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);
@@ -693,6 +711,12 @@ typedef struct meru_stats {
     uint64_t snapshots;            /* live snapshots */
     int read_only;
     int closed;
+    /* The Iceberg view's upkeep (iceberg_view continuous): flushes that
+     * looked up the older versions of their keys, the time those lookups
+     * took (spent under the catalog lock, not by writers), the data pages
+     * they decoded, and the older rows they hid. */
+    uint64_t view_lookups, view_lookup_micros, view_lookup_pages;
+    uint64_t view_rows_hidden;
 } meru_stats;
 
 /* Fills *out. Works on a closed handle (counters as at close). */

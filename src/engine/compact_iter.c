@@ -80,8 +80,11 @@ int meru_compact_iter_new(meru_iiter *merged, const uint64_t *snapshots,
     return MERU_OK;
 }
 
-int meru_compact_iter_next(meru_compact_iter *c, const uint8_t **ikey,
-                           size_t *ilen, const uint8_t **value, size_t *vlen)
+/* The next entry to keep; its value is fetched only when `value` is set
+ * (an SST iterator decodes values lazily, so a keys-only walk reads the
+ * key column alone). */
+static int step(meru_compact_iter *c, const uint8_t **ikey, size_t *ilen,
+                const uint8_t **value, size_t *vlen)
 {
     if (c->status)
         return c->status;
@@ -125,13 +128,26 @@ int meru_compact_iter_next(meru_compact_iter *c, const uint8_t **ikey,
         c->st.output++;
         *ikey = k;
         *ilen = kl;
-        *value = it->ops->value(it, vlen);
+        if (value)
+            *value = it->ops->value(it, vlen);
         return MERU_OK;
     }
     if ((rc = it->ops->status(it)))
         return c->status = rc;
     c->done = true;
     return MERU_NOT_FOUND;
+}
+
+int meru_compact_iter_next(meru_compact_iter *c, const uint8_t **ikey,
+                           size_t *ilen, const uint8_t **value, size_t *vlen)
+{
+    return step(c, ikey, ilen, value, vlen);
+}
+
+int meru_compact_iter_next_key(meru_compact_iter *c, const uint8_t **ikey,
+                               size_t *ilen)
+{
+    return step(c, ikey, ilen, NULL, NULL);
 }
 
 void meru_compact_iter_stats(const meru_compact_iter *c,

@@ -23,7 +23,8 @@
  * every delete that is the newest of its stripe is kept, as it still hides
  * versions in lower levels.
  *
- * Not done here: deletion vectors (the SST iterators skip masked rows),
+ * Not done here: deletion vectors (db_compact.c derives the outputs' own
+ * from which rows are kept: they hide rows, they do not drop them),
  * cutting output files, bounded memory beyond one user key (it keeps only
  * the current user key).
  */
@@ -61,6 +62,12 @@ int meru_compact_iter_new(meru_iiter *merged, const uint64_t *snapshots,
  */
 int meru_compact_iter_next(meru_compact_iter *it, const uint8_t **ikey,
                            size_t *ilen, const uint8_t **value, size_t *vlen);
+
+/* meru_compact_iter_next without the value (not fetched from the merged
+ * iterator): to learn what a compaction would keep or drop by reading the
+ * keys alone. */
+int meru_compact_iter_next_key(meru_compact_iter *it, const uint8_t **ikey,
+                               size_t *ilen);
 
 /* Counters so far. */
 void meru_compact_iter_stats(const meru_compact_iter *it,

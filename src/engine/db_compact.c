@@ -22,14 +22,32 @@
  * a deeper level overlaps the job), writes column-tuned Parquet files cut
  * at target_file_bytes (only between different user keys), fsyncs them and
  * their directory, then commits one catalog version that removes the
- * inputs and adds the outputs. Inputs stay on disk while any view holds
- * them (db_view.c).
+ * inputs and adds the outputs, and publishes it before releasing cat_mu.
+ * Inputs stay on disk while any view holds them (db_view.c).
+ *
+ * The Iceberg view (iceberg_view continuous, db_lookup.h): each output
+ * gets its deletion vector while it is written. An output row is hidden
+ * iff it is not its user key's first row in the output, or it is a
+ * delete, or the input row it came from was hidden in its input's vector
+ * as captured when the job started (the merge names the input, the SST
+ * iterator the row): that last rule carries over "superseded by a newer
+ * file outside this job". Flushes may commit while the job runs and hide
+ * more input rows (their lookups see the inputs, still in the table); at
+ * commit, under cat_mu, the positions added since the capture are read
+ * back as keys and hidden at those keys' first rows in the outputs
+ * (reconcile). Removed inputs lose their vectors in the catalog.
+ *
+ * A manual compaction's last step rewrites the bottom level in place, but
+ * only files a rewrite would change (something to drop, found by walking
+ * their keys through the compaction iterator): a compacted table is left
+ * as it is (run_bottom).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/compact_iter.h"
 #include "engine/db_internal.h"
+#include "engine/db_lookup.h"
 #include "engine/merge.h"
 #include "types/keycodec.h"
 #include "util/error.h"
@@ -42,6 +60,14 @@ typedef struct job {
     bool bottommost;
     uint64_t *snaps;
     size_t nsnaps;
+    /* The continuous Iceberg view: the inputs' deletion vectors as the job
+     * starts (NULL entries: none), captured under cat_mu. */
+    bool view;
+    meru_dv **in_dv;
+    /* Counted in st_compacting from the references taken on the inputs
+     * until job_release drops them: "no job running" then also means no
+     * input left unreleased (a compacted file is queued for deletion). */
+    bool counted;
 } job;
 
 static uint64_t level_target(const meru_db *db, int level)
@@ -297,6 +323,7 @@ static bool pick_job(meru_db *db, job *j)
 
 typedef struct outputs {
     meru_catalog_file *files;
+    meru_dv **dv; /* per file (the continuous view), else NULL */
     size_t n, cap;
 } outputs;
 
@@ -309,8 +336,10 @@ static void outputs_free(meru_db *db, outputs *o, bool remove)
                 (void)meru_fs_remove(db->fs, abs);
         }
         meru_catalog_file_clear(&o->files[i]);
+        meru_dv_free(o->dv[i]);
     }
     free(o->files);
+    free(o->dv);
     memset(o, 0, sizeof *o);
 }
 
@@ -339,27 +368,36 @@ static int open_output(meru_db *db, int level, meru_sst_writer **w, char *rel,
     return meru_sst_writer_open(w, db->fs, abs, db->schema, &so);
 }
 
+/* Finishes output w and appends it, with its deletion vector *dv (taken
+ * over; *dv becomes NULL), to o. */
 static int close_output(meru_db *db, int level, meru_sst_writer *w,
-                        const char *rel, outputs *o)
+                        const char *rel, outputs *o, meru_dv **dv)
 {
     meru_sst_meta meta;
     meru_catalog_file *f;
     int rc;
     memset(&meta, 0, sizeof meta);
+    (void)db;
     if ((rc = meru_sst_writer_finish(w, &meta)))
         return rc;
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 4;
         meru_catalog_file *p = realloc(o->files, cap * sizeof *p);
-        if (!p) {
+        if (p)
+            o->files = p;
+        meru_dv **d = p ? realloc(o->dv, cap * sizeof *d) : NULL;
+        if (!p || !d) {
             meru_sst_meta_free(&meta);
+            /* The finished file stays an orphan the next open sweeps. */
             return meru_err(MERU_ENOMEM, "out of memory (compaction)");
         }
-        o->files = p;
+        o->dv = d;
         o->cap = cap;
     }
     f = &o->files[o->n];
     memset(f, 0, sizeof *f);
+    o->dv[o->n] = *dv;
+    *dv = NULL;
     f->level = level;
     f->path = strdup(rel);
     f->file_size = meta.file_size;
@@ -375,18 +413,22 @@ static int close_output(meru_db *db, int level, meru_sst_writer *w,
     return MERU_OK;
 }
 
-static int merged_inputs(meru_db *db, job *j, meru_iiter **out)
+/* The merge of the inputs' SST iterators (child i reads j->in[i]);
+ * *kids (the caller frees the array) keeps borrowed pointers to the
+ * children, which the merge owns. `proj` as for meru_sst_iter_new. */
+static int merged_inputs(job *j, const meru_colset *proj, meru_iiter **out,
+                         meru_iiter ***kids_out)
 {
     meru_iiter **kids = calloc(j->nin ? j->nin : 1, sizeof *kids);
     size_t n = 0;
     int rc = MERU_OK;
-    (void)db;
+    *kids_out = NULL;
     if (!kids)
         return meru_err(MERU_ENOMEM, "out of memory (compaction)");
     for (size_t i = 0; i < j->nin && rc == MERU_OK; i++) {
         meru_sst *t;
         if ((rc = meru_db_file_sst(j->in[i], &t)) == MERU_OK &&
-            (rc = meru_sst_iter_new(t, NULL, &kids[n])) == MERU_OK)
+            (rc = meru_sst_iter_new(t, proj, &kids[n])) == MERU_OK)
             n++;
     }
     if (rc) {
@@ -395,27 +437,50 @@ static int merged_inputs(meru_db *db, job *j, meru_iiter **out)
         free(kids);
         return rc;
     }
-    rc = meru_merge_iter_new(kids, n, out);
-    free(kids);
-    return rc;
+    if ((rc = meru_merge_iter_new(kids, n, out))) {
+        free(kids);
+        return rc;
+    }
+    *kids_out = kids;
+    return MERU_OK;
 }
 
-/* Streams the merge into output files of the next level. */
+/* Whether the output row about to be written (internal key ikey, from
+ * the merged iterator's current entry) is hidden in the Iceberg view: it
+ * is not its user key's first row in the output, or it is a delete, or
+ * its input row was hidden in its input's vector (superseded by a newer
+ * file outside the job: that is how the hiding carries over). */
+static bool output_hidden(const job *j, meru_iiter *merged, meru_iiter **kids,
+                          bool first, int op)
+{
+    if (!first || op == MERU_OP_DELETE)
+        return true;
+    size_t c = meru_merge_iter_current(merged);
+    return j->in_dv[c] &&
+           meru_dv_contains(j->in_dv[c], meru_sst_iter_pos(kids[c]));
+}
+
+/* Streams the merge into output files of the next level (with the
+ * continuous view, each with its deletion vector). */
 static int write_outputs(meru_db *db, job *j, outputs *o)
 {
-    meru_iiter *merged = NULL;
+    meru_iiter *merged = NULL, **kids = NULL;
     meru_compact_iter *ci = NULL;
     meru_sst_writer *w = NULL;
+    meru_dv *dv = NULL; /* of the output being written */
     meru_buf last_user = {0};
+    bool have_last = false;
     char rel[128];
     int out_level = j->out_level;
     int rc;
 
-    if ((rc = merged_inputs(db, j, &merged)))
+    if ((rc = merged_inputs(j, NULL, &merged, &kids)))
         return rc;
     if ((rc = meru_compact_iter_new(merged, j->snaps, j->nsnaps, j->bottommost,
-                                    &ci)))
+                                    &ci))) {
+        free(kids);
         return rc;
+    }
     for (;;) {
         const uint8_t *ikey, *val;
         size_t ilen, vlen, ulen;
@@ -430,19 +495,27 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
             break;
         if ((rc = meru_ikey_parse(ikey, ilen, &ulen, &seq, &op)))
             break;
+        bool first = !have_last ||
+                     kcmp(ikey, ulen, last_user.data, last_user.len) != 0;
         /* Cut only between user keys, so a key's versions stay together
          * and level files never overlap. */
         if (w && meru_sst_writer_bytes(w) >= db->opts.target_file_bytes &&
-            kcmp(ikey, ulen, last_user.data, last_user.len) != 0) {
-            rc = close_output(db, out_level, w, rel, o);
+            first) {
+            rc = close_output(db, out_level, w, rel, o, &dv);
             w = NULL;
             if (rc)
                 break;
         }
         if (!w && (rc = open_output(db, out_level, &w, rel, sizeof rel)))
             break;
+        if (j->view && !dv && (rc = meru_dv_new(&dv)))
+            break;
+        if (j->view && output_hidden(j, merged, kids, first, op) &&
+            (rc = meru_dv_add(dv, meru_sst_writer_rows(w))))
+            break;
         if ((rc = meru_sst_writer_add(w, ikey, ilen, val, vlen)))
             break;
+        have_last = true;
         last_user.len = 0;
         if (meru_buf_append(&last_user, ikey, ulen)) {
             rc = meru_err(MERU_ENOMEM, "out of memory (compaction)");
@@ -450,11 +523,13 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
         }
     }
     if (rc == MERU_OK && w) {
-        rc = close_output(db, out_level, w, rel, o);
+        rc = close_output(db, out_level, w, rel, o, &dv);
         w = NULL;
     }
     meru_sst_writer_abort(w);
     meru_compact_iter_free(ci);
+    free(kids);
+    meru_dv_free(dv);
     meru_buf_free(&last_user);
     if (rc == MERU_OK && o->n) {
         char dir[MERU_DB_PATH_MAX];
@@ -464,71 +539,269 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
     return rc;
 }
 
-static int commit_job(meru_db *db, job *j, outputs *o)
+/* ---------------------------------------------------- the Iceberg view */
+
+/* Captures the inputs' current vectors into j->in_dv (cat_mu: a flush
+ * may be changing them). */
+static int capture_dvs(meru_db *db, job *j)
+{
+    int rc = MERU_OK;
+    j->in_dv = calloc(j->nin ? j->nin : 1, sizeof *j->in_dv);
+    if (!j->in_dv)
+        return meru_err(MERU_ENOMEM, "out of memory (compaction)");
+    pthread_mutex_lock(&db->cat_mu);
+    for (size_t i = 0; i < j->nin && rc == MERU_OK; i++)
+        rc = meru_catalog_file_dv(db->cat, j->in[i]->meta.path, &j->in_dv[i]);
+    pthread_mutex_unlock(&db->cat_mu);
+    return rc;
+}
+
+/* User keys read back from input rows (reconcile). */
+typedef struct keybag {
+    meru_buf bytes;
+    size_t *off, *len;
+    size_t n, cap;
+} keybag;
+
+static int bag_add(void *arg, uint64_t pos, const uint8_t *ikey, size_t ilen)
+{
+    keybag *b = arg;
+    size_t ulen;
+    int rc;
+    (void)pos;
+    if ((rc = meru_ikey_parse(ikey, ilen, &ulen, NULL, NULL)))
+        return rc;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        size_t *o = realloc(b->off, cap * sizeof *o);
+        if (o)
+            b->off = o;
+        size_t *l = o ? realloc(b->len, cap * sizeof *l) : NULL;
+        if (!o || !l)
+            return meru_err(MERU_ENOMEM, "out of memory (compaction)");
+        b->len = l;
+        b->cap = cap;
+    }
+    b->off[b->n] = b->bytes.len;
+    b->len[b->n] = ulen;
+    if ((rc = meru_buf_append(&b->bytes, ikey, ulen)))
+        return rc;
+    b->n++;
+    return MERU_OK;
+}
+
+typedef struct poslist {
+    uint64_t *p;
+    size_t n, cap;
+    const meru_dv *old;
+} poslist;
+
+/* Collects the positions of the current vector that the captured one
+ * lacks. */
+static int collect_new(uint64_t pos, void *arg)
+{
+    poslist *l = arg;
+    if (l->old && meru_dv_contains(l->old, pos))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        uint64_t *p = realloc(l->p, cap * sizeof *p);
+        if (!p)
+            return meru_err(MERU_ENOMEM, "out of memory (compaction)");
+        l->p = p;
+        l->cap = cap;
+    }
+    l->p[l->n++] = pos;
+    return 0;
+}
+
+static const uint8_t *bag_key(const keybag *b, size_t i)
+{
+    return b->bytes.data + b->off[i];
+}
+
+static int ukey_sort_cmp(const void *x, const void *y)
+{
+    const meru_sst_ukey *a = x, *b = y;
+    return meru_ikey_cmp(a->ptr, a->len, b->ptr, b->len);
+}
+
+/*
+ * Reconciles the outputs' vectors with the flushes that committed while
+ * the job ran (cat_mu held): each position such a flush added to an
+ * input's vector hid the row that was then its key's newest; that row is
+ * now its key's first row in the outputs, which must be hidden too. The
+ * inputs give the keys (their rows read back), a lookup in the outputs
+ * the rows.
+ */
+static int reconcile(meru_db *db, job *j, outputs *o)
+{
+    keybag bag;
+    meru_sst_ukey *keys = NULL;
+    meru_db_file **outf = NULL;
+    meru_db_older *res = NULL;
+    size_t nk = 0, nout = 0;
+    int rc = MERU_OK;
+
+    memset(&bag, 0, sizeof bag);
+    for (size_t i = 0; i < j->nin && rc == MERU_OK; i++) {
+        meru_dv *cur = NULL;
+        poslist l = {NULL, 0, 0, j->in_dv[i]};
+        meru_sst *t;
+        if ((rc = meru_catalog_file_dv(db->cat, j->in[i]->meta.path, &cur)) ||
+            !cur) {
+            meru_dv_free(cur);
+            continue;
+        }
+        rc = meru_dv_foreach(cur, collect_new, &l);
+        meru_dv_free(cur);
+        if (rc == MERU_OK && l.n &&
+            (rc = meru_db_file_sst(j->in[i], &t)) == MERU_OK)
+            rc = meru_sst_ikeys_at(t, l.p, l.n, bag_add, &bag, NULL);
+        free(l.p);
+    }
+    if (rc || bag.n == 0)
+        goto out;
+    keys = malloc(bag.n * sizeof *keys);
+    res = malloc(bag.n * sizeof *res);
+    outf = calloc(o->n ? o->n : 1, sizeof *outf);
+    if (!keys || !res || !outf) {
+        rc = meru_err(MERU_ENOMEM, "out of memory (compaction)");
+        goto out;
+    }
+    for (size_t i = 0; i < bag.n; i++) {
+        keys[i].ptr = bag_key(&bag, i);
+        keys[i].len = bag.len[i];
+    }
+    qsort(keys, bag.n, sizeof *keys, ukey_sort_cmp);
+    for (size_t i = 0; i < bag.n; i++)
+        if (nk == 0 || ukey_sort_cmp(&keys[nk - 1], &keys[i]) != 0)
+            keys[nk++] = keys[i];
+    for (; nout < o->n; nout++)
+        if ((rc = meru_db_file_new(db, &o->files[nout], &outf[nout])))
+            goto out;
+    if ((rc = meru_db_lookup_older(outf, nout, db->schema, keys, nk, NULL,
+                                   res, NULL)))
+        goto out;
+    for (size_t i = 0; i < nk && rc == MERU_OK; i++) {
+        if (res[i].state != MERU_SST_FOUND) {
+            rc = meru_err(MERU_ECORRUPT,
+                          "compaction L%d: a row a flush hid meanwhile is "
+                          "not a put in the outputs",
+                          j->level);
+            break;
+        }
+        if (!o->dv[res[i].file])
+            rc = meru_dv_new(&o->dv[res[i].file]);
+        if (rc == MERU_OK)
+            rc = meru_dv_add(o->dv[res[i].file], res[i].pos);
+    }
+    if (rc == MERU_OK)
+        atomic_fetch_add_explicit(&db->st_view_reconciled, nk,
+                                  memory_order_relaxed);
+out:
+    /* Entries of files in the table (not obsolete): unref only closes. */
+    for (size_t i = 0; i < nout; i++)
+        meru_db_file_unref(outf[i]);
+    free(outf);
+    free(keys);
+    free(res);
+    free(bag.off);
+    free(bag.len);
+    meru_buf_free(&bag.bytes);
+    return rc;
+}
+
+/* ------------------------------------------------------------- commit */
+
+typedef struct job_done {
+    job *j;
+    const meru_catalog_file *last; /* input of j->level compacted last */
+    uint64_t read, written;        /* bytes */
+} job_done;
+
+/* Under mu, with the view that replaces the inputs: count the job (before
+ * anyone waiting for it wakes), unmark the inputs and move the level's
+ * round-robin pointer. */
+static void finish_job(meru_db *db, void *arg)
+{
+    job_done *d = arg;
+    atomic_fetch_add_explicit(&db->st_compactions, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->st_compact_read, d->read,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->st_compact_written, d->written,
+                              memory_order_relaxed);
+    mark(d->j, false);
+    if (d->last && d->j->level > 0) {
+        meru_buf *ptr = &db->compact_ptr[d->j->level];
+        ptr->len = 0;
+        (void)meru_buf_append(ptr, d->last->largest, d->last->largest_len);
+    }
+}
+
+/* One commit replacing the inputs by the outputs (and their vectors),
+ * published before cat_mu is released. *committed tells a failed publish
+ * (outputs in the table) from a failed commit. */
+static int commit_job(meru_db *db, job *j, outputs *o, bool *committed)
 {
     meru_catalog_edit *e = NULL;
+    job_done d = {j, NULL, 0, 0};
     int rc;
+    *committed = false;
+    for (size_t i = 0; i < j->nin; i++) {
+        d.read += j->in[i]->meta.file_size;
+        if (j->in[i]->meta.level == j->level)
+            d.last = &j->in[i]->meta;
+    }
+    for (size_t i = 0; i < o->n; i++)
+        d.written += o->files[i].file_size;
     pthread_mutex_lock(&db->cat_mu);
-    rc = meru_catalog_edit_new(db->cat, &e);
+    rc = j->view ? reconcile(db, j, o) : MERU_OK;
+    if (rc == MERU_OK)
+        rc = meru_catalog_edit_new(db->cat, &e);
     for (size_t i = 0; rc == MERU_OK && i < j->nin; i++)
         rc = meru_catalog_edit_remove_file(e, j->in[i]->meta.path);
-    for (size_t i = 0; rc == MERU_OK && i < o->n; i++)
+    for (size_t i = 0; rc == MERU_OK && i < o->n; i++) {
         rc = meru_catalog_edit_add_file(e, &o->files[i]);
+        if (rc == MERU_OK && o->dv[i] && !meru_dv_is_empty(o->dv[i]))
+            rc = meru_catalog_edit_set_dv(e, o->files[i].path, o->dv[i]);
+    }
     if (rc == MERU_OK)
         rc = meru_catalog_edit_set_operation(e, "replace");
     if (rc == MERU_OK)
         rc = meru_catalog_commit(db->cat, e);
-    pthread_mutex_unlock(&db->cat_mu);
     meru_catalog_edit_free(e);
+    if (rc == MERU_OK) {
+        *committed = true;
+        rc = meru_db_publish_locked(db, finish_job, &d);
+    }
+    pthread_mutex_unlock(&db->cat_mu);
     return rc;
-}
-
-static void unmark(meru_db *db, void *arg)
-{
-    (void)db;
-    mark(arg, false);
 }
 
 /* Runs a picked job (its inputs are marked; each holds a reference). */
 static int run_job(meru_db *db, job *j)
 {
     outputs o = {0};
-    uint64_t read = 0, written = 0;
-    int rc;
-    const meru_catalog_file *last = NULL;
+    bool committed = false;
+    int rc = MERU_OK;
 
-    atomic_fetch_add_explicit(&db->st_compacting, 1, memory_order_relaxed);
-    rc = write_outputs(db, j, &o);
+    j->view = db->opts.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS;
+    if (j->view)
+        rc = capture_dvs(db, j);
     if (rc == MERU_OK)
-        rc = commit_job(db, j, &o);
-    atomic_fetch_sub_explicit(&db->st_compacting, 1, memory_order_relaxed);
-    if (rc) {
-        outputs_free(db, &o, true);
+        rc = write_outputs(db, j, &o);
+    if (rc == MERU_OK)
+        rc = commit_job(db, j, &o, &committed);
+    /* Committed outputs are the table's now (a failed publish is the
+     * sticky background error); others are removed. */
+    outputs_free(db, &o, !committed);
+    if (rc && !committed) {
         pthread_mutex_lock(&db->mu);
         mark(j, false);
         pthread_mutex_unlock(&db->mu);
-        return meru_err_wrap(rc, "compaction L%d", j->level);
     }
-    for (size_t i = 0; i < j->nin; i++) {
-        read += j->in[i]->meta.file_size;
-        if (j->in[i]->meta.level == j->level)
-            last = &j->in[i]->meta;
-    }
-    for (size_t i = 0; i < o.n; i++)
-        written += o.files[i].file_size;
-    pthread_mutex_lock(&db->mu);
-    if (last && j->level > 0) {
-        meru_buf *ptr = &db->compact_ptr[j->level];
-        ptr->len = 0;
-        (void)meru_buf_append(ptr, last->largest, last->largest_len);
-    }
-    pthread_mutex_unlock(&db->mu);
-    outputs_free(db, &o, false);
-    atomic_fetch_add_explicit(&db->st_compactions, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&db->st_compact_read, read, memory_order_relaxed);
-    atomic_fetch_add_explicit(&db->st_compact_written, written,
-                              memory_order_relaxed);
-    return meru_db_publish(db, unmark, j);
+    return rc ? meru_err_wrap(rc, "compaction L%d", j->level) : MERU_OK;
 }
 
 /* Takes references on the inputs and a copy of the snapshot list (mu). */
@@ -552,14 +825,22 @@ static int job_prepare_locked(meru_db *db, job *j)
     for (size_t i = 0; i < j->nin; i++)
         meru_db_file_ref(j->in[i]);
     mark(j, true);
+    j->counted = true;
+    atomic_fetch_add_explicit(&db->st_compacting, 1, memory_order_relaxed);
     return MERU_OK;
 }
 
-static void job_release(job *j)
+static void job_release(meru_db *db, job *j)
 {
-    for (size_t i = 0; i < j->nin; i++)
+    for (size_t i = 0; i < j->nin; i++) {
         meru_db_file_unref(j->in[i]);
+        if (j->in_dv)
+            meru_dv_free(j->in_dv[i]);
+    }
+    if (j->counted)
+        atomic_fetch_sub_explicit(&db->st_compacting, 1, memory_order_relaxed);
     free(j->in);
+    free(j->in_dv);
     free(j->snaps);
     memset(j, 0, sizeof *j);
 }
@@ -588,12 +869,12 @@ int meru_db_compact_step(meru_db *db, bool *did)
     rc = job_prepare_locked(db, &j);
     pthread_mutex_unlock(&db->mu);
     if (rc) {
-        job_release(&j);
+        job_release(db, &j);
         return rc;
     }
     *did = true;
     rc = run_job(db, &j);
-    job_release(&j);
+    job_release(db, &j);
     return rc;
 }
 
@@ -649,6 +930,94 @@ int meru_compact_range(meru_db *db, const meru_row *lower,
     return rc;
 }
 
+/* Whether rewriting bottom-level input i of j on its own would drop
+ * anything (a version no snapshot reads, a tombstone): the compaction
+ * iterator walked over the file's internal keys alone. */
+static int bottom_droppable(const job *j, size_t i, bool *drop)
+{
+    meru_sst *t;
+    meru_iiter *it = NULL;
+    meru_compact_iter *ci = NULL;
+    meru_compact_stats st;
+    meru_colset none;
+    const uint8_t *k;
+    size_t kl;
+    int rc;
+    memset(&none, 0, sizeof none);
+    *drop = true;
+    if ((rc = meru_db_file_sst(j->in[i], &t)) ||
+        (rc = meru_sst_iter_new(t, &none, &it)) ||
+        (rc = meru_compact_iter_new(it, j->snaps, j->nsnaps, true, &ci)))
+        return rc;
+    while ((rc = meru_compact_iter_next_key(ci, &k, &kl)) == MERU_OK)
+        ;
+    meru_compact_iter_stats(ci, &st);
+    meru_compact_iter_free(ci);
+    if (rc != MERU_NOT_FOUND)
+        return rc;
+    *drop = st.output != st.input;
+    return MERU_OK;
+}
+
+/*
+ * The last step of a manual compaction: rewrite the bottom level's files
+ * in the range into that level, but only those with something to drop.
+ * A file holding one version of each key and no tombstone (or only
+ * versions live snapshots still read) would come out identical: it stays
+ * (issue 10: a compaction with nothing to merge rewrites nothing). Each
+ * run of consecutive files to rewrite is one job, so outputs stay within
+ * the run's key range and never overlap a file left in place. j's inputs
+ * are marked and referenced; all are unmarked at the end.
+ */
+static int run_bottom(meru_db *db, job *j)
+{
+    bool *drop = calloc(j->nin ? j->nin : 1, sizeof *drop);
+    int rc = drop ? MERU_OK : meru_err(MERU_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == MERU_OK && i < j->nin; i++)
+        rc = bottom_droppable(j, i, &drop[i]);
+    for (size_t i = 0; rc == MERU_OK && i < j->nin;) {
+        size_t e = i;
+        job sub;
+        if (!drop[i]) {
+            i++;
+            continue;
+        }
+        while (e < j->nin && drop[e])
+            e++;
+        memset(&sub, 0, sizeof sub);
+        sub.level = j->level;
+        sub.out_level = j->out_level;
+        sub.bottommost = j->bottommost;
+        sub.in = malloc((e - i) * sizeof *sub.in);
+        sub.snaps = malloc((j->nsnaps ? j->nsnaps : 1) * sizeof *sub.snaps);
+        if (!sub.in || !sub.snaps) {
+            free(sub.in);
+            free(sub.snaps);
+            rc = meru_err(MERU_ENOMEM, "out of memory (compaction)");
+            break;
+        }
+        for (size_t k = i; k < e; k++) {
+            meru_db_file_ref(j->in[k]);
+            sub.in[sub.nin++] = j->in[k];
+        }
+        sub.counted = true;
+        atomic_fetch_add_explicit(&db->st_compacting, 1, memory_order_relaxed);
+        if (j->nsnaps)
+            memcpy(sub.snaps, j->snaps, j->nsnaps * sizeof *sub.snaps);
+        sub.nsnaps = j->nsnaps;
+        rc = run_job(db, &sub);
+        job_release(db, &sub);
+        i = e;
+    }
+    /* Files rewritten have left the table: their mark no longer matters. */
+    pthread_mutex_lock(&db->mu);
+    mark(j, false);
+    pthread_cond_broadcast(&db->cv_done);
+    pthread_mutex_unlock(&db->mu);
+    free(drop);
+    return rc;
+}
+
 static int compact_range(meru_db *db, const krange *r)
 {
     int rc, deepest = 1;
@@ -696,8 +1065,8 @@ static int compact_range(meru_db *db, const krange *r)
         rc = job_prepare_locked(db, &j);
         pthread_mutex_unlock(&db->mu);
         if (rc == MERU_OK)
-            rc = run_job(db, &j);
-        job_release(&j);
+            rc = level < deepest ? run_job(db, &j) : run_bottom(db, &j);
+        job_release(db, &j);
         if (rc)
             return rc;
     }

@@ -12,14 +12,26 @@
  * Flush: the oldest immutable memtable becomes one L0 Parquet file (row
  * profile), fsynced with its directory, then one catalog commit adds the
  * file and records that WAL segments below the next memtable's are dead;
- * then the memtable leaves the view and the dead segments are deleted.
+ * then the dead segments are deleted and the memtable leaves the view in
+ * the same step as the file enters it (all under cat_mu).
  * A crash at any point leaves either the old state (memtable replayed from
  * the WAL; the half-written file is an orphan swept at open) or the new.
+ *
+ * The Iceberg view (iceberg_view continuous, db_lookup.h): while writing,
+ * the flush records its file's own deletion vector (each row that is not
+ * the first of its user key, each delete: the writer knows the row index)
+ * and the distinct user keys. Under cat_mu it looks up the newest version
+ * of those keys in the older files and hides each that is a put, in the
+ * same commit that adds the file. cat_mu is what makes the positions
+ * right: a compaction commits under it too, so none can replace a file
+ * between the lookup and the commit.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/db_internal.h"
+#include "engine/db_lookup.h"
+#include "types/keycodec.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -44,7 +56,82 @@ int meru_db_bg_error_locked(meru_db *db)
 
 /* ----------------------------------------------------------- L0 files */
 
-int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_catalog_file *out)
+void meru_db_l0_clear(meru_db_l0 *l)
+{
+    meru_catalog_file_clear(&l->meta);
+    meru_dv_free(l->dv);
+    free(l->keys);
+    meru_buf_free(&l->keybytes);
+    memset(l, 0, sizeof *l);
+}
+
+/* The keys a flush collects for the view: each distinct user key copied
+ * after the previous one into `bytes`, with its offset and length. */
+typedef struct keylog {
+    meru_buf bytes;
+    size_t *off, *len;
+    size_t n, cap;
+} keylog;
+
+static void keylog_free(keylog *k)
+{
+    meru_buf_free(&k->bytes);
+    free(k->off);
+    free(k->len);
+    memset(k, 0, sizeof *k);
+}
+
+/* The view's part of writing row `row`: a row that is not the first of
+ * its user key, or a delete, is hidden; each new user key is logged. */
+static int l0_view_row(meru_db_l0 *out, keylog *kl, uint64_t row,
+                       const uint8_t *ikey, size_t ilen)
+{
+    size_t ulen;
+    int op, rc;
+    if ((rc = meru_ikey_parse(ikey, ilen, &ulen, NULL, &op)))
+        return rc;
+    bool first = kl->n == 0 ||
+                 meru_ikey_cmp(kl->bytes.data + kl->off[kl->n - 1],
+                               kl->len[kl->n - 1], ikey, ulen) != 0;
+    if (first) {
+        if (kl->n == kl->cap) {
+            size_t c = kl->cap ? kl->cap * 2 : 1024;
+            size_t *o = realloc(kl->off, c * sizeof *o);
+            if (o)
+                kl->off = o;
+            size_t *l = o ? realloc(kl->len, c * sizeof *l) : NULL;
+            if (!l)
+                return meru_err(MERU_ENOMEM, "out of memory (flush keys)");
+            kl->len = l;
+            kl->cap = c;
+        }
+        kl->off[kl->n] = kl->bytes.len;
+        kl->len[kl->n] = ulen;
+        if ((rc = meru_buf_append(&kl->bytes, ikey, ulen)))
+            return rc;
+        kl->n++;
+    }
+    if (!first || op == MERU_OP_DELETE)
+        return meru_dv_add(out->dv, row);
+    return MERU_OK;
+}
+
+/* Hands the logged keys to out (keys pointing into keybytes). */
+static int l0_view_keys(meru_db_l0 *out, keylog *kl)
+{
+    if (kl->n && !(out->keys = malloc(kl->n * sizeof *out->keys)))
+        return meru_err(MERU_ENOMEM, "out of memory (flush keys)");
+    out->keybytes = kl->bytes;
+    memset(&kl->bytes, 0, sizeof kl->bytes);
+    for (size_t i = 0; i < kl->n; i++) {
+        out->keys[i].ptr = out->keybytes.data + kl->off[i];
+        out->keys[i].len = kl->len[i];
+    }
+    out->nkeys = kl->n;
+    return MERU_OK;
+}
+
+int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
 {
     char uuid[MERU_UUID_TEXT], rel[128], abs[MERU_DB_PATH_MAX],
         dir[MERU_DB_PATH_MAX];
@@ -52,77 +139,160 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_catalog_file *out)
     meru_sst_writer *w = NULL;
     meru_sst_meta meta;
     meru_memtable_iter it;
+    bool view = db->opts.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS;
+    keylog kl;
+    uint64_t row = 0;
     int rc;
 
     memset(out, 0, sizeof *out);
     memset(&meta, 0, sizeof meta);
+    memset(&kl, 0, sizeof kl);
     if ((rc = meru_catalog_new_uuid(uuid)))
         return rc;
     snprintf(rel, sizeof rel, "data/L0/%s.parquet", uuid);
     if ((rc = meru_path_join(abs, sizeof abs, db->path, rel)) ||
         (rc = meru_path_parent(dir, sizeof dir, abs)))
         return rc;
+    if (view && (rc = meru_dv_new(&out->dv)))
+        return rc;
     meru_sst_options_for_level(&so, 0, &db->opts);
-    if ((rc = meru_sst_writer_open(&w, db->fs, abs, db->schema, &so)))
+    if ((rc = meru_sst_writer_open(&w, db->fs, abs, db->schema, &so))) {
+        meru_db_l0_clear(out);
         return meru_err_wrap(rc, "flush");
+    }
     meru_memtable_iter_init(&it, mem);
     for (meru_memtable_iter_seek_to_first(&it); meru_memtable_iter_valid(&it);
-         meru_memtable_iter_next(&it)) {
+         meru_memtable_iter_next(&it), row++) {
         size_t ilen, vlen;
         const uint8_t *ikey = meru_memtable_iter_ikey(&it, &ilen);
         const uint8_t *val = meru_memtable_iter_value(&it, &vlen);
-        if ((rc = meru_sst_writer_add(w, ikey, ilen, val, vlen))) {
+        /* Rows are added in order, so `row` is the row's position. */
+        if ((rc = meru_sst_writer_add(w, ikey, ilen, val, vlen)) ||
+            (view && (rc = l0_view_row(out, &kl, row, ikey, ilen)))) {
             meru_sst_writer_abort(w);
+            meru_db_l0_clear(out);
+            keylog_free(&kl);
             return meru_err_wrap(rc, "flush");
         }
     }
-    if ((rc = meru_sst_writer_finish(w, &meta)))
+    if (view)
+        rc = l0_view_keys(out, &kl);
+    keylog_free(&kl);
+    if (rc) {
+        meru_sst_writer_abort(w);
+        meru_db_l0_clear(out);
         return meru_err_wrap(rc, "flush");
+    }
+    if ((rc = meru_sst_writer_finish(w, &meta))) {
+        meru_db_l0_clear(out);
+        return meru_err_wrap(rc, "flush");
+    }
     if ((rc = meru_fs_sync_dir(db->fs, dir))) {
         meru_sst_meta_free(&meta);
+        meru_db_l0_clear(out);
         (void)meru_fs_remove(db->fs, abs);
         return meru_err_wrap(rc, "flush: sync %s", dir);
     }
-    out->level = 0;
-    out->path = strdup(rel);
-    out->file_size = meta.file_size;
-    out->row_count = meta.row_count;
-    out->min_seq = meta.min_seq;
-    out->max_seq = meta.max_seq;
-    out->smallest = meru_buf_detach(&meta.smallest, &out->smallest_len);
-    out->largest = meru_buf_detach(&meta.largest, &out->largest_len);
+    out->meta.level = 0;
+    out->meta.path = strdup(rel);
+    out->meta.file_size = meta.file_size;
+    out->meta.row_count = meta.row_count;
+    out->meta.min_seq = meta.min_seq;
+    out->meta.max_seq = meta.max_seq;
+    out->meta.smallest = meru_buf_detach(&meta.smallest,
+                                         &out->meta.smallest_len);
+    out->meta.largest = meru_buf_detach(&meta.largest, &out->meta.largest_len);
     meru_sst_meta_free(&meta);
-    if (!out->path || !out->smallest || !out->largest) {
-        meru_catalog_file_clear(out);
+    if (!out->meta.path || !out->meta.smallest || !out->meta.largest) {
+        meru_db_l0_clear(out);
         (void)meru_fs_remove(db->fs, abs);
         return meru_err(MERU_ENOMEM, "out of memory (flush)");
     }
+    if (out->dv)
+        meru_dv_optimize(out->dv);
     return MERU_OK;
 }
 
-/* Drops the flushed memtable (under mu, with the new view). */
-static void drop_flushed(meru_db *db, void *arg)
+/* Adds to edit `e` the vectors of the continuous view for new file `add`
+ * (cat_mu held): its own, and in each older file (db->files, which mirror
+ * the catalog under cat_mu) the newest older version of each of its keys
+ * that is a put. */
+static int l0_view_edit(meru_db *db, const meru_db_l0 *add,
+                        meru_catalog_edit *e)
 {
-    (void)arg;
-    meru_memtable_unref(db->imm[0].mem);
-    memmove(db->imm, db->imm + 1, (db->nimm - 1) * sizeof *db->imm);
-    db->nimm--;
-    db->flushed++;
+    meru_db_file **files = db->files;
+    size_t nfiles = db->nfiles;
+    meru_db_older *older = NULL;
+    meru_dv **dvs = NULL;
+    meru_db_lookup_stats ls;
+    uint64_t t0 = meru_clock_ns(), hidden = 0;
+    int rc = MERU_OK;
+
+    memset(&ls, 0, sizeof ls);
+    if (!meru_dv_is_empty(add->dv) &&
+        (rc = meru_catalog_edit_set_dv(e, add->meta.path, add->dv)))
+        return rc;
+    if (!add->nkeys || !nfiles)
+        return MERU_OK;
+    older = malloc(add->nkeys * sizeof *older);
+    dvs = calloc(nfiles, sizeof *dvs);
+    if (!older || !dvs) {
+        rc = meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
+        goto out;
+    }
+    rc = meru_db_lookup_older(files, nfiles, db->schema, add->keys,
+                              add->nkeys, NULL, older, &ls);
+    for (size_t i = 0; rc == MERU_OK && i < add->nkeys; i++) {
+        const meru_db_older *o = &older[i];
+        if (o->state != MERU_SST_FOUND)
+            continue; /* a delete row is hidden already, in its own file */
+        if (!dvs[o->file]) {
+            rc = meru_catalog_file_dv(db->cat, files[o->file]->meta.path,
+                                      &dvs[o->file]);
+            if (rc == MERU_OK && !dvs[o->file])
+                rc = meru_dv_new(&dvs[o->file]);
+        }
+        if (rc == MERU_OK)
+            rc = meru_dv_add(dvs[o->file], o->pos);
+        hidden++;
+    }
+    for (size_t f = 0; rc == MERU_OK && f < nfiles; f++)
+        if (dvs[f])
+            rc = meru_catalog_edit_set_dv(e, files[f]->meta.path, dvs[f]);
+    if (rc == MERU_OK) {
+        atomic_fetch_add_explicit(&db->st_view_lookups, 1,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&db->st_view_lookup_us,
+                                  (meru_clock_ns() - t0) / 1000,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&db->st_view_lookup_pages, ls.pages_read,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&db->st_view_hidden, hidden,
+                                  memory_order_relaxed);
+    }
+out:
+    for (size_t f = 0; dvs && f < nfiles; f++)
+        meru_dv_free(dvs[f]);
+    free(dvs);
+    free(older);
+    return rc ? meru_err_wrap(rc, "flush: Iceberg view") : MERU_OK;
 }
 
-/* Flushes db->imm[0] (the caller set flush_running). */
-int meru_db_commit_l0(meru_db *db, const meru_catalog_file *add,
-                      uint64_t last_seq, bool set_wal, uint64_t oldest,
-                      uint64_t next)
+int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
+                      bool set_wal, uint64_t oldest, uint64_t next,
+                      void (*edit)(meru_db *db, void *arg), void *arg)
 {
     meru_catalog_edit *e = NULL;
+    bool file = add && add->meta.path;
     int rc;
     pthread_mutex_lock(&db->cat_mu);
     if (last_seq < meru_catalog_last_sequence(db->cat))
         last_seq = meru_catalog_last_sequence(db->cat);
     rc = meru_catalog_edit_new(db->cat, &e);
-    if (rc == MERU_OK && add && add->path)
-        rc = meru_catalog_edit_add_file(e, add);
+    if (rc == MERU_OK && file)
+        rc = meru_catalog_edit_add_file(e, &add->meta);
+    if (rc == MERU_OK && file && add->dv)
+        rc = l0_view_edit(db, add, e);
     if (rc == MERU_OK) {
         meru_catalog_edit_set_last_sequence(e, last_seq);
         if (set_wal)
@@ -130,21 +300,45 @@ int meru_db_commit_l0(meru_db *db, const meru_catalog_file *add,
         rc = meru_catalog_commit(db->cat, e);
     }
     meru_catalog_edit_free(e);
-    pthread_mutex_unlock(&db->cat_mu);
-    if (rc && add && add->path) {
+    if (rc && file) {
         /* Not part of the table: remove it now rather than at next open. */
         char abs[MERU_DB_PATH_MAX];
-        if (!meru_path_join(abs, sizeof abs, db->path, add->path))
+        if (!meru_path_join(abs, sizeof abs, db->path, add->meta.path))
             (void)meru_fs_remove(db->fs, abs);
     }
+    if (rc == MERU_OK) {
+        /* The committed catalog no longer lists these segments (their rows
+         * are in files, and readers read the memtable until the publish),
+         * so they go now: before the publish that lets meru_flush return,
+         * so a flushed table holds no dead log. Best effort: a segment
+         * that stays is deleted at the next open. */
+        if (set_wal)
+            (void)meru_wal_delete_below(db->fs, db->wal_dir, oldest);
+        rc = meru_db_publish_locked(db, edit, arg);
+    }
+    pthread_mutex_unlock(&db->cat_mu);
     return rc;
 }
+/* Drops the flushed memtable (under mu, with the new view) and counts the
+ * flush (before anyone waiting for it wakes). */
+static void drop_flushed(meru_db *db, void *arg)
+{
+    const uint64_t *bytes = arg;
+    atomic_fetch_add_explicit(&db->st_flushes, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->st_flush_bytes, *bytes,
+                              memory_order_relaxed);
+    meru_memtable_unref(db->imm[0].mem);
+    memmove(db->imm, db->imm + 1, (db->nimm - 1) * sizeof *db->imm);
+    db->nimm--;
+    db->flushed++;
+}
 
+/* Flushes db->imm[0] (the caller set flush_running). */
 static int flush_oldest(meru_db *db)
 {
-    meru_catalog_file f;
+    meru_db_l0 f;
     meru_memtable *mem;
-    uint64_t segment, next_segment;
+    uint64_t segment, next_segment, bytes;
     int rc;
 
     pthread_mutex_lock(&db->mu);
@@ -156,24 +350,14 @@ static int flush_oldest(meru_db *db)
     memset(&f, 0, sizeof f);
     if (meru_memtable_count(mem) > 0 && (rc = meru_db_write_l0(db, mem, &f)))
         return rc;
-    /* Segments below the next memtable's hold nothing unflushed. */
+    bytes = f.meta.file_size;
+    /* Segments below the next memtable's hold nothing unflushed; the
+     * publish drops the memtable from the views in the same step as the
+     * file enters them. */
     rc = meru_db_commit_l0(db, &f, meru_memtable_max_seq(mem), true,
-                           segment + 1, next_segment);
-    if (rc) {
-        meru_catalog_file_clear(&f);
-        return meru_err_wrap(rc, "flush: commit");
-    }
-    atomic_fetch_add_explicit(&db->st_flushes, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&db->st_flush_bytes, f.file_size,
-                              memory_order_relaxed);
-    meru_catalog_file_clear(&f);
-    /* The committed catalog no longer lists these segments (their rows are
-     * in the L0 file, and readers read the memtable until the publish), so
-     * they go now: before the publish that lets meru_flush return, so a
-     * flushed table holds no dead log. Best effort: a segment that stays
-     * is deleted at the next open. */
-    (void)meru_wal_delete_below(db->fs, db->wal_dir, segment + 1);
-    return meru_db_publish(db, drop_flushed, NULL);
+                           segment + 1, next_segment, drop_flushed, &bytes);
+    meru_db_l0_clear(&f);
+    return rc ? meru_err_wrap(rc, "flush: commit") : MERU_OK;
 }
 
 /* ------------------------------------------------------------- workers */

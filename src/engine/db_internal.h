@@ -22,7 +22,14 @@
  *
  * Locks, in the order they may be taken: the group queue's mutex, then
  * `cat_mu` (catalog commits), then `mu` (views, immutable list, worker
- * state). Nothing blocks on I/O while holding `mu`.
+ * state). Nothing blocks on I/O while holding `mu`. Writers never take
+ * `cat_mu`, so background work may do I/O under it: a flush looks up the
+ * older versions of its keys in the files there (the Iceberg view,
+ * db_lookup.h), so that the row positions it hides refer to exactly the
+ * files its commit changes. Every commit publishes its file set (db->files
+ * and a new view) before releasing `cat_mu`, and db->files changes only
+ * with both locks held: so whoever holds `cat_mu` (or `mu`) sees in
+ * db->files exactly the catalog's current version.
  */
 #ifndef MERU_ENGINE_DB_INTERNAL_H
 #define MERU_ENGINE_DB_INTERNAL_H
@@ -108,6 +115,10 @@ struct meru_db {
     meru_file *lock;
     meru_catalog *cat; /* under cat_mu */
     pthread_mutex_t cat_mu;
+    /* The catalog's version as last published (set under cat_mu), so
+     * meru_stats_get need not wait for cat_mu while a flush looks up
+     * older versions under it. */
+    atomic_uint_fast64_t meta_version;
 
     /* write path */
     meru_wal_group *group;
@@ -127,7 +138,9 @@ struct meru_db {
     meru_view *view;
     meru_db_imm *imm;
     size_t nimm, imm_cap;
-    meru_db_file **files; /* current version, same order as views */
+    /* The current version, same order as views (written under cat_mu and
+     * mu: either lock keeps it stable). */
+    meru_db_file **files;
     size_t nfiles;
     meru_db_gc *gc;
     size_t ngc, gc_cap;
@@ -158,6 +171,11 @@ struct meru_db {
     atomic_uint_fast64_t st_bloom_checks, st_bloom_negatives;
     atomic_uint_fast64_t st_row_hits, st_row_misses;
     atomic_uint_fast64_t st_open_files;
+    atomic_uint_fast64_t st_view_lookups, st_view_lookup_us;
+    atomic_uint_fast64_t st_view_lookup_pages, st_view_hidden;
+    /* rows a compaction hid at commit for flushes that ran meanwhile
+     * (internal: tests check the reconcile happens) */
+    atomic_uint_fast64_t st_view_reconciled;
     meru_wal_group_stats final_group_stats; /* kept at close */
 };
 
@@ -197,6 +215,9 @@ void meru_db_files_release(meru_db_file **files, size_t n);
  * step; a failure becomes the sticky background error. Wakes waiters. */
 int meru_db_publish(meru_db *db, void (*edit)(meru_db *db, void *arg),
                     void *arg);
+/* meru_db_publish with cat_mu already held (by the commit it publishes). */
+int meru_db_publish_locked(meru_db *db, void (*edit)(meru_db *db, void *arg),
+                           void *arg);
 /* Room for n immutable memtables in db->imm (mu held). MERU_ENOMEM. */
 int meru_db_imm_reserve_locked(meru_db *db, size_t n);
 /* Deletes obsolete files whose grace period passed (any thread, no lock). */
@@ -233,15 +254,42 @@ int meru_db_apply_record(meru_db *db, meru_memtable *mem, const uint8_t *rec,
 
 int meru_db_start_workers(meru_db *db);
 void meru_db_stop_workers(meru_db *db);
-/* Writes `mem` to a new L0 file; *added gets its catalog entry (caller
- * frees it with meru_catalog_file_clear). */
-int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_catalog_file *added);
-/* Commits one catalog version adding `add` (optional; removed from disk if
+
+/* An L0 file written from a memtable, waiting for its commit. */
+typedef struct meru_db_l0 {
+    meru_catalog_file meta;
+    /* With the continuous Iceberg view (else NULL / 0): the file's own
+     * deletion vector (every row that is not the first of its user key,
+     * and every delete), and its distinct user keys in order, copied one
+     * after the other into `keybytes` (a lookup walks them once per file
+     * it probes: contiguous, they stream through the cache, where keys
+     * scattered over the memtable's arena would miss on every one). */
+    meru_dv *dv;
+    meru_sst_ukey *keys;
+    size_t nkeys;
+    meru_buf keybytes;
+} meru_db_l0;
+void meru_db_l0_clear(meru_db_l0 *l); /* frees and zeroes */
+
+/* Writes `mem` to a new L0 file (fsynced with its directory); *out gets
+ * its catalog entry and, with the continuous view, its own vector and
+ * keys (clear it with meru_db_l0_clear). */
+int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out);
+/*
+ * Commits one catalog version adding `add` (optional; removed from disk if
  * the commit fails), raising the last sequence to last_seq and, with
- * set_wal, recording the live WAL segments [oldest, next). */
-int meru_db_commit_l0(meru_db *db, const meru_catalog_file *add,
-                      uint64_t last_seq, bool set_wal, uint64_t oldest,
-                      uint64_t next);
+ * set_wal, recording the live WAL segments [oldest, next); all under
+ * cat_mu. With the continuous view the same commit gives the new file its
+ * vector and hides, in the older files, the newest older version of each
+ * of its keys that is a put (meru_db_lookup_older over db->files, under
+ * cat_mu, so no concurrent commit can change those files meanwhile). After
+ * the commit, still under cat_mu: with set_wal the segments below `oldest`
+ * are deleted (best effort), then the new file set is published with
+ * `edit` (optional) applied under mu (meru_db_publish_locked).
+ */
+int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
+                      bool set_wal, uint64_t oldest, uint64_t next,
+                      void (*edit)(meru_db *db, void *arg), void *arg);
 /* Waits until every memtable made immutable so far is flushed. */
 int meru_db_wait_flushed(meru_db *db);
 /* Records a background failure (sticky) and wakes everyone (mu held). */

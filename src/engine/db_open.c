@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "engine/db_internal.h"
+#include "engine/db_lookup.h"
 #include "util/error.h"
 
 int meru_db_check_open(meru_db *db)
@@ -107,15 +108,18 @@ typedef struct replay_ctx {
 /* Writes the replay memtable to L0 and starts a new one. */
 static int replay_flush(replay_ctx *c)
 {
-    meru_catalog_file f;
+    meru_db_l0 f;
     int rc;
     if (meru_memtable_count(c->mem) == 0)
         return MERU_OK;
     if ((rc = meru_db_write_l0(c->db, c->mem, &f)))
         return rc;
+    /* As a worker's flush: the view's vectors in the same commit, and the
+     * file set published (no reader yet; it keeps db->files equal to the
+     * catalog for the next flush's lookup). */
     rc = meru_db_commit_l0(c->db, &f, meru_memtable_max_seq(c->mem), false, 0,
-                           0);
-    meru_catalog_file_clear(&f);
+                           0, NULL, NULL);
+    meru_db_l0_clear(&f);
     if (rc)
         return rc;
     meru_memtable_unref(c->mem);
@@ -185,7 +189,10 @@ static int recover_wal(meru_db *db)
     int rc;
 
     meru_catalog_wal(db->cat, &oldest, &next);
-    if ((rc = meru_fs_mkdir_p(db->fs, db->wal_dir)) ||
+    /* db->files must list the catalog's files before a replay flush looks
+     * up older versions in them. */
+    if ((rc = meru_db_publish(db, NULL, NULL)) ||
+        (rc = meru_fs_mkdir_p(db->fs, db->wal_dir)) ||
         (rc = meru_wal_delete_below(db->fs, db->wal_dir, oldest)) ||
         (rc = max_segment(db, &top)) ||
         (rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
@@ -203,11 +210,12 @@ static int recover_wal(meru_db *db)
     if ((rc = meru_wal_writer_open(&db->wal, db->fs, db->wal_dir, fresh)))
         return rc;
     {
+        /* Also deletes the segments below `fresh`. */
         uint64_t last = c.max_seq;
-        if ((rc = meru_db_commit_l0(db, NULL, last, true, fresh, fresh + 1)))
+        if ((rc = meru_db_commit_l0(db, NULL, last, true, fresh, fresh + 1,
+                                    NULL, NULL)))
             return meru_err_wrap(rc, "recovery: commit");
     }
-    (void)meru_wal_delete_below(db->fs, db->wal_dir, fresh);
     db->mem_segment = fresh;
     db->next_segment = fresh + 1;
     {
@@ -249,6 +257,7 @@ static int load_read_only(meru_db *db)
         last = c.max_seq;
     /* The catalog is read: hold its lock (order: cat_mu, mu). */
     pthread_mutex_lock(&db->cat_mu);
+    atomic_store(&db->meta_version, meru_catalog_version(db->cat));
     pthread_mutex_lock(&db->mu);
     for (size_t i = 0; i < db->nimm; i++)
         meru_memtable_unref(db->imm[i].mem);
@@ -373,6 +382,7 @@ static int open_catalog(meru_db *db, const meru_schema *schema)
     memset(&co, 0, sizeof co);
     co.keep_versions = (uint32_t)db->opts.keep_metadata_versions;
     co.format_version = db->opts.iceberg_format_version;
+    co.view_off = db->opts.iceberg_view == MERU_ICEBERG_VIEW_OFF;
     int rc = meru_catalog_open(db->fs, db->path, &co, &db->cat);
     if (rc == MERU_OK) {
         if (db->opts.error_if_exists)
@@ -393,6 +403,43 @@ static int open_catalog(meru_db *db, const meru_schema *schema)
                         "a schema",
                         db->path);
     return meru_catalog_create(db->fs, db->path, schema, &co, &db->cat);
+}
+
+/* A table with files but no recorded Iceberg view (written before the view
+ * existed, with iceberg_view off, or moved) gets its vectors rebuilt from
+ * the data and its whole view written, once, in one commit. */
+static int view_bootstrap(meru_db *db)
+{
+    meru_catalog_edit *e = NULL;
+    meru_dv **dvs = NULL;
+    int rc = MERU_OK;
+    if (db->opts.iceberg_view != MERU_ICEBERG_VIEW_CONTINUOUS)
+        return MERU_OK;
+    pthread_mutex_lock(&db->cat_mu);
+    if (meru_catalog_has_view(db->cat))
+        goto done;
+    if (!(dvs = calloc(db->nfiles + 1, sizeof *dvs))) {
+        rc = meru_err(MERU_ENOMEM, "open: out of memory (Iceberg view)");
+        goto done;
+    }
+    if ((rc = meru_db_rebuild_dvs(db->files, db->nfiles, dvs)) ||
+        (rc = meru_catalog_edit_new(db->cat, &e)))
+        goto done;
+    for (size_t i = 0; i < db->nfiles && !rc; i++)
+        if (dvs[i])
+            rc = meru_catalog_edit_set_dv(e, db->files[i]->meta.path, dvs[i]);
+    if (!rc)
+        rc = meru_catalog_commit(db->cat, e);
+    if (!rc)
+        atomic_store(&db->meta_version, meru_catalog_version(db->cat));
+done:
+    pthread_mutex_unlock(&db->cat_mu);
+    if (dvs)
+        for (size_t i = 0; i < db->nfiles; i++)
+            meru_dv_free(dvs[i]);
+    free(dvs);
+    meru_catalog_edit_free(e);
+    return rc ? meru_err_wrap(rc, "open: writing the Iceberg view") : rc;
 }
 
 /* Adopts the stored schema, or commits an additive extension of it. */
@@ -480,6 +527,7 @@ int meru_open(const char *path, const meru_options *opts,
     }
     if ((rc = open_catalog(db, schema)) || (rc = settle_schema(db, schema)))
         goto fail;
+    atomic_store(&db->meta_version, meru_catalog_version(db->cat));
     if ((rc = meru_cache_new(&db->cache, opts->cache_bytes)) ||
         (opts->row_cache_bytes &&
          (rc = meru_cache_new(&db->row_cache, opts->row_cache_bytes))))
@@ -512,6 +560,8 @@ int meru_open(const char *path, const meru_options *opts,
         if (rc)
             goto fail;
     }
+    if ((rc = view_bootstrap(db)))
+        goto fail;
     if ((rc = meru_db_install_write_hooks(db)) ||
         (rc = meru_db_start_workers(db)))
         goto fail;
@@ -694,6 +744,7 @@ int meru_refresh(meru_db *db)
     memset(&co, 0, sizeof co);
     co.keep_versions = (uint32_t)db->opts.keep_metadata_versions;
     co.keep_snapshots = 0;
+    co.view_off = db->opts.iceberg_view == MERU_ICEBERG_VIEW_OFF;
     /* The writer may delete WAL segments while we read them: retry. */
     for (int attempt = 0; attempt < 5; attempt++) {
         if ((rc = meru_catalog_open(db->fs, db->path, &co, &fresh)))

@@ -36,7 +36,6 @@ int meru_stats_get(meru_db *db, meru_stats *out)
     if (!db->closed && !db->read_only)
         out->compactions_pending =
             (uint64_t)meru_db_compactions_pending_locked(db);
-    out->gc_pending_files = db->ngc;
     for (size_t i = 0; i < db->nimm; i++)
         out->immutable_bytes += meru_memtable_bytes(db->imm[i].mem);
     if (db->mem) {
@@ -50,9 +49,7 @@ int meru_stats_get(meru_db *db, meru_stats *out)
 
     out->last_sequence = LD(db->visible_seq);
     out->read_only = db->read_only;
-    pthread_mutex_lock(&db->cat_mu);
-    out->metadata_version = db->cat ? meru_catalog_version(db->cat) : 0;
-    pthread_mutex_unlock(&db->cat_mu);
+    out->metadata_version = LD(db->meta_version);
     if (v) {
         for (size_t i = 0; i < v->nfiles; i++) {
             const meru_catalog_file *m = &v->files[i]->meta;
@@ -122,6 +119,17 @@ int meru_stats_get(meru_db *db, meru_stats *out)
     out->bloom_checks = LD(db->st_bloom_checks);
     out->bloom_negatives = LD(db->st_bloom_negatives);
     out->open_files = LD(db->st_open_files);
+    /* Last, after the view's release (the last reference to a compacted
+     * file may be this view's: its release queues the file) and after
+     * compactions_running (a job's end releases its inputs, then
+     * counts): so "no job running" comes with every file it let go. */
+    pthread_mutex_lock(&db->mu);
+    out->gc_pending_files = db->ngc;
+    pthread_mutex_unlock(&db->mu);
+    out->view_lookups = LD(db->st_view_lookups);
+    out->view_lookup_micros = LD(db->st_view_lookup_us);
+    out->view_lookup_pages = LD(db->st_view_lookup_pages);
+    out->view_rows_hidden = LD(db->st_view_hidden);
     return MERU_OK;
 }
 
@@ -191,6 +199,10 @@ int meru_stats_json(meru_db *db, char **out)
     F(snapshots);
     F(read_only);
     F(closed);
+    F(view_lookups);
+    F(view_lookup_micros);
+    F(view_lookup_pages);
+    F(view_rows_hidden);
 #undef F
     bad |= meru_buf_append(&b, ",\"level\":[", 10);
     for (int l = 0; l < s.levels; l++) {

@@ -295,12 +295,23 @@ void meru_db_gc_run(meru_db *db, bool force)
 int meru_db_publish(meru_db *db, void (*edit)(meru_db *db, void *arg),
                     void *arg)
 {
+    int rc;
+    /* The catalog is read: hold its lock (order: cat_mu, mu). */
+    pthread_mutex_lock(&db->cat_mu);
+    rc = meru_db_publish_locked(db, edit, arg);
+    pthread_mutex_unlock(&db->cat_mu);
+    return rc;
+}
+
+int meru_db_publish_locked(meru_db *db, void (*edit)(meru_db *db, void *arg),
+                           void *arg)
+{
     meru_db_file **removed = NULL;
     size_t nremoved = 0;
     meru_view *old = NULL;
     int rc;
-    /* The catalog is read: hold its lock (order: cat_mu, mu). */
-    pthread_mutex_lock(&db->cat_mu);
+    atomic_store_explicit(&db->meta_version, meru_catalog_version(db->cat),
+                          memory_order_relaxed);
     pthread_mutex_lock(&db->mu);
     rc = meru_db_sync_files_locked(db, &removed, &nremoved);
     if (rc == MERU_OK && edit)
@@ -312,7 +323,8 @@ int meru_db_publish(meru_db *db, void (*edit)(meru_db *db, void *arg),
     pthread_cond_broadcast(&db->cv_done);
     meru_db_wake_workers_locked(db);
     pthread_mutex_unlock(&db->mu);
-    pthread_mutex_unlock(&db->cat_mu);
+    /* The last reference to a removed file queues its deletion (takes mu,
+     * never cat_mu): fine with cat_mu held. */
     meru_db_view_unref(old);
     meru_db_files_release(removed, nremoved);
     return rc;

@@ -300,6 +300,14 @@ static const meru_iiter_ops merge_ops = {
     .values = merge_values,
 };
 
+size_t meru_merge_iter_current(const meru_iiter *it)
+{
+    const merge_iter *m = (const merge_iter *)it;
+    if (!it || it->ops != &merge_ops || m->hn == 0)
+        return 0;
+    return m->heap[0];
+}
+
 int meru_merge_iter_new(meru_iiter **children, size_t n, meru_iiter **out)
 {
     *out = NULL;

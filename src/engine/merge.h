@@ -24,6 +24,13 @@
  * child itself is returned. MERU_ENOMEM. */
 int meru_merge_iter_new(meru_iiter **children, size_t n, meru_iiter **out);
 
+/* The index (among the children given to meru_merge_iter_new) of the
+ * child holding the merge's current entry; `it` must be valid(). For an
+ * iterator that is not a merge (the one child of a merge of one, which
+ * meru_merge_iter_new returns as is) this is 0. Costs nothing: the heap
+ * root is the current child. */
+size_t meru_merge_iter_current(const meru_iiter *it);
+
 /* One part of a concatenation: the user keys of its first and last entry
  * (keycodec.h encodings; internal keys are these plus a trailer). */
 typedef struct meru_concat_part {

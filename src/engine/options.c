@@ -81,6 +81,10 @@ int meru_options_validate(const meru_options *o)
         return bad("max_compaction_bytes", "must be at least 64 KiB");
     if (o->mmap_reads != 0 && o->mmap_reads != 1)
         return bad("mmap_reads", "must be 0 or 1");
+    if (o->iceberg_view != MERU_ICEBERG_VIEW_OFF &&
+        o->iceberg_view != MERU_ICEBERG_VIEW_CONTINUOUS)
+        return bad("iceberg_view", "must be MERU_ICEBERG_VIEW_OFF or "
+                                   "MERU_ICEBERG_VIEW_CONTINUOUS");
     if (o->iceberg_format_version != 2 && o->iceberg_format_version != 3)
         return bad("iceberg_format_version", "must be 2 or 3");
     if (o->keep_metadata_versions < 1)

@@ -201,4 +201,99 @@ int meru_sst_get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
  * and never loads the file; `t` must outlive it. */
 int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out);
 
+/* The row position of an SST iterator's current entry: its 0-based
+ * ordinal in the file across row groups (Iceberg's `_pos`). `it` must be
+ * valid() and come from meru_sst_iter_new; anything else gives
+ * UINT64_MAX. Costs nothing: the iterator knows it. */
+uint64_t meru_sst_iter_pos(const meru_iiter *it);
+
+/* ------------------------------------------------------ batched lookup */
+
+/* An encoded user key (borrowed). */
+typedef struct meru_sst_ukey {
+    const uint8_t *ptr;
+    size_t len;
+} meru_sst_ukey;
+
+/*
+ * The keys of a batched lookup (sst_lookup.c): n distinct encoded user
+ * keys in ascending order (not copied: they must outlive the set), plus
+ * what every file probe reuses: the bloom-filter hash of each key column
+ * of each key, computed the first time the key reaches a filter and kept
+ * for every later file. Used by one thread.
+ */
+typedef struct meru_sst_keyset {
+    const meru_schema *schema; /* not owned */
+    const meru_sst_ukey *keys;
+    size_t n;
+    /* private */
+    size_t nk;         /* key columns */
+    uint64_t *hash;    /* n * nk */
+    uint8_t *hstate;   /* per key: 0 not hashed yet, 1 hashed, 2 no filter */
+    bool typed;        /* htype/htlen set (by the first file hashed for) */
+    int htype[MERU_MAX_KEY_COLUMNS]; /* file column type hashes are for */
+    int32_t htlen[MERU_MAX_KEY_COLUMNS];
+    meru_buf scratch;
+} meru_sst_keyset;
+
+/* Prepares a set over keys[0..n) (ascending, distinct; checked: MERU_EINVAL
+ * otherwise). MERU_ENOMEM. Free with meru_sst_keyset_free (also after a
+ * failed init). */
+int meru_sst_keyset_init(meru_sst_keyset *ks, const meru_schema *schema,
+                         const meru_sst_ukey *keys, size_t n);
+void meru_sst_keyset_free(meru_sst_keyset *ks);
+
+/* A key a file holds: its newest version there. */
+typedef struct meru_sst_found {
+    size_t key;   /* index into the keyset */
+    int op;       /* MERU_OP_PUT or MERU_OP_DELETE */
+    uint64_t seq; /* the version's sequence */
+    uint64_t pos; /* its row position in the file (Iceberg's _pos) */
+} meru_sst_found;
+
+/* Receives the rowcodec value (under the reader's schema, as meru_sst_get
+ * gives it) of a found put; the bytes are valid during the call only. A
+ * non-zero return stops the lookup and is returned by it. */
+typedef int (*meru_sst_value_fn)(void *arg, size_t key, uint64_t pos,
+                                 const uint8_t *value, size_t len);
+
+typedef struct meru_sst_lookup_opts {
+    meru_sst_value_fn value_fn; /* NULL: no values are read */
+    void *arg;
+    /* Per keyset index, nonzero = the caller wants this key's value; NULL =
+     * every found put's. Value columns are read for these rows only. */
+    const uint8_t *want;
+} meru_sst_lookup_opts;
+
+/*
+ * For each key ks->keys[idx[i]] (idx ascending, i < n), whether the file
+ * holds any version of it, and if so the newest: fills found[0..*nfound)
+ * in key order (found has room for n). Equivalent to meru_sst_get with
+ * read_seq MERU_SEQ_MAX for each key, plus the row position, at a fraction
+ * of the cost: keys outside the file's range are skipped without I/O; each
+ * key's bloom filters (hashes from the keyset) are checked in the row
+ * group that can hold it; the _merutable_ikey page index gives the page
+ * each remaining key can be in; those pages are decoded at most once each
+ * (in row order, through one cursor, not the page cache) and the sorted
+ * keys merged against them. With o->value_fn, the wanted found puts'
+ * values are read afterwards, one row of each value column per put, each
+ * page of those columns decoded at most once. o NULL = no values.
+ * `stats` (optional) is added to: bloom_checks/negatives as meru_sst_get
+ * counts them, pages_read every data page decoded. Errors: MERU_ECORRUPT
+ * (a damaged file), MERU_ENOMEM, or value_fn's.
+ */
+int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
+                          size_t n, const meru_sst_lookup_opts *o,
+                          meru_sst_found *found, size_t *nfound,
+                          meru_sst_read_stats *stats);
+
+/* Calls fn(arg, pos, ikey, ilen) with the internal key stored at each row
+ * position pos[0..n) (ascending, each < the row count: MERU_EINVAL
+ * otherwise), decoding each _merutable_ikey page needed once. The key is
+ * valid during the call. A non-zero return of fn stops and is returned. */
+int meru_sst_ikeys_at(meru_sst *t, const uint64_t *pos, size_t n,
+                      int (*fn)(void *arg, uint64_t pos, const uint8_t *ikey,
+                                size_t ilen),
+                      void *arg, meru_sst_read_stats *stats);
+
 #endif

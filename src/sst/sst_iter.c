@@ -462,6 +462,14 @@ static const meru_iiter_ops sst_iter_ops = {
     .values = it_values,
 };
 
+uint64_t meru_sst_iter_pos(const meru_iiter *b)
+{
+    const sst_iter *it = (const sst_iter *)b;
+    if (!b || b->ops != &sst_iter_ops || !it->valid)
+        return UINT64_MAX;
+    return (uint64_t)global_row(it);
+}
+
 int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out)
 {
     *out = NULL;

@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_db_dv.c — the Iceberg view's deletion vectors as the engine keeps
+ * them (iceberg_view continuous): after flushes, automatic and manual
+ * compactions, every live data file minus its vector must read as exactly
+ * one row per live key, equal to meru_scan, and the vectors must equal
+ * what meru_db_rebuild_dvs computes from the data alone.
+ *
+ * Workloads: random puts, overwrites, deletes of present and absent keys,
+ * re-inserts, batches (the same key several times), bulk loads, flushes,
+ * whole and range compactions, snapshots held across compactions; single
+ * and composite keys; a small memtable and small files so many files and
+ * several levels form. Also: the batched lookup of older versions against
+ * meru_get (values, sequences, positions), the recovery flush of a WAL left
+ * by a killed process, the iceberg_view option off, and a manual
+ * compaction with nothing to merge (issue 10 item 6).
+ *
+ * The check itself is in db_dv_check.h; the variant with writer threads is
+ * test_db_dv_concurrent.c.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "db_dv_check.h"
+
+static void run_model(const char *name, int composite, size_t nkeys)
+{
+    wl w;
+    memset(&w, 0, sizeof w);
+    w.sp.composite = composite;
+    w.sp.nkeys = nkeys;
+    meru_schema *s = space_schema(&w.sp);
+    CHECK(s);
+    meru_options o;
+    dv_options(&o);
+    CHECK_OK(meru_open(meru_test_tmpdir(name), &o, s, &w.db));
+    CHECK_OK(meru_row_new(&w.row, s));
+    CHECK_OK(meru_row_new(&w.key, s));
+    CHECK_OK(meru_row_new(&w.lo, s));
+    CHECK_OK(meru_row_new(&w.hi, s));
+    int nops = (int)(1500 * meru_test_scale());
+    if (nops < 500)
+        nops = 500;
+    for (int op = 0; op < nops; op++) {
+        int r = (int)rnd(1000), check = 0, rc = MERU_OK;
+        char what[96];
+        snprintf(what, sizeof what, "%s op %d", name, op);
+        if (r < 380) {
+            rc = w_put(&w, (size_t)rnd(nkeys), 0);
+        } else if (r < 500) {
+            rc = w_del(&w, (size_t)rnd(nkeys)); /* present or absent */
+        } else if (r < 640) {
+            rc = w_batch(&w, 1 + (size_t)rnd(8), 6, 0);
+        } else if (r < 720) {
+            /* A bulk load over a range: overwrites and new keys. */
+            rc = w_batch(&w, 50 + (size_t)rnd(200), 1 + (size_t)rnd(nkeys - 1),
+                         1);
+        } else if (r < 730) {
+            rc = meru_flush(w.db);
+            check = 1;
+        } else if (r < 745) {
+            rc = meru_compact(w.db);
+            w.compactions++;
+            check = 1;
+        } else if (r < 760) {
+            rc = w_compact_range(&w);
+            w.compactions++;
+            check = 1;
+        } else if (r < 790) {
+            if (w.nsnaps < 3)
+                rc = meru_snapshot_new(w.db, &w.snaps[w.nsnaps++]);
+        } else if (r < 815) {
+            if (w.nsnaps) {
+                int i = (int)rnd((uint64_t)w.nsnaps);
+                meru_snapshot_free(w.snaps[i]);
+                w.snaps[i] = w.snaps[--w.nsnaps];
+            }
+        } else {
+            check = rnd(25) == 0;
+            if (!check)
+                rc = w_put(&w, (size_t)rnd(nkeys), 1);
+        }
+        CHECK_MSG(rc == MERU_OK, "%s: %d (%s) %s", what, rc, meru_strerror(rc),
+                  meru_errmsg());
+        if (check && check_view(w.db, what, &w.vs, NULL))
+            break;
+    }
+    if (!meru_test_failed_current)
+        check_view(w.db, "final", &w.vs, NULL);
+    meru_stats st;
+    CHECK_OK(meru_stats_get(w.db, &st));
+    fprintf(stderr,
+            "  %s: %llu checks, %llu files and %llu visible rows checked, "
+            "%llu hidden; engine: %llu flushes, %llu compactions, deepest "
+            "L%llu, %llu flush lookups hid %llu rows (%llu pages, %llu us)\n",
+            name, (unsigned long long)w.vs.checks,
+            (unsigned long long)w.vs.files, (unsigned long long)w.vs.rows,
+            (unsigned long long)w.vs.hidden, (unsigned long long)st.flushes,
+            (unsigned long long)st.compactions,
+            (unsigned long long)w.vs.levels,
+            (unsigned long long)st.view_lookups,
+            (unsigned long long)st.view_rows_hidden,
+            (unsigned long long)st.view_lookup_pages,
+            (unsigned long long)st.view_lookup_micros);
+    CHECK(w.vs.checks > 5);
+    CHECK(st.view_rows_hidden > 0);
+    CHECK(w.vs.levels >= 2); /* deeper levels formed */
+    while (w.nsnaps)
+        meru_snapshot_free(w.snaps[--w.nsnaps]);
+    CHECK_OK(meru_close(w.db));
+    meru_db_free(w.db);
+    meru_row_free(w.row);
+    meru_row_free(w.key);
+    meru_row_free(w.lo);
+    meru_row_free(w.hi);
+    meru_schema_free(s);
+}
+
+static void test_view_exact_after_every_commit_int_key(void)
+{
+    run_model("dv_int", 0, 4000);
+}
+
+static void test_view_exact_after_every_commit_composite_key(void)
+{
+    run_model("dv_comp", 1, 4000);
+}
+
+/* ------------------------------------------------- lookup against get */
+
+typedef struct pre {
+    meru_buf *val;
+    int *calls;
+} pre;
+
+static int on_pre(void *arg, size_t key, uint64_t pos, const uint8_t *v,
+                  size_t len)
+{
+    pre *p = arg;
+    (void)pos;
+    p->calls[key]++;
+    meru_buf_reset(&p->val[key]);
+    return meru_buf_append(&p->val[key], v, len);
+}
+
+typedef struct ikchk {
+    const meru_sst_ukey *k;
+    uint64_t seq;
+    int op, bad;
+} ikchk;
+
+static int ik_is(void *arg, uint64_t pos, const uint8_t *ik, size_t len)
+{
+    ikchk *c = arg;
+    size_t ul;
+    uint64_t seq;
+    int op;
+    (void)pos;
+    if (meru_ikey_parse(ik, len, &ul, &seq, &op) ||
+        meru_ikey_cmp(ik, ul, c->k->ptr, c->k->len) != 0 || seq != c->seq ||
+        op != c->op)
+        c->bad = 1;
+    return 0;
+}
+
+static int ukey_sort(const void *a, const void *b)
+{
+    const meru_buf *x = a, *y = b;
+    return meru_ikey_cmp(x->data, x->len, y->data, y->len);
+}
+
+/* meru_db_lookup_older over a table's files (L0 and deeper, overwrites and
+ * deletes spread over them) gives, for every key, what meru_get gives:
+ * the value of a put (the change feed's pre-image), nothing for a delete
+ * or an absent key; and the row it names holds that version. */
+static void test_lookup_older_matches_get(void)
+{
+    space sp = {0, 2000};
+    meru_schema *s = space_schema(&sp);
+    CHECK(s);
+    meru_options o;
+    dv_options(&o);
+    o.l0_compaction_trigger = 4; /* keep several L0 files */
+    meru_db *db = NULL;
+    CHECK_OK(meru_open(meru_test_tmpdir("dv_lookup"), &o, s, &db));
+    wl w;
+    memset(&w, 0, sizeof w);
+    w.sp = sp;
+    w.db = db;
+    CHECK_OK(meru_row_new(&w.row, s));
+    CHECK_OK(meru_row_new(&w.key, s));
+    for (int round = 0; round < 12; round++) {
+        CHECK_OK(w_batch(&w, 400, sp.nkeys - 1, round < 4));
+        for (int i = 0; i < 40; i++)
+            CHECK_OK(w_del(&w, (size_t)rnd(sp.nkeys)));
+        CHECK_OK(meru_flush(db));
+        if (round == 5)
+            CHECK_OK(meru_compact(db));
+    }
+    CHECK(wait_idle(db) == 0);
+    /* Every key of the space plus some between them (never written). */
+    size_t n = 2 * sp.nkeys;
+    meru_buf *kb = calloc(n, sizeof *kb), *val = calloc(n, sizeof *val);
+    meru_sst_ukey *keys = calloc(n, sizeof *keys);
+    meru_db_older *res = calloc(n, sizeof *res);
+    int *calls = calloc(n, sizeof *calls);
+    CHECK(kb && val && keys && res && calls);
+    meru_row *r = NULL, *got = NULL, *dec = NULL;
+    CHECK_OK(meru_row_new(&r, s));
+    CHECK_OK(meru_row_new(&got, s));
+    CHECK_OK(meru_row_new(&dec, s));
+    for (size_t i = 0; i < n; i++) {
+        meru_row_clear(r);
+        CHECK_OK(meru_row_set_int64(r, 0, (int64_t)(i / 2) * 7 - 1000 +
+                                              (int64_t)(i % 2) * 3));
+        CHECK_OK(meru_key_encode_row(s, r, &kb[i]));
+    }
+    qsort(kb, n, sizeof *kb, ukey_sort);
+    for (size_t i = 0; i < n; i++) {
+        keys[i].ptr = kb[i].data;
+        keys[i].len = kb[i].len;
+    }
+    fileset fs;
+    pre p = {val, calls};
+    meru_sst_lookup_opts lo = {on_pre, &p, NULL};
+    meru_db_lookup_stats ls;
+    memset(&ls, 0, sizeof ls);
+    pthread_mutex_lock(&db->cat_mu);
+    memset(&fs, 0, sizeof fs);
+    fs.n = db->nfiles;
+    fs.f = calloc(fs.n, sizeof *fs.f);
+    fs.kept = calloc(fs.n, sizeof *fs.kept);
+    for (size_t i = 0; fs.f && i < fs.n; i++) {
+        fs.f[i] = db->files[i];
+        meru_db_file_ref(fs.f[i]);
+    }
+    pthread_mutex_unlock(&db->cat_mu);
+    CHECK(fs.f && fs.kept);
+    int levels[MERU_CATALOG_MAX_LEVELS] = {0};
+    for (size_t i = 0; i < fs.n; i++)
+        levels[fs.f[i]->meta.level]++;
+    CHECK(levels[0] >= 2 && levels[1] + levels[2] >= 1);
+    CHECK_OK(meru_db_lookup_older(fs.f, fs.n, s, keys, n, &lo, res, &ls));
+    CHECK_EQ_U64(ls.keys, n);
+    size_t puts = 0, dels = 0;
+    for (size_t i = 0; i < n; i++) {
+        meru_row_clear(r);
+        size_t nk;
+        meru_value kv[1];
+        meru_buf scratch = {0};
+        CHECK_OK(meru_key_decode(s, keys[i].ptr, keys[i].len, kv, &nk,
+                                 &scratch));
+        meru_buf_free(&scratch);
+        CHECK_OK(meru_row_set_int64(r, 0, kv[0].u.i64));
+        int rc = meru_get(db, NULL, r, got);
+        if (res[i].state == MERU_SST_FOUND) {
+            CHECK_MSG(rc == MERU_OK, "key %zu: the lookup found a put, get "
+                                     "%d",
+                      i, rc);
+            CHECK_EQ_INT(calls[i], 1);
+            CHECK_OK(meru_row_decode(s, keys[i].ptr, keys[i].len, val[i].data,
+                                     val[i].len, dec));
+            CHECK(tdb_row_diff(dec, got) < 0);
+            puts++;
+        } else {
+            CHECK_EQ_INT(rc, MERU_NOT_FOUND);
+            CHECK_EQ_INT(calls[i], 0);
+            dels += res[i].state == MERU_SST_DELETED;
+        }
+        if (res[i].state != MERU_SST_NOT_FOUND) {
+            meru_sst *t;
+            ikchk c = {&keys[i], res[i].seq,
+                       res[i].state == MERU_SST_FOUND ? MERU_OP_PUT
+                                                      : MERU_OP_DELETE,
+                       0};
+            CHECK(res[i].file < fs.n);
+            CHECK_OK(meru_db_file_sst(fs.f[res[i].file], &t));
+            CHECK_OK(meru_sst_ikeys_at(t, &res[i].pos, 1, ik_is, &c, NULL));
+            CHECK_MSG(!c.bad, "key %zu: file %zu row %llu is not its newest "
+                              "version",
+                      i, res[i].file, (unsigned long long)res[i].pos);
+        }
+    }
+    CHECK(puts > 100 && dels > 0);
+    CHECK_EQ_U64(ls.found, puts + dels);
+    fprintf(stderr, "  %zu keys over %zu files: %zu puts, %zu deletes, %llu "
+                    "probes, %llu pages, %llu bloom negatives\n",
+            n, fs.n, puts, dels, (unsigned long long)ls.probes,
+            (unsigned long long)ls.pages_read,
+            (unsigned long long)ls.bloom_negatives);
+    fileset_free(&fs);
+    for (size_t i = 0; i < n; i++) {
+        meru_buf_free(&kb[i]);
+        meru_buf_free(&val[i]);
+    }
+    free(kb);
+    free(val);
+    free(keys);
+    free(res);
+    free(calls);
+    meru_row_free(r);
+    meru_row_free(got);
+    meru_row_free(dec);
+    meru_row_free(w.row);
+    meru_row_free(w.key);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
+/* ---------------------------------------------------------- recovery */
+
+/* A killed writer leaves its writes in the WAL only; the reopened table
+ * replays them through recovery flushes (a small memtable makes several),
+ * each of which must hide what it supersedes in the ones before. */
+static void test_recovery_flushes_keep_the_view_exact(void)
+{
+    space sp = {1, 800};
+    meru_schema *s = space_schema(&sp);
+    CHECK(s);
+    const char *dir = meru_test_tmpdir("dv_recover");
+    char path[1024];
+    snprintf(path, sizeof path, "%s", dir);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        meru_options o;
+        dv_options(&o);
+        o.memtable_bytes = (size_t)64 << 20; /* nothing flushes */
+        wl w;
+        memset(&w, 0, sizeof w);
+        w.sp = sp;
+        if (meru_open(path, &o, s, &w.db) || meru_row_new(&w.row, s) ||
+            meru_row_new(&w.key, s))
+            _exit(2);
+        for (int i = 0; i < 30; i++)
+            if (w_batch(&w, 100, sp.nkeys - 1, 1))
+                _exit(3);
+        _exit(0); /* no close: the WAL alone holds the writes */
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    meru_options o;
+    dv_options(&o);
+    /* No compaction: it would recompute what the flushes hid. */
+    o.l0_compaction_trigger = o.l0_slowdown_trigger = 40;
+    o.l0_stop_trigger = 50;
+    meru_db *db = NULL;
+    CHECK_OK(meru_open(path, &o, NULL, &db));
+    meru_stats st;
+    CHECK_OK(meru_stats_get(db, &st));
+    CHECK(st.level[0].files > 2); /* several flushes, all still in L0 */
+    CHECK(st.view_lookups > 0 && st.view_rows_hidden > 0);
+    vstats vs = {0};
+    uint64_t nv = 0;
+    CHECK(check_view(db, "after recovery", &vs, &nv) == 0);
+    CHECK(nv > 100);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
+/* ------------------------------------------------------------ option */
+
+static int count_dvs(meru_db *db, uint64_t *files_with, uint64_t *rows)
+{
+    *files_with = *rows = 0;
+    pthread_mutex_lock(&db->cat_mu);
+    for (size_t i = 0; i < db->nfiles; i++) {
+        uint64_t c = meru_catalog_file_dv_cardinality(db->cat,
+                                                      db->files[i]->meta.path);
+        *files_with += c > 0;
+        *rows += c;
+    }
+    pthread_mutex_unlock(&db->cat_mu);
+    return 0;
+}
+
+/* iceberg_view off: flushes and compactions keep no vectors and do no
+ * lookup; continuous: the same writes leave vectors hiding every
+ * superseded row (and the rebuild agrees). */
+static void test_option_iceberg_view_off_keeps_no_vectors(void)
+{
+    space sp = {0, 500};
+    meru_schema *s = space_schema(&sp);
+    CHECK(s);
+    uint64_t with[2], rows[2], lookups[2];
+    for (int on = 0; on < 2; on++) {
+        meru_options o;
+        dv_options(&o);
+        o.iceberg_view = on ? MERU_ICEBERG_VIEW_CONTINUOUS
+                            : MERU_ICEBERG_VIEW_OFF;
+        o.l0_compaction_trigger = 8;
+        meru_db *db = NULL;
+        CHECK_OK(meru_open(meru_test_tmpdir(on ? "dv_on" : "dv_off"), &o, s,
+                           &db));
+        wl w;
+        memset(&w, 0, sizeof w);
+        w.sp = sp;
+        w.db = db;
+        CHECK_OK(meru_row_new(&w.row, s));
+        CHECK_OK(meru_row_new(&w.key, s));
+        for (int round = 0; round < 4; round++) {
+            CHECK_OK(w_batch(&w, 300, sp.nkeys - 1, 0));
+            CHECK_OK(meru_flush(db));
+        }
+        CHECK(wait_idle(db) == 0);
+        count_dvs(db, &with[on], &rows[on]);
+        meru_stats st;
+        CHECK_OK(meru_stats_get(db, &st));
+        lookups[on] = st.view_lookups;
+        if (on) {
+            vstats vs = {0};
+            CHECK(check_view(db, "view on", &vs, NULL) == 0);
+        }
+        meru_row_free(w.row);
+        meru_row_free(w.key);
+        CHECK_OK(meru_close(db));
+        meru_db_free(db);
+    }
+    CHECK_EQ_U64(with[0], 0);
+    CHECK_EQ_U64(rows[0], 0);
+    CHECK_EQ_U64(lookups[0], 0);
+    CHECK(with[1] >= 2 && rows[1] > 100 && lookups[1] >= 3);
+    meru_options bad;
+    meru_options_init(&bad);
+    CHECK_EQ_INT(bad.iceberg_view, MERU_ICEBERG_VIEW_CONTINUOUS);
+    bad.iceberg_view = (meru_iceberg_view)7;
+    CHECK_RC(meru_options_validate(&bad), MERU_EINVAL);
+    CHECK_ERRMSG("iceberg_view");
+    meru_schema_free(s);
+}
+
+/* ------------------------------------------- nothing to merge: no rewrite */
+
+static int file_list(meru_db *db, char *out, size_t cap)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    pthread_mutex_lock(&db->cat_mu);
+    for (size_t i = 0; i < db->nfiles; i++)
+        at += (size_t)snprintf(out + at, cap > at ? cap - at : 0, "%s;",
+                               db->files[i]->meta.path);
+    pthread_mutex_unlock(&db->cat_mu);
+    return at < cap ? 0 : -1;
+}
+
+/* A second meru_compact of a compacted table rewrites nothing (same file
+ * names); with versions a dropped snapshot no longer needs, or a
+ * tombstone, it rewrites what holds them. */
+static void test_compact_with_nothing_to_merge_rewrites_nothing(void)
+{
+    space sp = {0, 3000};
+    meru_schema *s = space_schema(&sp);
+    CHECK(s);
+    meru_options o;
+    dv_options(&o);
+    meru_db *db = NULL;
+    CHECK_OK(meru_open(meru_test_tmpdir("dv_norewrite"), &o, s, &db));
+    wl w;
+    memset(&w, 0, sizeof w);
+    w.sp = sp;
+    w.db = db;
+    CHECK_OK(meru_row_new(&w.row, s));
+    CHECK_OK(meru_row_new(&w.key, s));
+    for (int i = 0; i < 8; i++)
+        CHECK_OK(w_batch(&w, 400, sp.nkeys - 1, 1));
+    static char a[1 << 16], b[1 << 16];
+    CHECK_OK(meru_compact(db));
+    CHECK_OK(file_list(db, a, sizeof a));
+    meru_stats st0, st1;
+    CHECK_OK(meru_stats_get(db, &st0));
+    CHECK(st0.level[0].files == 0 && st0.total_files > 1);
+    CHECK_OK(meru_compact(db));
+    CHECK_OK(file_list(db, b, sizeof b));
+    CHECK_STR(a, b);
+    CHECK_OK(meru_stats_get(db, &st1));
+    CHECK_EQ_U64(st1.compactions, st0.compactions);
+
+    /* Versions a snapshot reads: kept, so still nothing to drop. */
+    meru_snapshot *snap = NULL;
+    CHECK_OK(meru_snapshot_new(db, &snap));
+    for (int i = 0; i < 50; i++)
+        CHECK_OK(w_put(&w, (size_t)rnd(sp.nkeys / 4), 0));
+    CHECK_OK(meru_compact(db));
+    CHECK_OK(file_list(db, a, sizeof a));
+    CHECK_OK(meru_compact(db));
+    CHECK_OK(file_list(db, b, sizeof b));
+    CHECK_STR(a, b);
+    vstats vs = {0};
+    CHECK(check_view(db, "snapshot held", &vs, NULL) == 0);
+    /* Released: the old versions can go, and only the files holding
+     * them are rewritten (the others keep their names). */
+    meru_snapshot_free(snap);
+    CHECK_OK(meru_stats_get(db, &st0));
+    CHECK_OK(meru_compact(db));
+    CHECK_OK(file_list(db, b, sizeof b));
+    CHECK(strcmp(a, b) != 0);
+    CHECK_OK(meru_stats_get(db, &st1));
+    CHECK(st1.compactions > st0.compactions);
+    size_t kept = 0;
+    for (char *p = strtok(a, ";"); p; p = strtok(NULL, ";"))
+        kept += strstr(b, p) != NULL;
+    CHECK(kept > 0); /* files of the untouched upper key range */
+    CHECK(check_view(db, "snapshot released", &vs, NULL) == 0);
+    /* A delete of a stored key is something to merge too. */
+    CHECK_OK(w_put(&w, 1, 0));
+    CHECK_OK(meru_compact(db));
+    CHECK_OK(file_list(db, a, sizeof a));
+    CHECK_OK(w_del(&w, 1));
+    CHECK_OK(meru_compact(db));
+    CHECK_OK(file_list(db, b, sizeof b));
+    CHECK(strcmp(a, b) != 0);
+    CHECK_OK(file_list(db, a, sizeof a));
+    CHECK_OK(meru_compact(db));
+    CHECK_OK(file_list(db, b, sizeof b));
+    CHECK_STR(a, b);
+    CHECK(check_view(db, "tombstone", &vs, NULL) == 0);
+    meru_row_free(w.row);
+    meru_row_free(w.key);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
+int main(void)
+{
+    MERU_TEST_RUN(test_view_exact_after_every_commit_int_key);
+    MERU_TEST_RUN(test_view_exact_after_every_commit_composite_key);
+    MERU_TEST_RUN(test_lookup_older_matches_get);
+    MERU_TEST_RUN(test_recovery_flushes_keep_the_view_exact);
+    MERU_TEST_RUN(test_option_iceberg_view_off_keeps_no_vectors);
+    MERU_TEST_RUN(test_compact_with_nothing_to_merge_rewrites_nothing);
+    return meru_test_finish();
+}
