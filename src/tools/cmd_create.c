@@ -29,7 +29,8 @@ static void base_name(const char *dir, char *out, size_t cap)
 int meru_cmd_create(int argc, char **argv)
 {
     cli_set_verb("create", meru_verb_usage("create"));
-    const char *dir = NULL, *cols = NULL, *pk = NULL, *name = NULL;
+    const char *dir = NULL, *cols = NULL, *pk = NULL, *name = NULL,
+               *fver = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help"))
@@ -38,7 +39,9 @@ int meru_cmd_create(int argc, char **argv)
             const char **slot = !strcmp(a, "--schema")        ? &cols
                                 : !strcmp(a, "--primary-key") ? &pk
                                 : !strcmp(a, "--name")        ? &name
-                                                              : NULL;
+                                : !strcmp(a, "--iceberg-format-version")
+                                    ? &fver
+                                    : NULL;
             if (!slot)
                 return cli_usage("unknown option '%s'", a);
             if (i + 1 >= argc)
@@ -68,6 +71,13 @@ int meru_cmd_create(int argc, char **argv)
         return cli_api_fail(rc, "bad schema");
     meru_options o;
     meru_options_init(&o);
+    if (fver) {
+        if (strcmp(fver, "2") && strcmp(fver, "3")) {
+            meru_schema_free(schema);
+            return cli_usage("--iceberg-format-version must be 2 or 3");
+        }
+        o.iceberg_format_version = fver[0] - '0';
+    }
     o.create_if_missing = 1;
     o.error_if_exists = 1;
     meru_db *db = NULL;

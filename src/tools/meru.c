@@ -18,7 +18,8 @@ typedef struct verb {
 
 static const verb verbs[] = {
     {"create", meru_cmd_create,
-     "create DIR --schema \"COLUMNS\" --primary-key COL[,COL...] [--name N]",
+     "create DIR --schema \"COLUMNS\" --primary-key COL[,COL...] [--name N] "
+     "[--iceberg-format-version 2|3]",
      "create a table"},
     {"put", meru_cmd_put, "put DIR JSON... | put DIR - (JSON lines on stdin)",
      "insert or replace rows"},
