@@ -6,7 +6,8 @@
  *
  * On disk (SPEC §4, §9) every commit is one file
  *     <table>/metadata/v<N>.metadata.json
- * holding valid Iceberg format-v2 table metadata plus the engine's own
+ * holding valid Iceberg table metadata (format v3 by default, v2 when the
+ * table was created so; v3-only fields never in v2) plus the engine's own
  * section under the single key "merutable" (Iceberg readers ignore unknown
  * keys):
  *     "merutable": {
@@ -19,9 +20,18 @@
  *           {"path": "data/L0/<uuid>.parquet", "file-size": 4096,
  *            "row-count": 100, "min-seq": 1, "max-seq": 100,
  *            "smallest-key": "0001", "largest-key": "00ff",
- *            "dv-path": "data/L0/<uuid>-<snap>.puffin",  (optional)
- *            "dv-cardinality": 3}]}]}                    (optional)
- * Keys are hex (lower case). Only non-empty levels are written.
+ *            "manifest": "metadata/<uuid>-m0.avro",   (view: its data manifest)
+ *            "dv-path": "data/dv/<uuid>-<snap>.puffin",  (optional: deletion
+ *            "dv-cardinality": 3, "dv-offset": 4,         file, blob place,
+ *            "dv-length": 52,                             delete manifest)
+ *            "dv-manifest": "metadata/<uuid>-m1.avro"}]}],
+ *       "iceberg-view": {"complete": true,
+ *         "manifest-list": "metadata/snap-<id>-1-<uuid>.avro",
+ *         "manifests": [{path, content, length, sequence numbers,
+ *                        counts, first-row-id, live, live-bytes}]}}
+ * Keys are hex (lower case). Only non-empty levels are written. The view's
+ * files and rules (what a commit writes, reuse, GC) are catalog_ice.c's
+ * top comment; reading it back and exporting it, catalog_view.h.
  *
  * Commit protocol: v<N>.metadata.json is written with meru_durable_write
  * (temp "<name>.tmp", fsync, rename, fsync metadata/), then
@@ -42,18 +52,23 @@
  *    scheme), computed from the directory the table was opened with; the
  *    engine section uses paths relative to the table directory, Iceberg
  *    fields (manifest-list, metadata-log) use absolute ones.
- *  - An Iceberg snapshot is added only by an edit that adds or removes
- *    files; an edit that changes counters/WAL position/properties only
- *    writes a new metadata version with the same current snapshot.
- *  - "manifest-list" of each snapshot is the path the manifest list WILL
- *    have ("<location>/metadata/snap-<id>-1-<table-uuid>.avro"): manifest
- *    lists are not written by this module yet (a later issue).
+ *  - An Iceberg snapshot is added only by a commit that changes the view
+ *    (files added or removed, a deletion vector changed); other edits
+ *    write a new metadata version with the same current snapshot. Each
+ *    metadata version lists exactly one snapshot, its current one; the
+ *    history is the metadata log (older versions, each complete).
+ *  - With the view on (default) every snapshot's manifest list, manifests
+ *    and deletion files are written and synced (files and directories)
+ *    before the metadata version naming them. With the view off
+ *    (opts.view_off) the metadata has no snapshot at all, so nothing in it
+ *    names a missing file, and the vectors live in memory only.
  *  - Retention: at most `keep_versions` (K >= 1, default 10) metadata files
  *    stay on disk: the current one and the K-1 previous ones that
  *    "metadata-log" lists. After a successful commit older version files
- *    are removed; a failed removal is counted (stats.cleanup_errors) and
- *    does not fail the commit (the next commit retries it). Snapshot
- *    history keeps the newest `keep_snapshots` (default 100).
+ *    are removed, and with them the view files (manifests, lists,
+ *    deletion files) only they referenced; a failed removal is counted
+ *    (stats.cleanup_errors) and does not fail the commit (the next commit
+ *    retries it). keep_snapshots only bounds what an old file may list.
  *  - A failure writing v<N> makes the catalog failed (sticky): the version
  *    may or may not be on disk, so later commits return MERU_EFAILED and
  *    the engine must reopen. In-memory state stays the previous version.
@@ -66,8 +81,9 @@
  *    oldest-live-segment <= next-segment.
  *
  * Not here: locking (the engine holds LOCK), reference counting of file
- * sets by readers, writing manifests, deleting data files on its own (the
- * orphan sweep runs only when the engine calls it).
+ * sets by readers, computing deletion vectors (the engine gives each
+ * commit the full new vector of every file it changes), deleting data
+ * files on its own (the orphan sweep runs only when the engine calls it).
  *
  * Threads: a catalog is not thread-safe; the engine serialises commits and
  * reads of the state under its own mutex.
@@ -259,8 +275,10 @@ int meru_catalog_commit(meru_catalog *cat, const meru_catalog_edit *edit);
 
 /* The current deletion vector of data file `path`: *out is a copy to free
  * with meru_dv_free, or NULL when the file has none (no hidden row).
- * Vectors are kept in memory for the life of the catalog; they are not yet
- * written to disk, so a reopened catalog starts with none. */
+ * Vectors are written at commit (v3: a Puffin deletion-vector-v1 blob; v2:
+ * a position-delete file) and recorded in the engine section; after a
+ * reopen a file's vector is read from there the first time it is asked
+ * for, then kept in memory. With the view off they stay in memory only. */
 int meru_catalog_file_dv(const meru_catalog *cat, const char *path,
                          meru_dv **out);
 /* Rows the current vector of `path` hides (0 when none). */
@@ -278,7 +296,9 @@ void meru_catalog_paths_free(char **paths, size_t n);
 
 /* Lists data/L<n>/ (every directory of data/ named L followed by digits)
  * and returns the relative paths of regular files the current version does
- * not reference (sorted), skipping nothing else. With `remove` set, they are
+ * not reference (sorted), skipping nothing else; then the view's files
+ * (metadata/ *.avro, data/dv/ *) that no kept version references
+ * (meru_catalog_view_sweep). With `remove` set, they are
  * also removed (and each directory synced). `out` may be NULL. */
 int meru_catalog_sweep_orphans(meru_catalog *cat, int remove, char ***out,
                                size_t *n);
