@@ -12,12 +12,16 @@
  *
  *   bench_kv [--rows N] [--quick] [--reps R] [--reads R]
  *            [--engines a,b,...] [--dir PATH] [--cache-mib M]
- *            [--sync|--no-sync] [--iceberg-view on|off]
+ *            [--sync|--no-sync] [--meru-property KEY=VALUE]...
+ *            [--iceberg-view on|off]
  *
  * --iceberg-view: merutable's iceberg_view option (default: its default,
  * continuous), to measure what the view costs writes.
  *
  * --quick: 20k rows, no sync pass (a smoke run, well under a minute).
+ * --meru-property: a table property merutable's table is created with
+ * (merutable.h, meru_options: e.g. merutable.l0.compression-codec=
+ * uncompressed to compare L0 codecs); repeatable.
  * Exit status 0 when every engine that ran passed its checks (right row
  * counts, values, key order), 1 otherwise, 2 on a usage error. Not a test
  * of speed: nothing about timing is asserted.
@@ -101,6 +105,9 @@ typedef struct cfg {
     size_t cache_bytes;
     int iceberg_view; /* merutable: -1 default, 0 off, 1 continuous */
     char dir[3000];
+    const char *props[2 * 16 + 1]; /* --meru-property: key, value, ..., NULL */
+    char prop_text[16][512];
+    int nprops;
 } cfg;
 
 static const kv_driver *const ALL[] = {
@@ -372,7 +379,8 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
                      double res[M_COUNT])
 {
     char dir[3100];
-    kv_conf conf = {g->cache_bytes, 64u << 20, 0, p->n, g->iceberg_view};
+    kv_conf conf = {g->cache_bytes, 64u << 20, 0, p->n,
+                    g->nprops ? g->props : NULL, g->iceberg_view};
     kv_row *buf = malloc(1000 * sizeof *buf);
     if (!buf)
         return -1;
@@ -642,7 +650,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_kv [--rows N] [--quick] [--reps R] [--reads R]\n"
             "                [--engines a,b,...] [--dir PATH] [--cache-mib M]\n"
-            "                [--sync | --no-sync] [--iceberg-view on|off]\n");
+            "                [--sync | --no-sync] [--meru-property KEY=VALUE]...\n"
+            "                [--iceberg-view on|off]\n");
 }
 
 static int selected(const char *list, const char *name)
@@ -662,7 +671,8 @@ static int selected(const char *list, const char *name)
 
 int main(int argc, char **argv)
 {
-    cfg g = {1000000, 0, 3, -1, 0, (size_t)64 << 20, -1, ""};
+    static cfg g = {1000000, 0, 3, -1, 0, (size_t)64 << 20, -1, "", {NULL},
+                    {""}, 0};
     const char *engines = NULL;
     for (int a = 1; a < argc; a++) {
         const char *v = a + 1 < argc ? argv[a + 1] : NULL;
@@ -687,6 +697,16 @@ int main(int argc, char **argv)
         else if (v && !strcmp(argv[a], "--iceberg-view") &&
                  (!strcmp(v, "on") || !strcmp(v, "off")) && (a++, 1))
             g.iceberg_view = !strcmp(v, "on");
+        else if (v && !strcmp(argv[a], "--meru-property") && g.nprops < 16 &&
+                 strchr(v, '=') && (a++, 1)) {
+            char *t = g.prop_text[g.nprops];
+            snprintf(t, sizeof g.prop_text[0], "%s", v);
+            char *eq = strchr(t, '=');
+            *eq = '\0';
+            g.props[2 * g.nprops] = t;
+            g.props[2 * g.nprops + 1] = eq + 1;
+            g.nprops++;
+        }
         else {
             usage();
             return 2;
@@ -740,7 +760,8 @@ int main(int argc, char **argv)
            "in the sync pass):\n");
     for (int e = 0; e < ne; e++) {
         char d[512];
-        kv_conf c = {g.cache_bytes, 64u << 20, 0, g.rows, g.iceberg_view};
+        kv_conf c = {g.cache_bytes, 64u << 20, 0, g.rows,
+                     g.nprops ? g.props : NULL, g.iceberg_view};
         run[e]->describe(&c, d, sizeof d);
         printf("  - %s\n", d);
     }

@@ -14,7 +14,9 @@
  * flushed key has an older version to find and hide: the lookup decodes
  * the pages of _merutable_ikey that hold them. Each phase writes batches
  * of 1000 (sync none), then flushes and waits for compaction to be idle;
- * it reports its rate and, from meru_stats, the flush lookups it ran: time
+ * it reports its rate, the CPU time of the process for writes + settle (a
+ * steadier measure than the wall clock on a shared machine) and, from
+ * meru_stats, the flush lookups it ran: time
  * (spent under the catalog lock by the flush worker, not by writers),
  * pages decoded and older rows hidden per lookup.
  *
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "merutable.h"
@@ -62,6 +65,16 @@ static void fill_row(meru_row *r, int64_t key, uint64_t version)
         DIE("row");
 }
 
+/* CPU seconds of the whole process (all threads): on a shared machine a
+ * steadier measure of work done than the wall clock. */
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static void settle(meru_db *db)
 {
     if (meru_flush(db))
@@ -89,7 +102,7 @@ static void phase(meru_db *db, const char *name, uint64_t n, uint64_t a,
     if (meru_write_batch_new(&wb, meru_db_schema(db)) ||
         meru_row_new(&row, meru_db_schema(db)) || meru_stats_get(db, &s0))
         DIE("batch");
-    double t0 = bench_now();
+    double t0 = bench_now(), c0 = cpu_now();
     for (uint64_t i = 0; i < n; i++) {
         uint64_t idx = (a % n * (i % n) + b) % n;
         fill_row(row, (int64_t)mix(idx), version);
@@ -103,19 +116,21 @@ static void phase(meru_db *db, const char *name, uint64_t n, uint64_t a,
     }
     double t1 = bench_now();
     settle(db);
-    double t2 = bench_now();
+    double t2 = bench_now(), c2 = cpu_now();
     if (meru_stats_get(db, &s1))
         DIE("stats");
     uint64_t lk = s1.view_lookups - s0.view_lookups;
-    printf("%-9s %9.1f Krows/s (%.1f s + settle %.1f s), %" PRIu64
+    printf("%-9s %9.1f Krows/s (%.1f s + settle %.1f s; CPU %.1f s), %" PRIu64
            " flushes, %" PRIu64 " compactions",
-           name, (double)n / (t1 - t0) / 1e3, t1 - t0, t2 - t1,
+           name, (double)n / (t1 - t0) / 1e3, t1 - t0, t2 - t1, c2 - c0,
            s1.flushes - s0.flushes, s1.compactions - s0.compactions);
     if (lk)
-        printf("; per flush lookup: %.1f ms, %.0f pages decoded, %.0f older "
-               "rows hidden (%.2f us per flushed row)",
+        printf("; per flush lookup: %.1f ms (CPU %.1f ms), %.0f pages "
+               "decoded, %.0f older rows hidden (%.2f us per flushed row)",
                (double)(s1.view_lookup_micros - s0.view_lookup_micros) / 1e3 /
                    (double)lk,
+               (double)(s1.view_lookup_cpu_micros - s0.view_lookup_cpu_micros) /
+                   1e3 / (double)lk,
                (double)(s1.view_lookup_pages - s0.view_lookup_pages) /
                    (double)lk,
                (double)(s1.view_rows_hidden - s0.view_rows_hidden) /

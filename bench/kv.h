@@ -37,6 +37,9 @@ typedef struct kv_conf {
     size_t write_buffer; /* memtable size where the engine has one */
     int sync;            /* 1: fsync/fdatasync before each batch returns */
     uint64_t rows;       /* rows the run will load (sizes LMDB's map) */
+    /* merutable only: table properties to create the table with (key,
+     * value, ..., NULL; from --meru-property), or NULL. */
+    const char *const *meru_props;
     /* merutable only: its iceberg_view option, 1 continuous, 0 off, -1
      * its default (the other engines have no such thing). */
     int iceberg_view;

@@ -34,6 +34,7 @@ static void options(const kv_conf *c, meru_options *o)
     o->sync_mode = c->sync ? MERU_SYNC_EVERY : MERU_SYNC_NONE;
     o->memtable_bytes = c->write_buffer;
     o->cache_bytes = c->cache_bytes;
+    o->properties = c->meru_props;
     if (c->iceberg_view >= 0)
         o->iceberg_view = c->iceberg_view ? MERU_ICEBERG_VIEW_CONTINUOUS
                                           : MERU_ICEBERG_VIEW_OFF;
@@ -43,20 +44,31 @@ static void t_describe(const kv_conf *c, char *buf, size_t cap)
 {
     meru_options o;
     options(c, &o);
+    static const char *const codec[] = {"uncompressed", "snappy", "gzip",
+                                        "zstd", "lz4_raw"};
+    char props[600] = "";
+    size_t used = 0;
+    for (const char *const *p = c->meru_props; p && p[0] && p[1]; p += 2)
+        used += (size_t)snprintf(props + used,
+                                 used < sizeof props ? sizeof props - used : 0,
+                                 ", property %s=%s", p[0], p[1]);
     snprintf(buf, cap,
              "merutable %s: decoded-page cache %zu MiB, files %s, row cache "
-             "off, memtable %zu MiB, background_threads %d, L0 uncompressed, "
+             "off, memtable %zu MiB, background_threads %d, L0 %s, "
              "L1+ ZSTD %d (pages of %u KiB or %u rows), WAL on, sync_mode "
-             "%s, Iceberg view %s",
+             "%s, Iceberg view %s%s",
              meru_version(), o.cache_bytes >> 20,
              o.mmap_reads ? "memory-mapped (mmap_reads)" : "read with pread",
-             o.memtable_bytes >> 20, o.background_threads, o.zstd_level,
-             (unsigned)(o.page_bytes >> 10), (unsigned)o.page_rows,
+             o.memtable_bytes >> 20, o.background_threads,
+             (unsigned)o.l0_compression < 5 ? codec[o.l0_compression] : "?",
+             o.zstd_level, (unsigned)(o.page_bytes >> 10),
+             (unsigned)o.page_rows,
              c->sync ? "EVERY (fdatasync per write batch)" : "NONE",
              o.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS
                  ? "continuous (deletion vectors at every flush and "
                    "compaction)"
-                 : "off");
+                 : "off",
+             props);
 }
 
 static int t_close(void *h)

@@ -12,12 +12,37 @@
  *     error. meru_strerror() names a code; meru_errmsg() gives a detailed
  *     message for the last failure on the calling thread (never malloc'd,
  *     valid until the next failing call on that thread).
- *   - Output parameters come first after the object and are named `out`.
+ *   - Parameter order: the object a function acts on comes first, then its
+ *     inputs, then its outputs (meru_get(db, snap, key, out),
+ *     meru_scan(db, opts, &it), meru_row_get_int64(row, col, &v)). The one
+ *     exception is the constructors of the three value types, which take
+ *     the new object first: meru_schema_new / _clone / _parse / _from_json,
+ *     meru_row_new and meru_write_batch_new (meru_row_new(&row, schema)).
+ *     Outputs are pointers, named `out` where there is one.
  *   - Ownership is written on every function. Whatever the library allocates
  *     for the caller is released with meru_free() or the object's own free
  *     function. Every free function accepts NULL.
  *   - Handles are opaque. A schema is immutable once a table has been opened
  *     with it; a row is owned by one thread at a time.
+ *
+ * ABI (binary compatibility within a soname, libmerutable.so.0):
+ *   - Everything is an opaque handle with functions, except a few structs.
+ *   - A struct the caller fills and passes in (meru_options,
+ *     meru_scan_options, meru_read_options, meru_write_options,
+ *     meru_column_def) starts with `unsigned version`, set by its _INIT
+ *     macro and _init() function to the header's MERU_<STRUCT>_VERSION.
+ *     Fields are only ever appended, each addition raising the version;
+ *     the library reads just the fields the caller's version has (the
+ *     newer ones take their defaults) and accepts every version from 1 to
+ *     its own, so a program built against an older header keeps working
+ *     with a newer library. A version above the library's is MERU_EINVAL.
+ *     Always start from _INIT or _init(), then set fields by name.
+ *   - A struct the library fills (meru_stats) is passed with its size:
+ *     meru_stats_get() is a macro giving sizeof *out to
+ *     meru_stats_get_sized(), which fills only that many bytes (fields are
+ *     only appended), so an older caller's smaller struct is filled with
+ *     the fields it knows.
+ *   - Enums and status codes only gain values; MERU_* limits only grow.
  */
 #ifndef MERUTABLE_H
 #define MERUTABLE_H
@@ -70,7 +95,8 @@ typedef enum meru_status {
     MERU_EBUSY = -13,      /* resource in use (e.g. a read-only handle) */
     MERU_ERANGE = -14,     /* value out of range (overflow, too long) */
     MERU_EREADONLY = -15,  /* write attempted on a read-only handle */
-    MERU_EINTERNAL = -16   /* a bug: an invariant of the library failed */
+    MERU_EINTERNAL = -16,  /* a bug: an invariant of the library failed */
+    MERU_ENOCOLUMN = -17   /* no column of that name in the schema */
 } meru_status;
 
 /* Static, never NULL, for any int (unknown codes give "unknown error"). */
@@ -139,9 +165,12 @@ typedef struct meru_schema meru_schema;
 
 /*
  * A column definition for meru_schema_add_column_def(). Initialise with
- * MERU_COLUMN_DEF_INIT (or zero it) and set what applies.
+ * MERU_COLUMN_DEF_INIT and set what applies. (A zeroed definition, which
+ * this header has always allowed, has version 0: it is read as version 1.)
  */
+#define MERU_COLUMN_DEF_VERSION 1
 typedef struct meru_column_def {
+    unsigned version;       /* MERU_COLUMN_DEF_VERSION */
     const char *name;       /* required; copied */
     meru_type type;         /* required */
     int nullable;           /* 1 = may hold null (default 1 with _INIT) */
@@ -160,7 +189,8 @@ typedef struct meru_column_def {
     const char *write_default;
 } meru_column_def;
 
-#define MERU_COLUMN_DEF_INIT {NULL, (meru_type)0, 1, 0, 0, 0, 0, NULL, NULL}
+#define MERU_COLUMN_DEF_INIT                                                   \
+    {MERU_COLUMN_DEF_VERSION, NULL, (meru_type)0, 1, 0, 0, 0, 0, NULL, NULL}
 
 /* Creates an empty schema for table `table_name` (copied). Free with
  * meru_schema_free(). */
@@ -308,8 +338,9 @@ MERU_API int meru_row_get_decimal_str(const meru_row *row, size_t col,
                                       char *buf, size_t cap);
 
 /*
- * The same accessors by column name: MERU_NOT_FOUND if no column has that
- * name (meru_errmsg() names it).
+ * The same accessors by column name: MERU_ENOCOLUMN if no column has that
+ * name (meru_errmsg() names it), so a getter's MERU_NOT_FOUND always means
+ * a null value.
  */
 MERU_API int meru_row_set_null_by_name(meru_row *row, const char *name);
 MERU_API int meru_row_set_bool_by_name(meru_row *row, const char *name, int v);
@@ -369,8 +400,9 @@ MERU_API int meru_row_validate(const meru_row *row);
  * `*out` is released with meru_free().
  */
 MERU_API int meru_row_to_json(const meru_row *row, char **out);
-/* Sets columns from a JSON object as written above; names not in the schema
- * are MERU_EINVAL. Columns absent from the object stay as they were. */
+/* Sets columns from a JSON object as written above; a name not in the
+ * schema is MERU_ENOCOLUMN, other bad input MERU_EINVAL. Columns absent
+ * from the object stay as they were. */
 MERU_API int meru_row_from_json(meru_row *row, const char *json, size_t len);
 
 /* --------------------------------------------------------------- options */
@@ -403,14 +435,38 @@ typedef enum meru_iceberg_view {
     MERU_ICEBERG_VIEW_CONTINUOUS = 1
 } meru_iceberg_view;
 
-#define MERU_OPTIONS_VERSION 1
+/* Version 1: every field up to page_rows; 2 added `properties`; 3 added
+ * `iceberg_view`; 4 added `iceberg_format_version`. */
+#define MERU_OPTIONS_VERSION 4
 
 /*
  * Table options. Initialise with MERU_OPTIONS_INIT or meru_options_init();
  * pass NULL to meru_open() for all defaults. Sizes are in bytes.
+ *
+ * Two kinds of option:
+ *  - Runtime knobs (everything not listed below: cache, threads, sync mode,
+ *    memtable size, triggers, ...) belong to this open only.
+ *  - Table-shaping options decide how data files look, so every opener
+ *    must agree on them: compression, zstd_level, l0_compression,
+ *    page_bytes, l0_page_bytes, page_rows, row_group_bytes,
+ *    target_file_bytes. They are stored as Iceberg table properties when
+ *    the table is created (keys below), and when an existing table is
+ *    opened its stored values win over the ones given here (a property the
+ *    table does not store leaves the option as given). Change them with
+ *    meru_set_property() (or `meru set-property DIR KEY VALUE`):
+ *      write.parquet.compression-codec     compression (zstd, snappy, gzip,
+ *                                          lz4_raw, uncompressed)
+ *      write.parquet.compression-level     zstd_level
+ *      write.parquet.page-size-bytes       page_bytes
+ *      write.parquet.page-row-limit        page_rows
+ *      write.parquet.row-group-size-bytes  row_group_bytes
+ *      write.target-file-size-bytes        target_file_bytes
+ *      merutable.l0.compression-codec      l0_compression
+ *      merutable.l0.page-size-bytes        l0_page_bytes
+ *    (Iceberg's own keys where Iceberg has one; merutable.* for the rest.)
  */
 typedef struct meru_options {
-    unsigned version;               /* MERU_OPTIONS_VERSION */
+    unsigned version;               /* MERU_OPTIONS_VERSION (1-3 accepted) */
     int create_if_missing;          /* default 1 */
     int error_if_exists;            /* default 0 */
     int read_only;                  /* default 0 */
@@ -426,7 +482,11 @@ typedef struct meru_options {
     int background_threads;         /* default 2 (flush + compaction) */
     size_t cache_bytes;             /* default 128 MiB (pages + footers) */
     size_t row_cache_bytes;         /* default 0 (off) */
-    meru_compression l0_compression;   /* default MERU_COMPRESSION_NONE */
+    /* L0 files; default MERU_COMPRESSION_LZ4_RAW: L0 files are about a
+     * third of their uncompressed size (1M rows of 120 bytes: 54 instead
+     * of 150 MiB) for no measurable ingest CPU (docs/design.md, "L0
+     * codec"); compaction rewrites them with `compression`. */
+    meru_compression l0_compression;
     meru_compression compression;      /* L1+; default MERU_COMPRESSION_ZSTD */
     int zstd_level;                 /* default 3 */
     uint32_t l0_page_bytes;         /* default 8 KiB */
@@ -453,14 +513,29 @@ typedef struct meru_options {
      * 90 us, 80 ms, +6% bytes. Lower it for tables read mostly by key.
      * 1..1048576; default 20000. */
     uint32_t page_rows;
-    /* Keep the Iceberg view's deletion vectors at every commit
-     * (MERU_ICEBERG_VIEW_CONTINUOUS, the default) or not at all
+    /* ---- version 2 ---- */
+    /* Table properties to store when this open creates the table: NULL, or
+     * key, value, key, value, ..., NULL (copied). A key from the list
+     * above sets its option (validated as meru_set_property does); other
+     * keys are stored as they are (Iceberg tables carry free-form
+     * properties such as "owner" or "comment"), except keys of the
+     * write.* and merutable.* namespaces that merutable does not
+     * implement and Iceberg's reserved ones (format-version, uuid, ...),
+     * which are MERU_EINVAL. Opening an existing table validates them and
+     * stores nothing (use meru_set_property). Default NULL. */
+    const char *const *properties;
+    /* ---- version 3 ---- */
+    /* A runtime knob: keep the Iceberg view's deletion vectors at every
+     * commit (MERU_ICEBERG_VIEW_CONTINUOUS, the default) or not at all
      * (MERU_ICEBERG_VIEW_OFF: cheaper writes; see meru_iceberg_view). */
     meru_iceberg_view iceberg_view;
+    /* ---- version 4 ---- */
     /* Iceberg format version of a table this open creates: 3 (deletion
      * vectors in Puffin files, row lineage) or 2 (position-delete Parquet
-     * files, for readers without v3). Stored in the table's metadata at
-     * create; an existing table keeps its own and this is ignored.
+     * files, for readers without v3). Table-shaping, but not a property:
+     * it is the metadata's own "format-version" (Iceberg reserves that
+     * key). Written at create; an existing table keeps its own, which
+     * wins at open as stored properties do (meru_describe_json shows it).
      * Default 3. */
     int iceberg_format_version;
 } meru_options;
@@ -468,9 +543,9 @@ typedef struct meru_options {
 #define MERU_OPTIONS_INIT                                                      \
     {MERU_OPTIONS_VERSION, 1, 0, 0, MERU_SYNC_GROUP,                           \
      (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
-     (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_NONE,       \
+     (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_LZ4_RAW,    \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
-     (uint64_t)1 << 30, 1, 20000, MERU_ICEBERG_VIEW_CONTINUOUS, 3}
+     (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 3}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);
@@ -563,6 +638,30 @@ MERU_API size_t meru_write_batch_count(const meru_write_batch *b);
  * writes nothing (*first_seq = 0). */
 MERU_API int meru_write(meru_db *db, meru_write_batch *b, uint64_t *first_seq);
 
+/*
+ * Per-call write options (RocksDB's WriteOptions). Initialise with
+ * MERU_WRITE_OPTIONS_INIT or meru_write_options_init().
+ */
+#define MERU_WRITE_OPTIONS_VERSION 1
+typedef struct meru_write_options {
+    unsigned version; /* MERU_WRITE_OPTIONS_VERSION */
+    /* 1: the write is on disk (fdatasync) before the call returns, whatever
+     * the table's sync_mode (other writers of the same group share that
+     * sync); 0: the table's sync_mode decides. Default 0. */
+    int sync;
+} meru_write_options;
+#define MERU_WRITE_OPTIONS_INIT {MERU_WRITE_OPTIONS_VERSION, 0}
+MERU_API void meru_write_options_init(meru_write_options *o);
+
+/* meru_put, meru_delete and meru_write with per-call options (`wo` NULL =
+ * defaults: the same as the calls without _ex). */
+MERU_API int meru_put_ex(meru_db *db, const meru_write_options *wo,
+                         const meru_row *row, uint64_t *seq);
+MERU_API int meru_delete_ex(meru_db *db, const meru_write_options *wo,
+                            const meru_row *key, uint64_t *seq);
+MERU_API int meru_write_ex(meru_db *db, const meru_write_options *wo,
+                           meru_write_batch *b, uint64_t *first_seq);
+
 /* ----------------------------------------------------------------- reads */
 
 /*
@@ -586,6 +685,31 @@ MERU_API int meru_get(meru_db *db, const meru_snapshot *snap,
                       const meru_row *key, meru_row *out);
 
 /*
+ * Per-call read options (RocksDB's ReadOptions). Initialise with
+ * MERU_READ_OPTIONS_INIT or meru_read_options_init().
+ */
+#define MERU_READ_OPTIONS_VERSION 1
+typedef struct meru_read_options {
+    unsigned version;              /* MERU_READ_OPTIONS_VERSION */
+    const meru_snapshot *snapshot; /* NULL: latest */
+    /* 1: pages (and, without mmap_reads, file blocks) this read decodes
+     * are kept in the table's cache, and row-cache answers stored; 0: the
+     * read uses what is cached but adds nothing (a one-off bulk read does
+     * not push the working set out). Default 1. */
+    int fill_cache;
+    /* 1: the CRC-32 of every data page the read decodes is checked, as
+     * always (mapped files: once per page and open); 0: not checked by this
+     * read (trusted storage, less CPU). Default 1. */
+    int verify_checksums;
+} meru_read_options;
+#define MERU_READ_OPTIONS_INIT {MERU_READ_OPTIONS_VERSION, NULL, 1, 1}
+MERU_API void meru_read_options_init(meru_read_options *o);
+
+/* meru_get with per-call options (`ro` NULL = defaults, latest state). */
+MERU_API int meru_get_ex(meru_db *db, const meru_read_options *ro,
+                         const meru_row *key, meru_row *out);
+
+/*
  * Scans. Bounds are rows whose key columns give a key; a bound may set only
  * a leading run of the key columns (the first k), and then stands for every
  * key starting with those values: an inclusive lower bound (a) starts at
@@ -594,7 +718,9 @@ MERU_API int meru_get(meru_db *db, const meru_snapshot *snap,
  * before the first. `prefix` (first k key columns set) keeps only keys
  * starting with those values and combines with the bounds.
  */
+#define MERU_SCAN_OPTIONS_VERSION 1
 typedef struct meru_scan_options {
+    unsigned version;              /* MERU_SCAN_OPTIONS_VERSION */
     const meru_snapshot *snapshot; /* NULL: latest */
     const meru_row *lower;         /* NULL: from the first key */
     int lower_inclusive;           /* default 1 */
@@ -608,9 +734,12 @@ typedef struct meru_scan_options {
      * unset (meru_row_is_set() == 0). */
     const char *const *columns;
     size_t ncolumns;
+    int fill_cache;       /* as in meru_read_options; default 1 */
+    int verify_checksums; /* as in meru_read_options; default 1 */
 } meru_scan_options;
 
-#define MERU_SCAN_OPTIONS_INIT {NULL, NULL, 1, NULL, 0, NULL, 0, 0, NULL, 0}
+#define MERU_SCAN_OPTIONS_INIT                                                 \
+    {MERU_SCAN_OPTIONS_VERSION, NULL, NULL, 1, NULL, 0, NULL, 0, 0, NULL, 0, 1, 1}
 MERU_API void meru_scan_options_init(meru_scan_options *o);
 
 /*
@@ -626,6 +755,22 @@ MERU_API int meru_scan(meru_db *db, const meru_scan_options *opts,
  * the next call on the iterator), MERU_NOT_FOUND at the end, or an error
  * (sticky). */
 MERU_API int meru_iter_next(meru_iter *it, const meru_row **row);
+/*
+ * Repositions the iterator (RocksDB's Seek and SeekForPrev). `key` holds
+ * the key columns, or a leading run of them as a scan bound does. After
+ * meru_iter_seek the next meru_iter_next returns the first row whose key
+ * is >= key (a leading run: the first key that starts with those values
+ * or comes after them); after meru_iter_seek_for_prev, the last row whose
+ * key is <= key (a leading run: the last key that starts with them or
+ * comes before them). Later calls move on in the iterator's own direction,
+ * reverse or not. The scan's bounds, prefix and snapshot still hold (a
+ * target outside them gives the nearest row inside, or the end: then
+ * meru_iter_next returns MERU_NOT_FOUND), and `limit` counts rows from the
+ * last seek. The row meru_iter_next returned before is invalid afterwards.
+ * A previous error of the iterator is returned again (sticky).
+ */
+MERU_API int meru_iter_seek(meru_iter *it, const meru_row *key);
+MERU_API int meru_iter_seek_for_prev(meru_iter *it, const meru_row *key);
 MERU_API void meru_iter_free(meru_iter *it);
 
 /* ----------------------------------------------------------- maintenance */
@@ -659,6 +804,41 @@ MERU_API int meru_compact_range(meru_db *db, const meru_row *lower,
  * later reads see what the writer has committed since. Writers: MERU_OK. */
 MERU_API int meru_refresh(meru_db *db);
 
+/* ------------------------------------------------------------ properties */
+
+/*
+ * Sets (value != NULL) or removes (value == NULL) the table property `key`,
+ * committed as a new metadata version. A key from the table-shaping list
+ * (meru_options) is validated (MERU_EINVAL naming the rule; nothing is
+ * committed) and applies at once: files written from then on use it
+ * (existing files are not rewritten; compaction rewrites them in time).
+ * Removing such a key returns its option to this handle's open value.
+ * Other keys are stored as they are, except unknown keys of the write.* and
+ * merutable.* namespaces, Iceberg's reserved keys (format-version, uuid,
+ * ...) and the engine's own (merutable.format-version, write.metadata.*),
+ * which are MERU_EINVAL. Keys: 1..4096 bytes; values: at most 4096. Read-only:
+ * MERU_EREADONLY.
+ */
+MERU_API int meru_set_property(meru_db *db, const char *key, const char *value);
+/* The stored value of property `key`: *out is a copy to release with
+ * meru_free(); MERU_NOT_FOUND (and *out NULL) when the table does not
+ * store it. */
+MERU_API int meru_get_property(meru_db *db, const char *key, char **out);
+
+/*
+ * The table described as one JSON object, for tools and bindings:
+ *   {"table": name, "location": absolute dir, "uuid": ...,
+ *    "iceberg-format-version": 2, "metadata-version": N,
+ *    "schema": <meru_schema_to_json>, "primary-key": [names],
+ *    "properties": {key: value, ...},         every stored property
+ *    "options": {key: value, ...},            the table-shaping options in
+ *                                             effect, by property key
+ *    "levels": [{"level": 0, "files": n, "bytes": n, "rows": n}, ...],
+ *    "files": n, "bytes": n, "rows": n}        (rows: row versions stored)
+ * *out is released with meru_free(). Works on read-only handles.
+ */
+MERU_API int meru_describe_json(meru_db *db, char **out);
+
 /* ----------------------------------------------------------------- stats */
 
 #define MERU_STATS_MAX_LEVELS 8
@@ -675,12 +855,14 @@ typedef struct meru_stats {
     int levels;                /* levels in use (highest non-empty + 1) */
     meru_level_stats level[MERU_STATS_MAX_LEVELS];
     uint64_t total_files, total_bytes, total_rows;
-    /* memtables */
+    /* memtables. A read-only handle has none of its own: the rows it
+     * replayed from the WAL (written, not in files yet) show as the
+     * mutable memtable, and it has no immutable one. */
     uint64_t memtable_bytes;       /* arena bytes of the mutable memtable */
     uint64_t memtable_entries;
     uint64_t immutable_memtables;  /* waiting for flush */
     uint64_t immutable_bytes;
-    /* write path */
+    /* write path (counters of this handle: 0 on a read-only one) */
     uint64_t puts, deletes, batches;
     uint64_t wal_records, wal_groups, wal_syncs;
     uint64_t wal_segment;          /* number of the segment being written */
@@ -693,9 +875,13 @@ typedef struct meru_stats {
     uint64_t compactions, compaction_bytes_read, compaction_bytes_written;
     uint64_t compactions_running; /* jobs in progress now */
     /* Levels over their compaction trigger or size target: work the
-     * background threads will start. With compactions_running and
-     * immutable_memtables all 0 the table is idle (nothing left to flush
-     * or compact). Always 0 on a read-only or closed handle. */
+     * background threads will start. When there is none but idle work
+     * remains (L0 files below the trigger, runs of small files: the
+     * background threads compact them once the table has been quiet for
+     * a second, so an idle table settles near its compacted size), 1.
+     * With compactions_running and immutable_memtables all 0 the table is
+     * idle (nothing left to flush or compact). Always 0 on a read-only or
+     * closed handle. */
     uint64_t compactions_pending;
     /* Obsolete files (compacted away, no reader left) queued for deletion:
      * a background thread deletes them once gc_grace_seconds have
@@ -713,14 +899,25 @@ typedef struct meru_stats {
     int closed;
     /* The Iceberg view's upkeep (iceberg_view continuous): flushes that
      * looked up the older versions of their keys, the time those lookups
-     * took (spent under the catalog lock, not by writers), the data pages
-     * they decoded, and the older rows they hid. */
+     * took (spent by the flush under the catalog lock, not by writers) and
+     * the CPU time of it, the data pages they decoded, and the older rows
+     * they hid. */
     uint64_t view_lookups, view_lookup_micros, view_lookup_pages;
     uint64_t view_rows_hidden;
+    uint64_t view_lookup_cpu_micros;
 } meru_stats;
 
-/* Fills *out. Works on a closed handle (counters as at close). */
+/*
+ * Fills the first `size` bytes of *out (see ABI above: pass sizeof *out,
+ * which meru_stats_get does). Works on a closed handle (counters as at
+ * close). A size smaller than the first version of the struct is
+ * MERU_EINVAL.
+ */
+MERU_API int meru_stats_get_sized(meru_db *db, meru_stats *out, size_t size);
+/* The exported function fills this header's whole struct; the macro (what
+ * C callers get) passes the caller's own size. */
 MERU_API int meru_stats_get(meru_db *db, meru_stats *out);
+#define meru_stats_get(db, out) meru_stats_get_sized((db), (out), sizeof *(out))
 /* The same as one JSON object; *out is released with meru_free(). */
 MERU_API int meru_stats_json(meru_db *db, char **out);
 

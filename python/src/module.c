@@ -23,7 +23,7 @@ PyObject *pm_BusyError;
 PyObject *pm_CorruptionError;
 
 /* One class per status code; classes[-code] once created. */
-#define PM_NCODES 17
+#define PM_NCODES 18
 static PyObject *classes[PM_NCODES];
 
 typedef struct err_def {
@@ -136,7 +136,19 @@ int pm_errors_init(PyObject *module)
         "int64 column, a naive datetime for a timestamptz column, ...).",
         bases, MERU_EINVAL);
     Py_DECREF(bases);
-    return pm_TypeMismatchError ? 0 : -1;
+    if (!pm_TypeMismatchError)
+        return -1;
+    /* An unknown column name (MERU_ENOCOLUMN): an InvalidArgumentError and
+     * a KeyError, so code catching either keeps working. */
+    bases = PyTuple_Pack(2, pm_InvalidArgumentError, PyExc_KeyError);
+    if (!bases)
+        return -1;
+    classes[-MERU_ENOCOLUMN] = new_class(
+        module, "NoColumnError",
+        "A column name the table's schema does not have.", bases,
+        MERU_ENOCOLUMN);
+    Py_DECREF(bases);
+    return classes[-MERU_ENOCOLUMN] ? 0 : -1;
 }
 
 PyObject *pm_error_class(int code)

@@ -212,6 +212,8 @@ class ScanTest(TableTest):
         with self.assertRaises(merutable.InvalidArgumentError) as cm:
             self.db.scan(columns=["nope"])
         self.assertIn("nope", str(cm.exception))
+        with self.assertRaises(merutable.NoColumnError):
+            self.db.scan(columns=["nope"])
         with self.assertRaises(merutable.TypeMismatchError):
             self.db.scan(columns="v")
         with self.assertRaises(merutable.InvalidArgumentError):
@@ -403,6 +405,7 @@ class ErrorsTest(TableTest):
         "ReadOnlyError": (-15, PermissionError),
         "InternalError": (-16, RuntimeError),
         "TypeMismatchError": (-2, TypeError),
+        "NoColumnError": (-17, KeyError),
     }
 
     def test_one_class_per_status_with_its_builtin(self):
@@ -415,6 +418,8 @@ class ErrorsTest(TableTest):
             self.assertEqual(cls.__module__, "merutable")
             self.assertTrue(cls.__doc__)
         self.assertTrue(issubclass(merutable.TypeMismatchError,
+                                   merutable.InvalidArgumentError))
+        self.assertTrue(issubclass(merutable.NoColumnError,
                                    merutable.InvalidArgumentError))
         errors = [n for n in dir(merutable) if n.endswith("Error")]
         self.assertEqual(sorted(errors), sorted(list(self.CLASSES) +

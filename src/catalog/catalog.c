@@ -434,13 +434,24 @@ const char *meru_catalog_property(const meru_catalog *cat, const char *key)
             return cat->props[i].value;
     return NULL;
 }
+const meru_catalog_kv *meru_catalog_properties(const meru_catalog *cat,
+                                               size_t *n)
+{
+    *n = cat->nprops;
+    return cat->props;
+}
+int meru_catalog_reserved_property(const char *key)
+{
+    return !strcmp(key, "merutable.format-version") ||
+           !strncmp(key, "write.metadata.", 15);
+}
+int meru_catalog_iceberg_format_version(const meru_catalog *cat)
+{
+    return cat->format_version;
+}
 const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat)
 {
     return &cat->stats;
-}
-int meru_catalog_format_version(const meru_catalog *cat)
-{
-    return cat->format_version;
 }
 int meru_catalog_has_view(const meru_catalog *cat)
 {
@@ -590,10 +601,10 @@ int meru_catalog_edit_set_operation(meru_catalog_edit *e, const char *op)
 int meru_catalog_edit_set_property(meru_catalog_edit *e, const char *key,
                                    const char *value)
 {
-    if (!strncmp(key, "merutable.", 10) || !strncmp(key, "write.metadata.", 15))
+    if (meru_catalog_reserved_property(key))
         return meru_err(MERU_EINVAL,
                         "catalog edit: property \"%.64s\" is "
-                        "reserved",
+                        "written by the engine",
                         key);
     if (!*key || strlen(key) > 4096 || (value && strlen(value) > 4096))
         return meru_err(MERU_EINVAL, "catalog edit: property key empty or "
@@ -1125,6 +1136,19 @@ int meru_catalog_create(meru_fs *fs, const char *table_dir,
     if (!(cat->dir = dup_str(table_dir))) {
         rc = nomem("create");
         goto fail;
+    }
+    for (size_t i = 0; opts && i < opts->nprops; i++) {
+        const meru_catalog_kv *kv = &opts->props[i];
+        if (!kv->key || meru_catalog_reserved_property(kv->key) ||
+            !*kv->key || strlen(kv->key) > 4096 ||
+            (kv->value && strlen(kv->value) > 4096)) {
+            rc = meru_err(MERU_EINVAL, "create table %s: bad or reserved "
+                                       "property \"%.64s\"",
+                          table_dir, kv->key ? kv->key : "(null)");
+            goto fail;
+        }
+        if ((rc = set_prop(cat, kv->key, kv->value)))
+            goto fail;
     }
     if ((rc = meru_catalog_new_uuid(cat->uuid)) ||
         (rc = absolute_location(table_dir, &cat->location)) ||

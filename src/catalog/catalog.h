@@ -167,6 +167,10 @@ typedef struct meru_catalog_options {
     /* Nonzero: commits write no Iceberg view (no manifests, deletion files
      * or snapshot); the vectors stay in memory only (iceberg_view off). */
     int view_off;
+    /* meru_catalog_create only: the table properties of version 1 (copied;
+     * the rules of meru_catalog_edit_set_property apply). */
+    const meru_catalog_kv *props;
+    size_t nprops;
 } meru_catalog_options;
 
 typedef struct meru_catalog_stats {
@@ -216,9 +220,17 @@ const meru_catalog_snapshot *meru_catalog_snapshots(const meru_catalog *cat,
 int64_t meru_catalog_current_snapshot_id(const meru_catalog *cat); /* -1 */
 /* Value of a table property or NULL. */
 const char *meru_catalog_property(const meru_catalog *cat, const char *key);
+/* The stored properties (those set through edits), in no order; borrowed
+ * until the next commit or free. */
+const meru_catalog_kv *meru_catalog_properties(const meru_catalog *cat,
+                                               size_t *n);
+/* 1 for the keys the catalog writes into every version itself
+ * ("merutable.format-version", "write.metadata.*"): never stored from an
+ * edit, skipped when a version is read. */
+int meru_catalog_reserved_property(const char *key);
+/* The table's Iceberg format version (2 or 3): the metadata's own. */
+int meru_catalog_iceberg_format_version(const meru_catalog *cat);
 const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat);
-/* The table's Iceberg format version (2 or 3). */
-int meru_catalog_format_version(const meru_catalog *cat);
 /* Whether the current version carries a complete Iceberg view (false after
  * commits with the view off, for tables written before the view existed,
  * and for a table opened at another place until its next commit). */
@@ -246,8 +258,9 @@ void meru_catalog_edit_set_next_file_number(meru_catalog_edit *edit,
  * Default: "append" without removals, "delete" without additions, else
  * "replace" (compaction). */
 int meru_catalog_edit_set_operation(meru_catalog_edit *edit, const char *op);
-/* Sets (value != NULL) or removes a table property. Keys starting with
- * "merutable." and "write.metadata." are reserved (MERU_EINVAL). */
+/* Sets (value != NULL) or removes a table property. The keys the catalog
+ * writes itself (meru_catalog_reserved_property) are MERU_EINVAL; which
+ * other keys make sense is the engine's business. */
 int meru_catalog_edit_set_property(meru_catalog_edit *edit, const char *key,
                                    const char *value);
 

@@ -829,10 +829,6 @@ static int parse_mlog(const json_t *root, meru_catalog *cat)
     return MERU_OK;
 }
 
-static int is_reserved_prop(const char *k)
-{
-    return !strncmp(k, "merutable.", 10) || !strncmp(k, "write.metadata.", 15);
-}
 
 static int parse_props(const json_t *root, meru_catalog *cat)
 {
@@ -855,7 +851,7 @@ static int parse_props(const json_t *root, meru_catalog *cat)
             return CORRUPT("properties: key too long");
         if ((rc = str_value(v, "properties", key, MAX_STR, &val)))
             return rc;
-        if (is_reserved_prop(key))
+        if (meru_catalog_reserved_property(key))
             continue;
         meru_catalog_kv *kv = &cat->props[cat->nprops++];
         kv->key = dup_str(key);

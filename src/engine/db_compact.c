@@ -12,9 +12,21 @@
  * the oldest L0 files up to max_compaction_bytes plus every L1 file
  * overlapping their key range; an L >= 1
  * job takes one file (the next after the level's last compacted key, round
- * robin) plus the overlapping files of L+1. Files taken are marked
- * `compacting`, so several workers run disjoint jobs at once with no
- * global compaction lock; a job whose files are busy is not picked.
+ * robin) plus the overlapping files of L+1. Either also takes the small
+ * files of L+1 next to that run (below a quarter of target_file_bytes,
+ * within max_compaction_bytes): the last, partly filled output of one job
+ * is merged by the next instead of staying a small file forever (forty
+ * one-row `meru put`s used to leave ten 1.8 KB L1 files). Files taken are
+ * marked `compacting`, so several workers run disjoint jobs at once with
+ * no global compaction lock; a job whose files are busy is not picked.
+ *
+ * Settling (idle work): when no job is due and the table has been quiet
+ * for MERU_DB_SETTLE_MS (no new sequence number, nothing to flush, no job
+ * running), the files below the triggers are compacted too: L0 into L1
+ * (so a loaded then idle table ends column-tuned and compressed, near its
+ * compacted size, without a meru_compact), then runs of two or more small
+ * adjacent files of a level >= 1 merged in place. Workers sleep with a
+ * timeout while such work waits for the quiet period.
  *
  * The job streams a k-way merge of its inputs through compact_iter (which
  * keeps the newest version per key plus what live snapshots still read,
@@ -50,6 +62,7 @@
 #include "engine/db_lookup.h"
 #include "engine/merge.h"
 #include "types/keycodec.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 typedef struct job {
@@ -60,15 +73,17 @@ typedef struct job {
     bool bottommost;
     uint64_t *snaps;
     size_t nsnaps;
+    bool unmarked; /* inputs released and counted out (under mu) */
     /* The continuous Iceberg view: the inputs' deletion vectors as the job
      * starts (NULL entries: none), captured under cat_mu. */
     bool view;
     meru_dv **in_dv;
-    /* Counted in st_compacting from the references taken on the inputs
-     * until job_release drops them: "no job running" then also means no
-     * input left unreleased (a compacted file is queued for deletion). */
-    bool counted;
 } job;
+
+/* How long the table must be quiet before idle work starts: long enough
+ * that a writer pausing between batches does not pay for it, short enough
+ * that a loaded table settles soon after the load. */
+#define MERU_DB_SETTLE_MS 1000
 
 static uint64_t level_target(const meru_db *db, int level)
 {
@@ -127,6 +142,72 @@ static bool add_overlapping(meru_db *db, job *j, int level, const uint8_t *lo,
     }
     return true;
 }
+
+static uint64_t job_bytes(const job *j)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < j->nin; i++)
+        b += j->in[i]->meta.file_size;
+    return b;
+}
+
+/* A file small enough to be merged with its neighbours rather than kept. */
+static bool small_file(const meru_db *db, const meru_db_file *f)
+{
+    return f->meta.file_size < db->opts.target_file_bytes / 4;
+}
+
+/* Widens the job's run of `level` files with the small files next to it,
+ * while they are free and the job stays within max_compaction_bytes. The
+ * run stays contiguous in key order, so the outputs cannot overlap a file
+ * of the level left out. [lo, hi] is the key range of the job's inputs
+ * from the level above. */
+static void add_small_neighbours(meru_db *db, job *j, int level,
+                                 const uint8_t *lo, size_t lol,
+                                 const uint8_t *hi, size_t hil, size_t cap)
+{
+    size_t b, e, first = SIZE_MAX, last = 0;
+    level_range(db, level, &b, &e);
+    if (b == e)
+        return;
+    for (size_t i = b; i < e; i++)
+        if (overlaps(&db->files[i]->meta, lo, lol, hi, hil)) {
+            if (first == SIZE_MAX)
+                first = i;
+            last = i + 1;
+        }
+    if (first == SIZE_MAX) { /* no overlap: where the range falls */
+        first = b;
+        while (first < e && kcmp(db->files[first]->meta.smallest,
+                                 db->files[first]->meta.smallest_len, hi,
+                                 hil) <= 0)
+            first++;
+        last = first;
+    }
+    uint64_t bytes = job_bytes(j);
+    while (first > b) {
+        meru_db_file *f = db->files[first - 1];
+        if (f->compacting || !small_file(db, f) ||
+            bytes + f->meta.file_size > db->opts.max_compaction_bytes ||
+            add_input(j, f, cap))
+            break;
+        bytes += f->meta.file_size;
+        first--;
+    }
+    while (last < e) {
+        meru_db_file *f = db->files[last];
+        if (f->compacting || !small_file(db, f) ||
+            bytes + f->meta.file_size > db->opts.max_compaction_bytes ||
+            add_input(j, f, cap))
+            break;
+        bytes += f->meta.file_size;
+        last++;
+    }
+}
+
+/* Bottommost: nothing deeper than `level` overlaps the job's inputs, so no
+ * older version of any key in its range can exist below the output. */
+static void set_bottommost(meru_db *db, job *j, int level);
 
 /* The key range of the job's inputs. */
 static void job_range(const job *j, const uint8_t **lo, size_t *lol,
@@ -225,15 +306,23 @@ static int fill_job(meru_db *db, job *j, int level, const krange *manual)
     job_range(j, &lo, &lol, &hi, &hil);
     if (!add_overlapping(db, j, level + 1, lo, lol, hi, hil, cap))
         return JOB_BUSY;
-    /* Bottommost: nothing deeper overlaps, so no older version of any key
-     * in the range can exist below the output. */
+    if (!manual)
+        add_small_neighbours(db, j, level + 1, lo, lol, hi, hil, cap);
+    set_bottommost(db, j, level + 1);
+    return JOB_READY;
+}
+
+static void set_bottommost(meru_db *db, job *j, int level)
+{
+    const uint8_t *lo, *hi;
+    size_t lol, hil;
+    job_range(j, &lo, &lol, &hi, &hil);
     j->bottommost = true;
     for (size_t i = 0; i < db->nfiles && j->bottommost; i++) {
         const meru_catalog_file *m = &db->files[i]->meta;
-        if (m->level > level + 1 && overlaps(m, lo, lol, hi, hil))
+        if (m->level > level && overlaps(m, lo, lol, hi, hil))
             j->bottommost = false;
     }
-    return JOB_READY;
 }
 
 /* Manual compaction's last step: rewrite the files of the deepest level
@@ -290,11 +379,102 @@ static double level_score(meru_db *db, int level)
     return (double)bytes / (double)level_target(db, level);
 }
 
+/* ---------------------------------------------------------- settling */
+
+/* The first run of two or more adjacent small free files of a level >= 1
+ * as a job rewriting them in place (mu held); false when there is none. */
+static bool fill_small_run(meru_db *db, job *j)
+{
+    int deepest = deepest_level(db);
+    for (int level = 1; level <= deepest; level++) {
+        size_t b, e;
+        level_range(db, level, &b, &e);
+        for (size_t i = b; i < e;) {
+            size_t k = i;
+            while (k < e && !db->files[k]->compacting &&
+                   small_file(db, db->files[k]))
+                k++;
+            if (k - i >= 2) {
+                uint64_t bytes = 0;
+                j->level = j->out_level = level;
+                j->nin = 0;
+                for (size_t f = i; f < k; f++) {
+                    if (j->nin >= 2 && bytes + db->files[f]->meta.file_size >
+                                           db->opts.max_compaction_bytes)
+                        break;
+                    bytes += db->files[f]->meta.file_size;
+                    add_input(j, db->files[f], db->nfiles);
+                }
+                set_bottommost(db, j, level);
+                return true;
+            }
+            i = k + 1;
+        }
+    }
+    return false;
+}
+
+/* Whether idle work exists (mu held): free L0 files, or a run of small
+ * files in a level >= 1. */
+static bool settle_work_locked(meru_db *db)
+{
+    size_t b, e;
+    level_range(db, 0, &b, &e);
+    for (size_t i = b; i < e; i++)
+        if (!db->files[i]->compacting)
+            return true;
+    int deepest = deepest_level(db);
+    for (int level = 1; level <= deepest; level++) {
+        level_range(db, level, &b, &e);
+        for (size_t i = b; i + 1 < e; i++)
+            if (!db->files[i]->compacting && !db->files[i + 1]->compacting &&
+                small_file(db, db->files[i]) &&
+                small_file(db, db->files[i + 1]))
+                return true;
+    }
+    return false;
+}
+
+bool meru_db_settle_due_locked(meru_db *db, uint64_t now_ms, uint64_t *wake_ms)
+{
+    *wake_ms = UINT64_MAX;
+    if (db->read_only || db->closed || db->stop || db->bg_error ||
+        !settle_work_locked(db))
+        return false;
+    uint64_t seq = atomic_load_explicit(&db->visible_seq, memory_order_acquire);
+    if (seq != db->quiet_seq || db->nimm ||
+        atomic_load_explicit(&db->st_compacting, memory_order_relaxed)) {
+        db->quiet_seq = seq;
+        db->quiet_since_ms = now_ms;
+    }
+    if (now_ms - db->quiet_since_ms >= MERU_DB_SETTLE_MS)
+        return true;
+    *wake_ms = db->quiet_since_ms + MERU_DB_SETTLE_MS;
+    return false;
+}
+
+/* The idle job (mu held): all free L0 files into L1, else a small run. */
+static bool pick_settle_job(meru_db *db, job *j)
+{
+    size_t b, e;
+    level_range(db, 0, &b, &e);
+    if (b < e) {
+        /* fill_job's L0 pick takes the oldest files up to
+         * max_compaction_bytes; repeated settles take the rest. */
+        if (fill_job(db, j, 0, NULL) == JOB_READY)
+            return true;
+        j->nin = 0;
+    }
+    return fill_small_run(db, j);
+}
+
 int meru_db_compactions_pending_locked(meru_db *db)
 {
     int n = 0, deepest = deepest_level(db);
     for (int level = 0; level <= deepest; level++)
         n += level_score(db, level) >= 1.0;
+    if (n == 0 && settle_work_locked(db))
+        n = 1; /* idle work, due once the table is quiet */
     return n;
 }
 
@@ -351,8 +531,8 @@ static int level_dir(const meru_db *db, int level, char *out, size_t cap)
     return meru_path_join(out, cap, db->path, rel);
 }
 
-static int open_output(meru_db *db, int level, meru_sst_writer **w, char *rel,
-                       size_t relcap)
+static int open_output(meru_db *db, const meru_options *o, int level,
+                       meru_sst_writer **w, char *rel, size_t relcap)
 {
     char uuid[MERU_UUID_TEXT], abs[MERU_DB_PATH_MAX], dir[MERU_DB_PATH_MAX];
     meru_sst_options so;
@@ -364,7 +544,7 @@ static int open_output(meru_db *db, int level, meru_sst_writer **w, char *rel,
         (rc = meru_fs_mkdir_p(db->fs, dir)) ||
         (rc = meru_path_join(abs, sizeof abs, db->path, rel)))
         return rc;
-    meru_sst_options_for_level(&so, level, &db->opts);
+    meru_sst_options_for_level(&so, level, o);
     return meru_sst_writer_open(w, db->fs, abs, db->schema, &so);
 }
 
@@ -377,7 +557,6 @@ static int close_output(meru_db *db, int level, meru_sst_writer *w,
     meru_catalog_file *f;
     int rc;
     memset(&meta, 0, sizeof meta);
-    (void)db;
     if ((rc = meru_sst_writer_finish(w, &meta)))
         return rc;
     if (o->n == o->cap) {
@@ -415,9 +594,8 @@ static int close_output(meru_db *db, int level, meru_sst_writer *w,
 
 /* The merge of the inputs' SST iterators (child i reads j->in[i]);
  * *kids (the caller frees the array) keeps borrowed pointers to the
- * children, which the merge owns. `proj` as for meru_sst_iter_new. */
-static int merged_inputs(job *j, const meru_colset *proj, meru_iiter **out,
-                         meru_iiter ***kids_out)
+ * children, which the merge owns. */
+static int merged_inputs(job *j, meru_iiter **out, meru_iiter ***kids_out)
 {
     meru_iiter **kids = calloc(j->nin ? j->nin : 1, sizeof *kids);
     size_t n = 0;
@@ -428,7 +606,7 @@ static int merged_inputs(job *j, const meru_colset *proj, meru_iiter **out,
     for (size_t i = 0; i < j->nin && rc == MERU_OK; i++) {
         meru_sst *t;
         if ((rc = meru_db_file_sst(j->in[i], &t)) == MERU_OK &&
-            (rc = meru_sst_iter_new(t, proj, &kids[n])) == MERU_OK)
+            (rc = meru_sst_iter_new(t, NULL, &kids[n])) == MERU_OK)
             n++;
     }
     if (rc) {
@@ -473,8 +651,10 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
     char rel[128];
     int out_level = j->out_level;
     int rc;
+    meru_options opts; /* shaping fields may change: one copy a job */
+    meru_db_options_copy(db, &opts);
 
-    if ((rc = merged_inputs(j, NULL, &merged, &kids)))
+    if ((rc = merged_inputs(j, &merged, &kids)))
         return rc;
     if ((rc = meru_compact_iter_new(merged, j->snaps, j->nsnaps, j->bottommost,
                                     &ci))) {
@@ -499,14 +679,14 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
                      kcmp(ikey, ulen, last_user.data, last_user.len) != 0;
         /* Cut only between user keys, so a key's versions stay together
          * and level files never overlap. */
-        if (w && meru_sst_writer_bytes(w) >= db->opts.target_file_bytes &&
+        if (w && meru_sst_writer_bytes(w) >= opts.target_file_bytes &&
             first) {
             rc = close_output(db, out_level, w, rel, o, &dv);
             w = NULL;
             if (rc)
                 break;
         }
-        if (!w && (rc = open_output(db, out_level, &w, rel, sizeof rel)))
+        if (!w && (rc = open_output(db, &opts, out_level, &w, rel, sizeof rel)))
             break;
         if (j->view && !dv && (rc = meru_dv_new(&dv)))
             break;
@@ -556,162 +736,6 @@ static int capture_dvs(meru_db *db, job *j)
     return rc;
 }
 
-/* User keys read back from input rows (reconcile). */
-typedef struct keybag {
-    meru_buf bytes;
-    size_t *off, *len;
-    size_t n, cap;
-} keybag;
-
-static int bag_add(void *arg, uint64_t pos, const uint8_t *ikey, size_t ilen)
-{
-    keybag *b = arg;
-    size_t ulen;
-    int rc;
-    (void)pos;
-    if ((rc = meru_ikey_parse(ikey, ilen, &ulen, NULL, NULL)))
-        return rc;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        size_t *o = realloc(b->off, cap * sizeof *o);
-        if (o)
-            b->off = o;
-        size_t *l = o ? realloc(b->len, cap * sizeof *l) : NULL;
-        if (!o || !l)
-            return meru_err(MERU_ENOMEM, "out of memory (compaction)");
-        b->len = l;
-        b->cap = cap;
-    }
-    b->off[b->n] = b->bytes.len;
-    b->len[b->n] = ulen;
-    if ((rc = meru_buf_append(&b->bytes, ikey, ulen)))
-        return rc;
-    b->n++;
-    return MERU_OK;
-}
-
-typedef struct poslist {
-    uint64_t *p;
-    size_t n, cap;
-    const meru_dv *old;
-} poslist;
-
-/* Collects the positions of the current vector that the captured one
- * lacks. */
-static int collect_new(uint64_t pos, void *arg)
-{
-    poslist *l = arg;
-    if (l->old && meru_dv_contains(l->old, pos))
-        return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        uint64_t *p = realloc(l->p, cap * sizeof *p);
-        if (!p)
-            return meru_err(MERU_ENOMEM, "out of memory (compaction)");
-        l->p = p;
-        l->cap = cap;
-    }
-    l->p[l->n++] = pos;
-    return 0;
-}
-
-static const uint8_t *bag_key(const keybag *b, size_t i)
-{
-    return b->bytes.data + b->off[i];
-}
-
-static int ukey_sort_cmp(const void *x, const void *y)
-{
-    const meru_sst_ukey *a = x, *b = y;
-    return meru_ikey_cmp(a->ptr, a->len, b->ptr, b->len);
-}
-
-/*
- * Reconciles the outputs' vectors with the flushes that committed while
- * the job ran (cat_mu held): each position such a flush added to an
- * input's vector hid the row that was then its key's newest; that row is
- * now its key's first row in the outputs, which must be hidden too. The
- * inputs give the keys (their rows read back), a lookup in the outputs
- * the rows.
- */
-static int reconcile(meru_db *db, job *j, outputs *o)
-{
-    keybag bag;
-    meru_sst_ukey *keys = NULL;
-    meru_db_file **outf = NULL;
-    meru_db_older *res = NULL;
-    size_t nk = 0, nout = 0;
-    int rc = MERU_OK;
-
-    memset(&bag, 0, sizeof bag);
-    for (size_t i = 0; i < j->nin && rc == MERU_OK; i++) {
-        meru_dv *cur = NULL;
-        poslist l = {NULL, 0, 0, j->in_dv[i]};
-        meru_sst *t;
-        if ((rc = meru_catalog_file_dv(db->cat, j->in[i]->meta.path, &cur)) ||
-            !cur) {
-            meru_dv_free(cur);
-            continue;
-        }
-        rc = meru_dv_foreach(cur, collect_new, &l);
-        meru_dv_free(cur);
-        if (rc == MERU_OK && l.n &&
-            (rc = meru_db_file_sst(j->in[i], &t)) == MERU_OK)
-            rc = meru_sst_ikeys_at(t, l.p, l.n, bag_add, &bag, NULL);
-        free(l.p);
-    }
-    if (rc || bag.n == 0)
-        goto out;
-    keys = malloc(bag.n * sizeof *keys);
-    res = malloc(bag.n * sizeof *res);
-    outf = calloc(o->n ? o->n : 1, sizeof *outf);
-    if (!keys || !res || !outf) {
-        rc = meru_err(MERU_ENOMEM, "out of memory (compaction)");
-        goto out;
-    }
-    for (size_t i = 0; i < bag.n; i++) {
-        keys[i].ptr = bag_key(&bag, i);
-        keys[i].len = bag.len[i];
-    }
-    qsort(keys, bag.n, sizeof *keys, ukey_sort_cmp);
-    for (size_t i = 0; i < bag.n; i++)
-        if (nk == 0 || ukey_sort_cmp(&keys[nk - 1], &keys[i]) != 0)
-            keys[nk++] = keys[i];
-    for (; nout < o->n; nout++)
-        if ((rc = meru_db_file_new(db, &o->files[nout], &outf[nout])))
-            goto out;
-    if ((rc = meru_db_lookup_older(outf, nout, db->schema, keys, nk, NULL,
-                                   res, NULL)))
-        goto out;
-    for (size_t i = 0; i < nk && rc == MERU_OK; i++) {
-        if (res[i].state != MERU_SST_FOUND) {
-            rc = meru_err(MERU_ECORRUPT,
-                          "compaction L%d: a row a flush hid meanwhile is "
-                          "not a put in the outputs",
-                          j->level);
-            break;
-        }
-        if (!o->dv[res[i].file])
-            rc = meru_dv_new(&o->dv[res[i].file]);
-        if (rc == MERU_OK)
-            rc = meru_dv_add(o->dv[res[i].file], res[i].pos);
-    }
-    if (rc == MERU_OK)
-        atomic_fetch_add_explicit(&db->st_view_reconciled, nk,
-                                  memory_order_relaxed);
-out:
-    /* Entries of files in the table (not obsolete): unref only closes. */
-    for (size_t i = 0; i < nout; i++)
-        meru_db_file_unref(outf[i]);
-    free(outf);
-    free(keys);
-    free(res);
-    free(bag.off);
-    free(bag.len);
-    meru_buf_free(&bag.bytes);
-    return rc;
-}
-
 /* ------------------------------------------------------------- commit */
 
 typedef struct job_done {
@@ -720,9 +744,9 @@ typedef struct job_done {
     uint64_t read, written;        /* bytes */
 } job_done;
 
-/* Under mu, with the view that replaces the inputs: count the job (before
- * anyone waiting for it wakes), unmark the inputs and move the level's
- * round-robin pointer. */
+/* Under mu, with the view that shows the outputs: count the job, release
+ * its inputs (in one critical section with that view) and move the
+ * level's round-robin pointer. */
 static void finish_job(meru_db *db, void *arg)
 {
     job_done *d = arg;
@@ -732,6 +756,7 @@ static void finish_job(meru_db *db, void *arg)
     atomic_fetch_add_explicit(&db->st_compact_written, d->written,
                               memory_order_relaxed);
     mark(d->j, false);
+    d->j->unmarked = true;
     if (d->last && d->j->level > 0) {
         meru_buf *ptr = &db->compact_ptr[d->j->level];
         ptr->len = 0;
@@ -756,7 +781,9 @@ static int commit_job(meru_db *db, job *j, outputs *o, bool *committed)
     for (size_t i = 0; i < o->n; i++)
         d.written += o->files[i].file_size;
     pthread_mutex_lock(&db->cat_mu);
-    rc = j->view ? reconcile(db, j, o) : MERU_OK;
+    rc = j->view ? meru_db_reconcile_dvs(db, j->in, j->in_dv, j->nin, o->files,
+                                         o->dv, o->n)
+                 : MERU_OK;
     if (rc == MERU_OK)
         rc = meru_catalog_edit_new(db->cat, &e);
     for (size_t i = 0; rc == MERU_OK && i < j->nin; i++)
@@ -779,6 +806,30 @@ static int commit_job(meru_db *db, job *j, outputs *o, bool *committed)
     return rc;
 }
 
+/* Releases the inputs of a job that failed, or whose publish failed
+ * before its edit ran. */
+static void unmark_if_needed(meru_db *db, job *j)
+{
+    pthread_mutex_lock(&db->mu);
+    if (!j->unmarked) {
+        mark(j, false);
+        j->unmarked = true;
+    }
+    pthread_mutex_unlock(&db->mu);
+}
+
+/* A job leaves the running count (under mu) only after job_release has
+ * dropped its references on its inputs and the old view that listed them
+ * is gone, so the inputs are deleted or queued for deletion
+ * (gc_pending_files) by then: the stats never show "nothing running,
+ * nothing due, nothing to delete" while a job's result is on its way. */
+static void job_finished(meru_db *db)
+{
+    pthread_mutex_lock(&db->mu);
+    atomic_fetch_sub_explicit(&db->st_compacting, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&db->mu);
+}
+
 /* Runs a picked job (its inputs are marked; each holds a reference). */
 static int run_job(meru_db *db, job *j)
 {
@@ -791,16 +842,14 @@ static int run_job(meru_db *db, job *j)
         rc = capture_dvs(db, j);
     if (rc == MERU_OK)
         rc = write_outputs(db, j, &o);
+    if (rc == MERU_OK && db->test_before_compaction_commit)
+        db->test_before_compaction_commit(db, db->test_arg);
     if (rc == MERU_OK)
         rc = commit_job(db, j, &o, &committed);
     /* Committed outputs are the table's now (a failed publish is the
      * sticky background error); others are removed. */
     outputs_free(db, &o, !committed);
-    if (rc && !committed) {
-        pthread_mutex_lock(&db->mu);
-        mark(j, false);
-        pthread_mutex_unlock(&db->mu);
-    }
+    unmark_if_needed(db, j);
     return rc ? meru_err_wrap(rc, "compaction L%d", j->level) : MERU_OK;
 }
 
@@ -825,20 +874,18 @@ static int job_prepare_locked(meru_db *db, job *j)
     for (size_t i = 0; i < j->nin; i++)
         meru_db_file_ref(j->in[i]);
     mark(j, true);
-    j->counted = true;
+    /* Counted as running from the moment its inputs are taken (mu). */
     atomic_fetch_add_explicit(&db->st_compacting, 1, memory_order_relaxed);
     return MERU_OK;
 }
 
-static void job_release(meru_db *db, job *j)
+static void job_release(job *j)
 {
     for (size_t i = 0; i < j->nin; i++) {
         meru_db_file_unref(j->in[i]);
         if (j->in_dv)
             meru_dv_free(j->in_dv[i]);
     }
-    if (j->counted)
-        atomic_fetch_sub_explicit(&db->st_compacting, 1, memory_order_relaxed);
     free(j->in);
     free(j->in_dv);
     free(j->snaps);
@@ -862,19 +909,25 @@ int meru_db_compact_step(meru_db *db, bool *did)
         return meru_err(MERU_ENOMEM, "out of memory (compaction)");
     }
     if (!pick_job(db, &j)) {
-        pthread_mutex_unlock(&db->mu);
-        free(j.in);
-        return MERU_OK;
+        uint64_t wake;
+        bool settle = meru_db_settle_due_locked(
+            db, meru_clock_ns() / 1000000u, &wake);
+        if (!settle || !pick_settle_job(db, &j)) {
+            pthread_mutex_unlock(&db->mu);
+            free(j.in);
+            return MERU_OK;
+        }
     }
     rc = job_prepare_locked(db, &j);
     pthread_mutex_unlock(&db->mu);
     if (rc) {
-        job_release(db, &j);
+        job_release(&j);
         return rc;
     }
     *did = true;
     rc = run_job(db, &j);
-    job_release(db, &j);
+    job_release(&j);
+    job_finished(db);
     return rc;
 }
 
@@ -1000,18 +1053,22 @@ static int run_bottom(meru_db *db, job *j)
             meru_db_file_ref(j->in[k]);
             sub.in[sub.nin++] = j->in[k];
         }
-        sub.counted = true;
-        atomic_fetch_add_explicit(&db->st_compacting, 1, memory_order_relaxed);
         if (j->nsnaps)
             memcpy(sub.snaps, j->snaps, j->nsnaps * sizeof *sub.snaps);
         sub.nsnaps = j->nsnaps;
+        /* Running from here (as job_prepare_locked counts a job). */
+        pthread_mutex_lock(&db->mu);
+        atomic_fetch_add_explicit(&db->st_compacting, 1, memory_order_relaxed);
+        pthread_mutex_unlock(&db->mu);
         rc = run_job(db, &sub);
-        job_release(db, &sub);
+        job_release(&sub);
+        job_finished(db);
         i = e;
     }
     /* Files rewritten have left the table: their mark no longer matters. */
     pthread_mutex_lock(&db->mu);
     mark(j, false);
+    j->unmarked = true;
     pthread_cond_broadcast(&db->cv_done);
     pthread_mutex_unlock(&db->mu);
     free(drop);
@@ -1064,9 +1121,12 @@ static int compact_range(meru_db *db, const krange *r)
         }
         rc = job_prepare_locked(db, &j);
         pthread_mutex_unlock(&db->mu);
-        if (rc == MERU_OK)
+        bool prepared = rc == MERU_OK;
+        if (prepared)
             rc = level < deepest ? run_job(db, &j) : run_bottom(db, &j);
-        job_release(db, &j);
+        job_release(&j);
+        if (prepared)
+            job_finished(db);
         if (rc)
             return rc;
     }

@@ -155,7 +155,11 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
         return rc;
     if (view && (rc = meru_dv_new(&out->dv)))
         return rc;
-    meru_sst_options_for_level(&so, 0, &db->opts);
+    {
+        meru_options o; /* the table-shaping fields may change: a copy */
+        meru_db_options_copy(db, &o);
+        meru_sst_options_for_level(&so, 0, &o);
+    }
     if ((rc = meru_sst_writer_open(&w, db->fs, abs, db->schema, &so))) {
         meru_db_l0_clear(out);
         return meru_err_wrap(rc, "flush");
@@ -225,7 +229,7 @@ static int l0_view_edit(meru_db *db, const meru_db_l0 *add,
     meru_db_older *older = NULL;
     meru_dv **dvs = NULL;
     meru_db_lookup_stats ls;
-    uint64_t t0 = meru_clock_ns(), hidden = 0;
+    uint64_t t0 = meru_clock_ns(), c0 = meru_clock_thread_cpu_ns(), hidden = 0;
     int rc = MERU_OK;
 
     memset(&ls, 0, sizeof ls);
@@ -264,6 +268,9 @@ static int l0_view_edit(meru_db *db, const meru_db_l0 *add,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&db->st_view_lookup_us,
                                   (meru_clock_ns() - t0) / 1000,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&db->st_view_lookup_cpu_us,
+                                  (meru_clock_thread_cpu_ns() - c0) / 1000,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&db->st_view_lookup_pages, ls.pages_read,
                                   memory_order_relaxed);
@@ -416,11 +423,21 @@ static void *worker_main(void *arg)
         }
         if (db->stop)
             break;
+        {
+            /* Idle work waiting for the table to be quiet: look again
+             * then (db_compact.c). */
+            uint64_t wake;
+            (void)meru_db_settle_due_locked(db, meru_clock_ns() / 1000000u,
+                                            &wake);
+            if (wake < next_ms)
+                next_ms = wake;
+        }
         if (next_ms != UINT64_MAX) {
             /* Sleep until the next grace period ends (or a signal). */
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            uint64_t wait_ms = next_ms - meru_clock_ns() / 1000000u;
+            uint64_t now_ms = meru_clock_ns() / 1000000u;
+            uint64_t wait_ms = next_ms > now_ms ? next_ms - now_ms : 1;
             if (wait_ms > 60000)
                 wait_ms = 60000;
             ts.tv_sec += (time_t)(wait_ms / 1000);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_iceberg.c — the table's Iceberg view seen from the engine: its export
- * to another directory (meru_export_iceberg) and the check that the view
+ * to another directory (meru_export_iceberg; a table that keeps no vectors,
+ * iceberg_view off, has them rebuilt from the data for the copy) and the check that the view
  * on disk holds exactly the rows a scan returns (meru_db_check_iceberg,
  * for `meru verify`, the demo and tests).
  *
@@ -21,6 +22,7 @@
 
 #include "catalog/catalog_view.h"
 #include "engine/db_internal.h"
+#include "engine/db_lookup.h"
 #include "sst/sst.h"
 #include "types/keycodec.h"
 #include "types/rowcodec.h"
@@ -34,8 +36,32 @@ int meru_export_iceberg(meru_db *db, const char *target_dir)
     if ((rc = meru_db_check_open(db)))
         return rc;
     pthread_mutex_lock(&db->cat_mu);
-    rc = meru_catalog_export(db->cat, target_dir, NULL);
+    if (meru_catalog_has_view(db->cat)) {
+        rc = meru_catalog_export(db->cat, target_dir, NULL);
+        pthread_mutex_unlock(&db->cat_mu);
+        return rc;
+    }
+    /* No vectors kept (iceberg_view off, or a table not yet brought up to
+     * date): rebuild them from the data for the copy. */
+    meru_catalog_edit *e = NULL;
+    meru_dv **dvs = calloc(db->nfiles + 1, sizeof *dvs);
+    if (!dvs)
+        rc = meru_err(MERU_ENOMEM, "export: out of memory");
+    else if (!(rc = meru_db_rebuild_dvs(db->files, db->nfiles, dvs)) &&
+             !(rc = meru_catalog_edit_new(db->cat, &e))) {
+        for (size_t i = 0; i < db->nfiles && !rc; i++)
+            if (dvs[i])
+                rc = meru_catalog_edit_set_dv(e, db->files[i]->meta.path,
+                                              dvs[i]);
+        if (!rc)
+            rc = meru_catalog_export(db->cat, target_dir, e);
+    }
     pthread_mutex_unlock(&db->cat_mu);
+    if (dvs)
+        for (size_t i = 0; i < db->nfiles; i++)
+            meru_dv_free(dvs[i]);
+    free(dvs);
+    meru_catalog_edit_free(e);
     return rc;
 }
 

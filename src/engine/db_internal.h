@@ -108,15 +108,21 @@ struct meru_db {
     meru_fs *fs;
     char path[MERU_DB_PATH_MAX];
     char wal_dir[MERU_DB_PATH_MAX];
+    /* The options in effect: the opener's, with the table's stored
+     * properties applied. The table-shaping fields (table_props.h) change
+     * with meru_set_property: read them under `mu` (meru_db_options_copy);
+     * the other fields never change after open. */
     meru_options opts;
+    meru_options open_opts; /* as the opener gave them (properties NULL) */
     meru_schema *schema;
     bool read_only;
 
     meru_file *lock;
     meru_catalog *cat; /* under cat_mu */
     pthread_mutex_t cat_mu;
-    /* The catalog's version as last published (set under cat_mu), so
-     * meru_stats_get need not wait for cat_mu while a flush looks up
+    /* The catalog's version after the last commit (set under cat_mu by
+     * every committer: meru_db_publish_locked, meru_set_property, open),
+     * so meru_stats_get need not wait for cat_mu while a flush looks up
      * older versions under it. */
     atomic_uint_fast64_t meta_version;
 
@@ -160,6 +166,10 @@ struct meru_db {
     meru_cache *row_cache; /* NULL when row_cache_bytes == 0 */
     /* per level: largest key of the last file compacted (round robin) */
     meru_buf compact_ptr[MERU_CATALOG_MAX_LEVELS];
+    /* Idle work (db_compact.c, under mu): the visible sequence when last
+     * looked at, and since when the table has been quiet. */
+    uint64_t quiet_seq;
+    uint64_t quiet_since_ms;
 
     /* statistics (relaxed atomics; read by meru_stats_get) */
     atomic_uint_fast64_t st_puts, st_deletes, st_batches;
@@ -173,10 +183,18 @@ struct meru_db {
     atomic_uint_fast64_t st_open_files;
     atomic_uint_fast64_t st_view_lookups, st_view_lookup_us;
     atomic_uint_fast64_t st_view_lookup_pages, st_view_hidden;
+    atomic_uint_fast64_t st_view_lookup_cpu_us;
     /* rows a compaction hid at commit for flushes that ran meanwhile
      * (internal: tests check the reconcile happens) */
     atomic_uint_fast64_t st_view_reconciled;
     meru_wal_group_stats final_group_stats; /* kept at close */
+
+    /* Tests only (NULL otherwise): called by every compaction job between
+     * writing its outputs and committing them, with no lock held, so a
+     * test can commit a flush exactly there (the reconcile of the Iceberg
+     * view's vectors, db_compact.c). Set before the work it targets. */
+    void (*test_before_compaction_commit)(meru_db *db, void *arg);
+    void *test_arg;
 };
 
 /* Signals the workers that there may be work (mu held). The generation
@@ -302,8 +320,14 @@ int meru_db_bg_error_locked(meru_db *db);
 /* Runs one due compaction job, if any (a worker's step); *did says whether
  * one ran. */
 int meru_db_compact_step(meru_db *db, bool *did);
-/* Levels whose score says they are due for compaction (mu held). */
+/* Levels whose score says they are due for compaction, or 1 when only
+ * idle work (settling) remains (mu held). */
 int meru_db_compactions_pending_locked(meru_db *db);
+/* Whether idle work may start now (mu held): there is some and the table
+ * has been quiet long enough. Otherwise *wake_ms is when to look again
+ * (monotonic ms; UINT64_MAX: nothing waits for quiet). */
+bool meru_db_settle_due_locked(meru_db *db, uint64_t now_ms,
+                               uint64_t *wake_ms);
 
 /* ---- db_read.c ---------------------------------------------------------- */
 
@@ -321,6 +345,12 @@ int meru_db_bound_key(meru_db *db, const meru_row *row, const char *what,
  * read (err has the message). */
 int meru_db_check_iceberg(meru_db *db, uint64_t *rows, char *err,
                           size_t errcap);
+
+/* ---- db_props.c --------------------------------------------------------- */
+
+/* A copy of db->opts taken under mu (the table-shaping fields may change
+ * under meru_set_property). mu must not be held. */
+void meru_db_options_copy(meru_db *db, meru_options *out);
 
 /* ---- db_open.c ---------------------------------------------------------- */
 

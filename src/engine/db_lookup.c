@@ -16,6 +16,10 @@
  * case for random inserts) the whole cost per key and file is a range
  * test and a filter probe.
  *
+ * The reconcile (a compaction committing after flushes that hid rows of
+ * its inputs) reads the keys of the newly hidden input rows back and looks
+ * them up in the outputs: each is its key's first row there.
+ *
  * The rebuild is the definition of the view turned into a merge: every
  * file's SST iterator reading the internal-key column only, one k-way
  * merge, and for each entry its file (the merge's current child) and row
@@ -269,4 +273,156 @@ int meru_db_rebuild_dvs(meru_db_file *const *files, size_t n, meru_dv **out)
         if (out[i])
             meru_dv_optimize(out[i]);
     return MERU_OK;
+}
+
+/* ----------------------------------------------------------- reconcile */
+
+/* User keys read back from input rows (reconcile). */
+typedef struct keybag {
+    meru_buf bytes;
+    size_t *off, *len;
+    size_t n, cap;
+} keybag;
+
+static int bag_add(void *arg, uint64_t pos, const uint8_t *ikey, size_t ilen)
+{
+    keybag *b = arg;
+    size_t ulen;
+    int rc;
+    (void)pos;
+    if ((rc = meru_ikey_parse(ikey, ilen, &ulen, NULL, NULL)))
+        return rc;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        size_t *o = realloc(b->off, cap * sizeof *o);
+        if (o)
+            b->off = o;
+        size_t *l = o ? realloc(b->len, cap * sizeof *l) : NULL;
+        if (!o || !l)
+            return meru_err(MERU_ENOMEM, "out of memory (reconcile)");
+        b->len = l;
+        b->cap = cap;
+    }
+    b->off[b->n] = b->bytes.len;
+    b->len[b->n] = ulen;
+    if ((rc = meru_buf_append(&b->bytes, ikey, ulen)))
+        return rc;
+    b->n++;
+    return MERU_OK;
+}
+
+typedef struct poslist {
+    uint64_t *p;
+    size_t n, cap;
+    const meru_dv *old;
+} poslist;
+
+/* Collects the positions of the current vector that the captured one
+ * lacks. */
+static int collect_new(uint64_t pos, void *arg)
+{
+    poslist *l = arg;
+    if (l->old && meru_dv_contains(l->old, pos))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        uint64_t *p = realloc(l->p, cap * sizeof *p);
+        if (!p)
+            return meru_err(MERU_ENOMEM, "out of memory (reconcile)");
+        l->p = p;
+        l->cap = cap;
+    }
+    l->p[l->n++] = pos;
+    return 0;
+}
+
+static const uint8_t *bag_key(const keybag *b, size_t i)
+{
+    return b->bytes.data + b->off[i];
+}
+
+static int ukey_sort_cmp(const void *x, const void *y)
+{
+    const meru_sst_ukey *a = x, *b = y;
+    return meru_ikey_cmp(a->ptr, a->len, b->ptr, b->len);
+}
+
+int meru_db_reconcile_dvs(meru_db *db, meru_db_file *const *in,
+                          meru_dv *const *in_dv, size_t nin,
+                          const meru_catalog_file *out, meru_dv **out_dv,
+                          size_t nout_files)
+{
+    keybag bag;
+    meru_sst_ukey *keys = NULL;
+    meru_db_file **outf = NULL;
+    meru_db_older *res = NULL;
+    size_t nk = 0, nout = 0;
+    int rc = MERU_OK;
+
+    memset(&bag, 0, sizeof bag);
+    for (size_t i = 0; i < nin && rc == MERU_OK; i++) {
+        meru_dv *cur = NULL;
+        poslist l = {NULL, 0, 0, in_dv[i]};
+        meru_sst *t;
+        if ((rc = meru_catalog_file_dv(db->cat, in[i]->meta.path, &cur)) ||
+            !cur) {
+            meru_dv_free(cur);
+            continue;
+        }
+        rc = meru_dv_foreach(cur, collect_new, &l);
+        meru_dv_free(cur);
+        if (rc == MERU_OK && l.n &&
+            (rc = meru_db_file_sst(in[i], &t)) == MERU_OK)
+            rc = meru_sst_ikeys_at(t, l.p, l.n, bag_add, &bag, NULL);
+        free(l.p);
+    }
+    if (rc || bag.n == 0)
+        goto out;
+    keys = malloc(bag.n * sizeof *keys);
+    res = malloc(bag.n * sizeof *res);
+    outf = calloc(nout_files ? nout_files : 1, sizeof *outf);
+    if (!keys || !res || !outf) {
+        rc = meru_err(MERU_ENOMEM, "out of memory (reconcile)");
+        goto out;
+    }
+    for (size_t i = 0; i < bag.n; i++) {
+        keys[i].ptr = bag_key(&bag, i);
+        keys[i].len = bag.len[i];
+    }
+    qsort(keys, bag.n, sizeof *keys, ukey_sort_cmp);
+    for (size_t i = 0; i < bag.n; i++)
+        if (nk == 0 || ukey_sort_cmp(&keys[nk - 1], &keys[i]) != 0)
+            keys[nk++] = keys[i];
+    for (; nout < nout_files; nout++)
+        if ((rc = meru_db_file_new(db, &out[nout], &outf[nout])))
+            goto out;
+    if ((rc = meru_db_lookup_older(outf, nout, db->schema, keys, nk, NULL,
+                                   res, NULL)))
+        goto out;
+    for (size_t i = 0; i < nk && rc == MERU_OK; i++) {
+        if (res[i].state != MERU_SST_FOUND) {
+            rc = meru_err(MERU_ECORRUPT,
+                          "compaction: a row a flush hid meanwhile is not "
+                          "a put in the outputs");
+            break;
+        }
+        if (!out_dv[res[i].file])
+            rc = meru_dv_new(&out_dv[res[i].file]);
+        if (rc == MERU_OK)
+            rc = meru_dv_add(out_dv[res[i].file], res[i].pos);
+    }
+    if (rc == MERU_OK)
+        atomic_fetch_add_explicit(&db->st_view_reconciled, nk,
+                                  memory_order_relaxed);
+out:
+    /* Temporary entries, not obsolete: unref closes, deletes nothing. */
+    for (size_t i = 0; i < nout; i++)
+        meru_db_file_unref(outf[i]);
+    free(outf);
+    free(keys);
+    free(res);
+    free(bag.off);
+    free(bag.len);
+    meru_buf_free(&bag.bytes);
+    return rc;
 }

@@ -78,4 +78,21 @@ int meru_db_lookup_older(meru_db_file *const *files, size_t nfiles,
  */
 int meru_db_rebuild_dvs(meru_db_file *const *files, size_t n, meru_dv **out);
 
+/*
+ * A compaction's reconcile, at its commit (cat_mu held): in[0..nin) are
+ * its inputs, in_dv[i] their vectors as captured when it started (NULL:
+ * none); flushes that committed since may have added positions to the
+ * inputs' current vectors (the catalog's). Each such position hid the row
+ * that was then its key's newest; that row's key is now first in the
+ * outputs out[0..nout) (files of one level, in key order), and its
+ * position there is added to out_dv[] (a NULL entry gets a new vector).
+ * Counted in db->st_view_reconciled. MERU_ECORRUPT when such a key is not
+ * a put in the outputs (the outputs do not come from these inputs);
+ * errors of reading the files; MERU_ENOMEM.
+ */
+int meru_db_reconcile_dvs(meru_db *db, meru_db_file *const *in,
+                          meru_dv *const *in_dv, size_t nin,
+                          const meru_catalog_file *out, meru_dv **out_dv,
+                          size_t nout);
+
 #endif

@@ -15,12 +15,20 @@
  *  6. start the background workers.
  * A crash during recovery repeats it: replay is idempotent because a
  * segment is deleted only after a commit says its records are in files.
+ *
+ * Options: the caller's struct (any supported version) is copied whole
+ * (options.h); a table being created stores its table-shaping options and
+ * the caller's extra properties in its first metadata version, and an
+ * existing table's stored properties then override the opener's options
+ * (table_props.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/db_internal.h"
 #include "engine/db_lookup.h"
+#include "engine/options.h"
+#include "engine/table_props.h"
 #include "util/error.h"
 
 int meru_db_check_open(meru_db *db)
@@ -313,6 +321,8 @@ static meru_db *db_alloc(const meru_options *opts)
         return NULL;
     db->fs = meru_fs_posix();
     db->opts = *opts;
+    db->open_opts = *opts;
+    db->open_opts.properties = NULL; /* the caller's memory: not kept */
     db->read_only = opts->read_only != 0;
     pthread_mutex_init(&db->mu, NULL);
     pthread_mutex_init(&db->cat_mu, NULL);
@@ -376,6 +386,30 @@ static void db_destroy(meru_db *db)
     free(db);
 }
 
+/* A new table's properties: the caller's applied to the options, then
+ * every table-shaping option and the caller's other keys, for version 1. */
+static int create_catalog(meru_db *db, const meru_schema *schema,
+                          meru_catalog_options *co)
+{
+    meru_catalog_kv *props = NULL;
+    size_t nprops = 0;
+    int rc = MERU_OK;
+    for (const char *const *p = db->opts.properties; rc == MERU_OK && p && *p;
+         p += 2)
+        rc = meru_prop_check(p[0], p[1], &db->opts);
+    if (rc == MERU_OK)
+        rc = meru_prop_list_for_create(&db->opts, &props, &nprops);
+    if (rc)
+        return rc;
+    co->props = props;
+    co->nprops = nprops;
+    rc = meru_catalog_create(db->fs, db->path, schema, co, &db->cat);
+    meru_prop_list_free(props, nprops);
+    co->props = NULL;
+    co->nprops = 0;
+    return rc;
+}
+
 static int open_catalog(meru_db *db, const meru_schema *schema)
 {
     meru_catalog_options co;
@@ -390,7 +424,7 @@ static int open_catalog(meru_db *db, const meru_schema *schema)
                             "%s: a table already exists there "
                             "(error_if_exists is set)",
                             db->path);
-        return MERU_OK;
+        return meru_prop_apply_stored(db->cat, &db->opts);
     }
     if (rc != MERU_NOT_FOUND)
         return rc;
@@ -402,7 +436,7 @@ static int open_catalog(meru_db *db, const meru_schema *schema)
                         "%s: no table there; creating one needs "
                         "a schema",
                         db->path);
-    return meru_catalog_create(db->fs, db->path, schema, &co, &db->cat);
+    return create_catalog(db, schema, &co);
 }
 
 /* A table with files but no recorded Iceberg view (written before the view
@@ -471,10 +505,29 @@ static int settle_schema(meru_db *db, const meru_schema *given)
     return meru_schema_clone(&db->schema, stored);
 }
 
-int meru_open(const char *path, const meru_options *opts,
+/* Each (key, value) of opts->properties may be stored (checked on a
+ * scratch copy: nothing is applied yet, the table may exist already). */
+static int check_properties(const meru_options *opts)
+{
+    meru_options scratch = *opts;
+    for (const char *const *p = opts->properties; p && *p; p += 2) {
+        if (!p[1])
+            return meru_err(MERU_EINVAL,
+                            "meru_open: options.properties: '%.128s' has no "
+                            "value (the list is key, value, ..., NULL)",
+                            p[0]);
+        int rc = meru_prop_check(p[0], p[1], &scratch);
+        if (rc)
+            return meru_err_wrap(rc, "meru_open: options.properties");
+    }
+    return MERU_OK;
+}
+
+int meru_open(const char *path, const meru_options *given,
               const meru_schema *schema, meru_db **out)
 {
-    meru_options defaults;
+    meru_options defaults, full;
+    const meru_options *opts;
     meru_db *db;
     char lock_path[MERU_DB_PATH_MAX], dir[MERU_DB_PATH_MAX];
     int rc, exists = 0;
@@ -484,12 +537,14 @@ int meru_open(const char *path, const meru_options *opts,
     *out = NULL;
     if (!path || !*path)
         return meru_err(MERU_EINVAL, "meru_open: empty path");
-    if (!opts) {
+    if (!given) {
         meru_options_init(&defaults);
-        opts = &defaults;
+        given = &defaults;
     }
-    if ((rc = meru_options_validate(opts)))
+    if ((rc = meru_options_upgrade(given, &full)) ||
+        (rc = meru_options_validate(&full)) || (rc = check_properties(&full)))
         return rc;
+    opts = &full;
     if (strlen(path) + 64 >= MERU_DB_PATH_MAX)
         return meru_err(MERU_ERANGE, "meru_open: path too long");
     if (!(db = db_alloc(opts)))
@@ -525,7 +580,9 @@ int meru_open(const char *path, const meru_options *opts,
             goto fail;
         }
     }
-    if ((rc = open_catalog(db, schema)) || (rc = settle_schema(db, schema)))
+    rc = open_catalog(db, schema);
+    db->opts.properties = NULL; /* the caller's memory: not kept */
+    if (rc || (rc = settle_schema(db, schema)))
         goto fail;
     atomic_store(&db->meta_version, meru_catalog_version(db->cat));
     if ((rc = meru_cache_new(&db->cache, opts->cache_bytes)) ||
@@ -752,6 +809,21 @@ int meru_refresh(meru_db *db)
         pthread_mutex_lock(&db->cat_mu);
         meru_catalog_free(db->cat);
         db->cat = fresh;
+        {
+            /* The writer may have changed table properties: the options
+             * in effect are the opener's with the new stored ones. */
+            meru_options o = db->open_opts;
+            if (meru_prop_apply_stored(fresh, &o) == MERU_OK) {
+                /* Only the shaping fields: the others are read without
+                 * mu. */
+                size_t n;
+                const meru_prop_def *d = meru_prop_defs(&n);
+                pthread_mutex_lock(&db->mu);
+                for (size_t i = 0; i < n; i++)
+                    meru_prop_copy_field(&d[i], &db->opts, &o);
+                pthread_mutex_unlock(&db->mu);
+            }
+        }
         pthread_mutex_unlock(&db->cat_mu);
         rc = load_read_only(db);
         if (rc != MERU_NOT_FOUND && rc != MERU_ECORRUPT && rc != MERU_EIO)

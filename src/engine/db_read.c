@@ -17,6 +17,11 @@
  * source, and a merge of one source is that source: a compacted table is
  * read without a heap. Rows from an SST reach the meru_row as values
  * straight from its column batches, without the rowcodec round trip.
+ *
+ * Per-read options (meru_read_options, and the same two fields of
+ * meru_scan_options) become the SST layer's read flags: fill_cache = 0 is
+ * MERU_SST_NO_FILL_CACHE (nothing added to the page/block cache or the row
+ * cache), verify_checksums = 0 is MERU_SST_SKIP_CRC.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,7 @@
 #include "engine/db_internal.h"
 #include "engine/dbiter.h"
 #include "engine/merge.h"
+#include "engine/options.h"
 #include "types/keycodec.h"
 #include "types/row.h"
 #include "types/rowcodec.h"
@@ -110,6 +116,7 @@ static int get_file(meru_db *db, meru_db_file *f, meru_sst_key *sk,
     meru_sst_read_stats st = {0, 0, 0};
     meru_buf ck = {0};
     bool use_rc = db->row_cache && seq >= f->meta.max_seq;
+    bool fill = !(sk->flags & MERU_SST_NO_FILL_CACHE);
     int rc;
     *state = MERU_SST_NOT_FOUND;
     if (!in_range(&f->meta, key, klen) || f->meta.min_seq > seq)
@@ -139,7 +146,7 @@ static int get_file(meru_db *db, meru_db_file *f, meru_sst_key *sk,
     if (st.bloom_negatives)
         atomic_fetch_add_explicit(&db->st_bloom_negatives, st.bloom_negatives,
                                   memory_order_relaxed);
-    if (rc == MERU_OK && use_rc) {
+    if (rc == MERU_OK && use_rc && fill) {
         size_t vlen = *state == MERU_SST_FOUND ? value->len : 0;
         row_entry *e = malloc(sizeof *e + vlen);
         meru_cache_handle *h = NULL;
@@ -161,7 +168,7 @@ static int get_file(meru_db *db, meru_db_file *f, meru_sst_key *sk,
 }
 
 static int lookup(meru_db *db, meru_view *v, const uint8_t *key, size_t klen,
-                  uint64_t seq, meru_row *out)
+                  uint64_t seq, unsigned flags, meru_row *out)
 {
     meru_mt_result r;
     meru_buf value = {0};
@@ -170,6 +177,7 @@ static int lookup(meru_db *db, meru_view *v, const uint8_t *key, size_t klen,
     /* decoded and bloom-hashed once for all the files probed */
     meru_sst_key sk;
     meru_sst_key_init(&sk, key, klen);
+    sk.flags = flags;
 
     /* Memtables, newest first. */
     if (v->mem) {
@@ -222,8 +230,15 @@ out:
     return rc;
 }
 
-int meru_get(meru_db *db, const meru_snapshot *snap, const meru_row *key,
-             meru_row *out)
+/* The SST read flags of per-call read options. */
+static unsigned read_flags(int fill_cache, int verify_checksums)
+{
+    return (fill_cache ? 0u : MERU_SST_NO_FILL_CACHE) |
+           (verify_checksums ? 0u : MERU_SST_SKIP_CRC);
+}
+
+static int get_common(meru_db *db, const meru_snapshot *snap, unsigned flags,
+                      const meru_row *key, meru_row *out)
 {
     meru_buf k = {0};
     meru_view *v;
@@ -238,7 +253,7 @@ int meru_get(meru_db *db, const meru_snapshot *snap, const meru_row *key,
         return rc;
     v = meru_db_read_view(db, snap);
     meru_row_clear(out);
-    rc = lookup(db, v, k.data, k.len, read_seq(db, snap), out);
+    rc = lookup(db, v, k.data, k.len, read_seq(db, snap), flags, out);
     meru_db_view_unref(v);
     meru_buf_free(&k);
     atomic_fetch_add_explicit(&db->st_gets, 1, memory_order_relaxed);
@@ -247,6 +262,26 @@ int meru_get(meru_db *db, const meru_snapshot *snap, const meru_row *key,
     else if (rc == MERU_NOT_FOUND)
         meru_row_clear(out);
     return rc;
+}
+
+int meru_get(meru_db *db, const meru_snapshot *snap, const meru_row *key,
+             meru_row *out)
+{
+    return get_common(db, snap, 0, key, out);
+}
+
+int meru_get_ex(meru_db *db, const meru_read_options *ro, const meru_row *key,
+                meru_row *out)
+{
+    if (!ro)
+        return get_common(db, NULL, 0, key, out);
+    int rc = meru_struct_version(ro->version, MERU_READ_OPTIONS_VERSION,
+                                 "meru_read_options");
+    if (rc)
+        return rc;
+    return get_common(db, ro->snapshot,
+                      read_flags(ro->fill_cache, ro->verify_checksums), key,
+                      out);
 }
 
 /* ------------------------------------------------------------------- scan */
@@ -258,9 +293,11 @@ struct meru_iter {
     meru_row *row;
     meru_colset proj;
     bool has_proj;
+    unsigned flags; /* SST read flags (fill_cache, verify_checksums) */
     meru_buf scratch;
-    uint64_t limit, returned;
+    uint64_t limit, returned; /* returned: rows since the scan or a seek */
     bool done;
+    bool empty; /* the scan's own range holds no key: seeks change nothing */
 };
 
 void meru_scan_options_init(meru_scan_options *o)
@@ -401,7 +438,7 @@ static int scan_projection(meru_db *db, const meru_scan_options *o,
     for (size_t i = 0; i < o->ncolumns; i++) {
         int c = o->columns[i] ? meru_schema_column_index(s, o->columns[i]) : -1;
         if (c < 0)
-            return meru_err(MERU_EINVAL, "scan: unknown column \"%s\"",
+            return meru_err(MERU_ENOCOLUMN, "scan: unknown column \"%s\"",
                             o->columns[i] ? o->columns[i] : "(null)");
         meru_colset_add(&it->proj, (size_t)c);
     }
@@ -412,37 +449,39 @@ static int scan_projection(meru_db *db, const meru_scan_options *o,
 typedef struct level_src {
     meru_db_file **files; /* the view's, pinned by the scan */
     const meru_colset *proj;
+    unsigned flags;
     meru_concat_part parts[];
 } level_src;
 
 /* An iterator over one file's entries, with the scan's projection. */
 static int file_source(meru_db_file *f, const meru_colset *proj,
-                       meru_iiter **out)
+                       unsigned flags, meru_iiter **out)
 {
     meru_sst *t;
     int rc = meru_db_file_sst(f, &t);
-    return rc ? rc : meru_sst_iter_new(t, proj, out);
+    return rc ? rc : meru_sst_iter_new_ex(t, proj, flags, out);
 }
 
 static int level_open(void *ctx, size_t i, meru_iiter **out)
 {
     level_src *ls = ctx;
-    return file_source(ls->files[i], ls->proj, out);
+    return file_source(ls->files[i], ls->proj, ls->flags, out);
 }
 
 /* One source for files[beg, end) of a level >= 1 (they do not overlap):
  * the file's own iterator, or a concatenation of them. */
-static int level_source(meru_view *v, const meru_colset *proj, size_t beg,
-                        size_t end, meru_iiter **out)
+static int level_source(meru_view *v, const meru_colset *proj, unsigned flags,
+                        size_t beg, size_t end, meru_iiter **out)
 {
     size_t n = end - beg;
     if (n == 1)
-        return file_source(v->files[beg], proj, out);
+        return file_source(v->files[beg], proj, flags, out);
     level_src *ls = malloc(sizeof *ls + n * sizeof ls->parts[0]);
     if (!ls)
         return meru_err(MERU_ENOMEM, "out of memory (scan)");
     ls->files = &v->files[beg];
     ls->proj = proj;
+    ls->flags = flags;
     for (size_t i = 0; i < n; i++) {
         const meru_catalog_file *m = &v->files[beg + i]->meta;
         ls->parts[i].smallest = m->smallest;
@@ -477,12 +516,14 @@ static int build_sources(meru_iter *it, meru_iiter **merged)
             n++;
     for (size_t i = v->level_start[0]; rc == MERU_OK && i < v->level_start[1];
          i++)
-        if ((rc = file_source(v->files[i], proj, &kids[n])) == MERU_OK)
+        if ((rc = file_source(v->files[i], proj, it->flags, &kids[n])) ==
+            MERU_OK)
             n++;
     for (int l = 1; rc == MERU_OK && l < MERU_CATALOG_MAX_LEVELS; l++) {
         size_t beg = v->level_start[l], end = v->level_start[l + 1];
         if (beg < end &&
-            (rc = level_source(v, proj, beg, end, &kids[n])) == MERU_OK)
+            (rc = level_source(v, proj, it->flags, beg, end, &kids[n])) ==
+                MERU_OK)
             n++;
     }
     if (rc) {
@@ -513,13 +554,16 @@ int meru_scan(meru_db *db, const meru_scan_options *opts, meru_iter **out)
         meru_scan_options_init(&defaults);
         opts = &defaults;
     }
-    if ((rc = meru_db_check_open(db)) ||
+    if ((rc = meru_struct_version(opts->version, MERU_SCAN_OPTIONS_VERSION,
+                                  "meru_scan_options")) ||
+        (rc = meru_db_check_open(db)) ||
         (rc = check_snapshot(db, opts->snapshot)))
         return rc;
     if (!(it = calloc(1, sizeof *it)))
         return meru_err(MERU_ENOMEM, "out of memory (iterator)");
     it->db = db;
     it->limit = opts->limit;
+    it->flags = read_flags(opts->fill_cache, opts->verify_checksums);
     if ((rc = scan_projection(db, opts, it)) ||
         (rc = scan_bounds(db, opts, &lo, &has_lo, &lo_incl, &hi, &has_hi,
                           &hi_incl, &empty)) ||
@@ -542,12 +586,13 @@ int meru_scan(meru_db *db, const meru_scan_options *opts, meru_iter **out)
     if ((rc = meru_dbiter_new(merged, &dbo, &it->it)))
         goto fail;
     /* An empty range (lower above upper) yields nothing. */
-    it->done = empty;
+    it->empty = empty;
     if (has_lo && has_hi) {
         int c = meru_ikey_cmp(lo.data, lo.len, hi.data, hi.len);
         if (c > 0 || (c == 0 && !(lo_incl && hi_incl)))
-            it->done = true;
+            it->empty = true;
     }
+    it->done = it->empty;
     meru_buf_free(&lo);
     meru_buf_free(&hi);
     atomic_fetch_add_explicit(&db->st_scans, 1, memory_order_relaxed);
@@ -622,6 +667,47 @@ int meru_iter_next(meru_iter *it, const meru_row **row)
     it->returned++;
     *row = it->row;
     return MERU_OK;
+}
+
+/* meru_iter_seek and meru_iter_seek_for_prev: the key (or a leading run
+ * of its columns) as a lower bound (first row >= it) or an inclusive upper
+ * bound (last row <= it), with scan_bounds' partial-key rules. */
+static int iter_seek(meru_iter *it, const meru_row *key, bool for_prev,
+                     const char *fn)
+{
+    meru_buf k = {0};
+    bool full = false, has = true, incl = true;
+    int rc;
+    if (!it || !key)
+        return meru_err(MERU_EINVAL, "%s: NULL argument", fn);
+    if ((rc = meru_db_bound_key(it->db, key, fn, &k, &full)))
+        return rc;
+    if (for_prev && !full) {
+        /* Every key starting with the prefix is <= it: stop before the
+         * prefix's successor (none: no key is above the prefix). */
+        rc = meru_key_prefix_successor(&k);
+        if (rc == MERU_NOT_FOUND)
+            has = false, rc = MERU_OK;
+        incl = false;
+    }
+    if (rc == MERU_OK)
+        rc = meru_dbiter_seek(it->it, has, k.data, k.len, incl, for_prev);
+    meru_buf_free(&k);
+    if (rc)
+        return rc;
+    it->returned = 0;
+    it->done = it->empty;
+    return MERU_OK;
+}
+
+int meru_iter_seek(meru_iter *it, const meru_row *key)
+{
+    return iter_seek(it, key, false, "meru_iter_seek");
+}
+
+int meru_iter_seek_for_prev(meru_iter *it, const meru_row *key)
+{
+    return iter_seek(it, key, true, "meru_iter_seek_for_prev");
 }
 
 void meru_iter_free(meru_iter *it)

@@ -5,8 +5,17 @@
  * Counters are relaxed atomics bumped on the paths they count; the shape
  * of the tree (levels, files, memtables) is read from the current view,
  * so one call gives a consistent picture of the tree.
+ *
+ * The caller's struct may be of an older (smaller) layout: the whole
+ * struct is filled in a local copy and only the caller's size copied out
+ * (merutable.h, "ABI").
+ *
+ * A read-only handle has no memtable of its own and flushes nothing: the
+ * rows it replayed from the WAL (written, not yet in files) are reported
+ * as the mutable memtable, with no immutable one.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,30 +26,39 @@
 
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
-int meru_stats_get(meru_db *db, meru_stats *out)
+static void stats_fill(meru_db *db, meru_stats *out)
 {
     meru_wal_group_stats gs;
     meru_cache_stats cs;
     meru_view *v = NULL;
-    if (!db || !out)
-        return meru_err(MERU_EINVAL, "meru_stats_get: NULL argument");
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&db->mu);
     if (db->view) {
         v = db->view;
         atomic_fetch_add(&v->refs, 1);
     }
-    out->immutable_memtables = db->nimm;
     /* In the same critical section as the view: the level counts and
      * "pending" describe one file set. */
     if (!db->closed && !db->read_only)
         out->compactions_pending =
             (uint64_t)meru_db_compactions_pending_locked(db);
-    for (size_t i = 0; i < db->nimm; i++)
-        out->immutable_bytes += meru_memtable_bytes(db->imm[i].mem);
+    out->gc_pending_files = db->ngc;
+    /* Jobs enter and leave the running count under mu, with the marks
+     * "pending" looks at: the two agree. */
+    out->compactions_running = LD(db->st_compacting);
+    if (db->read_only) {
+        for (size_t i = 0; i < db->nimm; i++) {
+            out->memtable_bytes += meru_memtable_bytes(db->imm[i].mem);
+            out->memtable_entries += meru_memtable_count(db->imm[i].mem);
+        }
+    } else {
+        out->immutable_memtables = db->nimm;
+        for (size_t i = 0; i < db->nimm; i++)
+            out->immutable_bytes += meru_memtable_bytes(db->imm[i].mem);
+    }
     if (db->mem) {
-        out->memtable_bytes = meru_memtable_bytes(db->mem);
-        out->memtable_entries = meru_memtable_count(db->mem);
+        out->memtable_bytes += meru_memtable_bytes(db->mem);
+        out->memtable_entries += meru_memtable_count(db->mem);
     }
     out->snapshots = db->nsnapshots;
     out->closed = db->closed;
@@ -100,7 +118,6 @@ int meru_stats_get(meru_db *db, meru_stats *out)
     out->compactions = LD(db->st_compactions);
     out->compaction_bytes_read = LD(db->st_compact_read);
     out->compaction_bytes_written = LD(db->st_compact_written);
-    out->compactions_running = LD(db->st_compacting);
     pthread_mutex_lock(&db->mu);
     out->background_errors = db->bg_error ? 1 : 0;
     pthread_mutex_unlock(&db->mu);
@@ -119,18 +136,39 @@ int meru_stats_get(meru_db *db, meru_stats *out)
     out->bloom_checks = LD(db->st_bloom_checks);
     out->bloom_negatives = LD(db->st_bloom_negatives);
     out->open_files = LD(db->st_open_files);
-    /* Last, after the view's release (the last reference to a compacted
-     * file may be this view's: its release queues the file) and after
-     * compactions_running (a job's end releases its inputs, then
-     * counts): so "no job running" comes with every file it let go. */
-    pthread_mutex_lock(&db->mu);
-    out->gc_pending_files = db->ngc;
-    pthread_mutex_unlock(&db->mu);
     out->view_lookups = LD(db->st_view_lookups);
     out->view_lookup_micros = LD(db->st_view_lookup_us);
     out->view_lookup_pages = LD(db->st_view_lookup_pages);
     out->view_rows_hidden = LD(db->st_view_hidden);
+    out->view_lookup_cpu_micros = LD(db->st_view_lookup_cpu_us);
+}
+
+/* The size of the first meru_stats layout (0.1, up to `closed`): every
+ * later one starts with it. */
+#define MERU_STATS_V1_SIZE offsetof(meru_stats, view_lookups)
+
+int meru_stats_get_sized(meru_db *db, meru_stats *out, size_t size)
+{
+    meru_stats full;
+    if (!db || !out)
+        return meru_err(MERU_EINVAL, "meru_stats_get: NULL argument");
+    if (size < MERU_STATS_V1_SIZE)
+        return meru_err(MERU_EINVAL,
+                        "meru_stats_get: a struct of %zu bytes is smaller "
+                        "than any meru_stats (%zu)",
+                        size, (size_t)MERU_STATS_V1_SIZE);
+    stats_fill(db, &full);
+    memcpy(out, &full, sizeof full < size ? sizeof full : size);
+    if (size > sizeof full) /* a newer header: its fields are unknown here */
+        memset((char *)out + sizeof full, 0, size - sizeof full);
     return MERU_OK;
+}
+
+/* The exported symbol for callers that cannot use the header's macro
+ * (bindings through an FFI): this header's whole struct. */
+int(meru_stats_get)(meru_db *db, meru_stats *out)
+{
+    return meru_stats_get_sized(db, out, sizeof *out);
 }
 
 static int put(meru_buf *b, const char *name, uint64_t v, int *first)
@@ -203,6 +241,7 @@ int meru_stats_json(meru_db *db, char **out)
     F(view_lookup_micros);
     F(view_lookup_pages);
     F(view_rows_hidden);
+    F(view_lookup_cpu_micros);
 #undef F
     bad |= meru_buf_append(&b, ",\"level\":[", 10);
     for (int l = 0; l < s.levels; l++) {

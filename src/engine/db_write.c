@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "engine/db_internal.h"
+#include "engine/options.h"
 #include "types/rowcodec.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -259,7 +260,10 @@ static int wait_for_room(meru_db *db)
     return rc;
 }
 
-int meru_db_write_batch(meru_db *db, meru_batch *b, uint64_t *first_seq)
+/* `sync`: fdatasync before returning whatever the table's sync mode (the
+ * group-commit queue syncs a group when any member asks). */
+static int write_batch(meru_db *db, meru_batch *b, int sync,
+                       uint64_t *first_seq)
 {
     const uint8_t *rec;
     size_t len;
@@ -278,7 +282,7 @@ int meru_db_write_batch(meru_db *db, meru_batch *b, uint64_t *first_seq)
     if ((rc = meru_batch_set_sequence(b, 0)))
         return rc;
     rec = meru_batch_data(b, &len);
-    rc = meru_wal_group_commit(db->group, rec, len, 0, b);
+    rc = meru_wal_group_commit(db->group, rec, len, sync, b);
     if (rc) {
         if (rc != MERU_ECLOSED) {
             pthread_mutex_lock(&db->mu);
@@ -304,14 +308,34 @@ int meru_db_write_batch(meru_db *db, meru_batch *b, uint64_t *first_seq)
     return MERU_OK;
 }
 
-static int write_one(meru_db *db, const meru_row *row, uint64_t *seq, int op)
+int meru_db_write_batch(meru_db *db, meru_batch *b, uint64_t *first_seq)
+{
+    return write_batch(db, b, 0, first_seq);
+}
+
+/* The sync flag of per-call options (NULL: the table's mode). */
+static int write_sync(const meru_write_options *wo, const char *fn, int *sync)
+{
+    *sync = 0;
+    if (!wo)
+        return MERU_OK;
+    int rc = meru_struct_version(wo->version, MERU_WRITE_OPTIONS_VERSION, fn);
+    if (rc)
+        return rc;
+    *sync = wo->sync != 0;
+    return MERU_OK;
+}
+
+static int write_one(meru_db *db, const meru_write_options *wo,
+                     const meru_row *row, uint64_t *seq, int op)
 {
     meru_batch b;
-    int rc;
+    int rc, sync;
     if (!db || !row)
         return meru_err(MERU_EINVAL, "%s: NULL argument",
                         op == MERU_OP_PUT ? "meru_put" : "meru_delete");
-    if ((rc = meru_db_check_open(db)))
+    if ((rc = write_sync(wo, "meru_write_options", &sync)) ||
+        (rc = meru_db_check_open(db)))
         return rc;
     if ((rc = meru_db_check_row(
              db->schema, row, op == MERU_OP_PUT ? "meru_put" : "meru_delete")))
@@ -322,7 +346,7 @@ static int write_one(meru_db *db, const meru_row *row, uint64_t *seq, int op)
     if (rc == MERU_OK)
         rc = check_last_key(&b, b.rep.len, b.count);
     if (rc == MERU_OK)
-        rc = meru_db_write_batch(db, &b, seq);
+        rc = write_batch(db, &b, sync, seq);
     meru_batch_free(&b);
     if (rc == MERU_OK)
         atomic_fetch_add_explicit(op == MERU_OP_PUT ? &db->st_puts
@@ -333,23 +357,43 @@ static int write_one(meru_db *db, const meru_row *row, uint64_t *seq, int op)
 
 int meru_put(meru_db *db, const meru_row *row, uint64_t *seq)
 {
-    return write_one(db, row, seq, MERU_OP_PUT);
+    return write_one(db, NULL, row, seq, MERU_OP_PUT);
 }
 
 int meru_delete(meru_db *db, const meru_row *key, uint64_t *seq)
 {
-    return write_one(db, key, seq, MERU_OP_DELETE);
+    return write_one(db, NULL, key, seq, MERU_OP_DELETE);
+}
+
+int meru_put_ex(meru_db *db, const meru_write_options *wo, const meru_row *row,
+                uint64_t *seq)
+{
+    return write_one(db, wo, row, seq, MERU_OP_PUT);
+}
+
+int meru_delete_ex(meru_db *db, const meru_write_options *wo,
+                   const meru_row *key, uint64_t *seq)
+{
+    return write_one(db, wo, key, seq, MERU_OP_DELETE);
 }
 
 int meru_write(meru_db *db, meru_write_batch *wb, uint64_t *first_seq)
 {
-    int rc;
+    return meru_write_ex(db, NULL, wb, first_seq);
+}
+
+int meru_write_ex(meru_db *db, const meru_write_options *wo,
+                  meru_write_batch *wb, uint64_t *first_seq)
+{
+    int rc, sync;
     if (!db || !wb)
         return meru_err(MERU_EINVAL, "meru_write: NULL argument");
+    if ((rc = write_sync(wo, "meru_write_options", &sync)))
+        return rc;
     if (!meru_db_same_columns(wb->schema, db->schema))
         return meru_err(MERU_ESCHEMA, "meru_write: the batch was made for a "
                                       "different schema than the table's");
-    if ((rc = meru_db_write_batch(db, &wb->b, first_seq)))
+    if ((rc = write_batch(db, &wb->b, sync, first_seq)))
         return rc;
     atomic_fetch_add_explicit(&db->st_puts, wb->puts, memory_order_relaxed);
     atomic_fetch_add_explicit(&db->st_deletes, wb->deletes,

@@ -29,6 +29,12 @@
  * internal-key order is user-key order, and a bound then cuts that order
  * at one place that a seek on its bare bytes finds.
  *
+ * Seeks restart the walk with one bound moved: a seek in the walk's own
+ * direction (forward seek, reverse seek_for_prev) narrows the near bound
+ * to the target; a seek the other way first finds the row at the target
+ * with one walk in that direction, then restarts from that row's key. The
+ * iterator's own bounds (olower, oupper) stay, so a later seek may go back.
+ *
  * Errors (sticky): the merged iterator's status, and MERU_ECORRUPT for an
  * internal key too short to hold a trailer.
  */
@@ -48,7 +54,10 @@ struct meru_dbiter {
     meru_iiter *it; /* owned */
     uint64_t read_seq;
     bool has_lower, lower_incl, has_upper, upper_incl, reverse;
-    meru_buf lower, upper;
+    meru_buf lower, upper; /* the bounds of the current walk */
+    /* The iterator's own bounds; a seek narrows lower/upper from these. */
+    bool has_olower, olower_incl, has_oupper, oupper_incl;
+    meru_buf olower, oupper;
     bool started, done;
     int status;    /* sticky error */
     bool has_key;  /* forward: `key` is the user key to skip */
@@ -423,6 +432,116 @@ int meru_dbiter_values(meru_dbiter *it, meru_value *vals)
     return rc;
 }
 
+/* Forgets the walk so the next call starts from the current bounds. */
+static void restart(meru_dbiter *d)
+{
+    d->started = false;
+    d->done = false;
+    d->has_key = false;
+    d->at_row = false;
+    d->past_lower = false;
+    d->cur_done = false;
+    meru_buf_reset(&d->cur);
+}
+
+/* A bound = src (or none). */
+static int copy_bound(meru_buf *dst, bool *has, bool *incl, const meru_buf *src,
+                      bool shas, bool sincl)
+{
+    *has = shas;
+    *incl = sincl;
+    return buf_set(dst, src->data ? src->data : empty_bytes, shas ? src->len : 0);
+}
+
+/* The walk's bounds = the iterator's own, with the lower (is_lower) or the
+ * upper one tightened to (k, incl) when that is narrower. */
+static int narrow(meru_dbiter *d, bool is_lower, bool has, const uint8_t *k,
+                  size_t len, bool incl)
+{
+    int rc;
+    if ((rc = copy_bound(&d->lower, &d->has_lower, &d->lower_incl, &d->olower,
+                         d->has_olower, d->olower_incl)) ||
+        (rc = copy_bound(&d->upper, &d->has_upper, &d->upper_incl, &d->oupper,
+                         d->has_oupper, d->oupper_incl)))
+        return fail(d, rc);
+    if (!has)
+        return MERU_OK;
+    meru_buf *b = is_lower ? &d->lower : &d->upper;
+    bool *bhas = is_lower ? &d->has_lower : &d->has_upper;
+    bool *bincl = is_lower ? &d->lower_incl : &d->upper_incl;
+    if (*bhas) {
+        int c = meru_ikey_cmp(k, len, b->data, b->len);
+        if (is_lower ? c < 0 : c > 0)
+            return MERU_OK; /* the iterator's own bound is narrower */
+        if (c == 0) {
+            *bincl = *bincl && incl;
+            return MERU_OK;
+        }
+    }
+    if ((rc = buf_set(b, len ? k : empty_bytes, len)))
+        return fail(d, rc);
+    *bhas = true;
+    *bincl = incl;
+    return MERU_OK;
+}
+
+/* Runs one walk in direction `reverse` over the current bounds and
+ * leaves the key of the row it finds in *found (found->len 0 and *none
+ * when there is no row). */
+static int find_one(meru_dbiter *d, bool reverse, meru_buf *found, bool *none)
+{
+    const uint8_t *k;
+    size_t kl;
+    bool saved = d->reverse;
+    d->reverse = reverse;
+    restart(d);
+    int rc = reverse ? next_reverse(d, &k, &kl, NULL, NULL)
+                     : next_forward(d, &k, &kl, NULL, NULL);
+    d->reverse = saved;
+    *none = rc == MERU_NOT_FOUND;
+    if (rc == MERU_NOT_FOUND)
+        return MERU_OK;
+    if (rc)
+        return rc;
+    if ((rc = buf_set(found, k, kl)))
+        return fail(d, rc);
+    return MERU_OK;
+}
+
+/* Restarts from the row whose key is `k` (its own bound, inclusive), or
+ * ends the walk when `none`. */
+static int restart_at(meru_dbiter *d, const meru_buf *k, bool none)
+{
+    int rc = narrow(d, !d->reverse, !none, k->data, k->len, true);
+    restart(d);
+    if (none)
+        d->done = true;
+    return rc;
+}
+
+int meru_dbiter_seek(meru_dbiter *d, bool has, const uint8_t *k, size_t len,
+                     bool incl, bool for_prev)
+{
+    meru_buf found = {0};
+    bool none = false;
+    int rc;
+    if (d->status)
+        return d->status;
+    d->at_row = false;
+    /* Forward seek / reverse seek_for_prev: only the start moves. */
+    if (for_prev == d->reverse) {
+        rc = narrow(d, !for_prev, has, k, len, incl);
+        restart(d);
+        return rc;
+    }
+    /* The other way: find the row at the target, then start there. */
+    if ((rc = narrow(d, !for_prev, has, k, len, incl)) == MERU_OK &&
+        (rc = find_one(d, for_prev, &found, &none)) == MERU_OK)
+        rc = restart_at(d, &found, none);
+    meru_buf_free(&found);
+    return rc;
+}
+
 int meru_dbiter_new(meru_iiter *merged, const meru_dbiter_options *o,
                     meru_dbiter **out)
 {
@@ -440,6 +559,13 @@ int meru_dbiter_new(meru_iiter *merged, const meru_dbiter_options *o,
     if ((d->has_lower && meru_buf_append(&d->lower, o->lower, o->lower_len)) ||
         (d->has_upper && meru_buf_append(&d->upper, o->upper, o->upper_len)))
         goto nomem;
+    d->has_olower = d->has_lower;
+    d->olower_incl = d->lower_incl;
+    d->has_oupper = d->has_upper;
+    d->oupper_incl = d->upper_incl;
+    if ((d->has_lower && meru_buf_append(&d->olower, o->lower, o->lower_len)) ||
+        (d->has_upper && meru_buf_append(&d->oupper, o->upper, o->upper_len)))
+        goto nomem;
     *out = d;
     return MERU_OK;
 nomem:
@@ -456,6 +582,8 @@ void meru_dbiter_free(meru_dbiter *it)
     meru_iiter_destroy(it->it);
     meru_buf_free(&it->lower);
     meru_buf_free(&it->upper);
+    meru_buf_free(&it->olower);
+    meru_buf_free(&it->oupper);
     meru_buf_free(&it->key);
     meru_buf_free(&it->val);
     meru_buf_free(&it->cur);

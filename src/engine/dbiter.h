@@ -59,6 +59,17 @@ void meru_dbiter_value(meru_dbiter *it, const uint8_t **value, size_t *vlen);
  * such form (a reverse scan, which saves rows aside, or a source with
  * encoded values only): use meru_dbiter_value. Another error is sticky. */
 int meru_dbiter_values(meru_dbiter *it, meru_value *vals);
+/*
+ * Repositions the iterator (a new walk within its own bounds). Not
+ * for_prev: the next row is the first visible one whose key is >= k (>
+ * when !incl); for_prev: the last one whose key is <= k (< when !incl);
+ * `has` false means no target (the first / last row). Rows then follow in
+ * the iterator's direction. No such row: next returns MERU_NOT_FOUND. A
+ * sticky error is returned again; a seek against the iterator's direction
+ * walks once to find the row, and an error there becomes sticky.
+ */
+int meru_dbiter_seek(meru_dbiter *it, bool has, const uint8_t *k, size_t len,
+                     bool incl, bool for_prev);
 void meru_dbiter_free(meru_dbiter *it); /* NULL-safe */
 
 #endif

@@ -5,17 +5,81 @@
  * Defaults live in one place (MERU_OPTIONS_INIT in merutable.h) so the
  * header documents them and meru_options_init() cannot drift from it.
  * Validation names the offending field; the engine validates once at open.
+ *
+ * Versions (the ABI rule of merutable.h): a caller built against an older
+ * header passes a shorter struct. meru_options_upgrade() copies exactly the
+ * fields of the caller's version and takes the defaults for the rest, so
+ * nothing past the caller's struct is ever read; everything else works on
+ * that full copy.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "merutable.h"
+#include "engine/options.h"
 #include "util/error.h"
 
 void meru_options_init(meru_options *opts)
 {
     static const meru_options defaults = MERU_OPTIONS_INIT;
     *opts = defaults;
+}
+
+/* Bytes of meru_options that each version has. */
+static size_t options_size(unsigned version)
+{
+    switch (version) {
+    case 1:
+        return offsetof(meru_options, properties);
+    case 2:
+        return offsetof(meru_options, iceberg_view);
+    case 3:
+        return offsetof(meru_options, iceberg_format_version);
+    case 4:
+        return sizeof(meru_options);
+    default:
+        return 0;
+    }
+}
+
+int meru_options_upgrade(const meru_options *in, meru_options *out)
+{
+    if (!in)
+        return meru_err(MERU_EINVAL, "options: NULL");
+    size_t n = options_size(in->version);
+    if (!n)
+        return meru_err(MERU_EINVAL,
+                        "options: version %u is not supported (1..%u: "
+                        "initialise with meru_options_init())",
+                        in->version, MERU_OPTIONS_VERSION);
+    meru_options_init(out);
+    memcpy(out, in, n);
+    out->version = MERU_OPTIONS_VERSION;
+    return MERU_OK;
+}
+
+int meru_struct_version(unsigned version, unsigned current, const char *what)
+{
+    if (version >= 1 && version <= current)
+        return MERU_OK;
+    return meru_err(MERU_EINVAL,
+                    "%s: version %u is not supported (1..%u: initialise it "
+                    "with its _INIT macro or _init function)",
+                    what, version, current);
+}
+
+void meru_read_options_init(meru_read_options *o)
+{
+    static const meru_read_options d = MERU_READ_OPTIONS_INIT;
+    if (o)
+        *o = d;
+}
+
+void meru_write_options_init(meru_write_options *o)
+{
+    static const meru_write_options d = MERU_WRITE_OPTIONS_INIT;
+    if (o)
+        *o = d;
 }
 
 static int bad(const char *field, const char *rule)
@@ -30,15 +94,13 @@ static int valid_compression(meru_compression c)
            c == MERU_COMPRESSION_LZ4_RAW;
 }
 
-int meru_options_validate(const meru_options *o)
+int meru_options_validate(const meru_options *given)
 {
-    if (!o)
-        return meru_err(MERU_EINVAL, "options: NULL");
-    if (o->version != MERU_OPTIONS_VERSION)
-        return meru_err(MERU_EINVAL,
-                        "options: version %u is not supported (expected %u: "
-                        "initialise with meru_options_init())",
-                        o->version, MERU_OPTIONS_VERSION);
+    meru_options full;
+    int rc = meru_options_upgrade(given, &full);
+    if (rc)
+        return rc;
+    const meru_options *o = &full;
     if (o->sync_mode != MERU_SYNC_NONE && o->sync_mode != MERU_SYNC_GROUP &&
         o->sync_mode != MERU_SYNC_EVERY)
         return bad("sync_mode", "must be MERU_SYNC_NONE, _GROUP or _EVERY");

@@ -356,6 +356,10 @@ int pq_cursor_next(pq_cursor *c, size_t max_rows, pq_batch *out);
 int pq_cursor_seek(pq_cursor *c, int64_t row);
 int64_t pq_cursor_row(const pq_cursor *c); /* next row to be returned */
 void pq_cursor_close(pq_cursor *c);        /* NULL is fine */
+/* This cursor does not verify page CRCs (a per-read choice; the reader's
+ * skip_crc option turns them off for every cursor). Pages read without a
+ * check are not marked checked in the reader's once-per-page record. */
+void pq_cursor_set_skip_crc(pq_cursor *c, bool skip);
 
 /* Page counters of a cursor (tests and benchmarks check pruning). */
 typedef struct pq_cursor_stats {

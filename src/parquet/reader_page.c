@@ -74,6 +74,7 @@ struct pq_cursor {
     const pq_offset_index *oi;
     int64_t pg_ord; /* offset-index ordinal of the data page at pos, or -1 */
     pq_cursor_stats st;
+    bool skip_crc; /* pq_cursor_set_skip_crc */
 };
 
 static const char *cname(const pq_cursor *c)
@@ -209,6 +210,12 @@ int pq_cursor_open(pq_reader *r, uint32_t rg, uint32_t col, pq_cursor **out)
     return MERU_OK;
 }
 
+void pq_cursor_set_skip_crc(pq_cursor *c, bool skip)
+{
+    if (c)
+        c->skip_crc = skip;
+}
+
 int64_t pq_cursor_row(const pq_cursor *c)
 {
     return c->row;
@@ -334,7 +341,7 @@ static int read_body(pq_cursor *c, page_in *pg, atomic_uchar *crc_seen)
         c->st.bytes_read += pg->csize;
         pg->body = c->cbuf.data;
     }
-    if (pg->h.has_crc && !c->r->o.skip_crc &&
+    if (pg->h.has_crc && !c->r->o.skip_crc && !c->skip_crc &&
         !(crc_seen && atomic_load_explicit(crc_seen, memory_order_relaxed))) {
         uLong crc = crc32(0L, Z_NULL, 0);
         const uint8_t *p = pg->body;

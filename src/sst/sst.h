@@ -147,6 +147,11 @@ typedef enum meru_sst_state {
     MERU_SST_DELETED = 2 /* newest visible version is a delete */
 } meru_sst_state;
 
+/* Per-read flags of a get (meru_sst_key.flags) or an iterator
+ * (meru_sst_iter_new_ex): the engine's meru_read_options. */
+#define MERU_SST_NO_FILL_CACHE 1u /* use cached pages / blocks, add none */
+#define MERU_SST_SKIP_CRC      2u /* do not verify page CRCs */
+
 typedef struct meru_sst_read_stats {
     uint64_t bloom_checks;    /* lookups that consulted the filters */
     uint64_t bloom_negatives; /* ... and were answered by them */
@@ -183,6 +188,7 @@ typedef struct meru_sst_key {
     meru_value kv[MERU_MAX_KEY_COLUMNS];
     meru_buf scratch;
     meru_sst_key_hash bh[MERU_MAX_KEY_COLUMNS];
+    unsigned flags; /* MERU_SST_*; meru_sst_key_init sets 0 */
 } meru_sst_key;
 void meru_sst_key_init(meru_sst_key *k, const uint8_t *ukey, size_t klen);
 void meru_sst_key_free(meru_sst_key *k); /* frees the decode scratch */
@@ -200,6 +206,9 @@ int meru_sst_get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
  * reads pages as it goes (a window of at most 1024 rows of one ikey page)
  * and never loads the file; `t` must outlive it. */
 int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out);
+/* The same with read flags (MERU_SST_*). */
+int meru_sst_iter_new_ex(meru_sst *t, const meru_colset *proj, unsigned flags,
+                         meru_iiter **out);
 
 /* The row position of an SST iterator's current entry: its 0-based
  * ordinal in the file across row groups (Iceberg's `_pos`). `it` must be
@@ -229,7 +238,8 @@ typedef struct meru_sst_keyset {
     /* private */
     size_t nk;         /* key columns */
     uint64_t *hash;    /* n * nk */
-    uint8_t *hstate;   /* per key: 0 not hashed yet, 1 hashed, 2 no filter */
+    uint8_t *hashed;   /* per key: its hashes are computed */
+    uint32_t *hmask;   /* per key: the key columns with a hash (bits) */
     bool typed;        /* htype/htlen set (by the first file hashed for) */
     int htype[MERU_MAX_KEY_COLUMNS]; /* file column type hashes are for */
     int32_t htlen[MERU_MAX_KEY_COLUMNS];

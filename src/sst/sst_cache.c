@@ -23,6 +23,14 @@
  *
  * With a mapped file (t->map) no block is ever cached: the Parquet reader
  * reads the map in place.
+ *
+ * A read with MERU_SST_NO_FILL_CACHE (meru_read_options.fill_cache = 0)
+ * takes what the cache has and inserts nothing: a missing block is read
+ * straight into the caller's buffer, a missing page makes sst_page_get
+ * answer "no page" (the get then reads through a cursor). The flag reaches
+ * the block reads through a thread-local set by the get or iterator step.
+ * A read that skips page CRCs (MERU_SST_SKIP_CRC) caches no decoded page
+ * either.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +63,20 @@ static void block_free(const void *key, size_t klen, void *value)
     free(value);
 }
 
+static _Thread_local unsigned tl_flags;
+
+unsigned sst_read_flags_set(unsigned flags)
+{
+    unsigned old = tl_flags;
+    tl_flags = flags;
+    return old;
+}
+
+void sst_read_flags_restore(unsigned saved)
+{
+    tl_flags = saved;
+}
+
 int sst_cache_read(meru_sst *t, uint64_t off, void *buf, size_t n)
 {
     if (off > t->file_size || n > t->file_size - off)
@@ -74,6 +96,15 @@ int sst_cache_read(meru_sst *t, uint64_t off, void *buf, size_t n)
         meru_store_le64(key, t->cache_id);
         meru_store_le64(key + 8, blk);
         meru_cache_handle *h = meru_cache_lookup(t->cache, key, sizeof key);
+        if (!h && (tl_flags & MERU_SST_NO_FILL_CACHE)) {
+            int rc = meru_file_read_exact(t->file, off, dst, k);
+            if (rc)
+                return rc;
+            dst += k;
+            off += k;
+            n -= k;
+            continue;
+        }
         if (!h) {
             uint8_t *b = malloc(blen);
             if (!b)
@@ -109,8 +140,8 @@ static size_t align8(size_t n)
 /* Decodes rows [first, end) of column `col` of row group `rg` (one page)
  * into one allocation. */
 static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
-                       int64_t end, sst_page **out, size_t *charge,
-                       uint64_t *pages_read)
+                       int64_t end, unsigned flags, sst_page **out,
+                       size_t *charge, uint64_t *pages_read)
 {
     const pq_column_info *fi = pq_reader_column(t->r, col);
     size_t w = pq_value_width(fi->type);
@@ -121,6 +152,7 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     int rc = pq_cursor_open(t->r, rg, col, &cur);
     if (rc)
         return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+    pq_cursor_set_skip_crc(cur, (flags & MERU_SST_SKIP_CRC) != 0);
     pq_batch b;
     rc = pq_cursor_seek(cur, first);
     if (!rc)
@@ -196,7 +228,7 @@ static void page_free(const void *key, size_t klen, void *value)
 }
 
 int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
-                 const sst_page **page, meru_cache_handle **h,
+                 unsigned flags, const sst_page **page, meru_cache_handle **h,
                  uint64_t *pages_read)
 {
     *page = NULL;
@@ -234,10 +266,16 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
     meru_store_le32(key + 13, col);
     meru_store_le32(key + 17, lo);
     meru_cache_handle *ch = meru_cache_lookup(t->cache, key, sizeof key);
+    /* Not cached, and not to be: read by cursor. A page decoded without
+     * its CRC check is never cached either, so a later read that checks
+     * CRCs cannot be served an unchecked page. */
+    if (!ch && (flags & (MERU_SST_NO_FILL_CACHE | MERU_SST_SKIP_CRC)))
+        return MERU_OK;
     if (!ch) {
         sst_page *p = NULL;
         size_t charge = 0;
-        rc = page_decode(t, rg, col, first, end, &p, &charge, pages_read);
+        rc = page_decode(t, rg, col, first, end, flags, &p, &charge,
+                         pages_read);
         if (rc)
             return rc;
         /* Two threads may decode the same page at once: the later insert

@@ -129,8 +129,15 @@ typedef struct sst_page {
  * once done with the page. *page NULL (and *h NULL) when the page cache is
  * off or the chunk has no offset index: then read through a cursor. */
 int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
-                 const sst_page **page, meru_cache_handle **h,
+                 unsigned flags, const sst_page **page, meru_cache_handle **h,
                  uint64_t *pages_read);
+
+/* Read flags of the read running on this thread (MERU_SST_*): a get or an
+ * iterator step sets them around its reads so the block cache, which the
+ * Parquet reader reaches through its source callbacks, sees them. Returns
+ * the previous flags, for sst_read_flags_restore. */
+unsigned sst_read_flags_set(unsigned flags);
+void sst_read_flags_restore(unsigned saved);
 
 /* The page's rows as a batch (for sst_value_from_batch). */
 static inline pq_batch sst_page_batch(const sst_page *p)

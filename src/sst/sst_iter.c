@@ -69,6 +69,7 @@ typedef struct sst_iter {
     size_t nconsts;
     meru_buf val;
     int64_t val_row; /* global row whose value is in `val`, or -1 */
+    unsigned flags;  /* MERU_SST_* read flags, for every load */
 } sst_iter;
 
 static int64_t global_row(const sst_iter *it)
@@ -101,6 +102,7 @@ static int load_col(sst_iter *it, icol *c, uint32_t rg, int64_t beg, size_t n)
         rc = pq_cursor_open(t->r, rg, c->pcol, &c->cur);
         if (rc)
             return rc;
+        pq_cursor_set_skip_crc(c->cur, (it->flags & MERU_SST_SKIP_CRC) != 0);
     }
     if (pq_cursor_row(c->cur) != beg) {
         rc = pq_cursor_seek(c->cur, beg);
@@ -170,7 +172,9 @@ static int load_window(sst_iter *it, int64_t row)
 
 static void go_to(sst_iter *it, int64_t row)
 {
+    unsigned saved = sst_read_flags_set(it->flags);
     int rc = load_window(it, row);
+    sst_read_flags_restore(saved);
     if (rc)
         fail(it, rc);
 }
@@ -251,7 +255,9 @@ static void it_seek(meru_iiter *b, const uint8_t *key, size_t len)
     if (lo == t->nrg)
         return; /* past the end */
     int64_t pbeg, pend;
+    unsigned saved = sst_read_flags_set(it->flags);
     int rc = sst_find_page(t, lo, key, len, &pbeg, &pend);
+    sst_read_flags_restore(saved);
     if (rc) {
         fail(it, rc);
         return;
@@ -472,6 +478,12 @@ uint64_t meru_sst_iter_pos(const meru_iiter *b)
 
 int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out)
 {
+    return meru_sst_iter_new_ex(t, proj, 0, out);
+}
+
+int meru_sst_iter_new_ex(meru_sst *t, const meru_colset *proj, unsigned flags,
+                         meru_iiter **out)
+{
     *out = NULL;
     if (!t)
         return meru_err(MERU_EINVAL, "meru_sst_iter_new: NULL table");
@@ -481,6 +493,7 @@ int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out)
     const meru_schema *s = t->schema;
     it->base.ops = &sst_iter_ops;
     it->t = t;
+    it->flags = flags;
     it->val_row = -1;
     it->ik.pcol = (uint32_t)t->col_ikey;
     if (proj) {

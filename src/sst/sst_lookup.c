@@ -11,11 +11,17 @@
  * whole page to read one row; keys that share a page would decode it again
  * (or churn it through the page cache). Here the work per key is a range
  * check, its bloom filters (hashes computed once per key for all files, in
- * the keyset), and a binary search of the page index; the pages of
+ * the keyset), and a step through the page index; the pages of
  * _merutable_ikey that can hold a pending key are decoded in row order
  * through one cursor, each at most once, and the sorted keys are merged
  * against them. The page cache is left alone: a flush touches each page
- * once, and inserting them would evict what readers keep hot.
+ * once, and inserting them would evict what readers keep hot. A key whose
+ * place lies in the page decoded last skips both the filters and the page
+ * index, and the page index is walked forward from the last page rather
+ * than searched per key. A lookup asking one key per DENSE_ROWS rows of
+ * the file or more skips the filters altogether: it would decode nearly
+ * every page anyway, and a page decode shared by many keys is cheaper than
+ * a filter probe per key.
  *
  * Why it is exact: the seek key of K is K || trailer(MERU_SEQ_MAX), the
  * smallest internal key of K, so the first internal key >= it is K's
@@ -69,8 +75,9 @@ int meru_sst_keyset_init(meru_sst_keyset *ks, const meru_schema *schema,
                             i);
     if (n) {
         ks->hash = malloc(n * (ks->nk ? ks->nk : 1) * sizeof *ks->hash);
-        ks->hstate = calloc(n, 1);
-        if (!ks->hash || !ks->hstate)
+        ks->hashed = calloc(n, 1);
+        ks->hmask = malloc(n * sizeof *ks->hmask);
+        if (!ks->hash || !ks->hashed || !ks->hmask)
             return meru_err(MERU_ENOMEM, "keyset of %zu keys: out of memory",
                             n);
     }
@@ -82,7 +89,8 @@ void meru_sst_keyset_free(meru_sst_keyset *ks)
     if (!ks)
         return;
     free(ks->hash);
-    free(ks->hstate);
+    free(ks->hashed);
+    free(ks->hmask);
     meru_buf_free(&ks->scratch);
     memset(ks, 0, sizeof *ks);
 }
@@ -112,31 +120,36 @@ static bool types_match(meru_sst *t, meru_sst_keyset *ks)
 }
 
 /* The bloom hashes of key i, computed once (with t's column types, which
- * match the keyset's). False when no filter applies to the key. */
-static bool key_hashes(meru_sst *t, meru_sst_keyset *ks, size_t i)
+ * match the keyset's): the mask of its key columns that have one (a
+ * column without a PLAIN form for the filter, a boolean, has none). */
+static uint32_t key_hashes(meru_sst *t, meru_sst_keyset *ks, size_t i)
 {
-    if (ks->hstate[i])
-        return ks->hstate[i] == 1;
+    if (ks->hashed[i])
+        return ks->hmask[i];
     const meru_schema *s = t->schema;
     meru_value kv[MERU_MAX_KEY_COLUMNS];
     size_t nk = 0;
-    bool ok;
+    uint32_t mask = 0;
     meru_buf_reset(&ks->scratch);
-    ok = meru_key_decode(ks->schema, ks->keys[i].ptr, ks->keys[i].len, kv, &nk,
-                         &ks->scratch) == MERU_OK &&
-         nk == ks->nk;
-    for (size_t k = 0; ok && k < nk; k++) {
-        const meru_column *c = &s->cols[s->key_cols[k]];
-        uint32_t pc = (uint32_t)t->pcol[s->key_cols[k]];
-        const pq_column_info *fi = pq_reader_column(t->r, pc);
-        uint8_t b[16];
-        const uint8_t *p;
-        size_t len;
-        ok = sst_plain_key(c, fi, &kv[k], b, &p, &len) &&
-             pq_reader_bloom_hash(t->r, pc, p, len, &ks->hash[i * ks->nk + k]);
+    if (meru_key_decode(ks->schema, ks->keys[i].ptr, ks->keys[i].len, kv, &nk,
+                        &ks->scratch) == MERU_OK &&
+        nk == ks->nk) {
+        for (size_t k = 0; k < nk; k++) {
+            const meru_column *c = &s->cols[s->key_cols[k]];
+            uint32_t pc = (uint32_t)t->pcol[s->key_cols[k]];
+            const pq_column_info *fi = pq_reader_column(t->r, pc);
+            uint8_t b[16];
+            const uint8_t *p;
+            size_t len;
+            if (sst_plain_key(c, fi, &kv[k], b, &p, &len) &&
+                pq_reader_bloom_hash(t->r, pc, p, len,
+                                     &ks->hash[i * ks->nk + k]))
+                mask |= UINT32_C(1) << k;
+        }
     }
-    ks->hstate[i] = ok ? 1 : 2;
-    return ok;
+    ks->hashed[i] = 1;
+    ks->hmask[i] = mask;
+    return mask;
 }
 
 /* Whether the bloom filters of row group rg prove key i absent. */
@@ -145,12 +158,11 @@ static int bloom_absent(meru_sst *t, meru_sst_keyset *ks, bool typed, size_t i,
 {
     const meru_schema *s = t->schema;
     *checked = *absent = false;
-    if (!typed || !key_hashes(t, ks, i))
-        return MERU_OK;
-    for (size_t k = 0; k < ks->nk; k++) {
+    uint32_t mask = typed ? key_hashes(t, ks, i) : 0;
+    for (size_t k = 0; mask && k < ks->nk; k++) {
         uint32_t pc = (uint32_t)t->pcol[s->key_cols[k]];
         bool maybe = true;
-        if (!pq_reader_has_bloom(t->r, rg, pc))
+        if (!(mask >> k & 1) || !pq_reader_has_bloom(t->r, rg, pc))
             continue;
         int rc = pq_reader_bloom_check_hash(t->r, rg, pc,
                                             ks->hash[i * ks->nk + k], &maybe);
@@ -229,10 +241,40 @@ static int win_load(ikwin *w, uint32_t rg, int64_t row)
     return MERU_OK;
 }
 
-/* The first of v[0..n) that is >= key, or n. */
+/* Whether the decoded page at hand (of row group rg) holds the first
+ * internal key >= key at or after local row `from`: every row before
+ * `from` is below key (keys ascend), so it does when the page starts at
+ * or before `from` and ends at or past the key. Then the key is searched
+ * there directly: no filter probe (a cache miss in a large filter), no
+ * page index. Consecutive sorted keys mostly land in the page the last
+ * one did when the lookup is dense (a flush of overwrites, or of many keys
+ * against a file of similar size). */
+static bool window_holds(const ikwin *w, uint32_t rg, int64_t from,
+                         const meru_buf *key)
+{
+    if (w->rg != rg || !w->v || from < w->beg || from >= w->end)
+        return false;
+    const pq_bytes *last = &w->v[w->end - w->beg - 1];
+    return meru_ikey_cmp(last->ptr, last->len, key->data, key->len) >= 0;
+}
+
+/* The first of v[0..n) that is >= key, or n. Galloping from v[0]: the
+ * keys of a lookup ascend and each search starts where the last one
+ * ended, so the answer is usually a few entries on, and walking there
+ * touches the page in order where a binary search would jump about it. */
 static size_t first_at_or_after(const pq_bytes *v, size_t n, const meru_buf *key)
 {
-    size_t lo = 0, hi = n;
+    size_t lo = 0, hi = 1, step = 1;
+    while (hi <= n &&
+           meru_ikey_cmp(v[hi - 1].ptr, v[hi - 1].len, key->data, key->len) <
+               0) {
+        lo = hi;
+        hi = step < n - hi ? hi + step : n + 1;
+        step *= 2;
+    }
+    if (hi > n)
+        hi = n;
+    /* v[lo - 1] < key (or lo == 0), v[hi - 1] >= key (or hi == n). */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (meru_ikey_cmp(v[mid].ptr, v[mid].len, key->data, key->len) < 0)
@@ -246,6 +288,72 @@ static size_t first_at_or_after(const pq_bytes *v, size_t n, const meru_buf *key
 static int64_t rg_rows(const meru_sst *t, uint32_t rg)
 {
     return t->rg_start[rg + 1] - t->rg_start[rg];
+}
+
+/* The page of _merutable_ikey where the search for each key starts, kept
+ * from key to key: keys ascend, so it only moves forward (galloping from
+ * where it was, not a binary search from scratch per key). */
+typedef struct pgcur {
+    uint32_t rg; /* UINT32_MAX: not loaded */
+    const pq_column_index *ci; /* NULL: no usable page index */
+    const pq_offset_index *oi;
+    uint32_t pg;
+} pgcur;
+
+static bool page_below(const pq_column_index *ci, uint32_t pg,
+                       const meru_buf *key)
+{
+    return !ci->null_pages[pg] &&
+           meru_ikey_cmp(ci->max_values[pg].ptr, ci->max_values[pg].len,
+                         key->data, key->len) < 0;
+}
+
+/* The first row of the first page of row group rg whose (possibly cut,
+ * rounded-up) maximum is >= key: where the first internal key >= key is,
+ * or an earlier page when a cut bound misleads (as sst_find_page). */
+static int page_start(meru_sst *t, pgcur *p, uint32_t rg, const meru_buf *key,
+                      int64_t *pbeg)
+{
+    if (p->rg != rg) {
+        int rc = pq_reader_column_index(t->r, rg, (uint32_t)t->col_ikey,
+                                        &p->ci);
+        if (!rc)
+            rc = pq_reader_offset_index(t->r, rg, (uint32_t)t->col_ikey,
+                                        &p->oi);
+        if (rc)
+            return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+        if (!p->ci || !p->oi || p->ci->n_pages != p->oi->n_pages ||
+            p->oi->n_pages == 0)
+            p->ci = NULL;
+        p->rg = rg;
+        p->pg = 0;
+    }
+    *pbeg = 0;
+    if (!p->ci)
+        return MERU_OK;
+    uint32_t n = p->ci->n_pages, lo = p->pg, step = 1;
+    if (page_below(p->ci, lo, key)) {
+        /* Gallop to a page at or past the key, then binary search. */
+        uint32_t hi = lo + 1;
+        while (hi < n && page_below(p->ci, hi, key)) {
+            lo = hi;
+            hi = step < n - hi ? hi + step : n;
+            step *= 2;
+        }
+        lo++;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (page_below(p->ci, mid, key))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == n) /* bounds below the chunk's own: search from here */
+            lo = n - 1;
+        p->pg = lo;
+    }
+    *pbeg = p->oi->page_locations[p->pg].first_row_index;
+    return MERU_OK;
 }
 
 /* ------------------------------------------------------------- values */
@@ -362,6 +470,32 @@ static int read_values(meru_sst *t, const meru_sst_lookup_opts *o,
 
 /* ------------------------------------------------------------- lookup */
 
+/* A lookup is dense in a file when it asks at least one key per
+ * DENSE_ROWS rows of the file: then nearly every page of _merutable_ikey
+ * would be decoded anyway (for the keys it holds, or for the filters'
+ * false positives), and a filter probe per key (a cache miss in a filter
+ * of up to 1 MiB, ~0.1 us) costs more than a share of a page decode (an
+ * 8 KiB row-tuned page, ~400 keys, costs a few us). A dense lookup skips
+ * the filters and merges the keys against the pages. */
+#define DENSE_ROWS 16
+
+/* The first i in idx[0..n) whose key is > the file's largest. */
+static size_t first_past_range(const meru_sst *t, const meru_sst_keyset *ks,
+                               const size_t *idx, size_t from, size_t n)
+{
+    size_t lo = from, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const meru_sst_ukey *k = &ks->keys[idx[mid]];
+        if (meru_ikey_cmp(k->ptr, k->len, t->largest.data, t->largest.len) <=
+            0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The first i in idx[0..n) whose key is >= the file's smallest. */
 static size_t first_in_range(const meru_sst *t, const meru_sst_keyset *ks,
                              const size_t *idx, size_t n)
@@ -387,6 +521,7 @@ int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
     uint8_t trailer[MERU_IKEY_TRAILER_LEN];
     meru_buf seek = {0};
     ikwin w = {t, UINT32_MAX, NULL, 0, 0, NULL, 0};
+    pgcur pc = {UINT32_MAX, NULL, NULL, 0};
     uint64_t checks = 0, negatives = 0;
     uint32_t rg = 0;
     int64_t from = 0; /* local row of rg where the next search may start */
@@ -408,11 +543,12 @@ int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
                             "below %zu",
                             ks->n);
     bool typed = types_match(t, ks);
+    size_t first = first_in_range(t, ks, idx, n);
+    size_t end = first_past_range(t, ks, idx, first, n);
+    bool dense = (uint64_t)(end - first) * DENSE_ROWS >= t->rows;
     meru_ikey_trailer_encode(trailer, MERU_SEQ_MAX, MERU_OP_MAX);
-    for (size_t i = first_in_range(t, ks, idx, n); i < n; i++) {
+    for (size_t i = first; i < end; i++) {
         const meru_sst_ukey *k = &ks->keys[idx[i]];
-        if (meru_ikey_cmp(k->ptr, k->len, t->largest.data, t->largest.len) > 0)
-            break; /* this key and every later one are past the file */
         meru_buf_reset(&seek);
         if ((rc = meru_buf_append(&seek, k->ptr, k->len)) ||
             (rc = meru_buf_append(&seek, trailer, sizeof trailer)))
@@ -424,16 +560,22 @@ int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
         }
         if (rg == t->nrg)
             break;
-        bool checked, absent;
-        if ((rc = bloom_absent(t, ks, typed, idx[i], rg, &checked, &absent)))
-            break;
-        checks += checked;
-        negatives += absent;
-        if (absent)
-            continue;
-        int64_t pbeg, pend, hit = -1, rows = rg_rows(t, rg);
-        if ((rc = sst_find_page(t, rg, seek.data, seek.len, &pbeg, &pend)))
-            break;
+        int64_t pbeg = from, hit = -1, rows = rg_rows(t, rg);
+        if (!window_holds(&w, rg, from, &seek)) {
+            /* Not in the page at hand: the filters first (a key absent
+             * costs no page) unless the lookup is dense, then the page
+             * index. */
+            bool checked = false, absent = false;
+            if (!dense && (rc = bloom_absent(t, ks, typed, idx[i], rg,
+                                             &checked, &absent)))
+                break;
+            checks += checked;
+            negatives += absent;
+            if (absent)
+                continue;
+            if ((rc = page_start(t, &pc, rg, &seek, &pbeg)))
+                break;
+        }
         for (int64_t r = pbeg > from ? pbeg : from; r < rows;) {
             if (w.rg != rg || r < w.beg || r >= w.end)
                 if ((rc = win_load(&w, rg, r)))

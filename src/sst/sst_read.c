@@ -502,6 +502,7 @@ typedef struct get_ctx {
     meru_value *vals;
     meru_cache_handle **held; /* per column: cached page in use, or NULL */
     uint64_t pages;
+    unsigned flags; /* the key's MERU_SST_* read flags */
     meru_value vals_inl[GET_STACK_COLS];
     meru_cache_handle *held_inl[GET_STACK_COLS];
 } get_ctx;
@@ -525,6 +526,7 @@ void meru_sst_key_init(meru_sst_key *k, const uint8_t *ukey, size_t klen)
     k->nk = 0;
     memset(&k->scratch, 0, sizeof k->scratch);
     memset(k->bh, 0, sizeof k->bh);
+    k->flags = 0;
 }
 
 void meru_sst_key_free(meru_sst_key *k)
@@ -620,8 +622,8 @@ static int read_row_value(meru_sst *t, get_ctx *g, uint32_t rg, int64_t row,
         /* From the page cache when on: the handle is kept until the
          * value is encoded (the value's bytes live in the page). */
         const sst_page *pg;
-        int rc = sst_page_get(t, rg, (uint32_t)pc, row, &pg, &g->held[i],
-                              &g->pages);
+        int rc = sst_page_get(t, rg, (uint32_t)pc, row, g->flags, &pg,
+                              &g->held[i], &g->pages);
         if (rc)
             return rc;
         if (pg) {
@@ -645,6 +647,7 @@ static int read_row_value(meru_sst *t, get_ctx *g, uint32_t rg, int64_t row,
         rc = pq_cursor_open(t->r, rg, (uint32_t)pc, &cur);
         if (rc)
             return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+        pq_cursor_set_skip_crc(cur, (g->flags & MERU_SST_SKIP_CRC) != 0);
         g->cur = cur; /* so the caller's cleanup closes it on error */
         pq_batch b;
         rc = pq_cursor_seek(cur, row);
@@ -706,8 +709,8 @@ static int find_ikey(meru_sst *t, get_ctx *g, uint32_t rg, int64_t pbeg,
     int rc = MERU_OK;
     while (row < rows && !found) {
         const sst_page *pg;
-        rc = sst_page_get(t, rg, (uint32_t)t->col_ikey, row, &pg, &h,
-                          &g->pages);
+        rc = sst_page_get(t, rg, (uint32_t)t->col_ikey, row, g->flags, &pg,
+                          &h, &g->pages);
         if (rc)
             return rc;
         if (!pg)
@@ -726,6 +729,7 @@ static int find_ikey(meru_sst *t, get_ctx *g, uint32_t rg, int64_t pbeg,
     }
     if (!found && row < rows) {
         rc = pq_cursor_open(t->r, rg, (uint32_t)t->col_ikey, &g->cur);
+        pq_cursor_set_skip_crc(g->cur, (g->flags & MERU_SST_SKIP_CRC) != 0);
         if (!rc)
             rc = pq_cursor_seek(g->cur, row);
         if (rc)
@@ -768,9 +772,23 @@ int meru_sst_get(meru_sst *t, const uint8_t *ukey, size_t klen,
     return rc;
 }
 
+static int get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
+                   meru_sst_state *state, uint64_t *seq, meru_buf *value,
+                   meru_sst_read_stats *stats);
+
 int meru_sst_get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
                      meru_sst_state *state, uint64_t *seq, meru_buf *value,
                      meru_sst_read_stats *stats)
+{
+    unsigned saved = sst_read_flags_set(key ? key->flags : 0);
+    int rc = get_key(t, key, read_seq, state, seq, value, stats);
+    sst_read_flags_restore(saved);
+    return rc;
+}
+
+static int get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
+                   meru_sst_state *state, uint64_t *seq, meru_buf *value,
+                   meru_sst_read_stats *stats)
 {
     if (state)
         *state = MERU_SST_NOT_FOUND;
@@ -796,6 +814,7 @@ int meru_sst_get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
     g.vals = NULL;
     g.held = NULL;
     g.pages = 0;
+    g.flags = key->flags;
     size_t ncols = t->schema->ncols;
     uint8_t trailer[MERU_IKEY_TRAILER_LEN];
     meru_ikey_trailer_encode(trailer, read_seq, MERU_OP_MAX);

@@ -74,16 +74,6 @@ int cli_usage(const char *fmt, ...)
     return CLI_USAGE;
 }
 
-int cli_help(void)
-{
-    printf("usage: meru %s\n", g_usage);
-    return CLI_OK;
-}
-
-int cli_is_option(const char *a)
-{
-    return a[0] == '-' && a[1] == '-' && a[2] != '\0';
-}
 
 int cli_parse_u64(const char *opt, const char *text, uint64_t *out)
 {
@@ -925,40 +915,30 @@ out:
     return st;
 }
 
-/* Display width of UTF-8 text: code points (continuation bytes skipped). */
-static size_t disp_width(const char *s)
-{
-    size_t n = 0;
-    for (; s && *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 #define TABLE_MAX_WIDTH 48
 
-/* Prints `s` in a cell of `width` columns, cut with "..." if longer; line
- * breaks and tabs show as spaces so the grid stays intact. The last cell
- * of a line is not padded on the right (no trailing blanks). */
-static void table_cell(const char *s, size_t width, int right, int last)
+/* Prints `s` in a cell of `width` terminal columns (display width, so CJK
+ * and combining characters line up), cut with "..." if wider; line breaks
+ * and tabs show as spaces so the grid stays intact. The last cell of a
+ * line is not padded on the right (no trailing blanks). */
+static void table_cell(FILE *f, const char *s, size_t width, int right,
+                       int last)
 {
-    size_t w = disp_width(s), shown = 0;
+    s = s ? s : "";
+    size_t w = cli_display_width(s);
     int cut = w > width;
-    size_t keep = cut ? width - 3 : w;
-    if (right && !cut)
-        for (size_t i = w; i < width; i++)
-            fputc(' ', stdout);
-    for (const char *p = s ? s : ""; *p && shown <= keep; p++) {
-        int lead = ((unsigned char)*p & 0xC0) != 0x80;
-        if (lead && shown == keep)
-            break;
-        shown += lead;
-        fputc(*p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p, stdout);
-    }
+    size_t keep = cut ? cli_prefix_for_width(s, width - 3) : strlen(s);
+    size_t shown = cut ? cli_display_width_n(s, keep) : w;
+    if (right)
+        for (size_t i = shown + (cut ? 3 : 0); i < width; i++)
+            fputc(' ', f);
+    for (size_t i = 0; i < keep; i++)
+        fputc(s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ? ' ' : s[i], f);
     if (cut)
-        fputs("...", stdout);
-    else if (!right && !last)
-        for (size_t i = w; i < width; i++)
-            fputc(' ', stdout);
+        fputs("...", f);
+    if (!right && !last)
+        for (size_t i = shown + (cut ? 3 : 0); i < width; i++)
+            fputc(' ', f);
 }
 
 static int is_numeric(meru_type t)
@@ -968,14 +948,48 @@ static int is_numeric(meru_type t)
            t == MERU_TYPE_DECIMAL;
 }
 
-static void table_rule(const size_t *wid, size_t n)
+static void table_rule(FILE *f, const size_t *wid, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        fputs(i ? "-+-" : "", stdout);
+        fputs(i ? "-+-" : "", f);
         for (size_t k = 0; k < wid[i]; k++)
-            fputc('-', stdout);
+            fputc('-', f);
     }
-    fputc('\n', stdout);
+    fputc('\n', f);
+}
+
+int cli_table_print(FILE *f, const char *const *headers, char *const *cells,
+                    size_t nrows, size_t ncols, const int *right)
+{
+    size_t *wid = calloc(ncols ? ncols : 1, sizeof *wid);
+    if (!wid)
+        return cli_fail("out of memory");
+    for (size_t i = 0; i < ncols; i++) {
+        wid[i] = cli_display_width(headers[i]);
+        for (size_t r = 0; r < nrows; r++) {
+            size_t d = cli_display_width(cells[r * ncols + i]);
+            if (d > wid[i])
+                wid[i] = d;
+        }
+        if (wid[i] > TABLE_MAX_WIDTH)
+            wid[i] = TABLE_MAX_WIDTH;
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        fputs(i ? " | " : "", f);
+        table_cell(f, headers[i], wid[i], 0, i + 1 == ncols);
+    }
+    fputc('\n', f);
+    table_rule(f, wid, ncols);
+    for (size_t r = 0; r < nrows; r++) {
+        for (size_t i = 0; i < ncols; i++) {
+            fputs(i ? " | " : "", f);
+            table_cell(f, cells[r * ncols + i], wid[i], right && right[i],
+                       i + 1 == ncols);
+        }
+        fputc('\n', f);
+    }
+    free(wid);
+    return CLI_OK;
 }
 
 int cli_writer_finish(cli_writer *w)
@@ -984,39 +998,24 @@ int cli_writer_finish(cli_writer *w)
         csv_header(w);
     if (!w || w->fmt != CLI_FMT_TABLE)
         return CLI_OK;
-    size_t *wid = calloc(w->nsel ? w->nsel : 1, sizeof *wid);
-    if (!wid)
-        return cli_fail("out of memory");
-    for (size_t i = 0; i < w->nsel; i++) {
-        wid[i] = disp_width(meru_schema_column_name(w->schema, w->sel[i]));
-        for (size_t r = 0; r < w->trows; r++) {
-            size_t d = disp_width(w->tbuf[r * w->nsel + i]);
-            if (d > wid[i])
-                wid[i] = d;
-        }
-        if (wid[i] > TABLE_MAX_WIDTH)
-            wid[i] = TABLE_MAX_WIDTH;
+    const char **hdr = calloc(w->nsel ? w->nsel : 1, sizeof *hdr);
+    int *right = calloc(w->nsel ? w->nsel : 1, sizeof *right);
+    int st = CLI_OK;
+    if (!hdr || !right) {
+        st = cli_fail("out of memory");
+        goto out;
     }
     for (size_t i = 0; i < w->nsel; i++) {
-        fputs(i ? " | " : "", stdout);
-        table_cell(meru_schema_column_name(w->schema, w->sel[i]), wid[i], 0,
-                   i + 1 == w->nsel);
+        hdr[i] = meru_schema_column_name(w->schema, w->sel[i]);
+        right[i] = is_numeric(meru_schema_column_type(w->schema, w->sel[i]));
     }
-    fputc('\n', stdout);
-    table_rule(wid, w->nsel);
-    for (size_t r = 0; r < w->trows; r++) {
-        for (size_t i = 0; i < w->nsel; i++) {
-            fputs(i ? " | " : "", stdout);
-            table_cell(
-                w->tbuf[r * w->nsel + i], wid[i],
-                is_numeric(meru_schema_column_type(w->schema, w->sel[i])),
-                i + 1 == w->nsel);
-        }
-        fputc('\n', stdout);
-    }
-    printf("(%zu row%s)\n", w->trows, w->trows == 1 ? "" : "s");
-    free(wid);
-    return CLI_OK;
+    st = cli_table_print(stdout, hdr, w->tbuf, w->trows, w->nsel, right);
+    if (!st)
+        printf("(%zu row%s)\n", w->trows, w->trows == 1 ? "" : "s");
+out:
+    free(hdr);
+    free(right);
+    return st;
 }
 
 void cli_writer_free(cli_writer *w)
@@ -1252,17 +1251,26 @@ void cli_progress_end(cli_progress *p, uint64_t done, uint64_t rows)
 
 int cli_only_dir(int argc, char **argv, const char **dir)
 {
+    static const cli_option none[] = {{NULL, 0, NULL, NULL}};
+    cli_parser p;
+    const char *v;
+    int o;
     *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help"))
-            return cli_help();
-        if (cli_is_option(argv[i]))
-            return cli_usage("unknown option '%s'", argv[i]);
-        if (*dir)
-            return cli_usage("unexpected argument '%s'", argv[i]);
-        *dir = argv[i];
-    }
-    if (!*dir)
-        return cli_usage("missing DIR");
-    return -1;
+    if (cli_parser_init(&p, argc, argv, none))
+        return cli_fail("out of memory");
+    while ((o = cli_next(&p, &v)) >= 0)
+        ;
+    if (o != CLI_DONE)
+        return cli_parser_exit(&p, o);
+    int st = -1;
+    if (p.npos == 0)
+        st = cli_usage("missing DIR");
+    else if (p.npos > 1)
+        st = cli_usage("unexpected argument '%s'", p.pos[1]);
+    else /* DIR never needs unprotecting: find argv's own word */
+        for (int i = 1; i < argc; i++)
+            if (!strcmp(argv[i], p.pos[0]))
+                *dir = argv[i];
+    cli_parser_free(&p);
+    return st;
 }

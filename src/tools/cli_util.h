@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "merutable.h"
+#include "tools/cli_opts.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
@@ -34,12 +35,9 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_api_fail(int rc, const char *what);
 /* "meru VERB: <fmt>" plus the verb's usage line on stderr; CLI_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints the verb's usage on stdout (for --help); returns CLI_OK. */
-int cli_help(void);
-/* 1 if `a` is an option word ("--x"); "-", "-5" and "--" are not. */
-int cli_is_option(const char *a);
-/* Arguments of a verb that takes only DIR (and --help): *dir gets it.
- * Returns -1 to go on, else the exit code to return (help or usage). */
+/* Arguments of a verb that takes only DIR (and --help): *dir gets it
+ * (argv's own word). Returns -1 to go on, else the exit code to return
+ * (help or usage). */
 int cli_only_dir(int argc, char **argv, const char **dir);
 /* Parses a decimal count; 0 when it is not one (message printed). */
 int cli_parse_u64(const char *opt, const char *text, uint64_t *out);
@@ -113,6 +111,14 @@ int cli_writer_row(cli_writer *w, const meru_row *row);
 int cli_writer_finish(cli_writer *w);
 void cli_writer_free(cli_writer *w);
 
+/* An aligned table for people: a header row, a rule, then nrows rows of
+ * ncols cells (cells[r * ncols + c]; NULL prints as empty), each column as
+ * wide as its widest cell by display width (cli_display_width) up to 48
+ * columns, longer cells cut with "..."; right[c] (may be NULL)
+ * right-aligns a column. */
+int cli_table_print(FILE *f, const char *const *headers, char *const *cells,
+                    size_t nrows, size_t ncols, const int *right);
+
 /* Splits "a,b,c" into a malloc'd array of malloc'd names (free with
  * cli_free_list). Empty names are refused (returns -1). */
 int cli_split_list(const char *text, char ***out, size_t *n);
@@ -172,9 +178,13 @@ typedef struct cli_range {
     const char *from, *to, *prefix;
     meru_row *lo, *hi, *pre;
 } cli_range;
-/* If argv[*i] is a range option, takes it (and its value) and returns 1;
- * 0 if it is not one; CLI_USAGE-style -1 when its value is missing. */
-int cli_range_option(cli_range *r, int argc, char **argv, int *i);
+/* The option table entries of the range options (for a verb's table). */
+#define CLI_RANGE_OPTIONS                                                      \
+    {"from", 0, "KEY", "from KEY on (inclusive; the leading key columns)"},   \
+        {"to", 0, "KEY", "up to KEY (inclusive; the leading key columns)"},   \
+        {"prefix", 'p', "KEY", "only keys that start with KEY"}
+/* If `name` is a range option, keeps its value and returns 1; else 0. */
+int cli_range_take(cli_range *r, const char *name, const char *value);
 /* Builds the bound rows and sets them into `o`. Returns an exit code. */
 int cli_range_apply(cli_range *r, const meru_schema *s, meru_scan_options *o);
 void cli_range_free(cli_range *r);

@@ -12,45 +12,45 @@
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 
+static const cli_option count_opts[] = {CLI_RANGE_OPTIONS,
+                                        {NULL, 0, NULL, NULL}};
+
 int meru_cmd_count(int argc, char **argv)
 {
     cli_set_verb("count", meru_verb_usage("count"));
-    const char *dir = NULL;
     cli_range range = {0};
-    int st, rc;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int took = cli_range_option(&range, argc, argv, &i);
-        if (took < 0)
-            return CLI_USAGE;
-        if (took)
-            continue;
-        if (!strcmp(a, "--help"))
-            return cli_help();
-        if (cli_is_option(a))
-            return cli_usage("unknown option '%s'", a);
-        if (dir)
-            return cli_usage("unexpected argument '%s'", a);
-        dir = a;
-    }
-    if (!dir)
-        return cli_usage("missing DIR");
+    int st = CLI_OK, rc, o;
     meru_db *db = NULL;
-    if ((st = cli_open(dir, 1, &db)))
-        return st;
+    meru_iter *it = NULL;
+    cli_parser p;
+    const char *v;
+    if (cli_parser_init(&p, argc, argv, count_opts))
+        return cli_fail("out of memory");
+    while ((o = cli_next(&p, &v)) >= 0)
+        cli_range_take(&range, count_opts[o].name, v);
+    if (o != CLI_DONE) {
+        st = o == CLI_HELP ? CLI_OK : CLI_USAGE;
+        goto out;
+    }
+    if (p.npos != 1) {
+        st = p.npos ? cli_usage("unexpected argument '%s'", p.pos[1])
+                    : cli_usage("missing DIR");
+        goto out;
+    }
+    if ((st = cli_open(p.pos[0], 1, &db)))
+        goto out;
     const meru_schema *s = meru_db_schema(db);
     const char *keycol =
         meru_schema_column_name(s, (size_t)meru_schema_key_column(s, 0));
-    meru_scan_options o;
-    meru_scan_options_init(&o);
-    o.columns = &keycol;
-    o.ncolumns = 1;
-    meru_iter *it = NULL;
+    meru_scan_options so;
+    meru_scan_options_init(&so);
+    so.columns = &keycol;
+    so.ncolumns = 1;
     const meru_row *row;
     uint64_t n = 0;
-    if ((st = cli_range_apply(&range, s, &o)))
+    if ((st = cli_range_apply(&range, s, &so)))
         goto out;
-    if ((rc = meru_scan(db, &o, &it))) {
+    if ((rc = meru_scan(db, &so, &it))) {
         st = cli_api_fail(rc, "scan");
         goto out;
     }
@@ -64,6 +64,11 @@ int meru_cmd_count(int argc, char **argv)
 out:
     meru_iter_free(it);
     cli_range_free(&range);
-    int cst = cli_close(db);
-    return st ? st : cst;
+    cli_parser_free(&p);
+    if (db) {
+        int cst = cli_close(db);
+        if (!st)
+            st = cst;
+    }
+    return st;
 }

@@ -84,44 +84,34 @@ out:
 
 int meru_cmd_delete(int argc, char **argv)
 {
+    static const cli_option none[] = {{NULL, 0, NULL, NULL}};
     cli_set_verb("delete", meru_verb_usage("delete"));
-    const char *dir = NULL;
-    char **vals = calloc((size_t)argc, sizeof *vals);
-    size_t nvals = 0;
-    int opts_done = 0, st, rc;
-    if (!vals)
-        return cli_fail("out of memory");
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!opts_done && !strcmp(a, "--")) {
-            opts_done = 1;
-        } else if (!opts_done && !strcmp(a, "--help")) {
-            free(vals);
-            return cli_help();
-        } else if (!opts_done && cli_is_option(a)) {
-            free(vals);
-            return cli_usage("unknown option '%s'", a);
-        } else if (!dir) {
-            dir = a;
-        } else {
-            vals[nvals++] = argv[i];
-        }
-    }
-    if (!dir || !nvals) {
-        free(vals);
-        return cli_usage("missing %s", dir ? "KEY (or '-')" : "DIR");
-    }
-    int from_stdin = nvals == 1 && !strcmp(vals[0], "-") && !opts_done;
+    int st = CLI_OK, rc, o;
     meru_db *db = NULL;
-    if ((st = cli_open(dir, 0, &db))) {
-        free(vals);
-        return st;
-    }
-    const meru_schema *s = meru_db_schema(db);
-    size_t nkey = meru_schema_key_count(s);
     meru_row *key = NULL;
     meru_write_batch *b = NULL;
     uint64_t done = 0;
+    cli_parser p;
+    const char *v;
+    if (cli_parser_init(&p, argc, argv, none))
+        return cli_fail("out of memory");
+    while ((o = cli_next(&p, &v)) >= 0)
+        ;
+    if (o != CLI_DONE) {
+        st = o == CLI_HELP ? CLI_OK : CLI_USAGE;
+        goto out;
+    }
+    if (p.npos < 2) {
+        st = cli_usage("missing %s", p.npos ? "KEY (or '-')" : "DIR");
+        goto out;
+    }
+    char *const *vals = (char *const *)p.pos + 1;
+    size_t nvals = (size_t)p.npos - 1;
+    int from_stdin = nvals == 1 && !strcmp(vals[0], "-");
+    if ((st = cli_open(p.pos[0], 0, &db)))
+        goto out;
+    const meru_schema *s = meru_db_schema(db);
+    size_t nkey = meru_schema_key_count(s);
     if ((rc = meru_row_new(&key, s)) || (rc = meru_write_batch_new(&b, s))) {
         st = cli_api_fail(rc, "allocation");
         goto out;
@@ -154,7 +144,11 @@ int meru_cmd_delete(int argc, char **argv)
 out:
     meru_write_batch_free(b);
     meru_row_free(key);
-    free(vals);
-    int cst = cli_close(db);
-    return st ? st : cst;
+    cli_parser_free(&p);
+    if (db) {
+        int cst = cli_close(db);
+        if (!st)
+            st = cst;
+    }
+    return st;
 }

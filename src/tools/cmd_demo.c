@@ -654,39 +654,49 @@ static int run(demo *d)
     return CLI_OK;
 }
 
+static const cli_option demo_opts[] = {
+    {"quick", 'q', NULL, "50,000 events instead of 1,000,000"},
+    {"rows", 'n', "N", "this many events"},
+    {NULL, 0, NULL, NULL}};
+
 int meru_cmd_demo(int argc, char **argv)
 {
     cli_set_verb("demo", meru_verb_usage("demo"));
     demo d = {.dir = DEMO_DEFAULT_DIR, .rows = DEMO_DEFAULT_ROWS};
-    int have_dir = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help")) {
-            return cli_help();
-        } else if (!strcmp(a, "--quick")) {
+    cli_parser p;
+    const char *v;
+    int o, st = CLI_OK;
+    if (cli_parser_init(&p, argc, argv, demo_opts))
+        return cli_fail("out of memory");
+    while ((o = cli_next(&p, &v)) >= 0) {
+        if (demo_opts[o].short_name == 'q') {
             d.rows = DEMO_QUICK_ROWS;
-        } else if (!strcmp(a, "--rows")) {
-            if (i + 1 >= argc)
-                return cli_usage("--rows needs a number");
-            if (!cli_parse_u64(a, argv[++i], &d.rows))
-                return CLI_USAGE;
-            if (d.rows < DEMO_MIN_ROWS || d.rows > 100000000u)
-                return cli_usage("--rows wants %u..100000000", DEMO_MIN_ROWS);
-        } else if (cli_is_option(a)) {
-            return cli_usage("unknown option '%s'", a);
-        } else if (!have_dir) {
-            d.dir = a;
-            have_dir = 1;
-        } else {
-            return cli_usage("unexpected argument '%s'", a);
+            continue;
+        }
+        if (!cli_parse_u64("--rows", v, &d.rows)) {
+            cli_parser_free(&p);
+            return CLI_USAGE;
+        }
+        if (d.rows < DEMO_MIN_ROWS || d.rows > 100000000u) {
+            cli_parser_free(&p);
+            return cli_usage("--rows wants %u..100000000", DEMO_MIN_ROWS);
         }
     }
+    if (o != CLI_DONE)
+        return cli_parser_exit(&p, o);
+    if (p.npos > 1) {
+        st = cli_usage("unexpected argument '%s'", p.pos[1]);
+        cli_parser_free(&p);
+        return st;
+    }
+    if (p.npos == 1)
+        d.dir = p.pos[0];
     d.users = d.rows / EVENTS_PER_USER;
     printf("merutable %s demo: %" PRIu64 " events into %s/\n\n", meru_version(),
            d.rows, d.dir);
     fflush(stdout);
     double t0 = cli_now();
-    int st = run(&d);
+    st = run(&d);
     meru_db_free(d.db);
     meru_schema_free(d.own_schema);
     meru_row_free(d.row);
@@ -694,5 +704,6 @@ int meru_cmd_demo(int argc, char **argv)
     meru_row_free(d.out);
     if (!st)
         printf("\nDemo finished in %.1f s.\n", cli_now() - t0);
+    cli_parser_free(&p);
     return st;
 }

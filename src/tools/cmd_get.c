@@ -15,54 +15,44 @@
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 
+static const cli_option get_opts[] = {
+    {"format", 'f', "FMT", "jsonl (default), csv or table"},
+    {NULL, 0, NULL, NULL}};
+
 int meru_cmd_get(int argc, char **argv)
 {
     cli_set_verb("get", meru_verb_usage("get"));
-    const char *dir = NULL;
     cli_format fmt = CLI_FMT_JSONL;
-    char **vals = calloc((size_t)argc, sizeof *vals);
-    size_t nvals = 0;
-    int opts_done = 0, st;
-    if (!vals)
-        return cli_fail("out of memory");
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!opts_done && !strcmp(a, "--")) {
-            opts_done = 1;
-        } else if (!opts_done && !strcmp(a, "--help")) {
-            free(vals);
-            return cli_help();
-        } else if (!opts_done && !strcmp(a, "--format")) {
-            int f = i + 1 < argc ? cli_parse_format(argv[i + 1]) : -1;
-            if (f < 0) {
-                free(vals);
-                return cli_usage("--format wants jsonl, csv or table");
-            }
-            fmt = (cli_format)f;
-            i++;
-        } else if (!opts_done && cli_is_option(a)) {
-            free(vals);
-            return cli_usage("unknown option '%s'", a);
-        } else if (!dir) {
-            dir = a;
-        } else {
-            vals[nvals++] = argv[i];
-        }
-    }
-    if (!dir || !nvals) {
-        free(vals);
-        return cli_usage("missing %s", dir ? "KEY" : "DIR");
-    }
+    int st = CLI_OK, rc, o, missing = 0;
     meru_db *db = NULL;
-    if ((st = cli_open(dir, 1, &db))) {
-        free(vals);
-        return st;
-    }
-    const meru_schema *s = meru_db_schema(db);
-    size_t nkey = meru_schema_key_count(s);
     meru_row *key = NULL, *out = NULL;
     cli_writer *w = NULL;
-    int rc, missing = 0;
+    cli_parser p;
+    const char *v;
+    if (cli_parser_init(&p, argc, argv, get_opts))
+        return cli_fail("out of memory");
+    while ((o = cli_next(&p, &v)) >= 0) {
+        int f = cli_parse_format(v);
+        if (f < 0) {
+            st = cli_usage("--format wants jsonl, csv or table");
+            goto out;
+        }
+        fmt = (cli_format)f;
+    }
+    if (o != CLI_DONE) {
+        st = o == CLI_HELP ? CLI_OK : CLI_USAGE;
+        goto out;
+    }
+    if (p.npos < 2) {
+        st = cli_usage("missing %s", p.npos ? "KEY" : "DIR");
+        goto out;
+    }
+    char *const *vals = (char *const *)p.pos + 1;
+    size_t nvals = (size_t)p.npos - 1;
+    if ((st = cli_open(p.pos[0], 1, &db)))
+        goto out;
+    const meru_schema *s = meru_db_schema(db);
+    size_t nkey = meru_schema_key_count(s);
     if (nvals % nkey) {
         st = cli_usage("the key has %zu column%s: give %zu value%s per key, "
                        "got %zu",
@@ -106,7 +96,11 @@ out:
     cli_writer_free(w);
     meru_row_free(key);
     meru_row_free(out);
-    free(vals);
-    int cst = cli_close(db);
-    return st ? st : cst;
+    cli_parser_free(&p);
+    if (db) {
+        int cst = cli_close(db);
+        if (!st)
+            st = cst;
+    }
+    return st;
 }

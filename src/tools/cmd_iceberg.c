@@ -61,20 +61,37 @@ int meru_cmd_iceberg(int argc, char **argv)
 
 int meru_cmd_export_iceberg(int argc, char **argv)
 {
+    static const cli_option none[] = {{NULL, 0, NULL, NULL}};
     cli_set_verb("export-iceberg", meru_verb_usage("export-iceberg"));
-    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
-        return cli_help();
-    if (argc != 3 || cli_is_option(argv[1]) || cli_is_option(argv[2]))
-        return cli_usage("expected DIR TARGET");
+    cli_parser p;
+    const char *v;
     meru_db *db = NULL;
-    int st = cli_open(argv[1], 1, &db);
-    if (st)
-        return st;
-    int rc = meru_export_iceberg(db, argv[2]);
-    if (rc)
+    int o, st = CLI_OK, rc;
+    if (cli_parser_init(&p, argc, argv, none))
+        return cli_fail("out of memory");
+    while ((o = cli_next(&p, &v)) >= 0)
+        ;
+    if (o != CLI_DONE)
+        return cli_parser_exit(&p, o);
+    if (p.npos != 2) {
+        st = cli_usage(p.npos < 2 ? "missing %s"
+                                  : "unexpected argument '%s'",
+                       p.npos == 0   ? "DIR"
+                       : p.npos == 1 ? "TARGET"
+                                     : p.pos[2]);
+        goto out;
+    }
+    const char *dir = p.pos[0], *target = p.pos[1];
+    if ((st = cli_open(dir, 1, &db)))
+        goto out;
+    if ((rc = meru_export_iceberg(db, target)))
         st = cli_api_fail(rc, "export");
     else
-        printf("exported %s to %s\n", argv[1], argv[2]);
+        printf("exported %s to %s\n", dir, target);
     int cst = cli_close(db);
-    return st ? st : cst;
+    if (!st)
+        st = cst;
+out:
+    cli_parser_free(&p);
+    return st;
 }

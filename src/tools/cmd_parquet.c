@@ -10,14 +10,17 @@
  * non-printable bytes escaped, created_by.
  *
  * cat prints rows as JSON lines, one object per row with the columns in
- * file (or --columns) order, in the canonical row format of
- * tests/interop/README.md, so its output diffs byte for byte against the
- * independent readers there:
+ * file (or --columns) order, with the tool's one number format: integers
+ * of every width as JSON integers, floating point as the shortest text
+ * that reads back (ECMAScript's form: 100, 0.1, 1e+21; meru_fmt_double),
+ * NaN and the infinities as strings, -0 as -0. With --canonical it prints
+ * the canonical row format of tests/interop/README.md instead, so the
+ * output diffs byte for byte against the independent readers there: the
+ * same except 64-bit integers as decimal strings and -0 as "-0". Both:
  *   - INT32 (and 8/16/32-bit INTEGER, unsigned read as unsigned) as JSON
- *     numbers; INT64 as decimal strings (unsigned 64-bit unsigned);
- *   - DOUBLE in ECMAScript's shortest round-trip form; FLOAT (and FLOAT16)
- *     as the shortest decimal that reads back to the same float32, in that
- *     form; NaN, Infinity, -Infinity and -0 as strings;
+ *     numbers; unsigned 64-bit as unsigned;
+ *   - FLOAT (and FLOAT16) as the shortest decimal that reads back to the
+ *     same float32;
  *   - STRING/ENUM/JSON as JSON strings (JSON.stringify escaping; bytes that
  *     are not valid UTF-8 become U+FFFD, where the harness would fail);
  *   - other BYTE_ARRAY / FIXED_LEN_BYTE_ARRAY (BSON, UUID too) as
@@ -27,8 +30,8 @@
  *     TIMESTAMP MILLIS/MICROS with 6 fraction digits, NANOS and INT96 with
  *     9, "Z" when adjusted to UTC (INT96 never); TIME "HH:MM:SS.ffffff";
  *   - null as null.
- * Errors go to stderr as "meru parquet: FILE: message" with exit 3; usage
- * errors exit 2.
+ * Errors go to stderr as "meru parquet: FILE: message" with exit 1; usage
+ * errors exit 2 (as every verb).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +45,9 @@
 #include "merutable.h"
 #include "parquet/pq.h"
 #include "parquet/stats.h"
+#include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "types/jtext.h"
 #include "util/endian.h"
 
 /* ----------------------------------------------------------- formatting */
@@ -115,86 +120,27 @@ static void hex_string(FILE *o, const uint8_t *p, size_t n)
     fputc('"', o);
 }
 
-/* ECMAScript Number::toString of a finite double: the shortest digits
- * that read back, plain notation for 1e-7 < |d| < 1e21, else d.ddde+N. */
-static void print_es_number(FILE *o, double d)
-{
-    if (d == 0) {
-        fputc('0', o);
-        return;
-    }
-    if (d < 0) {
-        fputc('-', o);
-        d = -d;
-    }
-    char buf[48];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(buf, sizeof buf, "%.*e", p - 1, d);
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    /* buf: D[.DDD]e[+-]XX */
-    char digits[24];
-    int k = 0;
-    const char *q = buf;
-    for (; *q && *q != 'e'; q++)
-        if (*q >= '0' && *q <= '9' && k < 20)
-            digits[k++] = *q;
-    int e = atoi(q + 1);
-    while (k > 1 && digits[k - 1] == '0')
-        k--;
-    int n = e + 1; /* decimal point after n digits */
-    if (k <= n && n <= 21) {
-        fwrite(digits, 1, (size_t)k, o);
-        for (int i = k; i < n; i++)
-            fputc('0', o);
-    } else if (0 < n && n <= 21) {
-        fwrite(digits, 1, (size_t)n, o);
-        fputc('.', o);
-        fwrite(digits + n, 1, (size_t)(k - n), o);
-    } else if (-6 < n && n <= 0) {
-        fputs("0.", o);
-        for (int i = 0; i < -n; i++)
-            fputc('0', o);
-        fwrite(digits, 1, (size_t)k, o);
-    } else {
-        fputc(digits[0], o);
-        if (k > 1) {
-            fputc('.', o);
-            fwrite(digits + 1, 1, (size_t)(k - 1), o);
-        }
-        fprintf(o, "e%c%d", n - 1 >= 0 ? '+' : '-', abs(n - 1));
-    }
-}
+/* --canonical: the interop harness's row format (64-bit integers as
+ * strings, -0 as "-0"); else the tool's one number format. */
+static bool g_canonical;
 
 static void print_double(FILE *o, double d, bool is_float)
 {
-    if (isnan(d)) {
-        fputs("\"NaN\"", o);
-        return;
-    }
-    if (isinf(d)) {
-        fputs(d > 0 ? "\"Infinity\"" : "\"-Infinity\"", o);
+    char buf[MERU_FLOAT_TEXT_MAX];
+    if (!isfinite(d)) {
+        fprintf(o, "\"%s\"", isnan(d) ? "NaN" : d > 0 ? "Infinity"
+                                                      : "-Infinity");
         return;
     }
     if (d == 0 && signbit(d)) {
-        fputs("\"-0\"", o);
+        fputs(g_canonical ? "\"-0\"" : "-0", o);
         return;
     }
-    if (is_float) {
-        /* shortest decimal reading back to the same float32, then printed
-         * as the double it parses to */
-        char buf[40];
-        for (int p = 1; p <= 9; p++) {
-            snprintf(buf, sizeof buf, "%.*e", p - 1, d);
-            double back = strtod(buf, NULL);
-            if ((float)back == (float)d) {
-                d = back;
-                break;
-            }
-        }
-    }
-    print_es_number(o, d);
+    if (is_float)
+        meru_fmt_float((float)d, buf);
+    else
+        meru_fmt_double(d, buf);
+    fputs(buf, o);
 }
 
 /* days since 1970-01-01 -> y, m, d (proleptic Gregorian) */
@@ -365,9 +311,10 @@ static void print_value(FILE *o, const pq_column_info *c, const uint8_t *p,
         } else if (c->order == PQ_ORDER_UINT32) {
             fprintf(o, "%" PRIu32, meru_load_le32(p));
         } else if (c->order == PQ_ORDER_UINT64) {
-            fprintf(o, "\"%" PRIu64 "\"", meru_load_le64(p));
+            fprintf(o, g_canonical ? "\"%" PRIu64 "\"" : "%" PRIu64,
+                    meru_load_le64(p));
         } else if (c->type == PQ_INT64) {
-            fprintf(o, "\"%" PRId64 "\"", v);
+            fprintf(o, g_canonical ? "\"%" PRId64 "\"" : "%" PRId64, v);
         } else {
             fprintf(o, "%" PRId64, v);
         }
@@ -728,98 +675,134 @@ static int cat(FILE *o, pq_reader *r, const int *proj, int nproj, int64_t limit)
 
 /* ------------------------------------------------------------------ main */
 
-static int usage(void)
-{
-    fprintf(stderr, "usage: meru parquet inspect FILE\n"
-                    "       meru parquet cat FILE [--columns a,b] "
-                    "[--limit N]\n");
-    return 2;
-}
+static const cli_option parquet_opts[] = {
+    {"columns", 'c', "a,b", "cat: print only these columns, in this order"},
+    {"limit", 'n', "N", "cat: print at most N rows"},
+    {"canonical", 0, NULL,
+     "cat: the interop harness's row format (64-bit integers as strings)"},
+    {NULL, 0, NULL, NULL}};
 
 static int fail(const char *path, int rc)
 {
     fprintf(stderr, "meru parquet: %s: %s\n", path,
             rc ? meru_errmsg() : "failed");
-    return 3;
+    return CLI_FAIL;
+}
+
+/* The columns of --columns as file column indexes; CLI_USAGE for an
+ * unknown name (message printed). */
+static int projection(pq_reader *r, const char *path, const char *columns,
+                      int *proj, int *nproj)
+{
+    uint32_t nc = pq_reader_num_columns(r);
+    *nproj = 0;
+    if (!columns) {
+        for (uint32_t i = 0; i < nc; i++)
+            proj[(*nproj)++] = (int)i;
+        return CLI_OK;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    if (cli_split_list(columns, &names, &n))
+        return cli_usage("--columns wants names separated by commas, got "
+                         "'%s'",
+                         columns);
+    int st = CLI_OK;
+    for (size_t i = 0; i < n && !st; i++) {
+        int c = pq_reader_find_column(r, names[i]);
+        if (c < 0)
+            st = cli_usage("%s has no column \"%s\"", path, names[i]);
+        else if (*nproj < (int)nc)
+            proj[(*nproj)++] = c;
+    }
+    cli_free_list(names, n);
+    return st;
 }
 
 int meru_cmd_parquet(int argc, char **argv)
 {
-    if (argc < 3)
-        return usage();
-    const char *verb = argv[1], *path = argv[2];
-    bool is_cat = !strcmp(verb, "cat");
-    if (!is_cat && strcmp(verb, "inspect"))
-        return usage();
+    cli_set_verb("parquet", meru_verb_usage("parquet"));
     const char *columns = NULL;
     int64_t limit = -1;
-    for (int i = 3; i < argc; i++) {
-        if (is_cat && !strcmp(argv[i], "--columns") && i + 1 < argc) {
-            columns = argv[++i];
-        } else if (is_cat && !strcmp(argv[i], "--limit") && i + 1 < argc) {
-            char *end;
-            errno = 0;
-            long long v = strtoll(argv[++i], &end, 10);
-            if (errno || *end || v < 0)
-                return usage();
-            limit = v;
+    int st = CLI_OK, o, fd = -1;
+    pq_reader *r = NULL;
+    cli_parser p;
+    const char *v;
+    g_canonical = false;
+    if (cli_parser_init(&p, argc, argv, parquet_opts))
+        return cli_fail("out of memory");
+    while ((o = cli_next(&p, &v)) >= 0) {
+        const char *name = parquet_opts[o].name;
+        if (!strcmp(name, "columns")) {
+            columns = v;
+        } else if (!strcmp(name, "limit")) {
+            uint64_t n;
+            if (!cli_parse_u64("--limit", v, &n) || n > INT64_MAX) {
+                st = CLI_USAGE;
+                goto out;
+            }
+            limit = (int64_t)n;
         } else {
-            return usage();
+            g_canonical = true;
         }
     }
-    int fd = open(path, O_RDONLY);
+    if (o != CLI_DONE) {
+        st = o == CLI_HELP ? CLI_OK : CLI_USAGE;
+        goto out;
+    }
+    if (p.npos < 1) {
+        st = cli_usage("missing inspect or cat");
+        goto out;
+    }
+    bool is_cat = !strcmp(p.pos[0], "cat");
+    if (!is_cat && strcmp(p.pos[0], "inspect")) {
+        st = cli_usage("unknown subcommand '%s' (inspect or cat)", p.pos[0]);
+        goto out;
+    }
+    if (p.npos != 2) {
+        st = p.npos < 2 ? cli_usage("missing FILE")
+                        : cli_usage("unexpected argument '%s'", p.pos[2]);
+        goto out;
+    }
+    if (!is_cat && (columns || limit >= 0 || g_canonical)) {
+        st = cli_usage("--columns, --limit and --canonical are for cat");
+        goto out;
+    }
+    const char *path = p.pos[1];
+    fd = open(path, O_RDONLY);
     if (fd < 0) {
         fprintf(stderr, "meru parquet: %s: %s\n", path, strerror(errno));
-        return 3;
+        st = CLI_FAIL;
+        goto out;
     }
     pq_source src;
-    pq_reader *r = NULL;
     int rc = pq_source_fd(&src, fd);
     if (!rc)
         rc = pq_reader_open(&r, &src, NULL);
     if (rc) {
-        close(fd);
-        return fail(path, rc);
+        st = fail(path, rc);
+        goto out;
     }
-    int status = 0;
     if (!is_cat) {
         inspect(stdout, path, r, src.size);
     } else {
-        uint32_t nc = pq_reader_num_columns(r);
-        int *proj = calloc(nc + 1, sizeof *proj);
+        int *proj = calloc(pq_reader_num_columns(r) + 1, sizeof *proj);
         int nproj = 0;
-        if (!proj) {
-            status = 3;
-        } else if (!columns) {
-            for (uint32_t i = 0; i < nc; i++)
-                proj[nproj++] = (int)i;
-        } else {
-            char *list = strdup(columns);
-            for (char *tok = strtok(list, ","); tok && !status;
-                 tok = strtok(NULL, ",")) {
-                int c = pq_reader_find_column(r, tok);
-                if (c < 0) {
-                    fprintf(stderr, "meru parquet: %s: no column \"%s\"\n",
-                            path, tok);
-                    status = 2;
-                } else if (nproj < (int)nc) {
-                    proj[nproj++] = c;
-                }
-            }
-            free(list);
-        }
-        if (!status) {
-            rc = cat(stdout, r, proj, nproj, limit);
-            if (rc)
-                status = fail(path, rc);
-        }
+        if (!proj)
+            st = cli_fail("out of memory");
+        else if (!(st = projection(r, path, columns, proj, &nproj)) &&
+                 (rc = cat(stdout, r, proj, nproj, limit)))
+            st = fail(path, rc);
         free(proj);
     }
-    if (fflush(stdout) != 0 && !status) {
+    if (fflush(stdout) != 0 && !st) {
         fprintf(stderr, "meru parquet: writing output: %s\n", strerror(errno));
-        status = 3;
+        st = CLI_FAIL;
     }
+out:
     pq_reader_close(r);
-    close(fd);
-    return status;
+    if (fd >= 0)
+        close(fd);
+    cli_parser_free(&p);
+    return st;
 }

@@ -47,34 +47,36 @@ out:
 
 int meru_cmd_put(int argc, char **argv)
 {
+    static const cli_option none[] = {{NULL, 0, NULL, NULL}};
     cli_set_verb("put", meru_verb_usage("put"));
-    const char *dir = NULL;
-    int first = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help"))
-            return cli_help();
-        if (cli_is_option(argv[i]))
-            return cli_usage("unknown option '%s'", argv[i]);
-        if (!dir) {
-            dir = argv[i];
-        } else {
-            first = i;
-            break;
-        }
-    }
-    if (!dir)
-        return cli_usage("missing DIR");
-    if (!first)
-        return cli_usage("missing rows: give JSON objects or '-' for JSON "
-                         "lines on stdin");
-    int from_stdin = !strcmp(argv[first], "-");
-    if (from_stdin && first != argc - 1)
-        return cli_usage("'-' reads rows from stdin and takes no other rows");
-
+    int st = CLI_OK, o;
     meru_db *db = NULL;
-    int st = cli_open(dir, 0, &db);
-    if (st)
-        return st;
+    cli_parser p;
+    const char *v;
+    if (cli_parser_init(&p, argc, argv, none))
+        return cli_fail("out of memory");
+    while ((o = cli_next(&p, &v)) >= 0)
+        ;
+    if (o != CLI_DONE) {
+        st = o == CLI_HELP ? CLI_OK : CLI_USAGE;
+        goto out;
+    }
+    if (p.npos == 0) {
+        st = cli_usage("missing DIR");
+        goto out;
+    }
+    if (p.npos == 1) {
+        st = cli_usage("missing rows: give JSON objects or '-' for JSON "
+                       "lines on stdin");
+        goto out;
+    }
+    int from_stdin = !strcmp(p.pos[1], "-");
+    if (from_stdin && p.npos != 2) {
+        st = cli_usage("'-' reads rows from stdin and takes no other rows");
+        goto out;
+    }
+    if ((st = cli_open(p.pos[0], 0, &db)))
+        goto out;
     if (from_stdin) {
         uint64_t rows = 0;
         cli_progress pr;
@@ -85,8 +87,14 @@ int meru_cmd_put(int argc, char **argv)
             printf("%llu row%s written\n", (unsigned long long)rows,
                    rows == 1 ? "" : "s");
     } else {
-        st = put_args(db, argv + first, argc - first);
+        st = put_args(db, (char **)p.pos + 1, p.npos - 1);
     }
-    int cst = cli_close(db);
-    return st ? st : cst;
+out:
+    cli_parser_free(&p);
+    if (db) {
+        int cst = cli_close(db);
+        if (!st)
+            st = cst;
+    }
+    return st;
 }

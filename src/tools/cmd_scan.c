@@ -20,22 +20,15 @@
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 
-int cli_range_option(cli_range *r, int argc, char **argv, int *i)
+int cli_range_take(cli_range *r, const char *name, const char *value)
 {
-    const char *a = argv[*i];
-    const char **slot = !strcmp(a, "--from")     ? &r->from
-                        : !strcmp(a, "--to")     ? &r->to
-                        : !strcmp(a, "--prefix") ? &r->prefix
-                                                 : NULL;
+    const char **slot = !strcmp(name, "from")     ? &r->from
+                        : !strcmp(name, "to")     ? &r->to
+                        : !strcmp(name, "prefix") ? &r->prefix
+                                                  : NULL;
     if (!slot)
         return 0;
-    if (*i + 1 >= argc) {
-        cli_usage("%s needs a key value (comma-separated for several key "
-                  "columns)",
-                  a);
-        return -1;
-    }
-    *slot = argv[++*i];
+    *slot = value;
     return 1;
 }
 
@@ -84,6 +77,14 @@ void cli_range_free(cli_range *r)
     r->lo = r->hi = r->pre = NULL;
 }
 
+static const cli_option scan_opts[] = {
+    CLI_RANGE_OPTIONS,
+    {"reverse", 'r', NULL, "descending key order"},
+    {"limit", 'n', "N", "print at most N rows"},
+    {"columns", 'c', "a,b", "read and print only these columns"},
+    {"format", 'f', "FMT", "jsonl (default), csv or table"},
+    {NULL, 0, NULL, NULL}};
+
 int meru_cmd_scan(int argc, char **argv)
 {
     cli_set_verb("scan", meru_verb_usage("scan"));
@@ -91,71 +92,73 @@ int meru_cmd_scan(int argc, char **argv)
     cli_range range = {0};
     cli_format fmt = CLI_FMT_JSONL;
     uint64_t limit = 0;
-    int reverse = 0, st, rc;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int took = cli_range_option(&range, argc, argv, &i);
-        if (took < 0)
-            return CLI_USAGE;
-        if (took)
-            continue;
-        if (!strcmp(a, "--help")) {
-            return cli_help();
-        } else if (!strcmp(a, "--reverse")) {
-            reverse = 1;
-        } else if (!strcmp(a, "--limit")) {
-            if (i + 1 >= argc)
-                return cli_usage("--limit needs a number");
-            if (!cli_parse_u64(a, argv[++i], &limit))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "--columns")) {
-            if (i + 1 >= argc)
-                return cli_usage("--columns needs a list of names");
-            columns = argv[++i];
-        } else if (!strcmp(a, "--format")) {
-            int f = i + 1 < argc ? cli_parse_format(argv[++i]) : -1;
-            if (f < 0)
-                return cli_usage("--format wants jsonl, csv or table");
-            fmt = (cli_format)f;
-        } else if (cli_is_option(a)) {
-            return cli_usage("unknown option '%s'", a);
-        } else if (!dir) {
-            dir = a;
-        } else {
-            return cli_usage("unexpected argument '%s'", a);
-        }
-    }
-    if (!dir)
-        return cli_usage("missing DIR");
+    int reverse = 0, st = CLI_OK, rc, o;
     char **cols = NULL;
     size_t ncols = 0;
-    if (columns && cli_split_list(columns, &cols, &ncols))
-        return cli_usage("--columns wants names separated by commas, got "
-                         "'%s'",
-                         columns);
-
     meru_db *db = NULL;
-    if ((st = cli_open(dir, 1, &db))) {
-        cli_free_list(cols, ncols);
-        return st;
-    }
-    const meru_schema *s = meru_db_schema(db);
-    meru_scan_options o;
-    meru_scan_options_init(&o);
     meru_iter *it = NULL;
     cli_writer *w = NULL;
-    const meru_row *row;
-    o.reverse = reverse;
-    o.limit = limit;
-    if (cols) {
-        o.columns = (const char *const *)cols;
-        o.ncolumns = ncols;
+    cli_parser p;
+    const char *v;
+    if (cli_parser_init(&p, argc, argv, scan_opts))
+        return cli_fail("out of memory");
+    while ((o = cli_next(&p, &v)) >= 0) {
+        const char *name = scan_opts[o].name;
+        if (cli_range_take(&range, name, v))
+            continue;
+        if (!strcmp(name, "reverse")) {
+            reverse = 1;
+        } else if (!strcmp(name, "limit")) {
+            if (!cli_parse_u64("--limit", v, &limit)) {
+                st = CLI_USAGE;
+                goto out;
+            }
+        } else if (!strcmp(name, "columns")) {
+            columns = v;
+        } else {
+            int f = cli_parse_format(v);
+            if (f < 0) {
+                st = cli_usage("--format wants jsonl, csv or table");
+                goto out;
+            }
+            fmt = (cli_format)f;
+        }
     }
-    if ((st = cli_range_apply(&range, s, &o)))
+    if (o != CLI_DONE) {
+        st = o == CLI_HELP ? CLI_OK : CLI_USAGE;
+        goto out;
+    }
+    if (p.npos == 0) {
+        st = cli_usage("missing DIR");
+        goto out;
+    }
+    if (p.npos > 1) {
+        st = cli_usage("unexpected argument '%s'", p.pos[1]);
+        goto out;
+    }
+    dir = p.pos[0];
+    if (columns && cli_split_list(columns, &cols, &ncols)) {
+        st = cli_usage("--columns wants names separated by commas, got '%s'",
+                       columns);
+        goto out;
+    }
+    if ((st = cli_open(dir, 1, &db)))
+        goto out;
+    const meru_schema *s = meru_db_schema(db);
+    meru_scan_options so;
+    meru_scan_options_init(&so);
+    const meru_row *row;
+    so.reverse = reverse;
+    so.limit = limit;
+    if (cols) {
+        so.columns = (const char *const *)cols;
+        so.ncolumns = ncols;
+    }
+    if ((st = cli_range_apply(&range, s, &so)))
         goto out;
     if ((st = cli_writer_new(&w, s, fmt, (const char *const *)cols, ncols)))
         goto out;
-    if ((rc = meru_scan(db, &o, &it))) {
+    if ((rc = meru_scan(db, &so, &it))) {
         st = cli_api_fail(rc, "scan");
         goto out;
     }
@@ -172,6 +175,11 @@ out:
     cli_writer_free(w);
     cli_range_free(&range);
     cli_free_list(cols, ncols);
-    int cst = cli_close(db);
-    return st ? st : cst;
+    cli_parser_free(&p);
+    if (db) {
+        int cst = cli_close(db);
+        if (!st)
+            st = cst;
+    }
+    return st;
 }

@@ -502,47 +502,95 @@ static size_t fmt_special(double v, char *buf)
     return l;
 }
 
-/* Adds ".0" to integral-looking text ("1", "-0", "12345") so that it reads
- * as floating point; text with '.', 'e' already does. */
-static size_t finish_float_text(char *buf, size_t len)
+/*
+ * Writes the value whose shortest round-trip digits are in `sci` (the
+ * output of "%.*e": D[.DDD]e[+-]XX, locale already undone) the way
+ * ECMAScript's Number.prototype.toString does: plain notation from 1e-7 to
+ * 1e21 ("100", "0.001", "123456.5"), exponent form outside ("1e+21",
+ * "1.5e-7"). Returns the length written to buf.
+ */
+static size_t es_form(const char *sci, int neg, char *buf)
 {
-    if (!strpbrk(buf, ".eE")) {
-        memcpy(buf + len, ".0", 3);
-        len += 2;
+    char digits[24];
+    int k = 0;
+    const char *q = sci;
+    for (; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9' && k < 20)
+            digits[k++] = *q;
+    int e = *q == 'e' ? atoi(q + 1) : 0;
+    while (k > 1 && digits[k - 1] == '0')
+        k--;
+    int n = e + 1; /* the decimal point goes after n digits */
+    char *o = buf;
+    if (neg)
+        *o++ = '-';
+    if (k <= n && n <= 21) {
+        memcpy(o, digits, (size_t)k);
+        o += k;
+        for (int i = k; i < n; i++)
+            *o++ = '0';
+    } else if (0 < n && n <= 21) {
+        memcpy(o, digits, (size_t)n);
+        o += n;
+        *o++ = '.';
+        memcpy(o, digits + n, (size_t)(k - n));
+        o += k - n;
+    } else if (-6 < n && n <= 0) {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -n; i++)
+            *o++ = '0';
+        memcpy(o, digits, (size_t)k);
+        o += k;
+    } else {
+        *o++ = digits[0];
+        if (k > 1) {
+            *o++ = '.';
+            memcpy(o, digits + 1, (size_t)(k - 1));
+            o += k - 1;
+        }
+        o += sprintf(o, "e%c%d", n - 1 >= 0 ? '+' : '-', abs(n - 1));
     }
-    return len;
+    *o = '\0';
+    return (size_t)(o - buf);
 }
 
 size_t meru_fmt_double(double v, char *buf)
 {
     if (!isfinite(v))
         return fmt_special(v, buf);
+    if (v == 0) {
+        strcpy(buf, signbit(v) ? "-0" : "0");
+        return strlen(buf);
+    }
     char tmp[64];
+    double a = fabs(v);
     for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        double back = strtod(tmp, NULL); /* locale text -> locale strtod */
-        if (back == v || prec == 17)
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, a);
+        if (strtod(tmp, NULL) == a) /* locale text -> locale strtod */
             break;
     }
-    size_t len = from_locale(tmp);
-    memcpy(buf, tmp, len + 1);
-    return finish_float_text(buf, len);
+    from_locale(tmp);
+    return es_form(tmp, v < 0, buf);
 }
 
 size_t meru_fmt_float(float v, char *buf)
 {
     if (!isfinite(v))
         return fmt_special((double)v, buf);
+    if (v == 0) {
+        strcpy(buf, signbit(v) ? "-0" : "0");
+        return strlen(buf);
+    }
     char tmp[64];
+    float a = fabsf(v);
     for (int prec = 1; prec <= 9; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, (double)v);
-        float back = strtof(tmp, NULL);
-        if (back == v || prec == 9)
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, (double)a);
+        if (strtof(tmp, NULL) == a)
             break;
     }
-    size_t len = from_locale(tmp);
-    memcpy(buf, tmp, len + 1);
-    return finish_float_text(buf, len);
+    from_locale(tmp);
+    return es_form(tmp, v < 0, buf);
 }
 
 /* ------------------------------------------------------- message helper */

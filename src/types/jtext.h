@@ -58,10 +58,15 @@ int meru_json_unescape(const char *p, size_t n, meru_buf *out);
 int meru_json_put_string(meru_buf *out, const void *s, size_t n);
 
 /*
- * Shortest decimal text that reads back as exactly `v` ("0.1", "1.0",
- * "1e+300", "-0.0"); integral values get ".0" so the text reads as a
- * floating-point number. NaN and infinities give "NaN", "Infinity",
- * "-Infinity" (callers quote them: JSON has no literal for them).
+ * The one number format of merutable's JSON (rows, defaults, the meru
+ * tool): the shortest decimal that reads back as exactly `v`, written as
+ * ECMAScript (and so JSON.stringify, DuckDB's JSON, the interop harness)
+ * writes numbers: integral values as integers ("100", not "1e+02" or
+ * "100.0"), plain notation from 1e-7 up to 1e21 ("0.001", "123456.5"),
+ * exponent form outside it ("1e+21", "5e-324"); negative zero is "-0".
+ * meru_fmt_float gives the shortest text that reads back as the same
+ * float. NaN and infinities give "NaN", "Infinity", "-Infinity" (callers
+ * quote them: JSON has no literal for them).
  * `buf` must hold MERU_FLOAT_TEXT_MAX bytes; returns the length.
  */
 #define MERU_FLOAT_TEXT_MAX 40

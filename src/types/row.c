@@ -514,7 +514,7 @@ static int by_name(const meru_row *row, const char *name, const char *fn,
     int i = meru_schema_column_index(row->schema, name);
     if (i < 0 || (size_t)i >= row->ncols) {
         char m[72];
-        return meru_err(MERU_NOT_FOUND, "%s: table '%s' has no column '%s'", fn,
+        return meru_err(MERU_ENOCOLUMN, "%s: table '%s' has no column '%s'", fn,
                         row->schema->table_name,
                         meru_msg_text(m, sizeof m, name, strlen(name)));
     }

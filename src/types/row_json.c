@@ -121,7 +121,7 @@ int meru_row_from_json(meru_row *row, const char *json, size_t len)
                       : -1;
         if (col < 0 || (size_t)col >= row->ncols) {
             rc = meru_err(
-                MERU_EINVAL, "%s: table '%s' has no column '%s' (offset %zu)",
+                MERU_ENOCOLUMN, "%s: table '%s' has no column '%s' (offset %zu)",
                 fn, row->schema->table_name,
                 meru_msg_text(m, sizeof m, name.data, name.len - 1), key.start);
             goto done;

@@ -377,6 +377,13 @@ int meru_schema_add_column_def(meru_schema *s, const meru_column_def *def)
     if (!s || !def)
         return meru_err(MERU_EINVAL,
                         "meru_schema_add_column_def: NULL argument");
+    /* 0: a zeroed definition, which has always been allowed: version 1. */
+    if (def->version > MERU_COLUMN_DEF_VERSION)
+        return meru_err(MERU_EINVAL,
+                        "meru_schema_add_column_def: version %u is not "
+                        "supported (0..%u: initialise with "
+                        "MERU_COLUMN_DEF_INIT)",
+                        def->version, MERU_COLUMN_DEF_VERSION);
     if (!def->name)
         return meru_err(MERU_EINVAL,
                         "meru_schema_add_column_def: column name is NULL");

@@ -17,6 +17,9 @@ uint64_t meru_clock_ns(void);
 /* Wall-clock milliseconds / microseconds since 1970-01-01 UTC. */
 int64_t meru_clock_unix_ms(void);
 int64_t meru_clock_unix_us(void);
+/* CPU nanoseconds the calling thread has run (CLOCK_THREAD_CPUTIME_ID):
+ * what a piece of work cost, apart from the time it waited for a CPU. */
+uint64_t meru_clock_thread_cpu_ns(void);
 /* Sleeps at least `ns` nanoseconds (resumes after signal interruptions). */
 void meru_sleep_ns(uint64_t ns);
 

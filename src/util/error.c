@@ -112,6 +112,7 @@ const char *meru_strerror(int code)
     case MERU_ERANGE: return "value out of range";
     case MERU_EREADONLY: return "table is open read-only";
     case MERU_EINTERNAL: return "internal error";
+    case MERU_ENOCOLUMN: return "no such column";
     default: return "unknown error";
     }
 }

@@ -38,7 +38,7 @@ refuse 2 "non-negative number" "scan --limit -1" "$M" scan "$T" --limit -1
 refuse 2 "--format wants" "scan --format xml" "$M" scan "$T" --format xml
 refuse 2 "unknown column 'nope'" "scan --columns nope" "$M" scan "$T" --columns nope
 refuse 2 "names separated by commas" "scan --columns a,,b" "$M" scan "$T" --columns id,,name
-refuse 2 "needs a key" "scan --from without value" "$M" scan "$T" --from
+refuse 2 "needs a value" "scan --from without value" "$M" scan "$T" --from
 refuse 2 "unexpected argument" "scan extra arg" "$M" scan "$T" extra
 refuse 2 "cannot tell the format" "load unknown extension" "$M" load "$T" "$tmp/rows.txt"
 refuse 2 "--batch wants" "load --batch 0" "$M" load "$T" "$tmp/x.csv" --batch 0

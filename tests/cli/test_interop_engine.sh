@@ -13,7 +13,7 @@ SRC=${MERU_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 MERU=${MERU:-${MERU_BINARY_DIR:-$SRC/build/release}/meru}
 IOP=$SRC/tests/interop
 fail() { echo "interop engine: FAIL: $*" >&2; exit 1; }
-command -v node >/dev/null || fail "node is not on PATH (bash scripts/install-deps.sh --npm)"
+command -v node >/dev/null || fail "node is not on PATH (bash scripts/install-deps.sh test)"
 [ -f "$IOP/node_modules/@duckdb/node-api/package.json" ] || fail "run npm ci in tests/interop"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/meru-interop-engine.XXXXXX")

@@ -10,7 +10,7 @@
 #
 # Run by ctest with MERU_SOURCE_DIR and MERU_SHARED_DIR set; by hand:
 #   MERU_SHARED_DIR=../shared bash tests/cli/test_interop_selfcheck.sh
-# Needs node and `npm ci` in tests/interop (bash scripts/install-deps.sh --npm).
+# Needs node and `npm ci` in tests/interop (bash scripts/install-deps.sh test).
 set -euo pipefail
 
 SRC=${MERU_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -20,10 +20,10 @@ DATA=$SHARED/parquet-testing/data
 
 fail() { echo "interop selfcheck: FAIL: $*" >&2; exit 1; }
 
-command -v node >/dev/null || fail "node is not on PATH: run 'bash scripts/install-deps.sh --npm'"
+command -v node >/dev/null || fail "node is not on PATH: run 'bash scripts/install-deps.sh test'"
 for m in @duckdb/node-api parquet-wasm apache-arrow hyparquet hyparquet-compressors avsc; do
   [ -f "$IOP/node_modules/$m/package.json" ] ||
-    fail "$IOP/node_modules/$m is missing: run 'bash scripts/install-deps.sh --npm' (npm ci in tests/interop)"
+    fail "$IOP/node_modules/$m is missing: run 'bash scripts/install-deps.sh test' (npm ci in tests/interop)"
 done
 [ -d "$DATA" ] || fail "no parquet-testing data at $DATA (set MERU_SHARED_DIR)"
 

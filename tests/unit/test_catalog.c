@@ -19,7 +19,7 @@
 
 /* These tests are about the version set: the data files they list do not
  * exist, so commits write no Iceberg view (test_catalog_view covers it). */
-static const meru_catalog_options noview_opts = {0, 0, 0, 1};
+static const meru_catalog_options noview_opts = {0, 0, 0, 1, NULL, 0};
 #define NOVIEW (&noview_opts)
 
 static char g_dir[1024];
@@ -305,7 +305,7 @@ static void test_catalog_metadata_is_iceberg_v2(void)
     const char *dir = tmpdir("cat-iceberg");
     meru_schema *s = make_schema();
     meru_catalog *cat = NULL;
-    meru_catalog_options v2 = {0, 0, 2, 1};
+    meru_catalog_options v2 = {0, 0, 2, 1, NULL, 0};
     CHECK(s);
     CHECK_OK(meru_catalog_create(meru_fs_posix(), dir, s, &v2, &cat));
     meru_schema_free(s);
@@ -430,7 +430,7 @@ static void test_catalog_crash_at_every_step_gives_old_or_new(void)
         meru_fs *fs = NULL;
         meru_catalog *cat = NULL, *re = NULL;
         meru_schema *s = make_schema();
-        meru_catalog_options opts = {2, 0, 0, 1};
+        meru_catalog_options opts = {2, 0, 0, 1, NULL, 0};
         CHECK(s);
         CHECK_OK(meru_fs_fault_new(&fs, meru_fs_posix()));
         CHECK_OK(meru_catalog_create(fs, dir, s, &opts, &cat));
@@ -646,7 +646,7 @@ static void test_catalog_keeps_k_versions(void)
     const char *dir = tmpdir("cat-keep");
     meru_schema *s = make_schema();
     meru_catalog *cat = NULL, *re = NULL;
-    meru_catalog_options opts = {3, 0, 0, 1};
+    meru_catalog_options opts = {3, 0, 0, 1, NULL, 0};
     CHECK(s);
     CHECK_OK(meru_catalog_create(meru_fs_posix(), dir, s, &opts, &cat));
     meru_schema_free(s);
@@ -675,7 +675,7 @@ static void test_catalog_keeps_k_versions(void)
     json_decref(m);
     CHECK(ok);
     /* K = 1: only the current version stays. */
-    meru_catalog_options one = {1, 0, 0, 1};
+    meru_catalog_options one = {1, 0, 0, 1, NULL, 0};
     CHECK_OK(meru_catalog_open(meru_fs_posix(), dir, &one, &re));
     CHECK_OK(commit_flush(re, 7));
     for (int v = 5; v <= 8; v++) {
@@ -693,7 +693,7 @@ static void test_catalog_snapshot_history_is_bounded(void)
     const char *dir = tmpdir("cat-snaps");
     meru_schema *s = make_schema();
     meru_catalog *cat = NULL, *re = NULL;
-    meru_catalog_options opts = {0, 3, 0, 1};
+    meru_catalog_options opts = {0, 3, 0, 1, NULL, 0};
     CHECK(s);
     CHECK_OK(meru_catalog_create(meru_fs_posix(), dir, s, &opts, &cat));
     meru_schema_free(s);
@@ -767,7 +767,11 @@ static void test_catalog_rejects_bad_edits_and_changes_nothing(void)
         CHECK_EQ_INT(n, 3);
     }
     CHECK_OK(meru_catalog_edit_new(cat, &e));
-    CHECK_RC(meru_catalog_edit_set_property(e, "merutable.x", "1"),
+    /* The keys the catalog writes itself are not for edits. */
+    CHECK_RC(meru_catalog_edit_set_property(e, "merutable.format-version", "1"),
+             MERU_EINVAL);
+    CHECK_RC(meru_catalog_edit_set_property(
+                 e, "write.metadata.previous-versions-max", "3"),
              MERU_EINVAL);
     CHECK_RC(meru_catalog_edit_set_operation(e, "truncate"), MERU_EINVAL);
     meru_catalog_edit_free(e);
@@ -779,6 +783,9 @@ static void test_catalog_rejects_bad_edits_and_changes_nothing(void)
     CHECK_OK(meru_catalog_edit_new(cat, &e));
     CHECK_OK(meru_catalog_edit_set_property(e, "a", "1"));
     CHECK_OK(meru_catalog_edit_set_property(e, "b", "2"));
+    /* Other engine keys are the engine's to store. */
+    CHECK_OK(meru_catalog_edit_set_property(e, "merutable.l0.page-size-bytes",
+                                            "4096"));
     CHECK_OK(meru_catalog_commit(cat, e));
     meru_catalog_edit_free(e);
     CHECK_OK(meru_catalog_edit_new(cat, &e));
@@ -788,8 +795,40 @@ static void test_catalog_rejects_bad_edits_and_changes_nothing(void)
     CHECK_OK(meru_catalog_open(meru_fs_posix(), dir, NOVIEW, &re));
     CHECK(meru_catalog_property(re, "a") == NULL);
     CHECK_STR(meru_catalog_property(re, "b"), "2");
+    CHECK_STR(meru_catalog_property(re, "merutable.l0.page-size-bytes"),
+              "4096");
+    CHECK(meru_catalog_property(re, "merutable.format-version") == NULL);
+    size_t np = 0;
+    meru_catalog_properties(re, &np);
+    CHECK_EQ_INT(np, 2);
     meru_catalog_free(re);
     meru_catalog_free(cat);
+}
+
+static void test_catalog_create_with_properties(void)
+{
+    const char *dir = tmpdir("cat-create-props");
+    meru_schema *s = make_schema();
+    meru_catalog *cat = NULL, *re = NULL;
+    meru_catalog_kv kv[2] = {{"owner", "tests"},
+                             {"write.parquet.compression-codec", "snappy"}};
+    meru_catalog_options o = {0, 0, 0, 1, kv, 2};
+    CHECK_OK(meru_catalog_create(meru_fs_posix(), dir, s, &o, &cat));
+    CHECK_EQ_U64(meru_catalog_version(cat), 1);
+    CHECK_OK(meru_catalog_open(meru_fs_posix(), dir, NOVIEW, &re));
+    CHECK_STR(meru_catalog_property(re, "owner"), "tests");
+    CHECK_STR(meru_catalog_property(re, "write.parquet.compression-codec"),
+              "snappy");
+    meru_catalog_free(re);
+    meru_catalog_free(cat);
+    /* A key the catalog writes itself is refused, and nothing is made. */
+    const char *dir2 = tmpdir("cat-create-props2");
+    meru_catalog_kv bad[1] = {{"write.metadata.previous-versions-max", "1"}};
+    meru_catalog_options o2 = {0, 0, 0, 1, bad, 1};
+    CHECK_RC(meru_catalog_create(meru_fs_posix(), dir2, s, &o2, &cat),
+             MERU_EINVAL);
+    CHECK(cat == NULL);
+    meru_schema_free(s);
 }
 
 static void test_catalog_failed_metadata_write_is_sticky(void)
@@ -1097,6 +1136,7 @@ int main(void)
     MERU_TEST_RUN(test_catalog_keeps_k_versions);
     MERU_TEST_RUN(test_catalog_snapshot_history_is_bounded);
     MERU_TEST_RUN(test_catalog_rejects_bad_edits_and_changes_nothing);
+    MERU_TEST_RUN(test_catalog_create_with_properties);
     MERU_TEST_RUN(test_catalog_failed_metadata_write_is_sticky);
     MERU_TEST_RUN(test_catalog_orphan_sweep_finds_unreferenced_files);
     MERU_TEST_RUN(test_catalog_parse_survives_mutations);

@@ -11,7 +11,8 @@
  * whole and range compactions, snapshots held across compactions; single
  * and composite keys; a small memtable and small files so many files and
  * several levels form. Also: the batched lookup of older versions against
- * meru_get (values, sequences, positions), the recovery flush of a WAL left
+ * meru_get (values, sequences, positions), a flush committing in the
+ * middle of a compaction (the reconcile), the recovery flush of a WAL left
  * by a killed process, the iceberg_view option off, and a manual
  * compaction with nothing to merge (issue 10 item 6).
  *
@@ -19,6 +20,7 @@
  * test_db_dv_concurrent.c.
  */
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -239,10 +241,7 @@ static void test_lookup_older_matches_get(void)
     }
     pthread_mutex_unlock(&db->cat_mu);
     CHECK(fs.f && fs.kept);
-    int levels[MERU_CATALOG_MAX_LEVELS] = {0};
-    for (size_t i = 0; i < fs.n; i++)
-        levels[fs.f[i]->meta.level]++;
-    CHECK(levels[0] >= 2 && levels[1] + levels[2] >= 1);
+    CHECK(fs.n >= 3); /* versions spread over several files */
     CHECK_OK(meru_db_lookup_older(fs.f, fs.n, s, keys, n, &lo, res, &ls));
     CHECK_EQ_U64(ls.keys, n);
     size_t puts = 0, dels = 0;
@@ -304,6 +303,73 @@ static void test_lookup_older_matches_get(void)
     meru_row_free(r);
     meru_row_free(got);
     meru_row_free(dec);
+    meru_row_free(w.row);
+    meru_row_free(w.key);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
+/* ------------------------------------------------ compaction reconcile */
+
+typedef struct meanwhile {
+    wl *w;
+    int fired;
+    int rc;
+} meanwhile;
+
+/* At the first compaction commit: overwrite keys whose newest versions are
+ * in the job's inputs, and flush, so the flush hides rows of files the
+ * job is about to replace. */
+static void flush_meanwhile(meru_db *db, void *arg)
+{
+    meanwhile *m = arg;
+    (void)db;
+    if (m->fired++)
+        return;
+    for (size_t i = 0; i < 300 && m->rc == MERU_OK; i++)
+        m->rc = w_put(m->w, i * 7 % m->w->sp.nkeys, 0);
+    if (m->rc == MERU_OK)
+        m->rc = meru_flush(m->w->db);
+}
+
+/* A flush that commits while a compaction runs hides rows of its inputs;
+ * the compaction's commit must hide the same rows in its outputs (or the
+ * view would show two versions of those keys). */
+static void test_compaction_reconciles_flushes_that_commit_meanwhile(void)
+{
+    space sp = {0, 2000};
+    meru_schema *s = space_schema(&sp);
+    CHECK(s);
+    meru_options o;
+    dv_options(&o);
+    o.l0_compaction_trigger = o.l0_slowdown_trigger = 40; /* manual only */
+    o.l0_stop_trigger = 50;
+    meru_db *db = NULL;
+    CHECK_OK(meru_open(meru_test_tmpdir("dv_reconcile"), &o, s, &db));
+    wl w;
+    memset(&w, 0, sizeof w);
+    w.sp = sp;
+    w.db = db;
+    CHECK_OK(meru_row_new(&w.row, s));
+    CHECK_OK(meru_row_new(&w.key, s));
+    for (int round = 0; round < 4; round++) {
+        CHECK_OK(w_batch(&w, 500, sp.nkeys - 1, 0));
+        CHECK_OK(meru_flush(db));
+    }
+    meanwhile m = {&w, 0, MERU_OK};
+    uint64_t before = atomic_load(&db->st_view_reconciled);
+    db->test_arg = &m;
+    db->test_before_compaction_commit = flush_meanwhile;
+    CHECK_OK(meru_compact(db));
+    db->test_before_compaction_commit = NULL;
+    CHECK_OK(m.rc);
+    CHECK(m.fired >= 1);
+    uint64_t reconciled = atomic_load(&db->st_view_reconciled) - before;
+    CHECK_MSG(reconciled > 100, "the compaction hid %llu rows for the flush",
+              (unsigned long long)reconciled);
+    vstats vs = {0};
+    CHECK(check_view(db, "after the reconcile", &vs, NULL) == 0);
     meru_row_free(w.row);
     meru_row_free(w.key);
     CHECK_OK(meru_close(db));
@@ -404,6 +470,10 @@ static void test_option_iceberg_view_off_keeps_no_vectors(void)
         w.db = db;
         CHECK_OK(meru_row_new(&w.row, s));
         CHECK_OK(meru_row_new(&w.key, s));
+        /* A snapshot keeps every version, also through the compaction an
+         * idle table runs by itself: the hidden rows stay. */
+        meru_snapshot *snap = NULL;
+        CHECK_OK(meru_snapshot_new(db, &snap));
         for (int round = 0; round < 4; round++) {
             CHECK_OK(w_batch(&w, 300, sp.nkeys - 1, 0));
             CHECK_OK(meru_flush(db));
@@ -417,6 +487,7 @@ static void test_option_iceberg_view_off_keeps_no_vectors(void)
             vstats vs = {0};
             CHECK(check_view(db, "view on", &vs, NULL) == 0);
         }
+        meru_snapshot_free(snap);
         meru_row_free(w.row);
         meru_row_free(w.key);
         CHECK_OK(meru_close(db));
@@ -425,7 +496,39 @@ static void test_option_iceberg_view_off_keeps_no_vectors(void)
     CHECK_EQ_U64(with[0], 0);
     CHECK_EQ_U64(rows[0], 0);
     CHECK_EQ_U64(lookups[0], 0);
-    CHECK(with[1] >= 2 && rows[1] > 100 && lookups[1] >= 3);
+    CHECK(with[1] >= 1 && rows[1] > 100 && lookups[1] >= 3);
+    /* A caller of the version-2 header has no iceberg_view field (a block
+     * of exactly its size, so AddressSanitizer sees a read past it): it
+     * gets the default, continuous. */
+    {
+        size_t v2 = offsetof(meru_options, iceberg_view);
+        meru_options full;
+        dv_options(&full);
+        full.version = 2;
+        meru_options *old = malloc(v2);
+        CHECK(old);
+        memcpy(old, &full, v2);
+        meru_db *db = NULL;
+        CHECK_OK(meru_open(meru_test_tmpdir("dv_v2"), old, s, &db));
+        wl w;
+        memset(&w, 0, sizeof w);
+        w.sp = sp;
+        w.db = db;
+        CHECK_OK(meru_row_new(&w.row, s));
+        CHECK_OK(meru_row_new(&w.key, s));
+        for (int round = 0; round < 2; round++) {
+            CHECK_OK(w_batch(&w, 300, sp.nkeys - 1, 0));
+            CHECK_OK(meru_flush(db));
+        }
+        meru_stats st;
+        CHECK_OK(meru_stats_get(db, &st));
+        CHECK(st.view_lookups >= 1 && st.view_rows_hidden > 0);
+        meru_row_free(w.row);
+        meru_row_free(w.key);
+        CHECK_OK(meru_close(db));
+        meru_db_free(db);
+        free(old);
+    }
     meru_options bad;
     meru_options_init(&bad);
     CHECK_EQ_INT(bad.iceberg_view, MERU_ICEBERG_VIEW_CONTINUOUS);
@@ -532,6 +635,7 @@ int main(void)
     MERU_TEST_RUN(test_view_exact_after_every_commit_int_key);
     MERU_TEST_RUN(test_view_exact_after_every_commit_composite_key);
     MERU_TEST_RUN(test_lookup_older_matches_get);
+    MERU_TEST_RUN(test_compaction_reconciles_flushes_that_commit_meanwhile);
     MERU_TEST_RUN(test_recovery_flushes_keep_the_view_exact);
     MERU_TEST_RUN(test_option_iceberg_view_off_keeps_no_vectors);
     MERU_TEST_RUN(test_compact_with_nothing_to_merge_rewrites_nothing);

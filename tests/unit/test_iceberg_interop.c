@@ -18,7 +18,7 @@
  * expect.json (nothing of our readers is used for it).
  *
  * A machine without node or tests/interop/node_modules FAILS (CI installs
- * them with scripts/install-deps.sh --npm).
+ * them with scripts/install-deps.sh test).
  */
 #include <inttypes.h>
 #include <stdlib.h>

@@ -25,7 +25,7 @@ static void test_options_init_matches_documented_defaults(void)
     CHECK_EQ_INT(o.background_threads, 2);
     CHECK_EQ_U64(o.cache_bytes, 128u << 20);
     CHECK_EQ_U64(o.row_cache_bytes, 0);
-    CHECK_EQ_INT(o.l0_compression, MERU_COMPRESSION_NONE);
+    CHECK_EQ_INT(o.l0_compression, MERU_COMPRESSION_LZ4_RAW);
     CHECK_EQ_INT(o.compression, MERU_COMPRESSION_ZSTD);
     CHECK_EQ_INT(o.zstd_level, 3);
     CHECK_EQ_INT(o.l0_page_bytes, 8192);
@@ -33,6 +33,7 @@ static void test_options_init_matches_documented_defaults(void)
     CHECK_EQ_INT(o.page_rows, 20000);
     CHECK_EQ_U64(o.row_group_bytes, 64u << 20);
     CHECK_EQ_INT(o.keep_metadata_versions, 16);
+    CHECK(o.properties == NULL);
     CHECK_EQ_INT(o.gc_grace_seconds, 0);
     CHECK_EQ_U64(o.max_compaction_bytes, (uint64_t)1 << 30);
     CHECK_OK(meru_options_validate(&o));
@@ -63,6 +64,8 @@ static void test_options_validate_names_the_bad_field(void)
     o.version = 99;
     CHECK_RC(meru_options_validate(&o), MERU_EINVAL);
     CHECK_ERRMSG("meru_options_init");
+    o.version = 0;
+    CHECK_RC(meru_options_validate(&o), MERU_EINVAL);
 
     meru_options_init(&o);
     o.level_multiplier = 1;

@@ -226,10 +226,15 @@ static void test_by_name_variants_match_by_index(void)
     CHECK_OK(meru_row_set_null_by_name(r, "s"));
     CHECK_RC(meru_row_get_string_by_name(r, "s", &str, &len), MERU_NOT_FOUND);
     CHECK_ERRMSG("column 's' is null");
-    CHECK_RC(meru_row_set_int64_by_name(r, "nope", 1), MERU_NOT_FOUND);
+    /* An unknown column is its own error, never the null answer. */
+    CHECK_RC(meru_row_set_int64_by_name(r, "nope", 1), MERU_ENOCOLUMN);
     CHECK_ERRMSG("meru_row_set_int64_by_name: table 'every' has no column "
                  "'nope'");
-    CHECK_RC(meru_row_get_double_by_name(r, "ID", &d), MERU_NOT_FOUND);
+    CHECK_RC(meru_row_get_double_by_name(r, "ID", &d), MERU_ENOCOLUMN);
+    CHECK_RC(meru_row_get_string_by_name(r, "nope", &str, &len),
+             MERU_ENOCOLUMN);
+    CHECK_RC(meru_row_set_null_by_name(r, "nope"), MERU_ENOCOLUMN);
+    CHECK_STR(meru_strerror(MERU_ENOCOLUMN), "no such column");
     CHECK_RC(meru_row_set_int32_by_name(r, "id", 1), MERU_EINVAL);
     CHECK_ERRMSG("meru_row_set_int32: type mismatch: column 'id' is long");
     CHECK_RC(meru_row_set_null_by_name(r, NULL), MERU_EINVAL);
@@ -607,8 +612,9 @@ static void test_row_from_json_is_all_or_nothing(void)
                                 "99999999999 is out of range"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        int want =
-            strstr(bad[k].msg, "out of range") ? MERU_ERANGE : MERU_EINVAL;
+        int want = strstr(bad[k].msg, "out of range")  ? MERU_ERANGE
+                   : strstr(bad[k].msg, "has no column") ? MERU_ENOCOLUMN
+                                                         : MERU_EINVAL;
         CHECK_RC(meru_row_from_json(r, bad[k].json, strlen(bad[k].json)), want);
         CHECK_ERRMSG(bad[k].msg);
         int64_t id;
@@ -628,7 +634,7 @@ static void test_row_from_json_is_all_or_nothing(void)
     CHECK_EQ_INT(meru_row_is_null(r, I), 1);
     CHECK_OK(meru_row_from_json(r, "{}", 2));
     /* a name with an escaped NUL cannot match a column */
-    CHECK_RC(meru_row_from_json(r, "{\"i\\u0000\":1}", 13), MERU_EINVAL);
+    CHECK_RC(meru_row_from_json(r, "{\"i\\u0000\":1}", 13), MERU_ENOCOLUMN);
     CHECK_ERRMSG("has no column 'i\\x00'");
     meru_row_free(r);
     meru_schema_free(s);
@@ -656,7 +662,8 @@ static void test_row_survives_mutated_json(void)
             m[meru_test_rand() % n] = (char)(meru_test_rand() & 0xFF);
         size_t len = (meru_test_rand() & 3) ? n : meru_test_rand() % n;
         int rc = meru_row_from_json(r, m, len);
-        CHECK_MSG(rc == MERU_OK || rc == MERU_EINVAL || rc == MERU_ERANGE,
+        CHECK_MSG(rc == MERU_OK || rc == MERU_EINVAL || rc == MERU_ERANGE ||
+                      rc == MERU_ENOCOLUMN,
                   "rc %d: %s", rc, meru_errmsg());
     }
     free(m);

@@ -377,11 +377,34 @@ static void test_float_text_is_shortest_round_trip(void)
     meru_fmt_double(0.1, buf);
     CHECK_STR(buf, "0.1");
     meru_fmt_double(1.0, buf);
-    CHECK_STR(buf, "1.0");
+    CHECK_STR(buf, "1");
     meru_fmt_double(-0.0, buf);
-    CHECK_STR(buf, "-0.0");
+    CHECK_STR(buf, "-0");
     meru_fmt_double(1e300, buf);
     CHECK_STR(buf, "1e+300");
+    /* One number format: integers as integers, plain up to 1e21. */
+    meru_fmt_double(100.0, buf);
+    CHECK_STR(buf, "100");
+    meru_fmt_double(1000.0, buf);
+    CHECK_STR(buf, "1000");
+    meru_fmt_double(123456.0, buf);
+    CHECK_STR(buf, "123456");
+    meru_fmt_double(-2.5e20, buf);
+    CHECK_STR(buf, "-250000000000000000000");
+    meru_fmt_double(1e21, buf);
+    CHECK_STR(buf, "1e+21");
+    meru_fmt_double(0.000001, buf);
+    CHECK_STR(buf, "0.000001");
+    meru_fmt_double(1.5e-7, buf);
+    CHECK_STR(buf, "1.5e-7");
+    meru_fmt_double(123.456, buf);
+    CHECK_STR(buf, "123.456");
+    meru_fmt_double(5e-324, buf);
+    CHECK_STR(buf, "5e-324");
+    meru_fmt_float(100.0f, buf);
+    CHECK_STR(buf, "100");
+    meru_fmt_float(-0.0f, buf);
+    CHECK_STR(buf, "-0");
     meru_fmt_double(DBL_MAX, buf);
     CHECK_STR(buf, "1.7976931348623157e+308");
     meru_fmt_double(NAN, buf);
@@ -502,10 +525,12 @@ static void test_literal_round_trips_every_type(void)
         {MERU_TYPE_INT64, "9223372036854775807", "9223372036854775807"},
         {MERU_TYPE_FLOAT, "1.5", "1.5"},
         {MERU_TYPE_FLOAT, "0.1", "0.1"},
-        {MERU_TYPE_FLOAT, "3", "3.0"},
+        {MERU_TYPE_FLOAT, "3", "3"},
         {MERU_TYPE_FLOAT, "\"NaN\"", "\"NaN\""},
-        {MERU_TYPE_DOUBLE, "1e-7", "1e-07"},
-        {MERU_TYPE_DOUBLE, "-0.0", "-0.0"},
+        {MERU_TYPE_DOUBLE, "1e-7", "1e-7"},
+        {MERU_TYPE_DOUBLE, "1e2", "100"},
+        {MERU_TYPE_DOUBLE, "123456.0", "123456"},
+        {MERU_TYPE_DOUBLE, "-0.0", "-0"},
         {MERU_TYPE_DOUBLE, "\"-Infinity\"", "\"-Infinity\""},
         {MERU_TYPE_DOUBLE, "\"Infinity\"", "\"Infinity\""},
         {MERU_TYPE_STRING, "\"text\"", "\"text\""},

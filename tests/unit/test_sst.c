@@ -802,13 +802,13 @@ static void test_options_for_level_knobs_change_the_file(void)
     meru_options to;
     file_shape a, b;
 
-    /* defaults: L0 row profile uncompressed, L1 ZSTD */
+    /* defaults: L0 row profile in LZ4_RAW, L1 ZSTD */
     meru_sst_options o;
     meru_sst_options_for_level(&o, 0, NULL);
     CHECK_EQ_INT(o.level, 0);
     CHECK_EQ_INT(o.pq.profile, PQ_PROFILE_ROW);
     CHECK_EQ_INT(o.pq.page_size, 8192);
-    CHECK_EQ_INT(o.pq.codec, PQ_CODEC_UNCOMPRESSED);
+    CHECK_EQ_INT(o.pq.codec, PQ_CODEC_LZ4_RAW);
     meru_sst_options_for_level(&o, 3, NULL);
     CHECK_EQ_INT(o.level, 3);
     CHECK_EQ_INT(o.pq.profile, PQ_PROFILE_COLUMN);
@@ -824,11 +824,14 @@ static void test_options_for_level_knobs_change_the_file(void)
     CHECK(b.ikey_pages > 2 * a.ikey_pages);
 
     /* l0_compression */
-    CHECK_EQ_INT(a.codec, PQ_CODEC_UNCOMPRESSED);
+    CHECK_EQ_INT(a.codec, PQ_CODEC_LZ4_RAW);
     meru_options_init(&to);
     to.l0_compression = MERU_COMPRESSION_SNAPPY;
     CHECK_OK(write_with(m, s, dir, "l0snappy", 0, &to, &b));
     CHECK_EQ_INT(b.codec, PQ_CODEC_SNAPPY);
+    to.l0_compression = MERU_COMPRESSION_NONE;
+    CHECK_OK(write_with(m, s, dir, "l0none", 0, &to, &b));
+    CHECK_EQ_INT(b.codec, PQ_CODEC_UNCOMPRESSED);
 
     /* page_bytes at L1 */
     meru_options_init(&to);

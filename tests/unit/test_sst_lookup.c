@@ -6,8 +6,9 @@
  * per key, deletes, nulls; multi-page and multi-row-group; row and column
  * profiles; single, composite, unfiltered and long keys whose page bounds
  * are cut), random key sets mixing present keys, absent keys inside the
- * range, keys below and above the range; row positions, values, the
- * `want` filter, page and bloom counters, and argument checks.
+ * range, keys below and above the range, dense (the filters skipped) and
+ * sparse (filters first); row positions, values, the `want` filter, page
+ * and bloom counters, and argument checks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -155,8 +156,11 @@ static void run(const spec *sp)
     int ok = uk && val && keys && idx && found && pos && calls && want;
     uint64_t negatives = 0;
 
-    for (int round = 0; ok && round < 6; round++) {
-        /* round 0: every key of the file; others: random mixes */
+    for (int round = 0; ok && round < 8; round++) {
+        /* round 0: every key of the file; 1-3: random mixes of a third of
+         * the keys (dense: the filters are skipped); 4-7: one key in 40
+         * (sparse: each key's filters are probed first) */
+        int sparse = round >= 4;
         size_t n = 0;
         for (size_t i = 0; i < cap; i++)
             meru_buf_reset(&uk[i]); /* sst_ukey appends */
@@ -165,7 +169,7 @@ static void run(const spec *sp)
                 ok &= sst_ukey(s, 2 * k, &uk[n++]) == MERU_OK;
         } else {
             for (uint64_t i = 0; i < 2 * sp->nkeys + 1 && n < cap - 2; i++)
-                if (meru_test_rand() % 3 == 0)
+                if (meru_test_rand() % (sparse ? 40 : 3) == 0)
                     ok &= sst_ukey(s, i, &uk[n++]) == MERU_OK;
             ok &= outside_key(s, 1, &uk[n++]) == MERU_OK;
             ok &= outside_key(s, 0, &uk[n++]) == MERU_OK;
@@ -211,6 +215,12 @@ static void run(const spec *sp)
             CHECK_EQ_U64(st2.pages_read, pages);
         CHECK(st2.pages_read <= pages);
         negatives += st.bloom_negatives;
+        /* Dense lookups merge the keys against the pages; sparse ones
+         * probe the filters (of a multi-column key: of each column). */
+        if (!sparse)
+            CHECK_EQ_U64(st.bloom_checks, 0);
+        else
+            CHECK(st.bloom_checks > 0);
 
         /* found[] is in key order; compare each probed key with get. */
         size_t f = 0;
