@@ -203,8 +203,7 @@ void meru_catalog_state_clear(meru_catalog *cat)
 {
     free(cat->location);
     cat->location = NULL;
-    meru_schema_free(cat->schema);
-    cat->schema = NULL;
+    meru_catalog_schemas_free(cat);
     kv_free(cat->props, cat->nprops);
     cat->props = NULL;
     cat->nprops = 0;
@@ -461,7 +460,7 @@ void meru_catalog_edit_free(meru_catalog_edit *e)
     free(e);
 }
 
-int meru_catalog_edit_set_schema(meru_catalog_edit *e,
+int meru_catalog_edit_add_schema(meru_catalog_edit *e,
                                  const meru_schema *schema)
 {
     meru_schema *copy;
@@ -633,7 +632,7 @@ static int clone_state(const meru_catalog *c, meru_catalog **out)
     n->opts = c->opts;
     if (!(n->location = dup_str(c->location)))
         goto oom;
-    if ((rc = meru_schema_clone(&n->schema, c->schema)))
+    if ((rc = meru_catalog_schemas_copy(n, c)))
         goto fail;
     for (size_t i = 0; i < c->nprops; i++)
         if ((rc = set_prop(n, c->props[i].key, c->props[i].value)))
@@ -747,6 +746,7 @@ static int add_snapshot(meru_catalog *n, const meru_catalog_edit *e,
     if (rc)
         return rc;
     s->parent_id = n->current_snapshot_id;
+    s->schema_id = n->schema->schema_id;
     s->sequence_number = ++n->iceberg_last_seq;
     s->timestamp_ms = now;
     char name[160];
@@ -896,13 +896,8 @@ static int apply_edit(meru_catalog *n, const meru_catalog_edit *e, int64_t now)
     for (size_t i = 0; i < e->nprops; i++)
         if ((rc = set_prop(n, e->props[i].key, e->props[i].value)))
             return rc;
-    if (e->schema) {
-        meru_schema *copy;
-        if ((rc = meru_schema_clone(&copy, e->schema)))
-            return rc;
-        meru_schema_free(n->schema);
-        n->schema = copy;
-    }
+    if (e->schema && (rc = meru_catalog_add_schema_state(n, e->schema)))
+        return rc;
     rc = meru_catalog_check_files(n, MERU_EINVAL);
     if (rc)
         return rc;
@@ -1128,6 +1123,12 @@ int meru_catalog_create(meru_fs *fs, const char *table_dir,
     int rc = meru_schema_validate(schema);
     if (rc)
         return rc;
+    int fv = opts && opts->format_version ? opts->format_version
+                                          : MERU_CATALOG_DEFAULT_FORMAT;
+    if (fv != 2 && fv != 3)
+        return meru_err(MERU_EINVAL,
+                        "create table %s: Iceberg format version %d (2 or 3)",
+                        table_dir, fv);
     if (!(meta = join(table_dir, META_DIR)) ||
         !(data = join(table_dir, DATA_DIR))) {
         rc = nomem("create");
@@ -1158,10 +1159,16 @@ int meru_catalog_create(meru_fs *fs, const char *table_dir,
         rc = nomem("create");
         goto fail;
     }
+    cat->format_version = fv;
+    meru_schema *first = NULL;
     if ((rc = meru_catalog_new_uuid(cat->uuid)) ||
         (rc = absolute_location(table_dir, &cat->location)) ||
-        (rc = meru_schema_clone(&cat->schema, schema)))
+        (rc = meru_schema_clone(&first, schema)))
         goto fail;
+    first->schema_id = 0;
+    if ((rc = meru_catalog_schemas_push(cat, first)))
+        goto fail;
+    cat->schema = first;
     cat->version = cat->max_disk_version = 1;
     cat->last_updated_ms = meru_clock_unix_ms();
     if ((rc = write_version(cat, &cat->stats, &cat->failed)))

@@ -39,7 +39,13 @@ struct meru_catalog {
 
     char uuid[MERU_UUID_TEXT];
     char *location;
+    int format_version; /* Iceberg "format-version": 2 or 3 */
+    /* Every schema of the table, oldest first (catalog_schema.c); `schema`
+     * is the current one, an element of the list (not owned apart). */
+    meru_schema **schemas;
+    size_t nschemas;
     meru_schema *schema;
+    int32_t last_column_id;
     meru_catalog_kv *props; /* user properties (reserved ones not kept) */
     size_t nprops;
 
@@ -90,7 +96,7 @@ struct meru_catalog_edit {
     char *op;
     meru_catalog_kv *props; /* value NULL: remove */
     size_t nprops;
-    meru_schema *schema; /* replacement schema or NULL */
+    meru_schema *schema; /* a schema to add as the current one, or NULL */
     meru_catalog_dvmap dvs; /* path -> full new vector (owned), unsorted */
 };
 
@@ -110,6 +116,19 @@ int meru_catalog_dvs_prepare(meru_catalog *cur, const meru_catalog *next,
 void meru_catalog_dvs_adopt(meru_catalog *cat, const meru_catalog_edit *e);
 /* After a failed commit: frees the staged vectors. */
 void meru_catalog_dvs_unstage(meru_catalog *cat);
+
+/* catalog_schema.c */
+
+void meru_catalog_schemas_free(meru_catalog *cat);
+/* Appends `s` (taken over, freed on failure) and raises last_column_id to
+ * its field ids; does not change the current schema. */
+int meru_catalog_schemas_push(meru_catalog *cat, meru_schema *s);
+/* Deep copy of src's schema list, current schema, last-column-id and
+ * format version into dst (which has none). */
+int meru_catalog_schemas_copy(meru_catalog *dst, const meru_catalog *src);
+/* Adds `next` to state `n` (a commit's clone) as its new current schema
+ * under the evolution rules, with the next schema id. */
+int meru_catalog_add_schema_state(meru_catalog *n, const meru_schema *next);
 
 /* catalog_json.c */
 /* Serialises the state as version cat->version's metadata file. */

@@ -336,7 +336,11 @@ static int open_output(meru_db *db, int level, meru_sst_writer **w, char *rel,
         (rc = meru_path_join(abs, sizeof abs, db->path, rel)))
         return rc;
     meru_sst_options_for_level(&so, level, &db->opts);
-    return meru_sst_writer_open(w, db->fs, abs, db->schema, &so);
+    /* The current schema: at least as new as any input's (file entries
+     * keep the schema current when they were made), so no column of an
+     * input is dropped; a column an input lacks is written as its initial
+     * default, which is what reading it gives. */
+    return meru_sst_writer_open(w, db->fs, abs, meru_db_cur_schema(db), &so);
 }
 
 static int close_output(meru_db *db, int level, meru_sst_writer *w,

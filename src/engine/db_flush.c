@@ -63,7 +63,10 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_catalog_file *out)
         (rc = meru_path_parent(dir, sizeof dir, abs)))
         return rc;
     meru_sst_options_for_level(&so, 0, &db->opts);
-    if ((rc = meru_sst_writer_open(&w, db->fs, abs, db->schema, &so)))
+    /* The current schema, loaded after `mem` stopped taking writes: it has
+     * every column of every row in it (db_schema.c). */
+    if ((rc = meru_sst_writer_open(&w, db->fs, abs, meru_db_cur_schema(db),
+                                   &so)))
         return meru_err_wrap(rc, "flush");
     meru_memtable_iter_init(&it, mem);
     for (meru_memtable_iter_seek_to_first(&it); meru_memtable_iter_valid(&it);

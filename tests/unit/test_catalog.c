@@ -461,7 +461,7 @@ static void test_catalog_crash_at_every_step_gives_old_or_new(void)
         meru_fs *fs = NULL;
         meru_catalog *cat = NULL, *re = NULL;
         meru_schema *s = make_schema();
-        meru_catalog_options opts = {2, 0};
+        meru_catalog_options opts = {.keep_versions = 2};
         CHECK(s);
         CHECK_OK(meru_fs_fault_new(&fs, meru_fs_posix()));
         CHECK_OK(meru_catalog_create(fs, dir, s, &opts, &cat));
@@ -677,7 +677,7 @@ static void test_catalog_keeps_k_versions(void)
     const char *dir = tmpdir("cat-keep");
     meru_schema *s = make_schema();
     meru_catalog *cat = NULL, *re = NULL;
-    meru_catalog_options opts = {3, 0};
+    meru_catalog_options opts = {.keep_versions = 3};
     CHECK(s);
     CHECK_OK(meru_catalog_create(meru_fs_posix(), dir, s, &opts, &cat));
     meru_schema_free(s);
@@ -706,7 +706,7 @@ static void test_catalog_keeps_k_versions(void)
     json_decref(m);
     CHECK(ok);
     /* K = 1: only the current version stays. */
-    meru_catalog_options one = {1, 0};
+    meru_catalog_options one = {.keep_versions = 1};
     CHECK_OK(meru_catalog_open(meru_fs_posix(), dir, &one, &re));
     CHECK_OK(commit_flush(re, 7));
     for (int v = 5; v <= 8; v++) {
@@ -724,7 +724,7 @@ static void test_catalog_snapshot_history_is_bounded(void)
     const char *dir = tmpdir("cat-snaps");
     meru_schema *s = make_schema();
     meru_catalog *cat = NULL, *re = NULL;
-    meru_catalog_options opts = {0, 3};
+    meru_catalog_options opts = {.keep_snapshots = 3};
     CHECK(s);
     CHECK_OK(meru_catalog_create(meru_fs_posix(), dir, s, &opts, &cat));
     meru_schema_free(s);
@@ -973,7 +973,12 @@ static void test_catalog_parse_survives_mutations(void)
         {"\"identifier-field-ids\"", "\"identifier-field-idz\""},
         {"\"smallest-key\": \"6b303031\"", "\"smallest-key\": \"6b30303\""},
         {"\"smallest-key\": \"6b303031\"", "\"smallest-key\": \"zz\""},
-        {"\"format-version\": 2", "\"format-version\": 3"},
+        {"\"format-version\": 2", "\"format-version\": 4"},
+        {"\"format-version\": 2", "\"format-version\": 1"},
+        {"\"current-schema-id\": 0", "\"current-schema-id\": 1"},
+        {"\"schema-id\": 0,\n   \"identifier", "\"schema-id\": 5,\n   \"identifier"},
+        {"\"last-column-id\": 4", "\"last-column-id\": 3"},
+        {"\"schema-id\": 0\n  }", "\"schema-id\": 9\n  }"},
         {"\"level\": 0", "\"level\": 99"},
         {"\"last-sequence\": 30", "\"last-sequence\": 3"},
     };
