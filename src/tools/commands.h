@@ -4,7 +4,7 @@
  * arguments after the verb (argv[0] is the verb itself) and returns the
  * process exit status. Results go to stdout, errors to stderr.
  *
- * Table verbs (create ... verify, demo): 0 success, 1 not found or failed,
+ * Table verbs (create ... verify, add-column, demo): 0 success, 1 not found or failed,
  * 2 usage error (see cli_util.h). `parquet` keeps its own codes: 2 usage,
  * 3 failure.
  */
@@ -20,6 +20,7 @@ int meru_cmd_scan(int argc, char **argv);
 int meru_cmd_count(int argc, char **argv);
 int meru_cmd_flush(int argc, char **argv);
 int meru_cmd_compact(int argc, char **argv);
+int meru_cmd_add_column(int argc, char **argv);
 int meru_cmd_stats(int argc, char **argv);
 int meru_cmd_verify(int argc, char **argv);
 int meru_cmd_demo(int argc, char **argv);
