@@ -10,13 +10,14 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libjansson-dev libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev
       libxxhash-dev libbrotli-dev libroaring-dev libavro-dev libsqlite3-dev
-      python3-dev)
+      python3-dev sqlite3)
 BENCH_PKGS=(librocksdb-dev libleveldb-dev libsqlite3-dev liblmdb-dev)
 want_npm=0
 for arg in "$@"; do
   case "$arg" in
     --bench) PKGS+=("${BENCH_PKGS[@]}") ;;
-    --npm) want_npm=1; PKGS+=(nodejs npm) ;;
+    # python3: node-gyp builds the `roaring` addon from source.
+    --npm) want_npm=1; PKGS+=(nodejs npm python3) ;;
     *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done

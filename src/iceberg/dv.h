@@ -67,4 +67,61 @@ const void *meru_dv_bucket_bitmap(const meru_dv *dv, size_t i);
  * otherwise, and the bitmap is freed). For decoders. */
 int meru_dv_push_bucket(meru_dv *dv, uint32_t key, void *bitmap);
 
+/* ---- deletion-vector-v1 blobs (dv_codec.c) -------------------------------
+ *
+ * The Puffin blob of the Iceberg spec ("deletion-vector-v1"):
+ *   length   4 bytes big-endian: bytes of magic + vector
+ *   magic    D1 D3 39 64
+ *   vector   the 64-bit Roaring portable form: bucket count (8 bytes LE),
+ *            then per bucket (ascending keys) the key (4 bytes LE) and the
+ *            32-bit Roaring bitmap in its portable serialisation
+ *   crc      4 bytes big-endian: CRC-32 (zlib's, ISO-HDLC) of magic + vector
+ * Positions must be below 2^63 (the spec's "most significant bit 0").
+ * Decoding is hostile-input safe: the 32-bit portable layout of every
+ * bucket is validated in full before CRoaring sees it. */
+
+#define MERU_DV_BLOB_TYPE "deletion-vector-v1"
+/* The blob's `fields`: the row position column (_pos) the vector covers. */
+#define MERU_DV_POS_FIELD_ID 2147483645
+
+struct meru_buf;
+struct meru_fs;
+struct meru_puffin_writer;
+struct meru_puffin_reader;
+
+/* Appends the blob of `dv` to `out`. Calls meru_dv_optimize(dv) first (the
+ * set is unchanged, its containers compressed). MERU_EINVAL for a position
+ * at or above 2^63. */
+int meru_dv_blob_encode(struct meru_buf *out, meru_dv *dv);
+/* Decodes a blob of exactly n bytes. expected_cardinality: the number of
+ * positions the metadata promises (MERU_ECORRUPT when it differs), or
+ * UINT64_MAX to skip that check. */
+int meru_dv_blob_decode(meru_dv **out, const uint8_t *p, size_t n,
+                        uint64_t expected_cardinality);
+/* Checks one 32-bit Roaring bitmap in portable form at p[0..n): on success
+ * *size is its length in bytes and *cardinality its number of values. */
+int meru_dv_roaring_check(const uint8_t *p, size_t n, size_t *size,
+                          uint64_t *cardinality);
+
+/* Adds the blob of `dv` for data file `referenced_data_file` to a Puffin
+ * file: type deletion-vector-v1, fields [_pos], snapshot-id and
+ * sequence-number -1, properties referenced-data-file and cardinality.
+ * *offset / *length get the blob's place (the manifest entry's
+ * content_offset / content_size_in_bytes). */
+int meru_dv_puffin_add(struct meru_puffin_writer *w, meru_dv *dv,
+                       const char *referenced_data_file, uint64_t *offset,
+                       uint64_t *length);
+/* Reads back the DV blob at (offset, length) of an open Puffin file: the
+ * footer must list a deletion-vector-v1 blob exactly there whose
+ * referenced-data-file and cardinality properties equal the expected ones
+ * (MERU_ECORRUPT otherwise), and the bytes must decode to that many
+ * positions. */
+int meru_dv_puffin_read(struct meru_puffin_reader *r, uint64_t offset,
+                        uint64_t length, const char *referenced_data_file,
+                        uint64_t cardinality, meru_dv **out);
+/* meru_dv_puffin_read on the Puffin file at `path`. */
+int meru_dv_read_blob(struct meru_fs *fs, const char *path, uint64_t offset,
+                      uint64_t length, const char *referenced_data_file,
+                      uint64_t cardinality, meru_dv **out);
+
 #endif

@@ -13,6 +13,9 @@
 #    and DuckDB's own export of them, and exits non-zero when DuckDB's
 #    answers differ from the program's model. Its DuckDB half is skipped
 #    (and so is that check here) without node or tests/interop/node_modules.
+#  - bench_sqlite (5000 rows, 100 lookups, one repetition) runs every
+#    workload through the SQLite extension, the C API and native SQLite and
+#    exits non-zero when their answers differ.
 set -euo pipefail
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -61,7 +64,21 @@ check_analytic() {
   expect 2 "bench_analytic --bogus" "$bin" --bogus
 }
 
+check_sqlite() {
+  local bin="$MERU_BINARY_DIR/bench_sqlite" w
+  if [ ! -x "$bin" ]; then notes+=" bench_sqlite not built;"; return; fi
+  run "$bin" --rows 5000 --lookups 100 --reps 1
+  if [ "$rc" -ne 0 ]; then bad "bench_sqlite exit $rc: $err"; echo "$out"; return; fi
+  for w in "full scan: count, sum(score), sum(length(name))" "point lookups" \
+           "range scans" "join of 1,000 keys"; do
+    if grep -qF "| $w" <<<"$out"; then ok; else bad "bench_sqlite report lacks the row '$w'"; fi
+  done
+  expect 2 "bench_sqlite --rows 5" "$bin" --rows 5
+  expect 2 "bench_sqlite --bogus" "$bin" --bogus
+}
+
 check_kv
 check_analytic
+check_sqlite
 echo "$passes passed, $fails failed;$notes"
 [ "$fails" -eq 0 ]

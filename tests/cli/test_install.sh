@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # `cmake --install` gives a usable library: the README's C example compiles
 # against the installed header through pkg-config, links (shared and static)
-# and prints what the README says; the shared library exports only meru_*.
+# and prints what the README says; the shared library exports only meru_*;
+# the SQLite extension is installed beside it.
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -27,4 +28,11 @@ want='{"id":42,"name":"hello","score":1.5}'
 [ "$("$tmp/ex-shared" "$tmp/table-static")" = "$want" ] || { echo "reopened example printed something else"; exit 1; }
 leaked=$(nm -D --defined-only "$tmp/prefix/lib/libmerutable.so" | awk '{print $3}' | grep -v '^meru_' || true)
 [ -z "$leaked" ] || { echo "non-API symbols exported:"; echo "$leaked" | head; exit 1; }
+# The SQLite extension sits beside the library and exports its entry
+# points only (the engine inside it stays private).
+ext="$tmp/prefix/lib/merutable_sqlite.so"
+[ -f "$ext" ] || { echo "merutable_sqlite.so not installed"; exit 1; }
+exported=$(nm -D --defined-only "$ext" | awk '{print $3}' | sort | tr '\n' ' ')
+[ "$exported" = "sqlite3_merutable_init sqlite3_merutablesqlite_init " ] ||
+  { echo "merutable_sqlite.so exports: $exported"; exit 1; }
 echo "1 passed, 0 failed"
