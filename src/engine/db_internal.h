@@ -252,15 +252,6 @@ meru_view *meru_db_read_view(meru_db *db, const meru_snapshot *snap);
 
 /* ---- db_write.c --------------------------------------------------------- */
 
-/* Whether two schemas have the same columns (names, types, field ids) and
- * key width: rows of one can be written to and read into the other. */
-bool meru_db_same_columns(const meru_schema *a, const meru_schema *b);
-/* MERU_ESCHEMA naming `what` unless `row` is of a schema with `want`'s
- * columns. */
-int meru_db_check_row(const meru_schema *want, const meru_row *row,
-                      const char *what);
-
-int meru_db_write_batch(meru_db *db, meru_batch *b, uint64_t *first_seq);
 /* Creates db->group over db->wal with the sequence/apply hooks. */
 int meru_db_install_write_hooks(meru_db *db);
 /* Makes `mem` immutable and starts a new memtable + WAL segment (when mem

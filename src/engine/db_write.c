@@ -312,18 +312,6 @@ static int write_batch(meru_db *db, encode_fn encode, void *arg,
     return MERU_OK;
 }
 
-static int encode_as_is(void *arg, const meru_schema *s, meru_batch **out)
-{
-    (void)s;
-    *out = arg;
-    return MERU_OK;
-}
-
-int meru_db_write_batch(meru_db *db, meru_batch *b, uint64_t *first_seq)
-{
-    return write_batch(db, encode_as_is, b, first_seq);
-}
-
 /* A put or delete of one row. */
 typedef struct one_ctx {
     const meru_row *row;
