@@ -133,6 +133,8 @@ int meru_batch_reencode(meru_batch *dst, meru_batch *src,
     meru_batch_iter it;
     meru_batch_entry e;
     meru_buf scratch = {0};
+    memset(&it, 0, sizeof it);
+    memset(&e, 0, sizeof e);
     meru_value *vals = calloc(to->ncols, sizeof *vals);
     const uint8_t *rec;
     size_t len;
