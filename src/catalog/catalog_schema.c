@@ -44,8 +44,7 @@ void meru_catalog_schemas_free(meru_catalog *cat)
 
 int meru_catalog_schemas_push(meru_catalog *cat, meru_schema *s)
 {
-    meru_schema **np =
-        realloc(cat->schemas, (cat->nschemas + 1) * sizeof *np);
+    meru_schema **np = realloc(cat->schemas, (cat->nschemas + 1) * sizeof *np);
     if (!np) {
         meru_schema_free(s);
         return meru_err(MERU_ENOMEM, "catalog: schemas: out of memory");

@@ -30,7 +30,7 @@
 
 typedef struct shared {
     meru_db *db;
-    const meru_schema *s0; /* the schema before the change */
+    const meru_schema *s0;       /* the schema before the change */
     int64_t per_writer;          /* ids each writer may use at most */
     int64_t done[WRITERS];       /* rows each writer wrote */
     atomic_int_fast64_t written; /* rows committed so far, all writers */
@@ -150,8 +150,8 @@ static void test_add_column_under_writers_and_readers(void)
     meru_schema *s = NULL;
     meru_catalog *cat = NULL;
     meru_catalog_options co = {.format_version = 3};
-    CHECK_OK(meru_schema_parse(&s, "t", "id int64 not null, name string",
-                               "id"));
+    CHECK_OK(
+        meru_schema_parse(&s, "t", "id int64 not null, name string", "id"));
     CHECK_OK(meru_catalog_create(meru_fs_posix(), dir, s, &co, &cat));
     meru_catalog_free(cat);
     meru_schema_free(s);
@@ -236,8 +236,8 @@ static void test_add_column_under_writers_and_readers(void)
         CHECK_OK(meru_row_set_int64(k, 0, id));
         CHECK_OK(meru_get(db, NULL, k, out));
         for (int c = 0; c < CHANGES; c++)
-            CHECK_OK(meru_row_get_int32(out, 2 + (size_t)c,
-                                        &val[id * CHANGES + c]));
+            CHECK_OK(
+                meru_row_get_int32(out, 2 + (size_t)c, &val[id * CHANGES + c]));
         uint64_t pos = sh.seq_of[id] - min_seq;
         CHECK_MSG(pos < (uint64_t)total, "row %lld: sequence %llu",
                   (long long)id, (unsigned long long)sh.seq_of[id]);
@@ -253,10 +253,9 @@ static void test_add_column_under_writers_and_readers(void)
                       "column c%d: row %lld (sequence %llu, after %lld rows "
                       "with the initial default) has %d",
                       c, (long long)by_seq[i],
-                      (unsigned long long)sh.seq_of[by_seq[i]],
-                      (long long)ones, val[by_seq[i] * CHANGES + c]);
-        CHECK_MSG(ones >= before_change[c] && ones >= prev_ones &&
-                      ones < total,
+                      (unsigned long long)sh.seq_of[by_seq[i]], (long long)ones,
+                      val[by_seq[i] * CHANGES + c]);
+        CHECK_MSG(ones >= before_change[c] && ones >= prev_ones && ones < total,
                   "column c%d: %lld rows with the initial default, %lld "
                   "counted before the change, %lld in all",
                   c, (long long)ones, (long long)before_change[c],
