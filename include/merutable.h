@@ -247,13 +247,23 @@ MERU_API int meru_schema_column_nullable(const meru_schema *schema,
                                          size_t col);
 MERU_API int32_t meru_schema_column_field_id(const meru_schema *schema,
                                              size_t col);
+/* The whole definition of column `col`: name, type, nullability, field id,
+ * FIXED/DECIMAL parameters and default literals (NULL when absent). The
+ * strings are borrowed from the schema (valid while it lives and the column
+ * is not changed). MERU_EINVAL if `col` is out of range. */
+MERU_API int meru_schema_column_def(const meru_schema *schema, size_t col,
+                                    meru_column_def *out);
+/* The Iceberg schema-id: 0 for a schema the application builds; a table
+ * numbers its schemas, and meru_db_schema() has the table's current id
+ * (each meru_add_column makes a new schema with the next id). -1 for NULL. */
+MERU_API int32_t meru_schema_id(const meru_schema *schema);
 /* Number of primary-key columns and the column index of the i-th one. */
 MERU_API size_t meru_schema_key_count(const meru_schema *schema);
 MERU_API int meru_schema_key_column(const meru_schema *schema, size_t i);
 
 /*
  * Serialises to an Iceberg schema JSON object ({"type":"struct",
- * "schema-id":0, "fields":[...], "identifier-field-ids":[...]}), with the
+ * "schema-id":N, "fields":[...], "identifier-field-ids":[...]}), with the
  * table name and decimal/fixed parameters in Iceberg type strings. `*out` is
  * a NUL-terminated string to release with meru_free().
  */
@@ -569,10 +579,13 @@ typedef struct meru_db meru_db;
  *  - Creating (the directory holds no table and opts->create_if_missing):
  *    `schema` is required; it is validated and cloned.
  *  - Opening an existing table: `schema` may be NULL (use the stored one).
- *    When given it must equal the stored schema or extend it additively
- *    (new nullable or defaulted columns at the end, same primary key):
- *    otherwise MERU_ESCHEMA naming the first difference. An additive schema
- *    is committed as the table's new current schema.
+ *    When given it must have the columns of the table's current schema or
+ *    of one of its older schemas (an application's schema from before a
+ *    meru_add_column: the current one is used), or extend the current one
+ *    with new columns at the end under the rules of meru_add_column (same
+ *    primary key, new field ids): otherwise MERU_ESCHEMA naming the first
+ *    difference. An extension is committed as a new schema of the table,
+ *    as meru_add_column does, column by column in one step.
  *  - opts->read_only: no LOCK, no WAL replay into files, no background
  *    work; writes return MERU_EREADONLY. Sees the last committed version
  *    plus what the WAL holds at open; meru_refresh() catches up.
@@ -599,9 +612,42 @@ MERU_API int meru_close(meru_db *db);
  * of the handle must have been freed before. Accepts NULL. */
 MERU_API void meru_db_free(meru_db *db);
 
-/* The table's schema (borrowed; lives as long as the handle). Rows for
- * meru_put / meru_get and key rows are made with meru_row_new on it. */
+/*
+ * The table's current schema (borrowed; lives as long as the handle). Rows
+ * for meru_put / meru_get and key rows are made with meru_row_new on it.
+ * A schema change (meru_add_column) makes a new schema object: from then
+ * on this returns the new one, while every pointer returned before stays
+ * valid until meru_db_free, and rows made on it stay usable with the
+ * handle (a put writes the columns such a row lacks as their write
+ * default, else null; a get fills the columns the row has). Read-only
+ * handles follow the writer's schema at meru_refresh.
+ */
 MERU_API const meru_schema *meru_db_schema(const meru_db *db);
+
+/*
+ * Adds a column to the table, the Iceberg way: a new schema with the next
+ * schema-id becomes current (meru_schema_id(meru_db_schema(db))), older
+ * snapshots keep theirs, no data file is rewritten. One metadata version
+ * is committed (no new snapshot). `def` is copied; def->field_id 0 takes
+ * the next unused id (the table's last-column-id + 1), else it must be
+ * above last-column-id.
+ *
+ * Rules (MERU_ESCHEMA naming the one broken, nothing changed): a new,
+ * valid name; a type with valid parameters; defaults that parse for the
+ * type. Defaults are Iceberg v3 features: on a format-version 3 table
+ * `initial_default` is what rows written before the column existed read
+ * and `write_default` what a later write that leaves the column unset
+ * stores; a NOT NULL column needs an initial default. On a format-version
+ * 2 table the column must be nullable and have neither default.
+ *
+ * Concurrent writers are never mixed up: a row written before the change
+ * reads the initial default (else null), a row written after it stores
+ * the write default (else null) when it leaves the column unset, also a
+ * row made on the previous schema (see meru_db_schema). Reads started
+ * before the change return rows of the previous schema.
+ * Read-only handles: MERU_EREADONLY. Closed: MERU_ECLOSED.
+ */
+MERU_API int meru_add_column(meru_db *db, const meru_column_def *def);
 
 /* ---------------------------------------------------------------- writes */
 

@@ -210,8 +210,7 @@ void meru_catalog_state_clear(meru_catalog *cat)
 {
     free(cat->location);
     cat->location = NULL;
-    meru_schema_free(cat->schema);
-    cat->schema = NULL;
+    meru_catalog_schemas_free(cat);
     kv_free(cat->props, cat->nprops);
     cat->props = NULL;
     cat->nprops = 0;
@@ -499,7 +498,7 @@ void meru_catalog_edit_free(meru_catalog_edit *e)
     free(e);
 }
 
-int meru_catalog_edit_set_schema(meru_catalog_edit *e,
+int meru_catalog_edit_add_schema(meru_catalog_edit *e,
                                  const meru_schema *schema)
 {
     meru_schema *copy;
@@ -691,7 +690,7 @@ int meru_catalog_clone_state(const meru_catalog *c, meru_catalog **out)
         if ((rc = meru_catalog_manifest_copy(&n->mans[n->nmans],
                                              &c->mans[n->nmans])))
             goto fail;
-    if ((rc = meru_schema_clone(&n->schema, c->schema)))
+    if ((rc = meru_catalog_schemas_copy(n, c)))
         goto fail;
     for (size_t i = 0; i < c->nprops; i++)
         if ((rc = set_prop(n, c->props[i].key, c->props[i].value)))
@@ -854,13 +853,8 @@ static int apply_edit(meru_catalog *n, const meru_catalog_edit *e)
     for (size_t i = 0; i < e->nprops; i++)
         if ((rc = set_prop(n, e->props[i].key, e->props[i].value)))
             return rc;
-    if (e->schema) {
-        meru_schema *copy;
-        if ((rc = meru_schema_clone(&copy, e->schema)))
-            return rc;
-        meru_schema_free(n->schema);
-        n->schema = copy;
-    }
+    if (e->schema && (rc = meru_catalog_add_schema_state(n, e->schema)))
+        return rc;
     return meru_catalog_check_files(n, MERU_EINVAL);
 }
 
@@ -1107,6 +1101,12 @@ int meru_catalog_create(meru_fs *fs, const char *table_dir,
     int rc = meru_schema_validate(schema);
     if (rc)
         return rc;
+    int fv = opts && opts->format_version ? opts->format_version
+                                          : MERU_CATALOG_DEFAULT_FORMAT;
+    if (fv != 2 && fv != 3)
+        return meru_err(MERU_EINVAL,
+                        "create table %s: Iceberg format version %d (2 or 3)",
+                        table_dir, fv);
     if (!(meta = join(table_dir, META_DIR)) ||
         !(data = join(table_dir, DATA_DIR))) {
         rc = nomem("create");
@@ -1150,30 +1150,16 @@ int meru_catalog_create(meru_fs *fs, const char *table_dir,
         if ((rc = set_prop(cat, kv->key, kv->value)))
             goto fail;
     }
+    cat->format_version = fv;
+    meru_schema *first = NULL;
     if ((rc = meru_catalog_new_uuid(cat->uuid)) ||
         (rc = absolute_location(table_dir, &cat->location)) ||
-        (rc = meru_schema_clone(&cat->schema, schema)))
+        (rc = meru_schema_clone(&first, schema)))
         goto fail;
-    cat->format_version = opts && opts->format_version ? opts->format_version
-                                                       : 3;
-    if (cat->format_version != 2 && cat->format_version != 3) {
-        rc = meru_err(MERU_EINVAL,
-                      "create table %s: Iceberg format version %d (2 or 3)",
-                      table_dir, cat->format_version);
+    first->schema_id = 0;
+    if ((rc = meru_catalog_schemas_push(cat, first)))
         goto fail;
-    }
-    if (cat->format_version == 2) {
-        for (size_t i = 0; i < schema->ncols; i++)
-            if (schema->cols[i].initial_default_json ||
-                schema->cols[i].write_default_json) {
-                rc = meru_err(MERU_EINVAL,
-                              "create table %s: column \"%s\" has a "
-                              "default, which Iceberg format version 2 "
-                              "cannot hold (use version 3)",
-                              table_dir, schema->cols[i].name);
-                goto fail;
-            }
-    }
+    cat->schema = first;
     cat->next_row_id = 0;
     cat->view = 1; /* an empty table: no snapshot is the exact view */
     if (!(cat->view_location = dup_str(cat->location))) {

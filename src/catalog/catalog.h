@@ -6,8 +6,9 @@
  *
  * On disk (SPEC §4, §9) every commit is one file
  *     <table>/metadata/v<N>.metadata.json
- * holding valid Iceberg table metadata (format v3 by default, v2 when the
- * table was created so; v3-only fields never in v2) plus the engine's own
+ * holding Iceberg table metadata (its "format-version", 3 by default or 2,
+ * chosen at create and kept by every commit; v3-only fields never in v2)
+ * plus the engine's own
  * section under the single key "merutable" (Iceberg readers ignore unknown
  * keys):
  *     "merutable": {
@@ -62,6 +63,19 @@
  *    before the metadata version naming them. With the view off
  *    (opts.view_off) the metadata has no snapshot at all, so nothing in it
  *    names a missing file, and the vectors live in memory only.
+ *  - Schemas (catalog_schema.c): "schemas" lists every schema the table
+ *    has had, each with its "schema-id"; a schema change appends a new one
+ *    (id = highest + 1) and moves "current-schema-id" to it, and never
+ *    edits an existing one. Each snapshot's "schema-id" is the current
+ *    schema when it was made, so older snapshots keep theirs; manifests
+ *    written for a snapshot carry its schema, reused ones keep the one
+ *    they were written with. "last-column-id" is the highest field id ever
+ *    assigned. Format version 2 metadata has no column defaults: there the
+ *    schema JSON carries a column's defaults (allowed only for columns the
+ *    table was created with) under "merutable.initial-default"/
+ *    "merutable.write-default", which only merutable reads; version 3 uses
+ *    Iceberg's "initial-default"/"write-default". Metadata from before
+ *    schema ids (one schema, id 0, widened in place) still opens.
  *  - Retention: at most `keep_versions` (K >= 1, default 10) metadata files
  *    stay on disk: the current one and the K-1 previous ones that
  *    "metadata-log" lists. After a successful commit older version files
@@ -106,6 +120,8 @@
 #define MERU_CATALOG_ENGINE_FORMAT     1
 #define MERU_CATALOG_DEFAULT_KEEP      10
 #define MERU_CATALOG_DEFAULT_SNAPSHOTS 100
+/* The Iceberg format version of a table created without one. */
+#define MERU_CATALOG_DEFAULT_FORMAT    3
 
 typedef struct meru_catalog meru_catalog;
 
@@ -156,13 +172,15 @@ typedef struct meru_catalog_snapshot {
      * and the row ids it assigned (absent from v2 metadata). */
     bool has_row_ids;
     int64_t first_row_id, added_rows;
+    int32_t schema_id; /* the current schema when it was made; -1: unknown */
 } meru_catalog_snapshot;
 
 typedef struct meru_catalog_options {
     uint32_t keep_versions;  /* K >= 1; 0 means the default */
     uint32_t keep_snapshots; /* >= 1; 0 means the default */
-    /* Iceberg format version of a new table (create only; 0 = 3, else 2
-     * or 3). An existing table keeps the one its metadata says. */
+    /* Iceberg format version of a new table (create only; 0 =
+     * MERU_CATALOG_DEFAULT_FORMAT, else 2 or 3). An existing table keeps
+     * the one its metadata says. */
     int format_version;
     /* Nonzero: commits write no Iceberg view (no manifests, deletion files
      * or snapshot); the vectors stay in memory only (iceberg_view off). */
@@ -187,7 +205,8 @@ typedef struct meru_catalog_stats {
 /* Creates a new table in `table_dir` (created if missing): metadata/ and
  * data/, then metadata/v1.metadata.json (no snapshot) and the hint.
  * MERU_EEXIST if metadata/ already holds a version. The schema is cloned
- * and must validate. `opts` may be NULL. */
+ * and must validate; it becomes schema 0. `opts` may be NULL
+ * (opts->format_version: 2 or 3, else MERU_EINVAL). */
 int meru_catalog_create(meru_fs *fs, const char *table_dir,
                         const meru_schema *schema,
                         const meru_catalog_options *opts, meru_catalog **out);
@@ -206,7 +225,25 @@ void meru_catalog_free(meru_catalog *cat);
 uint64_t meru_catalog_version(const meru_catalog *cat); /* N */
 const char *meru_catalog_uuid(const meru_catalog *cat);
 const char *meru_catalog_location(const meru_catalog *cat);
+/* The current schema (its schema_id is current-schema-id). */
 const meru_schema *meru_catalog_schema(const meru_catalog *cat);
+int32_t meru_catalog_current_schema_id(const meru_catalog *cat);
+/* Every schema of the table, oldest first; borrowed until the next commit
+ * or free. */
+const meru_schema *const *meru_catalog_schemas(const meru_catalog *cat,
+                                               size_t *n);
+/* The schema with this id, or NULL. */
+const meru_schema *meru_catalog_schema_by_id(const meru_catalog *cat,
+                                             int32_t id);
+/* The highest field id ever assigned (new columns get ids above it). */
+int32_t meru_catalog_last_column_id(const meru_catalog *cat);
+/* Whether `next` may become the table's schema under the evolution rules
+ * (catalog_schema.c): 0 when it has the current schema's columns (no
+ * change), 1 when it only adds columns as the rules allow, MERU_ESCHEMA
+ * naming the first rule broken otherwise. Defaults of existing columns are
+ * not compared (the stored ones stay). */
+int meru_catalog_check_schema_change(const meru_catalog *cat,
+                                     const meru_schema *next);
 uint64_t meru_catalog_last_sequence(const meru_catalog *cat);
 uint64_t meru_catalog_next_file_number(const meru_catalog *cat);
 void meru_catalog_wal(const meru_catalog *cat, uint64_t *oldest_live,
@@ -264,10 +301,12 @@ int meru_catalog_edit_set_operation(meru_catalog_edit *edit, const char *op);
 int meru_catalog_edit_set_property(meru_catalog_edit *edit, const char *key,
                                    const char *value);
 
-/* Replaces the table schema (cloned; must validate). The engine only
- * does this for additive changes (new columns at the end, same key).
- * Iceberg-wise the metadata keeps one schema (id 0), now the wider one. */
-int meru_catalog_edit_set_schema(meru_catalog_edit *edit,
+/* Adds `schema` (cloned) as the table's new current schema, with the next
+ * schema id; older schemas stay listed and older snapshots keep theirs.
+ * Checked at commit with meru_catalog_check_schema_change: it must add at
+ * least one column under the rules (MERU_ESCHEMA / MERU_EINVAL, nothing
+ * written). A commit with only a schema adds no snapshot. */
+int meru_catalog_edit_add_schema(meru_catalog_edit *edit,
                                  const meru_schema *schema);
 
 /* Gives the data file `path` the deletion vector `dv` (copied): the full

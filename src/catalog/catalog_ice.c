@@ -528,7 +528,7 @@ static void info_for(const vw *w, int32_t content, meru_ice_manifest_info *i)
     i->format_version = w->v3 ? 3 : 2;
     i->content = content;
     i->schema_json = w->schema_json;
-    i->schema_id = 0;
+    i->schema_id = w->next->schema->schema_id;
     i->partition_spec_json = "[]";
     i->partition_spec_id = 0;
 }
@@ -1068,6 +1068,7 @@ static int make_snapshot(vw *w, const char *list_rel, int64_t first_row_id,
     memset(&s, 0, sizeof s);
     s.id = w->snap_id;
     s.parent_id = w->cur->current_snapshot_id;
+    s.schema_id = n->schema->schema_id;
     s.sequence_number = w->seq;
     s.timestamp_ms = now;
     s.has_row_ids = w->v3;
@@ -1330,7 +1331,9 @@ int meru_catalog_view_write(meru_catalog *cur, meru_catalog *next,
     }
     if ((rc = meru_catalog_random_id(cur, &w.snap_id)) ||
         (rc = meru_catalog_new_uuid(w.uuid)) ||
-        (rc = meru_schema_to_json(next->schema, &w.schema_json)))
+        (rc = meru_schema_to_json_ex(next->schema,
+                                     w.v3 ? 0 : MERU_SCHEMA_JSON_V2,
+                                     &w.schema_json)))
         goto done;
     w.seq = ++next->iceberg_last_seq;
     if ((rc = write_deletion_file(&w)))

@@ -70,7 +70,13 @@ struct meru_catalog {
 
     char uuid[MERU_UUID_TEXT];
     char *location;
+    int format_version; /* Iceberg "format-version": 2 or 3 */
+    /* Every schema of the table, oldest first (catalog_schema.c); `schema`
+     * is the current one, an element of the list (not owned apart). */
+    meru_schema **schemas;
+    size_t nschemas;
     meru_schema *schema;
+    int32_t last_column_id;
     meru_catalog_kv *props; /* user properties (reserved ones not kept) */
     size_t nprops;
 
@@ -92,7 +98,6 @@ struct meru_catalog {
     size_t nmlog;
 
     /* The Iceberg view (catalog_ice.c). */
-    int format_version;   /* Iceberg format-version: 2 or 3 */
     int64_t next_row_id;  /* v3 next-row-id */
     int view;             /* the current snapshot is a complete view */
     char *view_location;  /* the location the view's paths were written
@@ -133,7 +138,7 @@ struct meru_catalog_edit {
     char *op;
     meru_catalog_kv *props; /* value NULL: remove */
     size_t nprops;
-    meru_schema *schema; /* replacement schema or NULL */
+    meru_schema *schema; /* a schema to add as the current one, or NULL */
     meru_catalog_dvmap dvs; /* path -> full new vector (owned), unsorted */
 };
 
@@ -195,6 +200,19 @@ int meru_catalog_clone_state(const meru_catalog *c, meru_catalog **out);
 /* Loads the on-disk vector of `f` into the map (no-op when present or
  * none). */
 int meru_catalog_dv_load(meru_catalog *cat, const meru_catalog_file *f);
+
+/* catalog_schema.c */
+
+void meru_catalog_schemas_free(meru_catalog *cat);
+/* Appends `s` (taken over, freed on failure) and raises last_column_id to
+ * its field ids; does not change the current schema. */
+int meru_catalog_schemas_push(meru_catalog *cat, meru_schema *s);
+/* Deep copy of src's schema list, current schema, last-column-id and
+ * format version into dst (which has none). */
+int meru_catalog_schemas_copy(meru_catalog *dst, const meru_catalog *src);
+/* Adds `next` to state `n` (a commit's clone) as its new current schema
+ * under the evolution rules, with the next schema id. */
+int meru_catalog_add_schema_state(meru_catalog *n, const meru_schema *next);
 
 /* catalog_json.c */
 /* Serialises the state as version cat->version's metadata file. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * catalog_json.c — one metadata version as JSON: the writer (Iceberg v2
- * TableMetadata + the "merutable" engine section, layout in catalog.h) and
- * the parser that validates a file read back from disk.
+ * catalog_json.c — one metadata version as JSON: the writer (Iceberg
+ * TableMetadata of the table's format version + the "merutable" engine
+ * section, layout in catalog.h) and the parser that validates a file read
+ * back from disk.
  *
  * The parser treats its input as hostile: the size is capped before
  * jansson sees it, duplicate keys are rejected, every member is checked for
@@ -170,7 +171,8 @@ static json_t *snapshot_json(jb *b, const meru_catalog_snapshot *s, int v3)
     for (size_t i = 0; i < s->nsummary; i++)
         jset(b, sum, s->summary[i].key, json_string(s->summary[i].value));
     jset(b, o, "summary", sum);
-    jset(b, o, "schema-id", jint(0));
+    if (s->schema_id >= 0)
+        jset(b, o, "schema-id", jint(s->schema_id));
     if (v3 && s->has_row_ids) {
         jset(b, o, "first-row-id", jint(s->first_row_id));
         jset(b, o, "added-rows", jint(s->added_rows));
@@ -178,42 +180,56 @@ static json_t *snapshot_json(jb *b, const meru_catalog_snapshot *s, int v3)
     return o;
 }
 
+/* The "schemas" array: every schema, in the format version's form. */
+static int schemas_json(const meru_catalog *cat, json_t **out)
+{
+    json_t *arr = json_array();
+    *out = NULL;
+    if (!arr)
+        return meru_err(MERU_ENOMEM, "metadata: schemas: out of memory");
+    unsigned flags = cat->format_version < 3 ? MERU_SCHEMA_JSON_V2 : 0;
+    for (size_t i = 0; i < cat->nschemas; i++) {
+        char *text = NULL;
+        int rc = meru_schema_to_json_ex(cat->schemas[i], flags, &text);
+        if (rc) {
+            json_decref(arr);
+            return rc;
+        }
+        json_error_t jerr;
+        json_t *one = json_loads(text, 0, &jerr);
+        meru_free(text);
+        if (!one || json_array_append_new(arr, one)) {
+            json_decref(arr);
+            return meru_err(one ? MERU_ENOMEM : MERU_EINTERNAL,
+                            "metadata: schema %d as JSON: %s",
+                            (int)cat->schemas[i]->schema_id,
+                            one ? "out of memory" : jerr.text);
+        }
+    }
+    *out = arr;
+    return MERU_OK;
+}
+
 int meru_catalog_to_json(const meru_catalog *cat, meru_buf *out)
 {
     jb b = {0};
-    char *schema_text = NULL;
-    json_t *root = NULL;
-    int rc = meru_schema_to_json(cat->schema, &schema_text);
+    json_t *root = NULL, *schemas = NULL;
+    int rc = schemas_json(cat, &schemas);
     if (rc)
         return rc;
-    json_error_t jerr;
-    json_t *schema = json_loads(schema_text, 0, &jerr);
-    meru_free(schema_text);
-    if (!schema)
-        return meru_err(MERU_EINTERNAL,
-                        "metadata: schema JSON does not "
-                        "parse back: %s",
-                        jerr.text);
 
     const meru_schema *s = cat->schema;
-    int32_t last_col = 0;
-    for (size_t i = 0; i < s->ncols; i++)
-        if (s->cols[i].field_id > last_col)
-            last_col = s->cols[i].field_id;
-
     root = json_object();
     jset(&b, root, "format-version", jint(cat->format_version));
     jset(&b, root, "table-uuid", json_string(cat->uuid));
     jset(&b, root, "location", json_string(cat->location));
     jset(&b, root, "last-sequence-number", jint(cat->iceberg_last_seq));
     jset(&b, root, "last-updated-ms", jint(cat->last_updated_ms));
-    jset(&b, root, "last-column-id", jint(last_col));
+    jset(&b, root, "last-column-id", jint(cat->last_column_id));
     if (cat->format_version >= 3)
         jset(&b, root, "next-row-id", jint(cat->next_row_id));
-    json_t *schemas = json_array();
-    jpush(&b, schemas, schema);
     jset(&b, root, "schemas", schemas);
-    jset(&b, root, "current-schema-id", jint(0));
+    jset(&b, root, "current-schema-id", jint(s->schema_id));
 
     json_t *spec = json_object();
     jset(&b, spec, "spec-id", jint(0));
@@ -748,6 +764,14 @@ static int parse_snapshots(const json_t *root, meru_catalog *cat)
             (rc = get_int(js, what, "added-rows", 0, 0, INT64_MAX,
                           &s->added_rows)))
             return rc;
+        int64_t sid = -1;
+        rc = get_int(js, what, "schema-id", 1, 0, INT32_MAX, &sid);
+        if (rc && rc != MERU_NOT_FOUND)
+            return rc;
+        if (sid >= 0 && !meru_catalog_schema_by_id(cat, (int32_t)sid))
+            return CORRUPT("%s: schema-id %lld names no schema", what,
+                           (long long)sid);
+        s->schema_id = (int32_t)sid;
         if (i > 0) {
             const meru_catalog_snapshot *p = &cat->snaps[i - 1];
             if (s->sequence_number <= p->sequence_number)
@@ -862,10 +886,13 @@ static int parse_props(const json_t *root, meru_catalog *cat)
     return MERU_OK;
 }
 
+/* "schemas", "current-schema-id", "last-column-id": every schema parsed
+ * and validated (old snapshots name old ones), ids unique, the current one
+ * present, last-column-id at or above every field id. */
 static int parse_schema(const json_t *root, meru_catalog *cat)
 {
     json_t *schemas = NULL;
-    int64_t cur = 0, last_col = 0, x = 0;
+    int64_t cur = 0, last_col = 0;
     const char *what = "table metadata";
     int rc;
     if ((rc =
@@ -874,33 +901,43 @@ static int parse_schema(const json_t *root, meru_catalog *cat)
                       &last_col)) ||
         (rc = get_array(root, what, "schemas", 0, 10000, &schemas)))
         return rc;
-    json_t *found = NULL;
     for (size_t i = 0; i < json_array_size(schemas); i++) {
-        json_t *s = json_array_get(schemas, i);
-        if (!json_is_object(s))
+        json_t *js = json_array_get(schemas, i);
+        int64_t id = 0;
+        if (!json_is_object(js))
             return CORRUPT("schemas[%zu] is not an object", i);
-        if ((rc = get_int(s, "schemas[]", "schema-id", 0, 0, INT32_MAX, &x)))
+        if ((rc = get_int(js, "schemas[]", "schema-id", 0, 0, INT32_MAX, &id)))
             return rc;
-        if (x == cur)
-            found = s;
+        if (meru_catalog_schema_by_id(cat, (int32_t)id))
+            return CORRUPT("schemas[%zu]: schema-id %lld is listed twice", i,
+                           (long long)id);
+        char *text = json_dumps(js, JSON_COMPACT);
+        if (!text)
+            return nomem("schema");
+        meru_schema *sc = NULL;
+        rc = meru_schema_from_json(&sc, text, strlen(text));
+        free(text);
+        if (!rc)
+            rc = meru_schema_validate(sc);
+        if (rc) {
+            meru_schema_free(sc);
+            if (rc == MERU_ENOMEM)
+                return rc;
+            return meru_err(MERU_ECORRUPT, "metadata: schemas[%zu]: %s", i,
+                            meru_errmsg());
+        }
+        if ((rc = meru_catalog_schemas_push(cat, sc)))
+            return rc;
+        if (id == cur)
+            cat->schema = sc;
     }
-    if (!found)
+    if (!cat->schema)
         return CORRUPT("current-schema-id %lld names no schema",
                        (long long)cur);
-    char *text = json_dumps(found, JSON_COMPACT);
-    if (!text)
-        return nomem("schema");
-    rc = meru_schema_from_json(&cat->schema, text, strlen(text));
-    free(text);
-    if (!rc)
-        rc = meru_schema_validate(cat->schema);
-    if (rc)
-        return meru_err(MERU_ECORRUPT, "metadata: schema: %s", meru_errmsg());
-    for (size_t i = 0; i < cat->schema->ncols; i++)
-        if (cat->schema->cols[i].field_id > last_col)
-            return CORRUPT("last-column-id %lld is below field id %d",
-                           (long long)last_col,
-                           (int)cat->schema->cols[i].field_id);
+    if (cat->last_column_id > last_col)
+        return CORRUPT("last-column-id %lld is below field id %d",
+                       (long long)last_col, (int)cat->last_column_id);
+    cat->last_column_id = (int32_t)last_col;
     return MERU_OK;
 }
 

@@ -22,6 +22,7 @@ int meru_cmd_scan(int argc, char **argv);
 int meru_cmd_count(int argc, char **argv);
 int meru_cmd_flush(int argc, char **argv);
 int meru_cmd_compact(int argc, char **argv);
+int meru_cmd_add_column(int argc, char **argv);
 int meru_cmd_stats(int argc, char **argv);
 int meru_cmd_describe(int argc, char **argv);
 int meru_cmd_set_property(int argc, char **argv);

@@ -31,6 +31,7 @@ static void create_details(void);
 static void scan_details(void);
 static void property_details(void);
 static void iceberg_details(void);
+static void add_column_details(void);
 static void export_details(void);
 
 static const verb verbs[] = {
@@ -59,6 +60,10 @@ static const verb verbs[] = {
      NULL},
     {"compact", meru_cmd_compact, "compact DIR",
      "merge all levels down, dropping old versions and deletes", NULL},
+    {"add-column", meru_cmd_add_column,
+     "add-column DIR \"NAME TYPE [not null] [default LITERAL]\"",
+     "add a column (a new schema id; defaults and NOT NULL need format v3)",
+     add_column_details},
     {"stats", meru_cmd_stats, "stats DIR [--json]", "show table statistics",
      NULL},
     {"describe", meru_cmd_describe, "describe DIR [--json]",
@@ -145,6 +150,18 @@ static void property_details(void)
     printf("Other keys (owner, comment, ...) are stored as given; unknown "
            "write.* and\nmerutable.* keys and Iceberg's reserved keys are "
            "refused.\n");
+}
+
+static void add_column_details(void)
+{
+    printf("\nThe column is written as one column of create --schema. Its "
+           "default is both the\ninitial default (what rows already in the "
+           "table read) and the write default\n(what later writes that "
+           "leave it unset store). The table gets a new schema with\nthe "
+           "next schema id, current-schema-id moves to it, older snapshots "
+           "keep theirs,\nand no data file is rewritten. On an Iceberg "
+           "format version 2 table the column\nmust be nullable and have "
+           "no default. Prints the new schema id.\n");
 }
 
 static void iceberg_details(void)

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The Iceberg view at every commit, checked the way a user would: after
 # every step of a randomized workload (puts, overwrites, deletes,
-# re-inserts, flush, compaction, reopen; single and composite keys; format
-# v3 and v2) an independent Iceberg reader (tests/interop/iceberg_read.mjs:
+# re-inserts, flush, compaction, reopen, add-column; single and composite
+# keys; format v3 and v2) an independent Iceberg reader (tests/interop/iceberg_read.mjs:
 # avsc + hyparquet + roaring, following metadata -> snapshot -> manifest
 # list -> manifests -> data files minus deletes) returns exactly the rows of
 # `meru scan`, and `meru verify` agrees (our own readers). Then the export:
@@ -38,10 +38,17 @@ check() { # table, step name
   steps=$((steps + 1))
 }
 
-workload() { # table, schema, key, version, rows-json-maker
-  local T=$1 schema=$2 pk=$3 ver=$4 mk=$5
+workload() { # table, schema, key, version, rows-json-maker, column to add
+  local T=$1 schema=$2 pk=$3 ver=$4 mk=$5 addcol=$6
   "$MERU" create "$T" --schema "$schema" --primary-key "$pk" --iceberg-format-version "$ver" >/dev/null
   for round in 1 2 3 4 5 6 7 8; do
+    if [ "$round" = 5 ]; then
+      # A new schema: files written before lack the column (an Iceberg
+      # reader fills its initial-default, else null), later rows store
+      # its write default.
+      "$MERU" add-column "$T" "$addcol" >/dev/null || fail "v$ver add-column"
+      check "$T" "v$ver after add-column"
+    fi
     local n=$((RANDOM % 120 + 20)) base=$((RANDOM % 300))
     node -e "$mk" "$n" "$base" "$round" | "$MERU" put "$T" - >/dev/null
     case $((RANDOM % 4)) in
@@ -68,9 +75,15 @@ for (let i = 0; i < +n; i++) { const a = (+base + i) % 37, b = `k${(+base * 3 + 
   if (r === "del") console.log(JSON.stringify([a, b]));
   else console.log(JSON.stringify({a, b, v: i % 5 === 0 ? null : +r * 1000 + i})); }'
 
-workload "$TMP/s3" "id int64 not null, name string, score double" id 3 "$SINGLE"
-workload "$TMP/s2" "id int64 not null, name string, score double" id 2 "$SINGLE"
-workload "$TMP/c3" "a int32 not null, b string not null, v int64" a,b 3 "$COMPOSITE"
+workload "$TMP/s3" "id int64 not null, name string, score double" id 3 "$SINGLE" "extra int64 not null default 5"
+workload "$TMP/s2" "id int64 not null, name string, score double" id 2 "$SINGLE" "extra string"
+workload "$TMP/c3" "a int32 not null, b string not null, v int64" a,b 3 "$COMPOSITE" "w double default 1.5"
+for T in s3 s2 c3; do
+  m=$(cat "$TMP/$T/metadata/version-hint.text")
+  jq -e '.["current-snapshot-id"] as $c | .["current-schema-id"] == 1 and
+         ([.snapshots[] | select(.["snapshot-id"] == $c) | .["schema-id"]] == [1])' \
+    "$TMP/$T/metadata/v$m.metadata.json" >/dev/null || fail "$T: the current snapshot is not on the added column's schema"
+done
 grep -q '"format-version": 2' "$TMP"/s2/metadata/v*.metadata.json || fail "v2 table metadata"
 if grep -q 'next-row-id\|first-row-id' "$TMP"/s2/metadata/v*.metadata.json; then
   fail "v3 fields in v2 metadata"

@@ -16,7 +16,9 @@
 // position-delete Parquet files (file_path, pos), each applied to data files
 // whose data sequence number is <= the delete's. Columns are projected by
 // field id from the current schema, so `_merutable_*` columns (not in the
-// schema) are never read. Paths in the files are absolute under the table
+// schema) are never read, and a column a file lacks reads as its
+// initial-default (else null); manifests written for the current snapshot
+// must carry its schema-id and schema. Paths in the files are absolute under the table
 // location; they are mapped into <table-dir> by their data/ or metadata/
 // tail (the table may have been moved).
 import avro from 'avsc';
@@ -70,10 +72,15 @@ const longType = avro.types.LongType.__with({
   isValid: n => typeof n === 'bigint',
   compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
 });
-async function readAvro(path) {
+// The records of an Avro file; `header`, when given, receives the file's
+// key/value metadata as strings.
+async function readAvro(path, header) {
   const rows = [];
   const dec = avro.createFileDecoder(path, {
     parseHook: schema => avro.Type.forSchema(schema, { registry: { long: longType } }),
+  });
+  dec.on('metadata', (type, codec, h) => {
+    if (header) for (const [k, v] of Object.entries(h.meta)) header[k] = Buffer.from(v).toString();
   });
   dec.on('data', r => rows.push(r));
   const err = once(dec, 'error').then(([e]) => { throw e; });
@@ -146,7 +153,18 @@ if (!snap) throw new Error('current snapshot not listed');
 const manifests = await readAvro(local(snap['manifest-list']));
 const dataFiles = [], deletes = [];
 for (const m of manifests) {
-  const entries = await readAvro(local(m.manifest_path));
+  const header = {};
+  const entries = await readAvro(local(m.manifest_path), header);
+  // A manifest written for this snapshot carries its schema (by id and as
+  // JSON); reused ones keep the schema they were written with.
+  if (BigInt(m.added_snapshot_id) === BigInt(snap['snapshot-id']) && snap['schema-id'] !== undefined) {
+    if (Number(header['schema-id']) !== snap['schema-id'])
+      throw new Error(`${m.manifest_path}: schema-id ${header['schema-id']}, snapshot's ${snap['schema-id']}`);
+    const want = meta.schemas.find(x => x['schema-id'] === snap['schema-id']);
+    const got = JSON.parse(header.schema);
+    if (JSON.stringify(got.fields.map(f => f.id)) !== JSON.stringify(want.fields.map(f => f.id)))
+      throw new Error(`${m.manifest_path}: its schema's field ids differ from schema ${snap['schema-id']}`);
+  }
   for (const e of entries) {
     if (e.status === 2) continue; // DELETED
     const seq = BigInt(un(e.sequence_number) ?? m.sequence_number);
@@ -176,7 +194,9 @@ for (const { df, seq } of deletes) {
     }
   }
 }
-const ids = schema.fields.map(f => [f.id, f.name]);
+// A column a data file lacks (added after the file was written) reads as
+// its initial-default (v3), else null.
+const ids = schema.fields.map(f => [f.id, f.name, f['initial-default'] ?? null]);
 for (const f of dataFiles) {
   const path = local(f.path);
   const { parquetMetadata } = await import('hyparquet');
@@ -190,7 +210,7 @@ for (const f of dataFiles) {
   rows.forEach((r, pos) => {
     if (f.hidden.has(pos)) return;
     const o = {};
-    for (const [id, name] of ids) o[name] = byId.has(id) ? r[byId.get(id)] : null;
+    for (const [id, name, init] of ids) o[name] = byId.has(id) ? r[byId.get(id)] : init;
     lines.push(canonical(o));
   });
 }
