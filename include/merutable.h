@@ -247,13 +247,23 @@ MERU_API int meru_schema_column_nullable(const meru_schema *schema,
                                          size_t col);
 MERU_API int32_t meru_schema_column_field_id(const meru_schema *schema,
                                              size_t col);
+/* The whole definition of column `col`: name, type, nullability, field id,
+ * FIXED/DECIMAL parameters and default literals (NULL when absent). The
+ * strings are borrowed from the schema (valid while it lives and the column
+ * is not changed). MERU_EINVAL if `col` is out of range. */
+MERU_API int meru_schema_column_def(const meru_schema *schema, size_t col,
+                                    meru_column_def *out);
+/* The Iceberg schema-id: 0 for a schema the application builds; a table
+ * numbers its schemas, and meru_db_schema() has the table's current id
+ * (each meru_add_column makes a new schema with the next id). -1 for NULL. */
+MERU_API int32_t meru_schema_id(const meru_schema *schema);
 /* Number of primary-key columns and the column index of the i-th one. */
 MERU_API size_t meru_schema_key_count(const meru_schema *schema);
 MERU_API int meru_schema_key_column(const meru_schema *schema, size_t i);
 
 /*
  * Serialises to an Iceberg schema JSON object ({"type":"struct",
- * "schema-id":0, "fields":[...], "identifier-field-ids":[...]}), with the
+ * "schema-id":N, "fields":[...], "identifier-field-ids":[...]}), with the
  * table name and decimal/fixed parameters in Iceberg type strings. `*out` is
  * a NUL-terminated string to release with meru_free().
  */
@@ -436,8 +446,8 @@ typedef enum meru_iceberg_view {
 } meru_iceberg_view;
 
 /* Version 1: every field up to page_rows; 2 added `properties`; 3 added
- * `iceberg_view`. */
-#define MERU_OPTIONS_VERSION 3
+ * `iceberg_view`; 4 added `iceberg_format_version`. */
+#define MERU_OPTIONS_VERSION 4
 
 /*
  * Table options. Initialise with MERU_OPTIONS_INIT or meru_options_init();
@@ -466,7 +476,7 @@ typedef enum meru_iceberg_view {
  *    (Iceberg's own keys where Iceberg has one; merutable.* for the rest.)
  */
 typedef struct meru_options {
-    unsigned version;               /* MERU_OPTIONS_VERSION (1, 2 accepted) */
+    unsigned version;               /* MERU_OPTIONS_VERSION (1-3 accepted) */
     int create_if_missing;          /* default 1 */
     int error_if_exists;            /* default 0 */
     int read_only;                  /* default 0 */
@@ -529,6 +539,15 @@ typedef struct meru_options {
      * commit (MERU_ICEBERG_VIEW_CONTINUOUS, the default) or not at all
      * (MERU_ICEBERG_VIEW_OFF: cheaper writes; see meru_iceberg_view). */
     meru_iceberg_view iceberg_view;
+    /* ---- version 4 ---- */
+    /* Iceberg format version of a table this open creates: 3 (deletion
+     * vectors in Puffin files, row lineage) or 2 (position-delete Parquet
+     * files, for readers without v3). Table-shaping, but not a property:
+     * it is the metadata's own "format-version" (Iceberg reserves that
+     * key). Written at create; an existing table keeps its own, which
+     * wins at open as stored properties do (meru_describe_json shows it).
+     * Default 3. */
+    int iceberg_format_version;
 } meru_options;
 
 #define MERU_OPTIONS_INIT                                                      \
@@ -536,7 +555,7 @@ typedef struct meru_options {
      (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
      (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_LZ4_RAW,    \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
-     (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS}
+     (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 3}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);
@@ -560,10 +579,13 @@ typedef struct meru_db meru_db;
  *  - Creating (the directory holds no table and opts->create_if_missing):
  *    `schema` is required; it is validated and cloned.
  *  - Opening an existing table: `schema` may be NULL (use the stored one).
- *    When given it must equal the stored schema or extend it additively
- *    (new nullable or defaulted columns at the end, same primary key):
- *    otherwise MERU_ESCHEMA naming the first difference. An additive schema
- *    is committed as the table's new current schema.
+ *    When given it must have the columns of the table's current schema or
+ *    of one of its older schemas (an application's schema from before a
+ *    meru_add_column: the current one is used), or extend the current one
+ *    with new columns at the end under the rules of meru_add_column (same
+ *    primary key, new field ids): otherwise MERU_ESCHEMA naming the first
+ *    difference. An extension is committed as a new schema of the table,
+ *    as meru_add_column does, column by column in one step.
  *  - opts->read_only: no LOCK, no WAL replay into files, no background
  *    work; writes return MERU_EREADONLY. Sees the last committed version
  *    plus what the WAL holds at open; meru_refresh() catches up.
@@ -590,9 +612,42 @@ MERU_API int meru_close(meru_db *db);
  * of the handle must have been freed before. Accepts NULL. */
 MERU_API void meru_db_free(meru_db *db);
 
-/* The table's schema (borrowed; lives as long as the handle). Rows for
- * meru_put / meru_get and key rows are made with meru_row_new on it. */
+/*
+ * The table's current schema (borrowed; lives as long as the handle). Rows
+ * for meru_put / meru_get and key rows are made with meru_row_new on it.
+ * A schema change (meru_add_column) makes a new schema object: from then
+ * on this returns the new one, while every pointer returned before stays
+ * valid until meru_db_free, and rows made on it stay usable with the
+ * handle (a put writes the columns such a row lacks as their write
+ * default, else null; a get fills the columns the row has). Read-only
+ * handles follow the writer's schema at meru_refresh.
+ */
 MERU_API const meru_schema *meru_db_schema(const meru_db *db);
+
+/*
+ * Adds a column to the table, the Iceberg way: a new schema with the next
+ * schema-id becomes current (meru_schema_id(meru_db_schema(db))), older
+ * snapshots keep theirs, no data file is rewritten. One metadata version
+ * is committed (no new snapshot). `def` is copied; def->field_id 0 takes
+ * the next unused id (the table's last-column-id + 1), else it must be
+ * above last-column-id.
+ *
+ * Rules (MERU_ESCHEMA naming the one broken, nothing changed): a new,
+ * valid name; a type with valid parameters; defaults that parse for the
+ * type. Defaults are Iceberg v3 features: on a format-version 3 table
+ * `initial_default` is what rows written before the column existed read
+ * and `write_default` what a later write that leaves the column unset
+ * stores; a NOT NULL column needs an initial default. On a format-version
+ * 2 table the column must be nullable and have neither default.
+ *
+ * Concurrent writers are never mixed up: a row written before the change
+ * reads the initial default (else null), a row written after it stores
+ * the write default (else null) when it leaves the column unset, also a
+ * row made on the previous schema (see meru_db_schema). Reads started
+ * before the change return rows of the previous schema.
+ * Read-only handles: MERU_EREADONLY. Closed: MERU_ECLOSED.
+ */
+MERU_API int meru_add_column(meru_db *db, const meru_column_def *def);
 
 /* ---------------------------------------------------------------- writes */
 
@@ -776,6 +831,15 @@ MERU_API int meru_flush(meru_db *db);
  * background compactions keep running beside it. Read-only:
  * MERU_EREADONLY. */
 MERU_API int meru_compact(meru_db *db);
+/* Writes a self-contained Iceberg table (format as the table's) into
+ * `target_dir`, which must not exist or be empty (MERU_EEXIST): the data
+ * files hard-linked where the file system allows, copied otherwise (never
+ * rewritten), and the metadata, manifests and deletion files of the
+ * current version with every path pointing into target_dir, so the copy
+ * stays valid when the source is moved or deleted. Works on read-only
+ * handles. */
+MERU_API int meru_export_iceberg(meru_db *db, const char *target_dir);
+
 /* The same for the keys in [lower, upper] (rows whose leading key columns
  * give a key or a prefix, as scan bounds; NULL = open): files overlapping
  * the range are merged down (all of L0, whose files may hold any key). */

@@ -160,7 +160,10 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
         meru_db_options_copy(db, &o);
         meru_sst_options_for_level(&so, 0, &o);
     }
-    if ((rc = meru_sst_writer_open(&w, db->fs, abs, db->schema, &so))) {
+    /* The current schema, loaded after `mem` stopped taking writes: it has
+     * every column of every row in it (db_schema.c). */
+    if ((rc = meru_sst_writer_open(&w, db->fs, abs, meru_db_cur_schema(db),
+                                   &so))) {
         meru_db_l0_clear(out);
         return meru_err_wrap(rc, "flush");
     }

@@ -39,6 +39,7 @@ int meru_db_file_new(meru_db *db, const meru_catalog_file *meta,
     atomic_init(&f->refs, 1);
     pthread_mutex_init(&f->open_mu, NULL);
     f->db = db;
+    f->schema = meru_db_cur_schema(db);
     f->cache_id = db->row_cache ? meru_cache_new_id(db->row_cache) : 0;
     *out = f;
     return MERU_OK;
@@ -83,6 +84,12 @@ void meru_db_file_unref(meru_db_file *f)
         atomic_fetch_sub_explicit(&f->db->st_open_files, 1,
                                   memory_order_relaxed);
     }
+    for (size_t i = 0; i < f->nalts; i++) {
+        meru_sst_close(f->alts[i].sst);
+        atomic_fetch_sub_explicit(&f->db->st_open_files, 1,
+                                  memory_order_relaxed);
+    }
+    free(f->alts);
     if (f->obsolete && !f->db->read_only) {
         queue_delete(f->db, f->abs_path);
         f->abs_path = NULL;
@@ -93,27 +100,61 @@ void meru_db_file_unref(meru_db_file *f)
     free(f);
 }
 
+/* Opens f's file under `schema` (open_mu held). */
+static int open_sst(meru_db_file *f, const meru_schema *schema,
+                    meru_sst **out)
+{
+    meru_sst_read_options ro = {f->db->opts.mmap_reads != 0};
+    int rc = meru_sst_open_ex(out, f->db->fs, f->abs_path, schema,
+                              f->db->cache, &ro);
+    if (rc == MERU_OK) {
+        atomic_fetch_add_explicit(&f->db->st_open_files, 1,
+                                  memory_order_relaxed);
+    } else {
+        *out = NULL;
+        /* A file the table lists must exist: its absence is damage,
+         * never "key not found". */
+        if (rc == MERU_NOT_FOUND)
+            rc = meru_err(MERU_ECORRUPT, "data file %s is missing",
+                          f->meta.path);
+    }
+    return rc;
+}
+
 int meru_db_file_sst(meru_db_file *f, meru_sst **out)
 {
     int rc = MERU_OK;
     pthread_mutex_lock(&f->open_mu);
-    if (!f->sst) {
-        meru_sst_read_options ro = {f->db->opts.mmap_reads != 0};
-        rc = meru_sst_open_ex(&f->sst, f->db->fs, f->abs_path, f->db->schema,
-                              f->db->cache, &ro);
-        if (rc == MERU_OK) {
-            atomic_fetch_add_explicit(&f->db->st_open_files, 1,
-                                      memory_order_relaxed);
+    if (!f->sst)
+        rc = open_sst(f, f->schema, &f->sst);
+    *out = f->sst;
+    pthread_mutex_unlock(&f->open_mu);
+    return rc;
+}
+
+int meru_db_file_sst_for(meru_db_file *f, const meru_schema *schema,
+                         meru_sst **out)
+{
+    if (schema == f->schema)
+        return meru_db_file_sst(f, out);
+    int rc = MERU_OK;
+    size_t i;
+    pthread_mutex_lock(&f->open_mu);
+    for (i = 0; i < f->nalts && f->alts[i].schema != schema; i++)
+        ;
+    if (i == f->nalts) {
+        struct meru_db_file_alt *na =
+            realloc(f->alts, (f->nalts + 1) * sizeof *na);
+        if (!na) {
+            rc = meru_err(MERU_ENOMEM, "out of memory (file entry)");
         } else {
-            f->sst = NULL;
-            /* A file the table lists must exist: its absence is damage,
-             * never "key not found". */
-            if (rc == MERU_NOT_FOUND)
-                rc = meru_err(MERU_ECORRUPT, "data file %s is missing",
-                              f->meta.path);
+            f->alts = na;
+            na[i].schema = schema;
+            if ((rc = open_sst(f, schema, &na[i].sst)) == MERU_OK)
+                f->nalts++;
         }
     }
-    *out = f->sst;
+    *out = rc ? NULL : f->alts[i].sst;
     pthread_mutex_unlock(&f->open_mu);
     return rc;
 }
@@ -184,6 +225,7 @@ int meru_db_install_view_locked(meru_db *db, meru_view **old)
         return meru_err(MERU_ENOMEM, "out of memory (view)");
     }
     atomic_init(&v->refs, 1);
+    v->schema = meru_db_cur_schema(db);
     v->mem = db->mem;
     if (v->mem)
         meru_memtable_ref(v->mem);

@@ -34,6 +34,8 @@ static size_t options_size(unsigned version)
     case 2:
         return offsetof(meru_options, iceberg_view);
     case 3:
+        return offsetof(meru_options, iceberg_format_version);
+    case 4:
         return sizeof(meru_options);
     default:
         return 0;
@@ -145,6 +147,8 @@ int meru_options_validate(const meru_options *given)
         o->iceberg_view != MERU_ICEBERG_VIEW_CONTINUOUS)
         return bad("iceberg_view", "must be MERU_ICEBERG_VIEW_OFF or "
                                    "MERU_ICEBERG_VIEW_CONTINUOUS");
+    if (o->iceberg_format_version != 2 && o->iceberg_format_version != 3)
+        return bad("iceberg_format_version", "must be 2 or 3");
     if (o->keep_metadata_versions < 1)
         return bad("keep_metadata_versions", "must be at least 1");
     return MERU_OK;

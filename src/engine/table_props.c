@@ -284,6 +284,7 @@ int meru_prop_apply_stored(const meru_catalog *cat, meru_options *o)
         if (rc)
             return meru_err_wrap(MERU_ECORRUPT, "the table's metadata");
     }
+    o->iceberg_format_version = meru_catalog_iceberg_format_version(cat);
     int rc = meru_options_validate(o);
     if (rc)
         return meru_err_wrap(MERU_ECORRUPT,

@@ -30,11 +30,14 @@ typedef struct verb {
 static void create_details(void);
 static void scan_details(void);
 static void property_details(void);
+static void iceberg_details(void);
+static void add_column_details(void);
+static void export_details(void);
 
 static const verb verbs[] = {
     {"create", meru_cmd_create,
      "create DIR --schema \"COLUMNS\" --primary-key COL[,COL...] [--name N] "
-     "[--property KEY=VALUE]...",
+     "[--property KEY=VALUE]... [--iceberg-format-version 2|3]",
      "create a table", create_details},
     {"put", meru_cmd_put, "put DIR JSON... | put DIR - (JSON lines on stdin)",
      "insert or replace rows", NULL},
@@ -57,6 +60,10 @@ static const verb verbs[] = {
      NULL},
     {"compact", meru_cmd_compact, "compact DIR",
      "merge all levels down, dropping old versions and deletes", NULL},
+    {"add-column", meru_cmd_add_column,
+     "add-column DIR \"NAME TYPE [not null] [default LITERAL]\"",
+     "add a column (a new schema id; defaults and NOT NULL need format v3)",
+     add_column_details},
     {"stats", meru_cmd_stats, "stats DIR [--json]", "show table statistics",
      NULL},
     {"describe", meru_cmd_describe, "describe DIR [--json]",
@@ -66,7 +73,13 @@ static const verb verbs[] = {
      "set or remove a table property (committed as a metadata version)",
      property_details},
     {"verify", meru_cmd_verify, "verify DIR",
-     "check key order, scans and gets", NULL},
+     "check key order, scans and gets, and the Iceberg view against a scan",
+     NULL},
+    {"iceberg", meru_cmd_iceberg, "iceberg DIR",
+     "show the Iceberg view (snapshot, data and delete files, live rows)",
+     iceberg_details},
+    {"export-iceberg", meru_cmd_export_iceberg, "export-iceberg DIR TARGET",
+     "write a self-contained Iceberg table into TARGET", export_details},
     {"demo", meru_cmd_demo, "demo [DIR] [--quick] [--rows N]",
      "run the demo workload", NULL},
     {"parquet", meru_cmd_parquet,
@@ -137,6 +150,37 @@ static void property_details(void)
     printf("Other keys (owner, comment, ...) are stored as given; unknown "
            "write.* and\nmerutable.* keys and Iceberg's reserved keys are "
            "refused.\n");
+}
+
+static void add_column_details(void)
+{
+    printf("\nThe column is written as one column of create --schema. Its "
+           "default is both the\ninitial default (what rows already in the "
+           "table read) and the write default\n(what later writes that "
+           "leave it unset store). The table gets a new schema with\nthe "
+           "next schema id, current-schema-id moves to it, older snapshots "
+           "keep theirs,\nand no data file is rewritten. On an Iceberg "
+           "format version 2 table the column\nmust be nullable and have "
+           "no default. Prints the new schema id.\n");
+}
+
+static void iceberg_details(void)
+{
+    printf("\nReads the newest metadata version's view as an Iceberg reader "
+           "would (metadata ->\nmanifest list -> manifests -> deletion "
+           "files), without opening or locking the\ntable. 'deleted' counts "
+           "the rows of a data file its deletion vector (v3) or\n"
+           "position-delete files (v2) hide. A table whose view is off "
+           "shows no snapshot.\n");
+}
+
+static void export_details(void)
+{
+    printf("\nTARGET must not exist or be empty. Data files are hard-linked "
+           "where the file\nsystem allows and copied otherwise, never "
+           "rewritten; metadata, manifests and\ndeletion files are written "
+           "with paths inside TARGET, so the copy stays valid\nafter DIR "
+           "is moved or deleted. Works with the view off too.\n");
 }
 
 static void usage(FILE *f)

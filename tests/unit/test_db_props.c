@@ -317,7 +317,7 @@ static void test_describe_json_reports_the_table(void)
     CHECK_MSG(j, "describe is not JSON: %s: %s", err.text, text);
     CHECK_STR(json_string_value(json_object_get(j, "table")), "props");
     CHECK_EQ_INT(json_integer_value(json_object_get(j, "iceberg-format-version")),
-                 2);
+                 3);
     CHECK(json_integer_value(json_object_get(j, "metadata-version")) >= 3);
     CHECK(json_string_value(json_object_get(j, "location"))[0] == '/');
     json_t *pk = json_object_get(j, "primary-key");
