@@ -34,6 +34,8 @@ static size_t options_size(unsigned version)
     case 2:
         return offsetof(meru_options, iceberg_view);
     case 3:
+        return offsetof(meru_options, changes_retention_seconds);
+    case 4:
         return sizeof(meru_options);
     default:
         return 0;
