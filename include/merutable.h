@@ -96,7 +96,9 @@ typedef enum meru_status {
     MERU_ERANGE = -14,     /* value out of range (overflow, too long) */
     MERU_EREADONLY = -15,  /* write attempted on a read-only handle */
     MERU_EINTERNAL = -16,  /* a bug: an invariant of the library failed */
-    MERU_ENOCOLUMN = -17   /* no column of that name in the schema */
+    MERU_ENOCOLUMN = -17,  /* no column of that name in the schema */
+    MERU_EEXPIRED = -18    /* the change feed no longer holds what was asked
+                              (below its retention window) */
 } meru_status;
 
 /* Static, never NULL, for any int (unknown codes give "unknown error"). */
@@ -446,8 +448,9 @@ typedef enum meru_iceberg_view {
 } meru_iceberg_view;
 
 /* Version 1: every field up to page_rows; 2 added `properties`; 3 added
- * `iceberg_view`; 4 added `iceberg_format_version`. */
-#define MERU_OPTIONS_VERSION 4
+ * `iceberg_view`; 4 added `iceberg_format_version`; 5 the change feed's
+ * retention. */
+#define MERU_OPTIONS_VERSION 5
 
 /*
  * Table options. Initialise with MERU_OPTIONS_INIT or meru_options_init();
@@ -473,10 +476,12 @@ typedef enum meru_iceberg_view {
  *      write.target-file-size-bytes        target_file_bytes
  *      merutable.l0.compression-codec      l0_compression
  *      merutable.l0.page-size-bytes        l0_page_bytes
+ *      merutable.changes.retention-seconds changes_retention_seconds
+ *      merutable.changes.retention-bytes   changes_retention_bytes
  *    (Iceberg's own keys where Iceberg has one; merutable.* for the rest.)
  */
 typedef struct meru_options {
-    unsigned version;               /* MERU_OPTIONS_VERSION (1-3 accepted) */
+    unsigned version;               /* MERU_OPTIONS_VERSION (1-4 accepted) */
     int create_if_missing;          /* default 1 */
     int error_if_exists;            /* default 0 */
     int read_only;                  /* default 0 */
@@ -548,6 +553,17 @@ typedef struct meru_options {
      * wins at open as stored properties do (meru_describe_json shows it).
      * Default 3. */
     int iceberg_format_version;
+    /* ---- version 5 ---- */
+    /* Table-shaping (stored as properties, see above): how long the change
+     * feed (meru_changes) keeps changes after they are flushed, in seconds
+     * (default 86400 = 24 h; 0 turns the feed off: flushes write no
+     * history, and only the changes still in memtables can be read), and
+     * how many bytes of changelog files it keeps at most (default 0 =
+     * unlimited; otherwise the oldest files go first once the total passes
+     * it). Expired history is dropped whole files at a time, at flushes and
+     * at open, so a change may outlive the window by up to one flush. */
+    uint64_t changes_retention_seconds;
+    uint64_t changes_retention_bytes;
 } meru_options;
 
 #define MERU_OPTIONS_INIT                                                      \
@@ -555,7 +571,8 @@ typedef struct meru_options {
      (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
      (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_LZ4_RAW,    \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
-     (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 3}
+     (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 3,      \
+     86400, 0}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);
@@ -849,6 +866,89 @@ MERU_API int meru_compact_range(meru_db *db, const meru_row *lower,
 /* Read-only handles: re-reads the newest committed metadata and the WAL so
  * later reads see what the writer has committed since. Writers: MERU_OK. */
 MERU_API int meru_refresh(meru_db *db);
+
+/* ----------------------------------------------------------- change feed */
+
+/*
+ * The change feed (SPEC §10): every committed change with a sequence number
+ * above `since_seq`, in sequence order, read at one consistent point (the
+ * changes of a batch are contiguous, never torn). Each change is one row
+ * version written by a put or a delete, described against the table's
+ * state just before it:
+ *   INSERT  a put of a key that had no live row       row = the new row
+ *   UPDATE  a put of a key that had one               row, before = old row
+ *   DELETE  a delete of a key that had one            before = removed row
+ * A delete of an absent key changes nothing and is not reported. Every
+ * sequence number is used by one write, so a reader resumes exactly with
+ * the last sequence it saw as the next since_seq.
+ *
+ * History: changes are kept for the retention window
+ * (changes_retention_seconds / _bytes, meru_options) in changelog Parquet
+ * files written at each flush (<table>/changes/<uuid>.parquet, readable by
+ * other engines: docs/design.md) and, until then, in the memtables. A
+ * since_seq below the window is MERU_EEXPIRED, whose message names
+ * meru_changes_oldest(); since_seq at or beyond the last sequence gives an
+ * empty feed (not an error).
+ */
+typedef enum meru_change_kind {
+    MERU_CHANGE_INSERT = 1,
+    MERU_CHANGE_UPDATE = 2,
+    MERU_CHANGE_DELETE = 3
+} meru_change_kind;
+
+/* "insert", "update", "delete" (NULL for anything else). */
+MERU_API const char *meru_change_kind_name(int kind);
+
+typedef struct meru_change {
+    uint64_t seq;          /* the write's sequence number */
+    meru_change_kind kind;
+    /* The row after the change (INSERT, UPDATE), NULL for a DELETE. */
+    const meru_row *row;
+    /* The row before the change (UPDATE, DELETE), NULL for an INSERT. */
+    const meru_row *before;
+} meru_change;
+
+typedef struct meru_changes_iter meru_changes_iter;
+
+/* Per-call options of meru_changes; NULL = defaults. */
+#define MERU_CHANGES_OPTIONS_VERSION 1
+typedef struct meru_changes_options {
+    unsigned version; /* MERU_CHANGES_OPTIONS_VERSION */
+    /* Stop after the change with this sequence (inclusive); 0 = read up to
+     * the point the iterator was opened at. */
+    uint64_t until_seq;
+} meru_changes_options;
+#define MERU_CHANGES_OPTIONS_INIT {MERU_CHANGES_OPTIONS_VERSION, 0}
+MERU_API void meru_changes_options_init(meru_changes_options *o);
+
+/*
+ * Opens an iterator over the changes with sequence > since_seq, pinned at
+ * the table's state now (later commits are not seen: open a new iterator,
+ * from the last sequence read, to follow; read-only handles call
+ * meru_refresh first). The iterator keeps the files it reads alive; it
+ * reads them as it goes. *out is freed with meru_changes_free. Errors:
+ * MERU_EEXPIRED (since_seq below meru_changes_oldest), MERU_EINVAL,
+ * MERU_ECLOSED. Works on read-only handles.
+ */
+MERU_API int meru_changes(meru_db *db, uint64_t since_seq,
+                          const meru_changes_options *opts,
+                          meru_changes_iter **out);
+/*
+ * The next change: MERU_OK with *change filled, MERU_NOT_FOUND at the end,
+ * or an error (MERU_ECORRUPT for a damaged changelog file, MERU_EIO,
+ * MERU_EEXPIRED when another process expired a file this handle had not
+ * opened yet). The rows in *change are borrowed from the iterator: valid
+ * until the next call on it or meru_changes_free, rows of the table's
+ * schema (read them with meru_row_get_* or meru_row_to_json).
+ */
+MERU_API int meru_change_next(meru_changes_iter *it, meru_change *change);
+/* Frees the iterator (NULL is fine). */
+MERU_API void meru_changes_free(meru_changes_iter *it);
+/*
+ * The smallest since_seq meru_changes accepts now: every change with a
+ * sequence above it is still available. 0 on a NULL or closed handle.
+ */
+MERU_API uint64_t meru_changes_oldest(meru_db *db);
 
 /* ------------------------------------------------------------ properties */
 

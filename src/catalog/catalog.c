@@ -28,6 +28,7 @@
 
 #define META_DIR  "metadata"
 #define DATA_DIR  "data"
+#define CHANGES_DIR "changes"
 #define HINT_NAME "version-hint.text"
 
 /* ------------------------------------------------------------ small helpers */
@@ -219,6 +220,7 @@ void meru_catalog_state_clear(meru_catalog *cat)
     free(cat->files);
     cat->files = NULL;
     cat->nfiles = 0;
+    meru_catalog_changes_clear(cat);
     for (size_t i = 0; i < cat->nsnaps; i++)
         meru_catalog_snapshot_clear(&cat->snaps[i]);
     free(cat->snaps);
@@ -495,6 +497,7 @@ void meru_catalog_edit_free(meru_catalog_edit *e)
     kv_free(e->props, e->nprops);
     meru_schema_free(e->schema);
     meru_catalog_dvmap_free(&e->dvs);
+    meru_catalog_changes_edit_free(e);
     free(e);
 }
 
@@ -700,6 +703,8 @@ int meru_catalog_clone_state(const meru_catalog *c, meru_catalog **out)
     n->mlog = calloc(c->nmlog + 1, sizeof *n->mlog);
     if (!n->files || !n->snaps || !n->mlog)
         goto oom;
+    if ((rc = meru_catalog_changes_clone(n, c)))
+        goto fail;
     for (; n->nfiles < c->nfiles; n->nfiles++)
         if ((rc = meru_catalog_file_copy(&n->files[n->nfiles],
                                          &c->files[n->nfiles])))
@@ -855,7 +860,9 @@ static int apply_edit(meru_catalog *n, const meru_catalog_edit *e)
             return rc;
     if (e->schema && (rc = meru_catalog_add_schema_state(n, e->schema)))
         return rc;
-    return meru_catalog_check_files(n, MERU_EINVAL);
+    if ((rc = meru_catalog_check_files(n, MERU_EINVAL)))
+        return rc;
+    return meru_catalog_changes_apply(n, e);
 }
 
 /* Records the current version in the metadata log of the next one,
@@ -1321,10 +1328,13 @@ int meru_catalog_referenced_files(const meru_catalog *cat, char ***out,
 {
     *out = NULL;
     *n = 0;
-    char **p = calloc(2 * cat->nfiles + 1, sizeof *p);
+    char **p = calloc(2 * cat->nfiles + cat->nchanges + 1, sizeof *p);
     if (!p)
         return nomem("referenced files");
     size_t k = 0;
+    for (size_t i = 0; i < cat->nchanges; i++)
+        if (!(p[k++] = dup_str(cat->changes[i].path)))
+            goto oom;
     for (size_t i = 0; i < cat->nfiles; i++) {
         if (!(p[k++] = dup_str(cat->files[i].path)))
             goto oom;
@@ -1350,77 +1360,90 @@ static int is_level_dir(const char *name)
     return 1;
 }
 
+/* Sweeps one directory: absdir holds files whose relative paths are
+ * "<rel>/<name>". */
+static int sweep_dir(meru_catalog *cat, int remove, const char *absdir,
+                     const char *rel_dir, char **refs, size_t nrefs,
+                     char ***orph, size_t *norph, size_t *caporph, int want)
+{
+    char **names = NULL;
+    size_t nn = 0;
+    int removed_any = 0;
+    int rc = meru_fs_list_names(cat->fs, absdir, &names, &nn);
+    if (rc == MERU_NOT_FOUND) {
+        meru_err_clear();
+        return MERU_OK;
+    }
+    for (size_t i = 0; !rc && i < nn; i++) {
+        char rel[MERU_CATALOG_MAX_PATH + 64];
+        int len = snprintf(rel, sizeof rel, "%s/%s", rel_dir, names[i]);
+        if (len < 0 || (size_t)len >= sizeof rel)
+            continue; /* cannot be one of ours */
+        const char *key = rel;
+        if (bsearch(&key, refs, nrefs, sizeof *refs, path_cmp))
+            continue;
+        char *full = join(absdir, names[i]);
+        meru_fs_info info;
+        if (!full) {
+            rc = nomem("orphan sweep");
+            break;
+        }
+        rc = meru_fs_stat(cat->fs, full, &info);
+        if (!rc && !info.is_dir) {
+            if (remove)
+                rc = meru_fs_remove(cat->fs, full);
+            removed_any |= remove && !rc;
+            if (!rc && want) {
+                rc = grow((void **)orph, caporph, *norph + 1, sizeof **orph);
+                if (!rc && !((*orph)[(*norph)++] = dup_str(rel)))
+                    rc = nomem("orphan sweep");
+            }
+        }
+        free(full);
+    }
+    if (!rc && removed_any)
+        rc = meru_fs_sync_dir(cat->fs, absdir);
+    meru_fs_names_free(names, nn);
+    return rc;
+}
+
 int meru_catalog_sweep_orphans(meru_catalog *cat, int remove, char ***out,
                                size_t *n)
 {
     char **refs = NULL, **dirs = NULL, **orph = NULL;
     size_t nrefs = 0, ndirs = 0, norph = 0, caporph = 0;
     char *data = join(cat->dir, DATA_DIR);
+    char *changes = join(cat->dir, CHANGES_DIR);
     if (out)
         *out = NULL;
     if (n)
         *n = 0;
-    if (!data)
-        return nomem("orphan sweep");
-    int rc = meru_catalog_referenced_files(cat, &refs, &nrefs);
-    if (rc)
+    int rc = data && changes ? MERU_OK : nomem("orphan sweep");
+    if (rc || (rc = meru_catalog_referenced_files(cat, &refs, &nrefs)))
+        goto done;
+    /* Changelog files of the change feed (a flush that crashed before its
+     * commit leaves one). */
+    if ((rc = sweep_dir(cat, remove, changes, CHANGES_DIR, refs, nrefs, &orph,
+                        &norph, &caporph, out != NULL)))
         goto done;
     rc = meru_fs_list_names(cat->fs, data, &dirs, &ndirs);
     if (rc == MERU_NOT_FOUND) {
         meru_err_clear();
         rc = MERU_OK;
-        goto done;
     }
-    if (rc)
-        goto done;
-    for (size_t d = 0; d < ndirs; d++) {
+    for (size_t d = 0; !rc && d < ndirs; d++) {
         if (!is_level_dir(dirs[d]))
             continue;
         char *ldir = join(data, dirs[d]);
-        char **names = NULL;
-        size_t nn = 0;
-        int removed_any = 0;
-        if (!ldir) {
-            rc = nomem("orphan sweep");
-            goto done;
-        }
-        rc = meru_fs_list_names(cat->fs, ldir, &names, &nn);
-        for (size_t i = 0; !rc && i < nn; i++) {
-            char rel[MERU_CATALOG_MAX_PATH + 64];
-            int len =
-                snprintf(rel, sizeof rel, DATA_DIR "/%s/%s", dirs[d], names[i]);
-            if (len < 0 || (size_t)len >= sizeof rel)
-                continue; /* cannot be one of ours */
-            const char *key = rel;
-            if (bsearch(&key, refs, nrefs, sizeof *refs, path_cmp))
-                continue;
-            char *full = join(ldir, names[i]);
-            meru_fs_info info;
-            if (!full) {
-                rc = nomem("orphan sweep");
-                break;
-            }
-            rc = meru_fs_stat(cat->fs, full, &info);
-            if (!rc && !info.is_dir) {
-                if (remove)
-                    rc = meru_fs_remove(cat->fs, full);
-                removed_any |= remove && !rc;
-                if (!rc && out) {
-                    rc =
-                        grow((void **)&orph, &caporph, norph + 1, sizeof *orph);
-                    if (!rc && !(orph[norph++] = dup_str(rel)))
-                        rc = nomem("orphan sweep");
-                }
-            }
-            free(full);
-        }
-        if (!rc && removed_any)
-            rc = meru_fs_sync_dir(cat->fs, ldir);
-        meru_fs_names_free(names, nn);
+        char rel[MERU_CATALOG_MAX_PATH];
+        snprintf(rel, sizeof rel, DATA_DIR "/%s", dirs[d]);
+        rc = ldir ? sweep_dir(cat, remove, ldir, rel, refs, nrefs, &orph,
+                              &norph, &caporph, out != NULL)
+                  : nomem("orphan sweep");
         free(ldir);
-        if (rc)
-            goto done;
     }
+    if (rc)
+        goto done;
     {
         /* The view's own files (manifests, lists, deletion files). */
         char **vo = NULL;
@@ -1452,5 +1475,6 @@ done:
     meru_catalog_paths_free(refs, nrefs);
     meru_fs_names_free(dirs, ndirs);
     free(data);
+    free(changes);
     return rc;
 }

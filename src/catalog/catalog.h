@@ -29,10 +29,16 @@
  *       "iceberg-view": {"complete": true,
  *         "manifest-list": "metadata/snap-<id>-1-<uuid>.avro",
  *         "manifests": [{path, content, length, sequence numbers,
- *                        counts, first-row-id, live, live-bytes}]}}
+ *                        counts, first-row-id, live, live-bytes}]},
+ *       "changes": {"floor": 900, "files": [            (change feed)
+ *         {"path": "changes/<uuid>.parquet", "file-size": 2048,
+ *          "row-count": 80, "min-seq": 901, "max-seq": 1000,
+ *          "created-ms": 1765000000000}]}}
  * Keys are hex (lower case). Only non-empty levels are written. The view's
  * files and rules (what a commit writes, reuse, GC) are catalog_ice.c's
- * top comment; reading it back and exporting it, catalog_view.h.
+ * top comment; reading it back and exporting it, catalog_view.h. A version
+ * without "changes" (written before the change feed) reads as floor =
+ * last-sequence and no changelog files: its history is unknown.
  *
  * Commit protocol: v<N>.metadata.json is written with meru_durable_write
  * (temp "<name>.tmp", fsync, rename, fsync metadata/), then
@@ -150,6 +156,16 @@ typedef struct meru_catalog_file {
     char *manifest;    /* data manifest listing this file (relative), or NULL */
 } meru_catalog_file;
 
+/* A changelog file of the change feed (engine/db_changes.c): the changes
+ * with sequences min_seq..max_seq, written by one flush. */
+typedef struct meru_catalog_changelog {
+    char *path; /* relative: "changes/<uuid>.parquet" */
+    uint64_t file_size;
+    uint64_t row_count; /* changes it holds */
+    uint64_t min_seq, max_seq;
+    int64_t created_ms; /* wall clock when written (retention) */
+} meru_catalog_changelog;
+
 /* Frees what a file entry owns and zeroes it. */
 void meru_catalog_file_clear(meru_catalog_file *f);
 /* Deep copy (MERU_ENOMEM, dst zeroed). */
@@ -251,6 +267,13 @@ void meru_catalog_wal(const meru_catalog *cat, uint64_t *oldest_live,
 /* Files sorted by level; within L0 newest first (max-seq descending),
  * within L1+ by smallest key. Borrowed until the next commit or free. */
 const meru_catalog_file *meru_catalog_files(const meru_catalog *cat, size_t *n);
+/* The changelog files, by sequence (ascending, ranges disjoint, all above
+ * the floor). Borrowed until the next commit or free. */
+const meru_catalog_changelog *meru_catalog_changelogs(const meru_catalog *cat,
+                                                      size_t *n);
+/* The change feed's floor: every change with a sequence above it is in a
+ * changelog file or not flushed yet; the ones at or below it are gone. */
+uint64_t meru_catalog_changes_floor(const meru_catalog *cat);
 /* Oldest first; the last one is current (n == 0: none). */
 const meru_catalog_snapshot *meru_catalog_snapshots(const meru_catalog *cat,
                                                     size_t *n);
@@ -301,6 +324,18 @@ int meru_catalog_edit_set_operation(meru_catalog_edit *edit, const char *op);
 int meru_catalog_edit_set_property(meru_catalog_edit *edit, const char *key,
                                    const char *value);
 
+/* Adds a changelog file (copied) / removes one by path / raises the floor.
+ * Checked at commit (MERU_EINVAL): paths relative and unique, min-seq <=
+ * max-seq <= last-sequence, ranges disjoint and above the floor, the floor
+ * never going down nor above last-sequence. A changelog add or removal
+ * alone writes no Iceberg snapshot. */
+int meru_catalog_edit_add_changelog(meru_catalog_edit *edit,
+                                    const meru_catalog_changelog *file);
+int meru_catalog_edit_remove_changelog(meru_catalog_edit *edit,
+                                       const char *path);
+void meru_catalog_edit_set_changes_floor(meru_catalog_edit *edit,
+                                         uint64_t floor);
+
 /* Adds `schema` (cloned) as the table's new current schema, with the next
  * schema id; older schemas stay listed and older snapshots keep theirs.
  * Checked at commit with meru_catalog_check_schema_change: it must add at
@@ -340,17 +375,17 @@ uint64_t meru_catalog_file_dv_cardinality(const meru_catalog *cat,
 /* ---- files ------------------------------------------------------------------
  */
 
-/* The relative paths of every data and deletion-vector file the current
- * version references, sorted by strcmp. Free with meru_catalog_paths_free. */
+/* The relative paths of every data, deletion-vector and changelog file the
+ * current version references, sorted by strcmp. Free with meru_catalog_paths_free. */
 int meru_catalog_referenced_files(const meru_catalog *cat, char ***out,
                                   size_t *n);
 void meru_catalog_paths_free(char **paths, size_t n);
 
 /* Lists data/L<n>/ (every directory of data/ named L followed by digits)
- * and returns the relative paths of regular files the current version does
- * not reference (sorted), skipping nothing else; then the view's files
- * (metadata/ *.avro, data/dv/ *) that no kept version references
- * (meru_catalog_view_sweep). With `remove` set, they are
+ * and changes/, and returns the relative paths of regular files the current
+ * version does not reference (sorted), skipping nothing else; then the
+ * view's files (metadata/ *.avro, data/dv/ *) that no kept version
+ * references (meru_catalog_view_sweep). With `remove` set, they are
  * also removed (and each directory synced). `out` may be NULL. */
 int meru_catalog_sweep_orphans(meru_catalog *cat, int remove, char ***out,
                                size_t *n);

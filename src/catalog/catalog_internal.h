@@ -91,6 +91,9 @@ struct meru_catalog {
 
     meru_catalog_file *files; /* sorted, see meru_catalog_files() */
     size_t nfiles;
+    meru_catalog_changelog *changes; /* by min_seq */
+    size_t nchanges;
+    uint64_t changes_floor;
     meru_catalog_snapshot *snaps; /* oldest first */
     size_t nsnaps;
     int64_t current_snapshot_id; /* -1: none */
@@ -140,7 +143,31 @@ struct meru_catalog_edit {
     size_t nprops;
     meru_schema *schema; /* a schema to add as the current one, or NULL */
     meru_catalog_dvmap dvs; /* path -> full new vector (owned), unsorted */
+    meru_catalog_changelog *chadds;
+    size_t nchadds, capchadds;
+    char **chremoves;
+    size_t nchremoves, capchremoves;
+    int has_floor;
+    uint64_t floor;
 };
+
+/* catalog_changes.c */
+
+void meru_catalog_changelog_clear(meru_catalog_changelog *c);
+int meru_catalog_changelog_copy(meru_catalog_changelog *dst,
+                                const meru_catalog_changelog *src);
+/* Frees the state's changelog list. */
+void meru_catalog_changes_clear(meru_catalog *cat);
+/* Copies src's changelog list and floor into dst (empty). */
+int meru_catalog_changes_clone(meru_catalog *dst, const meru_catalog *src);
+/* Applies the edit's changelog changes to `n` (a clone; last_sequence
+ * already updated) and checks the invariants (MERU_EINVAL). */
+int meru_catalog_changes_apply(meru_catalog *n, const meru_catalog_edit *e);
+/* Frees the edit's changelog parts. */
+void meru_catalog_changes_edit_free(meru_catalog_edit *e);
+/* Sorts the list and checks the invariants of catalog.h; failures are
+ * `code`. */
+int meru_catalog_changes_check(meru_catalog *cat, int code);
 
 /* catalog_dv.c */
 

@@ -155,6 +155,21 @@ static json_t *engine_json(jb *b, const meru_catalog *cat)
     }
     jset(b, e, "levels", levels);
     jset(b, e, "iceberg-view", view_json(b, cat));
+    json_t *ch = json_object(), *cfiles = json_array();
+    jset(b, ch, "floor", jint((int64_t)cat->changes_floor));
+    for (size_t k = 0; k < cat->nchanges; k++) {
+        const meru_catalog_changelog *c = &cat->changes[k];
+        json_t *o = json_object();
+        jset(b, o, "path", json_string(c->path));
+        jset(b, o, "file-size", jint((int64_t)c->file_size));
+        jset(b, o, "row-count", jint((int64_t)c->row_count));
+        jset(b, o, "min-seq", jint((int64_t)c->min_seq));
+        jset(b, o, "max-seq", jint((int64_t)c->max_seq));
+        jset(b, o, "created-ms", jint(c->created_ms));
+        jpush(b, cfiles, o);
+    }
+    jset(b, ch, "files", cfiles);
+    jset(b, e, "changes", ch);
     return e;
 }
 
@@ -607,6 +622,48 @@ static int parse_view(const json_t *e, meru_catalog *cat)
     return MERU_OK;
 }
 
+/* The change feed's section (optional: absent in versions written before
+ * the feed, whose history is unknown: floor = last-sequence). */
+static int parse_changes(const json_t *e, meru_catalog *cat)
+{
+    const char *what = "merutable.changes";
+    json_t *ch = NULL, *files = NULL;
+    int rc = get_object(e, "merutable", "changes", 1, &ch);
+    if (rc == MERU_OK && !ch) {
+        cat->changes_floor = cat->last_sequence;
+        return MERU_OK;
+    }
+    if (rc || (rc = get_u64(ch, what, "floor", (int64_t)MERU_SEQ_MAX,
+                            &cat->changes_floor)) ||
+        (rc = get_array(ch, what, "files", 0, MERU_CATALOG_MAX_FILES, &files)))
+        return rc;
+    size_t n = json_array_size(files);
+    if (!(cat->changes = calloc(n + 1, sizeof *cat->changes)))
+        return nomem(what);
+    for (size_t i = 0; i < n; i++) {
+        json_t *jf = json_array_get(files, i);
+        meru_catalog_changelog *c = &cat->changes[cat->nchanges++];
+        const char *s = NULL;
+        int64_t created = 0;
+        if (!json_is_object(jf))
+            return CORRUPT("%s.files[%zu] is not an object", what, i);
+        if ((rc = get_str(jf, what, "path", 0, MERU_CATALOG_MAX_PATH, &s)))
+            return rc;
+        if (!(c->path = dup_str(s)))
+            return nomem(what);
+        if ((rc = get_u64(jf, what, "file-size", INT64_MAX, &c->file_size)) ||
+            (rc = get_u64(jf, what, "row-count", INT64_MAX, &c->row_count)) ||
+            (rc = get_u64(jf, what, "min-seq", (int64_t)MERU_SEQ_MAX,
+                          &c->min_seq)) ||
+            (rc = get_u64(jf, what, "max-seq", (int64_t)MERU_SEQ_MAX,
+                          &c->max_seq)) ||
+            (rc = get_int(jf, what, "created-ms", 0, 0, INT64_MAX, &created)))
+            return rc;
+        c->created_ms = created;
+    }
+    return meru_catalog_changes_check(cat, MERU_ECORRUPT);
+}
+
 static int parse_engine(const json_t *root, meru_catalog *cat)
 {
     const char *what = "merutable";
@@ -665,7 +722,9 @@ static int parse_engine(const json_t *root, meru_catalog *cat)
     /* Levels listed twice end up merged; the overlap check still holds. */
     if ((rc = meru_catalog_check_files(cat, MERU_ECORRUPT)))
         return rc;
-    return parse_view(e, cat);
+    if ((rc = parse_view(e, cat)))
+        return rc;
+    return parse_changes(e, cat);
 }
 
 static int parse_summary(const json_t *js, meru_catalog_snapshot *s,

@@ -104,6 +104,10 @@ typedef struct meru_view {
     size_t nfiles;
     /* files of level L are files[level_start[L] .. level_start[L + 1]) */
     size_t level_start[MERU_CATALOG_MAX_LEVELS + 1];
+    /* The change feed's changelog files, by sequence (their meta has
+     * path, file_size, row_count, min_seq and max_seq; no keys). */
+    meru_db_file **changes;
+    size_t nchanges;
 } meru_view;
 
 /* An immutable memtable waiting for flush, oldest first in db->imm. */
@@ -184,6 +188,9 @@ struct meru_db {
      * mu: either lock keeps it stable). */
     meru_db_file **files;
     size_t nfiles;
+    /* The catalog's changelog files, by sequence (same rules as files). */
+    meru_db_file **changes;
+    size_t nchanges;
     meru_db_gc *gc;
     size_t ngc, gc_cap;
     meru_snapshot *snapshots; /* newest first */
@@ -261,10 +268,10 @@ int meru_db_file_sst(meru_db_file *f, meru_sst **out);
  * handle: the view's), opened on first use and kept with the entry. */
 int meru_db_file_sst_for(meru_db_file *f, const meru_schema *schema,
                          meru_sst **out);
-/* Rebuilds db->files from the catalog's current version, reusing entries
- * of files that stay and marking the others obsolete (mu held). The
- * entries dropped go to *removed: release them with meru_db_files_release
- * after unlocking mu. */
+/* Rebuilds db->files and db->changes from the catalog's current version,
+ * reusing entries of files that stay and marking the others obsolete (mu
+ * held). The entries dropped go to *removed: release them with
+ * meru_db_files_release after unlocking mu. */
 int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
                               size_t *nremoved);
 void meru_db_files_release(meru_db_file **files, size_t n);
@@ -317,6 +324,10 @@ typedef struct meru_db_l0 {
     meru_sst_ukey *keys;
     size_t nkeys;
     meru_buf keybytes;
+    /* With the change feed on: the memtable written (borrowed; the flush
+     * holds it until the commit), whose changes the commit records, and
+     * `keys` as above. NULL otherwise. */
+    meru_memtable *mem;
 } meru_db_l0;
 void meru_db_l0_clear(meru_db_l0 *l); /* frees and zeroes */
 
@@ -376,6 +387,31 @@ int meru_db_bound_key(meru_db *db, const meru_row *row, const char *what,
  * read (err has the message). */
 int meru_db_check_iceberg(meru_db *db, uint64_t *rows, char *err,
                           size_t errcap);
+/* The newest version of `key` with seq <= `seq` in view `v` (memtables,
+ * then files): MERU_OK with its rowcodec value in *value (replaced) when
+ * it is a put, MERU_NOT_FOUND when it is a delete or there is none. */
+int meru_db_lookup_value(meru_db *db, meru_view *v, const uint8_t *key,
+                         size_t klen, uint64_t seq, meru_buf *value);
+
+/* ---- db_changes.c ------------------------------------------------------- */
+
+/* Whether flushes record changes (changes_retention_seconds > 0). */
+bool meru_db_feed_on(const meru_options *o);
+/*
+ * The change feed's part of a flush commit (cat_mu held): with the feed on
+ * and l0->mem set, writes the changelog file of l0->mem's changes (pre[i]
+ * the pre-image of l0->keys[i], from the flush's one lookup of older
+ * versions) and adds it to `e`; then, feed on or off, expires changelog
+ * files by the retention options `o` (removed from `e`, floor raised; with
+ * the feed off every file goes and the floor becomes last_seq). *written
+ * gets the new file's absolute path (malloc'd; NULL when none) so a failed
+ * commit can remove it.
+ */
+typedef struct meru_changelog_pre meru_changelog_pre;
+int meru_db_changes_commit(meru_db *db, const meru_options *o,
+                           const meru_db_l0 *l0, const meru_changelog_pre *pre,
+                           uint64_t last_seq, meru_catalog_edit *e,
+                           char **written);
 
 /* ---- db_props.c --------------------------------------------------------- */
 

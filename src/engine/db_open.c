@@ -52,6 +52,13 @@ typedef struct replay_ctx {
     bool flush_full;      /* writer: flush a full memtable to L0 at once */
     meru_memtable **kept; /* read-only: full memtables kept, oldest first */
     size_t nkept, capkept;
+    /* Read-only: the first sequence the next batch must have (0: no
+     * check). Sequences are contiguous, so a batch starting later means
+     * the writer deleted a segment between our catalog read and the
+     * replay (flushed meanwhile): its records would be silently missing,
+     * from reads and from the change feed. */
+    uint64_t expect;
+    bool gap; /* ... and that happened */
 } replay_ctx;
 
 /* Writes the replay memtable to L0 and starts a new one. */
@@ -90,6 +97,15 @@ static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
      * file (a recovery that crashed after flushing part of the log). */
     if (count == 0 || first_seq <= meru_catalog_last_sequence(c->db->cat))
         return MERU_OK;
+    if (c->expect && first_seq != c->expect) {
+        c->gap = true;
+        return meru_err(MERU_NOT_FOUND,
+                        "wal segment %llu: sequence %llu expected, %llu "
+                        "found (the writer flushed meanwhile)",
+                        (unsigned long long)segment,
+                        (unsigned long long)c->expect,
+                        (unsigned long long)first_seq);
+    }
     if ((rc = meru_db_apply_record(c->db, c->mem, rec, len, &last))) {
         if (rc == MERU_EINVAL) /* a duplicate (key, seq): corrupt log */
             rc = MERU_ECORRUPT;
@@ -98,6 +114,8 @@ static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
     }
     if (last > c->max_seq)
         c->max_seq = last;
+    if (c->expect)
+        c->expect = last + 1;
     if (meru_memtable_bytes(c->mem) < c->db->opts.memtable_bytes)
         return MERU_OK;
     if (c->flush_full)
@@ -133,7 +151,7 @@ static int max_segment(meru_db *db, uint64_t *out)
  * record and db->wal is a fresh segment with an empty memtable. */
 static int recover_wal(meru_db *db)
 {
-    replay_ctx c = {db, NULL, 0, true, NULL, 0, 0};
+    replay_ctx c = {db, NULL, 0, true, NULL, 0, 0, 0, false};
     uint64_t oldest, next, top, fresh;
     int rc;
 
@@ -180,7 +198,7 @@ static int recover_wal(meru_db *db)
 /* Read-only: the files of the current version plus the WAL in memory. */
 static int load_read_only(meru_db *db)
 {
-    replay_ctx c = {db, NULL, 0, false, NULL, 0, 0};
+    replay_ctx c = {db, NULL, 0, false, NULL, 0, 0, 0, false};
     meru_db_file **removed = NULL;
     size_t nremoved = 0;
     meru_view *old = NULL;
@@ -188,11 +206,12 @@ static int load_read_only(meru_db *db)
     int rc;
 
     meru_catalog_wal(db->cat, &oldest, &next);
+    c.expect = meru_catalog_last_sequence(db->cat) + 1;
     if ((rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
         return rc;
     rc = meru_wal_replay(db->fs, db->wal_dir, oldest, 0, replay_record, &c,
                          NULL);
-    if (rc == MERU_NOT_FOUND) /* no wal directory (yet) */
+    if (rc == MERU_NOT_FOUND && !c.gap) /* no wal directory (yet) */
         rc = MERU_OK;
     if (rc) {
         for (size_t i = 0; i < c.nkept; i++)
@@ -310,6 +329,11 @@ static void db_release(meru_db *db)
     free(db->files);
     db->files = NULL;
     db->nfiles = 0;
+    for (size_t i = 0; i < db->nchanges; i++)
+        meru_db_file_unref(db->changes[i]);
+    free(db->changes);
+    db->changes = NULL;
+    db->nchanges = 0;
     meru_db_gc_run(db, !db->read_only && db->opts.gc_grace_seconds == 0);
     for (size_t i = 0; i < db->ngc; i++)
         free(db->gc[i].abs_path);
@@ -517,7 +541,12 @@ int meru_open(const char *path, const meru_options *given,
          (rc = meru_cache_new(&db->row_cache, opts->row_cache_bytes))))
         goto fail;
     if (db->read_only) {
-        if ((rc = load_read_only(db)))
+        /* NOT_FOUND: the writer moved the log while we read it; refresh
+         * reads the catalog again (and retries). */
+        rc = load_read_only(db);
+        if (rc == MERU_NOT_FOUND)
+            rc = meru_refresh(db);
+        if (rc)
             goto fail;
         *out = db;
         return MERU_OK;

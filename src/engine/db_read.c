@@ -183,6 +183,61 @@ static int decode_into(const meru_schema *vs, const uint8_t *key, size_t klen,
                               MERU_ROWCODEC_SKIP_UNKNOWN);
 }
 
+/* The newest version of sk's key at or below seq in v's files. */
+static int files_lookup(meru_db *db, meru_view *v, meru_sst_key *sk,
+                        uint64_t seq, meru_sst_state *state, meru_buf *value)
+{
+    int rc;
+    *state = MERU_SST_NOT_FOUND;
+    /* L0, newest first (overlapping), then one candidate per level. */
+    for (size_t i = v->level_start[0]; i < v->level_start[1]; i++) {
+        if ((rc = get_file(db, v->files[i], sk, seq, state, value)))
+            return rc;
+        if (*state != MERU_SST_NOT_FOUND)
+            return MERU_OK;
+    }
+    for (int level = 1; level < MERU_CATALOG_MAX_LEVELS; level++) {
+        meru_db_file *f;
+        if (v->level_start[level] == v->nfiles)
+            break;
+        if (!(f = level_candidate(v, level, sk->ukey, sk->klen)))
+            continue;
+        if ((rc = get_file(db, f, sk, seq, state, value)))
+            return rc;
+        if (*state != MERU_SST_NOT_FOUND)
+            return MERU_OK;
+    }
+    return MERU_OK;
+}
+
+int meru_db_lookup_value(meru_db *db, meru_view *v, const uint8_t *key,
+                         size_t klen, uint64_t seq, meru_buf *value)
+{
+    meru_mt_result r;
+    meru_sst_state state = MERU_SST_NOT_FOUND;
+    meru_sst_key sk;
+    int rc;
+    r.state = MERU_MT_NOT_FOUND;
+    if (v->mem)
+        meru_memtable_get(v->mem, key, klen, seq, &r);
+    for (size_t i = 0; r.state == MERU_MT_NOT_FOUND && i < v->nimm; i++)
+        meru_memtable_get(v->imm[i], key, klen, seq, &r);
+    if (r.state == MERU_MT_DELETED)
+        return MERU_NOT_FOUND;
+    if (r.state == MERU_MT_FOUND) {
+        value->len = 0;
+        return r.vlen && meru_buf_append(value, r.value, r.vlen)
+                   ? meru_err(MERU_ENOMEM, "out of memory")
+                   : MERU_OK;
+    }
+    meru_sst_key_init(&sk, key, klen);
+    rc = files_lookup(db, v, &sk, seq, &state, value);
+    meru_sst_key_free(&sk);
+    if (rc)
+        return rc;
+    return state == MERU_SST_FOUND ? MERU_OK : MERU_NOT_FOUND;
+}
+
 static int lookup(meru_db *db, meru_view *v, const uint8_t *key, size_t klen,
                   uint64_t seq, unsigned flags, meru_row *out)
 {
@@ -206,24 +261,10 @@ static int lookup(meru_db *db, meru_view *v, const uint8_t *key, size_t klen,
         if (r.state != MERU_MT_NOT_FOUND)
             goto mem_found;
     }
-    /* L0, newest first (overlapping), then one candidate per level. */
-    for (size_t i = v->level_start[0]; i < v->level_start[1]; i++) {
-        if ((rc = get_file(db, v->files[i], &sk, seq, &state, &value)))
-            goto out;
-        if (state != MERU_SST_NOT_FOUND)
-            goto file_found;
-    }
-    for (int level = 1; level < MERU_CATALOG_MAX_LEVELS; level++) {
-        meru_db_file *f;
-        if (v->level_start[level] == v->nfiles)
-            break;
-        if (!(f = level_candidate(v, level, key, klen)))
-            continue;
-        if ((rc = get_file(db, f, &sk, seq, &state, &value)))
-            goto out;
-        if (state != MERU_SST_NOT_FOUND)
-            goto file_found;
-    }
+    if ((rc = files_lookup(db, v, &sk, seq, &state, &value)))
+        goto out;
+    if (state != MERU_SST_NOT_FOUND)
+        goto file_found;
     rc = MERU_NOT_FOUND;
     goto out;
 

@@ -168,8 +168,11 @@ static void view_free(meru_view *v)
         meru_memtable_unref(v->imm[i]);
     for (size_t i = 0; i < v->nfiles; i++)
         meru_db_file_unref(v->files[i]);
+    for (size_t i = 0; i < v->nchanges; i++)
+        meru_db_file_unref(v->changes[i]);
     free(v->imm);
     free(v->files);
+    free(v->changes);
     free(v);
 }
 
@@ -218,9 +221,11 @@ int meru_db_install_view_locked(meru_db *db, meru_view **old)
         return meru_err(MERU_ENOMEM, "out of memory (view)");
     v->imm = calloc(db->nimm ? db->nimm : 1, sizeof *v->imm);
     v->files = calloc(db->nfiles ? db->nfiles : 1, sizeof *v->files);
-    if (!v->imm || !v->files) {
+    v->changes = calloc(db->nchanges + 1, sizeof *v->changes);
+    if (!v->imm || !v->files || !v->changes) {
         free(v->imm);
         free(v->files);
+        free(v->changes);
         free(v);
         return meru_err(MERU_ENOMEM, "out of memory (view)");
     }
@@ -239,6 +244,11 @@ int meru_db_install_view_locked(meru_db *db, meru_view **old)
         meru_db_file_ref(v->files[i]);
     }
     v->nfiles = db->nfiles;
+    for (i = 0; i < db->nchanges; i++) {
+        v->changes[i] = db->changes[i];
+        meru_db_file_ref(v->changes[i]);
+    }
+    v->nchanges = db->nchanges;
     /* level_start: files are sorted by level. */
     for (i = 0; i < v->nfiles; i++)
         while (level <= v->files[i]->meta.level)
@@ -250,23 +260,24 @@ int meru_db_install_view_locked(meru_db *db, meru_view **old)
     return MERU_OK;
 }
 
-int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
-                              size_t *nremoved)
+/* Rebuilds *list (n entries) as cf[0..n), reusing the entries that stay;
+ * the others are marked obsolete and appended to rem[*nrem]. */
+static int sync_list(meru_db *db, const meru_catalog_file *cf, size_t n,
+                     meru_db_file ***list, size_t *nlist, meru_db_file **rem,
+                     size_t *nrem)
 {
-    size_t n, i, j, nrem = 0;
-    const meru_catalog_file *cf = meru_catalog_files(db->cat, &n);
+    size_t i, j, old = *nlist;
     meru_db_file **nf = calloc(n ? n : 1, sizeof *nf);
-    meru_db_file **rem = calloc(db->nfiles ? db->nfiles : 1, sizeof *rem);
-    bool *moved = calloc(db->nfiles ? db->nfiles : 1, sizeof *moved);
+    bool *moved = calloc(old ? old : 1, sizeof *moved);
     int rc = MERU_OK;
-    if (!nf || !rem || !moved) {
+    if (!nf || !moved) {
         rc = meru_err(MERU_ENOMEM, "out of memory (file list)");
         goto fail;
     }
     for (i = 0; i < n; i++) {
-        for (j = 0; j < db->nfiles; j++) {
-            if (!moved[j] && !strcmp(db->files[j]->meta.path, cf[i].path)) {
-                nf[i] = db->files[j];
+        for (j = 0; j < old; j++) {
+            if (!moved[j] && !strcmp((*list)[j]->meta.path, cf[i].path)) {
+                nf[i] = (*list)[j];
                 moved[j] = true;
                 break;
             }
@@ -275,33 +286,64 @@ int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
             goto fail;
     }
     /* Entries not carried over are no longer part of the table. */
-    for (j = 0; j < db->nfiles; j++) {
+    for (j = 0; j < old; j++) {
         if (!moved[j]) {
-            db->files[j]->obsolete = true;
-            rem[nrem++] = db->files[j];
+            (*list)[j]->obsolete = true;
+            rem[(*nrem)++] = (*list)[j];
         }
     }
-    free(db->files);
+    free(*list);
     free(moved);
-    db->files = nf;
-    db->nfiles = n;
-    *removed = rem;
-    *nremoved = nrem;
+    *list = nf;
+    *nlist = n;
     return MERU_OK;
 fail:
     if (nf) {
         /* Drop only the entries made here, not the ones carried over. */
         for (i = 0; i < n; i++) {
             bool carried = false;
-            for (j = 0; nf[i] && j < db->nfiles; j++)
-                carried |= db->files[j] == nf[i];
+            for (j = 0; nf[i] && j < old; j++)
+                carried |= (*list)[j] == nf[i];
             if (nf[i] && !carried)
                 meru_db_file_unref(nf[i]);
         }
     }
     free(nf);
-    free(rem);
     free(moved);
+    return rc;
+}
+
+int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
+                              size_t *nremoved)
+{
+    size_t n, nch, nrem = 0;
+    const meru_catalog_file *cf = meru_catalog_files(db->cat, &n);
+    const meru_catalog_changelog *ch = meru_catalog_changelogs(db->cat, &nch);
+    meru_catalog_file *chf = calloc(nch + 1, sizeof *chf);
+    meru_db_file **rem = calloc(db->nfiles + db->nchanges + 1, sizeof *rem);
+    int rc = MERU_OK;
+    if (!rem || !chf) {
+        free(rem);
+        free(chf);
+        return meru_err(MERU_ENOMEM, "out of memory (file list)");
+    }
+    /* A changelog file as a file entry: refcounted and deleted like one
+     * (its keys are empty: it is never probed for keys). */
+    for (size_t i = 0; i < nch; i++) {
+        chf[i].path = ch[i].path;
+        chf[i].file_size = ch[i].file_size;
+        chf[i].row_count = ch[i].row_count;
+        chf[i].min_seq = ch[i].min_seq;
+        chf[i].max_seq = ch[i].max_seq;
+    }
+    rc = sync_list(db, cf, n, &db->files, &db->nfiles, rem, &nrem);
+    if (rc == MERU_OK)
+        rc = sync_list(db, chf, nch, &db->changes, &db->nchanges, rem, &nrem);
+    free(chf);
+    /* Also after a failure: the entries already swapped out are the
+     * caller's to release. */
+    *removed = rem;
+    *nremoved = nrem;
     return rc;
 }
 

@@ -36,6 +36,8 @@ static size_t options_size(unsigned version)
     case 3:
         return offsetof(meru_options, iceberg_format_version);
     case 4:
+        return offsetof(meru_options, changes_retention_seconds);
+    case 5:
         return sizeof(meru_options);
     default:
         return 0;

@@ -59,6 +59,13 @@ static const meru_prop_def defs[] = {
     {"merutable.l0.page-size-bytes", MERU_PROP_U32,
      offsetof(meru_options, l0_page_bytes), KiB, 16 * MiB,
      "bytes per data page in L0 files"},
+    {"merutable.changes.retention-seconds", MERU_PROP_U64,
+     offsetof(meru_options, changes_retention_seconds), 0, INT64_MAX / 1000,
+     "seconds the change feed keeps flushed changes (0 = feed off)"},
+    {"merutable.changes.retention-bytes", MERU_PROP_U64,
+     offsetof(meru_options, changes_retention_bytes), 0, INT64_MAX,
+     "bytes of changelog files the change feed keeps at most (0 = "
+     "unlimited)"},
 };
 
 #define NDEFS (sizeof defs / sizeof defs[0])

@@ -41,6 +41,8 @@ static const cli_option create_opts[] = {
     {"iceberg-format-version", 'F', "2|3",
      "the Iceberg format version (default 3; 2 writes position-delete "
      "files instead of deletion vectors)"},
+    {"changes-retention", 'R', "SECONDS",
+     "keep the change feed this long (default 86400; 0 = feed off)"},
     {NULL, 0, NULL, NULL}};
 
 int meru_cmd_create(int argc, char **argv)
@@ -68,6 +70,21 @@ int meru_cmd_create(int argc, char **argv)
         case 'k':
             pk = v;
             break;
+        case 'R': {
+            uint64_t secs;
+            if (!cli_parse_u64("--changes-retention", v, &secs)) {
+                st = CLI_USAGE;
+                goto out;
+            }
+            props[nprops] = strdup("merutable.changes.retention-seconds");
+            props[nprops + 1] = strdup(v);
+            if (!props[nprops] || !props[nprops + 1]) {
+                st = cli_fail("out of memory");
+                goto out;
+            }
+            nprops += 2;
+            break;
+        }
         case 'p': {
             const char *eq = strchr(v, '=');
             if (!eq || eq == v) {

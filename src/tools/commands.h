@@ -20,6 +20,7 @@ int meru_cmd_get(int argc, char **argv);
 int meru_cmd_delete(int argc, char **argv);
 int meru_cmd_scan(int argc, char **argv);
 int meru_cmd_count(int argc, char **argv);
+int meru_cmd_changes(int argc, char **argv);
 int meru_cmd_flush(int argc, char **argv);
 int meru_cmd_compact(int argc, char **argv);
 int meru_cmd_add_column(int argc, char **argv);

@@ -33,11 +33,13 @@ static void property_details(void);
 static void iceberg_details(void);
 static void add_column_details(void);
 static void export_details(void);
+static void changes_details(void);
 
 static const verb verbs[] = {
     {"create", meru_cmd_create,
      "create DIR --schema \"COLUMNS\" --primary-key COL[,COL...] [--name N] "
-     "[--property KEY=VALUE]... [--iceberg-format-version 2|3]",
+     "[--property KEY=VALUE]... [--iceberg-format-version 2|3] "
+     "[--changes-retention SECONDS]",
      "create a table", create_details},
     {"put", meru_cmd_put, "put DIR JSON... | put DIR - (JSON lines on stdin)",
      "insert or replace rows", NULL},
@@ -56,6 +58,11 @@ static const verb verbs[] = {
     {"count", meru_cmd_count,
      "count DIR [--from KEY] [--to KEY] [--prefix KEY]", "count rows",
      scan_details},
+    {"changes", meru_cmd_changes,
+     "changes DIR [--since N] [--follow] [--limit N] "
+     "[--format jsonl|csv|table]",
+     "print the change feed: inserts, updates, deletes after sequence N",
+     changes_details},
     {"flush", meru_cmd_flush, "flush DIR", "write the memtable to Parquet",
      NULL},
     {"compact", meru_cmd_compact, "compact DIR",
@@ -140,6 +147,21 @@ static void scan_details(void)
            "columns\n(--from 5, --from 5,2026-01-01); --from and --to are "
            "both inclusive.\nA value holding a comma is a JSON string: "
            "--from '5,\"a,b\"'.\n");
+}
+
+static void changes_details(void)
+{
+    printf("\nJSON lines, one per change in sequence order:\n"
+           "  {\"seq\":42,\"op\":\"insert\"|\"update\"|\"delete\","
+           "\"row\":{...}|null,\"before\":{...}|null}\n"
+           "row is the row after the change, before the one it replaced or "
+           "removed.\nCSV and table: _seq, _op, the columns, then "
+           "before_<column> per non-key column.\nResume with --since the "
+           "last seq printed. --follow polls for new commits\n(other "
+           "processes' too) until SIGINT/SIGTERM. Changes are kept for the "
+           "table's\nretention (meru create --changes-retention SECONDS, "
+           "default 86400; 0 = off);\nasking below it fails and names the "
+           "oldest --since still available.\n");
 }
 
 static void property_details(void)
