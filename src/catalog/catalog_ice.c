@@ -143,8 +143,14 @@ int meru_catalog_manifest_copy(meru_catalog_manifest *d,
 
 /* ------------------------------------------------------------ retiring */
 
-static int retire(meru_catalog *cat, const char *path, uint64_t version)
+int meru_catalog_retire(meru_catalog *cat, const char *path, uint64_t version)
 {
+    for (size_t i = 0; i < cat->nretired; i++)
+        if (!strcmp(cat->retired[i].path, path)) {
+            if (cat->retired[i].last_version < version)
+                cat->retired[i].last_version = version;
+            return MERU_OK;
+        }
     meru_catalog_retired *p =
         realloc(cat->retired, (cat->nretired + 1) * sizeof *p);
     if (!p)
@@ -887,7 +893,7 @@ static int rewrite_group(vw *w, int32_t content, const group *g)
         }
     }
     for (size_t gi = 0; gi < g->n; gi++)
-        if ((rc = retire(w->cur, g->in[gi]->path, w->cur->version)))
+        if ((rc = meru_catalog_retire(w->cur, g->in[gi]->path, w->cur->version)))
             goto done;
 done:
     for (size_t gi = 0; gi < g->n; gi++)
@@ -978,7 +984,7 @@ static int carry_manifests(vw *w)
                 continue;
             if (!x->live && !dirty[m]) {
                 /* only DELETED entries of its own snapshot: dropped */
-                if ((rc = retire(cur, x->path, cur->version)))
+                if ((rc = meru_catalog_retire(cur, x->path, cur->version)))
                     goto done;
                 continue;
             }
@@ -1156,11 +1162,11 @@ static int retire_unreferenced(meru_catalog *cur, const meru_catalog *next)
         goto done;
     for (size_t i = 0; i < ncd; i++)
         if (!contains(nd, nnd, cd[i]) &&
-            (rc = retire(cur, cd[i], cur->version)))
+            (rc = meru_catalog_retire(cur, cd[i], cur->version)))
             goto done;
     if (cur->manifest_list &&
         (!next->manifest_list || strcmp(cur->manifest_list, next->manifest_list)))
-        rc = retire(cur, cur->manifest_list, cur->version);
+        rc = meru_catalog_retire(cur, cur->manifest_list, cur->version);
 done:
     free(cd);
     free(nd);
@@ -1174,11 +1180,11 @@ static int retire_all(meru_catalog *cur)
     size_t ncd = 0;
     int rc = dv_paths(cur, &cd, &ncd);
     for (size_t i = 0; !rc && i < ncd; i++)
-        rc = retire(cur, cd[i], cur->version);
+        rc = meru_catalog_retire(cur, cd[i], cur->version);
     for (size_t i = 0; !rc && i < cur->nmans; i++)
-        rc = retire(cur, cur->mans[i].path, cur->version);
+        rc = meru_catalog_retire(cur, cur->mans[i].path, cur->version);
     if (!rc && cur->manifest_list)
-        rc = retire(cur, cur->manifest_list, cur->version);
+        rc = meru_catalog_retire(cur, cur->manifest_list, cur->version);
     free(cd);
     return rc;
 }

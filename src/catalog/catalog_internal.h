@@ -210,6 +210,9 @@ int meru_catalog_dv_read(const meru_catalog *cat, const meru_catalog_file *f,
 /* Removes retired view files no kept version references any more
  * (oldest kept version `floor`); failures are counted. */
 void meru_catalog_retired_gc(meru_catalog *cat, uint64_t floor);
+/* Records that `path` stops being referenced after metadata version
+ * `version` (an entry for the path already there keeps the newer one). */
+int meru_catalog_retire(meru_catalog *cat, const char *path, uint64_t version);
 void meru_catalog_retired_free(meru_catalog *cat);
 /* Relative path ("data/...", "metadata/...") of an absolute view path
  * written under any location, or NULL when it has no such part. */

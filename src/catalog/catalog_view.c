@@ -453,10 +453,17 @@ static int ref_state(refset *r, const meru_catalog *c)
 }
 
 /* The view files of every kept version: the current state and what the
- * metadata log's versions still on disk reference. */
-static int kept_refs(meru_catalog *cat, refset *r)
+ * metadata log's versions still on disk reference. With `readopt`, a file
+ * only older kept versions reference is retired again (with the newest of
+ * them): after a restart the retired list of the process that stopped
+ * referencing it is gone, and without this the file would outlive the
+ * last version naming it until the next open's sweep. */
+static int kept_refs(meru_catalog *cat, refset *r, int readopt)
 {
+    refset cur = {0};
     int rc = ref_state(r, cat);
+    if (!rc && readopt && !(rc = ref_state(&cur, cat)) && cur.n > 1)
+        qsort(cur.p, cur.n, sizeof *cur.p, str_cmp);
     for (size_t i = 0; !rc && i < cat->nmlog; i++) {
         const char *slash = strrchr(cat->mlog[i].file, '/');
         const char *name = slash ? slash + 1 : cat->mlog[i].file;
@@ -464,10 +471,13 @@ static int kept_refs(meru_catalog *cat, refset *r)
         char *path = meta ? join(meta, name) : NULL;
         uint8_t *buf = NULL;
         size_t len = 0;
+        unsigned long long version = 0;
         meru_catalog *old = NULL;
         free(meta);
-        if (!path)
-            return nomem();
+        if (!path) {
+            rc = nomem();
+            break;
+        }
         rc = meru_fs_read_all(cat->fs, path, MERU_CATALOG_MAX_METADATA, &buf,
                               &len);
         free(path);
@@ -484,10 +494,25 @@ static int kept_refs(meru_catalog *cat, refset *r)
             rc = MERU_OK;
             continue;
         }
+        refset mine = {0};
         if (!rc)
-            rc = ref_state(r, old);
+            rc = ref_state(&mine, old);
+        for (size_t j = 0; !rc && j < mine.n; j++) {
+            const char *key = mine.p[j];
+            rc = ref_add(r, key);
+            if (!rc && readopt && sscanf(name, "v%llu.", &version) == 1 &&
+                !(cur.n && bsearch(&key, cur.p, cur.n, sizeof *cur.p,
+                                   str_cmp)))
+                rc = meru_catalog_retire(cat, key, (uint64_t)version);
+        }
+        for (size_t j = 0; j < mine.n; j++)
+            free(mine.p[j]);
+        free(mine.p);
         meru_catalog_free(old);
     }
+    for (size_t i = 0; i < cur.n; i++)
+        free(cur.p[i]);
+    free(cur.p);
     if (!rc && r->n > 1)
         qsort(r->p, r->n, sizeof *r->p, str_cmp);
     return rc;
@@ -537,7 +562,7 @@ int meru_catalog_view_sweep(meru_catalog *cat, int remove, char ***out,
                             size_t *n)
 {
     refset r = {0}, found = {0};
-    int rc = kept_refs(cat, &r);
+    int rc = kept_refs(cat, &r, remove);
     if (!rc)
         rc = sweep_dir(cat, "metadata", ".avro", &r, remove, &found);
     if (!rc)

@@ -150,6 +150,7 @@ int meru_db_check_iceberg(meru_db *db, uint64_t *rows, char *err,
     meru_snapshot *snap = NULL;
     meru_iter *it = NULL;
     meru_row *row = NULL;
+    meru_view *pin = NULL;
     rowsum a = {0, 0, 0}, b = {0, 0, 0};
     int rc;
     err[0] = 0;
@@ -157,8 +158,12 @@ int meru_db_check_iceberg(meru_db *db, uint64_t *rows, char *err,
     if ((rc = meru_row_new(&row, db->schema)) ||
         (rc = meru_snapshot_new(db, &snap)))
         goto done;
-    /* The committed state, and the view of exactly that version. */
+    /* The committed state, and the view of exactly that version. Its data
+     * files are pinned (a read view taken under cat_mu lists exactly the
+     * catalog's current files), so a compaction committing meanwhile
+     * cannot delete them before they are read. */
     pthread_mutex_lock(&db->cat_mu);
+    pin = meru_db_read_view(db, NULL);
     snap->seq = meru_catalog_last_sequence(db->cat);
     if (!meru_catalog_has_view(db->cat))
         rc = MERU_NOT_FOUND;
@@ -203,5 +208,7 @@ done:
     meru_snapshot_free(snap);
     meru_row_free(row);
     meru_catalog_view_free(v);
+    if (pin)
+        meru_db_view_unref(pin);
     return rc ? rc : err[0] ? MERU_ECORRUPT : MERU_OK; /* NOT_FOUND: none */
 }

@@ -26,13 +26,8 @@ steps=0
 check() { # table, step name
   local T=$1
   "$MERU" scan "$T" --format jsonl > "$TMP/scan.jsonl" || fail "$2: scan"
-  node "$IOP/iceberg_read.mjs" --meru "$TMP/scan.jsonl" > "$TMP/want.txt"
-  node "$IOP/iceberg_read.mjs" "$T" > "$TMP/got.txt" 2> "$TMP/err.txt" ||
-    fail "$2: the Iceberg reader failed: $(cat "$TMP/err.txt")"
-  if ! cmp -s "$TMP/want.txt" "$TMP/got.txt"; then
-    diff "$TMP/want.txt" "$TMP/got.txt" | head -20
-    fail "$2: the Iceberg view differs from meru scan"
-  fi
+  node "$IOP/iceberg_read.mjs" "$T" --expect "$TMP/scan.jsonl" 2> "$TMP/err.txt" ||
+    fail "$2: the Iceberg view differs from meru scan (or the reader failed): $(head -c 3000 "$TMP/err.txt")"
   "$MERU" verify "$T" > "$TMP/verify.txt" 2>&1 || fail "$2: verify: $(cat "$TMP/verify.txt")"
   grep -q "Iceberg view: .* OK" "$TMP/verify.txt" || fail "$2: verify did not check the view"
   steps=$((steps + 1))
@@ -50,10 +45,10 @@ workload() { # table, schema, key, version, rows-json-maker, column to add
       check "$T" "v$ver after add-column"
     fi
     local n=$((RANDOM % 120 + 20)) base=$((RANDOM % 300))
-    node -e "$mk" "$n" "$base" "$round" | "$MERU" put "$T" - >/dev/null
+    awk -v n="$n" -v base="$base" -v r="$round" "$mk" | "$MERU" put "$T" - >/dev/null
     case $((RANDOM % 4)) in
       0) "$MERU" flush "$T" >/dev/null ;;
-      1) node -e "$mk" 15 $((RANDOM % 300)) del | "$MERU" delete "$T" - >/dev/null
+      1) awk -v n=15 -v base=$((RANDOM % 300)) -v r=del "$mk" | "$MERU" delete "$T" - >/dev/null
          "$MERU" flush "$T" >/dev/null ;;
       2) "$MERU" flush "$T" >/dev/null; "$MERU" compact "$T" >/dev/null ;;
       3) : ;; # rows only in the WAL: the view is the last commit's
@@ -65,15 +60,15 @@ workload() { # table, schema, key, version, rows-json-maker, column to add
   check "$T" "v$ver final compaction"
 }
 
-# rows: id int64, name string, score double; "del" prints key arrays
-SINGLE='const [n, base, r] = process.argv.slice(1);
-for (let i = 0; i < +n; i++) { const id = (+base + i * 7) % 400;
-  if (r === "del") console.log(JSON.stringify([id]));
-  else console.log(JSON.stringify({id, name: `r${r}-${id}`, score: id / 4 + +r})); }'
-COMPOSITE='const [n, base, r] = process.argv.slice(1);
-for (let i = 0; i < +n; i++) { const a = (+base + i) % 37, b = `k${(+base * 3 + i) % 11}`;
-  if (r === "del") console.log(JSON.stringify([a, b]));
-  else console.log(JSON.stringify({a, b, v: i % 5 === 0 ? null : +r * 1000 + i})); }'
+# Row makers (awk: a node start per round would dominate the test's time).
+# rows: id int64, name string, score double; r = "del" prints key arrays
+SINGLE='BEGIN { for (i = 0; i < n; i++) { id = (base + i * 7) % 400;
+  if (r == "del") printf "[%d]\n", id;
+  else printf "{\"id\":%d,\"name\":\"r%s-%d\",\"score\":%.17g}\n", id, r, id, id / 4 + r } }'
+COMPOSITE='BEGIN { for (i = 0; i < n; i++) { a = (base + i) % 37; b = "k" ((base * 3 + i) % 11);
+  if (r == "del") printf "[%d,\"%s\"]\n", a, b;
+  else if (i % 5 == 0) printf "{\"a\":%d,\"b\":\"%s\",\"v\":null}\n", a, b;
+  else printf "{\"a\":%d,\"b\":\"%s\",\"v\":%d}\n", a, b, r * 1000 + i } }'
 
 workload "$TMP/s3" "id int64 not null, name string, score double" id 3 "$SINGLE" "extra int64 not null default 5"
 workload "$TMP/s2" "id int64 not null, name string, score double" id 2 "$SINGLE" "extra string"
