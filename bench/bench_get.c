@@ -7,7 +7,17 @@
  * the memtable), then times G random meru_get of present keys, R rounds.
  * Prints microseconds per get of each round and their median.
  *
- *   bench_get [rows=300000] [gets=20000] [rounds=3] [dir]
+ *   bench_get [--compact] [--scan] [--cache-mib M] [rows=300000]
+ *             [gets=20000] [rounds=3] [dir]
+ *
+ * --compact: meru_compact after the load (bench_kv's shape after settle:
+ * the rows in L1+ column-tuned files), with bench_kv's string values
+ * ("user-" and 95 random letters) instead of zero-padded digits.
+ * --cache-mib: cache_bytes (default the library's).
+ * --scan: after the gets, one full scan of every column (rows/s), to weigh
+ * a page shape's cost to scans against its gain for gets.
+ * A dir that already holds a table of `rows` rows is reused (no load), so a
+ * profiler (callgrind) can time the gets alone.
  */
 #include "bench_util.h"
 #include <stdio.h>
@@ -34,11 +44,15 @@ static int die(const char *what, int rc)
     return 1;
 }
 
+static size_t cache_mib; /* 0: the library's default */
+
 static int open_db(const char *dir, meru_db **db)
 {
     meru_options o;
     meru_options_init(&o);
     o.sync_mode = MERU_SYNC_NONE;
+    if (cache_mib)
+        o.cache_bytes = cache_mib << 20;
     meru_schema *s = NULL;
     int rc = meru_schema_parse(&s, "bench",
                                "k int64 not null, i int32 not null, "
@@ -63,6 +77,23 @@ int main(int argc, char **argv)
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
     if (quick)
         argc = 1;
+    int compact = 0, scan = 0;
+    while (argc > 1 && argv[1][0] == '-' && argv[1][1] == '-') {
+        if (!strcmp(argv[1], "--compact")) {
+            compact = 1;
+        } else if (!strcmp(argv[1], "--scan")) {
+            scan = 1;
+        } else if (!strcmp(argv[1], "--cache-mib") && argc > 2) {
+            cache_mib = (size_t)atol(argv[2]);
+            argv++;
+            argc--;
+        } else {
+            fprintf(stderr, "bench_get: unknown option %s\n", argv[1]);
+            return 2;
+        }
+        argv++;
+        argc--;
+    }
     long n = quick ? 20000 : argc > 1 ? atol(argv[1]) : 300000;
     long gets = quick ? 2000 : argc > 2 ? atol(argv[2]) : 20000;
     int rounds = argc > 3 ? atoi(argv[3]) : 3;
@@ -73,18 +104,36 @@ int main(int argc, char **argv)
         return 2;
     }
     meru_db *db = NULL;
-    int rc = open_db(dir, &db);
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/metadata", dir);
+    int reuse = access(probe, F_OK) == 0;
+    int rc = reuse ? 0 : open_db(dir, &db);
     if (rc)
         return die("open", rc);
-    const meru_schema *ts = meru_db_schema(db);
+    const meru_schema *ts = reuse ? NULL : meru_db_schema(db);
     meru_write_batch *wb = NULL;
     meru_row *row = NULL;
-    if ((rc = meru_write_batch_new(&wb, ts)) || (rc = meru_row_new(&row, ts)))
-        return die("alloc", rc);
     char str[128];
     double t0 = bench_now();
+    if (reuse) {
+        printf("reusing the table in %s\n", dir);
+        goto reads;
+    }
+    if ((rc = meru_write_batch_new(&wb, ts)) || (rc = meru_row_new(&row, ts)))
+        return die("alloc", rc);
     for (long k = 0; k < n; k++) {
-        snprintf(str, sizeof str, "%0100ld", (long)(next_rand() % 1000000007));
+        if (compact) {
+            memcpy(str, "user-", 5);
+            uint64_t x = next_rand();
+            for (int j = 5; j < 100; j++) {
+                if (j % 10 == 5)
+                    x = next_rand();
+                str[j] = (char)('a' + (x >> (6 * (j % 10))) % 26);
+            }
+        } else {
+            snprintf(str, sizeof str, "%0100ld",
+                     (long)(next_rand() % 1000000007));
+        }
         if ((rc = meru_row_set_int64(row, 0, k * 7)) ||
             (rc = meru_row_set_int32(row, 1, (int32_t)k)) ||
             (rc = meru_row_set_double(row, 2, (double)k * 0.5)) ||
@@ -99,13 +148,17 @@ int main(int argc, char **argv)
     }
     if ((rc = meru_flush(db)))
         return die("flush", rc);
+    if (compact && (rc = meru_compact(db)))
+        return die("compact", rc);
     meru_write_batch_free(wb);
     meru_row_free(row);
     if ((rc = meru_close(db)))
         return die("close", rc);
     meru_db_free(db);
-    printf("wrote %ld rows in %.2f s\n", n, bench_now() - t0);
+    printf("wrote %ld rows in %.2f s%s\n", n, bench_now() - t0,
+           compact ? " (compacted)" : "");
 
+reads:
     if ((rc = open_db(dir, &db)))
         return die("reopen", rc);
     ts = meru_db_schema(db);
@@ -133,6 +186,30 @@ int main(int argc, char **argv)
     qsort(us, (size_t)rounds, sizeof us[0], cmp_d);
     printf("median %.2f us/get (%ld of %ld found)\n", us[rounds / 2], found,
            gets * rounds);
+    if (scan) {
+        meru_iter *it = NULL;
+        const meru_row *r;
+        long rows = 0;
+        uint64_t bytes = 0;
+        t0 = bench_now();
+        if ((rc = meru_scan(db, NULL, &it)))
+            return die("scan", rc);
+        while ((rc = meru_iter_next(it, &r)) == MERU_OK) {
+            const char *sv;
+            size_t sl;
+            if ((rc = meru_row_get_string(r, 3, &sv, &sl)))
+                return die("scan row", rc);
+            bytes += sl;
+            rows++;
+        }
+        if (rc != MERU_NOT_FOUND)
+            return die("scan", rc);
+        meru_iter_free(it);
+        double s = bench_now() - t0;
+        printf("full scan: %ld rows (%llu string bytes) in %.3f s, %.2f "
+               "Mrows/s\n",
+               rows, (unsigned long long)bytes, s, (double)rows / s / 1e6);
+    }
     meru_row_free(key);
     meru_row_free(out);
     if ((rc = meru_close(db)))
