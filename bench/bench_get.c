@@ -7,13 +7,16 @@
  * the memtable), then times G random meru_get of present keys, R rounds.
  * Prints microseconds per get of each round and their median.
  *
- *   bench_get [--compact] [--scan] [--cache-mib M] [rows=300000]
- *             [gets=20000] [rounds=3] [dir]
+ *   bench_get [--compact] [--scan] [--cache-mib M]
+ *             [--string-page-bytes B] [rows=300000] [gets=20000]
+ *             [rounds=3] [dir]
  *
  * --compact: meru_compact after the load (bench_kv's shape after settle:
- * the rows in L1+ column-tuned files), with bench_kv's string values
- * ("user-" and 95 random letters) instead of zero-padded digits.
- * --cache-mib: cache_bytes (default the library's).
+ * the rows in L1+ column-tuned files), with values shaped as bench_kv's
+ * (i in 0..999, random doubles of 2 decimals, "user-" and 95 random
+ * letters) instead of i = k, d = k / 2 and zero-padded digits.
+ * --cache-mib, --string-page-bytes: cache_bytes, string_page_bytes (a
+ * new table; default the library's).
  * --scan: after the gets, one full scan of every column (rows/s), to weigh
  * a page shape's cost to scans against its gain for gets.
  * A dir that already holds a table of `rows` rows is reused (no load), so a
@@ -37,6 +40,17 @@ static uint64_t next_rand(void)
     return rng;
 }
 
+/* Column i of row k: k itself, or with --compact bench_kv's values (a
+ * hash of the key in 0..999, as random as its doubles and strings). */
+static int32_t i_of(long k, int compact)
+{
+    if (!compact)
+        return (int32_t)k;
+    uint64_t x = (uint64_t)k * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    return (int32_t)(x % 1000);
+}
+
 static int die(const char *what, int rc)
 {
     fprintf(stderr, "bench_get: %s: %s (%s)\n", what, meru_strerror(rc),
@@ -44,7 +58,8 @@ static int die(const char *what, int rc)
     return 1;
 }
 
-static size_t cache_mib; /* 0: the library's default */
+static size_t cache_mib;     /* 0: the library's default */
+static uint32_t string_page; /* 0: the library's default */
 
 static int open_db(const char *dir, meru_db **db)
 {
@@ -53,6 +68,8 @@ static int open_db(const char *dir, meru_db **db)
     o.sync_mode = MERU_SYNC_NONE;
     if (cache_mib)
         o.cache_bytes = cache_mib << 20;
+    if (string_page)
+        o.string_page_bytes = string_page;
     meru_schema *s = NULL;
     int rc = meru_schema_parse(&s, "bench",
                                "k int64 not null, i int32 not null, "
@@ -83,6 +100,10 @@ int main(int argc, char **argv)
             compact = 1;
         } else if (!strcmp(argv[1], "--scan")) {
             scan = 1;
+        } else if (!strcmp(argv[1], "--string-page-bytes") && argc > 2) {
+            string_page = (uint32_t)atol(argv[2]);
+            argv++;
+            argc--;
         } else if (!strcmp(argv[1], "--cache-mib") && argc > 2) {
             cache_mib = (size_t)atol(argv[2]);
             argv++;
@@ -135,8 +156,11 @@ int main(int argc, char **argv)
                      (long)(next_rand() % 1000000007));
         }
         if ((rc = meru_row_set_int64(row, 0, k * 7)) ||
-            (rc = meru_row_set_int32(row, 1, (int32_t)k)) ||
-            (rc = meru_row_set_double(row, 2, (double)k * 0.5)) ||
+            (rc = meru_row_set_int32(row, 1, i_of(k, compact))) ||
+            (rc = meru_row_set_double(
+                 row, 2,
+                 compact ? (double)(next_rand() % 1000000) / 100.0
+                         : (double)k * 0.5)) ||
             (rc = meru_row_set_string(row, 3, str, 100)) ||
             (rc = meru_write_batch_put(wb, row)))
             return die("put", rc);
@@ -177,7 +201,8 @@ reads:
             if (rc && rc != MERU_NOT_FOUND)
                 return die("get", rc);
             int32_t i = -1;
-            if (!rc && !meru_row_get_int32(out, 1, &i) && i == (int32_t)k)
+            if (!rc && !meru_row_get_int32(out, 1, &i) &&
+                (i == i_of(k, 0) || i == i_of(k, 1)))
                 found++;
         }
         us[r] = (bench_now() - t0) * 1e6 / (double)gets;
