@@ -541,9 +541,9 @@ typedef struct meru_options {
      * that the cache keeps them). Each page costs scans a fixed ~50k
      * instructions (zstd's entropy tables). Measured at 1M rows (int64
      * key, int32, double, 100-byte string) compacted to L1, 64 MiB cache
-     * (bench_get --compact, callgrind): 64 KiB: 707k instructions per get,
-     * full scan 1.87G; 16 KiB: 202k, 2.01G, file -0.4 %; 8 KiB: 112k,
-     * 2.30G, file +3 %. 1 KiB..16 MiB; default 8 KiB. */
+     * (bench_get --compact, callgrind): 64 KiB: 742k instructions per
+     * warm get, full scan 2.02G; 8 KiB: 124k, 2.45G, file +3 %.
+     * 1 KiB..16 MiB; default 8 KiB. */
     uint32_t string_page_bytes;
 } meru_options;
 
