@@ -138,8 +138,10 @@ typedef struct pq_column_spec {
     bool no_statistics; /* omit page, chunk and page-index statistics */
     /* This column's data pages end at page_size bytes of values or
      * page_rows rows instead of the writer's (0 = the writer's option).
-     * Parquet lets each column cut its pages where it likes; the offset
-     * index gives each page's first row. */
+     * With a dictionary, the first (trial) page ends at page_size bytes of
+     * plain values, and later dictionary-encoded pages (small indices)
+     * keep the writer's page_size. Parquet lets each column cut its pages
+     * where it likes; the offset index gives each page's first row. */
     uint32_t page_size;
     uint32_t page_rows;
     /* Byte-array bounds of this column's column index are cut to this many

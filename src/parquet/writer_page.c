@@ -507,10 +507,14 @@ size_t pqw_page_estimate(const colw *c)
     return c->pg_raw;
 }
 
-/* The column's own page limits, else the writer's. */
+/* The column's own page limits, else the writer's. A dictionary page
+ * holds small indices, narrow values whatever the column's type, so it
+ * keeps the writer's page_size: a column's page_size is for wide values
+ * (see page_full for the dictionary's trial page). */
 static uint32_t col_page_size(const pq_writer *w, const colw *c)
 {
-    return c->spec.page_size ? c->spec.page_size : w->o.page_size;
+    return c->spec.page_size && !c->use_dict ? c->spec.page_size
+                                             : w->o.page_size;
 }
 
 static uint32_t col_page_rows(const pq_writer *w, const colw *c)
@@ -522,6 +526,15 @@ static bool page_full(const pq_writer *w, const colw *c)
 {
     uint32_t rows = col_page_rows(w, c);
     if (rows && c->pg_rows >= rows)
+        return true;
+    /* The first page of a dictionary chunk decides whether the dictionary
+     * pays (pqw_flush_page). With a page_size of its own the column wants
+     * short pages of wide values: that trial page ends at page_size bytes
+     * of plain values, or a column of distinct values would write one
+     * page of thousands of rows (as many as page_size bytes of indices
+     * hold) before falling back to short plain pages. */
+    if (c->spec.page_size && c->use_dict && c->n_dict_pages == 0 &&
+        c->pg_raw >= c->spec.page_size)
         return true;
     return pqw_page_estimate(c) >= col_page_size(w, c);
 }

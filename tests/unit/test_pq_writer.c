@@ -738,6 +738,7 @@ static void test_column_page_limits_and_header_bounds(void)
     CHECK_EQ_INT(ob->n_pages, (N + 1024 / (4 + LEN)) / (1024 / (4 + LEN) + 1));
     CHECK_EQ_INT(ob->page_locations[1].first_row_index,
                  1024 / (4 + LEN) + 1);
+    uint32_t ob_pages = ob->n_pages;
     CHECK_EQ_INT(oc->n_pages, N / 100);
     CHECK_EQ_INT(oc->page_locations[1].first_row_index, 100);
 
@@ -783,6 +784,37 @@ static void test_column_page_limits_and_header_bounds(void)
     CHECK(h.data_page_header_v2.statistics.has_min_value);
     meru_arena_free(ar);
     wfile_free(&f);
+
+    /* Dictionary columns with a page_size: the trial page (the first)
+     * ends at page_size bytes of plain values; a dictionary that pays then
+     * keeps the writer's page_size (r: 26 values, 5-bit indices, the rest
+     * in one page, not four 1 KiB ones), one that does not falls back to
+     * plain pages at page_size (u: distinct values, as b) */
+    {
+        pq_column_spec ds[2] = {
+            {.name = "r", .type = PQ_BYTE_ARRAY, .page_size = 1024},
+            {.name = "u", .type = PQ_BYTE_ARRAY, .page_size = 1024}};
+        static pq_bytes rv[N];
+        for (size_t i = 0; i < N; i++)
+            rv[i] = (pq_bytes){heap[i % 26], LEN};
+        pq_column_data dcd[2] = {{rv, NULL}, {v, NULL}};
+        pq_writer_options_column(&o);
+        CHECK_OK(write_file(&f, ds, 2, &o, N, dcd));
+        CHECK(has_encoding(chunk(&f, 0, 0), PQ_ENC_RLE_DICTIONARY));
+        CHECK(!has_encoding(chunk(&f, 0, 1), PQ_ENC_RLE_DICTIONARY));
+        const pq_offset_index *od, *ou;
+        CHECK_OK(pq_reader_offset_index(f.r, 0, 0, &od));
+        CHECK_OK(pq_reader_offset_index(f.r, 0, 1, &ou));
+        CHECK(od && ou);
+        CHECK_EQ_INT(od->n_pages, 2);
+        CHECK_EQ_INT(od->page_locations[1].first_row_index,
+                     1024 / (4 + LEN) + 1);
+        CHECK_EQ_INT(ou->n_pages, ob_pages);
+        CHECK_EQ_INT(ou->page_locations[1].first_row_index,
+                     1024 / (4 + LEN) + 1);
+        wfile_free(&f);
+        o.page_index = false;
+    }
 
     /* a spec page_size past the writer's maximum is refused */
     s[1].page_size = 0xffffffffu;
