@@ -542,7 +542,7 @@ typedef struct meru_options {
      * instructions (zstd's entropy tables). Measured at 1M rows (int64
      * key, int32, double, 100-byte string) compacted to L1, 64 MiB cache
      * (bench_get --compact, callgrind): 64 KiB: 742k instructions per
-     * warm get, full scan 2.02G; 8 KiB: 124k, 2.45G, file +3 %.
+     * warm get, full scan 2.02G; 8 KiB: 110k, 2.46G, file +3 %.
      * 1 KiB..16 MiB; default 8 KiB. */
     uint32_t string_page_bytes;
 } meru_options;
