@@ -259,6 +259,11 @@ static int check_spec(const pq_column_spec *s, uint32_t i)
                         "parquet writer: column %s: only REQUIRED and "
                         "OPTIONAL columns can be written",
                         s->name);
+    if (s->page_size > MAX_PAGE_SIZE)
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: column %s: page_size %u out of "
+                        "range 0..%u",
+                        s->name, s->page_size, MAX_PAGE_SIZE);
     if (s->has_encoding) {
         pq_encoding e = s->encoding;
         bool dict = e == PQ_ENC_RLE_DICTIONARY || e == PQ_ENC_PLAIN_DICTIONARY;
@@ -792,8 +797,10 @@ static int write_page_index(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
             rc = MERU_ENOMEM;
             goto out;
         }
-        uint32_t cap =
-            c->order == PQ_ORDER_BYTES ? w->o.column_index_truncate : 0;
+        uint32_t cap = c->order != PQ_ORDER_BYTES ? 0
+                       : c->spec.column_index_truncate
+                           ? c->spec.column_index_truncate
+                           : w->o.column_index_truncate;
         for (size_t i = 0; i < n; i++) {
             ci.null_pages[i] = e[i].null_page;
             ci.null_counts[i] = e[i].null_count;

@@ -59,10 +59,21 @@
 #define MERU_SST_FIELD_ID_SEQ  (MERU_RESERVED_FIELD_ID_BASE + 2)
 #define MERU_SST_FIELD_ID_OP   (MERU_RESERVED_FIELD_ID_BASE + 3)
 
+/* Column index bounds of the short-paged string columns are cut to this
+ * many bytes (see meru_sst_options.string_page_bytes). */
+#define SST_STRING_CI_TRUNCATE 16
+
 typedef struct meru_sst_options {
     int level;              /* 0 = row-tuned, >= 1 column-tuned */
     pq_writer_options pq;   /* the Parquet writer's options */
     uint32_t batch_rows;    /* rows buffered per Parquet write; 0 = 4096 */
+    /* Pages of BYTE_ARRAY user columns other than key columns end at this
+     * many bytes of values (0 = pq.page_size), and their column index
+     * bounds are cut to SST_STRING_CI_TRUNCATE bytes. A get decodes one
+     * page of each column it returns: small pages where values are wide
+     * make that cheap, while narrow columns keep the long pages scanners
+     * want (meru_options.string_page_bytes). */
+    uint32_t string_page_bytes;
 } meru_sst_options;
 
 /* The options the engine uses for files of `level` under the table

@@ -174,8 +174,19 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
     specs[2].type = PQ_INT32;
     specs[2].has_field_id = true;
     specs[2].field_id = MERU_SST_FIELD_ID_OP;
-    for (size_t i = 0; i < s->ncols; i++)
-        sst_column_spec(&s->cols[i], &specs[3 + i]);
+    for (size_t i = 0; i < s->ncols; i++) {
+        pq_column_spec *cs = &specs[3 + i];
+        sst_column_spec(&s->cols[i], cs);
+        /* Short pages for wide values; their bounds are cut shorter too,
+         * or the column index of many short pages of long strings would
+         * outgrow what the shorter pages cost (a 16-byte prefix still
+         * prunes as well as any prefix of a non-key column does). */
+        if (s->cols[i].key_position < 0 && cs->type == PQ_BYTE_ARRAY &&
+            w->o.string_page_bytes) {
+            cs->page_size = w->o.string_page_bytes;
+            cs->column_index_truncate = SST_STRING_CI_TRUNCATE;
+        }
+    }
     for (uint32_t i = 0; i < w->npq; i++) {
         w->cols[i].width = pq_value_width(specs[i].type);
         w->cols[i].bytes = specs[i].type == PQ_BYTE_ARRAY ||
