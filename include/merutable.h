@@ -843,7 +843,7 @@ typedef struct meru_change {
     const meru_row *before;
 } meru_change;
 
-typedef struct meru_changes meru_changes_iter;
+typedef struct meru_changes_iter meru_changes_iter;
 
 /* Per-call options of meru_changes; NULL = defaults. */
 #define MERU_CHANGES_OPTIONS_VERSION 1

@@ -471,8 +471,7 @@ static int parse_changes(const json_t *e, meru_catalog *cat)
     const char *what = "merutable.changes";
     json_t *ch = NULL, *files = NULL;
     int rc = get_object(e, "merutable", "changes", 1, &ch);
-    if (rc == MERU_NOT_FOUND) {
-        meru_err_clear();
+    if (rc == MERU_OK && !ch) {
         cat->changes_floor = cat->last_sequence;
         return MERU_OK;
     }

@@ -198,7 +198,7 @@ typedef struct tail_entry {
     size_t vlen;
 } tail_entry;
 
-struct meru_changes {
+struct meru_changes_iter {
     meru_db *db;
     meru_view *view;
     meru_schema *cl;    /* changelog schema */

@@ -308,7 +308,8 @@ static int l0_lookup_edit(meru_db *db, const meru_options *opt,
     for (size_t f = 0; rc == MERU_OK && f < nfiles; f++)
         if (dvs[f])
             rc = meru_catalog_edit_set_dv(e, files[f]->meta.path, dvs[f]);
-    if (rc == MERU_OK && nfiles) {
+    if (rc == MERU_OK && nfiles && add->dv) {
+        /* The view's upkeep (the feed's share is not counted here). */
         atomic_fetch_add_explicit(&db->st_view_lookups, 1,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&db->st_view_lookup_us,

@@ -13,6 +13,8 @@
  * (the feed after recovery equals the model of what the table holds), a
  * follower in another process (every change exactly once, in order),
  * retention by bytes, by age and off, the expiry error, and damage.
+ * Background threads run throughout (flush, compaction), and the follower
+ * reads while another process writes: MERU_TEST_CONCURRENT.
  */
 #include <dirent.h>
 #include <errno.h>
