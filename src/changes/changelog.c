@@ -11,8 +11,8 @@
  *
  * Writing: per change, the key and both rows are decoded without copies
  * (meru_row_decode_view) into one value array of the changelog schema,
- * which is encoded as the SST entry (key = _seq, trailer seq = the change's
- * sequence). Reading does the reverse and copies values into the caller's
+ * handed to the SST writer as values (key = _seq, trailer seq = the
+ * change's sequence; no rowcodec round trip). Reading does the reverse and copies values into the caller's
  * rows, checking what a damaged file could break: the op, the order of
  * sequences, NOT NULL columns.
  */
@@ -265,7 +265,7 @@ int meru_changelog_write(meru_fs *fs, const char *path,
     size_t nt = table->ncols, ncl = cl->ncols;
     meru_value *tv = calloc(2 * nt + 1, sizeof *tv), *bv = tv + nt;
     meru_value *cv = calloc(ncl + 1, sizeof *cv);
-    meru_buf ikey = {0}, val = {0}, scratch = {0}, bscratch = {0};
+    meru_buf ikey = {0}, scratch = {0}, bscratch = {0};
     meru_sst_writer *w = NULL;
     meru_sst_meta meta;
     int rc;
@@ -311,12 +311,10 @@ int meru_changelog_write(meru_fs *fs, const char *path,
                 cv[c].state = MERU_VALUE_NULL;
             c++;
         }
-        ikey.len = val.len = 0;
+        ikey.len = 0;
         if ((rc = meru_key_encode(cl, cv, 1, &ikey)) ||
             (rc = meru_ikey_append_trailer(&ikey, r->seq, MERU_OP_PUT)) ||
-            (rc = meru_row_encode_values(cl, cv, &val)) ||
-            (rc = meru_sst_writer_add(w, ikey.data, ikey.len, val.data,
-                                      val.len)))
+            (rc = meru_sst_writer_add_values(w, ikey.data, ikey.len, cv)))
             break;
     }
     if (rc) {
@@ -334,7 +332,6 @@ out:
     free(tv);
     free(cv);
     meru_buf_free(&ikey);
-    meru_buf_free(&val);
     meru_buf_free(&scratch);
     meru_buf_free(&bscratch);
     return rc ? meru_err_wrap(rc, "changelog %s", path) : MERU_OK;

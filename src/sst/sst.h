@@ -106,6 +106,12 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
  * the writer's schema (ignored for deletes). Corrupt value: MERU_EINVAL. */
 int meru_sst_writer_add(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
                         const uint8_t *value, size_t vlen);
+/* The same with the entry's values given as vals[0 .. ncols) of the
+ * writer's schema (key columns ignored: they come from the key; a value
+ * that is not PRESENT is null), skipping the rowcodec round trip. A null in
+ * a NOT NULL column is written as it is (the caller's business). */
+int meru_sst_writer_add_values(meru_sst_writer *w, const uint8_t *ikey,
+                               size_t ilen, const meru_value *vals);
 uint64_t meru_sst_writer_rows(const meru_sst_writer *w);
 /* Bytes written plus buffered so far (to cut output files at a size). */
 uint64_t meru_sst_writer_bytes(const meru_sst_writer *w);

@@ -393,8 +393,30 @@ static int flush_batch(meru_sst_writer *w)
     return MERU_OK;
 }
 
+static int add_entry(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
+                     const uint8_t *value, size_t vlen,
+                     const meru_value *vals);
+
 int meru_sst_writer_add(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
                         const uint8_t *value, size_t vlen)
+{
+    return add_entry(w, ikey, ilen, value, vlen, NULL);
+}
+
+int meru_sst_writer_add_values(meru_sst_writer *w, const uint8_t *ikey,
+                               size_t ilen, const meru_value *vals)
+{
+    if (!vals)
+        return meru_err(MERU_EINVAL, "meru_sst_writer_add_values: NULL "
+                                     "values");
+    return add_entry(w, ikey, ilen, NULL, 0, vals);
+}
+
+/* One entry: its non-key values from `vals` when given, else decoded from
+ * the rowcodec `value`. */
+static int add_entry(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
+                     const uint8_t *value, size_t vlen,
+                     const meru_value *vals)
 {
     if (!w || (!ikey && ilen))
         return meru_err(MERU_EINVAL, "meru_sst_writer_add: NULL argument");
@@ -428,7 +450,13 @@ int meru_sst_writer_add(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
                         "writing SST %s: entry %llu: the user key has %zu of "
                         "%zu key columns",
                         w->path, (unsigned long long)w->rows, nk, s->nkey);
-    if (op == MERU_OP_PUT) {
+    if (op == MERU_OP_PUT && vals) {
+        for (size_t i = 0; i < s->ncols; i++) {
+            w->vals[i] = vals[i];
+            if (w->vals[i].state != MERU_VALUE_PRESENT)
+                w->vals[i].state = MERU_VALUE_NULL;
+        }
+    } else if (op == MERU_OP_PUT) {
         rc = meru_row_decode_view(s, NULL, 0, value, vlen, &w->nonkey, w->vals,
                                   NULL);
         if (rc)
