@@ -7,7 +7,20 @@
  * the memtable), then times G random meru_get of present keys, R rounds.
  * Prints microseconds per get of each round and their median.
  *
- *   bench_get [rows=300000] [gets=20000] [rounds=3] [dir]
+ *   bench_get [--compact] [--scan] [--cache-mib M]
+ *             [--string-page-bytes B] [rows=300000] [gets=20000]
+ *             [rounds=3] [dir]
+ *
+ * --compact: meru_compact after the load (bench_kv's shape after settle:
+ * the rows in L1+ column-tuned files), with values shaped as bench_kv's
+ * (i in 0..999, random doubles of 2 decimals, "user-" and 95 random
+ * letters) instead of i = k, d = k / 2 and zero-padded digits.
+ * --cache-mib, --string-page-bytes: cache_bytes, string_page_bytes (a
+ * new table; default the library's).
+ * --scan: after the gets, one full scan of every column (rows/s), to weigh
+ * a page shape's cost to scans against its gain for gets.
+ * A dir that already holds a table of `rows` rows is reused (no load), so a
+ * profiler (callgrind) can time the gets alone.
  */
 #include "bench_util.h"
 #include <stdio.h>
@@ -27,6 +40,17 @@ static uint64_t next_rand(void)
     return rng;
 }
 
+/* Column i of row k: k itself, or with --compact bench_kv's values (a
+ * hash of the key in 0..999, as random as its doubles and strings). */
+static int32_t i_of(long k, int compact)
+{
+    if (!compact)
+        return (int32_t)k;
+    uint64_t x = (uint64_t)k * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    return (int32_t)(x % 1000);
+}
+
 static int die(const char *what, int rc)
 {
     fprintf(stderr, "bench_get: %s: %s (%s)\n", what, meru_strerror(rc),
@@ -34,11 +58,18 @@ static int die(const char *what, int rc)
     return 1;
 }
 
+static size_t cache_mib;     /* 0: the library's default */
+static uint32_t string_page; /* 0: the library's default */
+
 static int open_db(const char *dir, meru_db **db)
 {
     meru_options o;
     meru_options_init(&o);
     o.sync_mode = MERU_SYNC_NONE;
+    if (cache_mib)
+        o.cache_bytes = cache_mib << 20;
+    if (string_page)
+        o.string_page_bytes = string_page;
     meru_schema *s = NULL;
     int rc = meru_schema_parse(&s, "bench",
                                "k int64 not null, i int32 not null, "
@@ -63,6 +94,27 @@ int main(int argc, char **argv)
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
     if (quick)
         argc = 1;
+    int compact = 0, scan = 0;
+    while (argc > 1 && argv[1][0] == '-' && argv[1][1] == '-') {
+        if (!strcmp(argv[1], "--compact")) {
+            compact = 1;
+        } else if (!strcmp(argv[1], "--scan")) {
+            scan = 1;
+        } else if (!strcmp(argv[1], "--string-page-bytes") && argc > 2) {
+            string_page = (uint32_t)atol(argv[2]);
+            argv++;
+            argc--;
+        } else if (!strcmp(argv[1], "--cache-mib") && argc > 2) {
+            cache_mib = (size_t)atol(argv[2]);
+            argv++;
+            argc--;
+        } else {
+            fprintf(stderr, "bench_get: unknown option %s\n", argv[1]);
+            return 2;
+        }
+        argv++;
+        argc--;
+    }
     long n = quick ? 20000 : argc > 1 ? atol(argv[1]) : 300000;
     long gets = quick ? 2000 : argc > 2 ? atol(argv[2]) : 20000;
     int rounds = argc > 3 ? atoi(argv[3]) : 3;
@@ -73,21 +125,42 @@ int main(int argc, char **argv)
         return 2;
     }
     meru_db *db = NULL;
-    int rc = open_db(dir, &db);
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/metadata", dir);
+    int reuse = access(probe, F_OK) == 0;
+    int rc = reuse ? 0 : open_db(dir, &db);
     if (rc)
         return die("open", rc);
-    const meru_schema *ts = meru_db_schema(db);
+    const meru_schema *ts = reuse ? NULL : meru_db_schema(db);
     meru_write_batch *wb = NULL;
     meru_row *row = NULL;
-    if ((rc = meru_write_batch_new(&wb, ts)) || (rc = meru_row_new(&row, ts)))
-        return die("alloc", rc);
     char str[128];
     double t0 = bench_now();
+    if (reuse) {
+        printf("reusing the table in %s\n", dir);
+        goto reads;
+    }
+    if ((rc = meru_write_batch_new(&wb, ts)) || (rc = meru_row_new(&row, ts)))
+        return die("alloc", rc);
     for (long k = 0; k < n; k++) {
-        snprintf(str, sizeof str, "%0100ld", (long)(next_rand() % 1000000007));
+        if (compact) {
+            memcpy(str, "user-", 5);
+            uint64_t x = next_rand();
+            for (int j = 5; j < 100; j++) {
+                if (j % 10 == 5)
+                    x = next_rand();
+                str[j] = (char)('a' + (x >> (6 * (j % 10))) % 26);
+            }
+        } else {
+            snprintf(str, sizeof str, "%0100ld",
+                     (long)(next_rand() % 1000000007));
+        }
         if ((rc = meru_row_set_int64(row, 0, k * 7)) ||
-            (rc = meru_row_set_int32(row, 1, (int32_t)k)) ||
-            (rc = meru_row_set_double(row, 2, (double)k * 0.5)) ||
+            (rc = meru_row_set_int32(row, 1, i_of(k, compact))) ||
+            (rc = meru_row_set_double(
+                 row, 2,
+                 compact ? (double)(next_rand() % 1000000) / 100.0
+                         : (double)k * 0.5)) ||
             (rc = meru_row_set_string(row, 3, str, 100)) ||
             (rc = meru_write_batch_put(wb, row)))
             return die("put", rc);
@@ -99,13 +172,17 @@ int main(int argc, char **argv)
     }
     if ((rc = meru_flush(db)))
         return die("flush", rc);
+    if (compact && (rc = meru_compact(db)))
+        return die("compact", rc);
     meru_write_batch_free(wb);
     meru_row_free(row);
     if ((rc = meru_close(db)))
         return die("close", rc);
     meru_db_free(db);
-    printf("wrote %ld rows in %.2f s\n", n, bench_now() - t0);
+    printf("wrote %ld rows in %.2f s%s\n", n, bench_now() - t0,
+           compact ? " (compacted)" : "");
 
+reads:
     if ((rc = open_db(dir, &db)))
         return die("reopen", rc);
     ts = meru_db_schema(db);
@@ -124,7 +201,8 @@ int main(int argc, char **argv)
             if (rc && rc != MERU_NOT_FOUND)
                 return die("get", rc);
             int32_t i = -1;
-            if (!rc && !meru_row_get_int32(out, 1, &i) && i == (int32_t)k)
+            if (!rc && !meru_row_get_int32(out, 1, &i) &&
+                (i == i_of(k, 0) || i == i_of(k, 1)))
                 found++;
         }
         us[r] = (bench_now() - t0) * 1e6 / (double)gets;
@@ -133,6 +211,30 @@ int main(int argc, char **argv)
     qsort(us, (size_t)rounds, sizeof us[0], cmp_d);
     printf("median %.2f us/get (%ld of %ld found)\n", us[rounds / 2], found,
            gets * rounds);
+    if (scan) {
+        meru_iter *it = NULL;
+        const meru_row *r;
+        long rows = 0;
+        uint64_t bytes = 0;
+        t0 = bench_now();
+        if ((rc = meru_scan(db, NULL, &it)))
+            return die("scan", rc);
+        while ((rc = meru_iter_next(it, &r)) == MERU_OK) {
+            const char *sv;
+            size_t sl;
+            if ((rc = meru_row_get_string(r, 3, &sv, &sl)))
+                return die("scan row", rc);
+            bytes += sl;
+            rows++;
+        }
+        if (rc != MERU_NOT_FOUND)
+            return die("scan", rc);
+        meru_iter_free(it);
+        double s = bench_now() - t0;
+        printf("full scan: %ld rows (%llu string bytes) in %.3f s, %.2f "
+               "Mrows/s\n",
+               rows, (unsigned long long)bytes, s, (double)rows / s / 1e6);
+    }
     meru_row_free(key);
     meru_row_free(out);
     if ((rc = meru_close(db)))

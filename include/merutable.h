@@ -96,7 +96,9 @@ typedef enum meru_status {
     MERU_ERANGE = -14,     /* value out of range (overflow, too long) */
     MERU_EREADONLY = -15,  /* write attempted on a read-only handle */
     MERU_EINTERNAL = -16,  /* a bug: an invariant of the library failed */
-    MERU_ENOCOLUMN = -17   /* no column of that name in the schema */
+    MERU_ENOCOLUMN = -17,  /* no column of that name in the schema */
+    MERU_EEXPIRED = -18    /* the change feed no longer holds what was asked
+                              (below its retention window) */
 } meru_status;
 
 /* Static, never NULL, for any int (unknown codes give "unknown error"). */
@@ -254,13 +256,23 @@ MERU_API int meru_schema_column_nullable(const meru_schema *schema,
                                          size_t col);
 MERU_API int32_t meru_schema_column_field_id(const meru_schema *schema,
                                              size_t col);
+/* The whole definition of column `col`: name, type, nullability, field id,
+ * FIXED/DECIMAL parameters and default literals (NULL when absent). The
+ * strings are borrowed from the schema (valid while it lives and the column
+ * is not changed). MERU_EINVAL if `col` is out of range. */
+MERU_API int meru_schema_column_def(const meru_schema *schema, size_t col,
+                                    meru_column_def *out);
+/* The Iceberg schema-id: 0 for a schema the application builds; a table
+ * numbers its schemas, and meru_db_schema() has the table's current id
+ * (each meru_add_column makes a new schema with the next id). -1 for NULL. */
+MERU_API int32_t meru_schema_id(const meru_schema *schema);
 /* Number of primary-key columns and the column index of the i-th one. */
 MERU_API size_t meru_schema_key_count(const meru_schema *schema);
 MERU_API int meru_schema_key_column(const meru_schema *schema, size_t i);
 
 /*
  * Serialises to an Iceberg schema JSON object ({"type":"struct",
- * "schema-id":0, "fields":[...], "identifier-field-ids":[...]}), with the
+ * "schema-id":N, "fields":[...], "identifier-field-ids":[...]}), with the
  * table name and decimal/fixed parameters in Iceberg type strings. `*out` is
  * a NUL-terminated string to release with meru_free().
  */
@@ -443,8 +455,9 @@ typedef enum meru_iceberg_view {
 } meru_iceberg_view;
 
 /* Version 1: every field up to page_rows; 2 added `properties`; 3 added
- * `iceberg_view`; 4 added `wal_salvage`. */
-#define MERU_OPTIONS_VERSION 4
+ * `iceberg_view`; 4 added `iceberg_format_version`; 5 the change feed's
+ * retention; 6 `string_page_bytes`; 7 `wal_salvage`. */
+#define MERU_OPTIONS_VERSION 7
 
 /*
  * Table options. Initialise with MERU_OPTIONS_INIT or meru_options_init();
@@ -455,8 +468,8 @@ typedef enum meru_iceberg_view {
  *    memtable size, triggers, ...) belong to this open only.
  *  - Table-shaping options decide how data files look, so every opener
  *    must agree on them: compression, zstd_level, l0_compression,
- *    page_bytes, l0_page_bytes, page_rows, row_group_bytes,
- *    target_file_bytes. They are stored as Iceberg table properties when
+ *    page_bytes, l0_page_bytes, page_rows, string_page_bytes,
+ *    row_group_bytes, target_file_bytes. They are stored as Iceberg table properties when
  *    the table is created (keys below), and when an existing table is
  *    opened its stored values win over the ones given here (a property the
  *    table does not store leaves the option as given). Change them with
@@ -466,14 +479,17 @@ typedef enum meru_iceberg_view {
  *      write.parquet.compression-level     zstd_level
  *      write.parquet.page-size-bytes       page_bytes
  *      write.parquet.page-row-limit        page_rows
+ *      merutable.string-page-size-bytes    string_page_bytes
  *      write.parquet.row-group-size-bytes  row_group_bytes
  *      write.target-file-size-bytes        target_file_bytes
  *      merutable.l0.compression-codec      l0_compression
  *      merutable.l0.page-size-bytes        l0_page_bytes
+ *      merutable.changes.retention-seconds changes_retention_seconds
+ *      merutable.changes.retention-bytes   changes_retention_bytes
  *    (Iceberg's own keys where Iceberg has one; merutable.* for the rest.)
  */
 typedef struct meru_options {
-    unsigned version;               /* MERU_OPTIONS_VERSION (1-3 accepted) */
+    unsigned version;               /* MERU_OPTIONS_VERSION (1-7 accepted) */
     int create_if_missing;          /* default 1 */
     int error_if_exists;            /* default 0 */
     int read_only;                  /* default 0 */
@@ -537,6 +553,41 @@ typedef struct meru_options {
      * (MERU_ICEBERG_VIEW_OFF: cheaper writes; see meru_iceberg_view). */
     meru_iceberg_view iceberg_view;
     /* ---- version 4 ---- */
+    /* Iceberg format version of a table this open creates: 3 (deletion
+     * vectors in Puffin files, row lineage) or 2 (position-delete Parquet
+     * files, for readers without v3). Table-shaping, but not a property:
+     * it is the metadata's own "format-version" (Iceberg reserves that
+     * key). Written at create; an existing table keeps its own, which
+     * wins at open as stored properties do (meru_describe_json shows it).
+     * Default 3. */
+    int iceberg_format_version;
+    /* ---- version 5 ---- */
+    /* Table-shaping (stored as properties, see above): how long the change
+     * feed (meru_changes) keeps changes after they are flushed, in seconds
+     * (default 86400 = 24 h; 0 turns the feed off: flushes write no
+     * history, and only the changes still in memtables can be read), and
+     * how many bytes of changelog files it keeps at most (default 0 =
+     * unlimited; otherwise the oldest files go first once the total passes
+     * it). Expired history is dropped whole files at a time, at flushes and
+     * at open, so a change may outlive the window by up to one flush. */
+    uint64_t changes_retention_seconds;
+    uint64_t changes_retention_bytes;
+    /* ---- version 6 ---- */
+    /* L1+: pages of string and binary columns other than key columns end
+     * at this many bytes of values (or page_rows rows) instead of
+     * page_bytes. A get decompresses and decodes one whole page of each
+     * column it returns, and a 64 KiB page of a 100-byte string column
+     * costs ~60 us per get that misses the cache (a table larger than the
+     * cache misses on most); narrow columns keep page_bytes, so their
+     * pages stay long (what DuckDB and other scanners want, and few enough
+     * that the cache keeps them). Each page costs scans a fixed ~50k
+     * instructions (zstd's entropy tables). Measured at 1M rows (int64
+     * key, int32, double, 100-byte string) compacted to L1, 64 MiB cache
+     * (bench_get --compact, callgrind): 64 KiB: 742k instructions per
+     * warm get, full scan 2.02G; 8 KiB: 110k, 2.46G, file +3 %.
+     * 1 KiB..16 MiB; default 8 KiB. */
+    uint32_t string_page_bytes;
+    /* ---- version 7 ---- */
     /* Open: a record damaged in the middle of the write-ahead log (valid
      * records follow it) fails the open with MERU_ECORRUPT by default.
      * With 1 the damaged stretch is dropped and the rest recovered: the
@@ -552,7 +603,8 @@ typedef struct meru_options {
      (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
      (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_LZ4_RAW,    \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
-     (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 0}
+     (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 3,      \
+     86400, 0, 8192, 0}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);
@@ -576,10 +628,13 @@ typedef struct meru_db meru_db;
  *  - Creating (the directory holds no table and opts->create_if_missing):
  *    `schema` is required; it is validated and cloned.
  *  - Opening an existing table: `schema` may be NULL (use the stored one).
- *    When given it must equal the stored schema or extend it additively
- *    (new nullable or defaulted columns at the end, same primary key):
- *    otherwise MERU_ESCHEMA naming the first difference. An additive schema
- *    is committed as the table's new current schema.
+ *    When given it must have the columns of the table's current schema or
+ *    of one of its older schemas (an application's schema from before a
+ *    meru_add_column: the current one is used), or extend the current one
+ *    with new columns at the end under the rules of meru_add_column (same
+ *    primary key, new field ids): otherwise MERU_ESCHEMA naming the first
+ *    difference. An extension is committed as a new schema of the table,
+ *    as meru_add_column does, column by column in one step.
  *  - opts->read_only: no LOCK, no WAL replay into files, no background
  *    work; writes return MERU_EREADONLY. Sees the last committed version
  *    plus what the WAL holds at open; meru_refresh() catches up.
@@ -606,9 +661,42 @@ MERU_API int meru_close(meru_db *db);
  * of the handle must have been freed before. Accepts NULL. */
 MERU_API void meru_db_free(meru_db *db);
 
-/* The table's schema (borrowed; lives as long as the handle). Rows for
- * meru_put / meru_get and key rows are made with meru_row_new on it. */
+/*
+ * The table's current schema (borrowed; lives as long as the handle). Rows
+ * for meru_put / meru_get and key rows are made with meru_row_new on it.
+ * A schema change (meru_add_column) makes a new schema object: from then
+ * on this returns the new one, while every pointer returned before stays
+ * valid until meru_db_free, and rows made on it stay usable with the
+ * handle (a put writes the columns such a row lacks as their write
+ * default, else null; a get fills the columns the row has). Read-only
+ * handles follow the writer's schema at meru_refresh.
+ */
 MERU_API const meru_schema *meru_db_schema(const meru_db *db);
+
+/*
+ * Adds a column to the table, the Iceberg way: a new schema with the next
+ * schema-id becomes current (meru_schema_id(meru_db_schema(db))), older
+ * snapshots keep theirs, no data file is rewritten. One metadata version
+ * is committed (no new snapshot). `def` is copied; def->field_id 0 takes
+ * the next unused id (the table's last-column-id + 1), else it must be
+ * above last-column-id.
+ *
+ * Rules (MERU_ESCHEMA naming the one broken, nothing changed): a new,
+ * valid name; a type with valid parameters; defaults that parse for the
+ * type. Defaults are Iceberg v3 features: on a format-version 3 table
+ * `initial_default` is what rows written before the column existed read
+ * and `write_default` what a later write that leaves the column unset
+ * stores; a NOT NULL column needs an initial default. On a format-version
+ * 2 table the column must be nullable and have neither default.
+ *
+ * Concurrent writers are never mixed up: a row written before the change
+ * reads the initial default (else null), a row written after it stores
+ * the write default (else null) when it leaves the column unset, also a
+ * row made on the previous schema (see meru_db_schema). Reads started
+ * before the change return rows of the previous schema.
+ * Read-only handles: MERU_EREADONLY. Closed: MERU_ECLOSED.
+ */
+MERU_API int meru_add_column(meru_db *db, const meru_column_def *def);
 
 /* ---------------------------------------------------------------- writes */
 
@@ -792,6 +880,15 @@ MERU_API int meru_flush(meru_db *db);
  * background compactions keep running beside it. Read-only:
  * MERU_EREADONLY. */
 MERU_API int meru_compact(meru_db *db);
+/* Writes a self-contained Iceberg table (format as the table's) into
+ * `target_dir`, which must not exist or be empty (MERU_EEXIST): the data
+ * files hard-linked where the file system allows, copied otherwise (never
+ * rewritten), and the metadata, manifests and deletion files of the
+ * current version with every path pointing into target_dir, so the copy
+ * stays valid when the source is moved or deleted. Works on read-only
+ * handles. */
+MERU_API int meru_export_iceberg(meru_db *db, const char *target_dir);
+
 /* The same for the keys in [lower, upper] (rows whose leading key columns
  * give a key or a prefix, as scan bounds; NULL = open): files overlapping
  * the range are merged down (all of L0, whose files may hold any key). */
@@ -801,6 +898,89 @@ MERU_API int meru_compact_range(meru_db *db, const meru_row *lower,
 /* Read-only handles: re-reads the newest committed metadata and the WAL so
  * later reads see what the writer has committed since. Writers: MERU_OK. */
 MERU_API int meru_refresh(meru_db *db);
+
+/* ----------------------------------------------------------- change feed */
+
+/*
+ * The change feed (SPEC §10): every committed change with a sequence number
+ * above `since_seq`, in sequence order, read at one consistent point (the
+ * changes of a batch are contiguous, never torn). Each change is one row
+ * version written by a put or a delete, described against the table's
+ * state just before it:
+ *   INSERT  a put of a key that had no live row       row = the new row
+ *   UPDATE  a put of a key that had one               row, before = old row
+ *   DELETE  a delete of a key that had one            before = removed row
+ * A delete of an absent key changes nothing and is not reported. Every
+ * sequence number is used by one write, so a reader resumes exactly with
+ * the last sequence it saw as the next since_seq.
+ *
+ * History: changes are kept for the retention window
+ * (changes_retention_seconds / _bytes, meru_options) in changelog Parquet
+ * files written at each flush (<table>/changes/<uuid>.parquet, readable by
+ * other engines: docs/design.md) and, until then, in the memtables. A
+ * since_seq below the window is MERU_EEXPIRED, whose message names
+ * meru_changes_oldest(); since_seq at or beyond the last sequence gives an
+ * empty feed (not an error).
+ */
+typedef enum meru_change_kind {
+    MERU_CHANGE_INSERT = 1,
+    MERU_CHANGE_UPDATE = 2,
+    MERU_CHANGE_DELETE = 3
+} meru_change_kind;
+
+/* "insert", "update", "delete" (NULL for anything else). */
+MERU_API const char *meru_change_kind_name(int kind);
+
+typedef struct meru_change {
+    uint64_t seq;          /* the write's sequence number */
+    meru_change_kind kind;
+    /* The row after the change (INSERT, UPDATE), NULL for a DELETE. */
+    const meru_row *row;
+    /* The row before the change (UPDATE, DELETE), NULL for an INSERT. */
+    const meru_row *before;
+} meru_change;
+
+typedef struct meru_changes_iter meru_changes_iter;
+
+/* Per-call options of meru_changes; NULL = defaults. */
+#define MERU_CHANGES_OPTIONS_VERSION 1
+typedef struct meru_changes_options {
+    unsigned version; /* MERU_CHANGES_OPTIONS_VERSION */
+    /* Stop after the change with this sequence (inclusive); 0 = read up to
+     * the point the iterator was opened at. */
+    uint64_t until_seq;
+} meru_changes_options;
+#define MERU_CHANGES_OPTIONS_INIT {MERU_CHANGES_OPTIONS_VERSION, 0}
+MERU_API void meru_changes_options_init(meru_changes_options *o);
+
+/*
+ * Opens an iterator over the changes with sequence > since_seq, pinned at
+ * the table's state now (later commits are not seen: open a new iterator,
+ * from the last sequence read, to follow; read-only handles call
+ * meru_refresh first). The iterator keeps the files it reads alive; it
+ * reads them as it goes. *out is freed with meru_changes_free. Errors:
+ * MERU_EEXPIRED (since_seq below meru_changes_oldest), MERU_EINVAL,
+ * MERU_ECLOSED. Works on read-only handles.
+ */
+MERU_API int meru_changes(meru_db *db, uint64_t since_seq,
+                          const meru_changes_options *opts,
+                          meru_changes_iter **out);
+/*
+ * The next change: MERU_OK with *change filled, MERU_NOT_FOUND at the end,
+ * or an error (MERU_ECORRUPT for a damaged changelog file, MERU_EIO,
+ * MERU_EEXPIRED when another process expired a file this handle had not
+ * opened yet). The rows in *change are borrowed from the iterator: valid
+ * until the next call on it or meru_changes_free, rows of the table's
+ * schema (read them with meru_row_get_* or meru_row_to_json).
+ */
+MERU_API int meru_change_next(meru_changes_iter *it, meru_change *change);
+/* Frees the iterator (NULL is fine). */
+MERU_API void meru_changes_free(meru_changes_iter *it);
+/*
+ * The smallest since_seq meru_changes accepts now: every change with a
+ * sequence above it is still available. 0 on a NULL or closed handle.
+ */
+MERU_API uint64_t meru_changes_oldest(meru_db *db);
 
 /* ------------------------------------------------------------ properties */
 
@@ -848,6 +1028,10 @@ typedef struct meru_verify_report {
     uint64_t gets;         /* of them, looked up by key */
     uint64_t wal_segments; /* live log segments read (full) */
     uint64_t wal_records;  /* ... and their records */
+    /* Full check: 1 when the Iceberg view was read back from its files and
+     * compared (0: the table keeps no view), and its live rows. */
+    int iceberg_view;
+    uint64_t iceberg_rows;
 } meru_verify_report;
 
 /* Sample instead of reading everything: footers only, ~256 gets. */
@@ -861,7 +1045,11 @@ typedef struct meru_verify_report {
  * (page checksums, key order and ranges, row counts) and each key found by
  * a lookup in its own file (bloom filters, page index); a forward and a
  * reverse scan in strict key order; and a get of every row (a sample with
- * MERU_VERIFY_QUICK) giving the row the scan gave. Runs beside writers.
+ * MERU_VERIFY_QUICK) giving the row the scan gave; in a full check, the
+ * Iceberg view: each file's deletion vector equal to what the data hides,
+ * and the view read back from its files (metadata, manifests, deletion
+ * files) holding exactly the rows of a scan at the last commit. Runs
+ * beside writers.
  * MERU_OK, or MERU_ECORRUPT (an I/O error as it comes) with meru_errmsg()
  * naming the first problem. `out` (optional) says what was read.
  */

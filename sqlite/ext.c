@@ -15,9 +15,9 @@
  *     gets and scans, e.g.
  *       SELECT json_extract(merutable_stats('/data/t'), '$.gets');
  *
- * The change feed, merutable_changes(path, since), is to be registered
- * here as a table-valued function once the engine has its change-feed API
- * (meru_changes, issue 12); docs/sqlite.md says so too.
+ *   - the `merutable_changes` module (changes.c): the change feed, as the
+ *     table-valued function merutable_changes(path [, since]) and as
+ *     CREATE VIRTUAL TABLE t USING merutable_changes(path)
  */
 #define MSQ_EXT_MAIN
 #include <pthread.h>
@@ -73,6 +73,9 @@ int sqlite3_merutable_init(sqlite3 *db, char **err,
     }
     pthread_mutex_unlock(&api_mu);
     int rc = sqlite3_create_module_v2(db, "merutable", &msq_module, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_module_v2(db, "merutable_changes",
+                                      &msq_changes_module, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function_v2(db, "merutable_stats", 1,
                                         SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,

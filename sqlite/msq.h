@@ -21,6 +21,8 @@
  *               the transaction's own pending writes
  *   write.c     xUpdate and the transaction methods: a SQL transaction is
  *               one meru_write_batch applied when SQLite commits
+ *   changes.c   the `merutable_changes` module: the change feed as a
+ *               table-valued function (eponymous) or a declared table
  *
  * Internal names use the msq_ prefix; meru_ is the engine's public API.
  * Nothing here prints, aborts or keeps global state other than the
@@ -58,6 +60,12 @@ typedef struct msq_handle {
  * to the engine's message.
  */
 msq_handle *msq_handle_acquire(const char *path, int read_only, char **errmsg);
+/*
+ * A handle to read `path` with: this process's writer when it has one
+ * (it sees its own commits at once), else the shared read-only handle
+ * (the caller refreshes it). Errors as msq_handle_acquire.
+ */
+msq_handle *msq_handle_acquire_reader(const char *path, char **errmsg);
 /* Drops one reference; the last closes the table. NULL is a no-op. */
 void msq_handle_release(msq_handle *h);
 /*
@@ -209,6 +217,9 @@ typedef struct msq_vtab {
  * and returns the SQLite code for `rc`. */
 int msq_fail(msq_vtab *vt, int rc);
 int msq_sqlite_code(int rc);
+/* An argument as written in CREATE VIRTUAL TABLE, without its quotes and
+ * the blanks around it (sqlite3_malloc'd; NULL when out of memory). */
+char *msq_dequote(const char *arg);
 
 /* plan.c */
 int msq_best_index(sqlite3_vtab *vt, sqlite3_index_info *info);
@@ -262,5 +273,7 @@ void msq_entry_unref(msq_entry *e);
 
 /* vtab.c */
 extern sqlite3_module msq_module;
+/* changes.c */
+extern sqlite3_module msq_changes_module;
 
 #endif /* MERU_SQLITE_MSQ_H */

@@ -100,6 +100,24 @@ void msq_handle_release(msq_handle *h)
     sqlite3_free(h);
 }
 
+msq_handle *msq_handle_acquire_reader(const char *path, char **errmsg)
+{
+    char real[PATH_MAX];
+    if (realpath(path, real)) {
+        pthread_mutex_lock(&mu);
+        for (msq_handle *h = handles; h; h = h->next) {
+            if (!h->read_only && strcmp(h->path, real) == 0) {
+                h->refs++;
+                pthread_mutex_unlock(&mu);
+                return h;
+            }
+        }
+        pthread_mutex_unlock(&mu);
+    }
+    /* No writer here (or it closed since): a read-only handle, shared. */
+    return msq_handle_acquire(path, 1, errmsg);
+}
+
 int msq_handle_stats_json(const char *path, char **out)
 {
     char real[PATH_MAX];

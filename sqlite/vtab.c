@@ -61,8 +61,7 @@ int msq_fail(msq_vtab *vt, int rc)
     return msq_sqlite_code(rc);
 }
 
-/* An argument as written in CREATE VIRTUAL TABLE, without its quotes. */
-static char *dequote(const char *a)
+char *msq_dequote(const char *a)
 {
     size_t n = strlen(a);
     while (n && (*a == ' ' || *a == '\t' || *a == '\n')) {
@@ -189,7 +188,7 @@ static int connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
         return SQLITE_ERROR;
     }
     for (int i = 4; i < argc; i++) {
-        char *opt = dequote(argv[i]);
+        char *opt = msq_dequote(argv[i]);
         if (!opt)
             return SQLITE_NOMEM;
         int known = sqlite3_stricmp(opt, "readonly") == 0 ||
@@ -203,7 +202,7 @@ static int connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
             return SQLITE_ERROR;
         read_only = 1;
     }
-    path = dequote(argv[3]);
+    path = msq_dequote(argv[3]);
     vt = sqlite3_malloc(sizeof *vt);
     if (!path || !vt) {
         rc = SQLITE_NOMEM;

@@ -204,6 +204,26 @@ static PyObject *db_scan(pm_db *self, PyObject *args, PyObject *kwargs)
 }
 
 PyDoc_STRVAR(
+    changes_doc,
+    "changes(since=0) -> ChangesIterator\n"
+    "\n"
+    "The change feed: every committed change with a sequence number above\n"
+    "`since`, in sequence order, as dicts {\"seq\": int, \"op\": \"insert\" |\n"
+    "\"update\" | \"delete\", \"row\": dict | None, \"before\": dict | None}\n"
+    "(row: the row after the change, None for a delete; before: the row it\n"
+    "replaced or removed, None for an insert; dicts as get() returns). The\n"
+    "iterator sees the changes committed when changes() was called; to\n"
+    "follow the table, call changes() again with the last seq seen (a\n"
+    "read-only handle calls refresh() first). A since below the retention\n"
+    "window raises ExpiredError, whose message names the oldest since\n"
+    "available; a since at or beyond the last change gives no changes.");
+
+static PyObject *db_changes(pm_db *self, PyObject *args, PyObject *kwargs)
+{
+    return pm_do_changes(self, args, kwargs);
+}
+
+PyDoc_STRVAR(
     batch_doc,
     "batch() -> Batch\n"
     "\n"
@@ -421,6 +441,8 @@ static PyMethodDef db_methods[] = {
     {"delete", (PyCFunction)db_delete, METH_VARARGS, delete_doc},
     {"scan", (PyCFunction)(void (*)(void))db_scan, METH_VARARGS | METH_KEYWORDS,
      scan_doc},
+    {"changes", (PyCFunction)(void (*)(void))db_changes,
+     METH_VARARGS | METH_KEYWORDS, changes_doc},
     {"batch", (PyCFunction)db_batch, METH_NOARGS, batch_doc},
     {"snapshot", (PyCFunction)db_snapshot, METH_NOARGS, snapshot_doc},
     {"flush", (PyCFunction)db_flush, METH_NOARGS, flush_doc},

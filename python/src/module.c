@@ -21,9 +21,10 @@ PyObject *pm_RangeError;
 PyObject *pm_ClosedError;
 PyObject *pm_BusyError;
 PyObject *pm_CorruptionError;
+PyObject *pm_ExpiredError;
 
 /* One class per status code; classes[-code] once created. */
-#define PM_NCODES 18
+#define PM_NCODES 19
 static PyObject *classes[PM_NCODES];
 
 typedef struct err_def {
@@ -71,6 +72,10 @@ static const err_def err_defs[] = {
      "A write on a handle opened with read_only=True."},
     {MERU_EINTERNAL, "InternalError", "RuntimeError",
      "A bug: an invariant of the engine failed."},
+    {MERU_EEXPIRED, "ExpiredError", "LookupError",
+     "changes(since) with a since below the change feed's retention "
+     "window: the changes after it are no longer kept. The message names "
+     "the oldest since available."},
 };
 
 /* Creates `name` with bases `bases` and the class attribute `code` (the
@@ -125,6 +130,7 @@ int pm_errors_init(PyObject *module)
     pm_ClosedError = classes[-MERU_ECLOSED];
     pm_BusyError = classes[-MERU_EBUSY];
     pm_CorruptionError = classes[-MERU_ECORRUPT];
+    pm_ExpiredError = classes[-MERU_EEXPIRED];
     /* A Python value of the wrong type: the engine's EINVAL, and a
      * TypeError as Python code expects. */
     PyObject *bases = PyTuple_Pack(2, pm_InvalidArgumentError, PyExc_TypeError);
@@ -441,6 +447,7 @@ PyMODINIT_FUNC PyInit__merutable(void)
         add_type(m, &pm_snapshot_type, "Snapshot") < 0 ||
         add_type(m, &pm_iter_type, "ScanIterator") < 0 ||
         add_type(m, &pm_batch_type, "Batch") < 0 ||
+        add_type(m, &pm_changes_type, "ChangesIterator") < 0 ||
         PyModule_AddStringConstant(m, "__version__", meru_version()) < 0 ||
         PyModule_AddIntConstant(m, "MAX_VALUE_BYTES", MERU_MAX_VALUE_BYTES) <
             0) {

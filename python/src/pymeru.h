@@ -93,6 +93,7 @@ extern PyTypeObject pm_db_type;
 extern PyTypeObject pm_snapshot_type;
 extern PyTypeObject pm_iter_type;
 extern PyTypeObject pm_batch_type;
+extern PyTypeObject pm_changes_type;
 
 /* -------------------------------------------------------------- errors */
 
@@ -104,6 +105,7 @@ extern PyObject *pm_RangeError;
 extern PyObject *pm_ClosedError;
 extern PyObject *pm_BusyError;
 extern PyObject *pm_CorruptionError;
+extern PyObject *pm_ExpiredError;
 
 int pm_errors_init(PyObject *module);
 /* The class raised for an engine status code. */
@@ -152,6 +154,9 @@ PyObject *pm_row_to_dict(pm_db *db, const meru_row *row, const int *cols,
 PyObject *pm_do_get(pm_db *db, const meru_snapshot *snap, PyObject *args);
 PyObject *pm_do_scan(pm_db *db, const meru_snapshot *snap, PyObject *args,
                      PyObject *kwargs);
+
+/* DB.changes(since=0): a merutable.ChangesIterator (changes.c). */
+PyObject *pm_do_changes(pm_db *db, PyObject *args, PyObject *kwargs);
 
 /* Used by snapshot.c to make a snapshot of an open handle. */
 PyObject *pm_snapshot_new(pm_db *db);

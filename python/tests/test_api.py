@@ -406,6 +406,7 @@ class ErrorsTest(TableTest):
         "InternalError": (-16, RuntimeError),
         "TypeMismatchError": (-2, TypeError),
         "NoColumnError": (-17, KeyError),
+        "ExpiredError": (-18, LookupError),
     }
 
     def test_one_class_per_status_with_its_builtin(self):

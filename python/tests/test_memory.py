@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""No leaks: put/get/scan (and their error paths) looped many times leave
+"""No leaks: put/get/scan/changes (and their error paths) looped many times leave
 Python's traced memory, the reference counts of the objects passed in and
 the process's resident memory flat."""
 import datetime as dt
@@ -37,7 +37,7 @@ class LeakTest(TableTest):
     def one_round(self, i):
         db = self.db
         k = i % 512
-        db.put({"id": k, "name": "name-%d" % k, "blob": self.blob,
+        seq = db.put({"id": k, "name": "name-%d" % k, "blob": self.blob,
                 "at": self.at, "day": self.day, "price": self.price,
                 "score": 0.5, "ok": True})
         assert db.get(k)["id"] == k
@@ -52,7 +52,14 @@ class LeakTest(TableTest):
             with db.batch() as b:
                 b.put({"id": k})
             db.stats()
+            since = max(0, seq - 3)
+            for c in db.changes(since):  # the put above, its pre-image, ...
+                assert c["seq"] > since
             # Error paths too.
+            try:
+                db.changes(-1)
+            except merutable.Error:
+                pass
             for bad in ({"id": "x"}, {"id": k, "nope": 1},
                         {"id": k, "price": Decimal("1.001")}):
                 try:

@@ -9,7 +9,7 @@ import unittest
 import merutable
 
 STUBS = os.path.join(os.path.dirname(merutable.__file__), "__init__.pyi")
-PUBLIC_TYPES = ("DB", "Snapshot", "Batch", "ScanIterator")
+PUBLIC_TYPES = ("DB", "Snapshot", "Batch", "ScanIterator", "ChangesIterator")
 
 
 def stub_tree():
@@ -54,7 +54,7 @@ class StubsTest(unittest.TestCase):
                 self.assertLessEqual(stubbed, {"code"}, node.name)
                 continue
             own = public(vars(cls))
-            if node.name == "ScanIterator":
+            if node.name in ("ScanIterator", "ChangesIterator"):
                 own |= {"__iter__", "__next__"}
             self.assertEqual(stubbed, own, node.name)
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "catalog/catalog_internal.h"
+#include "catalog/catalog_view.h"
 #include "types/keycodec.h"
 #include "types/schema.h"
 #include "util/clock.h"
@@ -28,6 +29,7 @@
 
 #define META_DIR  "metadata"
 #define DATA_DIR  "data"
+#define CHANGES_DIR "changes"
 #define HINT_NAME "version-hint.text"
 
 /* ------------------------------------------------------------ small helpers */
@@ -166,6 +168,8 @@ void meru_catalog_file_clear(meru_catalog_file *f)
     free(f->smallest);
     free(f->largest);
     free(f->dv_path);
+    free(f->dv_manifest);
+    free(f->manifest);
     memset(f, 0, sizeof *f);
 }
 
@@ -176,8 +180,12 @@ int meru_catalog_file_copy(meru_catalog_file *dst, const meru_catalog_file *src)
     dst->smallest = dup_mem(src->smallest, src->smallest_len);
     dst->largest = dup_mem(src->largest, src->largest_len);
     dst->dv_path = src->dv_path ? dup_str(src->dv_path) : NULL;
+    dst->dv_manifest = src->dv_manifest ? dup_str(src->dv_manifest) : NULL;
+    dst->manifest = src->manifest ? dup_str(src->manifest) : NULL;
     if ((src->path && !dst->path) || !dst->smallest || !dst->largest ||
-        (src->dv_path && !dst->dv_path)) {
+        (src->dv_path && !dst->dv_path) ||
+        (src->dv_manifest && !dst->dv_manifest) ||
+        (src->manifest && !dst->manifest)) {
         meru_catalog_file_clear(dst);
         return nomem("file");
     }
@@ -204,8 +212,7 @@ void meru_catalog_state_clear(meru_catalog *cat)
 {
     free(cat->location);
     cat->location = NULL;
-    meru_schema_free(cat->schema);
-    cat->schema = NULL;
+    meru_catalog_schemas_free(cat);
     kv_free(cat->props, cat->nprops);
     cat->props = NULL;
     cat->nprops = 0;
@@ -214,6 +221,7 @@ void meru_catalog_state_clear(meru_catalog *cat)
     free(cat->files);
     cat->files = NULL;
     cat->nfiles = 0;
+    meru_catalog_changes_clear(cat);
     for (size_t i = 0; i < cat->nsnaps; i++)
         meru_catalog_snapshot_clear(&cat->snaps[i]);
     free(cat->snaps);
@@ -224,6 +232,15 @@ void meru_catalog_state_clear(meru_catalog *cat)
     free(cat->mlog);
     cat->mlog = NULL;
     cat->nmlog = 0;
+    free(cat->view_location);
+    cat->view_location = NULL;
+    free(cat->manifest_list);
+    cat->manifest_list = NULL;
+    for (size_t i = 0; i < cat->nmans; i++)
+        meru_catalog_manifest_clear(&cat->mans[i]);
+    free(cat->mans);
+    cat->mans = NULL;
+    cat->nmans = 0;
 }
 
 void meru_catalog_free(meru_catalog *cat)
@@ -233,6 +250,7 @@ void meru_catalog_free(meru_catalog *cat)
     meru_catalog_state_clear(cat);
     meru_catalog_dvmap_free(&cat->dvs);
     meru_catalog_dvs_unstage(cat);
+    meru_catalog_retired_free(cat);
     free(cat->dir);
     free(cat);
 }
@@ -432,8 +450,7 @@ int meru_catalog_reserved_property(const char *key)
 }
 int meru_catalog_iceberg_format_version(const meru_catalog *cat)
 {
-    (void)cat;
-    return MERU_CATALOG_ICEBERG_FORMAT;
+    return cat->format_version;
 }
 const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat)
 {
@@ -442,6 +459,10 @@ const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat)
 int meru_catalog_failed(const meru_catalog *cat)
 {
     return cat->failed;
+}
+int meru_catalog_has_view(const meru_catalog *cat)
+{
+    return cat->view;
 }
 
 static void set_opts(meru_catalog *cat, const meru_catalog_options *opts)
@@ -452,6 +473,8 @@ static void set_opts(meru_catalog *cat, const meru_catalog_options *opts)
         cat->opts.keep_versions = opts->keep_versions;
     if (opts && opts->keep_snapshots)
         cat->opts.keep_snapshots = opts->keep_snapshots;
+    cat->opts.view_off = opts ? opts->view_off : 0;
+    cat->opts.format_version = opts ? opts->format_version : 0;
 }
 
 /* ------------------------------------------------------------------ edits */
@@ -480,10 +503,11 @@ void meru_catalog_edit_free(meru_catalog_edit *e)
     kv_free(e->props, e->nprops);
     meru_schema_free(e->schema);
     meru_catalog_dvmap_free(&e->dvs);
+    meru_catalog_changes_edit_free(e);
     free(e);
 }
 
-int meru_catalog_edit_set_schema(meru_catalog_edit *e,
+int meru_catalog_edit_add_schema(meru_catalog_edit *e,
                                  const meru_schema *schema)
 {
     meru_schema *copy;
@@ -521,8 +545,16 @@ int meru_catalog_edit_add_file(meru_catalog_edit *e,
         grow((void **)&e->adds, &e->capadds, e->nadds + 1, sizeof *e->adds);
     if (!rc)
         rc = meru_catalog_file_copy(&e->adds[e->nadds], file);
-    if (!rc)
+    if (!rc) {
+        /* The view's fields are the catalog's to set. */
+        meru_catalog_file *f = &e->adds[e->nadds];
+        free(f->dv_path);
+        free(f->dv_manifest);
+        free(f->manifest);
+        f->dv_path = f->dv_manifest = f->manifest = NULL;
+        f->dv_cardinality = f->dv_offset = f->dv_length = 0;
         e->nadds++;
+    }
     return rc;
 }
 
@@ -635,8 +667,7 @@ static int set_prop(meru_catalog *c, const char *key, const char *value)
     return MERU_OK;
 }
 
-/* Deep copy of the state (not fs/dir/stats). */
-static int clone_state(const meru_catalog *c, meru_catalog **out)
+int meru_catalog_clone_state(const meru_catalog *c, meru_catalog **out)
 {
     meru_catalog *n = calloc(1, sizeof *n);
     if (!n)
@@ -653,9 +684,22 @@ static int clone_state(const meru_catalog *c, meru_catalog **out)
     n->next_file_number = c->next_file_number;
     n->current_snapshot_id = c->current_snapshot_id;
     n->opts = c->opts;
+    n->format_version = c->format_version;
+    n->next_row_id = c->next_row_id;
+    n->view = c->view;
     if (!(n->location = dup_str(c->location)))
         goto oom;
-    if ((rc = meru_schema_clone(&n->schema, c->schema)))
+    if (c->view_location && !(n->view_location = dup_str(c->view_location)))
+        goto oom;
+    if (c->manifest_list && !(n->manifest_list = dup_str(c->manifest_list)))
+        goto oom;
+    if (!(n->mans = calloc(c->nmans + 1, sizeof *n->mans)))
+        goto oom;
+    for (; n->nmans < c->nmans; n->nmans++)
+        if ((rc = meru_catalog_manifest_copy(&n->mans[n->nmans],
+                                             &c->mans[n->nmans])))
+            goto fail;
+    if ((rc = meru_catalog_schemas_copy(n, c)))
         goto fail;
     for (size_t i = 0; i < c->nprops; i++)
         if ((rc = set_prop(n, c->props[i].key, c->props[i].value)))
@@ -665,6 +709,8 @@ static int clone_state(const meru_catalog *c, meru_catalog **out)
     n->mlog = calloc(c->nmlog + 1, sizeof *n->mlog);
     if (!n->files || !n->snaps || !n->mlog)
         goto oom;
+    if ((rc = meru_catalog_changes_clone(n, c)))
+        goto fail;
     for (; n->nfiles < c->nfiles; n->nfiles++)
         if ((rc = meru_catalog_file_copy(&n->files[n->nfiles],
                                          &c->files[n->nfiles])))
@@ -705,7 +751,7 @@ fail:
     return rc;
 }
 
-static int random_snapshot_id(const meru_catalog *c, int64_t *out)
+int meru_catalog_random_id(const meru_catalog *c, int64_t *out)
 {
     for (;;) {
         uint64_t r;
@@ -723,105 +769,9 @@ static int random_snapshot_id(const meru_catalog *c, int64_t *out)
     }
 }
 
-static int add_summary(meru_catalog_snapshot *s, size_t *cap, const char *key,
-                       const char *value)
-{
-    if (s->nsummary == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        meru_catalog_kv *np = realloc(s->summary, nc * sizeof *np);
-        if (!np)
-            return nomem("summary");
-        s->summary = np;
-        *cap = nc;
-    }
-    meru_catalog_kv *kv = &s->summary[s->nsummary];
-    kv->key = dup_str(key);
-    kv->value = dup_str(value);
-    if (!kv->key || !kv->value) {
-        free(kv->key);
-        free(kv->value);
-        return nomem("summary");
-    }
-    s->nsummary++;
-    return MERU_OK;
-}
-
-static int add_summary_u64(meru_catalog_snapshot *s, size_t *cap,
-                           const char *key, uint64_t v)
-{
-    char num[32];
-    snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-    return add_summary(s, cap, key, num);
-}
-
-/* Appends the snapshot of an edit that changed files. */
-static int add_snapshot(meru_catalog *n, const meru_catalog_edit *e,
-                        const uint64_t removed[3], int64_t now)
-{
-    meru_catalog_snapshot *np = realloc(n->snaps, (n->nsnaps + 1) * sizeof *np);
-    if (!np)
-        return nomem("snapshot");
-    n->snaps = np;
-    meru_catalog_snapshot *s = &n->snaps[n->nsnaps];
-    memset(s, 0, sizeof *s);
-    n->nsnaps++;
-    int rc = random_snapshot_id(n, &s->id);
-    if (rc)
-        return rc;
-    s->parent_id = n->current_snapshot_id;
-    s->sequence_number = ++n->iceberg_last_seq;
-    s->timestamp_ms = now;
-    char name[160];
-    snprintf(name, sizeof name, META_DIR "/snap-%lld-1-%s.avro",
-             (long long)s->id, n->uuid);
-    if (!(s->manifest_list = join(n->location, name)))
-        return nomem("snapshot");
-
-    const char *op = e->op;
-    if (!op)
-        op = !e->nremoves ? "append" : !e->nadds ? "delete" : "replace";
-    uint64_t added_records = 0, added_size = 0, total_records = 0,
-             total_size = 0;
-    for (size_t i = 0; i < e->nadds; i++) {
-        added_records += e->adds[i].row_count;
-        added_size += e->adds[i].file_size;
-    }
-    for (size_t i = 0; i < n->nfiles; i++) {
-        total_records += n->files[i].row_count;
-        total_size += n->files[i].file_size;
-    }
-    size_t cap = 0;
-    if ((rc = add_summary(s, &cap, "operation", op)) ||
-        (rc = add_summary_u64(s, &cap, "added-data-files", e->nadds)) ||
-        (rc = add_summary_u64(s, &cap, "deleted-data-files", removed[0])) ||
-        (rc = add_summary_u64(s, &cap, "added-records", added_records)) ||
-        (rc = add_summary_u64(s, &cap, "deleted-records", removed[1])) ||
-        (rc = add_summary_u64(s, &cap, "added-files-size", added_size)) ||
-        (rc = add_summary_u64(s, &cap, "removed-files-size", removed[2])) ||
-        (rc = add_summary_u64(s, &cap, "total-records", total_records)) ||
-        (rc = add_summary_u64(s, &cap, "total-files-size", total_size)) ||
-        (rc = add_summary_u64(s, &cap, "total-data-files", n->nfiles)) ||
-        (rc = add_summary(s, &cap, "total-delete-files", "0")) ||
-        (rc = add_summary(s, &cap, "total-position-deletes", "0")) ||
-        (rc = add_summary(s, &cap, "total-equality-deletes", "0")))
-        return rc;
-    n->current_snapshot_id = s->id;
-    /* Expire the oldest beyond the retention (no manifests to clean yet). */
-    if (n->nsnaps > n->opts.keep_snapshots) {
-        size_t drop = n->nsnaps - n->opts.keep_snapshots;
-        for (size_t i = 0; i < drop; i++)
-            meru_catalog_snapshot_clear(&n->snaps[i]);
-        memmove(n->snaps, n->snaps + drop,
-                (n->nsnaps - drop) * sizeof *n->snaps);
-        n->nsnaps -= drop;
-    }
-    return MERU_OK;
-}
-
 /* Drops the edit's removed paths from `n` in O((files + removes) log
  * removes): a compaction may remove many files from a large table. */
-static int remove_files(meru_catalog *n, const meru_catalog_edit *e,
-                        uint64_t removed[3])
+static int remove_files(meru_catalog *n, const meru_catalog_edit *e)
 {
     if (!e->nremoves)
         return MERU_OK;
@@ -852,9 +802,6 @@ static int remove_files(meru_catalog *n, const meru_catalog_edit *e,
             continue;
         }
         hit[at - sorted] = 1;
-        removed[0]++;
-        removed[1] += n->files[i].row_count;
-        removed[2] += n->files[i].file_size;
         meru_catalog_file_clear(&n->files[i]);
     }
     n->nfiles = kept;
@@ -874,10 +821,9 @@ done:
 }
 
 /* Applies the edit's file changes and counters to `n` (a clone). */
-static int apply_edit(meru_catalog *n, const meru_catalog_edit *e, int64_t now)
+static int apply_edit(meru_catalog *n, const meru_catalog_edit *e)
 {
-    uint64_t removed[3] = {0, 0, 0}; /* files, records, bytes */
-    int rc = remove_files(n, e, removed);
+    int rc = remove_files(n, e);
     if (rc)
         return rc;
     if (e->nadds) {
@@ -918,19 +864,11 @@ static int apply_edit(meru_catalog *n, const meru_catalog_edit *e, int64_t now)
     for (size_t i = 0; i < e->nprops; i++)
         if ((rc = set_prop(n, e->props[i].key, e->props[i].value)))
             return rc;
-    if (e->schema) {
-        meru_schema *copy;
-        if ((rc = meru_schema_clone(&copy, e->schema)))
-            return rc;
-        meru_schema_free(n->schema);
-        n->schema = copy;
-    }
-    rc = meru_catalog_check_files(n, MERU_EINVAL);
-    if (rc)
+    if (e->schema && (rc = meru_catalog_add_schema_state(n, e->schema)))
         return rc;
-    if (e->nadds || e->nremoves)
-        return add_snapshot(n, e, removed, now);
-    return MERU_OK;
+    if ((rc = meru_catalog_check_files(n, MERU_EINVAL)))
+        return rc;
+    return meru_catalog_changes_apply(n, e);
 }
 
 /* Records the current version in the metadata log of the next one,
@@ -961,8 +899,8 @@ static int push_mlog(meru_catalog *n, const meru_catalog *cur)
 }
 
 /* Writes `c`'s state as metadata/v<c->version> and then the hint. */
-static int write_version(meru_catalog *c, meru_catalog_stats *stats,
-                         int *failed)
+int meru_catalog_write_version(meru_catalog *c, meru_catalog_stats *stats,
+                               int *failed)
 {
     meru_buf b = {0};
     char *name = version_name(c->version), *meta = NULL, *path = NULL;
@@ -1041,6 +979,19 @@ static void cleanup_versions(meru_catalog *cat)
     free(meta);
 }
 
+/* The oldest metadata version the current one keeps (itself or the oldest
+ * one its metadata log lists). */
+static uint64_t oldest_kept_version(const meru_catalog *cat)
+{
+    uint64_t v = cat->version;
+    for (size_t j = 0; j < cat->nmlog; j++) {
+        uint64_t m = version_of_path(cat->mlog[j].file);
+        if (m && m < v)
+            v = m;
+    }
+    return v;
+}
+
 /* Makes `next` the catalog's state (keeping fs, dir, stats). */
 static void adopt(meru_catalog *cat, meru_catalog *next)
 {
@@ -1050,6 +1001,8 @@ static void adopt(meru_catalog *cat, meru_catalog *next)
     meru_catalog_options opts = cat->opts;
     meru_catalog_dvmap dvs = cat->dvs, staged = cat->staged;
     uint8_t *staged_drop = cat->staged_drop;
+    meru_catalog_retired *retired = cat->retired;
+    size_t nretired = cat->nretired;
     meru_catalog_state_clear(cat);
     *cat = *next;
     cat->fs = fs;
@@ -1059,6 +1012,8 @@ static void adopt(meru_catalog *cat, meru_catalog *next)
     cat->dvs = dvs;
     cat->staged = staged;
     cat->staged_drop = staged_drop;
+    cat->retired = retired;
+    cat->nretired = nretired;
     cat->failed = 0;
     free(next);
 }
@@ -1072,13 +1027,13 @@ int meru_catalog_commit(meru_catalog *cat, const meru_catalog_edit *edit)
         return meru_err(MERU_EINVAL, "catalog commit: the edit belongs to "
                                      "another catalog");
     meru_catalog *next = NULL;
-    int rc = clone_state(cat, &next);
+    int rc = meru_catalog_clone_state(cat, &next);
     if (rc)
         return rc;
     int64_t now = meru_clock_unix_ms();
     if (now < cat->last_updated_ms)
         now = cat->last_updated_ms; /* the wall clock went back */
-    if ((rc = apply_edit(next, edit, now)) || (rc = push_mlog(next, cat)) ||
+    if ((rc = apply_edit(next, edit)) || (rc = push_mlog(next, cat)) ||
         (rc = meru_catalog_dvs_prepare(cat, next, edit)))
         goto fail;
     next->fs = cat->fs;
@@ -1086,13 +1041,22 @@ int meru_catalog_commit(meru_catalog *cat, const meru_catalog_edit *edit)
     next->version = cat->max_disk_version + 1;
     next->max_disk_version = next->version;
     next->last_updated_ms = now;
-    rc = write_version(next, &cat->stats, &cat->failed);
+    size_t nretired = cat->nretired;
+    rc = meru_catalog_view_commit(cat, next, edit, now);
+    if (!rc)
+        rc = meru_catalog_write_version(next, &cat->stats, &cat->failed);
     next->dir = NULL;
-    if (rc)
+    if (rc) {
+        /* What the view stopped referencing is still referenced. */
+        for (size_t i = nretired; i < cat->nretired; i++)
+            free(cat->retired[i].path);
+        cat->nretired = nretired;
         goto fail;
+    }
     adopt(cat, next);
     meru_catalog_dvs_adopt(cat, edit);
     cleanup_versions(cat);
+    meru_catalog_retired_gc(cat, oldest_kept_version(cat));
     return MERU_OK;
 fail:
     meru_catalog_dvs_unstage(cat);
@@ -1161,6 +1125,12 @@ int meru_catalog_create(meru_fs *fs, const char *table_dir,
     int rc = meru_schema_validate(schema);
     if (rc)
         return rc;
+    int fv = opts && opts->format_version ? opts->format_version
+                                          : MERU_CATALOG_DEFAULT_FORMAT;
+    if (fv != 2 && fv != 3)
+        return meru_err(MERU_EINVAL,
+                        "create table %s: Iceberg format version %d (2 or 3)",
+                        table_dir, fv);
     if (!(meta = join(table_dir, META_DIR)) ||
         !(data = join(table_dir, DATA_DIR))) {
         rc = nomem("create");
@@ -1204,13 +1174,25 @@ int meru_catalog_create(meru_fs *fs, const char *table_dir,
         if ((rc = set_prop(cat, kv->key, kv->value)))
             goto fail;
     }
+    cat->format_version = fv;
+    meru_schema *first = NULL;
     if ((rc = meru_catalog_new_uuid(cat->uuid)) ||
         (rc = absolute_location(table_dir, &cat->location)) ||
-        (rc = meru_schema_clone(&cat->schema, schema)))
+        (rc = meru_schema_clone(&first, schema)))
         goto fail;
+    first->schema_id = 0;
+    if ((rc = meru_catalog_schemas_push(cat, first)))
+        goto fail;
+    cat->schema = first;
+    cat->next_row_id = 0;
+    cat->view = 1; /* an empty table: no snapshot is the exact view */
+    if (!(cat->view_location = dup_str(cat->location))) {
+        rc = nomem("create");
+        goto fail;
+    }
     cat->version = cat->max_disk_version = 1;
     cat->last_updated_ms = meru_clock_unix_ms();
-    if ((rc = write_version(cat, &cat->stats, &cat->failed)))
+    if ((rc = meru_catalog_write_version(cat, &cat->stats, &cat->failed)))
         goto fail;
     *out = cat;
     free(meta);
@@ -1359,7 +1341,8 @@ static int open_version(meru_fs *fs, const char *table_dir,
     cat->stats.versions_skipped = skipped;
     cat->stats.hint_version = read_hint(fs, meta);
     set_opts(cat, opts);
-    free(cat->location);
+    free(cat->view_location);
+    cat->view_location = cat->location; /* where the view's paths point */
     cat->location = NULL;
     if (!(cat->dir = dup_str(table_dir))) {
         rc = nomem("open");
@@ -1367,6 +1350,10 @@ static int open_version(meru_fs *fs, const char *table_dir,
     }
     if ((rc = absolute_location(table_dir, &cat->location)))
         goto done;
+    /* A table opened at another place: its view points at the old one
+     * and is rewritten whole at the next commit. */
+    if (strcmp(cat->view_location, cat->location))
+        cat->view = 0;
     *out = cat;
     cat = NULL;
 done:
@@ -1390,10 +1377,13 @@ int meru_catalog_referenced_files(const meru_catalog *cat, char ***out,
 {
     *out = NULL;
     *n = 0;
-    char **p = calloc(2 * cat->nfiles + 1, sizeof *p);
+    char **p = calloc(2 * cat->nfiles + cat->nchanges + 1, sizeof *p);
     if (!p)
         return nomem("referenced files");
     size_t k = 0;
+    for (size_t i = 0; i < cat->nchanges; i++)
+        if (!(p[k++] = dup_str(cat->changes[i].path)))
+            goto oom;
     for (size_t i = 0; i < cat->nfiles; i++) {
         if (!(p[k++] = dup_str(cat->files[i].path)))
             goto oom;
@@ -1419,76 +1409,107 @@ static int is_level_dir(const char *name)
     return 1;
 }
 
+/* Sweeps one directory: absdir holds files whose relative paths are
+ * "<rel>/<name>". */
+static int sweep_dir(meru_catalog *cat, int remove, const char *absdir,
+                     const char *rel_dir, char **refs, size_t nrefs,
+                     char ***orph, size_t *norph, size_t *caporph, int want)
+{
+    char **names = NULL;
+    size_t nn = 0;
+    int removed_any = 0;
+    int rc = meru_fs_list_names(cat->fs, absdir, &names, &nn);
+    if (rc == MERU_NOT_FOUND) {
+        meru_err_clear();
+        return MERU_OK;
+    }
+    for (size_t i = 0; !rc && i < nn; i++) {
+        char rel[MERU_CATALOG_MAX_PATH + 64];
+        int len = snprintf(rel, sizeof rel, "%s/%s", rel_dir, names[i]);
+        if (len < 0 || (size_t)len >= sizeof rel)
+            continue; /* cannot be one of ours */
+        const char *key = rel;
+        if (bsearch(&key, refs, nrefs, sizeof *refs, path_cmp))
+            continue;
+        char *full = join(absdir, names[i]);
+        meru_fs_info info;
+        if (!full) {
+            rc = nomem("orphan sweep");
+            break;
+        }
+        rc = meru_fs_stat(cat->fs, full, &info);
+        if (!rc && !info.is_dir) {
+            if (remove)
+                rc = meru_fs_remove(cat->fs, full);
+            removed_any |= remove && !rc;
+            if (!rc && want) {
+                rc = grow((void **)orph, caporph, *norph + 1, sizeof **orph);
+                if (!rc && !((*orph)[(*norph)++] = dup_str(rel)))
+                    rc = nomem("orphan sweep");
+            }
+        }
+        free(full);
+    }
+    if (!rc && removed_any)
+        rc = meru_fs_sync_dir(cat->fs, absdir);
+    meru_fs_names_free(names, nn);
+    return rc;
+}
+
 int meru_catalog_sweep_orphans(meru_catalog *cat, int remove, char ***out,
                                size_t *n)
 {
     char **refs = NULL, **dirs = NULL, **orph = NULL;
     size_t nrefs = 0, ndirs = 0, norph = 0, caporph = 0;
     char *data = join(cat->dir, DATA_DIR);
+    char *changes = join(cat->dir, CHANGES_DIR);
     if (out)
         *out = NULL;
     if (n)
         *n = 0;
-    if (!data)
-        return nomem("orphan sweep");
-    int rc = meru_catalog_referenced_files(cat, &refs, &nrefs);
-    if (rc)
+    int rc = data && changes ? MERU_OK : nomem("orphan sweep");
+    if (rc || (rc = meru_catalog_referenced_files(cat, &refs, &nrefs)))
+        goto done;
+    /* Changelog files of the change feed (a flush that crashed before its
+     * commit leaves one). */
+    if ((rc = sweep_dir(cat, remove, changes, CHANGES_DIR, refs, nrefs, &orph,
+                        &norph, &caporph, out != NULL)))
         goto done;
     rc = meru_fs_list_names(cat->fs, data, &dirs, &ndirs);
     if (rc == MERU_NOT_FOUND) {
         meru_err_clear();
         rc = MERU_OK;
-        goto done;
     }
-    if (rc)
-        goto done;
-    for (size_t d = 0; d < ndirs; d++) {
+    for (size_t d = 0; !rc && d < ndirs; d++) {
         if (!is_level_dir(dirs[d]))
             continue;
         char *ldir = join(data, dirs[d]);
-        char **names = NULL;
-        size_t nn = 0;
-        int removed_any = 0;
-        if (!ldir) {
-            rc = nomem("orphan sweep");
-            goto done;
-        }
-        rc = meru_fs_list_names(cat->fs, ldir, &names, &nn);
-        for (size_t i = 0; !rc && i < nn; i++) {
-            char rel[MERU_CATALOG_MAX_PATH + 64];
-            int len =
-                snprintf(rel, sizeof rel, DATA_DIR "/%s/%s", dirs[d], names[i]);
-            if (len < 0 || (size_t)len >= sizeof rel)
-                continue; /* cannot be one of ours */
-            const char *key = rel;
-            if (bsearch(&key, refs, nrefs, sizeof *refs, path_cmp))
-                continue;
-            char *full = join(ldir, names[i]);
-            meru_fs_info info;
-            if (!full) {
-                rc = nomem("orphan sweep");
-                break;
-            }
-            rc = meru_fs_stat(cat->fs, full, &info);
-            if (!rc && !info.is_dir) {
-                if (remove)
-                    rc = meru_fs_remove(cat->fs, full);
-                removed_any |= remove && !rc;
-                if (!rc && out) {
-                    rc =
-                        grow((void **)&orph, &caporph, norph + 1, sizeof *orph);
-                    if (!rc && !(orph[norph++] = dup_str(rel)))
-                        rc = nomem("orphan sweep");
-                }
-            }
-            free(full);
-        }
-        if (!rc && removed_any)
-            rc = meru_fs_sync_dir(cat->fs, ldir);
-        meru_fs_names_free(names, nn);
+        char rel[MERU_CATALOG_MAX_PATH];
+        snprintf(rel, sizeof rel, DATA_DIR "/%s", dirs[d]);
+        rc = ldir ? sweep_dir(cat, remove, ldir, rel, refs, nrefs, &orph,
+                              &norph, &caporph, out != NULL)
+                  : nomem("orphan sweep");
         free(ldir);
-        if (rc)
+    }
+    if (rc)
+        goto done;
+    {
+        /* The view's own files (manifests, lists, deletion files). */
+        char **vo = NULL;
+        size_t nvo = 0;
+        if ((rc = meru_catalog_view_sweep(cat, remove, out ? &vo : NULL,
+                                          &nvo)))
             goto done;
+        for (size_t i = 0; i < nvo && out; i++) {
+            if ((rc = grow((void **)&orph, &caporph, norph + 1,
+                           sizeof *orph))) {
+                meru_catalog_paths_free(vo, nvo);
+                goto done;
+            }
+            orph[norph++] = vo[i];
+            vo[i] = NULL;
+        }
+        meru_catalog_paths_free(vo, nvo);
     }
     if (out) {
         if (norph > 1)
@@ -1503,5 +1524,6 @@ done:
     meru_catalog_paths_free(refs, nrefs);
     meru_fs_names_free(dirs, ndirs);
     free(data);
+    free(changes);
     return rc;
 }

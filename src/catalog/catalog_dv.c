@@ -17,8 +17,11 @@
  * harmless) and moved into the map after it is durable (where nothing may
  * fail, so no allocation happens there).
  *
- * Not here: where a vector lives on disk (Puffin blobs or position-delete
- * files) and loading it back after a reopen.
+ * After a reopen the map starts empty: a file's vector is read from its
+ * deletion file (the engine section records where: catalog_ice.c writes
+ * it) the first time someone asks for it (meru_catalog_file_dv, or a
+ * commit that changes it), then kept. Where vectors live on disk is
+ * catalog_ice.c's business.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -118,13 +121,46 @@ int meru_catalog_edit_set_dv(meru_catalog_edit *e, const char *path,
     return MERU_OK;
 }
 
+int meru_catalog_dv_load(meru_catalog *cat, const meru_catalog_file *f)
+{
+    meru_dv *dv = NULL;
+    char *p = NULL;
+    int rc;
+    if (!f->dv_path || lookup(&cat->dvs, f->path))
+        return MERU_OK;
+    if ((rc = meru_catalog_dv_read(cat, f, &dv)))
+        return rc;
+    if (!dv)
+        return MERU_OK;
+    if ((rc = reserve(&cat->dvs, cat->dvs.n + 1)) || !(p = strdup(f->path))) {
+        meru_dv_free(dv);
+        return rc ? rc : nomem();
+    }
+    cat->dvs.e[cat->dvs.n].path = p;
+    cat->dvs.e[cat->dvs.n].dv = dv;
+    cat->dvs.n++;
+    if (cat->dvs.n > 1)
+        qsort(cat->dvs.e, cat->dvs.n, sizeof *cat->dvs.e, entry_cmp);
+    return MERU_OK;
+}
+
 int meru_catalog_file_dv(const meru_catalog *cat, const char *path,
                          meru_dv **out)
 {
     const meru_catalog_dv_entry *e = lookup(&cat->dvs, path);
     *out = NULL;
-    if (!e)
-        return MERU_OK;
+    if (!e) {
+        const meru_catalog_file *f = find_file(cat, path);
+        if (!f || !f->dv_path)
+            return MERU_OK;
+        /* The map is a cache of what the files say: loading into it
+         * does not change the catalog's state. */
+        int rc = meru_catalog_dv_load((meru_catalog *)cat, f);
+        if (rc)
+            return rc;
+        if (!(e = lookup(&cat->dvs, path)))
+            return MERU_OK;
+    }
     return meru_dv_clone(out, e->dv);
 }
 
@@ -132,7 +168,10 @@ uint64_t meru_catalog_file_dv_cardinality(const meru_catalog *cat,
                                           const char *path)
 {
     const meru_catalog_dv_entry *e = lookup(&cat->dvs, path);
-    return e ? meru_dv_cardinality(e->dv) : 0;
+    if (e)
+        return meru_dv_cardinality(e->dv);
+    const meru_catalog_file *f = find_file(cat, path);
+    return f && f->dv_path ? f->dv_cardinality : 0;
 }
 
 /* ---- commit ---------------------------------------------------------- */
@@ -165,6 +204,13 @@ int meru_catalog_dvs_prepare(meru_catalog *cur, const meru_catalog *next,
 {
     int rc;
     meru_catalog_dvs_unstage(cur);
+    /* The old vectors the edit replaces must be in the map to be checked
+     * (and before indexes into the map are taken below). */
+    for (size_t i = 0; i < e->dvs.n; i++) {
+        const meru_catalog_file *f = find_file(cur, e->dvs.e[i].path);
+        if (f && (rc = meru_catalog_dv_load(cur, f)))
+            return rc;
+    }
     if (!e->dvs.n && !cur->dvs.n)
         return MERU_OK;
     for (size_t i = 0; i < e->dvs.n; i++) {

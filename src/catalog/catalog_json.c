@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * catalog_json.c — one metadata version as JSON: the writer (Iceberg v2
- * TableMetadata + the "merutable" engine section, layout in catalog.h) and
- * the parser that validates a file read back from disk.
+ * catalog_json.c — one metadata version as JSON: the writer (Iceberg
+ * TableMetadata of the table's format version + the "merutable" engine
+ * section, layout in catalog.h) and the parser that validates a file read
+ * back from disk.
  *
  * The parser treats its input as hostile: the size is capped before
  * jansson sees it, duplicate keys are rejected, every member is checked for
@@ -164,10 +165,51 @@ static json_t *file_json(jb *b, const meru_catalog_file *f)
     jset(b, o, "max-seq", jint((int64_t)f->max_seq));
     jset(b, o, "smallest-key", jhex(f->smallest, f->smallest_len));
     jset(b, o, "largest-key", jhex(f->largest, f->largest_len));
+    if (f->manifest)
+        jset(b, o, "manifest", json_string(f->manifest));
     if (f->dv_path) {
         jset(b, o, "dv-path", json_string(f->dv_path));
         jset(b, o, "dv-cardinality", jint((int64_t)f->dv_cardinality));
+        jset(b, o, "dv-offset", jint((int64_t)f->dv_offset));
+        jset(b, o, "dv-length", jint((int64_t)f->dv_length));
+        if (f->dv_manifest)
+            jset(b, o, "dv-manifest", json_string(f->dv_manifest));
     }
+    return o;
+}
+
+static json_t *manifest_json(jb *b, const meru_catalog_manifest *m)
+{
+    json_t *o = json_object();
+    jset(b, o, "path", json_string(m->path));
+    jset(b, o, "content", jint(m->content));
+    jset(b, o, "length", jint(m->length));
+    jset(b, o, "sequence-number", jint(m->sequence_number));
+    jset(b, o, "min-sequence-number", jint(m->min_sequence_number));
+    jset(b, o, "added-snapshot-id", jint(m->added_snapshot_id));
+    jset(b, o, "added-files", jint(m->added_files));
+    jset(b, o, "existing-files", jint(m->existing_files));
+    jset(b, o, "deleted-files", jint(m->deleted_files));
+    jset(b, o, "added-rows", jint(m->added_rows));
+    jset(b, o, "existing-rows", jint(m->existing_rows));
+    jset(b, o, "deleted-rows", jint(m->deleted_rows));
+    if (m->has_first_row_id)
+        jset(b, o, "first-row-id", jint(m->first_row_id));
+    jset(b, o, "live", jint((int64_t)m->live));
+    jset(b, o, "live-bytes", jint(m->live_bytes));
+    return o;
+}
+
+static json_t *view_json(jb *b, const meru_catalog *cat)
+{
+    json_t *o = json_object();
+    jset(b, o, "complete", json_boolean(cat->view));
+    if (cat->manifest_list)
+        jset(b, o, "manifest-list", json_string(cat->manifest_list));
+    json_t *a = json_array();
+    for (size_t i = 0; i < cat->nmans; i++)
+        jpush(b, a, manifest_json(b, &cat->mans[i]));
+    jset(b, o, "manifests", a);
     return o;
 }
 
@@ -194,10 +236,26 @@ static json_t *engine_json(jb *b, const meru_catalog *cat)
         jpush(b, levels, l);
     }
     jset(b, e, "levels", levels);
+    jset(b, e, "iceberg-view", view_json(b, cat));
+    json_t *ch = json_object(), *cfiles = json_array();
+    jset(b, ch, "floor", jint((int64_t)cat->changes_floor));
+    for (size_t k = 0; k < cat->nchanges; k++) {
+        const meru_catalog_changelog *c = &cat->changes[k];
+        json_t *o = json_object();
+        jset(b, o, "path", json_string(c->path));
+        jset(b, o, "file-size", jint((int64_t)c->file_size));
+        jset(b, o, "row-count", jint((int64_t)c->row_count));
+        jset(b, o, "min-seq", jint((int64_t)c->min_seq));
+        jset(b, o, "max-seq", jint((int64_t)c->max_seq));
+        jset(b, o, "created-ms", jint(c->created_ms));
+        jpush(b, cfiles, o);
+    }
+    jset(b, ch, "files", cfiles);
+    jset(b, e, "changes", ch);
     return e;
 }
 
-static json_t *snapshot_json(jb *b, const meru_catalog_snapshot *s)
+static json_t *snapshot_json(jb *b, const meru_catalog_snapshot *s, int v3)
 {
     json_t *o = json_object();
     jset(b, o, "snapshot-id", jint(s->id));
@@ -210,47 +268,69 @@ static json_t *snapshot_json(jb *b, const meru_catalog_snapshot *s)
     for (size_t i = 0; i < s->nsummary; i++)
         jset(b, sum, s->summary[i].key, json_string(s->summary[i].value));
     jset(b, o, "summary", sum);
-    jset(b, o, "schema-id", jint(0));
+    if (s->schema_id >= 0)
+        jset(b, o, "schema-id", jint(s->schema_id));
+    if (v3 && s->has_row_ids) {
+        jset(b, o, "first-row-id", jint(s->first_row_id));
+        jset(b, o, "added-rows", jint(s->added_rows));
+    }
     return o;
+}
+
+/* The "schemas" array: every schema, in the format version's form. */
+static int schemas_json(const meru_catalog *cat, json_t **out)
+{
+    json_t *arr = json_array();
+    *out = NULL;
+    if (!arr)
+        return meru_err(MERU_ENOMEM, "metadata: schemas: out of memory");
+    unsigned flags = cat->format_version < 3 ? MERU_SCHEMA_JSON_V2 : 0;
+    for (size_t i = 0; i < cat->nschemas; i++) {
+        char *text = NULL;
+        int rc = meru_schema_to_json_ex(cat->schemas[i], flags, &text);
+        if (rc) {
+            json_decref(arr);
+            return rc;
+        }
+        json_error_t jerr;
+        json_t *one = json_loads(text, 0, &jerr);
+        meru_free(text);
+        /* jansson reports running out of memory as a parse error, at times
+         * with an empty message: not a bug in our JSON. */
+        int oom = !one && (json_error_code(&jerr) == json_error_out_of_memory ||
+                           (jerr.line == -1 && !jerr.text[0]));
+        if (!one || json_array_append_new(arr, one)) {
+            json_decref(arr);
+            return meru_err(one || oom ? MERU_ENOMEM : MERU_EINTERNAL,
+                            "metadata: schema %d as JSON: %s",
+                            (int)cat->schemas[i]->schema_id,
+                            one || oom ? "out of memory" : jerr.text);
+        }
+    }
+    *out = arr;
+    return MERU_OK;
 }
 
 int meru_catalog_to_json(const meru_catalog *cat, meru_buf *out)
 {
     jb b = {0};
-    char *schema_text = NULL;
-    json_t *root = NULL;
-    int rc = meru_schema_to_json(cat->schema, &schema_text);
+    json_t *root = NULL, *schemas = NULL;
+    int rc = schemas_json(cat, &schemas);
     if (rc)
         return rc;
-    json_error_t jerr;
-    json_t *schema = json_loads(schema_text, 0, &jerr);
-    meru_free(schema_text);
-    if (!schema && (json_error_code(&jerr) == json_error_out_of_memory ||
-         (jerr.line == -1 && !jerr.text[0])))
-        return meru_err(MERU_ENOMEM, "metadata: out of memory");
-    if (!schema)
-        return meru_err(MERU_EINTERNAL,
-                        "metadata: schema JSON does not "
-                        "parse back: %s",
-                        jerr.text);
 
     const meru_schema *s = cat->schema;
-    int32_t last_col = 0;
-    for (size_t i = 0; i < s->ncols; i++)
-        if (s->cols[i].field_id > last_col)
-            last_col = s->cols[i].field_id;
-
     root = json_object();
-    jset(&b, root, "format-version", jint(MERU_CATALOG_ICEBERG_FORMAT));
+    jset(&b, root, "format-version", jint(cat->format_version));
     jset(&b, root, "table-uuid", json_string(cat->uuid));
     jset(&b, root, "location", json_string(cat->location));
     jset(&b, root, "last-sequence-number", jint(cat->iceberg_last_seq));
     jset(&b, root, "last-updated-ms", jint(cat->last_updated_ms));
-    jset(&b, root, "last-column-id", jint(last_col));
-    json_t *schemas = json_array();
-    jpush(&b, schemas, schema);
+    jset(&b, root, "last-column-id", jint(cat->last_column_id));
+    if (cat->format_version >= 3)
+        jset(&b, root, "next-row-id", jint(cat->next_row_id));
     jset(&b, root, "schemas", schemas);
-    jset(&b, root, "current-schema-id", jint(0));
+    jset(&b, root, "current-schema-id", jint(s->schema_id));
 
     json_t *spec = json_object();
     jset(&b, spec, "spec-id", jint(0));
@@ -288,7 +368,8 @@ int meru_catalog_to_json(const meru_catalog *cat, meru_buf *out)
     jset(&b, root, "refs", refs);
     json_t *snaps = json_array(), *slog = json_array();
     for (size_t i = 0; i < cat->nsnaps; i++) {
-        jpush(&b, snaps, snapshot_json(&b, &cat->snaps[i]));
+        jpush(&b, snaps,
+              snapshot_json(&b, &cat->snaps[i], cat->format_version >= 3));
         json_t *e = json_object();
         jset(&b, e, "timestamp-ms", jint(cat->snaps[i].timestamp_ms));
         jset(&b, e, "snapshot-id", jint(cat->snaps[i].id));
@@ -533,6 +614,11 @@ static int parse_file(const json_t *jf, int level, meru_catalog_file *f)
                         &f->smallest_len)) ||
         (rc = parse_hex(jf, what, "largest-key", &f->largest, &f->largest_len)))
         return rc;
+    rc = get_str(jf, what, "manifest", 1, MERU_CATALOG_MAX_PATH, &s);
+    if (rc && rc != MERU_NOT_FOUND)
+        return rc;
+    if (!rc && !(f->manifest = dup_str(s)))
+        return nomem(what);
     rc = get_str(jf, what, "dv-path", 1, MERU_CATALOG_MAX_PATH, &s);
     if (rc == MERU_NOT_FOUND) {
         if (json_object_get(jf, "dv-cardinality"))
@@ -548,7 +634,137 @@ static int parse_file(const json_t *jf, int level, meru_catalog_file *f)
     if (rc && rc != MERU_NOT_FOUND)
         return rc;
     f->dv_cardinality = (uint64_t)card;
+    if ((rc = get_int(jf, what, "dv-offset", 1, 0, INT64_MAX, &card)) &&
+        rc != MERU_NOT_FOUND)
+        return rc;
+    f->dv_offset = rc ? 0 : (uint64_t)card;
+    if ((rc = get_int(jf, what, "dv-length", 1, 0, INT64_MAX, &card)) &&
+        rc != MERU_NOT_FOUND)
+        return rc;
+    f->dv_length = rc ? 0 : (uint64_t)card;
+    rc = get_str(jf, what, "dv-manifest", 1, MERU_CATALOG_MAX_PATH, &s);
+    if (rc && rc != MERU_NOT_FOUND)
+        return rc;
+    if (!rc && !(f->dv_manifest = dup_str(s)))
+        return nomem(what);
     return MERU_OK;
+}
+
+static int parse_manifest(const json_t *jm, meru_catalog_manifest *m)
+{
+    const char *what = "merutable.iceberg-view.manifests[]", *s = NULL;
+    int64_t x = 0;
+    int rc;
+    if (!json_is_object(jm))
+        return CORRUPT("%s is not an object", what);
+    if ((rc = get_str(jm, what, "path", 0, MERU_CATALOG_MAX_PATH, &s)))
+        return rc;
+    if (!(m->path = dup_str(s)))
+        return nomem(what);
+#define GETI(key, field, lo, hi)                                               \
+    do {                                                                       \
+        if ((rc = get_int(jm, what, key, 0, lo, hi, &x)))                      \
+            return rc;                                                         \
+        m->field = x;                                                          \
+    } while (0)
+    GETI("content", content, 0, 1);
+    GETI("length", length, 0, INT64_MAX);
+    GETI("sequence-number", sequence_number, 0, INT64_MAX);
+    GETI("min-sequence-number", min_sequence_number, 0, INT64_MAX);
+    GETI("added-snapshot-id", added_snapshot_id, 0, INT64_MAX);
+    GETI("added-files", added_files, 0, INT32_MAX);
+    GETI("existing-files", existing_files, 0, INT32_MAX);
+    GETI("deleted-files", deleted_files, 0, INT32_MAX);
+    GETI("added-rows", added_rows, 0, INT64_MAX);
+    GETI("existing-rows", existing_rows, 0, INT64_MAX);
+    GETI("deleted-rows", deleted_rows, 0, INT64_MAX);
+    GETI("live", live, 0, INT64_MAX);
+    GETI("live-bytes", live_bytes, 0, INT64_MAX);
+#undef GETI
+    rc = get_int(jm, what, "first-row-id", 1, 0, INT64_MAX, &x);
+    if (rc && rc != MERU_NOT_FOUND)
+        return rc;
+    m->has_first_row_id = !rc;
+    m->first_row_id = rc ? 0 : x;
+    return MERU_OK;
+}
+
+/* The engine's record of the Iceberg view (absent in tables written before
+ * it existed: then the view is incomplete and rebuilt at the next
+ * commit). */
+static int parse_view(const json_t *e, meru_catalog *cat)
+{
+    const char *what = "merutable.iceberg-view", *s = NULL;
+    json_t *v = NULL, *a = NULL;
+    int rc = get_object(e, "merutable", "iceberg-view", 1, &v);
+    if (rc)
+        return rc;
+    if (!v) {
+        cat->view = cat->nfiles == 0 && cat->current_snapshot_id < 0;
+        return MERU_OK;
+    }
+    json_t *c = json_object_get(v, "complete");
+    if (!json_is_boolean(c))
+        return CORRUPT("%s: \"complete\" is missing or not a boolean", what);
+    cat->view = json_is_true(c);
+    rc = get_str(v, what, "manifest-list", 1, MERU_CATALOG_MAX_PATH, &s);
+    if (rc && rc != MERU_NOT_FOUND)
+        return rc;
+    if (!rc && !(cat->manifest_list = dup_str(s)))
+        return nomem(what);
+    if ((rc = get_array(v, what, "manifests", 0, MERU_CATALOG_MAX_FILES, &a)))
+        return rc;
+    size_t n = json_array_size(a);
+    if (!(cat->mans = calloc(n + 1, sizeof *cat->mans)))
+        return nomem(what);
+    for (size_t i = 0; i < n; i++) {
+        cat->nmans++;
+        if ((rc = parse_manifest(json_array_get(a, i), &cat->mans[i])))
+            return rc;
+    }
+    return MERU_OK;
+}
+
+/* The change feed's section (optional: absent in versions written before
+ * the feed, whose history is unknown: floor = last-sequence). */
+static int parse_changes(const json_t *e, meru_catalog *cat)
+{
+    const char *what = "merutable.changes";
+    json_t *ch = NULL, *files = NULL;
+    int rc = get_object(e, "merutable", "changes", 1, &ch);
+    if (rc == MERU_OK && !ch) {
+        cat->changes_floor = cat->last_sequence;
+        return MERU_OK;
+    }
+    if (rc || (rc = get_u64(ch, what, "floor", (int64_t)MERU_SEQ_MAX,
+                            &cat->changes_floor)) ||
+        (rc = get_array(ch, what, "files", 0, MERU_CATALOG_MAX_FILES, &files)))
+        return rc;
+    size_t n = json_array_size(files);
+    if (!(cat->changes = calloc(n + 1, sizeof *cat->changes)))
+        return nomem(what);
+    for (size_t i = 0; i < n; i++) {
+        json_t *jf = json_array_get(files, i);
+        meru_catalog_changelog *c = &cat->changes[cat->nchanges++];
+        const char *s = NULL;
+        int64_t created = 0;
+        if (!json_is_object(jf))
+            return CORRUPT("%s.files[%zu] is not an object", what, i);
+        if ((rc = get_str(jf, what, "path", 0, MERU_CATALOG_MAX_PATH, &s)))
+            return rc;
+        if (!(c->path = dup_str(s)))
+            return nomem(what);
+        if ((rc = get_u64(jf, what, "file-size", INT64_MAX, &c->file_size)) ||
+            (rc = get_u64(jf, what, "row-count", INT64_MAX, &c->row_count)) ||
+            (rc = get_u64(jf, what, "min-seq", (int64_t)MERU_SEQ_MAX,
+                          &c->min_seq)) ||
+            (rc = get_u64(jf, what, "max-seq", (int64_t)MERU_SEQ_MAX,
+                          &c->max_seq)) ||
+            (rc = get_int(jf, what, "created-ms", 0, 0, INT64_MAX, &created)))
+            return rc;
+        c->created_ms = created;
+    }
+    return meru_catalog_changes_check(cat, MERU_ECORRUPT);
 }
 
 static int parse_engine(const json_t *root, meru_catalog *cat)
@@ -607,7 +823,11 @@ static int parse_engine(const json_t *root, meru_catalog *cat)
         total += n;
     }
     /* Levels listed twice end up merged; the overlap check still holds. */
-    return meru_catalog_check_files(cat, MERU_ECORRUPT);
+    if ((rc = meru_catalog_check_files(cat, MERU_ECORRUPT)))
+        return rc;
+    if ((rc = parse_view(e, cat)))
+        return rc;
+    return parse_changes(e, cat);
 }
 
 static int parse_summary(const json_t *js, meru_catalog_snapshot *s,
@@ -697,6 +917,23 @@ static int parse_snapshots(const json_t *root, meru_catalog *cat)
                      &s->parent_id);
         if (rc && rc != MERU_NOT_FOUND)
             return rc;
+        rc = get_int(js, what, "first-row-id", 1, 0, INT64_MAX,
+                     &s->first_row_id);
+        if (rc && rc != MERU_NOT_FOUND)
+            return rc;
+        s->has_row_ids = !rc;
+        if (s->has_row_ids &&
+            (rc = get_int(js, what, "added-rows", 0, 0, INT64_MAX,
+                          &s->added_rows)))
+            return rc;
+        int64_t sid = -1;
+        rc = get_int(js, what, "schema-id", 1, 0, INT32_MAX, &sid);
+        if (rc && rc != MERU_NOT_FOUND)
+            return rc;
+        if (sid >= 0 && !meru_catalog_schema_by_id(cat, (int32_t)sid))
+            return CORRUPT("%s: schema-id %lld names no schema", what,
+                           (long long)sid);
+        s->schema_id = (int32_t)sid;
         if (i > 0) {
             const meru_catalog_snapshot *p = &cat->snaps[i - 1];
             if (s->sequence_number <= p->sequence_number)
@@ -811,10 +1048,13 @@ static int parse_props(const json_t *root, meru_catalog *cat)
     return MERU_OK;
 }
 
+/* "schemas", "current-schema-id", "last-column-id": every schema parsed
+ * and validated (old snapshots name old ones), ids unique, the current one
+ * present, last-column-id at or above every field id. */
 static int parse_schema(const json_t *root, meru_catalog *cat)
 {
     json_t *schemas = NULL;
-    int64_t cur = 0, last_col = 0, x = 0;
+    int64_t cur = 0, last_col = 0;
     const char *what = "table metadata";
     int rc;
     if ((rc =
@@ -823,35 +1063,43 @@ static int parse_schema(const json_t *root, meru_catalog *cat)
                       &last_col)) ||
         (rc = get_array(root, what, "schemas", 0, 10000, &schemas)))
         return rc;
-    json_t *found = NULL;
     for (size_t i = 0; i < json_array_size(schemas); i++) {
-        json_t *s = json_array_get(schemas, i);
-        if (!json_is_object(s))
+        json_t *js = json_array_get(schemas, i);
+        int64_t id = 0;
+        if (!json_is_object(js))
             return CORRUPT("schemas[%zu] is not an object", i);
-        if ((rc = get_int(s, "schemas[]", "schema-id", 0, 0, INT32_MAX, &x)))
+        if ((rc = get_int(js, "schemas[]", "schema-id", 0, 0, INT32_MAX, &id)))
             return rc;
-        if (x == cur)
-            found = s;
+        if (meru_catalog_schema_by_id(cat, (int32_t)id))
+            return CORRUPT("schemas[%zu]: schema-id %lld is listed twice", i,
+                           (long long)id);
+        char *text = json_dumps(js, JSON_COMPACT);
+        if (!text)
+            return nomem("schema");
+        meru_schema *sc = NULL;
+        rc = meru_schema_from_json(&sc, text, strlen(text));
+        free(text);
+        if (!rc)
+            rc = meru_schema_validate(sc);
+        if (rc) {
+            meru_schema_free(sc);
+            if (rc == MERU_ENOMEM)
+                return rc;
+            return meru_err(MERU_ECORRUPT, "metadata: schemas[%zu]: %s", i,
+                            meru_errmsg());
+        }
+        if ((rc = meru_catalog_schemas_push(cat, sc)))
+            return rc;
+        if (id == cur)
+            cat->schema = sc;
     }
-    if (!found)
+    if (!cat->schema)
         return CORRUPT("current-schema-id %lld names no schema",
                        (long long)cur);
-    char *text = json_dumps(found, JSON_COMPACT);
-    if (!text)
-        return nomem("schema");
-    rc = meru_schema_from_json(&cat->schema, text, strlen(text));
-    free(text);
-    if (!rc)
-        rc = meru_schema_validate(cat->schema);
-    if (rc == MERU_ENOMEM)
-        return meru_err_wrap(rc, "metadata: schema");
-    if (rc)
-        return meru_err(MERU_ECORRUPT, "metadata: schema: %s", meru_errmsg());
-    for (size_t i = 0; i < cat->schema->ncols; i++)
-        if (cat->schema->cols[i].field_id > last_col)
-            return CORRUPT("last-column-id %lld is below field id %d",
-                           (long long)last_col,
-                           (int)cat->schema->cols[i].field_id);
+    if (cat->last_column_id > last_col)
+        return CORRUPT("last-column-id %lld is below field id %d",
+                       (long long)last_col, (int)cat->last_column_id);
+    cat->last_column_id = (int32_t)last_col;
     return MERU_OK;
 }
 
@@ -909,10 +1157,14 @@ int meru_catalog_parse_metadata(const char *json, size_t len,
     const char *what = "table metadata";
     if ((rc = get_int(root, what, "format-version", 0, 0, INT32_MAX, &fv)))
         goto fail;
-    if (fv != 2) {
-        rc = CORRUPT("format-version %lld (expected 2)", (long long)fv);
+    if (fv != 2 && fv != 3) {
+        rc = CORRUPT("format-version %lld (expected 2 or 3)", (long long)fv);
         goto fail;
     }
+    cat->format_version = (int)fv;
+    if (fv >= 3 && (rc = get_int(root, what, "next-row-id", 0, 0, INT64_MAX,
+                                 &cat->next_row_id)))
+        goto fail;
     if ((rc = get_str(root, what, "table-uuid", 0, 64, &uuid)))
         goto fail;
     if (check_uuid(uuid)) {

@@ -9,6 +9,7 @@
  * the reusable scratch buffers first, so a failure leaves `rep` untouched;
  * after warm-up an add does not allocate.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/batch.h"
@@ -91,6 +92,19 @@ int meru_batch_add_raw(meru_batch *b, int op, const uint8_t *key,
     return append_entry(b, op, key, klen, value, vlen);
 }
 
+/* A put's row lacks column `c` (added to the table after the row was
+ * made): it is written as the write default, else null. */
+static int missing_column(const meru_column *c)
+{
+    char lb[MERU_LABEL_MAX];
+    if (c->nullable || c->write_default.state == MERU_VALUE_PRESENT)
+        return MERU_OK;
+    return meru_err(MERU_EINVAL,
+                    "%s is NOT NULL and has no write default; the row was "
+                    "made before it was added (make it on meru_db_schema())",
+                    meru_column_label(c, lb));
+}
+
 int meru_batch_put(meru_batch *b, const meru_schema *s, const meru_row *row)
 {
     if (!b || !s || !row)
@@ -98,6 +112,9 @@ int meru_batch_put(meru_batch *b, const meru_schema *s, const meru_row *row)
     int rc = meru_row_validate(row);
     if (rc)
         return rc;
+    for (size_t i = row->ncols; i < s->ncols; i++)
+        if ((rc = missing_column(&s->cols[i])))
+            return rc;
     meru_buf_reset(&b->key);
     meru_buf_reset(&b->val);
     rc = meru_key_encode_row(s, row, &b->key);
@@ -108,6 +125,55 @@ int meru_batch_put(meru_batch *b, const meru_schema *s, const meru_row *row)
         return rc;
     return append_entry(b, MERU_OP_PUT, b->key.data, b->key.len, b->val.data,
                         b->val.len);
+}
+
+int meru_batch_reencode(meru_batch *dst, meru_batch *src,
+                        const meru_schema *from, const meru_schema *to)
+{
+    meru_batch_iter it;
+    meru_batch_entry e;
+    meru_buf scratch = {0};
+    memset(&it, 0, sizeof it);
+    memset(&e, 0, sizeof e);
+    meru_value *vals = calloc(to->ncols, sizeof *vals);
+    const uint8_t *rec;
+    size_t len;
+    int rc = vals ? MERU_OK : meru_err(MERU_ENOMEM, "out of memory (batch)");
+    if (!rc && to->ncols < from->ncols)
+        rc = meru_err(MERU_EINVAL, "meru_batch_reencode: fewer columns");
+    for (size_t i = from->ncols; !rc && i < to->ncols; i++) {
+        const meru_column *c = &to->cols[i];
+        if ((rc = missing_column(c)))
+            break;
+        if (c->write_default.state == MERU_VALUE_PRESENT)
+            vals[i] = c->write_default;
+        else
+            vals[i].state = MERU_VALUE_NULL;
+    }
+    if (!rc && (rc = meru_batch_set_sequence(src, src->first_seq)) == MERU_OK) {
+        rec = meru_batch_data(src, &len);
+        rc = meru_batch_iter_init(&it, rec, len);
+    }
+    while (!rc && (rc = meru_batch_iter_next(&it, &e)) == MERU_OK) {
+        if (e.op != MERU_OP_PUT) {
+            rc = meru_batch_add_raw(dst, e.op, e.key, e.klen, NULL, 0);
+            continue;
+        }
+        scratch.len = 0;
+        meru_buf_reset(&dst->val);
+        rc = meru_row_decode_view(from, e.key, e.klen, e.value, e.vlen, NULL,
+                                  vals, &scratch);
+        if (!rc)
+            rc = meru_row_encode_values(to, vals, &dst->val);
+        if (!rc)
+            rc = meru_batch_add_raw(dst, e.op, e.key, e.klen, dst->val.data,
+                                    dst->val.len);
+    }
+    if (rc == MERU_NOT_FOUND)
+        rc = MERU_OK;
+    meru_buf_free(&scratch);
+    free(vals);
+    return rc;
 }
 
 int meru_batch_delete_row(meru_batch *b, const meru_schema *s,

@@ -60,8 +60,19 @@ void meru_batch_free(meru_batch *b);
 void meru_batch_clear(meru_batch *b);
 
 /* Validates `row` (meru_row_validate) and appends a put of it under schema
- * `s` (the row's schema). MERU_EINVAL / MERU_ERANGE / MERU_ENOMEM. */
+ * `s`: the row's schema, or a later schema of the table (the columns the
+ * row lacks take their write default, else null; MERU_EINVAL when such a
+ * column is NOT NULL without a write default). MERU_EINVAL / MERU_ERANGE /
+ * MERU_ENOMEM. */
 int meru_batch_put(meru_batch *b, const meru_schema *s, const meru_row *row);
+/* Appends every entry of `src`, whose puts were encoded under `from`, to
+ * `dst` with the puts encoded under `to`, a later schema of the table (the
+ * columns it adds take their write default, else null; MERU_EINVAL when
+ * one is NOT NULL without a write default). `src` gets its header stamped
+ * (its first sequence unchanged). On error `dst` may hold part of the
+ * entries: discard it. */
+int meru_batch_reencode(meru_batch *dst, meru_batch *src,
+                        const meru_schema *from, const meru_schema *to);
 /* Appends a delete of the row whose key columns are set in `row`. */
 int meru_batch_delete_row(meru_batch *b, const meru_schema *s,
                           const meru_row *row);

@@ -548,7 +548,11 @@ static int open_output(meru_db *db, const meru_options *o, int level,
         (rc = meru_path_join(abs, sizeof abs, db->path, rel)))
         return rc;
     meru_sst_options_for_level(&so, level, o);
-    return meru_sst_writer_open(w, db->fs, abs, db->schema, &so);
+    /* The current schema: at least as new as any input's (file entries
+     * keep the schema current when they were made), so no column of an
+     * input is dropped; a column an input lacks is written as its initial
+     * default, which is what reading it gives. */
+    return meru_sst_writer_open(w, db->fs, abs, meru_db_cur_schema(db), &so);
 }
 
 /* Finishes output w and appends it, with its deletion vector *dv (taken

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "changes/changelog.h"
 #include "engine/db_internal.h"
 #include "engine/db_lookup.h"
 #include "types/keycodec.h"
@@ -111,7 +112,7 @@ static int l0_view_row(meru_db_l0 *out, keylog *kl, uint64_t row,
             return rc;
         kl->n++;
     }
-    if (!first || op == MERU_OP_DELETE)
+    if (out->dv && (!first || op == MERU_OP_DELETE))
         return meru_dv_add(out->dv, row);
     return MERU_OK;
 }
@@ -140,6 +141,7 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
     meru_sst_meta meta;
     meru_memtable_iter it;
     bool view = db->opts.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS;
+    bool feed;
     keylog kl;
     uint64_t row = 0;
     int rc;
@@ -159,8 +161,16 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
         meru_options o; /* the table-shaping fields may change: a copy */
         meru_db_options_copy(db, &o);
         meru_sst_options_for_level(&so, 0, &o);
+        feed = meru_db_feed_on(&o);
     }
-    if ((rc = meru_sst_writer_open(&w, db->fs, abs, db->schema, &so))) {
+    /* The change feed needs the keys too (for the lookup of pre-images),
+     * and the memtable at commit. */
+    if (feed)
+        out->mem = mem;
+    /* The current schema, loaded after `mem` stopped taking writes: it has
+     * every column of every row in it (db_schema.c). */
+    if ((rc = meru_sst_writer_open(&w, db->fs, abs, meru_db_cur_schema(db),
+                                   &so))) {
         meru_db_l0_clear(out);
         return meru_err_wrap(rc, "flush");
     }
@@ -172,14 +182,15 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
         const uint8_t *val = meru_memtable_iter_value(&it, &vlen);
         /* Rows are added in order, so `row` is the row's position. */
         if ((rc = meru_sst_writer_add(w, ikey, ilen, val, vlen)) ||
-            (view && (rc = l0_view_row(out, &kl, row, ikey, ilen)))) {
+            ((view || feed) &&
+             (rc = l0_view_row(out, &kl, row, ikey, ilen)))) {
             meru_sst_writer_abort(w);
             meru_db_l0_clear(out);
             keylog_free(&kl);
             return meru_err_wrap(rc, "flush");
         }
     }
-    if (view)
+    if (view || feed)
         rc = l0_view_keys(out, &kl);
     keylog_free(&kl);
     if (rc) {
@@ -220,36 +231,73 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
     return MERU_OK;
 }
 
-/* Adds to edit `e` the vectors of the continuous view for new file `add`
- * (cat_mu held): its own, and in each older file (db->files, which mirror
- * the catalog under cat_mu) the newest older version of each of its keys
- * that is a put. */
-static int l0_view_edit(meru_db *db, const meru_db_l0 *add,
-                        meru_catalog_edit *e)
+/* Collects the pre-images (values of the older puts) the lookup reads. */
+typedef struct pre_log {
+    meru_buf bytes;
+    size_t *off, *len; /* per key */
+} pre_log;
+
+static int pre_value(void *arg, size_t key, uint64_t pos, const uint8_t *value,
+                     size_t len)
+{
+    pre_log *p = arg;
+    (void)pos;
+    p->off[key] = p->bytes.len;
+    p->len[key] = len;
+    return len ? meru_buf_append(&p->bytes, value, len) : MERU_OK;
+}
+
+/* Adds to edit `e` what a new L0 file `add` changes besides itself (cat_mu
+ * held), from one lookup of the newest older version of each of its keys
+ * in the older files (db->files, which mirror the catalog under cat_mu):
+ * with the continuous view, the file's own vector and, in each older file,
+ * the position of each such version that is a put; with the change feed
+ * (add->mem), the changelog file of the memtable's changes, whose
+ * pre-images are those versions' values. Then the feed's retention.
+ * *written: see meru_db_changes_commit. */
+static int l0_lookup_edit(meru_db *db, const meru_options *opt,
+                          const meru_db_l0 *add, uint64_t last_seq,
+                          meru_catalog_edit *e, char **written)
 {
     meru_db_file **files = db->files;
     size_t nfiles = db->nfiles;
+    bool feed = add->mem != NULL;
     meru_db_older *older = NULL;
     meru_dv **dvs = NULL;
+    meru_changelog_pre *pre = NULL;
+    pre_log pl;
+    meru_sst_lookup_opts lo = {pre_value, &pl, NULL};
     meru_db_lookup_stats ls;
     uint64_t t0 = meru_clock_ns(), c0 = meru_clock_thread_cpu_ns(), hidden = 0;
     int rc = MERU_OK;
 
     memset(&ls, 0, sizeof ls);
-    if (!meru_dv_is_empty(add->dv) &&
+    memset(&pl, 0, sizeof pl);
+    if (add->dv && !meru_dv_is_empty(add->dv) &&
         (rc = meru_catalog_edit_set_dv(e, add->meta.path, add->dv)))
         return rc;
-    if (!add->nkeys || !nfiles)
-        return MERU_OK;
+    if (!add->nkeys)
+        return feed ? meru_db_changes_commit(db, opt, add, NULL, last_seq, e,
+                                             written)
+                    : MERU_OK;
     older = malloc(add->nkeys * sizeof *older);
-    dvs = calloc(nfiles, sizeof *dvs);
-    if (!older || !dvs) {
+    dvs = calloc(nfiles + 1, sizeof *dvs);
+    if (feed) {
+        pre = calloc(add->nkeys, sizeof *pre);
+        pl.off = calloc(add->nkeys, sizeof *pl.off);
+        pl.len = calloc(add->nkeys, sizeof *pl.len);
+    }
+    if (!older || !dvs || (feed && (!pre || !pl.off || !pl.len))) {
         rc = meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
         goto out;
     }
-    rc = meru_db_lookup_older(files, nfiles, db->schema, add->keys,
-                              add->nkeys, NULL, older, &ls);
-    for (size_t i = 0; rc == MERU_OK && i < add->nkeys; i++) {
+    if (nfiles)
+        rc = meru_db_lookup_older(files, nfiles, db->schema, add->keys,
+                                  add->nkeys, feed ? &lo : NULL, older, &ls);
+    else
+        for (size_t i = 0; i < add->nkeys; i++)
+            older[i].state = MERU_SST_NOT_FOUND;
+    for (size_t i = 0; add->dv && rc == MERU_OK && i < add->nkeys; i++) {
         const meru_db_older *o = &older[i];
         if (o->state != MERU_SST_FOUND)
             continue; /* a delete row is hidden already, in its own file */
@@ -266,7 +314,8 @@ static int l0_view_edit(meru_db *db, const meru_db_l0 *add,
     for (size_t f = 0; rc == MERU_OK && f < nfiles; f++)
         if (dvs[f])
             rc = meru_catalog_edit_set_dv(e, files[f]->meta.path, dvs[f]);
-    if (rc == MERU_OK) {
+    if (rc == MERU_OK && nfiles && add->dv) {
+        /* The view's upkeep (the feed's share is not counted here). */
         atomic_fetch_add_explicit(&db->st_view_lookups, 1,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&db->st_view_lookup_us,
@@ -280,12 +329,24 @@ static int l0_view_edit(meru_db *db, const meru_db_l0 *add,
         atomic_fetch_add_explicit(&db->st_view_hidden, hidden,
                                   memory_order_relaxed);
     }
+    if (rc == MERU_OK && feed) {
+        for (size_t i = 0; i < add->nkeys; i++) {
+            pre[i].live = older[i].state == MERU_SST_FOUND;
+            pre[i].value = pl.bytes.data + pl.off[i];
+            pre[i].vlen = pl.len[i];
+        }
+        rc = meru_db_changes_commit(db, opt, add, pre, last_seq, e, written);
+    }
 out:
     for (size_t f = 0; dvs && f < nfiles; f++)
         meru_dv_free(dvs[f]);
     free(dvs);
     free(older);
-    return rc ? meru_err_wrap(rc, "flush: Iceberg view") : MERU_OK;
+    free(pre);
+    free(pl.off);
+    free(pl.len);
+    meru_buf_free(&pl.bytes);
+    return rc ? meru_err_wrap(rc, "flush: older versions") : MERU_OK;
 }
 
 int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
@@ -294,15 +355,22 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
 {
     meru_catalog_edit *e = NULL;
     bool file = add && add->meta.path;
+    char *written = NULL; /* a changelog file of this commit */
+    meru_options o;
     int rc;
+    meru_db_options_copy(db, &o);
     pthread_mutex_lock(&db->cat_mu);
     if (last_seq < meru_catalog_last_sequence(db->cat))
         last_seq = meru_catalog_last_sequence(db->cat);
     rc = meru_catalog_edit_new(db->cat, &e);
     if (rc == MERU_OK && file)
         rc = meru_catalog_edit_add_file(e, &add->meta);
-    if (rc == MERU_OK && file && add->dv)
-        rc = l0_view_edit(db, add, e);
+    if (rc == MERU_OK && file && (add->dv || add->mem))
+        rc = l0_lookup_edit(db, &o, add, last_seq, e, &written);
+    /* Without a changelog of its own, a commit still applies the feed's
+     * retention (l0_lookup_edit does when it writes one). */
+    if (rc == MERU_OK && !(file && add->mem))
+        rc = meru_db_changes_commit(db, &o, NULL, NULL, last_seq, e, NULL);
     if (rc == MERU_OK) {
         meru_catalog_edit_set_last_sequence(e, last_seq);
         if (set_wal)
@@ -322,6 +390,9 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
             (void)meru_fs_remove(db->fs, abs);
         meru_err_restore(&saved);
     }
+    if (rc && written)
+        (void)meru_fs_remove(db->fs, written);
+    free(written);
     if (rc == MERU_OK) {
         /* The committed catalog no longer lists these segments (their rows
          * are in files, and readers read the memtable until the publish),

@@ -20,16 +20,27 @@
  *    current version is deleted only when the last view that lists it goes
  *    away (and the grace period has passed).
  *
- * Locks, in the order they may be taken: the group queue's mutex, then
- * `cat_mu` (catalog commits), then `mu` (views, immutable list, worker
- * state). Nothing blocks on I/O while holding `mu`. Writers never take
- * `cat_mu`, so background work may do I/O under it: a flush looks up the
- * older versions of its keys in the files there (the Iceberg view,
- * db_lookup.h), so that the row positions it hides refer to exactly the
- * files its commit changes. Every commit publishes its file set (db->files
- * and a new view) before releasing `cat_mu`, and db->files changes only
- * with both locks held: so whoever holds `cat_mu` (or `mu`) sees in
- * db->files exactly the catalog's current version.
+ *  - Schemas (db_schema.c): the handle's current schema is replaced, never
+ *    changed, by a schema change, and every schema the handle has had stays
+ *    allocated until the handle is freed. Each view and each file entry
+ *    records the schema current when it was made; a read uses its view's.
+ *    Writers encode rows inside a "write window" (entered after
+ *    backpressure, left when the group commit returns) under the schema
+ *    current when they entered it; a schema change closes the window,
+ *    waits for the writes inside to leave, commits, then publishes the new
+ *    schema, so no row is ever stored under a schema older than the one
+ *    current when it became visible.
+ *
+ * Locks, in the order they may be taken: `schema_mu` (one schema change at
+ * a time), the group queue's mutex, then `cat_mu` (catalog commits), then
+ * `mu` (views, immutable list, worker state). Nothing blocks on I/O while
+ * holding `mu`. Writers never take `cat_mu`, so background work may do I/O
+ * under it: a flush looks up the older versions of its keys in the files
+ * there (the Iceberg view, db_lookup.h), so that the row positions it hides
+ * refer to exactly the files its commit changes. Every commit publishes its
+ * file set (db->files and a new view) before releasing `cat_mu`, and
+ * db->files changes only with both locks held: so whoever holds `cat_mu`
+ * (or `mu`) sees in db->files exactly the catalog's current version.
  */
 #ifndef MERU_ENGINE_DB_INTERNAL_H
 #define MERU_ENGINE_DB_INTERNAL_H
@@ -71,6 +82,9 @@ typedef struct meru_db_file {
     meru_db *db;
     meru_catalog_file meta; /* own copies of path and key bounds */
     char *abs_path;
+    /* The table's schema when the entry was made: it has every column the
+     * file holds. `sst` reads the file under it. */
+    const meru_schema *schema;
     pthread_mutex_t open_mu;
     meru_sst *sst;     /* opened on first read, closed when the file goes */
     /* Opened, but it contradicts its metadata entry (db_check.c): neither
@@ -78,6 +92,13 @@ typedef struct meru_db_file {
      * might need it fails with bad_msg (under open_mu). Set once. */
     atomic_bool suspect;
     char bad_msg[512];
+    /* The file read under newer schemas (meru_db_file_sst_for), opened on
+     * demand, under open_mu. */
+    struct meru_db_file_alt {
+        const meru_schema *schema;
+        meru_sst *sst;
+    } *alts;
+    size_t nalts;
     bool obsolete;     /* no longer in the current version: delete at refs 0 */
     bool compacting;   /* an input of a running compaction (under mu) */
     uint64_t cache_id; /* distinguishes its row-cache keys */
@@ -86,6 +107,10 @@ typedef struct meru_db_file {
 /* An immutable snapshot of the LSM shape; readers hold a reference. */
 typedef struct meru_view {
     atomic_int refs;
+    /* The handle's schema when the view was made: reads through the view
+     * return rows of it. Every file of the view has this schema or an
+     * older one. */
+    const meru_schema *schema;
     meru_memtable *mem;  /* the mutable memtable when the view was made */
     meru_memtable **imm; /* immutable memtables, newest first */
     size_t nimm;
@@ -93,6 +118,10 @@ typedef struct meru_view {
     size_t nfiles;
     /* files of level L are files[level_start[L] .. level_start[L + 1]) */
     size_t level_start[MERU_CATALOG_MAX_LEVELS + 1];
+    /* The change feed's changelog files, by sequence (their meta has
+     * path, file_size, row_count, min_seq and max_seq; no keys). */
+    meru_db_file **changes;
+    size_t nchanges;
 } meru_view;
 
 /* An immutable memtable waiting for flush, oldest first in db->imm. */
@@ -128,7 +157,18 @@ struct meru_db {
      * the other fields never change after open. */
     meru_options opts;
     meru_options open_opts; /* as the opener gave them (properties NULL) */
-    meru_schema *schema;
+    /* The current schema (meru_db_schema): an element of `schemas`,
+     * replaced under mu (db_schema.c); read with atomic loads anywhere. */
+    _Atomic(meru_schema *) schema;
+    meru_schema **schemas; /* every schema of the handle, under mu */
+    size_t nschemas;
+    /* Schema changes (db_schema.c): one at a time under schema_mu; while
+     * schema_changing is set no write enters the write window, and the
+     * change waits for writes_in_flight (writes in the window) to reach 0.
+     * schema_changing is set and cleared under mu. */
+    pthread_mutex_t schema_mu;
+    atomic_bool schema_changing;
+    atomic_uint_fast64_t writes_in_flight;
     bool read_only;
 
     meru_file *lock;
@@ -139,6 +179,12 @@ struct meru_db {
      * so meru_stats_get need not wait for cat_mu while a flush looks up
      * older versions under it. */
     atomic_uint_fast64_t meta_version;
+    /* The highest sequence a WAL recovery found missing (damage dropped by
+     * wal_salvage, segments meru_repair skipped), 0 if none: the change
+     * feed's history reaches down to it no more. The iterator's floor is
+     * at least this; a writer's next commit that covers it raises the
+     * catalog's floor to it (meru_db_changes_commit). */
+    atomic_uint_fast64_t changes_lost;
 
     /* write path */
     meru_wal_group *group;
@@ -164,6 +210,9 @@ struct meru_db {
      * mu: either lock keeps it stable). */
     meru_db_file **files;
     size_t nfiles;
+    /* The catalog's changelog files, by sequence (same rules as files). */
+    meru_db_file **changes;
+    size_t nchanges;
     meru_db_gc *gc;
     size_t ngc, gc_cap;
     meru_snapshot *snapshots; /* newest first */
@@ -238,9 +287,9 @@ int meru_db_file_new(meru_db *db, const meru_catalog_file *meta,
                      meru_db_file **out);
 void meru_db_file_ref(meru_db_file *f);
 void meru_db_file_unref(meru_db_file *f);
-/* The open SST of f (opened on first use and checked against its metadata
- * entry; a file that cannot be opened is tried again next time, one that
- * contradicts its entry becomes `suspect` for good). */
+/* The open SST of f under f->schema (opened on first use and checked
+ * against its metadata entry; a file that cannot be opened is tried again
+ * next time, one that contradicts its entry becomes `suspect` for good). */
 int meru_db_file_sst(meru_db_file *f, meru_sst **out);
 /* Opens every file of the current view now, so that a file contradicting
  * its metadata is known before a read trusts that metadata's key range,
@@ -251,10 +300,15 @@ void meru_db_open_all_files(meru_db *db);
 /* Whether any file of level >= 1 `level` of v is suspect (reads reaching
  * that level cannot trust its key ranges). */
 bool meru_db_level_suspect(const meru_view *v, int level);
-/* Rebuilds db->files from the catalog's current version, reusing entries
- * of files that stay and marking the others obsolete (mu held). The
- * entries dropped go to *removed: release them with meru_db_files_release
- * after unlocking mu. */
+/* The open SST of f under `schema` (f->schema or a newer schema of the
+ * handle: the view's), opened on first use and kept with the entry; a
+ * suspect file fails as meru_db_file_sst does. */
+int meru_db_file_sst_for(meru_db_file *f, const meru_schema *schema,
+                         meru_sst **out);
+/* Rebuilds db->files and db->changes from the catalog's current version,
+ * reusing entries of files that stay and marking the others obsolete (mu
+ * held). The entries dropped go to *removed: release them with
+ * meru_db_files_release after unlocking mu. */
 int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
                               size_t *nremoved);
 void meru_db_files_release(meru_db_file **files, size_t n);
@@ -280,15 +334,6 @@ meru_view *meru_db_read_view(meru_db *db, const meru_snapshot *snap);
 
 /* ---- db_write.c --------------------------------------------------------- */
 
-/* Whether two schemas have the same columns (names, types, field ids) and
- * key width: rows of one can be written to and read into the other. */
-bool meru_db_same_columns(const meru_schema *a, const meru_schema *b);
-/* MERU_ESCHEMA naming `what` unless `row` is of a schema with `want`'s
- * columns. */
-int meru_db_check_row(const meru_schema *want, const meru_row *row,
-                      const char *what);
-
-int meru_db_write_batch(meru_db *db, meru_batch *b, uint64_t *first_seq);
 /* Creates db->group over db->wal with the sequence/apply hooks. */
 int meru_db_install_write_hooks(meru_db *db);
 /* Makes `mem` immutable and starts a new memtable + WAL segment (when mem
@@ -324,6 +369,10 @@ typedef struct meru_db_l0 {
     meru_sst_ukey *keys;
     size_t nkeys;
     meru_buf keybytes;
+    /* With the change feed on: the memtable written (borrowed; the flush
+     * holds it until the commit), whose changes the commit records, and
+     * `keys` as above. NULL otherwise. */
+    meru_memtable *mem;
 } meru_db_l0;
 void meru_db_l0_clear(meru_db_l0 *l); /* frees and zeroes */
 
@@ -385,11 +434,71 @@ int meru_db_file_check(const meru_catalog_file *m, const meru_sst *t);
 int meru_db_check_wal_segments(meru_fs *fs, const char *wal_dir,
                                uint64_t oldest, uint64_t next);
 
+/* ---- db_iceberg.c ------------------------------------------------------- */
+
+/* Checks that the Iceberg view on disk holds exactly the rows a scan at the
+ * last committed sequence returns. MERU_OK with *rows = rows compared;
+ * MERU_ECORRUPT with err (cap errcap) saying what differs; MERU_NOT_FOUND
+ * when the table keeps no view; another error when the view cannot be
+ * read (err has the message). */
+int meru_db_check_iceberg(meru_db *db, uint64_t *rows, char *err,
+                          size_t errcap);
+/* The newest version of `key` with seq <= `seq` in view `v` (memtables,
+ * then files): MERU_OK with its rowcodec value in *value (replaced) when
+ * it is a put, MERU_NOT_FOUND when it is a delete or there is none. */
+int meru_db_lookup_value(meru_db *db, meru_view *v, const uint8_t *key,
+                         size_t klen, uint64_t seq, meru_buf *value);
+
+/* ---- db_changes.c ------------------------------------------------------- */
+
+/* Whether flushes record changes (changes_retention_seconds > 0). */
+bool meru_db_feed_on(const meru_options *o);
+/*
+ * The change feed's part of a flush commit (cat_mu held): with the feed on
+ * and l0->mem set, writes the changelog file of l0->mem's changes (pre[i]
+ * the pre-image of l0->keys[i], from the flush's one lookup of older
+ * versions) and adds it to `e`; then, feed on or off, expires changelog
+ * files by the retention options `o` (removed from `e`, floor raised; with
+ * the feed off every file goes and the floor becomes last_seq). *written
+ * gets the new file's absolute path (malloc'd; NULL when none) so a failed
+ * commit can remove it.
+ */
+/* Records that the changes up to `seq` are lost (changes_lost, raised). */
+void meru_db_changes_lost(meru_db *db, uint64_t seq);
+typedef struct meru_changelog_pre meru_changelog_pre;
+int meru_db_changes_commit(meru_db *db, const meru_options *o,
+                           const meru_db_l0 *l0, const meru_changelog_pre *pre,
+                           uint64_t last_seq, meru_catalog_edit *e,
+                           char **written);
+
 /* ---- db_props.c --------------------------------------------------------- */
 
 /* A copy of db->opts taken under mu (the table-shaping fields may change
  * under meru_set_property). mu must not be held. */
 void meru_db_options_copy(meru_db *db, meru_options *out);
+
+/* ---- db_schema.c -------------------------------------------------------- */
+
+/* The current schema (an acquire load). */
+static inline const meru_schema *meru_db_cur_schema(const meru_db *db)
+{
+    return atomic_load_explicit(&((meru_db *)db)->schema,
+                                memory_order_acquire);
+}
+/* Makes a clone of `s` the handle's current schema (kept in
+ * db->schemas). mu held, or no other thread yet. */
+int meru_db_adopt_schema_locked(meru_db *db, const meru_schema *s);
+/* At open: adopts the stored schema, or commits an additive `given` one as
+ * a new schema of the table (the rules of meru_add_column). */
+int meru_db_settle_schema(meru_db *db, const meru_schema *given);
+/* Read-only handles, with cat_mu and mu held: adopts the catalog's current
+ * schema when it is newer than the handle's. */
+int meru_db_follow_schema_locked(meru_db *db);
+/* Whether `row` may be used with the table whose schema is `s`: its
+ * schema's columns are s's first columns (a row made on an older schema
+ * of the table). MERU_ESCHEMA naming `what` otherwise. */
+int meru_db_row_fits(const meru_schema *s, const meru_row *row,
+                     const char *what);
 
 /* ---- db_open.c ---------------------------------------------------------- */
 

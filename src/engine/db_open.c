@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db_open.c — opening (create, recovery, read-only), closing and freeing a
- * table, schema compatibility, snapshots and refresh (SPEC §2, §4, §5).
+ * table, snapshots and refresh (SPEC §2, §4, §5). The schema given to
+ * meru_open is settled by db_schema.c.
  *
  * Recovery of a writer, in order:
  *  1. take LOCK (a second writer process gets MERU_ELOCKED);
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "engine/db_internal.h"
+#include "engine/db_lookup.h"
 #include "engine/options.h"
 #include "engine/table_props.h"
 #include "util/error.h"
@@ -41,66 +43,6 @@ int meru_db_check_open(meru_db *db)
     return closed ? meru_err(MERU_ECLOSED, "the table is closed") : MERU_OK;
 }
 
-const meru_schema *meru_db_schema(const meru_db *db)
-{
-    return db ? db->schema : NULL;
-}
-
-/* ------------------------------------------------------------- schema */
-
-static int col_differs(const meru_column *a, const meru_column *b)
-{
-    return strcmp(a->name, b->name) || a->type != b->type ||
-           a->nullable != b->nullable || a->field_id != b->field_id ||
-           a->fixed_length != b->fixed_length || a->precision != b->precision ||
-           a->scale != b->scale;
-}
-
-/* 0: same; 1: `given` extends `stored` additively; MERU_ESCHEMA else. */
-static int schema_compat(const meru_schema *stored, const meru_schema *given)
-{
-    size_t i;
-    if (given->nkey != stored->nkey)
-        return meru_err(MERU_ESCHEMA,
-                        "schema: the table's primary key has %zu columns, "
-                        "the given schema's %zu",
-                        stored->nkey, given->nkey);
-    for (i = 0; i < stored->nkey; i++)
-        if (given->key_cols[i] != stored->key_cols[i])
-            return meru_err(MERU_ESCHEMA,
-                            "schema: primary key column %zu "
-                            "differs from the table's",
-                            i + 1);
-    if (given->ncols < stored->ncols)
-        return meru_err(MERU_ESCHEMA,
-                        "schema: the table has %zu columns, the given schema "
-                        "%zu (columns cannot be dropped)",
-                        stored->ncols, given->ncols);
-    for (i = 0; i < stored->ncols; i++)
-        if (col_differs(&stored->cols[i], &given->cols[i]))
-            return meru_err(MERU_ESCHEMA,
-                            "schema: column %zu (\"%s\") differs from the "
-                            "table's column \"%s\" (name, type, nullability "
-                            "or field id)",
-                            i + 1, given->cols[i].name, stored->cols[i].name);
-    for (; i < given->ncols; i++) {
-        const meru_column *c = &given->cols[i];
-        if (!c->nullable && !c->initial_default_json)
-            return meru_err(MERU_ESCHEMA,
-                            "schema: new column \"%s\" must be nullable or "
-                            "have an initial default (rows written before "
-                            "it existed need a value)",
-                            c->name);
-        for (size_t j = 0; j < stored->ncols; j++)
-            if (c->field_id <= stored->cols[j].field_id)
-                return meru_err(MERU_ESCHEMA,
-                                "schema: new column \"%s\" needs a field id "
-                                "above the table's (%d)",
-                                c->name, (int)stored->cols[j].field_id);
-    }
-    return given->ncols > stored->ncols;
-}
-
 /* -------------------------------------------------------------- replay */
 
 typedef struct replay_ctx {
@@ -114,6 +56,16 @@ typedef struct replay_ctx {
     uint64_t *kept_seg;
     size_t nkept, capkept;
     uint64_t wal_next; /* writer: the next-segment a mid-replay flush records */
+    /* The first sequence the next batch must have (0: no check).
+     * Sequences are contiguous, so a batch starting later means records
+     * are missing. Read-only: the writer deleted a segment between our
+     * catalog read and the replay (flushed meanwhile): its records would
+     * be silently missing, from reads and from the change feed. Writer (or
+     * read-only with wal_salvage): damage dropped or a segment skipped by
+     * meru_repair; the change feed must not claim them (lost_upto). */
+    uint64_t expect;
+    bool gap;           /* read-only: ... and that happened */
+    uint64_t lost_upto; /* the highest sequence found missing, or 0 */
 } replay_ctx;
 
 static void replay_ctx_free(replay_ctx *c)
@@ -211,6 +163,22 @@ static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
      * file (a recovery that crashed after flushing part of the log). */
     if (count == 0 || first_seq <= meru_catalog_last_sequence(c->db->cat))
         return MERU_OK;
+    if (c->expect && first_seq > c->expect &&
+        (c->writer || c->db->opts.wal_salvage)) {
+        /* Records are missing (see lost_upto): the change feed will not
+         * claim them. A read-only handle without wal_salvage takes a gap
+         * for the writer's flush instead (below). */
+        c->lost_upto = first_seq - 1;
+        meru_db_changes_lost(c->db, c->lost_upto);
+    } else if (!c->writer && c->expect && first_seq != c->expect) {
+        c->gap = true;
+        return meru_err(MERU_NOT_FOUND,
+                        "wal segment %llu: sequence %llu expected, %llu "
+                        "found (the writer flushed meanwhile)",
+                        (unsigned long long)segment,
+                        (unsigned long long)c->expect,
+                        (unsigned long long)first_seq);
+    }
     if ((rc = meru_db_apply_record(c->db, c->mem, rec, len, &last))) {
         if (rc == MERU_EINVAL) /* a duplicate (key, seq): corrupt log */
             rc = MERU_ECORRUPT;
@@ -219,6 +187,8 @@ static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
     }
     if (last > c->max_seq)
         c->max_seq = last;
+    if (c->expect)
+        c->expect = last + 1;
     if (c->writer || meru_memtable_bytes(c->mem) < c->db->opts.memtable_bytes)
         return MERU_OK;
     return replay_keep(c); /* read-only: cut by size */
@@ -285,6 +255,7 @@ static int recover_wal(meru_db *db)
         fresh = 1;
     c.wal_next = fresh;
     c.mem_segment = oldest;
+    c.expect = meru_catalog_last_sequence(db->cat) + 1;
     rc = meru_wal_replay(db->fs, db->wal_dir, oldest, db->opts.wal_salvage != 0,
                          replay_record, &c, &st);
     if (rc == MERU_OK)
@@ -362,13 +333,14 @@ static int load_read_only(meru_db *db)
     memset(&c, 0, sizeof c);
     c.db = db;
     meru_catalog_wal(db->cat, &oldest, &next);
+    c.expect = meru_catalog_last_sequence(db->cat) + 1;
     if ((rc = meru_db_check_wal_segments(db->fs, db->wal_dir, oldest, next)) ||
         (rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
         return rc;
     meru_wal_replay_stats st;
     rc = meru_wal_replay(db->fs, db->wal_dir, oldest, db->opts.wal_salvage != 0,
                          replay_record, &c, &st);
-    if (rc == MERU_NOT_FOUND) /* no wal directory (yet) */
+    if (rc == MERU_NOT_FOUND && !c.gap) /* no wal directory (yet) */
         rc = MERU_OK;
     if (rc) {
         replay_ctx_free(&c);
@@ -388,6 +360,12 @@ static int load_read_only(meru_db *db)
         meru_memtable_unref(db->imm[i].mem);
     db->nimm = 0;
     if ((rc = meru_db_imm_reserve_locked(db, c.nkept + 1))) {
+        pthread_mutex_unlock(&db->mu);
+        pthread_mutex_unlock(&db->cat_mu);
+        goto out;
+    }
+    /* The writer may have added columns since this handle's schema. */
+    if ((rc = meru_db_follow_schema_locked(db))) {
         pthread_mutex_unlock(&db->mu);
         pthread_mutex_unlock(&db->cat_mu);
         goto out;
@@ -412,8 +390,8 @@ static int load_read_only(meru_db *db)
     meru_db_files_release(removed, nremoved);
     /* Open every file now: the writer (another process) deletes files it
      * compacted away, and an open descriptor keeps them readable for the
-     * views and snapshots of this handle. A file that cannot be opened is
-     * left to fail the reads that need it. */
+     * views and snapshots of this handle, under the handle's schema too.
+     * A file that cannot be opened is left to fail the reads that need it. */
     if (rc == MERU_OK)
         meru_db_open_all_files(db);
 out:
@@ -434,8 +412,10 @@ static int load_read_only_retrying(meru_db *db)
         if (rc != MERU_ECORRUPT && rc != MERU_NOT_FOUND && rc != MERU_EIO)
             return rc;
         snprintf(msg, sizeof msg, "%s", meru_errmsg());
-        meru_catalog_options co = {(uint32_t)db->opts.keep_metadata_versions,
-                                   0, NULL, 0};
+        meru_catalog_options co;
+        memset(&co, 0, sizeof co);
+        co.keep_versions = (uint32_t)db->opts.keep_metadata_versions;
+        co.view_off = db->opts.iceberg_view == MERU_ICEBERG_VIEW_OFF;
         meru_catalog *fresh = NULL;
         if (meru_catalog_open(db->fs, db->path, &co, &fresh))
             break;
@@ -466,6 +446,10 @@ static meru_db *db_alloc(const meru_options *opts, meru_fs *fs)
     pthread_mutex_init(&db->mu, NULL);
     pthread_mutex_init(&db->cat_mu, NULL);
     pthread_mutex_init(&db->switch_mu, NULL);
+    pthread_mutex_init(&db->schema_mu, NULL);
+    atomic_init(&db->schema, NULL);
+    atomic_init(&db->schema_changing, false);
+    atomic_init(&db->writes_in_flight, 0);
     {
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
@@ -502,6 +486,11 @@ static void db_release(meru_db *db)
     free(db->files);
     db->files = NULL;
     db->nfiles = 0;
+    for (size_t i = 0; i < db->nchanges; i++)
+        meru_db_file_unref(db->changes[i]);
+    free(db->changes);
+    db->changes = NULL;
+    db->nchanges = 0;
     meru_db_gc_run(db, !db->read_only && db->opts.gc_grace_seconds == 0);
     for (size_t i = 0; i < db->ngc; i++)
         free(db->gc[i].abs_path);
@@ -522,7 +511,10 @@ static void db_destroy(meru_db *db)
     meru_cache_free(db->row_cache);
     for (int i = 0; i < MERU_CATALOG_MAX_LEVELS; i++)
         meru_buf_free(&db->compact_ptr[i]);
-    meru_schema_free(db->schema);
+    for (size_t i = 0; i < db->nschemas; i++)
+        meru_schema_free(db->schemas[i]);
+    free(db->schemas);
+    pthread_mutex_destroy(&db->schema_mu);
     pthread_mutex_destroy(&db->mu);
     pthread_mutex_destroy(&db->cat_mu);
     pthread_mutex_destroy(&db->switch_mu);
@@ -557,8 +549,11 @@ static int create_catalog(meru_db *db, const meru_schema *schema,
 
 static int open_catalog(meru_db *db, const meru_schema *schema)
 {
-    meru_catalog_options co = {(uint32_t)db->opts.keep_metadata_versions, 0,
-                               NULL, 0};
+    meru_catalog_options co;
+    memset(&co, 0, sizeof co);
+    co.keep_versions = (uint32_t)db->opts.keep_metadata_versions;
+    co.format_version = db->opts.iceberg_format_version;
+    co.view_off = db->opts.iceberg_view == MERU_ICEBERG_VIEW_OFF;
     int rc = meru_catalog_open(db->fs, db->path, &co, &db->cat);
     if (rc == MERU_OK) {
         if (db->opts.error_if_exists)
@@ -581,33 +576,41 @@ static int open_catalog(meru_db *db, const meru_schema *schema)
     return create_catalog(db, schema, &co);
 }
 
-/* Adopts the stored schema, or commits an additive extension of it. */
-static int settle_schema(meru_db *db, const meru_schema *given)
+/* A table with files but no recorded Iceberg view (written before the view
+ * existed, with iceberg_view off, or moved) gets its vectors rebuilt from
+ * the data and its whole view written, once, in one commit. */
+static int view_bootstrap(meru_db *db)
 {
-    const meru_schema *stored = meru_catalog_schema(db->cat);
-    int rc;
-    if (given) {
-        if ((rc = meru_schema_validate(given)))
-            return meru_err(MERU_ESCHEMA, "%s", meru_errmsg());
-        if ((rc = schema_compat(stored, given)) < 0)
-            return rc;
-        if (rc == 1) {
-            meru_catalog_edit *e = NULL;
-            if (db->read_only)
-                return meru_err(MERU_EREADONLY,
-                                "schema: adding columns needs a writer");
-            rc = meru_catalog_edit_new(db->cat, &e);
-            if (rc == MERU_OK)
-                rc = meru_catalog_edit_set_schema(e, given);
-            if (rc == MERU_OK)
-                rc = meru_catalog_commit(db->cat, e);
-            meru_catalog_edit_free(e);
-            if (rc)
-                return rc;
-            stored = meru_catalog_schema(db->cat);
-        }
+    meru_catalog_edit *e = NULL;
+    meru_dv **dvs = NULL;
+    int rc = MERU_OK;
+    if (db->opts.iceberg_view != MERU_ICEBERG_VIEW_CONTINUOUS)
+        return MERU_OK;
+    pthread_mutex_lock(&db->cat_mu);
+    if (meru_catalog_has_view(db->cat))
+        goto done;
+    if (!(dvs = calloc(db->nfiles + 1, sizeof *dvs))) {
+        rc = meru_err(MERU_ENOMEM, "open: out of memory (Iceberg view)");
+        goto done;
     }
-    return meru_schema_clone(&db->schema, stored);
+    if ((rc = meru_db_rebuild_dvs(db->files, db->nfiles, dvs)) ||
+        (rc = meru_catalog_edit_new(db->cat, &e)))
+        goto done;
+    for (size_t i = 0; i < db->nfiles && !rc; i++)
+        if (dvs[i])
+            rc = meru_catalog_edit_set_dv(e, db->files[i]->meta.path, dvs[i]);
+    if (!rc)
+        rc = meru_catalog_commit(db->cat, e);
+    if (!rc)
+        atomic_store(&db->meta_version, meru_catalog_version(db->cat));
+done:
+    pthread_mutex_unlock(&db->cat_mu);
+    if (dvs)
+        for (size_t i = 0; i < db->nfiles; i++)
+            meru_dv_free(dvs[i]);
+    free(dvs);
+    meru_catalog_edit_free(e);
+    return rc ? meru_err_wrap(rc, "open: writing the Iceberg view") : rc;
 }
 
 /* Each (key, value) of opts->properties may be stored (checked on a
@@ -695,7 +698,7 @@ int meru_db_open_fs(const char *path, const meru_options *given,
     }
     rc = open_catalog(db, schema);
     db->opts.properties = NULL; /* the caller's memory: not kept */
-    if (rc || (rc = settle_schema(db, schema)))
+    if (rc || (rc = meru_db_settle_schema(db, schema)))
         goto fail;
     atomic_store(&db->meta_version, meru_catalog_version(db->cat));
     if ((rc = meru_cache_new(&db->cache, opts->cache_bytes)) ||
@@ -732,6 +735,8 @@ int meru_db_open_fs(const char *path, const meru_options *given,
     }
     /* Check every file against the metadata before any read trusts it. */
     meru_db_open_all_files(db);
+    if ((rc = view_bootstrap(db)))
+        goto fail;
     if ((rc = meru_db_install_write_hooks(db)) ||
         (rc = meru_db_start_workers(db)))
         goto fail;
@@ -794,6 +799,10 @@ int meru_close(meru_db *db)
     db->closed = true;
     pthread_cond_broadcast(&db->cv_done);
     pthread_mutex_unlock(&db->mu);
+    /* A schema change under way either committed already or sees `closed`
+     * before committing: wait for it, so nothing commits after close. */
+    pthread_mutex_lock(&db->schema_mu);
+    pthread_mutex_unlock(&db->schema_mu);
 
     if (!db->read_only) {
         /* No write can start now; let the ones in flight finish (those
@@ -905,14 +914,16 @@ uint64_t meru_db_oldest_snapshot(meru_db *db)
 int meru_refresh(meru_db *db)
 {
     meru_catalog *fresh = NULL;
-    meru_catalog_options co = {0, 0, NULL, 0};
+    meru_catalog_options co = {0};
     int rc;
     if ((rc = meru_db_check_open(db)))
         return rc;
     if (!db->read_only)
         return MERU_OK;
+    memset(&co, 0, sizeof co);
     co.keep_versions = (uint32_t)db->opts.keep_metadata_versions;
     co.keep_snapshots = 0;
+    co.view_off = db->opts.iceberg_view == MERU_ICEBERG_VIEW_OFF;
     /* The writer may delete WAL segments while we read them: retry. */
     for (int attempt = 0; attempt < 5; attempt++) {
         if ((rc = meru_catalog_open(db->fs, db->path, &co, &fresh)))

@@ -9,6 +9,11 @@
  * then one file per deeper level); each file is skipped by key range and
  * bloom filter before any data page is read.
  *
+ * Schemas: a read returns rows of its view's schema (db_schema.c); `out`
+ * rows and bounds may be of an older schema of the table. Values are
+ * decoded with MERU_ROWCODEC_SKIP_UNKNOWN, so a read under an older schema
+ * than a concurrent writer's gets the columns it knows.
+ *
  * A scan merges iterators over every source (merge.h) and keeps the newest
  * visible version per key (dbiter.h); the projection is pushed down into
  * the SST iterators so unread columns are never decoded. Each level >= 1
@@ -170,6 +175,82 @@ static int get_file(meru_db *db, meru_db_file *f, meru_sst_key *sk,
     return rc;
 }
 
+/* Decodes a stored value into `out`: under the view's schema when `out`
+ * is a row of it, else under out's own (an older or newer schema of the
+ * table: its columns are the view's first ones, or the view's are its). */
+static int decode_into(const meru_schema *vs, const uint8_t *key, size_t klen,
+                       const uint8_t *value, size_t vlen, meru_row *out)
+{
+    const meru_schema *s = out->ncols == vs->ncols ? vs : out->schema;
+    return meru_row_decode_ex(s, key, klen, value, vlen, out,
+                              MERU_ROWCODEC_SKIP_UNKNOWN);
+}
+
+/* The newest version of sk's key at or below seq in v's files. */
+static int files_lookup(meru_db *db, meru_view *v, meru_sst_key *sk,
+                        uint64_t seq, meru_sst_state *state, meru_buf *value)
+{
+    int rc;
+    *state = MERU_SST_NOT_FOUND;
+    /* L0, newest first (overlapping), then one candidate per level. */
+    for (size_t i = v->level_start[0]; i < v->level_start[1]; i++) {
+        if ((rc = get_file(db, v->files[i], sk, seq, state, value)))
+            return rc;
+        if (*state != MERU_SST_NOT_FOUND)
+            return MERU_OK;
+    }
+    for (int level = 1; level < MERU_CATALOG_MAX_LEVELS; level++) {
+        meru_db_file *f;
+        if (v->level_start[level] == v->nfiles)
+            break;
+        if (atomic_load_explicit(&db->nsuspect, memory_order_relaxed) &&
+            meru_db_level_suspect(v, level)) {
+            /* the level's key ranges cannot be trusted to pick the file */
+            for (size_t i = v->level_start[level];
+                 i < v->level_start[level + 1]; i++)
+                if (atomic_load(&v->files[i]->suspect)) {
+                    meru_sst *t;
+                    return meru_db_file_sst(v->files[i], &t);
+                }
+        }
+        if (!(f = level_candidate(v, level, sk->ukey, sk->klen)))
+            continue;
+        if ((rc = get_file(db, f, sk, seq, state, value)))
+            return rc;
+        if (*state != MERU_SST_NOT_FOUND)
+            return MERU_OK;
+    }
+    return MERU_OK;
+}
+
+int meru_db_lookup_value(meru_db *db, meru_view *v, const uint8_t *key,
+                         size_t klen, uint64_t seq, meru_buf *value)
+{
+    meru_mt_result r;
+    meru_sst_state state = MERU_SST_NOT_FOUND;
+    meru_sst_key sk;
+    int rc;
+    r.state = MERU_MT_NOT_FOUND;
+    if (v->mem)
+        meru_memtable_get(v->mem, key, klen, seq, &r);
+    for (size_t i = 0; r.state == MERU_MT_NOT_FOUND && i < v->nimm; i++)
+        meru_memtable_get(v->imm[i], key, klen, seq, &r);
+    if (r.state == MERU_MT_DELETED)
+        return MERU_NOT_FOUND;
+    if (r.state == MERU_MT_FOUND) {
+        value->len = 0;
+        return r.vlen && meru_buf_append(value, r.value, r.vlen)
+                   ? meru_err(MERU_ENOMEM, "out of memory")
+                   : MERU_OK;
+    }
+    meru_sst_key_init(&sk, key, klen);
+    rc = files_lookup(db, v, &sk, seq, &state, value);
+    meru_sst_key_free(&sk);
+    if (rc)
+        return rc;
+    return state == MERU_SST_FOUND ? MERU_OK : MERU_NOT_FOUND;
+}
+
 static int lookup(meru_db *db, meru_view *v, const uint8_t *key, size_t klen,
                   uint64_t seq, unsigned flags, meru_row *out)
 {
@@ -193,35 +274,10 @@ static int lookup(meru_db *db, meru_view *v, const uint8_t *key, size_t klen,
         if (r.state != MERU_MT_NOT_FOUND)
             goto mem_found;
     }
-    /* L0, newest first (overlapping), then one candidate per level. */
-    for (size_t i = v->level_start[0]; i < v->level_start[1]; i++) {
-        if ((rc = get_file(db, v->files[i], &sk, seq, &state, &value)))
-            goto out;
-        if (state != MERU_SST_NOT_FOUND)
-            goto file_found;
-    }
-    for (int level = 1; level < MERU_CATALOG_MAX_LEVELS; level++) {
-        meru_db_file *f;
-        if (v->level_start[level] == v->nfiles)
-            break;
-        if (atomic_load_explicit(&db->nsuspect, memory_order_relaxed) &&
-            meru_db_level_suspect(v, level)) {
-            /* the level's key ranges cannot be trusted to pick the file */
-            for (size_t i = v->level_start[level];
-                 i < v->level_start[level + 1]; i++)
-                if (atomic_load(&v->files[i]->suspect)) {
-                    meru_sst *t;
-                    rc = meru_db_file_sst(v->files[i], &t);
-                    goto out;
-                }
-        }
-        if (!(f = level_candidate(v, level, key, klen)))
-            continue;
-        if ((rc = get_file(db, f, &sk, seq, &state, &value)))
-            goto out;
-        if (state != MERU_SST_NOT_FOUND)
-            goto file_found;
-    }
+    if ((rc = files_lookup(db, v, &sk, seq, &state, &value)))
+        goto out;
+    if (state != MERU_SST_NOT_FOUND)
+        goto file_found;
     rc = MERU_NOT_FOUND;
     goto out;
 
@@ -230,14 +286,14 @@ mem_found:
         rc = MERU_NOT_FOUND;
         goto out;
     }
-    rc = meru_row_decode(db->schema, key, klen, r.value, r.vlen, out);
+    rc = decode_into(v->schema, key, klen, r.value, r.vlen, out);
     goto out;
 file_found:
     if (state == MERU_SST_DELETED) {
         rc = MERU_NOT_FOUND;
         goto out;
     }
-    rc = meru_row_decode(db->schema, key, klen, value.data, value.len, out);
+    rc = decode_into(v->schema, key, klen, value.data, value.len, out);
 out:
     meru_buf_free(&value);
     meru_sst_key_free(&sk);
@@ -256,18 +312,25 @@ static int get_common(meru_db *db, const meru_snapshot *snap, unsigned flags,
 {
     meru_buf k = {0};
     meru_view *v;
+    const meru_schema *cur;
+    uint64_t seq;
     int rc;
     if (!db || !key || !out)
         return meru_err(MERU_EINVAL, "meru_get: NULL argument");
-    if ((rc = meru_db_check_open(db)) || (rc = check_snapshot(db, snap)) ||
-        (rc = meru_db_check_row(db->schema, key, "meru_get key")) ||
-        (rc = meru_db_check_row(db->schema, out, "meru_get out")))
+    if ((rc = meru_db_check_open(db)) || (rc = check_snapshot(db, snap)))
         return rc;
-    if ((rc = meru_key_encode_row(db->schema, key, &k)))
+    cur = meru_db_cur_schema(db);
+    if ((rc = meru_db_row_fits(cur, key, "meru_get key")) ||
+        (rc = meru_db_row_fits(cur, out, "meru_get out")))
         return rc;
+    if ((rc = meru_key_encode_row(cur, key, &k)))
+        return rc;
+    /* The sequence before the view: every version at or below it is in
+     * the view's memtables or files, encoded under its schema or older. */
+    seq = read_seq(db, snap);
     v = meru_db_read_view(db, snap);
     meru_row_clear(out);
-    rc = lookup(db, v, k.data, k.len, read_seq(db, snap), flags, out);
+    rc = lookup(db, v, k.data, k.len, seq, flags, out);
     meru_db_view_unref(v);
     meru_buf_free(&k);
     atomic_fetch_add_explicit(&db->st_gets, 1, memory_order_relaxed);
@@ -326,11 +389,11 @@ void meru_scan_options_init(meru_scan_options *o)
 int meru_db_bound_key(meru_db *db, const meru_row *row, const char *what,
                       meru_buf *out, bool *full)
 {
-    const meru_schema *s = db->schema;
+    const meru_schema *s = meru_db_cur_schema(db);
     meru_value vals[MERU_MAX_KEY_COLUMNS];
     size_t k = 0;
     int rc;
-    if ((rc = meru_db_check_row(db->schema, row, what)))
+    if ((rc = meru_db_row_fits(s, row, what)))
         return rc;
     while (k < s->nkey && meru_row_is_set(row, (size_t)s->key_cols[k]) &&
            !meru_row_is_null(row, (size_t)s->key_cols[k])) {
@@ -439,10 +502,9 @@ out:
     return rc;
 }
 
-static int scan_projection(meru_db *db, const meru_scan_options *o,
-                           meru_iter *it)
+static int scan_projection(const meru_scan_options *o, meru_iter *it)
 {
-    const meru_schema *s = db->schema;
+    const meru_schema *s = it->view->schema;
     memset(&it->proj, 0, sizeof it->proj);
     it->has_proj = o->columns != NULL;
     if (!it->has_proj)
@@ -462,24 +524,27 @@ static int scan_projection(meru_db *db, const meru_scan_options *o,
 /* A level's files for the concatenating iterator (merge.h). */
 typedef struct level_src {
     meru_db_file **files; /* the view's, pinned by the scan */
+    const meru_schema *schema; /* the view's */
     const meru_colset *proj;
     unsigned flags;
     meru_concat_part parts[];
 } level_src;
 
-/* An iterator over one file's entries, with the scan's projection. */
-static int file_source(meru_db_file *f, const meru_colset *proj,
-                       unsigned flags, meru_iiter **out)
+/* An iterator over one file's entries under the view's schema (its
+ * values fill rows of it), with the scan's projection and read flags. */
+static int file_source(meru_db_file *f, const meru_schema *schema,
+                       const meru_colset *proj, unsigned flags,
+                       meru_iiter **out)
 {
     meru_sst *t;
-    int rc = meru_db_file_sst(f, &t);
+    int rc = meru_db_file_sst_for(f, schema, &t);
     return rc ? rc : meru_sst_iter_new_ex(t, proj, flags, out);
 }
 
 static int level_open(void *ctx, size_t i, meru_iiter **out)
 {
     level_src *ls = ctx;
-    return file_source(ls->files[i], ls->proj, ls->flags, out);
+    return file_source(ls->files[i], ls->schema, ls->proj, ls->flags, out);
 }
 
 /* One source for files[beg, end) of a level >= 1 (they do not overlap):
@@ -489,11 +554,12 @@ static int level_source(meru_view *v, const meru_colset *proj, unsigned flags,
 {
     size_t n = end - beg;
     if (n == 1)
-        return file_source(v->files[beg], proj, flags, out);
+        return file_source(v->files[beg], v->schema, proj, flags, out);
     level_src *ls = malloc(sizeof *ls + n * sizeof ls->parts[0]);
     if (!ls)
         return meru_err(MERU_ENOMEM, "out of memory (scan)");
     ls->files = &v->files[beg];
+    ls->schema = v->schema;
     ls->proj = proj;
     ls->flags = flags;
     for (size_t i = 0; i < n; i++) {
@@ -530,7 +596,8 @@ static int build_sources(meru_iter *it, meru_iiter **merged)
             n++;
     for (size_t i = v->level_start[0]; rc == MERU_OK && i < v->level_start[1];
          i++)
-        if ((rc = file_source(v->files[i], proj, it->flags, &kids[n])) ==
+        if ((rc = file_source(v->files[i], v->schema, proj, it->flags,
+                              &kids[n])) ==
             MERU_OK)
             n++;
     for (int l = 1; rc == MERU_OK && l < MERU_CATALOG_MAX_LEVELS; l++) {
@@ -578,14 +645,16 @@ int meru_scan(meru_db *db, const meru_scan_options *opts, meru_iter **out)
     it->db = db;
     it->limit = opts->limit;
     it->flags = read_flags(opts->fill_cache, opts->verify_checksums);
-    if ((rc = scan_projection(db, opts, it)) ||
-        (rc = scan_bounds(db, opts, &lo, &has_lo, &lo_incl, &hi, &has_hi,
-                          &hi_incl, &empty)) ||
-        (rc = meru_row_new(&it->row, db->schema)))
-        goto fail;
     memset(&dbo, 0, sizeof dbo);
+    /* The sequence before the view (see meru_get); rows are of the view's
+     * schema. */
     dbo.read_seq = read_seq(db, opts->snapshot);
     it->view = meru_db_read_view(db, opts->snapshot);
+    if ((rc = scan_projection(opts, it)) ||
+        (rc = scan_bounds(db, opts, &lo, &has_lo, &lo_incl, &hi, &has_hi,
+                          &hi_incl, &empty)) ||
+        (rc = meru_row_new(&it->row, it->view->schema)))
+        goto fail;
     if ((rc = build_sources(it, &merged)))
         goto fail;
     dbo.has_lower = has_lo;
@@ -623,7 +692,7 @@ fail:
 static int decode_key(meru_iter *it, const uint8_t *k, size_t klen,
                       meru_value *vals)
 {
-    const meru_schema *s = it->db->schema;
+    const meru_schema *s = it->view->schema;
     meru_value kv[MERU_MAX_KEY_COLUMNS];
     size_t nk = 0;
     if (s->nkey == 1) { /* straight into its slot */
@@ -672,9 +741,10 @@ int meru_iter_next(meru_iter *it, const meru_row **row)
         rc = decode_key(it, k, klen, it->row->vals);
     } else if (rc == MERU_NOT_FOUND) {
         meru_dbiter_value(it->it, &v, &vlen);
-        rc = meru_row_decode_view(it->db->schema, k, klen, v, vlen,
-                                  it->has_proj ? &it->proj : NULL,
-                                  it->row->vals, &it->scratch);
+        rc = meru_row_decode_view_ex(it->view->schema, k, klen, v, vlen,
+                                     it->has_proj ? &it->proj : NULL,
+                                     it->row->vals, &it->scratch,
+                                     MERU_ROWCODEC_SKIP_UNKNOWN);
     }
     if (rc)
         return rc;

@@ -42,6 +42,9 @@ typedef struct repair {
     const char *dir;
     meru_file *log;
     meru_repair_report *rep;
+    /* changelog files the commit drops from the feed: set aside after it */
+    char **feed_aside;
+    size_t nfeed_aside;
 } repair;
 
 /* One line of <table>/repair.log (synced), prefixed with the time. */
@@ -198,6 +201,33 @@ static int probe_file(repair *r, meru_catalog *cat, const char *rel,
     return MERU_OK;
 }
 
+/* Rows put back without their changelog: the feed's floor rises to
+ * `floor` (their last sequence), and the listed changelog files, all
+ * below it, leave the feed (set aside once committed). */
+static int feed_forgets(repair *r, meru_catalog *cat, meru_catalog_edit *e,
+                        uint64_t floor)
+{
+    size_t n = 0;
+    const meru_catalog_changelog *ch = meru_catalog_changelogs(cat, &n);
+    int rc = MERU_OK;
+    if (n && !(r->feed_aside = calloc(n, sizeof *r->feed_aside)))
+        return meru_err(MERU_ENOMEM, "out of memory (repair)");
+    for (size_t i = 0; rc == MERU_OK && i < n; i++) {
+        rc = meru_catalog_edit_remove_changelog(e, ch[i].path);
+        if (rc == MERU_OK &&
+            !(r->feed_aside[r->nfeed_aside++] = strdup(ch[i].path)))
+            rc = meru_err(MERU_ENOMEM, "out of memory (repair)");
+    }
+    if (rc)
+        return rc;
+    meru_catalog_edit_set_changes_floor(e, floor);
+    repair_log(r,
+               "the change feed now starts after sequence %llu: the rows put "
+               "back have no changelog (%zu older changelog file%s leave it)",
+               (unsigned long long)floor, n, n == 1 ? "" : "s");
+    return MERU_OK;
+}
+
 /* Steps 2-4 as one edit. */
 static int fix_files(repair *r, meru_catalog *cat, meru_catalog_edit *e,
                      bool *changed)
@@ -207,6 +237,13 @@ static int fix_files(repair *r, meru_catalog *cat, meru_catalog_edit *e,
     uint64_t last = meru_catalog_last_sequence(cat), new_last = last;
     int rc = meru_catalog_sweep_orphans(cat, 0, &orph, &norph);
     for (size_t i = 0; rc == MERU_OK && i < norph; i++) {
+        if (!strncmp(orph[i], "changes/", 8)) {
+            /* a rolled-back commit's changelog (see the top) */
+            repair_log(r, "%s is the changelog file of a lost commit",
+                       orph[i]);
+            rc = set_aside(r, orph[i]);
+            continue;
+        }
         meru_catalog_file f;
         int prc = probe_file(r, cat, orph[i], &f);
         if (prc == MERU_ENOMEM) {
@@ -275,8 +312,12 @@ static int fix_files(repair *r, meru_catalog *cat, meru_catalog_edit *e,
     }
     if (rc)
         return rc;
-    if (new_last > last)
+    if (new_last > last) {
         meru_catalog_edit_set_last_sequence(e, new_last);
+        rc = feed_forgets(r, cat, e, new_last);
+        if (rc)
+            return rc;
+    }
 
     /* step 4: the live log as it is */
     char wal[MERU_DB_PATH_MAX];
@@ -379,6 +420,10 @@ int meru_repair(const char *path, const meru_options *opts,
             goto out;
         repair_log(&r, "committed metadata version %llu",
                    (unsigned long long)meru_catalog_version(cat));
+        for (size_t i = 0; rc == MERU_OK && i < r.nfeed_aside; i++)
+            rc = set_aside(&r, r.feed_aside[i]);
+        if (rc)
+            goto out;
     }
     rep.metadata_version = meru_catalog_version(cat);
     meru_catalog_edit_free(e);
@@ -416,6 +461,9 @@ out:
         repair_log(&r, "repair failed: %s", saved.msg);
         meru_err_restore(&saved);
     }
+    for (size_t i = 0; i < r.nfeed_aside; i++)
+        free(r.feed_aside[i]);
+    free(r.feed_aside);
     meru_catalog_edit_free(e);
     meru_catalog_free(cat);
     if (lock)

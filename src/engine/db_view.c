@@ -40,6 +40,7 @@ int meru_db_file_new(meru_db *db, const meru_catalog_file *meta,
     atomic_init(&f->suspect, false);
     pthread_mutex_init(&f->open_mu, NULL);
     f->db = db;
+    f->schema = meru_db_cur_schema(db);
     f->cache_id = db->row_cache ? meru_cache_new_id(db->row_cache) : 0;
     *out = f;
     return MERU_OK;
@@ -86,6 +87,12 @@ void meru_db_file_unref(meru_db_file *f)
     }
     if (atomic_load(&f->suspect))
         atomic_fetch_sub(&f->db->nsuspect, 1);
+    for (size_t i = 0; i < f->nalts; i++) {
+        meru_sst_close(f->alts[i].sst);
+        atomic_fetch_sub_explicit(&f->db->st_open_files, 1,
+                                  memory_order_relaxed);
+    }
+    free(f->alts);
     if (f->obsolete && !f->db->read_only) {
         queue_delete(f->db, f->abs_path);
         f->abs_path = NULL;
@@ -96,36 +103,76 @@ void meru_db_file_unref(meru_db_file *f)
     free(f);
 }
 
+/* Opens f's file under `schema` (open_mu held) and checks it against its
+ * metadata entry: a file that contradicts it becomes suspect for good (its
+ * reads fail with the check's message), one that cannot be opened is tried
+ * again next time. */
+static int open_sst(meru_db_file *f, const meru_schema *schema,
+                    meru_sst **out)
+{
+    if (atomic_load_explicit(&f->suspect, memory_order_relaxed)) {
+        *out = NULL;
+        return meru_err(MERU_ECORRUPT, "%s", f->bad_msg);
+    }
+    meru_sst_read_options ro = {f->db->opts.mmap_reads != 0};
+    int rc = meru_sst_open_ex(out, f->db->fs, f->abs_path, schema,
+                              f->db->cache, &ro);
+    if (rc == MERU_OK && (rc = meru_db_file_check(&f->meta, *out))) {
+        meru_sst_close(*out);
+        snprintf(f->bad_msg, sizeof f->bad_msg, "%s", meru_errmsg());
+        atomic_store(&f->suspect, true);
+        atomic_fetch_add(&f->db->nsuspect, 1);
+    }
+    if (rc == MERU_OK) {
+        atomic_fetch_add_explicit(&f->db->st_open_files, 1,
+                                  memory_order_relaxed);
+    } else {
+        *out = NULL;
+        /* A file the table lists must exist: its absence is damage,
+         * never "key not found". */
+        if (rc == MERU_NOT_FOUND)
+            rc = meru_err(MERU_ECORRUPT, "data file %s is missing",
+                          f->meta.path);
+    }
+    return rc;
+}
+
 int meru_db_file_sst(meru_db_file *f, meru_sst **out)
 {
     int rc = MERU_OK;
     pthread_mutex_lock(&f->open_mu);
-    if (atomic_load_explicit(&f->suspect, memory_order_relaxed)) {
+    if (atomic_load_explicit(&f->suspect, memory_order_relaxed))
         rc = meru_err(MERU_ECORRUPT, "%s", f->bad_msg);
-    } else if (!f->sst) {
-        meru_sst_read_options ro = {f->db->opts.mmap_reads != 0};
-        rc = meru_sst_open_ex(&f->sst, f->db->fs, f->abs_path, f->db->schema,
-                              f->db->cache, &ro);
-        if (rc == MERU_OK && (rc = meru_db_file_check(&f->meta, f->sst))) {
-            meru_sst_close(f->sst);
-            f->sst = NULL;
-            snprintf(f->bad_msg, sizeof f->bad_msg, "%s", meru_errmsg());
-            atomic_store(&f->suspect, true);
-            atomic_fetch_add(&f->db->nsuspect, 1);
-        }
-        if (rc == MERU_OK) {
-            atomic_fetch_add_explicit(&f->db->st_open_files, 1,
-                                      memory_order_relaxed);
+    else if (!f->sst)
+        rc = open_sst(f, f->schema, &f->sst);
+    *out = f->sst;
+    pthread_mutex_unlock(&f->open_mu);
+    return rc;
+}
+
+int meru_db_file_sst_for(meru_db_file *f, const meru_schema *schema,
+                         meru_sst **out)
+{
+    if (schema == f->schema)
+        return meru_db_file_sst(f, out);
+    int rc = MERU_OK;
+    size_t i;
+    pthread_mutex_lock(&f->open_mu);
+    for (i = 0; i < f->nalts && f->alts[i].schema != schema; i++)
+        ;
+    if (i == f->nalts) {
+        struct meru_db_file_alt *na =
+            realloc(f->alts, (f->nalts + 1) * sizeof *na);
+        if (!na) {
+            rc = meru_err(MERU_ENOMEM, "out of memory (file entry)");
         } else {
-            f->sst = NULL;
-            /* A file the table lists must exist: its absence is damage,
-             * never "key not found". */
-            if (rc == MERU_NOT_FOUND)
-                rc = meru_err(MERU_ECORRUPT, "data file %s is missing",
-                              f->meta.path);
+            f->alts = na;
+            na[i].schema = schema;
+            if ((rc = open_sst(f, schema, &na[i].sst)) == MERU_OK)
+                f->nalts++;
         }
     }
-    *out = f->sst;
+    *out = rc ? NULL : f->alts[i].sst;
     pthread_mutex_unlock(&f->open_mu);
     return rc;
 }
@@ -135,7 +182,8 @@ void meru_db_open_all_files(meru_db *db)
     meru_view *v = meru_db_view_get(db);
     for (size_t i = 0; i < v->nfiles; i++) {
         meru_sst *t;
-        if (meru_db_file_sst(v->files[i], &t))
+        if (meru_db_file_sst(v->files[i], &t) ||
+            meru_db_file_sst_for(v->files[i], v->schema, &t))
             meru_err_clear(); /* reported by the reads that need it */
     }
     meru_db_view_unref(v);
@@ -158,8 +206,11 @@ static void view_free(meru_view *v)
         meru_memtable_unref(v->imm[i]);
     for (size_t i = 0; i < v->nfiles; i++)
         meru_db_file_unref(v->files[i]);
+    for (size_t i = 0; i < v->nchanges; i++)
+        meru_db_file_unref(v->changes[i]);
     free(v->imm);
     free(v->files);
+    free(v->changes);
     free(v);
 }
 
@@ -208,13 +259,16 @@ int meru_db_install_view_locked(meru_db *db, meru_view **old)
         return meru_err(MERU_ENOMEM, "out of memory (view)");
     v->imm = calloc(db->nimm ? db->nimm : 1, sizeof *v->imm);
     v->files = calloc(db->nfiles ? db->nfiles : 1, sizeof *v->files);
-    if (!v->imm || !v->files) {
+    v->changes = calloc(db->nchanges + 1, sizeof *v->changes);
+    if (!v->imm || !v->files || !v->changes) {
         free(v->imm);
         free(v->files);
+        free(v->changes);
         free(v);
         return meru_err(MERU_ENOMEM, "out of memory (view)");
     }
     atomic_init(&v->refs, 1);
+    v->schema = meru_db_cur_schema(db);
     v->mem = db->mem;
     if (v->mem)
         meru_memtable_ref(v->mem);
@@ -228,6 +282,11 @@ int meru_db_install_view_locked(meru_db *db, meru_view **old)
         meru_db_file_ref(v->files[i]);
     }
     v->nfiles = db->nfiles;
+    for (i = 0; i < db->nchanges; i++) {
+        v->changes[i] = db->changes[i];
+        meru_db_file_ref(v->changes[i]);
+    }
+    v->nchanges = db->nchanges;
     /* level_start: files are sorted by level. */
     for (i = 0; i < v->nfiles; i++)
         while (level <= v->files[i]->meta.level)
@@ -239,23 +298,24 @@ int meru_db_install_view_locked(meru_db *db, meru_view **old)
     return MERU_OK;
 }
 
-int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
-                              size_t *nremoved)
+/* Rebuilds *list (n entries) as cf[0..n), reusing the entries that stay;
+ * the others are marked obsolete and appended to rem[*nrem]. */
+static int sync_list(meru_db *db, const meru_catalog_file *cf, size_t n,
+                     meru_db_file ***list, size_t *nlist, meru_db_file **rem,
+                     size_t *nrem)
 {
-    size_t n, i, j, nrem = 0;
-    const meru_catalog_file *cf = meru_catalog_files(db->cat, &n);
+    size_t i, j, old = *nlist;
     meru_db_file **nf = calloc(n ? n : 1, sizeof *nf);
-    meru_db_file **rem = calloc(db->nfiles ? db->nfiles : 1, sizeof *rem);
-    bool *moved = calloc(db->nfiles ? db->nfiles : 1, sizeof *moved);
+    bool *moved = calloc(old ? old : 1, sizeof *moved);
     int rc = MERU_OK;
-    if (!nf || !rem || !moved) {
+    if (!nf || !moved) {
         rc = meru_err(MERU_ENOMEM, "out of memory (file list)");
         goto fail;
     }
     for (i = 0; i < n; i++) {
-        for (j = 0; j < db->nfiles; j++) {
-            if (!moved[j] && !strcmp(db->files[j]->meta.path, cf[i].path)) {
-                nf[i] = db->files[j];
+        for (j = 0; j < old; j++) {
+            if (!moved[j] && !strcmp((*list)[j]->meta.path, cf[i].path)) {
+                nf[i] = (*list)[j];
                 moved[j] = true;
                 break;
             }
@@ -264,33 +324,64 @@ int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
             goto fail;
     }
     /* Entries not carried over are no longer part of the table. */
-    for (j = 0; j < db->nfiles; j++) {
+    for (j = 0; j < old; j++) {
         if (!moved[j]) {
-            db->files[j]->obsolete = true;
-            rem[nrem++] = db->files[j];
+            (*list)[j]->obsolete = true;
+            rem[(*nrem)++] = (*list)[j];
         }
     }
-    free(db->files);
+    free(*list);
     free(moved);
-    db->files = nf;
-    db->nfiles = n;
-    *removed = rem;
-    *nremoved = nrem;
+    *list = nf;
+    *nlist = n;
     return MERU_OK;
 fail:
     if (nf) {
         /* Drop only the entries made here, not the ones carried over. */
         for (i = 0; i < n; i++) {
             bool carried = false;
-            for (j = 0; nf[i] && j < db->nfiles; j++)
-                carried |= db->files[j] == nf[i];
+            for (j = 0; nf[i] && j < old; j++)
+                carried |= (*list)[j] == nf[i];
             if (nf[i] && !carried)
                 meru_db_file_unref(nf[i]);
         }
     }
     free(nf);
-    free(rem);
     free(moved);
+    return rc;
+}
+
+int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
+                              size_t *nremoved)
+{
+    size_t n, nch, nrem = 0;
+    const meru_catalog_file *cf = meru_catalog_files(db->cat, &n);
+    const meru_catalog_changelog *ch = meru_catalog_changelogs(db->cat, &nch);
+    meru_catalog_file *chf = calloc(nch + 1, sizeof *chf);
+    meru_db_file **rem = calloc(db->nfiles + db->nchanges + 1, sizeof *rem);
+    int rc = MERU_OK;
+    if (!rem || !chf) {
+        free(rem);
+        free(chf);
+        return meru_err(MERU_ENOMEM, "out of memory (file list)");
+    }
+    /* A changelog file as a file entry: refcounted and deleted like one
+     * (its keys are empty: it is never probed for keys). */
+    for (size_t i = 0; i < nch; i++) {
+        chf[i].path = ch[i].path;
+        chf[i].file_size = ch[i].file_size;
+        chf[i].row_count = ch[i].row_count;
+        chf[i].min_seq = ch[i].min_seq;
+        chf[i].max_seq = ch[i].max_seq;
+    }
+    rc = sync_list(db, cf, n, &db->files, &db->nfiles, rem, &nrem);
+    if (rc == MERU_OK)
+        rc = sync_list(db, chf, nch, &db->changes, &db->nchanges, rem, &nrem);
+    free(chf);
+    /* Also after a failure: the entries already swapped out are the
+     * caller's to release. */
+    *removed = rem;
+    *nremoved = nrem;
     return rc;
 }
 

@@ -91,33 +91,6 @@ static int check_last_entry(meru_batch *b, size_t rep_len, uint32_t count)
     return rc;
 }
 
-bool meru_db_same_columns(const meru_schema *a, const meru_schema *b)
-{
-    if (a == b)
-        return true;
-    if (!a || !b || a->ncols != b->ncols || a->nkey != b->nkey)
-        return false;
-    for (size_t i = 0; i < a->ncols; i++)
-        if (a->cols[i].type != b->cols[i].type ||
-            a->cols[i].field_id != b->cols[i].field_id ||
-            strcmp(a->cols[i].name, b->cols[i].name))
-            return false;
-    return true;
-}
-
-int meru_db_check_row(const meru_schema *want, const meru_row *row,
-                      const char *what)
-{
-    /* A row of another handle's schema is fine when the columns agree. */
-    if (meru_db_same_columns(want, meru_row_schema(row)))
-        return MERU_OK;
-    return meru_err(MERU_ESCHEMA,
-                    "%s: the row was made for a different schema than the "
-                    "table's (make rows with meru_row_new on "
-                    "meru_db_schema())",
-                    what);
-}
-
 int meru_write_batch_put(meru_write_batch *wb, const meru_row *row)
 {
     size_t len;
@@ -125,7 +98,7 @@ int meru_write_batch_put(meru_write_batch *wb, const meru_row *row)
     int rc;
     if (!wb || !row)
         return meru_err(MERU_EINVAL, "meru_write_batch_put: NULL argument");
-    if ((rc = meru_db_check_row(wb->schema, row, "meru_write_batch_put")))
+    if ((rc = meru_db_row_fits(wb->schema, row, "meru_write_batch_put")))
         return rc;
     len = wb->b.rep.len;
     count = wb->b.count;
@@ -143,7 +116,7 @@ int meru_write_batch_delete(meru_write_batch *wb, const meru_row *key)
     int rc;
     if (!wb || !key)
         return meru_err(MERU_EINVAL, "meru_write_batch_delete: NULL argument");
-    if ((rc = meru_db_check_row(wb->schema, key, "meru_write_batch_delete")))
+    if ((rc = meru_db_row_fits(wb->schema, key, "meru_write_batch_delete")))
         return rc;
     len = wb->b.rep.len;
     count = wb->b.count;
@@ -224,8 +197,10 @@ static size_t l0_files_locked(meru_db *db)
     return n;
 }
 
-/* Backpressure (see the top comment). */
-static int wait_for_room(meru_db *db)
+/* Backpressure (see the top comment), then entry into the write window
+ * (db_schema.c): *schema is the schema to encode under until
+ * leave_window. Waits while a schema change has the window closed. */
+static int enter_window(meru_db *db, const meru_schema **schema)
 {
     uint64_t t0 = 0;
     bool slowed = false;
@@ -239,6 +214,10 @@ static int wait_for_room(meru_db *db)
         if (db->bg_error) {
             rc = meru_db_bg_error_locked(db);
             break;
+        }
+        if (atomic_load(&db->schema_changing)) {
+            pthread_cond_wait(&db->cv_done, &db->mu);
+            continue;
         }
         size_t l0 = l0_files_locked(db);
         if (db->nimm >= (size_t)db->opts.max_immutable_memtables ||
@@ -258,6 +237,8 @@ static int wait_for_room(meru_db *db)
             pthread_mutex_lock(&db->mu);
             continue;
         }
+        atomic_fetch_add(&db->writes_in_flight, 1);
+        *schema = meru_db_cur_schema(db);
         break;
     }
     pthread_mutex_unlock(&db->mu);
@@ -270,11 +251,32 @@ static int wait_for_room(meru_db *db)
     return rc;
 }
 
-/* `sync`: fdatasync before returning whatever the table's sync mode (the
+/* Leaves the write window; the last write out wakes a schema change
+ * waiting for it (it checks the count under mu, so the wake-up cannot be
+ * lost: see close_window in db_schema.c). */
+static void leave_window(meru_db *db)
+{
+    if (atomic_fetch_sub(&db->writes_in_flight, 1) == 1 &&
+        atomic_load(&db->schema_changing)) {
+        pthread_mutex_lock(&db->mu);
+        pthread_cond_broadcast(&db->cv_done);
+        pthread_mutex_unlock(&db->mu);
+    }
+}
+
+/* The part of a write that depends on the schema: run inside the write
+ * window, it returns in *out the batch to commit, encoded under `s`. */
+typedef int (*encode_fn)(void *arg, const meru_schema *s, meru_batch **out);
+
+/* Commits the batch encode() makes: backpressure, the window, the group
+ * commit, then a memtable switch when the memtable is full. `sync`:
+ * fdatasync before returning whatever the table's sync mode (the
  * group-commit queue syncs a group when any member asks). */
-static int write_batch(meru_db *db, meru_batch *b, int sync,
+static int write_batch(meru_db *db, encode_fn encode, void *arg, int sync,
                        uint64_t *first_seq)
 {
+    const meru_schema *s = NULL;
+    meru_batch *b = NULL;
     const uint8_t *rec;
     size_t len;
     int rc;
@@ -284,15 +286,20 @@ static int write_batch(meru_db *db, meru_batch *b, int sync,
         return rc;
     if (db->read_only)
         return meru_err(MERU_EREADONLY, "the table is open read-only");
-    if (meru_batch_count(b) == 0)
-        return MERU_OK;
-    if ((rc = wait_for_room(db)))
+    if ((rc = enter_window(db, &s)))
         return rc;
+    if ((rc = encode(arg, s, &b)) || meru_batch_count(b) == 0) {
+        leave_window(db);
+        return rc;
+    }
     /* Placeholder sequence: the leader stamps the real one (prepare). */
-    if ((rc = meru_batch_set_sequence(b, 0)))
+    if ((rc = meru_batch_set_sequence(b, 0))) {
+        leave_window(db);
         return rc;
+    }
     rec = meru_batch_data(b, &len);
     rc = meru_wal_group_commit(db->group, rec, len, sync, b);
+    leave_window(db);
     if (rc) {
         if (rc != MERU_ECLOSED) {
             pthread_mutex_lock(&db->mu);
@@ -318,11 +325,6 @@ static int write_batch(meru_db *db, meru_batch *b, int sync,
     return MERU_OK;
 }
 
-int meru_db_write_batch(meru_db *db, meru_batch *b, uint64_t *first_seq)
-{
-    return write_batch(db, b, 0, first_seq);
-}
-
 /* The sync flag of per-call options (NULL: the table's mode). */
 static int write_sync(const meru_write_options *wo, const char *fn, int *sync)
 {
@@ -336,28 +338,42 @@ static int write_sync(const meru_write_options *wo, const char *fn, int *sync)
     return MERU_OK;
 }
 
+/* A put or delete of one row. */
+typedef struct one_ctx {
+    const meru_row *row;
+    int op;
+    meru_batch b;
+} one_ctx;
+
+static int encode_one(void *arg, const meru_schema *s, meru_batch **out)
+{
+    one_ctx *c = arg;
+    const char *what = c->op == MERU_OP_PUT ? "meru_put" : "meru_delete";
+    int rc = meru_db_row_fits(s, c->row, what);
+    if (rc == MERU_OK)
+        rc = c->op == MERU_OP_PUT ? meru_batch_put(&c->b, s, c->row)
+                                  : meru_batch_delete_row(&c->b, s, c->row);
+    if (rc == MERU_OK)
+        rc = check_last_entry(&c->b, c->b.rep.len, c->b.count);
+    *out = &c->b;
+    return rc;
+}
+
 static int write_one(meru_db *db, const meru_write_options *wo,
                      const meru_row *row, uint64_t *seq, int op)
 {
-    meru_batch b;
+    one_ctx c;
     int rc, sync;
+    c.row = row;
+    c.op = op;
     if (!db || !row)
         return meru_err(MERU_EINVAL, "%s: NULL argument",
                         op == MERU_OP_PUT ? "meru_put" : "meru_delete");
-    if ((rc = write_sync(wo, "meru_write_options", &sync)) ||
-        (rc = meru_db_check_open(db)))
+    if ((rc = write_sync(wo, "meru_write_options", &sync)))
         return rc;
-    if ((rc = meru_db_check_row(
-             db->schema, row, op == MERU_OP_PUT ? "meru_put" : "meru_delete")))
-        return rc;
-    meru_batch_init(&b);
-    rc = op == MERU_OP_PUT ? meru_batch_put(&b, db->schema, row)
-                           : meru_batch_delete_row(&b, db->schema, row);
-    if (rc == MERU_OK)
-        rc = check_last_entry(&b, b.rep.len, b.count);
-    if (rc == MERU_OK)
-        rc = write_batch(db, &b, sync, seq);
-    meru_batch_free(&b);
+    meru_batch_init(&c.b);
+    rc = write_batch(db, encode_one, &c, sync, seq);
+    meru_batch_free(&c.b);
     if (rc == MERU_OK)
         atomic_fetch_add_explicit(op == MERU_OP_PUT ? &db->st_puts
                                                     : &db->st_deletes,
@@ -387,6 +403,33 @@ int meru_delete_ex(meru_db *db, const meru_write_options *wo,
     return write_one(db, wo, key, seq, MERU_OP_DELETE);
 }
 
+/* A write batch: committed as built when it was built under the current
+ * schema; built under an older one (before a meru_add_column), its puts
+ * are encoded again under the current one. */
+typedef struct batch_ctx {
+    meru_write_batch *wb;
+    meru_batch again;
+} batch_ctx;
+
+static int encode_batch(void *arg, const meru_schema *s, meru_batch **out)
+{
+    batch_ctx *c = arg;
+    const meru_schema *ws = c->wb->schema;
+    *out = &c->wb->b;
+    if (ws == s || (ws->ncols == s->ncols))
+        return MERU_OK;
+    meru_batch_clear(&c->again);
+    *out = &c->again;
+    int rc = meru_batch_reencode(&c->again, &c->wb->b, ws, s);
+    /* the added columns' defaults may grow it past one log record */
+    if (rc == MERU_OK && c->again.rep.len > MERU_WAL_MAX_RECORD)
+        rc = meru_err(MERU_ERANGE,
+                      "the write would be a log record of %zu bytes; a write "
+                      "(row or batch) holds at most %u",
+                      c->again.rep.len, (unsigned)MERU_WAL_MAX_RECORD);
+    return rc;
+}
+
 int meru_write(meru_db *db, meru_write_batch *wb, uint64_t *first_seq)
 {
     return meru_write_ex(db, NULL, wb, first_seq);
@@ -395,15 +438,31 @@ int meru_write(meru_db *db, meru_write_batch *wb, uint64_t *first_seq)
 int meru_write_ex(meru_db *db, const meru_write_options *wo,
                   meru_write_batch *wb, uint64_t *first_seq)
 {
+    batch_ctx c;
     int rc, sync;
+    c.wb = wb;
     if (!db || !wb)
         return meru_err(MERU_EINVAL, "meru_write: NULL argument");
+    if (first_seq)
+        *first_seq = 0;
     if ((rc = write_sync(wo, "meru_write_options", &sync)))
         return rc;
-    if (!meru_db_same_columns(wb->schema, db->schema))
-        return meru_err(MERU_ESCHEMA, "meru_write: the batch was made for a "
-                                      "different schema than the table's");
-    if ((rc = write_batch(db, &wb->b, sync, first_seq)))
+    if (meru_batch_count(&wb->b) == 0) {
+        if ((rc = meru_db_check_open(db)))
+            return rc;
+        return db->read_only ? meru_err(MERU_EREADONLY,
+                                        "the table is open read-only")
+                             : MERU_OK;
+    }
+    /* Only the schema's columns matter here: a batch is made on a schema
+     * of this table (rows of it fit) or an equal one. */
+    meru_row probe = {.schema = wb->schema, .ncols = wb->schema->ncols};
+    if ((rc = meru_db_row_fits(meru_db_cur_schema(db), &probe, "meru_write")))
+        return rc;
+    meru_batch_init(&c.again);
+    rc = write_batch(db, encode_batch, &c, sync, first_seq);
+    meru_batch_free(&c.again);
+    if (rc)
         return rc;
     atomic_fetch_add_explicit(&db->st_puts, wb->puts, memory_order_relaxed);
     atomic_fetch_add_explicit(&db->st_deletes, wb->deletes,

@@ -34,8 +34,14 @@ static size_t options_size(unsigned version)
     case 2:
         return offsetof(meru_options, iceberg_view);
     case 3:
-        return offsetof(meru_options, wal_salvage);
+        return offsetof(meru_options, iceberg_format_version);
     case 4:
+        return offsetof(meru_options, changes_retention_seconds);
+    case 5:
+        return offsetof(meru_options, string_page_bytes);
+    case 6:
+        return offsetof(meru_options, wal_salvage);
+    case 7:
         return sizeof(meru_options);
     default:
         return 0;
@@ -137,6 +143,8 @@ int meru_options_validate(const meru_options *given)
         return bad("page_bytes", "must be in 1 KiB..16 MiB");
     if (o->page_rows < 1 || o->page_rows > (1u << 20))
         return bad("page_rows", "must be in 1..1048576");
+    if (o->string_page_bytes < 1024 || o->string_page_bytes > (16u << 20))
+        return bad("string_page_bytes", "must be in 1 KiB..16 MiB");
     if (o->row_group_bytes < o->page_bytes)
         return bad("row_group_bytes", "must be >= page_bytes");
     if (o->max_compaction_bytes < ((uint64_t)64 << 10))
@@ -147,6 +155,8 @@ int meru_options_validate(const meru_options *given)
         o->iceberg_view != MERU_ICEBERG_VIEW_CONTINUOUS)
         return bad("iceberg_view", "must be MERU_ICEBERG_VIEW_OFF or "
                                    "MERU_ICEBERG_VIEW_CONTINUOUS");
+    if (o->iceberg_format_version != 2 && o->iceberg_format_version != 3)
+        return bad("iceberg_format_version", "must be 2 or 3");
     if (o->keep_metadata_versions < 1)
         return bad("keep_metadata_versions", "must be at least 1");
     if (o->wal_salvage != 0 && o->wal_salvage != 1)

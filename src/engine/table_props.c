@@ -46,6 +46,10 @@ static const meru_prop_def defs[] = {
     {"write.parquet.page-row-limit", MERU_PROP_U32,
      offsetof(meru_options, page_rows), 1, 1048576,
      "rows per data page in L1+ files at most"},
+    {"merutable.string-page-size-bytes", MERU_PROP_U32,
+     offsetof(meru_options, string_page_bytes), KiB, 16 * MiB,
+     "bytes of values per data page of string and binary value columns in "
+     "L1+ files"},
     {"write.parquet.row-group-size-bytes", MERU_PROP_U64,
      offsetof(meru_options, row_group_bytes), KiB, INT64_MAX,
      "bytes per row group in L1+ files"},
@@ -59,6 +63,13 @@ static const meru_prop_def defs[] = {
     {"merutable.l0.page-size-bytes", MERU_PROP_U32,
      offsetof(meru_options, l0_page_bytes), KiB, 16 * MiB,
      "bytes per data page in L0 files"},
+    {"merutable.changes.retention-seconds", MERU_PROP_U64,
+     offsetof(meru_options, changes_retention_seconds), 0, INT64_MAX / 1000,
+     "seconds the change feed keeps flushed changes (0 = feed off)"},
+    {"merutable.changes.retention-bytes", MERU_PROP_U64,
+     offsetof(meru_options, changes_retention_bytes), 0, INT64_MAX,
+     "bytes of changelog files the change feed keeps at most (0 = "
+     "unlimited)"},
 };
 
 #define NDEFS (sizeof defs / sizeof defs[0])
@@ -284,6 +295,7 @@ int meru_prop_apply_stored(const meru_catalog *cat, meru_options *o)
         if (rc)
             return meru_err_wrap(MERU_ECORRUPT, "the table's metadata");
     }
+    o->iceberg_format_version = meru_catalog_iceberg_format_version(cat);
     int rc = meru_options_validate(o);
     if (rc)
         return meru_err_wrap(MERU_ECORRUPT,

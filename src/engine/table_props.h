@@ -64,8 +64,10 @@ void meru_prop_format(const meru_prop_def *d, const meru_options *o, char *buf,
  */
 int meru_prop_check(const char *key, const char *value, meru_options *o);
 
-/* Applies the properties the catalog stores to `o` (at open). A stored
- * value of a known key that does not parse is MERU_ECORRUPT. */
+/* Applies the properties the catalog stores to `o` (at open), and the
+ * metadata's own format-version to o->iceberg_format_version (Iceberg
+ * reserves that key: it is a fact of the metadata, not a property). A
+ * stored value of a known key that does not parse is MERU_ECORRUPT. */
 int meru_prop_apply_stored(const meru_catalog *cat, meru_options *o);
 
 /*

@@ -141,6 +141,17 @@ typedef struct pq_column_spec {
      * readers need exact row-group bounds. Its values must then be small
      * enough for a page header to hold two of them (PQ_MAX_PAGE_HEADER). */
     bool exact_statistics;
+    /* This column's data pages end at page_size bytes of values or
+     * page_rows rows instead of the writer's (0 = the writer's option).
+     * With a dictionary, the first (trial) page ends at page_size bytes of
+     * plain values, and later dictionary-encoded pages (small indices)
+     * keep the writer's page_size. Parquet lets each column cut its pages
+     * where it likes; the offset index gives each page's first row. */
+    uint32_t page_size;
+    uint32_t page_rows;
+    /* Byte-array bounds of this column's column index are cut to this many
+     * bytes (0 = the writer's column_index_truncate). */
+    uint32_t column_index_truncate;
 } pq_column_spec;
 
 typedef struct pq_kv {

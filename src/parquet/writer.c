@@ -261,6 +261,11 @@ static int check_spec(const pq_column_spec *s, uint32_t i)
                         "parquet writer: column %s: only REQUIRED and "
                         "OPTIONAL columns can be written",
                         s->name);
+    if (s->page_size > MAX_PAGE_SIZE)
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: column %s: page_size %u out of "
+                        "range 0..%u",
+                        s->name, s->page_size, MAX_PAGE_SIZE);
     if (s->has_encoding) {
         pq_encoding e = s->encoding;
         bool dict = e == PQ_ENC_RLE_DICTIONARY || e == PQ_ENC_PLAIN_DICTIONARY;
@@ -598,7 +603,9 @@ int pq_writer_open(pq_writer **out, const pq_sink *sink,
                 c->stats = false; /* FLBA: a cut value is not of its type */
         }
         if (c->order == PQ_ORDER_BYTES && c->spec.type == PQ_BYTE_ARRAY)
-            c->ci_cap = opts->column_index_truncate;
+            c->ci_cap = c->spec.column_index_truncate
+                            ? c->spec.column_index_truncate
+                            : opts->column_index_truncate;
         if ((c->stat_cap &&
              !(c->stat_max = meru_arena_alloc(w->arena, c->stat_cap))) ||
             (c->ci_cap &&

@@ -381,6 +381,15 @@ int pqw_flush_page(pq_writer *w, colw *c)
                   : c->enc;
     pq_statistics st;
     pqw_fill_statistics(c, &c->pg_stats, &st);
+    /* With a page index, byte-array bounds go to the column index (cut to
+     * column_index_truncate): exact copies in every page header would cost
+     * up to twice the longest value per page (a 100-byte string column in
+     * 8 KiB pages: +5 % of the file) and no reader needs them there. */
+    if (w->o.page_index && c->order == PQ_ORDER_BYTES) {
+        st.has_min_value = st.has_max_value = false;
+        st.has_min = st.has_max = false;
+        st.has_is_min_value_exact = st.has_is_max_value_exact = false;
+    }
     const uint32_t *defs = (const uint32_t *)(void *)c->pg_defs.data;
     const uint8_t *pa, *pb = NULL;
     size_t alen, blen = 0, uncompressed;
@@ -525,11 +534,36 @@ size_t pqw_page_estimate(const colw *c)
     return c->pg_raw;
 }
 
+/* The column's own page limits, else the writer's. A dictionary page
+ * holds small indices, narrow values whatever the column's type, so it
+ * keeps the writer's page_size: a column's page_size is for wide values
+ * (see page_full for the dictionary's trial page). */
+static uint32_t col_page_size(const pq_writer *w, const colw *c)
+{
+    return c->spec.page_size && !c->use_dict ? c->spec.page_size
+                                             : w->o.page_size;
+}
+
+static uint32_t col_page_rows(const pq_writer *w, const colw *c)
+{
+    return c->spec.page_rows ? c->spec.page_rows : w->o.page_rows;
+}
+
 static bool page_full(const pq_writer *w, const colw *c)
 {
-    if (w->o.page_rows && c->pg_rows >= w->o.page_rows)
+    uint32_t rows = col_page_rows(w, c);
+    if (rows && c->pg_rows >= rows)
         return true;
-    return pqw_page_estimate(c) >= w->o.page_size;
+    /* The first page of a dictionary chunk decides whether the dictionary
+     * pays (pqw_flush_page). With a page_size of its own the column wants
+     * short pages of wide values: that trial page ends at page_size bytes
+     * of plain values, or a column of distinct values would write one
+     * page of thousands of rows (as many as page_size bytes of indices
+     * hold) before falling back to short plain pages. */
+    if (c->spec.page_size && c->use_dict && c->n_dict_pages == 0 &&
+        c->pg_raw >= c->spec.page_size)
+        return true;
+    return pqw_page_estimate(c) >= col_page_size(w, c);
 }
 
 static int push_def(colw *c, uint32_t d)
@@ -581,13 +615,14 @@ int pqw_col_append(pq_writer *w, colw *c, const pq_column_data *cd, size_t r0,
     if (!c->use_dict && c->spec.type != PQ_BYTE_ARRAY &&
         c->spec.type != PQ_FIXED_LEN_BYTE_ARRAY) {
         const uint8_t *src = cd->values;
+        uint32_t prows = col_page_rows(w, c), psize = col_page_size(w, c);
         while (i < end) {
             size_t room = end - i;
-            if (w->o.page_rows && w->o.page_rows - c->pg_rows < room)
-                room = w->o.page_rows - c->pg_rows;
+            if (prows && prows - c->pg_rows < room)
+                room = prows - c->pg_rows;
             size_t left =
-                c->pg_raw < w->o.page_size
-                    ? (w->o.page_size - c->pg_raw + c->width - 1) / c->width
+                c->pg_raw < psize
+                    ? (psize - c->pg_raw + c->width - 1) / c->width
                     : 1;
             if (left < room)
                 room = left;
@@ -651,10 +686,11 @@ int pqw_col_append(pq_writer *w, colw *c, const pq_column_data *cd, size_t r0,
      * row-by-row loop below would end them. */
     if (!c->use_dict && c->spec.type == PQ_BYTE_ARRAY) {
         const pq_bytes *b = cd->values;
+        uint32_t prows = col_page_rows(w, c), psize = col_page_size(w, c);
         while (i < end) {
             size_t room = end - i;
-            if (w->o.page_rows && w->o.page_rows - c->pg_rows < room)
-                room = w->o.page_rows - c->pg_rows;
+            if (prows && prows - c->pg_rows < room)
+                room = prows - c->pg_rows;
             size_t raw = c->pg_raw, bytes = 0, nn = 0, k = 0;
             while (k < room) {
                 size_t r = i + k++;
@@ -663,7 +699,7 @@ int pqw_col_append(pq_writer *w, colw *c, const pq_column_data *cd, size_t r0,
                 nn++;
                 bytes += b[r].len;
                 raw += 4 + (size_t)b[r].len;
-                if (raw >= w->o.page_size)
+                if (raw >= psize)
                     break;
             }
             if ((rc = meru_buf_reserve(&c->pg_vals, nn * 4)) ||

@@ -69,10 +69,21 @@
  * header must stay within what readers accept (PQ_MAX_PAGE_HEADER). */
 #define MERU_SST_MAX_IKEY ((PQ_MAX_PAGE_HEADER - (64u << 10)) / 2)
 
+/* Column index bounds of the short-paged string columns are cut to this
+ * many bytes (see meru_sst_options.string_page_bytes). */
+#define SST_STRING_CI_TRUNCATE 16
+
 typedef struct meru_sst_options {
     int level;              /* 0 = row-tuned, >= 1 column-tuned */
     pq_writer_options pq;   /* the Parquet writer's options */
     uint32_t batch_rows;    /* rows buffered per Parquet write; 0 = 4096 */
+    /* Pages of BYTE_ARRAY user columns other than key columns end at this
+     * many bytes of values (0 = pq.page_size), and their column index
+     * bounds are cut to SST_STRING_CI_TRUNCATE bytes. A get decodes one
+     * page of each column it returns: small pages where values are wide
+     * make that cheap, while narrow columns keep the long pages scanners
+     * want (meru_options.string_page_bytes). */
+    uint32_t string_page_bytes;
 } meru_sst_options;
 
 /* The options the engine uses for files of `level` under the table
@@ -105,6 +116,12 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
  * the writer's schema (ignored for deletes). Corrupt value: MERU_EINVAL. */
 int meru_sst_writer_add(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
                         const uint8_t *value, size_t vlen);
+/* The same with the entry's values given as vals[0 .. ncols) of the
+ * writer's schema (key columns ignored: they come from the key; a value
+ * that is not PRESENT is null), skipping the rowcodec round trip. A null in
+ * a NOT NULL column is written as it is (the caller's business). */
+int meru_sst_writer_add_values(meru_sst_writer *w, const uint8_t *ikey,
+                               size_t ilen, const meru_value *vals);
 uint64_t meru_sst_writer_rows(const meru_sst_writer *w);
 /* Bytes written plus buffered so far (to cut output files at a size). */
 uint64_t meru_sst_writer_bytes(const meru_sst_writer *w);

@@ -182,8 +182,19 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
     specs[2].type = PQ_INT32;
     specs[2].has_field_id = true;
     specs[2].field_id = MERU_SST_FIELD_ID_OP;
-    for (size_t i = 0; i < s->ncols; i++)
-        sst_column_spec(&s->cols[i], &specs[3 + i]);
+    for (size_t i = 0; i < s->ncols; i++) {
+        pq_column_spec *cs = &specs[3 + i];
+        sst_column_spec(&s->cols[i], cs);
+        /* Short pages for wide values; their bounds are cut shorter too,
+         * or the column index of many short pages of long strings would
+         * outgrow what the shorter pages cost (a 16-byte prefix still
+         * prunes as well as any prefix of a non-key column does). */
+        if (s->cols[i].key_position < 0 && cs->type == PQ_BYTE_ARRAY &&
+            w->o.string_page_bytes) {
+            cs->page_size = w->o.string_page_bytes;
+            cs->column_index_truncate = SST_STRING_CI_TRUNCATE;
+        }
+    }
     for (uint32_t i = 0; i < w->npq; i++) {
         w->cols[i].width = pq_value_width(specs[i].type);
         w->cols[i].bytes = specs[i].type == PQ_BYTE_ARRAY ||
@@ -408,8 +419,30 @@ static int flush_batch(meru_sst_writer *w)
     return MERU_OK;
 }
 
+static int add_entry(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
+                     const uint8_t *value, size_t vlen,
+                     const meru_value *vals);
+
 int meru_sst_writer_add(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
                         const uint8_t *value, size_t vlen)
+{
+    return add_entry(w, ikey, ilen, value, vlen, NULL);
+}
+
+int meru_sst_writer_add_values(meru_sst_writer *w, const uint8_t *ikey,
+                               size_t ilen, const meru_value *vals)
+{
+    if (!vals)
+        return meru_err(MERU_EINVAL, "meru_sst_writer_add_values: NULL "
+                                     "values");
+    return add_entry(w, ikey, ilen, NULL, 0, vals);
+}
+
+/* One entry: its non-key values from `vals` when given, else decoded from
+ * the rowcodec `value`. */
+static int add_entry(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
+                     const uint8_t *value, size_t vlen,
+                     const meru_value *vals)
 {
     if (!w || (!ikey && ilen))
         return meru_err(MERU_EINVAL, "meru_sst_writer_add: NULL argument");
@@ -448,7 +481,13 @@ int meru_sst_writer_add(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
                         "writing SST %s: entry %llu: the user key has %zu of "
                         "%zu key columns",
                         w->path, (unsigned long long)w->rows, nk, s->nkey);
-    if (op == MERU_OP_PUT) {
+    if (op == MERU_OP_PUT && vals) {
+        for (size_t i = 0; i < s->ncols; i++) {
+            w->vals[i] = vals[i];
+            if (w->vals[i].state != MERU_VALUE_PRESENT)
+                w->vals[i].state = MERU_VALUE_NULL;
+        }
+    } else if (op == MERU_OP_PUT) {
         rc = meru_row_decode_view(s, NULL, 0, value, vlen, &w->nonkey, w->vals,
                                   NULL);
         if (rc)

@@ -6,8 +6,11 @@
  * --name or the last component of DIR. --property KEY=VALUE (repeatable)
  * becomes a table property of the new table (meru_options.properties:
  * table-shaping keys set their option, other keys are stored as given).
- * Refuses a directory that already holds a table (error_if_exists) rather
- * than silently opening it.
+ * --iceberg-format-version 2|3 picks the Iceberg format version
+ * (meru_options.iceberg_format_version; Iceberg reserves the
+ * "format-version" property key, so it is an option of its own). Refuses a
+ * directory that already holds a table (error_if_exists) rather than
+ * silently opening it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +38,18 @@ static const cli_option create_opts[] = {
     {"primary-key", 'k', "COL[,COL...]", "the primary key columns, in order"},
     {"name", 0, "NAME", "the table name (default: the last part of DIR)"},
     {"property", 'p', "KEY=VALUE", "a table property (repeatable)"},
+    {"iceberg-format-version", 'F', "2|3",
+     "the Iceberg format version (default 3; 2 writes position-delete "
+     "files instead of deletion vectors)"},
+    {"changes-retention", 'R', "SECONDS",
+     "keep the change feed this long (default 86400; 0 = feed off)"},
     {NULL, 0, NULL, NULL}};
 
 int meru_cmd_create(int argc, char **argv)
 {
     cli_set_verb("create", meru_verb_usage("create"));
     const char *dir = NULL, *cols = NULL, *pk = NULL, *name = NULL;
+    int fver = 0;
     /* --property KEY=VALUE pairs: key, value, ..., NULL (copies) */
     char **props = calloc((size_t)argc * 2 + 1, sizeof *props);
     size_t nprops = 0;
@@ -61,6 +70,21 @@ int meru_cmd_create(int argc, char **argv)
         case 'k':
             pk = v;
             break;
+        case 'R': {
+            uint64_t secs;
+            if (!cli_parse_u64("--changes-retention", v, &secs)) {
+                st = CLI_USAGE;
+                goto out;
+            }
+            props[nprops] = strdup("merutable.changes.retention-seconds");
+            props[nprops + 1] = strdup(v);
+            if (!props[nprops] || !props[nprops + 1]) {
+                st = cli_fail("out of memory");
+                goto out;
+            }
+            nprops += 2;
+            break;
+        }
         case 'p': {
             const char *eq = strchr(v, '=');
             if (!eq || eq == v) {
@@ -76,6 +100,15 @@ int meru_cmd_create(int argc, char **argv)
             nprops += 2;
             break;
         }
+        case 'F':
+            if (strcmp(v, "2") && strcmp(v, "3")) {
+                st = cli_usage("--iceberg-format-version must be 2 or 3, "
+                               "got '%s'",
+                               v);
+                goto out;
+            }
+            fver = v[0] - '0';
+            break;
         default:
             name = v;
         }
@@ -117,6 +150,8 @@ int meru_cmd_create(int argc, char **argv)
     opts.create_if_missing = 1;
     opts.error_if_exists = 1;
     opts.properties = nprops ? (const char *const *)props : NULL;
+    if (fver)
+        opts.iceberg_format_version = fver;
     rc = meru_open(dir, &opts, schema, &db);
     if (rc == MERU_EEXIST) {
         st = cli_fail("%s already holds a table", dir);

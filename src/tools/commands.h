@@ -20,14 +20,18 @@ int meru_cmd_get(int argc, char **argv);
 int meru_cmd_delete(int argc, char **argv);
 int meru_cmd_scan(int argc, char **argv);
 int meru_cmd_count(int argc, char **argv);
+int meru_cmd_changes(int argc, char **argv);
 int meru_cmd_flush(int argc, char **argv);
 int meru_cmd_compact(int argc, char **argv);
+int meru_cmd_add_column(int argc, char **argv);
 int meru_cmd_stats(int argc, char **argv);
 int meru_cmd_describe(int argc, char **argv);
 int meru_cmd_set_property(int argc, char **argv);
 int meru_cmd_verify(int argc, char **argv);
 int meru_cmd_repair(int argc, char **argv);
 int meru_cmd_demo(int argc, char **argv);
+int meru_cmd_iceberg(int argc, char **argv);
+int meru_cmd_export_iceberg(int argc, char **argv);
 int meru_cmd_parquet(int argc, char **argv); /* inspect | cat */
 
 /* From the verb table, for a verb's own messages and help: its usage line

@@ -30,11 +30,16 @@ typedef struct verb {
 static void create_details(void);
 static void scan_details(void);
 static void property_details(void);
+static void iceberg_details(void);
+static void add_column_details(void);
+static void export_details(void);
+static void changes_details(void);
 
 static const verb verbs[] = {
     {"create", meru_cmd_create,
      "create DIR --schema \"COLUMNS\" --primary-key COL[,COL...] [--name N] "
-     "[--property KEY=VALUE]...",
+     "[--property KEY=VALUE]... [--iceberg-format-version 2|3] "
+     "[--changes-retention SECONDS]",
      "create a table", create_details},
     {"put", meru_cmd_put, "put DIR JSON... | put DIR - (JSON lines on stdin)",
      "insert or replace rows", NULL},
@@ -53,10 +58,19 @@ static const verb verbs[] = {
     {"count", meru_cmd_count,
      "count DIR [--from KEY] [--to KEY] [--prefix KEY]", "count rows",
      scan_details},
+    {"changes", meru_cmd_changes,
+     "changes DIR [--since N] [--follow] [--limit N] "
+     "[--format jsonl|csv|table]",
+     "print the change feed: inserts, updates, deletes after sequence N",
+     changes_details},
     {"flush", meru_cmd_flush, "flush DIR", "write the memtable to Parquet",
      NULL},
     {"compact", meru_cmd_compact, "compact DIR",
      "merge all levels down, dropping old versions and deletes", NULL},
+    {"add-column", meru_cmd_add_column,
+     "add-column DIR \"NAME TYPE [not null] [default LITERAL]\"",
+     "add a column (a new schema id; defaults and NOT NULL need format v3)",
+     add_column_details},
     {"stats", meru_cmd_stats, "stats DIR [--json]", "show table statistics",
      NULL},
     {"describe", meru_cmd_describe, "describe DIR [--json]",
@@ -66,10 +80,17 @@ static const verb verbs[] = {
      "set or remove a table property (committed as a metadata version)",
      property_details},
     {"verify", meru_cmd_verify, "verify DIR [--quick]",
-     "check metadata, log, every file and row (--quick: sample)", NULL},
+     "check metadata, log, every file and row, and the Iceberg view "
+     "(--quick: sample)",
+     NULL},
     {"repair", meru_cmd_repair, "repair DIR",
      "roll back damaged metadata, set aside bad files, salvage the log",
      NULL},
+    {"iceberg", meru_cmd_iceberg, "iceberg DIR",
+     "show the Iceberg view (snapshot, data and delete files, live rows)",
+     iceberg_details},
+    {"export-iceberg", meru_cmd_export_iceberg, "export-iceberg DIR TARGET",
+     "write a self-contained Iceberg table into TARGET", export_details},
     {"demo", meru_cmd_demo, "demo [DIR] [--quick] [--rows N]",
      "run the demo workload", NULL},
     {"parquet", meru_cmd_parquet,
@@ -132,6 +153,21 @@ static void scan_details(void)
            "--from '5,\"a,b\"'.\n");
 }
 
+static void changes_details(void)
+{
+    printf("\nJSON lines, one per change in sequence order:\n"
+           "  {\"seq\":42,\"op\":\"insert\"|\"update\"|\"delete\","
+           "\"row\":{...}|null,\"before\":{...}|null}\n"
+           "row is the row after the change, before the one it replaced or "
+           "removed.\nCSV and table: _seq, _op, the columns, then "
+           "before_<column> per non-key column.\nResume with --since the "
+           "last seq printed. --follow polls for new commits\n(other "
+           "processes' too) until SIGINT/SIGTERM. Changes are kept for the "
+           "table's\nretention (meru create --changes-retention SECONDS, "
+           "default 86400; 0 = off);\nasking below it fails and names the "
+           "oldest --since still available.\n");
+}
+
 static void property_details(void)
 {
     printf("\nTable properties merutable understands (Iceberg's keys where "
@@ -140,6 +176,37 @@ static void property_details(void)
     printf("Other keys (owner, comment, ...) are stored as given; unknown "
            "write.* and\nmerutable.* keys and Iceberg's reserved keys are "
            "refused.\n");
+}
+
+static void add_column_details(void)
+{
+    printf("\nThe column is written as one column of create --schema. Its "
+           "default is both the\ninitial default (what rows already in the "
+           "table read) and the write default\n(what later writes that "
+           "leave it unset store). The table gets a new schema with\nthe "
+           "next schema id, current-schema-id moves to it, older snapshots "
+           "keep theirs,\nand no data file is rewritten. On an Iceberg "
+           "format version 2 table the column\nmust be nullable and have "
+           "no default. Prints the new schema id.\n");
+}
+
+static void iceberg_details(void)
+{
+    printf("\nReads the newest metadata version's view as an Iceberg reader "
+           "would (metadata ->\nmanifest list -> manifests -> deletion "
+           "files), without opening or locking the\ntable. 'deleted' counts "
+           "the rows of a data file its deletion vector (v3) or\n"
+           "position-delete files (v2) hide. A table whose view is off "
+           "shows no snapshot.\n");
+}
+
+static void export_details(void)
+{
+    printf("\nTARGET must not exist or be empty. Data files are hard-linked "
+           "where the file\nsystem allows and copied otherwise, never "
+           "rewritten; metadata, manifests and\ndeletion files are written "
+           "with paths inside TARGET, so the copy stays valid\nafter DIR "
+           "is moved or deleted. Works with the view off too.\n");
 }
 
 static void usage(FILE *f)

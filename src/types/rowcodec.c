@@ -324,6 +324,15 @@ int meru_row_decode_view(const meru_schema *s, const uint8_t *key,
                          const meru_colset *proj, meru_value *vals,
                          meru_buf *scratch)
 {
+    return meru_row_decode_view_ex(s, key, klen, value, vlen, proj, vals,
+                                   scratch, 0);
+}
+
+int meru_row_decode_view_ex(const meru_schema *s, const uint8_t *key,
+                            size_t klen, const uint8_t *value, size_t vlen,
+                            const meru_colset *proj, meru_value *vals,
+                            meru_buf *scratch, unsigned flags)
+{
     if (!s || !vals || (!value && vlen))
         return meru_err(MERU_EINVAL, "meru_row_decode_view: NULL argument");
     size_t n = s->ncols;
@@ -341,7 +350,9 @@ int meru_row_decode_view(const meru_schema *s, const uint8_t *key,
     if (h == 0 || h != meru_varint_len64(nw))
         return meru_err(MERU_ECORRUPT,
                         "decoding a row value: bad column count (offset 1)");
-    if (nw == 0 || nw > n)
+    int newer = nw > n && nw <= MERU_MAX_COLUMNS &&
+                (flags & MERU_ROWCODEC_SKIP_UNKNOWN);
+    if (nw == 0 || (nw > n && !newer))
         return meru_err(MERU_ECORRUPT,
                         "decoding a row value: %llu columns, the schema has "
                         "%zu (offset 1)",
@@ -401,7 +412,9 @@ int meru_row_decode_view(const meru_schema *s, const uint8_t *key,
         if (rc)
             return rc;
     }
-    if (off != vlen)
+    /* The values of columns this schema does not know (newer) follow:
+     * skipped unread, their types are unknown here. */
+    if (off != vlen && !newer)
         return meru_err(MERU_ECORRUPT,
                         "decoding a row value: %zu bytes left after the last "
                         "column (offset %zu)",
@@ -435,6 +448,13 @@ int meru_row_decode_view(const meru_schema *s, const uint8_t *key,
 int meru_row_decode(const meru_schema *s, const uint8_t *key, size_t klen,
                     const uint8_t *value, size_t vlen, meru_row *row)
 {
+    return meru_row_decode_ex(s, key, klen, value, vlen, row, 0);
+}
+
+int meru_row_decode_ex(const meru_schema *s, const uint8_t *key, size_t klen,
+                       const uint8_t *value, size_t vlen, meru_row *row,
+                       unsigned flags)
+{
     if (!s || !row || !key)
         return meru_err(MERU_EINVAL, "meru_row_decode: NULL argument");
     if (row->ncols != s->ncols)
@@ -451,8 +471,8 @@ int meru_row_decode(const meru_schema *s, const uint8_t *key, size_t klen,
     /* Decode into the row's own value array, then copy each bytes value
      * (which still points into `value`/`key`/scratch) into row storage. */
     meru_buf scratch = {0};
-    int rc = meru_row_decode_view(s, key, klen, value, vlen, NULL, row->vals,
-                                  &scratch);
+    int rc = meru_row_decode_view_ex(s, key, klen, value, vlen, NULL,
+                                     row->vals, &scratch, flags);
     if (rc)
         goto out;
     for (size_t i = 0; i < s->ncols; i++) {

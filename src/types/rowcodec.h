@@ -30,7 +30,13 @@
  *
  * Schema evolution: a column i >= ncols_w (added after the row was written)
  * reads as its initial default, else null (SPEC §3). Columns are only ever
- * appended, so column i of the writer is column i of the reader.
+ * appended, so column i of the writer is column i of the reader. The other
+ * way round (ncols_w above the reader's column count: the row was written
+ * after a column the reader does not know was added) is corruption for the
+ * plain decoders, which the paths that store rows (flush, compaction) use
+ * so that no column is ever dropped silently; readers that may hold an
+ * older schema than a concurrent writer pass MERU_ROWCODEC_SKIP_UNKNOWN
+ * and get the columns they know, as an Iceberg reader projects by id.
  *
  * The encoded values are the EFFECTIVE ones (meru_row_effective(): the set
  * value, else the write default, else null), so an unset column never
@@ -96,6 +102,16 @@ int meru_row_encode_values(const meru_schema *s, const meru_value *vals,
 int meru_row_decode(const meru_schema *s, const uint8_t *key, size_t klen,
                     const uint8_t *value, size_t vlen, meru_row *row);
 
+/* Flag of the _ex decoders: a value written with more columns than `s`
+ * has (at most MERU_MAX_COLUMNS) decodes as its first s->ncols columns;
+ * the bytes of the others are not looked at (so not checked). */
+#define MERU_ROWCODEC_SKIP_UNKNOWN 1u
+
+/* meru_row_decode with flags (MERU_ROWCODEC_SKIP_UNKNOWN). */
+int meru_row_decode_ex(const meru_schema *s, const uint8_t *key, size_t klen,
+                       const uint8_t *value, size_t vlen, meru_row *row,
+                       unsigned flags);
+
 /*
  * Zero-copy decode into vals[0 .. s->ncols): PRESENT/NULL values whose bytes
  * point into `value` (non-key columns), into `key` or `scratch` (key
@@ -110,5 +126,10 @@ int meru_row_decode_view(const meru_schema *s, const uint8_t *key,
                          size_t klen, const uint8_t *value, size_t vlen,
                          const meru_colset *proj, meru_value *vals,
                          meru_buf *scratch);
+/* meru_row_decode_view with flags (MERU_ROWCODEC_SKIP_UNKNOWN). */
+int meru_row_decode_view_ex(const meru_schema *s, const uint8_t *key,
+                            size_t klen, const uint8_t *value, size_t vlen,
+                            const meru_colset *proj, meru_value *vals,
+                            meru_buf *scratch, unsigned flags);
 
 #endif

@@ -572,6 +572,7 @@ int meru_schema_clone(meru_schema **out, const meru_schema *s)
             c->cols[i].key_position = s->cols[i].key_position;
     }
     c->next_field_id = s->next_field_id;
+    c->schema_id = s->schema_id;
     *out = c;
     return MERU_OK;
 fail:
@@ -772,6 +773,24 @@ int meru_schema_column_nullable(const meru_schema *s, size_t col)
 int32_t meru_schema_column_field_id(const meru_schema *s, size_t col)
 {
     return s && col < s->ncols ? s->cols[col].field_id : -1;
+}
+
+int meru_schema_column_def(const meru_schema *s, size_t col,
+                           meru_column_def *out)
+{
+    if (!s || !out)
+        return meru_err(MERU_EINVAL, "meru_schema_column_def: NULL argument");
+    if (col >= s->ncols)
+        return meru_err(MERU_EINVAL,
+                        "meru_schema_column_def: column %zu of %zu", col,
+                        s->ncols);
+    *out = def_of(&s->cols[col]);
+    return MERU_OK;
+}
+
+int32_t meru_schema_id(const meru_schema *s)
+{
+    return s ? s->schema_id : -1;
 }
 
 size_t meru_schema_key_count(const meru_schema *s)

@@ -37,6 +37,10 @@ typedef struct meru_column {
 
 struct meru_schema {
     char *table_name;
+    /* Iceberg schema-id: 0 for a schema built by the application; the
+     * table's catalog numbers its schemas (catalog.h). Kept by clone and
+     * JSON. */
+    int32_t schema_id;
     meru_column *cols;
     size_t ncols;
     size_t cap;
@@ -44,6 +48,15 @@ struct meru_schema {
     size_t nkey;
     int32_t next_field_id;
 };
+
+/* meru_schema_to_json with flags: MERU_SCHEMA_JSON_V2 writes the column
+ * defaults under "merutable.initial-default" / "merutable.write-default"
+ * instead of Iceberg's v3 keys, for format-version 2 table metadata (which
+ * has no defaults; Iceberg readers ignore the merutable keys). The reader
+ * (meru_schema_from_json) accepts either spelling, not both at once. */
+#define MERU_SCHEMA_JSON_V2 1
+int meru_schema_to_json_ex(const meru_schema *schema, unsigned flags,
+                           char **out);
 
 /* Parses an Iceberg single-value JSON literal for a column of `col`'s type
  * into `out`; variable-length bytes are malloc'd into *storage (caller frees).

@@ -17,7 +17,11 @@
  * fields: then it is "merutable.primary-key" (same form) and the schema has
  * no identifier-field-ids. On read the latter wins when present. Defaults
  * are the Iceberg v3 "initial-default" / "write-default" keys holding
- * single-value JSON (literal.c), written in canonical form. The table name
+ * single-value JSON (literal.c), written in canonical form; format-version 2
+ * table metadata has no defaults, so for it (MERU_SCHEMA_JSON_V2) they are
+ * written as "merutable.initial-default" / "merutable.write-default", which
+ * only merutable reads. "schema-id" is the schema's own id (0 unless a
+ * table's catalog numbered it). The table name
  * is not part of an Iceberg schema: it rides in "merutable.table-name",
  * which Iceberg readers ignore, and is "table" when absent.
  *
@@ -78,14 +82,25 @@ static int key_is_iceberg_identifier(const meru_schema *s)
     return 1;
 }
 
+#define V2_INITIAL_KEY "merutable.initial-default"
+#define V2_WRITE_KEY   "merutable.write-default"
+
 int meru_schema_to_json(const meru_schema *s, char **out)
+{
+    return meru_schema_to_json_ex(s, 0, out);
+}
+
+int meru_schema_to_json_ex(const meru_schema *s, unsigned flags, char **out)
 {
     if (!s || !out)
         return meru_err(MERU_EINVAL, "meru_schema_to_json: NULL argument");
     *out = NULL;
     meru_buf b = {0};
     char tmp[64];
-    int rc = put_str(&b, "{\"type\":\"struct\",\"schema-id\":0");
+    int v2 = (flags & MERU_SCHEMA_JSON_V2) != 0;
+    snprintf(tmp, sizeof tmp, "{\"type\":\"struct\",\"schema-id\":%d",
+             (int)s->schema_id);
+    int rc = put_str(&b, tmp);
     if (!rc && s->nkey) {
         rc = put_str(&b, key_is_iceberg_identifier(s)
                              ? ",\"identifier-field-ids\":["
@@ -116,9 +131,11 @@ int meru_schema_to_json(const meru_schema *s, char **out)
         if (!rc)
             rc = put_str(&b, "\"");
         if (!rc)
-            rc = put_default(&b, "initial-default", c, &c->initial_default);
+            rc = put_default(&b, v2 ? V2_INITIAL_KEY : "initial-default", c,
+                             &c->initial_default);
         if (!rc)
-            rc = put_default(&b, "write-default", c, &c->write_default);
+            rc = put_default(&b, v2 ? V2_WRITE_KEY : "write-default", c,
+                             &c->write_default);
         if (!rc)
             rc = put_str(&b, "}");
     }
@@ -303,6 +320,19 @@ static int default_text(const json_t *v, const char *key, const char *path,
     return MERU_OK;
 }
 
+/* A default under its Iceberg key or the v2 spelling (one of them). */
+static int read_default(const json_t *f, const char *key, const char *v2key,
+                        const char *path, char **out)
+{
+    const json_t *v = json_object_get(f, key), *v2 = json_object_get(f, v2key);
+    if (v && v2)
+        return meru_err(MERU_ESCHEMA,
+                        "schema JSON: %s: both \"%s\" and \"%s\" are given",
+                        path, key, v2key);
+    return v2 ? default_text(v2, v2key, path, out)
+              : default_text(v, key, path, out);
+}
+
 static int read_field(meru_schema *s, const json_t *f, size_t i)
 {
     char path[128], m[72];
@@ -377,11 +407,9 @@ static int read_field(meru_schema *s, const json_t *f, size_t i)
                            &def, path);
     if (rc)
         return rc;
-    rc = default_text(json_object_get(f, "initial-default"), "initial-default",
-                      path, &init);
+    rc = read_default(f, "initial-default", V2_INITIAL_KEY, path, &init);
     if (!rc)
-        rc = default_text(json_object_get(f, "write-default"), "write-default",
-                          path, &wr);
+        rc = read_default(f, "write-default", V2_WRITE_KEY, path, &wr);
     if (!rc) {
         def.initial_default = init;
         def.write_default = wr;
@@ -476,6 +504,14 @@ int meru_schema_from_json(meru_schema **out, const char *json, size_t len)
                       json_kind(sid));
         goto fail;
     }
+    if (sid && (json_integer_value(sid) < 0 ||
+                json_integer_value(sid) > INT32_MAX)) {
+        rc = meru_err(MERU_ESCHEMA,
+                      "schema JSON: \"schema-id\" %lld is out of range "
+                      "0..%d",
+                      (long long)json_integer_value(sid), INT32_MAX);
+        goto fail;
+    }
     const char *table = DEFAULT_TABLE_NAME;
     const json_t *tn = json_object_get(root, TABLE_NAME_KEY);
     if (tn && !json_is_null(tn)) {
@@ -528,6 +564,7 @@ int meru_schema_from_json(meru_schema **out, const char *json, size_t len)
         if (rc)
             goto fail;
     }
+    s->schema_id = sid ? (int32_t)json_integer_value(sid) : 0;
     json_decref(root);
     *out = s;
     return MERU_OK;

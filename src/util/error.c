@@ -130,6 +130,7 @@ const char *meru_strerror(int code)
     case MERU_EREADONLY: return "table is open read-only";
     case MERU_EINTERNAL: return "internal error";
     case MERU_ENOCOLUMN: return "no such column";
+    case MERU_EEXPIRED: return "changes expired (below the retention window)";
     default: return "unknown error";
     }
 }

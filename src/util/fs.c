@@ -257,3 +257,10 @@ int meru_path_parent(char *out, size_t cap, const char *path)
     out[n] = '\0';
     return MERU_OK;
 }
+
+int meru_fs_link(meru_fs *fs, const char *from, const char *to)
+{
+    if (!fs->ops->link)
+        return MERU_ENOTSUP;
+    return fs->ops->link(fs, from, to);
+}

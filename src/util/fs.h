@@ -119,6 +119,11 @@ struct meru_fs_ops {
     int (*map)(meru_file *f, uint64_t size, const void **out);
     /* Releases a map made by `map` of this fs (the same size). */
     void (*unmap)(meru_fs *fs, const void *p, uint64_t size);
+    /* Optional (NULL: not offered). A new hard link `to` for the existing
+     * file `from`; MERU_EEXIST if `to` exists, MERU_EXDEV-like failures
+     * (another file system, links not allowed) as MERU_ENOTSUP, so callers
+     * fall back to copying. */
+    int (*link)(meru_fs *fs, const char *from, const char *to);
 };
 
 struct meru_fs {
@@ -228,6 +233,9 @@ int meru_file_read_exact(meru_file *f, uint64_t off, void *buf, size_t n);
 int meru_file_map(meru_file *f, uint64_t size, const void **out);
 /* Releases a map of `fs` made by meru_file_map. Accepts NULL p. */
 void meru_fs_unmap(meru_fs *fs, const void *p, uint64_t size);
+/* Hard-links `from` as `to` (see the link op): MERU_ENOTSUP (no message)
+ * when the fs offers no links or they are impossible there. */
+int meru_fs_link(meru_fs *fs, const char *from, const char *to);
 /* *out = 1 if `path` exists (file or directory), else 0. */
 int meru_fs_exists(meru_fs *fs, const char *path, int *out);
 /* Creates `path` and its missing parents; existing directories are fine.

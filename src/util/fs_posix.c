@@ -391,6 +391,17 @@ static void px_unmap(meru_fs *fs, const void *p, uint64_t size)
     munmap((void *)(uintptr_t)p, (size_t)size);
 }
 
+static int px_link(meru_fs *fs, const char *from, const char *to)
+{
+    (void)fs;
+    if (link(from, to) == 0)
+        return MERU_OK;
+    int e = errno;
+    if (e == EXDEV || e == EPERM || e == EMLINK || e == ENOTSUP)
+        return MERU_ENOTSUP; /* the caller copies instead */
+    return meru_err_errno(e, "link %s -> %s", from, to);
+}
+
 static const meru_fs_ops posix_ops = {
     .open = px_open,
     .close = px_close,
@@ -411,6 +422,7 @@ static const meru_fs_ops posix_ops = {
     .destroy = px_destroy,
     .map = px_map,
     .unmap = px_unmap,
+    .link = px_link,
 };
 
 static meru_fs posix_fs = {&posix_ops};

@@ -4,7 +4,8 @@
 # short options, grouped flags, options after positionals, negative numbers
 # as values), "did you mean" for verbs and options, `meru help VERB`, one
 # number format, tables aligned by display width (CJK), describe,
-# create --property, set-property, the settling load, exit codes.
+# create --property and --iceberg-format-version, set-property, the
+# settling load, exit codes.
 set -euo pipefail
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "${BASH_SOURCE[0]}")/harness.bash"
@@ -76,13 +77,25 @@ same "CJK table" 'id | name   | score
 
 # ---- describe, properties ---------------------------------------------------
 expect 0 "describe" "$M" describe "$T"
-grep -q "Iceberg v2" <<<"$out" && grep -q "key       (id)" <<<"$out" && ok || bad "describe header: $out"
+grep -q "Iceberg v3" <<<"$out" && grep -q "key       (id)" <<<"$out" && ok || bad "describe header: $out"
 grep -Eq "^2 +\| name +\| string +\| null +\| +2 \|" <<<"$out" && ok || bad "describe column row: $out"
 grep -Eq "owner +tests" <<<"$out" && grep -Eq "write.parquet.compression-codec +snappy" <<<"$out" && ok || bad "describe properties: $out"
 expect 0 "describe --json" "$M" describe "$T" --json
 [ "$(jq -r '.properties.owner' <<<"$out")" = "tests" ] && ok || bad "describe json owner"
 [ "$(jq -r '.schema.fields[2].type' <<<"$out")" = "double" ] && ok || bad "describe json type"
-[ "$(jq -r '."iceberg-format-version"' <<<"$out")" = "2" ] && ok || bad "describe json format"
+[ "$(jq -r '."iceberg-format-version"' <<<"$out")" = "3" ] && ok || bad "describe json format"
+expect 0 "create v2" "$M" create "$tmp/v2" -s "id int64 not null" -k id --iceberg-format-version=2
+expect 0 "describe v2" "$M" describe "$tmp/v2" --json
+[ "$(jq -r '."iceberg-format-version"' <<<"$out")" = "2" ] && ok || bad "describe json format v2: $out"
+expect 2 "create bad format version" "$M" create "$tmp/v4" -s "id int64 not null" -k id --iceberg-format-version 4
+grep -q "must be 2 or 3" <<<"$err" && ok || bad "format version message: $err"
+[ ! -e "$tmp/v4" ] && ok || bad "a refused create made $tmp/v4"
+expect 0 "help create" "$M" help create
+grep -q -- "--iceberg-format-version 2|3" <<<"$out" && ok || bad "help create: $out"
+expect 0 "help export-iceberg" "$M" help export-iceberg
+grep -q "hard-linked" <<<"$out" && ok || bad "help export-iceberg: $out"
+expect 2 "export-iceberg missing TARGET" "$M" export-iceberg "$T"
+grep -q "missing TARGET" <<<"$err" && ok || bad "export usage: $err"
 expect 0 "set-property" "$M" set-property "$T" merutable.l0.compression-codec zstd
 grep -q "merutable.l0.compression-codec = zstd" <<<"$out" && ok || bad "set-property output: $out"
 expect 0 "describe after set" "$M" describe "$T" --json

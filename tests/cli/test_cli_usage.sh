@@ -17,7 +17,7 @@ M="$MERU"; T="$tmp/t"
 # Usage errors (2).
 refuse 2 "usage" "no verb" "$M"
 refuse 2 "unknown command" "unknown verb" "$M" frobnicate
-for v in create put load get delete scan count flush compact stats verify; do
+for v in create put load get delete scan count flush compact stats verify add-column; do
   refuse 2 "missing DIR" "$v without DIR" "$M" "$v"
   refuse 2 "unknown option '--bogus'" "$v --bogus" "$M" "$v" "$T" --bogus
 done

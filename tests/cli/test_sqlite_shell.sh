@@ -8,7 +8,9 @@
 # committed one changes it; a refused value is an error with the engine's
 # message and writes nothing; and a read-only table in one sqlite3 process
 # sees another sqlite3 process's commits at its next statement, while a
-# third writer (meru put, or sqlite3) is refused as "locked".
+# third writer (meru put, or sqlite3) is refused as "locked"; the change
+# feed (merutable_changes) prints what `meru changes` prints, beside the
+# writing process too.
 set -euo pipefail
 tmp=$(mktemp -d)
 pids=()
@@ -146,6 +148,10 @@ run sq "$T" t2 "SELECT 1"
 [ "$rc" -ne 0 ] && grep -q "table is locked by another writer: .*open for writing" <<<"$err" && ok ||
   bad "second sqlite3 writer: rc=$rc [$err]"
 ask 3 "$tmp/w.out" w3 "COMMIT;"
+# The change feed of a table another process is writing (read-only).
+run sqlite3 -batch -bail :memory: -cmd ".load $SO" \
+  "SELECT group_concat(row->>'id') FROM (SELECT row FROM merutable_changes('$T') ORDER BY seq DESC LIMIT 3)"
+[ "$rc" -eq 0 ] && [ "$out" = "22,21,20" ] && ok || bad "merutable_changes beside the writer: rc=$rc [$out] [$err]"
 ask 4 "$tmp/r.out" r3 "SELECT group_concat(id) FROM (SELECT id FROM r ORDER BY id DESC);"
 [ "$(answer "$tmp/r.out" r3)" = "22,21,20,9,1" ] && ok || bad "reader after COMMIT: $(cat "$tmp/r.out")"
 run "$M" scan "$T" --columns id --format csv
@@ -156,6 +162,21 @@ pids=()
 grep -qi "error" "$tmp/w.out" "$tmp/r.out" && bad "errors in the sessions: $(cat "$tmp/w.out" "$tmp/r.out")" || ok
 run "$M" put "$T" '{"id":30}'
 [ "$rc" -eq 0 ] && ok || bad "writer after the sessions ended: rc=$rc [$err]"
+
+# ---- the change feed: merutable_changes against meru changes ---------------
+feed() { sqlite3 -batch -bail :memory: -cmd ".load $SO" \
+  "SELECT json_object('seq',seq,'op',op,'row',json(row),'before',json(before)) FROM merutable_changes('$T'$1"; }
+run feed ")"
+want=$("$M" changes "$T")
+[ "$rc" -eq 0 ] && [ -n "$want" ] && [ "$out" = "$want" ] && ok || bad "merutable_changes vs meru changes: [$out] [$want] [$err]"
+grep -q '"op":"delete","row":null,"before":{"id":7,' <<<"$out" && ok || bad "no delete with its pre-image: [$out]"
+run feed ", 2) WHERE seq > 5"
+want=$("$M" changes "$T" --since 5)
+[ "$rc" -eq 0 ] && [ "$out" = "$want" ] && ok || bad "since and seq >: [$out] [$want] [$err]"
+run sqlite3 -batch :memory: -cmd ".load $SO" "EXPLAIN QUERY PLAN SELECT * FROM merutable_changes('$T', 2) WHERE seq > 5"
+grep -q "changes(path,since,seq>)" <<<"$out" && ok || bad "feed plan: $out"
+run sqlite3 -batch :memory: -cmd ".load $SO" "SELECT * FROM merutable_changes('$T', 'x')"
+[ "$rc" -ne 0 ] && grep -q "since must be a non-negative integer" <<<"$err" && ok || bad "bad since: rc=$rc [$err]"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -8,7 +8,11 @@
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <jansson.h>
+
+#include "engine/options.h"
 #include "test.h"
 
 static meru_schema *abi_schema(void)
@@ -53,6 +57,98 @@ static void test_options_version_1_struct_is_read_to_its_end(void)
     meru_db_free(db);
     free(old);
     meru_schema_free(s);
+}
+
+/* The "iceberg-format-version" of meru_describe_json's text, or -1. */
+static long long described_format(const char *json)
+{
+    json_t *j = json_loads(json, 0, NULL);
+    long long v = -1;
+    if (j && json_is_integer(json_object_get(j, "iceberg-format-version")))
+        v = json_integer_value(json_object_get(j, "iceberg-format-version"));
+    json_decref(j);
+    return v;
+}
+
+/* A caller of the version-3 header has no iceberg_format_version: its
+ * table is created at the default, 3. A version-4 caller asking for 2
+ * creates a v2 table; asking for 3 when it reopens that table changes
+ * nothing (the metadata's own format-version wins, as stored properties
+ * do, and meru_describe_json reports it). */
+static void test_options_version_3_struct_and_format_version(void)
+{
+    const char *dir = meru_test_tmpdir("abi-v3");
+    meru_schema *s = abi_schema();
+    meru_db *db = NULL;
+    char *json = NULL;
+    size_t v3 = offsetof(meru_options, iceberg_format_version);
+    meru_options full;
+    meru_options_init(&full);
+    CHECK_EQ_INT(full.iceberg_format_version, 3);
+    full.version = 3;
+    meru_options *old = malloc(v3);
+    CHECK(s && old);
+    memcpy(old, &full, v3);
+    CHECK_OK(meru_open(dir, old, s, &db));
+    CHECK_OK(meru_describe_json(db, &json));
+    CHECK_EQ_INT(described_format(json), 3);
+    meru_free(json);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    free(old);
+
+    meru_options o = MERU_OPTIONS_INIT;
+    o.iceberg_format_version = 2;
+    const char *dir2 = meru_test_tmpdir("abi-v4"); /* may reuse dir's buffer */
+    CHECK_OK(meru_open(dir2, &o, s, &db));
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    o.iceberg_format_version = 3;
+    CHECK_OK(meru_open(dir2, &o, s, &db));
+    CHECK_OK(meru_describe_json(db, &json));
+    CHECK_EQ_INT(described_format(json), 2);
+    meru_free(json);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    o.iceberg_format_version = 1;
+    CHECK_RC(meru_open(dir2, &o, s, &db), MERU_EINVAL);
+    CHECK_ERRMSG("iceberg_format_version");
+    meru_schema_free(s);
+}
+
+/* A caller of the version-6 header ends at string_page_bytes: it gets
+ * wal_salvage's default (0) however its block is followed, and a version-7
+ * caller's wal_salvage is read (and validated). */
+static void test_options_version_6_struct_and_wal_salvage(void)
+{
+    size_t v6 = offsetof(meru_options, wal_salvage);
+    meru_options full, up;
+    meru_options_init(&full);
+    CHECK_EQ_INT(full.version, 7);
+    CHECK_EQ_INT(full.wal_salvage, 0);
+    CHECK_EQ_INT((int)full.string_page_bytes, 8192);
+    full.version = 6;
+    full.string_page_bytes = 4096;
+    /* a block holding exactly the version-6 fields, then bytes that would
+     * read as wal_salvage = 0xAAAAAAAA if the library looked past it */
+    unsigned char *blk = malloc(sizeof(meru_options));
+    CHECK(blk);
+    memset(blk, 0xAA, sizeof(meru_options));
+    memcpy(blk, &full, v6);
+    CHECK_OK(meru_options_upgrade((const meru_options *)(void *)blk, &up));
+    CHECK_EQ_INT(up.version, MERU_OPTIONS_VERSION);
+    CHECK_EQ_INT((int)up.string_page_bytes, 4096);
+    CHECK_EQ_INT(up.wal_salvage, 0);
+    CHECK_OK(meru_options_validate((const meru_options *)(void *)blk));
+    free(blk);
+
+    meru_options o = MERU_OPTIONS_INIT;
+    o.wal_salvage = 1;
+    CHECK_OK(meru_options_upgrade(&o, &up));
+    CHECK_EQ_INT(up.wal_salvage, 1);
+    o.wal_salvage = 2;
+    CHECK_RC(meru_options_validate(&o), MERU_EINVAL);
+    CHECK_ERRMSG("wal_salvage");
 }
 
 static void test_unknown_struct_versions_are_refused(void)
@@ -183,6 +279,8 @@ static void test_stats_are_filled_by_size(void)
 int main(void)
 {
     MERU_TEST_RUN(test_options_version_1_struct_is_read_to_its_end);
+    MERU_TEST_RUN(test_options_version_3_struct_and_format_version);
+    MERU_TEST_RUN(test_options_version_6_struct_and_wal_salvage);
     MERU_TEST_RUN(test_unknown_struct_versions_are_refused);
     MERU_TEST_RUN(test_stats_are_filled_by_size);
     return meru_test_finish();

@@ -111,6 +111,7 @@ static void test_shaping_options_are_stored_at_create_and_win_at_open(void)
     o.compression = MERU_COMPRESSION_SNAPPY;
     o.l0_compression = MERU_COMPRESSION_GZIP;
     o.page_rows = 777;
+    o.string_page_bytes = 4096;
     const char *const extra[] = {"owner", "tests", "write.parquet.page-size-bytes",
                                  "4096", NULL};
     o.properties = extra;
@@ -124,6 +125,9 @@ static void test_shaping_options_are_stored_at_create_and_win_at_open(void)
     meru_free(v);
     CHECK((v = prop(db, "write.parquet.page-row-limit")));
     CHECK_STR(v, "777");
+    meru_free(v);
+    CHECK((v = prop(db, "merutable.string-page-size-bytes")));
+    CHECK_STR(v, "4096");
     meru_free(v);
     CHECK((v = prop(db, "write.parquet.page-size-bytes"))); /* from the list */
     CHECK_STR(v, "4096");
@@ -317,7 +321,7 @@ static void test_describe_json_reports_the_table(void)
     CHECK_MSG(j, "describe is not JSON: %s: %s", err.text, text);
     CHECK_STR(json_string_value(json_object_get(j, "table")), "props");
     CHECK_EQ_INT(json_integer_value(json_object_get(j, "iceberg-format-version")),
-                 2);
+                 3);
     CHECK(json_integer_value(json_object_get(j, "metadata-version")) >= 3);
     CHECK(json_string_value(json_object_get(j, "location"))[0] == '/');
     json_t *pk = json_object_get(j, "primary-key");

@@ -31,6 +31,7 @@ static void test_options_init_matches_documented_defaults(void)
     CHECK_EQ_INT(o.l0_page_bytes, 8192);
     CHECK_EQ_INT(o.page_bytes, 65536);
     CHECK_EQ_INT(o.page_rows, 20000);
+    CHECK_EQ_INT(o.string_page_bytes, 8192);
     CHECK_EQ_U64(o.row_group_bytes, 64u << 20);
     CHECK_EQ_INT(o.keep_metadata_versions, 16);
     CHECK(o.properties == NULL);
@@ -72,6 +73,10 @@ static void test_options_validate_names_the_bad_field(void)
     CHECK_RC(meru_options_validate(&o), MERU_EINVAL);
     CHECK_ERRMSG("level_multiplier");
 
+    meru_options_init(&o);
+    o.string_page_bytes = 512;
+    CHECK_RC(meru_options_validate(&o), MERU_EINVAL);
+    CHECK_ERRMSG("string_page_bytes");
     meru_options_init(&o);
     o.page_rows = 0;
     CHECK_RC(meru_options_validate(&o), MERU_EINVAL);

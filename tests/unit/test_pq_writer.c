@@ -15,6 +15,7 @@
 #include "parquet/pq.h"
 #include "parquet/stats.h"
 #include "test.h"
+#include "util/arena.h"
 #include "util/endian.h"
 #include "util/error.h"
 
@@ -802,6 +803,132 @@ static void check_byte_array_pages(uint32_t page_size, uint32_t page_rows)
     free(heap);
 }
 
+/* A column's own page_size / page_rows cut its pages where the writer's
+ * options would not (each column keeps its own boundaries), its own
+ * column_index_truncate cuts its bounds, and with a page index the page
+ * headers of byte-array columns carry no bounds (the column index has
+ * them). Pinned: a spec's limits ignored would leave the page counts of
+ * "a" on all three; headers with bounds would fail the last checks. */
+static void test_column_page_limits_and_header_bounds(void)
+{
+    enum { N = 5000, LEN = 20 };
+    static uint8_t heap[N][LEN];
+    static pq_bytes v[N];
+    static int32_t iv[N];
+    for (size_t i = 0; i < N; i++) {
+        for (size_t j = 0; j < LEN; j++)
+            heap[i][j] = (uint8_t)('a' + (i * 2654435761u >> (j % 24)) % 26);
+        v[i] = (pq_bytes){heap[i], LEN};
+        iv[i] = (int32_t)i;
+    }
+    pq_column_spec s[3] = {
+        {.name = "a", .type = PQ_BYTE_ARRAY, .dictionary = PQ_OPT_OFF},
+        {.name = "b",
+         .type = PQ_BYTE_ARRAY,
+         .dictionary = PQ_OPT_OFF,
+         .page_size = 1024,
+         .column_index_truncate = 4},
+        {.name = "c", .type = PQ_INT32, .page_rows = 100}};
+    pq_column_data cd[3] = {{v, NULL}, {v, NULL}, {iv, NULL}};
+    pq_writer_options o;
+    pq_writer_options_column(&o);
+    wfile f;
+    CHECK_OK(write_file(&f, s, 3, &o, N, cd));
+    const pq_offset_index *oa, *ob, *oc;
+    CHECK_OK(pq_reader_offset_index(f.r, 0, 0, &oa));
+    CHECK_OK(pq_reader_offset_index(f.r, 0, 1, &ob));
+    CHECK_OK(pq_reader_offset_index(f.r, 0, 2, &oc));
+    CHECK(oa && ob && oc);
+    /* a: 24 bytes a value, 64 KiB pages, 20000 rows; b: 1 KiB pages */
+    CHECK_EQ_INT(oa->n_pages, (N * (4 + LEN) + 65535) / 65536);
+    CHECK_EQ_INT(ob->n_pages, (N + 1024 / (4 + LEN)) / (1024 / (4 + LEN) + 1));
+    CHECK_EQ_INT(ob->page_locations[1].first_row_index,
+                 1024 / (4 + LEN) + 1);
+    uint32_t ob_pages = ob->n_pages;
+    CHECK_EQ_INT(oc->n_pages, N / 100);
+    CHECK_EQ_INT(oc->page_locations[1].first_row_index, 100);
+
+    /* bounds: a's exact (20 < 64 bytes), b's cut to 4 */
+    const pq_column_index *ca, *cb;
+    CHECK_OK(pq_reader_column_index(f.r, 0, 0, &ca));
+    CHECK_OK(pq_reader_column_index(f.r, 0, 1, &cb));
+    CHECK(ca && cb);
+    CHECK_EQ_INT(ca->min_values[0].len, LEN);
+    CHECK_EQ_INT(cb->min_values[0].len, 4);
+    CHECK(cb->max_values[0].len <= 4);
+
+    /* page headers: null count, no bounds for the byte arrays; the int32's
+     * keep theirs */
+    meru_arena *ar = NULL;
+    CHECK_OK(meru_arena_new(&ar, 4096));
+    for (uint32_t c = 0; c < 3; c++) {
+        int64_t off = chunk(&f, 0, c)->data_page_offset;
+        pq_page_header h;
+        size_t used;
+        CHECK(off > 0 && (size_t)off < f.buf.len);
+        CHECK_OK(pq_decode_page_header(f.buf.data + off,
+                                       f.buf.len - (size_t)off, ar, &h,
+                                       &used));
+        CHECK(h.has_data_page_header_v2);
+        const pq_statistics *st = &h.data_page_header_v2.statistics;
+        CHECK(h.data_page_header_v2.has_statistics && st->has_null_count);
+        CHECK_EQ_INT(st->has_min_value, c == 2);
+        CHECK_EQ_INT(st->has_max_value, c == 2);
+    }
+    meru_arena_free(ar);
+    wfile_free(&f);
+
+    /* without a page index a page header is the only place for bounds */
+    o.page_index = false;
+    CHECK_OK(write_file(&f, s, 3, &o, N, cd));
+    CHECK_OK(meru_arena_new(&ar, 4096));
+    int64_t off = chunk(&f, 0, 1)->data_page_offset;
+    pq_page_header h;
+    size_t used;
+    CHECK_OK(pq_decode_page_header(f.buf.data + off, f.buf.len - (size_t)off,
+                                   ar, &h, &used));
+    CHECK(h.data_page_header_v2.statistics.has_min_value);
+    meru_arena_free(ar);
+    wfile_free(&f);
+
+    /* Dictionary columns with a page_size: the trial page (the first)
+     * ends at page_size bytes of plain values; a dictionary that pays then
+     * keeps the writer's page_size (r: 26 values, 5-bit indices, the rest
+     * in one page, not four 1 KiB ones), one that does not falls back to
+     * plain pages at page_size (u: distinct values, as b) */
+    {
+        pq_column_spec ds[2] = {
+            {.name = "r", .type = PQ_BYTE_ARRAY, .page_size = 1024},
+            {.name = "u", .type = PQ_BYTE_ARRAY, .page_size = 1024}};
+        static pq_bytes rv[N];
+        for (size_t i = 0; i < N; i++)
+            rv[i] = (pq_bytes){heap[i % 26], LEN};
+        pq_column_data dcd[2] = {{rv, NULL}, {v, NULL}};
+        pq_writer_options_column(&o);
+        CHECK_OK(write_file(&f, ds, 2, &o, N, dcd));
+        CHECK(has_encoding(chunk(&f, 0, 0), PQ_ENC_RLE_DICTIONARY));
+        CHECK(!has_encoding(chunk(&f, 0, 1), PQ_ENC_RLE_DICTIONARY));
+        const pq_offset_index *od, *ou;
+        CHECK_OK(pq_reader_offset_index(f.r, 0, 0, &od));
+        CHECK_OK(pq_reader_offset_index(f.r, 0, 1, &ou));
+        CHECK(od && ou);
+        CHECK_EQ_INT(od->n_pages, 2);
+        CHECK_EQ_INT(od->page_locations[1].first_row_index,
+                     1024 / (4 + LEN) + 1);
+        CHECK_EQ_INT(ou->n_pages, ob_pages);
+        CHECK_EQ_INT(ou->page_locations[1].first_row_index,
+                     1024 / (4 + LEN) + 1);
+        wfile_free(&f);
+        o.page_index = false;
+    }
+
+    /* a spec page_size past the writer's maximum is refused */
+    s[1].page_size = 0xffffffffu;
+    wfile g;
+    CHECK_RC(write_file(&g, s, 3, &o, N, cd), MERU_EINVAL);
+    meru_buf_free(&g.buf);
+}
+
 static void test_byte_array_pages_end_where_the_size_rule_says(void)
 {
     check_byte_array_pages(8192, 20000);
@@ -904,6 +1031,7 @@ int main(void)
     MERU_TEST_RUN(test_footer_has_schema_field_ids_kv_and_created_by);
     MERU_TEST_RUN(test_empty_file_is_valid);
     MERU_TEST_RUN(test_byte_array_pages_end_where_the_size_rule_says);
+    MERU_TEST_RUN(test_column_page_limits_and_header_bounds);
     MERU_TEST_RUN(test_invalid_specs_and_batches_are_rejected);
     MERU_TEST_RUN(test_sink_failure_is_sticky);
     MERU_TEST_RUN(test_stats_cut_keeps_utf8_and_bounds);

@@ -180,6 +180,7 @@ static int gets_match(meru_sst *t, const sst_model *m, const meru_schema *s,
 typedef struct file_shape {
     uint32_t row_groups;
     uint32_t ikey_pages; /* in row group 0 */
+    uint32_t pages[16];  /* per file column (up to 16), row group 0 */
     pq_codec codec;      /* of column 3 in row group 0 */
     uint64_t size;
 } file_shape;
@@ -203,6 +204,12 @@ static int shape_of(const char *path, file_shape *out)
         rc = pq_reader_offset_index(r, 0, 0, &oi);
         if (!rc && oi)
             out->ikey_pages = oi->n_pages;
+        uint32_t nc = pq_reader_num_columns(r);
+        for (uint32_t c = 0; !rc && c < nc && c < 16; c++) {
+            rc = pq_reader_offset_index(r, 0, c, &oi);
+            if (!rc && oi)
+                out->pages[c] = oi->n_pages;
+        }
         pq_reader_close(r);
     }
     out->size = n;
@@ -801,6 +808,7 @@ static void test_options_for_level_knobs_change_the_file(void)
     CHECK(m);
     meru_options to;
     file_shape a, b;
+    meru_sst *t0;
 
     /* defaults: L0 row profile in LZ4_RAW, L1 ZSTD */
     meru_sst_options o;
@@ -850,6 +858,29 @@ static void test_options_for_level_knobs_change_the_file(void)
     to.page_rows = 500;
     CHECK_OK(write_with(m, s, dir, "l1rows_500", 1, &to, &b));
     CHECK_EQ_U64(b.ikey_pages, (4000 + 499) / 500);
+
+    /* string_page_bytes at L1: short pages for the string/binary value
+     * column w (file column 7) only; the string key k1 (3), the double v
+     * (6) and the internal key keep page_bytes */
+    meru_options_init(&to);
+    CHECK_EQ_INT(to.string_page_bytes, 8192);
+    to.string_page_bytes = 16u << 20;
+    CHECK_OK(write_with(m, s, dir, "l1s_big", 1, &to, &a));
+    to.string_page_bytes = 1024;
+    CHECK_OK(write_with(m, s, dir, "l1s_1k", 1, &to, &b));
+    CHECK(a.pages[7] >= 1);
+    CHECK(b.pages[7] > 4 * a.pages[7]);
+    CHECK_EQ_U64(b.pages[3], a.pages[3]);
+    CHECK_EQ_U64(b.pages[6], a.pages[6]);
+    CHECK_EQ_U64(b.ikey_pages, a.ikey_pages);
+    meru_sst_options_for_level(&o, 0, &to);
+    CHECK_EQ_INT(o.string_page_bytes, 0); /* L0: l0_page_bytes everywhere */
+    meru_sst_options_for_level(&o, 1, &to);
+    CHECK_EQ_INT(o.string_page_bytes, 1024);
+    CHECK_OK(meru_sst_open(&t0, meru_fs_posix(), path_in(dir, "l1s_1k"), s,
+                           NULL));
+    CHECK(scan_matches(t0, m));
+    meru_sst_close(t0);
 
     /* compression at L1 */
     CHECK_EQ_INT(a.codec, PQ_CODEC_ZSTD);

@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * db_changes.c — the change feed (SPEC §10): changelog files written at
+ * flush, their retention, and the iterator over them and the memtables.
+ *
+ * Where the history is:
+ *  - Flushed changes live in changelog files (changes/<uuid>.parquet,
+ *    format in changes/changelog.h), one per flush, written and committed
+ *    in the same catalog commit as the flush's L0 file. The flush's one
+ *    lookup of the older versions of its keys (shared with the Iceberg
+ *    view's deletion vectors) gives the pre-images. A crash before the
+ *    commit leaves an orphan that the sweep at open removes; WAL replay
+ *    re-flushes those records and writes their changelog again.
+ *  - Unflushed changes are the memtables' entries (a read-only handle
+ *    replays the WAL into its own). Their kinds and pre-images are computed
+ *    when read, by a get at seq - 1 over the iterator's pinned view: valid
+ *    because memtables are never compacted, and compaction keeps the newest
+ *    version of every key in the files (it drops a tombstone only where
+ *    nothing older remains, which reads the same: no live row).
+ *
+ * The catalog's floor F says every change above F is available: changelog
+ * files cover (F, last flushed sequence], memtables the rest. Retention
+ * (changes_retention_seconds / _bytes) drops whole files at each flush
+ * commit and at open, raising F to the newest sequence dropped; with the
+ * feed off (0 seconds) nothing is written and F follows the last flushed
+ * sequence. Dropped files leave like compacted data files: committed out,
+ * then deleted once no view (no iterator) holds them.
+ *
+ * Consistency: an iterator takes, under cat_mu, the floor, the visible
+ * sequence and a view (changelog files + memtables + data files). A flush
+ * publishes its L0 file, its changelog file and the memtable's removal in
+ * one step, so a view never sees a change twice or misses one, and a bound
+ * at the visible sequence keeps batches whole.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "changes/changelog.h"
+#include "engine/db_internal.h"
+#include "engine/options.h"
+#include "types/keycodec.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+bool meru_db_feed_on(const meru_options *o)
+{
+    return o->changes_retention_seconds > 0;
+}
+
+/* ------------------------------------------------------------- commit */
+
+/* Writes the changelog file of l0's memtable; adds it to `e`. */
+static int write_changelog(meru_db *db, const meru_options *o,
+                           const meru_db_l0 *l0, const meru_changelog_pre *pre,
+                           meru_catalog_edit *e, uint64_t *bytes,
+                           char **written)
+{
+    char uuid[MERU_UUID_TEXT], rel[128], abs[MERU_DB_PATH_MAX],
+        dir[MERU_DB_PATH_MAX];
+    meru_changelog_rec *recs = NULL;
+    meru_schema *cl = NULL;
+    meru_changelog_meta meta;
+    meru_sst_options so;
+    size_t n = 0;
+    int rc;
+
+    *bytes = 0;
+    if ((rc = meru_changelog_collect(l0->mem, pre, l0->nkeys, &recs, &n)))
+        return rc;
+    if (n == 0) /* nothing changed (deletes of absent keys only) */
+        goto out;
+    if ((rc = meru_catalog_new_uuid(uuid)))
+        goto out;
+    snprintf(rel, sizeof rel, "changes/%s.parquet", uuid);
+    if ((rc = meru_path_join(abs, sizeof abs, db->path, rel)) ||
+        (rc = meru_path_parent(dir, sizeof dir, abs)) ||
+        (rc = meru_fs_mkdir_p(db->fs, dir)) ||
+        (rc = meru_changelog_schema(db->schema, &cl)))
+        goto out;
+    meru_sst_options_for_level(&so, 0, o);
+    if ((rc = meru_changelog_write(db->fs, abs, db->schema, cl, recs, n, &so,
+                                   &meta)))
+        goto out;
+    if (!(*written = strdup(abs))) {
+        (void)meru_fs_remove(db->fs, abs);
+        rc = meru_err(MERU_ENOMEM, "out of memory (changelog)");
+        goto out;
+    }
+    if ((rc = meru_fs_sync_dir(db->fs, dir)))
+        goto out;
+    {
+        meru_catalog_changelog c = {rel,          meta.file_size, meta.rows,
+                                    meta.min_seq, meta.max_seq,
+                                    meru_clock_unix_ms()};
+        rc = meru_catalog_edit_add_changelog(e, &c);
+    }
+    *bytes = meta.file_size;
+out:
+    free(recs);
+    meru_schema_free(cl);
+    return rc;
+}
+
+void meru_db_changes_lost(meru_db *db, uint64_t seq)
+{
+    uint64_t cur = atomic_load(&db->changes_lost);
+    while (cur < seq && !atomic_compare_exchange_weak(&db->changes_lost, &cur,
+                                                      seq))
+        ;
+}
+
+/* The feed's history below `lost` is gone (recovery dropped records):
+ * raises the floor past it in `e`, dropping every changelog file that
+ * reaches down to it (a file straddling the gap would claim a history
+ * with a hole). Called once last_seq covers `lost` (the floor never passes
+ * the last sequence). *skip_new: this commit's own changelog reaches down
+ * to it too, so it is not written and the floor follows last_seq. */
+static int forget_lost(meru_db *db, const meru_db_l0 *l0, uint64_t last_seq,
+                       uint64_t lost, meru_catalog_edit *e, bool *skip_new)
+{
+    size_t n;
+    const meru_catalog_changelog *ch = meru_catalog_changelogs(db->cat, &n);
+    uint64_t new_floor = lost;
+    int rc;
+    if (l0 && l0->mem && l0->meta.path && l0->meta.min_seq <= lost) {
+        *skip_new = true;
+        new_floor = last_seq;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ch[i].min_seq > new_floor)
+            continue;
+        if ((rc = meru_catalog_edit_remove_changelog(e, ch[i].path)))
+            return rc;
+        if (ch[i].max_seq > new_floor)
+            new_floor = ch[i].max_seq;
+    }
+    meru_catalog_edit_set_changes_floor(e, new_floor);
+    return MERU_OK;
+}
+
+int meru_db_changes_commit(meru_db *db, const meru_options *o,
+                           const meru_db_l0 *l0, const meru_changelog_pre *pre,
+                           uint64_t last_seq, meru_catalog_edit *e,
+                           char **written)
+{
+    size_t n;
+    const meru_catalog_changelog *ch = meru_catalog_changelogs(db->cat, &n);
+    uint64_t floor = meru_catalog_changes_floor(db->cat), added = 0;
+    uint64_t total = 0, new_floor = floor;
+    int64_t now = meru_clock_unix_ms();
+    int rc;
+
+    bool skip_new = false, forgot = false;
+    if (written)
+        *written = NULL;
+    if (meru_db_feed_on(o)) {
+        uint64_t lost = atomic_load(&db->changes_lost);
+        if (lost > floor && last_seq >= lost) {
+            if ((rc = forget_lost(db, l0, last_seq, lost, e, &skip_new)))
+                return rc;
+            forgot = true;
+        }
+    }
+    if (meru_db_feed_on(o) && !skip_new && l0 && l0->mem && written &&
+        (rc = write_changelog(db, o, l0, pre, e, &added, written)))
+        return meru_err_wrap(rc, "change feed");
+    if (forgot) /* retention at the next commit, over what is left */
+        return MERU_OK;
+    if (!meru_db_feed_on(o)) {
+        /* Off: no history is kept, only the memtables' changes. */
+        for (size_t i = 0; i < n; i++)
+            if ((rc = meru_catalog_edit_remove_changelog(e, ch[i].path)))
+                return rc;
+        if (last_seq > new_floor)
+            new_floor = last_seq;
+        if (new_floor > floor)
+            meru_catalog_edit_set_changes_floor(e, new_floor);
+        return MERU_OK;
+    }
+    for (size_t i = 0; i < n; i++)
+        total += ch[i].file_size;
+    total += added;
+    /* Oldest first, while a file is too old or the total too big. */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t age_ms = now > ch[i].created_ms
+                              ? (uint64_t)(now - ch[i].created_ms)
+                              : 0;
+        bool old = age_ms / 1000 >= o->changes_retention_seconds;
+        /* By bytes only while a newer file stays: the newest history is
+         * kept whatever its size. */
+        bool big = o->changes_retention_bytes &&
+                   total > o->changes_retention_bytes &&
+                   (i + 1 < n || added > 0);
+        if (!old && !big)
+            break;
+        if ((rc = meru_catalog_edit_remove_changelog(e, ch[i].path)))
+            return rc;
+        total -= ch[i].file_size;
+        new_floor = ch[i].max_seq;
+    }
+    if (new_floor > floor)
+        meru_catalog_edit_set_changes_floor(e, new_floor);
+    return MERU_OK;
+}
+
+uint64_t meru_changes_oldest(meru_db *db)
+{
+    uint64_t f;
+    if (!db || meru_db_check_open(db))
+        return 0;
+    pthread_mutex_lock(&db->cat_mu);
+    f = meru_catalog_changes_floor(db->cat);
+    if (f < atomic_load(&db->changes_lost)) /* recovery lost records */
+        f = atomic_load(&db->changes_lost);
+    pthread_mutex_unlock(&db->cat_mu);
+    return f;
+}
+
+const char *meru_change_kind_name(int kind)
+{
+    switch (kind) {
+    case MERU_CHANGE_INSERT:
+        return "insert";
+    case MERU_CHANGE_UPDATE:
+        return "update";
+    case MERU_CHANGE_DELETE:
+        return "delete";
+    default:
+        return NULL;
+    }
+}
+
+void meru_changes_options_init(meru_changes_options *o)
+{
+    static const meru_changes_options d = MERU_CHANGES_OPTIONS_INIT;
+    *o = d;
+}
+
+/* ----------------------------------------------------------- iterator */
+
+/* An unflushed entry of the pinned memtables (pointers into them). */
+typedef struct tail_entry {
+    uint64_t seq;
+    int op;
+    const uint8_t *ukey;
+    size_t klen;
+    const uint8_t *value;
+    size_t vlen;
+} tail_entry;
+
+struct meru_changes_iter {
+    meru_db *db;
+    meru_view *view;
+    meru_schema *cl;    /* changelog schema */
+    uint64_t last;      /* sequence of the last change returned (or since) */
+    uint64_t until;     /* last sequence of the pinned point */
+    size_t next_file;   /* next changelog file of the view to open */
+    meru_changelog_reader *rd;
+    tail_entry *tail;   /* memtable entries, by sequence */
+    size_t ntail, pos;
+    bool tail_built;
+    meru_row *row, *before;
+    meru_buf pre;
+    int failed; /* sticky error */
+};
+
+static int tail_cmp(const void *pa, const void *pb)
+{
+    const tail_entry *a = pa, *b = pb;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int tail_add(meru_changes_iter *it, size_t *cap, const tail_entry *t)
+{
+    if (it->ntail == *cap) {
+        size_t c = *cap ? 2 * *cap : 1024;
+        tail_entry *p = realloc(it->tail, c * sizeof *p);
+        if (!p)
+            return meru_err(MERU_ENOMEM, "out of memory (change feed)");
+        it->tail = p;
+        *cap = c;
+    }
+    it->tail[it->ntail++] = *t;
+    return MERU_OK;
+}
+
+/* Collects the memtables' entries above the last sequence returned, up to
+ * `until`, sorted by sequence. */
+static int build_tail(meru_changes_iter *it)
+{
+    meru_view *v = it->view;
+    size_t cap = 0;
+    int rc;
+    for (size_t m = 0; m <= v->nimm; m++) {
+        meru_memtable *mem = m < v->nimm ? v->imm[m] : v->mem;
+        meru_memtable_iter mi;
+        if (!mem || meru_memtable_max_seq(mem) <= it->last ||
+            meru_memtable_count(mem) == 0)
+            continue;
+        meru_memtable_iter_init(&mi, mem);
+        for (meru_memtable_iter_seek_to_first(&mi);
+             meru_memtable_iter_valid(&mi); meru_memtable_iter_next(&mi)) {
+            tail_entry t;
+            t.seq = meru_memtable_iter_seq(&mi);
+            if (t.seq <= it->last || t.seq > it->until)
+                continue;
+            t.op = meru_memtable_iter_op(&mi);
+            t.ukey = meru_memtable_iter_user_key(&mi, &t.klen);
+            t.value = meru_memtable_iter_value(&mi, &t.vlen);
+            if ((rc = tail_add(it, &cap, &t)))
+                return rc;
+        }
+    }
+    if (it->ntail > 1)
+        qsort(it->tail, it->ntail, sizeof *it->tail, tail_cmp);
+    it->tail_built = true;
+    return MERU_OK;
+}
+
+int meru_changes(meru_db *db, uint64_t since_seq,
+                 const meru_changes_options *opts, meru_changes_iter **out)
+{
+    meru_changes_iter *it;
+    uint64_t floor, visible;
+    int rc;
+
+    if (!out)
+        return meru_err(MERU_EINVAL, "meru_changes: NULL out");
+    *out = NULL;
+    if (!db)
+        return meru_err(MERU_EINVAL, "meru_changes: NULL handle");
+    if ((rc = meru_db_check_open(db)))
+        return rc;
+    if (opts && (rc = meru_struct_version(opts->version,
+                                          MERU_CHANGES_OPTIONS_VERSION,
+                                          "meru_changes_options")))
+        return rc;
+    if (!(it = calloc(1, sizeof *it)))
+        return meru_err(MERU_ENOMEM, "out of memory (change feed)");
+    it->db = db;
+    if ((rc = meru_changelog_schema(db->schema, &it->cl)) ||
+        (rc = meru_row_new(&it->row, db->schema)) ||
+        (rc = meru_row_new(&it->before, db->schema))) {
+        meru_changes_free(it);
+        return rc;
+    }
+    /* One consistent point: the floor, the visible sequence and the view
+     * (every commit changes them under cat_mu). */
+    pthread_mutex_lock(&db->cat_mu);
+    floor = meru_catalog_changes_floor(db->cat);
+    if (floor < atomic_load(&db->changes_lost)) /* recovery lost records */
+        floor = atomic_load(&db->changes_lost);
+    visible = atomic_load(&db->visible_seq);
+    it->view = meru_db_view_get(db);
+    pthread_mutex_unlock(&db->cat_mu);
+    if (since_seq < floor) {
+        meru_changes_free(it);
+        return meru_err(MERU_EEXPIRED,
+                        "meru_changes: the changes up to sequence %llu are "
+                        "no longer kept (retention); the oldest since_seq "
+                        "available is %llu",
+                        (unsigned long long)floor, (unsigned long long)floor);
+    }
+    it->last = since_seq;
+    it->until = visible;
+    if (opts && opts->until_seq && opts->until_seq < it->until)
+        it->until = opts->until_seq;
+    *out = it;
+    return MERU_OK;
+}
+
+void meru_changes_free(meru_changes_iter *it)
+{
+    if (!it)
+        return;
+    meru_changelog_close(it->rd);
+    meru_db_view_unref(it->view);
+    meru_schema_free(it->cl);
+    meru_row_free(it->row);
+    meru_row_free(it->before);
+    free(it->tail);
+    meru_buf_free(&it->pre);
+    free(it);
+}
+
+/* The next change from the changelog files: MERU_NOT_FOUND when they hold
+ * no more. */
+static int next_from_files(meru_changes_iter *it, meru_change *c)
+{
+    meru_view *v = it->view;
+    for (;;) {
+        if (!it->rd) {
+            char abs[MERU_DB_PATH_MAX];
+            meru_db_file *f;
+            int rc;
+            while (it->next_file < v->nchanges &&
+                   v->changes[it->next_file]->meta.max_seq <= it->last)
+                it->next_file++;
+            if (it->next_file == v->nchanges ||
+                v->changes[it->next_file]->meta.min_seq > it->until)
+                return MERU_NOT_FOUND;
+            f = v->changes[it->next_file++];
+            if ((rc = meru_path_join(abs, sizeof abs, it->db->path,
+                                     f->meta.path)))
+                return rc;
+            rc = meru_changelog_open(&it->rd, it->db->fs, abs, it->db->schema,
+                                     it->cl, it->last);
+            if (rc == MERU_NOT_FOUND)
+                /* Only another process deletes a file a view lists: the
+                 * writer expired it after this handle's last refresh. */
+                return meru_err(MERU_EEXPIRED,
+                                "meru_change_next: changelog %s was expired "
+                                "by the writer (refresh and start again from "
+                                "meru_changes_oldest)",
+                                f->meta.path);
+            if (rc)
+                return rc;
+        }
+        uint64_t seq;
+        int kind;
+        int rc = meru_changelog_next(it->rd, &seq, &kind, it->row, it->before);
+        if (rc == MERU_NOT_FOUND) {
+            meru_changelog_close(it->rd);
+            it->rd = NULL;
+            continue;
+        }
+        if (rc)
+            return rc;
+        if (seq > it->until)
+            return MERU_NOT_FOUND;
+        c->seq = seq;
+        c->kind = (meru_change_kind)kind;
+        c->row = kind != MERU_CHANGE_DELETE ? it->row : NULL;
+        c->before = kind != MERU_CHANGE_INSERT ? it->before : NULL;
+        return MERU_OK;
+    }
+}
+
+/* The next change from the memtables: kinds and pre-images from a get at
+ * seq - 1 over the pinned view. */
+static int next_from_tail(meru_changes_iter *it, meru_change *c)
+{
+    meru_db *db = it->db;
+    int rc;
+    if (!it->tail_built && (rc = build_tail(it)))
+        return rc;
+    while (it->pos < it->ntail) {
+        const tail_entry *t = &it->tail[it->pos++];
+        bool live;
+        rc = meru_db_lookup_value(db, it->view, t->ukey, t->klen, t->seq - 1,
+                                  &it->pre);
+        if (rc && rc != MERU_NOT_FOUND)
+            return rc;
+        live = rc == MERU_OK;
+        if (t->op == MERU_OP_DELETE && !live)
+            continue; /* a delete of an absent key changes nothing */
+        meru_row_clear(it->row);
+        meru_row_clear(it->before);
+        if (live && (rc = meru_row_decode(db->schema, t->ukey, t->klen,
+                                          it->pre.data, it->pre.len,
+                                          it->before)))
+            return rc;
+        if (t->op == MERU_OP_PUT &&
+            (rc = meru_row_decode(db->schema, t->ukey, t->klen, t->value,
+                                  t->vlen, it->row)))
+            return rc;
+        c->seq = t->seq;
+        c->kind = t->op == MERU_OP_DELETE ? MERU_CHANGE_DELETE
+                  : live                  ? MERU_CHANGE_UPDATE
+                                          : MERU_CHANGE_INSERT;
+        c->row = t->op == MERU_OP_PUT ? it->row : NULL;
+        c->before = live ? it->before : NULL;
+        return MERU_OK;
+    }
+    return MERU_NOT_FOUND;
+}
+
+int meru_change_next(meru_changes_iter *it, meru_change *change)
+{
+    int rc;
+    if (!it || !change)
+        return meru_err(MERU_EINVAL, "meru_change_next: NULL argument");
+    if (it->failed)
+        return meru_err(it->failed, "meru_change_next: the iterator failed "
+                                    "earlier");
+    memset(change, 0, sizeof *change);
+    if (!it->tail_built) {
+        rc = next_from_files(it, change);
+        if (rc == MERU_OK) {
+            it->last = change->seq;
+            return MERU_OK;
+        }
+        if (rc != MERU_NOT_FOUND) {
+            it->failed = rc;
+            return rc;
+        }
+        meru_changelog_close(it->rd);
+        it->rd = NULL;
+    }
+    rc = next_from_tail(it, change);
+    if (rc == MERU_OK)
+        it->last = change->seq;
+    else if (rc != MERU_NOT_FOUND)
+        it->failed = rc;
+    return rc;
+}
