@@ -516,6 +516,31 @@ static void test_open_recovers_without_flushing_the_log(void)
     meru_db_free(db);
 }
 
+/* The change feed claims no history it lacks: from meru_changes_oldest
+ * on, every sequence up to the last one is there, one change each (the
+ * rows of these tests are inserts of distinct keys), and below it the feed
+ * says MERU_EEXPIRED. *floor gets the oldest. */
+static void check_feed_is_whole(meru_db *db, uint64_t *floor)
+{
+    meru_stats st;
+    meru_changes_iter *it = NULL;
+    meru_change c;
+    uint64_t oldest = meru_changes_oldest(db), want, n = 0;
+    CHECK_OK(meru_stats_get(db, &st));
+    if (floor)
+        *floor = oldest;
+    if (oldest)
+        CHECK_RC(meru_changes(db, oldest - 1, NULL, &it), MERU_EEXPIRED);
+    CHECK_OK(meru_changes(db, oldest, NULL, &it));
+    for (want = oldest + 1; meru_change_next(it, &c) == MERU_OK; want++, n++)
+        CHECK_MSG(c.seq == want, "change %llu where %llu was expected: a "
+                  "hole in the history above the floor %llu",
+                  (unsigned long long)c.seq, (unsigned long long)want,
+                  (unsigned long long)oldest);
+    meru_changes_free(it);
+    CHECK_EQ_U64(oldest + n, st.last_sequence);
+}
+
 /* Damage in the middle of the log fails the open; wal_salvage recovers
  * what is intact, says how much it dropped, and flushes, so the next open
  * needs no salvage. */
@@ -557,11 +582,19 @@ static void test_wal_salvage_option_recovers_around_damage(void)
     int ok;
     CHECK_OK(get_row(db, 1499, &ok)); /* after the damage */
     CHECK(ok);
+    /* the lost writes leave no hole in the change feed: it starts after
+     * them (rows 0..1499 are sequences 1..1500, 1500 - n of them lost) */
+    uint64_t floor = 0, floor2 = 0;
+    check_feed_is_whole(db, &floor);
+    CHECK_MSG(floor >= (uint64_t)(1500 - n) && floor < 1500,
+              "floor %llu with %ld rows left", (unsigned long long)floor, n);
     CHECK_OK(meru_close(db));
     meru_db_free(db);
     o.wal_salvage = 0;
     CHECK_OK(meru_open(dir, &o, NULL, &db));
     CHECK_EQ_INT(scan_count(db), n);
+    check_feed_is_whole(db, &floor2); /* the catalog's floor */
+    CHECK_EQ_U64(floor2, floor);
     CHECK_OK(meru_stats_get(db, &st));
     CHECK_EQ_U64(st.wal_salvaged_bytes, 0);
     CHECK_OK(meru_close(db));
@@ -725,6 +758,10 @@ static void test_repair_rolls_back_and_keeps_the_lost_commits_rows(void)
     int ok;
     CHECK_OK(get_row(db, 150, &ok));
     CHECK(ok);
+    /* the rows put back have no changelog: the feed starts after them */
+    uint64_t floor = 0;
+    check_feed_is_whole(db, &floor);
+    CHECK_EQ_U64(floor, 200);
     meru_verify_report vr;
     CHECK_OK(meru_verify(db, 0, &vr));
     CHECK_OK(meru_close(db));
