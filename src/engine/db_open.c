@@ -541,10 +541,12 @@ int meru_open(const char *path, const meru_options *given,
          (rc = meru_cache_new(&db->row_cache, opts->row_cache_bytes))))
         goto fail;
     if (db->read_only) {
-        /* NOT_FOUND: the writer moved the log while we read it; refresh
-         * reads the catalog again (and retries). */
+        /* The writer flushed or compacted while we read: a WAL segment
+         * (NOT_FOUND) or a data file (ECORRUPT, "missing") of the version
+         * we read is gone. Refresh reads the catalog again, and retries, as
+         * it does for a later refresh; real damage fails again there. */
         rc = load_read_only(db);
-        if (rc == MERU_NOT_FOUND)
+        if (rc == MERU_NOT_FOUND || rc == MERU_ECORRUPT || rc == MERU_EIO)
             rc = meru_refresh(db);
         if (rc)
             goto fail;
