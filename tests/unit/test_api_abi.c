@@ -207,10 +207,12 @@ static void test_stats_are_filled_by_size(void)
      * its fields and nothing past them (a block of exactly that size, so
      * AddressSanitizer sees a write past it); one byte less is refused. */
     size_t v1 = offsetof(meru_stats, view_lookups);
-    meru_stats *first = malloc(v1);
+    unsigned char *first = malloc(v1);
     CHECK(first);
-    CHECK_OK(meru_stats_get_sized(db, first, v1));
-    CHECK_EQ_U64(first->puts, 1);
+    CHECK_OK(meru_stats_get_sized(db, (meru_stats *)(void *)first, v1));
+    uint64_t puts; /* copied out: the block is smaller than a meru_stats */
+    memcpy(&puts, first + offsetof(meru_stats, puts), sizeof puts);
+    CHECK_EQ_U64(puts, 1);
     free(first);
     meru_stats small;
     CHECK_RC(meru_stats_get_sized(db, &small, v1 - 1), MERU_EINVAL);
