@@ -358,8 +358,8 @@ static int first_changelog(const char *dir, char *out, size_t cap)
     int found = 0;
     while (d && (e = readdir(d)))
         if (!found && strstr(e->d_name, ".parquet")) {
-            snprintf(out, cap, "%s/%s", p, e->d_name);
-            found = 1;
+            int n = snprintf(out, cap, "%s/%s", p, e->d_name);
+            found = n > 0 && (size_t)n < cap;
         }
     if (d)
         closedir(d);
