@@ -86,9 +86,8 @@ static const meru_fs_ops mem_ops = {
 static meru_schema *the_schema(void)
 {
     static meru_schema *s;
-    if (!s && meru_schema_parse(&s, "t",
-                                "id int64 not null, name string, n int32",
-                                "id"))
+    if (!s && meru_schema_parse(
+                  &s, "t", "id int64 not null, name string, n int32", "id"))
         s = NULL;
     return s;
 }
@@ -108,8 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         meru_changelog_reader *r = NULL;
         uint64_t seq;
         int kind, n = 0;
-        if (meru_changelog_open(&r, &fs.base, "fuzz.parquet", s, cl,
-                                since[i]))
+        if (meru_changelog_open(&r, &fs.base, "fuzz.parquet", s, cl, since[i]))
             continue;
         while (n++ < 10000 &&
                meru_changelog_next(r, &seq, &kind, row, before) == MERU_OK)

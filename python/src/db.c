@@ -298,6 +298,40 @@ static PyObject *db_compact(pm_db *self, PyObject *unused)
 }
 
 PyDoc_STRVAR(
+    export_iceberg_doc,
+    "export_iceberg(target_dir) -> None\n"
+    "\n"
+    "Writes a self-contained Apache Iceberg table of the current state into\n"
+    "target_dir (str, bytes or os.PathLike), which must not exist or be\n"
+    "empty (ExistsError otherwise): the data files hard-linked where the\n"
+    "file system allows, copied otherwise, and the metadata, manifests and\n"
+    "deletion files with every path inside target_dir, so the copy stays\n"
+    "valid when this table moves or is deleted. Any Iceberg reader can read\n"
+    "it, and merutable.open(target_dir, read_only=True) opens it. It holds\n"
+    "the committed files: rows still in the memtable are not in it (call\n"
+    "flush() first). Works on read-only handles.");
+
+static PyObject *db_export_iceberg(pm_db *self, PyObject *arg)
+{
+    PyObject *bytes = NULL;
+    if (!PyUnicode_FSConverter(arg, &bytes))
+        return NULL;
+    if (pm_check_open(self) < 0) {
+        Py_DECREF(bytes);
+        return NULL;
+    }
+    const char *target = PyBytes_AS_STRING(bytes);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+        rc = meru_export_iceberg(self->db, target);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(bytes);
+    if (rc)
+        return pm_raise(rc);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(
     refresh_doc,
     "refresh() -> None\n"
     "\n"
@@ -447,6 +481,8 @@ static PyMethodDef db_methods[] = {
     {"snapshot", (PyCFunction)db_snapshot, METH_NOARGS, snapshot_doc},
     {"flush", (PyCFunction)db_flush, METH_NOARGS, flush_doc},
     {"compact", (PyCFunction)db_compact, METH_NOARGS, compact_doc},
+    {"export_iceberg", (PyCFunction)db_export_iceberg, METH_O,
+     export_iceberg_doc},
     {"refresh", (PyCFunction)db_refresh, METH_NOARGS, refresh_doc},
     {"stats", (PyCFunction)db_stats, METH_NOARGS, stats_doc},
     {"close", (PyCFunction)db_close, METH_NOARGS, close_doc},

@@ -138,8 +138,9 @@ static int bad_path(const char *p)
 int meru_catalog_changes_check(meru_catalog *cat, int code)
 {
     if (cat->changes_floor > cat->last_sequence)
-        return meru_err(code, "catalog: change feed floor %llu is above the "
-                              "last sequence %llu",
+        return meru_err(code,
+                        "catalog: change feed floor %llu is above the "
+                        "last sequence %llu",
                         (unsigned long long)cat->changes_floor,
                         (unsigned long long)cat->last_sequence);
     if (cat->nchanges > 1)
@@ -147,25 +148,29 @@ int meru_catalog_changes_check(meru_catalog *cat, int code)
     for (size_t i = 0; i < cat->nchanges; i++) {
         const meru_catalog_changelog *c = &cat->changes[i];
         if (bad_path(c->path))
-            return meru_err(code, "catalog: changelog path \"%.200s\" is not "
-                                  "a relative path inside the table",
+            return meru_err(code,
+                            "catalog: changelog path \"%.200s\" is not "
+                            "a relative path inside the table",
                             c->path ? c->path : "");
         if (c->min_seq > c->max_seq || c->max_seq > cat->last_sequence ||
             c->min_seq <= cat->changes_floor)
-            return meru_err(code, "catalog: changelog %.200s: sequences "
-                                  "%llu..%llu outside (floor %llu, last %llu]",
+            return meru_err(code,
+                            "catalog: changelog %.200s: sequences "
+                            "%llu..%llu outside (floor %llu, last %llu]",
                             c->path, (unsigned long long)c->min_seq,
                             (unsigned long long)c->max_seq,
                             (unsigned long long)cat->changes_floor,
                             (unsigned long long)cat->last_sequence);
         if (i && cat->changes[i - 1].max_seq >= c->min_seq)
-            return meru_err(code, "catalog: changelogs %.200s and %.200s "
-                                  "overlap",
+            return meru_err(code,
+                            "catalog: changelogs %.200s and %.200s "
+                            "overlap",
                             cat->changes[i - 1].path, c->path);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(cat->changes[j].path, c->path))
-                return meru_err(code, "catalog: changelog %.200s listed "
-                                      "twice",
+                return meru_err(code,
+                                "catalog: changelog %.200s listed "
+                                "twice",
                                 c->path);
     }
     return MERU_OK;
@@ -178,8 +183,9 @@ int meru_catalog_changes_apply(meru_catalog *n, const meru_catalog_edit *e)
         while (i < n->nchanges && strcmp(n->changes[i].path, e->chremoves[r]))
             i++;
         if (i == n->nchanges)
-            return meru_err(MERU_EINVAL, "catalog commit: removed changelog "
-                                         "\"%.200s\" is not in the table",
+            return meru_err(MERU_EINVAL,
+                            "catalog commit: removed changelog "
+                            "\"%.200s\" is not in the table",
                             e->chremoves[r]);
         meru_catalog_changelog_clear(&n->changes[i]);
         memmove(&n->changes[i], &n->changes[i + 1],
@@ -187,8 +193,8 @@ int meru_catalog_changes_apply(meru_catalog *n, const meru_catalog_edit *e)
         n->nchanges--;
     }
     if (e->nchadds) {
-        meru_catalog_changelog *p = realloc(
-            n->changes, (n->nchanges + e->nchadds + 1) * sizeof *p);
+        meru_catalog_changelog *p =
+            realloc(n->changes, (n->nchanges + e->nchadds + 1) * sizeof *p);
         if (!p)
             return meru_err(MERU_ENOMEM, "catalog commit: out of memory");
         n->changes = p;

@@ -12,9 +12,9 @@
  * Writing: per change, the key and both rows are decoded without copies
  * (meru_row_decode_view) into one value array of the changelog schema,
  * handed to the SST writer as values (key = _seq, trailer seq = the
- * change's sequence; no rowcodec round trip). Reading does the reverse and copies values into the caller's
- * rows, checking what a damaged file could break: the op, the order of
- * sequences, NOT NULL columns.
+ * change's sequence; no rowcodec round trip). Reading does the reverse and
+ * copies values into the caller's rows, checking what a damaged file could
+ * break: the op, the order of sequences, NOT NULL columns.
  */
 #include "changes/changelog.h"
 
@@ -205,8 +205,8 @@ int meru_changelog_collect(const meru_memtable *mem,
     for (meru_memtable_iter_seek_to_first(&it);; meru_memtable_iter_next(&it)) {
         bool valid = meru_memtable_iter_valid(&it);
         size_t ul = 0;
-        const uint8_t *uk = valid ? meru_memtable_iter_user_key(&it, &ul)
-                                  : NULL;
+        const uint8_t *uk =
+            valid ? meru_memtable_iter_user_key(&it, &ul) : NULL;
         if (nv && (!valid || ul != klen || memcmp(uk, ukey, ul))) {
             /* the previous key's versions are complete */
             if (key >= nkeys) {
@@ -241,8 +241,9 @@ int meru_changelog_collect(const meru_memtable *mem,
     }
     free(vs);
     if (rc == MERU_OK && key != nkeys)
-        rc = meru_err(MERU_EINVAL, "changes: %zu keys in the memtable, %zu "
-                                   "pre-images",
+        rc = meru_err(MERU_EINVAL,
+                      "changes: %zu keys in the memtable, %zu "
+                      "pre-images",
                       key, nkeys);
     if (rc) {
         free(recs);
@@ -447,15 +448,14 @@ int meru_changelog_next(meru_changelog_reader *r, uint64_t *seq, int *kind,
     }
     ik = ops->key(r->it, &ilen);
     val = ops->value(r->it, &vlen);
-    if ((rc = meru_ikey_parse(ik, ilen, &ulen, &s, &op)) ||
-        op != MERU_OP_PUT)
+    if ((rc = meru_ikey_parse(ik, ilen, &ulen, &s, &op)) || op != MERU_OP_PUT)
         return corrupt(r, "an entry that is not a change");
     r->scratch.len = 0;
     if ((rc = meru_row_decode_view(r->cl, ik, ulen, val, vlen, NULL, r->cv,
                                    &r->scratch)))
         return rc == MERU_ENOMEM ? rc : corrupt(r, "an undecodable change");
-    if (r->cv[0].state != MERU_VALUE_PRESENT ||
-        (uint64_t)r->cv[0].u.i64 != s || s <= r->last)
+    if (r->cv[0].state != MERU_VALUE_PRESENT || (uint64_t)r->cv[0].u.i64 != s ||
+        s <= r->last)
         return corrupt(r, "a sequence out of order");
     if (r->cv[1].state == MERU_VALUE_PRESENT)
         for (int i = 1; i <= 3; i++)

@@ -93,9 +93,9 @@ static int write_changelog(meru_db *db, const meru_options *o,
     if ((rc = meru_fs_sync_dir(db->fs, dir)))
         goto out;
     {
-        meru_catalog_changelog c = {rel,          meta.file_size, meta.rows,
-                                    meta.min_seq, meta.max_seq,
-                                    meru_clock_unix_ms()};
+        meru_catalog_changelog c = {rel,          meta.file_size,
+                                    meta.rows,    meta.min_seq,
+                                    meta.max_seq, meru_clock_unix_ms()};
         rc = meru_catalog_edit_add_changelog(e, &c);
     }
     *bytes = meta.file_size;
@@ -192,9 +192,8 @@ int meru_db_changes_commit(meru_db *db, const meru_options *o,
     total += added;
     /* Oldest first, while a file is too old or the total too big. */
     for (size_t i = 0; i < n; i++) {
-        uint64_t age_ms = now > ch[i].created_ms
-                              ? (uint64_t)(now - ch[i].created_ms)
-                              : 0;
+        uint64_t age_ms =
+            now > ch[i].created_ms ? (uint64_t)(now - ch[i].created_ms) : 0;
         bool old = age_ms / 1000 >= o->changes_retention_seconds;
         /* By bytes only while a newer file stays: the newest history is
          * kept whatever its size. */
@@ -261,12 +260,12 @@ typedef struct tail_entry {
 struct meru_changes_iter {
     meru_db *db;
     meru_view *view;
-    meru_schema *cl;    /* changelog schema */
-    uint64_t last;      /* sequence of the last change returned (or since) */
-    uint64_t until;     /* last sequence of the pinned point */
-    size_t next_file;   /* next changelog file of the view to open */
+    meru_schema *cl;  /* changelog schema */
+    uint64_t last;    /* sequence of the last change returned (or since) */
+    uint64_t until;   /* last sequence of the pinned point */
+    size_t next_file; /* next changelog file of the view to open */
     meru_changelog_reader *rd;
-    tail_entry *tail;   /* memtable entries, by sequence */
+    tail_entry *tail; /* memtable entries, by sequence */
     size_t ntail, pos;
     bool tail_built;
     meru_row *row, *before;
@@ -341,9 +340,9 @@ int meru_changes(meru_db *db, uint64_t since_seq,
         return meru_err(MERU_EINVAL, "meru_changes: NULL handle");
     if ((rc = meru_db_check_open(db)))
         return rc;
-    if (opts && (rc = meru_struct_version(opts->version,
-                                          MERU_CHANGES_OPTIONS_VERSION,
-                                          "meru_changes_options")))
+    if (opts &&
+        (rc = meru_struct_version(opts->version, MERU_CHANGES_OPTIONS_VERSION,
+                                  "meru_changes_options")))
         return rc;
     if (!(it = calloc(1, sizeof *it)))
         return meru_err(MERU_ENOMEM, "out of memory (change feed)");
@@ -466,9 +465,9 @@ static int next_from_tail(meru_changes_iter *it, meru_change *c)
             continue; /* a delete of an absent key changes nothing */
         meru_row_clear(it->row);
         meru_row_clear(it->before);
-        if (live && (rc = meru_row_decode(db->schema, t->ukey, t->klen,
-                                          it->pre.data, it->pre.len,
-                                          it->before)))
+        if (live &&
+            (rc = meru_row_decode(db->schema, t->ukey, t->klen, it->pre.data,
+                                  it->pre.len, it->before)))
             return rc;
         if (t->op == MERU_OP_PUT &&
             (rc = meru_row_decode(db->schema, t->ukey, t->klen, t->value,

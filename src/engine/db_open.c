@@ -403,15 +403,37 @@ out:
  * process) may have moved on meanwhile: deleting WAL segments and files
  * the version read first still lists. The same version failing twice is
  * damage, not a race. */
+/* Whether every file of the current view opened (a file that did not is
+ * left to its reads, see meru_db_open_all_files). */
+static bool all_files_open(meru_db *db)
+{
+    meru_view *v = meru_db_view_get(db);
+    bool ok = true;
+    for (size_t i = 0; ok && i < v->nfiles; i++) {
+        meru_sst *t;
+        if (meru_db_file_sst(v->files[i], &t)) {
+            meru_err_clear();
+            ok = false;
+        }
+    }
+    meru_db_view_unref(v);
+    return ok;
+}
+
 static int load_read_only_retrying(meru_db *db)
 {
     int rc = MERU_OK;
     char msg[512] = "";
     for (int attempt = 0; attempt < 5; attempt++) {
         rc = load_read_only(db);
-        if (rc != MERU_ECORRUPT && rc != MERU_NOT_FOUND && rc != MERU_EIO)
+        /* A file that did not open may be one the writer compacted away
+         * meanwhile: only if the catalog stayed is it left to its reads. */
+        bool unopened = rc == MERU_OK && !all_files_open(db);
+        if (!unopened && rc != MERU_ECORRUPT && rc != MERU_NOT_FOUND &&
+            rc != MERU_EIO)
             return rc;
-        snprintf(msg, sizeof msg, "%s", meru_errmsg());
+        if (rc)
+            snprintf(msg, sizeof msg, "%s", meru_errmsg());
         meru_catalog_options co;
         memset(&co, 0, sizeof co);
         co.keep_versions = (uint32_t)db->opts.keep_metadata_versions;
@@ -427,6 +449,10 @@ static int load_read_only_retrying(meru_db *db)
         meru_catalog_free(db->cat);
         db->cat = fresh;
         pthread_mutex_unlock(&db->cat_mu);
+    }
+    if (rc == MERU_OK) {
+        meru_err_clear(); /* the catalog's failure, if any: not ours */
+        return MERU_OK;
     }
     return meru_err(rc, "%s", msg);
 }
@@ -706,6 +732,10 @@ int meru_db_open_fs(const char *path, const meru_options *given,
          (rc = meru_cache_new(&db->row_cache, opts->row_cache_bytes))))
         goto fail;
     if (db->read_only) {
+        /* The writer flushed or compacted while we read: a WAL segment
+         * (NOT_FOUND) or a data file (ECORRUPT, "missing") of the version
+         * we read is gone; load_read_only_retrying reads the newest
+         * catalog again, and the same version failing twice is damage. */
         if ((rc = load_read_only_retrying(db)))
             goto fail;
         *out = db;

@@ -63,6 +63,13 @@
 #define MERU_SST_FIELD_ID_IKEY (MERU_RESERVED_FIELD_ID_BASE + 1)
 #define MERU_SST_FIELD_ID_SEQ  (MERU_RESERVED_FIELD_ID_BASE + 2)
 #define MERU_SST_FIELD_ID_OP   (MERU_RESERVED_FIELD_ID_BASE + 3)
+/* Iceberg reserves field ids >= 2147483447 (Integer.MAX_VALUE - 200) for
+ * its metadata columns (_file, _pos, v3's _row_id 2147483540 and
+ * _last_updated_sequence_number 2147483539, ...). The hidden columns sit
+ * below that range, so a reader projecting by field id never takes one of
+ * them for a metadata column; user columns sit below them (schema.h). */
+_Static_assert(MERU_SST_FIELD_ID_OP < 2147483447,
+               "hidden columns must stay below Iceberg's reserved field ids");
 
 /* The longest internal key a writer accepts: the _merutable_ikey column's
  * page and chunk statistics hold exact bounds (two keys), and a page

@@ -95,9 +95,9 @@ static int print_flat(out *o, const meru_change *c)
         rc = src ? meru_row_put_value(o->frow, 2 + j, &src->vals[j])
                  : meru_row_set_null(o->frow, 2 + j);
         if (rc == MERU_OK && !key) {
-            rc = c->before ? meru_row_put_value(o->frow, col,
-                                                &c->before->vals[j])
-                           : meru_row_set_null(o->frow, col);
+            rc = c->before
+                     ? meru_row_put_value(o->frow, col, &c->before->vals[j])
+                     : meru_row_set_null(o->frow, col);
             col++;
         }
     }

@@ -14,7 +14,7 @@
 
 #include "test.h"
 
-#define NKEYS 300
+#define NKEYS  300
 #define MAXLOG 200000
 
 /* ------------------------------------------------------------- model */
@@ -44,7 +44,7 @@ static inline void fmt_row(char *out, size_t cap, const mrow *r)
 }
 
 static inline void model_add(model *m, uint64_t seq, const char *kind, int key,
-                      const mrow *now, const mrow *before)
+                             const mrow *now, const mrow *before)
 {
     char a[64], b[64], line[200];
     fmt_row(a, sizeof a, now);
@@ -141,7 +141,8 @@ static inline int set_row(meru_row *row, int key, const mrow *r)
 }
 
 /* One canonical line of a change from the feed. */
-static inline int row_text(const meru_row *row, char *out, size_t cap, int64_t *k)
+static inline int row_text(const meru_row *row, char *out, size_t cap,
+                           int64_t *k)
 {
     const char *v;
     size_t vl;
@@ -179,7 +180,7 @@ static inline int change_line(const meru_change *c, char *out, size_t cap)
 /* Checks the feed from `since` against the model's suffix (a failure
  * fails the current test). */
 static inline void check_feed(meru_db *db, const model *m, uint64_t since,
-                      const char *what)
+                              const char *what)
 {
     meru_changes_iter *it = NULL;
     meru_change c;
@@ -203,7 +204,8 @@ static inline void check_feed(meru_db *db, const model *m, uint64_t since,
     }
     CHECK_MSG(rc == MERU_NOT_FOUND, "%s: meru_change_next: %d %s", what, rc,
               meru_errmsg());
-    CHECK_MSG(i == m->nlog, "%s (since %llu): feed ended at %zu of %zu "
+    CHECK_MSG(i == m->nlog,
+              "%s (since %llu): feed ended at %zu of %zu "
               "changes (next '%s')",
               what, (unsigned long long)since, i, m->nlog,
               i < m->nlog ? m->log[i] : "");
@@ -211,8 +213,8 @@ static inline void check_feed(meru_db *db, const model *m, uint64_t since,
 }
 
 /* One random write (or a batch). rs: the op stream's random state. */
-static inline int random_write(meru_db *db, model *m, uint64_t *rs, meru_row *row,
-                        meru_write_batch *b)
+static inline int random_write(meru_db *db, model *m, uint64_t *rs,
+                               meru_row *row, meru_write_batch *b)
 {
     uint64_t r = xs(rs) % 100, seq = 0;
     int rc;

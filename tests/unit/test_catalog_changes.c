@@ -25,8 +25,8 @@ static meru_schema *make_schema(void)
 
 static meru_catalog_changelog cl(const char *path, uint64_t lo, uint64_t hi)
 {
-    meru_catalog_changelog c = {(char *)path, 1000, hi - lo + 1, lo, hi,
-                                1765000000000LL};
+    meru_catalog_changelog c = {(char *)path, 1000, hi - lo + 1,
+                                lo,           hi,   1765000000000LL};
     return c;
 }
 
@@ -156,8 +156,7 @@ static void test_changes_section_damage_is_corrupt(void)
         {"\"floor\": 0", "\"floor\": \"0\""},
         {"\"min-seq\": 11", "\"min-seq\": 9"},
         {"\"created-ms\": 1765000000000", "\"created-ms\": -3"},
-        {"\"path\": \"changes/b.parquet\"",
-         "\"path\": \"changes/a.parquet\""},
+        {"\"path\": \"changes/b.parquet\"", "\"path\": \"changes/a.parquet\""},
         {"\"files\": [", "\"files\": {\"x\": ["},
     };
     for (size_t t = 0; t < sizeof edits / sizeof edits[0]; t++) {

@@ -306,10 +306,9 @@ static void test_retention_zero_turns_the_feed_off(void)
     CHECK(insert_run(db, row, 0, 50) == 50);
     CHECK_OK(meru_flush(db));
     CHECK_EQ_INT(wait_changelogs(dir, 1), 1);
-    CHECK_OK(meru_set_property(db, "merutable.changes.retention-seconds",
-                               "0"));
-    CHECK_OK(meru_get_property(db, "merutable.changes.retention-seconds",
-                               &val));
+    CHECK_OK(meru_set_property(db, "merutable.changes.retention-seconds", "0"));
+    CHECK_OK(
+        meru_get_property(db, "merutable.changes.retention-seconds", &val));
     CHECK_STR(val, "0");
     meru_free(val);
     CHECK(insert_run(db, row, 50, 50) == 100);
@@ -330,8 +329,7 @@ static void test_retention_zero_turns_the_feed_off(void)
     }
     CHECK_RC(meru_change_next(it, &c), MERU_NOT_FOUND);
     meru_changes_free(it);
-    CHECK_RC(meru_set_property(db, "merutable.changes.retention-seconds",
-                               "-1"),
+    CHECK_RC(meru_set_property(db, "merutable.changes.retention-seconds", "-1"),
              MERU_EINVAL);
     CHECK_OK(meru_close(db));
     meru_db_free(db);
@@ -360,8 +358,8 @@ static int first_changelog(const char *dir, char *out, size_t cap)
     int found = 0;
     while (d && (e = readdir(d)))
         if (!found && strstr(e->d_name, ".parquet")) {
-            snprintf(out, cap, "%s/%s", p, e->d_name);
-            found = 1;
+            int n = snprintf(out, cap, "%s/%s", p, e->d_name);
+            found = n > 0 && (size_t)n < cap;
         }
     if (d)
         closedir(d);
@@ -610,17 +608,16 @@ static void test_follower_in_another_process_sees_each_change_once(void)
         meru_options mo;
         memset(&m, 0, sizeof m);
         small_options(&mo);
-        CHECK_OK(meru_open(meru_test_tmpdir("changes_follow_model"), &mo, s,
-                           &mdb));
+        CHECK_OK(
+            meru_open(meru_test_tmpdir("changes_follow_model"), &mo, s, &mdb));
         CHECK_OK(meru_row_new(&row, s));
         CHECK_OK(meru_write_batch_new(&b, s));
         for (int op = 0; op < nops; op++)
             CHECK_OK(random_write(mdb, &m, &rs, row, b));
-        fprintf(stderr, "  follower: %zu changes in %d polls\n", nseen,
-                polls);
+        fprintf(stderr, "  follower: %zu changes in %d polls\n", nseen, polls);
         for (size_t i = 0; i < nseen && i < m.nlog; i++)
-            CHECK_MSG(!strcmp(seen[i], m.log[i]), "change %zu: '%s' vs '%s'",
-                      i, seen[i], m.log[i]);
+            CHECK_MSG(!strcmp(seen[i], m.log[i]), "change %zu: '%s' vs '%s'", i,
+                      seen[i], m.log[i]);
         CHECK_EQ_U64(nseen, m.nlog);
         meru_db_free(mdb);
         meru_row_free(row);

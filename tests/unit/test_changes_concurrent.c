@@ -92,9 +92,10 @@ static void *follower_main(void *arg)
             char line[200];
             if (c.seq <= last || change_line(&c, line, sizeof line)) {
                 rc = MERU_EINTERNAL;
-                snprintf(f->err, sizeof f->err, "bad change at seq %llu "
-                         "after %llu", (unsigned long long)c.seq,
-                         (unsigned long long)last);
+                snprintf(f->err, sizeof f->err,
+                         "bad change at seq %llu "
+                         "after %llu",
+                         (unsigned long long)c.seq, (unsigned long long)last);
                 break;
             }
             if (f->n < MAXLOG)
