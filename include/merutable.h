@@ -155,6 +155,13 @@ MERU_API const char *meru_type_name(meru_type type);
 
 /* Largest value (in bytes) a STRING or BINARY column accepts: 16 MiB. */
 #define MERU_MAX_VALUE_BYTES (16u * 1024u * 1024u)
+/* Largest primary key a write accepts, in its encoded form: 64 KiB. The
+ * encoding adds a byte or two per key column and escapes 0x00 bytes of
+ * strings and binary (two bytes each), so a key string of up to 32 KiB
+ * always fits. A longer key is MERU_ERANGE. Every key is stored in the
+ * table metadata as a file bound, which is what bounds it. A write batch
+ * (one log record) holds at most 256 MiB. */
+#define MERU_MAX_KEY_BYTES (64u * 1024u)
 /* At most this many columns in a schema and in a primary key. */
 #define MERU_MAX_COLUMNS 4096
 #define MERU_MAX_KEY_COLUMNS 32
@@ -449,8 +456,8 @@ typedef enum meru_iceberg_view {
 
 /* Version 1: every field up to page_rows; 2 added `properties`; 3 added
  * `iceberg_view`; 4 added `iceberg_format_version`; 5 the change feed's
- * retention; 6 `string_page_bytes`. */
-#define MERU_OPTIONS_VERSION 6
+ * retention; 6 `string_page_bytes`; 7 `wal_salvage`. */
+#define MERU_OPTIONS_VERSION 7
 
 /*
  * Table options. Initialise with MERU_OPTIONS_INIT or meru_options_init();
@@ -482,7 +489,7 @@ typedef enum meru_iceberg_view {
  *    (Iceberg's own keys where Iceberg has one; merutable.* for the rest.)
  */
 typedef struct meru_options {
-    unsigned version;               /* MERU_OPTIONS_VERSION (1-5 accepted) */
+    unsigned version;               /* MERU_OPTIONS_VERSION (1-7 accepted) */
     int create_if_missing;          /* default 1 */
     int error_if_exists;            /* default 0 */
     int read_only;                  /* default 0 */
@@ -580,6 +587,15 @@ typedef struct meru_options {
      * warm get, full scan 2.02G; 8 KiB: 110k, 2.46G, file +3 %.
      * 1 KiB..16 MiB; default 8 KiB. */
     uint32_t string_page_bytes;
+    /* ---- version 7 ---- */
+    /* Open: a record damaged in the middle of the write-ahead log (valid
+     * records follow it) fails the open with MERU_ECORRUPT by default.
+     * With 1 the damaged stretch is dropped and the rest recovered: the
+     * writes it held are lost, and meru_stats says how many bytes and
+     * regions (wal_salvaged_*). A writer then flushes what it recovered
+     * at once, so the damaged log is gone. `meru repair` uses this.
+     * Default 0. */
+    int wal_salvage;
 } meru_options;
 
 #define MERU_OPTIONS_INIT                                                      \
@@ -588,7 +604,7 @@ typedef struct meru_options {
      (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_LZ4_RAW,    \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
      (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 3,      \
-     86400, 0, 8192}
+     86400, 0, 8192, 0}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);
@@ -1001,6 +1017,81 @@ MERU_API int meru_get_property(meru_db *db, const char *key, char **out);
  */
 MERU_API int meru_describe_json(meru_db *db, char **out);
 
+/* ---------------------------------------------------------------- verify */
+
+/* What meru_verify read. */
+typedef struct meru_verify_report {
+    uint64_t files;        /* data files whose footers were checked */
+    uint64_t file_entries; /* row versions read back from them (full) */
+    uint64_t file_lookups; /* keys looked up in their own file (full) */
+    uint64_t rows;         /* live rows of the forward scan */
+    uint64_t gets;         /* of them, looked up by key */
+    uint64_t wal_segments; /* live log segments read (full) */
+    uint64_t wal_records;  /* ... and their records */
+    /* Full check: 1 when the Iceberg view was read back from its files and
+     * compared (0: the table keeps no view), and its live rows. */
+    int iceberg_view;
+    uint64_t iceberg_rows;
+} meru_verify_report;
+
+/* Sample instead of reading everything: footers only, ~256 gets. */
+#define MERU_VERIFY_QUICK 1u
+
+/*
+ * Checks the table without trusting it: the newest metadata file (its
+ * checksum and invariants); the live log segments (present; in a full
+ * check every record read back); every data file's footer against the
+ * metadata; in a full check every row version of every file read back
+ * (page checksums, key order and ranges, row counts) and each key found by
+ * a lookup in its own file (bloom filters, page index); a forward and a
+ * reverse scan in strict key order; and a get of every row (a sample with
+ * MERU_VERIFY_QUICK) giving the row the scan gave; in a full check, the
+ * Iceberg view: each file's deletion vector equal to what the data hides,
+ * and the view read back from its files (metadata, manifests, deletion
+ * files) holding exactly the rows of a scan at the last commit. Runs
+ * beside writers.
+ * MERU_OK, or MERU_ECORRUPT (an I/O error as it comes) with meru_errmsg()
+ * naming the first problem. `out` (optional) says what was read.
+ */
+MERU_API int meru_verify(meru_db *db, unsigned flags, meru_verify_report *out);
+
+/* ---------------------------------------------------------------- repair */
+
+/* What meru_repair did (each action is also a line of <table>/repair.log). */
+typedef struct meru_repair_report {
+    uint64_t metadata_version;     /* the table's version afterwards */
+    uint64_t versions_rolled_back; /* damaged newest metadata versions set
+                                      aside (renamed *.damaged) */
+    uint64_t files_readded;   /* unlisted data files put back into L0 (all
+                                 their rows newer than the kept version) */
+    uint64_t files_set_aside; /* data files moved to <table>/lost/ */
+    uint64_t files_dropped;   /* listed files that did not read: gone from
+                                 the table (set aside when present) */
+    uint64_t rows_dropped;    /* row versions those files held */
+    uint64_t wal_segments_skipped; /* live log segments that were missing */
+    uint64_t wal_salvaged_bytes;   /* mid-log damage dropped (writes lost) */
+    uint64_t wal_salvaged_regions;
+    uint64_t wal_tail_dropped_bytes; /* a torn tail (an unacknowledged
+                                        write cut by a crash) */
+    uint64_t log_errors; /* lines of repair.log that could not be written */
+} meru_repair_report;
+
+/*
+ * Repairs the table in `path` so that it opens and reads everything that is
+ * left, giving up what damage took and saying what: it rolls back past a
+ * damaged newest metadata version (renaming it *.damaged) and puts back the
+ * data files of the lost commits whose rows are newer than all it kept;
+ * moves data files it cannot use to <table>/lost/ (a file the table lists
+ * that does not read leaves the table, with its rows); makes the log start
+ * at the live segments that are there; and recovers the log with
+ * wal_salvage (dropping damage in the middle). Nothing is deleted. Every
+ * action is appended to <table>/repair.log and counted in `out`
+ * (optional). Needs the table closed everywhere (MERU_ELOCKED otherwise).
+ * `opts` (NULL: defaults) is used for the final recovery.
+ */
+MERU_API int meru_repair(const char *path, const meru_options *opts,
+                         meru_repair_report *out);
+
 /* ----------------------------------------------------------------- stats */
 
 #define MERU_STATS_MAX_LEVELS 8
@@ -1067,6 +1158,15 @@ typedef struct meru_stats {
     uint64_t view_lookups, view_lookup_micros, view_lookup_pages;
     uint64_t view_rows_hidden;
     uint64_t view_lookup_cpu_micros;
+    /* What the last open (or refresh) dropped from the write-ahead log: a
+     * torn tail (an unacknowledged write cut by a crash: normal), and with
+     * wal_salvage the damaged stretches in the middle (writes lost). */
+    uint64_t wal_tail_dropped_bytes;
+    uint64_t wal_salvaged_bytes;
+    uint64_t wal_salvaged_regions;
+    /* Data files found to contradict the table metadata (their reads
+     * fail; `meru verify` names them). */
+    uint64_t suspect_files;
 } meru_stats;
 
 /*

@@ -32,6 +32,10 @@ void meru_test_fail(const char *file, int line, const char *fmt, ...)
 void meru_test_run(const char *name, void (*fn)(void))
 {
     struct timespec a, b;
+    /* MERU_TEST_ONLY=<substring>: run only the tests whose name has it. */
+    const char *only = getenv("MERU_TEST_ONLY");
+    if (only && *only && !strstr(name, only))
+        return;
     current_name = name;
     meru_test_failed_current = 0;
     clock_gettime(CLOCK_MONOTONIC, &a);
@@ -75,6 +79,11 @@ static void rm_rf(const char *path)
     } else {
         unlink(path);
     }
+}
+
+void meru_test_rmtree(const char *path)
+{
+    rm_rf(path);
 }
 
 static void mkdir_p(const char *path)

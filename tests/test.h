@@ -33,6 +33,9 @@ int meru_test_finish(void);
 /* A fresh empty directory for this test under $MERU_TEST_TMP (or /tmp);
  * the returned path is static storage valid until the next call. */
 const char *meru_test_tmpdir(const char *name);
+/* Removes a file or a directory tree (tests that write large tables clean
+ * up after themselves). */
+void meru_test_rmtree(const char *path);
 /* Deterministic PRNG (xorshift64*) seeded from MERU_TEST_SEED or a default;
  * the seed is printed once so a failure can be replayed. */
 uint64_t meru_test_rand(void);
@@ -51,6 +54,8 @@ static inline uint8_t *meru_test_read_corpus(const char *name, size_t *len)
     return meru_test_read_file(path, len);
 }
 #endif
+
+/* MERU_TEST_ONLY=<substring> runs only the tests whose name contains it. */
 
 /* Milder scale for sanitizer / slow builds: MERU_TEST_SCALE (default 1). */
 double meru_test_scale(void);

@@ -12,6 +12,7 @@
  * after its metadata file is durable, so a failure leaves the handle as it
  * was.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,6 +445,7 @@ const meru_catalog_kv *meru_catalog_properties(const meru_catalog *cat,
 int meru_catalog_reserved_property(const char *key)
 {
     return !strcmp(key, "merutable.format-version") ||
+           !strcmp(key, "merutable.checksum") ||
            !strncmp(key, "write.metadata.", 15);
 }
 int meru_catalog_iceberg_format_version(const meru_catalog *cat)
@@ -453,6 +455,10 @@ int meru_catalog_iceberg_format_version(const meru_catalog *cat)
 const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat)
 {
     return &cat->stats;
+}
+int meru_catalog_failed(const meru_catalog *cat)
+{
+    return cat->failed;
 }
 int meru_catalog_has_view(const meru_catalog *cat)
 {
@@ -906,6 +912,17 @@ int meru_catalog_write_version(meru_catalog *c, meru_catalog_stats *stats,
     }
     if ((rc = meru_catalog_to_json(c, &b)))
         goto done;
+    if (b.len > MERU_CATALOG_MAX_METADATA) {
+        /* Readers refuse a larger file: writing it would make the table
+         * unopenable. Nothing is written; the catalog stays usable. */
+        rc = meru_err(MERU_ERANGE,
+                      "commit of metadata version %llu: %zu bytes, above the "
+                      "%u bytes a metadata file may hold (too many files or "
+                      "too long keys)",
+                      (unsigned long long)c->version, b.len,
+                      MERU_CATALOG_MAX_METADATA);
+        goto done;
+    }
     rc = meru_durable_write(c->fs, path, b.data, b.len);
     if (rc) {
         *failed = 1;
@@ -1210,8 +1227,26 @@ static int64_t read_hint(meru_fs *fs, const char *meta)
     return v;
 }
 
+static int open_version(meru_fs *fs, const char *table_dir,
+                        const meru_catalog_options *opts, bool rollback,
+                        meru_catalog **out);
+
 int meru_catalog_open(meru_fs *fs, const char *table_dir,
                       const meru_catalog_options *opts, meru_catalog **out)
+{
+    return open_version(fs, table_dir, opts, false, out);
+}
+
+int meru_catalog_open_rollback(meru_fs *fs, const char *table_dir,
+                               const meru_catalog_options *opts,
+                               meru_catalog **out)
+{
+    return open_version(fs, table_dir, opts, true, out);
+}
+
+static int open_version(meru_fs *fs, const char *table_dir,
+                        const meru_catalog_options *opts, bool rollback,
+                        meru_catalog **out)
 {
     *out = NULL;
     char *meta = join(table_dir, META_DIR);
@@ -1267,6 +1302,20 @@ int meru_catalog_open(meru_fs *fs, const char *table_dir,
                 if (!first_err[0])
                     snprintf(first_err, sizeof first_err, "%s: %s", path,
                              meru_errmsg());
+                if (!rollback) {
+                    /* A commit makes its file durable before renaming it
+                     * into place, so a damaged newest version is damage,
+                     * not a torn write: say so and change nothing. */
+                    rc = meru_err(MERU_ECORRUPT,
+                                  "open table %s: the newest metadata version "
+                                  "is damaged (%s); nothing was changed. "
+                                  "Rolling back to the newest valid version "
+                                  "loses the commits after it: that is a "
+                                  "repair (meru repair)",
+                                  table_dir, first_err);
+                    free(path);
+                    goto done;
+                }
                 free(path);
                 skipped++;
                 continue;

@@ -47,12 +47,20 @@
  * so a commit never overwrites an existing version file.
  *
  * Recovery (meru_catalog_open) never trusts the hint: it lists
- * metadata/v*.metadata.json, parses and validates the highest first, and
- * falls back to lower versions while a file is corrupt (bad JSON, missing or
- * mistyped fields, inconsistent engine section), counting the skipped ones
- * in stats. I/O errors other than "corrupt" are returned, not skipped, so a
- * transient EIO never makes the table roll back. No valid version at all is
- * MERU_ECORRUPT. Temp files ("*.tmp") are ignored.
+ * metadata/v*.metadata.json and parses and validates the highest. The
+ * commit protocol never leaves a torn version in place (the file is synced
+ * under a temp name, then renamed), so a newest file that fails (a bad
+ * checksum, bad JSON, missing or mistyped fields, an inconsistent engine
+ * section) is damage: the open fails with MERU_ECORRUPT naming it, and
+ * nothing is changed. Only a repair (meru_catalog_open_rollback) falls
+ * back to lower versions, counting the skipped ones in stats. I/O errors other than
+ * "corrupt" are returned, so a transient EIO never makes the table roll
+ * back. Temp files ("*.tmp") are ignored.
+ *
+ * Checksum: each file holds its own CRC-32C as the table property
+ * "merutable.checksum" ("crc32c:<8 hex>", over the file with those digits
+ * read as zeros; catalog_json.c), which Iceberg readers see as one more
+ * property. Files without it (older writers) are not checked.
  *
  * Decisions:
  *  - "location" is the absolute path of the table directory (no file://
@@ -226,13 +234,19 @@ typedef struct meru_catalog_stats {
 int meru_catalog_create(meru_fs *fs, const char *table_dir,
                         const meru_schema *schema,
                         const meru_catalog_options *opts, meru_catalog **out);
-/* Opens the newest complete version (see the recovery rules above).
- * MERU_NOT_FOUND if metadata/ holds no v<N>.metadata.json at all (no table,
- * or a create that crashed before its first version was durable);
- * MERU_ECORRUPT if there are versions but none is valid (the message names
- * the newest one and what is wrong with it). */
+/* Opens the newest version (see the recovery rules above). MERU_NOT_FOUND
+ * if metadata/ holds no v<N>.metadata.json at all (no table, or a create
+ * that crashed before its first version was durable); MERU_ECORRUPT if the
+ * newest is damaged (for the rollback open: if none is valid); the
+ * message names the newest file and what is wrong with it. */
 int meru_catalog_open(meru_fs *fs, const char *table_dir,
                       const meru_catalog_options *opts, meru_catalog **out);
+/* A repair's open: falls back past damaged newest versions to the newest
+ * valid one, counting them in stats.versions_skipped (the caller reports
+ * and logs the rollback). */
+int meru_catalog_open_rollback(meru_fs *fs, const char *table_dir,
+                               const meru_catalog_options *opts,
+                               meru_catalog **out);
 /* Accepts NULL. */
 void meru_catalog_free(meru_catalog *cat);
 
@@ -285,12 +299,17 @@ const char *meru_catalog_property(const meru_catalog *cat, const char *key);
 const meru_catalog_kv *meru_catalog_properties(const meru_catalog *cat,
                                                size_t *n);
 /* 1 for the keys the catalog writes into every version itself
- * ("merutable.format-version", "write.metadata.*"): never stored from an
- * edit, skipped when a version is read. */
+ * ("merutable.format-version", "merutable.checksum", "write.metadata.*"):
+ * never stored from an edit, skipped when a version is read. */
 int meru_catalog_reserved_property(const char *key);
 /* The table's Iceberg format version (2 or 3): the metadata's own. */
 int meru_catalog_iceberg_format_version(const meru_catalog *cat);
 const meru_catalog_stats *meru_catalog_get_stats(const meru_catalog *cat);
+/* Whether a commit failed while writing its version (sticky, see above):
+ * that version may be on disk, so the files it adds may be referenced and
+ * must not be removed by the caller (the next open's sweep removes them
+ * if the version did not make it). */
+int meru_catalog_failed(const meru_catalog *cat);
 /* Whether the current version carries a complete Iceberg view (false after
  * commits with the view off, for tables written before the view existed,
  * and for a table opened at another place until its next commit). */

@@ -26,6 +26,7 @@
 #include "types/jtext.h"
 #include "types/keycodec.h"
 #include "types/schema.h"
+#include "util/crc32c.h"
 #include "util/error.h"
 
 #define MAX_PROPS     10000
@@ -33,6 +34,87 @@
 #define MAX_MLOG      100000
 #define MAX_SUMMARY   1000
 #define MAX_STR       4096
+
+/* ============================================================== checksum */
+
+/*
+ * Every metadata file carries its own CRC-32C as the table property
+ *     "merutable.checksum": "crc32c:<8 lower-case hex digits>"
+ * computed over the whole file with those eight digits read as "00000000".
+ * Iceberg readers take it for one more string property and ignore it; we
+ * verify it before parsing, so a damaged file that is still valid JSON
+ * (a flipped digit in a key bound, a sequence number) is caught. A file
+ * without the property (written before it existed) is not checked.
+ * The key is one the catalog writes itself (meru_catalog_reserved_property:
+ * no edit may set it), and inside a JSON string a quote is escaped, so the
+ * text `"merutable.checksum": "` can only be that property (its count is
+ * checked).
+ */
+#define CHECKSUM_KEY    "merutable.checksum"
+#define CHECKSUM_PREFIX "crc32c:"
+
+/* Finds `"merutable.checksum": "crc32c:` (any whitespace around the colon)
+ * and sets *at to the offset of the eight digits after it (the first
+ * occurrence). Returns how many occurrences there are. */
+static int find_checksum(const char *t, size_t n, size_t *at)
+{
+    static const char key[] = "\"" CHECKSUM_KEY "\"";
+    static const char pre[] = "\"" CHECKSUM_PREFIX;
+    int found = 0;
+    const char *p = t, *end = t + n;
+    while ((size_t)(end - p) >= sizeof key - 1) {
+        const char *k = memchr(p, '"', (size_t)(end - p));
+        if (!k || (size_t)(end - k) < sizeof key - 1)
+            break;
+        p = k + 1;
+        if (memcmp(k, key, sizeof key - 1))
+            continue;
+        const char *q = k + sizeof key - 1;
+        while (q < end && (*q == ' ' || *q == '\n' || *q == '\t' || *q == '\r'))
+            q++;
+        if (q >= end || *q != ':')
+            continue;
+        q++;
+        while (q < end && (*q == ' ' || *q == '\n' || *q == '\t' || *q == '\r'))
+            q++;
+        if ((size_t)(end - q) < sizeof pre - 1 + 8 ||
+            memcmp(q, pre, sizeof pre - 1))
+            continue;
+        if (!found)
+            *at = (size_t)(q - t) + sizeof pre - 1;
+        found++;
+    }
+    return found;
+}
+
+/* MERU_OK when the file has no checksum or a right one. */
+static int verify_checksum(const char *t, size_t n)
+{
+    size_t at = 0;
+    int k = find_checksum(t, n, &at);
+    if (k == 0)
+        return MERU_OK;
+    if (k > 1)
+        return meru_err(MERU_ECORRUPT,
+                        "metadata: " CHECKSUM_KEY " appears %d times", k);
+    uint32_t want = 0;
+    for (size_t i = 0; i < 8; i++) {
+        int d = meru_hexval((unsigned char)t[at + i]);
+        if (d < 0 || (t[at + i] >= 'A' && t[at + i] <= 'F'))
+            return meru_err(MERU_ECORRUPT,
+                            "metadata: " CHECKSUM_KEY " is not 8 hex digits");
+        want = want << 4 | (uint32_t)d;
+    }
+    uint32_t got = meru_crc32c_extend(0, t, at);
+    got = meru_crc32c_extend(got, "00000000", 8);
+    got = meru_crc32c_extend(got, t + at + 8, n - at - 8);
+    if (got != want)
+        return meru_err(MERU_ECORRUPT,
+                        "metadata: checksum mismatch (the file says %08x, its "
+                        "bytes give %08x): the file was damaged",
+                        want, got);
+    return MERU_OK;
+}
 
 /* ================================================================ writer */
 
@@ -213,12 +295,16 @@ static int schemas_json(const meru_catalog *cat, json_t **out)
         json_error_t jerr;
         json_t *one = json_loads(text, 0, &jerr);
         meru_free(text);
+        /* jansson reports running out of memory as a parse error, at times
+         * with an empty message: not a bug in our JSON. */
+        int oom = !one && (json_error_code(&jerr) == json_error_out_of_memory ||
+                           (jerr.line == -1 && !jerr.text[0]));
         if (!one || json_array_append_new(arr, one)) {
             json_decref(arr);
-            return meru_err(one ? MERU_ENOMEM : MERU_EINTERNAL,
+            return meru_err(one || oom ? MERU_ENOMEM : MERU_EINTERNAL,
                             "metadata: schema %d as JSON: %s",
                             (int)cat->schemas[i]->schema_id,
-                            one ? "out of memory" : jerr.text);
+                            one || oom ? "out of memory" : jerr.text);
         }
     }
     *out = arr;
@@ -267,6 +353,8 @@ int meru_catalog_to_json(const meru_catalog *cat, meru_buf *out)
     jset(&b, props, "write.metadata.previous-versions-max", json_string(num));
     jset(&b, props, "write.metadata.delete-after-commit.enabled",
          json_string("true"));
+    /* placeholder digits, replaced by the file's checksum once dumped */
+    jset(&b, props, CHECKSUM_KEY, json_string(CHECKSUM_PREFIX "00000000"));
     jset(&b, root, "properties", props);
 
     jset(&b, root, "current-snapshot-id", jint(cat->current_snapshot_id));
@@ -324,10 +412,25 @@ int meru_catalog_to_json(const meru_catalog *cat, meru_buf *out)
         rc = meru_err(MERU_ENOMEM, "metadata: dumping JSON: out of memory");
         goto done;
     }
+    size_t start = out->len, at = 0;
     rc = meru_buf_append(out, text, strlen(text));
     if (!rc)
         rc = meru_buf_push(out, '\n');
     free(text);
+    if (rc)
+        goto done;
+    char *file = (char *)out->data + start;
+    size_t flen = out->len - start;
+    if (find_checksum(file, flen, &at) != 1) {
+        rc = meru_err(MERU_EINTERNAL, "metadata: the checksum property is "
+                                      "not in the dumped JSON once");
+        goto done;
+    }
+    /* CRC-32C of the file with its own eight digits as "00000000" (what
+     * the dump holds now), then written into them. */
+    char hex[9];
+    snprintf(hex, sizeof hex, "%08x", meru_crc32c(file, flen));
+    memcpy(file + at, hex, 8);
 done:
     json_decref(root);
     return rc;
@@ -1024,8 +1127,17 @@ int meru_catalog_parse_metadata(const char *json, size_t len,
     if (len > MERU_CATALOG_MAX_METADATA)
         return CORRUPT("file of %zu bytes exceeds the %u-byte cap", len,
                        MERU_CATALOG_MAX_METADATA);
+    int crc_rc = verify_checksum(json, len);
+    if (crc_rc)
+        return crc_rc;
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* jansson reports running out of memory with that error code, or, when
+     * it fails before parsing a byte, with no message at all (a parse error
+     * always has one): never call that damage */
+    if (!root && (json_error_code(&jerr) == json_error_out_of_memory ||
+         (jerr.line == -1 && !jerr.text[0])))
+        return meru_err(MERU_ENOMEM, "metadata: out of memory parsing JSON");
     if (!root)
         return CORRUPT("invalid JSON at line %d column %d: %s", jerr.line,
                        jerr.column, jerr.text);

@@ -711,6 +711,15 @@ int meru_catalog_export(meru_catalog *cat, const char *target,
         meru_catalog_snapshot_clear(&next->snaps[i]);
     next->nsnaps = 0;
     next->current_snapshot_id = -1;
+    /* Only the data files are copied: the copy has no live log (its rows
+     * are the committed ones) and no changelog files, so it lists none (an
+     * open checks that the live segments it lists exist, and the feed's
+     * floor must not claim history the copy lacks). */
+    next->wal_oldest = next->wal_next;
+    for (size_t i = 0; i < next->nchanges; i++)
+        meru_catalog_changelog_clear(&next->changes[i]);
+    next->nchanges = 0;
+    next->changes_floor = next->last_sequence;
     next->fs = cat->fs;
     next->version = next->max_disk_version = 1;
     next->last_updated_ms = meru_clock_unix_ms();

@@ -52,8 +52,8 @@ bool meru_db_feed_on(const meru_options *o)
 /* Writes the changelog file of l0's memtable; adds it to `e`. */
 static int write_changelog(meru_db *db, const meru_options *o,
                            const meru_db_l0 *l0, const meru_changelog_pre *pre,
-                           meru_catalog_edit *e, uint64_t *bytes,
-                           char **written)
+                           uint64_t trim, meru_catalog_edit *e,
+                           uint64_t *bytes, char **written)
 {
     char uuid[MERU_UUID_TEXT], rel[128], abs[MERU_DB_PATH_MAX],
         dir[MERU_DB_PATH_MAX];
@@ -67,7 +67,11 @@ static int write_changelog(meru_db *db, const meru_options *o,
     *bytes = 0;
     if ((rc = meru_changelog_collect(l0->mem, pre, l0->nkeys, &recs, &n)))
         return rc;
-    if (n == 0) /* nothing changed (deletes of absent keys only) */
+    /* by sequence: those at or below `trim` lie under the floor */
+    size_t skip = 0;
+    while (skip < n && recs[skip].seq <= trim)
+        skip++;
+    if (n == skip) /* nothing changed (deletes of absent keys only) */
         goto out;
     if ((rc = meru_catalog_new_uuid(uuid)))
         goto out;
@@ -78,8 +82,8 @@ static int write_changelog(meru_db *db, const meru_options *o,
         (rc = meru_changelog_schema(db->schema, &cl)))
         goto out;
     meru_sst_options_for_level(&so, 0, o);
-    if ((rc = meru_changelog_write(db->fs, abs, db->schema, cl, recs, n, &so,
-                                   &meta)))
+    if ((rc = meru_changelog_write(db->fs, abs, db->schema, cl, recs + skip,
+                                   n - skip, &so, &meta)))
         goto out;
     if (!(*written = strdup(abs))) {
         (void)meru_fs_remove(db->fs, abs);
@@ -101,6 +105,41 @@ out:
     return rc;
 }
 
+void meru_db_changes_lost(meru_db *db, uint64_t seq)
+{
+    uint64_t cur = atomic_load(&db->changes_lost);
+    while (cur < seq && !atomic_compare_exchange_weak(&db->changes_lost, &cur,
+                                                      seq))
+        ;
+}
+
+/* The feed's history up to `lost` is gone (recovery found records
+ * missing): raises the floor to it in `e`, dropping every changelog file
+ * that reaches down to it (a file straddling the gap would claim a history
+ * with a hole: the floor then rises to its end). Called once last_seq
+ * covers `lost` (the floor never passes the last sequence). *floor_out:
+ * the new floor; this commit's own changelog keeps only the changes above
+ * it. */
+static int forget_lost(meru_db *db, uint64_t lost, meru_catalog_edit *e,
+                       uint64_t *floor_out)
+{
+    size_t n;
+    const meru_catalog_changelog *ch = meru_catalog_changelogs(db->cat, &n);
+    uint64_t new_floor = lost;
+    int rc;
+    for (size_t i = 0; i < n; i++) {
+        if (ch[i].min_seq > new_floor)
+            continue;
+        if ((rc = meru_catalog_edit_remove_changelog(e, ch[i].path)))
+            return rc;
+        if (ch[i].max_seq > new_floor)
+            new_floor = ch[i].max_seq;
+    }
+    meru_catalog_edit_set_changes_floor(e, new_floor);
+    *floor_out = new_floor;
+    return MERU_OK;
+}
+
 int meru_db_changes_commit(meru_db *db, const meru_options *o,
                            const meru_db_l0 *l0, const meru_changelog_pre *pre,
                            uint64_t last_seq, meru_catalog_edit *e,
@@ -113,12 +152,31 @@ int meru_db_changes_commit(meru_db *db, const meru_options *o,
     int64_t now = meru_clock_unix_ms();
     int rc;
 
+    bool forgot = false;
+    uint64_t trim = 0; /* changes at or below it are not written */
+    /* A changelog file holds the table's columns twice (rows and
+     * pre-images): a table too wide for that (over ~2046 columns) keeps no
+     * history, as with the feed off (the floor follows the flushes, so the
+     * feed claims nothing it lacks), instead of failing every flush. */
+    const meru_schema *ts = meru_db_cur_schema(db);
+    bool on = meru_db_feed_on(o) &&
+              2 + 2 * ts->ncols - ts->nkey <= (size_t)MERU_MAX_COLUMNS;
     if (written)
         *written = NULL;
-    if (meru_db_feed_on(o) && l0 && l0->mem && written &&
-        (rc = write_changelog(db, o, l0, pre, e, &added, written)))
+    if (on) {
+        uint64_t lost = atomic_load(&db->changes_lost);
+        if (lost > floor && last_seq >= lost) {
+            if ((rc = forget_lost(db, lost, e, &trim)))
+                return rc;
+            forgot = true;
+        }
+    }
+    if (on && l0 && l0->mem && written &&
+        (rc = write_changelog(db, o, l0, pre, trim, e, &added, written)))
         return meru_err_wrap(rc, "change feed");
-    if (!meru_db_feed_on(o)) {
+    if (forgot) /* retention at the next commit, over what is left */
+        return MERU_OK;
+    if (!on) {
         /* Off: no history is kept, only the memtables' changes. */
         for (size_t i = 0; i < n; i++)
             if ((rc = meru_catalog_edit_remove_changelog(e, ch[i].path)))
@@ -161,6 +219,8 @@ uint64_t meru_changes_oldest(meru_db *db)
         return 0;
     pthread_mutex_lock(&db->cat_mu);
     f = meru_catalog_changes_floor(db->cat);
+    if (f < atomic_load(&db->changes_lost)) /* recovery lost records */
+        f = atomic_load(&db->changes_lost);
     pthread_mutex_unlock(&db->cat_mu);
     return f;
 }
@@ -297,6 +357,8 @@ int meru_changes(meru_db *db, uint64_t since_seq,
      * (every commit changes them under cat_mu). */
     pthread_mutex_lock(&db->cat_mu);
     floor = meru_catalog_changes_floor(db->cat);
+    if (floor < atomic_load(&db->changes_lost)) /* recovery lost records */
+        floor = atomic_load(&db->changes_lost);
     visible = atomic_load(&db->visible_seq);
     it->view = meru_db_view_get(db);
     pthread_mutex_unlock(&db->cat_mu);

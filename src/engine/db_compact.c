@@ -509,6 +509,8 @@ typedef struct outputs {
 
 static void outputs_free(meru_db *db, outputs *o, bool remove)
 {
+    meru_err_saved e;
+    meru_err_save(&e); /* the job's failure, not the cleanup's */
     for (size_t i = 0; i < o->n; i++) {
         if (remove) {
             char abs[MERU_DB_PATH_MAX];
@@ -521,6 +523,7 @@ static void outputs_free(meru_db *db, outputs *o, bool remove)
     free(o->files);
     free(o->dv);
     memset(o, 0, sizeof *o);
+    meru_err_restore(&e);
 }
 
 /* "<table>/data/L<level>" */
@@ -802,6 +805,11 @@ static int commit_job(meru_db *db, job *j, outputs *o, bool *committed)
     if (rc == MERU_OK)
         rc = meru_catalog_commit(db->cat, e);
     meru_catalog_edit_free(e);
+    /* A commit that failed while writing its version may be on disk and
+     * list the outputs: they count as committed then (kept; the next open
+     * sweeps them if that version is not there). */
+    if (rc && meru_catalog_failed(db->cat))
+        *committed = true;
     if (rc == MERU_OK) {
         *committed = true;
         rc = meru_db_publish_locked(db, finish_job, &d);
@@ -850,8 +858,8 @@ static int run_job(meru_db *db, job *j)
         db->test_before_compaction_commit(db, db->test_arg);
     if (rc == MERU_OK)
         rc = commit_job(db, j, &o, &committed);
-    /* Committed outputs are the table's now (a failed publish is the
-     * sticky background error); others are removed. */
+    /* Committed outputs (maybe committed ones too) are the table's now (a
+     * failed publish is the sticky background error); others are removed. */
     outputs_free(db, &o, !committed);
     unmark_if_needed(db, j);
     return rc ? meru_err_wrap(rc, "compaction L%d", j->level) : MERU_OK;
@@ -1131,8 +1139,16 @@ static int compact_range(meru_db *db, const krange *r)
         job_release(&j);
         if (prepared)
             job_finished(db);
-        if (rc)
+        if (rc) {
+            /* as for a background job: a compaction that failed (an I/O
+             * error, damage met in an input) stops writes */
+            if (rc != MERU_ECLOSED) {
+                pthread_mutex_lock(&db->mu);
+                meru_db_set_bg_error_locked(db, rc);
+                pthread_mutex_unlock(&db->mu);
+            }
             return rc;
+        }
     }
     return MERU_OK;
 }

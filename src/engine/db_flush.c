@@ -203,9 +203,12 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
         return meru_err_wrap(rc, "flush");
     }
     if ((rc = meru_fs_sync_dir(db->fs, dir))) {
+        meru_err_saved e;
+        meru_err_save(&e);
         meru_sst_meta_free(&meta);
         meru_db_l0_clear(out);
         (void)meru_fs_remove(db->fs, abs);
+        meru_err_restore(&e);
         return meru_err_wrap(rc, "flush: sync %s", dir);
     }
     out->meta.level = 0;
@@ -374,12 +377,18 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
             meru_catalog_edit_set_wal(e, oldest, next);
         rc = meru_catalog_commit(db->cat, e);
     }
+    bool maybe_committed = rc && meru_catalog_failed(db->cat);
     meru_catalog_edit_free(e);
-    if (rc && file) {
-        /* Not part of the table: remove it now rather than at next open. */
+    if (rc && file && !maybe_committed) {
+        /* Not part of the table: remove it now rather than at next open.
+         * (A commit that failed while writing its version may be on disk:
+         * then the file stays, for the next open to sweep or keep.) */
         char abs[MERU_DB_PATH_MAX];
+        meru_err_saved saved;
+        meru_err_save(&saved);
         if (!meru_path_join(abs, sizeof abs, db->path, add->meta.path))
             (void)meru_fs_remove(db->fs, abs);
+        meru_err_restore(&saved);
     }
     if (rc && written)
         (void)meru_fs_remove(db->fs, written);
@@ -453,6 +462,24 @@ static bool gc_due_locked(meru_db *db, uint64_t now_ms, uint64_t *next_ms)
     return due;
 }
 
+void meru_db_worker_deadline(uint64_t due_ms, uint64_t now_ms,
+                             struct timespec *out)
+{
+    /* Signed: a deadline already behind us is a wait of 0, not a huge
+     * unsigned difference (which the cap used to turn into a minute). */
+    int64_t wait_ms = due_ms <= now_ms ? 0
+                      : due_ms - now_ms > MERU_DB_WORKER_MAX_WAIT_MS
+                          ? MERU_DB_WORKER_MAX_WAIT_MS
+                          : (int64_t)(due_ms - now_ms);
+    clock_gettime(CLOCK_MONOTONIC, out);
+    out->tv_sec += (time_t)(wait_ms / 1000);
+    out->tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (out->tv_nsec >= 1000000000L) {
+        out->tv_sec++;
+        out->tv_nsec -= 1000000000L;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     meru_db *db = arg;
@@ -504,19 +531,11 @@ static void *worker_main(void *arg)
                 next_ms = wake;
         }
         if (next_ms != UINT64_MAX) {
-            /* Sleep until the next grace period ends (or a signal). */
+            /* Sleep until the next grace period ends (or a signal). The
+             * step above may have taken long enough for it to pass: then
+             * the deadline is now and the wait returns at once. */
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            uint64_t now_ms = meru_clock_ns() / 1000000u;
-            uint64_t wait_ms = next_ms > now_ms ? next_ms - now_ms : 1;
-            if (wait_ms > 60000)
-                wait_ms = 60000;
-            ts.tv_sec += (time_t)(wait_ms / 1000);
-            ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            meru_db_worker_deadline(next_ms, meru_clock_ns() / 1000000u, &ts);
             pthread_cond_timedwait(&db->cv_work, &db->mu, &ts);
         } else {
             pthread_cond_wait(&db->cv_work, &db->mu);

@@ -49,6 +49,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "cache/cache.h"
 #include "catalog/catalog.h"
@@ -61,9 +62,17 @@
 #include "wal/wal.h"
 
 #define MERU_DB_PATH_MAX 4096
-/* Encoded primary keys longer than this are refused (the catalog stores
- * key bounds and caps them). */
-#define MERU_DB_MAX_KEY_BYTES MERU_CATALOG_MAX_KEY_BYTES
+/* Encoded primary keys longer than this are refused: the catalog stores
+ * every file's key bounds (hex) in each metadata version, whose size is
+ * capped (MERU_CATALOG_MAX_METADATA); 64 KiB keys allow hundreds of files
+ * of such keys. Older tables with keys up to the catalog's own cap still
+ * open. */
+#define MERU_DB_MAX_KEY_BYTES MERU_MAX_KEY_BYTES
+_Static_assert(MERU_DB_MAX_KEY_BYTES <= MERU_CATALOG_MAX_KEY_BYTES,
+               "keys the engine writes must be keys the catalog reads");
+_Static_assert(MERU_DB_MAX_KEY_BYTES + MERU_IKEY_TRAILER_LEN <=
+                   MERU_SST_MAX_IKEY,
+               "keys the engine writes must be keys an SST holds");
 
 typedef struct meru_db meru_db;
 
@@ -78,6 +87,11 @@ typedef struct meru_db_file {
     const meru_schema *schema;
     pthread_mutex_t open_mu;
     meru_sst *sst;     /* opened on first read, closed when the file goes */
+    /* Opened, but it contradicts its metadata entry (db_check.c): neither
+     * can be trusted, so its key range is unknown and every read that
+     * might need it fails with bad_msg (under open_mu). Set once. */
+    atomic_bool suspect;
+    char bad_msg[512];
     /* The file read under newer schemas (meru_db_file_sst_for), opened on
      * demand, under open_mu. */
     struct meru_db_file_alt {
@@ -165,6 +179,12 @@ struct meru_db {
      * so meru_stats_get need not wait for cat_mu while a flush looks up
      * older versions under it. */
     atomic_uint_fast64_t meta_version;
+    /* The highest sequence a WAL recovery found missing (damage dropped by
+     * wal_salvage, segments meru_repair skipped), 0 if none: the change
+     * feed's history reaches down to it no more. The iterator's floor is
+     * at least this; a writer's next commit that covers it raises the
+     * catalog's floor to it (meru_db_changes_commit). */
+    atomic_uint_fast64_t changes_lost;
 
     /* write path */
     meru_wal_group *group;
@@ -178,7 +198,9 @@ struct meru_db {
 
     /* shared state, under mu */
     pthread_mutex_t mu;
-    pthread_cond_t cv_work; /* workers wait for work or stop */
+    pthread_cond_t cv_work; /* workers wait for work or stop (timed waits
+                               on CLOCK_MONOTONIC: a wall-clock jump does
+                               not move them) */
     uint64_t work_gen;      /* bumped with every cv_work signal */
     pthread_cond_t cv_done; /* writers / meru_flush wait for progress */
     meru_view *view;
@@ -224,6 +246,9 @@ struct meru_db {
     atomic_uint_fast64_t st_bloom_checks, st_bloom_negatives;
     atomic_uint_fast64_t st_row_hits, st_row_misses;
     atomic_uint_fast64_t st_open_files;
+    atomic_uint_fast64_t nsuspect; /* files with `suspect` set */
+    atomic_uint_fast64_t st_wal_tail_bytes, st_wal_salvaged_bytes,
+        st_wal_salvaged_regions; /* the last replay's */
     atomic_uint_fast64_t st_view_lookups, st_view_lookup_us;
     atomic_uint_fast64_t st_view_lookup_pages, st_view_hidden;
     atomic_uint_fast64_t st_view_lookup_cpu_us;
@@ -262,10 +287,22 @@ int meru_db_file_new(meru_db *db, const meru_catalog_file *meta,
                      meru_db_file **out);
 void meru_db_file_ref(meru_db_file *f);
 void meru_db_file_unref(meru_db_file *f);
-/* The open SST of f under f->schema (opened on first use). */
+/* The open SST of f under f->schema (opened on first use and checked
+ * against its metadata entry; a file that cannot be opened is tried again
+ * next time, one that contradicts its entry becomes `suspect` for good). */
 int meru_db_file_sst(meru_db_file *f, meru_sst **out);
+/* Opens every file of the current view now, so that a file contradicting
+ * its metadata is known before a read trusts that metadata's key range,
+ * and (read-only handles) so that open descriptors keep files the writer
+ * deletes readable. A file that fails is left for its reads to report:
+ * one damaged file does not fail the whole table. */
+void meru_db_open_all_files(meru_db *db);
+/* Whether any file of level >= 1 `level` of v is suspect (reads reaching
+ * that level cannot trust its key ranges). */
+bool meru_db_level_suspect(const meru_view *v, int level);
 /* The open SST of f under `schema` (f->schema or a newer schema of the
- * handle: the view's), opened on first use and kept with the entry. */
+ * handle: the view's), opened on first use and kept with the entry; a
+ * suspect file fails as meru_db_file_sst does. */
 int meru_db_file_sst_for(meru_db_file *f, const meru_schema *schema,
                          meru_sst **out);
 /* Rebuilds db->files and db->changes from the catalog's current version,
@@ -309,6 +346,14 @@ int meru_db_apply_record(meru_db *db, meru_memtable *mem, const uint8_t *rec,
 /* ---- db_flush.c --------------------------------------------------------- */
 
 int meru_db_start_workers(meru_db *db);
+/* The longest a worker sleeps without a signal. */
+#define MERU_DB_WORKER_MAX_WAIT_MS 60000
+/* The absolute CLOCK_MONOTONIC time (cv_work's clock) a worker waits until
+ * for a grace period ending at due_ms, it being now_ms (both on the
+ * meru_clock_ns() / 1e6 scale): now when due_ms has passed, at most
+ * MERU_DB_WORKER_MAX_WAIT_MS ahead. */
+void meru_db_worker_deadline(uint64_t due_ms, uint64_t now_ms,
+                             struct timespec *out);
 void meru_db_stop_workers(meru_db *db);
 
 /* An L0 file written from a memtable, waiting for its commit. */
@@ -378,6 +423,17 @@ bool meru_db_settle_due_locked(meru_db *db, uint64_t now_ms,
 int meru_db_bound_key(meru_db *db, const meru_row *row, const char *what,
                       meru_buf *out, bool *full);
 
+/* ---- db_check.c --------------------------------------------------------- */
+
+/* A data file just opened against its metadata entry: id, size, rows,
+ * sequence and key range. MERU_ECORRUPT naming the file and the field. */
+int meru_db_file_check(const meru_catalog_file *m, const meru_sst *t);
+/* Every WAL segment the metadata lists as live ([oldest, next)) is in
+ * wal_dir, with no gap up to the newest segment there: MERU_ECORRUPT
+ * naming the first missing one otherwise. No directory: none present. */
+int meru_db_check_wal_segments(meru_fs *fs, const char *wal_dir,
+                               uint64_t oldest, uint64_t next);
+
 /* ---- db_iceberg.c ------------------------------------------------------- */
 
 /* Checks that the Iceberg view on disk holds exactly the rows a scan at the
@@ -407,6 +463,8 @@ bool meru_db_feed_on(const meru_options *o);
  * gets the new file's absolute path (malloc'd; NULL when none) so a failed
  * commit can remove it.
  */
+/* Records that the changes up to `seq` are lost (changes_lost, raised). */
+void meru_db_changes_lost(meru_db *db, uint64_t seq);
 typedef struct meru_changelog_pre meru_changelog_pre;
 int meru_db_changes_commit(meru_db *db, const meru_options *o,
                            const meru_db_l0 *l0, const meru_changelog_pre *pre,
@@ -443,6 +501,13 @@ int meru_db_row_fits(const meru_schema *s, const meru_row *row,
                      const char *what);
 
 /* ---- db_open.c ---------------------------------------------------------- */
+
+/* meru_open over the file system `fs` (not owned; it must outlive the
+ * handle): every file of the table is read and written through it. This is
+ * how tests run the whole engine over the fault-injecting fs
+ * (tests/support/fs_fault.h); meru_open passes meru_fs_posix(). */
+int meru_db_open_fs(const char *path, const meru_options *opts,
+                    const meru_schema *schema, meru_fs *fs, meru_db **out);
 
 /* Checks that the handle may be used: MERU_ECLOSED / MERU_EINVAL. */
 int meru_db_check_open(meru_db *db);

@@ -47,40 +47,101 @@ int meru_db_check_open(meru_db *db)
 
 typedef struct replay_ctx {
     meru_db *db;
-    meru_memtable *mem;
+    meru_memtable *mem; /* being filled */
+    uint64_t mem_segment; /* writer: the segment `mem` holds */
     uint64_t max_seq;
-    bool flush_full;      /* writer: flush a full memtable to L0 at once */
-    meru_memtable **kept; /* read-only: full memtables kept, oldest first */
+    bool writer; /* one memtable per segment, else cut by size (read-only) */
+    /* full memtables kept, oldest first (writer: with their segments) */
+    meru_memtable **kept;
+    uint64_t *kept_seg;
     size_t nkept, capkept;
-    /* Read-only: the first sequence the next batch must have (0: no
-     * check). Sequences are contiguous, so a batch starting later means
-     * the writer deleted a segment between our catalog read and the
-     * replay (flushed meanwhile): its records would be silently missing,
-     * from reads and from the change feed. */
+    uint64_t wal_next; /* writer: the next-segment a mid-replay flush records */
+    /* The first sequence the next batch must have (0: no check).
+     * Sequences are contiguous, so a batch starting later means records
+     * are missing. Read-only: the writer deleted a segment between our
+     * catalog read and the replay (flushed meanwhile): its records would
+     * be silently missing, from reads and from the change feed. Writer (or
+     * read-only with wal_salvage): damage dropped or a segment skipped by
+     * meru_repair; the change feed must not claim them (lost_upto). */
     uint64_t expect;
-    bool gap; /* ... and that happened */
+    bool gap;           /* read-only: ... and that happened */
+    uint64_t lost_upto; /* the highest sequence found missing, or 0 */
 } replay_ctx;
 
-/* Writes the replay memtable to L0 and starts a new one. */
-static int replay_flush(replay_ctx *c)
+static void replay_ctx_free(replay_ctx *c)
+{
+    for (size_t i = 0; i < c->nkept; i++)
+        meru_memtable_unref(c->kept[i]);
+    free(c->kept);
+    free(c->kept_seg);
+    meru_memtable_unref(c->mem);
+    memset(c, 0, sizeof *c);
+}
+
+/* Keeps c->mem (immutable now) and starts a new one. */
+static int replay_keep(replay_ctx *c)
+{
+    if (c->nkept == c->capkept) {
+        size_t cap = c->capkept ? c->capkept * 2 : 4;
+        meru_memtable **p = realloc(c->kept, cap * sizeof *p);
+        if (!p)
+            return meru_err(MERU_ENOMEM, "out of memory (replay)");
+        c->kept = p;
+        uint64_t *q = realloc(c->kept_seg, cap * sizeof *q);
+        if (!q)
+            return meru_err(MERU_ENOMEM, "out of memory (replay)");
+        c->kept_seg = q;
+        c->capkept = cap;
+    }
+    meru_memtable_set_immutable(c->mem);
+    c->kept_seg[c->nkept] = c->mem_segment;
+    c->kept[c->nkept++] = c->mem;
+    c->mem = NULL;
+    return meru_memtable_new(&c->mem, meru_db_memtable_chunk(c->db));
+}
+
+/* Writer: writes the oldest kept memtable to L0 and commits it with the
+ * WAL position after its segment, as the flush worker does. */
+static int replay_flush_oldest(replay_ctx *c)
 {
     meru_db_l0 f;
-    int rc;
-    if (meru_memtable_count(c->mem) == 0)
-        return MERU_OK;
-    if ((rc = meru_db_write_l0(c->db, c->mem, &f)))
+    meru_memtable *m = c->kept[0];
+    uint64_t seg = c->kept_seg[0];
+    int rc = meru_db_write_l0(c->db, m, &f);
+    if (rc)
         return rc;
-    /* As a worker's flush: the view's vectors in the same commit, and the
-     * file set published (no reader yet; it keeps db->files equal to the
-     * catalog for the next flush's lookup). */
-    rc = meru_db_commit_l0(c->db, &f, meru_memtable_max_seq(c->mem), false, 0,
-                           0, NULL, NULL);
+    /* As a worker's flush: the view's vectors in the same commit, the
+     * segments below the next one deleted, and the file set published (no
+     * reader yet; it keeps db->files equal to the catalog for the next
+     * flush's lookup). */
+    rc = meru_db_commit_l0(c->db, &f, meru_memtable_max_seq(m), true, seg + 1,
+                           c->wal_next, NULL, NULL);
     meru_db_l0_clear(&f);
     if (rc)
         return rc;
-    meru_memtable_unref(c->mem);
-    c->mem = NULL;
-    return meru_memtable_new(&c->mem, meru_db_memtable_chunk(c->db));
+    meru_memtable_unref(m);
+    c->nkept--;
+    memmove(c->kept, c->kept + 1, c->nkept * sizeof *c->kept);
+    memmove(c->kept_seg, c->kept_seg + 1, c->nkept * sizeof *c->kept_seg);
+    return MERU_OK;
+}
+
+/* Writer: the memtable of one segment is complete. Kept for the flush
+ * workers, as at run time (memtable k holds exactly segment k), so an open
+ * writes nothing but a metadata version and a new segment: a WAL larger
+ * than the free disk still opens. Only past max_immutable_memtables is the
+ * oldest flushed here, so memory stays bounded. */
+static int replay_segment_done(replay_ctx *c)
+{
+    int rc;
+    if (meru_memtable_count(c->mem) == 0)
+        return MERU_OK;
+    if ((rc = replay_keep(c)))
+        return rc;
+    while (c->nkept > (size_t)c->db->opts.max_immutable_memtables)
+        if ((rc = replay_flush_oldest(c)))
+            return rc;
+    return MERU_OK;
 }
 
 static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
@@ -93,11 +154,23 @@ static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
     if ((rc = meru_batch_check(rec, len, &count, &first_seq)))
         return meru_err_wrap(rc, "wal segment %llu",
                              (unsigned long long)segment);
+    if (c->writer && segment != c->mem_segment) {
+        if ((rc = replay_segment_done(c)))
+            return rc;
+        c->mem_segment = segment;
+    }
     /* A batch at or below the catalog's last sequence is already in a
      * file (a recovery that crashed after flushing part of the log). */
     if (count == 0 || first_seq <= meru_catalog_last_sequence(c->db->cat))
         return MERU_OK;
-    if (c->expect && first_seq != c->expect) {
+    if (c->expect && first_seq > c->expect &&
+        (c->writer || c->db->opts.wal_salvage)) {
+        /* Records are missing (see lost_upto): the change feed will not
+         * claim them. A read-only handle without wal_salvage takes a gap
+         * for the writer's flush instead (below). */
+        c->lost_upto = first_seq - 1;
+        meru_db_changes_lost(c->db, c->lost_upto);
+    } else if (!c->writer && c->expect && first_seq != c->expect) {
         c->gap = true;
         return meru_err(MERU_NOT_FOUND,
                         "wal segment %llu: sequence %llu expected, %llu "
@@ -116,23 +189,9 @@ static int replay_record(void *arg, uint64_t segment, const uint8_t *rec,
         c->max_seq = last;
     if (c->expect)
         c->expect = last + 1;
-    if (meru_memtable_bytes(c->mem) < c->db->opts.memtable_bytes)
+    if (c->writer || meru_memtable_bytes(c->mem) < c->db->opts.memtable_bytes)
         return MERU_OK;
-    if (c->flush_full)
-        return replay_flush(c);
-    /* Read-only: keep it as an immutable memtable. */
-    if (c->nkept == c->capkept) {
-        size_t cap = c->capkept ? c->capkept * 2 : 4;
-        meru_memtable **p = realloc(c->kept, cap * sizeof *p);
-        if (!p)
-            return meru_err(MERU_ENOMEM, "out of memory (replay)");
-        c->kept = p;
-        c->capkept = cap;
-    }
-    meru_memtable_set_immutable(c->mem);
-    c->kept[c->nkept++] = c->mem;
-    c->mem = NULL;
-    return meru_memtable_new(&c->mem, meru_db_memtable_chunk(c->db));
+    return replay_keep(c); /* read-only: cut by size */
 }
 
 static int max_segment(meru_db *db, uint64_t *out)
@@ -147,41 +206,94 @@ static int max_segment(meru_db *db, uint64_t *out)
     return rc;
 }
 
-/* Replays the WAL (writer). On success the table's files hold every
- * record and db->wal is a fresh segment with an empty memtable. */
+/* Truncates WAL segment `number` to its first `len` bytes and syncs it. */
+static int cut_torn_tail(meru_db *db, uint64_t number, uint64_t len)
+{
+    char path[MERU_DB_PATH_MAX];
+    meru_file *f = NULL;
+    int rc = meru_wal_segment_path(path, sizeof path, db->wal_dir, number);
+    if (!rc)
+        rc = meru_fs_open(db->fs, path, MERU_FS_WRITE, &f);
+    if (!rc)
+        rc = meru_file_truncate(f, len);
+    if (!rc)
+        rc = meru_file_sync(f);
+    int rc2 = meru_file_close(f);
+    rc = rc ? rc : rc2;
+    return rc ? meru_err_wrap(rc, "cutting the torn tail of %s", path)
+              : MERU_OK;
+}
+
+/* Replays the WAL (writer) into one immutable memtable per segment, which
+ * become db->imm for the flush workers (see replay_segment_done); opens a
+ * fresh segment with an empty memtable and commits the WAL position. With
+ * the wal_salvage option, damage in the middle of the log is dropped (and
+ * counted in the stats); the memtables are then flushed at once, so the
+ * damaged segments are deleted and a later open does not meet them. */
 static int recover_wal(meru_db *db)
 {
-    replay_ctx c = {db, NULL, 0, true, NULL, 0, 0, 0, false};
-    uint64_t oldest, next, top, fresh;
+    replay_ctx c;
+    meru_wal_replay_stats st;
+    uint64_t oldest, next, top, fresh, live;
     int rc;
 
+    memset(&c, 0, sizeof c);
+    c.db = db;
+    c.writer = true;
     meru_catalog_wal(db->cat, &oldest, &next);
     /* db->files must list the catalog's files before a replay flush looks
      * up older versions in them. */
     if ((rc = meru_db_publish(db, NULL, NULL)) ||
         (rc = meru_fs_mkdir_p(db->fs, db->wal_dir)) ||
+        (rc = meru_db_check_wal_segments(db->fs, db->wal_dir, oldest, next)) ||
         (rc = meru_wal_delete_below(db->fs, db->wal_dir, oldest)) ||
         (rc = max_segment(db, &top)) ||
         (rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
-        return rc;
-    rc = meru_wal_replay(db->fs, db->wal_dir, oldest, 0, replay_record, &c,
-                         NULL);
-    if (rc == MERU_OK)
-        rc = replay_flush(&c);
-    meru_memtable_unref(c.mem);
-    if (rc)
-        return meru_err_wrap(rc, "recovery");
+        goto out;
     fresh = next > top + 1 ? next : top + 1;
     if (fresh == 0)
         fresh = 1;
+    c.wal_next = fresh;
+    c.mem_segment = oldest;
+    c.expect = meru_catalog_last_sequence(db->cat) + 1;
+    rc = meru_wal_replay(db->fs, db->wal_dir, oldest, db->opts.wal_salvage != 0,
+                         replay_record, &c, &st);
+    if (rc == MERU_OK)
+        rc = replay_segment_done(&c);
+    if (rc == MERU_OK) {
+        atomic_store(&db->st_wal_salvaged_bytes, st.corrupt_dropped_bytes);
+        atomic_store(&db->st_wal_salvaged_regions, st.corrupt_regions);
+        atomic_store(&db->st_wal_tail_bytes, st.tail_dropped_bytes);
+    }
+    /* Salvaged damage must not be met again: flush, and the damaged
+     * segments go. */
+    while (rc == MERU_OK && c.nkept &&
+           (st.corrupt_dropped_bytes ||
+            (db->opts.wal_salvage && st.tail_dropped_bytes)))
+        rc = replay_flush_oldest(&c);
+    /* A torn tail is legal only at the end of the newest segment; the
+     * segment stays live (its records wait for the flush) and a new one
+     * follows it, so cut the tail off now, durably. */
+    if (rc == MERU_OK && st.tail_dropped_bytes && c.nkept &&
+        st.tail_segment >= c.kept_seg[0])
+        rc = cut_torn_tail(db, st.tail_segment, st.tail_good_end);
+    if (rc) {
+        rc = meru_err_wrap(rc, "recovery");
+        goto out;
+    }
     if ((rc = meru_wal_writer_open(&db->wal, db->fs, db->wal_dir, fresh)))
-        return rc;
-    {
-        /* Also deletes the segments below `fresh`. */
-        uint64_t last = c.max_seq;
-        if ((rc = meru_db_commit_l0(db, NULL, last, true, fresh, fresh + 1,
-                                    NULL, NULL)))
-            return meru_err_wrap(rc, "recovery: commit");
+        goto out;
+    /* Segments from the oldest kept memtable's on still hold unflushed
+     * records; none below it does. The last sequence stays what the files
+     * hold: the kept records are only in the log until flushed. */
+    live = c.nkept ? c.kept_seg[0] : fresh;
+    if (live < oldest)
+        live = oldest;
+    /* The commit also deletes the segments below `live`. */
+    if ((rc = meru_db_commit_l0(db, NULL, 0, true, live, fresh + 1, NULL,
+                                NULL))) {
+        rc = meru_err_wrap(rc, "recovery: commit");
+        goto out;
     }
     db->mem_segment = fresh;
     db->next_segment = fresh + 1;
@@ -192,34 +304,51 @@ static int recover_wal(meru_db *db)
         db->next_seq = last + 1;
         atomic_store(&db->visible_seq, last);
     }
-    return meru_memtable_new(&db->mem, meru_db_memtable_chunk(db));
+    pthread_mutex_lock(&db->mu);
+    rc = meru_db_imm_reserve_locked(db, c.nkept + 1);
+    for (size_t i = 0; rc == MERU_OK && i < c.nkept; i++) {
+        db->imm[db->nimm++] = (meru_db_imm){c.kept[i], c.kept_seg[i]};
+        db->switched++;
+    }
+    if (rc == MERU_OK)
+        c.nkept = 0;
+    pthread_mutex_unlock(&db->mu);
+    if (rc == MERU_OK)
+        rc = meru_memtable_new(&db->mem, meru_db_memtable_chunk(db));
+out:
+    replay_ctx_free(&c);
+    return rc;
 }
 
 /* Read-only: the files of the current version plus the WAL in memory. */
 static int load_read_only(meru_db *db)
 {
-    replay_ctx c = {db, NULL, 0, false, NULL, 0, 0, 0, false};
+    replay_ctx c;
     meru_db_file **removed = NULL;
     size_t nremoved = 0;
     meru_view *old = NULL;
     uint64_t oldest, next, last;
     int rc;
 
+    memset(&c, 0, sizeof c);
+    c.db = db;
     meru_catalog_wal(db->cat, &oldest, &next);
     c.expect = meru_catalog_last_sequence(db->cat) + 1;
-    if ((rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
+    if ((rc = meru_db_check_wal_segments(db->fs, db->wal_dir, oldest, next)) ||
+        (rc = meru_memtable_new(&c.mem, meru_db_memtable_chunk(db))))
         return rc;
-    rc = meru_wal_replay(db->fs, db->wal_dir, oldest, 0, replay_record, &c,
-                         NULL);
+    meru_wal_replay_stats st;
+    rc = meru_wal_replay(db->fs, db->wal_dir, oldest, db->opts.wal_salvage != 0,
+                         replay_record, &c, &st);
     if (rc == MERU_NOT_FOUND && !c.gap) /* no wal directory (yet) */
         rc = MERU_OK;
     if (rc) {
-        for (size_t i = 0; i < c.nkept; i++)
-            meru_memtable_unref(c.kept[i]);
-        free(c.kept);
-        meru_memtable_unref(c.mem);
+        replay_ctx_free(&c);
         return rc;
     }
+    atomic_store(&db->st_wal_salvaged_bytes, st.corrupt_dropped_bytes);
+    atomic_store(&db->st_wal_salvaged_regions, st.corrupt_regions);
+    atomic_store(&db->st_wal_tail_bytes, st.tail_dropped_bytes);
     last = meru_catalog_last_sequence(db->cat);
     if (c.max_seq > last)
         last = c.max_seq;
@@ -261,33 +390,81 @@ static int load_read_only(meru_db *db)
     meru_db_files_release(removed, nremoved);
     /* Open every file now: the writer (another process) deletes files it
      * compacted away, and an open descriptor keeps them readable for the
-     * views and snapshots of this handle. */
-    if (rc == MERU_OK) {
-        meru_view *v = meru_db_view_get(db);
-        for (size_t i = 0; rc == MERU_OK && i < v->nfiles; i++) {
-            meru_sst *t;
-            rc = meru_db_file_sst(v->files[i], &t);
-            if (rc == MERU_OK)
-                rc = meru_db_file_sst_for(v->files[i], v->schema, &t);
-        }
-        meru_db_view_unref(v);
-    }
+     * views and snapshots of this handle, under the handle's schema too.
+     * A file that cannot be opened is left to fail the reads that need it. */
+    if (rc == MERU_OK)
+        meru_db_open_all_files(db);
 out:
-    for (size_t i = 0; i < c.nkept; i++)
-        meru_memtable_unref(c.kept[i]);
-    free(c.kept);
-    meru_memtable_unref(c.mem);
+    replay_ctx_free(&c);
     return rc;
+}
+
+/* load_read_only, again over the newest metadata while a writer (another
+ * process) may have moved on meanwhile: deleting WAL segments and files
+ * the version read first still lists. The same version failing twice is
+ * damage, not a race. */
+/* Whether every file of the current view opened (a file that did not is
+ * left to its reads, see meru_db_open_all_files). */
+static bool all_files_open(meru_db *db)
+{
+    meru_view *v = meru_db_view_get(db);
+    bool ok = true;
+    for (size_t i = 0; ok && i < v->nfiles; i++) {
+        meru_sst *t;
+        if (meru_db_file_sst(v->files[i], &t)) {
+            meru_err_clear();
+            ok = false;
+        }
+    }
+    meru_db_view_unref(v);
+    return ok;
+}
+
+static int load_read_only_retrying(meru_db *db)
+{
+    int rc = MERU_OK;
+    char msg[512] = "";
+    for (int attempt = 0; attempt < 5; attempt++) {
+        rc = load_read_only(db);
+        /* A file that did not open may be one the writer compacted away
+         * meanwhile: only if the catalog stayed is it left to its reads. */
+        bool unopened = rc == MERU_OK && !all_files_open(db);
+        if (!unopened && rc != MERU_ECORRUPT && rc != MERU_NOT_FOUND &&
+            rc != MERU_EIO)
+            return rc;
+        if (rc)
+            snprintf(msg, sizeof msg, "%s", meru_errmsg());
+        meru_catalog_options co;
+        memset(&co, 0, sizeof co);
+        co.keep_versions = (uint32_t)db->opts.keep_metadata_versions;
+        co.view_off = db->opts.iceberg_view == MERU_ICEBERG_VIEW_OFF;
+        meru_catalog *fresh = NULL;
+        if (meru_catalog_open(db->fs, db->path, &co, &fresh))
+            break;
+        if (meru_catalog_version(fresh) == meru_catalog_version(db->cat)) {
+            meru_catalog_free(fresh);
+            break;
+        }
+        pthread_mutex_lock(&db->cat_mu);
+        meru_catalog_free(db->cat);
+        db->cat = fresh;
+        pthread_mutex_unlock(&db->cat_mu);
+    }
+    if (rc == MERU_OK) {
+        meru_err_clear(); /* the catalog's failure, if any: not ours */
+        return MERU_OK;
+    }
+    return meru_err(rc, "%s", msg);
 }
 
 /* ---------------------------------------------------------------- open */
 
-static meru_db *db_alloc(const meru_options *opts)
+static meru_db *db_alloc(const meru_options *opts, meru_fs *fs)
 {
     meru_db *db = calloc(1, sizeof *db);
     if (!db)
         return NULL;
-    db->fs = meru_fs_posix();
+    db->fs = fs;
     db->opts = *opts;
     db->open_opts = *opts;
     db->open_opts.properties = NULL; /* the caller's memory: not kept */
@@ -299,7 +476,13 @@ static meru_db *db_alloc(const meru_options *opts)
     atomic_init(&db->schema, NULL);
     atomic_init(&db->schema_changing, false);
     atomic_init(&db->writes_in_flight, 0);
-    pthread_cond_init(&db->cv_work, NULL);
+    {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&db->cv_work, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     pthread_cond_init(&db->cv_done, NULL);
     return db;
 }
@@ -477,6 +660,12 @@ static int check_properties(const meru_options *opts)
 int meru_open(const char *path, const meru_options *given,
               const meru_schema *schema, meru_db **out)
 {
+    return meru_db_open_fs(path, given, schema, meru_fs_posix(), out);
+}
+
+int meru_db_open_fs(const char *path, const meru_options *given,
+                    const meru_schema *schema, meru_fs *fs, meru_db **out)
+{
     meru_options defaults, full;
     const meru_options *opts;
     meru_db *db;
@@ -488,6 +677,8 @@ int meru_open(const char *path, const meru_options *given,
     *out = NULL;
     if (!path || !*path)
         return meru_err(MERU_EINVAL, "meru_open: empty path");
+    if (!fs)
+        return meru_err(MERU_EINVAL, "meru_open: NULL file system");
     if (!given) {
         meru_options_init(&defaults);
         given = &defaults;
@@ -498,7 +689,7 @@ int meru_open(const char *path, const meru_options *given,
     opts = &full;
     if (strlen(path) + 64 >= MERU_DB_PATH_MAX)
         return meru_err(MERU_ERANGE, "meru_open: path too long");
-    if (!(db = db_alloc(opts)))
+    if (!(db = db_alloc(opts, fs)))
         return meru_err(MERU_ENOMEM, "out of memory (table handle)");
     snprintf(db->path, sizeof db->path, "%s", path);
     snprintf(db->wal_dir, sizeof db->wal_dir, "%s/wal", path);
@@ -543,12 +734,9 @@ int meru_open(const char *path, const meru_options *given,
     if (db->read_only) {
         /* The writer flushed or compacted while we read: a WAL segment
          * (NOT_FOUND) or a data file (ECORRUPT, "missing") of the version
-         * we read is gone. Refresh reads the catalog again, and retries, as
-         * it does for a later refresh; real damage fails again there. */
-        rc = load_read_only(db);
-        if (rc == MERU_NOT_FOUND || rc == MERU_ECORRUPT || rc == MERU_EIO)
-            rc = meru_refresh(db);
-        if (rc)
+         * we read is gone; load_read_only_retrying reads the newest
+         * catalog again, and the same version failing twice is damage. */
+        if ((rc = load_read_only_retrying(db)))
             goto fail;
         *out = db;
         return MERU_OK;
@@ -575,6 +763,8 @@ int meru_open(const char *path, const meru_options *given,
         if (rc)
             goto fail;
     }
+    /* Check every file against the metadata before any read trusts it. */
+    meru_db_open_all_files(db);
     if ((rc = view_bootstrap(db)))
         goto fail;
     if ((rc = meru_db_install_write_hooks(db)) ||

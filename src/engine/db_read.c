@@ -124,6 +124,9 @@ static int get_file(meru_db *db, meru_db_file *f, meru_sst_key *sk,
     bool fill = !(sk->flags & MERU_SST_NO_FILL_CACHE);
     int rc;
     *state = MERU_SST_NOT_FOUND;
+    /* A suspect file's key range is unknown: it may hold any key. */
+    if (atomic_load_explicit(&f->suspect, memory_order_relaxed))
+        return meru_db_file_sst(f, &t);
     if (!in_range(&f->meta, key, klen) || f->meta.min_seq > seq)
         return MERU_OK;
     if (use_rc) {
@@ -200,6 +203,16 @@ static int files_lookup(meru_db *db, meru_view *v, meru_sst_key *sk,
         meru_db_file *f;
         if (v->level_start[level] == v->nfiles)
             break;
+        if (atomic_load_explicit(&db->nsuspect, memory_order_relaxed) &&
+            meru_db_level_suspect(v, level)) {
+            /* the level's key ranges cannot be trusted to pick the file */
+            for (size_t i = v->level_start[level];
+                 i < v->level_start[level + 1]; i++)
+                if (atomic_load(&v->files[i]->suspect)) {
+                    meru_sst *t;
+                    return meru_db_file_sst(v->files[i], &t);
+                }
+        }
         if (!(f = level_candidate(v, level, sk->ukey, sk->klen)))
             continue;
         if ((rc = get_file(db, f, sk, seq, state, value)))

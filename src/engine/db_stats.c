@@ -67,6 +67,10 @@ static void stats_fill(meru_db *db, meru_stats *out)
 
     out->last_sequence = LD(db->visible_seq);
     out->read_only = db->read_only;
+    out->wal_tail_dropped_bytes = LD(db->st_wal_tail_bytes);
+    out->wal_salvaged_bytes = LD(db->st_wal_salvaged_bytes);
+    out->wal_salvaged_regions = LD(db->st_wal_salvaged_regions);
+    out->suspect_files = LD(db->nsuspect);
     out->metadata_version = LD(db->meta_version);
     if (v) {
         for (size_t i = 0; i < v->nfiles; i++) {
@@ -242,6 +246,10 @@ int meru_stats_json(meru_db *db, char **out)
     F(view_lookup_pages);
     F(view_rows_hidden);
     F(view_lookup_cpu_micros);
+    F(wal_tail_dropped_bytes);
+    F(wal_salvaged_bytes);
+    F(wal_salvaged_regions);
+    F(suspect_files);
 #undef F
     bad |= meru_buf_append(&b, ",\"level\":[", 10);
     for (int l = 0; l < s.levels; l++) {

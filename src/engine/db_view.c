@@ -37,6 +37,7 @@ int meru_db_file_new(meru_db *db, const meru_catalog_file *meta,
         return rc ? rc : meru_err(MERU_ENOMEM, "out of memory (file path)");
     }
     atomic_init(&f->refs, 1);
+    atomic_init(&f->suspect, false);
     pthread_mutex_init(&f->open_mu, NULL);
     f->db = db;
     f->schema = meru_db_cur_schema(db);
@@ -84,6 +85,8 @@ void meru_db_file_unref(meru_db_file *f)
         atomic_fetch_sub_explicit(&f->db->st_open_files, 1,
                                   memory_order_relaxed);
     }
+    if (atomic_load(&f->suspect))
+        atomic_fetch_sub(&f->db->nsuspect, 1);
     for (size_t i = 0; i < f->nalts; i++) {
         meru_sst_close(f->alts[i].sst);
         atomic_fetch_sub_explicit(&f->db->st_open_files, 1,
@@ -100,13 +103,26 @@ void meru_db_file_unref(meru_db_file *f)
     free(f);
 }
 
-/* Opens f's file under `schema` (open_mu held). */
+/* Opens f's file under `schema` (open_mu held) and checks it against its
+ * metadata entry: a file that contradicts it becomes suspect for good (its
+ * reads fail with the check's message), one that cannot be opened is tried
+ * again next time. */
 static int open_sst(meru_db_file *f, const meru_schema *schema,
                     meru_sst **out)
 {
+    if (atomic_load_explicit(&f->suspect, memory_order_relaxed)) {
+        *out = NULL;
+        return meru_err(MERU_ECORRUPT, "%s", f->bad_msg);
+    }
     meru_sst_read_options ro = {f->db->opts.mmap_reads != 0};
     int rc = meru_sst_open_ex(out, f->db->fs, f->abs_path, schema,
                               f->db->cache, &ro);
+    if (rc == MERU_OK && (rc = meru_db_file_check(&f->meta, *out))) {
+        meru_sst_close(*out);
+        snprintf(f->bad_msg, sizeof f->bad_msg, "%s", meru_errmsg());
+        atomic_store(&f->suspect, true);
+        atomic_fetch_add(&f->db->nsuspect, 1);
+    }
     if (rc == MERU_OK) {
         atomic_fetch_add_explicit(&f->db->st_open_files, 1,
                                   memory_order_relaxed);
@@ -125,7 +141,9 @@ int meru_db_file_sst(meru_db_file *f, meru_sst **out)
 {
     int rc = MERU_OK;
     pthread_mutex_lock(&f->open_mu);
-    if (!f->sst)
+    if (atomic_load_explicit(&f->suspect, memory_order_relaxed))
+        rc = meru_err(MERU_ECORRUPT, "%s", f->bad_msg);
+    else if (!f->sst)
         rc = open_sst(f, f->schema, &f->sst);
     *out = f->sst;
     pthread_mutex_unlock(&f->open_mu);
@@ -157,6 +175,26 @@ int meru_db_file_sst_for(meru_db_file *f, const meru_schema *schema,
     *out = rc ? NULL : f->alts[i].sst;
     pthread_mutex_unlock(&f->open_mu);
     return rc;
+}
+
+void meru_db_open_all_files(meru_db *db)
+{
+    meru_view *v = meru_db_view_get(db);
+    for (size_t i = 0; i < v->nfiles; i++) {
+        meru_sst *t;
+        if (meru_db_file_sst(v->files[i], &t) ||
+            meru_db_file_sst_for(v->files[i], v->schema, &t))
+            meru_err_clear(); /* reported by the reads that need it */
+    }
+    meru_db_view_unref(v);
+}
+
+bool meru_db_level_suspect(const meru_view *v, int level)
+{
+    for (size_t i = v->level_start[level]; i < v->level_start[level + 1]; i++)
+        if (atomic_load_explicit(&v->files[i]->suspect, memory_order_relaxed))
+            return true;
+    return false;
 }
 
 /* ------------------------------------------------------------------ views */

@@ -68,17 +68,27 @@ size_t meru_write_batch_count(const meru_write_batch *wb)
     return wb ? meru_batch_count(&wb->b) : 0;
 }
 
-/* The encoded key of the entry just added must fit the catalog's key
- * bounds; undo the add otherwise. */
-static int check_last_key(meru_batch *b, size_t rep_len, uint32_t count)
+/* The entry just added must be one the table can store and read back:
+ * its encoded key within the catalog's key bounds, and the whole batch
+ * within one WAL record (a record the log refuses would fail the write
+ * queue for good after the row was accepted). Undo the add otherwise. */
+static int check_last_entry(meru_batch *b, size_t rep_len, uint32_t count)
 {
-    if (b->key.len <= MERU_DB_MAX_KEY_BYTES)
-        return MERU_OK;
-    b->rep.len = rep_len;
-    b->count = count;
-    return meru_err(MERU_ERANGE,
-                    "primary key encodes to %zu bytes; the limit is %u",
-                    b->key.len, (unsigned)MERU_DB_MAX_KEY_BYTES);
+    int rc = MERU_OK;
+    if (b->key.len > MERU_DB_MAX_KEY_BYTES)
+        rc = meru_err(MERU_ERANGE,
+                      "primary key encodes to %zu bytes; the limit is %u",
+                      b->key.len, (unsigned)MERU_DB_MAX_KEY_BYTES);
+    else if (b->rep.len > MERU_WAL_MAX_RECORD)
+        rc = meru_err(MERU_ERANGE,
+                      "the write would be a log record of %zu bytes; a write "
+                      "(row or batch) holds at most %u",
+                      b->rep.len, (unsigned)MERU_WAL_MAX_RECORD);
+    if (rc) {
+        b->rep.len = rep_len;
+        b->count = count;
+    }
+    return rc;
 }
 
 int meru_write_batch_put(meru_write_batch *wb, const meru_row *row)
@@ -93,7 +103,7 @@ int meru_write_batch_put(meru_write_batch *wb, const meru_row *row)
     len = wb->b.rep.len;
     count = wb->b.count;
     if ((rc = meru_batch_put(&wb->b, wb->schema, row)) ||
-        (rc = check_last_key(&wb->b, len, count)))
+        (rc = check_last_entry(&wb->b, len, count)))
         return rc;
     wb->puts++;
     return MERU_OK;
@@ -111,7 +121,7 @@ int meru_write_batch_delete(meru_write_batch *wb, const meru_row *key)
     len = wb->b.rep.len;
     count = wb->b.count;
     if ((rc = meru_batch_delete_row(&wb->b, wb->schema, key)) ||
-        (rc = check_last_key(&wb->b, len, count)))
+        (rc = check_last_entry(&wb->b, len, count)))
         return rc;
     wb->deletes++;
     return MERU_OK;
@@ -344,7 +354,7 @@ static int encode_one(void *arg, const meru_schema *s, meru_batch **out)
         rc = c->op == MERU_OP_PUT ? meru_batch_put(&c->b, s, c->row)
                                   : meru_batch_delete_row(&c->b, s, c->row);
     if (rc == MERU_OK)
-        rc = check_last_key(&c->b, c->b.rep.len, c->b.count);
+        rc = check_last_entry(&c->b, c->b.rep.len, c->b.count);
     *out = &c->b;
     return rc;
 }
@@ -410,7 +420,14 @@ static int encode_batch(void *arg, const meru_schema *s, meru_batch **out)
         return MERU_OK;
     meru_batch_clear(&c->again);
     *out = &c->again;
-    return meru_batch_reencode(&c->again, &c->wb->b, ws, s);
+    int rc = meru_batch_reencode(&c->again, &c->wb->b, ws, s);
+    /* the added columns' defaults may grow it past one log record */
+    if (rc == MERU_OK && c->again.rep.len > MERU_WAL_MAX_RECORD)
+        rc = meru_err(MERU_ERANGE,
+                      "the write would be a log record of %zu bytes; a write "
+                      "(row or batch) holds at most %u",
+                      c->again.rep.len, (unsigned)MERU_WAL_MAX_RECORD);
+    return rc;
 }
 
 int meru_write(meru_db *db, meru_write_batch *wb, uint64_t *first_seq)

@@ -40,6 +40,8 @@ static size_t options_size(unsigned version)
     case 5:
         return offsetof(meru_options, string_page_bytes);
     case 6:
+        return offsetof(meru_options, wal_salvage);
+    case 7:
         return sizeof(meru_options);
     default:
         return 0;
@@ -157,5 +159,7 @@ int meru_options_validate(const meru_options *given)
         return bad("iceberg_format_version", "must be 2 or 3");
     if (o->keep_metadata_versions < 1)
         return bad("keep_metadata_versions", "must be at least 1");
+    if (o->wal_salvage != 0 && o->wal_salvage != 1)
+        return bad("wal_salvage", "must be 0 or 1");
     return MERU_OK;
 }

@@ -136,6 +136,11 @@ typedef struct pq_column_spec {
     pq_opt dictionary;  /* default: the profile's choice */
     bool bloom_filter;  /* write a split-block bloom filter per chunk */
     bool no_statistics; /* omit page, chunk and page-index statistics */
+    /* Never cut this column's page and chunk statistics (statistics_truncate
+     * does not apply; the column index is still cut): for a column whose
+     * readers need exact row-group bounds. Its values must then be small
+     * enough for a page header to hold two of them (PQ_MAX_PAGE_HEADER). */
+    bool exact_statistics;
     /* This column's data pages end at page_size bytes of values or
      * page_rows rows instead of the writer's (0 = the writer's option).
      * With a dictionary, the first (trial) page ends at page_size bytes of
@@ -180,12 +185,29 @@ typedef struct pq_writer_options {
     double bloom_fpp;
     uint64_t bloom_ndv;
     uint32_t bloom_max_bytes;
-    /* Byte-array bounds in the column index are cut to this many bytes
-     * (the max rounded up); 0 = never cut. Chunk and page statistics are
-     * always exact. */
+    /* BYTE_ARRAY bounds in the column index are cut to this many bytes
+     * (the max rounded up; STRING bounds at a character boundary); 0 =
+     * never cut. A page whose max has no short upper bound (all 0xFF)
+     * leaves the chunk without a column index. */
     uint32_t column_index_truncate;
+    /* The same for the min/max of page and chunk statistics, which are
+     * then marked inexact (is_min_value_exact / is_max_value_exact false;
+     * a max with no short bound is left out with its min). Without a cut
+     * a 16 MiB value would put 32 MiB of bounds in its page header and
+     * again in the footer. A FIXED_LEN_BYTE_ARRAY column longer than this
+     * gets no min/max (a cut value would not be of its type). 0 = never
+     * cut (values must then fit PQ_MAX_PAGE_HEADER twice). */
+    uint32_t statistics_truncate;
     const pq_kv *kv; /* footer key/value metadata, copied */
     uint32_t n_kv;
+    /* Parquet gives bloom filters no checksum, and a damaged filter makes
+     * lookups miss rows that are there. With a key set here, the writer
+     * records the CRC-32C of every filter it writes (header and bitset)
+     * in that footer key/value entry, as "<row group>:<column>:<8 hex>"
+     * items separated by commas; a reader given the same key checks them
+     * (pq_reader_options.bloom_crc_key). Other readers ignore the entry.
+     * NULL: none. */
+    const char *bloom_crc_key;
     const char *created_by; /* NULL: "merutable version X.Y.Z" */
 } pq_writer_options;
 
@@ -194,7 +216,8 @@ typedef struct pq_writer_options {
  * on, bloom fpp 0.01. Column-tuned (L1+): page_size 64 KiB (32..128 KiB
  * sensible), page_rows 20000, row_group_bytes 64 MiB, ZSTD level 3, v2
  * pages, dictionary cap 1 MiB, page index and CRC on, bloom fpp 0.01.
- * Both: column_index_truncate 64, bloom_max_bytes 1 MiB. */
+ * Both: column_index_truncate 64, statistics_truncate 64, bloom_max_bytes
+ * 1 MiB. */
 void pq_writer_options_row(pq_writer_options *o);
 void pq_writer_options_column(pq_writer_options *o);
 
@@ -227,6 +250,10 @@ static inline size_t pq_value_width(pq_type t)
         return sizeof(pq_bytes);
     }
 }
+
+/* The largest page header a reader accepts (statistics included); the
+ * writer's statistics_truncate keeps headers far below it. */
+#define PQ_MAX_PAGE_HEADER (16u << 20)
 
 typedef struct pq_writer pq_writer;
 
@@ -261,6 +288,12 @@ void pq_writer_abort(pq_writer *w);
 
 typedef struct pq_reader_options {
     bool skip_crc; /* do not verify page CRCs */
+    /* The footer key/value entry holding bloom filter checksums (see
+     * pq_writer_options.bloom_crc_key); NULL: none. When the file has the
+     * entry, every filter is checked when first loaded: a mismatch, or a
+     * filter the entry does not list, is MERU_ECORRUPT (a malformed entry
+     * fails the open). A file without the entry is read unchecked. */
+    const char *bloom_crc_key;
 } pq_reader_options;
 
 /* A leaf column as the reader sees it. The logical type is normalised:

@@ -25,6 +25,7 @@
 #include "parquet/reader_int.h"
 #include "parquet/stats.h"
 #include "util/endian.h"
+#include "util/crc32c.h"
 #include "util/error.h"
 
 int pqr_read(const pq_reader *r, uint64_t off, size_t n, uint8_t *dst)
@@ -250,6 +251,62 @@ static int check_row_groups(pq_reader *r)
     return MERU_OK;
 }
 
+static int hexdig(uint8_t c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
+}
+
+/* Parses the bloom checksum entry `key` of the footer, if the file has
+ * one, into the chunk caches ("<rg>:<col>:<8 hex>" items, commas between):
+ * every item names a chunk that has a filter, once. */
+static int load_bloom_crcs(pq_reader *r, const char *key)
+{
+    const pq_key_value *kv = NULL;
+    for (uint32_t i = 0; i < r->meta.n_key_value_metadata && !kv; i++)
+        if (!strcmp(r->meta.key_value_metadata[i].key, key))
+            kv = &r->meta.key_value_metadata[i];
+    if (!kv)
+        return MERU_OK;
+    const uint8_t *p = kv->value.ptr, *end = p + kv->value.len;
+    if (!kv->has_value || !kv->value.len)
+        goto bad;
+    while (p < end) {
+        uint64_t f[3] = {0, 0, 0};
+        for (int k = 0; k < 3; k++) {
+            const uint8_t *s = p;
+            int base = k == 2 ? 16 : 10;
+            while (p < end && p - s < 10 &&
+                   (k == 2 ? hexdig(*p) >= 0 : (*p >= '0' && *p <= '9'))) {
+                f[k] = f[k] * (uint64_t)base + (uint64_t)hexdig(*p);
+                p++;
+            }
+            if (p == s || (k == 2 && p - s != 8))
+                goto bad;
+            if (k < 2 && (p == end || *p++ != ':'))
+                goto bad;
+        }
+        if (p < end && (*p++ != ',' || p == end))
+            goto bad;
+        if (f[0] >= r->meta.n_row_groups || f[1] >= r->ncols)
+            goto bad;
+        pqr_chunk_cache *c = &r->cache[f[0] * r->ncols + f[1]];
+        if (c->has_bloom_crc || !pq_reader_has_bloom(r, (uint32_t)f[0],
+                                                     (uint32_t)f[1]))
+            goto bad;
+        c->has_bloom_crc = true;
+        c->bloom_crc = (uint32_t)f[2];
+    }
+    r->bloom_crcs = true;
+    return MERU_OK;
+bad:
+    return meru_err(MERU_ECORRUPT,
+                    "parquet: footer entry %s (bloom filter checksums) is "
+                    "malformed",
+                    key);
+}
+
 int pq_reader_open(pq_reader **out, const pq_source *src,
                    const pq_reader_options *opts)
 {
@@ -332,6 +389,9 @@ int pq_reader_open(pq_reader **out, const pq_source *src,
         atomic_init(&r->cache[i].bloom_done, false);
     }
     rc = meru_arena_new(&r->cache_arena, 0);
+    if (!rc && r->o.bloom_crc_key)
+        rc = load_bloom_crcs(r, r->o.bloom_crc_key);
+    r->o.bloom_crc_key = NULL; /* the caller's string: used only here */
     if (rc)
         goto fail;
     free(footer);
@@ -780,6 +840,22 @@ static int load_bloom(pq_reader *r, uint32_t rg, uint32_t col,
                             h.num_bytes);
         rc = pqr_read(r, (uint64_t)off + used, (size_t)h.num_bytes, owned);
         bits = owned;
+    }
+    if (!rc && r->bloom_crcs) {
+        /* zeroed or flipped bits read as "absent": a wrong answer, so a
+         * file that records checksums must match them */
+        uint32_t crc = meru_crc32c_extend(meru_crc32c(hp, used), bits,
+                                          (size_t)h.num_bytes);
+        if (!k->has_bloom_crc)
+            rc = meru_err(MERU_ECORRUPT,
+                          "parquet: column %s row group %u: bloom filter "
+                          "without a checksum entry",
+                          name, rg);
+        else if (crc != k->bloom_crc)
+            rc = meru_err(MERU_ECORRUPT,
+                          "parquet: column %s row group %u: bloom filter "
+                          "checksum mismatch (%08x, expected %08x)",
+                          name, rg, crc, k->bloom_crc);
     }
     if (!rc) {
         rc = pq_bloom_view(&k->bloom, bits, (size_t)h.num_bytes);

@@ -22,7 +22,7 @@
 /* Caps on sizes read from the file (each is also bounded by the file). */
 #define PQR_MAX_FOOTER (256u << 20)
 #define PQR_MAX_PAGE   (1u << 30)  /* uncompressed page bytes */
-#define PQR_MAX_HEADER (16u << 20) /* one page header */
+#define PQR_MAX_HEADER PQ_MAX_PAGE_HEADER /* one page header */
 #define PQR_MAX_INDEX  (64u << 20) /* one ColumnIndex / OffsetIndex */
 /* Values in one page: RLE lets a few bytes claim billions, and each value
  * costs up to 16 decoded bytes, so the count itself is capped. */
@@ -37,6 +37,8 @@ typedef struct pqr_chunk_cache {
     bool has_bloom;
     pq_bloom bloom;
     uint8_t *bloom_bits; /* malloc'd; freed at close */
+    bool has_bloom_crc;  /* the file's bloom checksum entry lists it */
+    uint32_t bloom_crc;
     /* In-place sources only: per page of oi (oi->n_pages flags), whether
      * its CRC was already verified (set with oi; freed at close). */
     atomic_uchar *crc_ok;
@@ -52,6 +54,7 @@ struct pq_reader {
     int64_t num_rows;
     uint64_t data_end; /* first byte of the footer: chunks end before */
     bool pad_chunks;   /* old parquet-mr: chunk sizes run short */
+    bool bloom_crcs;   /* filters are checked (options.bloom_crc_key) */
 
     pthread_mutex_t mu;     /* guards filling cache, cache_arena */
     pqr_chunk_cache *cache; /* n_row_groups * ncols, allocated at open */

@@ -505,3 +505,106 @@ bool pq_stats_truncate_max(const pq_bytes *v, uint32_t cap, uint8_t *out,
     }
     return false;
 }
+
+/* Length of the longest prefix of v of at most cap bytes that ends on a
+ * UTF-8 character boundary (a cut before a continuation byte moves back). */
+static uint32_t utf8_cut(const uint8_t *v, uint32_t len, uint32_t cap)
+{
+    uint32_t n = cap < len ? cap : len;
+    while (n > 0 && n < len && (v[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+bool pq_stats_cut_min(pq_bytes *v, uint32_t cap, bool utf8)
+{
+    if (!cap || v->len <= cap)
+        return false;
+    v->len = utf8 ? utf8_cut(v->ptr, v->len, cap) : cap;
+    return true;
+}
+
+/* The code point of the UTF-8 character at v[s, e), or -1 when those bytes
+ * are not one well-formed character. */
+static int32_t utf8_decode(const uint8_t *v, uint32_t s, uint32_t e)
+{
+    uint32_t n = e - s;
+    uint8_t b = v[s];
+    int32_t cp;
+    uint32_t want;
+    if (b < 0x80)
+        return n == 1 ? b : -1;
+    if ((b & 0xE0) == 0xC0)
+        cp = b & 0x1F, want = 2;
+    else if ((b & 0xF0) == 0xE0)
+        cp = b & 0x0F, want = 3;
+    else if ((b & 0xF8) == 0xF0)
+        cp = b & 0x07, want = 4;
+    else
+        return -1;
+    if (n != want)
+        return -1;
+    for (uint32_t i = 1; i < n; i++) {
+        if ((v[s + i] & 0xC0) != 0x80)
+            return -1;
+        cp = cp << 6 | (v[s + i] & 0x3F);
+    }
+    return cp;
+}
+
+static uint32_t utf8_encode(int32_t cp, uint8_t *o)
+{
+    if (cp < 0x80) {
+        o[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (uint8_t)(0xC0 | cp >> 6);
+        o[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (uint8_t)(0xE0 | cp >> 12);
+        o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (uint8_t)(0xF0 | cp >> 18);
+    o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+int pq_stats_cut_max(const pq_bytes *v, uint32_t cap, bool utf8, uint8_t *out,
+                     uint32_t *out_len)
+{
+    if (!cap || v->len <= cap)
+        return 0;
+    if (!utf8)
+        return pq_stats_truncate_max(v, cap, out, out_len) ? 1 : -1;
+    uint32_t n = utf8_cut(v->ptr, v->len, cap);
+    while (n > 0) {
+        uint32_t s = n - 1;
+        while (s > 0 && (v->ptr[s] & 0xC0) == 0x80)
+            s--;
+        int32_t cp = utf8_decode(v->ptr, s, n);
+        if (cp < 0) /* not UTF-8 after all: the byte-wise bound */
+            return pq_stats_truncate_max(v, cap, out, out_len) ? 1 : -1;
+        cp++;
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            cp = 0xE000;
+        if (cp <= 0x10FFFF) {
+            uint8_t enc[4];
+            uint32_t k = utf8_encode(cp, enc);
+            if (s + k <= cap) {
+                memcpy(out, v->ptr, s);
+                memcpy(out + s, enc, k);
+                *out_len = s + k;
+                return 1;
+            }
+        }
+        n = s;
+    }
+    return -1;
+}

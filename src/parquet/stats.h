@@ -111,4 +111,20 @@ void pq_stats_truncate_min(pq_bytes *v, uint32_t cap);
 bool pq_stats_truncate_max(const pq_bytes *v, uint32_t cap, uint8_t *out,
                            uint32_t *out_len);
 
+/* The same cuts for any byte-array bound (statistics and the column index),
+ * keeping a STRING's bounds valid UTF-8 when `utf8` (the spec asks that cut
+ * bounds stay values of the logical type): the min is cut at a character
+ * boundary at or before `cap` bytes; the max is the longest such prefix
+ * with its last character replaced by the next code point (skipping the
+ * surrogates; a character that has no successor, or whose successor would
+ * not fit, is dropped and the one before it tried). Both bounds stay valid
+ * in unsigned byte order, which is UTF-8's code point order. A value of at
+ * most `cap` bytes (or cap 0) is left whole: cut_min returns false and
+ * cut_max returns 0. cut_max returns 1 with the bound in out (at most cap
+ * bytes), or -1 when no upper bound of at most cap bytes exists (every
+ * byte 0xFF, every character U+10FFFF). */
+bool pq_stats_cut_min(pq_bytes *v, uint32_t cap, bool utf8);
+int pq_stats_cut_max(const pq_bytes *v, uint32_t cap, bool utf8, uint8_t *out,
+                     uint32_t *out_len);
+
 #endif

@@ -42,6 +42,7 @@
 #include "parquet/writer_int.h"
 #include "parquet/stats.h"
 #include "util/arena.h"
+#include "util/crc32c.h"
 #include "util/endian.h"
 #include "util/error.h"
 
@@ -57,6 +58,7 @@ static void options_common(pq_writer_options *o)
     o->bloom_max_bytes = 1u << 20;
     o->dict_page_size_limit = 1u << 20;
     o->column_index_truncate = 64;
+    o->statistics_truncate = 64;
 }
 
 void pq_writer_options_row(pq_writer_options *o)
@@ -476,6 +478,7 @@ void pq_writer_abort(pq_writer *w)
     free(w->kv);
     meru_buf_free(&w->ci_blob);
     meru_buf_free(&w->oi_blob);
+    meru_buf_free(&w->bloom_crcs);
     meru_buf_free(&w->fixes);
     meru_buf_free(&w->body);
     meru_buf_free(&w->vals);
@@ -557,6 +560,12 @@ int pq_writer_open(pq_writer **out, const pq_sink *sink,
         goto fail;
     w->o.kv = NULL;
     w->o.n_kv = 0;
+    if (opts->bloom_crc_key &&
+        !(w->o.bloom_crc_key = meru_arena_strndup(
+              w->arena, opts->bloom_crc_key, strlen(opts->bloom_crc_key)))) {
+        rc = MERU_ENOMEM;
+        goto fail;
+    }
     if (opts->created_by) {
         w->o.created_by = meru_arena_strndup(w->arena, opts->created_by,
                                              strlen(opts->created_by));
@@ -583,6 +592,27 @@ int pq_writer_open(pq_writer **out, const pq_sink *sink,
         int ct = converted_of(&c->spec);
         c->order = pq_sort_order_of(c->spec.type, &c->spec.logical, ct);
         c->stats = !c->spec.no_statistics && c->order != PQ_ORDER_NONE;
+        c->utf8 = c->spec.logical.kind == PQ_LT_STRING ||
+                  c->spec.logical.kind == PQ_LT_JSON ||
+                  c->spec.logical.kind == PQ_LT_ENUM;
+        if (c->order == PQ_ORDER_BYTES && !c->spec.exact_statistics &&
+            opts->statistics_truncate) {
+            if (c->spec.type == PQ_BYTE_ARRAY)
+                c->stat_cap = opts->statistics_truncate;
+            else if ((uint32_t)c->spec.type_length > opts->statistics_truncate)
+                c->stats = false; /* FLBA: a cut value is not of its type */
+        }
+        if (c->order == PQ_ORDER_BYTES && c->spec.type == PQ_BYTE_ARRAY)
+            c->ci_cap = c->spec.column_index_truncate
+                            ? c->spec.column_index_truncate
+                            : opts->column_index_truncate;
+        if ((c->stat_cap &&
+             !(c->stat_max = meru_arena_alloc(w->arena, c->stat_cap))) ||
+            (c->ci_cap &&
+             !(c->ci_max = meru_arena_alloc(w->arena, c->ci_cap)))) {
+            rc = meru_err(MERU_ENOMEM, "parquet writer: out of memory");
+            goto fail;
+        }
         pq_stats_init(&c->pg_stats, c->order);
         pq_stats_init(&c->ch_stats, c->order);
         choose_encoding(&w->o, c);
@@ -724,6 +754,8 @@ static int write_bloom(pq_writer *w, colw *c, pq_column_meta *m)
         rc = sink_write(w, w->hdr.data, w->hdr.len);
     if (!rc)
         rc = sink_write(w, b.bits, b.num_bytes);
+    uint32_t crc = meru_crc32c_extend(meru_crc32c(w->hdr.data, w->hdr.len),
+                                      b.bits, b.num_bytes);
     pq_bloom_free(&b);
     if (rc)
         return rc;
@@ -731,6 +763,13 @@ static int write_bloom(pq_writer *w, colw *c, pq_column_meta *m)
     m->bloom_filter_offset = (int64_t)off;
     m->bloom_filter_length = (int32_t)(w->offset - off);
     meru_buf_reset(&c->hashes);
+    if (w->o.bloom_crc_key) {
+        char item[48];
+        int len = snprintf(item, sizeof item, "%u:%u:%08x,", w->n_rgs,
+                           (unsigned)(c - w->cols), crc);
+        if ((rc = meru_buf_append(&w->bloom_crcs, item, (size_t)len)))
+            return rc;
+    }
     return MERU_OK;
 }
 
@@ -797,10 +836,6 @@ static int write_page_index(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
             rc = MERU_ENOMEM;
             goto out;
         }
-        uint32_t cap = c->order != PQ_ORDER_BYTES ? 0
-                       : c->spec.column_index_truncate
-                           ? c->spec.column_index_truncate
-                           : w->o.column_index_truncate;
         for (size_t i = 0; i < n; i++) {
             ci.null_pages[i] = e[i].null_page;
             ci.null_counts[i] = e[i].null_count;
@@ -809,21 +844,11 @@ static int write_page_index(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
                     (const uint8_t *)"";
                 continue;
             }
-            pq_bytes lo = {c->ci_bytes.data + e[i].min_off, e[i].min_len};
-            pq_bytes hi = {c->ci_bytes.data + e[i].max_off, e[i].max_len};
-            pq_stats_truncate_min(&lo, cap);
-            uint8_t *hb = meru_arena_alloc(tmp, (cap ? cap : 1));
-            uint32_t hl;
-            if (!hb) {
-                rc = MERU_ENOMEM;
-                goto out;
-            }
-            if (pq_stats_truncate_max(&hi, cap, hb, &hl)) {
-                hi.ptr = hb;
-                hi.len = hl;
-            }
-            ci.min_values[i] = lo;
-            ci.max_values[i] = hi;
+            /* already cut (push_ci_entry) */
+            ci.min_values[i] = (pq_bytes){c->ci_bytes.data + e[i].min_off,
+                                          e[i].min_len};
+            ci.max_values[i] = (pq_bytes){c->ci_bytes.data + e[i].max_off,
+                                          e[i].max_len};
         }
         ci.boundary_order = boundary_order(c);
         size_t at = w->ci_blob.len;
@@ -1258,6 +1283,10 @@ int pq_writer_close(pq_writer *w, uint64_t *file_size)
     fm.num_rows = (int64_t)w->rows;
     fm.row_groups = w->rgs;
     fm.n_row_groups = w->n_rgs;
+    if (w->o.bloom_crc_key && w->bloom_crcs.len &&
+        (rc = pq_writer_set_kv(w, w->o.bloom_crc_key, w->bloom_crcs.data,
+                               w->bloom_crcs.len - 1))) /* no last comma */
+        goto out;
     pq_key_value *kv = NULL;
     if (w->n_kv) {
         kv = meru_arena_zalloc(w->arena, w->n_kv * sizeof *kv);

@@ -48,7 +48,7 @@ typedef struct page_loc {
 
 typedef struct ci_entry {
     bool null_page;
-    bool no_bounds; /* values but no min/max (all NaN) */
+    bool no_bounds; /* values but no min/max (all NaN, or no short max) */
     uint32_t min_off, min_len, max_off, max_len; /* in colw.ci_bytes */
     int64_t null_count;
 } ci_entry;
@@ -63,6 +63,11 @@ typedef struct colw {
     bool fell_back;     /* the dictionary was abandoned in this row group */
     bool dict_overflow; /* the dictionary passed its cap in this page */
     bool stats;
+    bool utf8;          /* STRING-like: cut bounds at character boundaries */
+    uint32_t stat_cap;  /* statistics_truncate for this column, or 0 */
+    uint8_t *stat_max;  /* stat_cap bytes: a cut max (arena) */
+    uint32_t ci_cap;    /* column_index_truncate for this column, or 0 */
+    uint8_t *ci_max;    /* ci_cap bytes (arena) */
     pq_dict *dict;
 
     /* the page being filled */
@@ -115,6 +120,7 @@ struct pq_writer {
 
     pq_kv *kv;
     uint32_t n_kv, cap_kv;
+    meru_buf bloom_crcs; /* "<rg>:<col>:<crc>," items (bloom_crc_key) */
 
     /* scratch, reused for every page */
     meru_buf body, vals, comp, hdr, tmp;

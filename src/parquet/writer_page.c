@@ -242,11 +242,22 @@ void pqw_fill_statistics(colw *c, pq_stats_acc *a, pq_statistics *s)
     s->null_count = a->null_count;
     pq_bytes lo, hi;
     if (c->stats && pq_stats_get(a, &lo, &hi)) {
+        uint32_t hl = 0;
+        int cut_max = pq_stats_cut_max(&hi, c->stat_cap, c->utf8, c->stat_max,
+                                       &hl);
+        if (cut_max < 0)
+            return; /* no short upper bound: no bounds (null count only) */
+        bool cut_min = pq_stats_cut_min(&lo, c->stat_cap, c->utf8);
+        if (cut_max) {
+            hi.ptr = c->stat_max;
+            hi.len = hl;
+        }
         s->has_min_value = s->has_max_value = true;
         s->min_value = lo;
         s->max_value = hi;
         s->has_is_min_value_exact = s->has_is_max_value_exact = true;
-        s->is_min_value_exact = s->is_max_value_exact = true;
+        s->is_min_value_exact = !cut_min;
+        s->is_max_value_exact = !cut_max;
         if (pq_sort_order_legacy_ok(c->order)) {
             s->has_min = s->has_max = true;
             s->min = lo;
@@ -264,7 +275,23 @@ static int push_ci_entry(colw *c)
         e.null_page = c->pg_nonnull == 0;
         e.no_bounds = !e.null_page;
     } else {
+        /* Cut here, not when the index is written: the boundary order is
+         * then computed on the bounds the file holds, and a row group of
+         * huge values does not keep them all in memory. */
         int rc;
+        uint32_t hl = 0;
+        int cut = pq_stats_cut_max(&hi, c->ci_cap, c->utf8, c->ci_max, &hl);
+        if (cut < 0) {
+            /* No short upper bound: an index holding the whole value could
+             * outgrow what readers accept, so the chunk gets none. */
+            e.no_bounds = true;
+            return meru_buf_append(&c->cis, &e, sizeof e);
+        }
+        if (cut > 0) {
+            hi.ptr = c->ci_max;
+            hi.len = hl;
+        }
+        (void)pq_stats_cut_min(&lo, c->ci_cap, c->utf8);
         e.min_off = (uint32_t)c->ci_bytes.len;
         e.min_len = lo.len;
         rc = meru_buf_append(&c->ci_bytes, lo.ptr, lo.len);

@@ -24,7 +24,12 @@
  * "merutable.max-seq", "merutable.smallest-key" / "merutable.largest-key"
  * (hex of the encoded user keys), "merutable.row-count",
  * "merutable.schema" (the Iceberg schema JSON of meru_schema_to_json),
- * "merutable.format" ("1").
+ * "merutable.format" ("1"), "merutable.file-id" (the file's name without
+ * ".parquet": the engine names files by a UUID, so a file knows which it
+ * is) and "merutable.bloom-crc32c" (the CRC-32C of every bloom filter,
+ * pq_writer_options.bloom_crc_key: a damaged filter would make lookups
+ * miss rows, so filters are checked when loaded). Files written before
+ * the last two existed read without those checks.
  *
  * Reading maps the file's user columns onto the reader's schema by field
  * id: a column the file lacks reads as the column's initial default (null
@@ -65,6 +70,11 @@
  * them for a metadata column; user columns sit below them (schema.h). */
 _Static_assert(MERU_SST_FIELD_ID_OP < 2147483447,
                "hidden columns must stay below Iceberg's reserved field ids");
+
+/* The longest internal key a writer accepts: the _merutable_ikey column's
+ * page and chunk statistics hold exact bounds (two keys), and a page
+ * header must stay within what readers accept (PQ_MAX_PAGE_HEADER). */
+#define MERU_SST_MAX_IKEY ((PQ_MAX_PAGE_HEADER - (64u << 10)) / 2)
 
 /* Column index bounds of the short-paged string columns are cut to this
  * many bytes (see meru_sst_options.string_page_bytes). */
@@ -164,6 +174,19 @@ void meru_sst_close(meru_sst *t); /* NULL-safe; no iterator may be open */
 uint64_t meru_sst_row_count(const meru_sst *t);
 uint64_t meru_sst_file_size(const meru_sst *t);
 int meru_sst_level(const meru_sst *t);
+
+/* What an open file says it is, to cross-check it against the table's
+ * metadata entry for it. Everything is borrowed from t. */
+typedef struct meru_sst_info {
+    const char *file_id; /* "merutable.file-id", or NULL (older files) */
+    int level;           /* "merutable.level" */
+    uint64_t rows;
+    uint64_t file_size; /* bytes on disk when opened */
+    uint64_t min_seq, max_seq;
+    const uint8_t *smallest, *largest; /* encoded user keys */
+    size_t smallest_len, largest_len;
+} meru_sst_info;
+void meru_sst_get_info(const meru_sst *t, meru_sst_info *out);
 
 typedef enum meru_sst_state {
     MERU_SST_NOT_FOUND = 0,

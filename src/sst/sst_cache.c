@@ -174,7 +174,8 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     bool in_map = bytes && t->map;
     if (bytes) {
         const pq_bytes *v = b.values;
-        const uint8_t *lo = t->map, *hi = t->map + t->file_size;
+        /* (no arithmetic on a NULL map: undefined behaviour) */
+        const uint8_t *lo = t->map, *hi = in_map ? t->map + t->file_size : NULL;
         for (size_t i = 0; i < n; i++) {
             data += v[i].len;
             if (in_map && v[i].len &&

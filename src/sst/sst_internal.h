@@ -67,6 +67,10 @@ bool sst_plain_key(const meru_column *c, const pq_column_info *fi,
 void sst_placeholder(const meru_column *c, const uint8_t *zeros,
                      meru_value *out);
 
+/* Footer key/value entries of the checks (sst.h). */
+#define SST_KV_FILE_ID   "merutable.file-id"
+#define SST_KV_BLOOM_CRC "merutable.bloom-crc32c"
+
 /* Maps statuses of the Parquet layer met while reading a file we wrote:
  * ENOTSUP / EINVAL can only come from damaged metadata, so they become
  * ECORRUPT (message kept). */
@@ -89,6 +93,7 @@ struct meru_sst {
     int level;
     uint64_t rows, file_size, min_seq, max_seq;
     meru_buf smallest, largest; /* encoded user keys */
+    char *file_id;              /* footer merutable.file-id, or NULL */
 
     uint32_t nrg;
     int64_t *rg_start;   /* nrg + 1 entries: first global row of each */

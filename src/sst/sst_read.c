@@ -309,6 +309,15 @@ static int check_file(meru_sst *t)
     if (meru_ikey_cmp(t->smallest.data, t->smallest.len, t->largest.data,
                       t->largest.len) > 0)
         return bad(t, "smallest key is above the largest");
+    const pq_key_value *id = find_kv(pq_reader_meta(t->r), SST_KV_FILE_ID);
+    if (id) {
+        if (!id->has_value || id->value.len == 0 || id->value.len > 200 ||
+            memchr(id->value.ptr, 0, id->value.len))
+            return bad(t, "footer " SST_KV_FILE_ID " is malformed");
+        if (!(t->file_id = strndup((const char *)id->value.ptr,
+                                   id->value.len)))
+            return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
+    }
 
     /* Row groups and their ikey bounds. */
     t->nrg = pq_reader_num_row_groups(t->r);
@@ -355,6 +364,7 @@ void meru_sst_close(meru_sst *t)
     meru_schema_free(t->schema);
     meru_buf_free(&t->smallest);
     meru_buf_free(&t->largest);
+    free(t->file_id);
     free(t->rg_start);
     free(t->rg_min);
     free(t->rg_max);
@@ -423,7 +433,8 @@ int meru_sst_open_ex(meru_sst **out, meru_fs *fs, const char *path,
     t->src.size = t->file_size;
     t->src.ctx = t;
     t->src.base = t->map;
-    rc = pq_reader_open(&t->r, &t->src, NULL);
+    pq_reader_options po = {.bloom_crc_key = SST_KV_BLOOM_CRC};
+    rc = pq_reader_open(&t->r, &t->src, &po);
     if (rc) {
         rc = sst_read_rc(rc);
         meru_err_wrap(rc, "opening SST %s", path);
@@ -457,6 +468,20 @@ uint64_t meru_sst_file_size(const meru_sst *t)
 int meru_sst_level(const meru_sst *t)
 {
     return t ? t->level : 0;
+}
+
+void meru_sst_get_info(const meru_sst *t, meru_sst_info *out)
+{
+    out->file_id = t->file_id;
+    out->level = t->level;
+    out->rows = t->rows;
+    out->file_size = t->file_size;
+    out->min_seq = t->min_seq;
+    out->max_seq = t->max_seq;
+    out->smallest = t->smallest.data;
+    out->smallest_len = t->smallest.len;
+    out->largest = t->largest.data;
+    out->largest_len = t->largest.len;
 }
 
 /* ------------------------------------------------------------------- get */

@@ -84,8 +84,12 @@ static void free_writer(meru_sst_writer *w, bool remove_file)
     pq_writer_abort(w->pw);
     if (w->file)
         meru_file_close(w->file);
-    if (remove_file && w->path)
+    if (remove_file && w->path) {
+        meru_err_saved e;
+        meru_err_save(&e);
         meru_fs_remove(w->fs, w->path); /* best effort: already failing */
+        meru_err_restore(&e);
+    }
     if (w->cols)
         for (uint32_t i = 0; i < w->npq; i++) {
             meru_buf_free(&w->cols[i].vals);
@@ -162,6 +166,10 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
     specs[0].has_field_id = true;
     specs[0].field_id = MERU_SST_FIELD_ID_IKEY;
     specs[0].dictionary = PQ_OPT_OFF;
+    /* Readers take each row group's exact key range from these statistics
+     * (sst_read.c); keys are small enough (MERU_SST_MAX_IKEY) for a page
+     * header to hold two of them. */
+    specs[0].exact_statistics = true;
     if (w->o.pq.profile == PQ_PROFILE_COLUMN) {
         specs[0].has_encoding = true;
         specs[0].encoding = PQ_ENC_DELTA_BYTE_ARRAY;
@@ -203,14 +211,22 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
         goto fail;
     char level[16];
     snprintf(level, sizeof level, "%d", w->o.level);
-    pq_kv kv[3] = {
+    /* The file's id: its name without the directory and ".parquet". */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t idlen = strlen(base);
+    if (idlen > 8 && !strcmp(base + idlen - 8, ".parquet"))
+        idlen -= 8;
+    pq_kv kv[4] = {
         {"merutable.format", "1", 1},
         {"merutable.level", level, strlen(level)},
         {"merutable.schema", json, strlen(json)},
+        {SST_KV_FILE_ID, base, idlen},
     };
     pq_writer_options po = w->o.pq;
     po.kv = kv;
-    po.n_kv = 3;
+    po.n_kv = idlen ? 4 : 3;
+    po.bloom_crc_key = SST_KV_BLOOM_CRC;
 
     rc = meru_fs_open(fs, path, MERU_FS_WRITE | MERU_FS_CREATE | MERU_FS_EXCL,
                       &w->file);
@@ -291,9 +307,19 @@ static int put_col(meru_sst_writer *w, uint32_t i, const void *v, size_t n,
     return MERU_OK;
 }
 
-/* Sizes the per-row column buffers for batch_rows rows, once. */
+/* Sizes the per-row column buffers for batch_rows rows, once. A wide
+ * schema buffers fewer rows, so the buffers stay near HEAP_FLUSH_BYTES
+ * (4096 rows of 4096 columns would be ~200 MiB per writer). */
 static int reserve_batch(meru_sst_writer *w)
 {
+    size_t row_bytes = 0;
+    for (uint32_t i = 0; i < w->npq; i++)
+        row_bytes += w->cols[i].width + 1 +
+                     (w->cols[i].bytes ? sizeof(size_t) : 0);
+    if (row_bytes && w->o.batch_rows > HEAP_FLUSH_BYTES / row_bytes)
+        w->o.batch_rows = (uint32_t)(HEAP_FLUSH_BYTES / row_bytes);
+    if (w->o.batch_rows < 16)
+        w->o.batch_rows = 16;
     size_t n = w->o.batch_rows;
     for (uint32_t i = 0; i < w->npq; i++) {
         wcol *c = &w->cols[i];
@@ -431,6 +457,11 @@ static int add_entry(meru_sst_writer *w, const uint8_t *ikey, size_t ilen,
         return meru_err(MERU_EINVAL, "writing SST %s: bad internal key of %zu "
                                      "bytes",
                         w->path, ilen);
+    if (ilen > MERU_SST_MAX_IKEY)
+        return meru_err(MERU_ERANGE,
+                        "writing SST %s: internal key of %zu bytes (at most "
+                        "%u: a page header holds two as exact bounds)",
+                        w->path, ilen, (unsigned)MERU_SST_MAX_IKEY);
     if (w->rows && meru_ikey_cmp(ikey, ilen, w->last_ikey.data,
                                  w->last_ikey.len) <= 0)
         return meru_err(MERU_EINVAL,

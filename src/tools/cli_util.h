@@ -195,11 +195,10 @@ void cli_range_free(cli_range *r);
 void cli_print_stats(FILE *f, const meru_stats *s);
 
 /*
- * Checks a table through the API: a full forward scan validating each row
- * and checking that keys strictly increase, a reverse scan that must see
- * the same number of rows, and point gets of a sample of the rows that
- * must return them unchanged. *rows gets the row count. On a problem
- * returns CLI_FAIL with the message in `err`. Defined in cmd_verify.c.
+ * The quick table check (meru_verify with MERU_VERIFY_QUICK: metadata,
+ * log segments, file footers, both scans, sampled gets). *rows gets the
+ * row count. On a problem returns CLI_FAIL with the message in `err`.
+ * Defined in cmd_verify.c.
  */
 int cli_verify_db(meru_db *db, uint64_t *rows, char *err, size_t errcap);
 

@@ -28,6 +28,7 @@ int meru_cmd_stats(int argc, char **argv);
 int meru_cmd_describe(int argc, char **argv);
 int meru_cmd_set_property(int argc, char **argv);
 int meru_cmd_verify(int argc, char **argv);
+int meru_cmd_repair(int argc, char **argv);
 int meru_cmd_demo(int argc, char **argv);
 int meru_cmd_iceberg(int argc, char **argv);
 int meru_cmd_export_iceberg(int argc, char **argv);

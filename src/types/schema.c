@@ -34,6 +34,7 @@
  * Not here: JSON (schema_json.c), the text syntax (schema_parse.c), value
  * comparison (value.c).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,18 +190,19 @@ static int check_name(const char *name, int is_table, size_t idx)
 
 /*
  * The per-column rules, for the column at `self` (== ncols for one being
- * added) with the resolved field id. Duplicates are looked for among the
- * columns before `self`, so validate reports the second of a pair.
+ * added) with the resolved field id. With `dups`, duplicate names and
+ * field ids are looked for among the columns before `self` (O(self): a
+ * whole schema checks its columns' uniqueness with check_unique instead).
  */
 static int check_column(const meru_schema *s, const meru_column_def *def,
-                        size_t self, int32_t field_id)
+                        size_t self, int32_t field_id, bool dups)
 {
     char lb[MERU_LABEL_MAX], lb2[MERU_LABEL_MAX];
     int rc = check_name(def->name, 0, self);
     if (rc)
         return rc;
     label_of(def->name, lb);
-    for (size_t j = 0; j < self && j < s->ncols; j++) {
+    for (size_t j = 0; dups && j < self && j < s->ncols; j++) {
         const char *other = s->cols[j].name;
         if (strcmp(other, def->name) == 0)
             return meru_err(MERU_ESCHEMA,
@@ -242,7 +244,7 @@ static int check_column(const meru_schema *s, const meru_column_def *def,
                         "%s: field id %d is reserved for the engine's hidden "
                         "columns (ids >= %d)",
                         lb, (int)field_id, MERU_RESERVED_FIELD_ID_BASE);
-    for (size_t j = 0; j < self && j < s->ncols; j++)
+    for (size_t j = 0; dups && j < self && j < s->ncols; j++)
         if (s->cols[j].field_id == field_id)
             return meru_err(MERU_ESCHEMA,
                             "%s: field id %d is already used by %s", lb,
@@ -371,7 +373,17 @@ void meru_schema_free(meru_schema *s)
     free(s);
 }
 
+/* Adds a column; `dups`: check it against the existing ones (a clone of a
+ * schema copies columns that were checked when they were added, and a
+ * 4096-column schema would cost 8M name comparisons per clone). */
+static int add_column(meru_schema *s, const meru_column_def *def, bool dups);
+
 int meru_schema_add_column_def(meru_schema *s, const meru_column_def *def)
+{
+    return add_column(s, def, true);
+}
+
+static int add_column(meru_schema *s, const meru_column_def *def, bool dups)
 {
     char lb[MERU_LABEL_MAX];
     if (!s || !def)
@@ -402,7 +414,7 @@ int meru_schema_add_column_def(meru_schema *s, const meru_column_def *def)
                             label_of(def->name, lb),
                             MERU_RESERVED_FIELD_ID_BASE);
     }
-    int rc = check_column(s, def, s->ncols, id);
+    int rc = check_column(s, def, s->ncols, id, dups);
     if (rc)
         return rc;
 
@@ -544,7 +556,7 @@ int meru_schema_clone(meru_schema **out, const meru_schema *s)
         return rc;
     for (size_t i = 0; i < s->ncols; i++) {
         meru_column_def d = def_of(&s->cols[i]);
-        rc = meru_schema_add_column_def(c, &d);
+        rc = add_column(c, &d, false);
         if (rc)
             goto fail;
     }
@@ -570,6 +582,90 @@ fail:
 
 /* ------------------------------------------------------------ validate */
 
+typedef struct col_ref {
+    const char *name;
+    int32_t field_id;
+    size_t idx;
+} col_ref;
+
+static int name_nocase_cmp(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (x != y || !x)
+            return x < y ? -1 : x > y;
+    }
+}
+
+static int by_name(const void *pa, const void *pb)
+{
+    const col_ref *a = pa, *b = pb;
+    int c = name_nocase_cmp(a->name, b->name);
+    return c ? c : a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static int by_field_id(const void *pa, const void *pb)
+{
+    const col_ref *a = pa, *b = pb;
+    if (a->field_id != b->field_id)
+        return a->field_id < b->field_id ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Unique names (ignoring case) and field ids over the whole schema in
+ * O(n log n); reports the pair whose later column comes first, as adding
+ * the columns one by one would have. */
+static int check_unique(const meru_schema *s)
+{
+    char lb[MERU_LABEL_MAX], lb2[MERU_LABEL_MAX];
+    size_t n = s->ncols, bad = SIZE_MAX, with = 0;
+    int kind = 0;
+    if (n < 2)
+        return MERU_OK;
+    col_ref *r = malloc(n * sizeof *r);
+    if (!r)
+        return meru_err(MERU_ENOMEM, "out of memory validating a schema");
+    for (size_t i = 0; i < n; i++)
+        r[i] = (col_ref){s->cols[i].name, s->cols[i].field_id, i};
+    qsort(r, n, sizeof *r, by_name);
+    for (size_t i = 1; i < n; i++)
+        if (!name_nocase_cmp(r[i - 1].name, r[i].name) && r[i].idx < bad &&
+            (i < 2 || name_nocase_cmp(r[i - 2].name, r[i].name))) {
+            bad = r[i].idx; /* the second of its run: first reported */
+            with = r[i - 1].idx;
+            kind = strcmp(r[i - 1].name, r[i].name) ? 2 : 1;
+        }
+    qsort(r, n, sizeof *r, by_field_id);
+    for (size_t i = 1; i < n; i++)
+        if (r[i - 1].field_id == r[i].field_id && r[i].idx < bad &&
+            (i < 2 || r[i - 2].field_id != r[i].field_id)) {
+            bad = r[i].idx;
+            with = r[i - 1].idx;
+            kind = 3;
+        }
+    free(r);
+    if (bad == SIZE_MAX)
+        return MERU_OK;
+    label_of(s->cols[bad].name, lb);
+    if (kind == 1)
+        return meru_err(MERU_ESCHEMA,
+                        "%s: duplicate column name (column %zu has the same "
+                        "name)",
+                        lb, with);
+    if (kind == 2)
+        return meru_err(MERU_ESCHEMA,
+                        "%s: name differs only in case from %s (column names "
+                        "must be unique ignoring case)",
+                        lb, label_of(s->cols[with].name, lb2));
+    return meru_err(MERU_ESCHEMA, "%s: field id %d is already used by %s", lb,
+                    (int)s->cols[bad].field_id,
+                    label_of(s->cols[with].name, lb2));
+}
+
 int meru_schema_validate(const meru_schema *s)
 {
     char lb[MERU_LABEL_MAX];
@@ -589,7 +685,7 @@ int meru_schema_validate(const meru_schema *s)
         if (!c->name)
             return meru_err(MERU_ESCHEMA, "column at index %zu has no name", i);
         meru_column_def d = def_of(c);
-        rc = check_column(s, &d, i, c->field_id);
+        rc = check_column(s, &d, i, c->field_id, false);
         if (rc)
             return rc;
         meru_column tmp = *c;
@@ -603,6 +699,8 @@ int meru_schema_validate(const meru_schema *s)
         free(tmp.write_default_json);
         free(tmp.default_storage);
     }
+    if ((rc = check_unique(s)))
+        return rc;
     if (s->nkey == 0)
         return meru_err(MERU_ESCHEMA,
                         "table '%s' has no primary key (set one with "

@@ -473,6 +473,9 @@ int meru_schema_from_json(meru_schema **out, const char *json, size_t len)
     int rc;
     json_t *root = json_loadb(json ? json : "", len,
                               JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (!root && (json_error_code(&jerr) == json_error_out_of_memory ||
+         (jerr.line == -1 && !jerr.text[0])))
+        return meru_err(MERU_ENOMEM, "schema JSON: out of memory");
     if (!root)
         return meru_err(MERU_ESCHEMA, "schema JSON: %s (line %d, column %d)",
                         jerr.text, jerr.line, jerr.column);

@@ -15,10 +15,15 @@ static _Thread_local int tl_code;
 
 int meru_err(int code, const char *fmt, ...)
 {
+    /* Formatted aside first: an argument may be meru_errmsg() itself
+     * (meru_err(rc, "%s", meru_errmsg()) keeps a message under a new
+     * code), and vsnprintf into its own argument is undefined. */
+    char msg[MERU_ERRMSG_CAP];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tl_msg, sizeof tl_msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(tl_msg, msg, sizeof tl_msg);
     tl_code = code;
     return code;
 }
@@ -86,6 +91,18 @@ void meru_err_clear(void)
 {
     tl_msg[0] = '\0';
     tl_code = MERU_OK;
+}
+
+void meru_err_save(meru_err_saved *s)
+{
+    s->code = tl_code;
+    memcpy(s->msg, tl_msg, sizeof tl_msg);
+}
+
+void meru_err_restore(const meru_err_saved *s)
+{
+    tl_code = s->code;
+    memcpy(tl_msg, s->msg, sizeof tl_msg);
 }
 
 const char *meru_errmsg(void) { return tl_msg; }

@@ -33,4 +33,14 @@ int meru_err_errno(int err, const char *fmt, ...) MERU_PRINTF(2, 3);
 /* Clears the thread's last error. */
 void meru_err_clear(void);
 
+/* The thread's error, kept across best-effort cleanup that may record its
+ * own (removing a partial file after a failed write): the caller reports
+ * the failure, not the cleanup's. */
+typedef struct meru_err_saved {
+    int code;
+    char msg[MERU_ERRMSG_CAP];
+} meru_err_saved;
+void meru_err_save(meru_err_saved *s);
+void meru_err_restore(const meru_err_saved *s);
+
 #endif

@@ -54,7 +54,9 @@ int meru_fs_exists(meru_fs *fs, const char *path, int *out)
     return MERU_OK;
 }
 
-/* mkdir of one component; an existing directory is success. */
+/* mkdir of one component; an existing directory is success. A directory
+ * made here is made durable: its parent is synced, or a power cut could
+ * take it away with every file later created (and synced) in it. */
 static int mkdir_one(meru_fs *fs, const char *path)
 {
     meru_fs_info st;
@@ -70,6 +72,12 @@ static int mkdir_one(meru_fs *fs, const char *path)
     rc = meru_fs_mkdir(fs, path);
     if (rc == MERU_EEXIST) /* created concurrently */
         return MERU_OK;
+    if (rc == MERU_OK) {
+        char parent[4096];
+        rc = meru_path_parent(parent, sizeof parent, path);
+        if (rc == MERU_OK)
+            rc = meru_fs_sync_dir(fs, parent);
+    }
     return rc;
 }
 

@@ -2,8 +2,8 @@
 /*
  * fs.h — the file-system interface. ALL file I/O of the engine goes through
  * a meru_fs (the idea of SQLite's VFS and sophia's ss_vfs), so tests can swap
- * in fs_fault.h's implementation to inject EIO/ENOSPC/short writes/failed
- * fsyncs and to simulate power loss.
+ * in the fault-injecting one (tests/support/fs_fault.h) to inject EIO,
+ * ENOSPC, short writes and failed fsyncs, and to simulate power loss.
  *
  * Shape: `meru_fs` is an ops table; an implementation embeds `meru_fs` as the
  * first member of its own struct (its private data follows) and its file
@@ -33,7 +33,7 @@
  *
  * Memory maps: an implementation may offer read-only maps of a file (the
  * optional `map` op); callers must have a fallback through pread, since
- * fs_fault.h and in-memory test file systems offer none.
+ * the fault-injecting test fs and in-memory test file systems offer none.
  *
  * Not here: buffering (callers batch their own appends), async I/O.
  */
@@ -238,7 +238,8 @@ void meru_fs_unmap(meru_fs *fs, const void *p, uint64_t size);
 int meru_fs_link(meru_fs *fs, const char *from, const char *to);
 /* *out = 1 if `path` exists (file or directory), else 0. */
 int meru_fs_exists(meru_fs *fs, const char *path, int *out);
-/* Creates `path` and its missing parents; existing directories are fine. */
+/* Creates `path` and its missing parents; existing directories are fine.
+ * Each directory created is durable on return (its parent is synced). */
 int meru_fs_mkdir_p(meru_fs *fs, const char *path);
 /* The entry names of `dir`, sorted by strcmp; free with meru_fs_names_free. */
 int meru_fs_list_names(meru_fs *fs, const char *dir, char ***out,

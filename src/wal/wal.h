@@ -140,6 +140,10 @@ typedef struct meru_wal_replay_stats {
     uint64_t tail_dropped_bytes;    /* torn tail of the last segment (or of
                                        any segment, in salvage mode) */
     uint64_t corrupt_dropped_bytes; /* salvage: skipped damage */
+    uint64_t corrupt_regions;       /* salvage: damaged regions skipped */
+    /* The last segment that ended in a torn tail, and the length of its
+     * intact part (where the tail starts); 0, 0 when none did. */
+    uint64_t tail_segment, tail_good_end;
 } meru_wal_replay_stats;
 
 /* Replays, in order, every record of every segment numbered >= min_segment

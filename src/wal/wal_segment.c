@@ -140,6 +140,11 @@ int meru_wal_replay(meru_fs *fs, const char *dir, uint64_t min_segment,
         st.last_segment = nums[i];
         st.tail_dropped_bytes += rs->tail_dropped_bytes;
         st.corrupt_dropped_bytes += rs->corrupt_dropped_bytes;
+        st.corrupt_regions += rs->corrupt_regions;
+        if (rs->tail_dropped_bytes) {
+            st.tail_segment = nums[i];
+            st.tail_good_end = rs->good_end;
+        }
         if (rs->tail_dropped_bytes && i + 1 < n && !salvage) {
             rc = meru_err(MERU_ECORRUPT,
                           "wal %s: torn tail after offset %" PRIu64 " (%" PRIu64

@@ -13,7 +13,7 @@
 
 #include "test.h"
 #include "util/fs.h"
-#include "util/fs_fault.h"
+#include "support/fs_fault.h"
 
 /* A decoder under test: returns a status, frees what it made. */
 typedef int (*ice_decode_fn)(const uint8_t *p, size_t n);

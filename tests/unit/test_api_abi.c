@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "engine/options.h"
 #include "test.h"
 
 static meru_schema *abi_schema(void)
@@ -113,6 +114,41 @@ static void test_options_version_3_struct_and_format_version(void)
     CHECK_RC(meru_open(dir2, &o, s, &db), MERU_EINVAL);
     CHECK_ERRMSG("iceberg_format_version");
     meru_schema_free(s);
+}
+
+/* A caller of the version-6 header ends at string_page_bytes: it gets
+ * wal_salvage's default (0) however its block is followed, and a version-7
+ * caller's wal_salvage is read (and validated). */
+static void test_options_version_6_struct_and_wal_salvage(void)
+{
+    size_t v6 = offsetof(meru_options, wal_salvage);
+    meru_options full, up;
+    meru_options_init(&full);
+    CHECK_EQ_INT(full.version, 7);
+    CHECK_EQ_INT(full.wal_salvage, 0);
+    CHECK_EQ_INT((int)full.string_page_bytes, 8192);
+    full.version = 6;
+    full.string_page_bytes = 4096;
+    /* a block holding exactly the version-6 fields, then bytes that would
+     * read as wal_salvage = 0xAAAAAAAA if the library looked past it */
+    unsigned char *blk = malloc(sizeof(meru_options));
+    CHECK(blk);
+    memset(blk, 0xAA, sizeof(meru_options));
+    memcpy(blk, &full, v6);
+    CHECK_OK(meru_options_upgrade((const meru_options *)(void *)blk, &up));
+    CHECK_EQ_INT(up.version, MERU_OPTIONS_VERSION);
+    CHECK_EQ_INT((int)up.string_page_bytes, 4096);
+    CHECK_EQ_INT(up.wal_salvage, 0);
+    CHECK_OK(meru_options_validate((const meru_options *)(void *)blk));
+    free(blk);
+
+    meru_options o = MERU_OPTIONS_INIT;
+    o.wal_salvage = 1;
+    CHECK_OK(meru_options_upgrade(&o, &up));
+    CHECK_EQ_INT(up.wal_salvage, 1);
+    o.wal_salvage = 2;
+    CHECK_RC(meru_options_validate(&o), MERU_EINVAL);
+    CHECK_ERRMSG("wal_salvage");
 }
 
 static void test_unknown_struct_versions_are_refused(void)
@@ -244,6 +280,7 @@ int main(void)
 {
     MERU_TEST_RUN(test_options_version_1_struct_is_read_to_its_end);
     MERU_TEST_RUN(test_options_version_3_struct_and_format_version);
+    MERU_TEST_RUN(test_options_version_6_struct_and_wal_salvage);
     MERU_TEST_RUN(test_unknown_struct_versions_are_refused);
     MERU_TEST_RUN(test_stats_are_filled_by_size);
     return meru_test_finish();

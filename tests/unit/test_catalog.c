@@ -4,8 +4,9 @@
  * written metadata is Iceberg table metadata (v2; v3 schemas and their
  * ids), schema changes follow the evolution rules, a crash at any step of a
  * commit leaves the old or the new version (never an error, never a mix),
- * corrupt newest versions are skipped, old versions are trimmed to K, and
- * the orphan sweep finds exactly the unreferenced files.
+ * a damaged newest version fails the open (only a repair rolls back), each
+ * file's checksum catches damage that is still valid JSON, old versions are
+ * trimmed to K, and the orphan sweep finds exactly the unreferenced files.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 #include "catalog/catalog_internal.h"
 #include "test.h"
 #include "util/fs.h"
-#include "util/fs_fault.h"
+#include "support/fs_fault.h"
 
 /* These tests are about the version set: the data files they list do not
  * exist, so commits write no Iceberg view (test_catalog_view covers it). */
@@ -554,7 +555,43 @@ static int make_v4(const char *dir, meru_catalog **out)
     return rc;
 }
 
-static void test_catalog_skips_corrupt_newest_version(void)
+/* The names and contents of metadata/ as one string (to show an open
+ * changed nothing). */
+static char *metadata_listing(const char *dir)
+{
+    char path[1200], cmd[1400];
+    path_in(path, sizeof path, dir, "metadata");
+    snprintf(cmd, sizeof cmd, "cd '%s' && ls -1 && cat *", path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *out = malloc(cap);
+    size_t k;
+    while (out && (k = fread(out + n, 1, cap - n - 1, p)) > 0) {
+        n += k;
+        if (n + 1 == cap) {
+            char *o = realloc(out, cap *= 2);
+            if (!o) {
+                free(out);
+                out = NULL;
+            } else {
+                out = o;
+            }
+        }
+    }
+    pclose(p);
+    if (out)
+        out[n] = 0;
+    return out;
+}
+
+/* A damaged newest version fails the open, naming the file, and changes
+ * nothing: the commit protocol never leaves a torn version in place, so
+ * falling back silently would roll acknowledged commits back (and the next
+ * write would sweep their data files as orphans). Only the repair's open
+ * rolls back. */
+static void test_catalog_damaged_newest_version_fails_the_open(void)
 {
     static const char *bad[] = {
         NULL, /* truncated: filled below */
@@ -576,14 +613,26 @@ static void test_catalog_skips_corrupt_newest_version(void)
                        : write_file(path, orig, len / 2);
         free(orig);
         CHECK_EQ_INT(w, 0);
-        CHECK_OK(meru_catalog_open(meru_fs_posix(), dir, NOVIEW, &re));
+        char *before = metadata_listing(dir);
+        CHECK(before);
+        CHECK_RC(meru_catalog_open(meru_fs_posix(), dir, NOVIEW, &re),
+                 MERU_ECORRUPT);
+        CHECK_ERRMSG("v4.metadata.json");
+        CHECK_ERRMSG("nothing was changed");
+        CHECK(re == NULL);
+        char *after = metadata_listing(dir);
+        CHECK(after && !strcmp(before, after));
+        free(before);
+        free(after);
+
+        CHECK_OK(meru_catalog_open_rollback(meru_fs_posix(), dir, NOVIEW, &re));
         CHECK_EQ_U64(meru_catalog_version(re), 3);
         CHECK_EQ_INT(meru_catalog_get_stats(re)->versions_skipped, 1);
         CHECK_EQ_INT(meru_catalog_get_stats(re)->hint_version, 4);
         size_t n;
         meru_catalog_files(re, &n);
         CHECK_EQ_INT(n, 2);
-        /* The next commit goes above the corrupt file, and wins. */
+        /* The next commit goes above the damaged file, and wins. */
         CHECK_OK(commit_flush(re, 4));
         CHECK_EQ_U64(meru_catalog_version(re), 5);
         meru_catalog_free(re);
@@ -595,6 +644,52 @@ static void test_catalog_skips_corrupt_newest_version(void)
         meru_catalog_free(re);
         meru_catalog_free(cat);
     }
+}
+
+/* A change that leaves valid JSON (a row count, a key bound) is caught by
+ * the file's checksum; a file without one (an older writer) is read. */
+static void test_catalog_checksum_catches_valid_json_damage(void)
+{
+    const char *dir = tmpdir("cat-crc");
+    meru_catalog *cat = NULL, *re = NULL;
+    char path[1200];
+    CHECK_OK(make_v4(dir, &cat));
+    path_in(path, sizeof path, dir, "metadata/v4.metadata.json");
+    size_t len = 0;
+    char *orig = (char *)meru_test_read_file(path, &len);
+    CHECK(orig);
+    CHECK(strstr(orig, "\"merutable.checksum\": \"crc32c:"));
+    /* one digit of the first row count, +1 */
+    char *rc = strstr(orig, "\"row-count\": ");
+    CHECK(rc);
+    rc += strlen("\"row-count\": ");
+    *rc = *rc == '9' ? '1' : (char)(*rc + 1);
+    CHECK_EQ_INT(write_file(path, orig, len), 0);
+    CHECK_RC(meru_catalog_open(meru_fs_posix(), dir, NULL, &re),
+             MERU_ECORRUPT);
+    CHECK_ERRMSG("checksum mismatch");
+    free(orig);
+    meru_catalog_free(cat);
+
+    /* without the property: not checked */
+    dir = tmpdir("cat-nocrc");
+    CHECK_OK(make_v4(dir, &cat));
+    json_t *m = load_version(dir, 4);
+    CHECK(m);
+    CHECK(!json_object_del(json_object_get(m, "properties"),
+                           "merutable.checksum"));
+    char *text = json_dumps(m, JSON_INDENT(1));
+    json_decref(m);
+    CHECK(text);
+    path_in(path, sizeof path, dir, "metadata/v4.metadata.json");
+    CHECK_EQ_INT(write_file(path, text, strlen(text)), 0);
+    free(text);
+    CHECK_OK(meru_catalog_open(meru_fs_posix(), dir, NULL, &re));
+    CHECK_EQ_U64(meru_catalog_version(re), 4);
+    char why[128] = "";
+    CHECK_MSG(same_state(cat, re, why, sizeof why), "differs: %s", why);
+    meru_catalog_free(re);
+    meru_catalog_free(cat);
 }
 
 static void test_catalog_ignores_bad_version_hint(void)
@@ -636,6 +731,10 @@ static void test_catalog_all_versions_corrupt_is_ecorrupt(void)
             CHECK_EQ_INT(write_file(path, "{\"format-version\":", 18), 0);
     }
     CHECK_RC(meru_catalog_open(meru_fs_posix(), dir, NOVIEW, &re), MERU_ECORRUPT);
+    CHECK_ERRMSG("v4.metadata.json");
+    CHECK(re == NULL);
+    CHECK_RC(meru_catalog_open_rollback(meru_fs_posix(), dir, NOVIEW, &re),
+             MERU_ECORRUPT);
     CHECK_ERRMSG("none of the 4 metadata versions is valid");
     CHECK_ERRMSG("v4.metadata.json");
     CHECK(re == NULL);
@@ -1471,7 +1570,8 @@ int main(void)
     MERU_TEST_RUN(test_catalog_metadata_is_iceberg_v2);
     MERU_TEST_RUN(test_catalog_crash_at_every_step_gives_old_or_new);
     MERU_TEST_RUN(test_catalog_crash_during_flush_commit_with_torn_writeback);
-    MERU_TEST_RUN(test_catalog_skips_corrupt_newest_version);
+    MERU_TEST_RUN(test_catalog_damaged_newest_version_fails_the_open);
+    MERU_TEST_RUN(test_catalog_checksum_catches_valid_json_damage);
     MERU_TEST_RUN(test_catalog_ignores_bad_version_hint);
     MERU_TEST_RUN(test_catalog_all_versions_corrupt_is_ecorrupt);
     MERU_TEST_RUN(test_catalog_keeps_k_versions);

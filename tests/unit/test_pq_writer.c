@@ -464,8 +464,114 @@ static void test_column_index_boundary_order_and_truncation(void)
     CHECK(ci->max_values[0].len <= 64);
     CHECK(pq_stats_compare(PQ_ORDER_BYTES, ci->max_values[0].ptr,
                            ci->max_values[0].len, longs[0].ptr, 106) > 0);
-    /* chunk statistics stay exact */
-    CHECK_EQ_INT(chunk(&f, 0, 3)->statistics.max_value.len, 106);
+    /* chunk statistics are cut the same way (statistics_truncate), and
+     * say so */
+    const pq_statistics *st = &chunk(&f, 0, 3)->statistics;
+    CHECK_EQ_INT(st->min_value.len, 64);
+    CHECK(st->max_value.len <= 64);
+    CHECK(st->has_is_min_value_exact && !st->is_min_value_exact);
+    CHECK(st->has_is_max_value_exact && !st->is_max_value_exact);
+    wfile_free(&f);
+}
+
+/* The cut bounds of UTF-8 strings stay UTF-8 and stay bounds. */
+static void test_stats_cut_keeps_utf8_and_bounds(void)
+{
+    uint8_t out[16];
+    uint32_t ol = 0;
+    /* "aé" + "中" (3 bytes): a cut at 4 would split 中 */
+    const char *s = "a\xc3\xa9\xe4\xb8\xadz";
+    pq_bytes v = {(const uint8_t *)s, (uint32_t)strlen(s)};
+    pq_bytes lo = v;
+    CHECK(pq_stats_cut_min(&lo, 4, true));
+    CHECK_EQ_INT(lo.len, 3); /* "aé" */
+    lo = v;
+    CHECK(pq_stats_cut_min(&lo, 4, false));
+    CHECK_EQ_INT(lo.len, 4); /* bytes: anywhere */
+    CHECK_EQ_INT(pq_stats_cut_max(&v, 4, true, out, &ol), 1);
+    CHECK(ol == 3 && !memcmp(out, "a\xc3\xaa", 3)); /* "aê" > "aé中z" */
+    CHECK(pq_stats_compare(PQ_ORDER_BYTES, out, ol, v.ptr, v.len) > 0);
+    /* U+10FFFF has no successor: the character before it is raised */
+    const char *t = "ab\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbfq";
+    pq_bytes w = {(const uint8_t *)t, (uint32_t)strlen(t)};
+    CHECK_EQ_INT(pq_stats_cut_max(&w, 9, true, out, &ol), 1);
+    CHECK(ol == 2 && !memcmp(out, "ac", 2));
+    /* the successor of U+D7FF skips the surrogates to U+E000 */
+    const char *u = "\xed\x9f\xbfxyz";
+    pq_bytes x = {(const uint8_t *)u, (uint32_t)strlen(u)};
+    CHECK_EQ_INT(pq_stats_cut_max(&x, 3, true, out, &ol), 1);
+    CHECK(ol == 3 && !memcmp(out, "\xee\x80\x80", 3));
+    /* nothing to raise */
+    const char *m = "\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf";
+    pq_bytes y = {(const uint8_t *)m, 8};
+    CHECK_EQ_INT(pq_stats_cut_max(&y, 5, true, out, &ol), -1);
+    /* short enough: untouched */
+    CHECK_EQ_INT(pq_stats_cut_max(&v, 64, true, out, &ol), 0);
+    lo = v;
+    CHECK(!pq_stats_cut_min(&lo, 64, true));
+    CHECK(!pq_stats_cut_min(&lo, 0, true));
+}
+
+/* A 12 MiB value: bounds everywhere stay small, so the page header and the
+ * footer stay far under what readers accept and the file reads back; a
+ * column asking for exact statistics keeps them whole; a long FIXED column
+ * has none; an all-0xFF value leaves its chunk without bounds or index. */
+static void test_huge_values_get_small_bounds(void)
+{
+    enum { N = 3, BIG = 12 << 20 };
+    uint8_t *big = malloc(BIG);
+    CHECK(big != NULL);
+    memset(big, 'q', BIG);
+    big[BIG - 1] = 'z';
+    static uint8_t ff[4096], fx[3][200];
+    memset(ff, 0xff, sizeof ff);
+    memset(fx, 7, sizeof fx);
+    pq_bytes vals[N] = {{big, BIG}, {(const uint8_t *)"a", 1},
+                        {(const uint8_t *)"b", 1}};
+    pq_bytes ex[N] = {{(const uint8_t *)"k1", 2}, {big, 100},
+                      {(const uint8_t *)"k3", 2}};
+    pq_bytes ffs[N] = {{ff, sizeof ff}, {ff, 10}, {ff, 20}};
+    pq_bytes fix[N] = {{fx[0], 200}, {fx[1], 200}, {fx[2], 200}};
+    pq_column_spec s[4] = {
+        {.name = "big", .type = PQ_BYTE_ARRAY,
+         .logical = {.kind = PQ_LT_STRING}},
+        {.name = "exact", .type = PQ_BYTE_ARRAY, .exact_statistics = true},
+        {.name = "ff", .type = PQ_BYTE_ARRAY},
+        {.name = "fix", .type = PQ_FIXED_LEN_BYTE_ARRAY, .type_length = 200}};
+    pq_column_data cd[4] = {{vals, NULL}, {ex, NULL}, {ffs, NULL}, {fix, NULL}};
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    wfile f;
+    int rc = write_file(&f, s, 4, &o, N, cd);
+    free(big);
+    CHECK_OK(rc);
+    const pq_statistics *st = &chunk(&f, 0, 0)->statistics;
+    CHECK(st->has_min_value && st->min_value.len == 1); /* "a" */
+    CHECK(st->is_min_value_exact);
+    CHECK(st->max_value.len <= 64 && !st->is_max_value_exact);
+    /* "qqq..." cut and rounded up: "qq...qr" */
+    CHECK(st->max_value.ptr[0] == 'q' &&
+          st->max_value.ptr[st->max_value.len - 1] == 'r');
+    st = &chunk(&f, 0, 1)->statistics;
+    CHECK(st->has_max_value && st->max_value.len == 100 &&
+          st->is_max_value_exact);
+    st = &chunk(&f, 0, 2)->statistics;
+    CHECK(!st->has_min_value && !st->has_max_value && st->has_null_count);
+    const pq_column_index *ci;
+    CHECK_OK(pq_reader_column_index(f.r, 0, 2, &ci));
+    CHECK(ci == NULL);
+    st = &chunk(&f, 0, 3)->statistics;
+    CHECK(!st->has_min_value && !st->has_max_value);
+    /* every value reads back */
+    pq_cursor *cur;
+    pq_batch b;
+    CHECK_OK(pq_cursor_open(f.r, 0, 0, &cur));
+    CHECK_OK(pq_cursor_next(cur, N, &b));
+    CHECK_EQ_INT(b.n, N);
+    const pq_bytes *got = b.values;
+    CHECK(got[0].len == BIG && got[0].ptr[BIG - 1] == 'z' &&
+          got[0].ptr[0] == 'q');
+    pq_cursor_close(cur);
     wfile_free(&f);
 }
 
@@ -928,5 +1034,7 @@ int main(void)
     MERU_TEST_RUN(test_column_page_limits_and_header_bounds);
     MERU_TEST_RUN(test_invalid_specs_and_batches_are_rejected);
     MERU_TEST_RUN(test_sink_failure_is_sticky);
+    MERU_TEST_RUN(test_stats_cut_keeps_utf8_and_bounds);
+    MERU_TEST_RUN(test_huge_values_get_small_bounds);
     return meru_test_finish();
 }

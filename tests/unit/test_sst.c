@@ -19,7 +19,7 @@
 #include "types/keycodec.h"
 #include "types/rowcodec.h"
 #include "util/fs.h"
-#include "util/fs_fault.h"
+#include "support/fs_fault.h"
 
 /* What the golden files hold (test_golden_files_read_the_same). */
 #define GOLD_L0_ROWS 38

@@ -21,7 +21,7 @@
 #include "sst_model.h"
 #include "test.h"
 #include "util/fs.h"
-#include "util/fs_fault.h"
+#include "support/fs_fault.h"
 
 static meru_schema *schema(void)
 {

@@ -16,7 +16,7 @@
 #include "cache/cache.h"
 #include "sst/sst.h"
 #include "types/keycodec.h"
-#include "util/fs_fault.h"
+#include "support/fs_fault.h"
 
 #define COLS "id int64 not null, name string, score double"
 

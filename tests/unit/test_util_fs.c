@@ -14,7 +14,7 @@
 #include "util/durable.h"
 #include "util/error.h"
 #include "util/fs.h"
-#include "util/fs_fault.h"
+#include "support/fs_fault.h"
 
 static char dir[4096];
 

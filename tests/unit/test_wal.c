@@ -14,7 +14,7 @@
 #include "util/crc32c.h"
 #include "util/endian.h"
 #include "util/fs.h"
-#include "util/fs_fault.h"
+#include "support/fs_fault.h"
 #include "wal/wal.h"
 
 #define BLOCK MERU_WAL_BLOCK_SIZE

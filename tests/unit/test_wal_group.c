@@ -20,7 +20,7 @@
 #include "util/clock.h"
 #include "util/endian.h"
 #include "util/fs.h"
-#include "util/fs_fault.h"
+#include "support/fs_fault.h"
 #include "wal/group.h"
 #include "wal/wal.h"
 

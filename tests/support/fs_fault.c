@@ -26,7 +26,7 @@
  * One mutex (mu) guards everything in fault_fs and the nodes; it is held
  * across the real I/O, which serialises the fs — fine for tests.
  */
-#include "util/fs_fault.h"
+#include "support/fs_fault.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -205,6 +205,7 @@ static int make_stash(fault_fs *fs, const char *dir, char **out)
         meru_fs_info st;
         int rc = meru_fs_stat(fs->under, s, &st);
         if (rc == MERU_NOT_FOUND) {
+            meru_err_clear(); /* the answer wanted, not a failure */
             *out = s;
             return MERU_OK;
         }

@@ -34,8 +34,8 @@
  *
  * All entry points are thread-safe (one mutex serialises the whole fs).
  */
-#ifndef MERU_UTIL_FS_FAULT_H
-#define MERU_UTIL_FS_FAULT_H
+#ifndef MERU_TEST_SUPPORT_FS_FAULT_H
+#define MERU_TEST_SUPPORT_FS_FAULT_H
 
 #include <stdint.h>
 
