@@ -269,7 +269,11 @@ int meru_db_settle_schema(meru_db *db, const meru_schema *given)
     int rc;
     if (given) {
         if ((rc = meru_schema_validate(given)))
-            return meru_err(MERU_ESCHEMA, "%s", meru_errmsg());
+            /* running out of memory while checking says so, not "bad
+             * schema" */
+            return rc == MERU_ENOMEM
+                       ? rc
+                       : meru_err(MERU_ESCHEMA, "%s", meru_errmsg());
         if (given->ncols < meru_catalog_schema(db->cat)->ncols &&
             older_schema(db->cat, given))
             return meru_db_adopt_schema_locked(db,
