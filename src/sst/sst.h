@@ -24,6 +24,8 @@
  * "merutable.max-seq", "merutable.smallest-key" / "merutable.largest-key"
  * (hex of the encoded user keys), "merutable.row-count",
  * "merutable.schema" (the Iceberg schema JSON of meru_schema_to_json),
+ * the same JSON again under "iceberg.schema" (the key Iceberg's writers
+ * use, by which some Iceberg readers project a file's columns by id),
  * "merutable.format" ("1"), "merutable.file-id" (the file's name without
  * ".parquet": the engine names files by a UUID, so a file knows which it
  * is) and "merutable.bloom-crc32c" (the CRC-32C of every bloom filter,

@@ -217,15 +217,21 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
     size_t idlen = strlen(base);
     if (idlen > 8 && !strcmp(base + idlen - 8, ".parquet"))
         idlen -= 8;
-    pq_kv kv[4] = {
+    /* "iceberg.schema" is the key Iceberg's own writers put the file's
+     * schema under; readers that find no name mapping in the table use it
+     * to project the file's columns by field id (icebird does, and
+     * without it reads a column added later by name and fails on files
+     * that predate it). "merutable.schema" is what our reader reads. */
+    pq_kv kv[5] = {
         {"merutable.format", "1", 1},
         {"merutable.level", level, strlen(level)},
         {"merutable.schema", json, strlen(json)},
+        {"iceberg.schema", json, strlen(json)},
         {SST_KV_FILE_ID, base, idlen},
     };
     pq_writer_options po = w->o.pq;
     po.kv = kv;
-    po.n_kv = idlen ? 4 : 3;
+    po.n_kv = idlen ? 5 : 4;
     po.bloom_crc_key = SST_KV_BLOOM_CRC;
 
     rc = meru_fs_open(fs, path, MERU_FS_WRITE | MERU_FS_CREATE | MERU_FS_EXCL,

@@ -29,55 +29,20 @@ import roaring from 'roaring';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { canonical, expectRows, printRows, scanRows } from './view_rows.mjs';
 
 const { RoaringBitmap32 } = roaring;
 const args = process.argv.slice(2);
 
-function canonical(obj) {
-  const keys = Object.keys(obj).sort();
-  const o = {};
-  for (const k of keys) {
-    let v = obj[k];
-    if (typeof v === 'bigint') v = v.toString();
-    else if (typeof v === 'number') v = Number.isInteger(v) ? String(v) : v.toPrecision(15);
-    else if (v instanceof Uint8Array) v = Buffer.from(v).toString('hex');
-    o[k] = v === undefined ? null : v;
-  }
-  return JSON.stringify(o);
-}
-
-function finish(lines) {
-  lines.sort();
-  process.stdout.write(lines.map(l => l + '\n').join(''));
-}
-
 if (args[0] === '--meru') {
-  const lines = [];
-  for (const line of readFileSync(args[1], 'utf8').split('\n'))
-    if (line) lines.push(canonical(JSON.parse(line)));
-  finish(lines);
+  printRows(scanRows(args[1]));
   process.exit(0);
 }
 
 // Prints the rows, or with --expect compares them with the scan's.
 function done(lines) {
-  if (!expectFile) {
-    finish(lines);
-    return;
-  }
-  const want = [];
-  for (const line of readFileSync(expectFile, 'utf8').split('\n'))
-    if (line) want.push(canonical(JSON.parse(line)));
-  want.sort();
-  lines.sort();
-  const w = new Set(want), g = new Set(lines);
-  const missing = want.filter(l => !g.has(l)), extra = lines.filter(l => !w.has(l));
-  if (want.join('\n') !== lines.join('\n')) { // sorted: as multisets
-    console.error(`the Iceberg view has ${lines.length} rows, the scan ${want.length}`);
-    for (const l of missing.slice(0, 10)) console.error(`< ${l}`);
-    for (const l of extra.slice(0, 10)) console.error(`> ${l}`);
-    process.exit(1);
-  }
+  if (expectFile) expectRows('the Iceberg view', lines, expectFile);
+  else printRows(lines);
 }
 
 const dir = args[0];
