@@ -178,6 +178,44 @@ int ice_top_record(const meru_avro_ocf *f, const char *what,
     return MERU_OK;
 }
 
+int ice_read_records(meru_avro_ocf *f, size_t size, void **items, size_t *n,
+                     int (*read_one)(void *arg, meru_avro_rd *rd, void *item),
+                     void *arg, const char *what)
+{
+    size_t cap = *n;
+    for (;;) {
+        meru_avro_rd rd;
+        uint64_t count;
+        int rc = meru_avro_ocf_next_block(f, &rd, &count);
+        if (rc)
+            return rc;
+        if (count == 0)
+            return MERU_OK;
+        if (count > SIZE_MAX / size - *n)
+            return meru_err(MERU_ECORRUPT, "%s: too many records", what);
+        if (*n + count > cap) {
+            /* Bounded: count <= the block's bytes. */
+            size_t ncap = *n + (size_t)count;
+            if (ncap < cap * 2)
+                ncap = cap * 2;
+            void *g = realloc(*items, ncap * size);
+            if (!g)
+                return meru_err(MERU_ENOMEM, "%s: out of memory decoding",
+                                what);
+            *items = g;
+            cap = ncap;
+        }
+        for (uint64_t i = 0; i < count; i++) {
+            rc = read_one(arg, &rd, (char *)*items + *n * size);
+            if (rc)
+                return rc;
+            (*n)++;
+        }
+        if ((rc = meru_avro_rd_finish(&rd, "block's records")))
+            return rc;
+    }
+}
+
 int ice_flush_block(meru_buf *out, meru_buf *block, uint64_t *count,
                     const uint8_t sync[MERU_AVRO_SYNC_LEN], bool last)
 {
@@ -815,13 +853,24 @@ static int read_info(const meru_avro_ocf *f, meru_arena *a,
     return MERU_OK;
 }
 
+typedef struct read_ctx {
+    meru_arena *a;
+    const meru_avro_schema *rec;
+} read_ctx;
+
+static int read_one_entry(void *arg, meru_avro_rd *rd, void *item)
+{
+    read_ctx *c = arg;
+    dec d = {c->a, rd};
+    return read_entry(&d, c->rec, item);
+}
+
 int meru_ice_manifest_decode(meru_ice_manifest **out, const uint8_t *data,
                              size_t len)
 {
     meru_ice_manifest *m = calloc(1, sizeof *m);
     meru_avro_ocf *f = NULL;
     const meru_avro_schema *rec = NULL;
-    size_t cap = 0;
     int rc;
     *out = NULL;
     if (!m)
@@ -831,35 +880,13 @@ int meru_ice_manifest_decode(meru_ice_manifest **out, const uint8_t *data,
         (rc = ice_top_record(f, "manifest", &rec)) ||
         (rc = read_info(f, m->mem->arena, &m->info)))
         goto fail;
-    for (;;) {
-        meru_avro_rd rd;
-        uint64_t count;
-        if ((rc = meru_avro_ocf_next_block(f, &rd, &count)))
-            goto fail;
-        if (count == 0)
-            break;
-        if (m->n_entries + count > cap) {
-            /* Bounded: count <= the block's bytes. */
-            size_t ncap = m->n_entries + (size_t)count;
-            if (ncap < cap * 2)
-                ncap = cap * 2;
-            meru_ice_manifest_entry *e = realloc(m->entries, ncap * sizeof *e);
-            if (!e) {
-                rc = oom();
-                goto fail;
-            }
-            m->entries = e;
-            cap = ncap;
-        }
-        dec d = {m->mem->arena, &rd};
-        for (uint64_t i = 0; i < count; i++) {
-            if ((rc = read_entry(&d, rec, &m->entries[m->n_entries])))
-                goto fail;
-            m->n_entries++;
-        }
-        if ((rc = meru_avro_rd_finish(&rd, "block's records")))
-            goto fail;
-    }
+    read_ctx c = {m->mem->arena, rec};
+    void *items = NULL;
+    rc = ice_read_records(f, sizeof *m->entries, &items, &m->n_entries,
+                          read_one_entry, &c, "manifest");
+    m->entries = items;
+    if (rc)
+        goto fail;
     meru_avro_ocf_close(f);
     *out = m;
     return MERU_OK;

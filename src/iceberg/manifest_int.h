@@ -34,6 +34,13 @@ int ice_meta_long(const meru_avro_ocf *f, const char *key, bool *present,
 /* The file's top-level schema must be a record. */
 int ice_top_record(const meru_avro_ocf *f, const char *what,
                    const meru_avro_schema **out);
+/* Reads every block of records of `f` into a growing array of `size`-byte
+ * items (*items, *n; realloc'd, the caller frees *items also on failure),
+ * calling read_one(arg, rd, item) for each record; `what` names the file
+ * kind in the out-of-memory message. Each block must be consumed exactly. */
+int ice_read_records(meru_avro_ocf *f, size_t size, void **items, size_t *n,
+                     int (*read_one)(void *arg, meru_avro_rd *rd, void *item),
+                     void *arg, const char *what);
 /* Appends `count` records (already in rec[0..len) bytes) as a block when
  * the pending block passes ~1 MiB or `last` is set. */
 int ice_flush_block(meru_buf *out, meru_buf *block, uint64_t *count,

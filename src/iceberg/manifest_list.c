@@ -456,13 +456,23 @@ static int read_list_info(const meru_avro_ocf *f, meru_ice_manifest_list *l)
     return MERU_OK;
 }
 
+typedef struct read_ctx {
+    meru_arena *a;
+    const meru_avro_schema *rec;
+} read_ctx;
+
+static int read_one_file(void *arg, meru_avro_rd *rd, void *item)
+{
+    read_ctx *c = arg;
+    return read_file(rd, c->a, c->rec, item);
+}
+
 int meru_ice_manifest_list_decode(meru_ice_manifest_list **out,
                                   const uint8_t *data, size_t len)
 {
     meru_ice_manifest_list *l = calloc(1, sizeof *l);
     meru_avro_ocf *f = NULL;
     const meru_avro_schema *rec = NULL;
-    size_t cap = 0;
     int rc;
     *out = NULL;
     if (!l)
@@ -472,34 +482,13 @@ int meru_ice_manifest_list_decode(meru_ice_manifest_list **out,
         (rc = ice_top_record(f, "manifest list", &rec)) ||
         (rc = read_list_info(f, l)))
         goto fail;
-    for (;;) {
-        meru_avro_rd rd;
-        uint64_t count;
-        if ((rc = meru_avro_ocf_next_block(f, &rd, &count)))
-            goto fail;
-        if (count == 0)
-            break;
-        if (l->n_files + count > cap) {
-            size_t ncap = l->n_files + (size_t)count;
-            if (ncap < cap * 2)
-                ncap = cap * 2;
-            meru_ice_manifest_file *g = realloc(l->files, ncap * sizeof *g);
-            if (!g) {
-                rc = oom();
-                goto fail;
-            }
-            l->files = g;
-            cap = ncap;
-        }
-        for (uint64_t i = 0; i < count; i++) {
-            if ((rc =
-                     read_file(&rd, l->mem->arena, rec, &l->files[l->n_files])))
-                goto fail;
-            l->n_files++;
-        }
-        if ((rc = meru_avro_rd_finish(&rd, "block's records")))
-            goto fail;
-    }
+    read_ctx c = {l->mem->arena, rec};
+    void *items = NULL;
+    rc = ice_read_records(f, sizeof *l->files, &items, &l->n_files,
+                          read_one_file, &c, "manifest list");
+    l->files = items;
+    if (rc)
+        goto fail;
     meru_avro_ocf_close(f);
     *out = l;
     return MERU_OK;
