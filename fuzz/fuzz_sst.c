@@ -15,72 +15,9 @@
 #include "sst/sst.h"
 #include "types/keycodec.h"
 #include "util/error.h"
+#include "mem_fs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* ---- a read-only fs holding one file ----------------------------------- */
-
-typedef struct mem_fs {
-    meru_fs base;
-    const uint8_t *p;
-    size_t n;
-} mem_fs;
-
-static int m_open(meru_fs *fs, const char *path, unsigned flags,
-                  meru_file **out)
-{
-    if (flags != MERU_FS_READ)
-        return meru_err(MERU_EINVAL, "mem fs is read-only");
-    meru_file *f = calloc(1, sizeof *f);
-    if (!f)
-        return MERU_ENOMEM;
-    f->fs = fs;
-    f->path = strdup(path);
-    *out = f;
-    return MERU_OK;
-}
-
-static int m_close(meru_file *f)
-{
-    free(f->path);
-    free(f);
-    return MERU_OK;
-}
-
-static int m_pread(meru_file *f, uint64_t off, void *buf, size_t n,
-                   size_t *nread)
-{
-    mem_fs *m = (mem_fs *)f->fs;
-    *nread = 0;
-    if (off >= m->n)
-        return MERU_OK;
-    size_t k = m->n - off < n ? (size_t)(m->n - off) : n;
-    memcpy(buf, m->p + off, k);
-    *nread = k;
-    return MERU_OK;
-}
-
-static int m_size(meru_file *f, uint64_t *out)
-{
-    *out = ((mem_fs *)f->fs)->n;
-    return MERU_OK;
-}
-
-static int m_nope_file(meru_file *f)
-{
-    (void)f;
-    return meru_err(MERU_EINVAL, "mem fs: not supported");
-}
-
-static const meru_fs_ops mem_ops = {
-    .open = m_open,
-    .close = m_close,
-    .pread = m_pread,
-    .size = m_size,
-    .sync = m_nope_file,
-    .sync_full = m_nope_file,
-    .lock = m_nope_file,
-};
 
 /* ---- the target -------------------------------------------------------- */
 
@@ -110,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     meru_schema *s = the_schema();
     if (!s)
         return 0;
-    mem_fs fs = {{&mem_ops}, data, size};
+    mem_fs fs = MEM_FS(data, size);
     meru_sst *t;
     if (meru_sst_open(&t, &fs.base, "fuzz.parquet", s, NULL))
         return 0;

@@ -20,58 +20,13 @@
 #include "util/crc32c.h"
 #include "util/fs.h"
 #include "wal/wal.h"
+#include "mem_fs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAXR 4096
 
-/* ---- a read-only meru_fs over the fuzz input ---------------------------- */
-
-typedef struct memfs {
-    meru_fs base;
-    const uint8_t *data;
-    size_t size;
-} memfs;
-
-static int m_open(meru_fs *fs, const char *path, unsigned flags,
-                  meru_file **out)
-{
-    static meru_file f;
-    (void)path;
-    if (flags & MERU_FS_WRITE)
-        return MERU_ENOTSUP;
-    f.fs = fs;
-    f.path = (char *)"fuzz.log";
-    *out = &f;
-    return 0;
-}
-static int m_close(meru_file *f)
-{
-    (void)f;
-    return 0;
-}
-static int m_pread(meru_file *f, uint64_t off, void *buf, size_t n,
-                   size_t *nread)
-{
-    memfs *m = (memfs *)f->fs;
-    *nread = 0;
-    if (off >= m->size)
-        return 0;
-    if (n > m->size - off)
-        n = (size_t)(m->size - off);
-    memcpy(buf, m->data + off, n);
-    *nread = n;
-    return 0;
-}
-static int m_size(meru_file *f, uint64_t *out)
-{
-    *out = ((memfs *)f->fs)->size;
-    return 0;
-}
-
-static const meru_fs_ops m_ops = {
-    .open = m_open, .close = m_close, .pread = m_pread, .size = m_size};
-static memfs g_fs = {{&m_ops}, NULL, 0};
+static mem_fs g_fs = {{&mem_fs_ops}, NULL, 0};
 
 static uint64_t sums[MAXR];
 static size_t nsums; /* records of the strict pass */
@@ -111,8 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t ns, nv;
     int rc;
 
-    g_fs.data = data;
-    g_fs.size = size;
+    g_fs.p = data;
+    g_fs.n = size;
 
     nsums = 0;
     rc = read_all(path, 0, &ns);
