@@ -86,7 +86,9 @@ typedef struct meru_db_file {
      * file holds. `sst` reads the file under it. */
     const meru_schema *schema;
     pthread_mutex_t open_mu;
-    meru_sst *sst;     /* opened on first read, closed when the file goes */
+    /* Opened on first read (under open_mu), closed when the file goes;
+     * once set it never changes, so gets read it without the lock. */
+    _Atomic(meru_sst *) sst;
     /* Opened, but it contradicts its metadata entry (db_check.c): neither
      * can be trusted, so its key range is unknown and every read that
      * might need it fails with bad_msg (under open_mu). Set once. */
