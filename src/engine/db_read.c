@@ -58,6 +58,19 @@ static int check_snapshot(meru_db *db, const meru_snapshot *snap)
 
 /* -------------------------------------------------------------------- get */
 
+/* Threads take slots 1, 2, ... in the order of their first get; slot % N
+ * picks their counter block, so two threads share one only past N. */
+static atomic_uint next_get_slot;
+static _Thread_local unsigned my_get_slot;
+
+meru_db_get_stats *meru_db_my_get_stats(meru_db *db)
+{
+    if (!my_get_slot)
+        my_get_slot = atomic_fetch_add_explicit(&next_get_slot, 1,
+                                                memory_order_relaxed) + 1;
+    return &db->get_stats[my_get_slot % MERU_DB_GET_STAT_SLOTS];
+}
+
 /* Files of level >= 1 do not overlap and are sorted by smallest key: the
  * only candidate is the first whose largest key is >= key. */
 static meru_db_file *level_candidate(meru_view *v, int level,
@@ -162,20 +175,21 @@ static int get_file(meru_db *db, meru_db_file *f, meru_sst_key *sk,
             rc = e->vlen ? meru_buf_append(value, e->value, e->vlen) : 0;
             meru_cache_release(db->row_cache, h);
             meru_buf_free(&ck_heap);
-            atomic_fetch_add_explicit(&db->st_row_hits, 1,
+            atomic_fetch_add_explicit(&meru_db_my_get_stats(db)->row_hits, 1,
                                       memory_order_relaxed);
             return rc ? meru_err(MERU_ENOMEM, "out of memory") : MERU_OK;
         }
-        atomic_fetch_add_explicit(&db->st_row_misses, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&meru_db_my_get_stats(db)->row_misses, 1,
+                                  memory_order_relaxed);
     }
     if ((rc = meru_db_file_sst(f, &t)) == MERU_OK)
         rc = meru_sst_get_key(t, sk, seq, state, NULL, value, &st);
     if (st.bloom_checks)
-        atomic_fetch_add_explicit(&db->st_bloom_checks, st.bloom_checks,
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&meru_db_my_get_stats(db)->bloom_checks,
+                                  st.bloom_checks, memory_order_relaxed);
     if (st.bloom_negatives)
-        atomic_fetch_add_explicit(&db->st_bloom_negatives, st.bloom_negatives,
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&meru_db_my_get_stats(db)->bloom_negatives,
+                                  st.bloom_negatives, memory_order_relaxed);
     if (rc == MERU_OK && use_rc && fill) {
         size_t vlen = *state == MERU_SST_FOUND ? value->len : 0;
         row_entry *e = malloc(sizeof *e + vlen);
@@ -356,9 +370,10 @@ static int get_common(meru_db *db, const meru_snapshot *snap, unsigned flags,
     rc = lookup(db, v, k.data, k.len, seq, flags, out);
     meru_db_view_unref(v);
     meru_buf_free(&k);
-    atomic_fetch_add_explicit(&db->st_gets, 1, memory_order_relaxed);
+    meru_db_get_stats *gs = meru_db_my_get_stats(db);
+    atomic_fetch_add_explicit(&gs->gets, 1, memory_order_relaxed);
     if (rc == MERU_OK)
-        atomic_fetch_add_explicit(&db->st_gets_found, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&gs->gets_found, 1, memory_order_relaxed);
     else if (rc == MERU_NOT_FOUND)
         meru_row_clear(out);
     return rc;
