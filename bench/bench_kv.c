@@ -879,7 +879,7 @@ int main(int argc, char **argv)
     printf("- settings (same cache budget, WAL on, no fsync per write except "
            "in the sync pass):\n");
     for (int e = 0; e < ne; e++) {
-        char d[512];
+        char d[1024];
         kv_conf c = {g.cache_bytes, 64u << 20, 0, g.rows,
                      g.nprops ? g.props : NULL, g.iceberg_view};
         run[e]->describe(&c, d, sizeof d);

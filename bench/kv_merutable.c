@@ -52,13 +52,22 @@ static void t_describe(const kv_conf *c, char *buf, size_t cap)
         used += (size_t)snprintf(props + used,
                                  used < sizeof props ? sizeof props - used : 0,
                                  ", property %s=%s", p[0], p[1]);
+    char rowc[96];
+    if (o.row_cache_bytes == MERU_ROW_CACHE_AUTO)
+        snprintf(rowc, sizeof rowc, "%zu KiB of it for the row cache",
+                 (o.cache_bytes / MERU_ROW_CACHE_AUTO_DIVISOR) >> 10);
+    else if (o.row_cache_bytes)
+        snprintf(rowc, sizeof rowc, "row cache %zu KiB on top",
+                 o.row_cache_bytes >> 10);
+    else
+        snprintf(rowc, sizeof rowc, "row cache off");
     snprintf(buf, cap,
-             "merutable %s: decoded-page cache %zu MiB, files %s, row cache "
-             "off, memtable %zu MiB, background_threads %d, L0 %s, "
+             "merutable %s: decoded-page cache %zu MiB (%s), files %s, "
+             "memtable %zu MiB, background_threads %d, L0 %s, "
              "L1+ ZSTD %d (pages of %u KiB or %u rows, %u KiB for string "
              "value columns), WAL on, sync_mode "
              "%s, Iceberg view %s%s",
-             meru_version(), o.cache_bytes >> 20,
+             meru_version(), o.cache_bytes >> 20, rowc,
              o.mmap_reads ? "memory-mapped (mmap_reads)" : "read with pread",
              o.memtable_bytes >> 20, o.background_threads,
              (unsigned)o.l0_compression < 5 ? codec[o.l0_compression] : "?",
