@@ -8,7 +8,7 @@
  * Prints microseconds per get of each round and their median.
  *
  *   bench_get [--compact] [--scan] [--cache-mib M] [--row-cache-mib M]
- *             [--threads T] [--string-page-bytes B] [rows=300000] [gets=20000]
+ *             [--threads T] [--zipf] [--string-page-bytes B] [rows=300000] [gets=20000]
  *             [rounds=3] [dir]
  *
  * --compact: meru_compact after the load (bench_kv's shape after settle:
@@ -19,6 +19,9 @@
  * new table; default the library's). --row-cache-mib: row_cache_bytes
  * (0 turns the row cache off; default the library's, a share of the
  * cache).
+ * --zipf: the rounds' keys are drawn from bench_kv's scrambled zipfian
+ * (theta 0.99) instead of uniformly: hot keys, where the row cache
+ * serves gets.
  * --threads T: after the rounds, T threads each do `gets` gets at once
  * (keys of their own); prints wall-clock gets/s of them all and the
  * process CPU time per get, beside one thread's (the first round's keys
@@ -30,6 +33,7 @@
  * profiler (callgrind) can time the gets alone.
  */
 #include "bench_util.h"
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +75,44 @@ static size_t cache_mib;     /* 0: the library's default */
 static uint32_t string_page; /* 0: the library's default */
 static long row_cache_mib = -1; /* -1: the library's default */
 static int threads;             /* --threads: 0 none */
+static int zipf_keys;           /* --zipf */
+
+/* YCSB's scrambled zipfian as in bench_kv.c: ranks in [0, n), hot ranks
+ * spread over the key space by a hash. */
+static double zf_theta = 0.99, zf_alpha, zf_zetan, zf_eta;
+
+static void zipf_init(long n)
+{
+    double zeta2 = 1.0 + 1.0 / pow(2.0, zf_theta);
+    zf_zetan = 0;
+    for (long i = 1; i <= n; i++)
+        zf_zetan += 1.0 / pow((double)i, zf_theta);
+    zf_alpha = 1.0 / (1.0 - zf_theta);
+    zf_eta = (1.0 - pow(2.0 / (double)n, 1.0 - zf_theta)) /
+             (1.0 - zeta2 / zf_zetan);
+}
+
+static long zipf_next(long n)
+{
+    double u = (double)(next_rand() >> 11) / 9007199254740992.0;
+    double uz = u * zf_zetan;
+    uint64_t r;
+    if (uz < 1.0)
+        r = 0;
+    else if (uz < 1.0 + pow(0.5, zf_theta))
+        r = 1;
+    else
+        r = (uint64_t)((double)n * pow(zf_eta * u - zf_eta + 1.0, zf_alpha));
+    if (r >= (uint64_t)n)
+        r = (uint64_t)n - 1;
+    uint64_t x = r ^ 0x5bd1e995u;
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return (long)(x % (uint64_t)n);
+}
 
 static int open_db(const char *dir, meru_db **db)
 {
@@ -191,6 +233,8 @@ int main(int argc, char **argv)
             string_page = (uint32_t)atol(argv[2]);
             argv++;
             argc--;
+        } else if (!strcmp(argv[1], "--zipf")) {
+            zipf_keys = 1;
         } else if (!strcmp(argv[1], "--threads") && argc > 2) {
             threads = atoi(argv[2]);
             if (threads < 1 || threads > 64) {
@@ -290,10 +334,13 @@ reads:
         return die("alloc", rc);
     double us[100];
     long found = 0;
+    if (zipf_keys)
+        zipf_init(n);
     for (int r = 0; r < rounds; r++) {
         t0 = bench_now();
         for (long g = 0; g < gets; g++) {
-            long k = (long)(next_rand() % (uint64_t)n);
+            long k = zipf_keys ? zipf_next(n)
+                               : (long)(next_rand() % (uint64_t)n);
             if ((rc = meru_row_set_int64(key, 0, k * 7)))
                 return die("key", rc);
             rc = meru_get(db, NULL, key, out);
