@@ -509,9 +509,8 @@ typedef struct meru_options {
      * file, so a hot key's get decodes no page (zipfian reads). Default
      * MERU_ROW_CACHE_AUTO: 1/32 of cache_bytes is the row cache's and the
      * rest the page cache's (one budget: memory does not grow; 2 MiB of
-     * 64 hold ~8k rows of 120 bytes, the keys of ~2/3 of zipfian 0.99
-     * gets over 1M keys, while a table read uniformly loses little of its
-     * page cache: docs/design.md, "Row cache"). Any other
+     * 64 hold ~8k rows of 120 bytes; a small share because a table read
+     * uniformly needs its page cache: docs/design.md, "Row cache"). Any other
      * value is the row cache's own budget on top of cache_bytes; 0 turns
      * it off. Writes never make it stale: entries belong to immutable
      * files and newer versions are found first (memtables, newer files).
