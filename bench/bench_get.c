@@ -7,8 +7,8 @@
  * the memtable), then times G random meru_get of present keys, R rounds.
  * Prints microseconds per get of each round and their median.
  *
- *   bench_get [--compact] [--scan] [--cache-mib M]
- *             [--string-page-bytes B] [rows=300000] [gets=20000]
+ *   bench_get [--compact] [--scan] [--cache-mib M] [--row-cache-mib M]
+ *             [--threads T] [--zipf] [--string-page-bytes B] [rows=300000] [gets=20000]
  *             [rounds=3] [dir]
  *
  * --compact: meru_compact after the load (bench_kv's shape after settle:
@@ -16,16 +16,29 @@
  * (i in 0..999, random doubles of 2 decimals, "user-" and 95 random
  * letters) instead of i = k, d = k / 2 and zero-padded digits.
  * --cache-mib, --string-page-bytes: cache_bytes, string_page_bytes (a
- * new table; default the library's).
+ * new table; default the library's). --row-cache-mib: row_cache_bytes
+ * (0 turns the row cache off; default the library's, a share of the
+ * cache).
+ * --zipf: the rounds' keys are drawn from bench_kv's scrambled zipfian
+ * (theta 0.99) instead of uniformly: hot keys, where the row cache
+ * serves gets.
+ * --threads T: after the rounds, T threads each do `gets` gets at once
+ * (keys of their own); prints wall-clock gets/s of them all and the
+ * process CPU time per get, beside one thread's (the first round's keys
+ * again, so the cache state is alike): how far gets scale, and whether
+ * they spend CPU on each other (locks, shared cache lines).
  * --scan: after the gets, one full scan of every column (rows/s), to weigh
  * a page shape's cost to scans against its gain for gets.
  * A dir that already holds a table of `rows` rows is reused (no load), so a
  * profiler (callgrind) can time the gets alone.
  */
 #include "bench_util.h"
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +73,46 @@ static int die(const char *what, int rc)
 
 static size_t cache_mib;     /* 0: the library's default */
 static uint32_t string_page; /* 0: the library's default */
+static long row_cache_mib = -1; /* -1: the library's default */
+static int threads;             /* --threads: 0 none */
+static int zipf_keys;           /* --zipf */
+
+/* YCSB's scrambled zipfian as in bench_kv.c: ranks in [0, n), hot ranks
+ * spread over the key space by a hash. */
+static double zf_theta = 0.99, zf_alpha, zf_zetan, zf_eta;
+
+static void zipf_init(long n)
+{
+    double zeta2 = 1.0 + 1.0 / pow(2.0, zf_theta);
+    zf_zetan = 0;
+    for (long i = 1; i <= n; i++)
+        zf_zetan += 1.0 / pow((double)i, zf_theta);
+    zf_alpha = 1.0 / (1.0 - zf_theta);
+    zf_eta = (1.0 - pow(2.0 / (double)n, 1.0 - zf_theta)) /
+             (1.0 - zeta2 / zf_zetan);
+}
+
+static long zipf_next(long n)
+{
+    double u = (double)(next_rand() >> 11) / 9007199254740992.0;
+    double uz = u * zf_zetan;
+    uint64_t r;
+    if (uz < 1.0)
+        r = 0;
+    else if (uz < 1.0 + pow(0.5, zf_theta))
+        r = 1;
+    else
+        r = (uint64_t)((double)n * pow(zf_eta * u - zf_eta + 1.0, zf_alpha));
+    if (r >= (uint64_t)n)
+        r = (uint64_t)n - 1;
+    uint64_t x = r ^ 0x5bd1e995u;
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return (long)(x % (uint64_t)n);
+}
 
 static int open_db(const char *dir, meru_db **db)
 {
@@ -70,6 +123,8 @@ static int open_db(const char *dir, meru_db **db)
         o.cache_bytes = cache_mib << 20;
     if (string_page)
         o.string_page_bytes = string_page;
+    if (row_cache_mib >= 0)
+        o.row_cache_bytes = (size_t)row_cache_mib << 20;
     meru_schema *s = NULL;
     int rc = meru_schema_parse(&s, "bench",
                                "k int64 not null, i int32 not null, "
@@ -80,6 +135,80 @@ static int open_db(const char *dir, meru_db **db)
     rc = meru_open(dir, &o, s, db);
     meru_schema_free(s);
     return rc;
+}
+
+/* Process CPU seconds (every thread's, user + system). */
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+typedef struct getter {
+    meru_db *db;
+    long n, gets, found;
+    uint64_t seed;
+    int rc;
+} getter;
+
+/* `gets` gets of random present keys (xorshift from seed). */
+static void *getter_main(void *arg)
+{
+    getter *g = arg;
+    meru_row *key = NULL, *out = NULL;
+    const meru_schema *ts = meru_db_schema(g->db);
+    uint64_t x = g->seed;
+    if ((g->rc = meru_row_new(&key, ts)) || (g->rc = meru_row_new(&out, ts)))
+        goto done;
+    for (long j = 0; j < g->gets; j++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        long k = (long)(x % (uint64_t)g->n);
+        if ((g->rc = meru_row_set_int64(key, 0, k * 7)))
+            goto done;
+        g->rc = meru_get(g->db, NULL, key, out);
+        if (g->rc == MERU_OK)
+            g->found++;
+        else if (g->rc != MERU_NOT_FOUND)
+            goto done;
+    }
+    g->rc = MERU_OK;
+done:
+    meru_row_free(key);
+    meru_row_free(out);
+    return NULL;
+}
+
+/* nthreads getters at once; wall-clock gets/s and CPU us per get. */
+static int run_getters(meru_db *db, long n, long gets, int nthreads,
+                       double *per_s, double *cpu_us)
+{
+    getter g[64];
+    pthread_t t[64];
+    int started = 0;
+    double w0 = bench_now(), c0 = cpu_now();
+    for (int i = 0; i < nthreads; i++) {
+        g[i] = (getter){db, n, gets, 0, 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1),
+                        0};
+        if (nthreads == 1)
+            getter_main(&g[i]);
+        else if (pthread_create(&t[i], NULL, getter_main, &g[i]) == 0)
+            started++;
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    double w = bench_now() - w0, c = cpu_now() - c0;
+    if (nthreads > 1 && started != nthreads)
+        return MERU_EINTERNAL;
+    for (int i = 0; i < nthreads; i++)
+        if (g[i].rc || g[i].found != gets)
+            return g[i].rc ? g[i].rc : MERU_EINTERNAL;
+    *per_s = (double)gets * nthreads / w;
+    *cpu_us = c * 1e6 / ((double)gets * nthreads);
+    return MERU_OK;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -102,6 +231,20 @@ int main(int argc, char **argv)
             scan = 1;
         } else if (!strcmp(argv[1], "--string-page-bytes") && argc > 2) {
             string_page = (uint32_t)atol(argv[2]);
+            argv++;
+            argc--;
+        } else if (!strcmp(argv[1], "--zipf")) {
+            zipf_keys = 1;
+        } else if (!strcmp(argv[1], "--threads") && argc > 2) {
+            threads = atoi(argv[2]);
+            if (threads < 1 || threads > 64) {
+                fprintf(stderr, "bench_get: --threads 1..64\n");
+                return 2;
+            }
+            argv++;
+            argc--;
+        } else if (!strcmp(argv[1], "--row-cache-mib") && argc > 2) {
+            row_cache_mib = atol(argv[2]);
             argv++;
             argc--;
         } else if (!strcmp(argv[1], "--cache-mib") && argc > 2) {
@@ -191,10 +334,13 @@ reads:
         return die("alloc", rc);
     double us[100];
     long found = 0;
+    if (zipf_keys)
+        zipf_init(n);
     for (int r = 0; r < rounds; r++) {
         t0 = bench_now();
         for (long g = 0; g < gets; g++) {
-            long k = (long)(next_rand() % (uint64_t)n);
+            long k = zipf_keys ? zipf_next(n)
+                               : (long)(next_rand() % (uint64_t)n);
             if ((rc = meru_row_set_int64(key, 0, k * 7)))
                 return die("key", rc);
             rc = meru_get(db, NULL, key, out);
@@ -211,6 +357,22 @@ reads:
     qsort(us, (size_t)rounds, sizeof us[0], cmp_d);
     printf("median %.2f us/get (%ld of %ld found)\n", us[rounds / 2], found,
            gets * rounds);
+    if (threads) {
+        double one, one_cpu, many, many_cpu;
+        /* one thread, then `threads`, then one again: the median-free
+         * check that the cache did not just warm up in between */
+        if ((rc = run_getters(db, n, gets, 1, &one, &one_cpu)) ||
+            (rc = run_getters(db, n, gets, threads, &many, &many_cpu)))
+            return die("threads", rc);
+        double again, again_cpu;
+        if ((rc = run_getters(db, n, gets, 1, &again, &again_cpu)))
+            return die("threads", rc);
+        printf("1 thread: %.0f gets/s, %.2f us CPU/get; %d threads: %.0f "
+               "gets/s (%.2fx), %.2f us CPU/get; 1 thread again: %.0f "
+               "gets/s, %.2f us CPU/get\n",
+               one, one_cpu, threads, many, many / one, many_cpu, again,
+               again_cpu);
+    }
     if (scan) {
         meru_iter *it = NULL;
         const meru_row *r;

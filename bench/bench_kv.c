@@ -33,6 +33,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,8 @@ enum {
     M_READ_UNI,
     M_READ_ZIPF,
     M_READ_MISS,
+    M_READ_UNI2,
+    M_READ_COLD,
     M_SCAN_FULL,
     M_SCAN_RANGE,
     M_SCAN_PROJ,
@@ -83,6 +86,8 @@ static const metric_info METRICS[M_COUNT] = {
     [M_READ_UNI] = {"readrandom uniform", "Kops/s", 1, 1e3},
     [M_READ_ZIPF] = {"readrandom zipfian 0.99", "Kops/s", 1, 1e3},
     [M_READ_MISS] = {"readmissing", "Kops/s", 1, 1e3},
+    [M_READ_UNI2] = {"readrandom uniform, 2 threads", "Kops/s", 1, 1e3},
+    [M_READ_COLD] = {"cold reads: first gets after reopen", "Kops/s", 1, 1e3},
     [M_SCAN_FULL] = {"full scan, key order", "Mrows/s", 1, 1e6},
     [M_SCAN_RANGE] = {"range scans of 1%", "scans/s", 1, 1},
     [M_SCAN_PROJ] = {"projected scan of column i", "Mrows/s", 1, 1e6},
@@ -144,6 +149,9 @@ static const char *const MISSING[] = {
     NULL,
 };
 
+/* The cold-read workload: this many uniform gets right after a reopen. */
+#define COLD_READS 1000
+
 /*
  * Operations per workload. The single-put and the synced workloads use
  * fewer rows than N (as db_bench does for fillsync): at N = 1M, SQLite
@@ -158,6 +166,8 @@ static void op_counts(const cfg *g, uint64_t ops[M_COUNT])
     ops[M_FILLRAND1] = n < 100000 ? n : 100000;
     ops[M_OVERWRITE] = n / 2;
     ops[M_READ_UNI] = ops[M_READ_ZIPF] = ops[M_READ_MISS] = g->reads;
+    ops[M_READ_UNI2] = g->reads;
+    ops[M_READ_COLD] = g->reads < COLD_READS ? g->reads : COLD_READS;
     ops[M_SCAN_FULL] = ops[M_SCAN_PROJ] = n;
     ops[M_SCAN_RANGE] = g->quick ? 20 : 100;
     ops[M_SYNC1000] = n / 10 < 1000 ? (n < 1000 ? n : 1000) : n / 10;
@@ -306,7 +316,7 @@ typedef struct plan {
     uint64_t ops[M_COUNT];
     uint64_t *perm; /* fillrandom order */
     uint64_t *over; /* overwrite targets */
-    uint64_t *rd_uni, *rd_zipf, *rd_miss;
+    uint64_t *rd_uni, *rd_zipf, *rd_miss, *rd_uni2, *rd_cold;
     uint64_t *range_lo;
 } plan;
 
@@ -375,6 +385,95 @@ static int read_workload(const kv_driver *drv, void *h, const uint64_t *idx,
                  missing ? "readmissing found a key" : "readrandom missed");
 }
 
+/* One client thread of the threaded read workload: gets idx[0..n). */
+typedef struct reader_job {
+    const kv_driver *drv;
+    void *r;
+    const uint64_t *idx;
+    uint64_t n, found;
+    int bad, err;
+} reader_job;
+
+static void *reader_main(void *arg)
+{
+    reader_job *j = arg;
+    kv_row row;
+    for (uint64_t x = 0; x < j->n; x++) {
+        int64_t k = key_of(j->idx[x]);
+        int rc = j->drv->reader_get(j->r, k, &row);
+        if (rc < 0) {
+            j->err = 1;
+            break;
+        }
+        if (rc == 1) {
+            j->found++;
+            j->bad += row.i != i_of(k) || row.slen != 100;
+        }
+    }
+    return NULL;
+}
+
+/* n gets of idx split between READ_THREADS client threads, each with its
+ * own reader; *ops counts the gets of all of them per second of wall
+ * clock (from before the first thread starts to after the last ends). */
+#define READ_THREADS 2
+static int threaded_read_workload(const kv_driver *drv, void *h,
+                                  const uint64_t *idx, uint64_t n, double *ops)
+{
+    reader_job jobs[READ_THREADS];
+    pthread_t tid[READ_THREADS];
+    int started = 0, rc = 0;
+    memset(jobs, 0, sizeof jobs);
+    if (!drv->reader_open)
+        return 0; /* the engine cannot: n/a */
+    for (int t = 0; t < READ_THREADS && !rc; t++) {
+        jobs[t].drv = drv;
+        jobs[t].idx = idx + n * (uint64_t)t / READ_THREADS;
+        jobs[t].n = n * (uint64_t)(t + 1) / READ_THREADS -
+                    n * (uint64_t)t / READ_THREADS;
+        rc = drv->reader_open(h, &jobs[t].r);
+        if (rc)
+            jobs[t].r = NULL;
+    }
+    double t0 = kv_now();
+    for (; !rc && started < READ_THREADS; started++)
+        if (pthread_create(&tid[started], NULL, reader_main, &jobs[started]))
+            rc = -1;
+    for (int t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    double t1 = kv_now();
+    uint64_t found = 0;
+    int bad = 0;
+    for (int t = 0; t < READ_THREADS; t++) {
+        if (jobs[t].r)
+            drv->reader_close(jobs[t].r);
+        found += jobs[t].found;
+        bad += jobs[t].bad;
+        rc |= jobs[t].err ? -1 : 0;
+    }
+    if (rc)
+        return -1;
+    *ops = (double)n / (t1 - t0);
+    if (check(!bad, drv->name, "values read back (threads)"))
+        return -1;
+    return check(found == n, drv->name, "readrandom (threads) missed");
+}
+
+/* Closes and reopens the table, then times the first gets (the engine's
+ * caches empty; the OS page cache keeps what the earlier phases read). */
+static int cold_read_workload(const kv_driver *drv, void **h,
+                              const kv_conf *conf, const char *dir,
+                              const uint64_t *idx, uint64_t n, double *ops)
+{
+    int rc = drv->close(*h);
+    *h = NULL;
+    if (rc || drv->open(h, dir, conf)) {
+        *h = NULL;
+        return -1;
+    }
+    return read_workload(drv, *h, idx, n, 0, ops);
+}
+
 static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
                      double res[M_COUNT])
 {
@@ -432,6 +531,9 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
         rc = read_workload(drv, h, p->rd_zipf, p->reads, 0, &res[M_READ_ZIPF]);
     if (!rc)
         rc = read_workload(drv, h, p->rd_miss, p->reads, 1, &res[M_READ_MISS]);
+    if (!rc)
+        rc = threaded_read_workload(drv, h, p->rd_uni2, p->reads,
+                                    &res[M_READ_UNI2]);
     uint64_t sum_i = 0;
     if (!rc) {
         kv_scan_acc a = {0};
@@ -467,6 +569,9 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
             rc = check(a.rows == p->n && a.sum_i == sum_i && !a.order_errors,
                        drv->name, "projected scan: rows and sum of i");
     }
+    if (!rc)
+        rc = cold_read_workload(drv, &h, &conf, dir, p->rd_cold,
+                                p->ops[M_READ_COLD], &res[M_READ_COLD]);
     if (h && drv->close(h))
         rc = -1;
     rm_rf(dir);
@@ -499,9 +604,11 @@ static int make_plan(const cfg *g, plan *p)
     p->rd_uni = malloc(p->reads * 8);
     p->rd_zipf = malloc(p->reads * 8);
     p->rd_miss = malloc(p->reads * 8);
+    p->rd_uni2 = malloc(p->reads * 8);
+    p->rd_cold = malloc(p->reads * 8);
     p->range_lo = malloc(p->range_count * 8);
     if (!p->perm || !p->over || !p->rd_uni || !p->rd_zipf || !p->rd_miss ||
-        !p->range_lo)
+        !p->rd_uni2 || !p->rd_cold || !p->range_lo)
         return -1;
     for (uint64_t j = 0; j < n; j++)
         p->perm[j] = j;
@@ -519,6 +626,11 @@ static int make_plan(const cfg *g, plan *p)
         p->rd_zipf[j] = zipf_next(&z, &s);
         p->rd_miss[j] = rng_next(&s) % n;
     }
+    /* after the others, so their keys stay those of earlier runs */
+    for (uint64_t j = 0; j < p->reads; j++) {
+        p->rd_uni2[j] = rng_next(&s) % n;
+        p->rd_cold[j] = rng_next(&s) % n;
+    }
     for (uint64_t j = 0; j < p->range_count; j++)
         p->range_lo[j] = rng_next(&s) % (n - p->range_len + 1);
     return 0;
@@ -531,6 +643,8 @@ static void free_plan(plan *p)
     free(p->rd_uni);
     free(p->rd_zipf);
     free(p->rd_miss);
+    free(p->rd_uni2);
+    free(p->rd_cold);
     free(p->range_lo);
 }
 
@@ -755,11 +869,17 @@ int main(int argc, char **argv)
            g.quick ? "; --quick" : "");
     printf("- data directory: %s\n", g.dir);
     printf("- each engine's workloads run in a forked child, engines "
-           "interleaved per repetition; single-threaded client\n");
+           "interleaved per repetition; single-threaded client except "
+           "\"%s\" (%d client threads, each with its own reader, "
+           "splitting the gets; its own random keys); \"%s\": the table is "
+           "closed and reopened after the scans and the first %lu uniform "
+           "gets are timed (engine caches empty, OS page cache warm)\n",
+           METRICS[M_READ_UNI2].name, READ_THREADS, METRICS[M_READ_COLD].name,
+           (unsigned long)(g.reads < COLD_READS ? g.reads : COLD_READS));
     printf("- settings (same cache budget, WAL on, no fsync per write except "
            "in the sync pass):\n");
     for (int e = 0; e < ne; e++) {
-        char d[512];
+        char d[1024];
         kv_conf c = {g.cache_bytes, 64u << 20, 0, g.rows,
                      g.nprops ? g.props : NULL, g.iceberg_view};
         run[e]->describe(&c, d, sizeof d);

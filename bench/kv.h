@@ -86,6 +86,15 @@ typedef struct kv_driver {
      * engine was seen idle) if the driver sets it, else to its return: a
      * driver that must watch for a quiet period does not count it. */
     int (*settle)(void *h, double *idle_at);
+    /* Readers for client threads (the "2 threads" read workload): each
+     * reader is used by one thread while the others use theirs, and gets
+     * through it return what get() would. reader_open gives a reader of
+     * the open handle h (its own rows, statement or read transaction;
+     * the handle itself where the engine's get is thread-safe as is);
+     * reader_close frees it (before h is closed). */
+    int (*reader_open)(void *h, void **out);
+    int (*reader_get)(void *r, int64_t k, kv_row *out);
+    void (*reader_close)(void *r);
 } kv_driver;
 
 /* Monotonic seconds. */

@@ -112,16 +112,16 @@ static int m_write(void *h, const kv_row *rows, size_t n)
     return rc ? failed("commit", rc) : 0;
 }
 
-static int m_get(void *h, int64_t k, kv_row *out)
+/* A get in read transaction txn (kept reset between gets). */
+static int get_txn(mdb *m, MDB_txn *txn, int64_t k, kv_row *out)
 {
-    mdb *m = h;
-    int rc = mdb_txn_renew(m->rtxn);
+    int rc = mdb_txn_renew(txn);
     if (rc)
         return failed("txn_renew", rc);
     unsigned char key[8];
     kv_key_encode(k, key);
     MDB_val kv = {8, key}, v;
-    rc = mdb_get(m->rtxn, m->dbi, &kv, &v);
+    rc = mdb_get(txn, m->dbi, &kv, &v);
     int res;
     if (rc == MDB_NOTFOUND)
         res = 0;
@@ -133,8 +133,53 @@ static int m_get(void *h, int64_t k, kv_row *out)
         out->k = k;
         res = 1;
     }
-    mdb_txn_reset(m->rtxn);
+    mdb_txn_reset(txn);
     return res;
+}
+
+static int m_get(void *h, int64_t k, kv_row *out)
+{
+    mdb *m = h;
+    return get_txn(m, m->rtxn, k, out);
+}
+
+/* A client thread's reader: its own read transaction (the environment is
+ * opened MDB_NOTLS, so a transaction is not tied to a thread's slot). */
+typedef struct mdb_reader {
+    mdb *m;
+    MDB_txn *txn;
+} mdb_reader;
+
+static void m_reader_close(void *r)
+{
+    mdb_reader *x = r;
+    if (!x)
+        return;
+    if (x->txn)
+        mdb_txn_abort(x->txn);
+    free(x);
+}
+
+static int m_reader_open(void *h, void **out)
+{
+    mdb_reader *x = calloc(1, sizeof *x);
+    if (!x)
+        return -1;
+    x->m = h;
+    int rc = mdb_txn_begin(x->m->env, NULL, MDB_RDONLY, &x->txn);
+    if (rc) {
+        free(x);
+        return failed("reader txn_begin", rc);
+    }
+    mdb_txn_reset(x->txn);
+    *out = x;
+    return 0;
+}
+
+static int m_reader_get(void *r, int64_t k, kv_row *out)
+{
+    mdb_reader *x = r;
+    return get_txn(x->m, x->txn, k, out);
 }
 
 static int m_scan(void *h, int64_t lo, int64_t hi, int has_hi, int project,
@@ -185,4 +230,5 @@ static int m_settle(void *h, double *idle_at)
 
 const kv_driver kv_driver_lmdb = {
     "lmdb", m_describe, m_open, m_close, m_write, m_get, m_scan, m_settle,
+    m_reader_open, m_reader_get, m_reader_close,
 };

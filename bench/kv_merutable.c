@@ -52,13 +52,22 @@ static void t_describe(const kv_conf *c, char *buf, size_t cap)
         used += (size_t)snprintf(props + used,
                                  used < sizeof props ? sizeof props - used : 0,
                                  ", property %s=%s", p[0], p[1]);
+    char rowc[96];
+    if (o.row_cache_bytes == MERU_ROW_CACHE_AUTO)
+        snprintf(rowc, sizeof rowc, "%zu KiB of it for the row cache",
+                 (o.cache_bytes / MERU_ROW_CACHE_AUTO_DIVISOR) >> 10);
+    else if (o.row_cache_bytes)
+        snprintf(rowc, sizeof rowc, "row cache %zu KiB on top",
+                 o.row_cache_bytes >> 10);
+    else
+        snprintf(rowc, sizeof rowc, "row cache off");
     snprintf(buf, cap,
-             "merutable %s: decoded-page cache %zu MiB, files %s, row cache "
-             "off, memtable %zu MiB, background_threads %d, L0 %s, "
+             "merutable %s: decoded-page cache %zu MiB (%s), files %s, "
+             "memtable %zu MiB, background_threads %d, L0 %s, "
              "L1+ ZSTD %d (pages of %u KiB or %u rows, %u KiB for string "
              "value columns), WAL on, sync_mode "
              "%s, Iceberg view %s%s",
-             meru_version(), o.cache_bytes >> 20,
+             meru_version(), o.cache_bytes >> 20, rowc,
              o.mmap_reads ? "memory-mapped (mmap_reads)" : "read with pread",
              o.memtable_bytes >> 20, o.background_threads,
              (unsigned)o.l0_compression < 5 ? codec[o.l0_compression] : "?",
@@ -171,12 +180,13 @@ static int t_write(void *h, const kv_row *rows, size_t n)
     return rc ? failed("write", rc) : 0;
 }
 
-static int t_get(void *h, int64_t k, kv_row *out)
+/* One get into a caller's key and out rows (the handle's, or a reader's). */
+static int get_rows(meru_db *db, meru_row *key, meru_row *res, int64_t k,
+                    kv_row *out)
 {
-    mt *t = h;
-    int rc = meru_row_set_int64(t->key, C_K, k);
+    int rc = meru_row_set_int64(key, C_K, k);
     if (!rc)
-        rc = meru_get(t->db, NULL, t->key, t->out);
+        rc = meru_get(db, NULL, key, res);
     if (rc == MERU_NOT_FOUND)
         return 0;
     if (rc)
@@ -184,16 +194,63 @@ static int t_get(void *h, int64_t k, kv_row *out)
     const char *s;
     size_t len;
     out->k = k;
-    rc = meru_row_get_int32(t->out, C_I, &out->i);
+    rc = meru_row_get_int32(res, C_I, &out->i);
     if (!rc)
-        rc = meru_row_get_double(t->out, C_D, &out->d);
+        rc = meru_row_get_double(res, C_D, &out->d);
     if (!rc)
-        rc = meru_row_get_string(t->out, C_S, &s, &len);
+        rc = meru_row_get_string(res, C_S, &s, &len);
     if (rc || len > KV_STR_MAX)
         return failed("get: row", rc ? rc : MERU_ERANGE);
     out->slen = (uint32_t)len;
     memcpy(out->s, s, len);
     return 1;
+}
+
+static int t_get(void *h, int64_t k, kv_row *out)
+{
+    mt *t = h;
+    return get_rows(t->db, t->key, t->out, k, out);
+}
+
+/* A client thread's reader: meru_get is thread-safe; rows are not shared. */
+typedef struct mt_reader {
+    meru_db *db;
+    meru_row *key, *out;
+} mt_reader;
+
+static void t_reader_close(void *r)
+{
+    mt_reader *m = r;
+    if (!m)
+        return;
+    meru_row_free(m->key);
+    meru_row_free(m->out);
+    free(m);
+}
+
+static int t_reader_open(void *h, void **out)
+{
+    mt *t = h;
+    mt_reader *m = calloc(1, sizeof *m);
+    if (!m)
+        return -1;
+    m->db = t->db;
+    const meru_schema *ts = meru_db_schema(t->db);
+    int rc = meru_row_new(&m->key, ts);
+    if (!rc)
+        rc = meru_row_new(&m->out, ts);
+    if (rc) {
+        t_reader_close(m);
+        return failed("reader", rc);
+    }
+    *out = m;
+    return 0;
+}
+
+static int t_reader_get(void *r, int64_t k, kv_row *out)
+{
+    mt_reader *m = r;
+    return get_rows(m->db, m->key, m->out, k, out);
 }
 
 static int t_scan(void *h, int64_t lo, int64_t hi, int has_hi, int project,
@@ -275,5 +332,7 @@ static int t_settle(void *h, double *idle_at)
 }
 
 const kv_driver kv_driver_merutable = {
-    "merutable", t_describe, t_open, t_close, t_write, t_get, t_scan, t_settle,
+    "merutable",   t_describe,    t_open,        t_close,
+    t_write,       t_get,         t_scan,        t_settle,
+    t_reader_open, t_reader_get, t_reader_close,
 };

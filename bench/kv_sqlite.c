@@ -147,28 +147,78 @@ static int s_write(void *h, const kv_row *rows, size_t n)
     return n > 1 ? step_done(s, s->commit, "commit") : 0;
 }
 
-static int s_get(void *h, int64_t k, kv_row *out)
+/* A get through prepared statement st ("SELECT i,d,s FROM t WHERE k=?"). */
+static int get_stmt(sdb *s, sqlite3_stmt *st, int64_t k, kv_row *out)
 {
-    sdb *s = h;
-    sqlite3_bind_int64(s->get, 1, k);
-    int rc = sqlite3_step(s->get);
+    sqlite3_bind_int64(st, 1, k);
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         out->k = k;
-        out->i = sqlite3_column_int(s->get, 0);
-        out->d = sqlite3_column_double(s->get, 1);
-        const unsigned char *t = sqlite3_column_text(s->get, 2);
-        int len = sqlite3_column_bytes(s->get, 2);
+        out->i = sqlite3_column_int(st, 0);
+        out->d = sqlite3_column_double(st, 1);
+        const unsigned char *t = sqlite3_column_text(st, 2);
+        int len = sqlite3_column_bytes(st, 2);
         if (!t || len < 0 || len > KV_STR_MAX) {
-            sqlite3_reset(s->get);
+            sqlite3_reset(st);
             return -1;
         }
         out->slen = (uint32_t)len;
         memcpy(out->s, t, (size_t)len);
-        sqlite3_reset(s->get);
+        sqlite3_reset(st);
         return 1;
     }
-    sqlite3_reset(s->get);
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : failed(s, "get");
+}
+
+static int s_get(void *h, int64_t k, kv_row *out)
+{
+    sdb *s = h;
+    return get_stmt(s, s->get, k, out);
+}
+
+/* A client thread's reader: its own prepared statement on the one
+ * connection. locking_mode=EXCLUSIVE keeps a second connection out, so the
+ * threads share this one, which SQLite's serialized threading mode (the
+ * default build's) guards with a mutex per connection: gets from two
+ * threads take turns. */
+typedef struct sdb_reader {
+    sdb *s;
+    sqlite3_stmt *get;
+} sdb_reader;
+
+static void s_reader_close(void *r)
+{
+    sdb_reader *x = r;
+    if (!x)
+        return;
+    sqlite3_finalize(x->get);
+    free(x);
+}
+
+static int s_reader_open(void *h, void **out)
+{
+    sdb_reader *x = calloc(1, sizeof *x);
+    if (!x)
+        return -1;
+    x->s = h;
+    if (sqlite3_threadsafe() != 1) {
+        free(x);
+        fprintf(stderr, "sqlite: not built in serialized threading mode\n");
+        return -1;
+    }
+    if (prep(x->s, "SELECT i,d,s FROM t WHERE k=?", &x->get)) {
+        free(x);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int s_reader_get(void *r, int64_t k, kv_row *out)
+{
+    sdb_reader *x = r;
+    return get_stmt(x->s, x->get, k, out);
 }
 
 static int s_scan(void *h, int64_t lo, int64_t hi, int has_hi, int project,
@@ -204,4 +254,5 @@ static int s_settle(void *h, double *idle_at)
 
 const kv_driver kv_driver_sqlite = {
     "sqlite", s_describe, s_open, s_close, s_write, s_get, s_scan, s_settle,
+    s_reader_open, s_reader_get, s_reader_close,
 };

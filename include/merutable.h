@@ -503,8 +503,19 @@ typedef struct meru_options {
     int level_multiplier;           /* default 8 */
     uint64_t target_file_bytes;     /* default 64 MiB (L1+ output files) */
     int background_threads;         /* default 2 (flush + compaction) */
-    size_t cache_bytes;             /* default 128 MiB (pages + footers) */
-    size_t row_cache_bytes;         /* default 0 (off) */
+    /* Decoded pages + footers, and by default the row cache too (below). */
+    size_t cache_bytes;             /* default 128 MiB */
+    /* The row cache: the newest version of recently read keys per data
+     * file, so a hot key's get decodes no page (zipfian reads). Default
+     * MERU_ROW_CACHE_AUTO: 1/32 of cache_bytes is the row cache's and the
+     * rest the page cache's (one budget: memory does not grow; 2 MiB of
+     * 64 hold ~8k rows of 120 bytes; a small share because a table read
+     * uniformly needs its page cache: docs/design.md, "Row cache"). Any other
+     * value is the row cache's own budget on top of cache_bytes; 0 turns
+     * it off. Writes never make it stale: entries belong to immutable
+     * files and newer versions are found first (memtables, newer files).
+     * meru_stats counts row_cache_hits / _misses. */
+    size_t row_cache_bytes;
     /* L0 files; default MERU_COMPRESSION_LZ4_RAW: L0 files are about a
      * third of their uncompressed size (1M rows of 120 bytes: 54 instead
      * of 150 MiB) for no measurable ingest CPU (docs/design.md, "L0
@@ -598,10 +609,16 @@ typedef struct meru_options {
     int wal_salvage;
 } meru_options;
 
+/* meru_options.row_cache_bytes: a share of cache_bytes (1 in
+ * MERU_ROW_CACHE_AUTO_DIVISOR bytes). */
+#define MERU_ROW_CACHE_AUTO ((size_t)-1)
+#define MERU_ROW_CACHE_AUTO_DIVISOR 32
+
 #define MERU_OPTIONS_INIT                                                      \
     {MERU_OPTIONS_VERSION, 1, 0, 0, MERU_SYNC_GROUP,                           \
      (size_t)64 << 20, 2, 4, 12, 20, (uint64_t)256 << 20, 8,                   \
-     (uint64_t)64 << 20, 2, (size_t)128 << 20, 0, MERU_COMPRESSION_LZ4_RAW,    \
+     (uint64_t)64 << 20, 2, (size_t)128 << 20, MERU_ROW_CACHE_AUTO,            \
+     MERU_COMPRESSION_LZ4_RAW,                                                 \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)64 << 20, 16, 0,        \
      (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 3,      \
      86400, 0, 8192, 0}
@@ -1143,6 +1160,8 @@ typedef struct meru_stats {
     uint64_t background_errors;
     /* reads */
     uint64_t gets, gets_found, scans;
+    /* the page cache: its capacity is cache_bytes less the row cache's
+     * share when row_cache_bytes is MERU_ROW_CACHE_AUTO */
     uint64_t cache_capacity, cache_bytes, cache_hits, cache_misses;
     uint64_t row_cache_hits, row_cache_misses;
     uint64_t bloom_checks, bloom_negatives;

@@ -18,7 +18,7 @@
  * is dropped, so a deleter may use the cache.
  *
  * Shards: a small cache uses fewer shards (each gets at least
- * MERU_CACHE_MIN_SHARD_BYTES) so that a handful of large entries is not
+ * MERU_CACHE_MIN_SHARD_BYTES, or the caller's minimum) so that a handful of large entries is not
  * spread over shards too small to hold one; up to 16.
  * An entry larger than its shard's capacity is still inserted and returned
  * (callers need no special case) and is evicted when released.
@@ -33,7 +33,6 @@
 #include "util/error.h"
 
 #define MERU_CACHE_MAX_SHARD_BITS  4
-#define MERU_CACHE_MIN_SHARD_BYTES ((size_t)512 * 1024)
 #define MERU_CACHE_INIT_BUCKETS    16
 
 typedef struct lnode {
@@ -214,10 +213,18 @@ static void run_deleters(entry *dead)
 
 int meru_cache_new(meru_cache **out, size_t capacity)
 {
+    return meru_cache_new_sharded(out, capacity, MERU_CACHE_MIN_SHARD_BYTES);
+}
+
+int meru_cache_new_sharded(meru_cache **out, size_t capacity,
+                           size_t min_shard_bytes)
+{
     *out = NULL;
     unsigned bits = 0;
+    if (!min_shard_bytes)
+        min_shard_bytes = 1;
     while (bits < MERU_CACHE_MAX_SHARD_BITS &&
-           (capacity >> (bits + 1)) >= MERU_CACHE_MIN_SHARD_BYTES)
+           (capacity >> (bits + 1)) >= min_shard_bytes)
         bits++;
     size_t n = (size_t)1 << bits;
     meru_cache *c = calloc(1, sizeof *c + n * sizeof c->shards[0]);

@@ -12,7 +12,7 @@
  *
  * Sharding: up to 16 shards by key hash, each with capacity/shards bytes;
  * a cache under 1 MiB has one shard (exact LRU), and every shard gets at
- * least 512 KiB. An entry larger than its shard is still inserted and
+ * least 512 KiB (or the minimum given to meru_cache_new_sharded). An entry larger than its shard is still inserted and
  * returned, and leaves the cache when its last handle is released.
  *
  * Deleters run exactly once per value, outside the cache's locks (a deleter
@@ -38,8 +38,16 @@ typedef struct meru_cache_stats {
     uint64_t hits, misses, inserts, evictions;
 } meru_cache_stats;
 
-/* MERU_ENOMEM. */
+/* MERU_ENOMEM. Shards of at least MERU_CACHE_MIN_SHARD_BYTES. */
 int meru_cache_new(meru_cache **out, size_t capacity);
+/* The same with shards of at least min_shard_bytes (> 0): fewer, larger
+ * shards for a cache of large entries, whose sizes vary (decoded pages of
+ * 10 KiB to 1 MiB): hashed over many small shards, some shards get more
+ * large entries than they hold and evict them while the others have room.
+ * More shards let more threads in at once. */
+int meru_cache_new_sharded(meru_cache **out, size_t capacity,
+                           size_t min_shard_bytes);
+#define MERU_CACHE_MIN_SHARD_BYTES ((size_t)512 * 1024)
 /* Every handle must have been released. Runs the deleters. NULL-safe. */
 void meru_cache_free(meru_cache *c);
 

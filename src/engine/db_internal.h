@@ -76,6 +76,18 @@ _Static_assert(MERU_DB_MAX_KEY_BYTES + MERU_IKEY_TRAILER_LEN <=
 
 typedef struct meru_db meru_db;
 
+/* Counters of the get path (meru_db.get_stats): 48 bytes of counters
+ * padded to 128, so two slots never share a 64-byte cache line. */
+#define MERU_DB_GET_STAT_SLOTS 8
+typedef struct meru_db_get_stats {
+    atomic_uint_fast64_t gets, gets_found, row_hits, row_misses;
+    atomic_uint_fast64_t bloom_checks, bloom_negatives;
+    char pad[128 - 6 * sizeof(atomic_uint_fast64_t)];
+} meru_db_get_stats;
+
+/* The calling thread's block of db's get counters. */
+meru_db_get_stats *meru_db_my_get_stats(meru_db *db);
+
 /* One SST of the LSM tree, shared by every view that lists it. */
 typedef struct meru_db_file {
     atomic_int refs;
@@ -86,7 +98,9 @@ typedef struct meru_db_file {
      * file holds. `sst` reads the file under it. */
     const meru_schema *schema;
     pthread_mutex_t open_mu;
-    meru_sst *sst;     /* opened on first read, closed when the file goes */
+    /* Opened on first read (under open_mu), closed when the file goes;
+     * once set it never changes, so gets read it without the lock. */
+    _Atomic(meru_sst *) sst;
     /* Opened, but it contradicts its metadata entry (db_check.c): neither
      * can be trusted, so its key range is unknown and every read that
      * might need it fails with bad_msg (under open_mu). Set once. */
@@ -245,6 +259,10 @@ struct meru_db {
     atomic_uint_fast64_t st_gets, st_gets_found, st_scans;
     atomic_uint_fast64_t st_bloom_checks, st_bloom_negatives;
     atomic_uint_fast64_t st_row_hits, st_row_misses;
+    /* The get path's counters, one block per thread slot (gets from
+     * several threads would otherwise bounce one cache line on every
+     * get); meru_stats adds them to the st_ fields above. */
+    meru_db_get_stats get_stats[MERU_DB_GET_STAT_SLOTS];
     atomic_uint_fast64_t st_open_files;
     atomic_uint_fast64_t nsuspect; /* files with `suspect` set */
     atomic_uint_fast64_t st_wal_tail_bytes, st_wal_salvaged_bytes,

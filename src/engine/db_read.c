@@ -26,7 +26,8 @@
  * Per-read options (meru_read_options, and the same two fields of
  * meru_scan_options) become the SST layer's read flags: fill_cache = 0 is
  * MERU_SST_NO_FILL_CACHE (nothing added to the page/block cache or the row
- * cache), verify_checksums = 0 is MERU_SST_SKIP_CRC.
+ * cache), verify_checksums = 0 is MERU_SST_SKIP_CRC (and adds nothing to
+ * the row cache, as the SST layer keeps such pages out of its cache).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,19 @@ static int check_snapshot(meru_db *db, const meru_snapshot *snap)
 }
 
 /* -------------------------------------------------------------------- get */
+
+/* Threads take slots 1, 2, ... in the order of their first get; slot % N
+ * picks their counter block, so two threads share one only past N. */
+static atomic_uint next_get_slot;
+static _Thread_local unsigned my_get_slot;
+
+meru_db_get_stats *meru_db_my_get_stats(meru_db *db)
+{
+    if (!my_get_slot)
+        my_get_slot = atomic_fetch_add_explicit(&next_get_slot, 1,
+                                                memory_order_relaxed) + 1;
+    return &db->get_stats[my_get_slot % MERU_DB_GET_STAT_SLOTS];
+}
 
 /* Files of level >= 1 do not overlap and are sorted by smallest key: the
  * only candidate is the first whose largest key is >= key. */
@@ -90,6 +104,10 @@ typedef struct row_entry {
     uint8_t value[];
 } row_entry;
 
+/* Charged per row cache entry beside its key and value bytes: the
+ * cache's own entry (links, hash, refs) and two allocations' headers. */
+#define ROW_ENTRY_OVERHEAD 96
+
 static void row_entry_free(const void *key, size_t klen, void *value)
 {
     (void)key;
@@ -97,14 +115,25 @@ static void row_entry_free(const void *key, size_t klen, void *value)
     free(value);
 }
 
-/* Cache key: the file's id, then the user key. */
+/* Cache key: the file's id, then the user key; in `stack` when it fits
+ * (a get allocates nothing for it), else in `heap`. */
+#define ROW_KEY_STACK 128
 static int row_cache_key(const meru_db_file *f, const uint8_t *key, size_t klen,
-                         meru_buf *out)
+                         uint8_t stack[ROW_KEY_STACK], meru_buf *heap,
+                         const uint8_t **ck, size_t *cklen)
 {
-    out->len = 0;
-    if (meru_buf_append(out, &f->cache_id, sizeof f->cache_id) ||
-        meru_buf_append(out, key, klen))
+    *cklen = sizeof f->cache_id + klen;
+    if (*cklen <= ROW_KEY_STACK) {
+        memcpy(stack, &f->cache_id, sizeof f->cache_id);
+        memcpy(stack + sizeof f->cache_id, key, klen);
+        *ck = stack;
+        return MERU_OK;
+    }
+    heap->len = 0;
+    if (meru_buf_append(heap, &f->cache_id, sizeof f->cache_id) ||
+        meru_buf_append(heap, key, klen))
         return meru_err(MERU_ENOMEM, "out of memory (row cache)");
+    *ck = heap->data;
     return MERU_OK;
 }
 
@@ -119,9 +148,14 @@ static int get_file(meru_db *db, meru_db_file *f, meru_sst_key *sk,
     size_t klen = sk->klen;
     meru_sst *t;
     meru_sst_read_stats st = {0, 0, 0};
-    meru_buf ck = {0};
+    meru_buf ck_heap = {0};
+    uint8_t ck_stack[ROW_KEY_STACK];
+    const uint8_t *ck = NULL;
+    size_t cklen = 0;
     bool use_rc = db->row_cache && seq >= f->meta.max_seq;
-    bool fill = !(sk->flags & MERU_SST_NO_FILL_CACHE);
+    /* As for pages: an answer read without its CRC checked is never
+     * served to a later read that checks. */
+    bool fill = !(sk->flags & (MERU_SST_NO_FILL_CACHE | MERU_SST_SKIP_CRC));
     int rc;
     *state = MERU_SST_NOT_FOUND;
     /* A suspect file's key range is unknown: it may hold any key. */
@@ -131,29 +165,31 @@ static int get_file(meru_db *db, meru_db_file *f, meru_sst_key *sk,
         return MERU_OK;
     if (use_rc) {
         meru_cache_handle *h;
-        if ((rc = row_cache_key(f, key, klen, &ck)))
+        if ((rc = row_cache_key(f, key, klen, ck_stack, &ck_heap, &ck,
+                                &cklen)))
             return rc;
-        if ((h = meru_cache_lookup(db->row_cache, ck.data, ck.len))) {
+        if ((h = meru_cache_lookup(db->row_cache, ck, cklen))) {
             const row_entry *e = meru_cache_value(h);
             *state = (meru_sst_state)e->state;
             value->len = 0;
             rc = e->vlen ? meru_buf_append(value, e->value, e->vlen) : 0;
             meru_cache_release(db->row_cache, h);
-            meru_buf_free(&ck);
-            atomic_fetch_add_explicit(&db->st_row_hits, 1,
+            meru_buf_free(&ck_heap);
+            atomic_fetch_add_explicit(&meru_db_my_get_stats(db)->row_hits, 1,
                                       memory_order_relaxed);
             return rc ? meru_err(MERU_ENOMEM, "out of memory") : MERU_OK;
         }
-        atomic_fetch_add_explicit(&db->st_row_misses, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&meru_db_my_get_stats(db)->row_misses, 1,
+                                  memory_order_relaxed);
     }
     if ((rc = meru_db_file_sst(f, &t)) == MERU_OK)
         rc = meru_sst_get_key(t, sk, seq, state, NULL, value, &st);
     if (st.bloom_checks)
-        atomic_fetch_add_explicit(&db->st_bloom_checks, st.bloom_checks,
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&meru_db_my_get_stats(db)->bloom_checks,
+                                  st.bloom_checks, memory_order_relaxed);
     if (st.bloom_negatives)
-        atomic_fetch_add_explicit(&db->st_bloom_negatives, st.bloom_negatives,
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&meru_db_my_get_stats(db)->bloom_negatives,
+                                  st.bloom_negatives, memory_order_relaxed);
     if (rc == MERU_OK && use_rc && fill) {
         size_t vlen = *state == MERU_SST_FOUND ? value->len : 0;
         row_entry *e = malloc(sizeof *e + vlen);
@@ -163,15 +199,16 @@ static int get_file(meru_db *db, meru_db_file *f, meru_sst_key *sk,
             e->vlen = vlen;
             if (vlen)
                 memcpy(e->value, value->data, vlen);
-            if (meru_cache_insert(db->row_cache, ck.data, ck.len, e,
-                                  sizeof *e + vlen + ck.len, row_entry_free,
+            if (meru_cache_insert(db->row_cache, ck, cklen, e,
+                                  ROW_ENTRY_OVERHEAD + sizeof *e + vlen + cklen,
+                                  row_entry_free,
                                   &h) == MERU_OK)
                 meru_cache_release(db->row_cache, h);
             else
                 free(e);
         }
     }
-    meru_buf_free(&ck);
+    meru_buf_free(&ck_heap);
     return rc;
 }
 
@@ -333,9 +370,10 @@ static int get_common(meru_db *db, const meru_snapshot *snap, unsigned flags,
     rc = lookup(db, v, k.data, k.len, seq, flags, out);
     meru_db_view_unref(v);
     meru_buf_free(&k);
-    atomic_fetch_add_explicit(&db->st_gets, 1, memory_order_relaxed);
+    meru_db_get_stats *gs = meru_db_my_get_stats(db);
+    atomic_fetch_add_explicit(&gs->gets, 1, memory_order_relaxed);
     if (rc == MERU_OK)
-        atomic_fetch_add_explicit(&db->st_gets_found, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&gs->gets_found, 1, memory_order_relaxed);
     else if (rc == MERU_NOT_FOUND)
         meru_row_clear(out);
     return rc;

@@ -127,6 +127,19 @@ static void stats_fill(meru_db *db, meru_stats *out)
     pthread_mutex_unlock(&db->mu);
     out->gets = LD(db->st_gets);
     out->gets_found = LD(db->st_gets_found);
+    out->row_cache_hits = LD(db->st_row_hits);
+    out->row_cache_misses = LD(db->st_row_misses);
+    out->bloom_checks = LD(db->st_bloom_checks);
+    out->bloom_negatives = LD(db->st_bloom_negatives);
+    for (int i = 0; i < MERU_DB_GET_STAT_SLOTS; i++) {
+        const meru_db_get_stats *g = &db->get_stats[i];
+        out->gets += LD(g->gets);
+        out->gets_found += LD(g->gets_found);
+        out->row_cache_hits += LD(g->row_hits);
+        out->row_cache_misses += LD(g->row_misses);
+        out->bloom_checks += LD(g->bloom_checks);
+        out->bloom_negatives += LD(g->bloom_negatives);
+    }
     out->scans = LD(db->st_scans);
     if (db->cache) {
         meru_cache_stats_get(db->cache, &cs);
@@ -135,10 +148,6 @@ static void stats_fill(meru_db *db, meru_stats *out)
         out->cache_hits = cs.hits;
         out->cache_misses = cs.misses;
     }
-    out->row_cache_hits = LD(db->st_row_hits);
-    out->row_cache_misses = LD(db->st_row_misses);
-    out->bloom_checks = LD(db->st_bloom_checks);
-    out->bloom_negatives = LD(db->st_bloom_negatives);
     out->open_files = LD(db->st_open_files);
     out->view_lookups = LD(db->st_view_lookups);
     out->view_lookup_micros = LD(db->st_view_lookup_us);

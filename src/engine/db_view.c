@@ -140,12 +140,20 @@ static int open_sst(meru_db_file *f, const meru_schema *schema,
 int meru_db_file_sst(meru_db_file *f, meru_sst **out)
 {
     int rc = MERU_OK;
+    /* Opened already (every get after the first): no lock, so gets from
+     * several threads do not take turns on open_mu. */
+    meru_sst *t = atomic_load_explicit(&f->sst, memory_order_acquire);
+    if (t && !atomic_load_explicit(&f->suspect, memory_order_acquire)) {
+        *out = t;
+        return MERU_OK;
+    }
     pthread_mutex_lock(&f->open_mu);
+    t = atomic_load_explicit(&f->sst, memory_order_relaxed);
     if (atomic_load_explicit(&f->suspect, memory_order_relaxed))
         rc = meru_err(MERU_ECORRUPT, "%s", f->bad_msg);
-    else if (!f->sst)
-        rc = open_sst(f, f->schema, &f->sst);
-    *out = f->sst;
+    else if (!t && (rc = open_sst(f, f->schema, &t)) == MERU_OK)
+        atomic_store_explicit(&f->sst, t, memory_order_release);
+    *out = t;
     pthread_mutex_unlock(&f->open_mu);
     return rc;
 }

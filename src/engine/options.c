@@ -74,6 +74,18 @@ int meru_struct_version(unsigned version, unsigned current, const char *what)
                     what, version, current);
 }
 
+void meru_options_cache_split(const meru_options *o, size_t *page_bytes,
+                              size_t *row_bytes)
+{
+    if (o->row_cache_bytes == MERU_ROW_CACHE_AUTO) {
+        *row_bytes = o->cache_bytes / MERU_ROW_CACHE_AUTO_DIVISOR;
+        *page_bytes = o->cache_bytes - *row_bytes;
+    } else {
+        *page_bytes = o->cache_bytes;
+        *row_bytes = o->row_cache_bytes;
+    }
+}
+
 void meru_read_options_init(meru_read_options *o)
 {
     static const meru_read_options d = MERU_READ_OPTIONS_INIT;

@@ -17,4 +17,12 @@ int meru_options_upgrade(const meru_options *in, meru_options *out);
  * (for the structs whose every version so far has the same size). */
 int meru_struct_version(unsigned version, unsigned current, const char *what);
 
+/* The byte budgets of the decoded-page cache and of the row cache that
+ * the options ask for: with row_cache_bytes == MERU_ROW_CACHE_AUTO the
+ * row cache is carved out of cache_bytes (1/MERU_ROW_CACHE_AUTO_DIVISOR of
+ * it, the pages keep the rest); otherwise the page cache is cache_bytes
+ * and the row cache row_cache_bytes (0: none). */
+void meru_options_cache_split(const meru_options *o, size_t *page_bytes,
+                              size_t *row_bytes);
+
 #endif

@@ -816,7 +816,9 @@ static void test_db_stats_move(void)
     CHECK_EQ_U64(st.total_files, 0);
     CHECK_EQ_INT(st.read_only, 0);
     CHECK_EQ_INT(st.closed, 0);
-    CHECK_EQ_U64(st.cache_capacity, o.cache_bytes);
+    /* the default row cache's share is the page cache's loss */
+    CHECK_EQ_U64(st.cache_capacity,
+                 o.cache_bytes - o.cache_bytes / MERU_ROW_CACHE_AUTO_DIVISOR);
 
     for (int i = 0; i < 100; i++)
         CHECK_OK(put_row(db, s, i, "abc"));
@@ -1087,15 +1089,21 @@ static void test_db_option_l0_triggers(void)
     meru_schema_free(s);
 }
 
+/* mode 0: off (row_cache_bytes 0), 1: its own 1 MiB budget, 2: the
+ * default (MERU_ROW_CACHE_AUTO, a share of cache_bytes). Repeated gets of
+ * one key in a file hit the row cache unless it is off; the page cache
+ * gives up the row cache's share only in the default mode. */
 static void test_db_option_row_cache(void)
 {
     meru_schema *s = mk_schema(COLS, "id");
     CHECK(s);
-    for (int on = 0; on < 2; on++) {
+    for (int mode = 0; mode < 3; mode++) {
         const char *dir = meru_test_tmpdir("api_rowcache");
         meru_options o;
         tdb_small_options(&o);
-        o.row_cache_bytes = on ? (size_t)1 << 20 : 0;
+        CHECK(o.row_cache_bytes == MERU_ROW_CACHE_AUTO);
+        if (mode < 2)
+            o.row_cache_bytes = mode ? (size_t)1 << 20 : 0;
         meru_db *db = NULL;
         CHECK_OK(meru_open(dir, &o, s, &db));
         CHECK_OK(write_rows(db, s, 100, 0));
@@ -1105,13 +1113,97 @@ static void test_db_option_row_cache(void)
             CHECK_OK(get_name(db, NULL, 42, name));
         meru_stats st;
         CHECK_OK(meru_stats_get(db, &st));
-        if (on)
-            CHECK_MSG(st.row_cache_hits >= 1, "row cache on: %llu hits",
-                      (unsigned long long)st.row_cache_hits);
+        if (mode)
+            CHECK_MSG(st.row_cache_hits >= 9, "row cache mode %d: %llu hits",
+                      mode, (unsigned long long)st.row_cache_hits);
         else
-            CHECK_EQ_U64(st.row_cache_hits, 0);
+            CHECK_EQ_U64(st.row_cache_hits + st.row_cache_misses, 0);
+        CHECK_EQ_U64(st.cache_capacity,
+                     mode == 2 ? o.cache_bytes - o.cache_bytes /
+                                                     MERU_ROW_CACHE_AUTO_DIVISOR
+                               : o.cache_bytes);
         meru_db_free(db);
     }
+    meru_schema_free(s);
+}
+
+static int del_id(meru_db *db, const meru_schema *s, int64_t id)
+{
+    meru_row *r = NULL;
+    int rc = meru_row_new(&r, s);
+    if (!rc)
+        rc = meru_row_set_int64(r, 0, id);
+    if (!rc)
+        rc = meru_delete(db, r, NULL);
+    meru_row_free(r);
+    return rc;
+}
+
+/* Checks that key 7 reads as `want` (NULL: absent) now and again (the
+ * second get served by the row cache where the answer is in a file). */
+static void expect_7(meru_db *db, const meru_snapshot *snap, const char *want)
+{
+    for (int i = 0; i < 2; i++) {
+        char name[64] = "";
+        int rc = get_name(db, snap, 7, name);
+        if (!want) {
+            CHECK_RC(rc, MERU_NOT_FOUND);
+        } else {
+            CHECK_OK(rc);
+            CHECK_MSG(!strcmp(name, want), "key 7: got '%s', want '%s'",
+                      name, want);
+        }
+    }
+}
+
+/* The row cache never answers with a version a later write replaced:
+ * overwrites and deletes in the memtable, after a flush, after a
+ * compaction, and a snapshot still reads the version of its time. */
+static void test_db_row_cache_writes(void)
+{
+    meru_schema *s = mk_schema(COLS, "id");
+    CHECK(s);
+    const char *dir = meru_test_tmpdir("api_rowcache_w");
+    meru_options o;
+    tdb_small_options(&o);
+    o.row_cache_bytes = (size_t)1 << 20;
+    meru_db *db = NULL;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    CHECK_OK(put_row(db, s, 7, "a"));
+    CHECK_OK(put_row(db, s, 8, "x"));
+    CHECK_OK(meru_flush(db));
+    expect_7(db, NULL, "a"); /* cached from the file */
+    meru_snapshot *snap = NULL;
+    CHECK_OK(meru_snapshot_new(db, &snap));
+    CHECK_OK(put_row(db, s, 7, "b"));
+    expect_7(db, NULL, "b"); /* memtable */
+    expect_7(db, snap, "a");
+    CHECK_OK(meru_flush(db));
+    expect_7(db, NULL, "b"); /* newer file */
+    expect_7(db, snap, "a");
+    /* One file with both versions (the snapshot keeps "a"): the row cache
+     * holds the file's newest, which the snapshot must not be served. */
+    CHECK_OK(meru_compact(db));
+    expect_7(db, NULL, "b");
+    expect_7(db, snap, "a");
+    CHECK_OK(del_id(db, s, 7));
+    expect_7(db, NULL, NULL);
+    CHECK_OK(meru_flush(db));
+    expect_7(db, NULL, NULL); /* tombstone in the newest file */
+    expect_7(db, snap, "a");
+    meru_snapshot_free(snap);
+    CHECK_OK(meru_compact(db));
+    expect_7(db, NULL, NULL);
+    CHECK_OK(put_row(db, s, 7, "c"));
+    CHECK_OK(meru_flush(db));
+    expect_7(db, NULL, "c");
+    CHECK_OK(meru_compact(db));
+    expect_7(db, NULL, "c");
+    meru_stats st;
+    CHECK_OK(meru_stats_get(db, &st));
+    CHECK_MSG(st.row_cache_hits >= 5, "%llu row cache hits",
+              (unsigned long long)st.row_cache_hits);
+    meru_db_free(db);
     meru_schema_free(s);
 }
 
@@ -1263,5 +1355,6 @@ int main(void)
     MERU_TEST_RUN(test_db_option_max_immutable_memtables);
     MERU_TEST_RUN(test_db_option_l0_triggers);
     MERU_TEST_RUN(test_db_option_row_cache);
+    MERU_TEST_RUN(test_db_row_cache_writes);
     return meru_test_finish();
 }

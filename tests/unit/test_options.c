@@ -24,7 +24,7 @@ static void test_options_init_matches_documented_defaults(void)
     CHECK_EQ_U64(o.target_file_bytes, 64u << 20);
     CHECK_EQ_INT(o.background_threads, 2);
     CHECK_EQ_U64(o.cache_bytes, 128u << 20);
-    CHECK_EQ_U64(o.row_cache_bytes, 0);
+    CHECK_EQ_U64(o.row_cache_bytes, MERU_ROW_CACHE_AUTO);
     CHECK_EQ_INT(o.l0_compression, MERU_COMPRESSION_LZ4_RAW);
     CHECK_EQ_INT(o.compression, MERU_COMPRESSION_ZSTD);
     CHECK_EQ_INT(o.zstd_level, 3);
@@ -41,6 +41,7 @@ static void test_options_init_matches_documented_defaults(void)
     meru_options s = MERU_OPTIONS_INIT;
     CHECK_EQ_U64(s.memtable_bytes, o.memtable_bytes);
     CHECK_EQ_INT(s.gc_grace_seconds, o.gc_grace_seconds);
+    CHECK_EQ_U64(s.row_cache_bytes, o.row_cache_bytes);
 }
 
 static void test_options_validate_names_the_bad_field(void)
