@@ -8,15 +8,17 @@
  * Prints microseconds per get of each round and their median.
  *
  *   bench_get [--compact] [--scan] [--cache-mib M]
- *             [--string-page-bytes B] [rows=300000] [gets=20000]
+ *             [--string-page-bytes B] [--row-group-mib M] [rows=300000]
+ *             [gets=20000]
  *             [rounds=3] [dir]
  *
  * --compact: meru_compact after the load (bench_kv's shape after settle:
  * the rows in L1+ column-tuned files), with values shaped as bench_kv's
  * (i in 0..999, random doubles of 2 decimals, "user-" and 95 random
  * letters) instead of i = k, d = k / 2 and zero-padded digits.
- * --cache-mib, --string-page-bytes: cache_bytes, string_page_bytes (a
- * new table; default the library's).
+ * --cache-mib, --string-page-bytes, --row-group-mib: cache_bytes,
+ * string_page_bytes, row_group_bytes (a new table; default the
+ * library's).
  * --scan: after the gets, one full scan of every column (rows/s), to weigh
  * a page shape's cost to scans against its gain for gets.
  * A dir that already holds a table of `rows` rows is reused (no load), so a
@@ -60,6 +62,7 @@ static int die(const char *what, int rc)
 
 static size_t cache_mib;     /* 0: the library's default */
 static uint32_t string_page; /* 0: the library's default */
+static uint64_t rg_mib;      /* 0: the library's default */
 
 static int open_db(const char *dir, meru_db **db)
 {
@@ -70,6 +73,8 @@ static int open_db(const char *dir, meru_db **db)
         o.cache_bytes = cache_mib << 20;
     if (string_page)
         o.string_page_bytes = string_page;
+    if (rg_mib)
+        o.row_group_bytes = rg_mib << 20;
     meru_schema *s = NULL;
     int rc = meru_schema_parse(&s, "bench",
                                "k int64 not null, i int32 not null, "
@@ -102,6 +107,10 @@ int main(int argc, char **argv)
             scan = 1;
         } else if (!strcmp(argv[1], "--string-page-bytes") && argc > 2) {
             string_page = (uint32_t)atol(argv[2]);
+            argv++;
+            argc--;
+        } else if (!strcmp(argv[1], "--row-group-mib") && argc > 2) {
+            rg_mib = (uint64_t)atol(argv[2]);
             argv++;
             argc--;
         } else if (!strcmp(argv[1], "--cache-mib") && argc > 2) {
