@@ -15,6 +15,13 @@
  *            [--sync|--no-sync] [--meru-property KEY=VALUE]...
  *            [--iceberg-view on|off]
  *
+ * Memory: besides ru_maxrss (anonymous and file-backed pages together),
+ * the child samples /proc/self/status every 10 ms and reports the peaks
+ * of RssAnon (heap, arenas: what the user budgets for) and RssFile +
+ * RssShmem (pages of mapped files: the kernel drops them under pressure),
+ * each above its value after the workload arrays were built, and prints
+ * to stderr the phase each peak was reached in.
+ *
  * --iceberg-view: merutable's iceberg_view option (default: its default,
  * continuous), to measure what the view costs writes.
  *
@@ -65,6 +72,8 @@ enum {
     M_SIZE,
     M_WAMP,
     M_RSS,
+    M_RSS_ANON,
+    M_RSS_FILE,
     M_SYNC1000,
     M_SYNC1,
     M_COUNT
@@ -94,6 +103,10 @@ static const metric_info METRICS[M_COUNT] = {
     [M_SIZE] = {"on-disk size after settle", "MiB", 0, 1048576.0},
     [M_WAMP] = {"write amplification (write_bytes / user bytes)", "x", 0, 1},
     [M_RSS] = {"peak RSS above harness baseline", "MiB", 0, 1024.0},
+    [M_RSS_ANON] = {"peak anonymous RSS above baseline (RssAnon)", "MiB", 0,
+                    1024.0},
+    [M_RSS_FILE] = {"peak file-backed RSS above baseline (RssFile+RssShmem)",
+                    "MiB", 0, 1024.0},
     [M_SYNC1000] = {"sync pass: fillrandom batch 1000, fsync/batch", "Kops/s",
                     1, 1e3},
     [M_SYNC1] = {"sync pass: fillrandom batch 1, fsync/write", "ops/s", 1, 1},
@@ -273,6 +286,117 @@ static long status_kib(const char *field)
         }
     fclose(f);
     return v;
+}
+
+/* The peak anonymous and file-backed RSS of the child, sampled by a
+ * thread; phase names the workload running (set by run_child). */
+typedef struct rss_sampler {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;
+    const char *phase;
+    long anon0, file0; /* baselines, KiB */
+    long anon, file;   /* peaks, KiB */
+    const char *anon_phase, *file_phase;
+    int nphase;        /* per-phase peaks, in the order phases began */
+    const char *pname[16];
+    long panon[16], pfile[16];
+} rss_sampler;
+
+static rss_sampler rss_s = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                            .cv = PTHREAD_COND_INITIALIZER};
+
+static void rss_phase(const char *phase)
+{
+    pthread_mutex_lock(&rss_s.mu);
+    rss_s.phase = phase;
+    if (rss_s.nphase < 16) {
+        rss_s.pname[rss_s.nphase] = phase;
+        rss_s.panon[rss_s.nphase] = rss_s.pfile[rss_s.nphase] = 0;
+        rss_s.nphase++;
+    }
+    pthread_mutex_unlock(&rss_s.mu);
+}
+
+static void rss_sample(void)
+{
+    long a = status_kib("RssAnon");
+    long f = status_kib("RssFile"), sh = status_kib("RssShmem");
+    if (f >= 0 && sh > 0)
+        f += sh;
+    pthread_mutex_lock(&rss_s.mu);
+    if (a > rss_s.anon) {
+        rss_s.anon = a;
+        rss_s.anon_phase = rss_s.phase;
+    }
+    if (f > rss_s.file) {
+        rss_s.file = f;
+        rss_s.file_phase = rss_s.phase;
+    }
+    if (rss_s.nphase) {
+        int i = rss_s.nphase - 1;
+        if (a > rss_s.panon[i])
+            rss_s.panon[i] = a;
+        if (f > rss_s.pfile[i])
+            rss_s.pfile[i] = f;
+    }
+    pthread_mutex_unlock(&rss_s.mu);
+}
+
+static void *rss_loop(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&rss_s.mu);
+    while (!rss_s.stop) {
+        pthread_mutex_unlock(&rss_s.mu);
+        rss_sample();
+        pthread_mutex_lock(&rss_s.mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 10 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        if (!rss_s.stop)
+            pthread_cond_timedwait(&rss_s.cv, &rss_s.mu, &ts);
+    }
+    pthread_mutex_unlock(&rss_s.mu);
+    return NULL;
+}
+
+static int rss_start(void)
+{
+    rss_s.anon0 = rss_s.anon = status_kib("RssAnon");
+    long sh = status_kib("RssShmem");
+    rss_s.file0 = rss_s.file = status_kib("RssFile") + (sh > 0 ? sh : 0);
+    rss_s.phase = rss_s.anon_phase = rss_s.file_phase = "start";
+    return pthread_create(&rss_s.thread, NULL, rss_loop, NULL) ? -1 : 0;
+}
+
+/* Stops the sampler; the peaks above the baselines, in KiB. */
+static void rss_stop(const char *engine, double *anon, double *file)
+{
+    pthread_mutex_lock(&rss_s.mu);
+    rss_s.stop = 1;
+    pthread_cond_signal(&rss_s.cv);
+    pthread_mutex_unlock(&rss_s.mu);
+    pthread_join(rss_s.thread, NULL);
+    rss_sample();
+    *anon = (double)(rss_s.anon - rss_s.anon0);
+    *file = (double)(rss_s.file - rss_s.file0);
+    fprintf(stderr,
+            "bench_kv: %s: peak RssAnon +%.1f MiB (in %s), peak "
+            "RssFile+RssShmem +%.1f MiB (in %s)\n",
+            engine, *anon / 1024.0, rss_s.anon_phase, *file / 1024.0,
+            rss_s.file_phase);
+    for (int i = 0; i < rss_s.nphase; i++)
+        fprintf(stderr, "bench_kv: %s:   %-22s peak RssAnon +%6.1f MiB, "
+                        "RssFile+RssShmem +%6.1f MiB\n",
+                engine, rss_s.pname[i],
+                (double)(rss_s.panon[i] - rss_s.anon0) / 1024.0,
+                (double)(rss_s.pfile[i] - rss_s.file0) / 1024.0);
 }
 
 static uint64_t du_total;
@@ -487,8 +611,10 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
     int rc = mkdir(g->dir, 0755) && errno != EEXIST ? -1 : 0;
 
     /* Writes into fresh tables. */
+    rss_phase("fillseq");
     if (!rc)
         rc = fill_once(drv, &conf, dir, NULL, p->n, 1000, buf, &res[M_FILLSEQ]);
+    rss_phase("fillrandom batch 1");
     if (!rc)
         rc = fill_once(drv, &conf, dir, p->perm, p->ops[M_FILLRAND1], 1, buf,
                        &res[M_FILLRAND1]);
@@ -500,18 +626,21 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
         rc = mkdir(dir, 0755) ? -1 : drv->open(&h, dir, &conf);
     }
     uint64_t io0 = bench_io_write_bytes();
+    rss_phase("fillrandom batch 1000");
     if (!rc) {
         double t0 = kv_now();
         rc = load(drv, h, p->perm, p->n, 1000, 0, buf);
         double t1 = kv_now();
         res[M_FILLRAND1000] = (double)p->n / (t1 - t0);
     }
+    rss_phase("overwrite");
     if (!rc) {
         double t0 = kv_now();
         rc = load(drv, h, p->over, p->ops[M_OVERWRITE], 1000, 1, buf);
         double t1 = kv_now();
         res[M_OVERWRITE] = (double)p->ops[M_OVERWRITE] / (t1 - t0);
     }
+    rss_phase("settle");
     if (!rc) {
         double idle_at = 0;
         double t0 = kv_now();
@@ -525,6 +654,7 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
         res[M_WAMP] = io1 > io0 ? (double)(io1 - io0) / user : NAN;
         res[M_SIZE] = (double)disk_usage(dir);
     }
+    rss_phase("reads");
     if (!rc)
         rc = read_workload(drv, h, p->rd_uni, p->reads, 0, &res[M_READ_UNI]);
     if (!rc)
@@ -535,6 +665,7 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
         rc = threaded_read_workload(drv, h, p->rd_uni2, p->reads,
                                     &res[M_READ_UNI2]);
     uint64_t sum_i = 0;
+    rss_phase("scans");
     if (!rc) {
         kv_scan_acc a = {0};
         double t0 = kv_now();
@@ -577,6 +708,7 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
     rm_rf(dir);
 
     /* Durable writes: a fresh table with an fsync per batch. */
+    rss_phase("sync pass");
     if (!rc && g->sync_pass) {
         kv_conf sc = conf;
         sc.sync = 1;
@@ -674,7 +806,11 @@ static int run_forked(const kv_driver *drv, const cfg *g, double res[M_COUNT])
         int rc = make_plan(g, &p);
         r[M_COUNT] = (double)status_kib("VmRSS");
         if (!rc)
+            rc = rss_start();
+        if (!rc) {
             rc = run_child(drv, g, &p, r);
+            rss_stop(drv->name, &r[M_RSS_ANON], &r[M_RSS_FILE]);
+        }
         free_plan(&p);
         ssize_t w = write(fds[1], r, sizeof r);
         _exit(rc || w != (ssize_t)sizeof r ? 1 : 0);
@@ -979,7 +1115,10 @@ int main(int argc, char **argv)
            "per page until written back) over the fillrandom-batch-1000 + "
            "overwrite + settle phase, divided by the user bytes written in "
            "it (120 per row written). Peak RSS is ru_maxrss of the child minus "
-           "its RSS after building the workload arrays. Settle is the time "
+           "its RSS after building the workload arrays; its anonymous and "
+           "file-backed parts are peaks of RssAnon and RssFile+RssShmem "
+           "(/proc/self/status, sampled every 10 ms) above their values "
+           "then (the two peaks need not coincide). Settle is the time "
            "from the end of overwrite until the engine was seen idle "
            "(RocksDB: flush + no pending/running compaction; LevelDB: L0 < 4 "
            "files and stats unchanged; SQLite: WAL checkpoint; LMDB: "

@@ -64,6 +64,7 @@
 #include "types/keycodec.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/mem.h"
 
 typedef struct job {
     int level;     /* input level */
@@ -940,6 +941,9 @@ int meru_db_compact_step(meru_db *db, bool *did)
     rc = run_job(db, &j);
     job_release(&j);
     job_finished(db);
+    /* The job's buffers are free now: give their pages back (util/mem.h),
+     * or they stay resident in malloc's heaps. */
+    meru_mem_trim();
     return rc;
 }
 

@@ -1169,11 +1169,13 @@ int pq_writer_write(pq_writer *w, size_t nrows, const pq_column_data *cols)
         if (k > SUB_BATCH_ROWS)
             k = SUB_BATCH_ROWS;
         if (w->o.row_group_bytes) {
-            /* sub-batches small enough to land near the byte target */
+            /* sub-batches small enough to land near the byte target; the
+             * first of a row group is short (no bytes-per-row estimate
+             * yet), so that a small target is met in a file of wide rows */
             uint64_t cur = rg_bytes(w), tgt = w->o.row_group_bytes;
             uint64_t per_row = w->rg_rows ? cur / w->rg_rows + 1 : 0;
             uint64_t fit =
-                per_row ? (tgt > cur ? (tgt - cur) / per_row : 0) + 1 : 256;
+                per_row ? (tgt > cur ? (tgt - cur) / per_row : 0) + 1 : 32;
             if (fit < 16)
                 fit = 16;
             if (fit < k)

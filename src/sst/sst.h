@@ -187,6 +187,7 @@ typedef struct meru_sst_info {
     uint64_t min_seq, max_seq;
     const uint8_t *smallest, *largest; /* encoded user keys */
     size_t smallest_len, largest_len;
+    uint32_t row_groups; /* Parquet row groups (>= 1) */
 } meru_sst_info;
 void meru_sst_get_info(const meru_sst *t, meru_sst_info *out);
 

@@ -482,6 +482,7 @@ void meru_sst_get_info(const meru_sst *t, meru_sst_info *out)
     out->smallest_len = t->smallest.len;
     out->largest = t->largest.data;
     out->largest_len = t->largest.len;
+    out->row_groups = t->nrg;
 }
 
 /* ------------------------------------------------------------------- get */

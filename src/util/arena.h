@@ -17,7 +17,9 @@ typedef struct meru_arena meru_arena;
 
 /* chunk_bytes: size of ordinary chunks (0 = 64 KiB). Larger requests get a
  * chunk of their own. Chunks of 2 MiB and more are 2 MiB-aligned and
- * advised (madvise MADV_HUGEPAGE) to be backed by transparent huge pages. */
+ * advised (madvise MADV_HUGEPAGE) to be backed by transparent huge pages;
+ * they are anonymous maps of their own, so freeing them returns their
+ * memory to the system at once. */
 int meru_arena_new(meru_arena **out, size_t chunk_bytes);
 void meru_arena_free(meru_arena *a);
 /* 8-byte aligned, uninitialised. NULL (error set) on failure/overflow. */

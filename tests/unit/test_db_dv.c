@@ -28,7 +28,41 @@
 
 #include "db_dv_check.h"
 
-static void run_model(const char *name, int composite, size_t nkeys)
+/* Row groups of a few KiB in L1+ files (several per file), to take the
+ * view's paths across row groups: positions in deletion vectors are
+ * ordinals across the file's row groups. */
+static void small_row_groups(meru_options *o)
+{
+    o->page_bytes = 1024;
+    o->string_page_bytes = 1024;
+    o->row_group_bytes = 4096;
+    /* files of a few hundred rows: the writer cuts no row group before
+     * its first 256 rows */
+    o->target_file_bytes = (uint64_t)256 << 10;
+}
+
+/* The most row groups of any live L1+ file. */
+static uint32_t most_row_groups(meru_db *db)
+{
+    fileset fs = {0};
+    uint32_t most = 0;
+    if (fileset_get(db, &fs))
+        return 0;
+    for (size_t i = 0; i < fs.n; i++) {
+        meru_sst *t;
+        meru_sst_info info;
+        if (fs.f[i]->meta.level < 1 || meru_db_file_sst(fs.f[i], &t))
+            continue;
+        meru_sst_get_info(t, &info);
+        if (info.row_groups > most)
+            most = info.row_groups;
+    }
+    fileset_free(&fs);
+    return most;
+}
+
+static void run_model_tuned(const char *name, int composite, size_t nkeys,
+                            void (*tune)(meru_options *))
 {
     wl w;
     memset(&w, 0, sizeof w);
@@ -38,6 +72,8 @@ static void run_model(const char *name, int composite, size_t nkeys)
     CHECK(s);
     meru_options o;
     dv_options(&o);
+    if (tune)
+        tune(&o);
     CHECK_OK(meru_open(meru_test_tmpdir(name), &o, s, &w.db));
     CHECK_OK(meru_row_new(&w.row, s));
     CHECK_OK(meru_row_new(&w.key, s));
@@ -110,6 +146,12 @@ static void run_model(const char *name, int composite, size_t nkeys)
     CHECK(w.vs.checks > 5);
     CHECK(st.view_rows_hidden > 0);
     CHECK(w.vs.levels >= 2); /* deeper levels formed */
+    if (tune == small_row_groups) {
+        uint32_t most = most_row_groups(w.db);
+        fprintf(stderr, "  %s: up to %u row groups per L1+ file\n", name,
+                most);
+        CHECK(most > 1);
+    }
     while (w.nsnaps)
         meru_snapshot_free(w.snaps[--w.nsnaps]);
     CHECK_OK(meru_close(w.db));
@@ -121,6 +163,11 @@ static void run_model(const char *name, int composite, size_t nkeys)
     meru_schema_free(s);
 }
 
+static void run_model(const char *name, int composite, size_t nkeys)
+{
+    run_model_tuned(name, composite, nkeys, NULL);
+}
+
 static void test_view_exact_after_every_commit_int_key(void)
 {
     run_model("dv_int", 0, 4000);
@@ -129,6 +176,11 @@ static void test_view_exact_after_every_commit_int_key(void)
 static void test_view_exact_after_every_commit_composite_key(void)
 {
     run_model("dv_comp", 1, 4000);
+}
+
+static void test_view_exact_with_several_row_groups_per_file(void)
+{
+    run_model_tuned("dv_rg", 1, 4000, small_row_groups);
 }
 
 /* ------------------------------------------------- lookup against get */
@@ -650,6 +702,7 @@ int main(void)
 {
     MERU_TEST_RUN(test_view_exact_after_every_commit_int_key);
     MERU_TEST_RUN(test_view_exact_after_every_commit_composite_key);
+    MERU_TEST_RUN(test_view_exact_with_several_row_groups_per_file);
     MERU_TEST_RUN(test_lookup_older_matches_get);
     MERU_TEST_RUN(test_compaction_reconciles_flushes_that_commit_meanwhile);
     MERU_TEST_RUN(test_recovery_flushes_keep_the_view_exact);

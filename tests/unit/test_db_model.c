@@ -878,6 +878,16 @@ static void tune_compact(meru_options *o)
     o->background_threads = 3;
 }
 
+/* Several row groups per L1+ file: every read path (gets, scans, seeks
+ * in both directions, snapshots) across row-group borders. */
+static void tune_small_row_groups(meru_options *o)
+{
+    tune_compact(o);
+    o->page_bytes = 1024;
+    o->string_page_bytes = 1024;
+    o->row_group_bytes = 2048;
+}
+
 static void test_db_model_int64_key(void)
 {
     run("model_int", KIND_INT,
@@ -902,10 +912,20 @@ static void test_db_model_composite_key_compacting(void)
         "k1,k2", tune_compact);
 }
 
+static void test_db_model_composite_key_small_row_groups(void)
+{
+    run("model_comp_rg", KIND_COMPOSITE,
+        "k1 string not null, k2 int64 not null, d double, b boolean, "
+        "ts timestamp not null, dec decimal(18,3), bin binary, n int32, "
+        "dt date",
+        "k1,k2", tune_small_row_groups);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_db_model_int64_key);
     MERU_TEST_RUN(test_db_model_composite_key);
     MERU_TEST_RUN(test_db_model_composite_key_compacting);
+    MERU_TEST_RUN(test_db_model_composite_key_small_row_groups);
     return meru_test_finish();
 }

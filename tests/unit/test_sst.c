@@ -822,7 +822,7 @@ static void test_options_for_level_knobs_change_the_file(void)
     CHECK_EQ_INT(o.pq.profile, PQ_PROFILE_COLUMN);
     CHECK_EQ_INT(o.pq.codec, PQ_CODEC_ZSTD);
     CHECK_EQ_INT(o.pq.codec_level, 3);
-    CHECK_EQ_U64(o.pq.row_group_bytes, (uint64_t)64 << 20);
+    CHECK_EQ_U64(o.pq.row_group_bytes, (uint64_t)8 << 20);
 
     /* l0_page_bytes: smaller pages, more of them */
     meru_options_init(&to);
