@@ -588,8 +588,10 @@ typedef struct meru_options {
      * history, and only the changes still in memtables can be read), and
      * how many bytes of changelog files it keeps at most (default 0 =
      * unlimited; otherwise the oldest files go first once the total passes
-     * it). Expired history is dropped whole files at a time, at flushes and
-     * at open, so a change may outlive the window by up to one flush. */
+     * it). Expired history is dropped whole files at a time, at flushes, at
+     * open, and by a background worker once the oldest file is older than
+     * the window (writes or not), so a change may outlive the window by up
+     * to one flush's span. */
     uint64_t changes_retention_seconds;
     uint64_t changes_retention_bytes;
     /* ---- version 6 ---- */

@@ -144,6 +144,52 @@ static int rec_cmp(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* Puts recs[0..n) in sequence order. A memtable's sequences are nearly
+ * all of one range (one per entry, deletes of absent keys aside), so each
+ * change goes straight to its place through a table indexed by seq - lo:
+ * two passes instead of a comparison sort that copies 64-byte records
+ * n log n times. A sparse range (or no memory for the table) falls back to
+ * qsort. */
+static void sort_by_seq(meru_changelog_rec **recs, size_t n)
+{
+    meru_changelog_rec *in = *recs, *out;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    uint32_t *at;
+    if (n < 2)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (in[i].seq < lo)
+            lo = in[i].seq;
+        if (in[i].seq > hi)
+            hi = in[i].seq;
+    }
+    uint64_t range = hi - lo + 1;
+    if (n > UINT32_MAX - 1 || range > 4 * (uint64_t)n ||
+        !(at = calloc(range, sizeof *at))) {
+        qsort(in, n, sizeof *in, rec_cmp);
+        return;
+    }
+    if (!(out = malloc(n * sizeof *out))) {
+        free(at);
+        qsort(in, n, sizeof *in, rec_cmp);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        at[in[i].seq - lo] = (uint32_t)i + 1;
+    size_t j = 0;
+    for (uint64_t k = 0; k < range; k++)
+        if (at[k])
+            out[j++] = in[at[k] - 1];
+    free(at);
+    if (j != n) { /* a sequence twice (not from a memtable): compare */
+        free(out);
+        qsort(in, n, sizeof *in, rec_cmp);
+        return;
+    }
+    free(in);
+    *recs = out;
+}
+
 /* Appends the changes of one key's versions vs[0..nv) (newest first). */
 static int key_changes(const meru_changelog_pre *pre, const uint8_t *ukey,
                        size_t klen, const version *vs, size_t nv,
@@ -201,6 +247,10 @@ int meru_changelog_collect(const meru_memtable *mem,
 
     *out = NULL;
     *n = 0;
+    /* At most one change per entry: sized once (no copies as it grows). */
+    cap = (size_t)meru_memtable_count(mem);
+    if (cap && !(recs = malloc(cap * sizeof *recs)))
+        return meru_err(MERU_ENOMEM, "out of memory (changes)");
     meru_memtable_iter_init(&it, mem);
     for (meru_memtable_iter_seek_to_first(&it);; meru_memtable_iter_next(&it)) {
         bool valid = meru_memtable_iter_valid(&it);
@@ -249,8 +299,7 @@ int meru_changelog_collect(const meru_memtable *mem,
         free(recs);
         return rc;
     }
-    if (nrec > 1)
-        qsort(recs, nrec, sizeof *recs, rec_cmp);
+    sort_by_seq(&recs, nrec);
     *out = recs;
     *n = nrec;
     return MERU_OK;

@@ -5,11 +5,13 @@
  *
  * Where the history is:
  *  - Flushed changes live in changelog files (changes/<uuid>.parquet,
- *    format in changes/changelog.h), one per flush, written and committed
- *    in the same catalog commit as the flush's L0 file. The flush's one
- *    lookup of the older versions of its keys (shared with the Iceberg
- *    view's deletion vectors) gives the pre-images. A crash before the
- *    commit leaves an orphan that the sweep at open removes; WAL replay
+ *    format in changes/changelog.h), one per flush, committed in the same
+ *    catalog commit as the flush's L0 file. The flush's one lookup of the
+ *    older versions of its keys (shared with the Iceberg view's deletion
+ *    vectors, under cat_mu) gives the pre-images; the file is written and
+ *    made durable without cat_mu (meru_db_changes_write), and only the
+ *    commit that names it takes the lock again. A crash before the commit
+ *    leaves an orphan that the sweep at open removes; WAL replay
  *    re-flushes those records and writes their changelog again.
  *  - Unflushed changes are the memtables' entries (a read-only handle
  *    replays the WAL into its own). Their kinds and pre-images are computed
@@ -21,7 +23,9 @@
  * The catalog's floor F says every change above F is available: changelog
  * files cover (F, last flushed sequence], memtables the rest. Retention
  * (changes_retention_seconds / _bytes) drops whole files at each flush
- * commit and at open, raising F to the newest sequence dropped; with the
+ * commit, at open, and from a worker when the oldest file leaves the
+ * window (meru_db_changes_due_locked: idle tables too), raising F to the
+ * newest sequence dropped; with the
  * feed off (0 seconds) nothing is written and F follows the last flushed
  * sequence. Dropped files leave like compacted data files: committed out,
  * then deleted once no view (no iterator) holds them.
@@ -49,11 +53,21 @@ bool meru_db_feed_on(const meru_options *o)
 
 /* ------------------------------------------------------------- commit */
 
-/* Writes the changelog file of l0's memtable; adds it to `e`. */
-static int write_changelog(meru_db *db, const meru_options *o,
-                           const meru_db_l0 *l0, const meru_changelog_pre *pre,
-                           uint64_t trim, meru_catalog_edit *e,
-                           uint64_t *bytes, char **written)
+bool meru_db_changes_kept(meru_db *db, const meru_options *o)
+{
+    /* A changelog file holds the table's columns twice (rows and
+     * pre-images): a table too wide for that (over ~2046 columns) keeps no
+     * history, as with the feed off (the floor follows the flushes, so the
+     * feed claims nothing it lacks), instead of failing every flush. */
+    const meru_schema *ts = meru_db_cur_schema(db);
+    return meru_db_feed_on(o) &&
+           2 + 2 * ts->ncols - ts->nkey <= (size_t)MERU_MAX_COLUMNS;
+}
+
+int meru_db_changes_write(meru_db *db, const meru_options *o,
+                          const meru_schema *table, const meru_db_l0 *l0,
+                          const meru_changelog_pre *pre, uint64_t trim,
+                          meru_catalog_changelog *out, char **written)
 {
     char uuid[MERU_UUID_TEXT], rel[128], abs[MERU_DB_PATH_MAX],
         dir[MERU_DB_PATH_MAX];
@@ -62,11 +76,13 @@ static int write_changelog(meru_db *db, const meru_options *o,
     meru_changelog_meta meta;
     meru_sst_options so;
     size_t n = 0;
+    bool made = false; /* the file exists: removed on failure */
     int rc;
 
-    *bytes = 0;
+    memset(out, 0, sizeof *out);
+    *written = NULL;
     if ((rc = meru_changelog_collect(l0->mem, pre, l0->nkeys, &recs, &n)))
-        return rc;
+        return meru_err_wrap(rc, "change feed");
     /* by sequence: those at or below `trim` lie under the floor */
     size_t skip = 0;
     while (skip < n && recs[skip].seq <= trim)
@@ -79,30 +95,41 @@ static int write_changelog(meru_db *db, const meru_options *o,
     if ((rc = meru_path_join(abs, sizeof abs, db->path, rel)) ||
         (rc = meru_path_parent(dir, sizeof dir, abs)) ||
         (rc = meru_fs_mkdir_p(db->fs, dir)) ||
-        (rc = meru_changelog_schema(db->schema, &cl)))
+        (rc = meru_changelog_schema(table, &cl)))
         goto out;
     meru_sst_options_for_level(&so, 0, o);
-    if ((rc = meru_changelog_write(db->fs, abs, db->schema, cl, recs + skip,
+    if ((rc = meru_changelog_write(db->fs, abs, table, cl, recs + skip,
                                    n - skip, &so, &meta)))
         goto out;
-    if (!(*written = strdup(abs))) {
-        (void)meru_fs_remove(db->fs, abs);
+    made = true;
+    if (!(*written = strdup(abs)) || !(out->path = strdup(rel))) {
         rc = meru_err(MERU_ENOMEM, "out of memory (changelog)");
         goto out;
     }
+    /* Durable before any commit names it: the file (synced by the writer)
+     * and its directory entry. */
     if ((rc = meru_fs_sync_dir(db->fs, dir)))
         goto out;
-    {
-        meru_catalog_changelog c = {rel,          meta.file_size,
-                                    meta.rows,    meta.min_seq,
-                                    meta.max_seq, meru_clock_unix_ms()};
-        rc = meru_catalog_edit_add_changelog(e, &c);
-    }
-    *bytes = meta.file_size;
+    out->file_size = meta.file_size;
+    out->row_count = meta.rows;
+    out->min_seq = meta.min_seq;
+    out->max_seq = meta.max_seq;
+    out->created_ms = meru_clock_unix_ms();
 out:
+    if (rc) {
+        meru_err_saved e;
+        meru_err_save(&e);
+        if (made)
+            (void)meru_fs_remove(db->fs, abs);
+        meru_err_restore(&e);
+        free(*written);
+        *written = NULL;
+        free(out->path);
+        memset(out, 0, sizeof *out);
+    }
     free(recs);
     meru_schema_free(cl);
-    return rc;
+    return rc ? meru_err_wrap(rc, "change feed") : MERU_OK;
 }
 
 void meru_db_changes_lost(meru_db *db, uint64_t seq)
@@ -114,69 +141,78 @@ void meru_db_changes_lost(meru_db *db, uint64_t seq)
 }
 
 /* The feed's history up to `lost` is gone (recovery found records
- * missing): raises the floor to it in `e`, dropping every changelog file
- * that reaches down to it (a file straddling the gap would claim a history
- * with a hole: the floor then rises to its end). Called once last_seq
- * covers `lost` (the floor never passes the last sequence). *floor_out:
- * the new floor; this commit's own changelog keeps only the changes above
- * it. */
-static int forget_lost(meru_db *db, uint64_t lost, meru_catalog_edit *e,
-                       uint64_t *floor_out)
+ * missing): the floor rises to it, and every changelog file that reaches
+ * down to it goes (a file straddling the gap would claim a history with a
+ * hole: the floor then rises to its end). Returns that floor, 0 when no
+ * records were lost above the floor or last_seq does not cover them yet
+ * (the floor never passes the last sequence). cat_mu held. */
+static uint64_t lost_floor(meru_db *db, uint64_t last_seq)
 {
     size_t n;
     const meru_catalog_changelog *ch = meru_catalog_changelogs(db->cat, &n);
-    uint64_t new_floor = lost;
-    int rc;
-    for (size_t i = 0; i < n; i++) {
-        if (ch[i].min_seq > new_floor)
-            continue;
-        if ((rc = meru_catalog_edit_remove_changelog(e, ch[i].path)))
-            return rc;
-        if (ch[i].max_seq > new_floor)
-            new_floor = ch[i].max_seq;
-    }
-    meru_catalog_edit_set_changes_floor(e, new_floor);
-    *floor_out = new_floor;
-    return MERU_OK;
+    uint64_t lost = atomic_load(&db->changes_lost);
+    if (lost <= meru_catalog_changes_floor(db->cat) || last_seq < lost)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (ch[i].min_seq <= lost && ch[i].max_seq > lost)
+            lost = ch[i].max_seq;
+    return lost;
+}
+
+uint64_t meru_db_changes_trim(meru_db *db, const meru_options *o,
+                              uint64_t last_seq)
+{
+    return meru_db_changes_kept(db, o) ? lost_floor(db, last_seq) : 0;
 }
 
 int meru_db_changes_commit(meru_db *db, const meru_options *o,
-                           const meru_db_l0 *l0, const meru_changelog_pre *pre,
+                           const meru_catalog_changelog *add,
                            uint64_t last_seq, meru_catalog_edit *e,
-                           char **written)
+                           bool *used)
 {
     size_t n;
     const meru_catalog_changelog *ch = meru_catalog_changelogs(db->cat, &n);
     uint64_t floor = meru_catalog_changes_floor(db->cat), added = 0;
     uint64_t total = 0, new_floor = floor;
     int64_t now = meru_clock_unix_ms();
+    bool on = meru_db_changes_kept(db, o);
     int rc;
 
-    bool forgot = false;
-    uint64_t trim = 0; /* changes at or below it are not written */
-    /* A changelog file holds the table's columns twice (rows and
-     * pre-images): a table too wide for that (over ~2046 columns) keeps no
-     * history, as with the feed off (the floor follows the flushes, so the
-     * feed claims nothing it lacks), instead of failing every flush. */
-    const meru_schema *ts = meru_db_cur_schema(db);
-    bool on = meru_db_feed_on(o) &&
-              2 + 2 * ts->ncols - ts->nkey <= (size_t)MERU_MAX_COLUMNS;
-    if (written)
-        *written = NULL;
+    if (used)
+        *used = false;
     if (on) {
-        uint64_t lost = atomic_load(&db->changes_lost);
-        if (lost > floor && last_seq >= lost) {
-            if ((rc = forget_lost(db, lost, e, &trim)))
-                return rc;
-            forgot = true;
+        uint64_t lf = lost_floor(db, last_seq);
+        if (lf) {
+            /* The history up to lf goes; this commit's changelog was
+             * written without the changes at or below it
+             * (meru_db_changes_trim); retention at the next commit, over
+             * what is left. */
+            for (size_t i = 0; i < n; i++)
+                if (ch[i].min_seq <= lf &&
+                    (rc = meru_catalog_edit_remove_changelog(e, ch[i].path)))
+                    return rc;
+            meru_catalog_edit_set_changes_floor(e, lf);
+            if (add && add->path) {
+                if (add->min_seq <= lf)
+                    return meru_err(MERU_EINVAL,
+                                    "change feed: changelog %s reaches "
+                                    "down to the lost sequence %llu",
+                                    add->path, (unsigned long long)lf);
+                if ((rc = meru_catalog_edit_add_changelog(e, add)))
+                    return rc;
+                if (used)
+                    *used = true;
+            }
+            return MERU_OK;
         }
-    }
-    if (on && l0 && l0->mem && written &&
-        (rc = write_changelog(db, o, l0, pre, trim, e, &added, written)))
-        return meru_err_wrap(rc, "change feed");
-    if (forgot) /* retention at the next commit, over what is left */
-        return MERU_OK;
-    if (!on) {
+        if (add && add->path) {
+            if ((rc = meru_catalog_edit_add_changelog(e, add)))
+                return rc;
+            if (used)
+                *used = true;
+            added = add->file_size;
+        }
+    } else {
         /* Off: no history is kept, only the memtables' changes. */
         for (size_t i = 0; i < n; i++)
             if ((rc = meru_catalog_edit_remove_changelog(e, ch[i].path)))
@@ -192,9 +228,7 @@ int meru_db_changes_commit(meru_db *db, const meru_options *o,
     total += added;
     /* Oldest first, while a file is too old or the total too big. */
     for (size_t i = 0; i < n; i++) {
-        uint64_t age_ms =
-            now > ch[i].created_ms ? (uint64_t)(now - ch[i].created_ms) : 0;
-        bool old = age_ms / 1000 >= o->changes_retention_seconds;
+        bool old = meru_db_changes_expired(o, ch[i].created_ms, now);
         /* By bytes only while a newer file stays: the newest history is
          * kept whatever its size. */
         bool big = o->changes_retention_bytes &&
@@ -210,6 +244,58 @@ int meru_db_changes_commit(meru_db *db, const meru_options *o,
     if (new_floor > floor)
         meru_catalog_edit_set_changes_floor(e, new_floor);
     return MERU_OK;
+}
+
+bool meru_db_changes_expired(const meru_options *o, int64_t created_ms,
+                             int64_t now_ms)
+{
+    uint64_t age_ms = now_ms > created_ms ? (uint64_t)(now_ms - created_ms) : 0;
+    return age_ms / 1000 >= o->changes_retention_seconds;
+}
+
+bool meru_db_changes_due_locked(meru_db *db, uint64_t now_ms,
+                                uint64_t *due_ms)
+{
+    const meru_options *o = &db->opts;
+    int64_t oldest = db->changes_oldest_ms, wall;
+    uint64_t ret = o->changes_retention_seconds;
+    *due_ms = UINT64_MAX;
+    if (db->read_only || !db->nchanges || oldest == INT64_MAX)
+        return false;
+    if (!meru_db_changes_kept(db, o))
+        return true; /* off: the history goes at once */
+    wall = meru_clock_unix_ms();
+    if (meru_db_changes_expired(o, oldest, wall))
+        return true;
+    /* Not yet: due when the oldest file reaches the window's age (on the
+     * monotonic clock the workers wait by; a wall-clock jump moves it,
+     * and the next look corrects it). */
+    if (ret > (uint64_t)INT64_MAX / 1000 ||
+        oldest > INT64_MAX - (int64_t)(ret * 1000))
+        return false;
+    *due_ms = now_ms + (uint64_t)(oldest + (int64_t)(ret * 1000) - wall);
+    return false;
+}
+
+int meru_db_changes_expire(meru_db *db)
+{
+    meru_options o;
+    size_t n;
+    bool due;
+    meru_db_options_copy(db, &o);
+    pthread_mutex_lock(&db->cat_mu);
+    const meru_catalog_changelog *ch = meru_catalog_changelogs(db->cat, &n);
+    /* Looked at again under cat_mu: a flush or another worker may have
+     * expired the files meanwhile. */
+    due = n && (!meru_db_changes_kept(db, &o) ||
+                meru_db_changes_expired(&o, ch[0].created_ms,
+                                        meru_clock_unix_ms()));
+    pthread_mutex_unlock(&db->cat_mu);
+    if (!due)
+        return MERU_OK;
+    /* A commit with nothing else in it applies the retention. */
+    int rc = meru_db_commit_l0(db, NULL, 0, false, 0, 0, NULL, NULL);
+    return rc ? meru_err_wrap(rc, "change feed: expiry") : MERU_OK;
 }
 
 uint64_t meru_changes_oldest(meru_db *db)

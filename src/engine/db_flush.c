@@ -3,8 +3,8 @@
  * db_flush.c — background workers and the flush job (SPEC §5, §8).
  *
  * Workers wait on cv_work under mu for a predicate (an immutable memtable
- * to flush, a compaction to run, a file whose grace period passed, or
- * stop) checked in a loop, and whoever changes one of those sets it under
+ * to flush, a compaction to run, a file whose grace period passed, change
+ * history to expire, or stop) checked in a loop, and whoever changes one of those sets it under
  * the same mutex before signalling: no wake-up can be lost between the
  * check and the wait (the bug of the seed design). meru_db_stop_workers
  * sets `stop` under mu, broadcasts, and joins every thread.
@@ -25,6 +25,16 @@
  * same commit that adds the file. cat_mu is what makes the positions
  * right: a compaction commits under it too, so none can replace a file
  * between the lookup and the commit.
+ *
+ * The change feed (db_changes.c): the same lookup also reads the values of
+ * the older puts (the pre-images); then cat_mu is released while the
+ * flush writes and fsyncs its changelog file (compactions commit
+ * meanwhile), and taken again for the commit that names both files. A
+ * compaction that committed in between can only have removed files: the
+ * positions found stay right while their files are live, and are looked
+ * up again when one left (flush_lookup_refresh). Workers also expire the
+ * feed's history when its oldest file leaves the retention window, so an
+ * idle table does not keep it until its next flush or open.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -231,74 +241,158 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
     return MERU_OK;
 }
 
-/* Collects the pre-images (values of the older puts) the lookup reads. */
-typedef struct pre_log {
-    meru_buf bytes;
-    size_t *off, *len; /* per key */
-} pre_log;
+/* What one lookup of a flush's keys in the older files found, kept from
+ * the lookup (under cat_mu) to the commit (under cat_mu again when the
+ * changelog is written in between): the file list it ran on (each file
+ * referenced, so a pointer names the same file at the commit), the
+ * catalog version of that list, each key's newest older version and, with
+ * the change feed, the values of those that are puts (the pre-images). */
+typedef struct flush_lookup {
+    meru_db_file **files;
+    size_t nfiles;
+    uint64_t version;
+    meru_db_older *older;
+    meru_buf pre_bytes;
+    size_t *pre_off, *pre_len; /* per key */
+    meru_db_lookup_stats ls;
+    uint64_t wall_ns, cpu_ns;
+} flush_lookup;
+
+static void flush_lookup_free(flush_lookup *fl)
+{
+    for (size_t f = 0; f < fl->nfiles; f++)
+        meru_db_file_unref(fl->files[f]);
+    free(fl->files);
+    free(fl->older);
+    meru_buf_free(&fl->pre_bytes);
+    free(fl->pre_off);
+    free(fl->pre_len);
+    memset(fl, 0, sizeof *fl);
+}
 
 static int pre_value(void *arg, size_t key, uint64_t pos, const uint8_t *value,
                      size_t len)
 {
-    pre_log *p = arg;
+    flush_lookup *fl = arg;
     (void)pos;
-    p->off[key] = p->bytes.len;
-    p->len[key] = len;
-    return len ? meru_buf_append(&p->bytes, value, len) : MERU_OK;
+    fl->pre_off[key] = fl->pre_bytes.len;
+    fl->pre_len[key] = len;
+    return len ? meru_buf_append(&fl->pre_bytes, value, len) : MERU_OK;
 }
 
-/* Adds to edit `e` what a new L0 file `add` changes besides itself (cat_mu
- * held), from one lookup of the newest older version of each of its keys
- * in the older files (db->files, which mirror the catalog under cat_mu):
- * with the continuous view, the file's own vector and, in each older file,
- * the position of each such version that is a put; with the change feed
- * (add->mem), the changelog file of the memtable's changes, whose
- * pre-images are those versions' values. Then the feed's retention.
- * *written: see meru_db_changes_commit. */
-static int l0_lookup_edit(meru_db *db, const meru_options *opt,
-                          const meru_db_l0 *add, uint64_t last_seq,
-                          meru_catalog_edit *e, char **written)
+/* Looks up the newest older version of each of add's keys in the current
+ * files (cat_mu held), with their values when `values`. */
+static int flush_lookup_run(meru_db *db, const meru_db_l0 *add, bool values,
+                            flush_lookup *fl)
+{
+    meru_sst_lookup_opts lo = {pre_value, fl, NULL};
+    uint64_t t0 = meru_clock_ns(), c0 = meru_clock_thread_cpu_ns();
+    int rc = MERU_OK;
+
+    fl->nfiles = db->nfiles;
+    fl->version = meru_catalog_version(db->cat);
+    fl->files = malloc((db->nfiles + 1) * sizeof *fl->files);
+    fl->older = malloc((add->nkeys + 1) * sizeof *fl->older);
+    if (values) {
+        fl->pre_off = calloc(add->nkeys + 1, sizeof *fl->pre_off);
+        fl->pre_len = calloc(add->nkeys + 1, sizeof *fl->pre_len);
+    }
+    if (!fl->files || !fl->older ||
+        (values && (!fl->pre_off || !fl->pre_len))) {
+        fl->nfiles = 0;
+        return meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
+    }
+    for (size_t f = 0; f < fl->nfiles; f++) {
+        fl->files[f] = db->files[f];
+        meru_db_file_ref(fl->files[f]);
+    }
+    if (fl->nfiles && add->nkeys)
+        rc = meru_db_lookup_older(fl->files, fl->nfiles, db->schema,
+                                  add->keys, add->nkeys, values ? &lo : NULL,
+                                  fl->older, &fl->ls);
+    else
+        for (size_t i = 0; i < add->nkeys; i++)
+            fl->older[i].state = MERU_SST_NOT_FOUND;
+    fl->wall_ns += meru_clock_ns() - t0;
+    fl->cpu_ns += meru_clock_thread_cpu_ns() - c0;
+    return rc;
+}
+
+/* At the commit (cat_mu held), after cat_mu was released since the lookup:
+ * makes fl->older's file indexes those of db->files. Files are immutable
+ * and a commit in between can only be a compaction (flushes run one at a
+ * time): a key's newest older version stays where it was as long as its
+ * file is live (a compaction that did not take that file took no version
+ * of the key newer than it). When a file holding a found put left, the
+ * positions are looked up again (the values found first stay right: a
+ * compaction keeps every key's newest version). */
+static int flush_lookup_refresh(meru_db *db, const meru_db_l0 *add,
+                                flush_lookup *fl)
+{
+    size_t *map;
+    bool gone = false;
+    if (meru_catalog_version(db->cat) == fl->version)
+        return MERU_OK;
+    if (!(map = malloc((fl->nfiles + 1) * sizeof *map)))
+        return meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
+    for (size_t f = 0; f < fl->nfiles; f++) {
+        map[f] = SIZE_MAX;
+        for (size_t g = 0; g < db->nfiles; g++)
+            if (db->files[g] == fl->files[f]) {
+                map[f] = g;
+                break;
+            }
+    }
+    for (size_t i = 0; !gone && i < add->nkeys; i++)
+        gone = fl->older[i].state == MERU_SST_FOUND &&
+               map[fl->older[i].file] == SIZE_MAX;
+    if (!gone) {
+        for (size_t i = 0; i < add->nkeys; i++)
+            if (fl->older[i].state == MERU_SST_FOUND)
+                fl->older[i].file = map[fl->older[i].file];
+    }
+    free(map);
+    if (!gone) {
+        /* now indexes of db->files: hold the current list */
+        for (size_t f = 0; f < fl->nfiles; f++)
+            meru_db_file_unref(fl->files[f]);
+        fl->nfiles = 0;
+        free(fl->files);
+        fl->files = NULL;
+        return MERU_OK;
+    }
+    for (size_t f = 0; f < fl->nfiles; f++)
+        meru_db_file_unref(fl->files[f]);
+    free(fl->files);
+    fl->files = NULL;
+    fl->nfiles = 0;
+    free(fl->older);
+    fl->older = NULL;
+    return flush_lookup_run(db, add, false, fl);
+}
+
+/* Adds to edit `e` the continuous view's part of a new L0 file `add`
+ * (cat_mu held; fl->older indexes db->files): the file's own vector and,
+ * in each older file, the position of each newest older version that is
+ * a put. */
+static int flush_view_edit(meru_db *db, const meru_db_l0 *add,
+                           const flush_lookup *fl, meru_catalog_edit *e)
 {
     meru_db_file **files = db->files;
     size_t nfiles = db->nfiles;
-    bool feed = add->mem != NULL;
-    meru_db_older *older = NULL;
     meru_dv **dvs = NULL;
-    meru_changelog_pre *pre = NULL;
-    pre_log pl;
-    meru_sst_lookup_opts lo = {pre_value, &pl, NULL};
-    meru_db_lookup_stats ls;
-    uint64_t t0 = meru_clock_ns(), c0 = meru_clock_thread_cpu_ns(), hidden = 0;
+    uint64_t hidden = 0;
     int rc = MERU_OK;
 
-    memset(&ls, 0, sizeof ls);
-    memset(&pl, 0, sizeof pl);
-    if (add->dv && !meru_dv_is_empty(add->dv) &&
+    if (!meru_dv_is_empty(add->dv) &&
         (rc = meru_catalog_edit_set_dv(e, add->meta.path, add->dv)))
         return rc;
     if (!add->nkeys)
-        return feed ? meru_db_changes_commit(db, opt, add, NULL, last_seq, e,
-                                             written)
-                    : MERU_OK;
-    older = malloc(add->nkeys * sizeof *older);
-    dvs = calloc(nfiles + 1, sizeof *dvs);
-    if (feed) {
-        pre = calloc(add->nkeys, sizeof *pre);
-        pl.off = calloc(add->nkeys, sizeof *pl.off);
-        pl.len = calloc(add->nkeys, sizeof *pl.len);
-    }
-    if (!older || !dvs || (feed && (!pre || !pl.off || !pl.len))) {
-        rc = meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
-        goto out;
-    }
-    if (nfiles)
-        rc = meru_db_lookup_older(files, nfiles, db->schema, add->keys,
-                                  add->nkeys, feed ? &lo : NULL, older, &ls);
-    else
-        for (size_t i = 0; i < add->nkeys; i++)
-            older[i].state = MERU_SST_NOT_FOUND;
-    for (size_t i = 0; add->dv && rc == MERU_OK && i < add->nkeys; i++) {
-        const meru_db_older *o = &older[i];
+        return MERU_OK;
+    if (!(dvs = calloc(nfiles + 1, sizeof *dvs)))
+        return meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
+    for (size_t i = 0; rc == MERU_OK && i < add->nkeys; i++) {
+        const meru_db_older *o = &fl->older[i];
         if (o->state != MERU_SST_FOUND)
             continue; /* a delete row is hidden already, in its own file */
         if (!dvs[o->file]) {
@@ -314,39 +408,55 @@ static int l0_lookup_edit(meru_db *db, const meru_options *opt,
     for (size_t f = 0; rc == MERU_OK && f < nfiles; f++)
         if (dvs[f])
             rc = meru_catalog_edit_set_dv(e, files[f]->meta.path, dvs[f]);
-    if (rc == MERU_OK && nfiles && add->dv) {
-        /* The view's upkeep (the feed's share is not counted here). */
+    if (rc == MERU_OK && nfiles) {
+        /* The view's upkeep (the lookup, including the feed's values). */
         atomic_fetch_add_explicit(&db->st_view_lookups, 1,
                                   memory_order_relaxed);
-        atomic_fetch_add_explicit(&db->st_view_lookup_us,
-                                  (meru_clock_ns() - t0) / 1000,
+        atomic_fetch_add_explicit(&db->st_view_lookup_us, fl->wall_ns / 1000,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&db->st_view_lookup_cpu_us,
-                                  (meru_clock_thread_cpu_ns() - c0) / 1000,
-                                  memory_order_relaxed);
-        atomic_fetch_add_explicit(&db->st_view_lookup_pages, ls.pages_read,
-                                  memory_order_relaxed);
+                                  fl->cpu_ns / 1000, memory_order_relaxed);
+        atomic_fetch_add_explicit(&db->st_view_lookup_pages,
+                                  fl->ls.pages_read, memory_order_relaxed);
         atomic_fetch_add_explicit(&db->st_view_hidden, hidden,
                                   memory_order_relaxed);
     }
-    if (rc == MERU_OK && feed) {
-        for (size_t i = 0; i < add->nkeys; i++) {
-            pre[i].live = older[i].state == MERU_SST_FOUND;
-            pre[i].value = pl.bytes.data + pl.off[i];
-            pre[i].vlen = pl.len[i];
-        }
-        rc = meru_db_changes_commit(db, opt, add, pre, last_seq, e, written);
-    }
-out:
     for (size_t f = 0; dvs && f < nfiles; f++)
         meru_dv_free(dvs[f]);
     free(dvs);
-    free(older);
+    return rc;
+}
+
+/* The change feed's part of a flush before its commit, without cat_mu:
+ * writes the changelog of add->mem from the pre-images the lookup read.
+ * *cl / *written as meru_db_changes_write. */
+static int flush_write_changelog(meru_db *db, const meru_options *o,
+                                 const meru_schema *table,
+                                 const meru_db_l0 *add, const flush_lookup *fl,
+                                 uint64_t trim, meru_catalog_changelog *cl,
+                                 char **written)
+{
+    meru_changelog_pre *pre = calloc(add->nkeys + 1, sizeof *pre);
+    int rc;
+    if (!pre)
+        return meru_err(MERU_ENOMEM, "out of memory (change feed)");
+    for (size_t i = 0; i < add->nkeys; i++) {
+        pre[i].live = fl->older[i].state == MERU_SST_FOUND;
+        pre[i].value = fl->pre_bytes.data + fl->pre_off[i];
+        pre[i].vlen = fl->pre_len[i];
+    }
+    rc = meru_db_changes_write(db, o, table, add, pre, trim, cl, written);
     free(pre);
-    free(pl.off);
-    free(pl.len);
-    meru_buf_free(&pl.bytes);
-    return rc ? meru_err_wrap(rc, "flush: older versions") : MERU_OK;
+    return rc;
+}
+
+/* Removes a file the failed commit does not name (keeping the error). */
+static void remove_quietly(meru_db *db, const char *abs)
+{
+    meru_err_saved saved;
+    meru_err_save(&saved);
+    (void)meru_fs_remove(db->fs, abs);
+    meru_err_restore(&saved);
 }
 
 int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
@@ -355,22 +465,67 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
 {
     meru_catalog_edit *e = NULL;
     bool file = add && add->meta.path;
-    char *written = NULL; /* a changelog file of this commit */
+    bool view = file && add->dv;
+    bool feed = file && add->mem; /* this flush records its changes */
+    bool keep = false, used = false;
+    meru_catalog_changelog cl; /* this commit's changelog (path NULL: none) */
+    char *written = NULL;      /* its absolute path */
+    flush_lookup fl;
+    uint64_t trim = 0;
     meru_options o;
-    int rc;
+    int rc = MERU_OK;
+
+    memset(&cl, 0, sizeof cl);
+    memset(&fl, 0, sizeof fl);
     meru_db_options_copy(db, &o);
     pthread_mutex_lock(&db->cat_mu);
     if (last_seq < meru_catalog_last_sequence(db->cat))
         last_seq = meru_catalog_last_sequence(db->cat);
-    rc = meru_catalog_edit_new(db->cat, &e);
+    if (feed && (keep = meru_db_changes_kept(db, &o))) {
+        /* The lookup runs under cat_mu (db->files is the catalog's); the
+         * changelog is written without it, so compactions commit
+         * meanwhile, and the commit that names the file takes it again.
+         * The file is durable before that commit; a crash or a failure
+         * before it leaves an orphan (removed, or swept at open). */
+        const meru_schema *table = meru_db_cur_schema(db);
+        trim = meru_db_changes_trim(db, &o, last_seq);
+        rc = flush_lookup_run(db, add, true, &fl);
+        pthread_mutex_unlock(&db->cat_mu);
+        if (rc == MERU_OK)
+            rc = flush_write_changelog(db, &o, table, add, &fl, trim, &cl,
+                                       &written);
+        pthread_mutex_lock(&db->cat_mu);
+        if (rc == MERU_OK && meru_db_changes_trim(db, &o, last_seq) != trim) {
+            /* Lost records were noted meanwhile (recovery): written again
+             * under the lock, without them. */
+            if (written)
+                remove_quietly(db, written);
+            free(written);
+            written = NULL;
+            free(cl.path);
+            memset(&cl, 0, sizeof cl);
+            trim = meru_db_changes_trim(db, &o, last_seq);
+            rc = flush_write_changelog(db, &o, table, add, &fl, trim, &cl,
+                                       &written);
+        }
+        if (rc == MERU_OK && view)
+            rc = flush_lookup_refresh(db, add, &fl);
+    } else if (view) {
+        rc = flush_lookup_run(db, add, false, &fl);
+    }
+    if (rc)
+        rc = meru_err_wrap(rc, "flush: older versions");
+    if (rc == MERU_OK)
+        rc = meru_catalog_edit_new(db->cat, &e);
     if (rc == MERU_OK && file)
         rc = meru_catalog_edit_add_file(e, &add->meta);
-    if (rc == MERU_OK && file && (add->dv || add->mem))
-        rc = l0_lookup_edit(db, &o, add, last_seq, e, &written);
-    /* Without a changelog of its own, a commit still applies the feed's
-     * retention (l0_lookup_edit does when it writes one). */
-    if (rc == MERU_OK && !(file && add->mem))
-        rc = meru_db_changes_commit(db, &o, NULL, NULL, last_seq, e, NULL);
+    if (rc == MERU_OK && view && (rc = flush_view_edit(db, add, &fl, e)))
+        rc = meru_err_wrap(rc, "flush: older versions");
+    /* Every commit applies the feed's retention (and names this flush's
+     * changelog when there is one). */
+    if (rc == MERU_OK)
+        rc = meru_db_changes_commit(db, &o, cl.path ? &cl : NULL, last_seq, e,
+                                    &used);
     if (rc == MERU_OK) {
         meru_catalog_edit_set_last_sequence(e, last_seq);
         if (set_wal)
@@ -384,15 +539,15 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
          * (A commit that failed while writing its version may be on disk:
          * then the file stays, for the next open to sweep or keep.) */
         char abs[MERU_DB_PATH_MAX];
-        meru_err_saved saved;
-        meru_err_save(&saved);
         if (!meru_path_join(abs, sizeof abs, db->path, add->meta.path))
-            (void)meru_fs_remove(db->fs, abs);
-        meru_err_restore(&saved);
+            remove_quietly(db, abs);
     }
-    if (rc && written)
-        (void)meru_fs_remove(db->fs, written);
+    /* The changelog likewise, and when the commit did not take it (the
+     * feed was turned off meanwhile). */
+    if (written && ((rc && !maybe_committed) || (rc == MERU_OK && !used)))
+        remove_quietly(db, written);
     free(written);
+    free(cl.path);
     if (rc == MERU_OK) {
         /* The committed catalog no longer lists these segments (their rows
          * are in files, and readers read the memtable until the publish),
@@ -403,6 +558,7 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
             (void)meru_wal_delete_below(db->fs, db->wal_dir, oldest);
         rc = meru_db_publish_locked(db, edit, arg);
     }
+    flush_lookup_free(&fl);
     pthread_mutex_unlock(&db->cat_mu);
     return rc;
 }
@@ -504,6 +660,23 @@ static void *worker_main(void *arg)
             meru_db_gc_run(db, false);
             pthread_mutex_lock(&db->mu);
             continue;
+        }
+        {
+            /* The feed's history expires on time, writes or not. */
+            uint64_t due = UINT64_MAX;
+            bool expire = !db->bg_error && !db->stop &&
+                          meru_db_changes_due_locked(
+                              db, meru_clock_ns() / 1000000u, &due);
+            if (due < next_ms)
+                next_ms = due;
+            if (expire) {
+                pthread_mutex_unlock(&db->mu);
+                int rc = meru_db_changes_expire(db);
+                pthread_mutex_lock(&db->mu);
+                if (rc)
+                    meru_db_set_bg_error_locked(db, rc);
+                continue;
+            }
         }
         if (!db->bg_error && !db->stop) {
             bool did = false;

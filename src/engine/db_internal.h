@@ -227,6 +227,9 @@ struct meru_db {
     /* The catalog's changelog files, by sequence (same rules as files). */
     meru_db_file **changes;
     size_t nchanges;
+    /* created-ms of the oldest of them (INT64_MAX: none; same rules): the
+     * worker expires history by it (meru_db_changes_due_locked). */
+    int64_t changes_oldest_ms;
     meru_db_gc *gc;
     size_t ngc, gc_cap;
     meru_snapshot *snapshots; /* newest first */
@@ -471,23 +474,54 @@ int meru_db_lookup_value(meru_db *db, meru_view *v, const uint8_t *key,
 
 /* Whether flushes record changes (changes_retention_seconds > 0). */
 bool meru_db_feed_on(const meru_options *o);
-/*
- * The change feed's part of a flush commit (cat_mu held): with the feed on
- * and l0->mem set, writes the changelog file of l0->mem's changes (pre[i]
- * the pre-image of l0->keys[i], from the flush's one lookup of older
- * versions) and adds it to `e`; then, feed on or off, expires changelog
- * files by the retention options `o` (removed from `e`, floor raised; with
- * the feed off every file goes and the floor becomes last_seq). *written
- * gets the new file's absolute path (malloc'd; NULL when none) so a failed
- * commit can remove it.
- */
+/* Whether flushes record changes: the feed on and the table narrow
+ * enough for a changelog file (its columns twice). */
+bool meru_db_changes_kept(meru_db *db, const meru_options *o);
+/* Whether a changelog file written at created_ms is older than the
+ * retention window of `o` at now_ms (wall clock). */
+bool meru_db_changes_expired(const meru_options *o, int64_t created_ms,
+                             int64_t now_ms);
 /* Records that the changes up to `seq` are lost (changes_lost, raised). */
 void meru_db_changes_lost(meru_db *db, uint64_t seq);
+/* The sequence at or below which a commit with last sequence last_seq
+ * keeps no change (recovery lost records up to it): a changelog written
+ * for that commit leaves those out. 0 usually. cat_mu held. */
+uint64_t meru_db_changes_trim(meru_db *db, const meru_options *o,
+                              uint64_t last_seq);
 typedef struct meru_changelog_pre meru_changelog_pre;
+/*
+ * Writes the changelog file of l0->mem's changes (pre[i] the pre-image of
+ * l0->keys[i], from the flush's lookup of older versions; rows of `table`)
+ * leaving out those at or below `trim`, fsynced with its directory: no
+ * lock needed, the file is not part of the table until a commit names it.
+ * *out gets its catalog entry (path malloc'd, NULL when nothing
+ * changed), *written its absolute path
+ * (malloc'd, NULL when none) so a failed commit can remove it. On failure
+ * nothing is left on disk.
+ */
+int meru_db_changes_write(meru_db *db, const meru_options *o,
+                          const meru_schema *table, const meru_db_l0 *l0,
+                          const meru_changelog_pre *pre, uint64_t trim,
+                          meru_catalog_changelog *out, char **written);
+/*
+ * The change feed's part of a commit (cat_mu held): with the feed on, adds
+ * changelog `add` (optional; written with meru_db_changes_trim's trim of
+ * this commit) to `e` (*used = true); then, feed on or off, expires
+ * changelog files by the retention options `o` (removed from `e`, floor
+ * raised; with the feed off every file goes, `add` is not used and the
+ * floor becomes last_seq).
+ */
 int meru_db_changes_commit(meru_db *db, const meru_options *o,
-                           const meru_db_l0 *l0, const meru_changelog_pre *pre,
+                           const meru_catalog_changelog *add,
                            uint64_t last_seq, meru_catalog_edit *e,
-                           char **written);
+                           bool *used);
+/* Whether history is due to expire by age (mu held): *due_ms gets the
+ * monotonic ms (meru_clock_ns based) when it will be, UINT64_MAX never. */
+bool meru_db_changes_due_locked(meru_db *db, uint64_t now_ms,
+                                uint64_t *due_ms);
+/* Expires history by the retention options (the worker, when due): one
+ * commit dropping what is too old. */
+int meru_db_changes_expire(meru_db *db);
 
 /* ---- db_props.c --------------------------------------------------------- */
 

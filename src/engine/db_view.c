@@ -385,6 +385,8 @@ int meru_db_sync_files_locked(meru_db *db, meru_db_file ***removed,
     rc = sync_list(db, cf, n, &db->files, &db->nfiles, rem, &nrem);
     if (rc == MERU_OK)
         rc = sync_list(db, chf, nch, &db->changes, &db->nchanges, rem, &nrem);
+    if (rc == MERU_OK) /* when the worker expires history (db_changes.c) */
+        db->changes_oldest_ms = nch ? ch[0].created_ms : INT64_MAX;
     free(chf);
     /* Also after a failure: the entries already swapped out are the
      * caller's to release. */
