@@ -44,6 +44,7 @@
 #ifndef MERU_SST_SST_H
 #define MERU_SST_SST_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -143,6 +144,30 @@ void meru_sst_writer_abort(meru_sst_writer *w);
 
 typedef struct meru_sst meru_sst;
 
+/*
+ * The memory key directories may take (sst_keydir.c). An L1+ file read
+ * with a budget builds, on the first get or batched lookup that reaches
+ * its rows, a directory of its keys (13 bytes a row: an 8-byte key
+ * prefix, a length class, the op, the sequence) when the budget has room
+ * for it, and answers later gets and lookups from it without decoding
+ * _merutable_ikey pages (keys longer than 8 bytes past the prefix the
+ * file's keys share still read one page when found). Each directory is
+ * charged to `charge_to` (the page cache the file reads through, or
+ * NULL) as pinned entries, and its bytes are taken from `capacity` until
+ * the file is closed. Files without room, L0 files, and files whose build
+ * failed read through their pages as before. Shared by any number of
+ * files and threads (one atomic counter).
+ */
+typedef struct meru_sst_keydir_budget {
+    meru_cache *charge_to;
+    uint64_t capacity;
+    _Atomic uint64_t used;
+} meru_sst_keydir_budget;
+void meru_sst_keydir_budget_init(meru_sst_keydir_budget *b,
+                                 meru_cache *charge_to, uint64_t capacity);
+/* Bytes the directories built under b hold now. */
+uint64_t meru_sst_keydir_budget_used(const meru_sst_keydir_budget *b);
+
 /* How a file is read. */
 typedef struct meru_sst_read_options {
     /* Map the file read-only when the fs can (meru_file_map) and read it
@@ -150,6 +175,9 @@ typedef struct meru_sst_read_options {
      * when the map fails, bytes come through pread (and the cache's 32 KiB
      * blocks when there is a cache). */
     bool mmap;
+    /* Key directories for L1+ files under this budget (not owned; must
+     * outlive the file); NULL = none: every lookup reads pages. */
+    meru_sst_keydir_budget *keydir;
 } meru_sst_read_options;
 
 /* Opens and checks a file written by meru_sst_writer (hidden columns
@@ -169,6 +197,8 @@ int meru_sst_open(meru_sst **out, meru_fs *fs, const char *path,
                   const meru_schema *schema, meru_cache *cache);
 /* Whether the file is read through a memory map. */
 bool meru_sst_mapped(const meru_sst *t);
+/* Bytes of the file's key directory, 0 when it has none (yet). */
+uint64_t meru_sst_keydir_bytes(const meru_sst *t);
 void meru_sst_close(meru_sst *t); /* NULL-safe; no iterator may be open */
 
 uint64_t meru_sst_row_count(const meru_sst *t);
