@@ -147,14 +147,14 @@ typedef struct meru_sst meru_sst;
 /*
  * The memory key directories may take (sst_keydir.c). An L1+ file read
  * with a budget builds, on the first get or batched lookup that reaches
- * its rows, a directory of its keys (13 bytes a row: an 8-byte key
- * prefix, a length class, the op, the sequence) when the budget has room
- * for it, and answers later gets and lookups from it without decoding
- * _merutable_ikey pages (keys longer than 8 bytes past the prefix the
- * file's keys share still read one page when found). Each directory is
- * charged to `charge_to` (the page cache the file reads through, or
- * NULL) as pinned entries, and its bytes are taken from `capacity` until
- * the file is closed. Files without room, L0 files, and files whose build
+ * its rows, a directory of its keys (9 or 13 bytes a row: a 4- or 8-byte
+ * key prefix, a length class, the op, the sequence) when the budget has
+ * room for it, and answers later gets and lookups from it without
+ * decoding _merutable_ikey pages (keys longer than 8 bytes past the prefix
+ * the file's keys share still read one page when found). Each directory
+ * is charged to `charge_to` (the engine's page cache, or NULL) as pinned
+ * entries of 64 KiB, and its bytes are taken from `capacity`, until the
+ * file is closed. Files without room, L0 files, and files whose build
  * failed read through their pages as before. Shared by any number of
  * files and threads (one atomic counter).
  */
@@ -368,6 +368,13 @@ typedef struct meru_sst_lookup_opts {
  * `stats` (optional) is added to: bloom_checks/negatives as meru_sst_get
  * counts them, pages_read every data page decoded. Errors: MERU_ECORRUPT
  * (a damaged file), MERU_ENOMEM, or value_fn's.
+ *
+ * An L1+ file opened with a key directory budget (meru_sst_keydir_budget)
+ * answers from its directory instead, built by the first lookup or get
+ * that needs it (its ikey pages then count in pages_read once): the
+ * sorted keys are merged against it (no filter, no page index, no page),
+ * except a key longer than 8 bytes past the file's shared key prefix that
+ * matches a row there, which reads its page as above. Same answers.
  */
 int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
                           size_t n, const meru_sst_lookup_opts *o,

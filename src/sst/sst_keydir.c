@@ -7,14 +7,14 @@
  * first row whose internal key is >= K". Through the pages that means
  * decompressing, CRC-checking and DELTA_BYTE_ARRAY-decoding a whole
  * _merutable_ikey page per key (or per page touched), ~33 MB decoded per
- * million keys when cached. The directory answers it from 13 bytes per
- * row held in memory: 8 bytes of the key after the file's shared prefix,
- * a length class and op (1), the sequence (4, as an offset from the
- * file's smallest; 8 when the file's span does not fit). Keys of up to 8
- * bytes after the shared prefix (integer keys, short strings, most
- * composite keys of small columns) are answered without any page; longer
- * keys are answered without a page when absent and read one ikey page
- * when their 8 bytes match.
+ * million keys when cached. The directory answers it from 9 or 13 bytes
+ * per row held in memory: 4 or 8 bytes of the key after the file's shared
+ * prefix (4 when every key fits in 4 there: integer keys of a file
+ * spanning less than 2^32 values, short strings), a length class and op
+ * (1), the sequence (4, as an offset from the file's smallest; 8 when the
+ * file's span does not fit). Keys that fit are answered without any page;
+ * longer ones (long strings, wide composite keys) are answered without a
+ * page when absent and read one ikey page when their 8 bytes match.
  *
  * Budget: every directory is charged to the page cache (the meru_cache
  * the file reads through) as pinned entries of at most KD_TOKEN bytes, so
@@ -39,7 +39,7 @@
 #include "util/endian.h"
 #include "util/error.h"
 
-#define KD_TOKEN (256u << 10)
+#define KD_TOKEN (64u << 10)
 #define KD_BATCH 4096
 
 enum { KD_NONE = 0, KD_BUILDING = 1, KD_READY = 2, KD_FAILED = 3 };
@@ -89,9 +89,9 @@ static uint64_t kd_size(uint64_t rows, bool wide)
     return sizeof(sst_keydir) + rows * per;
 }
 
-static void token_key(const meru_sst *t, uint64_t i, uint8_t key[17])
+static void token_key(const sst_keydir *d, uint64_t i, uint8_t key[17])
 {
-    meru_store_le64(key, t->cache_id);
+    meru_store_le64(key, d->charge_id);
     key[8] = 'K';
     meru_store_le64(key + 9, i);
 }
@@ -102,33 +102,38 @@ static void kd_free(meru_sst *t, sst_keydir *d)
         return;
     for (size_t i = 0; i < d->ntokens; i++) {
         uint8_t key[17];
-        token_key(t, i, key);
-        meru_cache_erase(t->cache, key, sizeof key);
-        meru_cache_release(t->cache, d->tokens[i]);
+        token_key(d, i, key);
+        meru_cache_erase(d->charge_to, key, sizeof key);
+        meru_cache_release(d->charge_to, d->tokens[i]);
     }
     free(d->tokens);
     free(d->pfx);
+    free(d->pfx32);
     free(d->meta);
     free(d->seq32);
     free(d->seq64);
     free(d);
 }
 
-/* Pins d->bytes of the page cache as entries of at most KD_TOKEN bytes
- * (a cache shard keeps at least 512 KiB, so none is too large for one). */
+/* Pins d->bytes of the page cache as entries of at most KD_TOKEN bytes:
+ * small enough to spread evenly over the cache's shards (each keeps at
+ * least 512 KiB), so no shard is left without room for pages. */
 static int kd_charge(meru_sst *t, sst_keydir *d)
 {
-    if (!t->cache)
+    meru_cache *c = t->kd_budget->charge_to;
+    if (!c)
         return MERU_OK;
     size_t n = (size_t)((d->bytes + KD_TOKEN - 1) / KD_TOKEN);
     d->tokens = calloc(n ? n : 1, sizeof *d->tokens);
     if (!d->tokens)
         return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
+    d->charge_to = c;
+    d->charge_id = meru_cache_new_id(c);
     for (size_t i = 0; i < n; i++) {
         uint8_t key[17];
         uint64_t left = d->bytes - (uint64_t)i * KD_TOKEN;
-        token_key(t, i, key);
-        int rc = meru_cache_insert(t->cache, key, sizeof key, NULL,
+        token_key(d, i, key);
+        int rc = meru_cache_insert(c, key, sizeof key, NULL,
                                    left < KD_TOKEN ? left : KD_TOKEN, NULL,
                                    &d->tokens[i]);
         if (rc)
@@ -146,20 +151,21 @@ static size_t common_prefix(const meru_buf *a, const meru_buf *b)
     return i;
 }
 
-/* Projection of the bytes after the shared prefix. */
-static sst_kdkey project_rest(const uint8_t *r, size_t n)
+/* Projection of the n bytes r after the shared prefix, `width` wide. */
+static sst_kdkey project_rest(const uint8_t *r, size_t n, unsigned width)
 {
     sst_kdkey k;
     if (n >= SST_KD_PREFIX) {
         k.p = meru_load_be64(r);
-        k.c = n > SST_KD_PREFIX ? SST_KD_LONG : SST_KD_PREFIX;
-        return k;
+    } else {
+        uint8_t b[SST_KD_PREFIX] = {0};
+        if (n)
+            memcpy(b, r, n);
+        k.p = meru_load_be64(b);
     }
-    uint8_t b[SST_KD_PREFIX] = {0};
-    if (n)
-        memcpy(b, r, n);
-    k.p = meru_load_be64(b);
-    k.c = (uint8_t)n;
+    if (width < SST_KD_PREFIX)
+        k.p >>= 8 * (SST_KD_PREFIX - width);
+    k.c = (uint8_t)(n > width ? width + 1 : n);
     return k;
 }
 
@@ -168,7 +174,7 @@ bool sst_keydir_project(const sst_keydir *d, const uint8_t *ukey, size_t len,
 {
     if (len < d->lcp || (d->lcp && memcmp(ukey, d->prefix, d->lcp) != 0))
         return false;
-    *out = project_rest(ukey + d->lcp, len - d->lcp);
+    *out = project_rest(ukey + d->lcp, len - d->lcp, d->width);
     return true;
 }
 
@@ -234,6 +240,8 @@ static int kd_row(meru_sst *t, sst_keydir *d, uint64_t row, const pq_bytes *ik,
         return kd_bad(t, row, "key outside the footer's range");
     d->pfx[row] = k.p;
     d->meta[row] = (uint8_t)(k.c | (op == MERU_OP_PUT ? SST_KD_PUT : 0));
+    if (k.c > d->max_class)
+        d->max_class = k.c;
     if (d->seq32)
         d->seq32[row] = (uint32_t)(seq - d->seq_base);
     else
@@ -274,6 +282,23 @@ static int kd_fill_rg(meru_sst *t, sst_keydir *d, uint32_t rg, meru_buf *prev,
     return rc ? meru_err_wrap(sst_read_rc(rc), "SST %s", t->path) : MERU_OK;
 }
 
+/* Every key has at most 4 bytes past the shared prefix (integer keys of
+ * a file spanning less than 2^32 values, short strings): 4-byte entries
+ * tell them apart just as well. Classes stay (they are lengths <= 4). */
+static void kd_narrow(sst_keydir *d)
+{
+    uint32_t *p32 = malloc((size_t)d->rows * sizeof *p32);
+    if (!p32)
+        return; /* keep the wide form */
+    for (uint64_t i = 0; i < d->rows; i++)
+        p32[i] = (uint32_t)(d->pfx[i] >> 32);
+    free(d->pfx);
+    d->pfx = NULL;
+    d->pfx32 = p32;
+    d->width = 4;
+    d->bytes -= 4 * d->rows;
+}
+
 static int kd_build(meru_sst *t, sst_keydir **out, uint64_t bytes, bool wide,
                     uint64_t *pages)
 {
@@ -285,6 +310,7 @@ static int kd_build(meru_sst *t, sst_keydir **out, uint64_t bytes, bool wide,
         return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
     d->rows = t->rows;
     d->bytes = bytes;
+    d->width = SST_KD_PREFIX;
     d->lcp = common_prefix(&t->smallest, &t->largest);
     d->prefix = t->smallest.data;
     d->seq_base = t->min_seq;
@@ -300,6 +326,8 @@ static int kd_build(meru_sst *t, sst_keydir **out, uint64_t bytes, bool wide,
                       t->path);
     for (uint32_t g = 0; rc == MERU_OK && g < t->nrg; g++)
         rc = kd_fill_rg(t, d, g, &prev, pages);
+    if (rc == MERU_OK && d->max_class <= 4)
+        kd_narrow(d);
     if (rc == MERU_OK)
         rc = kd_charge(t, d);
     meru_buf_free(&prev);
@@ -340,6 +368,8 @@ const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages)
         atomic_store_explicit(&t->kd_state, KD_FAILED, memory_order_release);
         return NULL;
     }
+    if (d->bytes < bytes)
+        budget_give(t->kd_budget, bytes - d->bytes);
     atomic_store_explicit(&t->kd, d, memory_order_release);
     atomic_store_explicit(&t->kd_state, KD_READY, memory_order_release);
     return d;

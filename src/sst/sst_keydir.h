@@ -4,14 +4,16 @@
  * src/sst files include it; the budget is in sst.h).
  *
  * One entry per row, in row order (so the row position is the index):
- * the projection of the row's user key — 8 bytes after the prefix every
- * key of the file shares (big-endian, zero-padded) and a length class —,
- * its sequence and its op. The projection is monotone: a <= b as keys
- * implies proj(a) <= proj(b), so a binary search over projections finds
- * the first row that can hold a key. It is exact (equal projections mean
- * equal keys) when the key has at most 8 bytes after the shared prefix
- * (class 0..8 is that length); class SST_KD_LONG (more bytes) only says
- * "maybe equal", and the caller reads the row's internal key from its page.
+ * the projection of the row's user key — the first `width` bytes (8, or
+ * 4 when every key of the file has at most 4) after the prefix every key
+ * of the file shares (big-endian, zero-padded) and a length class —, its
+ * sequence and its op. The projection is monotone: a <= b as keys implies
+ * proj(a) <= proj(b), so a binary search over projections finds the first
+ * row that can hold a key. It is exact (equal projections mean equal
+ * keys) when the key has at most `width` bytes after the shared prefix
+ * (class 0..width is that length); class width + 1 (more bytes) only says
+ * "maybe equal", and the caller reads the row's internal key from its
+ * page.
  *
  * Built once per open file from one pass over _merutable_ikey, published
  * through an atomic pointer, immutable after: readers share it without
@@ -27,7 +29,6 @@
 #include "sst/sst_internal.h"
 
 #define SST_KD_PREFIX 8
-#define SST_KD_LONG   9  /* more than SST_KD_PREFIX bytes after the shared prefix */
 #define SST_KD_PUT    16 /* meta bit: the row is a put */
 
 /* A user key's projection. */
@@ -40,12 +41,17 @@ typedef struct sst_keydir {
     uint64_t rows;
     size_t lcp;        /* bytes every user key of the file starts with */
     const uint8_t *prefix; /* those bytes (the footer's smallest key) */
-    uint64_t *pfx;     /* per row */
+    unsigned width;    /* 8 (pfx) or 4 (pfx32) */
+    uint64_t *pfx;     /* per row, width 8 */
+    uint32_t *pfx32;   /* per row, width 4 */
     uint8_t *meta;     /* per row: class (low 4 bits) | SST_KD_PUT */
     uint32_t *seq32;   /* per row: seq - seq_base, when the span fits */
     uint64_t *seq64;   /* else the sequences */
     uint64_t seq_base;
+    uint8_t max_class; /* while building */
     uint64_t bytes;    /* charged to the budget */
+    meru_cache *charge_to;      /* the budget's, or NULL */
+    uint64_t charge_id;         /* the tokens' cache id */
     size_t ntokens;
     meru_cache_handle **tokens; /* the charge in the page cache */
 } sst_keydir;
@@ -66,11 +72,18 @@ bool sst_keydir_project(const sst_keydir *d, const uint8_t *ukey, size_t len,
 
 static inline int sst_kd_cmp(const sst_keydir *d, uint64_t row, sst_kdkey k)
 {
-    uint64_t p = d->pfx[row];
+    uint64_t p = d->pfx32 ? d->pfx32[row] : d->pfx[row];
     if (p != k.p)
         return p < k.p ? -1 : 1;
     uint8_t c = d->meta[row] & 15;
     return c < k.c ? -1 : c > k.c;
+}
+
+/* Whether k is longer than the directory tells apart (then a matching
+ * row must be read to know whether it is k). */
+static inline bool sst_kd_long(const sst_keydir *d, sst_kdkey k)
+{
+    return k.c > d->width;
 }
 
 static inline uint64_t sst_kd_seq(const sst_keydir *d, uint64_t row)

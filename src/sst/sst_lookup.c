@@ -34,6 +34,12 @@
  * continues into the next pages. Keys ascend, so each search starts where
  * the previous key's ended and the cursor never moves back.
  *
+ * With a key directory (sst_keydir.c: L1+ files under a budget) the
+ * per-key work is a galloping search in it from where the last key
+ * stopped: no filter, no page index, no page. A key longer than 8 bytes
+ * past the file's shared prefix whose 8 bytes match a row there goes to
+ * the pages from that row on (the rows before it hold smaller keys).
+ *
  * Values (the change feed's pre-images) are read after the key pass, only
  * for the found puts the caller wants: one cursor per value column per
  * row group, moving forward row by row, so each of their pages is decoded
@@ -560,7 +566,7 @@ int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
             kdrow = sst_keydir_lower(kd, kdrow, kk);
             if (kdrow == kd->rows || sst_kd_cmp(kd, kdrow, kk) != 0)
                 continue; /* absent */
-            if (kk.c != SST_KD_LONG) {
+            if (!sst_kd_long(kd, kk)) {
                 found[nf].key = idx[i];
                 found[nf].op = sst_kd_op(kd, kdrow);
                 found[nf].seq = sst_kd_seq(kd, kdrow);

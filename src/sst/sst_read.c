@@ -16,7 +16,11 @@
  * to read only the page(s) holding that internal key, and for a put one
  * row of each other column (each cursor seeks straight to its page through
  * the offset index). Cursors and scratch are per call: a meru_sst is
- * shared by any number of threads.
+ * shared by any number of threads. An L1+ file with a key directory
+ * (sst_keydir.c) finds the row there instead (after the key range, before
+ * the filters: a search in memory costs less than a filter probe and the
+ * key decode it needs) and reads only the value columns' pages; a long
+ * key matching a row's 8 bytes falls back to the page index.
  *
  * Bytes: the file is mapped read-only at open when the fs can, and the
  * Parquet reader decodes from the map in place (pq_source.base). Else they
@@ -831,7 +835,7 @@ static int kd_find(meru_sst *t, const uint8_t *ukey, size_t klen,
     uint64_t r = sst_keydir_search(d, k);
     if (r == d->rows || sst_kd_cmp(d, r, k) != 0)
         return 0;
-    if (k.c == SST_KD_LONG)
+    if (sst_kd_long(d, k))
         return -1;
     /* Equal projections, exact: every version of the key, newest first. */
     while (r < d->rows && sst_kd_cmp(d, r, k) == 0 &&

@@ -258,7 +258,7 @@ static void run(const spec *sp)
     meru_cache_stats_get(cache, &cs);
     CHECK(cs.bytes >= bytes);
     if (sp->level >= 1)
-        CHECK(bytes >= 13 * (uint64_t)m->n);
+        CHECK(bytes >= 9 * (uint64_t)m->n);
     meru_sst_close(kd);
     CHECK_EQ_U64(meru_sst_keydir_budget_used(&bud), 0);
     uint64_t before = cs.bytes;
