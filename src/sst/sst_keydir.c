@@ -96,7 +96,7 @@ static void token_key(const sst_keydir *d, uint64_t i, uint8_t key[17])
     meru_store_le64(key + 9, i);
 }
 
-static void kd_free(meru_sst *t, sst_keydir *d)
+static void kd_free(sst_keydir *d)
 {
     if (!d)
         return;
@@ -332,7 +332,7 @@ static int kd_build(meru_sst *t, sst_keydir **out, uint64_t bytes, bool wide,
         rc = kd_charge(t, d);
     meru_buf_free(&prev);
     if (rc) {
-        kd_free(t, d);
+        kd_free(d);
         return rc;
     }
     *out = d;
@@ -382,5 +382,5 @@ void sst_keydir_drop(meru_sst *t)
         return;
     atomic_store_explicit(&t->kd, NULL, memory_order_relaxed);
     budget_give(t->kd_budget, d->bytes);
-    kd_free(t, d);
+    kd_free(d);
 }
