@@ -891,8 +891,12 @@ static int get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
     uint64_t s;
     int op;
     /* The key directory answers without pages, but for a long key it
-     * matches (then the pages decide, from the page index as without). */
+     * matches (then the pages decide, from the page index as without).
+     * A key that does not decode is refused as without (the filters'
+     * probe decodes it). */
     int kd = kd_find(t, ukey, klen, read_seq, &g.pages, &hit, &s, &op);
+    if (kd >= 0 && (rc = key_decode(t, key)))
+        goto out;
     if (kd == 0)
         goto out;
     if (kd > 0) {

@@ -240,6 +240,10 @@ static void run(const spec *sp)
             same_get(pg, kd, &k, m->e[e].seq, &va[0], &vb[0]);
             same_get(pg, kd, &k, m->e[e].seq - 1, &va[0], &vb[0]);
         }
+        /* a key in the range that does not decode: refused by both */
+        CHECK_OK(meru_buf_append(&k, "\x01", 1));
+        same_get(pg, kd, &k, MERU_SEQ_MAX, &va[0], &vb[0]);
+        k.len--;
         /* the model too, at rs */
         meru_sst_state st;
         uint64_t q = 0;
