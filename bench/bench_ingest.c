@@ -8,7 +8,12 @@
  * scan rates once compaction has settled.
  *
  *   bench_ingest [--memtable-mib M] [--factor F] [--dir DIR] [--quick]
- *                [--iceberg-view on|off]
+ *                [--iceberg-view on|off] [--feed on|off]
+ *
+ * --feed off sets the change feed's retention to 0 (no changelog, no
+ * pre-image reads at flush), so that --iceberg-view on/off compares the
+ * view alone: with the feed on (the default) every flush runs the lookup
+ * of older versions for the pre-images whatever the view.
  *
  * The table goes to DIR when given (kept afterwards), else to a fresh
  * $TMPDIR/bench_ingest.<pid> that is removed at the end: `make bench`
@@ -71,6 +76,7 @@ int main(int argc, char **argv)
 {
     size_t mem_mib = 4, factor = 200;
     int view = -1; /* the option's default */
+    int feed = -1; /* likewise */
     const char *dir = NULL;
     char tmp[1024];
     for (int i = 1; i < argc; i++) {
@@ -85,10 +91,13 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--iceberg-view") && i + 1 < argc &&
                  (!strcmp(argv[i + 1], "on") || !strcmp(argv[i + 1], "off")))
             view = !strcmp(argv[++i], "on");
+        else if (!strcmp(argv[i], "--feed") && i + 1 < argc &&
+                 (!strcmp(argv[i + 1], "on") || !strcmp(argv[i + 1], "off")))
+            feed = !strcmp(argv[++i], "on");
         else {
             fprintf(stderr, "usage: bench_ingest [--memtable-mib M] "
                             "[--factor F] [--dir DIR] [--quick] "
-                            "[--iceberg-view on|off]\n");
+                            "[--iceberg-view on|off] [--feed on|off]\n");
             return 2;
         }
     }
@@ -116,6 +125,8 @@ int main(int argc, char **argv)
     o.cache_bytes = (size_t)64 << 20;
     o.target_file_bytes = (uint64_t)(mem_mib < 16 ? 16 : mem_mib) << 20;
     o.l1_target_bytes = (uint64_t)(mem_mib * 4 < 16 ? 16 : mem_mib * 4) << 20;
+    if (feed == 0)
+        o.changes_retention_seconds = 0;
     if (view >= 0)
         o.iceberg_view =
             view ? MERU_ICEBERG_VIEW_CONTINUOUS : MERU_ICEBERG_VIEW_OFF;
@@ -130,10 +141,11 @@ int main(int argc, char **argv)
            "random keys in [0, %" PRIu64 "), batches of 1000, sync none\n",
            total_rows, mem_mib, factor, key_space);
     printf("budgets: memtable %zu MiB x (1 + %d immutable), cache %zu MiB; "
-           "Iceberg view %s\n\n",
+           "Iceberg view %s; change feed %s\n\n",
            mem_mib, o.max_immutable_memtables, o.cache_bytes >> 20,
            o.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS ? "continuous"
-                                                          : "off");
+                                                          : "off",
+           o.changes_retention_seconds ? "on" : "off");
     printf("%10s %10s %10s %8s %8s %6s %6s %8s\n", "rows", "Krows/s",
            "interval", "L0", "levels", "stalls", "rss", "wamp");
 

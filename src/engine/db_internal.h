@@ -245,6 +245,9 @@ struct meru_db {
     pthread_t workers[64];
 
     meru_cache *cache;     /* file blocks: pages and footers */
+    /* Key directories of L1+ files (sst.h): charged to `cache`, at most
+     * 3/4 of it, so decoded pages keep at least a quarter. */
+    meru_sst_keydir_budget keydir;
     meru_cache *row_cache; /* NULL when row_cache_bytes == 0 */
     /* per level: largest key of the last file compacted (round robin) */
     meru_buf compact_ptr[MERU_CATALOG_MAX_LEVELS];

@@ -738,6 +738,8 @@ int meru_db_open_fs(const char *path, const meru_options *given,
                                      (size_t)16 << 20)) ||
         (row_cache && (rc = meru_cache_new(&db->row_cache, row_cache))))
         goto fail;
+    meru_sst_keydir_budget_init(&db->keydir, db->cache,
+                                (uint64_t)opts->cache_bytes / 4 * 3);
     if (db->read_only) {
         /* The writer flushed or compacted while we read: a WAL segment
          * (NOT_FOUND) or a data file (ECORRUPT, "missing") of the version

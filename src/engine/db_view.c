@@ -114,7 +114,8 @@ static int open_sst(meru_db_file *f, const meru_schema *schema,
         *out = NULL;
         return meru_err(MERU_ECORRUPT, "%s", f->bad_msg);
     }
-    meru_sst_read_options ro = {f->db->opts.mmap_reads != 0};
+    meru_sst_read_options ro = {f->db->opts.mmap_reads != 0,
+                                &f->db->keydir};
     int rc = meru_sst_open_ex(out, f->db->fs, f->abs_path, schema,
                               f->db->cache, &ro);
     if (rc == MERU_OK && (rc = meru_db_file_check(&f->meta, *out))) {

@@ -46,6 +46,7 @@
 #ifndef MERU_SST_SST_H
 #define MERU_SST_SST_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -145,6 +146,30 @@ void meru_sst_writer_abort(meru_sst_writer *w);
 
 typedef struct meru_sst meru_sst;
 
+/*
+ * The memory key directories may take (sst_keydir.c). An L1+ file read
+ * with a budget builds, on the first get or batched lookup that reaches
+ * its rows, a directory of its keys (9 or 13 bytes a row: a 4- or 8-byte
+ * key prefix, a length class, the op, the sequence) when the budget has
+ * room for it, and answers later gets and lookups from it without
+ * decoding _merutable_ikey pages (keys longer than 8 bytes past the prefix
+ * the file's keys share still read one page when found). Each directory
+ * is charged to `charge_to` (the engine's page cache, or NULL) as pinned
+ * entries of 64 KiB, and its bytes are taken from `capacity`, until the
+ * file is closed. Files without room, L0 files, and files whose build
+ * failed read through their pages as before. Shared by any number of
+ * files and threads (one atomic counter).
+ */
+typedef struct meru_sst_keydir_budget {
+    meru_cache *charge_to;
+    uint64_t capacity;
+    _Atomic uint64_t used;
+} meru_sst_keydir_budget;
+void meru_sst_keydir_budget_init(meru_sst_keydir_budget *b,
+                                 meru_cache *charge_to, uint64_t capacity);
+/* Bytes the directories built under b hold now. */
+uint64_t meru_sst_keydir_budget_used(const meru_sst_keydir_budget *b);
+
 /* How a file is read. */
 typedef struct meru_sst_read_options {
     /* Map the file read-only when the fs can (meru_file_map) and read it
@@ -152,6 +177,9 @@ typedef struct meru_sst_read_options {
      * when the map fails, bytes come through pread (and the cache's 32 KiB
      * blocks when there is a cache). */
     bool mmap;
+    /* Key directories for L1+ files under this budget (not owned; must
+     * outlive the file); NULL = none: every lookup reads pages. */
+    meru_sst_keydir_budget *keydir;
 } meru_sst_read_options;
 
 /* Opens and checks a file written by meru_sst_writer (hidden columns
@@ -171,6 +199,8 @@ int meru_sst_open(meru_sst **out, meru_fs *fs, const char *path,
                   const meru_schema *schema, meru_cache *cache);
 /* Whether the file is read through a memory map. */
 bool meru_sst_mapped(const meru_sst *t);
+/* Bytes of the file's key directory, 0 when it has none (yet). */
+uint64_t meru_sst_keydir_bytes(const meru_sst *t);
 void meru_sst_close(meru_sst *t); /* NULL-safe; no iterator may be open */
 
 uint64_t meru_sst_row_count(const meru_sst *t);
@@ -341,6 +371,13 @@ typedef struct meru_sst_lookup_opts {
  * `stats` (optional) is added to: bloom_checks/negatives as meru_sst_get
  * counts them, pages_read every data page decoded. Errors: MERU_ECORRUPT
  * (a damaged file), MERU_ENOMEM, or value_fn's.
+ *
+ * An L1+ file opened with a key directory budget (meru_sst_keydir_budget)
+ * answers from its directory instead, built by the first lookup or get
+ * that needs it (its ikey pages then count in pages_read once): the
+ * sorted keys are merged against it (no filter, no page index, no page),
+ * except a key longer than 8 bytes past the file's shared key prefix that
+ * matches a row there, which reads its page as above. Same answers.
  */
 int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
                           size_t n, const meru_sst_lookup_opts *o,

@@ -103,6 +103,12 @@ struct meru_sst {
     int *pcol;       /* per schema column: file column index or -1 */
     size_t max_fixed; /* largest FIXED length (placeholder zeros) */
     uint8_t *zeros;
+
+    /* The key directory (sst_keydir.c): published once built, then
+     * immutable; kd_state tells a builder from the others. */
+    meru_sst_keydir_budget *kd_budget; /* NULL: no directory */
+    _Atomic(struct sst_keydir *) kd;
+    atomic_int kd_state;
 };
 
 /* Global row -> row group (rows must be < t->rows). */

@@ -34,6 +34,12 @@
  * continues into the next pages. Keys ascend, so each search starts where
  * the previous key's ended and the cursor never moves back.
  *
+ * With a key directory (sst_keydir.c: L1+ files under a budget) the
+ * per-key work is a galloping search in it from where the last key
+ * stopped: no filter, no page index, no page. A key longer than 8 bytes
+ * past the file's shared prefix whose 8 bytes match a row there goes to
+ * the pages from that row on (the rows before it hold smaller keys).
+ *
  * Values (the change feed's pre-images) are read after the key pass, only
  * for the found puts the caller wants: one cursor per value column per
  * row group, moving forward row by row, so each of their pages is decoded
@@ -47,6 +53,7 @@
 #include <string.h>
 
 #include "sst/sst_internal.h"
+#include "sst/sst_keydir.h"
 #include "types/keycodec.h"
 #include "util/error.h"
 
@@ -546,9 +553,30 @@ int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
     size_t first = first_in_range(t, ks, idx, n);
     size_t end = first_past_range(t, ks, idx, first, n);
     bool dense = (uint64_t)(end - first) * DENSE_ROWS >= t->rows;
+    const sst_keydir *kd = first < end ? sst_keydir_get(t, &w.pages) : NULL;
+    uint64_t kdrow = 0; /* where the directory search starts */
     meru_ikey_trailer_encode(trailer, MERU_SEQ_MAX, MERU_OP_MAX);
     for (size_t i = first; i < end; i++) {
         const meru_sst_ukey *k = &ks->keys[idx[i]];
+        int64_t direct = -1; /* a global row the key's rows start at */
+        if (kd) {
+            sst_kdkey kk;
+            if (!sst_keydir_project(kd, k->ptr, k->len, &kk))
+                continue;
+            kdrow = sst_keydir_lower(kd, kdrow, kk);
+            if (kdrow == kd->rows || sst_kd_cmp(kd, kdrow, kk) != 0)
+                continue; /* absent */
+            if (!sst_kd_long(kd, kk)) {
+                found[nf].key = idx[i];
+                found[nf].op = sst_kd_op(kd, kdrow);
+                found[nf].seq = sst_kd_seq(kd, kdrow);
+                found[nf].pos = kdrow;
+                nf++;
+                continue;
+            }
+            /* A long key matching 8 bytes: its page decides. */
+            direct = (int64_t)kdrow;
+        }
         meru_buf_reset(&seek);
         if ((rc = meru_buf_append(&seek, k->ptr, k->len)) ||
             (rc = meru_buf_append(&seek, trailer, sizeof trailer)))
@@ -561,7 +589,11 @@ int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
         if (rg == t->nrg)
             break;
         int64_t pbeg = from, hit = -1, rows = rg_rows(t, rg);
-        if (!window_holds(&w, rg, from, &seek)) {
+        if (direct >= 0) {
+            /* Every row before `direct` is below the key. */
+            if (direct - t->rg_start[rg] > pbeg)
+                pbeg = direct - t->rg_start[rg];
+        } else if (!window_holds(&w, rg, from, &seek)) {
             /* Not in the page at hand: the filters first (a key absent
              * costs no page) unless the lookup is dense, then the page
              * index. */

@@ -16,7 +16,11 @@
  * to read only the page(s) holding that internal key, and for a put one
  * row of each other column (each cursor seeks straight to its page through
  * the offset index). Cursors and scratch are per call: a meru_sst is
- * shared by any number of threads.
+ * shared by any number of threads. An L1+ file with a key directory
+ * (sst_keydir.c) finds the row there instead (after the key range, before
+ * the filters: a search in memory costs less than a filter probe and the
+ * key decode it needs) and reads only the value columns' pages; a long
+ * key matching a row's 8 bytes falls back to the page index.
  *
  * Bytes: the file is mapped read-only at open when the fs can, and the
  * Parquet reader decodes from the map in place (pq_source.base). Else they
@@ -27,6 +31,7 @@
 #include <string.h>
 
 #include "sst/sst_internal.h"
+#include "sst/sst_keydir.h"
 #include "types/jtext.h"
 #include "types/keycodec.h"
 #include "util/error.h"
@@ -358,6 +363,7 @@ void meru_sst_close(meru_sst *t)
 {
     if (!t)
         return;
+    sst_keydir_drop(t);
     pq_reader_close(t->r);
     meru_fs_unmap(t->fs, t->map, t->file_size);
     meru_file_close(t->file);
@@ -402,6 +408,7 @@ int meru_sst_open_ex(meru_sst **out, meru_fs *fs, const char *path,
     int rc;
     t->fs = fs;
     t->cache = cache;
+    t->kd_budget = ro ? ro->keydir : NULL;
     t->path = strdup(path);
     if (!t->path) {
         rc = meru_err(MERU_ENOMEM, "opening SST %s: out of memory", path);
@@ -812,6 +819,37 @@ int meru_sst_get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
     return rc;
 }
 
+/* The newest version of ukey with seq <= read_seq from the file's key
+ * directory: 1 with its global row, seq and op; 0 when the file has none;
+ * -1 when there is no directory, or the key is long and matches a row
+ * (then the pages decide). */
+static int kd_find(meru_sst *t, const uint8_t *ukey, size_t klen,
+                   uint64_t read_seq, uint64_t *pages, int64_t *row,
+                   uint64_t *seq, int *op)
+{
+    const sst_keydir *d = sst_keydir_get(t, pages);
+    sst_kdkey k;
+    if (!d)
+        return -1;
+    if (!sst_keydir_project(d, ukey, klen, &k))
+        return 0;
+    uint64_t r = sst_keydir_search(d, k);
+    if (r == d->rows || sst_kd_cmp(d, r, k) != 0)
+        return 0;
+    if (sst_kd_long(d, k))
+        return -1;
+    /* Equal projections, exact: every version of the key, newest first. */
+    while (r < d->rows && sst_kd_cmp(d, r, k) == 0 &&
+           sst_kd_seq(d, r) > read_seq)
+        r++;
+    if (r == d->rows || sst_kd_cmp(d, r, k) != 0)
+        return 0;
+    *row = (int64_t)r;
+    *seq = sst_kd_seq(d, r);
+    *op = sst_kd_op(d, r);
+    return 1;
+}
+
 static int get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
                    meru_sst_state *state, uint64_t *seq, meru_buf *value,
                    meru_sst_read_stats *stats)
@@ -850,6 +888,23 @@ static int get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
     uint32_t rg = rg_for_key(t, g.seek.p, g.seek.len);
     if (rg == t->nrg)
         goto out;
+    int64_t hit = -1;
+    uint64_t s;
+    int op;
+    /* The key directory answers without pages, but for a long key it
+     * matches (then the pages decide, from the page index as without).
+     * A key that does not decode is refused as without (the filters'
+     * probe decodes it). */
+    int kd = kd_find(t, ukey, klen, read_seq, &g.pages, &hit, &s, &op);
+    if (kd >= 0 && (rc = key_decode(t, key)))
+        goto out;
+    if (kd == 0)
+        goto out;
+    if (kd > 0) {
+        rg = sst_rg_of(t, hit);
+        hit -= t->rg_start[rg];
+        goto found;
+    }
     bool checked = false, absent = false;
     rc = bloom_probe(t, rg, key, &checked, &absent);
     if (rc)
@@ -862,7 +917,7 @@ static int get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
         goto out;
 
     /* The first ikey >= seek: from the page the index points at, on. */
-    int64_t pbeg, pend, hit = -1;
+    int64_t pbeg, pend;
     rc = sst_find_page(t, rg, g.seek.p, g.seek.len, &pbeg, &pend);
     if (!rc)
         rc = find_ikey(t, &g, rg, pbeg, pend, &hit);
@@ -872,8 +927,6 @@ static int get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
         goto out;
     pq_bytes ik = {g.ikey.p, (uint32_t)g.ikey.len};
     size_t ulen;
-    uint64_t s;
-    int op;
     if (meru_ikey_parse(ik.ptr, ik.len, &ulen, &s, &op)) {
         rc = meru_err(MERU_ECORRUPT, "SST %s: bad internal key at row %lld",
                       t->path, (long long)(t->rg_start[rg] + hit));
@@ -886,6 +939,7 @@ static int get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
                       t->path);
         goto out;
     }
+found:
     cursor_done(&g);
     if (seq)
         *seq = s;

@@ -242,7 +242,7 @@ static void test_sst_mapped_caches_pages_only(void)
     for (int mode = 0; mode < 3; mode++) {
         /* 0: mapped, 1: pread, 2: mapping asked on a fault fs */
         meru_fs *fs = mode == 2 ? ffs : meru_fs_posix();
-        meru_sst_read_options ro = {mode != 1};
+        meru_sst_read_options ro = {mode != 1, NULL};
         meru_cache *c;
         CHECK_OK(meru_cache_new(&c, (size_t)16 << 20));
         meru_sst *t;

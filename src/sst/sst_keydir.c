@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sst_keydir.c — building the key directory of an L1+ file, its memory
+ * budget, and searching it (sst_keydir.h).
+ *
+ * Why: a point get and a flush's lookup of older versions both need "the
+ * first row whose internal key is >= K". Through the pages that means
+ * decompressing, CRC-checking and DELTA_BYTE_ARRAY-decoding a whole
+ * _merutable_ikey page per key (or per page touched), ~33 MB decoded per
+ * million keys when cached. The directory answers it from 9 or 13 bytes
+ * per row held in memory: 4 or 8 bytes of the key after the file's shared
+ * prefix (4 when every key fits in 4 there: integer keys of a file
+ * spanning less than 2^32 values, short strings), a length class and op
+ * (1), the sequence (4, as an offset from the file's smallest; 8 when the
+ * file's span does not fit). Keys that fit are answered without any page;
+ * longer ones (long strings, wide composite keys) are answered without a
+ * page when absent and read one ikey page when their 8 bytes match.
+ *
+ * Budget: every directory is charged to the page cache (the meru_cache
+ * the file reads through) as pinned entries of at most KD_TOKEN bytes, so
+ * the directories and the pages together stay within cache_bytes; the
+ * directories' total is capped by the budget (the engine gives them 3/4
+ * of the cache, so pages keep at least a quarter). A file whose directory
+ * does not fit is read through its pages, as are L0 files (short-lived:
+ * a build costs about one pass over their pages, which a lookup of many
+ * keys costs anyway). The charge is returned when the file is closed.
+ *
+ * Build: one cursor pass over _merutable_ikey per row group; the file is
+ * hostile input, so keys must parse, ascend strictly, share the prefix of
+ * the footer's key range and carry sequences within the footer's range.
+ * A failed build leaves the file on its pages for good (they report the
+ * damage where a read meets it).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sst/sst_keydir.h"
+#include "types/keycodec.h"
+#include "util/endian.h"
+#include "util/error.h"
+
+#define KD_TOKEN (64u << 10)
+#define KD_BATCH 4096
+
+enum { KD_NONE = 0, KD_BUILDING = 1, KD_READY = 2, KD_FAILED = 3 };
+
+void meru_sst_keydir_budget_init(meru_sst_keydir_budget *b,
+                                 meru_cache *charge_to, uint64_t capacity)
+{
+    b->charge_to = charge_to;
+    b->capacity = capacity;
+    atomic_init(&b->used, 0);
+}
+
+uint64_t meru_sst_keydir_budget_used(const meru_sst_keydir_budget *b)
+{
+    return atomic_load_explicit(&b->used, memory_order_relaxed);
+}
+
+static bool budget_take(meru_sst_keydir_budget *b, uint64_t n)
+{
+    uint64_t u = atomic_load_explicit(&b->used, memory_order_relaxed);
+    do {
+        if (n > b->capacity || u > b->capacity - n)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(
+        &b->used, &u, u + n, memory_order_relaxed, memory_order_relaxed));
+    return true;
+}
+
+static void budget_give(meru_sst_keydir_budget *b, uint64_t n)
+{
+    atomic_fetch_sub_explicit(&b->used, n, memory_order_relaxed);
+}
+
+uint64_t meru_sst_keydir_bytes(const meru_sst *t)
+{
+    const sst_keydir *d =
+        t ? atomic_load_explicit(&t->kd, memory_order_acquire) : NULL;
+    return d ? d->bytes : 0;
+}
+
+/* Bytes of a directory of `rows` rows (0 when it cannot be allocated). */
+static uint64_t kd_size(uint64_t rows, bool wide)
+{
+    uint64_t per = 8 + 1 + (wide ? 8 : 4);
+    if (rows > (UINT64_MAX - sizeof(sst_keydir)) / per / 2)
+        return 0;
+    return sizeof(sst_keydir) + rows * per;
+}
+
+static void token_key(const sst_keydir *d, uint64_t i, uint8_t key[17])
+{
+    meru_store_le64(key, d->charge_id);
+    key[8] = 'K';
+    meru_store_le64(key + 9, i);
+}
+
+static void kd_free(sst_keydir *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->ntokens; i++) {
+        uint8_t key[17];
+        token_key(d, i, key);
+        meru_cache_erase(d->charge_to, key, sizeof key);
+        meru_cache_release(d->charge_to, d->tokens[i]);
+    }
+    free(d->tokens);
+    free(d->pfx);
+    free(d->pfx32);
+    free(d->meta);
+    free(d->seq32);
+    free(d->seq64);
+    free(d);
+}
+
+/* Pins d->bytes of the page cache as entries of at most KD_TOKEN bytes:
+ * small enough to spread evenly over the cache's shards (each keeps at
+ * least 512 KiB), so no shard is left without room for pages. */
+static int kd_charge(meru_sst *t, sst_keydir *d)
+{
+    meru_cache *c = t->kd_budget->charge_to;
+    if (!c)
+        return MERU_OK;
+    size_t n = (size_t)((d->bytes + KD_TOKEN - 1) / KD_TOKEN);
+    d->tokens = calloc(n ? n : 1, sizeof *d->tokens);
+    if (!d->tokens)
+        return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
+    d->charge_to = c;
+    d->charge_id = meru_cache_new_id(c);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t key[17];
+        uint64_t left = d->bytes - (uint64_t)i * KD_TOKEN;
+        token_key(d, i, key);
+        int rc = meru_cache_insert(c, key, sizeof key, NULL,
+                                   left < KD_TOKEN ? left : KD_TOKEN, NULL,
+                                   &d->tokens[i]);
+        if (rc)
+            return rc;
+        d->ntokens++;
+    }
+    return MERU_OK;
+}
+
+static size_t common_prefix(const meru_buf *a, const meru_buf *b)
+{
+    size_t n = a->len < b->len ? a->len : b->len, i = 0;
+    while (i < n && a->data[i] == b->data[i])
+        i++;
+    return i;
+}
+
+/* Projection of the n bytes r after the shared prefix, `width` wide. */
+static sst_kdkey project_rest(const uint8_t *r, size_t n, unsigned width)
+{
+    sst_kdkey k;
+    if (n >= SST_KD_PREFIX) {
+        k.p = meru_load_be64(r);
+    } else {
+        uint8_t b[SST_KD_PREFIX] = {0};
+        if (n)
+            memcpy(b, r, n);
+        k.p = meru_load_be64(b);
+    }
+    if (width < SST_KD_PREFIX)
+        k.p >>= 8 * (SST_KD_PREFIX - width);
+    k.c = (uint8_t)(n > width ? width + 1 : n);
+    return k;
+}
+
+bool sst_keydir_project(const sst_keydir *d, const uint8_t *ukey, size_t len,
+                        sst_kdkey *out)
+{
+    if (len < d->lcp || (d->lcp && memcmp(ukey, d->prefix, d->lcp) != 0))
+        return false;
+    *out = project_rest(ukey + d->lcp, len - d->lcp, d->width);
+    return true;
+}
+
+uint64_t sst_keydir_lower(const sst_keydir *d, uint64_t from, sst_kdkey k)
+{
+    uint64_t n = d->rows, lo = from, hi = from + 1, step = 1;
+    /* Gallop: rows[lo - 1] < k (or lo == from), then binary search. */
+    while (hi <= n && sst_kd_cmp(d, hi - 1, k) < 0) {
+        lo = hi;
+        hi = step < n - hi ? hi + step : n + 1;
+        step *= 2;
+    }
+    if (hi > n)
+        hi = n;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (sst_kd_cmp(d, mid, k) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+uint64_t sst_keydir_search(const sst_keydir *d, sst_kdkey k)
+{
+    uint64_t lo = 0, hi = d->rows;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (sst_kd_cmp(d, mid, k) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ------------------------------------------------------------ building */
+
+static int kd_bad(const meru_sst *t, uint64_t row, const char *what)
+{
+    return meru_err(MERU_ECORRUPT, "SST %s: %s at row %llu", t->path, what,
+                    (unsigned long long)row);
+}
+
+/* Enters row `row` with internal key ik (prev: the row before's). */
+static int kd_row(meru_sst *t, sst_keydir *d, uint64_t row, const pq_bytes *ik,
+                  meru_buf *prev)
+{
+    size_t ulen;
+    uint64_t seq;
+    int op;
+    sst_kdkey k;
+    if (meru_ikey_parse(ik->ptr, ik->len, &ulen, &seq, &op) ||
+        (op != MERU_OP_PUT && op != MERU_OP_DELETE))
+        return kd_bad(t, row, "bad internal key");
+    if (row > 0 &&
+        meru_ikey_cmp(prev->data, prev->len, ik->ptr, ik->len) >= 0)
+        return kd_bad(t, row, "internal keys out of order");
+    if (seq < t->min_seq || seq > t->max_seq)
+        return kd_bad(t, row, "sequence outside the footer's range");
+    if (!sst_keydir_project(d, ik->ptr, ulen, &k))
+        return kd_bad(t, row, "key outside the footer's range");
+    d->pfx[row] = k.p;
+    d->meta[row] = (uint8_t)(k.c | (op == MERU_OP_PUT ? SST_KD_PUT : 0));
+    if (k.c > d->max_class)
+        d->max_class = k.c;
+    if (d->seq32)
+        d->seq32[row] = (uint32_t)(seq - d->seq_base);
+    else
+        d->seq64[row] = seq;
+    meru_buf_reset(prev);
+    return meru_buf_append(prev, ik->ptr, ik->len);
+}
+
+/* Fills d from the rows of row group rg (rows d->rows-so-far on). */
+static int kd_fill_rg(meru_sst *t, sst_keydir *d, uint32_t rg, meru_buf *prev,
+                      uint64_t *pages)
+{
+    pq_cursor *cur = NULL;
+    int64_t rows = t->rg_start[rg + 1] - t->rg_start[rg], done = 0;
+    uint64_t row = (uint64_t)t->rg_start[rg];
+    int rc = pq_cursor_open(t->r, rg, (uint32_t)t->col_ikey, &cur);
+    while (rc == MERU_OK && done < rows) {
+        pq_batch b;
+        size_t want = rows - done < KD_BATCH ? (size_t)(rows - done) : KD_BATCH;
+        rc = pq_cursor_next(cur, want, &b);
+        if (rc)
+            break;
+        if (b.n == 0 || b.n > want) {
+            rc = kd_bad(t, row, MERU_SST_COL_IKEY " ends early");
+            break;
+        }
+        const pq_bytes *v = b.values;
+        for (size_t i = 0; rc == MERU_OK && i < b.n; i++, row++)
+            rc = kd_row(t, d, row, &v[i], prev);
+        done += (int64_t)b.n;
+    }
+    if (cur) {
+        pq_cursor_stats st;
+        pq_cursor_get_stats(cur, &st);
+        *pages += st.pages_read;
+        pq_cursor_close(cur);
+    }
+    return rc ? meru_err_wrap(sst_read_rc(rc), "SST %s", t->path) : MERU_OK;
+}
+
+/* Every key has at most 4 bytes past the shared prefix (integer keys of
+ * a file spanning less than 2^32 values, short strings): 4-byte entries
+ * tell them apart just as well. Classes stay (they are lengths <= 4). */
+static void kd_narrow(sst_keydir *d)
+{
+    uint32_t *p32 = malloc((size_t)d->rows * sizeof *p32);
+    if (!p32)
+        return; /* keep the wide form */
+    for (uint64_t i = 0; i < d->rows; i++)
+        p32[i] = (uint32_t)(d->pfx[i] >> 32);
+    free(d->pfx);
+    d->pfx = NULL;
+    d->pfx32 = p32;
+    d->width = 4;
+    d->bytes -= 4 * d->rows;
+}
+
+static int kd_build(meru_sst *t, sst_keydir **out, uint64_t bytes, bool wide,
+                    uint64_t *pages)
+{
+    sst_keydir *d = calloc(1, sizeof *d);
+    meru_buf prev = {0};
+    int rc = MERU_OK;
+    *out = NULL;
+    if (!d)
+        return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
+    d->rows = t->rows;
+    d->bytes = bytes;
+    d->width = SST_KD_PREFIX;
+    d->lcp = common_prefix(&t->smallest, &t->largest);
+    d->prefix = t->smallest.data;
+    d->seq_base = t->min_seq;
+    size_t n = (size_t)t->rows;
+    d->pfx = malloc(n * sizeof *d->pfx);
+    d->meta = malloc(n);
+    if (wide)
+        d->seq64 = malloc(n * sizeof *d->seq64);
+    else
+        d->seq32 = malloc(n * sizeof *d->seq32);
+    if (!d->pfx || !d->meta || (!d->seq32 && !d->seq64))
+        rc = meru_err(MERU_ENOMEM, "SST %s: out of memory (key directory)",
+                      t->path);
+    for (uint32_t g = 0; rc == MERU_OK && g < t->nrg; g++)
+        rc = kd_fill_rg(t, d, g, &prev, pages);
+    if (rc == MERU_OK && d->max_class <= 4)
+        kd_narrow(d);
+    if (rc == MERU_OK)
+        rc = kd_charge(t, d);
+    meru_buf_free(&prev);
+    if (rc) {
+        kd_free(d);
+        return rc;
+    }
+    *out = d;
+    return MERU_OK;
+}
+
+const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages)
+{
+    sst_keydir *d = atomic_load_explicit(&t->kd, memory_order_acquire);
+    if (d || t->level < 1 || !t->kd_budget)
+        return d;
+    int st = KD_NONE;
+    if (!atomic_compare_exchange_strong_explicit(&t->kd_state, &st,
+                                                 KD_BUILDING,
+                                                 memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return NULL; /* building elsewhere, or failed */
+    bool wide = t->max_seq - t->min_seq > UINT32_MAX;
+    uint64_t bytes = kd_size(t->rows, wide);
+    if (!bytes || !budget_take(t->kd_budget, bytes)) {
+        /* No room now: files closing may make some, so try again later. */
+        atomic_store_explicit(&t->kd_state, KD_NONE, memory_order_release);
+        return NULL;
+    }
+    /* A failed build leaves the file on its pages, which report what
+     * they meet: the build's message is not the caller's. */
+    meru_err_saved es;
+    meru_err_save(&es);
+    int rc = kd_build(t, &d, bytes, wide, pages);
+    meru_err_restore(&es);
+    if (rc) {
+        budget_give(t->kd_budget, bytes);
+        atomic_store_explicit(&t->kd_state, KD_FAILED, memory_order_release);
+        return NULL;
+    }
+    if (d->bytes < bytes)
+        budget_give(t->kd_budget, bytes - d->bytes);
+    atomic_store_explicit(&t->kd, d, memory_order_release);
+    atomic_store_explicit(&t->kd_state, KD_READY, memory_order_release);
+    return d;
+}
+
+void sst_keydir_drop(meru_sst *t)
+{
+    sst_keydir *d = atomic_load_explicit(&t->kd, memory_order_acquire);
+    if (!d)
+        return;
+    atomic_store_explicit(&t->kd, NULL, memory_order_relaxed);
+    budget_give(t->kd_budget, d->bytes);
+    kd_free(d);
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sst_keydir.h — the key directory of an L1+ SST (not an API: only the
+ * src/sst files include it; the budget is in sst.h).
+ *
+ * One entry per row, in row order (so the row position is the index):
+ * the projection of the row's user key — the first `width` bytes (8, or
+ * 4 when every key of the file has at most 4) after the prefix every key
+ * of the file shares (big-endian, zero-padded) and a length class —, its
+ * sequence and its op. The projection is monotone: a <= b as keys implies
+ * proj(a) <= proj(b), so a binary search over projections finds the first
+ * row that can hold a key. It is exact (equal projections mean equal
+ * keys) when the key has at most `width` bytes after the shared prefix
+ * (class 0..width is that length); class width + 1 (more bytes) only says
+ * "maybe equal", and the caller reads the row's internal key from its
+ * page.
+ *
+ * Built once per open file from one pass over _merutable_ikey, published
+ * through an atomic pointer, immutable after: readers share it without
+ * locks, and it lives as long as the meru_sst.
+ */
+#ifndef MERU_SST_SST_KEYDIR_H
+#define MERU_SST_SST_KEYDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sst/sst_internal.h"
+
+#define SST_KD_PREFIX 8
+#define SST_KD_PUT    16 /* meta bit: the row is a put */
+
+/* A user key's projection. */
+typedef struct sst_kdkey {
+    uint64_t p;
+    uint8_t c;
+} sst_kdkey;
+
+typedef struct sst_keydir {
+    uint64_t rows;
+    size_t lcp;        /* bytes every user key of the file starts with */
+    const uint8_t *prefix; /* those bytes (the footer's smallest key) */
+    unsigned width;    /* 8 (pfx) or 4 (pfx32) */
+    uint64_t *pfx;     /* per row, width 8 */
+    uint32_t *pfx32;   /* per row, width 4 */
+    uint8_t *meta;     /* per row: class (low 4 bits) | SST_KD_PUT */
+    uint32_t *seq32;   /* per row: seq - seq_base, when the span fits */
+    uint64_t *seq64;   /* else the sequences */
+    uint64_t seq_base;
+    uint8_t max_class; /* while building */
+    uint64_t bytes;    /* charged to the budget */
+    meru_cache *charge_to;      /* the budget's, or NULL */
+    uint64_t charge_id;         /* the tokens' cache id */
+    size_t ntokens;
+    meru_cache_handle **tokens; /* the charge in the page cache */
+} sst_keydir;
+
+/* The file's directory when it has one, building it first when the file
+ * is at level >= 1, has a budget with room and nobody built or is building
+ * it (the build's page decodes are added to *pages). NULL: use the pages
+ * (no directory, another thread building it, no room, or the build found
+ * the ikey column damaged: then the page path reports what it finds). */
+const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages);
+/* Frees the directory of t and returns its charge (meru_sst_close). */
+void sst_keydir_drop(meru_sst *t);
+
+/* The projection of `ukey` under d, false when the key does not start
+ * with the shared prefix (then the file cannot hold it). */
+bool sst_keydir_project(const sst_keydir *d, const uint8_t *ukey, size_t len,
+                        sst_kdkey *out);
+
+static inline int sst_kd_cmp(const sst_keydir *d, uint64_t row, sst_kdkey k)
+{
+    uint64_t p = d->pfx32 ? d->pfx32[row] : d->pfx[row];
+    if (p != k.p)
+        return p < k.p ? -1 : 1;
+    uint8_t c = d->meta[row] & 15;
+    return c < k.c ? -1 : c > k.c;
+}
+
+/* Whether k is longer than the directory tells apart (then a matching
+ * row must be read to know whether it is k). */
+static inline bool sst_kd_long(const sst_keydir *d, sst_kdkey k)
+{
+    return k.c > d->width;
+}
+
+static inline uint64_t sst_kd_seq(const sst_keydir *d, uint64_t row)
+{
+    return d->seq32 ? d->seq_base + d->seq32[row] : d->seq64[row];
+}
+
+static inline int sst_kd_op(const sst_keydir *d, uint64_t row)
+{
+    return d->meta[row] & SST_KD_PUT ? 1 : 0;
+}
+
+/* The first row >= from whose projection is >= k, or d->rows (galloping
+ * from `from`: sorted keys probe nearby rows). */
+uint64_t sst_keydir_lower(const sst_keydir *d, uint64_t from, sst_kdkey k);
+/* The same from row 0 by binary search (one key). */
+uint64_t sst_keydir_search(const sst_keydir *d, sst_kdkey k);
+
+#endif
