@@ -1107,6 +1107,7 @@ static void test_db_option_row_cache(void)
         meru_db *db = NULL;
         CHECK_OK(meru_open(dir, &o, s, &db));
         CHECK_OK(write_rows(db, s, 100, 0));
+        CHECK_OK(put_row(db, s, 1000, "far")); /* keys 100..999: absent */
         CHECK_OK(meru_flush(db));
         char name[64];
         for (int i = 0; i < 10; i++)
@@ -1118,6 +1119,15 @@ static void test_db_option_row_cache(void)
                       mode, (unsigned long long)st.row_cache_hits);
         else
             CHECK_EQ_U64(st.row_cache_hits + st.row_cache_misses, 0);
+        /* A key the file does not hold is not stored: asking again is
+         * another miss, never a hit. */
+        uint64_t hits = st.row_cache_hits, misses = st.row_cache_misses;
+        for (int i = 0; i < 3; i++)
+            CHECK_RC(get_name(db, NULL, 500 + i % 2, name), MERU_NOT_FOUND);
+        CHECK_OK(meru_stats_get(db, &st));
+        CHECK_EQ_U64(st.row_cache_hits, hits);
+        if (mode)
+            CHECK_EQ_U64(st.row_cache_misses, misses + 3);
         CHECK_EQ_U64(st.cache_capacity,
                      mode == 2 ? o.cache_bytes - o.cache_bytes /
                                                      MERU_ROW_CACHE_AUTO_DIVISOR
