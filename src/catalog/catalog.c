@@ -34,15 +34,6 @@
 
 /* ------------------------------------------------------------ small helpers */
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int nomem(const char *what)
 {
     return meru_err(MERU_ENOMEM, "catalog: %s: out of memory", what);
@@ -56,8 +47,7 @@ static void *dup_mem(const void *p, size_t n)
     return d;
 }
 
-/* "<a>/<b>" (malloc'd). */
-static char *join(const char *a, const char *b)
+char *meru_catalog_join(const char *a, const char *b)
 {
     size_t na = strlen(a), nb = strlen(b);
     char *s = malloc(na + nb + 2);
@@ -73,7 +63,7 @@ static char *version_name(uint64_t v)
 {
     char name[64];
     snprintf(name, sizeof name, "v%llu.metadata.json", (unsigned long long)v);
-    return dup_str(name);
+    return strdup(name);
 }
 
 char *meru_catalog_metadata_path(const char *location, uint64_t version)
@@ -81,7 +71,7 @@ char *meru_catalog_metadata_path(const char *location, uint64_t version)
     char name[96];
     snprintf(name, sizeof name, META_DIR "/v%llu.metadata.json",
              (unsigned long long)version);
-    return join(location, name);
+    return meru_catalog_join(location, name);
 }
 
 /* N of "v<N>.metadata.json" (N >= 1, at most 18 digits), else 0. */
@@ -144,12 +134,12 @@ static int absolute_location(const char *dir, char **out)
 {
     char *s;
     if (dir[0] == '/') {
-        s = dup_str(dir);
+        s = strdup(dir);
     } else {
         char cwd[4096];
         if (!getcwd(cwd, sizeof cwd))
             return meru_err(MERU_EIO, "catalog: getcwd failed");
-        s = join(cwd, dir);
+        s = meru_catalog_join(cwd, dir);
     }
     if (!s)
         return nomem("location");
@@ -176,12 +166,12 @@ void meru_catalog_file_clear(meru_catalog_file *f)
 int meru_catalog_file_copy(meru_catalog_file *dst, const meru_catalog_file *src)
 {
     *dst = *src;
-    dst->path = src->path ? dup_str(src->path) : NULL;
+    dst->path = src->path ? strdup(src->path) : NULL;
     dst->smallest = dup_mem(src->smallest, src->smallest_len);
     dst->largest = dup_mem(src->largest, src->largest_len);
-    dst->dv_path = src->dv_path ? dup_str(src->dv_path) : NULL;
-    dst->dv_manifest = src->dv_manifest ? dup_str(src->dv_manifest) : NULL;
-    dst->manifest = src->manifest ? dup_str(src->manifest) : NULL;
+    dst->dv_path = src->dv_path ? strdup(src->dv_path) : NULL;
+    dst->dv_manifest = src->dv_manifest ? strdup(src->dv_manifest) : NULL;
+    dst->manifest = src->manifest ? strdup(src->manifest) : NULL;
     if ((src->path && !dst->path) || !dst->smallest || !dst->largest ||
         (src->dv_path && !dst->dv_path) ||
         (src->dv_manifest && !dst->dv_manifest) ||
@@ -275,7 +265,7 @@ static int file_order(const void *pa, const void *pb)
     return c ? c : strcmp(a->path, b->path);
 }
 
-static int path_cmp(const void *a, const void *b)
+int meru_catalog_strp_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -360,7 +350,7 @@ int meru_catalog_check_files(meru_catalog *cat, int code)
             return nomem("path check");
         for (size_t i = 0; i < n; i++)
             paths[i] = cat->files[i].path;
-        qsort(paths, n, sizeof *paths, path_cmp);
+        qsort(paths, n, sizeof *paths, meru_catalog_strp_cmp);
         for (size_t i = 1; i < n; i++) {
             if (!strcmp(paths[i - 1], paths[i])) {
                 int rc = meru_err(code, "%s: file \"%.200s\" listed twice", ctx,
@@ -564,7 +554,7 @@ int meru_catalog_edit_remove_file(meru_catalog_edit *e, const char *path)
                   sizeof *e->removes);
     if (rc)
         return rc;
-    if (!(e->removes[e->nremoves] = dup_str(path)))
+    if (!(e->removes[e->nremoves] = strdup(path)))
         return nomem("edit");
     e->nremoves++;
     return MERU_OK;
@@ -598,7 +588,7 @@ int meru_catalog_edit_set_operation(meru_catalog_edit *e, const char *op)
                         "catalog edit: unknown operation "
                         "\"%.64s\"",
                         op);
-    char *d = dup_str(op);
+    char *d = strdup(op);
     if (!d)
         return nomem("edit");
     free(e->op);
@@ -622,8 +612,8 @@ int meru_catalog_edit_set_property(meru_catalog_edit *e, const char *key,
         return nomem("edit");
     e->props = np;
     meru_catalog_kv *kv = &e->props[e->nprops];
-    kv->key = dup_str(key);
-    kv->value = value ? dup_str(value) : NULL;
+    kv->key = strdup(key);
+    kv->value = value ? strdup(value) : NULL;
     if (!kv->key || (value && !kv->value)) {
         free(kv->key);
         free(kv->value);
@@ -646,7 +636,7 @@ static int set_prop(meru_catalog *c, const char *key, const char *value)
             c->props[i] = c->props[--c->nprops];
             return MERU_OK;
         }
-        if (!(c->props[i].value = dup_str(value)))
+        if (!(c->props[i].value = strdup(value)))
             return nomem("property");
         return MERU_OK;
     }
@@ -656,8 +646,8 @@ static int set_prop(meru_catalog *c, const char *key, const char *value)
     if (!np)
         return nomem("property");
     c->props = np;
-    np[c->nprops].key = dup_str(key);
-    np[c->nprops].value = dup_str(value);
+    np[c->nprops].key = strdup(key);
+    np[c->nprops].value = strdup(value);
     if (!np[c->nprops].key || !np[c->nprops].value) {
         free(np[c->nprops].key);
         free(np[c->nprops].value);
@@ -687,11 +677,11 @@ int meru_catalog_clone_state(const meru_catalog *c, meru_catalog **out)
     n->format_version = c->format_version;
     n->next_row_id = c->next_row_id;
     n->view = c->view;
-    if (!(n->location = dup_str(c->location)))
+    if (!(n->location = strdup(c->location)))
         goto oom;
-    if (c->view_location && !(n->view_location = dup_str(c->view_location)))
+    if (c->view_location && !(n->view_location = strdup(c->view_location)))
         goto oom;
-    if (c->manifest_list && !(n->manifest_list = dup_str(c->manifest_list)))
+    if (c->manifest_list && !(n->manifest_list = strdup(c->manifest_list)))
         goto oom;
     if (!(n->mans = calloc(c->nmans + 1, sizeof *n->mans)))
         goto oom;
@@ -719,7 +709,7 @@ int meru_catalog_clone_state(const meru_catalog *c, meru_catalog **out)
         const meru_catalog_snapshot *s = &c->snaps[n->nsnaps];
         meru_catalog_snapshot *d = &n->snaps[n->nsnaps];
         *d = *s;
-        d->manifest_list = dup_str(s->manifest_list);
+        d->manifest_list = strdup(s->manifest_list);
         d->summary = calloc(s->nsummary + 1, sizeof *d->summary);
         d->nsummary = 0;
         if (!d->manifest_list || !d->summary) {
@@ -728,8 +718,8 @@ int meru_catalog_clone_state(const meru_catalog *c, meru_catalog **out)
         }
         for (; d->nsummary < s->nsummary; d->nsummary++) {
             meru_catalog_kv *kv = &d->summary[d->nsummary];
-            kv->key = dup_str(s->summary[d->nsummary].key);
-            kv->value = dup_str(s->summary[d->nsummary].value);
+            kv->key = strdup(s->summary[d->nsummary].key);
+            kv->value = strdup(s->summary[d->nsummary].value);
             if (!kv->key || !kv->value) {
                 d->nsummary++;
                 n->nsnaps++;
@@ -739,7 +729,7 @@ int meru_catalog_clone_state(const meru_catalog *c, meru_catalog **out)
     }
     for (; n->nmlog < c->nmlog; n->nmlog++) {
         n->mlog[n->nmlog].timestamp_ms = c->mlog[n->nmlog].timestamp_ms;
-        if (!(n->mlog[n->nmlog].file = dup_str(c->mlog[n->nmlog].file)))
+        if (!(n->mlog[n->nmlog].file = strdup(c->mlog[n->nmlog].file)))
             goto oom;
     }
     *out = n;
@@ -783,7 +773,7 @@ static int remove_files(meru_catalog *n, const meru_catalog_edit *e)
         goto done;
     }
     memcpy(sorted, e->removes, e->nremoves * sizeof *sorted);
-    qsort(sorted, e->nremoves, sizeof *sorted, path_cmp);
+    qsort(sorted, e->nremoves, sizeof *sorted, meru_catalog_strp_cmp);
     for (size_t r = 1; r < e->nremoves; r++) {
         if (!strcmp(sorted[r - 1], sorted[r])) {
             rc = meru_err(MERU_EINVAL,
@@ -796,7 +786,7 @@ static int remove_files(meru_catalog *n, const meru_catalog_edit *e)
     for (size_t i = 0; i < n->nfiles; i++) {
         const char *key = n->files[i].path;
         char **at =
-            bsearch(&key, sorted, e->nremoves, sizeof *sorted, path_cmp);
+            bsearch(&key, sorted, e->nremoves, sizeof *sorted, meru_catalog_strp_cmp);
         if (!at) {
             n->files[kept++] = n->files[i];
             continue;
@@ -905,8 +895,8 @@ int meru_catalog_write_version(meru_catalog *c, meru_catalog_stats *stats,
     meru_buf b = {0};
     char *name = version_name(c->version), *meta = NULL, *path = NULL;
     int rc = MERU_OK;
-    if (!name || !(meta = join(c->dir, META_DIR)) ||
-        !(path = join(meta, name))) {
+    if (!name || !(meta = meru_catalog_join(c->dir, META_DIR)) ||
+        !(path = meru_catalog_join(meta, name))) {
         rc = nomem("commit");
         goto done;
     }
@@ -933,7 +923,7 @@ int meru_catalog_write_version(meru_catalog *c, meru_catalog_stats *stats,
     char num[32];
     int len = snprintf(num, sizeof num, "%llu", (unsigned long long)c->version);
     free(path);
-    if (!(path = join(meta, HINT_NAME))) {
+    if (!(path = meru_catalog_join(meta, HINT_NAME))) {
         stats->hint_errors++;
         goto done;
     }
@@ -951,7 +941,7 @@ done:
  * longer lists. Failures are counted, not returned. */
 static void cleanup_versions(meru_catalog *cat)
 {
-    char *meta = join(cat->dir, META_DIR);
+    char *meta = meru_catalog_join(cat->dir, META_DIR);
     char **names = NULL;
     size_t n = 0;
     if (!meta || meru_fs_list_names(cat->fs, meta, &names, &n)) {
@@ -968,7 +958,7 @@ static void cleanup_versions(meru_catalog *cat)
             keep = version_of_path(cat->mlog[j].file) == v;
         if (keep)
             continue;
-        char *p = join(meta, names[i]);
+        char *p = meru_catalog_join(meta, names[i]);
         if (!p || meru_fs_remove(cat->fs, p))
             cat->stats.cleanup_errors++;
         else
@@ -1131,8 +1121,8 @@ int meru_catalog_create(meru_fs *fs, const char *table_dir,
         return meru_err(MERU_EINVAL,
                         "create table %s: Iceberg format version %d (2 or 3)",
                         table_dir, fv);
-    if (!(meta = join(table_dir, META_DIR)) ||
-        !(data = join(table_dir, DATA_DIR))) {
+    if (!(meta = meru_catalog_join(table_dir, META_DIR)) ||
+        !(data = meru_catalog_join(table_dir, DATA_DIR))) {
         rc = nomem("create");
         goto fail;
     }
@@ -1157,7 +1147,7 @@ int meru_catalog_create(meru_fs *fs, const char *table_dir,
     cat->current_snapshot_id = -1;
     cat->stats.hint_version = -1;
     set_opts(cat, opts);
-    if (!(cat->dir = dup_str(table_dir))) {
+    if (!(cat->dir = strdup(table_dir))) {
         rc = nomem("create");
         goto fail;
     }
@@ -1186,7 +1176,7 @@ int meru_catalog_create(meru_fs *fs, const char *table_dir,
     cat->schema = first;
     cat->next_row_id = 0;
     cat->view = 1; /* an empty table: no snapshot is the exact view */
-    if (!(cat->view_location = dup_str(cat->location))) {
+    if (!(cat->view_location = strdup(cat->location))) {
         rc = nomem("create");
         goto fail;
     }
@@ -1207,7 +1197,7 @@ fail:
 
 static int64_t read_hint(meru_fs *fs, const char *meta)
 {
-    char *path = join(meta, HINT_NAME);
+    char *path = meru_catalog_join(meta, HINT_NAME);
     uint8_t *buf = NULL;
     size_t len = 0;
     int64_t v = -1;
@@ -1249,7 +1239,7 @@ static int open_version(meru_fs *fs, const char *table_dir,
                         meru_catalog **out)
 {
     *out = NULL;
-    char *meta = join(table_dir, META_DIR);
+    char *meta = meru_catalog_join(table_dir, META_DIR);
     uint64_t *vs = NULL;
     size_t nv = 0;
     meru_catalog *cat = NULL;
@@ -1276,7 +1266,7 @@ static int open_version(meru_fs *fs, const char *table_dir,
         }
         for (size_t i = 0; i < nv; i++) {
             char *name = version_name(vs[i]);
-            char *path = name ? join(meta, name) : NULL;
+            char *path = name ? meru_catalog_join(meta, name) : NULL;
             uint8_t *buf = NULL;
             size_t len = 0;
             free(name);
@@ -1344,7 +1334,7 @@ static int open_version(meru_fs *fs, const char *table_dir,
     free(cat->view_location);
     cat->view_location = cat->location; /* where the view's paths point */
     cat->location = NULL;
-    if (!(cat->dir = dup_str(table_dir))) {
+    if (!(cat->dir = strdup(table_dir))) {
         rc = nomem("open");
         goto done;
     }
@@ -1382,15 +1372,15 @@ int meru_catalog_referenced_files(const meru_catalog *cat, char ***out,
         return nomem("referenced files");
     size_t k = 0;
     for (size_t i = 0; i < cat->nchanges; i++)
-        if (!(p[k++] = dup_str(cat->changes[i].path)))
+        if (!(p[k++] = strdup(cat->changes[i].path)))
             goto oom;
     for (size_t i = 0; i < cat->nfiles; i++) {
-        if (!(p[k++] = dup_str(cat->files[i].path)))
+        if (!(p[k++] = strdup(cat->files[i].path)))
             goto oom;
-        if (cat->files[i].dv_path && !(p[k++] = dup_str(cat->files[i].dv_path)))
+        if (cat->files[i].dv_path && !(p[k++] = strdup(cat->files[i].dv_path)))
             goto oom;
     }
-    qsort(p, k, sizeof *p, path_cmp);
+    qsort(p, k, sizeof *p, meru_catalog_strp_cmp);
     *out = p;
     *n = k;
     return MERU_OK;
@@ -1429,9 +1419,9 @@ static int sweep_dir(meru_catalog *cat, int remove, const char *absdir,
         if (len < 0 || (size_t)len >= sizeof rel)
             continue; /* cannot be one of ours */
         const char *key = rel;
-        if (bsearch(&key, refs, nrefs, sizeof *refs, path_cmp))
+        if (bsearch(&key, refs, nrefs, sizeof *refs, meru_catalog_strp_cmp))
             continue;
-        char *full = join(absdir, names[i]);
+        char *full = meru_catalog_join(absdir, names[i]);
         meru_fs_info info;
         if (!full) {
             rc = nomem("orphan sweep");
@@ -1444,7 +1434,7 @@ static int sweep_dir(meru_catalog *cat, int remove, const char *absdir,
             removed_any |= remove && !rc;
             if (!rc && want) {
                 rc = grow((void **)orph, caporph, *norph + 1, sizeof **orph);
-                if (!rc && !((*orph)[(*norph)++] = dup_str(rel)))
+                if (!rc && !((*orph)[(*norph)++] = strdup(rel)))
                     rc = nomem("orphan sweep");
             }
         }
@@ -1461,8 +1451,8 @@ int meru_catalog_sweep_orphans(meru_catalog *cat, int remove, char ***out,
 {
     char **refs = NULL, **dirs = NULL, **orph = NULL;
     size_t nrefs = 0, ndirs = 0, norph = 0, caporph = 0;
-    char *data = join(cat->dir, DATA_DIR);
-    char *changes = join(cat->dir, CHANGES_DIR);
+    char *data = meru_catalog_join(cat->dir, DATA_DIR);
+    char *changes = meru_catalog_join(cat->dir, CHANGES_DIR);
     if (out)
         *out = NULL;
     if (n)
@@ -1483,7 +1473,7 @@ int meru_catalog_sweep_orphans(meru_catalog *cat, int remove, char ***out,
     for (size_t d = 0; !rc && d < ndirs; d++) {
         if (!is_level_dir(dirs[d]))
             continue;
-        char *ldir = join(data, dirs[d]);
+        char *ldir = meru_catalog_join(data, dirs[d]);
         char rel[MERU_CATALOG_MAX_PATH];
         snprintf(rel, sizeof rel, DATA_DIR "/%s", dirs[d]);
         rc = ldir ? sweep_dir(cat, remove, ldir, rel, refs, nrefs, &orph,
@@ -1513,7 +1503,7 @@ int meru_catalog_sweep_orphans(meru_catalog *cat, int remove, char ***out,
     }
     if (out) {
         if (norph > 1)
-            qsort(orph, norph, sizeof *orph, path_cmp);
+            qsort(orph, norph, sizeof *orph, meru_catalog_strp_cmp);
         *out = orph;
         *n = norph;
         orph = NULL;

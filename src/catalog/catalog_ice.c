@@ -82,32 +82,6 @@ static int nomem(void)
     return meru_err(MERU_ENOMEM, "iceberg view: out of memory");
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-static char *join(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    char *s = malloc(na + nb + 2);
-    if (!s)
-        return NULL;
-    memcpy(s, a, na);
-    s[na] = '/';
-    memcpy(s + na + 1, b, nb + 1);
-    return s;
-}
-
-static int path_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 const char *meru_catalog_rel_of(const char *abs)
 {
     const char *best = NULL;
@@ -134,7 +108,7 @@ int meru_catalog_manifest_copy(meru_catalog_manifest *d,
                                const meru_catalog_manifest *s)
 {
     *d = *s;
-    if (!(d->path = dup_str(s->path))) {
+    if (!(d->path = strdup(s->path))) {
         memset(d, 0, sizeof *d);
         return nomem();
     }
@@ -156,7 +130,7 @@ int meru_catalog_retire(meru_catalog *cat, const char *path, uint64_t version)
     if (!p)
         return nomem();
     cat->retired = p;
-    if (!(p[cat->nretired].path = dup_str(path)))
+    if (!(p[cat->nretired].path = strdup(path)))
         return nomem();
     p[cat->nretired].last_version = version;
     cat->nretired++;
@@ -181,7 +155,7 @@ void meru_catalog_retired_gc(meru_catalog *cat, uint64_t floor)
             cat->retired[kept++] = *r;
             continue;
         }
-        char *p = join(cat->dir, r->path);
+        char *p = meru_catalog_join(cat->dir, r->path);
         int rc = p ? meru_fs_remove(cat->fs, p) : MERU_ENOMEM;
         if (rc == MERU_NOT_FOUND)
             rc = MERU_OK;
@@ -280,7 +254,7 @@ static int note_written(vw *w, const char *rel)
     if (!p)
         return nomem();
     w->written = p;
-    if (!(p[w->nwritten] = dup_str(rel)))
+    if (!(p[w->nwritten] = strdup(rel)))
         return nomem();
     w->nwritten++;
     return MERU_OK;
@@ -288,12 +262,12 @@ static int note_written(vw *w, const char *rel)
 
 static char *io_path(const vw *w, const char *rel)
 {
-    return join(w->t.dir, rel);
+    return meru_catalog_join(w->t.dir, rel);
 }
 
 static char *abs_path(const vw *w, const char *rel)
 {
-    return join(w->t.location, rel);
+    return meru_catalog_join(w->t.location, rel);
 }
 
 /* ---- vectors --------------------------------------------------------- */
@@ -308,7 +282,7 @@ int meru_catalog_dv_read(const meru_catalog *cat, const meru_catalog_file *f,
     if (!f->dv_path)
         return MERU_OK;
     const char *loc = cat->view_location ? cat->view_location : cat->location;
-    if (!(io = join(cat->dir, f->dv_path)) || !(ref = join(loc, f->path))) {
+    if (!(io = meru_catalog_join(cat->dir, f->dv_path)) || !(ref = meru_catalog_join(loc, f->path))) {
         rc = nomem();
         goto done;
     }
@@ -433,7 +407,7 @@ static int write_deletion_file(vw *w)
         return MERU_OK;
     snprintf(name, sizeof name, DV_DIR "/%s-%lld%s", w->uuid,
              (long long)w->snap_id, w->v3 ? ".puffin" : "-deletes.parquet");
-    if (!(w->dv_rel = dup_str(name)) || !(io = io_path(w, name)) ||
+    if (!(w->dv_rel = strdup(name)) || !(io = io_path(w, name)) ||
         !(dirp = io_path(w, DV_DIR)) ||
         !(refs = calloc(w->nchg, sizeof *refs))) {
         rc = nomem();
@@ -492,7 +466,7 @@ static int write_deletion_file(vw *w)
         chg *c = &w->chg[i];
         uint64_t off = c->f->dv_offset, len = c->f->dv_length;
         clear_dv(c->f);
-        if (!(c->f->dv_path = dup_str(name))) {
+        if (!(c->f->dv_path = strdup(name))) {
             rc = nomem();
             goto done;
         }
@@ -585,7 +559,7 @@ static int write_manifest(vw *w, int32_t content,
 
 static int set_str(char **dst, const char *s)
 {
-    char *d = dup_str(s);
+    char *d = strdup(s);
     if (!d)
         return nomem();
     free(*dst);
@@ -906,7 +880,7 @@ done:
 
 static int contains(char **sorted, size_t n, const char *s)
 {
-    return s && n && bsearch(&s, sorted, n, sizeof *sorted, path_cmp);
+    return s && n && bsearch(&s, sorted, n, sizeof *sorted, meru_catalog_strp_cmp);
 }
 
 /* Sorted unique dv paths of a state's files (borrowed strings). */
@@ -920,7 +894,7 @@ static int dv_paths(const meru_catalog *c, char ***out, size_t *n)
         if (c->files[i].dv_path)
             p[k++] = c->files[i].dv_path;
     if (k > 1)
-        qsort(p, k, sizeof *p, path_cmp);
+        qsort(p, k, sizeof *p, meru_catalog_strp_cmp);
     size_t u = 0;
     for (size_t i = 0; i < k; i++)
         if (!u || strcmp(p[u - 1], p[i]))
@@ -1023,8 +997,8 @@ static int add_kv(meru_catalog_snapshot *s, const char *k, const char *v)
     if (!p)
         return nomem();
     s->summary = p;
-    p[s->nsummary].key = dup_str(k);
-    p[s->nsummary].value = dup_str(v);
+    p[s->nsummary].key = strdup(k);
+    p[s->nsummary].value = strdup(v);
     s->nsummary++;
     if (!p[s->nsummary - 1].key || !p[s->nsummary - 1].value)
         return nomem();
@@ -1289,7 +1263,7 @@ static int write_list(vw *w, char **rel_out, int64_t *first_row_id,
     }
     if ((rc = note_written(w, name)))
         goto done;
-    if (!(*rel_out = dup_str(name)))
+    if (!(*rel_out = strdup(name)))
         rc = nomem();
 done:
     if (abs)
@@ -1353,7 +1327,7 @@ int meru_catalog_view_write(meru_catalog *cur, meru_catalog *next,
     int64_t first_row_id = 0, added_rows = 0;
     if ((rc = write_list(&w, &list_rel, &first_row_id, &added_rows)))
         goto done;
-    if (!(meta = join(t->dir, "metadata"))) {
+    if (!(meta = meru_catalog_join(t->dir, "metadata"))) {
         rc = nomem();
         goto done;
     }
@@ -1384,7 +1358,7 @@ set_location:
     if (next->view_location && strcmp(next->view_location, t->location) == 0)
         goto done;
     free(next->view_location);
-    if (!(next->view_location = dup_str(t->location)))
+    if (!(next->view_location = strdup(t->location)))
         rc = nomem();
 done:
     vw_free(&w, rc != MERU_OK);

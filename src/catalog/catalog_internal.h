@@ -129,6 +129,10 @@ void meru_catalog_state_clear(meru_catalog *cat);
 int meru_catalog_check_files(meru_catalog *cat, int code);
 /* "<location>/metadata/v<N>.metadata.json" into a malloc'd string. */
 char *meru_catalog_metadata_path(const char *location, uint64_t version);
+/* "<a>/<b>", malloc'd (NULL when out of memory). */
+char *meru_catalog_join(const char *a, const char *b);
+/* qsort/bsearch order of an array of C strings (char *). */
+int meru_catalog_strp_cmp(const void *a, const void *b);
 
 struct meru_catalog_edit {
     meru_catalog *cat;

@@ -533,15 +533,6 @@ static int get_object(const json_t *o, const char *what, const char *key,
     return MERU_OK;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int nomem(const char *what)
 {
     return meru_err(MERU_ENOMEM, "metadata: %s: out of memory", what);
@@ -602,7 +593,7 @@ static int parse_file(const json_t *jf, int level, meru_catalog_file *f)
     if (rc)
         return rc;
     f->level = level;
-    if (!(f->path = dup_str(s)))
+    if (!(f->path = strdup(s)))
         return nomem(what);
     if ((rc = get_u64(jf, what, "file-size", INT64_MAX, &f->file_size)) ||
         (rc = get_u64(jf, what, "row-count", INT64_MAX, &f->row_count)) ||
@@ -617,7 +608,7 @@ static int parse_file(const json_t *jf, int level, meru_catalog_file *f)
     rc = get_str(jf, what, "manifest", 1, MERU_CATALOG_MAX_PATH, &s);
     if (rc && rc != MERU_NOT_FOUND)
         return rc;
-    if (!rc && !(f->manifest = dup_str(s)))
+    if (!rc && !(f->manifest = strdup(s)))
         return nomem(what);
     rc = get_str(jf, what, "dv-path", 1, MERU_CATALOG_MAX_PATH, &s);
     if (rc == MERU_NOT_FOUND) {
@@ -627,7 +618,7 @@ static int parse_file(const json_t *jf, int level, meru_catalog_file *f)
     }
     if (rc)
         return rc;
-    if (!(f->dv_path = dup_str(s)))
+    if (!(f->dv_path = strdup(s)))
         return nomem(what);
     int64_t card = 0;
     rc = get_int(jf, what, "dv-cardinality", 1, 0, INT64_MAX, &card);
@@ -645,7 +636,7 @@ static int parse_file(const json_t *jf, int level, meru_catalog_file *f)
     rc = get_str(jf, what, "dv-manifest", 1, MERU_CATALOG_MAX_PATH, &s);
     if (rc && rc != MERU_NOT_FOUND)
         return rc;
-    if (!rc && !(f->dv_manifest = dup_str(s)))
+    if (!rc && !(f->dv_manifest = strdup(s)))
         return nomem(what);
     return MERU_OK;
 }
@@ -659,7 +650,7 @@ static int parse_manifest(const json_t *jm, meru_catalog_manifest *m)
         return CORRUPT("%s is not an object", what);
     if ((rc = get_str(jm, what, "path", 0, MERU_CATALOG_MAX_PATH, &s)))
         return rc;
-    if (!(m->path = dup_str(s)))
+    if (!(m->path = strdup(s)))
         return nomem(what);
 #define GETI(key, field, lo, hi)                                               \
     do {                                                                       \
@@ -710,7 +701,7 @@ static int parse_view(const json_t *e, meru_catalog *cat)
     rc = get_str(v, what, "manifest-list", 1, MERU_CATALOG_MAX_PATH, &s);
     if (rc && rc != MERU_NOT_FOUND)
         return rc;
-    if (!rc && !(cat->manifest_list = dup_str(s)))
+    if (!rc && !(cat->manifest_list = strdup(s)))
         return nomem(what);
     if ((rc = get_array(v, what, "manifests", 0, MERU_CATALOG_MAX_FILES, &a)))
         return rc;
@@ -752,7 +743,7 @@ static int parse_changes(const json_t *e, meru_catalog *cat)
             return CORRUPT("%s.files[%zu] is not an object", what, i);
         if ((rc = get_str(jf, what, "path", 0, MERU_CATALOG_MAX_PATH, &s)))
             return rc;
-        if (!(c->path = dup_str(s)))
+        if (!(c->path = strdup(s)))
             return nomem(what);
         if ((rc = get_u64(jf, what, "file-size", INT64_MAX, &c->file_size)) ||
             (rc = get_u64(jf, what, "row-count", INT64_MAX, &c->row_count)) ||
@@ -849,8 +840,8 @@ static int parse_summary(const json_t *js, meru_catalog_snapshot *s,
     s->summary = calloc(n + 1, sizeof *s->summary);
     if (!s->summary)
         return nomem(what);
-    s->summary[0].key = dup_str("operation");
-    s->summary[0].value = dup_str(op);
+    s->summary[0].key = strdup("operation");
+    s->summary[0].value = strdup(op);
     s->nsummary = 1;
     if (!s->summary[0].key || !s->summary[0].value)
         return nomem(what);
@@ -866,8 +857,8 @@ static int parse_summary(const json_t *js, meru_catalog_snapshot *s,
         if ((rc = str_value(v, what, "summary value", MAX_STR, &val)))
             return rc;
         meru_catalog_kv *kv = &s->summary[s->nsummary++];
-        kv->key = dup_str(key);
-        kv->value = dup_str(val);
+        kv->key = strdup(key);
+        kv->value = strdup(val);
         if (!kv->key || !kv->value)
             return nomem(what);
     }
@@ -911,7 +902,7 @@ static int parse_snapshots(const json_t *root, meru_catalog *cat)
             (rc = get_str(js, what, "manifest-list", 0, MAX_STR, &ml)) ||
             (rc = parse_summary(json_object_get(js, "summary"), s, what)))
             return rc;
-        if (!(s->manifest_list = dup_str(ml)))
+        if (!(s->manifest_list = strdup(ml)))
             return nomem(what);
         rc = get_int(js, what, "parent-snapshot-id", 1, 0, INT64_MAX,
                      &s->parent_id);
@@ -1008,7 +999,7 @@ static int parse_mlog(const json_t *root, meru_catalog *cat)
             (rc =
                  get_str(e, "metadata-log[]", "metadata-file", 0, MAX_STR, &f)))
             return rc;
-        if (!(cat->mlog[i].file = dup_str(f)))
+        if (!(cat->mlog[i].file = strdup(f)))
             return nomem("metadata-log");
         cat->nmlog++;
     }
@@ -1040,8 +1031,8 @@ static int parse_props(const json_t *root, meru_catalog *cat)
         if (meru_catalog_reserved_property(key))
             continue;
         meru_catalog_kv *kv = &cat->props[cat->nprops++];
-        kv->key = dup_str(key);
-        kv->value = dup_str(val);
+        kv->key = strdup(key);
+        kv->value = strdup(val);
         if (!kv->key || !kv->value)
             return nomem("properties");
     }
@@ -1178,7 +1169,7 @@ int meru_catalog_parse_metadata(const char *json, size_t len,
         rc = CORRUPT("location is empty");
         goto fail;
     }
-    if (!(cat->location = dup_str(loc))) {
+    if (!(cat->location = strdup(loc))) {
         rc = nomem("location");
         goto fail;
     }

@@ -34,32 +34,6 @@ static int nomem(void)
     return meru_err(MERU_ENOMEM, "iceberg view: out of memory");
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-static char *join(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    char *s = malloc(na + nb + 2);
-    if (!s)
-        return NULL;
-    memcpy(s, a, na);
-    s[na] = '/';
-    memcpy(s + na + 1, b, nb + 1);
-    return s;
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* ================================================================ reader */
 
 void meru_catalog_view_free(meru_catalog_view *v)
@@ -102,7 +76,7 @@ static char *io_of(const char *dir, const char *abs)
                  abs);
         return NULL;
     }
-    char *p = join(dir, rel);
+    char *p = meru_catalog_join(dir, rel);
     if (!p)
         nomem();
     return p;
@@ -148,7 +122,7 @@ static int add_delete_file(meru_catalog_view *v, const char *abs)
     if (!p)
         return nomem();
     v->delete_files = p;
-    if (!(p[v->ndelete_files] = dup_str(rel)))
+    if (!(p[v->ndelete_files] = strdup(rel)))
         return nomem();
     v->ndelete_files++;
     return MERU_OK;
@@ -250,9 +224,9 @@ static int load_manifests(meru_fs *fs, const char *dir, meru_catalog_view *v,
                 v->files = p;
                 meru_catalog_view_file *f = &p[v->nfiles];
                 memset(f, 0, sizeof *f);
-                f->path = dup_str(d->file_path);
+                f->path = strdup(d->file_path);
                 const char *rel = meru_catalog_rel_of(d->file_path);
-                f->rel = rel ? dup_str(rel) : NULL;
+                f->rel = rel ? strdup(rel) : NULL;
                 v->nfiles++;
                 if (!f->path || !f->rel) {
                     rc = f->path && !rel ? meru_err(MERU_ECORRUPT,
@@ -288,8 +262,8 @@ static int load_manifests(meru_fs *fs, const char *dir, meru_catalog_view *v,
             (*np)++;
             q->v3 = d->has_content_offset;
             q->file = io_of(dir, d->file_path);
-            q->abs = dup_str(d->file_path);
-            q->ref = d->referenced_data_file ? dup_str(d->referenced_data_file)
+            q->abs = strdup(d->file_path);
+            q->ref = d->referenced_data_file ? strdup(d->referenced_data_file)
                                              : NULL;
             q->off = d->content_offset;
             q->len = d->content_size_in_bytes;
@@ -315,7 +289,7 @@ static int check_data_files(meru_fs *fs, const char *dir,
 {
     for (size_t i = 0; i < v->nfiles; i++) {
         meru_fs_info info;
-        char *p = join(dir, v->files[i].rel);
+        char *p = meru_catalog_join(dir, v->files[i].rel);
         if (!p)
             return nomem();
         int rc = meru_fs_stat(fs, p, &info);
@@ -372,8 +346,8 @@ int meru_catalog_view_load(meru_fs *fs, const char *table_dir,
         goto done;
     }
     for (size_t i = 0; i < s->nsummary; i++) {
-        v->summary[i].key = dup_str(s->summary[i].key);
-        v->summary[i].value = dup_str(s->summary[i].value);
+        v->summary[i].key = strdup(s->summary[i].key);
+        v->summary[i].value = strdup(s->summary[i].value);
         v->nsummary++;
         if (!v->summary[i].key || !v->summary[i].value) {
             rc = nomem();
@@ -394,7 +368,7 @@ int meru_catalog_view_load(meru_fs *fs, const char *table_dir,
         goto done;
     if (v->ndelete_files > 1)
         qsort(v->delete_files, v->ndelete_files, sizeof *v->delete_files,
-              str_cmp);
+              meru_catalog_strp_cmp);
     for (size_t i = 0; i < v->nfiles; i++)
         v->live_rows += (uint64_t)v->files[i].record_count -
                         (v->files[i].dv ? meru_dv_cardinality(v->files[i].dv)
@@ -436,7 +410,7 @@ static int ref_add(refset *r, const char *s)
         r->p = p;
         r->cap = cap;
     }
-    if (!(r->p[r->n] = dup_str(s)))
+    if (!(r->p[r->n] = strdup(s)))
         return nomem();
     r->n++;
     return MERU_OK;
@@ -463,12 +437,12 @@ static int kept_refs(meru_catalog *cat, refset *r, int readopt)
     refset cur = {0};
     int rc = ref_state(r, cat);
     if (!rc && readopt && !(rc = ref_state(&cur, cat)) && cur.n > 1)
-        qsort(cur.p, cur.n, sizeof *cur.p, str_cmp);
+        qsort(cur.p, cur.n, sizeof *cur.p, meru_catalog_strp_cmp);
     for (size_t i = 0; !rc && i < cat->nmlog; i++) {
         const char *slash = strrchr(cat->mlog[i].file, '/');
         const char *name = slash ? slash + 1 : cat->mlog[i].file;
-        char *meta = join(cat->dir, "metadata");
-        char *path = meta ? join(meta, name) : NULL;
+        char *meta = meru_catalog_join(cat->dir, "metadata");
+        char *path = meta ? meru_catalog_join(meta, name) : NULL;
         uint8_t *buf = NULL;
         size_t len = 0;
         unsigned long long version = 0;
@@ -502,7 +476,7 @@ static int kept_refs(meru_catalog *cat, refset *r, int readopt)
             rc = ref_add(r, key);
             if (!rc && readopt && sscanf(name, "v%llu.", &version) == 1 &&
                 !(cur.n && bsearch(&key, cur.p, cur.n, sizeof *cur.p,
-                                   str_cmp)))
+                                   meru_catalog_strp_cmp)))
                 rc = meru_catalog_retire(cat, key, (uint64_t)version);
         }
         for (size_t j = 0; j < mine.n; j++)
@@ -514,14 +488,14 @@ static int kept_refs(meru_catalog *cat, refset *r, int readopt)
         free(cur.p[i]);
     free(cur.p);
     if (!rc && r->n > 1)
-        qsort(r->p, r->n, sizeof *r->p, str_cmp);
+        qsort(r->p, r->n, sizeof *r->p, meru_catalog_strp_cmp);
     return rc;
 }
 
 static int sweep_dir(meru_catalog *cat, const char *reldir, const char *suffix,
                      const refset *r, int remove, refset *found)
 {
-    char *dir = join(cat->dir, reldir);
+    char *dir = meru_catalog_join(cat->dir, reldir);
     char **names = NULL;
     size_t nn = 0;
     int rc, removed = 0;
@@ -540,10 +514,10 @@ static int sweep_dir(meru_catalog *cat, const char *reldir, const char *suffix,
             continue;
         snprintf(rel, sizeof rel, "%s/%s", reldir, names[i]);
         const char *key = rel;
-        if (r->n && bsearch(&key, r->p, r->n, sizeof *r->p, str_cmp))
+        if (r->n && bsearch(&key, r->p, r->n, sizeof *r->p, meru_catalog_strp_cmp))
             continue;
         if (remove) {
-            char *p = join(dir, names[i]);
+            char *p = meru_catalog_join(dir, names[i]);
             rc = p ? meru_fs_remove(cat->fs, p) : nomem();
             free(p);
             removed |= !rc;
@@ -639,11 +613,11 @@ static char *absolute(const char *dir)
     char cwd[4096];
     char *s;
     if (dir[0] == '/')
-        s = dup_str(dir);
+        s = strdup(dir);
     else if (!getcwd(cwd, sizeof cwd))
         return NULL;
     else
-        s = join(cwd, dir);
+        s = meru_catalog_join(cwd, dir);
     if (!s)
         return NULL;
     size_t n = strlen(s);
@@ -661,7 +635,7 @@ int meru_catalog_export(meru_catalog *cat, const char *target,
     int rc;
     if ((rc = target_empty(cat->fs, target)))
         return rc;
-    if (!(loc = absolute(target)) || !(meta = join(target, "metadata"))) {
+    if (!(loc = absolute(target)) || !(meta = meru_catalog_join(target, "metadata"))) {
         rc = nomem();
         goto done;
     }
@@ -670,7 +644,7 @@ int meru_catalog_export(meru_catalog *cat, const char *target,
     /* Data files: a link each where the fs allows, else a copy. */
     for (size_t i = 0; i < cat->nfiles; i++) {
         const char *rel = cat->files[i].path;
-        char *from = join(cat->dir, rel), *to = join(target, rel);
+        char *from = meru_catalog_join(cat->dir, rel), *to = meru_catalog_join(target, rel);
         char *slash = to ? strrchr(to, '/') : NULL;
         if (!from || !to) {
             free(from);
