@@ -178,17 +178,11 @@ bool sst_keydir_project(const sst_keydir *d, const uint8_t *ukey, size_t len,
     return true;
 }
 
-uint64_t sst_keydir_lower(const sst_keydir *d, uint64_t from, sst_kdkey k)
+/* The first row in [lo, hi) whose key is >= k (hi when none); rows below
+ * lo are < k. */
+static uint64_t lower_in(const sst_keydir *d, uint64_t lo, uint64_t hi,
+                         sst_kdkey k)
 {
-    uint64_t n = d->rows, lo = from, hi = from + 1, step = 1;
-    /* Gallop: rows[lo - 1] < k (or lo == from), then binary search. */
-    while (hi <= n && sst_kd_cmp(d, hi - 1, k) < 0) {
-        lo = hi;
-        hi = step < n - hi ? hi + step : n + 1;
-        step *= 2;
-    }
-    if (hi > n)
-        hi = n;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
         if (sst_kd_cmp(d, mid, k) < 0)
@@ -199,17 +193,21 @@ uint64_t sst_keydir_lower(const sst_keydir *d, uint64_t from, sst_kdkey k)
     return lo;
 }
 
+uint64_t sst_keydir_lower(const sst_keydir *d, uint64_t from, sst_kdkey k)
+{
+    uint64_t n = d->rows, lo = from, hi = from + 1, step = 1;
+    /* Gallop: rows[lo - 1] < k (or lo == from), then binary search. */
+    while (hi <= n && sst_kd_cmp(d, hi - 1, k) < 0) {
+        lo = hi;
+        hi = step < n - hi ? hi + step : n + 1;
+        step *= 2;
+    }
+    return lower_in(d, lo, hi > n ? n : hi, k);
+}
+
 uint64_t sst_keydir_search(const sst_keydir *d, sst_kdkey k)
 {
-    uint64_t lo = 0, hi = d->rows;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (sst_kd_cmp(d, mid, k) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return lower_in(d, 0, d->rows, k);
 }
 
 /* ------------------------------------------------------------ building */
