@@ -63,6 +63,8 @@ enum {
     M_SETTLE,
     M_READ_UNI,
     M_READ_ZIPF,
+    M_READ_UNI_CPU,
+    M_READ_ZIPF_CPU,
     M_READ_MISS,
     M_READ_UNI2,
     M_READ_COLD,
@@ -95,6 +97,13 @@ static const metric_info METRICS[M_COUNT] = {
     [M_SETTLE] = {"settle: flush + compaction idle", "s", 0, 1},
     [M_READ_UNI] = {"readrandom uniform", "Kops/s", 1, 1e3},
     [M_READ_ZIPF] = {"readrandom zipfian 0.99", "Kops/s", 1, 1e3},
+    /* Process CPU time (every thread) per get of the two workloads above:
+     * on a shared machine wall-clock rates swing with the load, CPU time
+     * much less, so engines run minutes apart still compare. */
+    [M_READ_UNI_CPU] = {"readrandom uniform: process CPU per get", "us", 0,
+                        1e-6},
+    [M_READ_ZIPF_CPU] = {"readrandom zipfian 0.99: process CPU per get", "us",
+                         0, 1e-6},
     [M_READ_MISS] = {"readmissing", "Kops/s", 1, 1e3},
     [M_READ_UNI2] = {"readrandom uniform, 2 threads", "Kops/s", 1, 1e3},
     [M_READ_COLD] = {"cold reads: first gets after reopen", "Kops/s", 1, 1e3},
@@ -185,6 +194,7 @@ static void op_counts(const cfg *g, uint64_t ops[M_COUNT])
     ops[M_FILLRAND1] = n < 100000 ? n : 100000;
     ops[M_OVERWRITE] = n / 2;
     ops[M_READ_UNI] = ops[M_READ_ZIPF] = ops[M_READ_MISS] = g->reads;
+    ops[M_READ_UNI_CPU] = ops[M_READ_ZIPF_CPU] = g->reads;
     ops[M_READ_UNI2] = g->reads;
     ops[M_READ_COLD] = g->reads < COLD_READS ? g->reads : COLD_READS;
     ops[M_SCAN_FULL] = ops[M_SCAN_PROJ] = n;
@@ -490,12 +500,22 @@ static int fill_once(const kv_driver *drv, const kv_conf *conf, const char *dir,
     return rc;
 }
 
+static double process_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* n gets of the keys idx[0..n): *ops = gets per second, and, when cpu is
+ * not NULL, *cpu = process CPU seconds per get. */
 static int read_workload(const kv_driver *drv, void *h, const uint64_t *idx,
-                         uint64_t n, int missing, double *ops)
+                         uint64_t n, int missing, double *ops, double *cpu)
 {
     kv_row r;
     uint64_t found = 0;
     int bad = 0;
+    double c0 = process_cpu();
     double t0 = kv_now();
     for (uint64_t j = 0; j < n; j++) {
         int64_t k = missing ? key_of(idx[j]) + 1 : key_of(idx[j]);
@@ -509,6 +529,8 @@ static int read_workload(const kv_driver *drv, void *h, const uint64_t *idx,
     }
     double t1 = kv_now();
     *ops = (double)n / (t1 - t0);
+    if (cpu)
+        *cpu = n ? (process_cpu() - c0) / (double)n : NAN;
     if (check(!bad, drv->name, "values read back"))
         return -1;
     return check(found == (missing ? 0 : n), drv->name,
@@ -601,7 +623,7 @@ static int cold_read_workload(const kv_driver *drv, void **h,
         *h = NULL;
         return -1;
     }
-    return read_workload(drv, *h, idx, n, 0, ops);
+    return read_workload(drv, *h, idx, n, 0, ops, NULL);
 }
 
 static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
@@ -667,11 +689,14 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
     }
     rss_phase("reads");
     if (!rc)
-        rc = read_workload(drv, h, p->rd_uni, p->reads, 0, &res[M_READ_UNI]);
+        rc = read_workload(drv, h, p->rd_uni, p->reads, 0, &res[M_READ_UNI],
+                           &res[M_READ_UNI_CPU]);
     if (!rc)
-        rc = read_workload(drv, h, p->rd_zipf, p->reads, 0, &res[M_READ_ZIPF]);
+        rc = read_workload(drv, h, p->rd_zipf, p->reads, 0, &res[M_READ_ZIPF],
+                           &res[M_READ_ZIPF_CPU]);
     if (!rc)
-        rc = read_workload(drv, h, p->rd_miss, p->reads, 1, &res[M_READ_MISS]);
+        rc = read_workload(drv, h, p->rd_miss, p->reads, 1, &res[M_READ_MISS],
+                           NULL);
     if (!rc)
         rc = threaded_read_workload(drv, h, p->rd_uni2, p->reads,
                                     &res[M_READ_UNI2]);

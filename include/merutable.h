@@ -606,8 +606,10 @@ typedef struct meru_options {
      * instructions (zstd's entropy tables). Measured at 1M rows (int64
      * key, int32, double, 100-byte string) compacted to L1, 64 MiB cache
      * (bench_get --compact, callgrind): 64 KiB: 742k instructions per
-     * warm get, full scan 2.02G; 8 KiB: 110k, 2.46G, file +3 %.
-     * 1 KiB..16 MiB; default 8 KiB. */
+     * warm get, full scan 2.02G; 8 KiB: 110k, 2.46G, file +3 %; later,
+     * with a faster page CRC, 8 KiB: 91k per get, scan 2.19G, data files
+     * 71.4 MB; 4 KiB: 61k, 2.45G, 73.3 MB; 2 KiB: 49k, ~2.8G, 76.6 MB.
+     * 1 KiB..16 MiB; default 4 KiB. */
     uint32_t string_page_bytes;
     /* ---- version 7 ---- */
     /* Open: a record damaged in the middle of the write-ahead log (valid
@@ -632,7 +634,7 @@ typedef struct meru_options {
      MERU_COMPRESSION_LZ4_RAW,                                                 \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)8 << 20, 16, 0,         \
      (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 3,      \
-     86400, 0, 8192, 0}
+     86400, 0, 4096, 0}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);

@@ -25,6 +25,7 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config
             libjansson-dev libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev
+            libdeflate-dev
             libxxhash-dev libbrotli-dev libroaring-dev libsqlite3-dev)
 PYTHON_PKGS=(python3 python3-dev)
 # python3: the Python module's tests, and node-gyp building the npm

@@ -9,9 +9,9 @@
  * Page boundaries are row boundaries (flat columns). Statistics and bloom
  * hashes are computed once per page from the compact values.
  */
+#include <libdeflate.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "merutable.h"
 #include "parquet/bloom.h"
@@ -315,13 +315,15 @@ int pqw_page_header(pq_writer *w, pq_page_header *h, const uint8_t *a,
                         "parquet writer: page of %zu bytes is too large", body);
     h->compressed_page_size = (int32_t)body;
     if (w->o.page_crc) {
-        uLong crc = crc32(0L, Z_NULL, 0);
+        /* libdeflate's CRC-32 (the same polynomial as zlib's) folds with
+         * carry-less multiplies: ~10x fewer instructions than zlib's. */
+        uint32_t crc = 0;
         if (alen)
-            crc = crc32(crc, a, (uInt)alen);
+            crc = libdeflate_crc32(crc, a, alen);
         if (blen)
-            crc = crc32(crc, b, (uInt)blen);
+            crc = libdeflate_crc32(crc, b, blen);
         h->has_crc = true;
-        h->crc = (int32_t)(uint32_t)crc;
+        h->crc = (int32_t)crc;
     }
     meru_buf_reset(&w->hdr);
     return pq_encode_page_header(&w->hdr, h);

@@ -126,9 +126,9 @@ static void test_options_version_6_struct_and_wal_salvage(void)
     meru_options_init(&full);
     CHECK_EQ_INT(full.version, 7);
     CHECK_EQ_INT(full.wal_salvage, 0);
-    CHECK_EQ_INT((int)full.string_page_bytes, 8192);
+    CHECK_EQ_INT((int)full.string_page_bytes, 4096);
     full.version = 6;
-    full.string_page_bytes = 4096;
+    full.string_page_bytes = 16384;
     /* a block holding exactly the version-6 fields, then bytes that would
      * read as wal_salvage = 0xAAAAAAAA if the library looked past it */
     unsigned char *blk = malloc(sizeof(meru_options));
@@ -137,7 +137,7 @@ static void test_options_version_6_struct_and_wal_salvage(void)
     memcpy(blk, &full, v6);
     CHECK_OK(meru_options_upgrade((const meru_options *)(void *)blk, &up));
     CHECK_EQ_INT(up.version, MERU_OPTIONS_VERSION);
-    CHECK_EQ_INT((int)up.string_page_bytes, 4096);
+    CHECK_EQ_INT((int)up.string_page_bytes, 16384);
     CHECK_EQ_INT(up.wal_salvage, 0);
     CHECK_OK(meru_options_validate((const meru_options *)(void *)blk));
     free(blk);

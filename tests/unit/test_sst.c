@@ -863,7 +863,7 @@ static void test_options_for_level_knobs_change_the_file(void)
      * column w (file column 7) only; the string key k1 (3), the double v
      * (6) and the internal key keep page_bytes */
     meru_options_init(&to);
-    CHECK_EQ_INT(to.string_page_bytes, 8192);
+    CHECK_EQ_INT(to.string_page_bytes, 4096);
     to.string_page_bytes = 16u << 20;
     CHECK_OK(write_with(m, s, dir, "l1s_big", 1, &to, &a));
     to.string_page_bytes = 1024;
