@@ -15,7 +15,9 @@
  * "maybe equal", and the caller reads the row's internal key from its
  * page.
  *
- * Built once per open file from one pass over _merutable_ikey, published
+ * Built once per open file from one pass over the key, _merutable_seq and
+ * _merutable_op columns when the key is one integer column, else over
+ * _merutable_ikey (sst_keydir.c), published
  * through an atomic pointer, immutable after: readers share it without
  * locks, and it lives as long as the meru_sst.
  */

@@ -400,15 +400,10 @@ static void test_keydir_budget_decides(void)
     meru_schema_free(s);
 }
 
-static void test_keydir_damaged_ikey_page(void)
+/* Flips a byte near the end of page `page` of file column `col` (0 the
+ * ikey, 1 the sequence, 2 the op) of row group 0. */
+static void damage_page(const char *path, uint32_t col, size_t page)
 {
-    spec sp = {"kd_bad", "id int64 not null, v string", "id", 1, 2000, 2, 20,
-               0, 1};
-    meru_schema *s = parse(sp.cols, sp.pk);
-    char path[1024];
-    sst_model *m;
-    write_file(&sp, s, path, sizeof path, &m);
-    /* Flip a byte in the middle of the third ikey page. */
     size_t len;
     uint8_t *bytes = meru_test_read_file(path, &len);
     CHECK(bytes);
@@ -418,16 +413,30 @@ static void test_keydir_damaged_ikey_page(void)
     pq_source_mem(&src, &mem, bytes, len);
     CHECK_OK(pq_reader_open(&r, &src, NULL));
     const pq_offset_index *oi;
-    CHECK_OK(pq_reader_offset_index(r, 0, 0, &oi));
-    CHECK(oi && oi->n_pages > 3);
-    uint64_t off = (uint64_t)oi->page_locations[2].offset +
-                   (uint64_t)oi->page_locations[2].compressed_page_size - 20;
+    CHECK_OK(pq_reader_offset_index(r, 0, col, &oi));
+    CHECK(oi && oi->n_pages > page);
+    uint64_t off = (uint64_t)oi->page_locations[page].offset +
+                   (uint64_t)oi->page_locations[page].compressed_page_size -
+                   20;
     pq_reader_close(r);
     bytes[off] ^= 0x5a;
     FILE *fp = fopen(path, "wb");
     CHECK(fp && fwrite(bytes, 1, len, fp) == len);
     fclose(fp);
     free(bytes);
+}
+
+/* A string key: the directory is built from the ikey column, so damage
+ * there leaves the file on its pages, which report it. */
+static void test_keydir_damaged_ikey_page(void)
+{
+    spec sp = {"kd_bad", "id string not null, v string", "id", 1, 2000, 2, 20,
+               0, 1};
+    meru_schema *s = parse(sp.cols, sp.pk);
+    char path[1024];
+    sst_model *m;
+    write_file(&sp, s, path, sizeof path, &m);
+    damage_page(path, 0, 2);
 
     meru_sst_keydir_budget bud;
     meru_sst_keydir_budget_init(&bud, NULL, 64u << 20);
@@ -479,6 +488,85 @@ static void test_keydir_damaged_ikey_page(void)
     meru_sst_close(kd);
     sst_model_free(m);
     meru_schema_free(s);
+}
+
+/* A single integer key: the directory is built from the key, sequence and
+ * op columns, never the ikey column. With an ikey page damaged the pages
+ * fail gets there, the directory answers them (as the model says); with
+ * a sequence page damaged the build fails and gets agree with the pages
+ * (which do not read that column for a get: both answer). */
+static void test_keydir_int_key_built_from_key_columns(void)
+{
+    spec sp = {"kd_intcols", "id int64 not null, v string", "id", 1, 2000, 2,
+               20, 0, 1};
+    meru_schema *s = parse(sp.cols, sp.pk);
+    char path[1024];
+    sst_model *m;
+    write_file(&sp, s, path, sizeof path, &m);
+    damage_page(path, 0, 2);
+    meru_sst_keydir_budget bud;
+    meru_sst_keydir_budget_init(&bud, NULL, 64u << 20);
+    meru_sst *pg, *kd;
+    CHECK_OK(open_with(&pg, path, s, NULL, NULL));
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    meru_buf k = {0}, v = {0};
+    int bad = 0;
+    for (uint64_t i = 0; i < 2 * sp.nkeys; i++) {
+        meru_buf_reset(&k);
+        CHECK_OK(sst_ukey(s, i, &k));
+        meru_sst_state st;
+        uint64_t q = 0;
+        bad += meru_sst_get(pg, k.data, k.len, MERU_SEQ_MAX, &st, NULL, &v,
+                            NULL) == MERU_ECORRUPT;
+        CHECK_OK(meru_sst_get(kd, k.data, k.len, MERU_SEQ_MAX, &st, &q, &v,
+                              NULL));
+        size_t e = sst_model_get(m, k.data, k.len, MERU_SEQ_MAX);
+        CHECK_EQ_INT((int)st, e == (size_t)-1 ? MERU_SST_NOT_FOUND
+                              : m->e[e].op == MERU_OP_PUT ? MERU_SST_FOUND
+                                                          : MERU_SST_DELETED);
+        if (e != (size_t)-1)
+            CHECK_EQ_U64(q, m->e[e].seq);
+    }
+    CHECK(bad > 0);
+    CHECK(meru_sst_keydir_bytes(kd) > 0);
+    meru_sst_close(pg);
+    meru_sst_close(kd);
+
+    /* Now a sequence page instead (a fresh file). */
+    sst_model_free(m);
+    sp.name = "kd_intseq";
+    write_file(&sp, s, path, sizeof path, &m);
+    damage_page(path, 1, 2);
+    CHECK_OK(open_with(&pg, path, s, NULL, NULL));
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    meru_buf va = {0};
+    for (uint64_t i = 0; i < 2 * sp.nkeys; i++) {
+        meru_buf_reset(&k);
+        CHECK_OK(sst_ukey(s, i, &k));
+        same_get(pg, kd, &k, MERU_SEQ_MAX, &va, &v);
+    }
+    CHECK_EQ_U64(meru_sst_keydir_bytes(kd), 0);
+    CHECK_EQ_U64(meru_sst_keydir_budget_used(&bud), 0);
+    meru_sst_close(pg);
+    meru_sst_close(kd);
+    meru_buf_free(&k);
+    meru_buf_free(&v);
+    meru_buf_free(&va);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
+static void test_keydir_int32_date_timestamp_keys(void)
+{
+    spec a = {"kd_i32", "id int32 not null, v string", "id", 1, 1500, 3, 20,
+              0, 1};
+    spec b = {"kd_date", "id date not null, v string", "id", 2, 1500, 2, 20,
+              300, 1};
+    spec c = {"kd_ts", "id timestamp not null, v string", "id", 1, 1500, 3,
+              20, 0, 1};
+    run(&a);
+    run(&b);
+    run(&c);
 }
 
 /* Threads racing to the first gets of a file (one builds the directory,
@@ -556,6 +644,8 @@ int main(void)
     MERU_TEST_RUN(test_keydir_l0_keeps_the_pages);
     MERU_TEST_RUN(test_keydir_budget_decides);
     MERU_TEST_RUN(test_keydir_damaged_ikey_page);
+    MERU_TEST_RUN(test_keydir_int_key_built_from_key_columns);
+    MERU_TEST_RUN(test_keydir_int32_date_timestamp_keys);
     MERU_TEST_RUN(test_keydir_threads_race_to_build);
     return meru_test_finish();
 }
