@@ -164,6 +164,19 @@ typedef struct meru_sst_keydir_budget {
     meru_cache *charge_to;
     uint64_t capacity;
     _Atomic uint64_t used;
+    /* Whether a get that finds no directory builds it (true after init).
+     * An owner that builds directories in the background
+     * (meru_sst_keydir_build: the engine's builder thread) sets it false
+     * before any file under the budget is read: a get then never builds
+     * (a build is one pass over the file's key columns, tens of ms for a
+     * million rows) and reads the pages until the directory is there. The
+     * batched lookup still builds on demand (its callers run in the
+     * background anyway). */
+    bool gets_build;
+    /* Counters (relaxed): directories built, and gets of files under the
+     * budget answered from the pages because the file had no directory
+     * (yet, or no room, or its build failed; L0 files not counted). */
+    _Atomic uint64_t built, page_gets;
 } meru_sst_keydir_budget;
 void meru_sst_keydir_budget_init(meru_sst_keydir_budget *b,
                                  meru_cache *charge_to, uint64_t capacity);
@@ -201,6 +214,12 @@ int meru_sst_open(meru_sst **out, meru_fs *fs, const char *path,
 bool meru_sst_mapped(const meru_sst *t);
 /* Bytes of the file's key directory, 0 when it has none (yet). */
 uint64_t meru_sst_keydir_bytes(const meru_sst *t);
+/* Builds t's key directory now if it should have one and nobody built or
+ * is building it (an L1+ file opened with a budget that has room):
+ * whether t has a directory on return. A build that fails leaves the
+ * file on its pages (nothing is reported: the pages report the damage
+ * where a read meets it). Any thread; for background builders. */
+bool meru_sst_keydir_build(meru_sst *t);
 void meru_sst_close(meru_sst *t); /* NULL-safe; no iterator may be open */
 
 uint64_t meru_sst_row_count(const meru_sst *t);

@@ -53,6 +53,9 @@ void meru_sst_keydir_budget_init(meru_sst_keydir_budget *b,
     b->charge_to = charge_to;
     b->capacity = capacity;
     atomic_init(&b->used, 0);
+    b->gets_build = true;
+    atomic_init(&b->built, 0);
+    atomic_init(&b->page_gets, 0);
 }
 
 uint64_t meru_sst_keydir_budget_used(const meru_sst_keydir_budget *b)
@@ -527,7 +530,26 @@ const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages)
         budget_give(t->kd_budget, bytes - d->bytes);
     atomic_store_explicit(&t->kd, d, memory_order_release);
     atomic_store_explicit(&t->kd_state, KD_READY, memory_order_release);
+    atomic_fetch_add_explicit(&t->kd_budget->built, 1, memory_order_relaxed);
     return d;
+}
+
+const sst_keydir *sst_keydir_for_get(meru_sst *t, uint64_t *pages)
+{
+    const sst_keydir *d = atomic_load_explicit(&t->kd, memory_order_acquire);
+    if (d || t->level < 1 || !t->kd_budget)
+        return d;
+    if (t->kd_budget->gets_build && (d = sst_keydir_get(t, pages)))
+        return d;
+    atomic_fetch_add_explicit(&t->kd_budget->page_gets, 1,
+                              memory_order_relaxed);
+    return NULL;
+}
+
+bool meru_sst_keydir_build(meru_sst *t)
+{
+    uint64_t pages = 0;
+    return t && sst_keydir_get(t, &pages) != NULL;
 }
 
 void sst_keydir_drop(meru_sst *t)

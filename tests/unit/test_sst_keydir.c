@@ -569,6 +569,70 @@ static void test_keydir_int32_date_timestamp_keys(void)
     run(&c);
 }
 
+/* A budget whose owner builds in the background (gets_build off): gets
+ * read pages and never build (counted in page_gets), the batched lookup
+ * and meru_sst_keydir_build do; once built, gets use the directory. */
+static void test_keydir_gets_leave_the_build_to_the_owner(void)
+{
+    spec sp = {"kd_owner", "id int64 not null, v string", "id", 1, 1500, 2,
+               20, 0, 1};
+    meru_schema *s = parse(sp.cols, sp.pk);
+    char path[1024];
+    sst_model *m;
+    write_file(&sp, s, path, sizeof path, &m);
+    meru_sst_keydir_budget bud;
+    meru_sst_keydir_budget_init(&bud, NULL, 64u << 20);
+    CHECK(bud.gets_build);
+    bud.gets_build = false;
+    meru_sst *pg, *kd;
+    CHECK_OK(open_with(&pg, path, s, NULL, NULL));
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    meru_buf k = {0}, va = {0}, vb = {0};
+    for (uint64_t i = 0; i < 2 * sp.nkeys; i++) {
+        meru_buf_reset(&k);
+        CHECK_OK(sst_ukey(s, i, &k));
+        same_get(pg, kd, &k, MERU_SEQ_MAX, &va, &vb);
+    }
+    CHECK_EQ_U64(meru_sst_keydir_bytes(kd), 0);
+    CHECK_EQ_U64(atomic_load(&bud.built), 0);
+    uint64_t pgets = atomic_load(&bud.page_gets);
+    CHECK(pgets >= sp.nkeys); /* every present key at least */
+    CHECK(meru_sst_keydir_build(kd));
+    CHECK(meru_sst_keydir_bytes(kd) > 0);
+    CHECK_EQ_U64(atomic_load(&bud.built), 1);
+    CHECK(meru_sst_keydir_build(kd)); /* has one: nothing to do */
+    CHECK_EQ_U64(atomic_load(&bud.built), 1);
+    for (uint64_t i = 0; i < 2 * sp.nkeys; i++) {
+        meru_buf_reset(&k);
+        CHECK_OK(sst_ukey(s, i, &k));
+        same_get(pg, kd, &k, MERU_SEQ_MAX, &va, &vb);
+    }
+    CHECK_EQ_U64(atomic_load(&bud.page_gets), pgets);
+    meru_sst_close(kd);
+    /* The batched lookup still builds on demand. */
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    size_t n = 2 * sp.nkeys + 8, nf;
+    meru_buf *uk = calloc(n, sizeof *uk);
+    meru_sst_found *f = calloc(n, sizeof *f);
+    CHECK(uk && f);
+    make_keys(s, &sp, 1, uk, n, &n);
+    lookup(kd, s, uk, n, f, &nf, NULL, NULL);
+    CHECK_EQ_U64(nf, sp.nkeys);
+    CHECK(meru_sst_keydir_bytes(kd) > 0);
+    CHECK_EQ_U64(atomic_load(&bud.built), 2);
+    for (size_t i = 0; i < 2 * sp.nkeys + 8; i++)
+        meru_buf_free(&uk[i]);
+    free(uk);
+    free(f);
+    meru_buf_free(&k);
+    meru_buf_free(&va);
+    meru_buf_free(&vb);
+    meru_sst_close(pg);
+    meru_sst_close(kd);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
 /* Threads racing to the first gets of a file (one builds the directory,
  * the others read pages meanwhile, then everyone reads the directory). */
 typedef struct race {
@@ -646,6 +710,7 @@ int main(void)
     MERU_TEST_RUN(test_keydir_damaged_ikey_page);
     MERU_TEST_RUN(test_keydir_int_key_built_from_key_columns);
     MERU_TEST_RUN(test_keydir_int32_date_timestamp_keys);
+    MERU_TEST_RUN(test_keydir_gets_leave_the_build_to_the_owner);
     MERU_TEST_RUN(test_keydir_threads_race_to_build);
     return meru_test_finish();
 }
