@@ -386,7 +386,7 @@ void meru_db_stop_workers(meru_db *db);
 /* ---- db_keydir.c -------------------------------------------------------- */
 
 /* Starts the thread that builds the key directories of the current view's
- * L1+ files (from then on gets never build one). Writable handles. */
+ * L1+ files ahead of the gets. Writable handles. */
 int meru_db_keydir_start(meru_db *db);
 /* Stops and joins it (no-op when not started). Before meru_db_stop_workers
  * at close. */

@@ -8,12 +8,16 @@
  * instructions for a million integer keys, several times that for other
  * keys), and the first get that reached a file used to pay it: after a
  * reopen the first gets cost ~5x a warm one. Here one thread of the handle
- * builds them instead, as soon as a file appears in the current view (at
- * open, after every compaction or flush commit), and gets never build: a
- * get that finds no directory yet reads the pages, as every get did
- * before directories existed (sst_keydir_for_get; counted in the budget's
- * page_gets). The flush's batched lookup still builds on demand (it runs
- * in the background, and a dense lookup would decode those pages anyway).
+ * builds them ahead of the gets, as soon as a file appears in the current
+ * view (at open, after every compaction or flush commit), so a get that
+ * comes later finds the directory there. A get that comes first builds it
+ * itself, or waits for the build under way (sst_keydir_for_get): reading
+ * the pages meanwhile would cost more (a cold page-path get decodes a
+ * whole ikey page, ~6M instructions for 20,000 keys, where the build of
+ * the file's directory costs ~90M), and those pages would be thrown away
+ * once the directory is there. With a spare core the builder and the
+ * first gets share the builds; without one the total work is the same as
+ * gets building alone.
  *
  * What it builds: the files of level >= 1 of the current view, read under
  * the view's schema (the meru_sst gets use: a file older than a schema
@@ -29,7 +33,8 @@
  * replaced them meanwhile only delays their deletion until the builder
  * moves on); it checks for close between files, so close waits for at
  * most one file's build. Read-only handles run no builder: their gets
- * build, as before.
+ * build (a reader process opened for a few gets should not pay a pass
+ * over every file).
  */
 #include <pthread.h>
 
@@ -89,13 +94,8 @@ static void *keydir_main(void *arg)
 
 int meru_db_keydir_start(meru_db *db)
 {
-    /* Before the thread exists and before any get: no file is read
-     * under the budget yet. */
-    db->keydir.gets_build = false;
-    if (pthread_create(&db->kd_thread, NULL, keydir_main, db)) {
-        db->keydir.gets_build = true;
+    if (pthread_create(&db->kd_thread, NULL, keydir_main, db))
         return meru_err(MERU_EIO, "cannot start the key directory builder");
-    }
     db->kd_running = true;
     return MERU_OK;
 }

@@ -34,6 +34,7 @@
  * A failed build leaves the file on its pages for good (they report the
  * damage where a read meets it).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,8 +54,8 @@ void meru_sst_keydir_budget_init(meru_sst_keydir_budget *b,
     b->charge_to = charge_to;
     b->capacity = capacity;
     atomic_init(&b->used, 0);
-    b->gets_build = true;
     atomic_init(&b->built, 0);
+    atomic_init(&b->waits, 0);
     atomic_init(&b->page_gets, 0);
 }
 
@@ -443,9 +444,13 @@ static void kd_narrow(sst_keydir *d)
     d->bytes -= 4 * d->rows;
 }
 
+void (*sst_keydir_test_hook)(meru_sst *t);
+
 static int kd_build(meru_sst *t, sst_keydir **out, uint64_t bytes, bool wide,
                     uint64_t *pages)
 {
+    if (sst_keydir_test_hook)
+        sst_keydir_test_hook(t);
     sst_keydir *d = calloc(1, sizeof *d);
     meru_buf prev = {0};
     int rc = MERU_OK;
@@ -497,6 +502,20 @@ static int kd_build(meru_sst *t, sst_keydir **out, uint64_t bytes, bool wide,
     return MERU_OK;
 }
 
+/* Builds finishing (any file, any outcome) wake the gets waiting for one
+ * (sst_keydir_for_get). Builds are rare: one lock for the process. */
+static pthread_mutex_t kd_done_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t kd_done_cv = PTHREAD_COND_INITIALIZER;
+
+/* Leaves the BUILDING state for `st` and wakes the waiters. */
+static void kd_set_state(meru_sst *t, int st)
+{
+    atomic_store_explicit(&t->kd_state, st, memory_order_release);
+    pthread_mutex_lock(&kd_done_mu);
+    pthread_cond_broadcast(&kd_done_cv);
+    pthread_mutex_unlock(&kd_done_mu);
+}
+
 const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages)
 {
     sst_keydir *d = atomic_load_explicit(&t->kd, memory_order_acquire);
@@ -512,7 +531,7 @@ const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages)
     uint64_t bytes = kd_size(t->rows, wide);
     if (!bytes || !budget_take(t->kd_budget, bytes)) {
         /* No room now: files closing may make some, so try again later. */
-        atomic_store_explicit(&t->kd_state, KD_NONE, memory_order_release);
+        kd_set_state(t, KD_NONE);
         return NULL;
     }
     /* A failed build leaves the file on its pages, which report what
@@ -523,14 +542,14 @@ const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages)
     meru_err_restore(&es);
     if (rc) {
         budget_give(t->kd_budget, bytes);
-        atomic_store_explicit(&t->kd_state, KD_FAILED, memory_order_release);
+        kd_set_state(t, KD_FAILED);
         return NULL;
     }
     if (d->bytes < bytes)
         budget_give(t->kd_budget, bytes - d->bytes);
     atomic_store_explicit(&t->kd, d, memory_order_release);
-    atomic_store_explicit(&t->kd_state, KD_READY, memory_order_release);
     atomic_fetch_add_explicit(&t->kd_budget->built, 1, memory_order_relaxed);
+    kd_set_state(t, KD_READY);
     return d;
 }
 
@@ -539,11 +558,26 @@ const sst_keydir *sst_keydir_for_get(meru_sst *t, uint64_t *pages)
     const sst_keydir *d = atomic_load_explicit(&t->kd, memory_order_acquire);
     if (d || t->level < 1 || !t->kd_budget)
         return d;
-    if (t->kd_budget->gets_build && (d = sst_keydir_get(t, pages)))
-        return d;
-    atomic_fetch_add_explicit(&t->kd_budget->page_gets, 1,
-                              memory_order_relaxed);
-    return NULL;
+    /* Build it, or wait for the thread building it: one pass over the
+     * file's key columns costs what a few of its ikey pages do, and the
+     * pages would be decoded for nothing once the directory is there. */
+    d = sst_keydir_get(t, pages);
+    if (!d &&
+        atomic_load_explicit(&t->kd_state, memory_order_acquire) ==
+            KD_BUILDING) {
+        atomic_fetch_add_explicit(&t->kd_budget->waits, 1,
+                                  memory_order_relaxed);
+        pthread_mutex_lock(&kd_done_mu);
+        while (atomic_load_explicit(&t->kd_state, memory_order_acquire) ==
+               KD_BUILDING)
+            pthread_cond_wait(&kd_done_cv, &kd_done_mu);
+        pthread_mutex_unlock(&kd_done_mu);
+        d = atomic_load_explicit(&t->kd, memory_order_acquire);
+    }
+    if (!d) /* no room, or a failed build */
+        atomic_fetch_add_explicit(&t->kd_budget->page_gets, 1,
+                                  memory_order_relaxed);
+    return d;
 }
 
 bool meru_sst_keydir_build(meru_sst *t)

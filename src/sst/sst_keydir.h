@@ -64,10 +64,14 @@ typedef struct sst_keydir {
  * (no directory, another thread building it, no room, or the build found
  * the ikey column damaged: then the page path reports what it finds). */
 const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages);
-/* What a get uses: the directory when there is one; else, when the
- * budget lets gets build (gets_build), sst_keydir_get's; else NULL
- * without building (counted in the budget's page_gets). */
+/* What a get uses: the directory when there is one; else the one it
+ * builds (sst_keydir_get), or the one the thread building it finishes
+ * (it waits: counted in the budget's waits). NULL when the file can have
+ * none (L0, no budget; no room or a failed build: counted in page_gets). */
 const sst_keydir *sst_keydir_for_get(meru_sst *t, uint64_t *pages);
+/* Tests only (NULL otherwise): called by every build before it reads
+ * the file, in the building thread. */
+extern void (*sst_keydir_test_hook)(meru_sst *t);
 /* Frees the directory of t and returns its charge (meru_sst_close). */
 void sst_keydir_drop(meru_sst *t);
 

@@ -12,17 +12,22 @@
  * directory decodes no ikey page once built (exact keys), a budget of 0
  * or too small for the file and L0 files keep the page path, the budget
  * is charged to the page cache and returned at close, a damaged ikey page
- * gives MERU_ECORRUPT exactly where the page path does, and threads racing
- * to the first get agree with the model.
+ * gives MERU_ECORRUPT exactly where the page path does (string keys; an
+ * integer key's directory is built from its key, sequence and op columns
+ * and answers past a damaged ikey page), a get waits for a build another
+ * thread has under way, and threads racing to the first get agree with
+ * the model.
  *
  * MERU_TEST_CONCURRENT: also run under ThreadSanitizer.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "parquet/pq.h"
 #include "sst/sst.h"
+#include "sst/sst_keydir.h"
 #include "sst_model.h"
 #include "test.h"
 #include "types/keycodec.h"
@@ -569,12 +574,49 @@ static void test_keydir_int32_date_timestamp_keys(void)
     run(&c);
 }
 
-/* A budget whose owner builds in the background (gets_build off): gets
- * read pages and never build (counted in page_gets), the batched lookup
- * and meru_sst_keydir_build do; once built, gets use the directory. */
-static void test_keydir_gets_leave_the_build_to_the_owner(void)
+/* A build the test holds inside the building thread (the test hook). */
+static pthread_mutex_t hk_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hk_cv = PTHREAD_COND_INITIALIZER;
+static int hk_in, hk_go;
+
+static void hold_build(meru_sst *t)
 {
-    spec sp = {"kd_owner", "id int64 not null, v string", "id", 1, 1500, 2,
+    (void)t;
+    pthread_mutex_lock(&hk_mu);
+    hk_in = 1;
+    pthread_cond_broadcast(&hk_cv);
+    while (!hk_go)
+        pthread_cond_wait(&hk_cv, &hk_mu);
+    pthread_mutex_unlock(&hk_mu);
+}
+
+static void *bg_build(void *arg)
+{
+    return meru_sst_keydir_build(arg) ? arg : NULL;
+}
+
+typedef struct getter {
+    meru_sst *t;
+    const meru_buf *k;
+    meru_sst_state st;
+    uint64_t seq;
+    int rc;
+} getter;
+
+static void *bg_get(void *arg)
+{
+    getter *g = arg;
+    g->rc = meru_sst_get(g->t, g->k->data, g->k->len, MERU_SEQ_MAX, &g->st,
+                         &g->seq, NULL, NULL);
+    return NULL;
+}
+
+/* A get that reaches a file whose directory another thread (the engine's
+ * builder) is building waits for it rather than reading pages; a file
+ * with no room for one is read through its pages (page_gets). */
+static void test_keydir_get_waits_for_the_build_under_way(void)
+{
+    spec sp = {"kd_wait", "id int64 not null, v string", "id", 1, 1500, 2,
                20, 0, 1};
     meru_schema *s = parse(sp.cols, sp.pk);
     char path[1024];
@@ -582,59 +624,58 @@ static void test_keydir_gets_leave_the_build_to_the_owner(void)
     write_file(&sp, s, path, sizeof path, &m);
     meru_sst_keydir_budget bud;
     meru_sst_keydir_budget_init(&bud, NULL, 64u << 20);
-    CHECK(bud.gets_build);
-    bud.gets_build = false;
-    meru_sst *pg, *kd;
-    CHECK_OK(open_with(&pg, path, s, NULL, NULL));
+    meru_sst *kd;
     CHECK_OK(open_with(&kd, path, s, NULL, &bud));
-    meru_buf k = {0}, va = {0}, vb = {0};
-    for (uint64_t i = 0; i < 2 * sp.nkeys; i++) {
-        meru_buf_reset(&k);
-        CHECK_OK(sst_ukey(s, i, &k));
-        same_get(pg, kd, &k, MERU_SEQ_MAX, &va, &vb);
-    }
-    CHECK_EQ_U64(meru_sst_keydir_bytes(kd), 0);
-    CHECK_EQ_U64(atomic_load(&bud.built), 0);
-    uint64_t pgets = atomic_load(&bud.page_gets);
-    CHECK(pgets >= sp.nkeys); /* every present key at least */
-    CHECK(meru_sst_keydir_build(kd));
-    CHECK(meru_sst_keydir_bytes(kd) > 0);
+    sst_keydir_test_hook = hold_build;
+    pthread_t ta, tb;
+    CHECK(pthread_create(&ta, NULL, bg_build, kd) == 0);
+    pthread_mutex_lock(&hk_mu);
+    while (!hk_in)
+        pthread_cond_wait(&hk_cv, &hk_mu);
+    pthread_mutex_unlock(&hk_mu);
+    sst_keydir_test_hook = NULL;
+    meru_buf k = {0};
+    CHECK_OK(sst_ukey(s, 2, &k)); /* present */
+    getter g = {kd, &k, MERU_SST_NOT_FOUND, 0, -1};
+    CHECK(pthread_create(&tb, NULL, bg_get, &g) == 0);
+    /* The get must come to wait (it cannot finish: the build is held). */
+    for (int i = 0; i < 20000 && atomic_load(&bud.waits) == 0; i++)
+        usleep(500);
+    CHECK_EQ_U64(atomic_load(&bud.waits), 1);
+    pthread_mutex_lock(&hk_mu);
+    hk_go = 1;
+    pthread_cond_broadcast(&hk_cv);
+    pthread_mutex_unlock(&hk_mu);
+    void *built = NULL;
+    pthread_join(ta, &built);
+    pthread_join(tb, NULL);
+    CHECK(built == kd);
+    CHECK_OK(g.rc);
+    size_t e = sst_model_get(m, k.data, k.len, MERU_SEQ_MAX);
+    CHECK(e != (size_t)-1);
+    CHECK_EQ_U64(g.seq, m->e[e].seq);
     CHECK_EQ_U64(atomic_load(&bud.built), 1);
-    CHECK(meru_sst_keydir_build(kd)); /* has one: nothing to do */
-    CHECK_EQ_U64(atomic_load(&bud.built), 1);
-    for (uint64_t i = 0; i < 2 * sp.nkeys; i++) {
-        meru_buf_reset(&k);
-        CHECK_OK(sst_ukey(s, i, &k));
-        same_get(pg, kd, &k, MERU_SEQ_MAX, &va, &vb);
-    }
-    CHECK_EQ_U64(atomic_load(&bud.page_gets), pgets);
+    CHECK_EQ_U64(atomic_load(&bud.page_gets), 0);
     meru_sst_close(kd);
-    /* The batched lookup still builds on demand. */
-    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
-    size_t n = 2 * sp.nkeys + 8, nf;
-    meru_buf *uk = calloc(n, sizeof *uk);
-    meru_sst_found *f = calloc(n, sizeof *f);
-    CHECK(uk && f);
-    make_keys(s, &sp, 1, uk, n, &n);
-    lookup(kd, s, uk, n, f, &nf, NULL, NULL);
-    CHECK_EQ_U64(nf, sp.nkeys);
-    CHECK(meru_sst_keydir_bytes(kd) > 0);
-    CHECK_EQ_U64(atomic_load(&bud.built), 2);
-    for (size_t i = 0; i < 2 * sp.nkeys + 8; i++)
-        meru_buf_free(&uk[i]);
-    free(uk);
-    free(f);
+
+    /* No room: the pages answer, and say so. */
+    meru_sst_keydir_budget none;
+    meru_sst_keydir_budget_init(&none, NULL, 0);
+    CHECK_OK(open_with(&kd, path, s, NULL, &none));
+    meru_sst_state st;
+    CHECK_OK(meru_sst_get(kd, k.data, k.len, MERU_SEQ_MAX, &st, NULL, NULL,
+                          NULL));
+    CHECK(st != MERU_SST_NOT_FOUND);
+    CHECK_EQ_U64(atomic_load(&none.page_gets), 1);
+    CHECK_EQ_U64(atomic_load(&none.built), 0);
+    meru_sst_close(kd);
     meru_buf_free(&k);
-    meru_buf_free(&va);
-    meru_buf_free(&vb);
-    meru_sst_close(pg);
-    meru_sst_close(kd);
     sst_model_free(m);
     meru_schema_free(s);
 }
 
 /* Threads racing to the first gets of a file (one builds the directory,
- * the others read pages meanwhile, then everyone reads the directory). */
+ * the others wait for it, then everyone reads the directory). */
 typedef struct race {
     meru_sst *t;
     const meru_schema *s;
@@ -710,7 +751,7 @@ int main(void)
     MERU_TEST_RUN(test_keydir_damaged_ikey_page);
     MERU_TEST_RUN(test_keydir_int_key_built_from_key_columns);
     MERU_TEST_RUN(test_keydir_int32_date_timestamp_keys);
-    MERU_TEST_RUN(test_keydir_gets_leave_the_build_to_the_owner);
+    MERU_TEST_RUN(test_keydir_get_waits_for_the_build_under_way);
     MERU_TEST_RUN(test_keydir_threads_race_to_build);
     return meru_test_finish();
 }
