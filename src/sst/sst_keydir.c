@@ -225,9 +225,9 @@ static int kd_bad(const meru_sst *t, uint64_t row, const char *what)
                     (unsigned long long)row);
 }
 
-/* Enters row `row` with internal key ik (prev: the row before's). */
+/* Enters row `row` with internal key ik (prev, plen: the row before's). */
 static int kd_row(meru_sst *t, sst_keydir *d, uint64_t row, const pq_bytes *ik,
-                  meru_buf *prev)
+                  const uint8_t *prev, size_t plen)
 {
     size_t ulen;
     uint64_t seq;
@@ -236,8 +236,7 @@ static int kd_row(meru_sst *t, sst_keydir *d, uint64_t row, const pq_bytes *ik,
     if (meru_ikey_parse(ik->ptr, ik->len, &ulen, &seq, &op) ||
         (op != MERU_OP_PUT && op != MERU_OP_DELETE))
         return kd_bad(t, row, "bad internal key");
-    if (row > 0 &&
-        meru_ikey_cmp(prev->data, prev->len, ik->ptr, ik->len) >= 0)
+    if (row > 0 && meru_ikey_cmp(prev, plen, ik->ptr, ik->len) >= 0)
         return kd_bad(t, row, "internal keys out of order");
     if (seq < t->min_seq || seq > t->max_seq)
         return kd_bad(t, row, "sequence outside the footer's range");
@@ -251,8 +250,7 @@ static int kd_row(meru_sst *t, sst_keydir *d, uint64_t row, const pq_bytes *ik,
         d->seq32[row] = (uint32_t)(seq - d->seq_base);
     else
         d->seq64[row] = seq;
-    meru_buf_reset(prev);
-    return meru_buf_append(prev, ik->ptr, ik->len);
+    return MERU_OK;
 }
 
 /* Fills d from the rows of row group rg (rows d->rows-so-far on). */
@@ -273,9 +271,17 @@ static int kd_fill_rg(meru_sst *t, sst_keydir *d, uint32_t rg, meru_buf *prev,
             rc = kd_bad(t, row, MERU_SST_COL_IKEY " ends early");
             break;
         }
+        /* The batch's keys stay valid until the next batch: each row is
+         * checked against the one before in place, and only a batch's
+         * last key is copied, for the next batch's first. */
         const pq_bytes *v = b.values;
         for (size_t i = 0; rc == MERU_OK && i < b.n; i++, row++)
-            rc = kd_row(t, d, row, &v[i], prev);
+            rc = i ? kd_row(t, d, row, &v[i], v[i - 1].ptr, v[i - 1].len)
+                   : kd_row(t, d, row, &v[i], prev->data, prev->len);
+        if (rc == MERU_OK) {
+            meru_buf_reset(prev);
+            rc = meru_buf_append(prev, v[b.n - 1].ptr, v[b.n - 1].len);
+        }
         done += (int64_t)b.n;
     }
     if (cur) {
