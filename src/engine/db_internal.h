@@ -243,9 +243,11 @@ struct meru_db {
     bool closed;
     int nworkers;
     pthread_t workers[64];
-    /* The key directory builder (db_keydir.c): kd_stop under mu. */
+    /* The key directory builder (db_keydir.c): kd_stop under mu;
+     * kd_cancel stops the build under way. */
     pthread_t kd_thread;
     bool kd_running, kd_stop;
+    atomic_bool kd_cancel;
 
     meru_cache *cache;     /* file blocks: pages and footers */
     /* Key directories of L1+ files (sst.h): charged to `cache`, at most

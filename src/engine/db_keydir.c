@@ -31,8 +31,10 @@
  * its directory (or failed) costs an atomic load. It holds a reference on
  * the view while it builds, so the files stay open (a compaction that
  * replaced them meanwhile only delays their deletion until the builder
- * moves on); it checks for close between files, so close waits for at
- * most one file's build. Read-only handles run no builder: their gets
+ * moves on); close cancels the build under way (meru_sst_keydir_build
+ * reads the flag between row groups), so a short-lived handle (a CLI
+ * command, a script's open/get/close) does not wait for a pass over its
+ * files. Read-only handles run no builder: their gets
  * build (a reader process opened for a few gets should not pay a pass
  * over every file).
  */
@@ -63,7 +65,7 @@ static void build_view(meru_db *db, meru_view *v)
         meru_err_saved es;
         meru_err_save(&es);
         if (meru_db_file_sst_for(v->files[i], v->schema, &t) == MERU_OK)
-            (void)meru_sst_keydir_build(t);
+            (void)meru_sst_keydir_build(t, &db->kd_cancel);
         meru_err_restore(&es);
     }
 }
@@ -104,6 +106,7 @@ void meru_db_keydir_stop(meru_db *db)
 {
     if (!db->kd_running)
         return;
+    atomic_store(&db->kd_cancel, true);
     pthread_mutex_lock(&db->mu);
     db->kd_stop = true;
     pthread_cond_broadcast(&db->cv_work);

@@ -214,8 +214,11 @@ uint64_t meru_sst_keydir_bytes(const meru_sst *t);
  * file on its pages (nothing is reported: the pages report the damage
  * where a read meets it). Any thread: a background builder gives files
  * their directories before gets need them (a get that reaches a file
- * without one builds it, or waits for the build under way). */
-bool meru_sst_keydir_build(meru_sst *t);
+ * without one builds it, or waits for the build under way). `cancel`
+ * (optional) is read between row groups: once true the build stops and
+ * leaves the file as it was, to be built later (a closing handle need not
+ * wait for a whole file's pass). */
+bool meru_sst_keydir_build(meru_sst *t, const atomic_bool *cancel);
 void meru_sst_close(meru_sst *t); /* NULL-safe; no iterator may be open */
 
 uint64_t meru_sst_row_count(const meru_sst *t);

@@ -452,8 +452,18 @@ static void kd_narrow(sst_keydir *d)
 
 void (*sst_keydir_test_hook)(meru_sst *t);
 
+/* Whether a canceller asks the build to stop (checked between row
+ * groups: a few ms of work each). */
+static int kd_cancelled(const meru_sst *t, const atomic_bool *cancel)
+{
+    if (cancel && atomic_load_explicit(cancel, memory_order_relaxed))
+        return meru_err(MERU_ECLOSED, "SST %s: key directory build cancelled",
+                        t->path);
+    return MERU_OK;
+}
+
 static int kd_build(meru_sst *t, sst_keydir **out, uint64_t bytes, bool wide,
-                    uint64_t *pages)
+                    uint64_t *pages, const atomic_bool *cancel)
 {
     if (sst_keydir_test_hook)
         sst_keydir_test_hook(t);
@@ -490,10 +500,12 @@ static int kd_build(meru_sst *t, sst_keydir **out, uint64_t bytes, bool wide,
                                      st.shift
                                : 0;
         for (uint32_t g = 0; rc == MERU_OK && g < t->nrg; g++)
-            rc = kd_fill_rg_int(t, d, &st, kcol, g, pages);
+            if (!(rc = kd_cancelled(t, cancel)))
+                rc = kd_fill_rg_int(t, d, &st, kcol, g, pages);
     } else {
         for (uint32_t g = 0; rc == MERU_OK && g < t->nrg; g++)
-            rc = kd_fill_rg(t, d, g, &prev, pages);
+            if (!(rc = kd_cancelled(t, cancel)))
+                rc = kd_fill_rg(t, d, g, &prev, pages);
     }
     if (rc == MERU_OK && d->max_class <= 4)
         kd_narrow(d);
@@ -522,7 +534,10 @@ static void kd_set_state(meru_sst *t, int st)
     pthread_mutex_unlock(&kd_done_mu);
 }
 
-const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages)
+/* sst_keydir_get, stopping early when *cancel turns true (then the file
+ * is left as it was, without a directory, to be built later). */
+static const sst_keydir *kd_get(meru_sst *t, uint64_t *pages,
+                                const atomic_bool *cancel)
 {
     sst_keydir *d = atomic_load_explicit(&t->kd, memory_order_acquire);
     if (d || t->level < 1 || !t->kd_budget)
@@ -544,11 +559,11 @@ const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages)
      * they meet: the build's message is not the caller's. */
     meru_err_saved es;
     meru_err_save(&es);
-    int rc = kd_build(t, &d, bytes, wide, pages);
+    int rc = kd_build(t, &d, bytes, wide, pages, cancel);
     meru_err_restore(&es);
     if (rc) {
         budget_give(t->kd_budget, bytes);
-        kd_set_state(t, KD_FAILED);
+        kd_set_state(t, rc == MERU_ECLOSED ? KD_NONE : KD_FAILED);
         return NULL;
     }
     if (d->bytes < bytes)
@@ -557,6 +572,11 @@ const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages)
     atomic_fetch_add_explicit(&t->kd_budget->built, 1, memory_order_relaxed);
     kd_set_state(t, KD_READY);
     return d;
+}
+
+const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages)
+{
+    return kd_get(t, pages, NULL);
 }
 
 const sst_keydir *sst_keydir_for_get(meru_sst *t, uint64_t *pages)
@@ -586,10 +606,10 @@ const sst_keydir *sst_keydir_for_get(meru_sst *t, uint64_t *pages)
     return d;
 }
 
-bool meru_sst_keydir_build(meru_sst *t)
+bool meru_sst_keydir_build(meru_sst *t, const atomic_bool *cancel)
 {
     uint64_t pages = 0;
-    return t && sst_keydir_get(t, &pages) != NULL;
+    return t && kd_get(t, &pages, cancel) != NULL;
 }
 
 void sst_keydir_drop(meru_sst *t)

@@ -15,7 +15,8 @@
  * gives MERU_ECORRUPT exactly where the page path does (string keys; an
  * integer key's directory is built from its key, sequence and op columns
  * and answers past a damaged ikey page), a get waits for a build another
- * thread has under way, and threads racing to the first get agree with
+ * thread has under way, a cancelled build leaves the file for later, and
+ * threads racing to the first get agree with
  * the model.
  *
  * MERU_TEST_CONCURRENT: also run under ThreadSanitizer.
@@ -592,7 +593,7 @@ static void hold_build(meru_sst *t)
 
 static void *bg_build(void *arg)
 {
-    return meru_sst_keydir_build(arg) ? arg : NULL;
+    return meru_sst_keydir_build(arg, NULL) ? arg : NULL;
 }
 
 typedef struct getter {
@@ -656,6 +657,19 @@ static void test_keydir_get_waits_for_the_build_under_way(void)
     CHECK_EQ_U64(g.seq, m->e[e].seq);
     CHECK_EQ_U64(atomic_load(&bud.built), 1);
     CHECK_EQ_U64(atomic_load(&bud.page_gets), 0);
+    meru_sst_close(kd);
+
+    /* A cancelled build leaves the file as it was, to be built later. */
+    atomic_bool cancel;
+    atomic_init(&cancel, true);
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    CHECK(!meru_sst_keydir_build(kd, &cancel));
+    CHECK_EQ_U64(meru_sst_keydir_bytes(kd), 0);
+    CHECK_EQ_U64(meru_sst_keydir_budget_used(&bud), 0);
+    CHECK_EQ_U64(atomic_load(&bud.built), 1);
+    atomic_store(&cancel, false);
+    CHECK(meru_sst_keydir_build(kd, &cancel));
+    CHECK_EQ_U64(atomic_load(&bud.built), 2);
     meru_sst_close(kd);
 
     /* No room: the pages answer, and say so. */
