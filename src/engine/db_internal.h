@@ -243,6 +243,11 @@ struct meru_db {
     bool closed;
     int nworkers;
     pthread_t workers[64];
+    /* The key directory builder (db_keydir.c): kd_stop under mu;
+     * kd_cancel stops the build under way. */
+    pthread_t kd_thread;
+    bool kd_running, kd_stop;
+    atomic_bool kd_cancel;
 
     meru_cache *cache;     /* file blocks: pages and footers */
     /* Key directories of L1+ files (sst.h): charged to `cache`, at most
@@ -379,6 +384,15 @@ int meru_db_start_workers(meru_db *db);
 void meru_db_worker_deadline(uint64_t due_ms, uint64_t now_ms,
                              struct timespec *out);
 void meru_db_stop_workers(meru_db *db);
+
+/* ---- db_keydir.c -------------------------------------------------------- */
+
+/* Starts the thread that builds the key directories of the current view's
+ * L1+ files ahead of the gets. Writable handles. */
+int meru_db_keydir_start(meru_db *db);
+/* Stops and joins it (no-op when not started). Before meru_db_stop_workers
+ * at close. */
+void meru_db_keydir_stop(meru_db *db);
 
 /* An L0 file written from a memtable, waiting for its commit. */
 typedef struct meru_db_l0 {

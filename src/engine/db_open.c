@@ -777,7 +777,7 @@ int meru_db_open_fs(const char *path, const meru_options *given,
     if ((rc = view_bootstrap(db)))
         goto fail;
     if ((rc = meru_db_install_write_hooks(db)) ||
-        (rc = meru_db_start_workers(db)))
+        (rc = meru_db_start_workers(db)) || (rc = meru_db_keydir_start(db)))
         goto fail;
     *out = db;
     return MERU_OK;
@@ -785,6 +785,7 @@ fail : {
     /* Keep the message of the failure, not of the cleanup. */
     char msg[512];
     snprintf(msg, sizeof msg, "%s", meru_errmsg());
+    meru_db_keydir_stop(db);
     meru_db_stop_workers(db);
     db_destroy(db);
     return meru_err(rc, "%s", msg);
@@ -858,6 +859,7 @@ int meru_close(meru_db *db)
         if (!rc)
             rc = rc2;
     }
+    meru_db_keydir_stop(db);
     meru_db_stop_workers(db);
     pthread_mutex_lock(&db->mu);
     if (!rc && db->bg_error)

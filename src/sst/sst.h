@@ -148,8 +148,9 @@ typedef struct meru_sst meru_sst;
 
 /*
  * The memory key directories may take (sst_keydir.c). An L1+ file read
- * with a budget builds, on the first get or batched lookup that reaches
- * its rows, a directory of its keys (9 or 13 bytes a row: a 4- or 8-byte
+ * with a budget builds (meru_sst_keydir_build from a background thread,
+ * or else the first get or batched lookup that reaches its rows; a get
+ * that finds a build under way waits for it) a directory of its keys (9 or 13 bytes a row: a 4- or 8-byte
  * key prefix, a length class, the op, the sequence) when the budget has
  * room for it, and answers later gets and lookups from it without
  * decoding _merutable_ikey pages (keys longer than 8 bytes past the prefix
@@ -164,6 +165,12 @@ typedef struct meru_sst_keydir_budget {
     meru_cache *charge_to;
     uint64_t capacity;
     _Atomic uint64_t used;
+    /* Counters (relaxed): directories built; gets that waited for a
+     * build another thread had under way (the engine's builder, or
+     * another get) rather than read pages; gets of files under the budget
+     * answered from the pages because the file can have no directory (no
+     * room, or its build failed; L0 files not counted). */
+    _Atomic uint64_t built, waits, page_gets;
 } meru_sst_keydir_budget;
 void meru_sst_keydir_budget_init(meru_sst_keydir_budget *b,
                                  meru_cache *charge_to, uint64_t capacity);
@@ -201,6 +208,17 @@ int meru_sst_open(meru_sst **out, meru_fs *fs, const char *path,
 bool meru_sst_mapped(const meru_sst *t);
 /* Bytes of the file's key directory, 0 when it has none (yet). */
 uint64_t meru_sst_keydir_bytes(const meru_sst *t);
+/* Builds t's key directory now if it should have one and nobody built or
+ * is building it (an L1+ file opened with a budget that has room):
+ * whether t has a directory on return. A build that fails leaves the
+ * file on its pages (nothing is reported: the pages report the damage
+ * where a read meets it). Any thread: a background builder gives files
+ * their directories before gets need them (a get that reaches a file
+ * without one builds it, or waits for the build under way). `cancel`
+ * (optional) is read between row groups: once true the build stops and
+ * leaves the file as it was, to be built later (a closing handle need not
+ * wait for a whole file's pass). */
+bool meru_sst_keydir_build(meru_sst *t, const atomic_bool *cancel);
 void meru_sst_close(meru_sst *t); /* NULL-safe; no iterator may be open */
 
 uint64_t meru_sst_row_count(const meru_sst *t);

@@ -15,7 +15,9 @@
  * "maybe equal", and the caller reads the row's internal key from its
  * page.
  *
- * Built once per open file from one pass over _merutable_ikey, published
+ * Built once per open file from one pass over the key, _merutable_seq and
+ * _merutable_op columns when the key is one integer column, else over
+ * _merutable_ikey (sst_keydir.c), published
  * through an atomic pointer, immutable after: readers share it without
  * locks, and it lives as long as the meru_sst.
  */
@@ -62,6 +64,14 @@ typedef struct sst_keydir {
  * (no directory, another thread building it, no room, or the build found
  * the ikey column damaged: then the page path reports what it finds). */
 const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages);
+/* What a get uses: the directory when there is one; else the one it
+ * builds (sst_keydir_get), or the one the thread building it finishes
+ * (it waits: counted in the budget's waits). NULL when the file can have
+ * none (L0, no budget; no room or a failed build: counted in page_gets). */
+const sst_keydir *sst_keydir_for_get(meru_sst *t, uint64_t *pages);
+/* Tests only (NULL otherwise): called by every build before it reads
+ * the file, in the building thread. */
+extern void (*sst_keydir_test_hook)(meru_sst *t);
 /* Frees the directory of t and returns its charge (meru_sst_close). */
 void sst_keydir_drop(meru_sst *t);
 

@@ -827,7 +827,7 @@ static int kd_find(meru_sst *t, const uint8_t *ukey, size_t klen,
                    uint64_t read_seq, uint64_t *pages, int64_t *row,
                    uint64_t *seq, int *op)
 {
-    const sst_keydir *d = sst_keydir_get(t, pages);
+    const sst_keydir *d = sst_keydir_for_get(t, pages);
     sst_kdkey k;
     if (!d)
         return -1;

@@ -12,17 +12,23 @@
  * directory decodes no ikey page once built (exact keys), a budget of 0
  * or too small for the file and L0 files keep the page path, the budget
  * is charged to the page cache and returned at close, a damaged ikey page
- * gives MERU_ECORRUPT exactly where the page path does, and threads racing
- * to the first get agree with the model.
+ * gives MERU_ECORRUPT exactly where the page path does (string keys; an
+ * integer key's directory is built from its key, sequence and op columns
+ * and answers past a damaged ikey page), a get waits for a build another
+ * thread has under way, a cancelled build leaves the file for later, and
+ * threads racing to the first get agree with
+ * the model.
  *
  * MERU_TEST_CONCURRENT: also run under ThreadSanitizer.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "parquet/pq.h"
 #include "sst/sst.h"
+#include "sst/sst_keydir.h"
 #include "sst_model.h"
 #include "test.h"
 #include "types/keycodec.h"
@@ -400,15 +406,10 @@ static void test_keydir_budget_decides(void)
     meru_schema_free(s);
 }
 
-static void test_keydir_damaged_ikey_page(void)
+/* Flips a byte near the end of page `page` of file column `col` (0 the
+ * ikey, 1 the sequence, 2 the op) of row group 0. */
+static void damage_page(const char *path, uint32_t col, size_t page)
 {
-    spec sp = {"kd_bad", "id int64 not null, v string", "id", 1, 2000, 2, 20,
-               0, 1};
-    meru_schema *s = parse(sp.cols, sp.pk);
-    char path[1024];
-    sst_model *m;
-    write_file(&sp, s, path, sizeof path, &m);
-    /* Flip a byte in the middle of the third ikey page. */
     size_t len;
     uint8_t *bytes = meru_test_read_file(path, &len);
     CHECK(bytes);
@@ -418,16 +419,30 @@ static void test_keydir_damaged_ikey_page(void)
     pq_source_mem(&src, &mem, bytes, len);
     CHECK_OK(pq_reader_open(&r, &src, NULL));
     const pq_offset_index *oi;
-    CHECK_OK(pq_reader_offset_index(r, 0, 0, &oi));
-    CHECK(oi && oi->n_pages > 3);
-    uint64_t off = (uint64_t)oi->page_locations[2].offset +
-                   (uint64_t)oi->page_locations[2].compressed_page_size - 20;
+    CHECK_OK(pq_reader_offset_index(r, 0, col, &oi));
+    CHECK(oi && oi->n_pages > page);
+    uint64_t off = (uint64_t)oi->page_locations[page].offset +
+                   (uint64_t)oi->page_locations[page].compressed_page_size -
+                   20;
     pq_reader_close(r);
     bytes[off] ^= 0x5a;
     FILE *fp = fopen(path, "wb");
     CHECK(fp && fwrite(bytes, 1, len, fp) == len);
     fclose(fp);
     free(bytes);
+}
+
+/* A string key: the directory is built from the ikey column, so damage
+ * there leaves the file on its pages, which report it. */
+static void test_keydir_damaged_ikey_page(void)
+{
+    spec sp = {"kd_bad", "id string not null, v string", "id", 1, 2000, 2, 20,
+               0, 1};
+    meru_schema *s = parse(sp.cols, sp.pk);
+    char path[1024];
+    sst_model *m;
+    write_file(&sp, s, path, sizeof path, &m);
+    damage_page(path, 0, 2);
 
     meru_sst_keydir_budget bud;
     meru_sst_keydir_budget_init(&bud, NULL, 64u << 20);
@@ -481,8 +496,200 @@ static void test_keydir_damaged_ikey_page(void)
     meru_schema_free(s);
 }
 
+/* A single integer key: the directory is built from the key, sequence and
+ * op columns, never the ikey column. With an ikey page damaged the pages
+ * fail gets there, the directory answers them (as the model says); with
+ * a sequence page damaged the build fails and gets agree with the pages
+ * (which do not read that column for a get: both answer). */
+static void test_keydir_int_key_built_from_key_columns(void)
+{
+    spec sp = {"kd_intcols", "id int64 not null, v string", "id", 1, 2000, 2,
+               20, 0, 1};
+    meru_schema *s = parse(sp.cols, sp.pk);
+    char path[1024];
+    sst_model *m;
+    write_file(&sp, s, path, sizeof path, &m);
+    damage_page(path, 0, 2);
+    meru_sst_keydir_budget bud;
+    meru_sst_keydir_budget_init(&bud, NULL, 64u << 20);
+    meru_sst *pg, *kd;
+    CHECK_OK(open_with(&pg, path, s, NULL, NULL));
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    meru_buf k = {0}, v = {0};
+    int bad = 0;
+    for (uint64_t i = 0; i < 2 * sp.nkeys; i++) {
+        meru_buf_reset(&k);
+        CHECK_OK(sst_ukey(s, i, &k));
+        meru_sst_state st;
+        uint64_t q = 0;
+        bad += meru_sst_get(pg, k.data, k.len, MERU_SEQ_MAX, &st, NULL, &v,
+                            NULL) == MERU_ECORRUPT;
+        CHECK_OK(meru_sst_get(kd, k.data, k.len, MERU_SEQ_MAX, &st, &q, &v,
+                              NULL));
+        size_t e = sst_model_get(m, k.data, k.len, MERU_SEQ_MAX);
+        CHECK_EQ_INT((int)st, e == (size_t)-1 ? MERU_SST_NOT_FOUND
+                              : m->e[e].op == MERU_OP_PUT ? MERU_SST_FOUND
+                                                          : MERU_SST_DELETED);
+        if (e != (size_t)-1)
+            CHECK_EQ_U64(q, m->e[e].seq);
+    }
+    CHECK(bad > 0);
+    CHECK(meru_sst_keydir_bytes(kd) > 0);
+    meru_sst_close(pg);
+    meru_sst_close(kd);
+
+    /* Now a sequence page instead (a fresh file). */
+    sst_model_free(m);
+    sp.name = "kd_intseq";
+    write_file(&sp, s, path, sizeof path, &m);
+    damage_page(path, 1, 2);
+    CHECK_OK(open_with(&pg, path, s, NULL, NULL));
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    meru_buf va = {0};
+    for (uint64_t i = 0; i < 2 * sp.nkeys; i++) {
+        meru_buf_reset(&k);
+        CHECK_OK(sst_ukey(s, i, &k));
+        same_get(pg, kd, &k, MERU_SEQ_MAX, &va, &v);
+    }
+    CHECK_EQ_U64(meru_sst_keydir_bytes(kd), 0);
+    CHECK_EQ_U64(meru_sst_keydir_budget_used(&bud), 0);
+    meru_sst_close(pg);
+    meru_sst_close(kd);
+    meru_buf_free(&k);
+    meru_buf_free(&v);
+    meru_buf_free(&va);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
+static void test_keydir_int32_date_timestamp_keys(void)
+{
+    spec a = {"kd_i32", "id int32 not null, v string", "id", 1, 1500, 3, 20,
+              0, 1};
+    spec b = {"kd_date", "id date not null, v string", "id", 2, 1500, 2, 20,
+              300, 1};
+    spec c = {"kd_ts", "id timestamp not null, v string", "id", 1, 1500, 3,
+              20, 0, 1};
+    run(&a);
+    run(&b);
+    run(&c);
+}
+
+/* A build the test holds inside the building thread (the test hook). */
+static pthread_mutex_t hk_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hk_cv = PTHREAD_COND_INITIALIZER;
+static int hk_in, hk_go;
+
+static void hold_build(meru_sst *t)
+{
+    (void)t;
+    pthread_mutex_lock(&hk_mu);
+    hk_in = 1;
+    pthread_cond_broadcast(&hk_cv);
+    while (!hk_go)
+        pthread_cond_wait(&hk_cv, &hk_mu);
+    pthread_mutex_unlock(&hk_mu);
+}
+
+static void *bg_build(void *arg)
+{
+    return meru_sst_keydir_build(arg, NULL) ? arg : NULL;
+}
+
+typedef struct getter {
+    meru_sst *t;
+    const meru_buf *k;
+    meru_sst_state st;
+    uint64_t seq;
+    int rc;
+} getter;
+
+static void *bg_get(void *arg)
+{
+    getter *g = arg;
+    g->rc = meru_sst_get(g->t, g->k->data, g->k->len, MERU_SEQ_MAX, &g->st,
+                         &g->seq, NULL, NULL);
+    return NULL;
+}
+
+/* A get that reaches a file whose directory another thread (the engine's
+ * builder) is building waits for it rather than reading pages; a file
+ * with no room for one is read through its pages (page_gets). */
+static void test_keydir_get_waits_for_the_build_under_way(void)
+{
+    spec sp = {"kd_wait", "id int64 not null, v string", "id", 1, 1500, 2,
+               20, 0, 1};
+    meru_schema *s = parse(sp.cols, sp.pk);
+    char path[1024];
+    sst_model *m;
+    write_file(&sp, s, path, sizeof path, &m);
+    meru_sst_keydir_budget bud;
+    meru_sst_keydir_budget_init(&bud, NULL, 64u << 20);
+    meru_sst *kd;
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    sst_keydir_test_hook = hold_build;
+    pthread_t ta, tb;
+    CHECK(pthread_create(&ta, NULL, bg_build, kd) == 0);
+    pthread_mutex_lock(&hk_mu);
+    while (!hk_in)
+        pthread_cond_wait(&hk_cv, &hk_mu);
+    pthread_mutex_unlock(&hk_mu);
+    sst_keydir_test_hook = NULL;
+    meru_buf k = {0};
+    CHECK_OK(sst_ukey(s, 2, &k)); /* present */
+    getter g = {kd, &k, MERU_SST_NOT_FOUND, 0, -1};
+    CHECK(pthread_create(&tb, NULL, bg_get, &g) == 0);
+    /* The get must come to wait (it cannot finish: the build is held). */
+    for (int i = 0; i < 20000 && atomic_load(&bud.waits) == 0; i++)
+        usleep(500);
+    CHECK_EQ_U64(atomic_load(&bud.waits), 1);
+    pthread_mutex_lock(&hk_mu);
+    hk_go = 1;
+    pthread_cond_broadcast(&hk_cv);
+    pthread_mutex_unlock(&hk_mu);
+    void *built = NULL;
+    pthread_join(ta, &built);
+    pthread_join(tb, NULL);
+    CHECK(built == kd);
+    CHECK_OK(g.rc);
+    size_t e = sst_model_get(m, k.data, k.len, MERU_SEQ_MAX);
+    CHECK(e != (size_t)-1);
+    CHECK_EQ_U64(g.seq, m->e[e].seq);
+    CHECK_EQ_U64(atomic_load(&bud.built), 1);
+    CHECK_EQ_U64(atomic_load(&bud.page_gets), 0);
+    meru_sst_close(kd);
+
+    /* A cancelled build leaves the file as it was, to be built later. */
+    atomic_bool cancel;
+    atomic_init(&cancel, true);
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    CHECK(!meru_sst_keydir_build(kd, &cancel));
+    CHECK_EQ_U64(meru_sst_keydir_bytes(kd), 0);
+    CHECK_EQ_U64(meru_sst_keydir_budget_used(&bud), 0);
+    CHECK_EQ_U64(atomic_load(&bud.built), 1);
+    atomic_store(&cancel, false);
+    CHECK(meru_sst_keydir_build(kd, &cancel));
+    CHECK_EQ_U64(atomic_load(&bud.built), 2);
+    meru_sst_close(kd);
+
+    /* No room: the pages answer, and say so. */
+    meru_sst_keydir_budget none;
+    meru_sst_keydir_budget_init(&none, NULL, 0);
+    CHECK_OK(open_with(&kd, path, s, NULL, &none));
+    meru_sst_state st;
+    CHECK_OK(meru_sst_get(kd, k.data, k.len, MERU_SEQ_MAX, &st, NULL, NULL,
+                          NULL));
+    CHECK(st != MERU_SST_NOT_FOUND);
+    CHECK_EQ_U64(atomic_load(&none.page_gets), 1);
+    CHECK_EQ_U64(atomic_load(&none.built), 0);
+    meru_sst_close(kd);
+    meru_buf_free(&k);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
 /* Threads racing to the first gets of a file (one builds the directory,
- * the others read pages meanwhile, then everyone reads the directory). */
+ * the others wait for it, then everyone reads the directory). */
 typedef struct race {
     meru_sst *t;
     const meru_schema *s;
@@ -556,6 +763,9 @@ int main(void)
     MERU_TEST_RUN(test_keydir_l0_keeps_the_pages);
     MERU_TEST_RUN(test_keydir_budget_decides);
     MERU_TEST_RUN(test_keydir_damaged_ikey_page);
+    MERU_TEST_RUN(test_keydir_int_key_built_from_key_columns);
+    MERU_TEST_RUN(test_keydir_int32_date_timestamp_keys);
+    MERU_TEST_RUN(test_keydir_get_waits_for_the_build_under_way);
     MERU_TEST_RUN(test_keydir_threads_race_to_build);
     return meru_test_finish();
 }
