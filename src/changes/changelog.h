@@ -76,6 +76,24 @@ const meru_sst_ukey *meru_changelog_keys(const meru_changelog_set *s,
                                          size_t *n);
 void meru_changelog_set_free(meru_changelog_set *s); /* NULL is fine */
 
+/*
+ * The row-group size of a changelog file for memtables of memtable_bytes:
+ * the Parquet writer holds a row group's encoded pages until it ends, and
+ * the L0 profile's 128 MiB would hold a whole flush's history (both rows
+ * of every change) at once, beside the L0 file written at the same time.
+ * An eighth of a memtable, at most 8 MiB and at least one page: the
+ * memory stays bounded and a reader seeking by sequence still finds its
+ * page through each row group's page index.
+ */
+static inline uint64_t meru_changelog_row_group_bytes(uint64_t memtable_bytes,
+                                                      uint64_t page_bytes)
+{
+    uint64_t rg = memtable_bytes / 8;
+    if (rg > (8u << 20))
+        rg = 8u << 20;
+    return rg < page_bytes ? page_bytes : rg;
+}
+
 /* What a finished changelog file holds. */
 typedef struct meru_changelog_meta {
     uint64_t file_size, rows, min_seq, max_seq;

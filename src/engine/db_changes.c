@@ -89,6 +89,8 @@ int meru_db_changes_write(meru_db *db, const meru_options *o,
         (rc = meru_changelog_schema(table, &cl)))
         goto out;
     meru_sst_options_for_level(&so, 0, o);
+    so.pq.row_group_bytes = meru_changelog_row_group_bytes(o->memtable_bytes,
+                                                           so.pq.page_size);
     /* Changes at or below `trim` lie under the floor: left out. */
     if ((rc = meru_changelog_write(db->fs, abs, table, cl, set, pre, trim,
                                    &so, &meta)))
