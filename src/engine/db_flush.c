@@ -668,6 +668,17 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
         free(j->written);
         j->written = NULL;
     }
+    if (j) {
+        /* Done with the memtable: its last reference goes with the
+         * publish (drop_flushed), as without the feed, not after the
+         * flush is reported done. */
+        free(j->pre);
+        j->pre = NULL;
+        meru_changelog_set_free(j->set);
+        j->set = NULL;
+        meru_memtable_unref(j->mem);
+        j->mem = NULL;
+    }
     if (rc == MERU_OK) {
         /* The committed catalog no longer lists these segments (their rows
          * are in files, and readers read the memtable until the publish),
