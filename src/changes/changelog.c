@@ -4,10 +4,12 @@
  * (format and kinds in changelog.h).
  *
  * Collecting: the memtable is walked once in internal-key order (user key
- * ascending, newest version first); each key's versions are replayed
- * oldest first from the pre-image to derive kinds; the changes are then
- * sorted by sequence. Nothing is copied: changes point into the memtable
- * (which the flush holds) and the pre-image buffer.
+ * ascending, newest version first), remembering each entry's position,
+ * key index and whether the next entry is its key's older version, and
+ * putting the entries in sequence order. No change record is made: the
+ * write derives each change when it reaches it (kind and pre-image from
+ * the entry's older version in the memtable, else from the files' pre-
+ * image of its key), so memory is ~20 bytes an entry plus the keys.
  *
  * Writing: per change, the key and both rows are decoded without copies
  * (meru_row_decode_view) into one value array of the changelog schema,
@@ -131,185 +133,229 @@ fail:
 
 /* ------------------------------------------------------------ collect */
 
-typedef struct version {
-    uint64_t seq;
-    int op;
-    const uint8_t *value;
-    size_t vlen;
-} version;
+/* One memtable entry, in the set's key-order array. */
+typedef struct entry {
+    const void *pos; /* memtable position (meru_memtable_iter_pos) */
+    uint32_t key;    /* index of its user key */
+    uint32_t older;  /* 1: the next entry is its key's older version */
+} entry;
 
-static int rec_cmp(const void *pa, const void *pb)
+struct meru_changelog_set {
+    meru_memtable *mem; /* referenced */
+    entry *ents;        /* key order: user key ascending, newest first */
+    size_t n;
+    /* Sequence order: order[0..norder) are indexes + 1 into ents, 0 for
+     * a sequence no entry has (the dense case, see order_by_seq). */
+    uint32_t *order;
+    size_t norder;
+    meru_sst_ukey *keys;
+    size_t nkeys;
+    meru_buf keybytes;
+};
+
+void meru_changelog_set_free(meru_changelog_set *s)
 {
-    const meru_changelog_rec *a = pa, *b = pb;
+    if (!s)
+        return;
+    meru_memtable_unref(s->mem);
+    free(s->ents);
+    free(s->order);
+    free(s->keys);
+    meru_buf_free(&s->keybytes);
+    free(s);
+}
+
+const meru_sst_ukey *meru_changelog_keys(const meru_changelog_set *s,
+                                         size_t *n)
+{
+    *n = s->nkeys;
+    return s->keys;
+}
+
+typedef struct seq_ix {
+    uint64_t seq;
+    uint32_t ix;
+} seq_ix;
+
+static int seq_ix_cmp(const void *pa, const void *pb)
+{
+    const seq_ix *a = pa, *b = pb;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* Puts recs[0..n) in sequence order. A memtable's sequences are nearly
- * all of one range (one per entry, deletes of absent keys aside), so each
- * change goes straight to its place through a table indexed by seq - lo:
- * two passes instead of a comparison sort that copies 64-byte records
- * n log n times. A sparse range (or no memory for the table) falls back to
- * qsort. */
-static void sort_by_seq(meru_changelog_rec **recs, size_t n)
+/* Puts the entries in sequence order. A memtable's sequences are nearly
+ * all of one range (one per entry), so the order is a table indexed by
+ * seq - lo holding each entry's index + 1 (4 bytes a sequence, no
+ * comparison); a sparse range falls back to a sort of (seq, index). */
+static int order_by_seq(meru_changelog_set *s, const uint64_t *seqs)
 {
-    meru_changelog_rec *in = *recs, *out;
     uint64_t lo = UINT64_MAX, hi = 0;
-    uint32_t *at;
-    if (n < 2)
-        return;
+    size_t n = s->n;
+    if (!n)
+        return MERU_OK;
     for (size_t i = 0; i < n; i++) {
-        if (in[i].seq < lo)
-            lo = in[i].seq;
-        if (in[i].seq > hi)
-            hi = in[i].seq;
+        if (seqs[i] < lo)
+            lo = seqs[i];
+        if (seqs[i] > hi)
+            hi = seqs[i];
     }
     uint64_t range = hi - lo + 1;
-    if (n > UINT32_MAX - 1 || range > 4 * (uint64_t)n ||
-        !(at = calloc(range, sizeof *at))) {
-        qsort(in, n, sizeof *in, rec_cmp);
-        return;
+    if (range <= 4 * (uint64_t)n && (s->order = calloc(range, 4))) {
+        bool dup = false;
+        for (size_t i = 0; !dup && i < n; i++) {
+            uint32_t *at = &s->order[seqs[i] - lo];
+            dup = *at != 0;
+            *at = (uint32_t)i + 1;
+        }
+        if (!dup) {
+            s->norder = range;
+            return MERU_OK;
+        }
+        free(s->order); /* a sequence twice (not from a memtable) */
+        s->order = NULL;
     }
-    if (!(out = malloc(n * sizeof *out))) {
-        free(at);
-        qsort(in, n, sizeof *in, rec_cmp);
-        return;
+    seq_ix *t = malloc(n * sizeof *t);
+    if (!t || !(s->order = malloc(n * sizeof *s->order))) {
+        free(t);
+        return meru_err(MERU_ENOMEM, "out of memory (changes)");
     }
+    for (size_t i = 0; i < n; i++) {
+        t[i].seq = seqs[i];
+        t[i].ix = (uint32_t)i;
+    }
+    qsort(t, n, sizeof *t, seq_ix_cmp);
     for (size_t i = 0; i < n; i++)
-        at[in[i].seq - lo] = (uint32_t)i + 1;
-    size_t j = 0;
-    for (uint64_t k = 0; k < range; k++)
-        if (at[k])
-            out[j++] = in[at[k] - 1];
-    free(at);
-    if (j != n) { /* a sequence twice (not from a memtable): compare */
-        free(out);
-        qsort(in, n, sizeof *in, rec_cmp);
-        return;
-    }
-    free(in);
-    *recs = out;
-}
-
-/* Appends the changes of one key's versions vs[0..nv) (newest first). */
-static int key_changes(const meru_changelog_pre *pre, const uint8_t *ukey,
-                       size_t klen, const version *vs, size_t nv,
-                       meru_changelog_rec **recs, size_t *n, size_t *cap)
-{
-    int live = pre->live;
-    const uint8_t *cur = pre->value;
-    size_t clen = pre->vlen;
-    for (size_t k = nv; k-- > 0;) {
-        const version *v = &vs[k];
-        meru_changelog_rec r = {v->seq, 0, ukey, klen, NULL, 0, NULL, 0};
-        if (v->op == MERU_OP_PUT) {
-            r.kind = live ? MERU_CHANGE_UPDATE : MERU_CHANGE_INSERT;
-            r.value = v->value;
-            r.vlen = v->vlen;
-            if (live) {
-                r.before = cur;
-                r.blen = clen;
-            }
-            live = 1;
-            cur = v->value;
-            clen = v->vlen;
-        } else if (live) {
-            r.kind = MERU_CHANGE_DELETE;
-            r.before = cur;
-            r.blen = clen;
-            live = 0;
-        } else {
-            continue; /* a delete of an absent key changes nothing */
-        }
-        if (*n == *cap) {
-            size_t c = *cap ? 2 * *cap : 1024;
-            meru_changelog_rec *p = realloc(*recs, c * sizeof *p);
-            if (!p)
-                return meru_err(MERU_ENOMEM, "out of memory (changes)");
-            *recs = p;
-            *cap = c;
-        }
-        (*recs)[(*n)++] = r;
-    }
+        s->order[i] = t[i].ix + 1;
+    s->norder = n;
+    free(t);
     return MERU_OK;
 }
 
-int meru_changelog_collect(const meru_memtable *mem,
-                           const meru_changelog_pre *pre, size_t nkeys,
-                           meru_changelog_rec **out, size_t *n)
+int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
 {
+    meru_changelog_set *s = calloc(1, sizeof *s);
     meru_memtable_iter it;
-    meru_changelog_rec *recs = NULL;
-    version *vs = NULL;
-    size_t nrec = 0, cap = 0, nv = 0, vcap = 0, key = 0;
-    const uint8_t *ukey = NULL;
-    size_t klen = 0;
+    uint64_t *seqs = NULL;
+    size_t *koff = NULL, kcap = 0, cap;
+    const uint8_t *prev = NULL;
+    size_t plen = 0;
     int rc = MERU_OK;
 
     *out = NULL;
-    *n = 0;
-    /* At most one change per entry: sized once (no copies as it grows). */
-    cap = (size_t)meru_memtable_count(mem);
-    if (cap && !(recs = malloc(cap * sizeof *recs)))
+    if (!s)
         return meru_err(MERU_ENOMEM, "out of memory (changes)");
-    meru_memtable_iter_init(&it, mem);
-    for (meru_memtable_iter_seek_to_first(&it);; meru_memtable_iter_next(&it)) {
-        bool valid = meru_memtable_iter_valid(&it);
-        size_t ul = 0;
-        const uint8_t *uk =
-            valid ? meru_memtable_iter_user_key(&it, &ul) : NULL;
-        if (nv && (!valid || ul != klen || memcmp(uk, ukey, ul))) {
-            /* the previous key's versions are complete */
-            if (key >= nkeys) {
-                rc = meru_err(MERU_EINVAL, "changes: more keys in the "
-                                           "memtable than pre-images");
-                break;
-            }
-            if ((rc = key_changes(&pre[key], ukey, klen, vs, nv, &recs, &nrec,
-                                  &cap)))
-                break;
-            key++;
-            nv = 0;
-        }
-        if (!valid)
-            break;
-        if (nv == vcap) {
-            size_t c = vcap ? 2 * vcap : 16;
-            version *p = realloc(vs, c * sizeof *p);
-            if (!p) {
-                rc = meru_err(MERU_ENOMEM, "out of memory (changes)");
-                break;
-            }
-            vs = p;
-            vcap = c;
-        }
-        ukey = uk;
-        klen = ul;
-        vs[nv].seq = meru_memtable_iter_seq(&it);
-        vs[nv].op = meru_memtable_iter_op(&it);
-        vs[nv].value = meru_memtable_iter_value(&it, &vs[nv].vlen);
-        nv++;
+    meru_memtable_ref(mem);
+    s->mem = mem;
+    cap = (size_t)meru_memtable_count(mem);
+    if (cap > UINT32_MAX - 2) {
+        rc = meru_err(MERU_ENOTSUP, "changes: too many entries in one "
+                                    "memtable");
+        goto out;
     }
-    free(vs);
-    if (rc == MERU_OK && key != nkeys)
-        rc = meru_err(MERU_EINVAL,
-                      "changes: %zu keys in the memtable, %zu "
-                      "pre-images",
-                      key, nkeys);
+    /* Sized once (the memtable is immutable); the sequences only until
+     * the order is made. */
+    if (cap && (!(s->ents = malloc(cap * sizeof *s->ents)) ||
+                !(seqs = malloc(cap * sizeof *seqs)))) {
+        rc = meru_err(MERU_ENOMEM, "out of memory (changes)");
+        goto out;
+    }
+    meru_memtable_iter_init(&it, mem);
+    for (meru_memtable_iter_seek_to_first(&it); meru_memtable_iter_valid(&it);
+         meru_memtable_iter_next(&it)) {
+        size_t ul;
+        const uint8_t *uk = meru_memtable_iter_user_key(&it, &ul);
+        if (s->n == cap) {
+            rc = meru_err(MERU_EINVAL, "changes: the memtable grew while "
+                                       "flushed");
+            goto out;
+        }
+        if (prev && ul == plen && !memcmp(uk, prev, ul)) {
+            s->ents[s->n - 1].older = 1;
+        } else {
+            if (s->nkeys == kcap) {
+                size_t c = kcap ? 2 * kcap : 1024;
+                size_t *o = realloc(koff, c * sizeof *o);
+                meru_sst_ukey *k = o ? realloc(s->keys, c * sizeof *k) : NULL;
+                if (o)
+                    koff = o;
+                if (!k) {
+                    rc = meru_err(MERU_ENOMEM, "out of memory (changes)");
+                    goto out;
+                }
+                s->keys = k;
+                kcap = c;
+            }
+            koff[s->nkeys] = s->keybytes.len;
+            s->keys[s->nkeys++].len = ul;
+            if ((rc = meru_buf_append(&s->keybytes, uk, ul)))
+                goto out;
+        }
+        prev = uk;
+        plen = ul;
+        s->ents[s->n].pos = meru_memtable_iter_pos(&it);
+        s->ents[s->n].key = (uint32_t)(s->nkeys - 1);
+        s->ents[s->n].older = 0;
+        seqs[s->n++] = meru_memtable_iter_seq(&it);
+    }
+    for (size_t i = 0; i < s->nkeys; i++)
+        s->keys[i].ptr = s->keybytes.data + koff[i];
+    rc = order_by_seq(s, seqs);
+out:
+    free(seqs);
+    free(koff);
     if (rc) {
-        free(recs);
+        meru_changelog_set_free(s);
         return rc;
     }
-    sort_by_seq(&recs, nrec);
-    *out = recs;
-    *n = nrec;
+    *out = s;
     return MERU_OK;
 }
 
 /* -------------------------------------------------------------- write */
 
+/* The change of entry ents[i], if it is one: *kind 0 when it changes
+ * nothing (a delete of an absent key). */
+static void entry_change(const meru_changelog_set *s,
+                         const meru_changelog_pre *pre, size_t i,
+                         meru_memtable_iter *it, int *kind, uint64_t *seq,
+                         const uint8_t **ukey, size_t *klen,
+                         const uint8_t **value, size_t *vlen,
+                         const uint8_t **before, size_t *blen)
+{
+    const entry *e = &s->ents[i];
+    int live;
+    meru_memtable_iter_set_pos(it, e->pos);
+    *seq = meru_memtable_iter_seq(it);
+    *ukey = meru_memtable_iter_user_key(it, klen);
+    int op = meru_memtable_iter_op(it);
+    *value = op == MERU_OP_PUT ? meru_memtable_iter_value(it, vlen) : NULL;
+    if (!*value)
+        *vlen = 0;
+    /* The state before it: its key's older version in the memtable, or
+     * the pre-image from the files. */
+    if (e->older) {
+        meru_memtable_iter_set_pos(it, s->ents[i + 1].pos);
+        live = meru_memtable_iter_op(it) == MERU_OP_PUT;
+        *before = live ? meru_memtable_iter_value(it, blen) : NULL;
+    } else {
+        live = pre[e->key].live;
+        *before = live ? pre[e->key].value : NULL;
+        *blen = live ? pre[e->key].vlen : 0;
+    }
+    if (!live) {
+        *before = NULL;
+        *blen = 0;
+    }
+    if (op == MERU_OP_PUT)
+        *kind = live ? MERU_CHANGE_UPDATE : MERU_CHANGE_INSERT;
+    else
+        *kind = live ? MERU_CHANGE_DELETE : 0;
+}
+
 int meru_changelog_write(meru_fs *fs, const char *path,
                          const meru_schema *table, const meru_schema *cl,
-                         const meru_changelog_rec *recs, size_t n,
+                         const meru_changelog_set *s,
+                         const meru_changelog_pre *pre, uint64_t trim,
                          const meru_sst_options *so, meru_changelog_meta *out)
 {
     size_t nt = table->ncols, ncl = cl->ncols;
@@ -317,56 +363,70 @@ int meru_changelog_write(meru_fs *fs, const char *path,
     meru_value *cv = calloc(ncl + 1, sizeof *cv);
     meru_buf ikey = {0}, scratch = {0}, bscratch = {0};
     meru_sst_writer *w = NULL;
+    meru_memtable_iter it;
     meru_sst_meta meta;
-    int rc;
+    int rc = MERU_OK;
 
     memset(&meta, 0, sizeof meta);
+    memset(out, 0, sizeof *out);
     if (!tv || !cv) {
         rc = meru_err(MERU_ENOMEM, "out of memory (changelog)");
         goto out;
     }
-    if ((rc = meru_sst_writer_open(&w, fs, path, cl, so)))
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        const meru_changelog_rec *r = &recs[i];
-        size_t c = 0;
+    meru_memtable_iter_init(&it, s->mem);
+    for (size_t o = 0; o < s->norder; o++) {
+        const uint8_t *ukey, *value, *before;
+        size_t klen, vlen, blen, c = 0;
+        uint64_t seq;
+        int kind;
+        if (!s->order[o])
+            continue;
+        entry_change(s, pre, s->order[o] - 1, &it, &kind, &seq, &ukey, &klen,
+                     &value, &vlen, &before, &blen);
+        if (!kind || seq <= trim)
+            continue;
+        /* The file is made at the first change: none, no file. */
+        if (!w && (rc = meru_sst_writer_open(&w, fs, path, cl, so)))
+            break;
         scratch.len = bscratch.len = 0;
         /* The new row, or for a delete the key alone. */
-        if (r->value)
-            rc = meru_row_decode_view(table, r->ukey, r->klen, r->value,
-                                      r->vlen, NULL, tv, &scratch);
+        if (value)
+            rc = meru_row_decode_view(table, ukey, klen, value, vlen, NULL,
+                                      tv, &scratch);
         else
-            rc = meru_row_decode_view(table, r->ukey, r->klen, r->before,
-                                      r->blen, NULL, tv, &scratch);
-        if (rc == MERU_OK && r->before)
-            rc = meru_row_decode_view(table, r->ukey, r->klen, r->before,
-                                      r->blen, NULL, bv, &bscratch);
+            rc = meru_row_decode_view(table, ukey, klen, before, blen, NULL,
+                                      tv, &scratch);
+        if (rc == MERU_OK && before)
+            rc = meru_row_decode_view(table, ukey, klen, before, blen, NULL,
+                                      bv, &bscratch);
         if (rc)
             break;
         cv[c].state = MERU_VALUE_PRESENT;
-        cv[c++].u.i64 = (int64_t)r->seq;
+        cv[c++].u.i64 = (int64_t)seq;
         cv[c].state = MERU_VALUE_PRESENT;
-        cv[c].u.bytes.ptr = (const uint8_t *)op_names[r->kind];
-        cv[c++].u.bytes.len = (uint32_t)strlen(op_names[r->kind]);
+        cv[c].u.bytes.ptr = (const uint8_t *)op_names[kind];
+        cv[c++].u.bytes.len = (uint32_t)strlen(op_names[kind]);
         for (size_t j = 0; j < nt; j++, c++) {
             cv[c] = tv[j];
-            if (!r->value && table->cols[j].key_position < 0)
+            if (!value && table->cols[j].key_position < 0)
                 cv[c].state = MERU_VALUE_NULL;
         }
         for (size_t j = 0; j < nt; j++) {
             if (table->cols[j].key_position >= 0)
                 continue;
             cv[c] = bv[j];
-            if (!r->before)
+            if (!before)
                 cv[c].state = MERU_VALUE_NULL;
             c++;
         }
         ikey.len = 0;
         if ((rc = meru_key_encode(cl, cv, 1, &ikey)) ||
-            (rc = meru_ikey_append_trailer(&ikey, r->seq, MERU_OP_PUT)) ||
+            (rc = meru_ikey_append_trailer(&ikey, seq, MERU_OP_PUT)) ||
             (rc = meru_sst_writer_add_values(w, ikey.data, ikey.len, cv)))
             break;
     }
+    if (!w)
+        goto out; /* nothing changed (or a failure before the file) */
     if (rc) {
         meru_sst_writer_abort(w);
         goto out;

@@ -49,19 +49,6 @@
  * when a table field id is too large for the before_ ids. */
 int meru_changelog_schema(const meru_schema *table, meru_schema **out);
 
-/* One change, pointing at bytes owned elsewhere (the memtable, a pre-image
- * buffer). */
-typedef struct meru_changelog_rec {
-    uint64_t seq;
-    int kind; /* meru_change_kind */
-    const uint8_t *ukey;
-    size_t klen;
-    const uint8_t *value; /* rowcodec of the new row (INSERT, UPDATE) */
-    size_t vlen;
-    const uint8_t *before; /* rowcodec of the old row (UPDATE, DELETE) */
-    size_t blen;
-} meru_changelog_rec;
-
 /* The pre-image of one key: live (a put) with its rowcodec value, or not. */
 typedef struct meru_changelog_pre {
     int live;
@@ -70,15 +57,42 @@ typedef struct meru_changelog_pre {
 } meru_changelog_pre;
 
 /*
- * The changes of memtable `mem` (all of it), given the pre-image of each
- * of its distinct user keys in key order (pre[i] for the i-th key met
- * walking the memtable; nkeys of them): *out gets them sorted by sequence
- * (free with free()), *n their count. Pointers go into `mem` and the
- * pre-images. MERU_EINVAL when the key count differs, MERU_ENOMEM.
+ * What one walk of a flushed memtable gives the change feed: its distinct
+ * user keys in key order (copied one after the other, for the lookup of
+ * their pre-images) and its entries in sequence order, each remembered as
+ * a memtable position (8 bytes) plus the index of its key and whether the
+ * next entry in key order is its key's older version: ~20 bytes an entry,
+ * where whole change records were 64 (and 128 while sorting). The changes
+ * themselves are derived while writing, from these and the pre-images.
+ * Holds a reference on the memtable.
  */
-int meru_changelog_collect(const meru_memtable *mem,
-                           const meru_changelog_pre *pre, size_t nkeys,
-                           meru_changelog_rec **out, size_t *n);
+typedef struct meru_changelog_set meru_changelog_set;
+
+/* Walks `mem` (immutable) once. MERU_ENOMEM; MERU_ENOTSUP past 2^32 - 2
+ * entries. */
+int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out);
+/* The distinct user keys, ascending (borrowed from the set); *n of them. */
+const meru_sst_ukey *meru_changelog_keys(const meru_changelog_set *s,
+                                         size_t *n);
+void meru_changelog_set_free(meru_changelog_set *s); /* NULL is fine */
+
+/*
+ * The row-group size of a changelog file for memtables of memtable_bytes:
+ * the Parquet writer holds a row group's encoded pages until it ends, and
+ * the L0 profile's 128 MiB would hold a whole flush's history (both rows
+ * of every change) at once, beside the L0 file written at the same time.
+ * An eighth of a memtable, at most 8 MiB and at least one page: the
+ * memory stays bounded and a reader seeking by sequence still finds its
+ * page through each row group's page index.
+ */
+static inline uint64_t meru_changelog_row_group_bytes(uint64_t memtable_bytes,
+                                                      uint64_t page_bytes)
+{
+    uint64_t rg = memtable_bytes / 8;
+    if (rg > (8u << 20))
+        rg = 8u << 20;
+    return rg < page_bytes ? page_bytes : rg;
+}
 
 /* What a finished changelog file holds. */
 typedef struct meru_changelog_meta {
@@ -86,13 +100,18 @@ typedef struct meru_changelog_meta {
 } meru_changelog_meta;
 
 /*
- * Writes recs[0..n) (n >= 1, sorted by sequence) to a new file `path` as
- * rows of `cl` (meru_changelog_schema of `table`), fsyncs it (not its
- * directory). `so` as for an SST. On failure the file is removed.
+ * Writes the changes of set `s` with sequence > trim, given the pre-image
+ * of each of its keys (pre[i] for key i of meru_changelog_keys), to a new
+ * file `path` as rows of `cl` (meru_changelog_schema of `table`), in
+ * sequence order, streaming (no change is held past its row), and fsyncs
+ * it (not its directory). `so` as for an SST. When there is no change
+ * (only deletes of absent keys, or all at or below trim) no file is made
+ * and out->rows is 0. On failure the file is removed.
  */
 int meru_changelog_write(meru_fs *fs, const char *path,
                          const meru_schema *table, const meru_schema *cl,
-                         const meru_changelog_rec *recs, size_t n,
+                         const meru_changelog_set *s,
+                         const meru_changelog_pre *pre, uint64_t trim,
                          const meru_sst_options *so, meru_changelog_meta *out);
 
 /* Reading one file. */

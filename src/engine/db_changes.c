@@ -65,30 +65,21 @@ bool meru_db_changes_kept(meru_db *db, const meru_options *o)
 }
 
 int meru_db_changes_write(meru_db *db, const meru_options *o,
-                          const meru_schema *table, const meru_db_l0 *l0,
+                          const meru_schema *table,
+                          const meru_changelog_set *set,
                           const meru_changelog_pre *pre, uint64_t trim,
                           meru_catalog_changelog *out, char **written)
 {
     char uuid[MERU_UUID_TEXT], rel[128], abs[MERU_DB_PATH_MAX],
         dir[MERU_DB_PATH_MAX];
-    meru_changelog_rec *recs = NULL;
     meru_schema *cl = NULL;
     meru_changelog_meta meta;
     meru_sst_options so;
-    size_t n = 0;
     bool made = false; /* the file exists: removed on failure */
     int rc;
 
     memset(out, 0, sizeof *out);
     *written = NULL;
-    if ((rc = meru_changelog_collect(l0->mem, pre, l0->nkeys, &recs, &n)))
-        return meru_err_wrap(rc, "change feed");
-    /* by sequence: those at or below `trim` lie under the floor */
-    size_t skip = 0;
-    while (skip < n && recs[skip].seq <= trim)
-        skip++;
-    if (n == skip) /* nothing changed (deletes of absent keys only) */
-        goto out;
     if ((rc = meru_catalog_new_uuid(uuid)))
         goto out;
     snprintf(rel, sizeof rel, "changes/%s.parquet", uuid);
@@ -98,8 +89,13 @@ int meru_db_changes_write(meru_db *db, const meru_options *o,
         (rc = meru_changelog_schema(table, &cl)))
         goto out;
     meru_sst_options_for_level(&so, 0, o);
-    if ((rc = meru_changelog_write(db->fs, abs, table, cl, recs + skip,
-                                   n - skip, &so, &meta)))
+    so.pq.row_group_bytes = meru_changelog_row_group_bytes(o->memtable_bytes,
+                                                           so.pq.page_size);
+    /* Changes at or below `trim` lie under the floor: left out. */
+    if ((rc = meru_changelog_write(db->fs, abs, table, cl, set, pre, trim,
+                                   &so, &meta)))
+        goto out;
+    if (!meta.rows) /* nothing changed (deletes of absent keys only) */
         goto out;
     made = true;
     if (!(*written = strdup(abs)) || !(out->path = strdup(rel))) {
@@ -127,7 +123,6 @@ out:
         free(out->path);
         memset(out, 0, sizeof *out);
     }
-    free(recs);
     meru_schema_free(cl);
     return rc ? meru_err_wrap(rc, "change feed") : MERU_OK;
 }

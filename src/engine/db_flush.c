@@ -26,10 +26,12 @@
  * right: a compaction commits under it too, so none can replace a file
  * between the lookup and the commit.
  *
- * The change feed (db_changes.c): the same lookup also reads the values of
- * the older puts (the pre-images); then cat_mu is released while the
- * flush writes and fsyncs its changelog file (compactions commit
- * meanwhile), and taken again for the commit that names both files. A
+ * The change feed (db_changes.c): a job on its own thread, started with
+ * the L0 write, walks the memtable for the keys, runs the same lookup
+ * under cat_mu, also reading the values of the older puts (the
+ * pre-images), then writes and fsyncs the changelog file without cat_mu
+ * (compactions commit meanwhile), while the flush thread writes the L0
+ * file; the commit joins it and takes cat_mu again to name both files. A
  * compaction that committed in between can only have removed files: the
  * positions found stay right while their files are live, and are looked
  * up again when one left (flush_lookup_refresh). Workers also expire the
@@ -67,12 +69,15 @@ int meru_db_bg_error_locked(meru_db *db)
 
 /* ----------------------------------------------------------- L0 files */
 
+static void feed_job_free(struct meru_db_feed_job *j);
+
 void meru_db_l0_clear(meru_db_l0 *l)
 {
     meru_catalog_file_clear(&l->meta);
     meru_dv_free(l->dv);
     free(l->keys);
     meru_buf_free(&l->keybytes);
+    feed_job_free(l->feed);
     memset(l, 0, sizeof *l);
 }
 
@@ -93,18 +98,21 @@ static void keylog_free(keylog *k)
 }
 
 /* The view's part of writing row `row`: a row that is not the first of
- * its user key, or a delete, is hidden; each new user key is logged. */
-static int l0_view_row(meru_db_l0 *out, keylog *kl, uint64_t row,
-                       const uint8_t *ikey, size_t ilen)
+ * its user key, or a delete, is hidden; each new user key is logged when
+ * `kl` is given (without it the feed's job collects the keys). *prev /
+ * *plen: the previous row's user key (memtable bytes, stable). */
+static int l0_view_row(meru_db_l0 *out, keylog *kl, const uint8_t **prev,
+                       size_t *plen, uint64_t row, const uint8_t *ikey,
+                       size_t ilen)
 {
     size_t ulen;
     int op, rc;
     if ((rc = meru_ikey_parse(ikey, ilen, &ulen, NULL, &op)))
         return rc;
-    bool first = kl->n == 0 ||
-                 meru_ikey_cmp(kl->bytes.data + kl->off[kl->n - 1],
-                               kl->len[kl->n - 1], ikey, ulen) != 0;
-    if (first) {
+    bool first = !*prev || meru_ikey_cmp(*prev, *plen, ikey, ulen) != 0;
+    *prev = ikey;
+    *plen = ulen;
+    if (first && kl) {
         if (kl->n == kl->cap) {
             size_t c = kl->cap ? kl->cap * 2 : 1024;
             size_t *o = realloc(kl->off, c * sizeof *o);
@@ -142,6 +150,9 @@ static int l0_view_keys(meru_db_l0 *out, keylog *kl)
     return MERU_OK;
 }
 
+static int feed_job_start(meru_db *db, meru_memtable *mem,
+                          const meru_options *o, struct meru_db_feed_job **out);
+
 int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
 {
     char uuid[MERU_UUID_TEXT], rel[128], abs[MERU_DB_PATH_MAX],
@@ -151,7 +162,9 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
     meru_sst_meta meta;
     meru_memtable_iter it;
     bool view = db->opts.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS;
-    bool feed;
+    meru_options o; /* the table-shaping fields may change: a copy */
+    const uint8_t *prev = NULL;
+    size_t plen = 0;
     keylog kl;
     uint64_t row = 0;
     int rc;
@@ -167,16 +180,14 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
         return rc;
     if (view && (rc = meru_dv_new(&out->dv)))
         return rc;
-    {
-        meru_options o; /* the table-shaping fields may change: a copy */
-        meru_db_options_copy(db, &o);
-        meru_sst_options_for_level(&so, 0, &o);
-        feed = meru_db_feed_on(&o);
+    meru_db_options_copy(db, &o);
+    meru_sst_options_for_level(&so, 0, &o);
+    /* The change feed's changelog is made beside this file, on its own
+     * thread (its walk gives the keys, for the view too). */
+    if (meru_db_feed_on(&o) && (rc = feed_job_start(db, mem, &o, &out->feed))) {
+        meru_db_l0_clear(out);
+        return meru_err_wrap(rc, "flush");
     }
-    /* The change feed needs the keys too (for the lookup of pre-images),
-     * and the memtable at commit. */
-    if (feed)
-        out->mem = mem;
     /* The current schema, loaded after `mem` stopped taking writes: it has
      * every column of every row in it (db_schema.c). */
     if ((rc = meru_sst_writer_open(&w, db->fs, abs, meru_db_cur_schema(db),
@@ -192,15 +203,15 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
         const uint8_t *val = meru_memtable_iter_value(&it, &vlen);
         /* Rows are added in order, so `row` is the row's position. */
         if ((rc = meru_sst_writer_add(w, ikey, ilen, val, vlen)) ||
-            ((view || feed) &&
-             (rc = l0_view_row(out, &kl, row, ikey, ilen)))) {
+            (view && (rc = l0_view_row(out, out->feed ? NULL : &kl, &prev,
+                                       &plen, row, ikey, ilen)))) {
             meru_sst_writer_abort(w);
             meru_db_l0_clear(out);
             keylog_free(&kl);
             return meru_err_wrap(rc, "flush");
         }
     }
-    if (view || feed)
+    if (view && !out->feed)
         rc = l0_view_keys(out, &kl);
     keylog_free(&kl);
     if (rc) {
@@ -280,10 +291,10 @@ static int pre_value(void *arg, size_t key, uint64_t pos, const uint8_t *value,
     return len ? meru_buf_append(&fl->pre_bytes, value, len) : MERU_OK;
 }
 
-/* Looks up the newest older version of each of add's keys in the current
- * files (cat_mu held), with their values when `values`. */
-static int flush_lookup_run(meru_db *db, const meru_db_l0 *add, bool values,
-                            flush_lookup *fl)
+/* Looks up the newest older version of each of keys[0..nkeys) in the
+ * current files (cat_mu held), with their values when `values`. */
+static int flush_lookup_run(meru_db *db, const meru_sst_ukey *keys,
+                            size_t nkeys, bool values, flush_lookup *fl)
 {
     meru_sst_lookup_opts lo = {pre_value, fl, NULL};
     uint64_t t0 = meru_clock_ns(), c0 = meru_clock_thread_cpu_ns();
@@ -292,10 +303,10 @@ static int flush_lookup_run(meru_db *db, const meru_db_l0 *add, bool values,
     fl->nfiles = db->nfiles;
     fl->version = meru_catalog_version(db->cat);
     fl->files = malloc((db->nfiles + 1) * sizeof *fl->files);
-    fl->older = malloc((add->nkeys + 1) * sizeof *fl->older);
+    fl->older = malloc((nkeys + 1) * sizeof *fl->older);
     if (values) {
-        fl->pre_off = calloc(add->nkeys + 1, sizeof *fl->pre_off);
-        fl->pre_len = calloc(add->nkeys + 1, sizeof *fl->pre_len);
+        fl->pre_off = calloc(nkeys + 1, sizeof *fl->pre_off);
+        fl->pre_len = calloc(nkeys + 1, sizeof *fl->pre_len);
     }
     if (!fl->files || !fl->older ||
         (values && (!fl->pre_off || !fl->pre_len))) {
@@ -306,12 +317,12 @@ static int flush_lookup_run(meru_db *db, const meru_db_l0 *add, bool values,
         fl->files[f] = db->files[f];
         meru_db_file_ref(fl->files[f]);
     }
-    if (fl->nfiles && add->nkeys)
-        rc = meru_db_lookup_older(fl->files, fl->nfiles, db->schema,
-                                  add->keys, add->nkeys, values ? &lo : NULL,
-                                  fl->older, &fl->ls);
+    if (fl->nfiles && nkeys)
+        rc = meru_db_lookup_older(fl->files, fl->nfiles, db->schema, keys,
+                                  nkeys, values ? &lo : NULL, fl->older,
+                                  &fl->ls);
     else
-        for (size_t i = 0; i < add->nkeys; i++)
+        for (size_t i = 0; i < nkeys; i++)
             fl->older[i].state = MERU_SST_NOT_FOUND;
     fl->wall_ns += meru_clock_ns() - t0;
     fl->cpu_ns += meru_clock_thread_cpu_ns() - c0;
@@ -326,8 +337,8 @@ static int flush_lookup_run(meru_db *db, const meru_db_l0 *add, bool values,
  * of the key newer than it). When a file holding a found put left, the
  * positions are looked up again (the values found first stay right: a
  * compaction keeps every key's newest version). */
-static int flush_lookup_refresh(meru_db *db, const meru_db_l0 *add,
-                                flush_lookup *fl)
+static int flush_lookup_refresh(meru_db *db, const meru_sst_ukey *keys,
+                                size_t nkeys, flush_lookup *fl)
 {
     size_t *map;
     bool gone = false;
@@ -343,11 +354,11 @@ static int flush_lookup_refresh(meru_db *db, const meru_db_l0 *add,
                 break;
             }
     }
-    for (size_t i = 0; !gone && i < add->nkeys; i++)
+    for (size_t i = 0; !gone && i < nkeys; i++)
         gone = fl->older[i].state == MERU_SST_FOUND &&
                map[fl->older[i].file] == SIZE_MAX;
     if (!gone) {
-        for (size_t i = 0; i < add->nkeys; i++)
+        for (size_t i = 0; i < nkeys; i++)
             if (fl->older[i].state == MERU_SST_FOUND)
                 fl->older[i].file = map[fl->older[i].file];
     }
@@ -368,14 +379,14 @@ static int flush_lookup_refresh(meru_db *db, const meru_db_l0 *add,
     fl->nfiles = 0;
     free(fl->older);
     fl->older = NULL;
-    return flush_lookup_run(db, add, false, fl);
+    return flush_lookup_run(db, keys, nkeys, false, fl);
 }
 
 /* Adds to edit `e` the continuous view's part of a new L0 file `add`
- * (cat_mu held; fl->older indexes db->files): the file's own vector and,
- * in each older file, the position of each newest older version that is
- * a put. */
-static int flush_view_edit(meru_db *db, const meru_db_l0 *add,
+ * whose keys are nkeys (cat_mu held; fl->older indexes db->files): the
+ * file's own vector and, in each older file, the position of each newest
+ * older version that is a put. */
+static int flush_view_edit(meru_db *db, const meru_db_l0 *add, size_t nkeys,
                            const flush_lookup *fl, meru_catalog_edit *e)
 {
     meru_db_file **files = db->files;
@@ -387,11 +398,11 @@ static int flush_view_edit(meru_db *db, const meru_db_l0 *add,
     if (!meru_dv_is_empty(add->dv) &&
         (rc = meru_catalog_edit_set_dv(e, add->meta.path, add->dv)))
         return rc;
-    if (!add->nkeys)
+    if (!nkeys)
         return MERU_OK;
     if (!(dvs = calloc(nfiles + 1, sizeof *dvs)))
         return meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
-    for (size_t i = 0; rc == MERU_OK && i < add->nkeys; i++) {
+    for (size_t i = 0; rc == MERU_OK && i < nkeys; i++) {
         const meru_db_older *o = &fl->older[i];
         if (o->state != MERU_SST_FOUND)
             continue; /* a delete row is hidden already, in its own file */
@@ -427,29 +438,6 @@ static int flush_view_edit(meru_db *db, const meru_db_l0 *add,
     return rc;
 }
 
-/* The change feed's part of a flush before its commit, without cat_mu:
- * writes the changelog of add->mem from the pre-images the lookup read.
- * *cl / *written as meru_db_changes_write. */
-static int flush_write_changelog(meru_db *db, const meru_options *o,
-                                 const meru_schema *table,
-                                 const meru_db_l0 *add, const flush_lookup *fl,
-                                 uint64_t trim, meru_catalog_changelog *cl,
-                                 char **written)
-{
-    meru_changelog_pre *pre = calloc(add->nkeys + 1, sizeof *pre);
-    int rc;
-    if (!pre)
-        return meru_err(MERU_ENOMEM, "out of memory (change feed)");
-    for (size_t i = 0; i < add->nkeys; i++) {
-        pre[i].live = fl->older[i].state == MERU_SST_FOUND;
-        pre[i].value = fl->pre_bytes.data + fl->pre_off[i];
-        pre[i].vlen = fl->pre_len[i];
-    }
-    rc = meru_db_changes_write(db, o, table, add, pre, trim, cl, written);
-    free(pre);
-    return rc;
-}
-
 /* Removes a file the failed commit does not name (keeping the error). */
 static void remove_quietly(meru_db *db, const char *abs)
 {
@@ -459,6 +447,141 @@ static void remove_quietly(meru_db *db, const char *abs)
     meru_err_restore(&saved);
 }
 
+/* ------------------------------------------------- the feed's flush job */
+
+/* The change feed's part of one flush, run on its own thread beside the
+ * L0 write (a flush stalls writers once the immutable memtables are full,
+ * and the changelog costs about what the L0 file does: on two cores the
+ * two files are written at once). Its steps: one walk of the memtable
+ * (keys + entries in sequence order, meru_changelog_collect); under cat_mu
+ * the lookup of the keys' older versions with the values of the puts (the
+ * pre-images; its positions serve the view too); without cat_mu the
+ * changelog file, fsynced with its directory. The commit joins the job
+ * and names the file; until then the file is an orphan (removed on
+ * failure, swept at open after a crash), so the L0 file and the changelog
+ * may become durable in either order. Everything here is the job's until
+ * the join; after it, the committer's. */
+struct meru_db_feed_job {
+    meru_db *db;
+    meru_memtable *mem; /* referenced */
+    meru_options o;     /* as the flush began */
+    const meru_schema *table;
+    uint64_t last_seq; /* the memtable's */
+    pthread_t thread;
+    bool running; /* a thread to join */
+    /* results */
+    int rc;
+    meru_err_saved err;
+    bool kept; /* the feed keeps history: lookup, pre and changelog made */
+    meru_changelog_set *set;
+    flush_lookup fl;
+    meru_changelog_pre *pre;
+    uint64_t trim;
+    meru_catalog_changelog cl; /* path NULL: no changelog (nothing changed) */
+    char *written;             /* its absolute path until committed */
+};
+typedef struct meru_db_feed_job feed_job;
+
+/* Writes the changelog of the job's set with trim `trim`. */
+static int feed_job_write(feed_job *j, uint64_t trim)
+{
+    j->trim = trim;
+    return meru_db_changes_write(j->db, &j->o, j->table, j->set, j->pre, trim,
+                                 &j->cl, &j->written);
+}
+
+static int feed_job_run(feed_job *j)
+{
+    meru_db *db = j->db;
+    const meru_sst_ukey *keys;
+    size_t nkeys;
+    uint64_t last;
+    int rc;
+
+    if ((rc = meru_changelog_collect(j->mem, &j->set)))
+        return rc;
+    keys = meru_changelog_keys(j->set, &nkeys);
+    pthread_mutex_lock(&db->cat_mu);
+    last = meru_catalog_last_sequence(db->cat);
+    if (last < j->last_seq)
+        last = j->last_seq;
+    if ((j->kept = meru_db_changes_kept(db, &j->o))) {
+        j->trim = meru_db_changes_trim(db, &j->o, last);
+        rc = flush_lookup_run(db, keys, nkeys, true, &j->fl);
+    }
+    pthread_mutex_unlock(&db->cat_mu);
+    if (rc || !j->kept)
+        return rc;
+    if (!(j->pre = calloc(nkeys + 1, sizeof *j->pre)))
+        return meru_err(MERU_ENOMEM, "out of memory (change feed)");
+    for (size_t i = 0; i < nkeys; i++) {
+        j->pre[i].live = j->fl.older[i].state == MERU_SST_FOUND;
+        j->pre[i].value = j->fl.pre_bytes.data + j->fl.pre_off[i];
+        j->pre[i].vlen = j->fl.pre_len[i];
+    }
+    return feed_job_write(j, j->trim);
+}
+
+static void *feed_job_main(void *arg)
+{
+    feed_job *j = arg;
+    if ((j->rc = feed_job_run(j)))
+        meru_err_save(&j->err);
+    return NULL;
+}
+
+static int feed_job_start(meru_db *db, meru_memtable *mem,
+                          const meru_options *o, feed_job **out)
+{
+    feed_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return meru_err(MERU_ENOMEM, "out of memory (change feed)");
+    j->db = db;
+    meru_memtable_ref(mem);
+    j->mem = mem;
+    j->o = *o;
+    j->table = meru_db_cur_schema(db);
+    j->last_seq = meru_memtable_max_seq(mem);
+    if (pthread_create(&j->thread, NULL, feed_job_main, j) == 0)
+        j->running = true;
+    else
+        feed_job_main(j); /* no thread: the job runs first, here */
+    *out = j;
+    return MERU_OK;
+}
+
+/* Waits for the job; its status (and message, in this thread). */
+static int feed_job_join(feed_job *j)
+{
+    if (j->running) {
+        pthread_join(j->thread, NULL);
+        j->running = false;
+    }
+    if (j->rc)
+        meru_err_restore(&j->err);
+    return j->rc;
+}
+
+/* Joins and frees the job; a changelog no commit took is removed. */
+static void feed_job_free(feed_job *j)
+{
+    if (!j)
+        return;
+    if (j->running) {
+        pthread_join(j->thread, NULL);
+        j->running = false;
+    }
+    if (j->written)
+        remove_quietly(j->db, j->written);
+    free(j->written);
+    free(j->cl.path);
+    free(j->pre);
+    flush_lookup_free(&j->fl);
+    meru_changelog_set_free(j->set);
+    meru_memtable_unref(j->mem);
+    free(j);
+}
+
 int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
                       bool set_wal, uint64_t oldest, uint64_t next,
                       void (*edit)(meru_db *db, void *arg), void *arg)
@@ -466,66 +589,61 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
     meru_catalog_edit *e = NULL;
     bool file = add && add->meta.path;
     bool view = file && add->dv;
-    bool feed = file && add->mem; /* this flush records its changes */
-    bool keep = false, used = false;
-    meru_catalog_changelog cl; /* this commit's changelog (path NULL: none) */
-    char *written = NULL;      /* its absolute path */
-    flush_lookup fl;
-    uint64_t trim = 0;
+    feed_job *j = file ? add->feed : NULL; /* this flush records changes */
+    bool used = false;
+    const meru_sst_ukey *keys = file ? add->keys : NULL;
+    size_t nkeys = file ? add->nkeys : 0;
+    flush_lookup own, *fl = &own; /* the view's lookup without the feed */
     meru_options o;
     int rc = MERU_OK;
 
-    memset(&cl, 0, sizeof cl);
-    memset(&fl, 0, sizeof fl);
+    memset(&own, 0, sizeof own);
     meru_db_options_copy(db, &o);
+    if (j) {
+        /* The changelog (and the lookup) ran beside the L0 write. */
+        if ((rc = feed_job_join(j)))
+            rc = meru_err_wrap(rc, "flush: change feed");
+        else
+            keys = meru_changelog_keys(j->set, &nkeys);
+        if (j->kept)
+            fl = &j->fl;
+    }
     pthread_mutex_lock(&db->cat_mu);
     if (last_seq < meru_catalog_last_sequence(db->cat))
         last_seq = meru_catalog_last_sequence(db->cat);
-    if (feed && (keep = meru_db_changes_kept(db, &o))) {
-        /* The lookup runs under cat_mu (db->files is the catalog's); the
-         * changelog is written without it, so compactions commit
-         * meanwhile, and the commit that names the file takes it again.
-         * The file is durable before that commit; a crash or a failure
-         * before it leaves an orphan (removed, or swept at open). */
-        const meru_schema *table = meru_db_cur_schema(db);
-        trim = meru_db_changes_trim(db, &o, last_seq);
-        rc = flush_lookup_run(db, add, true, &fl);
-        pthread_mutex_unlock(&db->cat_mu);
-        if (rc == MERU_OK)
-            rc = flush_write_changelog(db, &o, table, add, &fl, trim, &cl,
-                                       &written);
-        pthread_mutex_lock(&db->cat_mu);
-        if (rc == MERU_OK && meru_db_changes_trim(db, &o, last_seq) != trim) {
+    if (rc == MERU_OK && j && j->kept) {
+        uint64_t trim = meru_db_changes_trim(db, &o, last_seq);
+        if (trim != j->trim) {
             /* Lost records were noted meanwhile (recovery): written again
              * under the lock, without them. */
-            if (written)
-                remove_quietly(db, written);
-            free(written);
-            written = NULL;
-            free(cl.path);
-            memset(&cl, 0, sizeof cl);
-            trim = meru_db_changes_trim(db, &o, last_seq);
-            rc = flush_write_changelog(db, &o, table, add, &fl, trim, &cl,
-                                       &written);
+            if (j->written)
+                remove_quietly(db, j->written);
+            free(j->written);
+            j->written = NULL;
+            free(j->cl.path);
+            memset(&j->cl, 0, sizeof j->cl);
+            rc = feed_job_write(j, trim);
         }
         if (rc == MERU_OK && view)
-            rc = flush_lookup_refresh(db, add, &fl);
-    } else if (view) {
-        rc = flush_lookup_run(db, add, false, &fl);
+            rc = flush_lookup_refresh(db, keys, nkeys, fl);
+        if (rc)
+            rc = meru_err_wrap(rc, "flush: older versions");
+    } else if (rc == MERU_OK && view) {
+        if ((rc = flush_lookup_run(db, keys, nkeys, false, fl)))
+            rc = meru_err_wrap(rc, "flush: older versions");
     }
-    if (rc)
-        rc = meru_err_wrap(rc, "flush: older versions");
     if (rc == MERU_OK)
         rc = meru_catalog_edit_new(db->cat, &e);
     if (rc == MERU_OK && file)
         rc = meru_catalog_edit_add_file(e, &add->meta);
-    if (rc == MERU_OK && view && (rc = flush_view_edit(db, add, &fl, e)))
+    if (rc == MERU_OK && view &&
+        (rc = flush_view_edit(db, add, nkeys, fl, e)))
         rc = meru_err_wrap(rc, "flush: older versions");
     /* Every commit applies the feed's retention (and names this flush's
      * changelog when there is one). */
     if (rc == MERU_OK)
-        rc = meru_db_changes_commit(db, &o, cl.path ? &cl : NULL, last_seq, e,
-                                    &used);
+        rc = meru_db_changes_commit(db, &o, j && j->cl.path ? &j->cl : NULL,
+                                    last_seq, e, &used);
     if (rc == MERU_OK) {
         meru_catalog_edit_set_last_sequence(e, last_seq);
         if (set_wal)
@@ -543,11 +661,24 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
             remove_quietly(db, abs);
     }
     /* The changelog likewise, and when the commit did not take it (the
-     * feed was turned off meanwhile). */
-    if (written && ((rc && !maybe_committed) || (rc == MERU_OK && !used)))
-        remove_quietly(db, written);
-    free(written);
-    free(cl.path);
+     * feed was turned off meanwhile); one the commit may hold stays. */
+    if (j && j->written) {
+        if ((rc && !maybe_committed) || (rc == MERU_OK && !used))
+            remove_quietly(db, j->written);
+        free(j->written);
+        j->written = NULL;
+    }
+    if (j) {
+        /* Done with the memtable: its last reference goes with the
+         * publish (drop_flushed), as without the feed, not after the
+         * flush is reported done. */
+        free(j->pre);
+        j->pre = NULL;
+        meru_changelog_set_free(j->set);
+        j->set = NULL;
+        meru_memtable_unref(j->mem);
+        j->mem = NULL;
+    }
     if (rc == MERU_OK) {
         /* The committed catalog no longer lists these segments (their rows
          * are in files, and readers read the memtable until the publish),
@@ -558,7 +689,7 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
             (void)meru_wal_delete_below(db->fs, db->wal_dir, oldest);
         rc = meru_db_publish_locked(db, edit, arg);
     }
-    flush_lookup_free(&fl);
+    flush_lookup_free(fl);
     pthread_mutex_unlock(&db->cat_mu);
     return rc;
 }

@@ -407,12 +407,17 @@ typedef struct meru_db_l0 {
     meru_sst_ukey *keys;
     size_t nkeys;
     meru_buf keybytes;
-    /* With the change feed on: the memtable written (borrowed; the flush
-     * holds it until the commit), whose changes the commit records, and
-     * `keys` as above. NULL otherwise. */
-    meru_memtable *mem;
+    /* With the change feed on: the flush's changelog job (db_flush.c),
+     * which runs beside the L0 write on its own thread: its walk of the
+     * memtable gives the keys (then `keys` above stays empty), the lookup
+     * of their older versions (for the view too) and the changelog file,
+     * made durable before the commit joins the job and names the file.
+     * NULL otherwise. */
+    struct meru_db_feed_job *feed;
 } meru_db_l0;
-void meru_db_l0_clear(meru_db_l0 *l); /* frees and zeroes */
+/* Frees and zeroes; a feed job still running is joined first, and a
+ * changelog it wrote that no commit took is removed. */
+void meru_db_l0_clear(meru_db_l0 *l);
 
 /* Writes `mem` to a new L0 file (fsynced with its directory); *out gets
  * its catalog entry and, with the continuous view, its own vector and
@@ -506,9 +511,11 @@ void meru_db_changes_lost(meru_db *db, uint64_t seq);
 uint64_t meru_db_changes_trim(meru_db *db, const meru_options *o,
                               uint64_t last_seq);
 typedef struct meru_changelog_pre meru_changelog_pre;
+typedef struct meru_changelog_set meru_changelog_set;
 /*
- * Writes the changelog file of l0->mem's changes (pre[i] the pre-image of
- * l0->keys[i], from the flush's lookup of older versions; rows of `table`)
+ * Writes the changelog file of a flushed memtable's changes (`set`, its
+ * walk; pre[i] the pre-image of the set's key i, from the flush's lookup
+ * of older versions; rows of `table`)
  * leaving out those at or below `trim`, fsynced with its directory: no
  * lock needed, the file is not part of the table until a commit names it.
  * *out gets its catalog entry (path malloc'd, NULL when nothing
@@ -517,7 +524,8 @@ typedef struct meru_changelog_pre meru_changelog_pre;
  * nothing is left on disk.
  */
 int meru_db_changes_write(meru_db *db, const meru_options *o,
-                          const meru_schema *table, const meru_db_l0 *l0,
+                          const meru_schema *table,
+                          const meru_changelog_set *set,
                           const meru_changelog_pre *pre, uint64_t trim,
                           meru_catalog_changelog *out, char **written);
 /*

@@ -296,3 +296,13 @@ const uint8_t *meru_memtable_iter_value(const meru_memtable_iter *it,
 {
     return meru_skiplist_iter_value(&it->sl, len);
 }
+
+const void *meru_memtable_iter_pos(const meru_memtable_iter *it)
+{
+    return it->sl.node;
+}
+
+void meru_memtable_iter_set_pos(meru_memtable_iter *it, const void *pos)
+{
+    it->sl.node = pos;
+}

@@ -134,5 +134,11 @@ uint64_t meru_memtable_iter_seq(const meru_memtable_iter *it);
 int meru_memtable_iter_op(const meru_memtable_iter *it);
 const uint8_t *meru_memtable_iter_value(const meru_memtable_iter *it,
                                         size_t *len);
+/* The entry the iterator is on as an opaque position (the iterator must
+ * be valid), and the iterator put back on such a position: valid while
+ * the memtable lives. Lets a caller remember entries in 8 bytes each and
+ * visit them in another order (the change feed: by sequence). */
+const void *meru_memtable_iter_pos(const meru_memtable_iter *it);
+void meru_memtable_iter_set_pos(meru_memtable_iter *it, const void *pos);
 
 #endif

@@ -26,6 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "changes/changelog.h"
+#include "sst/sst.h"
 #include "test.h"
 
 #include "changes_model.h"
@@ -366,6 +368,55 @@ static int first_changelog(const char *dir, char *out, size_t cap)
     return found;
 }
 
+/* A flush's changelog is cut into row groups of an eighth of a memtable
+ * (meru_changelog_row_group_bytes: the writer holds one row group in
+ * memory): the file has several, and the feed read from 0 and from
+ * sequences inside later row groups (a seek by the page index of each)
+ * equals the model. */
+static void test_changelog_of_several_row_groups_reads_from_any_sequence(void)
+{
+    const char *dir = meru_test_tmpdir("changes_rowgroups");
+    meru_schema *s = make_schema(), *cl = NULL;
+    meru_options o;
+    meru_db *db = NULL;
+    meru_row *row = NULL;
+    meru_write_batch *b = NULL;
+    meru_sst *t = NULL;
+    meru_sst_info info;
+    char path[4400];
+    uint64_t rs = 0x9e3779b97f4a7c15ull;
+    model m;
+
+    memset(&m, 0, sizeof m);
+    CHECK(s);
+    small_options(&o);
+    o.memtable_bytes = 1 << 20; /* row groups of 128 KiB */
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    CHECK_OK(meru_row_new(&row, s));
+    CHECK_OK(meru_write_batch_new(&b, s));
+    for (int i = 0; i < 4000; i++)
+        CHECK_OK(random_write(db, &m, &rs, row, b));
+    CHECK_OK(meru_flush(db));
+    CHECK(first_changelog(dir, path, sizeof path));
+    CHECK_OK(meru_changelog_schema(s, &cl));
+    CHECK_OK(meru_sst_open(&t, meru_fs_posix(), path, cl, NULL));
+    meru_sst_get_info(t, &info);
+    CHECK_MSG(info.row_groups > 1,
+              "a changelog of %llu changes in %u row group(s)",
+              (unsigned long long)info.rows, info.row_groups);
+    meru_sst_close(t);
+    for (int k = 0; k < 4; k++)
+        check_feed(db, &m, k ? m.seq[m.nlog * (size_t)k / 4] : 0,
+                   "several row groups");
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(cl);
+    model_free(&m);
+    meru_write_batch_free(b);
+    meru_row_free(row);
+    meru_schema_free(s);
+}
+
 static void test_corrupt_changelog_is_ecorrupt(void)
 {
     const char *dir = meru_test_tmpdir("changes_corrupt");
@@ -638,6 +689,7 @@ int main(void)
     MERU_TEST_RUN(test_retention_by_bytes_drops_old_files_and_names_the_floor);
     MERU_TEST_RUN(test_retention_by_age);
     MERU_TEST_RUN(test_retention_zero_turns_the_feed_off);
+    MERU_TEST_RUN(test_changelog_of_several_row_groups_reads_from_any_sequence);
     MERU_TEST_RUN(test_corrupt_changelog_is_ecorrupt);
     MERU_TEST_RUN(test_feed_after_kill9_equals_model_of_recovered_table);
     MERU_TEST_RUN(test_follower_in_another_process_sees_each_change_once);

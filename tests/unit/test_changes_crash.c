@@ -19,6 +19,7 @@
  * waits for that condition (bounded), it does not time it.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -190,6 +191,66 @@ static void test_cut_at_every_call_of_a_flush_leaves_no_change_or_file(void)
     meru_test_rmtree(dir);
 }
 
+/* The changelog and the L0 file of a flush are written at once, on two
+ * threads (db_flush.c, the feed's job). When either write fails the flush
+ * fails as a whole: the other file, complete and durable, is removed
+ * before the failure is reported (no commit names it), and after a power
+ * cut on top of that (the removal not yet durable) the open sweeps it;
+ * the reopened feed is the model's (WAL replay flushes the records again,
+ * with their changelog). */
+static void test_one_failed_write_of_a_parallel_flush_leaves_neither(void)
+{
+    static const char *const half[] = {"data/L0/", "changes/"};
+    char dir[4096];
+    meru_schema *s = make_schema();
+    meru_row *row = NULL;
+    meru_write_batch *b = NULL;
+
+    CHECK(s);
+    snprintf(dir, sizeof dir, "%s", meru_test_tmpdir("changes_half"));
+    CHECK_OK(meru_row_new(&row, s));
+    CHECK_OK(meru_write_batch_new(&b, s));
+    for (size_t h = 0; h < 2; h++) {
+        meru_fs *fs = NULL;
+        meru_db *db;
+        meru_options o;
+        model m;
+        size_t listed = 0;
+        memset(&m, 0, sizeof m);
+        meru_test_rmtree(dir);
+        CHECK_OK(meru_fs_fault_new(&fs, meru_fs_posix()));
+        prepare(dir, fs, s, &m, row, b, &db);
+        /* every write of one of the two files fails */
+        CHECK_OK(meru_fs_fault_inject(fs, MERU_FS_OP_APPEND, half[h], 0, EIO));
+        CHECK_MSG(meru_flush(db) != MERU_OK, "%s: the flush succeeded",
+                  half[h]);
+        /* Before the power goes: no changelog the catalog does not list
+         * (the one written beside a failed L0 file was removed). */
+        CHECK_MSG(unlisted_changelogs(dir, &listed) == 0,
+                  "%s failed: the flush left an unlisted changelog",
+                  half[h]);
+        CHECK_EQ_U64(listed, 1);
+        meru_db_free(db);
+        CHECK_OK(meru_fs_fault_crash(fs));
+        meru_fs_free(fs);
+        crash_options(&o);
+        db = NULL;
+        CHECK_MSG(meru_open(dir, &o, NULL, &db) == MERU_OK, "%s: open: %s",
+                  half[h], meru_errmsg());
+        check_feed(db, &m, 0, "after a failed half of a flush");
+        CHECK_OK(meru_flush(db));
+        check_feed(db, &m, 0, "after a failed half of a flush, flushed");
+        CHECK_OK(meru_close(db));
+        meru_db_free(db);
+        CHECK_EQ_INT(unlisted_changelogs(dir, &listed), 0);
+        model_free(&m);
+    }
+    meru_write_batch_free(b);
+    meru_row_free(row);
+    meru_schema_free(s);
+    meru_test_rmtree(dir);
+}
+
 /* No write after the history is made: the worker expires it on its own
  * once the oldest file leaves the 1 s window (the floor rises to its last
  * sequence and the file goes). Waits for that, bounded (60 s). */
@@ -241,6 +302,7 @@ static void test_idle_table_expires_history_on_time(void)
 int main(void)
 {
     MERU_TEST_RUN(test_cut_at_every_call_of_a_flush_leaves_no_change_or_file);
+    MERU_TEST_RUN(test_one_failed_write_of_a_parallel_flush_leaves_neither);
     MERU_TEST_RUN(test_idle_table_expires_history_on_time);
     return meru_test_finish();
 }
