@@ -13,15 +13,22 @@
  *   bench_kv [--rows N] [--quick] [--reps R] [--reads R]
  *            [--engines a,b,...] [--dir PATH] [--cache-mib M]
  *            [--sync|--no-sync] [--meru-property KEY=VALUE]...
- *            [--iceberg-view on|off]
+ *            [--iceberg-view on|off] [--meru-max-immutable N]
+ *            [--meru-mmap-reads 0|1]
  *
  * Memory: besides ru_maxrss (anonymous and file-backed pages together),
  * the child samples /proc/self/status every 10 ms and reports the peaks
  * of RssAnon (heap, arenas: what the user budgets for) and RssFile +
  * RssShmem (pages of mapped files: the kernel drops them under pressure),
  * each above its value after the workload arrays were built, and prints
- * to stderr the phase each peak was reached in.
+ * to stderr the phase each peak was reached in, with what the engine said
+ * it held in memtables and cache at each anonymous peak (merutable's
+ * meru_stats, RocksDB's size-all-mem-tables and block cache usage).
  *
+ * --meru-max-immutable: merutable's max_immutable_memtables (default: its
+ * default), to measure the memtable budget against write rates;
+ * --meru-mmap-reads: its mmap_reads (default: its default), mapped file
+ * pages (RssFile) against pread through the cache.
  * --iceberg-view: merutable's iceberg_view option (default: its default,
  * continuous), to measure what the view costs writes.
  *
@@ -137,6 +144,8 @@ typedef struct cfg {
     int quick;
     size_t cache_bytes;
     int iceberg_view; /* merutable: -1 default, 0 off, 1 continuous */
+    int max_imm;      /* merutable: max_immutable_memtables, 0 default */
+    int mmap_reads;   /* merutable: mmap_reads, -1 default */
     char dir[3000];
     const char *props[2 * 16 + 1]; /* --meru-property: key, value, ..., NULL */
     char prop_text[16][512];
@@ -318,6 +327,12 @@ typedef struct rss_sampler {
     int nphase;        /* per-phase peaks, in the order phases began */
     const char *pname[16];
     long panon[16], pfile[16];
+    /* The open handle whose engine is asked for its budgeted parts at
+     * each sample (rss_watch; NULL between tables), and what it said at
+     * each anonymous peak (bytes; negative: not said). */
+    const kv_driver *drv;
+    void *h;
+    kv_mem mem, pmem[16];
 } rss_sampler;
 
 static rss_sampler rss_s = {.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -335,6 +350,17 @@ static void rss_phase(const char *phase)
     pthread_mutex_unlock(&rss_s.mu);
 }
 
+/* Sets the handle the sampler asks for its engine's memory (NULL: none);
+ * once it returns no sample uses the previous one, so the caller may
+ * close it. */
+static void rss_watch(const kv_driver *drv, void *h)
+{
+    pthread_mutex_lock(&rss_s.mu);
+    rss_s.drv = h && drv->mem ? drv : NULL;
+    rss_s.h = h;
+    pthread_mutex_unlock(&rss_s.mu);
+}
+
 static void rss_sample(void)
 {
     long a = status_kib("RssAnon");
@@ -342,9 +368,13 @@ static void rss_sample(void)
     if (f >= 0 && sh > 0)
         f += sh;
     pthread_mutex_lock(&rss_s.mu);
+    kv_mem m = {-1, -1};
+    if (rss_s.drv && rss_s.drv->mem(rss_s.h, &m))
+        m.memtables = m.cache = -1;
     if (a > rss_s.anon) {
         rss_s.anon = a;
         rss_s.anon_phase = rss_s.phase;
+        rss_s.mem = m;
     }
     if (f > rss_s.file) {
         rss_s.file = f;
@@ -352,8 +382,10 @@ static void rss_sample(void)
     }
     if (rss_s.nphase) {
         int i = rss_s.nphase - 1;
-        if (a > rss_s.panon[i])
+        if (a > rss_s.panon[i]) {
             rss_s.panon[i] = a;
+            rss_s.pmem[i] = m;
+        }
         if (f > rss_s.pfile[i])
             rss_s.pfile[i] = f;
     }
@@ -388,7 +420,19 @@ static int rss_start(void)
     long sh = status_kib("RssShmem");
     rss_s.file0 = rss_s.file = status_kib("RssFile") + (sh > 0 ? sh : 0);
     rss_s.phase = rss_s.anon_phase = rss_s.file_phase = "start";
+    rss_s.mem.memtables = rss_s.mem.cache = -1;
     return pthread_create(&rss_s.thread, NULL, rss_loop, NULL) ? -1 : 0;
+}
+
+/* ", memtables M MiB, cache C MiB" as the engine said at an anonymous
+ * peak, or "" when it did not say. */
+static const char *mem_split(const kv_mem *m, char *buf, size_t cap)
+{
+    if (m->memtables < 0)
+        return "";
+    snprintf(buf, cap, "; then memtables %.1f MiB, cache %.1f MiB",
+             m->memtables / 1048576.0, m->cache / 1048576.0);
+    return buf;
 }
 
 /* Stops the sampler; the peaks above the baselines, in KiB. */
@@ -402,17 +446,20 @@ static void rss_stop(const char *engine, double *anon, double *file)
     rss_sample();
     *anon = (double)(rss_s.anon - rss_s.anon0);
     *file = (double)(rss_s.file - rss_s.file0);
+    char split[96];
     fprintf(stderr,
-            "bench_kv: %s: peak RssAnon +%.1f MiB (in %s), peak "
+            "bench_kv: %s: peak RssAnon +%.1f MiB (in %s%s), peak "
             "RssFile+RssShmem +%.1f MiB (in %s)\n",
-            engine, *anon / 1024.0, rss_s.anon_phase, *file / 1024.0,
+            engine, *anon / 1024.0, rss_s.anon_phase,
+            mem_split(&rss_s.mem, split, sizeof split), *file / 1024.0,
             rss_s.file_phase);
     for (int i = 0; i < rss_s.nphase; i++)
         fprintf(stderr, "bench_kv: %s:   %-22s peak RssAnon +%6.1f MiB, "
-                        "RssFile+RssShmem +%6.1f MiB\n",
+                        "RssFile+RssShmem +%6.1f MiB%s\n",
                 engine, rss_s.pname[i],
                 (double)(rss_s.panon[i] - rss_s.anon0) / 1024.0,
-                (double)(rss_s.pfile[i] - rss_s.file0) / 1024.0);
+                (double)(rss_s.pfile[i] - rss_s.file0) / 1024.0,
+                mem_split(&rss_s.pmem[i], split, sizeof split));
 }
 
 static uint64_t du_total;
@@ -490,9 +537,11 @@ static int fill_once(const kv_driver *drv, const kv_conf *conf, const char *dir,
     rm_rf(dir);
     if (mkdir(dir, 0755) || drv->open(&h, dir, conf))
         return -1;
+    rss_watch(drv, h);
     double t0 = kv_now();
     int rc = load(drv, h, idx, n, batch, 0, buf);
     double t1 = kv_now();
+    rss_watch(drv, NULL);
     if (drv->close(h))
         rc = -1;
     rm_rf(dir);
@@ -617,12 +666,14 @@ static int cold_read_workload(const kv_driver *drv, void **h,
                               const kv_conf *conf, const char *dir,
                               const uint64_t *idx, uint64_t n, double *ops)
 {
+    rss_watch(drv, NULL);
     int rc = drv->close(*h);
     *h = NULL;
     if (rc || drv->open(h, dir, conf)) {
         *h = NULL;
         return -1;
     }
+    rss_watch(drv, *h);
     return read_workload(drv, *h, idx, n, 0, ops, NULL);
 }
 
@@ -631,7 +682,8 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
 {
     char dir[3100];
     kv_conf conf = {g->cache_bytes, 64u << 20, 0, p->n,
-                    g->nprops ? g->props : NULL, g->iceberg_view};
+                    g->nprops ? g->props : NULL, g->iceberg_view, g->max_imm,
+                    g->mmap_reads};
     kv_row *buf = malloc(1000 * sizeof *buf);
     if (!buf)
         return -1;
@@ -652,6 +704,8 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
     if (!rc) {
         rm_rf(dir);
         rc = mkdir(dir, 0755) ? -1 : drv->open(&h, dir, &conf);
+        if (!rc)
+            rss_watch(drv, h);
     }
     uint64_t io0 = bench_io_write_bytes();
     rss_phase("fillrandom batch 1000");
@@ -739,6 +793,7 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
     if (!rc)
         rc = cold_read_workload(drv, &h, &conf, dir, p->rd_cold,
                                 p->ops[M_READ_COLD], &res[M_READ_COLD]);
+    rss_watch(drv, NULL);
     if (h && drv->close(h))
         rc = -1;
     rm_rf(dir);
@@ -937,7 +992,8 @@ static void usage(void)
             "usage: bench_kv [--rows N] [--quick] [--reps R] [--reads R]\n"
             "                [--engines a,b,...] [--dir PATH] [--cache-mib M]\n"
             "                [--sync | --no-sync] [--meru-property KEY=VALUE]...\n"
-            "                [--iceberg-view on|off]\n");
+            "                [--iceberg-view on|off] [--meru-max-immutable N]\n"
+            "                [--meru-mmap-reads 0|1]\n");
 }
 
 static int selected(const char *list, const char *name)
@@ -957,7 +1013,7 @@ static int selected(const char *list, const char *name)
 
 int main(int argc, char **argv)
 {
-    static cfg g = {1000000, 0, 3, -1, 0, (size_t)64 << 20, -1, "", {NULL},
+    static cfg g = {1000000, 0, 3, -1, 0, (size_t)64 << 20, -1, 0, -1, "", {NULL},
                     {""}, 0};
     const char *engines = NULL;
     for (int a = 1; a < argc; a++) {
@@ -983,6 +1039,12 @@ int main(int argc, char **argv)
         else if (v && !strcmp(argv[a], "--iceberg-view") &&
                  (!strcmp(v, "on") || !strcmp(v, "off")) && (a++, 1))
             g.iceberg_view = !strcmp(v, "on");
+        else if (v && !strcmp(argv[a], "--meru-max-immutable") &&
+                 atoi(v) > 0 && (a++, 1))
+            g.max_imm = atoi(v);
+        else if (v && !strcmp(argv[a], "--meru-mmap-reads") &&
+                 (!strcmp(v, "0") || !strcmp(v, "1")) && (a++, 1))
+            g.mmap_reads = atoi(v);
         else if (v && !strcmp(argv[a], "--meru-property") && g.nprops < 16 &&
                  strchr(v, '=') && (a++, 1)) {
             char *t = g.prop_text[g.nprops];
@@ -1053,7 +1115,8 @@ int main(int argc, char **argv)
     for (int e = 0; e < ne; e++) {
         char d[1024];
         kv_conf c = {g.cache_bytes, 64u << 20, 0, g.rows,
-                     g.nprops ? g.props : NULL, g.iceberg_view};
+                     g.nprops ? g.props : NULL, g.iceberg_view, g.max_imm,
+                     g.mmap_reads};
         run[e]->describe(&c, d, sizeof d);
         printf("  - %s\n", d);
     }

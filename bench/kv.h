@@ -43,9 +43,21 @@ typedef struct kv_conf {
     /* merutable only: its iceberg_view option, 1 continuous, 0 off, -1
      * its default (the other engines have no such thing). */
     int iceberg_view;
+    /* merutable only: its max_immutable_memtables option (0: its default;
+     * --meru-max-immutable), to measure the memtable budget's trade-off. */
+    int meru_max_imm;
+    /* merutable only: its mmap_reads option (-1: its default;
+     * --meru-mmap-reads), to weigh mapped file pages against pread. */
+    int meru_mmap;
 } kv_conf;
 
 /* What a scan accumulates: enough to check the engine returned the rows. */
+/* What an engine says it holds in its budgeted parts (kv_driver.mem). */
+typedef struct kv_mem {
+    double memtables; /* bytes of memtables, mutable and immutable */
+    double cache;     /* bytes in the block/page cache (and row cache) */
+} kv_mem;
+
 typedef struct kv_scan_acc {
     uint64_t rows;
     uint64_t sum_i;
@@ -95,6 +107,11 @@ typedef struct kv_driver {
     int (*reader_open)(void *h, void **out);
     int (*reader_get)(void *r, int64_t k, kv_row *out);
     void (*reader_close)(void *r);
+    /* Optional (NULL: the engine does not say). The engine's own count of
+     * the memory it budgets, in bytes: its memtables (mutable and
+     * immutable) and its block/page cache; 0 when filled. Called by the
+     * RSS sampler's thread while the workload runs on others. */
+    int (*mem)(void *h, kv_mem *out);
 } kv_driver;
 
 /* Monotonic seconds. */

@@ -216,5 +216,5 @@ static void l_reader_close(void *r)
 
 const kv_driver kv_driver_leveldb = {
     "leveldb", l_describe, l_open, l_close, l_write, l_get, l_scan, l_settle,
-    l_reader_open, l_get, l_reader_close,
+    l_reader_open, l_get, l_reader_close, NULL,
 };

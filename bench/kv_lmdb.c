@@ -230,5 +230,5 @@ static int m_settle(void *h, double *idle_at)
 
 const kv_driver kv_driver_lmdb = {
     "lmdb", m_describe, m_open, m_close, m_write, m_get, m_scan, m_settle,
-    m_reader_open, m_reader_get, m_reader_close,
+    m_reader_open, m_reader_get, m_reader_close, NULL,
 };

@@ -35,6 +35,10 @@ static void options(const kv_conf *c, meru_options *o)
     o->memtable_bytes = c->write_buffer;
     o->cache_bytes = c->cache_bytes;
     o->properties = c->meru_props;
+    if (c->meru_max_imm > 0)
+        o->max_immutable_memtables = c->meru_max_imm;
+    if (c->meru_mmap >= 0)
+        o->mmap_reads = c->meru_mmap;
     if (c->iceberg_view >= 0)
         o->iceberg_view = c->iceberg_view ? MERU_ICEBERG_VIEW_CONTINUOUS
                                           : MERU_ICEBERG_VIEW_OFF;
@@ -63,13 +67,15 @@ static void t_describe(const kv_conf *c, char *buf, size_t cap)
         snprintf(rowc, sizeof rowc, "row cache off");
     snprintf(buf, cap,
              "merutable %s: decoded-page cache %zu MiB (%s), files %s, "
-             "memtable %zu MiB, background_threads %d, L0 %s, "
+             "memtable %zu MiB (%d immutable at most), background_threads "
+             "%d, L0 %s, "
              "L1+ ZSTD %d (pages of %u KiB or %u rows, %u KiB for string "
              "value columns), WAL on, sync_mode "
              "%s, Iceberg view %s%s",
              meru_version(), o.cache_bytes >> 20, rowc,
              o.mmap_reads ? "memory-mapped (mmap_reads)" : "read with pread",
-             o.memtable_bytes >> 20, o.background_threads,
+             o.memtable_bytes >> 20, o.max_immutable_memtables,
+             o.background_threads,
              (unsigned)o.l0_compression < 5 ? codec[o.l0_compression] : "?",
              o.zstd_level, (unsigned)(o.page_bytes >> 10),
              (unsigned)o.page_rows, (unsigned)(o.string_page_bytes >> 10),
@@ -331,8 +337,21 @@ static int t_settle(void *h, double *idle_at)
     return 0;
 }
 
+/* Memtables: arena bytes of the mutable and immutable ones; cache: the
+ * page cache's bytes (the row cache's share is not counted). */
+static int t_mem(void *h, kv_mem *out)
+{
+    mt *t = h;
+    meru_stats st;
+    if (meru_stats_get(t->db, &st) != MERU_OK)
+        return -1;
+    out->memtables = (double)(st.memtable_bytes + st.immutable_bytes);
+    out->cache = (double)st.cache_bytes;
+    return 0;
+}
+
 const kv_driver kv_driver_merutable = {
     "merutable",   t_describe,    t_open,        t_close,
     t_write,       t_get,         t_scan,        t_settle,
-    t_reader_open, t_reader_get, t_reader_close,
+    t_reader_open, t_reader_get, t_reader_close, t_mem,
 };

@@ -213,7 +213,21 @@ static void r_reader_close(void *r)
     (void)r;
 }
 
+/* Memtables: the size of all of them (active, immutable, pinned);
+ * cache: the block cache's usage. */
+static int r_mem(void *h, kv_mem *out)
+{
+    rdb *r = h;
+    char *v = rocksdb_property_value(r->db, "rocksdb.size-all-mem-tables");
+    if (!v)
+        return -1;
+    out->memtables = strtod(v, NULL);
+    rocksdb_free(v);
+    out->cache = (double)rocksdb_cache_get_usage(r->cache);
+    return 0;
+}
+
 const kv_driver kv_driver_rocksdb = {
     "rocksdb", r_describe, r_open, r_close, r_write, r_get, r_scan, r_settle,
-    r_reader_open, r_get, r_reader_close,
+    r_reader_open, r_get, r_reader_close, r_mem,
 };

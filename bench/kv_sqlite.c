@@ -254,5 +254,5 @@ static int s_settle(void *h, double *idle_at)
 
 const kv_driver kv_driver_sqlite = {
     "sqlite", s_describe, s_open, s_close, s_write, s_get, s_scan, s_settle,
-    s_reader_open, s_reader_get, s_reader_close,
+    s_reader_open, s_reader_get, s_reader_close, NULL,
 };

@@ -495,7 +495,15 @@ typedef struct meru_options {
     int read_only;                  /* default 0 */
     meru_sync_mode sync_mode;       /* default MERU_SYNC_GROUP */
     size_t memtable_bytes;          /* default 64 MiB per memtable */
-    int max_immutable_memtables;    /* default 2; writers stop beyond */
+    /* The memtables' budget: a full memtable becomes immutable and waits
+     * for its flush, and writers wait while this many wait, so the
+     * memtables hold at most about max_immutable_memtables x
+     * memtable_bytes (the mutable one is all but empty while writers
+     * wait; bench_kv at 64 MiB: 128-130 MiB at the peak, as RocksDB's two
+     * write buffers). 1 halves that but stops writes for every flush
+     * (nothing is written while a memtable is flushed); 2 lets writes
+     * fill the next memtable during a flush. Default 2. */
+    int max_immutable_memtables;
     int l0_compaction_trigger;      /* default 4 files */
     int l0_slowdown_trigger;        /* default 12 files */
     int l0_stop_trigger;            /* default 20 files */

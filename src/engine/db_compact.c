@@ -646,6 +646,25 @@ static bool output_hidden(const job *j, meru_iiter *merged, meru_iiter **kids,
            meru_dv_contains(j->in_dv[c], meru_sst_iter_pos(kids[c]));
 }
 
+/* Output rows between two releases of the inputs' mapped pages: a few MiB
+ * of input, so a compaction's file-backed RSS stays about that window
+ * instead of growing to the size of its inputs (each re-touch after a
+ * release is a minor fault on a page the page cache still holds). */
+#define RELEASE_EVERY_ROWS 32768u
+
+/* The inputs are read front to back, once: what the merge has consumed
+ * will not be read again by this job, so their maps' pages leave the RSS
+ * (the few pages being decoded now fault back in). Gets that share the
+ * maps fault in what they touch, as after a reopen. */
+static void release_inputs(const job *j)
+{
+    for (size_t i = 0; i < j->nin; i++) {
+        meru_sst *t;
+        if (meru_db_file_sst(j->in[i], &t) == MERU_OK)
+            meru_sst_release_pages(t);
+    }
+}
+
 /* Streams the merge into output files of the next level (with the
  * continuous view, each with its deletion vector). */
 static int write_outputs(meru_db *db, job *j, outputs *o)
@@ -658,6 +677,7 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
     bool have_last = false;
     char rel[128];
     int out_level = j->out_level;
+    uint32_t since_release = 0;
     int rc;
     meru_options opts; /* shaping fields may change: one copy a job */
     meru_db_options_copy(db, &opts);
@@ -703,6 +723,10 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
             break;
         if ((rc = meru_sst_writer_add(w, ikey, ilen, val, vlen)))
             break;
+        if (++since_release == RELEASE_EVERY_ROWS) {
+            since_release = 0;
+            release_inputs(j);
+        }
         have_last = true;
         last_user.len = 0;
         if (meru_buf_append(&last_user, ikey, ulen)) {
@@ -1022,6 +1046,7 @@ static int bottom_droppable(const job *j, size_t i, bool *drop)
         ;
     meru_compact_iter_stats(ci, &st);
     meru_compact_iter_free(ci);
+    meru_sst_release_pages(t); /* its key column: read once, for this */
     if (rc != MERU_NOT_FOUND)
         return rc;
     *drop = st.output != st.input;

@@ -212,7 +212,7 @@ typedef struct pq_writer_options {
 } pq_writer_options;
 
 /* Option presets. Row-tuned (L0): page_size 8 KiB, page_rows 20000,
- * row_group_bytes 128 MiB, no compression, v1 pages, page index and CRC
+ * row_group_bytes 8 MiB (what a flush holds), no compression, v1 pages, page index and CRC
  * on, bloom fpp 0.01. Column-tuned (L1+): page_size 64 KiB (32..128 KiB
  * sensible), page_rows 20000, row_group_bytes 64 MiB, ZSTD level 3, v2
  * pages, dictionary cap 1 MiB, page index and CRC on, bloom fpp 0.01.

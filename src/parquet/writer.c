@@ -66,7 +66,10 @@ void pq_writer_options_row(pq_writer_options *o)
     options_common(o);
     o->profile = PQ_PROFILE_ROW;
     o->page_size = 8 * 1024;
-    o->row_group_bytes = 128ull << 20;
+    /* A row group's pages stay in memory until it is complete: 8 MiB
+     * bounds what a flush holds (one row group of a whole 64 MiB memtable
+     * held all of its L0 file, ~25-60 MiB, beside the memtable). */
+    o->row_group_bytes = 8ull << 20;
     o->codec = PQ_CODEC_UNCOMPRESSED;
     o->data_page_version = 1;
 }

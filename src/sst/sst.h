@@ -206,6 +206,12 @@ int meru_sst_open(meru_sst **out, meru_fs *fs, const char *path,
                   const meru_schema *schema, meru_cache *cache);
 /* Whether the file is read through a memory map. */
 bool meru_sst_mapped(const meru_sst *t);
+/* Drops the pages of the file's map from the process's resident set (a
+ * hint: the map stays valid and readers fault in what they touch next,
+ * from the page cache). A streaming reader of the whole file (compaction)
+ * calls it as it goes, so the file's pages do not pile up in its RSS; a
+ * no-op for a file read through pread. */
+void meru_sst_release_pages(const meru_sst *t);
 /* Bytes of the file's key directory, 0 when it has none (yet). */
 uint64_t meru_sst_keydir_bytes(const meru_sst *t);
 /* Builds t's key directory now if it should have one and nobody built or

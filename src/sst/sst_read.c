@@ -391,6 +391,12 @@ bool meru_sst_mapped(const meru_sst *t)
     return t && t->map;
 }
 
+void meru_sst_release_pages(const meru_sst *t)
+{
+    if (t && t->map)
+        meru_fs_release_map(t->fs, t->map, 0, t->file_size);
+}
+
 int meru_sst_open_ex(meru_sst **out, meru_fs *fs, const char *path,
                      const meru_schema *schema, meru_cache *cache,
                      const meru_sst_read_options *ro)

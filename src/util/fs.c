@@ -40,6 +40,13 @@ void meru_fs_unmap(meru_fs *fs, const void *p, uint64_t size)
         fs->ops->unmap(fs, p, size);
 }
 
+void meru_fs_release_map(meru_fs *fs, const void *p, uint64_t off,
+                         uint64_t len)
+{
+    if (p && len && fs->ops->release)
+        fs->ops->release(fs, p, off, len);
+}
+
 int meru_fs_exists(meru_fs *fs, const char *path, int *out)
 {
     meru_fs_info st;

@@ -124,6 +124,13 @@ struct meru_fs_ops {
      * (another file system, links not allowed) as MERU_ENOTSUP, so callers
      * fall back to copying. */
     int (*link)(meru_fs *fs, const char *from, const char *to);
+    /* Optional (NULL: not offered). A hint that the caller is done with
+     * the pages of a map made by `map` for now: they leave the process's
+     * resident set (the bytes stay readable; the next touch reads them
+     * again, from the kernel's page cache while it still holds them).
+     * `p` is the map's start, [off, off + len) the range, both within the
+     * map; the implementation rounds inward to whole pages. */
+    void (*release)(meru_fs *fs, const void *p, uint64_t off, uint64_t len);
 };
 
 struct meru_fs {
@@ -233,6 +240,10 @@ int meru_file_read_exact(meru_file *f, uint64_t off, void *buf, size_t n);
 int meru_file_map(meru_file *f, uint64_t size, const void **out);
 /* Releases a map of `fs` made by meru_file_map. Accepts NULL p. */
 void meru_fs_unmap(meru_fs *fs, const void *p, uint64_t size);
+/* Drops the resident pages of [off, off + len) of a map of `fs` (see the
+ * release op; a no-op when the fs offers none). Accepts NULL p. */
+void meru_fs_release_map(meru_fs *fs, const void *p, uint64_t off,
+                         uint64_t len);
 /* Hard-links `from` as `to` (see the link op): MERU_ENOTSUP (no message)
  * when the fs offers no links or they are impossible there. */
 int meru_fs_link(meru_fs *fs, const char *from, const char *to);

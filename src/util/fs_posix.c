@@ -14,6 +14,9 @@
  *
  * Maps are plain mmap(PROT_READ, MAP_SHARED) of the descriptor; the map
  * keeps the file's pages reachable after the descriptor is closed.
+ * Releasing part of a map is madvise(MADV_DONTNEED): for a shared map of a
+ * file it only unhooks the pages from this process (RssFile falls), the
+ * page cache keeps them and a later touch maps them again.
  *
  * Not here: O_DIRECT, posix_fadvise, F_FULLFSYNC tuning.
  */
@@ -391,6 +394,20 @@ static void px_unmap(meru_fs *fs, const void *p, uint64_t size)
     munmap((void *)(uintptr_t)p, (size_t)size);
 }
 
+static void px_release(meru_fs *fs, const void *p, uint64_t off,
+                       uint64_t len)
+{
+    (void)fs;
+    long ps = sysconf(_SC_PAGESIZE);
+    uintptr_t pg = ps > 0 ? (uintptr_t)ps : 4096;
+    uintptr_t lo = (uintptr_t)p + (uintptr_t)off;
+    uintptr_t hi = lo + (uintptr_t)len;
+    lo = (lo + pg - 1) & ~(pg - 1); /* inward: whole pages only */
+    hi &= ~(pg - 1);
+    if (hi > lo) /* advice: a failure leaves the pages resident, no more */
+        (void)madvise((void *)lo, (size_t)(hi - lo), MADV_DONTNEED);
+}
+
 static int px_link(meru_fs *fs, const char *from, const char *to)
 {
     (void)fs;
@@ -423,6 +440,7 @@ static const meru_fs_ops posix_ops = {
     .map = px_map,
     .unmap = px_unmap,
     .link = px_link,
+    .release = px_release,
 };
 
 static meru_fs posix_fs = {&posix_ops};

@@ -595,6 +595,39 @@ static void test_no_page_index_when_disabled(void)
 
 /* ----------------------------------------------------- row groups, meta */
 
+/* The row profile (L0 flushes) ends a row group at 8 MiB of pages: a flush
+ * holds one row group in memory, so a memtable's whole file must not be
+ * one (it was: 128 MiB, the L0 file of a 64 MiB memtable beside it). */
+static void test_row_profile_bounds_a_row_group(void)
+{
+    enum { N = 1300000 }; /* 10.4 MB of uncompressed int64 */
+    int64_t *v = malloc(N * sizeof *v);
+    CHECK(v);
+    if (!v)
+        return;
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        v[i] = (int64_t)x;
+    }
+    pq_column_spec s = {.name = "k", .type = PQ_INT64};
+    pq_column_data cd = {v, NULL};
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    CHECK_EQ_U64(o.row_group_rows, 0);
+    wfile f;
+    CHECK_OK(write_file(&f, &s, 1, &o, N, &cd));
+    CHECK_EQ_INT(pq_reader_num_rows(f.r), N);
+    uint32_t nrg = pq_reader_num_row_groups(f.r);
+    CHECK_MSG(nrg == 2, "%u row groups", nrg);
+    /* the first ends near the 8 MiB target */
+    int64_t r0 = pq_reader_row_group_rows(f.r, 0);
+    CHECK_MSG(r0 * 8 >= (7 << 20) && r0 * 8 <= (9 << 20), "%lld rows",
+              (long long)r0);
+    wfile_free(&f);
+    free(v);
+}
+
 static void test_row_group_targets_split_the_file(void)
 {
     enum { N = 2500 };
@@ -1028,6 +1061,7 @@ int main(void)
     MERU_TEST_RUN(test_column_index_boundary_order_and_truncation);
     MERU_TEST_RUN(test_no_page_index_when_disabled);
     MERU_TEST_RUN(test_row_group_targets_split_the_file);
+    MERU_TEST_RUN(test_row_profile_bounds_a_row_group);
     MERU_TEST_RUN(test_footer_has_schema_field_ids_kv_and_created_by);
     MERU_TEST_RUN(test_empty_file_is_valid);
     MERU_TEST_RUN(test_byte_array_pages_end_where_the_size_rule_says);

@@ -4,7 +4,9 @@
  * mmap, meru_options.mmap_reads) against reading them through pread and the
  * block cache: the same answers for gets and scans, and an observable
  * difference — a mapped file puts no raw file blocks in the cache (only
- * decoded pages), a file system without maps (fs_fault) falls back to pread.
+ * decoded pages), a file system without maps (fs_fault) falls back to pread;
+ * meru_sst_release_pages takes a map's pages out of the process's RSS and
+ * leaves them readable.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -273,10 +275,79 @@ static void test_sst_mapped_caches_pages_only(void)
     meru_schema_free(s);
 }
 
+/* Resident KiB of the mapping of `path` in this process (the Rss: line of
+ * its /proc/self/smaps entry), -1 when it is not mapped. */
+static long smaps_rss_kib(const char *path)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return -1;
+    char line[2048];
+    long rss = -1;
+    int in = 0;
+    size_t pl = strlen(path);
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
+            line[--n] = 0;
+        const char *dash = strchr(line, '-'), *sp = strchr(line, ' ');
+        if (dash && sp && dash < sp) {
+            /* a mapping's header: "lo-hi perms off dev inode path" */
+            in = n >= pl && !strcmp(line + n - pl, path);
+            continue;
+        }
+        long kib;
+        if (in && sscanf(line, "Rss: %ld kB", &kib) == 1)
+            rss = (rss < 0 ? 0 : rss) + kib;
+    }
+    fclose(f);
+    return rss;
+}
+
+/* A mapped file's pages are in the RSS once read; released, they leave it
+ * (all but a partial last page) and the file still reads the same. Through
+ * pread, or on a file system without maps, releasing does nothing. */
+static void test_sst_release_pages_leaves_rss(void)
+{
+    const char *dir = meru_test_tmpdir("mmap_release");
+    fill(dir);
+    char path[1200];
+    CHECK(find_file(dir, "L1", path, sizeof path));
+    meru_schema *s = mk_schema();
+    CHECK(s);
+    meru_sst_read_options ro = {true, NULL};
+    meru_sst *t;
+    CHECK_OK(meru_sst_open_ex(&t, meru_fs_posix(), path, s, NULL, &ro));
+    CHECK(meru_sst_mapped(t));
+    int found0, found1;
+    uint64_t pages;
+    sst_gets(t, s, &found0, &pages);
+    long before = smaps_rss_kib(path);
+    meru_sst_release_pages(t);
+    long after = smaps_rss_kib(path);
+    CHECK_MSG(before >= 8 && after >= 0 && after <= 4,
+              "resident KiB of the map: %ld read, %ld released", before,
+              after);
+    sst_gets(t, s, &found1, &pages);
+    CHECK(found0 > 0);
+    CHECK_EQ_INT(found0, found1);
+    CHECK(smaps_rss_kib(path) >= 8); /* read again: back in */
+    meru_sst_close(t);
+
+    ro.mmap = false;
+    CHECK_OK(meru_sst_open_ex(&t, meru_fs_posix(), path, s, NULL, &ro));
+    meru_sst_release_pages(t);
+    sst_gets(t, s, &found1, &pages);
+    CHECK_EQ_INT(found0, found1);
+    meru_sst_close(t);
+    meru_schema_free(s);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_mmap_reads_option);
     MERU_TEST_RUN(test_mmap_reads_same_answers);
     MERU_TEST_RUN(test_sst_mapped_caches_pages_only);
+    MERU_TEST_RUN(test_sst_release_pages_leaves_rss);
     return meru_test_finish();
 }
