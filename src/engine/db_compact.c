@@ -513,7 +513,9 @@ static void outputs_free(meru_db *db, outputs *o, bool remove)
     meru_err_saved e;
     meru_err_save(&e); /* the job's failure, not the cleanup's */
     for (size_t i = 0; i < o->n; i++) {
-        if (remove) {
+        /* A path whose copy failed (close_output out of memory) names
+         * nothing to remove: that file is an orphan the next open sweeps. */
+        if (remove && o->files[i].path) {
             char abs[MERU_DB_PATH_MAX];
             if (!meru_path_join(abs, sizeof abs, db->path, o->files[i].path))
                 (void)meru_fs_remove(db->fs, abs);
