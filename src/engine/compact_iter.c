@@ -128,8 +128,12 @@ static int step(meru_compact_iter *c, const uint8_t **ikey, size_t *ilen,
         c->st.output++;
         *ikey = k;
         *ilen = kl;
-        if (value)
+        if (value) {
             *value = it->ops->value(it, vlen);
+            /* an empty value may be a failed decode: never write it */
+            if (*vlen == 0 && (rc = it->ops->status(it)))
+                return c->status = rc;
+        }
         return MERU_OK;
     }
     if ((rc = it->ops->status(it)))

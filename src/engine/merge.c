@@ -249,7 +249,13 @@ static const uint8_t *merge_value(meru_iiter *it, size_t *len)
 {
     merge_iter *m = (merge_iter *)it;
     meru_iiter *c = m->child[m->heap[0]];
-    return c->ops->value(c, len);
+    const uint8_t *v = c->ops->value(c, len);
+    /* A child that fails to produce a value (out of memory decoding it)
+     * answers an empty one and keeps the error: make it the merge's, as
+     * merge_values does, so the caller's status check sees it. */
+    if (*len == 0 && m->status == MERU_OK)
+        m->status = c->ops->status(c);
+    return v;
 }
 
 /* The current child's direct values, when it has them. A failure there is
