@@ -562,6 +562,18 @@ static int feed_job_join(feed_job *j)
     return j->rc;
 }
 
+/* Lets go of what only the changelog's writing needed: the walk, the
+ * pre-images and the memtable reference. */
+static void feed_job_drop_inputs(feed_job *j)
+{
+    free(j->pre);
+    j->pre = NULL;
+    meru_changelog_set_free(j->set);
+    j->set = NULL;
+    meru_memtable_unref(j->mem);
+    j->mem = NULL;
+}
+
 /* Joins and frees the job; a changelog no commit took is removed. */
 static void feed_job_free(feed_job *j)
 {
@@ -575,10 +587,8 @@ static void feed_job_free(feed_job *j)
         remove_quietly(j->db, j->written);
     free(j->written);
     free(j->cl.path);
-    free(j->pre);
     flush_lookup_free(&j->fl);
-    meru_changelog_set_free(j->set);
-    meru_memtable_unref(j->mem);
+    feed_job_drop_inputs(j);
     free(j);
 }
 
@@ -668,17 +678,11 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
         free(j->written);
         j->written = NULL;
     }
-    if (j) {
-        /* Done with the memtable: its last reference goes with the
-         * publish (drop_flushed), as without the feed, not after the
-         * flush is reported done. */
-        free(j->pre);
-        j->pre = NULL;
-        meru_changelog_set_free(j->set);
-        j->set = NULL;
-        meru_memtable_unref(j->mem);
-        j->mem = NULL;
-    }
+    /* Done with the memtable: its last reference goes with the publish
+     * (drop_flushed), as without the feed, not after the flush is
+     * reported done. */
+    if (j)
+        feed_job_drop_inputs(j);
     if (rc == MERU_OK) {
         /* The committed catalog no longer lists these segments (their rows
          * are in files, and readers read the memtable until the publish),
