@@ -1,21 +1,42 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cache.c — sharded LRU cache with charges and refcounted handles
- * (cache.h), after LevelDB's LRUCache.
+ * cache.c — sharded CLOCK cache with charges and refcounted handles
+ * (cache.h).
  *
  * Each shard (chosen by the top bits of a 64-bit key hash) has a mutex
- * guarding everything in it: a chained hash table, two circular lists and
- * the counters. An entry's `refs` counts the handles out on it plus one
- * while the cache itself holds it (`in_cache`). Entries in the cache sit on
- * exactly one list:
- *   - lru:    refs == 1, nobody uses them: the eviction candidates, oldest
- *             first;
- *   - in_use: refs > 1: never evicted.
- * An entry removed from the cache (erase, replacement, eviction) leaves the
- * table and its list at once and its charge stops counting, but it is freed
- * only when refs reaches 0, i.e. when the last handle is released. Entries
- * that reach 0 are collected under the lock and their deleters run after it
- * is dropped, so a deleter may use the cache.
+ * guarding a chained hash table, one circular list of the entries in the
+ * cache (the clock, its head the hand) and the counters. An entry's atomic
+ * `refs` counts the handles out on it plus one while the cache itself
+ * holds it (`in_cache`).
+ *
+ * Why CLOCK and not LevelDB's two LRU lists (what this was until issue 11):
+ * with LRU a hit moves its entry from the lru list to the in-use list and
+ * the release moves it back, each move writing two neighbours and a list
+ * head, under the shard mutex taken twice per hit. With two client threads
+ * doing gets, those lines and the mutex went back and forth between the
+ * cores on every page lookup. Here a hit takes the mutex once, sets the
+ * entry's referenced bit and bumps its count; a release is one atomic
+ * decrement, no lock. Eviction pays instead: the hand skips entries in use
+ * (refs > 1) and gives referenced ones a second chance (clears the bit,
+ * moves them behind the hand), evicting the first unused unreferenced one.
+ * That approximates LRU (an entry used since the hand last passed is
+ * kept), which is what the page and row caches need.
+ *
+ * A count may fall from 2 to 1 without the lock (a release) but rises only
+ * under it (a lookup), so under the lock `refs == 1` means "unused" and
+ * stays so. An entry removed from the cache (erase, replacement, eviction)
+ * leaves the table and the clock at once and its charge stops counting, but
+ * it is freed only when refs reaches 0: by whichever of the cache and the
+ * last handle lets go last. Entries the cache drops to 0 are collected
+ * under the lock and their deleters run after it is dropped, so a deleter
+ * may use the cache.
+ *
+ * Over capacity with every entry in use (an oversized entry, or many
+ * handles out), eviction cannot finish; it sets the shard's `over` flag and
+ * a release that sees it takes the lock and evicts again. The flag and the
+ * counts are sequentially consistent (Dekker): either the evictor's second
+ * sweep after setting the flag sees the release's decrement, or the
+ * release sees the flag.
  *
  * Shards: a small cache uses fewer shards (each gets at least
  * MERU_CACHE_MIN_SHARD_BYTES, or the caller's minimum) so that a handful of large entries is not
@@ -46,22 +67,29 @@ struct meru_cache_handle {
     meru_cache_deleter del;
     size_t charge;
     uint64_t hash;
-    uint32_t refs;
-    bool in_cache;
+    _Atomic uint32_t refs;
+    bool in_cache;   /* under the shard mutex */
+    bool referenced; /* hit since the hand last passed (shard mutex) */
     size_t klen;
     uint8_t key[];
 };
 typedef struct meru_cache_handle entry;
 
+/* A cache line: shards are aligned to it so that two threads on two
+ * shards never write the same line (the mutexes sat 144 bytes apart). */
+#define MERU_CACHE_LINE 64
+
 typedef struct shard {
-    pthread_mutex_t mu; /* guards every field below and the entries' links,
-                           refs and in_cache */
+    _Alignas(MERU_CACHE_LINE) pthread_mutex_t mu;
+    /* guards every field below but `over`, and the entries' links,
+       in_cache and referenced */
     entry **buckets;
     size_t nbuckets; /* a power of two */
-    size_t count;    /* entries in the table */
-    lnode lru, in_use;
+    size_t count;    /* entries in the table (= on the clock) */
+    lnode clock;     /* next is the hand; new entries go behind it */
     size_t capacity, usage;
     uint64_t hits, misses, inserts, evictions;
+    atomic_bool over; /* the last eviction stopped over capacity */
 } shard;
 
 struct meru_cache {
@@ -151,27 +179,14 @@ static void table_grow(shard *s)
     s->nbuckets = nb;
 }
 
-/* Drops one reference; an entry reaching 0 goes to *dead (freed by the
- * caller after unlocking). */
-static void unref(shard *s, entry *e, entry **dead)
+/* Drops the cache's reference (shard mutex held); an entry reaching 0
+ * goes to *dead (freed by the caller after unlocking). */
+static void unref_locked(entry *e, entry **dead)
 {
-    e->refs--;
-    if (e->refs == 0) {
+    if (atomic_fetch_sub(&e->refs, 1) == 1) {
         e->hnext = *dead;
         *dead = e;
-    } else if (e->in_cache && e->refs == 1) {
-        list_remove(&e->link);
-        list_append(&s->lru, &e->link);
     }
-}
-
-static void ref(shard *s, entry *e)
-{
-    if (e->in_cache && e->refs == 1) {
-        list_remove(&e->link);
-        list_append(&s->in_use, &e->link);
-    }
-    e->refs++;
 }
 
 /* Takes an entry already unlinked from the table out of the cache. */
@@ -180,21 +195,51 @@ static void finish_erase(shard *s, entry *e, entry **dead)
     e->in_cache = false;
     list_remove(&e->link);
     s->usage -= e->charge;
-    unref(s, e, dead);
+    unref_locked(e, dead);
 }
 
-/* Evicts unused entries, oldest first, while over capacity. */
-static void evict(shard *s, entry **dead)
+/* One turn of the clock while over capacity: evicts unused unreferenced
+ * entries from the hand on, passing over entries in use and giving
+ * referenced ones a second chance; at most two laps (every entry seen
+ * twice: the second time its bit is clear). */
+static void sweep(shard *s, entry **dead)
 {
-    while (s->usage > s->capacity && s->lru.next != &s->lru) {
-        entry *old = (entry *)s->lru.next;
-        entry **p = table_find(s, old->key, old->klen, old->hash);
-        if (*p == old) { /* always: lru entries are in the table */
-            *p = old->hnext;
+    size_t budget = 2 * s->count;
+    while (s->usage > s->capacity && budget-- > 0 &&
+           s->clock.next != &s->clock) {
+        entry *e = (entry *)s->clock.next;
+        if (atomic_load(&e->refs) > 1 || e->referenced) {
+            e->referenced = false;
+            list_remove(&e->link);
+            list_append(&s->clock, &e->link);
+            continue;
+        }
+        entry **p = table_find(s, e->key, e->klen, e->hash);
+        if (*p == e) { /* always: clock entries are in the table */
+            *p = e->hnext;
             s->count--;
         }
         s->evictions++;
-        finish_erase(s, old, dead);
+        finish_erase(s, e, dead);
+    }
+}
+
+/* Evicts while over capacity; what it cannot evict (entries in use) is
+ * left to the release that makes them unused (the `over` flag). */
+static void evict(shard *s, entry **dead)
+{
+    for (int pass = 0;; pass++) {
+        sweep(s, dead);
+        if (s->usage <= s->capacity) {
+            if (atomic_load_explicit(&s->over, memory_order_relaxed))
+                atomic_store(&s->over, false);
+            return;
+        }
+        if (pass)
+            return;
+        /* Then one more sweep: a release that missed the flag made its
+         * decrement before this store, and the sweep sees it. */
+        atomic_store(&s->over, true);
     }
 }
 
@@ -227,9 +272,12 @@ int meru_cache_new_sharded(meru_cache **out, size_t capacity,
            (capacity >> (bits + 1)) >= min_shard_bytes)
         bits++;
     size_t n = (size_t)1 << bits;
-    meru_cache *c = calloc(1, sizeof *c + n * sizeof c->shards[0]);
+    size_t bytes = sizeof(meru_cache) + n * sizeof(shard);
+    bytes = (bytes + MERU_CACHE_LINE - 1) / MERU_CACHE_LINE * MERU_CACHE_LINE;
+    meru_cache *c = aligned_alloc(MERU_CACHE_LINE, bytes);
     if (!c)
         return meru_err(MERU_ENOMEM, "cache of %zu bytes", capacity);
+    memset(c, 0, bytes);
     c->capacity = capacity;
     c->shard_bits = bits;
     atomic_init(&c->next_id, 1);
@@ -246,8 +294,8 @@ int meru_cache_new_sharded(meru_cache **out, size_t capacity,
         }
         s->nbuckets = MERU_CACHE_INIT_BUCKETS;
         s->capacity = per;
-        list_init(&s->lru);
-        list_init(&s->in_use);
+        list_init(&s->clock);
+        atomic_init(&s->over, false);
     }
     if (ok < n) {
         for (size_t i = 0; i < ok; i++) {
@@ -271,14 +319,11 @@ void meru_cache_free(meru_cache *c)
         entry *dead = NULL;
         /* Entries still in use break the contract; free them anyway so
          * nothing leaks, as the owner said it was done. */
-        lnode *lists[2] = {&s->lru, &s->in_use};
-        for (int l = 0; l < 2; l++) {
-            while (lists[l]->next != lists[l]) {
-                entry *e = (entry *)lists[l]->next;
-                list_remove(&e->link);
-                e->hnext = dead;
-                dead = e;
-            }
+        while (s->clock.next != &s->clock) {
+            entry *e = (entry *)s->clock.next;
+            list_remove(&e->link);
+            e->hnext = dead;
+            dead = e;
         }
         run_deleters(dead);
         pthread_mutex_destroy(&s->mu);
@@ -295,7 +340,9 @@ meru_cache_handle *meru_cache_lookup(meru_cache *c, const void *key,
     pthread_mutex_lock(&s->mu);
     entry *e = *table_find(s, key, klen, h);
     if (e) {
-        ref(s, e);
+        /* in the table, so the cache's own reference keeps it >= 1 */
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+        e->referenced = true;
         s->hits++;
     } else {
         s->misses++;
@@ -320,7 +367,7 @@ int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
     e->value = value;
     e->del = del;
     e->charge = charge;
-    e->refs = 1; /* the caller's handle */
+    atomic_init(&e->refs, 1); /* the caller's handle */
     list_init(&e->link);
 
     shard *s = shard_of(c, e->hash);
@@ -328,9 +375,9 @@ int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
     pthread_mutex_lock(&s->mu);
     s->inserts++;
     if (s->capacity > 0) {
-        e->refs++;
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
         e->in_cache = true;
-        list_append(&s->in_use, &e->link);
+        list_append(&s->clock, &e->link); /* behind the hand */
         s->usage += charge;
         entry **p = table_find(s, key, klen, e->hash);
         entry *old = *p;
@@ -357,11 +404,22 @@ void meru_cache_release(meru_cache *c, meru_cache_handle *h)
 {
     if (!h)
         return;
+    /* The shard before the decrement: after it, h may be freed by
+     * another thread. */
     shard *s = shard_of(c, h->hash);
+    if (atomic_fetch_sub(&h->refs, 1) == 1) {
+        /* Out of the cache already, and this was the last handle. */
+        h->hnext = NULL;
+        run_deleters(h);
+        return;
+    }
+    if (!atomic_load(&s->over))
+        return;
+    /* An eviction could not finish (e.g. an oversized entry in use):
+     * what this release made unused may go now. */
     entry *dead = NULL;
     pthread_mutex_lock(&s->mu);
-    unref(s, h, &dead);
-    evict(s, &dead); /* an oversized entry leaves as soon as it is unused */
+    evict(s, &dead);
     pthread_mutex_unlock(&s->mu);
     run_deleters(dead);
 }
