@@ -3,8 +3,8 @@
  * cache.c — sharded CLOCK cache with charges and refcounted handles
  * (cache.h).
  *
- * Each shard (chosen by the top bits of a 64-bit key hash) has a mutex
- * guarding a chained hash table, one circular list of the entries in the
+ * Each shard (chosen by the top bits of a 64-bit key hash) has a
+ * read-write lock guarding a chained hash table, one circular list of the entries in the
  * cache (the clock, its head the hand) and the counters. An entry's atomic
  * `refs` counts the handles out on it plus one while the cache itself
  * holds it (`in_cache`).
@@ -14,17 +14,19 @@
  * the release moves it back, each move writing two neighbours and a list
  * head, under the shard mutex taken twice per hit. With two client threads
  * doing gets, those lines and the mutex went back and forth between the
- * cores on every page lookup. Here a hit takes the mutex once, sets the
- * entry's referenced bit and bumps its count; a release is one atomic
- * decrement, no lock. Eviction pays instead: the hand skips entries in use
+ * cores on every page lookup, and a lookup that found the mutex taken
+ * slept in the kernel (futex wait, then wake). Here a hit takes the read
+ * side of the shard's lock (hits of several threads go in together), sets
+ * the entry's referenced bit and bumps its count; a release is one atomic
+ * decrement, no lock. Inserts, erases and evictions take the write side. Eviction pays instead: the hand skips entries in use
  * (refs > 1) and gives referenced ones a second chance (clears the bit,
  * moves them behind the hand), evicting the first unused unreferenced one.
  * That approximates LRU (an entry used since the hand last passed is
  * kept), which is what the page and row caches need.
  *
  * A count may fall from 2 to 1 without the lock (a release) but rises only
- * under it (a lookup), so under the lock `refs == 1` means "unused" and
- * stays so. An entry removed from the cache (erase, replacement, eviction)
+ * under its read side (a lookup), so under the write side `refs == 1`
+ * means "unused" and stays so. An entry removed from the cache (erase, replacement, eviction)
  * leaves the table and the clock at once and its charge stops counting, but
  * it is freed only when refs reaches 0: by whichever of the cache and the
  * last handle lets go last. Entries the cache drops to 0 are collected
@@ -68,27 +70,29 @@ struct meru_cache_handle {
     size_t charge;
     uint64_t hash;
     _Atomic uint32_t refs;
-    bool in_cache;   /* under the shard mutex */
-    bool referenced; /* hit since the hand last passed (shard mutex) */
+    bool in_cache;   /* under the shard lock */
+    atomic_bool referenced; /* hit since the hand last passed */
     size_t klen;
     uint8_t key[];
 };
 typedef struct meru_cache_handle entry;
 
 /* A cache line: shards are aligned to it so that two threads on two
- * shards never write the same line (the mutexes sat 144 bytes apart). */
+ * shards never write the same line (the locks sat 144 bytes apart). */
 #define MERU_CACHE_LINE 64
 
 typedef struct shard {
-    _Alignas(MERU_CACHE_LINE) pthread_mutex_t mu;
-    /* guards every field below but `over`, and the entries' links,
-       in_cache and referenced */
+    /* Read side: lookups. Write side: everything that changes the table
+       or the clock. Guards every field below but the atomics, and the
+       entries' links and in_cache. */
+    _Alignas(MERU_CACHE_LINE) pthread_rwlock_t lock;
     entry **buckets;
     size_t nbuckets; /* a power of two */
     size_t count;    /* entries in the table (= on the clock) */
     lnode clock;     /* next is the hand; new entries go behind it */
     size_t capacity, usage;
-    uint64_t hits, misses, inserts, evictions;
+    atomic_uint_fast64_t hits, misses; /* relaxed: lookups share the lock */
+    uint64_t inserts, evictions;
     atomic_bool over; /* the last eviction stopped over capacity */
 } shard;
 
@@ -179,7 +183,7 @@ static void table_grow(shard *s)
     s->nbuckets = nb;
 }
 
-/* Drops the cache's reference (shard mutex held); an entry reaching 0
+/* Drops the cache's reference (write side held); an entry reaching 0
  * goes to *dead (freed by the caller after unlocking). */
 static void unref_locked(entry *e, entry **dead)
 {
@@ -208,8 +212,10 @@ static void sweep(shard *s, entry **dead)
     while (s->usage > s->capacity && budget-- > 0 &&
            s->clock.next != &s->clock) {
         entry *e = (entry *)s->clock.next;
-        if (atomic_load(&e->refs) > 1 || e->referenced) {
-            e->referenced = false;
+        if (atomic_load(&e->refs) > 1 ||
+            atomic_load_explicit(&e->referenced, memory_order_relaxed)) {
+            atomic_store_explicit(&e->referenced, false,
+                                  memory_order_relaxed);
             list_remove(&e->link);
             list_append(&s->clock, &e->link);
             continue;
@@ -288,7 +294,7 @@ int meru_cache_new_sharded(meru_cache **out, size_t capacity,
         s->buckets = calloc(MERU_CACHE_INIT_BUCKETS, sizeof *s->buckets);
         if (!s->buckets)
             break;
-        if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        if (pthread_rwlock_init(&s->lock, NULL) != 0) {
             free(s->buckets);
             break;
         }
@@ -296,10 +302,12 @@ int meru_cache_new_sharded(meru_cache **out, size_t capacity,
         s->capacity = per;
         list_init(&s->clock);
         atomic_init(&s->over, false);
+        atomic_init(&s->hits, 0);
+        atomic_init(&s->misses, 0);
     }
     if (ok < n) {
         for (size_t i = 0; i < ok; i++) {
-            pthread_mutex_destroy(&c->shards[i].mu);
+            pthread_rwlock_destroy(&c->shards[i].lock);
             free(c->shards[i].buckets);
         }
         free(c);
@@ -326,7 +334,7 @@ void meru_cache_free(meru_cache *c)
             dead = e;
         }
         run_deleters(dead);
-        pthread_mutex_destroy(&s->mu);
+        pthread_rwlock_destroy(&s->lock);
         free(s->buckets);
     }
     free(c);
@@ -337,17 +345,23 @@ meru_cache_handle *meru_cache_lookup(meru_cache *c, const void *key,
 {
     uint64_t h = hash_key(key, klen);
     shard *s = shard_of(c, h);
-    pthread_mutex_lock(&s->mu);
+    /* The read side: lookups of two threads never wait for each other
+     * (with a mutex they did: a futex sleep and wake, bench_get --threads
+     * 2, 1 in 20 gets). */
+    pthread_rwlock_rdlock(&s->lock);
     entry *e = *table_find(s, key, klen, h);
     if (e) {
         /* in the table, so the cache's own reference keeps it >= 1 */
         atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
-        e->referenced = true;
-        s->hits++;
+        /* a store only when it changes: a hot entry's line stays shared */
+        if (!atomic_load_explicit(&e->referenced, memory_order_relaxed))
+            atomic_store_explicit(&e->referenced, true,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->hits, 1, memory_order_relaxed);
     } else {
-        s->misses++;
+        atomic_fetch_add_explicit(&s->misses, 1, memory_order_relaxed);
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_rwlock_unlock(&s->lock);
     return e;
 }
 
@@ -360,6 +374,7 @@ int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
     if (!e)
         return meru_err(MERU_ENOMEM, "cache entry of %zu key bytes", klen);
     memset(e, 0, sizeof *e);
+    atomic_init(&e->referenced, false);
     if (klen)
         memcpy(e->key, key, klen);
     e->klen = klen;
@@ -372,7 +387,7 @@ int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
 
     shard *s = shard_of(c, e->hash);
     entry *dead = NULL;
-    pthread_mutex_lock(&s->mu);
+    pthread_rwlock_wrlock(&s->lock);
     s->inserts++;
     if (s->capacity > 0) {
         atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
@@ -389,7 +404,7 @@ int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
             table_grow(s);
         evict(s, &dead);
     } /* else: not cached; the handle alone keeps it, release frees it */
-    pthread_mutex_unlock(&s->mu);
+    pthread_rwlock_unlock(&s->lock);
     run_deleters(dead);
     *out = e;
     return MERU_OK;
@@ -418,9 +433,9 @@ void meru_cache_release(meru_cache *c, meru_cache_handle *h)
     /* An eviction could not finish (e.g. an oversized entry in use):
      * what this release made unused may go now. */
     entry *dead = NULL;
-    pthread_mutex_lock(&s->mu);
+    pthread_rwlock_wrlock(&s->lock);
     evict(s, &dead);
-    pthread_mutex_unlock(&s->mu);
+    pthread_rwlock_unlock(&s->lock);
     run_deleters(dead);
 }
 
@@ -429,7 +444,7 @@ void meru_cache_erase(meru_cache *c, const void *key, size_t klen)
     uint64_t h = hash_key(key, klen);
     shard *s = shard_of(c, h);
     entry *dead = NULL;
-    pthread_mutex_lock(&s->mu);
+    pthread_rwlock_wrlock(&s->lock);
     entry **p = table_find(s, key, klen, h);
     entry *e = *p;
     if (e) {
@@ -437,7 +452,7 @@ void meru_cache_erase(meru_cache *c, const void *key, size_t klen)
         s->count--;
         finish_erase(s, e, &dead);
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_rwlock_unlock(&s->lock);
     run_deleters(dead);
 }
 
@@ -453,13 +468,14 @@ void meru_cache_stats_get(meru_cache *c, meru_cache_stats *out)
     size_t n = (size_t)1 << c->shard_bits;
     for (size_t i = 0; i < n; i++) {
         shard *s = &c->shards[i];
-        pthread_mutex_lock(&s->mu);
+        pthread_rwlock_wrlock(&s->lock);
         out->bytes += s->usage;
         out->entries += s->count;
-        out->hits += s->hits;
-        out->misses += s->misses;
+        out->hits += atomic_load_explicit(&s->hits, memory_order_relaxed);
+        out->misses +=
+            atomic_load_explicit(&s->misses, memory_order_relaxed);
         out->inserts += s->inserts;
         out->evictions += s->evictions;
-        pthread_mutex_unlock(&s->mu);
+        pthread_rwlock_unlock(&s->lock);
     }
 }

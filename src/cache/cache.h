@@ -20,9 +20,9 @@
  * Deleters run exactly once per value, outside the cache's locks (a deleter
  * may call the cache), in the thread that drops the last reference.
  *
- * Threads: every function is thread-safe (one mutex per shard, taken once
- * by a lookup or an insert; a release takes no lock unless an eviction
- * was left unfinished).
+ * Threads: every function is thread-safe (one read-write lock per shard:
+ * lookups share it, inserts and erases take it alone; a release takes no
+ * lock unless an eviction was left unfinished).
  */
 #ifndef MERU_CACHE_CACHE_H
 #define MERU_CACHE_CACHE_H
