@@ -4,8 +4,9 @@
  * (cache.h).
  *
  * Each shard (chosen by the top bits of a 64-bit key hash) has a
- * read-write lock guarding a chained hash table, one circular list of the entries in the
- * cache (the clock, its head the hand) and the counters. An entry's atomic
+ * read-write lock guarding a chained hash table, one circular list of the
+ * entries in the cache (the clock, with a hand pointing into it) and the
+ * counters. An entry's atomic
  * `refs` counts the handles out on it plus one while the cache itself
  * holds it (`in_cache`).
  *
@@ -19,8 +20,9 @@
  * side of the shard's lock (hits of several threads go in together), sets
  * the entry's referenced bit and bumps its count; a release is one atomic
  * decrement, no lock. Inserts, erases and evictions take the write side. Eviction pays instead: the hand skips entries in use
- * (refs > 1) and gives referenced ones a second chance (clears the bit,
- * moves them behind the hand), evicting the first unused unreferenced one.
+ * (refs > 1) and gives referenced ones a second chance (clears the bit and
+ * moves on: the entries stay where they are, so a pass writes no
+ * neighbours), evicting the first unused unreferenced one.
  * That approximates LRU (an entry used since the hand last passed is
  * kept), which is what the page and row caches need.
  *
@@ -89,7 +91,9 @@ typedef struct shard {
     entry **buckets;
     size_t nbuckets; /* a power of two */
     size_t count;    /* entries in the table (= on the clock) */
-    lnode clock;     /* next is the hand; new entries go behind it */
+    lnode clock;     /* the list head (no entry) */
+    lnode *hand;     /* the next entry to look at, or &clock; new entries
+                        go just behind it (looked at last) */
     size_t capacity, usage;
     atomic_uint_fast64_t hits, misses; /* relaxed: lookups share the lock */
     uint64_t inserts, evictions;
@@ -197,6 +201,8 @@ static void unref_locked(entry *e, entry **dead)
 static void finish_erase(shard *s, entry *e, entry **dead)
 {
     e->in_cache = false;
+    if (s->hand == &e->link)
+        s->hand = e->link.next;
     list_remove(&e->link);
     s->usage -= e->charge;
     unref_locked(e, dead);
@@ -208,16 +214,21 @@ static void finish_erase(shard *s, entry *e, entry **dead)
  * twice: the second time its bit is clear). */
 static void sweep(shard *s, entry **dead)
 {
-    size_t budget = 2 * s->count;
-    while (s->usage > s->capacity && budget-- > 0 &&
-           s->clock.next != &s->clock) {
-        entry *e = (entry *)s->clock.next;
-        if (atomic_load(&e->refs) > 1 ||
-            atomic_load_explicit(&e->referenced, memory_order_relaxed)) {
+    size_t budget = 2 * s->count + 1;
+    while (s->usage > s->capacity && budget-- > 0) {
+        if (s->hand == &s->clock) /* the head: wrap around */
+            s->hand = s->clock.next;
+        if (s->hand == &s->clock) /* empty */
+            return;
+        entry *e = (entry *)s->hand;
+        if (atomic_load(&e->refs) > 1) {
+            s->hand = e->link.next;
+            continue;
+        }
+        if (atomic_load_explicit(&e->referenced, memory_order_relaxed)) {
             atomic_store_explicit(&e->referenced, false,
                                   memory_order_relaxed);
-            list_remove(&e->link);
-            list_append(&s->clock, &e->link);
+            s->hand = e->link.next;
             continue;
         }
         entry **p = table_find(s, e->key, e->klen, e->hash);
@@ -226,7 +237,7 @@ static void sweep(shard *s, entry **dead)
             s->count--;
         }
         s->evictions++;
-        finish_erase(s, e, dead);
+        finish_erase(s, e, dead); /* moves the hand on */
     }
 }
 
@@ -301,6 +312,7 @@ int meru_cache_new_sharded(meru_cache **out, size_t capacity,
         s->nbuckets = MERU_CACHE_INIT_BUCKETS;
         s->capacity = per;
         list_init(&s->clock);
+        s->hand = &s->clock;
         atomic_init(&s->over, false);
         atomic_init(&s->hits, 0);
         atomic_init(&s->misses, 0);
@@ -392,7 +404,7 @@ int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
     if (s->capacity > 0) {
         atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
         e->in_cache = true;
-        list_append(&s->clock, &e->link); /* behind the hand */
+        list_append(s->hand, &e->link); /* just behind the hand */
         s->usage += charge;
         entry **p = table_find(s, key, klen, e->hash);
         entry *old = *p;
