@@ -6,9 +6,8 @@
  * Each shard (chosen by the top bits of a 64-bit key hash) has a
  * read-write lock guarding a chained hash table, one circular list of the
  * entries in the cache (the clock, with a hand pointing into it) and the
- * counters. An entry's atomic
- * `refs` counts the handles out on it plus one while the cache itself
- * holds it (`in_cache`).
+ * counters. An entry's atomic `refs` counts the handles out on it plus one
+ * while the cache itself holds it (`in_cache`).
  *
  * Why CLOCK and not LevelDB's two LRU lists (what this was until issue 11):
  * with LRU a hit moves its entry from the lru list to the in-use list and
@@ -19,21 +18,23 @@
  * slept in the kernel (futex wait, then wake). Here a hit takes the read
  * side of the shard's lock (hits of several threads go in together), sets
  * the entry's referenced bit and bumps its count; a release is one atomic
- * decrement, no lock. Inserts, erases and evictions take the write side. Eviction pays instead: the hand skips entries in use
- * (refs > 1) and gives referenced ones a second chance (clears the bit and
- * moves on: the entries stay where they are, so a pass writes no
- * neighbours), evicting the first unused unreferenced one.
- * That approximates LRU (an entry used since the hand last passed is
- * kept), which is what the page and row caches need.
+ * decrement, no lock. Inserts, erases and evictions take the write side.
+ * Eviction pays instead: the hand skips entries in use (refs > 1) and
+ * gives referenced ones a second chance (clears the bit and moves on: the
+ * entries stay where they are, so a pass writes no neighbours), evicting
+ * the first unused unreferenced one. That approximates LRU (an entry used
+ * since the hand last passed is kept), which is what the page and row
+ * caches need. bench/RESULTS.md, "Two client threads": the cache's
+ * functions cost ~0.5 us less per get on bench_kv's table.
  *
  * A count may fall from 2 to 1 without the lock (a release) but rises only
  * under its read side (a lookup), so under the write side `refs == 1`
- * means "unused" and stays so. An entry removed from the cache (erase, replacement, eviction)
- * leaves the table and the clock at once and its charge stops counting, but
- * it is freed only when refs reaches 0: by whichever of the cache and the
- * last handle lets go last. Entries the cache drops to 0 are collected
- * under the lock and their deleters run after it is dropped, so a deleter
- * may use the cache.
+ * means "unused" and stays so. An entry removed from the cache (erase,
+ * replacement, eviction) leaves the table and the clock at once and its
+ * charge stops counting, but it is freed only when refs reaches 0: by
+ * whichever of the cache and the last handle lets go last. Entries the
+ * cache drops to 0 are collected under the lock and their deleters run
+ * after it is dropped, so a deleter may use the cache.
  *
  * Over capacity with every entry in use (an oversized entry, or many
  * handles out), eviction cannot finish; it sets the shard's `over` flag and
@@ -43,8 +44,9 @@
  * release sees the flag.
  *
  * Shards: a small cache uses fewer shards (each gets at least
- * MERU_CACHE_MIN_SHARD_BYTES, or the caller's minimum) so that a handful of large entries is not
- * spread over shards too small to hold one; up to 16.
+ * MERU_CACHE_MIN_SHARD_BYTES, or the caller's minimum) so that a handful
+ * of large entries is not spread over shards too small to hold one; up to
+ * 16.
  * An entry larger than its shard's capacity is still inserted and returned
  * (callers need no special case) and is evicted when released.
  */
@@ -358,8 +360,8 @@ meru_cache_handle *meru_cache_lookup(meru_cache *c, const void *key,
     uint64_t h = hash_key(key, klen);
     shard *s = shard_of(c, h);
     /* The read side: lookups of two threads never wait for each other
-     * (with a mutex they did: a futex sleep and wake, bench_get --threads
-     * 2, 1 in 20 gets). */
+     * (with a mutex they did: a futex sleep and wake, the only futex
+     * calls of bench_get --threads 2 on a cached table). */
     pthread_rwlock_rdlock(&s->lock);
     entry *e = *table_find(s, key, klen, h);
     if (e) {

@@ -7,9 +7,9 @@
  * counted against the capacity; inserting past the capacity evicts
  * entries that no handle holds, by CLOCK (second chance: an entry looked
  * up since the clock hand last passed it is kept for one more lap; an
- * approximation of least recently used that lets a hit skip list moves). An entry in use is never
- * freed: erase or eviction only unlinks it, and its deleter runs when the
- * last handle is released. Capacity 0 caches nothing (insert still returns
+ * approximation of least recently used that lets a hit skip list moves).
+ * An entry in use is never freed: erase or eviction only unlinks it, and
+ * its deleter runs when the last handle is released. Capacity 0 caches nothing (insert still returns
  * a handle so callers need no special case; the value is freed on release).
  *
  * Sharding: up to 16 shards by key hash, each with capacity/shards bytes;

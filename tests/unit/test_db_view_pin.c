@@ -177,9 +177,10 @@ static void test_db_view_pin_swapped_under_gets(void)
     atomic_init(&S.failed, 0);
     atomic_init(&S.gets, 0);
     pthread_t th[NR];
-    for (int i = 0; i < NR; i++)
-        CHECK(pthread_create(&th[i], NULL, reader, (void *)(uintptr_t)(i + 1)) ==
-              0);
+    for (int i = 0; i < NR; i++) {
+        void *arg = (void *)(uintptr_t)(i + 1);
+        CHECK(pthread_create(&th[i], NULL, reader, arg) == 0);
+    }
     long writes = (long)(1200 * meru_test_scale()) + 300;
     uint64_t x = meru_test_rand() | 1;
     for (long w = 1; w <= writes && !atomic_load(&S.failed); w++) {
