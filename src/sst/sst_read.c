@@ -666,17 +666,21 @@ static int read_row_value(meru_sst *t, get_ctx *g, uint32_t rg, int64_t row,
         if (rc)
             return rc;
         if (pg) {
-            pq_batch pb = sst_page_batch(pg);
             size_t at = (size_t)(row - pg->first);
-            if (!pb.valid[at]) {
+            if (!sst_page_is_valid(pg, at)) {
                 if (!c->nullable)
                     return meru_err(MERU_ECORRUPT,
                                     "SST %s: null in NOT NULL %s of a put",
                                     t->path, meru_column_label(c, lb));
                 v->state = MERU_VALUE_NULL;
             } else {
-                sst_value_from_batch(c, pq_reader_column(t->r, (uint32_t)pc),
-                                     &pb, at, v);
+                const pq_column_info *fi =
+                    pq_reader_column(t->r, (uint32_t)pc);
+                pq_bytes one;
+                uint8_t ok;
+                pq_batch pb = sst_page_row(pg, at, pq_value_width(fi->type),
+                                           &one, &ok);
+                sst_value_from_batch(c, fi, &pb, 0, v);
             }
             continue;
         }
