@@ -352,8 +352,9 @@ typedef struct kd_int_state {
     unsigned kwidth; /* 4 or 8 */
 } kd_int_state;
 
-/* Enters rows [row, row + n) from one batch of each column. */
-static int kd_int_rows(meru_sst *t, sst_keydir *d, kd_int_state *st,
+/* Enters rows [row, row + n) from one batch of each column, checking
+ * each row in turn (kd_int_rows' slow path: it names the first bad row). */
+static int kd_int_check(meru_sst *t, sst_keydir *d, kd_int_state *st,
                        uint64_t row, size_t n, const void *keys,
                        const int64_t *seqs, const int32_t *ops)
 {
@@ -391,6 +392,105 @@ static int kd_int_rows(meru_sst *t, sst_keydir *d, kd_int_state *st,
             d->seq64[row] = seq;
     }
     return MERU_OK;
+}
+
+#define KD_INLINE inline __attribute__((always_inline))
+
+/* The rows of one batch, the checks of kd_int_check folded into one flag
+ * (no branch a row) and the state and d's arrays in locals: stores through
+ * the uint8_t meta array may alias anything, so otherwise the compiler
+ * reloads every pointer and the state each row (~50 instructions a row,
+ * against ~30 here). k8, p32, s32 are constants at each call (key width
+ * 8, 4-byte projections, 32-bit sequences), so each form compiles to a
+ * loop of its own. The shared prefix is checked on the batch's first and
+ * last keys only: the order check makes the keys between them ascend, so
+ * they share it too. Ops are entered as op << 4 (SST_KD_PUT: op 1 is a put, 0 a delete). Needs shift >= 1
+ * (kd_int_rows). Returns nonzero when some row is bad (then the batch is
+ * walked again by kd_int_check). */
+static KD_INLINE uint64_t kd_int_fill(sst_keydir *d, kd_int_state *st,
+                                      uint64_t row, size_t n, const void *keys,
+                                      const int64_t *seqs, const int32_t *ops,
+                                      uint64_t lo, uint64_t span, bool k8,
+                                      bool p32, bool s32)
+{
+    const int64_t *k64 = keys;
+    const int32_t *k32 = keys;
+    uint64_t *pf = p32 ? NULL : d->pfx + row;
+    uint32_t *pf32 = p32 ? d->pfx32 + row : NULL;
+    uint8_t *meta = d->meta + row;
+    uint32_t *sq32 = s32 ? d->seq32 + row : NULL;
+    uint64_t *sq64 = s32 ? NULL : d->seq64 + row;
+    /* lo is d->seq_base (t->min_seq): one subtraction for the range
+     * check and the 32-bit entry. */
+    const unsigned pl = 64 - st->shift; /* the prefix's bits, shifted out */
+    const uint8_t cls = (uint8_t)(st->kwidth - d->lcp);
+    /* Before the first row: a key below all and a sequence no row can
+     * have (sequences are < 2^56), so the first row passes the order. */
+    uint64_t key = st->any ? st->key : 0;
+    uint64_t prev = st->any ? st->seq : UINT64_MAX;
+    uint64_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = k8 ? (uint64_t)k64[i] ^ UINT64_C(0x8000000000000000)
+                        : (uint64_t)((uint32_t)k32[i] ^ UINT32_C(0x80000000));
+        uint64_t seq = (uint64_t)seqs[i];
+        uint32_t op = (uint32_t)ops[i];
+        uint64_t rel = seq - lo;
+        bad |= (uint64_t)(op & ~1u) | (uint64_t)(rel > span) |
+               (uint64_t)(u < key) | (uint64_t)((u == key) & (seq >= prev));
+        key = u;
+        prev = seq;
+        uint64_t p = u << pl;
+        if (p32)
+            pf32[i] = (uint32_t)(p >> 32);
+        else
+            pf[i] = p;
+        meta[i] = (uint8_t)(op << 4 | cls);
+        if (s32)
+            sq32[i] = (uint32_t)rel;
+        else
+            sq64[i] = seq;
+    }
+    if (n == 0)
+        return 0;
+    uint64_t first = k8 ? (uint64_t)k64[0] ^ UINT64_C(0x8000000000000000)
+                        : (uint64_t)((uint32_t)k32[0] ^ UINT32_C(0x80000000));
+    if (st->shift < 64)
+        bad |= ((first >> st->shift) ^ st->pfx) | ((key >> st->shift) ^ st->pfx);
+    st->any = true;
+    st->key = key;
+    st->seq = prev;
+    return bad;
+}
+
+/* Enters rows [row, row + n) from one batch of each column. Not inlined
+ * into the pass: there its loops' invariants were spilled to the stack
+ * (~10 reloads a row). */
+static __attribute__((noinline)) int kd_int_rows(meru_sst *t, sst_keydir *d, kd_int_state *st,
+                       uint64_t row, size_t n, const void *keys,
+                       const int64_t *seqs, const int32_t *ops)
+{
+    if (st->shift == 0) /* every key is the prefix: rare, and slow */
+        return kd_int_check(t, d, st, row, n, keys, seqs, ops);
+    kd_int_state before = *st;
+    uint64_t lo = t->min_seq, span = t->max_seq - t->min_seq, bad;
+    bool k8 = st->kwidth == 8, p32 = d->pfx32 != NULL, s32 = d->seq32 != NULL;
+#define KD_FILL(K8, P32, S32)                                                  \
+    kd_int_fill(d, st, row, n, keys, seqs, ops, lo, span, K8, P32, S32)
+    if (k8)
+        bad = p32 ? (s32 ? KD_FILL(true, true, true)
+                         : KD_FILL(true, true, false))
+                  : (s32 ? KD_FILL(true, false, true)
+                         : KD_FILL(true, false, false));
+    else
+        bad = p32 ? (s32 ? KD_FILL(false, true, true)
+                         : KD_FILL(false, true, false))
+                  : (s32 ? KD_FILL(false, false, true)
+                         : KD_FILL(false, false, false));
+#undef KD_FILL
+    if (!bad)
+        return MERU_OK;
+    *st = before;
+    return kd_int_check(t, d, st, row, n, keys, seqs, ops);
 }
 
 /* One batch of `want` rows of a cursor: exactly that many, no nulls. */

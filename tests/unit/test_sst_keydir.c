@@ -579,6 +579,80 @@ static void test_keydir_int32_date_timestamp_keys(void)
     run(&c);
 }
 
+/* Lowers the decimal value of footer key `key` in the file at path in
+ * place (same length: the Parquet footer has no checksum). */
+static void lower_footer_number(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r+b");
+    CHECK(f);
+    CHECK(fseek(f, 0, SEEK_END) == 0);
+    long n = ftell(f);
+    CHECK(n > 0);
+    uint8_t *b = malloc((size_t)n);
+    CHECK(b);
+    CHECK(fseek(f, 0, SEEK_SET) == 0);
+    CHECK(fread(b, 1, (size_t)n, f) == (size_t)n);
+    size_t kl = strlen(key), at = 0;
+    for (size_t i = 0; i + kl <= (size_t)n && !at; i++)
+        if (memcmp(b + i, key, kl) == 0)
+            at = i + kl;
+    CHECK(at > 0);
+    /* The value: the next run of digits (after the Thrift field header
+     * and length). */
+    while (at < (size_t)n && !(b[at] >= '0' && b[at] <= '9'))
+        at++;
+    size_t end = at;
+    while (end < (size_t)n && b[end] >= '0' && b[end] <= '9')
+        end++;
+    CHECK(end > at);
+    size_t i = at;
+    while (i < end && b[i] <= (i == at && end - at > 1 ? '1' : '0'))
+        i++;
+    CHECK(i < end);
+    b[i]--;
+    CHECK(fseek(f, (long)i, SEEK_SET) == 0);
+    CHECK(fwrite(b + i, 1, 1, f) == 1);
+    CHECK(fclose(f) == 0);
+    free(b);
+}
+
+/* A file whose rows hold sequences above the footer's range (a footer
+ * that lies, with pages that decode): the row group pass of an integer
+ * key refuses it, and the pages answer every get as without a budget. */
+static void test_keydir_int_key_refuses_sequences_out_of_range(void)
+{
+    spec sp = {"kd_seqrange", "id int64 not null, v string", "id", 1, 2000,
+               2, 20, 300, 1};
+    meru_schema *s = parse(sp.cols, sp.pk);
+    char path[1024];
+    sst_model *m;
+    write_file(&sp, s, path, sizeof path, &m);
+    lower_footer_number(path, "merutable.max-seq");
+    meru_sst_keydir_budget bud;
+    meru_sst_keydir_budget_init(&bud, NULL, 64u << 20);
+    meru_sst *pg, *kd;
+    CHECK_OK(open_with(&pg, path, s, NULL, NULL));
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    CHECK(!meru_sst_keydir_build(kd, NULL));
+    meru_buf k = {0}, va = {0}, vb = {0};
+    for (uint64_t i = 0; i < 2 * sp.nkeys; i++) {
+        meru_buf_reset(&k);
+        CHECK_OK(sst_ukey(s, i, &k));
+        same_get(pg, kd, &k, MERU_SEQ_MAX, &va, &vb);
+    }
+    CHECK_EQ_U64(meru_sst_keydir_bytes(kd), 0);
+    CHECK_EQ_U64(atomic_load(&bud.built), 0);
+    CHECK(atomic_load(&bud.page_gets) > 0);
+    meru_sst_close(pg);
+    meru_sst_close(kd);
+    CHECK_EQ_U64(meru_sst_keydir_budget_used(&bud), 0);
+    meru_buf_free(&k);
+    meru_buf_free(&va);
+    meru_buf_free(&vb);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
 /* A build the test holds inside the building thread (the test hook). */
 static pthread_mutex_t hk_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hk_cv = PTHREAD_COND_INITIALIZER;
@@ -891,6 +965,7 @@ int main(void)
     MERU_TEST_RUN(test_keydir_damaged_ikey_page);
     MERU_TEST_RUN(test_keydir_int_key_built_from_key_columns);
     MERU_TEST_RUN(test_keydir_int32_date_timestamp_keys);
+    MERU_TEST_RUN(test_keydir_int_key_refuses_sequences_out_of_range);
     MERU_TEST_RUN(test_keydir_get_waits_for_the_build_under_way);
     MERU_TEST_RUN(test_keydir_get_builds_its_row_group);
     MERU_TEST_RUN(test_keydir_threads_race_to_build);
