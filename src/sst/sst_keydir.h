@@ -74,11 +74,13 @@ typedef struct sst_keydir {
 
 enum { SST_KD_RG_NONE, SST_KD_RG_BUILDING, SST_KD_RG_READY, SST_KD_RG_FAILED };
 
-/* The file's directory when it has one, building it first when the file
- * is at level >= 1, has a budget with room and nobody built or is building
- * it (the build's page decodes are added to *pages). NULL: use the pages
- * (no directory, another thread building it, no room, or the build found
- * the ikey column damaged: then the page path reports what it finds). */
+/* The file's whole directory when it has one, building it first when the
+ * file is at level >= 1, has a budget with room and nobody built or is
+ * building it (the build's page decodes are added to *pages); for an
+ * integer key it builds the row groups nobody has claimed and waits for
+ * the others. NULL: use the pages (no directory, another thread building
+ * it, no room, or the build found the file damaged: then the page path
+ * reports what it finds). */
 const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages);
 /* What a get of a key in row group rg uses: the directory when there is
  * one; else one whose rows of rg are in (it builds them, or waits for
