@@ -109,6 +109,9 @@ struct meru_sst {
     meru_sst_keydir_budget *kd_budget; /* NULL: no directory */
     _Atomic(struct sst_keydir *) kd;
     atomic_int kd_state;
+    /* The directory while its row groups are built (integer keys: the
+     * same object as kd once every row group is in; see sst_keydir.h). */
+    _Atomic(struct sst_keydir *) kd_part;
 };
 
 /* Global row -> row group (rows must be < t->rows). */
