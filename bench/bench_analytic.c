@@ -173,6 +173,7 @@ typedef struct duck_res {
     } col[2][MAX_COLS]; /* [src][column in file order] */
     int ncol[2];
     timing t[2][2][2]; /* [query: group, sum][threads: 1, default][src] */
+    double cpu[2][2][2]; /* median process CPU seconds, same indexes */
     group_res g[2][NREGIONS];
     double total[2];
     bool total_seen[2];
@@ -225,6 +226,10 @@ static void parse_line(duck_res *d, const char *line, int last_group[2])
         int q = !strcmp(a, "sum"), s = src_index(b), t = th != 1;
         if (s >= 0)
             d->t[q][t][s] = (timing){x, y, z, true};
+    } else if (sscanf(line, "cpu %63s %63s %d %lf", a, b, &th, &x) == 4) {
+        int q = !strcmp(a, "sum"), s = src_index(b), t = th != 1;
+        if (s >= 0)
+            d->cpu[q][t][s] = x;
     } else if (sscanf(line, "group %63s %63s %lld %lf", a, b, &cnt, &x) == 4) {
         int s = src_index(a), r = region_index(b);
         if (s < 0 || r < 0 || r <= last_group[s] || d->g[s][r].seen) {
@@ -384,6 +389,15 @@ static void report(const duck_res *d, size_t n, int reps)
             printf("| %s, threads=%d (ms) | %.1f | %.1f | %.2f |\n", qname[q],
                    t ? d->threads : 1, o->med * 1e3, k->med * 1e3,
                    o->med / k->med);
+        }
+    /* CPU of the whole process while the query ran (DuckDB's threads plus
+     * node's): the load-independent cost, beside the wall time above. */
+    for (int q = 0; q < 2; q++)
+        for (int t = 0; t < 2; t++) {
+            double o = d->cpu[q][t][0], k = d->cpu[q][t][1];
+            printf("| %s, threads=%d, process CPU (ms) | %.1f | %.1f | %.2f |\n",
+                   qname[q], t ? d->threads : 1, o * 1e3, k * 1e3,
+                   k > 0 ? o / k : 0.0);
         }
     for (int t = 0; t < 2; t++) {
         const timing *o = &d->t[0][t][0], *k = &d->t[0][t][1];

@@ -34,6 +34,9 @@
 //          (every column of the files, in file order)
 //   export <secs> <bytes>
 //   time <query> <src> <threads> <median> <min> <max>
+//   cpu <query> <src> <threads> <median>
+//          (process CPU seconds, user + system, of one run of the query:
+//          unlike wall time it barely moves with other load on the machine)
 //   group <src> <group value> <count> <sum with 6 decimals>
 //   total <src> <sum with 6 decimals>
 //   cents <src> <group value> <count> <sum of round(value * 100)>
@@ -169,18 +172,25 @@ try {
     await con.run(`SET threads = ${threads}`);
     for (const [q, sql] of Object.entries(queries)) {
       const times = { ours: [], duckdb: [] };
+      const cpus = { ours: [], duckdb: [] };
       for (let r = -1; r < reps; r++) {
         for (const [src, files] of sources) {
+          const c0 = process.cpuUsage();
           const s0 = performance.now();
           const rows = await one(sql(files));
           const secs = (performance.now() - s0) / 1000;
-          if (r >= 0) times[src].push(secs);
+          const c = process.cpuUsage(c0);
+          if (r >= 0) {
+            times[src].push(secs);
+            cpus[src].push((c.user + c.system) / 1e6);
+          }
           results[`${q} ${src}`] = rows;
         }
       }
       for (const [src] of sources) {
         const [med, lo, hi] = stats(times[src]);
         out(`time ${q} ${src} ${threads} ${med.toFixed(6)} ${lo.toFixed(6)} ${hi.toFixed(6)}`);
+        out(`cpu ${q} ${src} ${threads} ${stats(cpus[src])[0].toFixed(6)}`);
       }
     }
   }

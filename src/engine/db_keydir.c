@@ -15,9 +15,11 @@
  * the pages meanwhile would cost more (a cold page-path get decodes a
  * whole ikey page, ~6M instructions for 20,000 keys, where the build of
  * the file's directory costs ~90M), and those pages would be thrown away
- * once the directory is there. With a spare core the builder and the
- * first gets share the builds; without one the total work is the same as
- * gets building alone.
+ * once the directory is there. For an integer key the unit is a row
+ * group, not the file: a get builds or waits for its own row group only,
+ * and the builder skips the row groups gets have claimed. With a spare
+ * core the builder and the first gets share the builds; without one the
+ * total work is the same as gets building alone.
  *
  * What it builds: the files of level >= 1 of the current view, read under
  * the view's schema (the meru_sst gets use: a file older than a schema

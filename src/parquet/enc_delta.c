@@ -216,9 +216,12 @@ static int dr_init(delta_reader *r, const uint8_t *p, size_t len, size_t n,
 /*
  * Unpacks the next min(32, left) packed deltas into rel[0..*got); the
  * caller adds r->min_delta (of the block they came from: read it after the
- * call). Only called while r->left > 0.
+ * call). Only called while r->left > 0. *zero: the miniblock has width 0
+ * and rel is left as it was (every delta is 0: constant steps, as in
+ * sequences, dense keys and ops); dr_next fills it.
  */
-static int dr_next(delta_reader *r, uint64_t rel[32], size_t *got)
+static int dr_next_z(delta_reader *r, uint64_t rel[32], size_t *got,
+                     bool *zero)
 {
     if (r->mb_left == 0) {
         if (r->mb_next == r->mb_count) {
@@ -254,8 +257,9 @@ static int dr_next(delta_reader *r, uint64_t rel[32], size_t *got)
     }
 
     const unsigned w = r->w;
+    *zero = w == 0;
     if (w == 0) {
-        memset(rel, 0, 32 * sizeof *rel);
+        /* nothing to unpack */
     } else if (r->len - r->pos >= 4 * (size_t)w + PQ_UNPACK_SLACK) {
         unpack64_tab[w](r->p + r->pos, rel);
     } else {
@@ -276,6 +280,15 @@ static int dr_next(delta_reader *r, uint64_t rel[32], size_t *got)
     }
     *got = k;
     return MERU_OK;
+}
+
+static int dr_next(delta_reader *r, uint64_t rel[32], size_t *got)
+{
+    bool zero;
+    int rc = dr_next_z(r, rel, got, &zero);
+    if (rc == MERU_OK && zero)
+        memset(rel, 0, 32 * sizeof *rel);
+    return rc;
 }
 
 static int delta_decode(const uint8_t *p, size_t len, void *out, bool is32,
@@ -300,11 +313,20 @@ static int delta_decode(const uint8_t *p, size_t len, void *out, bool is32,
     size_t i = 1;
     while (i < n) {
         size_t got = 0;
-        rc = dr_next(&r, d, &got);
+        bool zero;
+        rc = dr_next_z(&r, d, &got, &zero);
         if (rc)
             return rc;
         const uint64_t m = r.min_delta;
-        if (is32) {
+        if (zero && is32) {
+            int32_t *o = (int32_t *)out + i;
+            for (size_t j = 0; j < got; j++)
+                o[j] = (int32_t)(uint32_t)(acc += m);
+        } else if (zero) {
+            int64_t *o = (int64_t *)out + i;
+            for (size_t j = 0; j < got; j++)
+                o[j] = (int64_t)(acc += m);
+        } else if (is32) {
             int32_t *o = (int32_t *)out + i;
             for (size_t j = 0; j < got; j++) {
                 acc += d[j] + m;

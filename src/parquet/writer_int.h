@@ -58,6 +58,10 @@ typedef struct colw {
     pq_sort_order order;
     size_t width;       /* fixed value width; 0 for BYTE_ARRAY */
     pq_encoding enc;    /* plain/fallback encoding of data pages */
+    pq_encoding enc_default; /* enc at the start of each chunk */
+    /* BYTE_STREAM_SPLIT by the profile's choice: the chunk's first page
+     * compares it with PLAIN and keeps the smaller (pqw_flush_page) */
+    bool bss_trial, bss_trial_default;
     bool dict_enabled;  /* the spec asks for a dictionary */
     bool use_dict;      /* pages of this row group are dictionary pages */
     bool fell_back;     /* the dictionary was abandoned in this row group */

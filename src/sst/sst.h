@@ -222,8 +222,10 @@ uint64_t meru_sst_keydir_bytes(const meru_sst *t);
  * their directories before gets need them (a get that reaches a file
  * without one builds it, or waits for the build under way). `cancel`
  * (optional) is read between row groups: once true the build stops and
- * leaves the file as it was, to be built later (a closing handle need not
- * wait for a whole file's pass). */
+ * leaves the file without a whole directory, to be built later (a
+ * closing handle need not wait for a whole file's pass; an integer key's
+ * row groups already built stay, charged, and gets build the rest as they
+ * need them). */
 bool meru_sst_keydir_build(meru_sst *t, const atomic_bool *cancel);
 void meru_sst_close(meru_sst *t); /* NULL-safe; no iterator may be open */
 

@@ -186,17 +186,41 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
         if (in_map)
             data = 0;
     }
-    size_t hdr = align8(sizeof(sst_page)), vals = align8(n * w);
-    size_t total = hdr + vals + align8(n) + data;
+    /* Copied bytes of a value column go compact (offsets + bytes); the
+     * ikey column keeps pq_bytes (find_ikey searches them in place). A
+     * page's bytes fit 32-bit offsets (a Parquet page is < 2 GiB
+     * uncompressed); the guard only keeps a hostile sum from wrapping. */
+    bool compact = bytes && !in_map && (int)col != t->col_ikey &&
+                   data <= UINT32_MAX;
+    bool nulls = n && memchr(b.valid, 0, n) != NULL;
+    size_t hdr = align8(sizeof(sst_page));
+    size_t vals = compact ? align8((n + 1) * sizeof(uint32_t)) : align8(n * w);
+    size_t flags_bytes = nulls ? align8(n) : 0;
+    size_t total = hdr + vals + flags_bytes + data;
     uint8_t *base = malloc(total);
     if (!base) {
         pq_cursor_close(cur);
         return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
     }
     sst_page *p = (sst_page *)(void *)base;
-    uint8_t *pv = base + hdr, *valid = pv + vals, *d = valid + align8(n);
-    memcpy(valid, b.valid, n);
-    if (in_map) {
+    memset(p, 0, sizeof *p);
+    uint8_t *pv = base + hdr, *valid = pv + vals, *d = valid + flags_bytes;
+    if (nulls)
+        memcpy(valid, b.valid, n);
+    if (compact) {
+        uint32_t *offs = (uint32_t *)(void *)pv;
+        const pq_bytes *src = b.values;
+        uint32_t at = 0;
+        for (size_t i = 0; i < n; i++) {
+            offs[i] = at;
+            if (src[i].len)
+                memcpy(d + at, src[i].ptr, src[i].len);
+            at += src[i].len;
+        }
+        offs[n] = at;
+        p->offs = offs;
+        p->bytes = d;
+    } else if (in_map) {
         memcpy(pv, b.values, n * w);
     } else if (bytes) {
         pq_bytes *dst = (pq_bytes *)(void *)pv;
@@ -214,8 +238,8 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     pq_cursor_close(cur);
     p->first = first;
     p->n = n;
-    p->values = pv;
-    p->valid = valid;
+    p->values = compact ? NULL : pv;
+    p->valid = nulls ? valid : NULL;
     *out = p;
     *charge = total;
     return MERU_OK;

@@ -20,10 +20,20 @@
  * _merutable_ikey (sst_keydir.c), published
  * through an atomic pointer, immutable after: readers share it without
  * locks, and it lives as long as the meru_sst.
+ *
+ * An integer key's directory is built row group by row group, each on
+ * its own (its width is known before the pass): allocated first and
+ * published as t->kd_part, each row group claimed by whichever thread
+ * comes first (the builder, or a get that needs that row group) and
+ * readable once its state says ready; the thread that finishes the last
+ * one checks the row groups' order against each other and publishes the
+ * whole as t->kd. A get then waits only for the row group it needs, and
+ * builds it itself when nobody has started it.
  */
 #ifndef MERU_SST_SST_KEYDIR_H
 #define MERU_SST_SST_KEYDIR_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,22 +66,39 @@ typedef struct sst_keydir {
     uint64_t charge_id;         /* the tokens' cache id */
     size_t ntokens;
     meru_cache_handle **tokens; /* the charge in the page cache */
+    /* Built by row group (integer keys), else NULL: */
+    atomic_int *rg_state;  /* per row group: SST_KD_RG_* */
+    atomic_uint rg_left;   /* row groups not yet finished */
+    atomic_bool failed;    /* a row group's pass found damage */
 } sst_keydir;
 
-/* The file's directory when it has one, building it first when the file
- * is at level >= 1, has a budget with room and nobody built or is building
- * it (the build's page decodes are added to *pages). NULL: use the pages
- * (no directory, another thread building it, no room, or the build found
- * the ikey column damaged: then the page path reports what it finds). */
+enum { SST_KD_RG_NONE, SST_KD_RG_BUILDING, SST_KD_RG_READY, SST_KD_RG_FAILED };
+
+/* The file's whole directory when it has one, building it first when the
+ * file is at level >= 1, has a budget with room and nobody built or is
+ * building it (the build's page decodes are added to *pages); for an
+ * integer key it builds the row groups nobody has claimed and waits for
+ * the others. NULL: use the pages (no directory, another thread building
+ * it, no room, or the build found the file damaged: then the page path
+ * reports what it finds). */
 const sst_keydir *sst_keydir_get(meru_sst *t, uint64_t *pages);
-/* What a get uses: the directory when there is one; else the one it
- * builds (sst_keydir_get), or the one the thread building it finishes
- * (it waits: counted in the budget's waits). NULL when the file can have
- * none (L0, no budget; no room or a failed build: counted in page_gets). */
-const sst_keydir *sst_keydir_for_get(meru_sst *t, uint64_t *pages);
+/* What a get of a key in row group rg uses: the directory when there is
+ * one; else one whose rows of rg are in (it builds them, or waits for
+ * the thread building them: counted in the budget's waits; a whole-file
+ * build for keys other than one integer column). The caller reads rows
+ * of other row groups only after sst_keydir_rg_ready says they are in.
+ * NULL when the file can have none (L0, no budget; no room or a failed
+ * build: counted in page_gets). */
+const sst_keydir *sst_keydir_for_get(meru_sst *t, uint32_t rg,
+                                     uint64_t *pages);
+/* Whether row group rg of d (from sst_keydir_for_get) can be read,
+ * building it or waiting for it first. False: the pages decide. */
+bool sst_keydir_rg_ready(meru_sst *t, const sst_keydir *d, uint32_t rg,
+                         uint64_t *pages);
 /* Tests only (NULL otherwise): called by every build before it reads
- * the file, in the building thread. */
-extern void (*sst_keydir_test_hook)(meru_sst *t);
+ * the file (rg UINT32_MAX: the whole file), or a row group of it, in the
+ * building thread. */
+extern void (*sst_keydir_test_hook)(meru_sst *t, uint32_t rg);
 /* Frees the directory of t and returns its charge (meru_sst_close). */
 void sst_keydir_drop(meru_sst *t);
 
@@ -106,6 +133,10 @@ static inline int sst_kd_op(const sst_keydir *d, uint64_t row)
     return d->meta[row] & SST_KD_PUT ? 1 : 0;
 }
 
+/* The first row in [lo, hi) whose projection is >= k (hi when none);
+ * rows below lo are < k. */
+uint64_t sst_keydir_lower_in(const sst_keydir *d, uint64_t lo, uint64_t hi,
+                             sst_kdkey k);
 /* The first row >= from whose projection is >= k, or d->rows (galloping
  * from `from`: sorted keys probe nearby rows). */
 uint64_t sst_keydir_lower(const sst_keydir *d, uint64_t from, sst_kdkey k);

@@ -666,17 +666,21 @@ static int read_row_value(meru_sst *t, get_ctx *g, uint32_t rg, int64_t row,
         if (rc)
             return rc;
         if (pg) {
-            pq_batch pb = sst_page_batch(pg);
             size_t at = (size_t)(row - pg->first);
-            if (!pb.valid[at]) {
+            if (!sst_page_is_valid(pg, at)) {
                 if (!c->nullable)
                     return meru_err(MERU_ECORRUPT,
                                     "SST %s: null in NOT NULL %s of a put",
                                     t->path, meru_column_label(c, lb));
                 v->state = MERU_VALUE_NULL;
             } else {
-                sst_value_from_batch(c, pq_reader_column(t->r, (uint32_t)pc),
-                                     &pb, at, v);
+                const pq_column_info *fi =
+                    pq_reader_column(t->r, (uint32_t)pc);
+                pq_bytes one;
+                uint8_t ok;
+                pq_batch pb = sst_page_row(pg, at, pq_value_width(fi->type),
+                                           &one, &ok);
+                sst_value_from_batch(c, fi, &pb, 0, v);
             }
             continue;
         }
@@ -826,34 +830,49 @@ int meru_sst_get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
 }
 
 /* The newest version of ukey with seq <= read_seq from the file's key
- * directory: 1 with its global row, seq and op; 0 when the file has none;
- * -1 when there is no directory, or the key is long and matches a row
- * (then the pages decide). */
-static int kd_find(meru_sst *t, const uint8_t *ukey, size_t klen,
-                   uint64_t read_seq, uint64_t *pages, int64_t *row,
-                   uint64_t *seq, int *op)
+ * directory, searched from row group rg (the one the first internal key
+ * >= (ukey, read_seq) is in): 1 with its global row, seq and op; 0 when
+ * the file has none; -1 when there is no directory (or not for the row
+ * groups needed yet), or the key is long and matches a row (then the
+ * pages decide). */
+static int kd_find(meru_sst *t, uint32_t rg, const uint8_t *ukey,
+                   size_t klen, uint64_t read_seq, uint64_t *pages,
+                   int64_t *row, uint64_t *seq, int *op)
 {
-    const sst_keydir *d = sst_keydir_for_get(t, pages);
+    const sst_keydir *d = sst_keydir_for_get(t, rg, pages);
     sst_kdkey k;
     if (!d)
         return -1;
     if (!sst_keydir_project(d, ukey, klen, &k))
         return 0;
-    uint64_t r = sst_keydir_search(d, k);
-    if (r == d->rows || sst_kd_cmp(d, r, k) != 0)
-        return 0;
-    if (sst_kd_long(d, k))
-        return -1;
-    /* Equal projections, exact: every version of the key, newest first. */
-    while (r < d->rows && sst_kd_cmp(d, r, k) == 0 &&
-           sst_kd_seq(d, r) > read_seq)
-        r++;
-    if (r == d->rows || sst_kd_cmp(d, r, k) != 0)
-        return 0;
-    *row = (int64_t)r;
-    *seq = sst_kd_seq(d, r);
-    *op = sst_kd_op(d, r);
-    return 1;
+    /* Row group by row group (a directory may be in only for some): the
+     * key's versions newer than read_seq may run into the next ones. */
+    for (uint32_t g = rg; g < t->nrg; g++) {
+        if (g > rg && !sst_keydir_rg_ready(t, d, g, pages))
+            return -1;
+        uint64_t hi = (uint64_t)t->rg_start[g + 1];
+        uint64_t r = sst_keydir_lower_in(d, (uint64_t)t->rg_start[g], hi, k);
+        if (r == hi)
+            continue;
+        if (sst_kd_cmp(d, r, k) != 0)
+            return 0;
+        if (sst_kd_long(d, k))
+            return -1;
+        /* Equal projections, exact: every version of the key, newest
+         * first. */
+        while (r < hi && sst_kd_cmp(d, r, k) == 0 &&
+               sst_kd_seq(d, r) > read_seq)
+            r++;
+        if (r == hi)
+            continue;
+        if (sst_kd_cmp(d, r, k) != 0)
+            return 0;
+        *row = (int64_t)r;
+        *seq = sst_kd_seq(d, r);
+        *op = sst_kd_op(d, r);
+        return 1;
+    }
+    return 0;
 }
 
 static int get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
@@ -913,7 +932,7 @@ static int get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
         goto out;
     /* The key directory answers without pages, but for a long key it
      * matches (then the pages decide, from the page index as without). */
-    int kd = kd_find(t, ukey, klen, read_seq, &g.pages, &hit, &s, &op);
+    int kd = kd_find(t, rg, ukey, klen, read_seq, &g.pages, &hit, &s, &op);
     if (kd >= 0 && (rc = key_decode(t, key)))
         goto out;
     if (kd == 0)

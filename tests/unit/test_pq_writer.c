@@ -962,6 +962,125 @@ static void test_column_page_limits_and_header_bounds(void)
     meru_buf_free(&g.buf);
 }
 
+/* Dictionary pages after the trial page end where the chunk's row count
+ * is a multiple of a reader batch (2048 rows), within the page's size and
+ * row cap; a cap below one batch still binds exactly. */
+static void check_dict_pages_align(uint32_t page_size, uint32_t page_rows,
+                                   uint32_t want_rows)
+{
+    enum { N = 50000, NV = 12 };
+    static pq_bytes v[N];
+    static const char *const vals[NV] = {"af", "ap", "ca", "eu-c", "eu-n",
+                                         "eu-s", "eu-w", "me", "sa",
+                                         "us-e", "us-w", "us-c"};
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const char *s = vals[x % NV];
+        v[i] = (pq_bytes){(const uint8_t *)s, (uint32_t)strlen(s)};
+    }
+    /* the column's own page_size makes the first page a short trial */
+    pq_column_spec s = {.name = "region", .type = PQ_BYTE_ARRAY,
+                        .page_size = 256};
+    pq_column_data cd = {v, NULL};
+    pq_writer_options o;
+    pq_writer_options_column(&o);
+    o.page_size = page_size;
+    o.page_rows = page_rows;
+    wfile f;
+    CHECK_OK(write_file(&f, &s, 1, &o, N, &cd));
+    CHECK(has_encoding(chunk(&f, 0, 0), PQ_ENC_RLE_DICTIONARY));
+    const pq_offset_index *oi;
+    CHECK_OK(pq_reader_offset_index(f.r, 0, 0, &oi));
+    CHECK(oi && oi->n_pages > 3);
+    int64_t trial = oi->page_locations[1].first_row_index;
+    CHECK(trial > 0 && trial < 2048);
+    for (uint32_t p = 2; p < oi->n_pages; p++) {
+        int64_t first = oi->page_locations[p].first_row_index;
+        /* every page but the trial and the last is a full one */
+        if (p >= 3)
+            CHECK_EQ_INT(first - oi->page_locations[p - 1].first_row_index,
+                         want_rows);
+        if (want_rows % 2048 == 0)
+            CHECK_EQ_INT(first % 2048, 0);
+    }
+    wfile_free(&f);
+}
+
+static void test_dictionary_pages_end_on_reader_batches(void)
+{
+    /* cut by size: 3000 bytes of 4-bit indexes is 6000 rows, so 6144 */
+    check_dict_pages_align(3000, 0, 6144);
+    /* cut by the row cap: the last batch boundary below 20000 */
+    check_dict_pages_align(64 * 1024, 20000, 18432);
+    /* a size below one batch: pages of one batch */
+    check_dict_pages_align(100, 0, 2048);
+    /* a cap below one batch binds exactly */
+    check_dict_pages_align(64 * 1024, 1000, 1000);
+}
+
+/* The column profile's BYTE_STREAM_SPLIT for floats stays only in chunks
+ * where it compresses better than PLAIN, decided per chunk on its first
+ * page; a spec that names it gets it regardless. */
+static void test_float_split_kept_only_where_it_pays(void)
+{
+    enum { N = 40000, HALF = N / 2 };
+    static double price[N], forced[N];
+    static float wave[N];
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double cents = (double)(x % 10000000) / 100.0; /* two decimals */
+        double real = 1000.0 * sin((double)i * 0.001) + 2000.0;
+        /* price: decimal in row group 0, measured reals in row group 1 */
+        price[i] = i < HALF ? cents : real;
+        forced[i] = cents;
+        wave[i] = (float)real;
+    }
+    pq_column_spec s[3] = {
+        {.name = "price", .type = PQ_DOUBLE},
+        {.name = "wave", .type = PQ_FLOAT},
+        {.name = "forced",
+         .type = PQ_DOUBLE,
+         .has_encoding = true,
+         .encoding = PQ_ENC_BYTE_STREAM_SPLIT}};
+    pq_column_data cd[3] = {{price, NULL}, {wave, NULL}, {forced, NULL}};
+    pq_writer_options o;
+    pq_writer_options_column(&o);
+    o.row_group_rows = HALF;
+    wfile f;
+    CHECK_OK(write_file(&f, s, 3, &o, N, cd));
+    CHECK_EQ_INT(pq_reader_num_row_groups(f.r), 2);
+    /* decimal doubles: PLAIN; the same column's reals: split */
+    CHECK(!has_encoding(chunk(&f, 0, 0), PQ_ENC_BYTE_STREAM_SPLIT));
+    CHECK(pages_with(chunk(&f, 0, 0), PQ_PAGE_DATA_V2, PQ_ENC_PLAIN) > 0);
+    CHECK(has_encoding(chunk(&f, 1, 0), PQ_ENC_BYTE_STREAM_SPLIT));
+    CHECK(!has_encoding(chunk(&f, 1, 0), PQ_ENC_PLAIN));
+    for (uint32_t rg = 0; rg < 2; rg++) {
+        CHECK(has_encoding(chunk(&f, rg, 1), PQ_ENC_BYTE_STREAM_SPLIT));
+        CHECK(has_encoding(chunk(&f, rg, 2), PQ_ENC_BYTE_STREAM_SPLIT));
+    }
+    /* the values read back whatever the encoding each chunk got */
+    for (uint32_t rg = 0; rg < 2; rg++) {
+        pq_cursor *cur = NULL;
+        CHECK_OK(pq_cursor_open(f.r, rg, 0, &cur));
+        pq_batch b;
+        CHECK_OK(pq_cursor_next(cur, HALF, &b));
+        CHECK_EQ_INT(b.n, HALF);
+        CHECK(memcmp(b.values, price + rg * HALF, HALF * sizeof *price) == 0);
+        pq_cursor_close(cur);
+    }
+    wfile_free(&f);
+
+    /* no codec: the sizes tie and PLAIN wins */
+    o.codec = PQ_CODEC_UNCOMPRESSED;
+    CHECK_OK(write_file(&f, s, 3, &o, N, cd));
+    CHECK(!has_encoding(chunk(&f, 1, 0), PQ_ENC_BYTE_STREAM_SPLIT));
+    CHECK(!has_encoding(chunk(&f, 0, 1), PQ_ENC_BYTE_STREAM_SPLIT));
+    CHECK(has_encoding(chunk(&f, 0, 2), PQ_ENC_BYTE_STREAM_SPLIT));
+    wfile_free(&f);
+}
+
 static void test_byte_array_pages_end_where_the_size_rule_says(void)
 {
     check_byte_array_pages(8192, 20000);
@@ -1065,6 +1184,8 @@ int main(void)
     MERU_TEST_RUN(test_footer_has_schema_field_ids_kv_and_created_by);
     MERU_TEST_RUN(test_empty_file_is_valid);
     MERU_TEST_RUN(test_byte_array_pages_end_where_the_size_rule_says);
+    MERU_TEST_RUN(test_dictionary_pages_end_on_reader_batches);
+    MERU_TEST_RUN(test_float_split_kept_only_where_it_pays);
     MERU_TEST_RUN(test_column_page_limits_and_header_bounds);
     MERU_TEST_RUN(test_invalid_specs_and_batches_are_rejected);
     MERU_TEST_RUN(test_sink_failure_is_sticky);

@@ -14,6 +14,7 @@
 #include "cache/cache.h"
 #include "parquet/pq.h"
 #include "sst/sst.h"
+#include "sst/sst_internal.h"
 #include "sst_model.h"
 #include "test.h"
 #include "types/keycodec.h"
@@ -1340,6 +1341,103 @@ static void test_page_cache_decodes_a_page_once(void)
     }
 }
 
+
+/* Rows [first, first + n) of file column `col` of row group 0 through a
+ * cursor: the number of nulls among them, SIZE_MAX when the read fails. */
+static size_t nulls_in_rows(meru_sst *t, uint32_t col, int64_t first,
+                            size_t n)
+{
+    pq_cursor *cur;
+    pq_batch b;
+    size_t z = 0;
+    if (pq_cursor_open(t->r, 0, col, &cur))
+        return SIZE_MAX;
+    if (pq_cursor_seek(cur, first) || pq_cursor_next(cur, n, &b) ||
+        b.n != n)
+        z = SIZE_MAX;
+    for (size_t i = 0; z != SIZE_MAX && i < b.n; i++)
+        z += !b.valid[i];
+    pq_cursor_close(cur);
+    return z;
+}
+
+/* A cached decoded page of a string value column is compact (offsets and
+ * bytes, charged 4 bytes a value beside its bytes instead of a 16-byte
+ * pq_bytes and a flag), and keeps valid flags only when it has a null;
+ * the ikey column's pages keep pq_bytes (find_ikey searches them). Every
+ * get still answers as without a cache (test_page_cache_decodes_a_page_once
+ * and the model tests). */
+static void test_page_cache_keeps_string_pages_compact(void)
+{
+    meru_schema *s = NULL;
+    CHECK_OK(meru_schema_parse(&s, "p", "k int64 not null, s string", "k"));
+    meru_fs *fs = meru_fs_posix();
+    const char *dir = meru_test_tmpdir("compactpage");
+    int saw_null_page = 0, saw_full_page = 0;
+    for (int nulls = 0; nulls < 2; nulls++) {
+        const char *path = path_in(dir, nulls ? "n.parquet" : "f.parquet");
+        sst_model *m = sst_model_make(s, 400, 1, 0, nulls ? 30 : 0);
+        CHECK(m);
+        meru_options to;
+        meru_options_init(&to);
+        to.page_bytes = 2048;
+        meru_sst_options o;
+        meru_sst_options_for_level(&o, 1, &to);
+        CHECK_OK(sst_model_write(m, fs, path, s, &o, NULL));
+        meru_cache *c;
+        CHECK_OK(meru_cache_new(&c, (size_t)16 << 20));
+        meru_sst *t;
+        CHECK_OK(meru_sst_open(&t, fs, path, s, c));
+        CHECK(meru_sst_mapped(t));
+        uint32_t col = (uint32_t)t->pcol[1];
+        int64_t rows = t->rg_start[1] - t->rg_start[0];
+        for (int64_t row = 0; row < rows;) {
+            meru_cache_stats before, after;
+            meru_cache_stats_get(c, &before);
+            const sst_page *pg;
+            meru_cache_handle *h;
+            uint64_t pages = 0;
+            CHECK_OK(sst_page_get(t, 0, col, row, 0, &pg, &h, &pages));
+            CHECK(pg);
+            CHECK_EQ_U64(pages, 1);
+            meru_cache_stats_get(c, &after);
+            CHECK(pg->offs && pg->bytes && !pg->values);
+            size_t n = pg->n, bytes = pg->offs[n];
+            CHECK(n > 0);
+            size_t z = nulls_in_rows(t, col, pg->first, n);
+            CHECK(z != SIZE_MAX);
+            CHECK_EQ_INT(pg->valid != NULL, z > 0);
+            saw_null_page |= z > 0;
+            saw_full_page |= z == 0;
+            size_t charge = (size_t)(after.bytes - before.bytes);
+            /* header, offsets, flags when stored, bytes, 8-byte padding */
+            CHECK_MSG(charge <= 128 + 4 * (n + 1) + (z ? n : 0) + bytes + 16,
+                      "page of %zu values, %zu bytes charged %zu", n, bytes,
+                      charge);
+            CHECK(charge < n * (sizeof(pq_bytes) + 1) + bytes);
+            for (size_t i = 0; i < n; i++)
+                CHECK(pg->offs[i] <= pg->offs[i + 1]);
+            row = pg->first + (int64_t)n;
+            meru_cache_release(c, h);
+        }
+        /* the ikey column: pq_bytes values */
+        const sst_page *pg;
+        meru_cache_handle *h;
+        uint64_t pages = 0;
+        CHECK_OK(sst_page_get(t, 0, (uint32_t)t->col_ikey, 0, 0, &pg, &h,
+                              &pages));
+        CHECK(pg && pg->values && !pg->offs);
+        meru_cache_release(c, h);
+        CHECK(gets_match(t, m, s, 400, NULL));
+        meru_sst_close(t);
+        meru_cache_free(c);
+        sst_model_free(m);
+    }
+    CHECK(saw_null_page);
+    CHECK(saw_full_page);
+    meru_schema_free(s);
+}
+
 /* Golden files (the fuzz seeds, written by this code at L0 and L1): they
  * must keep reading the same. The hash covers every key and value as the
  * iterator returns them; gets agree with the iterator. */
@@ -1435,6 +1533,7 @@ int main(void)
     MERU_TEST_RUN(test_promoted_column_types_read);
     MERU_TEST_RUN(test_cache_serves_file_bytes);
     MERU_TEST_RUN(test_page_cache_decodes_a_page_once);
+    MERU_TEST_RUN(test_page_cache_keeps_string_pages_compact);
     MERU_TEST_RUN(test_golden_files_read_the_same);
     return meru_test_finish();
 }

@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "parquet/pq.h"
@@ -552,9 +553,12 @@ static void test_keydir_int_key_built_from_key_columns(void)
         same_get(pg, kd, &k, MERU_SEQ_MAX, &va, &v);
     }
     CHECK_EQ_U64(meru_sst_keydir_bytes(kd), 0);
-    CHECK_EQ_U64(meru_sst_keydir_budget_used(&bud), 0);
+    /* The row groups' arrays were allocated (and charged) before the
+     * pass met the damage, and gets may still read the good row groups'
+     * rows: the charge is returned with the file. */
     meru_sst_close(pg);
     meru_sst_close(kd);
+    CHECK_EQ_U64(meru_sst_keydir_budget_used(&bud), 0);
     meru_buf_free(&k);
     meru_buf_free(&v);
     meru_buf_free(&va);
@@ -575,14 +579,91 @@ static void test_keydir_int32_date_timestamp_keys(void)
     run(&c);
 }
 
+/* Lowers the decimal value of footer key `key` in the file at path in
+ * place (same length: the Parquet footer has no checksum). */
+static void lower_footer_number(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r+b");
+    CHECK(f);
+    CHECK(fseek(f, 0, SEEK_END) == 0);
+    long n = ftell(f);
+    CHECK(n > 0);
+    uint8_t *b = malloc((size_t)n);
+    CHECK(b);
+    CHECK(fseek(f, 0, SEEK_SET) == 0);
+    CHECK(fread(b, 1, (size_t)n, f) == (size_t)n);
+    size_t kl = strlen(key), at = 0;
+    for (size_t i = 0; i + kl <= (size_t)n && !at; i++)
+        if (memcmp(b + i, key, kl) == 0)
+            at = i + kl;
+    CHECK(at > 0);
+    /* The value: the next run of digits (after the Thrift field header
+     * and length). */
+    while (at < (size_t)n && !(b[at] >= '0' && b[at] <= '9'))
+        at++;
+    size_t end = at;
+    while (end < (size_t)n && b[end] >= '0' && b[end] <= '9')
+        end++;
+    CHECK(end > at);
+    size_t i = at;
+    while (i < end && b[i] <= (i == at && end - at > 1 ? '1' : '0'))
+        i++;
+    CHECK(i < end);
+    b[i]--;
+    CHECK(fseek(f, (long)i, SEEK_SET) == 0);
+    CHECK(fwrite(b + i, 1, 1, f) == 1);
+    CHECK(fclose(f) == 0);
+    free(b);
+}
+
+/* A file whose rows hold sequences above the footer's range (a footer
+ * that lies, with pages that decode): the row group pass of an integer
+ * key refuses it, and the pages answer every get as without a budget. */
+static void test_keydir_int_key_refuses_sequences_out_of_range(void)
+{
+    spec sp = {"kd_seqrange", "id int64 not null, v string", "id", 1, 2000,
+               2, 20, 300, 1};
+    meru_schema *s = parse(sp.cols, sp.pk);
+    char path[1024];
+    sst_model *m;
+    write_file(&sp, s, path, sizeof path, &m);
+    lower_footer_number(path, "merutable.max-seq");
+    meru_sst_keydir_budget bud;
+    meru_sst_keydir_budget_init(&bud, NULL, 64u << 20);
+    meru_sst *pg, *kd;
+    CHECK_OK(open_with(&pg, path, s, NULL, NULL));
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    CHECK(!meru_sst_keydir_build(kd, NULL));
+    meru_buf k = {0}, va = {0}, vb = {0};
+    for (uint64_t i = 0; i < 2 * sp.nkeys; i++) {
+        meru_buf_reset(&k);
+        CHECK_OK(sst_ukey(s, i, &k));
+        same_get(pg, kd, &k, MERU_SEQ_MAX, &va, &vb);
+    }
+    CHECK_EQ_U64(meru_sst_keydir_bytes(kd), 0);
+    CHECK_EQ_U64(atomic_load(&bud.built), 0);
+    CHECK(atomic_load(&bud.page_gets) > 0);
+    meru_sst_close(pg);
+    meru_sst_close(kd);
+    CHECK_EQ_U64(meru_sst_keydir_budget_used(&bud), 0);
+    meru_buf_free(&k);
+    meru_buf_free(&va);
+    meru_buf_free(&vb);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
 /* A build the test holds inside the building thread (the test hook). */
 static pthread_mutex_t hk_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hk_cv = PTHREAD_COND_INITIALIZER;
 static int hk_in, hk_go;
+static uint32_t hk_rg; /* the row group held (UINT32_MAX: any build) */
 
-static void hold_build(meru_sst *t)
+static void hold_build(meru_sst *t, uint32_t rg)
 {
     (void)t;
+    if (hk_rg != UINT32_MAX && rg != hk_rg)
+        return;
     pthread_mutex_lock(&hk_mu);
     hk_in = 1;
     pthread_cond_broadcast(&hk_cv);
@@ -602,6 +683,7 @@ typedef struct getter {
     meru_sst_state st;
     uint64_t seq;
     int rc;
+    int done; /* bg_get_done: finished (under hk_mu) */
 } getter;
 
 static void *bg_get(void *arg)
@@ -627,6 +709,8 @@ static void test_keydir_get_waits_for_the_build_under_way(void)
     meru_sst_keydir_budget_init(&bud, NULL, 64u << 20);
     meru_sst *kd;
     CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    hk_rg = UINT32_MAX;
+    hk_in = hk_go = 0;
     sst_keydir_test_hook = hold_build;
     pthread_t ta, tb;
     CHECK(pthread_create(&ta, NULL, bg_build, kd) == 0);
@@ -637,7 +721,7 @@ static void test_keydir_get_waits_for_the_build_under_way(void)
     sst_keydir_test_hook = NULL;
     meru_buf k = {0};
     CHECK_OK(sst_ukey(s, 2, &k)); /* present */
-    getter g = {kd, &k, MERU_SST_NOT_FOUND, 0, -1};
+    getter g = {kd, &k, MERU_SST_NOT_FOUND, 0, -1, 0};
     CHECK(pthread_create(&tb, NULL, bg_get, &g) == 0);
     /* The get must come to wait (it cannot finish: the build is held). */
     for (int i = 0; i < 20000 && atomic_load(&bud.waits) == 0; i++)
@@ -688,6 +772,122 @@ static void test_keydir_get_waits_for_the_build_under_way(void)
     meru_schema_free(s);
 }
 
+/* An integer key's directory is built row group by row group: while the
+ * builder is held inside row group 0, a get of a key in the last row group
+ * builds that row group itself and answers from the directory (no wait,
+ * no page path), a get of a key in row group 0 waits for it, and the
+ * builder then finishes the file without the row group the get built. */
+static void *bg_get_done(void *arg)
+{
+    getter *g = arg;
+    bg_get(g);
+    pthread_mutex_lock(&hk_mu);
+    g->done = 1;
+    pthread_cond_broadcast(&hk_cv);
+    pthread_mutex_unlock(&hk_mu);
+    return NULL;
+}
+
+static void test_keydir_get_builds_its_row_group(void)
+{
+    spec sp = {"kd_rgget", "id int64 not null, v string", "id", 1, 3000, 2,
+               20, 400, 1};
+    meru_schema *s = parse(sp.cols, sp.pk);
+    char path[1024];
+    sst_model *m;
+    write_file(&sp, s, path, sizeof path, &m);
+    meru_sst_keydir_budget bud;
+    meru_sst_keydir_budget_init(&bud, NULL, 64u << 20);
+    meru_sst *kd;
+    CHECK_OK(open_with(&kd, path, s, NULL, &bud));
+    meru_sst_info info;
+    meru_sst_get_info(kd, &info);
+    CHECK(info.row_groups >= 4);
+    hk_rg = 0;
+    hk_in = hk_go = 0;
+    sst_keydir_test_hook = hold_build;
+    pthread_t ta, tb, tc;
+    CHECK(pthread_create(&ta, NULL, bg_build, kd) == 0);
+    pthread_mutex_lock(&hk_mu);
+    while (!hk_in)
+        pthread_cond_wait(&hk_cv, &hk_mu);
+    pthread_mutex_unlock(&hk_mu);
+
+    /* The last key: its row group is nobody's yet, so the get builds it
+     * and finishes while the builder is still held. */
+    const sst_ent *last = &m->e[m->n - 1];
+    meru_buf kl = {0}, kf = {0};
+    CHECK_OK(meru_buf_append(&kl, last->ik.data, last->ulen));
+    getter gl = {kd, &kl, MERU_SST_NOT_FOUND, 0, -1, 0};
+    CHECK(pthread_create(&tb, NULL, bg_get_done, &gl) == 0);
+    pthread_mutex_lock(&hk_mu);
+    for (int i = 0; i < 60 && !gl.done; i++) { /* at most a minute */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&hk_cv, &hk_mu, &ts);
+    }
+    int done = gl.done;
+    pthread_mutex_unlock(&hk_mu);
+    CHECK(done); /* it did not wait for row group 0 */
+    CHECK_EQ_U64(atomic_load(&bud.waits), 0);
+    CHECK_EQ_U64(atomic_load(&bud.page_gets), 0);
+    CHECK_EQ_U64(atomic_load(&bud.built), 0); /* not whole yet */
+    CHECK_EQ_U64(meru_sst_keydir_bytes(kd), 0);
+    CHECK(meru_sst_keydir_budget_used(&bud) > 0); /* charged up front */
+    CHECK_OK(gl.rc);
+    size_t e = sst_model_get(m, kl.data, kl.len, MERU_SEQ_MAX);
+    CHECK(e != (size_t)-1);
+    CHECK_EQ_U64(gl.seq, m->e[e].seq);
+
+    /* The first key: its row group is the builder's, held: the get waits. */
+    CHECK_OK(meru_buf_append(&kf, m->e[0].ik.data, m->e[0].ulen));
+    getter gf = {kd, &kf, MERU_SST_NOT_FOUND, 0, -1, 0};
+    CHECK(pthread_create(&tc, NULL, bg_get_done, &gf) == 0);
+    for (int i = 0; i < 20000 && atomic_load(&bud.waits) == 0; i++)
+        usleep(500);
+    CHECK_EQ_U64(atomic_load(&bud.waits), 1);
+    sst_keydir_test_hook = NULL;
+    pthread_mutex_lock(&hk_mu);
+    hk_go = 1;
+    pthread_cond_broadcast(&hk_cv);
+    pthread_mutex_unlock(&hk_mu);
+    void *built = NULL;
+    pthread_join(ta, &built);
+    pthread_join(tb, NULL);
+    pthread_join(tc, NULL);
+    CHECK(built == kd);
+    CHECK_OK(gf.rc);
+    e = sst_model_get(m, kf.data, kf.len, MERU_SEQ_MAX);
+    CHECK(e != (size_t)-1);
+    CHECK_EQ_U64(gf.seq, m->e[e].seq);
+    CHECK_EQ_U64(atomic_load(&bud.built), 1);
+    CHECK_EQ_U64(atomic_load(&bud.page_gets), 0);
+    CHECK(meru_sst_keydir_bytes(kd) > 0);
+    CHECK_EQ_U64(meru_sst_keydir_bytes(kd), meru_sst_keydir_budget_used(&bud));
+
+    /* Every key (present, absent, every version) agrees with the pages. */
+    meru_sst *pg;
+    CHECK_OK(open_with(&pg, path, s, NULL, NULL));
+    meru_buf k = {0}, va = {0}, vb = {0};
+    for (uint64_t i = 0; i < 2 * sp.nkeys; i++) {
+        meru_buf_reset(&k);
+        CHECK_OK(sst_ukey(s, i, &k));
+        same_get(pg, kd, &k, MERU_SEQ_MAX, &va, &vb);
+    }
+    meru_sst_close(pg);
+    meru_sst_close(kd);
+    CHECK_EQ_U64(meru_sst_keydir_budget_used(&bud), 0);
+    hk_rg = UINT32_MAX;
+    meru_buf_free(&k);
+    meru_buf_free(&va);
+    meru_buf_free(&vb);
+    meru_buf_free(&kl);
+    meru_buf_free(&kf);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
 /* Threads racing to the first gets of a file (one builds the directory,
  * the others wait for it, then everyone reads the directory). */
 typedef struct race {
@@ -695,6 +895,7 @@ typedef struct race {
     const meru_schema *s;
     const sst_model *m;
     size_t nkeys;
+    uint64_t from; /* the first key index (racers start apart) */
     int bad;
 } race;
 
@@ -702,7 +903,8 @@ static void *racer(void *arg)
 {
     race *r = arg;
     meru_buf k = {0}, v = {0};
-    for (uint64_t i = 0; i < 2 * r->nkeys + 1; i++) {
+    for (uint64_t j = 0; j < 2 * r->nkeys + 1; j++) {
+        uint64_t i = (r->from + j) % (2 * r->nkeys + 1);
         meru_buf_reset(&k);
         if (sst_ukey(r->s, i, &k)) {
             r->bad++;
@@ -722,10 +924,13 @@ static void *racer(void *arg)
     return NULL;
 }
 
+/* Threads racing to the first gets of a file of several row groups, and
+ * a builder: each row group is built once, by whoever claims it (the
+ * others wait for it); everyone reads the same answers. */
 static void test_keydir_threads_race_to_build(void)
 {
     spec sp = {"kd_race", "id int64 not null, v string", "id", 1, 3000, 2, 20,
-               0, 1};
+               300, 1};
     meru_schema *s = parse(sp.cols, sp.pk);
     char path[1024];
     sst_model *m;
@@ -737,16 +942,22 @@ static void test_keydir_threads_race_to_build(void)
     meru_sst *t;
     CHECK_OK(open_with(&t, path, s, cache, &bud));
     race r[4];
-    pthread_t th[4];
+    pthread_t th[4], tb;
     for (int i = 0; i < 4; i++) {
-        r[i] = (race){t, s, m, sp.nkeys, 0};
+        r[i] = (race){t, s, m, sp.nkeys, (uint64_t)i * sp.nkeys / 2, 0};
         CHECK(pthread_create(&th[i], NULL, racer, &r[i]) == 0);
     }
+    CHECK(pthread_create(&tb, NULL, bg_build, t) == 0);
     for (int i = 0; i < 4; i++) {
         pthread_join(th[i], NULL);
         CHECK_EQ_INT(r[i].bad, 0);
     }
+    void *built = NULL;
+    pthread_join(tb, &built);
+    CHECK(built == t);
     CHECK(meru_sst_keydir_bytes(t) > 0);
+    CHECK_EQ_U64(atomic_load(&bud.built), 1);
+    CHECK_EQ_U64(atomic_load(&bud.page_gets), 0);
     meru_sst_close(t);
     CHECK_EQ_U64(meru_sst_keydir_budget_used(&bud), 0);
     meru_cache_free(cache);
@@ -765,7 +976,9 @@ int main(void)
     MERU_TEST_RUN(test_keydir_damaged_ikey_page);
     MERU_TEST_RUN(test_keydir_int_key_built_from_key_columns);
     MERU_TEST_RUN(test_keydir_int32_date_timestamp_keys);
+    MERU_TEST_RUN(test_keydir_int_key_refuses_sequences_out_of_range);
     MERU_TEST_RUN(test_keydir_get_waits_for_the_build_under_way);
+    MERU_TEST_RUN(test_keydir_get_builds_its_row_group);
     MERU_TEST_RUN(test_keydir_threads_race_to_build);
     return meru_test_finish();
 }
