@@ -1,24 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cache.h — a sharded LRU cache with a byte budget and reference-counted
+ * cache.h — a sharded cache with a byte budget and reference-counted
  * handles (the page/footer cache of SPEC §7, and the row cache).
  *
  * Keys are byte strings (copied). Each entry has a `charge` (its bytes)
- * counted against the capacity; inserting past the capacity evicts least
- * recently used entries that no handle holds. An entry in use is never
- * freed: erase or eviction only unlinks it, and its deleter runs when the
- * last handle is released. Capacity 0 caches nothing (insert still returns
+ * counted against the capacity; inserting past the capacity evicts
+ * entries that no handle holds, by CLOCK (second chance: an entry looked
+ * up since the clock hand last passed it is kept for one more lap; an
+ * approximation of least recently used that lets a hit skip list moves).
+ * An entry in use is never freed: erase or eviction only unlinks it, and
+ * its deleter runs when the last handle is released. Capacity 0 caches nothing (insert still returns
  * a handle so callers need no special case; the value is freed on release).
  *
  * Sharding: up to 16 shards by key hash, each with capacity/shards bytes;
- * a cache under 1 MiB has one shard (exact LRU), and every shard gets at
+ * a cache under 1 MiB has one shard (one clock), and every shard gets at
  * least 512 KiB (or the minimum given to meru_cache_new_sharded). An entry larger than its shard is still inserted and
  * returned, and leaves the cache when its last handle is released.
  *
  * Deleters run exactly once per value, outside the cache's locks (a deleter
  * may call the cache), in the thread that drops the last reference.
  *
- * Threads: every function is thread-safe (one mutex per shard).
+ * Threads: every function is thread-safe (one read-write lock per shard:
+ * lookups share it, inserts and erases take it alone; a release takes no
+ * lock unless an eviction was left unfinished).
  */
 #ifndef MERU_CACHE_CACHE_H
 #define MERU_CACHE_CACHE_H

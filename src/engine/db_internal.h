@@ -87,6 +87,9 @@ typedef struct meru_db_get_stats {
 
 /* The calling thread's block of db's get counters. */
 meru_db_get_stats *meru_db_my_get_stats(meru_db *db);
+/* The calling thread's slot number (1, 2, ... in the order of their first
+ * get): picks its get counters and its view pin. */
+unsigned meru_db_thread_slot(void);
 
 /* One SST of the LSM tree, shared by every view that lists it. */
 typedef struct meru_db_file {
@@ -136,7 +139,18 @@ typedef struct meru_view {
      * path, file_size, row_count, min_seq and max_seq; no keys). */
     meru_db_file **changes;
     size_t nchanges;
+    /* On db->retired (under db->mu): replaced while a get had it pinned
+     * (meru_db_view_pin); the list holds a reference. */
+    struct meru_view *retired_next;
 } meru_view;
+
+/* A thread's pin on the current view (meru_db_view_pin), on its own cache
+ * line: gets from several threads write only their own. */
+#define MERU_DB_VIEW_PINS 16
+typedef struct meru_db_view_pin_slot {
+    _Atomic(meru_view *) v;
+    char pad[64 - sizeof(_Atomic(meru_view *))];
+} meru_db_view_pin_slot;
 
 /* An immutable memtable waiting for flush, oldest first in db->imm. */
 typedef struct meru_db_imm {
@@ -217,7 +231,14 @@ struct meru_db {
                                not move them) */
     uint64_t work_gen;      /* bumped with every cv_work signal */
     pthread_cond_t cv_done; /* writers / meru_flush wait for progress */
-    meru_view *view;
+    /* The current view: written under mu, read by gets without it
+     * (meru_db_view_pin), hence atomic. */
+    _Atomic(meru_view *) view;
+    /* Views replaced while pinned, each holding a reference until no pin
+     * is on it (under mu); nretired is their count, read by every get
+     * without the lock. */
+    meru_view *retired;
+    atomic_uint nretired;
     meru_db_imm *imm;
     size_t nimm, imm_cap;
     /* The current version, same order as views (written under cat_mu and
@@ -240,7 +261,7 @@ struct meru_db {
     uint64_t flushed;  /* ... and flushed (they flush in that order) */
     int bg_error; /* sticky background failure (0 = none) */
     char bg_errmsg[512];
-    bool closed;
+    atomic_bool closed; /* set under mu; read without it (check_open) */
     int nworkers;
     pthread_t workers[64];
     /* The key directory builder (db_keydir.c): kd_stop under mu;
@@ -274,6 +295,9 @@ struct meru_db {
      * several threads would otherwise bounce one cache line on every
      * get); meru_stats adds them to the st_ fields above. */
     meru_db_get_stats get_stats[MERU_DB_GET_STAT_SLOTS];
+    /* Pins of the current view by gets (meru_db_view_pin), per thread
+     * slot. */
+    meru_db_view_pin_slot view_pins[MERU_DB_VIEW_PINS];
     atomic_uint_fast64_t st_open_files;
     atomic_uint_fast64_t nsuspect; /* files with `suspect` set */
     atomic_uint_fast64_t st_wal_tail_bytes, st_wal_salvaged_bytes,
@@ -307,6 +331,20 @@ static inline void meru_db_wake_workers_locked(meru_db *db)
 
 meru_view *meru_db_view_get(meru_db *db); /* takes a reference */
 void meru_db_view_unref(meru_view *v);
+/* The current view for one short read (a get), without db->mu and without
+ * writing the view's count: the thread's pin slot names the view, and a
+ * view replaced meanwhile is kept (db->retired) until its pins are gone.
+ * When the slot is taken (more threads than slots) it falls back to
+ * meru_db_view_get. Unpin with meru_db_view_unpin (a pin keeps a replaced
+ * view alive as a reference would; nothing waits for it). */
+typedef struct meru_db_pin {
+    meru_view *v;
+    _Atomic(meru_view *) *slot; /* NULL: v holds a reference instead */
+} meru_db_pin;
+meru_view *meru_db_view_pin(meru_db *db, meru_db_pin *pin);
+void meru_db_view_unpin(meru_db *db, meru_db_pin *pin);
+/* Releases the retired views no pin holds (they hold a reference each). */
+void meru_db_view_release_retired(meru_db *db);
 /* Builds a view from db's current state and installs it (mu held). *old
  * gets the previous view: unref it after unlocking mu (the last reference
  * to a file may queue its deletion, which takes mu). */

@@ -34,13 +34,12 @@
 
 int meru_db_check_open(meru_db *db)
 {
-    bool closed;
     if (!db)
         return meru_err(MERU_EINVAL, "NULL table handle");
-    pthread_mutex_lock(&db->mu);
-    closed = db->closed;
-    pthread_mutex_unlock(&db->mu);
-    return closed ? meru_err(MERU_ECLOSED, "the table is closed") : MERU_OK;
+    /* atomic, not under mu: every get calls this (issue 11) */
+    return atomic_load(&db->closed)
+               ? meru_err(MERU_ECLOSED, "the table is closed")
+               : MERU_OK;
 }
 
 /* -------------------------------------------------------------- replay */
@@ -500,6 +499,9 @@ static void db_release(meru_db *db)
     db->view = NULL;
     pthread_mutex_unlock(&db->mu);
     meru_db_view_unref(v);
+    /* Empty already (every get unpinned before close), but a view left
+     * there would be a leak. */
+    meru_db_view_release_retired(db);
     for (size_t i = 0; i < db->nimm; i++)
         meru_memtable_unref(db->imm[i].mem);
     free(db->imm);

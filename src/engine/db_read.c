@@ -63,12 +63,17 @@ static int check_snapshot(meru_db *db, const meru_snapshot *snap)
 static atomic_uint next_get_slot;
 static _Thread_local unsigned my_get_slot;
 
-meru_db_get_stats *meru_db_my_get_stats(meru_db *db)
+unsigned meru_db_thread_slot(void)
 {
     if (!my_get_slot)
         my_get_slot = atomic_fetch_add_explicit(&next_get_slot, 1,
                                                 memory_order_relaxed) + 1;
-    return &db->get_stats[my_get_slot % MERU_DB_GET_STAT_SLOTS];
+    return my_get_slot;
+}
+
+meru_db_get_stats *meru_db_my_get_stats(meru_db *db)
+{
+    return &db->get_stats[meru_db_thread_slot() % MERU_DB_GET_STAT_SLOTS];
 }
 
 /* Files of level >= 1 do not overlap and are sorted by smallest key: the
@@ -354,6 +359,7 @@ static int get_common(meru_db *db, const meru_snapshot *snap, unsigned flags,
 {
     meru_buf k = {0};
     meru_view *v;
+    meru_db_pin pin;
     const meru_schema *cur;
     uint64_t seq;
     int rc;
@@ -370,10 +376,17 @@ static int get_common(meru_db *db, const meru_snapshot *snap, unsigned flags,
     /* The sequence before the view: every version at or below it is in
      * the view's memtables or files, encoded under its schema or older. */
     seq = read_seq(db, snap);
-    v = meru_db_read_view(db, snap);
+    /* Pinned, not referenced: no lock and no shared count (db_view.c). */
+    if (snap && snap->view)
+        v = meru_db_read_view(db, snap);
+    else
+        v = meru_db_view_pin(db, &pin);
     meru_row_clear(out);
     rc = lookup(db, v, k.data, k.len, seq, flags, out);
-    meru_db_view_unref(v);
+    if (snap && snap->view)
+        meru_db_view_unref(v);
+    else
+        meru_db_view_unpin(db, &pin);
     meru_buf_free(&k);
     meru_db_get_stats *gs = meru_db_my_get_stats(db);
     atomic_fetch_add_explicit(&gs->gets, 1, memory_order_relaxed);

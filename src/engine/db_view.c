@@ -233,6 +233,113 @@ meru_view *meru_db_view_get(meru_db *db)
     return v;
 }
 
+/*
+ * Pins (issue 11). meru_db_view_get takes db->mu and bumps the view's
+ * count: with two threads doing gets, the mutex and the count's line went
+ * back and forth between the cores on every get. A pin is a hazard
+ * pointer: the get stores the view it read in its own slot, then checks
+ * that the view is still current; from then on a replacement cannot free
+ * it, because install_view sees the pin and keeps the view (one
+ * reference) on db->retired. Whoever unpins a view sees nretired > 0 and
+ * releases the retired views no pin holds.
+ *
+ * Why this is enough (every access below is sequentially consistent):
+ *   - pin: store slot = v, then load db->view == v. install: store
+ *     db->view = new, then load the slots. If the get's load saw v, it
+ *     came before the install's store, so the install's loads come after
+ *     the slot store and see the pin.
+ *   - unpin: store slot = NULL, then load nretired. install (pinned
+ *     case): nretired++, then load the slots, then (still under mu) push
+ *     the view. Either the install saw the slot cleared (nothing kept),
+ *     or the unpin's load sees the increment and its release, under mu,
+ *     runs after the push.
+ * A get never waits for an install or an install for a get.
+ */
+static bool view_pinned(meru_db *db, const meru_view *v)
+{
+    for (size_t i = 0; i < MERU_DB_VIEW_PINS; i++)
+        if (atomic_load(&db->view_pins[i].v) == v)
+            return true;
+    return false;
+}
+
+/* The view install_view_locked replaced (mu held): when pinned, the
+ * retired list keeps it (a reference of its own). */
+static void retire_view_locked(meru_db *db, meru_view *old)
+{
+    atomic_fetch_add(&db->nretired, 1); /* before the slot loads */
+    if (!view_pinned(db, old)) {
+        atomic_fetch_sub(&db->nretired, 1);
+        return;
+    }
+    atomic_fetch_add_explicit(&old->refs, 1, memory_order_relaxed);
+    old->retired_next = db->retired;
+    db->retired = old;
+}
+
+void meru_db_view_release_retired(meru_db *db)
+{
+    meru_view *done = NULL;
+    pthread_mutex_lock(&db->mu);
+    for (meru_view **p = &db->retired; *p;) {
+        meru_view *v = *p;
+        if (view_pinned(db, v)) {
+            p = &v->retired_next;
+            continue;
+        }
+        *p = v->retired_next;
+        v->retired_next = done;
+        done = v;
+        atomic_fetch_sub(&db->nretired, 1);
+    }
+    pthread_mutex_unlock(&db->mu);
+    /* after unlocking: the last reference to a file takes mu */
+    while (done) {
+        meru_view *next = done->retired_next;
+        meru_db_view_unref(done);
+        done = next;
+    }
+}
+
+static void unpin_slot(meru_db *db, _Atomic(meru_view *) *slot)
+{
+    atomic_store(slot, NULL);
+    if (atomic_load(&db->nretired))
+        meru_db_view_release_retired(db);
+}
+
+meru_view *meru_db_view_pin(meru_db *db, meru_db_pin *pin)
+{
+    _Atomic(meru_view *) *slot =
+        &db->view_pins[meru_db_thread_slot() % MERU_DB_VIEW_PINS].v;
+    /* A few tries: each failure is an install between two loads. */
+    for (int tries = 0; tries < 4; tries++) {
+        meru_view *v = atomic_load(&db->view), *none = NULL;
+        /* Taken: another thread of the same slot is in a get. */
+        if (!v || !atomic_compare_exchange_strong(slot, &none, v))
+            break;
+        if (atomic_load(&db->view) == v) {
+            pin->v = v;
+            pin->slot = slot;
+            return v;
+        }
+        unpin_slot(db, slot);
+    }
+    pin->slot = NULL;
+    pin->v = meru_db_view_get(db);
+    return pin->v;
+}
+
+void meru_db_view_unpin(meru_db *db, meru_db_pin *pin)
+{
+    if (pin->slot)
+        unpin_slot(db, pin->slot);
+    else
+        meru_db_view_unref(pin->v);
+    pin->v = NULL;
+    pin->slot = NULL;
+}
+
 meru_view *meru_db_read_view(meru_db *db, const meru_snapshot *snap)
 {
     if (snap && snap->view) {
@@ -304,6 +411,10 @@ int meru_db_install_view_locked(meru_db *db, meru_view **old)
         v->level_start[level++] = v->nfiles;
     *old = db->view;
     db->view = v;
+    /* After the store (see the pins above): a get that pinned the old
+     * view keeps it alive past the caller's unref. */
+    if (*old)
+        retire_view_locked(db, *old);
     return MERU_OK;
 }
 

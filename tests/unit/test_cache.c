@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_cache.c — the sharded LRU cache (cache.h).
+ * test_cache.c — the sharded CLOCK cache (cache.h).
  *
  * Single-threaded tests pin the policy on a one-shard cache (capacities
- * under 1 MiB use one shard): LRU order, in-use entries surviving eviction
+ * under 1 MiB use one shard): CLOCK order, in-use entries surviving eviction
  * and erase, replacement, capacity 0, oversized entries, deleters running
  * exactly once, stats. A random single-threaded run checks the invariants
  * against a model of which keys may be present. The stress test runs
