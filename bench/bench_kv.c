@@ -333,6 +333,7 @@ typedef struct rss_sampler {
     int nphase;        /* per-phase peaks, in the order phases began */
     const char *pname[16];
     long panon[16], pfile[16];
+    double pcpu[16]; /* process CPU seconds when each phase began */
     /* The open handle whose engine is asked for its budgeted parts at
      * each sample (rss_watch; NULL between tables), and what it said at
      * each anonymous peak (bytes; negative: not said). */
@@ -340,6 +341,16 @@ typedef struct rss_sampler {
     void *h;
     kv_mem mem, pmem[16];
 } rss_sampler;
+
+/* The process's CPU time (user + system, every thread), seconds: what a
+ * phase costs whatever the machine's load. */
+static double proc_cpu_s(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static rss_sampler rss_s = {.mu = PTHREAD_MUTEX_INITIALIZER,
                             .cv = PTHREAD_COND_INITIALIZER};
@@ -351,6 +362,7 @@ static void rss_phase(const char *phase)
     if (rss_s.nphase < 16) {
         rss_s.pname[rss_s.nphase] = phase;
         rss_s.panon[rss_s.nphase] = rss_s.pfile[rss_s.nphase] = 0;
+        rss_s.pcpu[rss_s.nphase] = proc_cpu_s();
         rss_s.nphase++;
     }
     pthread_mutex_unlock(&rss_s.mu);
@@ -459,13 +471,16 @@ static void rss_stop(const char *engine, double *anon, double *file)
             engine, *anon / 1024.0, rss_s.anon_phase,
             mem_split(&rss_s.mem, split, sizeof split), *file / 1024.0,
             rss_s.file_phase);
+    double cpu_end = proc_cpu_s();
     for (int i = 0; i < rss_s.nphase; i++)
         fprintf(stderr, "bench_kv: %s:   %-22s peak RssAnon +%6.1f MiB, "
-                        "RssFile+RssShmem +%6.1f MiB%s\n",
+                        "RssFile+RssShmem +%6.1f MiB%s, CPU %.2f s\n",
                 engine, rss_s.pname[i],
                 (double)(rss_s.panon[i] - rss_s.anon0) / 1024.0,
                 (double)(rss_s.pfile[i] - rss_s.file0) / 1024.0,
-                mem_split(&rss_s.pmem[i], split, sizeof split));
+                mem_split(&rss_s.pmem[i], split, sizeof split),
+                (i + 1 < rss_s.nphase ? rss_s.pcpu[i + 1] : cpu_end) -
+                    rss_s.pcpu[i]);
 }
 
 static uint64_t du_total;

@@ -5,13 +5,18 @@
  *
  * Collecting: the memtable is walked once in internal-key order (user key
  * ascending, newest version first), remembering each entry's position,
- * key index and whether the next entry is its key's older version, and
- * putting the entries in sequence order. No change record is made: the
- * write derives each change when it reaches it (kind and pre-image from
- * the entry's older version in the memtable, else from the files' pre-
- * image of its key), so memory is ~20 bytes an entry plus the keys.
+ * key index, whether the next entry is its key's older version, and its
+ * slot in sequence order. No change record is made: the write derives
+ * each change when it reaches it (kind and pre-image from the entry's
+ * older version in the memtable, else from the files' pre-image of its
+ * key), so memory is 16 bytes an entry plus the keys.
  *
- * Writing: per change, the key and both rows are decoded without copies
+ * Writing: one pass in key order scatters what each change needs (its
+ * position, where its state before is) into a table in sequence order,
+ * which the write then reads front to back, asking a few changes ahead
+ * for the memory they will read (slot_table: reading the key-order
+ * arrays in sequence order cost a cache miss or two per change).
+ * Per change, the key and both rows are decoded without copies
  * (meru_row_decode_view) into one value array of the changelog schema,
  * handed to the SST writer as values (key = _seq, trailer seq = the
  * change's sequence; no rowcodec round trip). Reading does the reverse and
@@ -136,18 +141,18 @@ fail:
 /* One memtable entry, in the set's key-order array. */
 typedef struct entry {
     const void *pos; /* memtable position (meru_memtable_iter_pos) */
-    uint32_t key;    /* index of its user key */
-    uint32_t older;  /* 1: the next entry is its key's older version */
+    uint32_t key;    /* index of its user key; top bit: OLDER */
+    uint32_t slot;   /* its place in sequence order (see order_by_seq) */
 } entry;
+
+/* entry.key's top bit: the next entry is its key's older version. */
+#define OLDER 0x80000000u
 
 struct meru_changelog_set {
     meru_memtable *mem; /* referenced */
     entry *ents;        /* key order: user key ascending, newest first */
     size_t n;
-    /* Sequence order: order[0..norder) are indexes + 1 into ents, 0 for
-     * a sequence no entry has (the dense case, see order_by_seq). */
-    uint32_t *order;
-    size_t norder;
+    size_t nslots; /* slots of sequence order; some may hold no entry */
     meru_sst_ukey *keys;
     size_t nkeys;
     meru_buf keybytes;
@@ -159,7 +164,6 @@ void meru_changelog_set_free(meru_changelog_set *s)
         return;
     meru_memtable_unref(s->mem);
     free(s->ents);
-    free(s->order);
     free(s->keys);
     meru_buf_free(&s->keybytes);
     free(s);
@@ -183,10 +187,11 @@ static int seq_ix_cmp(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* Puts the entries in sequence order. A memtable's sequences are nearly
- * all of one range (one per entry), so the order is a table indexed by
- * seq - lo holding each entry's index + 1 (4 bytes a sequence, no
- * comparison); a sparse range falls back to a sort of (seq, index). */
+/* Gives each entry its slot in sequence order. A memtable's sequences are
+ * nearly all of one range (one per entry), so the slot is seq - lo (no
+ * comparison; a sequence no entry has leaves its slot empty); a sparse
+ * range, or a sequence twice (not from a memtable), falls back to a sort
+ * of (seq, index): the slot is the rank. */
 static int order_by_seq(meru_changelog_set *s, const uint64_t *seqs)
 {
     uint64_t lo = UINT64_MAX, hi = 0;
@@ -200,33 +205,33 @@ static int order_by_seq(meru_changelog_set *s, const uint64_t *seqs)
             hi = seqs[i];
     }
     uint64_t range = hi - lo + 1;
-    if (range <= 4 * (uint64_t)n && (s->order = calloc(range, 4))) {
+    uint8_t *seen = range <= 4 * (uint64_t)n && range <= UINT32_MAX
+                        ? calloc(range, 1)
+                        : NULL;
+    if (seen) {
         bool dup = false;
         for (size_t i = 0; !dup && i < n; i++) {
-            uint32_t *at = &s->order[seqs[i] - lo];
-            dup = *at != 0;
-            *at = (uint32_t)i + 1;
+            dup = seen[seqs[i] - lo] != 0;
+            seen[seqs[i] - lo] = 1;
+            s->ents[i].slot = (uint32_t)(seqs[i] - lo);
         }
+        free(seen);
         if (!dup) {
-            s->norder = range;
+            s->nslots = range;
             return MERU_OK;
         }
-        free(s->order); /* a sequence twice (not from a memtable) */
-        s->order = NULL;
     }
     seq_ix *t = malloc(n * sizeof *t);
-    if (!t || !(s->order = malloc(n * sizeof *s->order))) {
-        free(t);
+    if (!t)
         return meru_err(MERU_ENOMEM, "out of memory (changes)");
-    }
     for (size_t i = 0; i < n; i++) {
         t[i].seq = seqs[i];
         t[i].ix = (uint32_t)i;
     }
     qsort(t, n, sizeof *t, seq_ix_cmp);
     for (size_t i = 0; i < n; i++)
-        s->order[i] = t[i].ix + 1;
-    s->norder = n;
+        s->ents[t[i].ix].slot = (uint32_t)i;
+    s->nslots = n;
     free(t);
     return MERU_OK;
 }
@@ -247,7 +252,7 @@ int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
     meru_memtable_ref(mem);
     s->mem = mem;
     cap = (size_t)meru_memtable_count(mem);
-    if (cap > UINT32_MAX - 2) {
+    if (cap >= OLDER - 2) {
         rc = meru_err(MERU_ENOTSUP, "changes: too many entries in one "
                                     "memtable");
         goto out;
@@ -270,7 +275,7 @@ int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
             goto out;
         }
         if (prev && ul == plen && !memcmp(uk, prev, ul)) {
-            s->ents[s->n - 1].older = 1;
+            s->ents[s->n - 1].key |= OLDER;
         } else {
             if (s->nkeys == kcap) {
                 size_t c = kcap ? 2 * kcap : 1024;
@@ -294,7 +299,7 @@ int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
         plen = ul;
         s->ents[s->n].pos = meru_memtable_iter_pos(&it);
         s->ents[s->n].key = (uint32_t)(s->nkeys - 1);
-        s->ents[s->n].older = 0;
+        s->ents[s->n].slot = 0;
         seqs[s->n++] = meru_memtable_iter_seq(&it);
     }
     for (size_t i = 0; i < s->nkeys; i++)
@@ -313,18 +318,82 @@ out:
 
 /* -------------------------------------------------------------- write */
 
-/* The change of entry ents[i], if it is one: *kind 0 when it changes
- * nothing (a delete of an absent key). */
-static void entry_change(const meru_changelog_set *s,
-                         const meru_changelog_pre *pre, size_t i,
-                         meru_memtable_iter *it, int *kind, uint64_t *seq,
-                         const uint8_t **ukey, size_t *klen,
-                         const uint8_t **value, size_t *vlen,
-                         const uint8_t **before, size_t *blen)
+/* What the write needs of one entry, at its slot in sequence order: the
+ * pass that fills these reads the entries and the pre-images in key order
+ * (one after the other), and the write then reads them in sequence order
+ * (one after the other too). Reading the key-order arrays in sequence
+ * order instead cost a cache miss or two per change (the entries and the
+ * pre-images of a flush are megabytes, visited at random): a third of the
+ * feed job's time in a profile of bench_kv overwrite. */
+typedef struct slotrec {
+    const void *pos;    /* the entry's memtable position; NULL: no entry */
+    const void *before; /* SR_OLDER: the older version's memtable position;
+                         * else the pre-image's value (SR_LIVE) */
+    uint32_t blen;      /* the pre-image's length */
+    uint32_t flags;
+} slotrec;
+
+#define SR_OLDER 1u /* the state before is the memtable's older version */
+#define SR_LIVE  2u /* the pre-image from the files is a live row */
+
+/* The entries in sequence order, each with where the state before it is
+ * (*out, s->nslots of them). MERU_ENOMEM; MERU_ERANGE for a pre-image of
+ * 4 GiB or more. */
+static int slot_table(const meru_changelog_set *s,
+                      const meru_changelog_pre *pre, slotrec **out)
 {
-    const entry *e = &s->ents[i];
+    slotrec *r = calloc(s->nslots + 1, sizeof *r);
+    *out = NULL;
+    if (!r)
+        return meru_err(MERU_ENOMEM, "out of memory (changelog)");
+    for (size_t i = 0; i < s->n; i++) {
+        const entry *e = &s->ents[i];
+        slotrec *x = &r[e->slot];
+        x->pos = e->pos;
+        if (e->key & OLDER) {
+            x->before = s->ents[i + 1].pos;
+            x->flags = SR_OLDER;
+        } else if (pre[e->key].live) {
+            if (pre[e->key].vlen > UINT32_MAX) {
+                free(r);
+                return meru_err(MERU_ERANGE, "a pre-image of %zu bytes",
+                                pre[e->key].vlen);
+            }
+            x->before = pre[e->key].value;
+            x->blen = (uint32_t)pre[e->key].vlen;
+            x->flags = SR_LIVE;
+        }
+    }
+    *out = r;
+    return MERU_OK;
+}
+
+/* Asks for the memory slot record x will read (no effect on results). */
+static inline void slot_prefetch(const slotrec *x)
+{
+#if defined(__GNUC__)
+    if (x->pos)
+        __builtin_prefetch(x->pos);
+    if (x->before)
+        __builtin_prefetch(x->before);
+#else
+    (void)x;
+#endif
+}
+
+/* How far ahead of the write the slot records' memory is asked for: a few
+ * changes' worth of work covers a miss to memory. */
+#define PREFETCH_AHEAD 8
+
+/* The change of slot record x, if it is one: *kind 0 when it changes
+ * nothing (a delete of an absent key). */
+static void slot_change(const slotrec *x, meru_memtable_iter *it, int *kind,
+                        uint64_t *seq, const uint8_t **ukey, size_t *klen,
+                        const uint8_t **value, size_t *vlen,
+                        const uint8_t **before, size_t *blen)
+{
     int live;
-    meru_memtable_iter_set_pos(it, e->pos);
+    meru_memtable_iter_set_pos(it, x->pos);
     *seq = meru_memtable_iter_seq(it);
     *ukey = meru_memtable_iter_user_key(it, klen);
     int op = meru_memtable_iter_op(it);
@@ -333,14 +402,14 @@ static void entry_change(const meru_changelog_set *s,
         *vlen = 0;
     /* The state before it: its key's older version in the memtable, or
      * the pre-image from the files. */
-    if (e->older) {
-        meru_memtable_iter_set_pos(it, s->ents[i + 1].pos);
+    if (x->flags & SR_OLDER) {
+        meru_memtable_iter_set_pos(it, x->before);
         live = meru_memtable_iter_op(it) == MERU_OP_PUT;
         *before = live ? meru_memtable_iter_value(it, blen) : NULL;
     } else {
-        live = pre[e->key].live;
-        *before = live ? pre[e->key].value : NULL;
-        *blen = live ? pre[e->key].vlen : 0;
+        live = (x->flags & SR_LIVE) != 0;
+        *before = live ? x->before : NULL;
+        *blen = live ? x->blen : 0;
     }
     if (!live) {
         *before = NULL;
@@ -365,6 +434,7 @@ int meru_changelog_write(meru_fs *fs, const char *path,
     meru_sst_writer *w = NULL;
     meru_memtable_iter it;
     meru_sst_meta meta;
+    slotrec *slots = NULL;
     int rc = MERU_OK;
 
     memset(&meta, 0, sizeof meta);
@@ -373,16 +443,20 @@ int meru_changelog_write(meru_fs *fs, const char *path,
         rc = meru_err(MERU_ENOMEM, "out of memory (changelog)");
         goto out;
     }
+    if ((rc = slot_table(s, pre, &slots)))
+        goto out;
     meru_memtable_iter_init(&it, s->mem);
-    for (size_t o = 0; o < s->norder; o++) {
+    for (size_t o = 0; o < s->nslots; o++) {
         const uint8_t *ukey, *value, *before;
         size_t klen, vlen, blen, c = 0;
         uint64_t seq;
         int kind;
-        if (!s->order[o])
+        if (o + PREFETCH_AHEAD < s->nslots)
+            slot_prefetch(&slots[o + PREFETCH_AHEAD]);
+        if (!slots[o].pos)
             continue;
-        entry_change(s, pre, s->order[o] - 1, &it, &kind, &seq, &ukey, &klen,
-                     &value, &vlen, &before, &blen);
+        slot_change(&slots[o], &it, &kind, &seq, &ukey, &klen, &value, &vlen,
+                    &before, &blen);
         if (!kind || seq <= trim)
             continue;
         /* The file is made at the first change: none, no file. */
@@ -439,6 +513,7 @@ int meru_changelog_write(meru_fs *fs, const char *path,
     out->max_seq = meta.max_seq;
     meru_sst_meta_free(&meta);
 out:
+    free(slots);
     free(tv);
     free(cv);
     meru_buf_free(&ikey);

@@ -59,16 +59,16 @@ typedef struct meru_changelog_pre {
 /*
  * What one walk of a flushed memtable gives the change feed: its distinct
  * user keys in key order (copied one after the other, for the lookup of
- * their pre-images) and its entries in sequence order, each remembered as
- * a memtable position (8 bytes) plus the index of its key and whether the
- * next entry in key order is its key's older version: ~20 bytes an entry,
- * where whole change records were 64 (and 128 while sorting). The changes
- * themselves are derived while writing, from these and the pre-images.
- * Holds a reference on the memtable.
+ * their pre-images) and its entries in key order, each remembered as a
+ * memtable position (8 bytes) plus the index of its key, whether the next
+ * entry is its key's older version, and its place in sequence order: 16
+ * bytes an entry, where whole change records were 64 (and 128 while
+ * sorting). The changes themselves are derived while writing, from these
+ * and the pre-images. Holds a reference on the memtable.
  */
 typedef struct meru_changelog_set meru_changelog_set;
 
-/* Walks `mem` (immutable) once. MERU_ENOMEM; MERU_ENOTSUP past 2^32 - 2
+/* Walks `mem` (immutable) once. MERU_ENOMEM; MERU_ENOTSUP past 2^31 - 3
  * entries. */
 int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out);
 /* The distinct user keys, ascending (borrowed from the set); *n of them. */
@@ -104,7 +104,9 @@ typedef struct meru_changelog_meta {
  * of each of its keys (pre[i] for key i of meru_changelog_keys), to a new
  * file `path` as rows of `cl` (meru_changelog_schema of `table`), in
  * sequence order, streaming (no change is held past its row), and fsyncs
- * it (not its directory). `so` as for an SST. When there is no change
+ * it (not its directory). Besides the writer's row group it holds a table
+ * of 24 bytes per sequence of the set (what each change reads, in
+ * sequence order). `so` as for an SST. When there is no change
  * (only deletes of absent keys, or all at or below trim) no file is made
  * and out->rows is 0. On failure the file is removed.
  */

@@ -45,6 +45,7 @@
 #include "engine/db_internal.h"
 #include "engine/db_lookup.h"
 #include "types/keycodec.h"
+#include "util/arena.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -263,11 +264,24 @@ typedef struct flush_lookup {
     size_t nfiles;
     uint64_t version;
     meru_db_older *older;
-    meru_buf pre_bytes;
-    size_t *pre_off, *pre_len; /* per key */
+    /* The pre-images, per key (live = a put was found), their values
+     * copied into an arena of 1 MiB chunks: a flush's are tens of MiB, and
+     * one buffer grown by doubling copied them again at each growth (the
+     * memmove of the profiles) and touched up to twice their size. */
+    meru_changelog_pre *pre;
+    meru_arena *pre_arena;
     meru_db_lookup_stats ls;
     uint64_t wall_ns, cpu_ns;
 } flush_lookup;
+
+/* Lets go of the pre-images (once the changelog is written). */
+static void flush_lookup_free_pre(flush_lookup *fl)
+{
+    free(fl->pre);
+    fl->pre = NULL;
+    meru_arena_free(fl->pre_arena);
+    fl->pre_arena = NULL;
+}
 
 static void flush_lookup_free(flush_lookup *fl)
 {
@@ -275,20 +289,23 @@ static void flush_lookup_free(flush_lookup *fl)
         meru_db_file_unref(fl->files[f]);
     free(fl->files);
     free(fl->older);
-    meru_buf_free(&fl->pre_bytes);
-    free(fl->pre_off);
-    free(fl->pre_len);
+    flush_lookup_free_pre(fl);
     memset(fl, 0, sizeof *fl);
 }
 
 static int pre_value(void *arg, size_t key, uint64_t pos, const uint8_t *value,
                      size_t len)
 {
+    static const uint8_t empty[1];
     flush_lookup *fl = arg;
+    const uint8_t *p = len ? meru_arena_dup(fl->pre_arena, value, len) : empty;
     (void)pos;
-    fl->pre_off[key] = fl->pre_bytes.len;
-    fl->pre_len[key] = len;
-    return len ? meru_buf_append(&fl->pre_bytes, value, len) : MERU_OK;
+    if (!p)
+        return meru_err(MERU_ENOMEM, "out of memory (pre-images)");
+    fl->pre[key].live = 1;
+    fl->pre[key].value = p;
+    fl->pre[key].vlen = len;
+    return MERU_OK;
 }
 
 /* Looks up the newest older version of each of keys[0..nkeys) in the
@@ -305,11 +322,12 @@ static int flush_lookup_run(meru_db *db, const meru_sst_ukey *keys,
     fl->files = malloc((db->nfiles + 1) * sizeof *fl->files);
     fl->older = malloc((nkeys + 1) * sizeof *fl->older);
     if (values) {
-        fl->pre_off = calloc(nkeys + 1, sizeof *fl->pre_off);
-        fl->pre_len = calloc(nkeys + 1, sizeof *fl->pre_len);
+        fl->pre = calloc(nkeys + 1, sizeof *fl->pre);
+        if (meru_arena_new(&fl->pre_arena, (size_t)1 << 20))
+            fl->pre_arena = NULL;
     }
     if (!fl->files || !fl->older ||
-        (values && (!fl->pre_off || !fl->pre_len))) {
+        (values && (!fl->pre || !fl->pre_arena))) {
         fl->nfiles = 0;
         return meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
     }
@@ -474,8 +492,7 @@ struct meru_db_feed_job {
     meru_err_saved err;
     bool kept; /* the feed keeps history: lookup, pre and changelog made */
     meru_changelog_set *set;
-    flush_lookup fl;
-    meru_changelog_pre *pre;
+    flush_lookup fl; /* with the pre-images (fl.pre) until the write */
     uint64_t trim;
     meru_catalog_changelog cl; /* path NULL: no changelog (nothing changed) */
     char *written;             /* its absolute path until committed */
@@ -486,8 +503,8 @@ typedef struct meru_db_feed_job feed_job;
 static int feed_job_write(feed_job *j, uint64_t trim)
 {
     j->trim = trim;
-    return meru_db_changes_write(j->db, &j->o, j->table, j->set, j->pre, trim,
-                                 &j->cl, &j->written);
+    return meru_db_changes_write(j->db, &j->o, j->table, j->set, j->fl.pre,
+                                 trim, &j->cl, &j->written);
 }
 
 static int feed_job_run(feed_job *j)
@@ -512,13 +529,11 @@ static int feed_job_run(feed_job *j)
     pthread_mutex_unlock(&db->cat_mu);
     if (rc || !j->kept)
         return rc;
-    if (!(j->pre = calloc(nkeys + 1, sizeof *j->pre)))
-        return meru_err(MERU_ENOMEM, "out of memory (change feed)");
-    for (size_t i = 0; i < nkeys; i++) {
-        j->pre[i].live = j->fl.older[i].state == MERU_SST_FOUND;
-        j->pre[i].value = j->fl.pre_bytes.data + j->fl.pre_off[i];
-        j->pre[i].vlen = j->fl.pre_len[i];
-    }
+    /* A key's pre-image is live when its newest older version is a put
+     * (whose value pre_value copied). */
+    for (size_t i = 0; i < nkeys; i++)
+        if (j->fl.older[i].state != MERU_SST_FOUND || !j->fl.pre[i].value)
+            j->fl.pre[i].live = 0;
     return feed_job_write(j, j->trim);
 }
 
@@ -566,8 +581,7 @@ static int feed_job_join(feed_job *j)
  * pre-images and the memtable reference. */
 static void feed_job_drop_inputs(feed_job *j)
 {
-    free(j->pre);
-    j->pre = NULL;
+    flush_lookup_free_pre(&j->fl);
     meru_changelog_set_free(j->set);
     j->set = NULL;
     meru_memtable_unref(j->mem);
@@ -650,10 +664,21 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
         (rc = flush_view_edit(db, add, nkeys, fl, e)))
         rc = meru_err_wrap(rc, "flush: older versions");
     /* Every commit applies the feed's retention (and names this flush's
-     * changelog when there is one). */
-    if (rc == MERU_OK)
+     * changelog when there is one). A flush that began with the feed off
+     * wrote no changelog: when the feed was turned on meanwhile, its
+     * changes leave the memtables without a record, so this commit goes
+     * as with the feed off (the floor rises to last_seq, over every file)
+     * and the history starts after it, instead of a window that claims
+     * changes it lacks. */
+    if (rc == MERU_OK && file && !(j && j->kept) &&
+        meru_db_changes_kept(db, &o)) {
+        meru_options off = o;
+        off.changes_retention_seconds = 0;
+        rc = meru_db_changes_commit(db, &off, NULL, last_seq, e, &used);
+    } else if (rc == MERU_OK) {
         rc = meru_db_changes_commit(db, &o, j && j->cl.path ? &j->cl : NULL,
                                     last_seq, e, &used);
+    }
     if (rc == MERU_OK) {
         meru_catalog_edit_set_last_sequence(e, last_seq);
         if (set_wal)
@@ -728,6 +753,8 @@ static int flush_oldest(meru_db *db)
     memset(&f, 0, sizeof f);
     if (meru_memtable_count(mem) > 0 && (rc = meru_db_write_l0(db, mem, &f)))
         return rc;
+    if (db->test_before_flush_commit)
+        db->test_before_flush_commit(db, db->test_arg);
     bytes = f.meta.file_size;
     /* Segments below the next memtable's hold nothing unflushed; the
      * publish drops the memtable from the views in the same step as the

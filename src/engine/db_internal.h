@@ -315,6 +315,10 @@ struct meru_db {
      * test can commit a flush exactly there (the reconcile of the Iceberg
      * view's vectors, db_compact.c). Set before the work it targets. */
     void (*test_before_compaction_commit)(meru_db *db, void *arg);
+    /* Likewise by every background flush between writing its L0 file (and
+     * the change feed's changelog, when the feed was on as it began) and
+     * committing it (db_flush.c). */
+    void (*test_before_flush_commit)(meru_db *db, void *arg);
     void *test_arg;
 };
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "changes/changelog.h"
+#include "engine/db_internal.h"
 #include "sst/sst.h"
 #include "test.h"
 
@@ -343,6 +344,71 @@ static void test_retention_zero_turns_the_feed_off(void)
     CHECK_OK(meru_flush(db));
     CHECK_EQ_INT(wait_changelogs(dir, 0), 0);
     CHECK_EQ_U64(meru_changes_oldest(db), 20);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_row_free(row);
+    meru_schema_free(s);
+}
+
+/* Turns the feed on from inside a flush (the flush's hook, between its
+ * L0 write and its commit): the flush began with the feed off. */
+static int feed_on_rc = -1;
+static void turn_feed_on(meru_db *db, void *arg)
+{
+    (void)arg;
+    feed_on_rc = meru_set_property(db, "merutable.changes.retention-seconds",
+                                   "3600");
+}
+
+/* A feed turned on while a flush runs: that flush wrote no changelog (the
+ * feed was off as it began), so its changes leave the memtables without a
+ * record. The feed must say so (the floor rises over them: asking from
+ * below is MERU_EEXPIRED) rather than hand out a history without them;
+ * the changes after it are kept. Before the fix the floor stayed at 0 and
+ * meru_changes(db, 0) returned nothing for sequences 1..20. */
+static void test_feed_turned_on_during_a_flush_claims_no_lost_change(void)
+{
+    const char *dir = meru_test_tmpdir("changes_on_midflush");
+    meru_schema *s = make_schema();
+    meru_options o;
+    meru_db *db = NULL;
+    meru_row *row = NULL;
+    meru_changes_iter *it = NULL;
+    meru_change c;
+
+    small_options(&o);
+    o.memtable_bytes = 4 << 20; /* no flush but the one asked for */
+    o.changes_retention_seconds = 0;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    CHECK_OK(meru_row_new(&row, s));
+    CHECK(insert_run(db, row, 0, 20) == 20);
+    /* Off, unflushed: the memtable's changes are readable from 0. */
+    CHECK_EQ_U64(meru_changes_oldest(db), 0);
+    CHECK_OK(meru_changes(db, 0, NULL, &it));
+    CHECK_OK(meru_change_next(it, &c));
+    CHECK_EQ_U64(c.seq, 1);
+    meru_changes_free(it);
+    it = NULL;
+    db->test_before_flush_commit = turn_feed_on;
+    CHECK_OK(meru_flush(db));
+    db->test_before_flush_commit = NULL;
+    CHECK_OK(feed_on_rc);
+    /* Sequences 1..20 are nowhere now: below the floor, not a silent gap. */
+    CHECK_EQ_U64(meru_changes_oldest(db), 20);
+    CHECK_RC(meru_changes(db, 0, NULL, &it), MERU_EEXPIRED);
+    CHECK_EQ_INT(count_changelogs_now(dir), 0);
+    /* The feed is on from there: the next flush's changes are kept. */
+    CHECK(insert_run(db, row, 20, 5) == 25);
+    CHECK_OK(meru_flush(db));
+    CHECK_EQ_INT(wait_changelogs(dir, 1), 1);
+    CHECK_OK(meru_changes(db, 20, NULL, &it));
+    for (uint64_t want = 21; want <= 25; want++) {
+        CHECK_OK(meru_change_next(it, &c));
+        CHECK_EQ_U64(c.seq, want);
+        CHECK_EQ_INT(c.kind, MERU_CHANGE_INSERT);
+    }
+    CHECK_RC(meru_change_next(it, &c), MERU_NOT_FOUND);
+    meru_changes_free(it);
     CHECK_OK(meru_close(db));
     meru_db_free(db);
     meru_row_free(row);
@@ -689,6 +755,7 @@ int main(void)
     MERU_TEST_RUN(test_retention_by_bytes_drops_old_files_and_names_the_floor);
     MERU_TEST_RUN(test_retention_by_age);
     MERU_TEST_RUN(test_retention_zero_turns_the_feed_off);
+    MERU_TEST_RUN(test_feed_turned_on_during_a_flush_claims_no_lost_change);
     MERU_TEST_RUN(test_changelog_of_several_row_groups_reads_from_any_sequence);
     MERU_TEST_RUN(test_corrupt_changelog_is_ecorrupt);
     MERU_TEST_RUN(test_feed_after_kill9_equals_model_of_recovered_table);
