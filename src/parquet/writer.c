@@ -492,6 +492,13 @@ void pq_writer_abort(pq_writer *w)
     free(w);
 }
 
+/* The profile chose BYTE_STREAM_SPLIT (no spec named an encoding): each
+ * chunk's first page then checks it pays (writer_page.c, bss_trial). */
+static bool bss_by_profile(const colw *c)
+{
+    return c->enc_default == PQ_ENC_BYTE_STREAM_SPLIT && !c->spec.has_encoding;
+}
+
 static void choose_encoding(const pq_writer_options *o, colw *c)
 {
     const pq_column_spec *s = &c->spec;
@@ -528,8 +535,7 @@ static void choose_encoding(const pq_writer_options *o, colw *c)
      * worse than PLAIN and DuckDB summed it 1.3x slower (bench/RESULTS.md,
      * "Parquet codec", "Analytical check"), on measured reals it wins. A
      * spec that names the encoding gets it without a trial. */
-    c->bss_trial_default = e == PQ_ENC_BYTE_STREAM_SPLIT && !s->has_encoding;
-    c->bss_trial = c->bss_trial_default;
+    c->bss_trial = bss_by_profile(c);
     c->dict_enabled = dict;
 }
 
@@ -1039,7 +1045,7 @@ static void chunk_reset(colw *c)
     memset(c->enc_used, 0, sizeof c->enc_used);
     c->fell_back = false;
     c->enc = c->enc_default;
-    c->bss_trial = c->bss_trial_default;
+    c->bss_trial = bss_by_profile(c);
     if (c->dict) {
         pq_dict_reset(c->dict);
         c->use_dict = c->dict_enabled;

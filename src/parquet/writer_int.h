@@ -61,7 +61,7 @@ typedef struct colw {
     pq_encoding enc_default; /* enc at the start of each chunk */
     /* BYTE_STREAM_SPLIT by the profile's choice: the chunk's first page
      * compares it with PLAIN and keeps the smaller (pqw_flush_page) */
-    bool bss_trial, bss_trial_default;
+    bool bss_trial;
     bool dict_enabled;  /* the spec asks for a dictionary */
     bool use_dict;      /* pages of this row group are dictionary pages */
     bool fell_back;     /* the dictionary was abandoned in this row group */
