@@ -570,13 +570,6 @@ static int fill_once(const kv_driver *drv, const kv_conf *conf, const char *dir,
     return rc;
 }
 
-static double process_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* n gets of the keys idx[0..n): *ops = gets per second, and, when cpu is
  * not NULL, *cpu = process CPU seconds per get. */
 static int read_workload(const kv_driver *drv, void *h, const uint64_t *idx,
@@ -585,7 +578,7 @@ static int read_workload(const kv_driver *drv, void *h, const uint64_t *idx,
     kv_row r;
     uint64_t found = 0;
     int bad = 0;
-    double c0 = process_cpu();
+    double c0 = proc_cpu_s();
     double t0 = kv_now();
     for (uint64_t j = 0; j < n; j++) {
         int64_t k = missing ? key_of(idx[j]) + 1 : key_of(idx[j]);
@@ -600,7 +593,7 @@ static int read_workload(const kv_driver *drv, void *h, const uint64_t *idx,
     double t1 = kv_now();
     *ops = (double)n / (t1 - t0);
     if (cpu)
-        *cpu = n ? (process_cpu() - c0) / (double)n : NAN;
+        *cpu = n ? (proc_cpu_s() - c0) / (double)n : NAN;
     if (check(!bad, drv->name, "values read back"))
         return -1;
     return check(found == (missing ? 0 : n), drv->name,
@@ -659,7 +652,7 @@ static int threaded_read_workload(const kv_driver *drv, void *h,
         if (rc)
             jobs[t].r = NULL;
     }
-    double c0 = process_cpu();
+    double c0 = proc_cpu_s();
     double t0 = kv_now();
     for (; !rc && started < READ_THREADS; started++)
         if (pthread_create(&tid[started], NULL, reader_main, &jobs[started]))
@@ -667,7 +660,7 @@ static int threaded_read_workload(const kv_driver *drv, void *h,
     for (int t = 0; t < started; t++)
         pthread_join(tid[t], NULL);
     double t1 = kv_now();
-    double c1 = process_cpu();
+    double c1 = proc_cpu_s();
     uint64_t found = 0;
     int bad = 0;
     for (int t = 0; t < READ_THREADS; t++) {
