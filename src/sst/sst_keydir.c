@@ -83,6 +83,15 @@ static bool budget_take(meru_sst_keydir_budget *b, uint64_t n)
     return true;
 }
 
+/* Whether n bytes fit now (no reservation): lets a get with no room go
+ * to the pages without claiming a build it would give up at once (the
+ * claim and its release wake every waiter through one process-wide lock). */
+static bool budget_room(const meru_sst_keydir_budget *b, uint64_t n)
+{
+    uint64_t u = atomic_load_explicit(&b->used, memory_order_relaxed);
+    return n <= b->capacity && u <= b->capacity - n;
+}
+
 static void budget_give(meru_sst_keydir_budget *b, uint64_t n)
 {
     atomic_fetch_sub_explicit(&b->used, n, memory_order_relaxed);
@@ -738,10 +747,17 @@ static void kd_rg_build(meru_sst *t, sst_keydir *d, uint32_t g,
     meru_err_save(&es);
     if (sst_keydir_test_hook)
         sst_keydir_test_hook(t, g);
-    kd_int_state st;
-    int kcol = kd_int_init(t, d, &st);
-    int rc = kcol < 0 ? kd_bad(t, 0, "key column missing")
+    int rc;
+    if (atomic_load_explicit(&d->failed, memory_order_acquire)) {
+        /* a damaged row group already keeps the whole directory from
+         * being published: decoding this one would be for nothing */
+        rc = MERU_ECORRUPT;
+    } else {
+        kd_int_state st;
+        int kcol = kd_int_init(t, d, &st);
+        rc = kcol < 0 ? kd_bad(t, 0, "key column missing")
                       : kd_fill_rg_int(t, d, &st, kcol, g, pages);
+    }
     meru_err_restore(&es);
     if (rc)
         atomic_store_explicit(&d->failed, true, memory_order_release);
@@ -770,15 +786,24 @@ static bool kd_rg_claim(meru_sst *t, sst_keydir *d, uint32_t g,
  * publishes it as t->kd_part (the caller moved kd_state NONE ->
  * BUILDING). NULL: cancelled, no room (both: to be tried again) or no
  * memory (for good). */
-static sst_keydir *kd_alloc_int(meru_sst *t, const atomic_bool *cancel)
+/* The bytes an integer key's directory takes (narrow: keys that differ
+ * in at most 4 bytes keep 4 bytes a row less). */
+static uint64_t kd_int_bytes(const meru_sst *t, bool *wide, bool *narrow)
 {
     unsigned kw = 0;
-    bool wide = t->max_seq - t->min_seq > UINT32_MAX;
+    *wide = t->max_seq - t->min_seq > UINT32_MAX;
     (void)kd_int_key(t, &kw);
-    bool narrow = kw - common_prefix(&t->smallest, &t->largest) <= 4;
-    uint64_t bytes = kd_size(t->rows, wide);
-    if (bytes && narrow)
+    *narrow = kw - common_prefix(&t->smallest, &t->largest) <= 4;
+    uint64_t bytes = kd_size(t->rows, *wide);
+    if (bytes && *narrow)
         bytes -= 4 * t->rows;
+    return bytes;
+}
+
+static sst_keydir *kd_alloc_int(meru_sst *t, const atomic_bool *cancel)
+{
+    bool wide, narrow;
+    uint64_t bytes = kd_int_bytes(t, &wide, &narrow);
     if (kd_cancel_set(cancel) || !bytes ||
         !budget_take(t->kd_budget, bytes)) {
         kd_set_state(t, KD_NONE);
@@ -823,6 +848,9 @@ static sst_keydir *kd_part_get(meru_sst *t, const atomic_bool *cancel)
                        ? NULL
                        : d;
         int st = KD_NONE;
+        bool wide, narrow;
+        if (!budget_room(t->kd_budget, kd_int_bytes(t, &wide, &narrow)))
+            return NULL; /* no room now: files closing may make some */
         if (atomic_compare_exchange_strong_explicit(&t->kd_state, &st,
                                                     KD_BUILDING,
                                                     memory_order_acq_rel,
@@ -862,15 +890,17 @@ static const sst_keydir *kd_get(meru_sst *t, uint64_t *pages,
     unsigned kw;
     if (kd_int_key(t, &kw) >= 0)
         return kd_get_int(t, pages, cancel);
+    bool wide = t->max_seq - t->min_seq > UINT32_MAX;
+    uint64_t bytes = kd_size(t->rows, wide);
+    if (!bytes || !budget_room(t->kd_budget, bytes))
+        return NULL; /* no room now (see budget_room) */
     int st = KD_NONE;
     if (!atomic_compare_exchange_strong_explicit(&t->kd_state, &st,
                                                  KD_BUILDING,
                                                  memory_order_acq_rel,
                                                  memory_order_relaxed))
         return NULL; /* building elsewhere, or failed */
-    bool wide = t->max_seq - t->min_seq > UINT32_MAX;
-    uint64_t bytes = kd_size(t->rows, wide);
-    if (!bytes || !budget_take(t->kd_budget, bytes)) {
+    if (!budget_take(t->kd_budget, bytes)) {
         /* No room now: files closing may make some, so try again later. */
         kd_set_state(t, KD_NONE);
         return NULL;
