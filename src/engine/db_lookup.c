@@ -90,13 +90,14 @@ static int probe(lookup *L, meru_db_file *f, size_t fi, const size_t *pend,
     if (rc == MERU_OK) {
         rc = meru_sst_lookup_batch(t, &L->ks, pend, np, L->o, L->found, &nf,
                                    &rs);
-        /* The batch read what it needed of this file (its values too,
-         * through L->o), and this lookup will not come back to it: the
-         * pages it mapped leave the RSS now. A flush's lookup with the
-         * change feed's pre-images touches most pages of every older L0
-         * file (bench_kv held three 45 MB L0 files resident at once); a
-         * later read faults them back from the OS page cache. */
-        meru_sst_release_pages(t);
+        /* A lookup with values (the change feed's pre-images) touches
+         * most pages of every older L0 file it probes (bench_kv held
+         * three 45 MB L0 files resident at once), and will not come back
+         * to this file: its pages leave the RSS now. Key-only lookups
+         * touch little, and L1+ pages are what gets read, so those stay
+         * resident. */
+        if (L->o && meru_sst_level(t) == 0)
+            meru_sst_release_pages(t);
     }
     L->st.probes++;
     L->st.bloom_checks += rs.bloom_checks;
