@@ -253,7 +253,10 @@ meru_view *meru_db_view_get(meru_db *db)
  *     the view. Either the install saw the slot cleared (nothing kept),
  *     or the unpin's load sees the increment and its release, under mu,
  *     runs after the push.
- * A get never waits for an install or an install for a get.
+ * A pin never waits for an install, nor an install for a get. An unpin
+ * that finds nretired > 0 takes db->mu to release what no pin holds; that
+ * happens only while an install is counting or a replaced view is pinned
+ * (once per memtable switch or commit, not per get).
  */
 static bool view_pinned(meru_db *db, const meru_view *v)
 {
@@ -308,15 +311,29 @@ static void unpin_slot(meru_db *db, _Atomic(meru_view *) *slot)
         meru_db_view_release_retired(db);
 }
 
+/* Stores v in a free pin slot, the thread's own first, then the next
+ * ones (thread numbers only grow, so two live threads 16 apart share a
+ * home slot while others are free); NULL when every slot is taken. */
+static _Atomic(meru_view *) *claim_pin_slot(meru_db *db, meru_view *v)
+{
+    size_t home = meru_db_thread_slot();
+    for (size_t k = 0; k < MERU_DB_VIEW_PINS; k++) {
+        _Atomic(meru_view *) *slot =
+            &db->view_pins[(home + k) % MERU_DB_VIEW_PINS].v;
+        meru_view *none = NULL;
+        if (atomic_compare_exchange_strong(slot, &none, v))
+            return slot;
+    }
+    return NULL;
+}
+
 meru_view *meru_db_view_pin(meru_db *db, meru_db_pin *pin)
 {
-    _Atomic(meru_view *) *slot =
-        &db->view_pins[meru_db_thread_slot() % MERU_DB_VIEW_PINS].v;
     /* A few tries: each failure is an install between two loads. */
     for (int tries = 0; tries < 4; tries++) {
-        meru_view *v = atomic_load(&db->view), *none = NULL;
-        /* Taken: another thread of the same slot is in a get. */
-        if (!v || !atomic_compare_exchange_strong(slot, &none, v))
+        meru_view *v = atomic_load(&db->view);
+        _Atomic(meru_view *) *slot = v ? claim_pin_slot(db, v) : NULL;
+        if (!slot) /* every slot is in a get: a reference instead */
             break;
         if (atomic_load(&db->view) == v) {
             pin->v = v;

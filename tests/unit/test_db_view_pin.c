@@ -4,15 +4,15 @@
  * without a reference (meru_db_view_pin, db_view.c, issue 11).
  *
  * - A pinned view replaced by a flush stays alive (on db->retired, one
- *   reference) and still answers lookups; unpinning releases it. A second
- *   pin from the same thread finds its slot taken and falls back to a
- *   reference. Without the retire step the old view is freed under the
+ *   reference) and still answers lookups; unpinning releases it. More
+ *   pins from the same thread take the next free slots; once every slot
+ *   is taken a pin falls back to a reference. Without the retire step the old view is freed under the
  *   pin: ASan reports the lookup through it.
  * - Views swapped by commits while other threads get: one writer puts
  *   versions with a small memtable (a memtable switch, a new view, every
  *   few hundred rows) and flushes now and then, while more reader threads
- *   than there are pin slots get (so some share a slot and take the
- *   fallback). Every get returns the acknowledged version or a newer one;
+ *   than there are pin slots get (so some find every slot taken and
+ *   take the fallback). Every get returns the acknowledged version or a newer one;
  *   after the readers stop no retired view is left. MERU_TEST_CONCURRENT:
  *   also run under ThreadSanitizer (a reader touching a freed view shows
  *   there and under ASan).
@@ -70,12 +70,21 @@ static void test_db_view_pin_survives_replacement(void)
     CHECK(pin.slot != NULL);
     CHECK(v == atomic_load(&db->view));
     CHECK_EQ_INT(atomic_load(&v->refs), 1); /* the db's alone: no count */
-    /* The same thread again: its slot is taken, so a reference. */
+    /* The same thread again: its slot is taken, so the next free ones,
+     * without a count; with every slot taken, a reference. */
+    meru_db_pin more[MERU_DB_VIEW_PINS - 1];
+    for (size_t i = 0; i < MERU_DB_VIEW_PINS - 1; i++) {
+        CHECK(meru_db_view_pin(db, &more[i]) == v);
+        CHECK(more[i].slot != NULL && more[i].slot != pin.slot);
+    }
+    CHECK_EQ_INT(atomic_load(&v->refs), 1);
     meru_view *v2 = meru_db_view_pin(db, &pin2);
     CHECK(v2 == v && pin2.slot == NULL);
     CHECK_EQ_INT(atomic_load(&v->refs), 2);
     meru_db_view_unpin(db, &pin2);
     CHECK_EQ_INT(atomic_load(&v->refs), 1);
+    for (size_t i = 0; i < MERU_DB_VIEW_PINS - 1; i++)
+        meru_db_view_unpin(db, &more[i]);
 
     /* A new version and a flush: the view is replaced (more than once). */
     CHECK_OK(put_version(db, r, 7, 2));
