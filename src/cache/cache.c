@@ -7,7 +7,7 @@
  * read-write lock guarding a chained hash table, one circular list of the
  * entries in the cache (the clock, with a hand pointing into it) and the
  * counters. An entry's atomic `refs` counts the handles out on it plus one
- * while the cache itself holds it (`in_cache`).
+ * while the cache itself holds it (while it is on the clock).
  *
  * Why CLOCK and not LevelDB's two LRU lists (what this was until issue 11):
  * with LRU a hit moves its entry from the lru list to the in-use list and
@@ -74,7 +74,6 @@ struct meru_cache_handle {
     size_t charge;
     uint64_t hash;
     _Atomic uint32_t refs;
-    bool in_cache;   /* under the shard lock */
     atomic_bool referenced; /* hit since the hand last passed */
     size_t klen;
     uint8_t key[];
@@ -88,7 +87,7 @@ typedef struct meru_cache_handle entry;
 typedef struct shard {
     /* Read side: lookups. Write side: everything that changes the table
        or the clock. Guards every field below but the atomics, and the
-       entries' links and in_cache. */
+       entries' links. */
     _Alignas(MERU_CACHE_LINE) pthread_rwlock_t lock;
     entry **buckets;
     size_t nbuckets; /* a power of two */
@@ -202,7 +201,6 @@ static void unref_locked(entry *e, entry **dead)
 /* Takes an entry already unlinked from the table out of the cache. */
 static void finish_erase(shard *s, entry *e, entry **dead)
 {
-    e->in_cache = false;
     if (s->hand == &e->link)
         s->hand = e->link.next;
     list_remove(&e->link);
@@ -405,7 +403,6 @@ int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
     s->inserts++;
     if (s->capacity > 0) {
         atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
-        e->in_cache = true;
         list_append(s->hand, &e->link); /* just behind the hand */
         s->usage += charge;
         entry **p = table_find(s, key, klen, e->hash);
@@ -482,7 +479,8 @@ void meru_cache_stats_get(meru_cache *c, meru_cache_stats *out)
     size_t n = (size_t)1 << c->shard_bits;
     for (size_t i = 0; i < n; i++) {
         shard *s = &c->shards[i];
-        pthread_rwlock_wrlock(&s->lock);
+        /* the read side: lookups go on; only writers change these */
+        pthread_rwlock_rdlock(&s->lock);
         out->bytes += s->usage;
         out->entries += s->count;
         out->hits += atomic_load_explicit(&s->hits, memory_order_relaxed);
