@@ -646,11 +646,11 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
             j->written = NULL;
             free(j->cl.path);
             memset(&j->cl, 0, sizeof j->cl);
-            rc = feed_job_write(j, trim);
+            if ((rc = feed_job_write(j, trim)))
+                rc = meru_err_wrap(rc, "flush: change feed");
         }
-        if (rc == MERU_OK && view)
-            rc = flush_lookup_refresh(db, keys, nkeys, fl);
-        if (rc)
+        if (rc == MERU_OK && view &&
+            (rc = flush_lookup_refresh(db, keys, nkeys, fl)))
             rc = meru_err_wrap(rc, "flush: older versions");
     } else if (rc == MERU_OK && view) {
         if ((rc = flush_lookup_run(db, keys, nkeys, false, fl)))
