@@ -31,13 +31,15 @@
 
 #include "changes_model.h"
 
-/* Changelog files in <dir>/changes that the catalog's current version
- * does not list (-1 if the catalog cannot be read); *listed gets how many
- * it lists. */
-static int unlisted_changelogs(const char *dir, size_t *listed)
+/* Parquet files in <dir>/<sub> ("changes" or "data/L0") that the
+ * catalog's current version does not list (-1 if the catalog cannot be
+ * read); *listed gets how many changelogs or data files it lists. */
+static int unlisted_in(const char *dir, const char *sub, size_t *listed)
 {
     meru_catalog *cat = NULL;
-    const meru_catalog_changelog *ch;
+    const meru_catalog_changelog *ch = NULL;
+    const meru_catalog_file *fs = NULL;
+    bool changes = !strcmp(sub, "changes");
     char p[4300];
     size_t n;
     int extra = 0;
@@ -46,24 +48,32 @@ static int unlisted_changelogs(const char *dir, size_t *listed)
 
     if (meru_catalog_open(meru_fs_posix(), dir, NULL, &cat))
         return -1;
-    ch = meru_catalog_changelogs(cat, &n);
+    if (changes)
+        ch = meru_catalog_changelogs(cat, &n);
+    else
+        fs = meru_catalog_files(cat, &n);
     *listed = n;
-    snprintf(p, sizeof p, "%s/changes", dir);
+    snprintf(p, sizeof p, "%s/%s", dir, sub);
     if ((d = opendir(p))) {
         while ((e = readdir(d))) {
             char rel[512];
             bool found = false;
             if (!strstr(e->d_name, ".parquet"))
                 continue;
-            snprintf(rel, sizeof rel, "changes/%s", e->d_name);
+            snprintf(rel, sizeof rel, "%s/%s", sub, e->d_name);
             for (size_t i = 0; i < n && !found; i++)
-                found = !strcmp(ch[i].path, rel);
+                found = !strcmp(changes ? ch[i].path : fs[i].path, rel);
             extra += !found;
         }
         closedir(d);
     }
     meru_catalog_free(cat);
     return extra;
+}
+
+static int unlisted_changelogs(const char *dir, size_t *listed)
+{
+    return unlisted_in(dir, "changes", listed);
 }
 
 static void crash_options(meru_options *o)
@@ -230,6 +240,9 @@ static void test_one_failed_write_of_a_parallel_flush_leaves_neither(void)
                   "%s failed: the flush left an unlisted changelog",
                   half[h]);
         CHECK_EQ_U64(listed, 1);
+        /* nor an L0 file (the one written beside a failed changelog) */
+        CHECK_MSG(unlisted_in(dir, "data/L0", &listed) == 0,
+                  "%s failed: the flush left an unlisted L0 file", half[h]);
         meru_db_free(db);
         CHECK_OK(meru_fs_fault_crash(fs));
         meru_fs_free(fs);
