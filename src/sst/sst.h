@@ -209,8 +209,9 @@ bool meru_sst_mapped(const meru_sst *t);
 /* Drops the pages of the file's map from the process's resident set (a
  * hint: the map stays valid and readers fault in what they touch next,
  * from the page cache). A streaming reader of the whole file (compaction)
- * calls it as it goes, so the file's pages do not pile up in its RSS; a
- * no-op for a file read through pread. */
+ * calls it as it goes, and the flush's value lookup after probing an L0
+ * file, so the file's pages do not pile up in its RSS; a no-op for a file
+ * read through pread. */
 void meru_sst_release_pages(const meru_sst *t);
 /* Bytes of the file's key directory, 0 when it has none (yet). */
 uint64_t meru_sst_keydir_bytes(const meru_sst *t);
