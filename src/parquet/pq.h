@@ -398,6 +398,17 @@ int pq_cursor_next(pq_cursor *c, size_t max_rows, pq_batch *out);
  * whole pages by their headers without decompressing them. row may equal
  * the row count (end). */
 int pq_cursor_seek(pq_cursor *c, int64_t row);
+/* Decodes the one page whose rows are [first, first + n) (first must
+ * start a page, n must be its row count: the offset index gives both)
+ * straight into `values`, the caller's array of n * pq_value_width(type)
+ * bytes, instead of the cursor's buffers: no copy for the caller to make,
+ * and PLAIN numbers without nulls are decompressed into it directly. out
+ * gets n, values and the validity (valid until the next call on c); the
+ * cursor is then positioned after the page. Not for byte-array columns
+ * (their values point into the cursor: MERU_EINVAL); a page of other
+ * rows than said is MERU_ECORRUPT. */
+int pq_cursor_read_page(pq_cursor *c, int64_t first, size_t n, void *values,
+                        pq_batch *out);
 int64_t pq_cursor_row(const pq_cursor *c); /* next row to be returned */
 void pq_cursor_close(pq_cursor *c);        /* NULL is fine */
 /* This cursor does not verify page CRCs (a per-read choice; the reader's

@@ -31,6 +31,7 @@
 #include "parquet/reader_int.h"
 #include "util/endian.h"
 #include "util/error.h"
+#include "util/varint.h"
 
 #define WIN_MIN (16u * 1024u)
 #define WIN_MAX (8u << 20)
@@ -75,6 +76,11 @@ struct pq_cursor {
     int64_t pg_ord; /* offset-index ordinal of the data page at pos, or -1 */
     pq_cursor_stats st;
     bool skip_crc; /* pq_cursor_set_skip_crc */
+    /* pq_cursor_read_page: the caller's array the values of the page of
+     * direct_n rows go to instead of a slot (NULL otherwise) */
+    uint8_t *direct;
+    size_t direct_n;
+    size_t pg_nulls; /* nulls in the page last decoded */
 };
 
 static const char *cname(const pq_cursor *c)
@@ -475,8 +481,8 @@ static void scatter(uint8_t *out, size_t w, const uint8_t *valid, size_t n,
     }
 }
 
-static int gather_dict(pq_cursor *c, slot *s, const uint8_t *p, size_t len,
-                       size_t n, size_t nn)
+static int gather_dict(pq_cursor *c, slot *s, uint8_t *out, const uint8_t *p,
+                       size_t len, size_t n, size_t nn)
 {
     if (!c->dict_loaded)
         return meru_err(MERU_ECORRUPT,
@@ -492,7 +498,6 @@ static int gather_dict(pq_cursor *c, slot *s, const uint8_t *p, size_t len,
         return meru_err_wrap(rc, "parquet: column %s row group %u", cname(c),
                              c->rg);
     const uint8_t *valid = s->valid.data;
-    uint8_t *out = s->vals.data;
     const uint8_t *d = c->dict_vals.data;
     size_t w = c->width, k = 0;
     if (nn == n) {
@@ -529,21 +534,36 @@ static int unsupported(const pq_cursor *c, pq_encoding e)
                     pq_type_name(c->info->type));
 }
 
+/* Where the `n` values of the page being decoded go: the caller's array of
+ * pq_cursor_read_page, or the slot's own. */
+static int values_out(pq_cursor *c, slot *s, size_t n, uint8_t **out)
+{
+    if (c->direct && n == c->direct_n) {
+        *out = c->direct;
+        return MERU_OK;
+    }
+    int rc = buf_size(&s->vals, n * c->width);
+    *out = s->vals.data;
+    return rc;
+}
+
 static int decode_values(pq_cursor *c, slot *s, pq_encoding enc,
                          const uint8_t *p, size_t len, size_t n, size_t nn)
 {
     size_t w = c->width;
-    int rc = buf_size(&s->vals, n * w);
+    uint8_t *vals;
+    c->pg_nulls = n - nn;
+    int rc = values_out(c, s, n, &vals);
     if (rc)
         return rc;
     if (nn == 0) {
-        memset(s->vals.data, 0, n * w);
+        memset(vals, 0, n * w);
         return MERU_OK;
     }
     if (enc == PQ_ENC_PLAIN_DICTIONARY || enc == PQ_ENC_RLE_DICTIONARY)
-        return gather_dict(c, s, p, len, n, nn);
+        return gather_dict(c, s, vals, p, len, n, nn);
 
-    uint8_t *tail = s->vals.data + (n - nn) * w;
+    uint8_t *tail = vals + (n - nn) * w;
     pq_type t = c->info->type;
     size_t used = len;
     bool exact = false;
@@ -655,7 +675,7 @@ static int decode_values(pq_cursor *c, slot *s, pq_encoding enc,
                         "of the page's %zu value bytes",
                         cname(c), c->rg, nn, used, len);
     if (nn < n)
-        scatter(s->vals.data, w, s->valid.data, n, nn);
+        scatter(vals, w, s->valid.data, n, nn);
     return MERU_OK;
 }
 
@@ -708,11 +728,67 @@ static int all_valid(slot *s, size_t n)
     return rc;
 }
 
+/* Whether the values of a page whose `ulen` decompressed value bytes hold
+ * `n` values, all present, go straight from the codec into the caller's
+ * array: PLAIN numbers are their own decoded form (little-endian, as
+ * pq_plain_decode_fixed copies them), so the codec's output is the array
+ * and the copy and decode passes through a slot are saved. */
+static bool plain_direct(const pq_cursor *c, pq_encoding enc, size_t n,
+                         size_t nn, size_t ulen)
+{
+    pq_type t = c->info->type;
+    return c->direct && n > 0 && n == c->direct_n && nn == n &&
+           enc == PQ_ENC_PLAIN && c->m->codec != PQ_CODEC_UNCOMPRESSED &&
+           (t == PQ_INT32 || t == PQ_INT64 || t == PQ_FLOAT ||
+            t == PQ_DOUBLE) &&
+           plain_width(c->info) == c->width && ulen == n * c->width;
+}
+
+static int decompress_direct(pq_cursor *c, const page_in *pg,
+                             const uint8_t *src, size_t srclen, size_t ulen)
+{
+    int rc = pq_decompress(c->m->codec, src, srclen, c->direct, ulen);
+    if (rc)
+        return meru_err_wrap(rc,
+                             "parquet: column %s row group %u: page at "
+                             "offset %llu",
+                             cname(c), c->rg, (unsigned long long)pg->off);
+    return MERU_OK;
+}
+
+/* True when the RLE/bit-packed hybrid levels (bit width 1) of len bytes
+ * are nothing but RLE runs of 1 covering exactly n values: the form a
+ * page without nulls has, told from its run headers without decoding n
+ * levels. Any other form answers false and is decoded (and checked) in
+ * full. */
+static bool levels_all_present(const uint8_t *p, size_t len, size_t n)
+{
+    size_t at = 0, got = 0;
+    while (at < len && got < n) {
+        uint64_t h;
+        size_t k = meru_varint_get64(p + at, len - at, &h);
+        if (k == 0 || (h & 1) || k >= len - at || p[at + k] != 1)
+            return false;
+        h >>= 1;
+        if (h == 0 || h > n - got)
+            return false;
+        got += (size_t)h;
+        at += k + 1;
+    }
+    return got == n && at == len;
+}
+
 static int decode_v1(pq_cursor *c, slot *s, page_in *pg, size_t n)
 {
     const pq_data_page_header *dp = &pg->h.data_page_header;
     const uint8_t *p = NULL;
     size_t len = 0, nn = n;
+    size_t ulen = (size_t)pg->h.uncompressed_page_size;
+    if (!c->optional && plain_direct(c, dp->encoding, n, n, ulen)) {
+        int rc = all_valid(s, n);
+        c->pg_nulls = 0;
+        return rc ? rc : decompress_direct(c, pg, pg->body, pg->csize, ulen);
+    }
     int rc = inflate_into(c, pg, pg->body, pg->csize,
                           (size_t)pg->h.uncompressed_page_size, true, &s->data,
                           &p, &len);
@@ -764,7 +840,10 @@ static int decode_v2(pq_cursor *c, slot *s, page_in *pg, size_t n)
     size_t off = (size_t)rl + (size_t)dl;
     size_t nn = n;
     int rc;
-    if (c->optional && dl > 0) {
+    /* A page that says it has no nulls and whose levels are plain runs
+     * of 1 is all valid: its levels need no decoding. */
+    if (c->optional && dl > 0 &&
+        !(v2->num_nulls == 0 && levels_all_present(lv, (size_t)dl, n))) {
         rc = decode_levels(c, s, lv, (size_t)dl, false, n, &nn);
     } else if (c->optional && v2->num_nulls == (int32_t)n) {
         rc = buf_size(&s->valid, n);
@@ -783,8 +862,12 @@ static int decode_v2(pq_cursor *c, slot *s, page_in *pg, size_t n)
                           "definition levels disagree with the null count");
     const uint8_t *p = NULL;
     size_t len = 0;
-    rc = inflate_into(c, pg, pg->body + off, pg->csize - off,
-                      (size_t)pg->h.uncompressed_page_size - off,
+    size_t ulen = (size_t)pg->h.uncompressed_page_size - off;
+    if (v2->is_compressed && plain_direct(c, v2->encoding, n, nn, ulen)) {
+        c->pg_nulls = 0;
+        return decompress_direct(c, pg, pg->body + off, pg->csize - off, ulen);
+    }
+    rc = inflate_into(c, pg, pg->body + off, pg->csize - off, ulen,
                       v2->is_compressed, &s->data, &p, &len);
     if (rc)
         return rc;
@@ -1043,5 +1126,43 @@ int pq_cursor_seek(pq_cursor *c, int64_t row)
                         cname(c), c->rg, (long long)row, (long long)c->pg_first,
                         c->pg_n);
     c->pg_pos = (size_t)(row - c->pg_first);
+    return MERU_OK;
+}
+
+int pq_cursor_read_page(pq_cursor *c, int64_t first, size_t n, void *values,
+                        pq_batch *out)
+{
+    memset(out, 0, sizeof *out);
+    if (c->views || !values || n == 0)
+        return meru_err(MERU_EINVAL,
+                        "parquet: column %s: a page of %s values cannot be "
+                        "read into the caller's array",
+                        cname(c), c->views ? "byte-array" : "no");
+    /* Drop the page in hand: the one wanted is decoded afresh into
+     * `values`, never served from a slot. */
+    c->pg_n = c->pg_pos = 0;
+    c->direct = values;
+    c->direct_n = n;
+    int rc = pq_cursor_seek(c, first);
+    c->direct = NULL;
+    c->direct_n = 0;
+    if (rc)
+        return rc;
+    if (c->pg_first != first || c->pg_n != n) {
+        /* the values went to a slot (a page of another size): unusable */
+        c->pg_n = c->pg_pos = 0;
+        return meru_err(MERU_ECORRUPT,
+                        "parquet: column %s row group %u: the page at row "
+                        "%lld holds rows [%lld, +%zu), not [%lld, +%zu)",
+                        cname(c), c->rg, (long long)first,
+                        (long long)c->pg_first, c->pg_n, (long long)first, n);
+    }
+    out->n = n;
+    out->values = values;
+    out->valid = c->cur->valid.data;
+    out->null_count = c->pg_nulls;
+    /* The page's values live only in `values`: the cursor moves past it. */
+    c->pg_pos = c->pg_n;
+    c->row = first + (int64_t)n;
     return MERU_OK;
 }

@@ -137,8 +137,68 @@ static size_t align8(size_t n)
     return (n + 7) & ~(size_t)7;
 }
 
+/* Decodes rows [first, end) of a column of fixed-width values (one page)
+ * straight into the page's allocation: the cursor decodes (PLAIN values:
+ * decompresses) into it, no copy follows. The allocation is sized for a
+ * page without nulls, the common case, and grows by the valid flags when
+ * the page has nulls. */
+static int page_decode_fixed(meru_sst *t, uint32_t rg, uint32_t col,
+                             int64_t first, int64_t end, unsigned flags,
+                             sst_page **out, size_t *charge,
+                             uint64_t *pages_read)
+{
+    const pq_column_info *fi = pq_reader_column(t->r, col);
+    size_t n = (size_t)(end - first);
+    size_t hdr = align8(sizeof(sst_page));
+    size_t vals = align8(n * pq_value_width(fi->type));
+    uint8_t *base = malloc(hdr + vals);
+    if (!base)
+        return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
+    pq_cursor *cur;
+    int rc = pq_cursor_open(t->r, rg, col, &cur);
+    if (rc) {
+        free(base);
+        return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+    }
+    pq_cursor_set_skip_crc(cur, (flags & MERU_SST_SKIP_CRC) != 0);
+    pq_batch b;
+    rc = pq_cursor_read_page(cur, first, n, base + hdr, &b);
+    pq_cursor_stats st;
+    pq_cursor_get_stats(cur, &st);
+    *pages_read += st.pages_read;
+    if (rc) {
+        pq_cursor_close(cur);
+        free(base);
+        return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+    }
+    size_t total = hdr + vals;
+    bool nulls = b.null_count > 0;
+    if (nulls) {
+        uint8_t *grown = realloc(base, total + align8(n));
+        if (!grown) {
+            pq_cursor_close(cur);
+            free(base);
+            return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
+        }
+        base = grown;
+        memcpy(base + total, b.valid, n);
+        total += align8(n);
+    }
+    pq_cursor_close(cur);
+    sst_page *p = (sst_page *)(void *)base;
+    memset(p, 0, sizeof *p);
+    p->first = first;
+    p->n = n;
+    p->values = base + hdr;
+    p->valid = nulls ? base + hdr + vals : NULL;
+    *out = p;
+    *charge = total;
+    return MERU_OK;
+}
+
 /* Decodes rows [first, end) of column `col` of row group `rg` (one page)
- * into one allocation. */
+ * into one allocation: byte arrays through a batch of the cursor, copied
+ * (or pointing into the map), numbers by page_decode_fixed. */
 static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
                        int64_t end, unsigned flags, sst_page **out,
                        size_t *charge, uint64_t *pages_read)
@@ -147,6 +207,9 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     size_t w = pq_value_width(fi->type);
     bool bytes =
         fi->type == PQ_BYTE_ARRAY || fi->type == PQ_FIXED_LEN_BYTE_ARRAY;
+    if (!bytes)
+        return page_decode_fixed(t, rg, col, first, end, flags, out, charge,
+                                 pages_read);
     size_t n = (size_t)(end - first);
     pq_cursor *cur;
     int rc = pq_cursor_open(t->r, rg, col, &cur);
@@ -222,7 +285,7 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
         p->bytes = d;
     } else if (in_map) {
         memcpy(pv, b.values, n * w);
-    } else if (bytes) {
+    } else {
         pq_bytes *dst = (pq_bytes *)(void *)pv;
         const pq_bytes *src = b.values;
         for (size_t i = 0; i < n; i++) {
@@ -232,8 +295,6 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
                 memcpy(d, src[i].ptr, src[i].len);
             d += src[i].len;
         }
-    } else if (n) {
-        memcpy(pv, b.values, n * w);
     }
     pq_cursor_close(cur);
     p->first = first;

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_pq_reader_page.c — pq_cursor_read_page, the decode of one page
+ * straight into the caller's array (what the SST page cache does on a
+ * cold point read), against the cursor's own seek + next: for every
+ * fixed-width physical type, each encoding the writer offers for it, every
+ * codec this build writes, data pages v1 and v2, required columns and
+ * optional ones without nulls, with some and with whole pages of nulls,
+ * from a source read in place and through read_at. The values, validity
+ * and null count must be those of the old path, page by page, and the
+ * cursor must go on after the page. Also: byte-array columns and pages
+ * named with the wrong rows are refused; offset index entries decode the
+ * same through the short path for the writers' field layout and through
+ * the generic one for any other layout, and bad ones fail as before.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "parquet/codec.h"
+#include "parquet/meta.h"
+#include "parquet/pq.h"
+#include "test.h"
+#include "util/arena.h"
+
+enum { N = 9000 };
+
+typedef struct mfile {
+    meru_buf buf;
+    pq_mem mem;
+    pq_source src;
+    pq_reader *r;
+} mfile;
+
+/* Value i of a column of type t (varied enough that PLAIN, delta, split
+ * and dictionary encodings all have work to do). */
+static void value_of(pq_type t, size_t i, uint8_t *out)
+{
+    switch (t) {
+    case PQ_BOOLEAN:
+        out[0] = (uint8_t)((i * 7 + i / 3) % 2);
+        break;
+    case PQ_INT32: {
+        int32_t v = (int32_t)((i * 2654435761u) % 1000) - 300;
+        memcpy(out, &v, 4);
+        break;
+    }
+    case PQ_INT64: {
+        int64_t v = (int64_t)(i * 1000003u) - (int64_t)(i % 13) * 77777777;
+        memcpy(out, &v, 8);
+        break;
+    }
+    case PQ_FLOAT: {
+        float v = (float)((i * 37) % 10000) / 100.0f;
+        memcpy(out, &v, 4);
+        break;
+    }
+    default: {
+        double v = (double)((i * 7919) % 1000000) / 100.0;
+        memcpy(out, &v, 8);
+        break;
+    }
+    }
+}
+
+/* Nulls: 0 none (column still OPTIONAL), 1 every 5th, 2 the first 3000
+ * rows (whole pages of nulls) and every 11th after. */
+static bool present(int nulls, size_t i)
+{
+    if (nulls == 1)
+        return i % 5 != 2;
+    if (nulls == 2)
+        return i >= 3000 && i % 11 != 4;
+    return true;
+}
+
+static int make_file(mfile *f, pq_type t, pq_repetition rep, int nulls,
+                     const pq_column_spec *tune, const pq_writer_options *o)
+{
+    memset(f, 0, sizeof *f);
+    size_t w = pq_value_width(t);
+    uint8_t *vals = malloc(N * w);
+    uint8_t *valid = malloc(N);
+    pq_bytes *s = malloc(N * sizeof *s);
+    char *heap = malloc(N * 8);
+    if (!vals || !valid || !s || !heap) {
+        free(vals);
+        free(valid);
+        free(s);
+        free(heap);
+        return MERU_ENOMEM;
+    }
+    for (size_t i = 0; i < N; i++) {
+        value_of(t, i, vals + i * w);
+        valid[i] = present(nulls, i);
+        int l = snprintf(heap + i * 8, 8, "s%zu", i % 100000);
+        s[i] = (pq_bytes){(const uint8_t *)heap + i * 8, (uint32_t)l};
+    }
+    pq_column_spec specs[2] = {*tune, {.name = "s", .type = PQ_BYTE_ARRAY}};
+    specs[0].name = "v";
+    specs[0].type = t;
+    specs[0].repetition = rep;
+    pq_column_data cd[2] = {{vals, rep == PQ_OPTIONAL ? valid : NULL},
+                            {s, NULL}};
+    pq_sink sink;
+    pq_sink_buf(&sink, &f->buf);
+    pq_writer *wr;
+    int rc = pq_writer_open(&wr, &sink, specs, 2, o);
+    if (!rc) {
+        rc = pq_writer_write(wr, N, cd);
+        if (rc)
+            pq_writer_abort(wr);
+        else
+            rc = pq_writer_close(wr, NULL);
+    }
+    free(vals);
+    free(valid);
+    free(s);
+    free(heap);
+    if (rc)
+        return rc;
+    pq_source_mem(&f->src, &f->mem, f->buf.data, f->buf.len);
+    return MERU_OK;
+}
+
+/* Every page of column 0 read both ways; in_place false reads through
+ * read_at (no base). Adds the pages compared to *pages. */
+static void compare_pages(mfile *f, bool in_place, uint32_t *pages)
+{
+    pq_source src = f->src;
+    if (!in_place)
+        src.base = NULL;
+    pq_reader *r;
+    CHECK_OK(pq_reader_open(&r, &src, NULL));
+    const pq_column_info *ci = pq_reader_column(r, 0);
+    size_t w = pq_value_width(ci->type);
+    for (uint32_t rg = 0; rg < pq_reader_num_row_groups(r); rg++) {
+        const pq_offset_index *oi;
+        CHECK_OK(pq_reader_offset_index(r, rg, 0, &oi));
+        CHECK(oi && oi->n_pages > 1);
+        if (!oi)
+            break;
+        int64_t rows = pq_reader_row_group_rows(r, rg);
+        for (uint32_t pg = 0; pg < oi->n_pages; pg++) {
+            int64_t first = oi->page_locations[pg].first_row_index;
+            int64_t end = pg + 1 < oi->n_pages
+                              ? oi->page_locations[pg + 1].first_row_index
+                              : rows;
+            size_t n = (size_t)(end - first);
+            /* the old way: seek, then one batch of the page's rows */
+            pq_cursor *old;
+            CHECK_OK(pq_cursor_open(r, rg, 0, &old));
+            CHECK_OK(pq_cursor_seek(old, first));
+            pq_batch ob;
+            CHECK_OK(pq_cursor_next(old, n, &ob));
+            CHECK_EQ_INT(ob.n, n);
+            /* the new way, into an array of exactly n values (ASan sees
+             * any write past it) */
+            uint8_t *mine = malloc(n * w);
+            pq_cursor *c;
+            CHECK_OK(pq_cursor_open(r, rg, 0, &c));
+            pq_batch nb;
+            CHECK_OK(pq_cursor_read_page(c, first, n, mine, &nb));
+            CHECK_EQ_INT(nb.n, n);
+            CHECK(nb.values == mine);
+            CHECK_EQ_INT(nb.null_count, ob.null_count);
+            CHECK(!memcmp(nb.valid, ob.valid, n));
+            CHECK(!memcmp(mine, ob.values, n * w));
+            pq_cursor_stats st;
+            pq_cursor_get_stats(c, &st);
+            CHECK_EQ_INT(st.pages_read, 1);
+            /* the cursor goes on with the next page */
+            CHECK_EQ_INT(pq_cursor_row(c), end);
+            if (end < rows) {
+                pq_batch nx, ox;
+                CHECK_OK(pq_cursor_next(c, 1, &nx));
+                CHECK_OK(pq_cursor_next(old, 1, &ox));
+                CHECK_EQ_INT(nx.n, 1);
+                CHECK_EQ_INT(nx.valid[0], ox.valid[0]);
+                CHECK(!memcmp(nx.values, ox.values, w));
+            }
+            pq_cursor_close(c);
+            pq_cursor_close(old);
+            free(mine);
+            (*pages)++;
+        }
+    }
+    pq_reader_close(r);
+}
+
+typedef struct enc_case {
+    pq_type type;
+    bool has_encoding;
+    pq_encoding encoding;
+    pq_opt dictionary;
+} enc_case;
+
+static const enc_case ENCS[] = {
+    {PQ_BOOLEAN, true, PQ_ENC_PLAIN, PQ_OPT_OFF},
+    {PQ_BOOLEAN, true, PQ_ENC_RLE, PQ_OPT_OFF},
+    {PQ_INT32, true, PQ_ENC_PLAIN, PQ_OPT_OFF},
+    {PQ_INT32, true, PQ_ENC_DELTA_BINARY_PACKED, PQ_OPT_OFF},
+    {PQ_INT32, true, PQ_ENC_PLAIN, PQ_OPT_ON},
+    {PQ_INT64, true, PQ_ENC_PLAIN, PQ_OPT_OFF},
+    {PQ_INT64, true, PQ_ENC_DELTA_BINARY_PACKED, PQ_OPT_OFF},
+    {PQ_FLOAT, true, PQ_ENC_PLAIN, PQ_OPT_OFF},
+    {PQ_FLOAT, true, PQ_ENC_BYTE_STREAM_SPLIT, PQ_OPT_OFF},
+    {PQ_DOUBLE, true, PQ_ENC_PLAIN, PQ_OPT_OFF},
+    {PQ_DOUBLE, true, PQ_ENC_BYTE_STREAM_SPLIT, PQ_OPT_OFF},
+    {PQ_DOUBLE, true, PQ_ENC_PLAIN, PQ_OPT_ON},
+};
+
+static const pq_codec CODECS[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY,
+                                  PQ_CODEC_GZIP,         PQ_CODEC_ZSTD,
+                                  PQ_CODEC_LZ4_RAW,      PQ_CODEC_BROTLI};
+
+static void test_page_into_array_equals_cursor_batch(void)
+{
+    uint32_t files = 0, pages = 0;
+    for (size_t e = 0; e < sizeof ENCS / sizeof ENCS[0]; e++) {
+        for (size_t k = 0; k < sizeof CODECS / sizeof CODECS[0]; k++) {
+            if (!pq_codec_supported(CODECS[k], true))
+                continue;
+            for (int version = 1; version <= 2; version++) {
+                /* required, then optional with each null pattern */
+                for (int shape = 0; shape < 4; shape++) {
+                    pq_writer_options o;
+                    pq_writer_options_column(&o);
+                    o.codec = CODECS[k];
+                    o.data_page_version = version;
+                    o.page_rows = 1000;
+                    pq_column_spec tune = {
+                        .has_encoding = ENCS[e].has_encoding,
+                        .encoding = ENCS[e].encoding,
+                        .dictionary = ENCS[e].dictionary,
+                    };
+                    mfile f;
+                    int rc = make_file(
+                        &f, ENCS[e].type,
+                        shape == 0 ? PQ_REQUIRED : PQ_OPTIONAL,
+                        shape == 0 ? 0 : shape - 1, &tune, &o);
+                    if (rc)
+                        meru_buf_free(&f.buf);
+                    CHECK_OK(rc);
+                    compare_pages(&f, true, &pages);
+                    if (shape == 2)
+                        compare_pages(&f, false, &pages);
+                    meru_buf_free(&f.buf);
+                    files++;
+                }
+            }
+        }
+    }
+    /* at least uncompressed, zstd and gzip (always built) */
+    CHECK(files >= 12 * 3 * 2 * 4);
+    CHECK(pages > files * 8);
+}
+
+static void test_byte_arrays_and_wrong_rows_are_refused(void)
+{
+    pq_writer_options o;
+    pq_writer_options_column(&o);
+    o.page_rows = 1000;
+    pq_column_spec tune = {0};
+    mfile f;
+    CHECK_OK(make_file(&f, PQ_DOUBLE, PQ_OPTIONAL, 1, &tune, &o));
+    pq_reader *r;
+    CHECK_OK(pq_reader_open(&r, &f.src, NULL));
+    double vals[2000];
+    pq_batch b;
+    pq_cursor *c;
+    /* the string column: its values would point into the cursor */
+    CHECK_OK(pq_cursor_open(r, 0, 1, &c));
+    CHECK_RC(pq_cursor_read_page(c, 0, 1000, vals, &b), MERU_EINVAL);
+    pq_cursor_close(c);
+    CHECK_OK(pq_cursor_open(r, 0, 0, &c));
+    /* more rows than the page holds, fewer, and a row inside a page */
+    CHECK_RC(pq_cursor_read_page(c, 0, 1001, vals, &b), MERU_ECORRUPT);
+    CHECK_RC(pq_cursor_read_page(c, 0, 999, vals, &b), MERU_ECORRUPT);
+    CHECK_RC(pq_cursor_read_page(c, 10, 1000, vals, &b), MERU_ECORRUPT);
+    /* the cursor still reads the right page afterwards */
+    CHECK_OK(pq_cursor_read_page(c, 1000, 1000, vals, &b));
+    double want;
+    value_of(PQ_DOUBLE, 1001, (uint8_t *)&want);
+    CHECK_EQ_INT(b.valid[1], present(1, 1001));
+    CHECK(vals[1] == want);
+    pq_cursor_close(c);
+    pq_reader_close(r);
+    meru_buf_free(&f.buf);
+}
+
+/* Appends the zigzag varint of v. */
+static size_t put_zz(uint8_t *p, int64_t v)
+{
+    uint64_t u = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    size_t n = 0;
+    while (u >= 0x80) {
+        p[n++] = (uint8_t)(u | 0x80);
+        u >>= 7;
+    }
+    p[n++] = (uint8_t)u;
+    return n;
+}
+
+/* One PageLocation (offset, size, row) in layout `how`: 0 the writers'
+ * (fields 1, 2, 3 with one-byte headers), 1 fields 3, 1, 2 (long-form
+ * headers), 2 the writers' with an unknown i32 field 4 before the stop. */
+static size_t put_location(uint8_t *p, int how, int64_t off, int32_t size,
+                           int64_t row)
+{
+    size_t n = 0;
+    if (how == 1) {
+        p[n++] = 0x06; /* i64, id follows */
+        n += put_zz(p + n, 3);
+        n += put_zz(p + n, row);
+        p[n++] = 0x06;
+        n += put_zz(p + n, 1);
+        n += put_zz(p + n, off);
+        p[n++] = 0x05; /* i32 */
+        n += put_zz(p + n, 2);
+        n += put_zz(p + n, size);
+    } else {
+        p[n++] = 0x16;
+        n += put_zz(p + n, off);
+        p[n++] = 0x15;
+        n += put_zz(p + n, size);
+        p[n++] = 0x16;
+        n += put_zz(p + n, row);
+        if (how == 2) {
+            p[n++] = 0x15;
+            n += put_zz(p + n, -5);
+        }
+    }
+    p[n++] = 0x00;
+    return n;
+}
+
+static void test_offset_index_layouts_decode_alike(void)
+{
+    static const int64_t off[3] = {4, 300000, 5000000000LL};
+    static const int32_t size[3] = {1, 65536, 2000000000};
+    static const int64_t row[3] = {0, 1234, 9000000000LL};
+    meru_arena *a;
+    CHECK_OK(meru_arena_new(&a, 4096));
+    for (int how = 0; how < 3; how++) {
+        uint8_t buf[256];
+        size_t n = 0;
+        buf[n++] = 0x19;              /* field 1, list */
+        buf[n++] = (3 << 4) | 0x0C; /* 3 structs */
+        for (int i = 0; i < 3; i++)
+            n += put_location(buf + n, how, off[i], size[i], row[i]);
+        buf[n++] = 0x00;
+        pq_offset_index oi;
+        CHECK_OK(pq_decode_offset_index(buf, n, a, &oi));
+        CHECK_EQ_INT(oi.n_pages, 3);
+        for (uint32_t i = 0; i < oi.n_pages; i++) {
+            CHECK_EQ_INT(oi.page_locations[i].offset, off[i]);
+            CHECK_EQ_INT(oi.page_locations[i].compressed_page_size, size[i]);
+            CHECK_EQ_INT(oi.page_locations[i].first_row_index, row[i]);
+        }
+        /* every cut of the input fails cleanly */
+        for (size_t cut = 0; cut < n; cut++)
+            CHECK(pq_decode_offset_index(buf, cut, a, &oi) != MERU_OK);
+    }
+    /* a negative value is corrupt whichever layout carries it */
+    for (int how = 0; how < 3; how++) {
+        for (int bad = 0; bad < 3; bad++) {
+            uint8_t buf[64];
+            size_t n = 0;
+            buf[n++] = 0x19;
+            buf[n++] = (1 << 4) | 0x0C;
+            n += put_location(buf + n, how, bad == 0 ? -4 : 4,
+                              bad == 1 ? -1 : 10, bad == 2 ? -7 : 0);
+            buf[n++] = 0x00;
+            pq_offset_index oi;
+            CHECK_RC(pq_decode_offset_index(buf, n, a, &oi), MERU_ECORRUPT);
+        }
+    }
+    meru_arena_free(a);
+}
+
+int main(void)
+{
+    MERU_TEST_RUN(test_offset_index_layouts_decode_alike);
+    MERU_TEST_RUN(test_page_into_array_equals_cursor_batch);
+    MERU_TEST_RUN(test_byte_arrays_and_wrong_rows_are_refused);
+    return meru_test_finish();
+}
