@@ -173,6 +173,15 @@ typedef struct pq_writer_options {
     uint64_t row_group_rows;
     pq_codec codec;
     int codec_level;       /* the codec's own level; 0 = its default */
+    /* A column chunk keeps `codec` only where it pays: its first data page
+     * (when not dictionary-encoded) is compressed as usual, and if that
+     * saves less than this fraction of the page's bytes, the page and the
+     * rest of the chunk (its dictionary page too) are stored uncompressed
+     * and the chunk's codec is UNCOMPRESSED (Parquet gives each column chunk
+     * its own codec). Spares the codec's CPU, and readers' decompression,
+     * on values that do not compress (random strings, hashes, ciphertext).
+     * 0 = every chunk keeps `codec`. */
+    double codec_min_saving;
     int data_page_version; /* 1 or 2 */
     bool page_index;       /* write ColumnIndex + OffsetIndex */
     bool page_crc;         /* CRC-32 in every page header */
@@ -217,7 +226,7 @@ typedef struct pq_writer_options {
  * sensible), page_rows 20000, row_group_bytes 64 MiB, ZSTD level 3, v2
  * pages, dictionary cap 1 MiB, page index and CRC on, bloom fpp 0.01.
  * Both: column_index_truncate 64, statistics_truncate 64, bloom_max_bytes
- * 1 MiB. */
+ * 1 MiB, codec_min_saving 0.10. */
 void pq_writer_options_row(pq_writer_options *o);
 void pq_writer_options_column(pq_writer_options *o);
 

@@ -59,6 +59,12 @@ static void options_common(pq_writer_options *o)
     o->dict_page_size_limit = 1u << 20;
     o->column_index_truncate = 64;
     o->statistics_truncate = 64;
+    /* LZ4 saves ~5 % on random letters (bench_kv's values) and costs the
+     * changelog write and L0 flush more CPU than anything else of theirs;
+     * zstd saves ~40 % there, and below 10 % a column is close to random
+     * bytes for zstd too (bench/RESULTS.md, "The change feed's cost on
+     * writes (issue 12, fifth pass)"). */
+    o->codec_min_saving = 0.10;
 }
 
 void pq_writer_options_row(pq_writer_options *o)
@@ -315,6 +321,9 @@ static int check_options(const pq_writer_options *o)
         return meru_err(MERU_ENOTSUP,
                         "parquet writer: codec %s cannot be written",
                         pq_codec_name(o->codec));
+    if (!(o->codec_min_saving >= 0.0 && o->codec_min_saving < 1.0))
+        return meru_err(MERU_EINVAL,
+                        "parquet writer: codec_min_saving must be in [0, 1)");
     if (!(o->bloom_fpp > 0.0 && o->bloom_fpp < 1.0))
         return meru_err(MERU_EINVAL,
                         "parquet writer: bloom_fpp must be in (0, 1)");
@@ -499,6 +508,15 @@ static bool bss_by_profile(const colw *c)
     return c->enc_default == PQ_ENC_BYTE_STREAM_SPLIT && !c->spec.has_encoding;
 }
 
+/* A chunk starts with the writer's codec and, if asked, a trial of it on
+ * its first data page (pqw_flush_page). */
+static void codec_reset(const pq_writer_options *o, colw *c)
+{
+    c->codec = o->codec;
+    c->codec_trial =
+        o->codec != PQ_CODEC_UNCOMPRESSED && o->codec_min_saving > 0.0;
+}
+
 static void choose_encoding(const pq_writer_options *o, colw *c)
 {
     const pq_column_spec *s = &c->spec;
@@ -537,6 +555,7 @@ static void choose_encoding(const pq_writer_options *o, colw *c)
      * spec that names the encoding gets it without a trial. */
     c->bss_trial = bss_by_profile(c);
     c->dict_enabled = dict;
+    codec_reset(o, c);
 }
 
 int pq_writer_open(pq_writer **out, const pq_sink *sink,
@@ -920,8 +939,8 @@ static int write_chunk(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
             return rc;
         const uint8_t *p = w->body.data;
         size_t plen = w->body.len;
-        if (w->o.codec != PQ_CODEC_UNCOMPRESSED) {
-            rc = pq_compress(w->o.codec, w->o.codec_level, w->body.data,
+        if (c->codec != PQ_CODEC_UNCOMPRESSED) {
+            rc = pq_compress(c->codec, w->o.codec_level, w->body.data,
                              w->body.len, &w->comp);
             if (rc)
                 return rc;
@@ -983,7 +1002,7 @@ static int write_chunk(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
     path[0] = c->spec.name;
     m->path_in_schema = path;
     m->n_path = 1;
-    m->codec = w->o.codec;
+    m->codec = c->codec;
     m->num_values = c->ch_values;
     m->total_uncompressed_size = dict_unc + c->ch_uncompressed;
     m->total_compressed_size = dict_size + c->ch_compressed;
@@ -1032,7 +1051,7 @@ static int write_chunk(pq_writer *w, colw *c, uint32_t rg, uint32_t col,
     return MERU_OK;
 }
 
-static void chunk_reset(colw *c)
+static void chunk_reset(const pq_writer_options *o, colw *c)
 {
     pqw_chain_reset(&c->data);
     meru_buf_reset(&c->locs);
@@ -1046,6 +1065,7 @@ static void chunk_reset(colw *c)
     c->fell_back = false;
     c->enc = c->enc_default;
     c->bss_trial = bss_by_profile(c);
+    codec_reset(o, c);
     if (c->dict) {
         pq_dict_reset(c->dict);
         c->use_dict = c->dict_enabled;
@@ -1105,7 +1125,7 @@ int pq_writer_flush_row_group(pq_writer *w)
             goto fail;
     }
     for (uint32_t i = 0; i < w->ncols; i++)
-        chunk_reset(&w->cols[i]);
+        chunk_reset(&w->o, &w->cols[i]);
     w->n_rgs++;
     w->rg_rows = 0;
     return MERU_OK;

@@ -62,6 +62,10 @@ typedef struct colw {
     /* BYTE_STREAM_SPLIT by the profile's choice: the chunk's first page
      * compares it with PLAIN and keeps the smaller (pqw_flush_page) */
     bool bss_trial;
+    /* The chunk's codec: the writer's, or UNCOMPRESSED when its first data
+     * page did not save codec_min_saving (codec_trial: not decided yet). */
+    pq_codec codec;
+    bool codec_trial;
     bool dict_enabled;  /* the spec asks for a dictionary */
     bool use_dict;      /* pages of this row group are dictionary pages */
     bool fell_back;     /* the dictionary was abandoned in this row group */

@@ -357,7 +357,7 @@ static int bss_trial(pq_writer *w, colw *c)
 {
     c->bss_trial = false;
     size_t n = c->pg_nonnull;
-    if (n == 0 || w->o.codec == PQ_CODEC_UNCOMPRESSED) {
+    if (n == 0 || c->codec == PQ_CODEC_UNCOMPRESSED) {
         c->enc = PQ_ENC_PLAIN;
         return MERU_OK;
     }
@@ -365,18 +365,42 @@ static int bss_trial(pq_writer *w, colw *c)
     meru_buf_reset(&w->comp);
     int rc = pq_bss_encode(&w->vals, c->pg_vals.data, n, c->width);
     if (!rc)
-        rc = pq_compress(w->o.codec, w->o.codec_level, w->vals.data,
+        rc = pq_compress(c->codec, w->o.codec_level, w->vals.data,
                          w->vals.len, &w->comp);
     if (rc)
         return rc;
     size_t bss = w->comp.len;
     meru_buf_reset(&w->comp);
-    rc = pq_compress(w->o.codec, w->o.codec_level, c->pg_vals.data,
+    rc = pq_compress(c->codec, w->o.codec_level, c->pg_vals.data,
                      n * c->width, &w->comp);
     if (rc)
         return rc;
     if (w->comp.len <= bss)
         c->enc = PQ_ENC_PLAIN;
+    return MERU_OK;
+}
+
+/* Compresses a page's (src, n) into w->comp with the chunk's codec. The
+ * chunk's first page decides whether the codec pays for the chunk: if it
+ * saves less than codec_min_saving of the bytes, the chunk is stored
+ * uncompressed from this page on and *kept is false (the caller writes src
+ * as it is). The trial costs nothing the page would not have cost anyway:
+ * one compression of one page. A chunk whose first page is dictionary-
+ * encoded keeps its codec (its dictionary page, written last, usually
+ * compresses where small indices do not). */
+static int page_compress(pq_writer *w, colw *c, bool dict_page,
+                         const uint8_t *src, size_t n, bool *kept)
+{
+    *kept = true;
+    int rc = pq_compress(c->codec, w->o.codec_level, src, n, &w->comp);
+    if (rc || !c->codec_trial)
+        return rc;
+    c->codec_trial = false;
+    size_t saved = w->comp.len < n ? n - w->comp.len : 0;
+    if (!dict_page && (double)saved < w->o.codec_min_saving * (double)n) {
+        c->codec = PQ_CODEC_UNCOMPRESSED;
+        *kept = false;
+    }
     return MERU_OK;
 }
 
@@ -445,7 +469,7 @@ int pqw_flush_page(pq_writer *w, colw *c)
                 return rc;
             meru_store_le32(w->body.data, (uint32_t)(w->body.len - 4));
         }
-        bool compressed = w->o.codec != PQ_CODEC_UNCOMPRESSED;
+        bool compressed = c->codec != PQ_CODEC_UNCOMPRESSED;
         if (values_as_is(c, dict_page) && (!compressed || !optional)) {
             /* levels (if any) then the accumulated values, uncopied */
             pa = w->body.data;
@@ -462,10 +486,12 @@ int pqw_flush_page(pq_writer *w, colw *c)
         uncompressed = alen + blen;
         if (compressed) {
             /* one of a and b is empty here */
-            rc = pq_compress(w->o.codec, w->o.codec_level, alen ? pa : pb,
-                             alen ? alen : blen, &w->comp);
+            rc = page_compress(w, c, dict_page, alen ? pa : pb,
+                               alen ? alen : blen, &compressed);
             if (rc)
                 return rc;
+        }
+        if (compressed) {
             pa = w->comp.data;
             alen = w->comp.len;
             pb = NULL;
@@ -500,13 +526,15 @@ int pqw_flush_page(pq_writer *w, colw *c)
             vlen = w->vals.len;
         }
         uncompressed = lvl + vlen;
-        bool compressed = w->o.codec != PQ_CODEC_UNCOMPRESSED;
+        bool compressed = c->codec != PQ_CODEC_UNCOMPRESSED;
         pa = w->body.data;
         alen = lvl;
         if (compressed) {
-            rc = pq_compress(w->o.codec, w->o.codec_level, vp, vlen, &w->comp);
+            rc = page_compress(w, c, dict_page, vp, vlen, &compressed);
             if (rc)
                 return rc;
+        }
+        if (compressed) {
             pb = w->comp.data;
             blen = w->comp.len;
         } else {

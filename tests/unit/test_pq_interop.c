@@ -17,8 +17,9 @@
  * the writer produces (PLAIN, dictionary incl. fallbacks, DELTA_BINARY_PACKED
  * incl. alternating INT_MIN/INT_MAX, DELTA_LENGTH_BYTE_ARRAY,
  * DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT on floats, ints and FLBA, RLE
- * booleans), several pages and row groups, and an empty file. The table of
- * files is `FILES` below.
+ * booleans), several pages and row groups, an empty file, and files whose
+ * chunks mix codecs (the writer's per-chunk trial: UNCOMPRESSED where the
+ * codec does not pay). The table of files is `FILES` below.
  *
  * Expected rows are printed here, in C, from the generated in-memory data,
  * in the canonical form of tests/interop/canon.mjs (README "Canonical row
@@ -89,6 +90,11 @@ typedef struct file_cfg {
     uint32_t page_rows;  /* 0: the profile's */
     uint64_t rg_rows;    /* 0: the profile's (one row group here) */
     uint32_t dict_limit; /* 0: the profile's */
+    /* The profile's codec_min_saving: chunks whose values do not compress
+     * are stored UNCOMPRESSED, the others with `codec` (a file of mixed
+     * per-chunk codecs). false: every chunk keeps `codec`, so each codec
+     * meets every kind of column. */
+    bool codec_trial;
 } file_cfg;
 
 #define ROW PQ_PROFILE_ROW
@@ -99,73 +105,79 @@ typedef struct file_cfg {
 static const file_cfg FILES[] = {
     /* the two profiles as the engine uses them */
     {"row_req", ROW, PQ_CODEC_UNCOMPRESSED, 1, REQ, ENC_DEFAULT, DATA_MIXED,
-     2500, 0, 0, 0},
+     2500, 0, 0, 0, false},
     {"row_opt", ROW, PQ_CODEC_UNCOMPRESSED, 1, OPT, ENC_DEFAULT, DATA_MIXED,
-     2500, 600, 1000, 0},
+     2500, 600, 1000, 0, false},
     {"col_req", COL, PQ_CODEC_ZSTD, 2, REQ, ENC_DEFAULT, DATA_MIXED, 2500, 0, 0,
-     0},
+     0, false},
     {"col_opt", COL, PQ_CODEC_ZSTD, 2, OPT, ENC_DEFAULT, DATA_MIXED, 2500, 600,
-     1000, 0},
+     1000, 0, false},
     /* every codec on v2 (column-tuned) and v1 (row-tuned) pages */
     {"col_none", COL, PQ_CODEC_UNCOMPRESSED, 2, OPT, ENC_DEFAULT, DATA_MIXED,
-     1000, 300, 600, 0},
+     1000, 300, 600, 0, false},
     {"col_snappy", COL, PQ_CODEC_SNAPPY, 2, OPT, ENC_DEFAULT, DATA_MIXED, 1000,
-     300, 600, 0},
+     300, 600, 0, false},
     {"col_gzip", COL, PQ_CODEC_GZIP, 2, OPT, ENC_DEFAULT, DATA_MIXED, 1000, 300,
-     600, 0},
+     600, 0, false},
     {"col_brotli", COL, PQ_CODEC_BROTLI, 2, OPT, ENC_DEFAULT, DATA_MIXED, 1000,
-     300, 600, 0},
+     300, 600, 0, false},
     {"col_lz4raw", COL, PQ_CODEC_LZ4_RAW, 2, OPT, ENC_DEFAULT, DATA_MIXED, 1000,
-     300, 600, 0},
+     300, 600, 0, false},
     {"col_lz4", COL, PQ_CODEC_LZ4, 2, OPT, ENC_DEFAULT, DATA_MIXED, 1000, 300,
-     600, 0},
+     600, 0, false},
     {"row_snappy", ROW, PQ_CODEC_SNAPPY, 1, OPT, ENC_DEFAULT, DATA_MIXED, 1000,
-     300, 600, 0},
+     300, 600, 0, false},
     {"row_gzip", ROW, PQ_CODEC_GZIP, 1, REQ, ENC_DEFAULT, DATA_MIXED, 1000, 300,
-     600, 0},
+     600, 0, false},
     {"row_zstd", ROW, PQ_CODEC_ZSTD, 1, OPT, ENC_DEFAULT, DATA_MIXED, 1000, 300,
-     600, 0},
+     600, 0, false},
     {"row_brotli", ROW, PQ_CODEC_BROTLI, 1, REQ, ENC_DEFAULT, DATA_MIXED, 1000,
-     300, 600, 0},
+     300, 600, 0, false},
     {"row_lz4raw", ROW, PQ_CODEC_LZ4_RAW, 1, OPT, ENC_DEFAULT, DATA_MIXED, 1000,
-     300, 600, 0},
+     300, 600, 0, false},
     {"row_lz4", ROW, PQ_CODEC_LZ4, 1, REQ, ENC_DEFAULT, DATA_MIXED, 1000, 300,
-     600, 0},
+     600, 0, false},
     /* page versions swapped between the profiles */
     {"col_v1", COL, PQ_CODEC_ZSTD, 1, OPT, ENC_DEFAULT, DATA_MIXED, 1500, 500,
-     0, 0},
+     0, 0, false},
     {"row_v2", ROW, PQ_CODEC_UNCOMPRESSED, 2, OPT, ENC_DEFAULT, DATA_MIXED,
-     1500, 500, 0, 0},
+     1500, 500, 0, 0, false},
     /* encodings */
     {"dict_v1", ROW, PQ_CODEC_UNCOMPRESSED, 1, REQ, ENC_DICT, DATA_LOWCARD,
-     2000, 700, 1000, 0},
+     2000, 700, 1000, 0, false},
     {"dict_v2", COL, PQ_CODEC_SNAPPY, 2, OPT, ENC_DICT, DATA_LOWCARD, 2000, 700,
-     1000, 0},
+     1000, 0, false},
     {"fallback_v1", COL, PQ_CODEC_GZIP, 1, OPT, ENC_FALLBACK, DATA_FALLBACK,
-     3000, 500, 0, 4096},
+     3000, 500, 0, 4096, false},
     {"fallback_v2", COL, PQ_CODEC_ZSTD, 2, REQ, ENC_FALLBACK, DATA_FALLBACK,
-     3000, 500, 0, 4096},
+     3000, 500, 0, 4096, false},
     {"delta_v1", ROW, PQ_CODEC_GZIP, 1, OPT, ENC_DELTA, DATA_MIXED, 2000, 700,
-     1000, 0},
+     1000, 0, false},
     {"delta_v2", COL, PQ_CODEC_LZ4_RAW, 2, REQ, ENC_DELTA, DATA_MIXED, 2000,
-     700, 1000, 0},
+     700, 1000, 0, false},
     {"dba_v1", ROW, PQ_CODEC_SNAPPY, 1, REQ, ENC_DBA, DATA_MIXED, 1500, 500, 0,
-     0},
+     0, false},
     {"dba_v2", COL, PQ_CODEC_ZSTD, 2, OPT, ENC_DBA, DATA_MIXED, 1500, 500, 0,
-     0},
+     0, false},
     {"plain_v2", COL, PQ_CODEC_ZSTD, 2, OPT, ENC_PLAIN, DATA_MIXED, 1500, 500,
-     0, 0},
+     0, 0, false},
     {"bss_int_v1", ROW, PQ_CODEC_UNCOMPRESSED, 1, REQ, ENC_BSS_INT, DATA_MIXED,
-     1500, 500, 0, 0},
+     1500, 500, 0, 0, false},
     {"bss_int_v2", COL, PQ_CODEC_ZSTD, 2, OPT, ENC_BSS_INT, DATA_MIXED, 1500,
-     500, 0, 0},
+     500, 0, 0, false},
     {"dlba_dec", COL, PQ_CODEC_SNAPPY, 2, OPT, ENC_DLBA_DEC, DATA_MIXED, 1500,
-     500, 0, 0},
+     500, 0, 0, false},
     {"extreme_v1", ROW, PQ_CODEC_UNCOMPRESSED, 1, OPT, ENC_DELTA, DATA_EXTREME,
-     2000, 700, 0, 0},
+     2000, 700, 0, 0, false},
     {"extreme_v2", COL, PQ_CODEC_UNCOMPRESSED, 2, REQ, ENC_DEFAULT,
-     DATA_EXTREME, 2000, 700, 0, 0},
-    {"empty", COL, PQ_CODEC_ZSTD, 2, OPT, ENC_DEFAULT, DATA_MIXED, 0, 0, 0, 0},
+     DATA_EXTREME, 2000, 700, 0, 0, false},
+    {"empty", COL, PQ_CODEC_ZSTD, 2, OPT, ENC_DEFAULT, DATA_MIXED, 0, 0, 0, 0,
+     false},
+    /* codecs per column chunk, as the engine writes them */
+    {"row_trial", ROW, PQ_CODEC_LZ4_RAW, 1, OPT, ENC_DEFAULT, DATA_MIXED, 2000,
+     700, 1000, 0, true},
+    {"col_trial", COL, PQ_CODEC_ZSTD, 2, OPT, ENC_DEFAULT, DATA_MIXED, 2000,
+     700, 1000, 0, true},
 };
 #define NFILES       (sizeof FILES / sizeof FILES[0])
 #define MAX_COLS     (K_COUNT + 2)
@@ -359,6 +371,8 @@ static int write_table(table *t)
     else
         pq_writer_options_column(&o);
     o.codec = f->codec;
+    if (!f->codec_trial)
+        o.codec_min_saving = 0.0;
     /* BROTLI at its default level costs ~5 ms a page here (the encoder
      * sizes its tables for a 4 MiB window); the level does not change the
      * format readers see */
@@ -709,7 +723,7 @@ static void plan_probes(table *t)
 static const char *const META_FILES[] = {
     "row_opt",    "col_req",     "col_brotli",  "col_lz4",  "dict_v1",
     "dict_v2",    "fallback_v1", "fallback_v2", "delta_v1", "delta_v2",
-    "bss_int_v2", "extreme_v2",  "empty"};
+    "bss_int_v2", "extreme_v2",  "empty",       "row_trial", "col_trial"};
 
 static bool wants_meta(const char *name)
 {
@@ -1253,7 +1267,14 @@ static void check_chunk(const table *t, pq_reader *r, uint32_t g, size_t r0,
 {
     const column *col = &t->cols[c];
     const char *codec = jstr(jc, "codec");
-    if (!codec || strcmp(codec, CODEC_NAMES[t->cfg->codec]))
+    pq_codec cw = t->cfg->codec;
+    if (t->cfg->codec_trial) {
+        /* the chunk's own codec, which the trial may only have dropped */
+        cw = pq_reader_chunk(r, g, (uint32_t)c)->codec;
+        if (cw != t->cfg->codec && cw != PQ_CODEC_UNCOMPRESSED)
+            META_BAD("rg %u %s: our codec %s", g, col->name, CODEC_NAMES[cw]);
+    }
+    if (!codec || strcmp(codec, CODEC_NAMES[cw]))
         META_BAD("rg %u %s: codec %s", g, col->name, codec ? codec : "null");
     if (jint(jc, "num_values") != (long long)nrows)
         META_BAD("rg %u %s: num_values", g, col->name);
@@ -1415,6 +1436,20 @@ static void check_meta(const table *t, const json_t *m, size_t *bad)
         for (int c = 0; c < t->ncols; c++)
             check_chunk(t, r, (uint32_t)g, r0, rows[g], c,
                         json_array_get(cols, (size_t)c), bad);
+    }
+    if (t->cfg->codec_trial) {
+        /* the file must mix codecs for readers to meet the mix */
+        size_t kept = 0, dropped = 0;
+        for (uint32_t g = 0; g < ng; g++)
+            for (int c = 0; c < t->ncols; c++) {
+                bool none = pq_reader_chunk(r, g, (uint32_t)c)->codec ==
+                            PQ_CODEC_UNCOMPRESSED;
+                dropped += none;
+                kept += !none;
+            }
+        if (!kept || !dropped)
+            META_BAD("codec trial: %zu chunks compressed, %zu not", kept,
+                     dropped);
     }
     check_probes(t, m, bad);
     pq_reader_close(r);

@@ -453,6 +453,7 @@ static void test_every_codec_page_version_and_profile(void)
                 else
                     pq_writer_options_row(&o);
                 o.codec = codecs[ci];
+                o.codec_min_saving = 0.0; /* every chunk gets the codec */
                 o.data_page_version = v;
                 o.page_size = 1024;
                 meru_buf file = {0};

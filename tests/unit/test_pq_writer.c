@@ -1088,6 +1088,131 @@ static void test_byte_array_pages_end_where_the_size_rule_says(void)
     check_byte_array_pages(1u << 20, 37);
 }
 
+/* ------------------------------------------------- codec per column chunk */
+
+enum { CODEC_N = 8000, CODEC_HALF = CODEC_N / 2, CODEC_W = 96 };
+
+/* Reads column `col` of every row group back and compares it with the
+ * values written: byte arrays (w != 0, CODEC_W bytes each) or int64. */
+static void check_read_back(wfile *f, uint32_t col, const pq_bytes *ba,
+                            const int64_t *iv, const uint8_t *valid)
+{
+    size_t row = 0;
+    for (uint32_t rg = 0; rg < pq_reader_num_row_groups(f->r); rg++) {
+        pq_cursor *cur = NULL;
+        CHECK_OK(pq_cursor_open(f->r, rg, col, &cur));
+        pq_batch b;
+        for (;;) {
+            CHECK_OK(pq_cursor_next(cur, 1000, &b));
+            if (b.n == 0)
+                break;
+            for (size_t i = 0; i < b.n; i++, row++) {
+                bool present = !valid || valid[row];
+                CHECK_EQ_INT(!b.valid || b.valid[i], present);
+                if (!present)
+                    continue;
+                if (ba) {
+                    const pq_bytes *v = (const pq_bytes *)b.values + i;
+                    CHECK_EQ_INT(v->len, ba[row].len);
+                    CHECK(memcmp(v->ptr, ba[row].ptr, v->len) == 0);
+                } else {
+                    CHECK_EQ_INT(((const int64_t *)b.values)[i], iv[row]);
+                }
+            }
+        }
+        pq_cursor_close(cur);
+    }
+    CHECK_EQ_INT(row, CODEC_N);
+}
+
+/* Random bytes do not compress under any codec; random lower-case letters
+ * save ~5 % with LZ4 (no entropy stage) and ~40 % with zstd; a counter
+ * and text with repeats compress under both. Each chunk keeps the codec
+ * only where its first page saves codec_min_saving, and every chunk reads
+ * back whatever it got. */
+static void test_codec_kept_per_chunk_only_where_it_pays(void)
+{
+    static uint8_t noise[CODEC_N][CODEC_W], letters[CODEC_N][CODEC_W];
+    static pq_bytes vn[CODEC_N], vl[CODEC_N];
+    static int64_t seq[CODEC_N];
+    static uint8_t valid[CODEC_N];
+    static const char text[] = "the change feed keeps every committed row ";
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < CODEC_N; i++) {
+        for (size_t j = 0; j < CODEC_W; j++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* noise: random bytes in row group 0, text in row group 1 */
+            noise[i][j] = i < CODEC_HALF ? (uint8_t)(x >> 24)
+                                         : (uint8_t)text[(i + j) % 42];
+            letters[i][j] = (uint8_t)('a' + (x >> 40) % 26);
+        }
+        vn[i] = (pq_bytes){noise[i], CODEC_W};
+        vl[i] = (pq_bytes){letters[i], CODEC_W};
+        seq[i] = 1000 + (int64_t)i;
+        valid[i] = i % 7 != 0;
+    }
+    pq_column_spec s[3] = {
+        {.name = "noise", .type = PQ_BYTE_ARRAY},
+        {.name = "letters",
+         .type = PQ_BYTE_ARRAY,
+         .repetition = PQ_OPTIONAL},
+        {.name = "seq", .type = PQ_INT64}};
+    pq_column_data cd[3] = {{vn, NULL}, {vl, valid}, {seq, NULL}};
+
+    /* L0's profile with LZ4_RAW (v1 pages) */
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    CHECK(o.codec_min_saving > 0.0);
+    o.codec = PQ_CODEC_LZ4_RAW;
+    o.row_group_rows = CODEC_HALF;
+    wfile f;
+    CHECK_OK(write_file(&f, s, 3, &o, CODEC_N, cd));
+    CHECK_EQ_INT(pq_reader_num_row_groups(f.r), 2);
+    CHECK_EQ_INT(chunk(&f, 0, 0)->codec, PQ_CODEC_UNCOMPRESSED);
+    CHECK_EQ_INT(chunk(&f, 1, 0)->codec, PQ_CODEC_LZ4_RAW);
+    for (uint32_t rg = 0; rg < 2; rg++) {
+        CHECK_EQ_INT(chunk(&f, rg, 1)->codec, PQ_CODEC_UNCOMPRESSED);
+        CHECK_EQ_INT(chunk(&f, rg, 2)->codec, PQ_CODEC_LZ4_RAW);
+        const pq_column_meta *m = chunk(&f, rg, 2);
+        CHECK(m->total_compressed_size < m->total_uncompressed_size * 4 / 5);
+        /* an uncompressed chunk's pages are stored as they are */
+        m = chunk(&f, rg, 1);
+        CHECK_EQ_INT(m->total_compressed_size, m->total_uncompressed_size);
+    }
+    check_read_back(&f, 0, vn, NULL, NULL);
+    check_read_back(&f, 1, vl, NULL, valid);
+    check_read_back(&f, 2, NULL, seq, NULL);
+    wfile_free(&f);
+
+    /* L1+'s profile with zstd (v2 pages; the byte arrays' dictionaries do
+     * not pay and fall back to PLAIN at the first page): zstd's entropy
+     * stage pays on letters, so only the random bytes go uncompressed */
+    pq_writer_options_column(&o);
+    o.row_group_rows = CODEC_HALF;
+    CHECK_OK(write_file(&f, s, 3, &o, CODEC_N, cd));
+    CHECK_EQ_INT(chunk(&f, 0, 0)->codec, PQ_CODEC_UNCOMPRESSED);
+    CHECK(!chunk(&f, 0, 0)->has_dictionary_page_offset);
+    CHECK_EQ_INT(chunk(&f, 1, 0)->codec, PQ_CODEC_ZSTD);
+    for (uint32_t rg = 0; rg < 2; rg++) {
+        CHECK_EQ_INT(chunk(&f, rg, 1)->codec, PQ_CODEC_ZSTD);
+        CHECK_EQ_INT(chunk(&f, rg, 2)->codec, PQ_CODEC_ZSTD);
+    }
+    check_read_back(&f, 0, vn, NULL, NULL);
+    check_read_back(&f, 1, vl, NULL, valid);
+    check_read_back(&f, 2, NULL, seq, NULL);
+    wfile_free(&f);
+
+    /* codec_min_saving 0: every chunk keeps the codec */
+    pq_writer_options_row(&o);
+    o.codec = PQ_CODEC_LZ4_RAW;
+    o.codec_min_saving = 0.0;
+    CHECK_OK(write_file(&f, s, 3, &o, CODEC_N, cd));
+    for (uint32_t col = 0; col < 3; col++)
+        CHECK_EQ_INT(chunk(&f, 0, col)->codec, PQ_CODEC_LZ4_RAW);
+    check_read_back(&f, 0, vn, NULL, NULL);
+    wfile_free(&f);
+}
+
 /* ---------------------------------------------------------- validation */
 
 static void test_invalid_specs_and_batches_are_rejected(void)
@@ -1111,6 +1236,15 @@ static void test_invalid_specs_and_batches_are_rejected(void)
     pq_column_spec rep = {
         .name = "r", .type = PQ_INT32, .repetition = PQ_REPEATED};
     CHECK_RC(pq_writer_open(&w, &sink, &rep, 1, NULL), MERU_EINVAL);
+    pq_column_spec one = {.name = "o", .type = PQ_INT32};
+    pq_writer_options o;
+    pq_writer_options_row(&o);
+    const double bad_saving[] = {-0.1, 1.0, NAN};
+    for (size_t i = 0; i < 3; i++) {
+        o.codec_min_saving = bad_saving[i];
+        CHECK_RC(pq_writer_open(&w, &sink, &one, 1, &o), MERU_EINVAL);
+        CHECK_ERRMSG("codec_min_saving");
+    }
 
     pq_column_spec s[2] = {
         {.name = "req", .type = PQ_INT32},
@@ -1186,6 +1320,7 @@ int main(void)
     MERU_TEST_RUN(test_byte_array_pages_end_where_the_size_rule_says);
     MERU_TEST_RUN(test_dictionary_pages_end_on_reader_batches);
     MERU_TEST_RUN(test_float_split_kept_only_where_it_pays);
+    MERU_TEST_RUN(test_codec_kept_per_chunk_only_where_it_pays);
     MERU_TEST_RUN(test_column_page_limits_and_header_bounds);
     MERU_TEST_RUN(test_invalid_specs_and_batches_are_rejected);
     MERU_TEST_RUN(test_sink_failure_is_sticky);
