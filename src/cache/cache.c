@@ -467,6 +467,11 @@ void meru_cache_erase(meru_cache *c, const void *key, size_t klen)
     run_deleters(dead);
 }
 
+uint64_t meru_cache_hash(const void *key, size_t klen)
+{
+    return hash_key(key, klen);
+}
+
 uint64_t meru_cache_new_id(meru_cache *c)
 {
     return atomic_fetch_add(&c->next_id, 1);

@@ -68,6 +68,10 @@ void *meru_cache_value(const meru_cache_handle *h);
 void meru_cache_release(meru_cache *c, meru_cache_handle *h); /* NULL-safe */
 /* Unlinks the entry with this key if present. */
 void meru_cache_erase(meru_cache *c, const void *key, size_t klen);
+/* The 64-bit hash the cache gives a key (its shard is picked by the top
+ * bits): for a structure kept beside the cache, e.g. admit.h's, so a key
+ * is hashed once. */
+uint64_t meru_cache_hash(const void *key, size_t klen);
 /* Ids that make keys of different users (files) distinct. Never 0. */
 uint64_t meru_cache_new_id(meru_cache *c);
 void meru_cache_stats_get(meru_cache *c, meru_cache_stats *out);

@@ -537,6 +537,7 @@ static void db_destroy(meru_db *db)
     db_release(db);
     meru_cache_free(db->cache);
     meru_cache_free(db->row_cache);
+    meru_admit_free(db->row_admit);
     for (int i = 0; i < MERU_CATALOG_MAX_LEVELS; i++)
         meru_buf_free(&db->compact_ptr[i]);
     for (size_t i = 0; i < db->nschemas; i++)
@@ -738,7 +739,7 @@ int meru_db_open_fs(const char *path, const meru_options *given,
      * 4, 103k with 1). */
     if ((rc = meru_cache_new_sharded(&db->cache, page_cache,
                                      (size_t)16 << 20)) ||
-        (row_cache && (rc = meru_cache_new(&db->row_cache, row_cache))))
+        (rc = meru_db_row_cache_open(db, row_cache)))
         goto fail;
     meru_sst_keydir_budget_init(&db->keydir, db->cache,
                                 (uint64_t)opts->cache_bytes / 4 * 3);
