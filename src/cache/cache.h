@@ -18,7 +18,12 @@
  * returned, and leaves the cache when its last handle is released.
  *
  * Deleters run exactly once per value, outside the cache's locks (a deleter
- * may call the cache), in the thread that drops the last reference.
+ * may call the cache): in the thread that drops the last reference, or,
+ * when that is not the thread that inserted the entry, at that thread's
+ * next insert (its value was allocated there: freeing it in the thread
+ * that allocates there keeps two threads off one malloc arena's lock).
+ * At most 1/64 of the capacity (up to 1 MiB) waits so per inserting
+ * thread; beyond that, and at meru_cache_free, deleters run at once.
  *
  * Threads: every function is thread-safe (one read-write lock per shard:
  * lookups share it, inserts and erases take it alone; a release takes no
