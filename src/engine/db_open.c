@@ -739,9 +739,10 @@ int meru_db_open_fs(const char *path, const meru_options *given,
      * cached compact). Not fewer: every lookup takes its shard's read
      * lock, and a page insert (a miss: ~0.6 a uniform get) its write
      * lock, which two client threads' lookups then wait for (futex):
-     * with 16 MiB shards a 64 MiB cache had 2. bench_get --compact, 1M
-     * rows, 64 MiB: the same page-cache hit rate (80.0 % uniform, 81.2 %
-     * zipfian) and instructions per get with 8 shards as with 2. */
+     * with 16 MiB shards a 64 MiB budget had 2 (the default 128 MiB 4;
+     * now 8 and 16). bench_get --compact, 1M rows, 64 MiB: the same
+     * page-cache hit rate (80.0 % uniform, 81.2 % zipfian) and
+     * instructions per get with 8 shards as with 2. */
     if ((rc = meru_cache_new_sharded(&db->cache, page_cache,
                                      (size_t)4 << 20)) ||
         (rc = meru_db_row_cache_open(db, row_cache)))
