@@ -107,6 +107,7 @@ typedef struct shard {
     atomic_uint_fast64_t hits, misses; /* relaxed: lookups share the lock */
     uint64_t inserts, evictions;
     atomic_bool over; /* the last eviction stopped over capacity */
+    atomic_bool filled; /* has evicted for room once (never cleared) */
 } shard;
 
 /* Entries whose deleter waits for the thread that inserted them (see
@@ -255,6 +256,8 @@ static void sweep(shard *s, entry **dead)
             s->count--;
         }
         s->evictions++;
+        if (!atomic_load_explicit(&s->filled, memory_order_relaxed))
+            atomic_store_explicit(&s->filled, true, memory_order_relaxed);
         finish_erase(s, e, dead); /* moves the hand on */
     }
 }
@@ -398,6 +401,7 @@ int meru_cache_new_sharded(meru_cache **out, size_t capacity,
         list_init(&s->clock);
         s->hand = &s->clock;
         atomic_init(&s->over, false);
+        atomic_init(&s->filled, false);
         atomic_init(&s->hits, 0);
         atomic_init(&s->misses, 0);
     }
@@ -561,6 +565,12 @@ void meru_cache_erase(meru_cache *c, const void *key, size_t klen)
 uint64_t meru_cache_hash(const void *key, size_t klen)
 {
     return hash_key(key, klen);
+}
+
+bool meru_cache_filled(meru_cache *c, uint64_t hash)
+{
+    return atomic_load_explicit(&shard_of(c, hash)->filled,
+                                memory_order_relaxed);
 }
 
 uint64_t meru_cache_new_id(meru_cache *c)

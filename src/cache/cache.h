@@ -32,6 +32,7 @@
 #ifndef MERU_CACHE_CACHE_H
 #define MERU_CACHE_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,10 @@ void meru_cache_erase(meru_cache *c, const void *key, size_t klen);
  * bits): for a structure kept beside the cache, e.g. admit.h's, so a key
  * is hashed once. */
 uint64_t meru_cache_hash(const void *key, size_t klen);
+/* Whether the shard of a key of this hash has ever had to evict for room
+ * (it is full, or was): an admission policy lets everything in until
+ * then, as storing costs no other entry its place. Never cleared. */
+bool meru_cache_filled(meru_cache *c, uint64_t hash);
 /* Ids that make keys of different users (files) distinct. Never 0. */
 uint64_t meru_cache_new_id(meru_cache *c);
 void meru_cache_stats_get(meru_cache *c, meru_cache_stats *out);

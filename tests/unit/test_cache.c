@@ -162,6 +162,25 @@ static void test_cache_deleter_runs_in_inserting_thread(void)
     meru_cache_free(c);
 }
 
+/* meru_cache_filled: false until the shard first evicts for room, then
+ * true for good (an erase does not clear it). */
+static void test_cache_filled_after_first_eviction(void)
+{
+    meru_cache *c;
+    CHECK_OK(meru_cache_new(&c, 100)); /* one shard */
+    uint64_t h = meru_cache_hash("x", 1);
+    for (unsigned k = 0; k < 10; k++) {
+        meru_cache_release(c, put(c, k, 10)); /* exactly full */
+        CHECK(!meru_cache_filled(c, h));
+    }
+    meru_cache_release(c, put(c, 10, 10)); /* evicts one */
+    CHECK(meru_cache_filled(c, h));
+    for (unsigned k = 0; k <= 10; k++)
+        meru_cache_erase(c, &k, sizeof k);
+    CHECK(meru_cache_filled(c, h));
+    meru_cache_free(c);
+}
+
 /* Entries left waiting for a thread that never inserts again are deleted
  * by meru_cache_free. */
 static void *insert_once(void *p)
@@ -564,6 +583,7 @@ int main(void)
     MERU_TEST_RUN(test_cache_random_invariants);
     MERU_TEST_RUN(test_cache_deleter_runs_in_inserting_thread);
     MERU_TEST_RUN(test_cache_free_deletes_waiting_entries);
+    MERU_TEST_RUN(test_cache_filled_after_first_eviction);
     MERU_TEST_RUN(test_cache_concurrent_stress);
     return meru_test_finish();
 }
