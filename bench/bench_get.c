@@ -372,6 +372,17 @@ reads:
     qsort(us, (size_t)rounds, sizeof us[0], cmp_d);
     printf("median %.2f us/get (%ld of %ld found)\n", us[rounds / 2], found,
            gets * rounds);
+    meru_stats st;
+    if (meru_stats_get(db, &st) == MERU_OK) {
+        uint64_t rq = st.row_cache_hits + st.row_cache_misses;
+        uint64_t pq = st.cache_hits + st.cache_misses;
+        printf("row cache: %.1f %% of %llu lookups hit; page cache: %.1f %% "
+               "of %llu lookups hit\n",
+               rq ? 100.0 * (double)st.row_cache_hits / (double)rq : 0.0,
+               (unsigned long long)rq,
+               pq ? 100.0 * (double)st.cache_hits / (double)pq : 0.0,
+               (unsigned long long)pq);
+    }
     if (threads) {
         double one, one_cpu, many, many_cpu;
         /* one thread, then `threads`, then one again: the median-free

@@ -514,8 +514,10 @@ typedef struct meru_options {
     /* Decoded pages + footers, and by default the row cache too (below). */
     size_t cache_bytes;             /* default 128 MiB */
     /* The row cache: the newest version of recently read keys per data
-     * file, so a hot key's get decodes no page (zipfian reads). Default
-     * MERU_ROW_CACHE_AUTO: 1/32 of cache_bytes is the row cache's and the
+     * file, so a hot key's get decodes no page (zipfian reads); once it
+     * is full a key's row is stored on its second read from the file, not
+     * its first (a one-off read costs a 4-byte tag, 1/16 of this budget).
+     * Default MERU_ROW_CACHE_AUTO: 1/32 of cache_bytes is the row cache's and the
      * rest the page cache's (one budget: memory does not grow; 2 MiB of
      * 64 hold ~8k rows of 120 bytes; a small share because a table read
      * uniformly needs its page cache: docs/design.md, "Row cache"). Any other

@@ -43,6 +43,13 @@
  * sweep after setting the flag sees the release's decrement, or the
  * release sees the flag.
  *
+ * Deleters of entries another thread inserted wait on that thread's
+ * owners[] list (a lock-free stack) until its next insert (dispose): with
+ * two client threads doing gets, each one's page inserts evicted the
+ * other's decoded pages, and free() took the other thread's malloc arena
+ * lock while it was allocating: most of the futex calls left on the get
+ * path (bench/RESULTS.md, "Uniform gets and two threads").
+ *
  * Shards: a small cache uses fewer shards (each gets at least
  * MERU_CACHE_MIN_SHARD_BYTES, or the caller's minimum) so that a handful
  * of large entries is not spread over shards too small to hold one; up to
@@ -75,6 +82,7 @@ struct meru_cache_handle {
     uint64_t hash;
     _Atomic uint32_t refs;
     atomic_bool referenced; /* hit since the hand last passed */
+    uint16_t owner; /* the inserting thread's owners[] index */
     size_t klen;
     uint8_t key[];
 };
@@ -99,12 +107,23 @@ typedef struct shard {
     atomic_uint_fast64_t hits, misses; /* relaxed: lookups share the lock */
     uint64_t inserts, evictions;
     atomic_bool over; /* the last eviction stopped over capacity */
+    atomic_bool filled; /* has evicted for room once (never cleared) */
 } shard;
+
+/* Entries whose deleter waits for the thread that inserted them (see
+ * dispose): a stack pushed by other threads, taken whole by the owner. */
+#define MERU_CACHE_OWNERS 16
+typedef struct owner_list {
+    _Alignas(MERU_CACHE_LINE) _Atomic(struct meru_cache_handle *) head;
+    _Atomic size_t bytes; /* charges on the stack */
+} owner_list;
 
 struct meru_cache {
     size_t capacity;
     unsigned shard_bits;
+    size_t owner_limit; /* most bytes an owner_list holds */
     _Atomic uint64_t next_id;
+    owner_list owners[MERU_CACHE_OWNERS];
     shard shards[];
 };
 
@@ -237,6 +256,8 @@ static void sweep(shard *s, entry **dead)
             s->count--;
         }
         s->evictions++;
+        if (!atomic_load_explicit(&s->filled, memory_order_relaxed))
+            atomic_store_explicit(&s->filled, true, memory_order_relaxed);
         finish_erase(s, e, dead); /* moves the hand on */
     }
 }
@@ -271,6 +292,64 @@ static void run_deleters(entry *dead)
     }
 }
 
+/* The calling thread's owners[] index: threads take numbers in the order
+ * of their first insert, so two share a list only past 16 threads. */
+static atomic_uint next_owner;
+static _Thread_local unsigned my_owner; /* number + 1; 0: none yet */
+
+static unsigned owner_index(void)
+{
+    if (!my_owner)
+        my_owner = atomic_fetch_add_explicit(&next_owner, 1,
+                                             memory_order_relaxed) + 1;
+    return (my_owner - 1) % MERU_CACHE_OWNERS;
+}
+
+/* Runs the deleters of the entries other threads left to this one. */
+static void drain_mine(meru_cache *c, unsigned me)
+{
+    owner_list *o = &c->owners[me];
+    if (!atomic_load_explicit(&o->head, memory_order_relaxed))
+        return;
+    entry *list = atomic_exchange(&o->head, NULL);
+    size_t bytes = 0;
+    for (entry *e = list; e; e = e->hnext)
+        bytes += e->charge;
+    atomic_fetch_sub(&o->bytes, bytes);
+    run_deleters(list);
+}
+
+/* Deletes what the cache let go of. An entry another thread inserted is
+ * left on that thread's list, and its deleter runs at that thread's next
+ * insert: the value was allocated there (a page decoded by the thread
+ * that missed it), and freeing it here would take the other thread's
+ * malloc arena lock while that thread allocates (with two client threads
+ * doing gets, most futex calls were those arena locks: one thread's
+ * insert evicting the other's pages). A list holding owner_limit bytes
+ * takes no more (a thread that stopped inserting, or exited, holds at
+ * most that much); those are deleted here. */
+static void dispose(meru_cache *c, entry *dead)
+{
+    unsigned me = owner_index();
+    while (dead) {
+        entry *next = dead->hnext;
+        owner_list *o = &c->owners[dead->owner];
+        if (dead->owner != me &&
+            atomic_load_explicit(&o->bytes, memory_order_relaxed) +
+                    dead->charge <= c->owner_limit) {
+            atomic_fetch_add(&o->bytes, dead->charge);
+            entry *head = atomic_load_explicit(&o->head, memory_order_relaxed);
+            do
+                dead->hnext = head;
+            while (!atomic_compare_exchange_weak(&o->head, &head, dead));
+        } else {
+            dead->hnext = NULL;
+            run_deleters(dead);
+        }
+        dead = next;
+    }
+}
+
 /* --------------------------------------------------------------------- API */
 
 int meru_cache_new(meru_cache **out, size_t capacity)
@@ -298,6 +377,14 @@ int meru_cache_new_sharded(meru_cache **out, size_t capacity,
     c->capacity = capacity;
     c->shard_bits = bits;
     atomic_init(&c->next_id, 1);
+    /* what a list may hold: 1/64 of the cache, at most 1 MiB (16 lists:
+     * at most a quarter of the cache waiting) */
+    c->owner_limit = capacity / 64 < ((size_t)1 << 20) ? capacity / 64
+                                                       : (size_t)1 << 20;
+    for (size_t i = 0; i < MERU_CACHE_OWNERS; i++) {
+        atomic_init(&c->owners[i].head, NULL);
+        atomic_init(&c->owners[i].bytes, 0);
+    }
     size_t per = capacity / n + (capacity % n != 0);
     size_t ok = 0;
     for (; ok < n; ok++) {
@@ -314,6 +401,7 @@ int meru_cache_new_sharded(meru_cache **out, size_t capacity,
         list_init(&s->clock);
         s->hand = &s->clock;
         atomic_init(&s->over, false);
+        atomic_init(&s->filled, false);
         atomic_init(&s->hits, 0);
         atomic_init(&s->misses, 0);
     }
@@ -333,6 +421,8 @@ void meru_cache_free(meru_cache *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; i < MERU_CACHE_OWNERS; i++)
+        run_deleters(atomic_load(&c->owners[i].head));
     size_t n = (size_t)1 << c->shard_bits;
     for (size_t i = 0; i < n; i++) {
         shard *s = &c->shards[i];
@@ -382,6 +472,10 @@ int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
                       meru_cache_handle **out)
 {
     *out = NULL;
+    unsigned me = owner_index();
+    /* What other threads evicted of this thread's: freed in the arena
+     * they came from, by the thread allocating there. */
+    drain_mine(c, me);
     entry *e = malloc(sizeof *e + klen);
     if (!e)
         return meru_err(MERU_ENOMEM, "cache entry of %zu key bytes", klen);
@@ -394,6 +488,7 @@ int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
     e->value = value;
     e->del = del;
     e->charge = charge;
+    e->owner = (uint16_t)me;
     atomic_init(&e->refs, 1); /* the caller's handle */
     list_init(&e->link);
 
@@ -416,7 +511,7 @@ int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
         evict(s, &dead);
     } /* else: not cached; the handle alone keeps it, release frees it */
     pthread_rwlock_unlock(&s->lock);
-    run_deleters(dead);
+    dispose(c, dead);
     *out = e;
     return MERU_OK;
 }
@@ -436,7 +531,7 @@ void meru_cache_release(meru_cache *c, meru_cache_handle *h)
     if (atomic_fetch_sub(&h->refs, 1) == 1) {
         /* Out of the cache already, and this was the last handle. */
         h->hnext = NULL;
-        run_deleters(h);
+        dispose(c, h);
         return;
     }
     if (!atomic_load(&s->over))
@@ -447,7 +542,7 @@ void meru_cache_release(meru_cache *c, meru_cache_handle *h)
     pthread_rwlock_wrlock(&s->lock);
     evict(s, &dead);
     pthread_rwlock_unlock(&s->lock);
-    run_deleters(dead);
+    dispose(c, dead);
 }
 
 void meru_cache_erase(meru_cache *c, const void *key, size_t klen)
@@ -464,7 +559,18 @@ void meru_cache_erase(meru_cache *c, const void *key, size_t klen)
         finish_erase(s, e, &dead);
     }
     pthread_rwlock_unlock(&s->lock);
-    run_deleters(dead);
+    dispose(c, dead);
+}
+
+uint64_t meru_cache_hash(const void *key, size_t klen)
+{
+    return hash_key(key, klen);
+}
+
+bool meru_cache_filled(meru_cache *c, uint64_t hash)
+{
+    return atomic_load_explicit(&shard_of(c, hash)->filled,
+                                memory_order_relaxed);
 }
 
 uint64_t meru_cache_new_id(meru_cache *c)

@@ -18,7 +18,12 @@
  * returned, and leaves the cache when its last handle is released.
  *
  * Deleters run exactly once per value, outside the cache's locks (a deleter
- * may call the cache), in the thread that drops the last reference.
+ * may call the cache): in the thread that drops the last reference, or,
+ * when that is not the thread that inserted the entry, at that thread's
+ * next insert (its value was allocated there: freeing it in the thread
+ * that allocates there keeps two threads off one malloc arena's lock).
+ * At most 1/64 of the capacity (up to 1 MiB) waits so per inserting
+ * thread; beyond that, and at meru_cache_free, deleters run at once.
  *
  * Threads: every function is thread-safe (one read-write lock per shard:
  * lookups share it, inserts and erases take it alone; a release takes no
@@ -27,6 +32,7 @@
 #ifndef MERU_CACHE_CACHE_H
 #define MERU_CACHE_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +74,14 @@ void *meru_cache_value(const meru_cache_handle *h);
 void meru_cache_release(meru_cache *c, meru_cache_handle *h); /* NULL-safe */
 /* Unlinks the entry with this key if present. */
 void meru_cache_erase(meru_cache *c, const void *key, size_t klen);
+/* The 64-bit hash the cache gives a key (its shard is picked by the top
+ * bits): for a structure kept beside the cache, e.g. admit.h's, so a key
+ * is hashed once. */
+uint64_t meru_cache_hash(const void *key, size_t klen);
+/* Whether the shard of a key of this hash has ever had to evict for room
+ * (it is full, or was): an admission policy lets everything in until
+ * then, as storing costs no other entry its place. Never cleared. */
+bool meru_cache_filled(meru_cache *c, uint64_t hash);
 /* Ids that make keys of different users (files) distinct. Never 0. */
 uint64_t meru_cache_new_id(meru_cache *c);
 void meru_cache_stats_get(meru_cache *c, meru_cache_stats *out);

@@ -51,6 +51,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cache/admit.h"
 #include "cache/cache.h"
 #include "catalog/catalog.h"
 #include "engine/batch.h"
@@ -85,6 +86,9 @@ typedef struct meru_db_get_stats {
     char pad[128 - 6 * sizeof(atomic_uint_fast64_t)];
 } meru_db_get_stats;
 
+/* Creates db->row_cache of `bytes` (0: none) and its doorkeeper, whose
+ * table is taken out of those bytes (db_read.c). MERU_ENOMEM. */
+int meru_db_row_cache_open(meru_db *db, size_t bytes);
 /* The calling thread's block of db's get counters. */
 meru_db_get_stats *meru_db_my_get_stats(meru_db *db);
 /* The calling thread's slot number (1, 2, ... in the order of their first
@@ -275,6 +279,10 @@ struct meru_db {
      * 3/4 of it, so decoded pages keep at least a quarter. */
     meru_sst_keydir_budget keydir;
     meru_cache *row_cache; /* NULL when row_cache_bytes == 0 */
+    /* The row cache's doorkeeper (cache/admit.h): a get's answer is
+     * stored only on the key's second miss. With row_cache; its bytes
+     * come out of the row cache's budget (meru_db_row_cache_open). */
+    meru_admit *row_admit;
     /* per level: largest key of the last file compacted (round robin) */
     meru_buf compact_ptr[MERU_CATALOG_MAX_LEVELS];
     /* Idle work (db_compact.c, under mu): the visible sequence when last

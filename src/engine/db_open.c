@@ -537,6 +537,7 @@ static void db_destroy(meru_db *db)
     db_release(db);
     meru_cache_free(db->cache);
     meru_cache_free(db->row_cache);
+    meru_admit_free(db->row_admit);
     for (int i = 0; i < MERU_CATALOG_MAX_LEVELS; i++)
         meru_buf_free(&db->compact_ptr[i]);
     for (size_t i = 0; i < db->nschemas; i++)
@@ -731,14 +732,20 @@ int meru_db_open_fs(const char *path, const meru_options *given,
         goto fail;
     atomic_store(&db->meta_version, meru_catalog_version(db->cat));
     meru_options_cache_split(opts, &page_cache, &row_cache);
-    /* Decoded pages weigh 10 KiB to 1 MiB: 16 MiB shards (4 at 64 MiB)
-     * rather than 16 of 4 MiB, where the largest pages, unevenly hashed,
-     * overflow some shards (bench_get --compact, 1M rows, 64 MiB,
-     * callgrind: 110k instructions per warm get with 16 shards, 104k with
-     * 4, 103k with 1). */
+    /* Decoded pages weigh 4 KiB to 1 MiB: shards of at least 4 MiB (8 at
+     * 64 MiB) rather than 16 of 4 MiB at any size, where the largest
+     * pages, unevenly hashed, overflowed some shards (110k instructions a
+     * warm get with 16 shards vs 104k with 4, before string pages were
+     * cached compact). Not fewer: every lookup takes its shard's read
+     * lock, and a page insert (a miss: ~0.6 a uniform get) its write
+     * lock, which two client threads' lookups then wait for (futex):
+     * with 16 MiB shards a 64 MiB budget had 2 (the default 128 MiB 4;
+     * now 8 and 16). bench_get --compact, 1M rows, 64 MiB: the same
+     * page-cache hit rate (80.0 % uniform, 81.2 % zipfian) and
+     * instructions per get with 8 shards as with 2. */
     if ((rc = meru_cache_new_sharded(&db->cache, page_cache,
-                                     (size_t)16 << 20)) ||
-        (row_cache && (rc = meru_cache_new(&db->row_cache, row_cache))))
+                                     (size_t)4 << 20)) ||
+        (rc = meru_db_row_cache_open(db, row_cache)))
         goto fail;
     meru_sst_keydir_budget_init(&db->keydir, db->cache,
                                 (uint64_t)opts->cache_bytes / 4 * 3);
