@@ -8,13 +8,14 @@
  * are cut), random key sets mixing present keys, absent keys inside the
  * range, keys below and above the range, dense (the filters skipped) and
  * sparse (filters first); row positions, values, the `want` filter, page
- * and bloom counters, and argument checks; a lookup with values releases
- * the mapped pages it has passed.
+ * and bloom counters, and argument checks; a lookup with values, and a
+ * forward scan, release the mapped pages they have passed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/iter.h"
 #include "parquet/pq.h"
 #include "sst/sst.h"
 #include "sst_model.h"
@@ -529,6 +530,54 @@ static void test_lookup_values_release_passed_pages(void)
     meru_schema_free(s);
 }
 
+/* A scan moving forward lets go of each row group's mapped pages as it
+ * enters the next (sst_iter.c): after a full scan of a 12-row-group file
+ * about one row group of the map is resident, not the file, and every
+ * row was read. */
+static void test_scan_releases_passed_row_groups(void)
+{
+    meru_schema *s = parse("id int64 not null, v string, n int32", "id");
+    CHECK(s);
+    meru_fs *fs = meru_fs_posix();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/f.parquet", meru_test_tmpdir("scan_rel"));
+    sst_model *m = sst_model_make(s, 24000, 1, 0, 21);
+    CHECK(m);
+    meru_options to;
+    meru_options_init(&to);
+    meru_sst_options o;
+    meru_sst_options_for_level(&o, 0, &to);
+    o.pq.row_group_rows = 2000;
+    CHECK_OK(sst_model_write(m, fs, path, s, &o, NULL));
+    size_t fsize = 0;
+    uint8_t *bytes = meru_test_read_file(path, &fsize);
+    CHECK(bytes);
+    free(bytes);
+    meru_sst *t;
+    CHECK_OK(meru_sst_open(&t, fs, path, s, NULL));
+    if (meru_sst_mapped(t)) {
+        meru_iiter *it;
+        size_t rows = 0;
+        CHECK_OK(meru_sst_iter_new(t, NULL, &it));
+        for (it->ops->seek_to_first(it); it->ops->valid(it);
+             it->ops->next(it)) {
+            size_t vl;
+            (void)it->ops->value(it, &vl);
+            rows++;
+        }
+        CHECK_OK(it->ops->status(it));
+        long end_kib = map_rss_kib(path), file_kib = (long)(fsize / 1024);
+        meru_iiter_destroy(it);
+        CHECK_EQ_U64(rows, m->n);
+        CHECK_MSG(end_kib >= 0 && end_kib * 3 < file_kib,
+                  "map resident after the scan: %ld KiB of a %ld KiB file",
+                  end_kib, file_kib);
+    }
+    meru_sst_close(t);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_lookup_row_profile_int_key);
@@ -538,5 +587,6 @@ int main(void)
     MERU_TEST_RUN(test_lookup_long_keys_with_cut_page_bounds);
     MERU_TEST_RUN(test_lookup_refuses_bad_arguments);
     MERU_TEST_RUN(test_lookup_values_release_passed_pages);
+    MERU_TEST_RUN(test_scan_releases_passed_row_groups);
     return meru_test_finish();
 }
