@@ -48,6 +48,7 @@
 #include "util/arena.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/mem.h"
 
 void meru_db_set_bg_error_locked(meru_db *db, int rc)
 {
@@ -274,10 +275,18 @@ typedef struct flush_lookup {
     uint64_t wall_ns, cpu_ns;
 } flush_lookup;
 
+/* The pre-images' arena chunk: 2 MiB, as a large memtable's, so that each
+ * chunk is an anonymous map of its own (arena.h) that goes back to the
+ * system when the pre-images are freed. Chunks from malloc (1 MiB before)
+ * came out of its heaps, where a flush's tens of MiB stayed resident
+ * under younger blocks and the next flush's were placed above them
+ * (bench/RESULTS.md, "Memory budget, second pass"). */
+#define PRE_CHUNK ((size_t)2 << 20)
+
 /* Lets go of the pre-images (once the changelog is written). */
 static void flush_lookup_free_pre(flush_lookup *fl)
 {
-    free(fl->pre);
+    meru_mem_big_free(fl->pre);
     fl->pre = NULL;
     meru_arena_free(fl->pre_arena);
     fl->pre_arena = NULL;
@@ -288,7 +297,7 @@ static void flush_lookup_free(flush_lookup *fl)
     for (size_t f = 0; f < fl->nfiles; f++)
         meru_db_file_unref(fl->files[f]);
     free(fl->files);
-    free(fl->older);
+    meru_mem_big_free(fl->older);
     flush_lookup_free_pre(fl);
     memset(fl, 0, sizeof *fl);
 }
@@ -320,10 +329,12 @@ static int flush_lookup_run(meru_db *db, const meru_sst_ukey *keys,
     fl->nfiles = db->nfiles;
     fl->version = meru_catalog_version(db->cat);
     fl->files = malloc((db->nfiles + 1) * sizeof *fl->files);
-    fl->older = malloc((nkeys + 1) * sizeof *fl->older);
+    /* A flush's per-key tables (tens of MiB) out of malloc's heaps
+     * (util/mem.h). */
+    fl->older = meru_mem_big_calloc(nkeys + 1, sizeof *fl->older);
     if (values) {
-        fl->pre = calloc(nkeys + 1, sizeof *fl->pre);
-        if (meru_arena_new(&fl->pre_arena, (size_t)1 << 20))
+        fl->pre = meru_mem_big_calloc(nkeys + 1, sizeof *fl->pre);
+        if (meru_arena_new(&fl->pre_arena, PRE_CHUNK))
             fl->pre_arena = NULL;
     }
     if (!fl->files || !fl->older ||
@@ -395,7 +406,7 @@ static int flush_lookup_refresh(meru_db *db, const meru_sst_ukey *keys,
     free(fl->files);
     fl->files = NULL;
     fl->nfiles = 0;
-    free(fl->older);
+    meru_mem_big_free(fl->older);
     fl->older = NULL;
     return flush_lookup_run(db, keys, nkeys, false, fl);
 }

@@ -34,6 +34,7 @@
 #include "engine/merge.h"
 #include "types/keycodec.h"
 #include "util/error.h"
+#include "util/mem.h"
 
 static int key_cmp(const meru_sst_ukey *k, const uint8_t *b, size_t bl)
 {
@@ -91,12 +92,14 @@ static int probe(lookup *L, meru_db_file *f, size_t fi, const size_t *pend,
         rc = meru_sst_lookup_batch(t, &L->ks, pend, np, L->o, L->found, &nf,
                                    &rs);
         /* A lookup with values (the change feed's pre-images) touches
-         * most pages of every older L0 file it probes (bench_kv held
-         * three 45 MB L0 files resident at once), and will not come back
-         * to this file: its pages leave the RSS now. Key-only lookups
-         * touch little, and L1+ pages are what gets read, so those stay
-         * resident. */
-        if (L->o && meru_sst_level(t) == 0)
+         * most pages of every older file it probes (bench_kv held three
+         * 45 MB L0 files resident at once, and at L1 the whole table in
+         * overwrite) and will not come back to this file: the lookup let
+         * go of the pages it passed (sst_lookup.c), and the last row
+         * group's leave the RSS now. Those gets touch again come back as
+         * minor faults from the page cache. Key-only lookups touch
+         * little: their pages stay. */
+        if (L->o)
             meru_sst_release_pages(t);
     }
     L->st.probes++;
@@ -148,8 +151,10 @@ int meru_db_lookup_older(meru_db_file *const *files, size_t nfiles,
     L.st.keys = n;
     if (n == 0 || nfiles == 0)
         goto out;
-    pend = malloc(n * sizeof *pend);
-    L.found = malloc(n * sizeof *L.found);
+    /* Per-key scratch of a flush's lookup: out of malloc's heaps
+     * (util/mem.h). */
+    pend = meru_mem_big_calloc(n, sizeof *pend);
+    L.found = meru_mem_big_calloc(n, sizeof *L.found);
     if (!pend || !L.found) {
         rc = meru_err(MERU_ENOMEM, "lookup of %zu keys: out of memory", n);
         goto out;
@@ -199,8 +204,8 @@ out:
         st->found += L.st.found;
     }
     meru_sst_keyset_free(&L.ks);
-    free(pend);
-    free(L.found);
+    meru_mem_big_free(pend);
+    meru_mem_big_free(L.found);
     return rc;
 }
 

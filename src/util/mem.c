@@ -10,10 +10,15 @@
  * and in a long-lived process that is most of the anonymous memory above
  * the budgets (bench/RESULTS.md, "Row groups and memory"). malloc_trim(0)
  * releases the free pages of every heap (madvise), whatever sits above.
+ * It does so only when called, though: between two trims the heap keeps
+ * what was freed, and a large buffer allocated meanwhile lands above it.
+ * meru_mem_big_calloc keeps a job's large tables out of the heaps instead.
  */
 #include "util/mem.h"
 
+#include <stdint.h>
 #include <stdlib.h> /* defines __GLIBC__ on glibc */
+#include <sys/mman.h>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -24,4 +29,50 @@ void meru_mem_trim(void)
 #if defined(__GLIBC__)
     (void)malloc_trim(0);
 #endif
+}
+
+/* Before each big buffer: its size and how it was made. 16 bytes, so the
+ * buffer keeps malloc's alignment. */
+typedef struct big_head {
+    size_t bytes; /* of the whole allocation, header included */
+    size_t mapped;
+} big_head;
+
+void *meru_mem_big_calloc(size_t n, size_t size)
+{
+    if (size && n > (SIZE_MAX - sizeof(big_head)) / size)
+        return NULL;
+    size_t bytes = n * size + sizeof(big_head);
+    big_head *h = NULL;
+#ifdef MAP_ANONYMOUS
+    if (bytes >= MERU_MEM_MAP_MIN) {
+        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        h = m;
+        h->mapped = 1;
+    }
+#endif
+    if (!h) {
+        if (!(h = calloc(1, bytes)))
+            return NULL;
+        h->mapped = 0;
+    }
+    h->bytes = bytes;
+    return h + 1;
+}
+
+void meru_mem_big_free(void *p)
+{
+    if (!p)
+        return;
+    big_head *h = (big_head *)p - 1;
+#ifdef MAP_ANONYMOUS
+    if (h->mapped) {
+        munmap(h, h->bytes);
+        return;
+    }
+#endif
+    free(h);
 }

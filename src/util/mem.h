@@ -5,9 +5,27 @@
 #ifndef MERU_UTIL_MEM_H
 #define MERU_UTIL_MEM_H
 
+#include <stddef.h>
+
 /* Returns the free pages of the C library's heaps to the system, where the
  * library can (glibc: malloc_trim); a no-op elsewhere. For the end of a
  * large job (a compaction) whose buffers would otherwise stay resident. */
 void meru_mem_trim(void);
+
+/*
+ * A zeroed array of n * size bytes for a large, short-lived buffer (a
+ * flush's per-key tables): from MERU_MEM_MAP_MIN bytes on it is an
+ * anonymous map of its own, so its pages are touched only where written
+ * (the rest read as zero without being resident) and go back to the system
+ * at meru_mem_big_free whatever was allocated after it; below that,
+ * calloc. Why: such buffers from malloc's heaps (a worker thread's arena)
+ * left tens of MiB resident between flushes, and the next flush's were
+ * placed above them (bench/RESULTS.md, "Memory budget, second pass").
+ * NULL (no error set) when out of memory or n * size overflows.
+ */
+#define MERU_MEM_MAP_MIN ((size_t)1 << 20)
+void *meru_mem_big_calloc(size_t n, size_t size);
+/* Frees what meru_mem_big_calloc returned (NULL is fine). */
+void meru_mem_big_free(void *p);
 
 #endif

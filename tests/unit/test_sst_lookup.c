@@ -8,11 +8,14 @@
  * are cut), random key sets mixing present keys, absent keys inside the
  * range, keys below and above the range, dense (the filters skipped) and
  * sparse (filters first); row positions, values, the `want` filter, page
- * and bloom counters, and argument checks.
+ * and bloom counters, and argument checks; a lookup with values, and a
+ * forward scan, release the mapped pages they have passed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/iter.h"
 #include "parquet/pq.h"
 #include "sst/sst.h"
 #include "sst_model.h"
@@ -402,6 +405,179 @@ static void test_lookup_refuses_bad_arguments(void)
     meru_schema_free(s);
 }
 
+/* Resident KiB of this process's map of `path` (its /proc/self/smaps Rss:
+ * lines), -1 when it is not mapped. */
+static long map_rss_kib(const char *path)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[2048];
+    long rss = -1;
+    int in = 0;
+    size_t pl = strlen(path);
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
+            line[--n] = 0;
+        const char *dash = strchr(line, '-'), *sp = strchr(line, ' ');
+        if (dash && sp && dash < sp) {
+            in = n >= pl && !strcmp(line + n - pl, path);
+            continue;
+        }
+        long kib;
+        if (in && sscanf(line, "Rss: %ld kB", &kib) == 1)
+            rss = (rss < 0 ? 0 : rss) + kib;
+    }
+    fclose(f);
+    return rss;
+}
+
+typedef struct rss_seen {
+    const char *path;
+    size_t calls;
+    long max_kib; /* of the map, sampled every 500 values */
+} rss_seen;
+
+static int watch_rss(void *arg, size_t key, uint64_t pos, const uint8_t *v,
+                     size_t len)
+{
+    rss_seen *r = arg;
+    (void)key;
+    (void)pos;
+    (void)v;
+    (void)len;
+    if (r->calls++ % 500 == 0) {
+        long k = map_rss_kib(r->path);
+        if (k > r->max_kib)
+            r->max_kib = k;
+    }
+    return 0;
+}
+
+/* A lookup with values over a mapped file reads nearly every page once:
+ * it lets go of the pages it has passed (the key column's after the key
+ * pass, each row group's values after it), so at no time is much more
+ * than a row group of the map resident, and at the end not the file. The
+ * answers are those of the same lookup before (test above). */
+static void test_lookup_values_release_passed_pages(void)
+{
+    meru_schema *s = parse("id int64 not null, v string, n int32", "id");
+    CHECK(s);
+    meru_fs *fs = meru_fs_posix();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/f.parquet",
+             meru_test_tmpdir("lk_release"));
+    sst_model *m = sst_model_make(s, 24000, 1, 0, 20);
+    CHECK(m);
+    meru_options to;
+    meru_options_init(&to);
+    meru_sst_options o;
+    meru_sst_options_for_level(&o, 0, &to);
+    o.pq.row_group_rows = 2000; /* 12 row groups */
+    CHECK_OK(sst_model_write(m, fs, path, s, &o, NULL));
+    uint32_t nrg = 0;
+    CHECK(ikey_pages(path, &nrg) > 0);
+    CHECK(nrg >= 10);
+    size_t fsize = 0;
+    uint8_t *bytes = meru_test_read_file(path, &fsize);
+    CHECK(bytes);
+    free(bytes);
+    meru_sst *t;
+    CHECK_OK(meru_sst_open(&t, fs, path, s, NULL));
+    if (!meru_sst_mapped(t)) { /* no maps here: nothing to release */
+        meru_sst_close(t);
+        sst_model_free(m);
+        meru_schema_free(s);
+        return;
+    }
+    size_t n = 24000;
+    meru_buf *uk = calloc(n, sizeof *uk);
+    meru_sst_ukey *keys = calloc(n, sizeof *keys);
+    size_t *idx = calloc(n, sizeof *idx);
+    meru_sst_found *found = calloc(n, sizeof *found);
+    CHECK(uk && keys && idx && found);
+    for (size_t k = 0; k < n; k++) {
+        CHECK_OK(sst_ukey(s, 2 * k, &uk[k]));
+        keys[k].ptr = uk[k].data;
+        keys[k].len = uk[k].len;
+        idx[k] = k;
+    }
+    meru_sst_keyset ks;
+    CHECK_OK(meru_sst_keyset_init(&ks, s, keys, n));
+    rss_seen seen = {path, 0, -1};
+    meru_sst_lookup_opts lo = {watch_rss, &seen, NULL};
+    size_t nf = 0;
+    CHECK_OK(meru_sst_lookup_batch(t, &ks, idx, n, &lo, found, &nf, NULL));
+    CHECK_EQ_U64(nf, n);
+    CHECK_EQ_U64(seen.calls, n);
+    long end_kib = map_rss_kib(path), file_kib = (long)(fsize / 1024);
+    /* Without the releases the whole file is resident by the end. */
+    CHECK_MSG(end_kib >= 0 && end_kib * 3 < file_kib &&
+                  seen.max_kib * 3 < file_kib,
+              "map resident: %ld KiB at the end, at most %ld KiB during the "
+              "values, of a %ld KiB file",
+              end_kib, seen.max_kib, file_kib);
+    meru_sst_keyset_free(&ks);
+    for (size_t k = 0; k < n; k++)
+        meru_buf_free(&uk[k]);
+    free(uk);
+    free(keys);
+    free(idx);
+    free(found);
+    meru_sst_close(t);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
+/* A scan moving forward lets go of each row group's mapped pages as it
+ * enters the next (sst_iter.c): after a full scan of a 12-row-group file
+ * about one row group of the map is resident, not the file, and every
+ * row was read. */
+static void test_scan_releases_passed_row_groups(void)
+{
+    meru_schema *s = parse("id int64 not null, v string, n int32", "id");
+    CHECK(s);
+    meru_fs *fs = meru_fs_posix();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/f.parquet", meru_test_tmpdir("scan_rel"));
+    sst_model *m = sst_model_make(s, 24000, 1, 0, 21);
+    CHECK(m);
+    meru_options to;
+    meru_options_init(&to);
+    meru_sst_options o;
+    meru_sst_options_for_level(&o, 0, &to);
+    o.pq.row_group_rows = 2000;
+    CHECK_OK(sst_model_write(m, fs, path, s, &o, NULL));
+    size_t fsize = 0;
+    uint8_t *bytes = meru_test_read_file(path, &fsize);
+    CHECK(bytes);
+    free(bytes);
+    meru_sst *t;
+    CHECK_OK(meru_sst_open(&t, fs, path, s, NULL));
+    if (meru_sst_mapped(t)) {
+        meru_iiter *it;
+        size_t rows = 0;
+        CHECK_OK(meru_sst_iter_new(t, NULL, &it));
+        for (it->ops->seek_to_first(it); it->ops->valid(it);
+             it->ops->next(it)) {
+            size_t vl;
+            (void)it->ops->value(it, &vl);
+            rows++;
+        }
+        CHECK_OK(it->ops->status(it));
+        long end_kib = map_rss_kib(path), file_kib = (long)(fsize / 1024);
+        meru_iiter_destroy(it);
+        CHECK_EQ_U64(rows, m->n);
+        CHECK_MSG(end_kib >= 0 && end_kib * 3 < file_kib,
+                  "map resident after the scan: %ld KiB of a %ld KiB file",
+                  end_kib, file_kib);
+    }
+    meru_sst_close(t);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_lookup_row_profile_int_key);
@@ -410,5 +586,7 @@ int main(void)
     MERU_TEST_RUN(test_lookup_unfiltered_key_columns);
     MERU_TEST_RUN(test_lookup_long_keys_with_cut_page_bounds);
     MERU_TEST_RUN(test_lookup_refuses_bad_arguments);
+    MERU_TEST_RUN(test_lookup_values_release_passed_pages);
+    MERU_TEST_RUN(test_scan_releases_passed_row_groups);
     return meru_test_finish();
 }
