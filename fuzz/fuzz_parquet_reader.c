@@ -38,6 +38,9 @@ static void read_pages(pq_reader *r, uint32_t g, uint32_t c,
             pq_batch b;
             pq_cursor_read_page(cur, first, n, vals, &b);
             pq_cursor_next(cur, 2, &b);
+            /* back into the page just read: loaded again, not served */
+            if (!pq_cursor_seek(cur, end - 1))
+                pq_cursor_next(cur, 1, &b);
             pq_cursor_close(cur);
         }
         free(vals);

@@ -1161,8 +1161,10 @@ int pq_cursor_read_page(pq_cursor *c, int64_t first, size_t n, void *values,
     out->values = values;
     out->valid = c->cur->valid.data;
     out->null_count = c->pg_nulls;
-    /* The page's values live only in `values`: the cursor moves past it. */
-    c->pg_pos = c->pg_n;
+    /* The page's values live only in `values`, never in the slot: the
+     * cursor holds no page (a seek back into this one must load it again,
+     * not serve the slot's stale values) and reads on from the next. */
+    c->pg_n = c->pg_pos = 0;
     c->row = first + (int64_t)n;
     return MERU_OK;
 }
