@@ -176,9 +176,8 @@ typedef struct pq_writer_options {
     /* A column chunk keeps `codec` only where it pays: its first data page
      * (when not dictionary-encoded) is compressed as usual, and if that
      * saves less than this fraction of the page's bytes, the page and the
-     * rest of the chunk (its dictionary page too) are stored uncompressed
-     * and the chunk's codec is UNCOMPRESSED (Parquet gives each column chunk
-     * its own codec). Spares the codec's CPU, and readers' decompression,
+     * rest of the chunk are stored uncompressed and the chunk's codec is
+     * UNCOMPRESSED (Parquet gives each column chunk its own codec). Spares the codec's CPU, and readers' decompression,
      * on values that do not compress (random strings, hashes, ciphertext).
      * 0 = every chunk keeps `codec`. */
     double codec_min_saving;

@@ -352,7 +352,9 @@ static void dict_fall_back(colw *c)
  * compress the page both ways and keep BYTE_STREAM_SPLIT for the chunk
  * only if it comes out smaller than PLAIN (with no codec they are the same
  * size, and PLAIN is cheaper to read). Costs two compressions of one page
- * per chunk. */
+ * per chunk. The codec's own trial (page_compress) is decided here too,
+ * from the smaller of the two: a chunk the codec does not pay for is
+ * PLAIN and uncompressed, never split floats stored raw. */
 static int bss_trial(pq_writer *w, colw *c)
 {
     c->bss_trial = false;
@@ -375,8 +377,18 @@ static int bss_trial(pq_writer *w, colw *c)
                      n * c->width, &w->comp);
     if (rc)
         return rc;
-    if (w->comp.len <= bss)
+    size_t plain = w->comp.len;
+    if (plain <= bss)
         c->enc = PQ_ENC_PLAIN;
+    if (c->codec_trial) {
+        c->codec_trial = false;
+        size_t raw = n * c->width, best = plain < bss ? plain : bss;
+        size_t saved = best < raw ? raw - best : 0;
+        if ((double)saved < w->o.codec_min_saving * (double)raw) {
+            c->enc = PQ_ENC_PLAIN;
+            c->codec = PQ_CODEC_UNCOMPRESSED;
+        }
+    }
     return MERU_OK;
 }
 
@@ -393,7 +405,8 @@ static int page_compress(pq_writer *w, colw *c, bool dict_page,
 {
     *kept = true;
     int rc = pq_compress(c->codec, w->o.codec_level, src, n, &w->comp);
-    if (rc || !c->codec_trial)
+    /* a page of nulls only says nothing of the values: the trial waits */
+    if (rc || !c->codec_trial || (!dict_page && c->pg_nonnull == 0))
         return rc;
     c->codec_trial = false;
     size_t saved = w->comp.len < n ? n - w->comp.len : 0;
