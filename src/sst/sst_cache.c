@@ -149,6 +149,12 @@ static int page_decode_fixed(meru_sst *t, uint32_t rg, uint32_t col,
 {
     const pq_column_info *fi = pq_reader_column(t->r, col);
     size_t n = (size_t)(end - first);
+    /* the bounds come from the offset index: a lying one is refused
+     * before it sizes an allocation */
+    if (n > PQ_MAX_BATCH_ROWS)
+        return meru_err(MERU_ECORRUPT,
+                        "SST %s: a page of %zu rows (offset index)", t->path,
+                        n);
     size_t hdr = align8(sizeof(sst_page));
     size_t vals = align8(n * pq_value_width(fi->type));
     uint8_t *base = malloc(hdr + vals);
