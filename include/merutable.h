@@ -518,7 +518,9 @@ typedef struct meru_options {
      * is full a key's row is stored on its second read from the file, not
      * its first (a one-off read costs a 4-byte tag, 1/16 of this budget).
      * Default MERU_ROW_CACHE_AUTO: 1/32 of cache_bytes is the row cache's and the
-     * rest the page cache's (one budget: memory does not grow; 2 MiB of
+     * rest the page cache's (one budget; evicted pages waiting for their
+     * inserting thread to free them add at most min(1/64, 1 MiB) per
+     * client thread; 2 MiB of
      * 64 hold ~8k rows of 120 bytes; a small share because a table read
      * uniformly needs its page cache: docs/design.md, "Row cache"). Any other
      * value is the row cache's own budget on top of cache_bytes; 0 turns

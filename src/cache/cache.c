@@ -319,6 +319,23 @@ static void drain_mine(meru_cache *c, unsigned me)
     run_deleters(list);
 }
 
+/* Pushes e on its inserting thread's list unless that would take the
+ * list past owner_limit (the charge is claimed first, so racing disposers
+ * cannot overshoot). */
+static bool defer(meru_cache *c, entry *e)
+{
+    owner_list *o = &c->owners[e->owner];
+    if (atomic_fetch_add(&o->bytes, e->charge) + e->charge > c->owner_limit) {
+        atomic_fetch_sub(&o->bytes, e->charge);
+        return false;
+    }
+    entry *head = atomic_load_explicit(&o->head, memory_order_relaxed);
+    do
+        e->hnext = head;
+    while (!atomic_compare_exchange_weak(&o->head, &head, e));
+    return true;
+}
+
 /* Deletes what the cache let go of. An entry another thread inserted is
  * left on that thread's list, and its deleter runs at that thread's next
  * insert: the value was allocated there (a page decoded by the thread
@@ -330,22 +347,16 @@ static void drain_mine(meru_cache *c, unsigned me)
  * most that much); those are deleted here. */
 static void dispose(meru_cache *c, entry *dead)
 {
-    unsigned me = owner_index();
+    /* A thread that never inserted owns nothing (and takes no number). */
+    unsigned me = my_owner ? (my_owner - 1) % MERU_CACHE_OWNERS
+                           : MERU_CACHE_OWNERS;
     while (dead) {
         entry *next = dead->hnext;
-        owner_list *o = &c->owners[dead->owner];
-        if (dead->owner != me &&
-            atomic_load_explicit(&o->bytes, memory_order_relaxed) +
-                    dead->charge <= c->owner_limit) {
-            atomic_fetch_add(&o->bytes, dead->charge);
-            entry *head = atomic_load_explicit(&o->head, memory_order_relaxed);
-            do
-                dead->hnext = head;
-            while (!atomic_compare_exchange_weak(&o->head, &head, dead));
-        } else {
-            dead->hnext = NULL;
+        dead->hnext = NULL;
+        /* only a value with a deleter was allocated by its inserter; a
+         * bare entry (a charge token) is freed here */
+        if (!(dead->del && dead->owner != me && defer(c, dead)))
             run_deleters(dead);
-        }
         dead = next;
     }
 }

@@ -75,8 +75,8 @@ void meru_cache_release(meru_cache *c, meru_cache_handle *h); /* NULL-safe */
 /* Unlinks the entry with this key if present. */
 void meru_cache_erase(meru_cache *c, const void *key, size_t klen);
 /* The 64-bit hash the cache gives a key (its shard is picked by the top
- * bits): for a structure kept beside the cache, e.g. admit.h's, so a key
- * is hashed once. */
+ * bits): for a structure kept beside the cache, e.g. admit.h's tags, so
+ * that the key's shard and its tag agree. */
 uint64_t meru_cache_hash(const void *key, size_t klen);
 /* Whether the shard of a key of this hash has ever had to evict for room
  * (it is full, or was): an admission policy lets everything in until
