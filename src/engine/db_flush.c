@@ -266,9 +266,10 @@ typedef struct flush_lookup {
     uint64_t version;
     meru_db_older *older;
     /* The pre-images, per key (live = a put was found), their values
-     * copied into an arena of 1 MiB chunks: a flush's are tens of MiB, and
-     * one buffer grown by doubling copied them again at each growth (the
-     * memmove of the profiles) and touched up to twice their size. */
+     * copied into an arena of PRE_CHUNK (2 MiB) chunks: a flush's are
+     * tens of MiB, and one buffer grown by doubling copied them again at
+     * each growth (the memmove of the profiles) and touched up to twice
+     * their size. */
     meru_changelog_pre *pre;
     meru_arena *pre_arena;
     meru_db_lookup_stats ls;

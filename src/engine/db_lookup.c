@@ -94,13 +94,9 @@ static int probe(lookup *L, meru_db_file *f, size_t fi, const size_t *pend,
         /* A lookup with values (the change feed's pre-images) touches
          * most pages of every older file it probes (bench_kv held three
          * 45 MB L0 files resident at once, and at L1 the whole table in
-         * overwrite) and will not come back to this file: the lookup let
-         * go of the pages it passed (sst_lookup.c), and the last row
-         * group's leave the RSS now. Those gets touch again come back as
-         * minor faults from the page cache. Key-only lookups touch
-         * little: their pages stay. */
-        if (L->o)
-            meru_sst_release_pages(t);
+         * overwrite): meru_sst_lookup_batch lets go of each row group it
+         * read values from. Key-only lookups touch little: their pages
+         * stay. */
     }
     L->st.probes++;
     L->st.bloom_checks += rs.bloom_checks;

@@ -209,10 +209,15 @@ bool meru_sst_mapped(const meru_sst *t);
 /* Drops the pages of the file's map from the process's resident set (a
  * hint: the map stays valid and readers fault in what they touch next,
  * from the page cache). A streaming reader of the whole file (compaction)
- * calls it as it goes, and the flush's value lookup after probing an L0
- * file, so the file's pages do not pile up in its RSS; a no-op for a file
- * read through pread. */
+ * calls it as it goes, so the file's pages do not pile up in its RSS; a
+ * no-op for a file read through pread. */
 void meru_sst_release_pages(const meru_sst *t);
+/* The same for one row group's bytes only: a reader moving forward
+ * through the file (a scan, the flush's lookup of pre-images) lets go of
+ * what it has passed, and pages of other row groups that gets are using
+ * stay. A no-op for a file read through pread or a row group out of
+ * range. */
+void meru_sst_release_row_group(const meru_sst *t, uint32_t rg);
 /* Bytes of the file's key directory, 0 when it has none (yet). */
 uint64_t meru_sst_keydir_bytes(const meru_sst *t);
 /* Builds t's key directory now if it should have one and nobody built or

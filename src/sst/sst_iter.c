@@ -138,13 +138,14 @@ static int load_window(sst_iter *it, int64_t row)
     size_t n = (size_t)(wend - wbeg);
     if (rg != it->rg) {
         /* A scan moving on into the next row group will not read the
-         * one it leaves again: the mapped pages it passed leave the RSS
-         * (one madvise per row group, 8 MiB at L1+), so a full scan holds
-         * about a row group of the map, not the table (bench_kv's scans
-         * held the whole 73 MiB table resident). Pages that gets or other
-         * scans touch again are minor faults from the page cache. */
+         * one it leaves again: that row group's mapped pages leave the
+         * RSS (one madvise of its bytes, ~8 MiB at L1+), so a full scan
+         * holds about a row group of the map, not the table (bench_kv's
+         * scans held the whole 73 MiB table resident). Other row groups'
+         * pages, which gets may be using, stay; pages touched again are
+         * minor faults from the page cache. */
         if (it->ik.cur && rg == it->rg + 1)
-            meru_sst_release_pages(t);
+            meru_sst_release_row_group(t, it->rg);
         close_cursors(it);
     }
     it->rg = rg;

@@ -44,9 +44,9 @@
  * for the found puts the caller wants: one cursor per value column per
  * row group, moving forward row by row, so each of their pages is decoded
  * at most once too. Such a lookup reads nearly every page of the file
- * once, so it lets go of the mapped pages it has passed (after the key
- * pass, and after each row group of values): it holds about one row
- * group of the map, not the file.
+ * once, so it lets go of the mapped pages it has passed (the file's after
+ * the key pass, each row group's after its values): it holds about one
+ * row group of the map, not the file.
  *
  * The file is treated as hostile like everywhere else: an internal key
  * that does not parse, or data that disagrees with the row-group bounds,
@@ -414,7 +414,7 @@ static int valrd_row(valrd *v, uint64_t pos)
          * MiB L0 file was resident at bench_kv's peak); pages another
          * reader touches again are minor faults from the page cache. */
         if (v->rg != UINT32_MAX)
-            meru_sst_release_pages(t);
+            meru_sst_release_row_group(t, v->rg);
         valrd_close_cursors(v);
         v->rg = rg;
     }
@@ -484,6 +484,8 @@ static int read_values(meru_sst *t, const meru_sst_lookup_opts *o,
                              v.enc.len);
     }
     valrd_close_cursors(&v);
+    if (v.rg != UINT32_MAX) /* the last row group read, as the others */
+        meru_sst_release_row_group(t, v.rg);
     *pages += v.pages;
     free(v.cur);
     free(v.vals);
@@ -667,8 +669,9 @@ int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
     meru_buf_free(&seek);
     if (rc == MERU_OK && o && o->value_fn) {
         /* The key pass is done with the key column's pages (a dense
-         * lookup read them all): out of the RSS before the values come
-         * in, as each row group's are after it (valrd_row). */
+         * lookup read them all, in every row group): out of the RSS
+         * before the values come in, as each row group's are after its
+         * values (valrd_row). */
         meru_sst_release_pages(t);
         rc = read_values(t, o, found, nf, &w.pages);
     }

@@ -397,6 +397,36 @@ void meru_sst_release_pages(const meru_sst *t)
         meru_fs_release_map(t->fs, t->map, 0, t->file_size);
 }
 
+void meru_sst_release_row_group(const meru_sst *t, uint32_t rg)
+{
+    if (!t || !t->map || rg >= pq_reader_num_row_groups(t->r))
+        return;
+    /* The row group's bytes: from its first chunk's first page to its
+     * last chunk's end (a footer's offsets that do not fit the file are
+     * skipped: this is advice, never a read). */
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (uint32_t c = 0; c < pq_reader_num_columns(t->r); c++) {
+        const pq_column_meta *m = pq_reader_chunk(t->r, rg, c);
+        if (!m)
+            continue;
+        int64_t start = m->data_page_offset;
+        if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0 &&
+            m->dictionary_page_offset < start)
+            start = m->dictionary_page_offset;
+        if (start < 0 || m->total_compressed_size < 0 ||
+            (uint64_t)start > t->file_size ||
+            (uint64_t)m->total_compressed_size > t->file_size - (uint64_t)start)
+            continue;
+        uint64_t end = (uint64_t)start + (uint64_t)m->total_compressed_size;
+        if ((uint64_t)start < lo)
+            lo = (uint64_t)start;
+        if (end > hi)
+            hi = end;
+    }
+    if (hi > lo)
+        meru_fs_release_map(t->fs, t->map, lo, hi - lo);
+}
+
 int meru_sst_open_ex(meru_sst **out, meru_fs *fs, const char *path,
                      const meru_schema *schema, meru_cache *cache,
                      const meru_sst_read_options *ro)
