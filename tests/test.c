@@ -169,3 +169,32 @@ uint8_t *meru_test_read_file(const char *path, size_t *len)
     }
     return p;
 }
+
+/* One "Rss:" line per mapping of the path; summed (a file may be mapped
+ * more than once). */
+long meru_test_map_rss_kib(const char *path)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return -1;
+    char line[2048];
+    long rss = -1;
+    int in = 0;
+    size_t pl = strlen(path);
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
+            line[--n] = 0;
+        const char *dash = strchr(line, '-'), *sp = strchr(line, ' ');
+        if (dash && sp && dash < sp) {
+            /* a mapping's header: "lo-hi perms off dev inode path" */
+            in = n >= pl && !strcmp(line + n - pl, path);
+            continue;
+        }
+        long kib;
+        if (in && sscanf(line, "Rss: %ld kB", &kib) == 1)
+            rss = (rss < 0 ? 0 : rss) + kib;
+    }
+    fclose(f);
+    return rss;
+}

@@ -33,6 +33,9 @@ int meru_test_finish(void);
 /* A fresh empty directory for this test under $MERU_TEST_TMP (or /tmp);
  * the returned path is static storage valid until the next call. */
 const char *meru_test_tmpdir(const char *name);
+/* Resident KiB of this process's maps of `path` (the Rss: lines of its
+ * /proc/self/smaps entries), -1 when it is not mapped. */
+long meru_test_map_rss_kib(const char *path);
 /* Removes a file or a directory tree (tests that write large tables clean
  * up after themselves). */
 void meru_test_rmtree(const char *path);

@@ -405,34 +405,6 @@ static void test_lookup_refuses_bad_arguments(void)
     meru_schema_free(s);
 }
 
-/* Resident KiB of this process's map of `path` (its /proc/self/smaps Rss:
- * lines), -1 when it is not mapped. */
-static long map_rss_kib(const char *path)
-{
-    FILE *f = fopen("/proc/self/smaps", "r");
-    char line[2048];
-    long rss = -1;
-    int in = 0;
-    size_t pl = strlen(path);
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f)) {
-        size_t n = strlen(line);
-        while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
-            line[--n] = 0;
-        const char *dash = strchr(line, '-'), *sp = strchr(line, ' ');
-        if (dash && sp && dash < sp) {
-            in = n >= pl && !strcmp(line + n - pl, path);
-            continue;
-        }
-        long kib;
-        if (in && sscanf(line, "Rss: %ld kB", &kib) == 1)
-            rss = (rss < 0 ? 0 : rss) + kib;
-    }
-    fclose(f);
-    return rss;
-}
-
 typedef struct rss_seen {
     const char *path;
     size_t calls;
@@ -448,7 +420,7 @@ static int watch_rss(void *arg, size_t key, uint64_t pos, const uint8_t *v,
     (void)v;
     (void)len;
     if (r->calls++ % 500 == 0) {
-        long k = map_rss_kib(r->path);
+        long k = meru_test_map_rss_kib(r->path);
         if (k > r->max_kib)
             r->max_kib = k;
     }
@@ -511,7 +483,7 @@ static void test_lookup_values_release_passed_pages(void)
     CHECK_OK(meru_sst_lookup_batch(t, &ks, idx, n, &lo, found, &nf, NULL));
     CHECK_EQ_U64(nf, n);
     CHECK_EQ_U64(seen.calls, n);
-    long end_kib = map_rss_kib(path), file_kib = (long)(fsize / 1024);
+    long end_kib = meru_test_map_rss_kib(path), file_kib = (long)(fsize / 1024);
     /* Without the releases the whole file is resident by the end. */
     CHECK_MSG(end_kib >= 0 && end_kib * 3 < file_kib &&
                   seen.max_kib * 3 < file_kib,
@@ -566,7 +538,7 @@ static void test_scan_releases_passed_row_groups(void)
             rows++;
         }
         CHECK_OK(it->ops->status(it));
-        long end_kib = map_rss_kib(path), file_kib = (long)(fsize / 1024);
+        long end_kib = meru_test_map_rss_kib(path), file_kib = (long)(fsize / 1024);
         meru_iiter_destroy(it);
         CHECK_EQ_U64(rows, m->n);
         CHECK_MSG(end_kib >= 0 && end_kib * 3 < file_kib,

@@ -275,35 +275,6 @@ static void test_sst_mapped_caches_pages_only(void)
     meru_schema_free(s);
 }
 
-/* Resident KiB of the mapping of `path` in this process (the Rss: line of
- * its /proc/self/smaps entry), -1 when it is not mapped. */
-static long smaps_rss_kib(const char *path)
-{
-    FILE *f = fopen("/proc/self/smaps", "r");
-    if (!f)
-        return -1;
-    char line[2048];
-    long rss = -1;
-    int in = 0;
-    size_t pl = strlen(path);
-    while (fgets(line, sizeof line, f)) {
-        size_t n = strlen(line);
-        while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
-            line[--n] = 0;
-        const char *dash = strchr(line, '-'), *sp = strchr(line, ' ');
-        if (dash && sp && dash < sp) {
-            /* a mapping's header: "lo-hi perms off dev inode path" */
-            in = n >= pl && !strcmp(line + n - pl, path);
-            continue;
-        }
-        long kib;
-        if (in && sscanf(line, "Rss: %ld kB", &kib) == 1)
-            rss = (rss < 0 ? 0 : rss) + kib;
-    }
-    fclose(f);
-    return rss;
-}
-
 /* A mapped file's pages are in the RSS once read; released, they leave it
  * (all but a partial last page) and the file still reads the same. Through
  * pread, or on a file system without maps, releasing does nothing. */
@@ -322,16 +293,16 @@ static void test_sst_release_pages_leaves_rss(void)
     int found0, found1;
     uint64_t pages;
     sst_gets(t, s, &found0, &pages);
-    long before = smaps_rss_kib(path);
+    long before = meru_test_map_rss_kib(path);
     meru_sst_release_pages(t);
-    long after = smaps_rss_kib(path);
+    long after = meru_test_map_rss_kib(path);
     CHECK_MSG(before >= 8 && after >= 0 && after <= 4,
               "resident KiB of the map: %ld read, %ld released", before,
               after);
     sst_gets(t, s, &found1, &pages);
     CHECK(found0 > 0);
     CHECK_EQ_INT(found0, found1);
-    CHECK(smaps_rss_kib(path) >= 8); /* read again: back in */
+    CHECK(meru_test_map_rss_kib(path) >= 8); /* read again: back in */
     meru_sst_close(t);
 
     ro.mmap = false;
