@@ -363,6 +363,21 @@ static int read_body(pq_cursor *c, page_in *pg, atomic_uchar *crc_seen)
     return MERU_OK;
 }
 
+/* Decompresses a page body of srclen bytes into exactly ulen bytes at dst,
+ * with the page's place in the error. */
+static int decompress_page(pq_cursor *c, const page_in *pg,
+                           const uint8_t *src, size_t srclen, uint8_t *dst,
+                           size_t ulen)
+{
+    int rc = pq_decompress(c->m->codec, src, srclen, dst, ulen);
+    if (rc)
+        return meru_err_wrap(rc,
+                             "parquet: column %s row group %u: page at "
+                             "offset %llu",
+                             cname(c), c->rg, (unsigned long long)pg->off);
+    return MERU_OK;
+}
+
 /* The `n` decompressed bytes of `src` (or its srclen bytes when not
  * compressed) into *out / *outlen: in `dst`, or, for an uncompressed body
  * in the source's own bytes, in place (no copy: the bytes outlive the
@@ -391,13 +406,7 @@ static int inflate_into(pq_cursor *c, const page_in *pg, const uint8_t *src,
     *outlen = n;
     if (n == 0)
         return MERU_OK; /* nothing to inflate, whatever the stream says */
-    rc = pq_decompress(c->m->codec, src, srclen, dst->data, n);
-    if (rc)
-        return meru_err_wrap(rc,
-                             "parquet: column %s row group %u: page at "
-                             "offset %llu",
-                             cname(c), c->rg, (unsigned long long)pg->off);
-    return MERU_OK;
+    return decompress_page(c, pg, src, srclen, dst->data, n);
 }
 
 /* --------------------------------------------------------- dictionary */
@@ -744,18 +753,6 @@ static bool plain_direct(const pq_cursor *c, pq_encoding enc, size_t n,
            plain_width(c->info) == c->width && ulen == n * c->width;
 }
 
-static int decompress_direct(pq_cursor *c, const page_in *pg,
-                             const uint8_t *src, size_t srclen, size_t ulen)
-{
-    int rc = pq_decompress(c->m->codec, src, srclen, c->direct, ulen);
-    if (rc)
-        return meru_err_wrap(rc,
-                             "parquet: column %s row group %u: page at "
-                             "offset %llu",
-                             cname(c), c->rg, (unsigned long long)pg->off);
-    return MERU_OK;
-}
-
 /* True when the RLE/bit-packed hybrid levels (bit width 1) of len bytes
  * are nothing but RLE runs of 1 covering exactly n values: the form a
  * page without nulls has, told from its run headers without decoding n
@@ -787,7 +784,9 @@ static int decode_v1(pq_cursor *c, slot *s, page_in *pg, size_t n)
     if (!c->optional && plain_direct(c, dp->encoding, n, n, ulen)) {
         int rc = all_valid(s, n);
         c->pg_nulls = 0;
-        return rc ? rc : decompress_direct(c, pg, pg->body, pg->csize, ulen);
+        return rc ? rc
+                  : decompress_page(c, pg, pg->body, pg->csize, c->direct,
+                                    ulen);
     }
     int rc = inflate_into(c, pg, pg->body, pg->csize,
                           (size_t)pg->h.uncompressed_page_size, true, &s->data,
@@ -865,7 +864,8 @@ static int decode_v2(pq_cursor *c, slot *s, page_in *pg, size_t n)
     size_t ulen = (size_t)pg->h.uncompressed_page_size - off;
     if (v2->is_compressed && plain_direct(c, v2->encoding, n, nn, ulen)) {
         c->pg_nulls = 0;
-        return decompress_direct(c, pg, pg->body + off, pg->csize - off, ulen);
+        return decompress_page(c, pg, pg->body + off, pg->csize - off,
+                               c->direct, ulen);
     }
     rc = inflate_into(c, pg, pg->body + off, pg->csize - off, ulen,
                       v2->is_compressed, &s->data, &p, &len);
