@@ -643,14 +643,19 @@ typedef struct meru_options {
      * this many bytes of values (or page_rows rows) instead of
      * page_bytes. Scanners such as DuckDB pay ~20 us a page (zstd
      * contexts, buffers), so long pages of such columns are what analytics
-     * want; a get decodes one page of each column it returns, but a page
-     * of numbers stays in the page cache once read (few pages: 8 bytes a
-     * row), so gets hardly see their length. Measured at 1M rows (int64
-     * key, int32, double, 100-byte string) compacted to L1, 64 MiB cache
-     * (bench/RESULTS.md, "File shape at L1+"): 64 KiB (page_bytes): first
-     * 1000 gets after open 250M instructions, DuckDB sum(double) 1.24-1.27x
-     * its own file's CPU; 256 KiB (with page_rows 20000: 20000 rows of a
-     * double): 228M, 1.08-1.10x, file 0.1 % smaller; 8 KiB: 204M, 2.7x.
+     * want; a get decodes one page of each column it returns, but pages
+     * of numbers are few (8 bytes a row at most) and stay in the page
+     * cache once read while the cache holds the table's number columns
+     * (a 64 MiB cache: ~8M rows of one double), so gets hardly see their
+     * length. Past that, a get that misses decompresses the longer page
+     * (20000 doubles: ~2.7M instructions instead of ~1.1M for 8192):
+     * lower it for tables much larger than the cache and read by key.
+     * Measured at 1M rows (int64 key, int32, double, 100-byte string)
+     * compacted to L1, 64 MiB cache (bench/RESULTS.md, "File shape at
+     * L1+"): 64 KiB (= page_bytes): first 1000 gets after open 250M
+     * instructions, DuckDB sum(double) 1.24-1.31x its own file's CPU;
+     * 256 KiB (with page_rows 20000: 20000 rows of a double): 228M,
+     * 1.05-1.19x, file 0.1 % smaller; 8 KiB: 204M, 2.7x.
      * 1 KiB..16 MiB; default 256 KiB. */
     uint32_t number_page_bytes;
 } meru_options;
