@@ -32,10 +32,11 @@
  *
  * Usage: bench_analytic [--rows N | N] [--quick] [--reps N] [--dir DIR]
  *        [--keep] [--no-duckdb] [--row-group-mib N] [--page-kib N]
- *        [--page-rows N] [--string-page-kib N]
- * --row-group-mib, --page-kib, --page-rows and --string-page-kib set the
- * table's L1+ row group and page sizes (meru_options row_group_bytes,
- * page_bytes, page_rows and string_page_bytes), to see how DuckDB's parallelism (it splits a scan by row
+ *        [--page-rows N] [--string-page-kib N] [--number-page-kib N]
+ * --row-group-mib, --page-kib, --page-rows, --string-page-kib and
+ * --number-page-kib set the table's L1+ row group and page sizes
+ * (meru_options row_group_bytes, page_bytes, page_rows, string_page_bytes
+ * and number_page_bytes), to see how DuckDB's parallelism (it splits a scan by row
  * group) and its per-page costs depend on them.
  */
 #include "bench_util.h"
@@ -446,7 +447,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: bench_analytic [--rows N | N] [--quick] [--reps "
                     "N] [--dir DIR] [--keep] [--no-duckdb] [--row-group-mib N] "
-                    "[--page-kib N] [--page-rows N] [--string-page-kib N]\n");
+                    "[--page-kib N] [--page-rows N] [--string-page-kib N] "
+                    "[--number-page-kib N]\n");
     return 2;
 }
 
@@ -467,6 +469,7 @@ int main(int argc, char **argv)
     uint32_t page_kib = 0; /* 0: the engine's default L1+ page size */
     uint32_t page_rows = 0; /* 0: the engine's default L1+ page row cap */
     uint32_t spage_kib = 0; /* 0: the default string_page_bytes */
+    uint32_t npage_kib = 0; /* 0: the default number_page_bytes */
     char dir[1024] = "";
     for (int a = 1; a < argc; a++) {
         const char *v = argv[a];
@@ -486,6 +489,8 @@ int main(int argc, char **argv)
             page_rows = (uint32_t)strtoul(argv[++a], NULL, 10);
         else if (!strcmp(v, "--string-page-kib") && a + 1 < argc)
             spage_kib = (uint32_t)strtoul(argv[++a], NULL, 10);
+        else if (!strcmp(v, "--number-page-kib") && a + 1 < argc)
+            npage_kib = (uint32_t)strtoul(argv[++a], NULL, 10);
         else if (!strcmp(v, "--keep"))
             keep = true;
         else if (!strcmp(v, "--no-duckdb"))
@@ -541,6 +546,8 @@ int main(int argc, char **argv)
         o.page_rows = page_rows;
     if (spage_kib)
         o.string_page_bytes = spage_kib << 10;
+    if (npage_kib)
+        o.number_page_bytes = npage_kib << 10;
     rc = meru_open(table, &o, schema, &b.db);
     meru_schema_free(schema);
     if (rc)
@@ -612,12 +619,13 @@ int main(int argc, char **argv)
            "overwrites and %zu deletes of random keys: %llu live keys\n",
            n, NREGIONS, PAYLOAD_LEN, nput, ndel, (unsigned long long)live);
     printf("  L1+ row groups of at most %llu MiB and pages of %u KiB or %u "
-           "rows, %u KiB for string value columns (meru_options "
-           "row_group_bytes, page_bytes, page_rows, string_page_bytes); "
-           "sync_mode NONE\n",
+           "rows, %u KiB for string value columns, %u KiB for number value "
+           "columns (meru_options row_group_bytes, page_bytes, page_rows, "
+           "string_page_bytes, number_page_bytes); sync_mode NONE\n",
            (unsigned long long)(o.row_group_bytes >> 20),
            (unsigned)(o.page_bytes >> 10), (unsigned)o.page_rows,
-           (unsigned)(o.string_page_bytes >> 10));
+           (unsigned)(o.string_page_bytes >> 10),
+           (unsigned)(o.number_page_bytes >> 10));
     printf("  load %.2f s (batches of %d), overwrite/delete %.2f s, "
            "meru_compact %.2f s; before compaction (after a flush) %llu files "
            "/ %llu row versions (L0 %llu files), after: %llu files, %.2f MiB, "

@@ -11,16 +11,18 @@
  *
  *   bench_get [--compact] [--scan] [--cache-mib M] [--row-cache-mib M]
  *             [--threads T] [--zipf] [--string-page-bytes B]
- *             [--row-group-mib M] [rows=300000] [gets=20000]
+ *             [--row-group-mib M] [--page-bytes B] [--page-rows R]
+ *             [--number-page-bytes B] [rows=300000] [gets=20000]
  *             [rounds=3] [dir]
  *
  * --compact: meru_compact after the load (bench_kv's shape after settle:
  * the rows in L1+ column-tuned files), with values shaped as bench_kv's
  * (i in 0..999, random doubles of 2 decimals, "user-" and 95 random
  * letters) instead of i = k, d = k / 2 and zero-padded digits.
- * --cache-mib, --string-page-bytes, --row-group-mib: cache_bytes,
- * string_page_bytes, row_group_bytes (a new table; default the
- * library's). --row-cache-mib: row_cache_bytes
+ * --cache-mib, --string-page-bytes, --row-group-mib, --page-bytes,
+ * --page-rows, --number-page-bytes: cache_bytes, string_page_bytes,
+ * row_group_bytes, page_bytes, page_rows, number_page_bytes (a new
+ * table; default the library's). --row-cache-mib: row_cache_bytes
  * (0 turns the row cache off; default the library's, a share of the
  * cache).
  * --zipf: the rounds' keys are drawn from bench_kv's scrambled zipfian
@@ -78,6 +80,9 @@ static int die(const char *what, int rc)
 static size_t cache_mib;     /* 0: the library's default */
 static uint32_t string_page; /* 0: the library's default */
 static uint64_t rg_mib;      /* 0: the library's default */
+static uint32_t page_bytes;  /* 0: the library's default */
+static uint32_t page_rows;   /* 0: the library's default */
+static uint32_t number_page; /* 0: the library's default */
 static long row_cache_mib = -1; /* -1: the library's default */
 static int threads;             /* --threads: 0 none */
 static int zipf_keys;           /* --zipf */
@@ -132,6 +137,12 @@ static int open_db(const char *dir, meru_db **db)
         o.row_cache_bytes = (size_t)row_cache_mib << 20;
     if (rg_mib)
         o.row_group_bytes = rg_mib << 20;
+    if (page_bytes)
+        o.page_bytes = page_bytes;
+    if (page_rows)
+        o.page_rows = page_rows;
+    if (number_page)
+        o.number_page_bytes = number_page;
     meru_schema *s = NULL;
     int rc = meru_schema_parse(&s, "bench",
                                "k int64 not null, i int32 not null, "
@@ -256,6 +267,18 @@ int main(int argc, char **argv)
             argc--;
         } else if (!strcmp(argv[1], "--row-group-mib") && argc > 2) {
             rg_mib = (uint64_t)atol(argv[2]);
+            argv++;
+            argc--;
+        } else if (!strcmp(argv[1], "--page-bytes") && argc > 2) {
+            page_bytes = (uint32_t)atol(argv[2]);
+            argv++;
+            argc--;
+        } else if (!strcmp(argv[1], "--number-page-bytes") && argc > 2) {
+            number_page = (uint32_t)atol(argv[2]);
+            argv++;
+            argc--;
+        } else if (!strcmp(argv[1], "--page-rows") && argc > 2) {
+            page_rows = (uint32_t)atol(argv[2]);
             argv++;
             argc--;
         } else if (!strcmp(argv[1], "--cache-mib") && argc > 2) {

@@ -70,7 +70,8 @@ static void t_describe(const kv_conf *c, char *buf, size_t cap)
              "memtable %zu MiB (%d immutable at most), background_threads "
              "%d, L0 %s, "
              "L1+ ZSTD %d (pages of %u KiB or %u rows, %u KiB for string "
-             "value columns), WAL on, sync_mode "
+             "value columns, %u KiB for number value columns), WAL on, "
+             "sync_mode "
              "%s, Iceberg view %s%s",
              meru_version(), o.cache_bytes >> 20, rowc,
              o.mmap_reads ? "memory-mapped (mmap_reads)" : "read with pread",
@@ -79,6 +80,7 @@ static void t_describe(const kv_conf *c, char *buf, size_t cap)
              (unsigned)o.l0_compression < 5 ? codec[o.l0_compression] : "?",
              o.zstd_level, (unsigned)(o.page_bytes >> 10),
              (unsigned)o.page_rows, (unsigned)(o.string_page_bytes >> 10),
+             (unsigned)(o.number_page_bytes >> 10),
              c->sync ? "EVERY (fdatasync per write batch)" : "NONE",
              o.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS
                  ? "continuous (deletion vectors at every flush and "

@@ -456,8 +456,9 @@ typedef enum meru_iceberg_view {
 
 /* Version 1: every field up to page_rows; 2 added `properties`; 3 added
  * `iceberg_view`; 4 added `iceberg_format_version`; 5 the change feed's
- * retention; 6 `string_page_bytes`; 7 `wal_salvage`. */
-#define MERU_OPTIONS_VERSION 7
+ * retention; 6 `string_page_bytes`; 7 `wal_salvage`; 8
+ * `number_page_bytes`. */
+#define MERU_OPTIONS_VERSION 8
 
 /*
  * Table options. Initialise with MERU_OPTIONS_INIT or meru_options_init();
@@ -469,6 +470,7 @@ typedef enum meru_iceberg_view {
  *  - Table-shaping options decide how data files look, so every opener
  *    must agree on them: compression, zstd_level, l0_compression,
  *    page_bytes, l0_page_bytes, page_rows, string_page_bytes,
+ *    number_page_bytes,
  *    row_group_bytes, target_file_bytes. They are stored as Iceberg table properties when
  *    the table is created (keys below), and when an existing table is
  *    opened its stored values win over the ones given here (a property the
@@ -480,6 +482,7 @@ typedef enum meru_iceberg_view {
  *      write.parquet.page-size-bytes       page_bytes
  *      write.parquet.page-row-limit        page_rows
  *      merutable.string-page-size-bytes    string_page_bytes
+ *      merutable.number-page-size-bytes    number_page_bytes
  *      write.parquet.row-group-size-bytes  row_group_bytes
  *      write.target-file-size-bytes        target_file_bytes
  *      merutable.l0.compression-codec      l0_compression
@@ -489,7 +492,7 @@ typedef enum meru_iceberg_view {
  *    (Iceberg's own keys where Iceberg has one; merutable.* for the rest.)
  */
 typedef struct meru_options {
-    unsigned version;               /* MERU_OPTIONS_VERSION (1-7 accepted) */
+    unsigned version;               /* MERU_OPTIONS_VERSION (1-8 accepted) */
     int create_if_missing;          /* default 1 */
     int error_if_exists;            /* default 0 */
     int read_only;                  /* default 0 */
@@ -536,7 +539,9 @@ typedef struct meru_options {
     meru_compression compression;      /* L1+; default MERU_COMPRESSION_ZSTD */
     int zstd_level;                 /* default 3 */
     uint32_t l0_page_bytes;         /* default 8 KiB */
-    uint32_t page_bytes;            /* L1+; default 64 KiB */
+    /* L1+, except number and string value columns (number_page_bytes,
+     * string_page_bytes); default 64 KiB */
+    uint32_t page_bytes;
     /* L1+: a row group ends once its compressed pages reach this many
      * bytes. Readers such as DuckDB split a scan of a file by row group
      * (one thread per row group), and a compaction holds the row group it
@@ -632,6 +637,27 @@ typedef struct meru_options {
      * at once, so the damaged log is gone. `meru repair` uses this.
      * Default 0. */
     int wal_salvage;
+    /* ---- version 8 ---- */
+    /* L1+: pages of number columns (physical INT32, INT64, FLOAT, DOUBLE:
+     * integers, floats, dates, timestamps) other than key columns end at
+     * this many bytes of values (or page_rows rows) instead of
+     * page_bytes. Scanners such as DuckDB pay ~20 us a page (zstd
+     * contexts, buffers), so long pages of such columns are what analytics
+     * want; a get decodes one page of each column it returns, but pages
+     * of numbers are few (8 bytes a row at most) and stay in the page
+     * cache once read while the cache holds the table's number columns
+     * (a 64 MiB cache: ~8M rows of one double), so gets hardly see their
+     * length. Past that, a get that misses decompresses the longer page
+     * (20000 doubles: ~2.7M instructions instead of ~1.1M for 8192):
+     * lower it for tables much larger than the cache and read by key.
+     * Measured at 1M rows (int64 key, int32, double, 100-byte string)
+     * compacted to L1, 64 MiB cache (bench/RESULTS.md, "File shape at
+     * L1+"): 64 KiB (= page_bytes): first 1000 gets after open 250M
+     * instructions, DuckDB sum(double) 1.24-1.31x its own file's CPU;
+     * 256 KiB (with page_rows 20000: 20000 rows of a double): 228M,
+     * 1.05-1.19x, file 0.1 % smaller; 8 KiB: 204M, 2.7x.
+     * 1 KiB..16 MiB; default 256 KiB. */
+    uint32_t number_page_bytes;
 } meru_options;
 
 /* meru_options.row_cache_bytes: a share of cache_bytes (1 in
@@ -646,7 +672,7 @@ typedef struct meru_options {
      MERU_COMPRESSION_LZ4_RAW,                                                 \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)8 << 20, 16, 0,         \
      (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 3,      \
-     86400, 0, 4096, 0}
+     86400, 0, 4096, 0, 262144}
 
 /* Fills `opts` with the defaults above. */
 MERU_API void meru_options_init(meru_options *opts);

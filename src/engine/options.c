@@ -42,6 +42,8 @@ static size_t options_size(unsigned version)
     case 6:
         return offsetof(meru_options, wal_salvage);
     case 7:
+        return offsetof(meru_options, number_page_bytes);
+    case 8:
         return sizeof(meru_options);
     default:
         return 0;
@@ -157,6 +159,8 @@ int meru_options_validate(const meru_options *given)
         return bad("page_rows", "must be in 1..1048576");
     if (o->string_page_bytes < 1024 || o->string_page_bytes > (16u << 20))
         return bad("string_page_bytes", "must be in 1 KiB..16 MiB");
+    if (o->number_page_bytes < 1024 || o->number_page_bytes > (16u << 20))
+        return bad("number_page_bytes", "must be in 1 KiB..16 MiB");
     if (o->row_group_bytes < o->page_bytes)
         return bad("row_group_bytes", "must be >= page_bytes");
     if (o->max_compaction_bytes < ((uint64_t)64 << 10))

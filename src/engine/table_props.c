@@ -50,6 +50,10 @@ static const meru_prop_def defs[] = {
      offsetof(meru_options, string_page_bytes), KiB, 16 * MiB,
      "bytes of values per data page of string and binary value columns in "
      "L1+ files"},
+    {"merutable.number-page-size-bytes", MERU_PROP_U32,
+     offsetof(meru_options, number_page_bytes), KiB, 16 * MiB,
+     "bytes of values per data page of number value columns (integers, "
+     "floats, dates, timestamps) in L1+ files"},
     {"write.parquet.row-group-size-bytes", MERU_PROP_U64,
      offsetof(meru_options, row_group_bytes), KiB, INT64_MAX,
      "bytes per row group in L1+ files"},

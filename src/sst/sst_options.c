@@ -47,6 +47,7 @@ void meru_sst_options_for_level(meru_sst_options *out, int level,
         out->pq.page_rows = o->page_rows;
         out->pq.row_group_bytes = o->row_group_bytes;
         out->string_page_bytes = o->string_page_bytes;
+        out->number_page_bytes = o->number_page_bytes;
         comp = o->compression;
     }
     out->pq.codec = codec_of(comp);

@@ -194,6 +194,12 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
             cs->page_size = w->o.string_page_bytes;
             cs->column_index_truncate = SST_STRING_CI_TRUNCATE;
         }
+        /* Long pages for numbers: scanners pay per page, and a get's
+         * page of numbers (8 bytes a row at most) stays cached. */
+        if (s->cols[i].key_position < 0 && w->o.number_page_bytes &&
+            (cs->type == PQ_INT32 || cs->type == PQ_INT64 ||
+             cs->type == PQ_FLOAT || cs->type == PQ_DOUBLE))
+            cs->page_size = w->o.number_page_bytes;
     }
     for (uint32_t i = 0; i < w->npq; i++) {
         w->cols[i].width = pq_value_width(specs[i].type);

@@ -124,7 +124,7 @@ static void test_options_version_6_struct_and_wal_salvage(void)
     size_t v6 = offsetof(meru_options, wal_salvage);
     meru_options full, up;
     meru_options_init(&full);
-    CHECK_EQ_INT(full.version, 7);
+    CHECK_EQ_INT(full.version, 8);
     CHECK_EQ_INT(full.wal_salvage, 0);
     CHECK_EQ_INT((int)full.string_page_bytes, 4096);
     full.version = 6;
@@ -149,6 +149,28 @@ static void test_options_version_6_struct_and_wal_salvage(void)
     o.wal_salvage = 2;
     CHECK_RC(meru_options_validate(&o), MERU_EINVAL);
     CHECK_ERRMSG("wal_salvage");
+}
+
+/* A caller of the version-7 header ends at wal_salvage: it gets
+ * number_page_bytes's default however its block is followed. */
+static void test_options_version_7_struct_and_number_pages(void)
+{
+    size_t v7 = offsetof(meru_options, number_page_bytes);
+    meru_options full, up;
+    meru_options_init(&full);
+    CHECK_EQ_INT((int)full.number_page_bytes, 262144);
+    full.version = 7;
+    full.wal_salvage = 1;
+    unsigned char *blk = malloc(sizeof(meru_options));
+    CHECK(blk);
+    memset(blk, 0xAA, sizeof(meru_options));
+    memcpy(blk, &full, v7);
+    CHECK_OK(meru_options_upgrade((const meru_options *)(void *)blk, &up));
+    CHECK_EQ_INT(up.version, MERU_OPTIONS_VERSION);
+    CHECK_EQ_INT(up.wal_salvage, 1);
+    CHECK_EQ_INT((int)up.number_page_bytes, 262144);
+    CHECK_OK(meru_options_validate((const meru_options *)(void *)blk));
+    free(blk);
 }
 
 static void test_unknown_struct_versions_are_refused(void)
@@ -281,6 +303,7 @@ int main(void)
     MERU_TEST_RUN(test_options_version_1_struct_is_read_to_its_end);
     MERU_TEST_RUN(test_options_version_3_struct_and_format_version);
     MERU_TEST_RUN(test_options_version_6_struct_and_wal_salvage);
+    MERU_TEST_RUN(test_options_version_7_struct_and_number_pages);
     MERU_TEST_RUN(test_unknown_struct_versions_are_refused);
     MERU_TEST_RUN(test_stats_are_filled_by_size);
     return meru_test_finish();

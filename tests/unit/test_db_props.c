@@ -112,6 +112,7 @@ static void test_shaping_options_are_stored_at_create_and_win_at_open(void)
     o.l0_compression = MERU_COMPRESSION_GZIP;
     o.page_rows = 777;
     o.string_page_bytes = 16384;
+    o.number_page_bytes = 32768;
     const char *const extra[] = {"owner", "tests", "write.parquet.page-size-bytes",
                                  "4096", NULL};
     o.properties = extra;
@@ -128,6 +129,9 @@ static void test_shaping_options_are_stored_at_create_and_win_at_open(void)
     meru_free(v);
     CHECK((v = prop(db, "merutable.string-page-size-bytes")));
     CHECK_STR(v, "16384");
+    meru_free(v);
+    CHECK((v = prop(db, "merutable.number-page-size-bytes")));
+    CHECK_STR(v, "32768");
     meru_free(v);
     CHECK((v = prop(db, "write.parquet.page-size-bytes"))); /* from the list */
     CHECK_STR(v, "4096");

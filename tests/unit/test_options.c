@@ -32,6 +32,7 @@ static void test_options_init_matches_documented_defaults(void)
     CHECK_EQ_INT(o.page_bytes, 65536);
     CHECK_EQ_INT(o.page_rows, 20000);
     CHECK_EQ_INT(o.string_page_bytes, 4096);
+    CHECK_EQ_INT(o.number_page_bytes, 262144);
     CHECK_EQ_U64(o.row_group_bytes, 8u << 20);
     CHECK_EQ_INT(o.keep_metadata_versions, 16);
     CHECK(o.properties == NULL);
@@ -78,6 +79,13 @@ static void test_options_validate_names_the_bad_field(void)
     o.string_page_bytes = 512;
     CHECK_RC(meru_options_validate(&o), MERU_EINVAL);
     CHECK_ERRMSG("string_page_bytes");
+    meru_options_init(&o);
+    o.number_page_bytes = 512;
+    CHECK_RC(meru_options_validate(&o), MERU_EINVAL);
+    CHECK_ERRMSG("number_page_bytes");
+    o.number_page_bytes = (16u << 20) + 1;
+    CHECK_RC(meru_options_validate(&o), MERU_EINVAL);
+    CHECK_ERRMSG("number_page_bytes");
     meru_options_init(&o);
     o.page_rows = 0;
     CHECK_RC(meru_options_validate(&o), MERU_EINVAL);

@@ -883,7 +883,32 @@ static void test_options_for_level_knobs_change_the_file(void)
     CHECK(scan_matches(t0, m));
     meru_sst_close(t0);
 
+    /* number_page_bytes at L1: its own page length for the number value
+     * column v (file column 6) only; the int32 key k3 (5), the binary w
+     * (7) and the internal key keep theirs */
+    meru_options_init(&to);
+    CHECK_EQ_INT(to.number_page_bytes, 256 * 1024);
+    to.number_page_bytes = 16u << 20;
+    CHECK_OK(write_with(m, s, dir, "l1n_big", 1, &to, &a));
+    to.number_page_bytes = 1024;
+    CHECK_OK(write_with(m, s, dir, "l1n_1k", 1, &to, &b));
+    CHECK_EQ_U64(a.pages[6], 1);
+    CHECK(b.pages[6] > 16 * a.pages[6]);
+    CHECK_EQ_U64(b.pages[5], a.pages[5]);
+    CHECK_EQ_U64(b.pages[7], a.pages[7]);
+    CHECK_EQ_U64(b.ikey_pages, a.ikey_pages);
+    meru_sst_options_for_level(&o, 0, &to);
+    CHECK_EQ_INT(o.number_page_bytes, 0); /* L0: l0_page_bytes everywhere */
+    meru_sst_options_for_level(&o, 1, &to);
+    CHECK_EQ_INT(o.number_page_bytes, 1024);
+    CHECK_OK(meru_sst_open(&t0, meru_fs_posix(), path_in(dir, "l1n_1k"), s,
+                           NULL));
+    CHECK(scan_matches(t0, m));
+    meru_sst_close(t0);
+
     /* compression at L1 */
+    meru_options_init(&to);
+    CHECK_OK(write_with(m, s, dir, "l1zstd", 1, &to, &a));
     CHECK_EQ_INT(a.codec, PQ_CODEC_ZSTD);
     meru_options_init(&to);
     to.compression = MERU_COMPRESSION_GZIP;
