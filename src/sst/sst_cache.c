@@ -19,7 +19,15 @@
  * key is longer than a block's, so the two never collide. A page is one
  * allocation (header, values, valid flags, then the bytes of byte-array
  * values unless they lie in the file's map) and immutable once inserted:
- * threads share it through handles.
+ * threads share it through handles. The bytes of a byte-array value
+ * column's page that use at most 64 distinct byte values are packed into
+ * 1..6-bit codes (sst_page_pack): bench_kv's 100-byte strings of letters
+ * are charged 5/8 of their bytes, so ~1.5x as many of their pages stay
+ * cached, and a get unpacks the one value it returns. Packing costs ~8
+ * instructions a byte on a miss (~30k for a 4 KiB page, against ~52k for
+ * its zstd decompression); the misses it saves pay for it when the table
+ * is larger than the cache (measured in bench/RESULTS.md, "Uniform point
+ * reads, page-cache misses").
  *
  * With a mapped file (t->map) no block is ever cached: the Parquet reader
  * reads the map in place.
@@ -202,6 +210,133 @@ static int page_decode_fixed(meru_sst *t, uint32_t rg, uint32_t col,
     return MERU_OK;
 }
 
+/* ------------------------------------------- packed byte-array pages */
+
+/* Fewer bytes than this are not worth a packing pass. */
+#define PACK_MIN_BYTES 64u
+
+/* Code of byte b in a packing's map: NEW when b has none yet. */
+#define PACK_NEW 0xFFu
+
+/* Gives each of the n bytes at `in` without a code the next one; false
+ * when more than `cap` codes would be needed. */
+static bool pack_codes(const uint8_t *in, size_t n, uint8_t map[256],
+                       unsigned *k, unsigned cap)
+{
+    for (size_t i = 0; i < n; i++)
+        if (map[in[i]] == PACK_NEW) {
+            if (*k == cap)
+                return false;
+            map[in[i]] = (uint8_t)(*k)++;
+        }
+    return true;
+}
+
+/* The `groups` groups of 8 bytes at p packed in place (sst_page_pack),
+ * codes given to bytes without one as they come; false when more than
+ * `cap` codes would be needed. Inlined with a constant width. */
+static inline bool pack_groups(uint8_t *p, size_t groups, uint8_t map[256],
+                               unsigned bits, unsigned *k, unsigned cap)
+{
+    size_t out = 0;
+    for (size_t g = 0; g < groups; g++) {
+        const uint8_t *in = p + g * 8;
+        uint64_t w = 0;
+        unsigned chk = 0;
+        for (unsigned j = 0; j < 8; j++) {
+            unsigned m = map[in[j]];
+            chk |= m;
+            w |= (uint64_t)m << (j * bits);
+        }
+        if (chk & 0x80u) { /* a byte without a code (codes are < 64) */
+            if (!pack_codes(in, 8, map, k, cap))
+                return false;
+            w = 0;
+            for (unsigned j = 0; j < 8; j++)
+                w |= (uint64_t)map[in[j]] << (j * bits);
+        }
+        meru_store_le64(p + out, w);
+        out += bits;
+    }
+    return true;
+}
+
+/* sst_page_pack (sst_internal.h). One pass: the first 256 bytes choose
+ * the width (their symbols plus at least one spare code), and a byte
+ * without a code met later takes a spare one; a page that needs more
+ * gives up. Eight bytes make `bits` whole output bytes, written as one
+ * 64-bit store at byte g * bits for group g: g * bits + 8 <= 8 * g + 8,
+ * so a store never reaches input not yet read, and the region needs no
+ * room past n. */
+unsigned sst_page_pack(uint8_t *p, size_t n,
+                       uint8_t sym[1u << SST_PAGE_MAX_BITS])
+{
+    const unsigned most = 1u << SST_PAGE_MAX_BITS;
+    uint8_t map[256];
+    memset(map, PACK_NEW, sizeof map);
+    unsigned k = 0;
+    if (!pack_codes(p, n < 256 ? n : 256, map, &k, most))
+        return 0;
+    unsigned bits = 1;
+    while ((1u << bits) < (k < most ? k + 1 : k))
+        bits++;
+    unsigned cap = 1u << bits;
+    size_t groups = n / 8, out = groups * bits;
+    bool ok;
+    /* one copy of the loop per width, its shifts constants (~8
+     * instructions a byte, ~9 with shifts by a variable) */
+    switch (bits) {
+    case 1:
+        ok = pack_groups(p, groups, map, 1, &k, cap);
+        break;
+    case 2:
+        ok = pack_groups(p, groups, map, 2, &k, cap);
+        break;
+    case 3:
+        ok = pack_groups(p, groups, map, 3, &k, cap);
+        break;
+    case 4:
+        ok = pack_groups(p, groups, map, 4, &k, cap);
+        break;
+    case 5:
+        ok = pack_groups(p, groups, map, 5, &k, cap);
+        break;
+    default:
+        ok = pack_groups(p, groups, map, 6, &k, cap);
+        break;
+    }
+    if (!ok)
+        return 0;
+    size_t rest = n % 8;
+    const uint8_t *in = p + groups * 8;
+    if (!pack_codes(in, rest, map, &k, cap))
+        return 0;
+    uint64_t w = 0;
+    for (size_t j = 0; j < rest; j++)
+        w |= (uint64_t)map[in[j]] << (j * bits);
+    for (size_t j = 0; j * 8 < rest * bits; j++)
+        p[out + j] = (uint8_t)(w >> (8 * j));
+    memset(sym, 0, most);
+    for (unsigned c = 0; c < 256; c++)
+        if (map[c] != PACK_NEW)
+            sym[map[c]] = (uint8_t)c;
+    return bits;
+}
+
+void sst_page_unpack(const sst_page *p, size_t at, uint8_t *dst)
+{
+    unsigned bits = p->bits;
+    uint64_t mask = (1u << bits) - 1;
+    uint64_t pos = (uint64_t)p->offs[at] * bits;
+    size_t len = sst_page_len(p, at);
+    /* reads up to 8 bytes from the code's byte: the padding keeps the
+     * last code's word inside the allocation */
+    for (size_t j = 0; j < len; j++, pos += bits) {
+        uint64_t w = meru_load_le64(p->bytes + (pos >> 3));
+        dst[j] = p->sym[(w >> (pos & 7)) & mask];
+    }
+}
+
 /* Decodes rows [first, end) of column `col` of row group `rg` (one page)
  * into one allocation: byte arrays through a batch of the cursor, copied
  * (or pointing into the map), numbers by page_decode_fixed. */
@@ -265,7 +400,12 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     size_t hdr = align8(sizeof(sst_page));
     size_t vals = compact ? align8((n + 1) * sizeof(uint32_t)) : align8(n * w);
     size_t flags_bytes = nulls ? align8(n) : 0;
-    size_t total = hdr + vals + flags_bytes + data;
+    /* a compact page that may be packed: room for its symbol table, and
+     * padding after the bytes for sst_page_unpack's word loads */
+    bool packable = compact && data >= PACK_MIN_BYTES;
+    size_t sym_bytes = packable ? (1u << SST_PAGE_MAX_BITS) : 0;
+    size_t pad = packable ? SST_PAGE_PACK_PAD : 0;
+    size_t total = hdr + vals + flags_bytes + sym_bytes + data + pad;
     uint8_t *base = malloc(total);
     if (!base) {
         pq_cursor_close(cur);
@@ -273,7 +413,8 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     }
     sst_page *p = (sst_page *)(void *)base;
     memset(p, 0, sizeof *p);
-    uint8_t *pv = base + hdr, *valid = pv + vals, *d = valid + flags_bytes;
+    uint8_t *pv = base + hdr, *valid = pv + vals;
+    uint8_t *sym = valid + flags_bytes, *d = sym + sym_bytes;
     if (nulls)
         memcpy(valid, b.valid, n);
     if (compact) {
@@ -289,6 +430,34 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
         offs[n] = at;
         p->offs = offs;
         p->bytes = d;
+        unsigned bits = packable ? sst_page_pack(d, data, sym) : 0;
+        if (packable && !bits) /* wider: the bytes as they are, again */
+            for (size_t i = 0; i < n; i++)
+                if (src[i].len)
+                    memcpy(d + offs[i], src[i].ptr, src[i].len);
+        if (bits) {
+            size_t packed = (data * bits + 7) / 8;
+            memset(d + packed, 0, pad);
+            total = hdr + vals + flags_bytes + sym_bytes + packed + pad;
+            /* shrinking keeps the block where it is (glibc splits it);
+             * should it move, the pointers are set from the new base */
+            uint8_t *shrunk = realloc(base, total);
+            if (shrunk && shrunk != base) {
+                base = shrunk;
+                p = (sst_page *)(void *)base;
+                pv = base + hdr;
+                valid = pv + vals;
+                sym = valid + flags_bytes;
+                p->offs = (const uint32_t *)(void *)pv;
+                p->bytes = sym + sym_bytes;
+            } else if (!shrunk) {
+                total = hdr + vals + flags_bytes + sym_bytes + data + pad;
+            }
+            p->sym = sym;
+            p->bits = bits;
+        } else if (packable) {
+            memset(d + data, 0, pad);
+        }
     } else if (in_map) {
         memcpy(pv, b.values, n * w);
     } else {
