@@ -323,17 +323,49 @@ unsigned sst_page_pack(uint8_t *p, size_t n,
     return bits;
 }
 
+/* len codes of `bits` bits from bit pos of `bytes` to dst through sym.
+ * One 64-bit load gives 57 bits past the byte's start: 57 / bits codes.
+ * Inlined with a constant width. */
+static inline void unpack_codes(const uint8_t *bytes, uint64_t pos, size_t len,
+                                const uint8_t *sym, unsigned bits,
+                                uint8_t *dst)
+{
+    const uint64_t mask = ((uint64_t)1 << bits) - 1;
+    const size_t per = 57 / bits;
+    for (size_t j = 0; j < len;) {
+        /* the padding keeps the word of the last code inside the page */
+        uint64_t w = meru_load_le64(bytes + (pos >> 3)) >> (pos & 7);
+        size_t m = len - j < per ? len - j : per;
+        for (size_t k = 0; k < m; k++, w >>= bits)
+            dst[j + k] = sym[w & mask];
+        j += m;
+        pos += m * bits;
+    }
+}
+
 void sst_page_unpack(const sst_page *p, size_t at, uint8_t *dst)
 {
-    unsigned bits = p->bits;
-    uint64_t mask = (1u << bits) - 1;
-    uint64_t pos = (uint64_t)p->offs[at] * bits;
+    uint64_t pos = (uint64_t)p->offs[at] * p->bits;
     size_t len = sst_page_len(p, at);
-    /* reads up to 8 bytes from the code's byte: the padding keeps the
-     * last code's word inside the allocation */
-    for (size_t j = 0; j < len; j++, pos += bits) {
-        uint64_t w = meru_load_le64(p->bytes + (pos >> 3));
-        dst[j] = p->sym[(w >> (pos & 7)) & mask];
+    switch (p->bits) {
+    case 1:
+        unpack_codes(p->bytes, pos, len, p->sym, 1, dst);
+        break;
+    case 2:
+        unpack_codes(p->bytes, pos, len, p->sym, 2, dst);
+        break;
+    case 3:
+        unpack_codes(p->bytes, pos, len, p->sym, 3, dst);
+        break;
+    case 4:
+        unpack_codes(p->bytes, pos, len, p->sym, 4, dst);
+        break;
+    case 5:
+        unpack_codes(p->bytes, pos, len, p->sym, 5, dst);
+        break;
+    default:
+        unpack_codes(p->bytes, pos, len, p->sym, 6, dst);
+        break;
     }
 }
 
