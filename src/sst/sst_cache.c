@@ -23,11 +23,12 @@
  * column's page that use at most 64 distinct byte values are packed into
  * 1..6-bit codes (sst_page_pack): bench_kv's 100-byte strings of letters
  * are charged 5/8 of their bytes, so ~1.5x as many of their pages stay
- * cached, and a get unpacks the one value it returns. Packing costs ~8
- * instructions a byte on a miss (~30k for a 4 KiB page, against ~52k for
+ * cached, and a get unpacks the one value it returns. Packing costs ~7
+ * instructions a byte on a miss (~28k for a 4 KiB page, against ~52k for
  * its zstd decompression); the misses it saves pay for it when the table
- * is larger than the cache (measured in bench/RESULTS.md, "Uniform point
- * reads, page-cache misses").
+ * is larger than the cache, so pages are packed only once the cache has
+ * had to evict (measured in bench/RESULTS.md, "Uniform point reads,
+ * page-cache misses").
  *
  * With a mapped file (t->map) no block is ever cached: the Parquet reader
  * reads the map in place.
@@ -371,9 +372,10 @@ void sst_page_unpack(const sst_page *p, size_t at, uint8_t *dst)
 
 /* Decodes rows [first, end) of column `col` of row group `rg` (one page)
  * into one allocation: byte arrays through a batch of the cursor, copied
- * (or pointing into the map), numbers by page_decode_fixed. */
+ * (or pointing into the map; packed when `pack` and their bytes allow),
+ * numbers by page_decode_fixed. */
 static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
-                       int64_t end, unsigned flags, sst_page **out,
+                       int64_t end, unsigned flags, bool pack, sst_page **out,
                        size_t *charge, uint64_t *pages_read)
 {
     const pq_column_info *fi = pq_reader_column(t->r, col);
@@ -434,7 +436,7 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     size_t flags_bytes = nulls ? align8(n) : 0;
     /* a compact page that may be packed: room for its symbol table, and
      * padding after the bytes for sst_page_unpack's word loads */
-    bool packable = compact && data >= PACK_MIN_BYTES;
+    bool packable = pack && compact && data >= PACK_MIN_BYTES;
     size_t sym_bytes = packable ? (1u << SST_PAGE_MAX_BITS) : 0;
     size_t pad = packable ? SST_PAGE_PACK_PAD : 0;
     size_t total = hdr + vals + flags_bytes + sym_bytes + data + pad;
@@ -567,7 +569,13 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
     if (!ch) {
         sst_page *p = NULL;
         size_t charge = 0;
-        rc = page_decode(t, rg, col, first, end, flags, &p, &charge,
+        /* Packing a page pays only when it keeps another page cached:
+         * not before the cache (the key's shard) first has to evict.
+         * Gets on a cold cache, such as the first ones after an open,
+         * store pages as they are and pay nothing for it. */
+        bool pack = meru_cache_filled(t->cache,
+                                      meru_cache_hash(key, sizeof key));
+        rc = page_decode(t, rg, col, first, end, flags, pack, &p, &charge,
                          pages_read);
         if (rc)
             return rc;
