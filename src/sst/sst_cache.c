@@ -26,9 +26,9 @@
  * cached, and a get unpacks the one value it returns. Packing costs ~7
  * instructions a byte on a miss (~28k for a 4 KiB page, against ~52k for
  * its zstd decompression); the misses it saves pay for it when the table
- * is larger than the cache, so pages are packed only once the cache has
- * had to evict (measured in bench/RESULTS.md, "Uniform point reads,
- * page-cache misses").
+ * is larger than the cache, so only a page decoded for the second time
+ * (evicted once) is packed (measured in bench/RESULTS.md, "Uniform point
+ * reads, page-cache misses").
  *
  * With a mapped file (t->map) no block is ever cached: the Parquet reader
  * reads the map in place.
@@ -52,6 +52,7 @@
 
 int sst_cache_read(meru_sst *t, uint64_t off, void *buf, size_t n);
 void sst_cache_attach(meru_sst *t);
+void sst_cache_detach(meru_sst *t);
 
 void sst_cache_attach(meru_sst *t)
 {
@@ -63,6 +64,20 @@ void sst_cache_attach(meru_sst *t)
         meru_cache_stats_get(t->cache, &st);
         t->page_cache = st.capacity > 0;
     }
+}
+
+/* Frees the page flags (the reader must still be open: its column count
+ * sizes them). */
+void sst_cache_detach(meru_sst *t)
+{
+    sst_page_flags *top = atomic_load(&t->page_seen);
+    if (!top)
+        return;
+    size_t n = (size_t)t->nrg * pq_reader_num_columns(t->r);
+    for (size_t i = 0; i < n; i++)
+        free(atomic_load(&top[i]));
+    free(top);
+    atomic_store(&t->page_seen, NULL);
 }
 
 static void block_free(const void *key, size_t klen, void *value)
@@ -515,6 +530,42 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     return MERU_OK;
 }
 
+/* Whether page `pg` of chunk (rg, col), of n_pages pages, was decoded
+ * for the cache before; marks it. A page decoded again is one the cache
+ * could not keep (evicted), or one two threads decoded at once. Answers
+ * false when the flags cannot be allocated (nothing is packed then). */
+static bool page_seen_before(meru_sst *t, uint32_t rg, uint32_t col,
+                             uint32_t pg, uint32_t n_pages)
+{
+    size_t ncols = pq_reader_num_columns(t->r);
+    sst_page_flags *top = atomic_load(&t->page_seen);
+    if (!top) {
+        sst_page_flags *mine = calloc((size_t)t->nrg * ncols, sizeof *mine);
+        if (!mine)
+            return false;
+        for (size_t i = 0; i < (size_t)t->nrg * ncols; i++)
+            atomic_init(&mine[i], NULL);
+        if (atomic_compare_exchange_strong(&t->page_seen, &top, mine))
+            top = mine;
+        else
+            free(mine); /* another thread's won: top is it */
+    }
+    sst_page_flags *slot = &top[(size_t)rg * ncols + col];
+    atomic_uchar *flags = atomic_load(slot);
+    if (!flags) {
+        atomic_uchar *mine = calloc(n_pages, sizeof *mine);
+        if (!mine)
+            return false;
+        for (uint32_t i = 0; i < n_pages; i++)
+            atomic_init(&mine[i], 0);
+        if (atomic_compare_exchange_strong(slot, &flags, mine))
+            flags = mine;
+        else
+            free(mine);
+    }
+    return atomic_exchange_explicit(&flags[pg], 1, memory_order_relaxed) != 0;
+}
+
 static void page_free(const void *key, size_t klen, void *value)
 {
     (void)key;
@@ -569,12 +620,13 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
     if (!ch) {
         sst_page *p = NULL;
         size_t charge = 0;
-        /* Packing a page pays only when it keeps another page cached:
-         * not before the cache (the key's shard) first has to evict.
-         * Gets on a cold cache, such as the first ones after an open,
-         * store pages as they are and pay nothing for it. */
-        bool pack = meru_cache_filled(t->cache,
-                                      meru_cache_hash(key, sizeof key));
+        /* Packing a page pays only when it keeps a page cached that
+         * would have been evicted: a page decoded for the second time is
+         * one the cache could not keep, so it is packed; one decoded for
+         * the first time is not (gets on a cold cache, as the first ones
+         * after an open, and hot pages that stay cached, as a zipfian
+         * workload's, pay nothing for packing). */
+        bool pack = page_seen_before(t, rg, col, lo, oi->n_pages);
         rc = page_decode(t, rg, col, first, end, flags, pack, &p, &charge,
                          pages_read);
         if (rc)

@@ -76,6 +76,9 @@ void sst_placeholder(const meru_column *c, const uint8_t *zeros,
  * ECORRUPT (message kept). */
 int sst_read_rc(int rc);
 
+/* One chunk's page flags (sst_cache.c's page_seen). */
+typedef _Atomic(atomic_uchar *) sst_page_flags;
+
 /* The open file. Everything is read-only after meru_sst_open, so any number
  * of threads may use it; cursors and scratch space are per call. */
 struct meru_sst {
@@ -112,6 +115,11 @@ struct meru_sst {
     /* The directory while its row groups are built (integer keys: the
      * same object as kd once every row group is in; see sst_keydir.h). */
     _Atomic(struct sst_keydir *) kd_part;
+
+    /* Pages decoded for the page cache before (sst_cache.c): per row
+     * group and file column, NULL until first used, then one flag per
+     * page of the chunk's offset index. Allocated on first use. */
+    _Atomic(sst_page_flags *) page_seen;
 };
 
 /* Global row -> row group (rows must be < t->rows). */

@@ -39,6 +39,7 @@
 /* sst_cache.c */
 int sst_cache_read(meru_sst *t, uint64_t off, void *buf, size_t n);
 void sst_cache_attach(meru_sst *t);
+void sst_cache_detach(meru_sst *t);
 
 static int source_read(void *ctx, uint64_t off, void *buf, size_t n)
 {
@@ -364,6 +365,7 @@ void meru_sst_close(meru_sst *t)
     if (!t)
         return;
     sst_keydir_drop(t);
+    sst_cache_detach(t);
     pq_reader_close(t->r);
     meru_fs_unmap(t->fs, t->map, t->file_size);
     meru_file_close(t->file);
