@@ -19,16 +19,7 @@
  * key is longer than a block's, so the two never collide. A page is one
  * allocation (header, values, valid flags, then the bytes of byte-array
  * values unless they lie in the file's map) and immutable once inserted:
- * threads share it through handles. The bytes of a byte-array value
- * column's page that use at most 64 distinct byte values are packed into
- * 1..6-bit codes (sst_page_pack): bench_kv's 100-byte strings of letters
- * are charged 5/8 of their bytes, so ~1.5x as many of their pages stay
- * cached, and a get unpacks the one value it returns. Packing costs ~7
- * instructions a byte on a miss (~28k for a 4 KiB page, against ~52k for
- * its zstd decompression); the misses it saves pay for it when the table
- * is larger than the cache, so only a page decoded for the second time
- * (evicted once) is packed (measured in bench/RESULTS.md, "Uniform point
- * reads, page-cache misses").
+ * threads share it through handles.
  *
  * With a mapped file (t->map) no block is ever cached: the Parquet reader
  * reads the map in place.
@@ -52,7 +43,6 @@
 
 int sst_cache_read(meru_sst *t, uint64_t off, void *buf, size_t n);
 void sst_cache_attach(meru_sst *t);
-void sst_cache_detach(meru_sst *t);
 
 void sst_cache_attach(meru_sst *t)
 {
@@ -64,20 +54,6 @@ void sst_cache_attach(meru_sst *t)
         meru_cache_stats_get(t->cache, &st);
         t->page_cache = st.capacity > 0;
     }
-}
-
-/* Frees the page flags (the reader must still be open: its column count
- * sizes them). */
-void sst_cache_detach(meru_sst *t)
-{
-    sst_page_flags *top = atomic_load(&t->page_seen);
-    if (!top)
-        return;
-    size_t n = (size_t)t->nrg * pq_reader_num_columns(t->r);
-    for (size_t i = 0; i < n; i++)
-        free(atomic_load(&top[i]));
-    free(top);
-    atomic_store(&t->page_seen, NULL);
 }
 
 static void block_free(const void *key, size_t klen, void *value)
@@ -226,171 +202,11 @@ static int page_decode_fixed(meru_sst *t, uint32_t rg, uint32_t col,
     return MERU_OK;
 }
 
-/* ------------------------------------------- packed byte-array pages */
-
-/* Fewer bytes than this are not worth a packing pass. */
-#define PACK_MIN_BYTES 64u
-
-/* Code of byte b in a packing's map: NEW when b has none yet. */
-#define PACK_NEW 0xFFu
-
-/* Gives each of the n bytes at `in` without a code the next one; false
- * when more than `cap` codes would be needed. */
-static bool pack_codes(const uint8_t *in, size_t n, uint8_t map[256],
-                       unsigned *k, unsigned cap)
-{
-    for (size_t i = 0; i < n; i++)
-        if (map[in[i]] == PACK_NEW) {
-            if (*k == cap)
-                return false;
-            map[in[i]] = (uint8_t)(*k)++;
-        }
-    return true;
-}
-
-/* The `groups` groups of 8 bytes at p packed in place (sst_page_pack),
- * codes given to bytes without one as they come; false when more than
- * `cap` codes would be needed. Inlined with a constant width. */
-static inline bool pack_groups(uint8_t *p, size_t groups, uint8_t map[256],
-                               unsigned bits, unsigned *k, unsigned cap)
-{
-    size_t out = 0;
-    for (size_t g = 0; g < groups; g++) {
-        const uint8_t *in = p + g * 8;
-        uint64_t w = 0;
-        unsigned chk = 0;
-        for (unsigned j = 0; j < 8; j++) {
-            unsigned m = map[in[j]];
-            chk |= m;
-            w |= (uint64_t)m << (j * bits);
-        }
-        if (chk & 0x80u) { /* a byte without a code (codes are < 64) */
-            if (!pack_codes(in, 8, map, k, cap))
-                return false;
-            w = 0;
-            for (unsigned j = 0; j < 8; j++)
-                w |= (uint64_t)map[in[j]] << (j * bits);
-        }
-        meru_store_le64(p + out, w);
-        out += bits;
-    }
-    return true;
-}
-
-/* sst_page_pack (sst_internal.h). One pass: the first 256 bytes choose
- * the width (their symbols plus at least one spare code), and a byte
- * without a code met later takes a spare one; a page that needs more
- * gives up. Eight bytes make `bits` whole output bytes, written as one
- * 64-bit store at byte g * bits for group g: g * bits + 8 <= 8 * g + 8,
- * so a store never reaches input not yet read, and the region needs no
- * room past n. */
-unsigned sst_page_pack(uint8_t *p, size_t n,
-                       uint8_t sym[1u << SST_PAGE_MAX_BITS])
-{
-    const unsigned most = 1u << SST_PAGE_MAX_BITS;
-    uint8_t map[256];
-    memset(map, PACK_NEW, sizeof map);
-    unsigned k = 0;
-    if (!pack_codes(p, n < 256 ? n : 256, map, &k, most))
-        return 0;
-    unsigned bits = 1;
-    while ((1u << bits) < (k < most ? k + 1 : k))
-        bits++;
-    unsigned cap = 1u << bits;
-    size_t groups = n / 8, out = groups * bits;
-    bool ok;
-    /* one copy of the loop per width, its shifts constants (~8
-     * instructions a byte, ~9 with shifts by a variable) */
-    switch (bits) {
-    case 1:
-        ok = pack_groups(p, groups, map, 1, &k, cap);
-        break;
-    case 2:
-        ok = pack_groups(p, groups, map, 2, &k, cap);
-        break;
-    case 3:
-        ok = pack_groups(p, groups, map, 3, &k, cap);
-        break;
-    case 4:
-        ok = pack_groups(p, groups, map, 4, &k, cap);
-        break;
-    case 5:
-        ok = pack_groups(p, groups, map, 5, &k, cap);
-        break;
-    default:
-        ok = pack_groups(p, groups, map, 6, &k, cap);
-        break;
-    }
-    if (!ok)
-        return 0;
-    size_t rest = n % 8;
-    const uint8_t *in = p + groups * 8;
-    if (!pack_codes(in, rest, map, &k, cap))
-        return 0;
-    uint64_t w = 0;
-    for (size_t j = 0; j < rest; j++)
-        w |= (uint64_t)map[in[j]] << (j * bits);
-    for (size_t j = 0; j * 8 < rest * bits; j++)
-        p[out + j] = (uint8_t)(w >> (8 * j));
-    memset(sym, 0, most);
-    for (unsigned c = 0; c < 256; c++)
-        if (map[c] != PACK_NEW)
-            sym[map[c]] = (uint8_t)c;
-    return bits;
-}
-
-/* len codes of `bits` bits from bit pos of `bytes` to dst through sym.
- * One 64-bit load gives 57 bits past the byte's start: 57 / bits codes.
- * Inlined with a constant width. */
-static inline void unpack_codes(const uint8_t *bytes, uint64_t pos, size_t len,
-                                const uint8_t *sym, unsigned bits,
-                                uint8_t *dst)
-{
-    const uint64_t mask = ((uint64_t)1 << bits) - 1;
-    const size_t per = 57 / bits;
-    for (size_t j = 0; j < len;) {
-        /* the padding keeps the word of the last code inside the page */
-        uint64_t w = meru_load_le64(bytes + (pos >> 3)) >> (pos & 7);
-        size_t m = len - j < per ? len - j : per;
-        for (size_t k = 0; k < m; k++, w >>= bits)
-            dst[j + k] = sym[w & mask];
-        j += m;
-        pos += m * bits;
-    }
-}
-
-void sst_page_unpack(const sst_page *p, size_t at, uint8_t *dst)
-{
-    uint64_t pos = (uint64_t)p->offs[at] * p->bits;
-    size_t len = sst_page_len(p, at);
-    switch (p->bits) {
-    case 1:
-        unpack_codes(p->bytes, pos, len, p->sym, 1, dst);
-        break;
-    case 2:
-        unpack_codes(p->bytes, pos, len, p->sym, 2, dst);
-        break;
-    case 3:
-        unpack_codes(p->bytes, pos, len, p->sym, 3, dst);
-        break;
-    case 4:
-        unpack_codes(p->bytes, pos, len, p->sym, 4, dst);
-        break;
-    case 5:
-        unpack_codes(p->bytes, pos, len, p->sym, 5, dst);
-        break;
-    default:
-        unpack_codes(p->bytes, pos, len, p->sym, 6, dst);
-        break;
-    }
-}
-
 /* Decodes rows [first, end) of column `col` of row group `rg` (one page)
  * into one allocation: byte arrays through a batch of the cursor, copied
- * (or pointing into the map; packed when `pack` and their bytes allow),
- * numbers by page_decode_fixed. */
+ * (or pointing into the map), numbers by page_decode_fixed. */
 static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
-                       int64_t end, unsigned flags, bool pack, sst_page **out,
+                       int64_t end, unsigned flags, sst_page **out,
                        size_t *charge, uint64_t *pages_read)
 {
     const pq_column_info *fi = pq_reader_column(t->r, col);
@@ -449,12 +265,7 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     size_t hdr = align8(sizeof(sst_page));
     size_t vals = compact ? align8((n + 1) * sizeof(uint32_t)) : align8(n * w);
     size_t flags_bytes = nulls ? align8(n) : 0;
-    /* a compact page that may be packed: room for its symbol table, and
-     * padding after the bytes for sst_page_unpack's word loads */
-    bool packable = pack && compact && data >= PACK_MIN_BYTES;
-    size_t sym_bytes = packable ? (1u << SST_PAGE_MAX_BITS) : 0;
-    size_t pad = packable ? SST_PAGE_PACK_PAD : 0;
-    size_t total = hdr + vals + flags_bytes + sym_bytes + data + pad;
+    size_t total = hdr + vals + flags_bytes + data;
     uint8_t *base = malloc(total);
     if (!base) {
         pq_cursor_close(cur);
@@ -462,8 +273,7 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     }
     sst_page *p = (sst_page *)(void *)base;
     memset(p, 0, sizeof *p);
-    uint8_t *pv = base + hdr, *valid = pv + vals;
-    uint8_t *sym = valid + flags_bytes, *d = sym + sym_bytes;
+    uint8_t *pv = base + hdr, *valid = pv + vals, *d = valid + flags_bytes;
     if (nulls)
         memcpy(valid, b.valid, n);
     if (compact) {
@@ -479,34 +289,6 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
         offs[n] = at;
         p->offs = offs;
         p->bytes = d;
-        unsigned bits = packable ? sst_page_pack(d, data, sym) : 0;
-        if (packable && !bits) /* wider: the bytes as they are, again */
-            for (size_t i = 0; i < n; i++)
-                if (src[i].len)
-                    memcpy(d + offs[i], src[i].ptr, src[i].len);
-        if (bits) {
-            size_t packed = (data * bits + 7) / 8;
-            memset(d + packed, 0, pad);
-            total = hdr + vals + flags_bytes + sym_bytes + packed + pad;
-            /* shrinking keeps the block where it is (glibc splits it);
-             * should it move, the pointers are set from the new base */
-            uint8_t *shrunk = realloc(base, total);
-            if (shrunk && shrunk != base) {
-                base = shrunk;
-                p = (sst_page *)(void *)base;
-                pv = base + hdr;
-                valid = pv + vals;
-                sym = valid + flags_bytes;
-                p->offs = (const uint32_t *)(void *)pv;
-                p->bytes = sym + sym_bytes;
-            } else if (!shrunk) {
-                total = hdr + vals + flags_bytes + sym_bytes + data + pad;
-            }
-            p->sym = sym;
-            p->bits = bits;
-        } else if (packable) {
-            memset(d + data, 0, pad);
-        }
     } else if (in_map) {
         memcpy(pv, b.values, n * w);
     } else {
@@ -528,42 +310,6 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     *out = p;
     *charge = total;
     return MERU_OK;
-}
-
-/* Whether page `pg` of chunk (rg, col), of n_pages pages, was decoded
- * for the cache before; marks it. A page decoded again is one the cache
- * could not keep (evicted), or one two threads decoded at once. Answers
- * false when the flags cannot be allocated (nothing is packed then). */
-static bool page_seen_before(meru_sst *t, uint32_t rg, uint32_t col,
-                             uint32_t pg, uint32_t n_pages)
-{
-    size_t ncols = pq_reader_num_columns(t->r);
-    sst_page_flags *top = atomic_load(&t->page_seen);
-    if (!top) {
-        sst_page_flags *mine = calloc((size_t)t->nrg * ncols, sizeof *mine);
-        if (!mine)
-            return false;
-        for (size_t i = 0; i < (size_t)t->nrg * ncols; i++)
-            atomic_init(&mine[i], NULL);
-        if (atomic_compare_exchange_strong(&t->page_seen, &top, mine))
-            top = mine;
-        else
-            free(mine); /* another thread's won: top is it */
-    }
-    sst_page_flags *slot = &top[(size_t)rg * ncols + col];
-    atomic_uchar *flags = atomic_load(slot);
-    if (!flags) {
-        atomic_uchar *mine = calloc(n_pages, sizeof *mine);
-        if (!mine)
-            return false;
-        for (uint32_t i = 0; i < n_pages; i++)
-            atomic_init(&mine[i], 0);
-        if (atomic_compare_exchange_strong(slot, &flags, mine))
-            flags = mine;
-        else
-            free(mine);
-    }
-    return atomic_exchange_explicit(&flags[pg], 1, memory_order_relaxed) != 0;
 }
 
 static void page_free(const void *key, size_t klen, void *value)
@@ -620,14 +366,7 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
     if (!ch) {
         sst_page *p = NULL;
         size_t charge = 0;
-        /* Packing a page pays only when it keeps a page cached that
-         * would have been evicted: a page decoded for the second time is
-         * one the cache could not keep, so it is packed; one decoded for
-         * the first time is not (gets on a cold cache, as the first ones
-         * after an open, and hot pages that stay cached, as a zipfian
-         * workload's, pay nothing for packing). */
-        bool pack = page_seen_before(t, rg, col, lo, oi->n_pages);
-        rc = page_decode(t, rg, col, first, end, flags, pack, &p, &charge,
+        rc = page_decode(t, rg, col, first, end, flags, &p, &charge,
                          pages_read);
         if (rc)
             return rc;
