@@ -1438,6 +1438,246 @@ static void test_page_cache_keeps_string_pages_compact(void)
     meru_schema_free(s);
 }
 
+/* sst_page_pack and sst_page_unpack: every width, lengths with and
+ * without a partial last group, alphabets the first 256 bytes show whole
+ * or not (spare codes), too wide from the start or only later (not packed);
+ * every value unpacks to its bytes. */
+static void test_page_pack_round_trips(void)
+{
+    const unsigned sizes[] = {1, 2, 3, 4, 5, 8, 9, 16, 17, 27, 31, 32,
+                              33, 63, 64, 65, 256};
+    int saw_spare = 0, saw_late_refusal = 0;
+    for (int trial = 0; trial < 600; trial++) {
+        unsigned a = sizes[(size_t)trial % (sizeof sizes / sizeof *sizes)];
+        size_t n = 64 + (size_t)(meru_test_rand() % 3000);
+        /* late: the first 256 bytes use only part of the alphabet */
+        int late = trial % 3 == 1 && a > 1 && n > 300;
+        unsigned early = late ? (a + 1) / 2 : a;
+        uint8_t base = (uint8_t)(meru_test_rand() % 256);
+        uint8_t *orig = malloc(n), *p = malloc(n + SST_PAGE_PACK_PAD);
+        CHECK(orig && p);
+        uint8_t seen[256] = {0};
+        unsigned distinct = 0, sample = 0;
+        for (size_t i = 0; i < n; i++) {
+            unsigned k = (unsigned)(meru_test_rand() %
+                                    (i < 256 ? early : a));
+            if (late && i == 256)
+                k = a - 1; /* one late symbol at least */
+            orig[i] = (uint8_t)(base + k * 7u); /* 7 is prime to 256 */
+            if (!seen[orig[i]]) {
+                seen[orig[i]] = 1;
+                distinct++;
+                sample += i < 256;
+            }
+        }
+        memcpy(p, orig, n);
+        uint8_t sym[1u << SST_PAGE_MAX_BITS];
+        unsigned bits = sst_page_pack(p, n, sym);
+        /* the width the sample asks for: its symbols and a spare code */
+        unsigned want = 1;
+        while ((1u << want) < (sample < 64 ? sample + 1 : sample))
+            want++;
+        if (sample > 64 || want > SST_PAGE_MAX_BITS ||
+            distinct > (1u << want)) {
+            CHECK_EQ_INT((int)bits, 0);
+            saw_late_refusal |= sample <= 64 && distinct <= 64;
+        } else {
+            CHECK_EQ_INT((int)bits, (int)want);
+            saw_spare |= distinct > sample;
+        }
+        if (bits) {
+            size_t packed = (n * bits + 7) / 8;
+            memset(p + packed, 0, SST_PAGE_PACK_PAD);
+            /* cut into values of 0..150 bytes, each unpacked alone */
+            uint32_t offs[4000];
+            size_t nv = 0;
+            offs[0] = 0;
+            while (offs[nv] < n) {
+                size_t len = (size_t)(meru_test_rand() % 151);
+                if (len > n - offs[nv])
+                    len = n - offs[nv];
+                offs[nv + 1] = offs[nv] + (uint32_t)len;
+                nv++;
+            }
+            sst_page pg = {0};
+            pg.n = nv;
+            pg.offs = offs;
+            pg.bytes = p;
+            pg.sym = sym;
+            pg.bits = bits;
+            uint8_t out[151];
+            for (size_t i = 0; i < nv; i++) {
+                size_t len = sst_page_len(&pg, i);
+                sst_page_unpack(&pg, i, out);
+                CHECK_MSG(memcmp(out, orig + offs[i], len) == 0,
+                          "trial %d: value %zu of %zu (%zu bytes, %u bits) "
+                          "unpacks wrong",
+                          trial, i, nv, len, bits);
+            }
+        }
+        free(orig);
+        free(p);
+    }
+    CHECK(saw_spare);
+    CHECK(saw_late_refusal);
+}
+
+/* A model of nkeys keys, one put each, whose string column s holds
+ * lowercase letters (and digits in the second half of the keys) and
+ * binary column b random bytes, of 0..120 bytes (empty ones too),
+ * null_pct % nulls. */
+static sst_model *alphabet_model(const meru_schema *s, size_t nkeys,
+                                 int null_pct)
+{
+    sst_model *m = calloc(1, sizeof *m);
+    meru_row *r = NULL;
+    if (!m || !(m->e = calloc(nkeys, sizeof *m->e)) || meru_row_new(&r, s))
+        goto fail;
+    for (size_t k = 0; k < nkeys; k++) {
+        sst_ent *e = &m->e[m->n++];
+        e->seq = 1 + k;
+        e->op = MERU_OP_PUT;
+        meru_row_clear(r);
+        if (sst_set_key(r, s, 2 * k))
+            goto fail;
+        char txt[128];
+        uint8_t bin[128];
+        size_t len = (size_t)(meru_test_rand() % 121);
+        /* the second half's strings have digits too (36 symbols) */
+        unsigned syms = k < nkeys / 2 ? 26 : 36;
+        for (size_t i = 0; i < len; i++) {
+            unsigned c = (unsigned)(meru_test_rand() % syms);
+            txt[i] = (char)(c < 26 ? 'a' + c : '0' + (c - 26));
+            bin[i] = (uint8_t)meru_test_rand();
+        }
+        if ((int)(meru_test_rand() % 100) >= null_pct &&
+            meru_row_set_string(r, 1, txt, len))
+            goto fail;
+        if ((int)(meru_test_rand() % 100) >= null_pct &&
+            meru_row_set_binary(r, 2, bin, len))
+            goto fail;
+        if (meru_key_encode_row(s, r, &e->ik))
+            goto fail;
+        e->ulen = e->ik.len;
+        if (meru_ikey_append_trailer(&e->ik, e->seq, e->op) ||
+            meru_row_encode(s, r, &e->val))
+            goto fail;
+    }
+    meru_row_free(r);
+    return m;
+fail:
+    fprintf(stderr, "alphabet_model: %s\n", meru_errmsg());
+    meru_row_free(r);
+    sst_model_free(m);
+    return NULL;
+}
+
+/* Through the page cache: once the cache has had to evict, a page of
+ * letters is cached packed (5 bits a byte: 26 letters and a spare code,
+ * the codes the column's first packed page made and shares), a page with
+ * digits too packs on its own (6 bits: the shared codes miss them); both
+ * are charged less than their bytes; a page of random bytes is not
+ * packed; before, nothing is packed. Gets answer as the model either
+ * way, with and without nulls. */
+static void test_page_cache_packs_narrow_alphabets(void)
+{
+    meru_schema *s = NULL;
+    CHECK_OK(meru_schema_parse(&s, "p", "k int64 not null, s string, b binary",
+                               "k"));
+    meru_fs *fs = meru_fs_posix();
+    const char *dir = meru_test_tmpdir("packpage");
+    for (int nulls = 0; nulls < 2; nulls++) {
+        const char *path = path_in(dir, nulls ? "n.parquet" : "f.parquet");
+        sst_model *m = alphabet_model(s, 600, nulls ? 25 : 0);
+        CHECK(m);
+        meru_options to;
+        meru_options_init(&to);
+        to.string_page_bytes = 2048;
+        meru_sst_options o;
+        meru_sst_options_for_level(&o, 1, &to);
+        CHECK_OK(sst_model_write(m, fs, path, s, &o, NULL));
+        meru_cache *c; /* one shard: the junk below fills it */
+        CHECK_OK(meru_cache_new_sharded(&c, (size_t)16 << 20,
+                                        (size_t)16 << 20));
+        meru_sst *t;
+        CHECK_OK(meru_sst_open(&t, fs, path, s, c));
+        int64_t rows = t->rg_start[1] - t->rg_start[0];
+        /* a cache that never evicted: pages are stored as they are */
+        const sst_page *pg;
+        meru_cache_handle *h;
+        uint64_t read = 0;
+        CHECK_OK(sst_page_get(t, 0, (uint32_t)t->pcol[1], 0, 0, &pg, &h,
+                              &read));
+        CHECK(pg && pg->offs && pg->bits == 0);
+        meru_cache_release(c, h);
+        CHECK(gets_match(t, m, s, 600, NULL));
+        /* one that did (two entries of its whole size, then none): pages
+         * are packed from now on */
+        for (int j = 0; j < 2; j++) {
+            char junk[2] = {'J', (char)j};
+            CHECK_OK(meru_cache_insert(c, junk, sizeof junk, NULL,
+                                       (size_t)16 << 20, NULL, &h));
+            meru_cache_release(c, h);
+            meru_cache_erase(c, junk, sizeof junk);
+        }
+        meru_sst_close(t); /* its pages went with the junk; a new id */
+        CHECK_OK(meru_sst_open(&t, fs, path, s, c));
+        for (int col = 1; col <= 2; col++) {
+            uint32_t pc = (uint32_t)t->pcol[col];
+            int pages = 0;
+            for (int64_t row = 0; row < rows;) {
+                meru_cache_stats before, after;
+                meru_cache_stats_get(c, &before);
+                pack_table_slot *slots = atomic_load(&t->pack_tabs);
+                bool had = slots && atomic_load(&slots[pc]);
+                CHECK_OK(sst_page_get(t, 0, pc, row, 0, &pg, &h, &read));
+                CHECK(pg);
+                slots = atomic_load(&t->pack_tabs);
+                /* the page that made the column's shared codes was also
+                 * charged for them */
+                bool made = !had && slots && atomic_load(&slots[pc]);
+                /* the random bytes may be stored uncompressed and read
+                 * in place from the map (no offsets) */
+                CHECK(pg->offs || col == 2);
+                meru_cache_stats_get(c, &after);
+                size_t n = pg->n, bytes = pg->offs ? pg->offs[n] : 0;
+                size_t charge = (size_t)(after.bytes - before.bytes);
+                int64_t last = pg->first + (int64_t)n; /* rows = keys */
+                if (col == 1 && bytes >= 256 && (last <= 300 ||
+                                                 pg->first >= 300)) {
+                    /* letters: 5 bits, the column's shared codes; with
+                     * digits: those miss a code, the page packs on its
+                     * own, 6 bits */
+                    unsigned want = last <= 300 ? 5 : 6;
+                    CHECK_EQ_INT((int)pg->bits, (int)want);
+                    /* header, offsets, flags, symbols, the codes */
+                    CHECK_MSG(made || charge <= 128 + 4 * (n + 1) + n + 64 +
+                                                    bytes * want / 8 + 16,
+                              "packed page of %zu bytes charged %zu", bytes,
+                              charge);
+                    pages += want == 5 ? 1 : 100;
+                }
+                if (col == 2)
+                    CHECK_EQ_INT((int)pg->bits, 0);
+                row = pg->first + (int64_t)n;
+                meru_cache_release(c, h);
+            }
+            /* pages of both kinds; shared codes for the letters only */
+            pack_table_slot *slots = atomic_load(&t->pack_tabs);
+            if (col == 1)
+                CHECK(pages % 100 > 1 && pages / 100 > 1 && slots &&
+                      atomic_load(&slots[pc]));
+            if (col == 2)
+                CHECK(!slots || !atomic_load(&slots[pc]));
+        }
+        CHECK(gets_match(t, m, s, 600, NULL));
+        meru_sst_close(t);
+        meru_cache_free(c);
+        sst_model_free(m);
+    }
+    meru_schema_free(s);
+}
+
 /* Golden files (the fuzz seeds, written by this code at L0 and L1): they
  * must keep reading the same. The hash covers every key and value as the
  * iterator returns them; gets agree with the iterator. */
@@ -1534,6 +1774,8 @@ int main(void)
     MERU_TEST_RUN(test_cache_serves_file_bytes);
     MERU_TEST_RUN(test_page_cache_decodes_a_page_once);
     MERU_TEST_RUN(test_page_cache_keeps_string_pages_compact);
+    MERU_TEST_RUN(test_page_pack_round_trips);
+    MERU_TEST_RUN(test_page_cache_packs_narrow_alphabets);
     MERU_TEST_RUN(test_golden_files_read_the_same);
     return meru_test_finish();
 }
