@@ -19,16 +19,7 @@
  * key is longer than a block's, so the two never collide. A page is one
  * allocation (header, values, valid flags, then the bytes of byte-array
  * values unless they lie in the file's map) and immutable once inserted:
- * threads share it through handles. The bytes of a byte-array value
- * column's page that use at most 64 distinct byte values are packed into
- * 1..6-bit codes (sst_page_pack): bench_kv's 100-byte strings of letters
- * are charged 5/8 of their bytes, so ~1.5x as many of their pages stay
- * cached, and a get unpacks the one value it returns. Packing costs ~7
- * instructions a byte on a miss (~28k for a 4 KiB page, against ~52k for
- * its zstd decompression); the misses it saves pay for it when the table
- * is larger than the cache, so pages are packed only once the cache has
- * had to evict (measured in bench/RESULTS.md, "Uniform point reads,
- * page-cache misses").
+ * threads share it through handles.
  *
  * With a mapped file (t->map) no block is ever cached: the Parquet reader
  * reads the map in place.
@@ -50,41 +41,8 @@
 
 #define SST_CACHE_BLOCK (32u * 1024u)
 
-/* ------------------------------------------- a column's shared codes */
-
-/* A column's codes, taken from the first page of it that was packed, and
- * a table of them for every pair of bytes: later pages of the column
- * (whose alphabet is most often the same) pack two bytes a lookup, ~3
- * instructions a byte instead of ~7. Charged to the cache as an entry
- * held until the file is closed. */
-#define PAIR_NEW 0x8000u
-/* Bytes of the page whose codes become the column's, at least. */
-#define TABLE_MIN_BYTES 1024u
-
-struct sst_pack_table {
-    meru_cache_handle *h; /* the entry charging it */
-    unsigned bits;
-    uint8_t sym[1u << SST_PAGE_MAX_BITS];
-    uint16_t pair[65536]; /* bytes b0, b1 (b0 low) -> codes, or PAIR_NEW */
-};
-
-static void table_free(const void *key, size_t klen, void *value)
-{
-    (void)key;
-    (void)klen;
-    free(value);
-}
-
-static void table_key(const meru_sst *t, uint32_t col, uint8_t key[13])
-{
-    key[0] = 'T';
-    meru_store_le64(key + 1, t->cache_id);
-    meru_store_le32(key + 9, col);
-}
-
 int sst_cache_read(meru_sst *t, uint64_t off, void *buf, size_t n);
 void sst_cache_attach(meru_sst *t);
-void sst_cache_detach(meru_sst *t);
 
 void sst_cache_attach(meru_sst *t)
 {
@@ -95,50 +53,7 @@ void sst_cache_attach(meru_sst *t)
         meru_cache_stats st;
         meru_cache_stats_get(t->cache, &st);
         t->page_cache = st.capacity > 0;
-        /* columns' shared codes where a table is < 1/64 of the cache;
-         * else pages pack on their own */
-        t->pack_tables = st.capacity >= 64 * sizeof(sst_pack_table);
     }
-}
-
-/* The columns' table slots, allocated on first use; NULL without tables
- * or memory. */
-static pack_table_slot *table_slots(meru_sst *t)
-{
-    pack_table_slot *slots = atomic_load(&t->pack_tabs);
-    if (slots || !t->pack_tables)
-        return slots;
-    size_t nc = pq_reader_num_columns(t->r);
-    pack_table_slot *mine = calloc(nc ? nc : 1, sizeof *mine);
-    if (!mine)
-        return NULL;
-    for (size_t i = 0; i < nc; i++)
-        atomic_init(&mine[i], NULL);
-    if (atomic_compare_exchange_strong(&t->pack_tabs, &slots, mine))
-        return mine;
-    free(mine); /* another thread's won: slots is it */
-    return slots;
-}
-
-/* Drops the columns' shared codes (the reader must still be open). */
-void sst_cache_detach(meru_sst *t)
-{
-    pack_table_slot *slots = atomic_load(&t->pack_tabs);
-    if (!slots)
-        return;
-    size_t nc = pq_reader_num_columns(t->r);
-    for (size_t i = 0; i < nc; i++) {
-        sst_pack_table *tb = atomic_load(&slots[i]);
-        if (!tb)
-            continue;
-        uint8_t key[13];
-        table_key(t, (uint32_t)i, key);
-        meru_cache_handle *h = tb->h;
-        meru_cache_erase(t->cache, key, sizeof key);
-        meru_cache_release(t->cache, h); /* frees tb */
-    }
-    free(slots);
-    atomic_store(&t->pack_tabs, NULL);
 }
 
 static void block_free(const void *key, size_t klen, void *value)
@@ -287,312 +202,11 @@ static int page_decode_fixed(meru_sst *t, uint32_t rg, uint32_t col,
     return MERU_OK;
 }
 
-/* ------------------------------------------- packed byte-array pages */
-
-/* Fewer bytes than this are not worth a packing pass. */
-#define PACK_MIN_BYTES 64u
-
-/* Code of byte b in a packing's map: NEW when b has none yet. */
-#define PACK_NEW 0xFFu
-
-/* Gives each of the n bytes at `in` without a code the next one; false
- * when more than `cap` codes would be needed. */
-static bool pack_codes(const uint8_t *in, size_t n, uint8_t map[256],
-                       unsigned *k, unsigned cap)
-{
-    for (size_t i = 0; i < n; i++)
-        if (map[in[i]] == PACK_NEW) {
-            if (*k == cap)
-                return false;
-            map[in[i]] = (uint8_t)(*k)++;
-        }
-    return true;
-}
-
-/* The `groups` groups of 8 bytes at p packed in place (sst_page_pack),
- * codes given to bytes without one as they come; false when more than
- * `cap` codes would be needed. Inlined with a constant width. */
-static inline bool pack_groups(uint8_t *p, size_t groups, uint8_t map[256],
-                               unsigned bits, unsigned *k, unsigned cap)
-{
-    size_t out = 0;
-    for (size_t g = 0; g < groups; g++) {
-        const uint8_t *in = p + g * 8;
-        uint64_t w = 0;
-        unsigned chk = 0;
-        for (unsigned j = 0; j < 8; j++) {
-            unsigned m = map[in[j]];
-            chk |= m;
-            w |= (uint64_t)m << (j * bits);
-        }
-        if (chk & 0x80u) { /* a byte without a code (codes are < 64) */
-            if (!pack_codes(in, 8, map, k, cap))
-                return false;
-            w = 0;
-            for (unsigned j = 0; j < 8; j++)
-                w |= (uint64_t)map[in[j]] << (j * bits);
-        }
-        meru_store_le64(p + out, w);
-        out += bits;
-    }
-    return true;
-}
-
-/* sst_page_pack (sst_internal.h). One pass: the first 256 bytes choose
- * the width (their symbols plus at least one spare code), and a byte
- * without a code met later takes a spare one; a page that needs more
- * gives up. Eight bytes make `bits` whole output bytes, written as one
- * 64-bit store at byte g * bits for group g: g * bits + 8 <= 8 * g + 8,
- * so a store never reaches input not yet read, and the region needs no
- * room past n. */
-static unsigned pack_page(uint8_t *p, size_t n,
-                          uint8_t sym[1u << SST_PAGE_MAX_BITS],
-                          uint8_t map[256])
-{
-    const unsigned most = 1u << SST_PAGE_MAX_BITS;
-    memset(map, PACK_NEW, 256);
-    unsigned k = 0;
-    if (!pack_codes(p, n < 256 ? n : 256, map, &k, most))
-        return 0;
-    unsigned bits = 1;
-    while ((1u << bits) < (k < most ? k + 1 : k))
-        bits++;
-    unsigned cap = 1u << bits;
-    size_t groups = n / 8, out = groups * bits;
-    bool ok;
-    /* one copy of the loop per width, its shifts constants (~8
-     * instructions a byte, ~9 with shifts by a variable) */
-    switch (bits) {
-    case 1:
-        ok = pack_groups(p, groups, map, 1, &k, cap);
-        break;
-    case 2:
-        ok = pack_groups(p, groups, map, 2, &k, cap);
-        break;
-    case 3:
-        ok = pack_groups(p, groups, map, 3, &k, cap);
-        break;
-    case 4:
-        ok = pack_groups(p, groups, map, 4, &k, cap);
-        break;
-    case 5:
-        ok = pack_groups(p, groups, map, 5, &k, cap);
-        break;
-    default:
-        ok = pack_groups(p, groups, map, 6, &k, cap);
-        break;
-    }
-    if (!ok)
-        return 0;
-    size_t rest = n % 8;
-    const uint8_t *in = p + groups * 8;
-    if (!pack_codes(in, rest, map, &k, cap))
-        return 0;
-    uint64_t w = 0;
-    for (size_t j = 0; j < rest; j++)
-        w |= (uint64_t)map[in[j]] << (j * bits);
-    for (size_t j = 0; j * 8 < rest * bits; j++)
-        p[out + j] = (uint8_t)(w >> (8 * j));
-    memset(sym, 0, most);
-    for (unsigned c = 0; c < 256; c++)
-        if (map[c] != PACK_NEW)
-            sym[map[c]] = (uint8_t)c;
-    return bits;
-}
-
-unsigned sst_page_pack(uint8_t *p, size_t n,
-                       uint8_t sym[1u << SST_PAGE_MAX_BITS])
-{
-    uint8_t map[256];
-    return pack_page(p, n, sym, map);
-}
-
-/* Publishes column col's codes from a page's map, unless another thread
- * did first or memory is short (then pages keep packing on their own). */
-static void table_publish(meru_sst *t, pack_table_slot *slots,
-                          uint32_t col, unsigned bits, const uint8_t map[256],
-                          const uint8_t sym[1u << SST_PAGE_MAX_BITS])
-{
-    sst_pack_table *tb = malloc(sizeof *tb);
-    if (!tb)
-        return;
-    tb->bits = bits;
-    memcpy(tb->sym, sym, sizeof tb->sym);
-    for (unsigned x = 0; x < 65536; x++) {
-        unsigned lo = map[x & 0xff], hi = map[x >> 8];
-        tb->pair[x] = lo == PACK_NEW || hi == PACK_NEW
-                          ? (uint16_t)PAIR_NEW
-                          : (uint16_t)(lo | hi << bits);
-    }
-    uint8_t key[13];
-    table_key(t, col, key);
-    if (meru_cache_insert(t->cache, key, sizeof key, tb, sizeof *tb,
-                          table_free, &tb->h)) {
-        free(tb);
-        return;
-    }
-    sst_pack_table *none = NULL;
-    if (!atomic_compare_exchange_strong(&slots[col], &none, tb)) {
-        /* another thread's is in: drop ours (the erase unlinks the
-         * entry, the release frees it) */
-        meru_cache_handle *h = tb->h;
-        meru_cache_erase(t->cache, key, sizeof key);
-        meru_cache_release(t->cache, h);
-    }
-}
-
-/* pack_groups with a pair table: four lookups a group of 8 bytes. */
-static inline bool pack_pairs(uint8_t *p, size_t groups,
-                              const uint16_t *pair, unsigned bits)
-{
-    size_t out = 0;
-    for (size_t g = 0; g < groups; g++) {
-        const uint8_t *in = p + g * 8;
-        uint64_t a = pair[meru_load_le16(in)];
-        uint64_t b = pair[meru_load_le16(in + 2)];
-        uint64_t c = pair[meru_load_le16(in + 4)];
-        uint64_t d = pair[meru_load_le16(in + 6)];
-        if ((a | b | c | d) & PAIR_NEW)
-            return false;
-        meru_store_le64(p + out, a | b << (2 * bits) | c << (4 * bits) |
-                                     d << (6 * bits));
-        out += bits;
-    }
-    return true;
-}
-
-/* Packs the n bytes at p in place with the column's codes (the layout of
- * sst_page_pack); false when a byte has no code (p's bytes are then
- * partly overwritten). */
-static bool pack_with_table(uint8_t *p, size_t n, const sst_pack_table *tb)
-{
-    size_t groups = n / 8;
-    unsigned bits = tb->bits;
-    bool ok;
-    switch (bits) {
-    case 1:
-        ok = pack_pairs(p, groups, tb->pair, 1);
-        break;
-    case 2:
-        ok = pack_pairs(p, groups, tb->pair, 2);
-        break;
-    case 3:
-        ok = pack_pairs(p, groups, tb->pair, 3);
-        break;
-    case 4:
-        ok = pack_pairs(p, groups, tb->pair, 4);
-        break;
-    case 5:
-        ok = pack_pairs(p, groups, tb->pair, 5);
-        break;
-    default:
-        ok = pack_pairs(p, groups, tb->pair, 6);
-        break;
-    }
-    if (!ok)
-        return false;
-    /* the last n % 8 bytes: a byte's code is the low bits of its pair
-     * with itself */
-    size_t rest = n % 8, out = groups * bits;
-    const uint8_t *in = p + groups * 8;
-    uint64_t w = 0, mask = ((uint64_t)1 << bits) - 1;
-    for (size_t j = 0; j < rest; j++) {
-        unsigned m = tb->pair[in[j] | (unsigned)in[j] << 8];
-        if (m & PAIR_NEW)
-            return false;
-        w |= (uint64_t)(m & mask) << (j * bits);
-    }
-    for (size_t j = 0; j * 8 < rest * bits; j++)
-        p[out + j] = (uint8_t)(w >> (8 * j));
-    return true;
-}
-
-/* Packs a page's n bytes at d (sst_page_pack's layout, codes in sym):
- * with column col's shared codes when it has them and they cover the
- * page, else on its own (publishing its codes as the column's when the
- * column has none yet). The bytes come back from the page's values when
- * a try fails. Returns the width, or 0: d holds the bytes as they are. */
-static unsigned pack_column_page(meru_sst *t, uint32_t col, uint8_t *d,
-                                 size_t data, const pq_bytes *src,
-                                 const uint32_t *offs, size_t n,
-                                 uint8_t sym[1u << SST_PAGE_MAX_BITS])
-{
-    pack_table_slot *slots = table_slots(t);
-    sst_pack_table *tb = slots ? atomic_load(&slots[col]) : NULL;
-    if (tb) {
-        if (pack_with_table(d, data, tb)) {
-            memcpy(sym, tb->sym, sizeof tb->sym);
-            return tb->bits;
-        }
-        for (size_t i = 0; i < n; i++)
-            if (src[i].len)
-                memcpy(d + offs[i], src[i].ptr, src[i].len);
-    }
-    uint8_t map[256];
-    unsigned bits = pack_page(d, data, sym, map);
-    /* a short page (a row group's last) may lack symbols the column
-     * uses: the shared codes come from a page of some length */
-    if (bits && !tb && slots && data >= TABLE_MIN_BYTES)
-        table_publish(t, slots, col, bits, map, sym);
-    if (!bits)
-        for (size_t i = 0; i < n; i++)
-            if (src[i].len)
-                memcpy(d + offs[i], src[i].ptr, src[i].len);
-    return bits;
-}
-
-/* len codes of `bits` bits from bit pos of `bytes` to dst through sym.
- * One 64-bit load gives 57 bits past the byte's start: 57 / bits codes.
- * Inlined with a constant width. */
-static inline void unpack_codes(const uint8_t *bytes, uint64_t pos, size_t len,
-                                const uint8_t *sym, unsigned bits,
-                                uint8_t *dst)
-{
-    const uint64_t mask = ((uint64_t)1 << bits) - 1;
-    const size_t per = 57 / bits;
-    for (size_t j = 0; j < len;) {
-        /* the padding keeps the word of the last code inside the page */
-        uint64_t w = meru_load_le64(bytes + (pos >> 3)) >> (pos & 7);
-        size_t m = len - j < per ? len - j : per;
-        for (size_t k = 0; k < m; k++, w >>= bits)
-            dst[j + k] = sym[w & mask];
-        j += m;
-        pos += m * bits;
-    }
-}
-
-void sst_page_unpack(const sst_page *p, size_t at, uint8_t *dst)
-{
-    uint64_t pos = (uint64_t)p->offs[at] * p->bits;
-    size_t len = sst_page_len(p, at);
-    switch (p->bits) {
-    case 1:
-        unpack_codes(p->bytes, pos, len, p->sym, 1, dst);
-        break;
-    case 2:
-        unpack_codes(p->bytes, pos, len, p->sym, 2, dst);
-        break;
-    case 3:
-        unpack_codes(p->bytes, pos, len, p->sym, 3, dst);
-        break;
-    case 4:
-        unpack_codes(p->bytes, pos, len, p->sym, 4, dst);
-        break;
-    case 5:
-        unpack_codes(p->bytes, pos, len, p->sym, 5, dst);
-        break;
-    default:
-        unpack_codes(p->bytes, pos, len, p->sym, 6, dst);
-        break;
-    }
-}
-
 /* Decodes rows [first, end) of column `col` of row group `rg` (one page)
  * into one allocation: byte arrays through a batch of the cursor, copied
- * (or pointing into the map; packed when `pack` and their bytes allow),
- * numbers by page_decode_fixed. */
+ * (or pointing into the map), numbers by page_decode_fixed. */
 static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
-                       int64_t end, unsigned flags, bool pack, sst_page **out,
+                       int64_t end, unsigned flags, sst_page **out,
                        size_t *charge, uint64_t *pages_read)
 {
     const pq_column_info *fi = pq_reader_column(t->r, col);
@@ -651,12 +265,7 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     size_t hdr = align8(sizeof(sst_page));
     size_t vals = compact ? align8((n + 1) * sizeof(uint32_t)) : align8(n * w);
     size_t flags_bytes = nulls ? align8(n) : 0;
-    /* a compact page that may be packed: room for its symbol table, and
-     * padding after the bytes for sst_page_unpack's word loads */
-    bool packable = pack && compact && data >= PACK_MIN_BYTES;
-    size_t sym_bytes = packable ? (1u << SST_PAGE_MAX_BITS) : 0;
-    size_t pad = packable ? SST_PAGE_PACK_PAD : 0;
-    size_t total = hdr + vals + flags_bytes + sym_bytes + data + pad;
+    size_t total = hdr + vals + flags_bytes + data;
     uint8_t *base = malloc(total);
     if (!base) {
         pq_cursor_close(cur);
@@ -664,8 +273,7 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     }
     sst_page *p = (sst_page *)(void *)base;
     memset(p, 0, sizeof *p);
-    uint8_t *pv = base + hdr, *valid = pv + vals;
-    uint8_t *sym = valid + flags_bytes, *d = sym + sym_bytes;
+    uint8_t *pv = base + hdr, *valid = pv + vals, *d = valid + flags_bytes;
     if (nulls)
         memcpy(valid, b.valid, n);
     if (compact) {
@@ -681,32 +289,6 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
         offs[n] = at;
         p->offs = offs;
         p->bytes = d;
-        unsigned bits = packable ? pack_column_page(t, col, d, data, src,
-                                                    offs, n, sym)
-                                 : 0;
-        if (bits) {
-            size_t packed = (data * bits + 7) / 8;
-            memset(d + packed, 0, pad);
-            total = hdr + vals + flags_bytes + sym_bytes + packed + pad;
-            /* shrinking keeps the block where it is (glibc splits it);
-             * should it move, the pointers are set from the new base */
-            uint8_t *shrunk = realloc(base, total);
-            if (shrunk && shrunk != base) {
-                base = shrunk;
-                p = (sst_page *)(void *)base;
-                pv = base + hdr;
-                valid = pv + vals;
-                sym = valid + flags_bytes;
-                p->offs = (const uint32_t *)(void *)pv;
-                p->bytes = sym + sym_bytes;
-            } else if (!shrunk) {
-                total = hdr + vals + flags_bytes + sym_bytes + data + pad;
-            }
-            p->sym = sym;
-            p->bits = bits;
-        } else if (packable) {
-            memset(d + data, 0, pad);
-        }
     } else if (in_map) {
         memcpy(pv, b.values, n * w);
     } else {
@@ -784,13 +366,7 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
     if (!ch) {
         sst_page *p = NULL;
         size_t charge = 0;
-        /* Packing a page pays only when it keeps another page cached:
-         * not before the cache (the key's shard) first has to evict.
-         * Gets on a cold cache, such as the first ones after an open,
-         * store pages as they are and pay nothing for it. */
-        bool pack = meru_cache_filled(t->cache,
-                                      meru_cache_hash(key, sizeof key));
-        rc = page_decode(t, rg, col, first, end, flags, pack, &p, &charge,
+        rc = page_decode(t, rg, col, first, end, flags, &p, &charge,
                          pages_read);
         if (rc)
             return rc;

@@ -76,9 +76,6 @@ void sst_placeholder(const meru_column *c, const uint8_t *zeros,
  * ECORRUPT (message kept). */
 int sst_read_rc(int rc);
 
-typedef struct sst_pack_table sst_pack_table;
-typedef _Atomic(sst_pack_table *) pack_table_slot;
-
 /* The open file. Everything is read-only after meru_sst_open, so any number
  * of threads may use it; cursors and scratch space are per call. */
 struct meru_sst {
@@ -115,13 +112,6 @@ struct meru_sst {
     /* The directory while its row groups are built (integer keys: the
      * same object as kd once every row group is in; see sst_keydir.h). */
     _Atomic(struct sst_keydir *) kd_part;
-
-    /* Per file column: the codes shared by its packed pages
-     * (sst_cache.c), NULL until a page of it is packed; the array is
-     * allocated at the first such page, and only when pack_tables (the
-     * cache is large enough to hold such tables). */
-    bool pack_tables;
-    _Atomic(pack_table_slot *) pack_tabs;
 };
 
 /* Global row -> row group (rows must be < t->rows). */
@@ -147,15 +137,6 @@ int sst_page_of_row(meru_sst *t, uint32_t rg, int64_t row, int64_t *pbeg,
  *   i's bytes are bytes[offs[i], offs[i + 1]). A decoded page is charged
  *   to the cache by its size, and 16 bytes of pq_bytes per value were ~15 %
  *   of a 100-byte string's page: the compact form keeps more rows cached.
- * - compact and packed (bits 1..6): as compact, but the page's bytes use
- *   at most 2^bits distinct byte values, so byte j of the page is stored
- *   as a bits-wide code (bit j * bits of `bytes`, least significant bit
- *   first) and sym[code] is the byte. Values are unpacked one at a time by
- *   sst_page_unpack. A page that misses the cache costs a whole page's
- *   decompression (~50k instructions for 4 KiB of zstd), a hit a lookup:
- *   a page of letters or digits packed to 5 or 4 bits a byte is charged
- *   ~35-50 % less, so the same budget keeps that many more pages and a
- *   get misses less.
  * valid NULL: no nulls in the page (the flags are not stored). */
 typedef struct sst_page {
     int64_t first;
@@ -164,16 +145,7 @@ typedef struct sst_page {
     const uint8_t *valid;
     const uint32_t *offs;
     const uint8_t *bytes;
-    const uint8_t *sym; /* packed: code -> byte (2^bits entries) */
-    unsigned bits;      /* 0: bytes as they are; 1..6: packed */
 } sst_page;
-
-/* Bits of a packed page's code: at most this many (64 symbols). Wider
- * codes save too little of a page's charge to pay for the packing. */
-#define SST_PAGE_MAX_BITS 6u
-/* A packed page's bytes are followed by this much readable padding, so
- * sst_page_unpack loads whole 64-bit words. */
-#define SST_PAGE_PACK_PAD 8u
 
 static inline bool sst_page_is_valid(const sst_page *p, size_t at)
 {
@@ -196,31 +168,8 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
 unsigned sst_read_flags_set(unsigned flags);
 void sst_read_flags_restore(unsigned saved);
 
-/* Length in bytes of row `at` of a compact page (packed or not). */
-static inline size_t sst_page_len(const sst_page *p, size_t at)
-{
-    return p->offs[at + 1] - p->offs[at];
-}
-
-/* Packs the n bytes at p in place into codes of `bits` bits (byte j at
- * bit j * bits, least significant first: ceil(n * bits / 8) bytes at p)
- * when they use at most 2^SST_PAGE_MAX_BITS distinct values; returns the
- * width and fills sym[code] -> byte (unused entries zero), or returns 0
- * with p's bytes partly overwritten (the caller copies them again). The
- * first 256 bytes choose the width, with a spare code at least: a page
- * whose later bytes need more codes than that width holds is not packed
- * either. */
-unsigned sst_page_pack(uint8_t *p, size_t n,
-                       uint8_t sym[1u << SST_PAGE_MAX_BITS]);
-
-/* Unpacks row `at` of a packed page (bits > 0) into dst, which has room
- * for sst_page_len(p, at) bytes. */
-void sst_page_unpack(const sst_page *p, size_t at, uint8_t *dst);
-
 /* Row `at` of the page as a one-row batch (for sst_value_from_batch at
- * index 0); *one and *ok are its storage. The row must be valid. For a
- * packed page (bits > 0) one->len is the row's length but one->ptr is not
- * its bytes: unpack them (sst_page_unpack) and point one->ptr there. */
+ * index 0); *one and *ok are its storage. The row must be valid. */
 static inline pq_batch sst_page_row(const sst_page *p, size_t at, size_t width,
                                     pq_bytes *one, uint8_t *ok)
 {

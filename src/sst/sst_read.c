@@ -39,7 +39,6 @@
 /* sst_cache.c */
 int sst_cache_read(meru_sst *t, uint64_t off, void *buf, size_t n);
 void sst_cache_attach(meru_sst *t);
-void sst_cache_detach(meru_sst *t);
 
 static int source_read(void *ctx, uint64_t off, void *buf, size_t n)
 {
@@ -365,7 +364,6 @@ void meru_sst_close(meru_sst *t)
     if (!t)
         return;
     sst_keydir_drop(t);
-    sst_cache_detach(t);
     pq_reader_close(t->r);
     meru_fs_unmap(t->fs, t->map, t->file_size);
     meru_file_close(t->file);
@@ -565,9 +563,6 @@ static int sbuf_set(sbuf *b, const void *a, size_t alen, const void *c,
 /* Per-get state. The per-column arrays live on the stack for schemas of
  * up to GET_STACK_COLS columns. */
 #define GET_STACK_COLS 32
-/* Bytes of values unpacked from packed pages a get keeps on its stack
- * (more go to the heap): a row of a few short strings. */
-#define GET_UNPACK_INL 1024
 typedef struct get_ctx {
     sbuf seek;
     sbuf ikey;       /* copy of the internal key found */
@@ -579,41 +574,7 @@ typedef struct get_ctx {
     unsigned flags; /* the key's MERU_SST_* read flags */
     meru_value vals_inl[GET_STACK_COLS];
     meru_cache_handle *held_inl[GET_STACK_COLS];
-    /* Values unpacked from packed pages (sst_page_unpack) live here until
-     * the row is encoded: `unpacked` bytes of unpack_inl used, then one
-     * allocation per value, listed in `unpack_heap` (never moved: earlier
-     * values point into them). */
-    size_t unpacked;
-    meru_buf unpack_heap; /* uint8_t *: allocations to free */
-    uint8_t unpack_inl[GET_UNPACK_INL];
 } get_ctx;
-
-/* Room for len unpacked bytes that stays put until the get ends, or NULL
- * (out of memory). */
-static uint8_t *unpack_room(get_ctx *g, size_t len)
-{
-    if (len <= GET_UNPACK_INL - g->unpacked) {
-        uint8_t *r = g->unpack_inl + g->unpacked;
-        g->unpacked += len;
-        return r;
-    }
-    uint8_t *r = malloc(len ? len : 1);
-    if (r && meru_buf_append(&g->unpack_heap, &r, sizeof r)) {
-        free(r);
-        r = NULL;
-    }
-    return r;
-}
-
-static void unpack_free(get_ctx *g)
-{
-    for (size_t i = 0; i < g->unpack_heap.len / sizeof(uint8_t *); i++) {
-        uint8_t *r;
-        memcpy(&r, g->unpack_heap.data + i * sizeof r, sizeof r);
-        free(r);
-    }
-    meru_buf_free(&g->unpack_heap);
-}
 
 static void cursor_done(get_ctx *g)
 {
@@ -749,14 +710,6 @@ static int read_row_value(meru_sst *t, get_ctx *g, uint32_t rg, int64_t row,
                 uint8_t ok;
                 pq_batch pb = sst_page_row(pg, at, pq_value_width(fi->type),
                                            &one, &ok);
-                if (pg->bits) {
-                    uint8_t *room = unpack_room(g, one.len);
-                    if (!room)
-                        return meru_err(MERU_ENOMEM, "SST %s: out of memory",
-                                        t->path);
-                    sst_page_unpack(pg, at, room);
-                    one.ptr = room;
-                }
                 sst_value_from_batch(c, fi, &pb, 0, v);
             }
             continue;
@@ -981,8 +934,6 @@ static int get_key(meru_sst *t, meru_sst_key *key, uint64_t read_seq,
     g.held = NULL;
     g.pages = 0;
     g.flags = key->flags;
-    g.unpacked = 0;
-    memset(&g.unpack_heap, 0, sizeof g.unpack_heap);
     size_t ncols = t->schema->ncols;
     uint8_t trailer[MERU_IKEY_TRAILER_LEN];
     meru_ikey_trailer_encode(trailer, read_seq, MERU_OP_MAX);
@@ -1092,6 +1043,5 @@ out:
     free(g.seek.heap);
     free(g.ikey.heap);
     meru_buf_free(&g.parked);
-    unpack_free(&g);
     return rc;
 }
