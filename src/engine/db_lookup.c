@@ -147,8 +147,8 @@ int meru_db_lookup_older(meru_db_file *const *files, size_t nfiles,
         goto out;
     /* Per-key scratch of a flush's lookup: out of malloc's heaps
      * (util/mem.h). */
-    pend = meru_mem_big_calloc(n, sizeof *pend);
-    L.found = meru_mem_big_calloc(n, sizeof *L.found);
+    pend = meru_mem_big_calloc_dense(n, sizeof *pend);
+    L.found = meru_mem_big_calloc_dense(n, sizeof *L.found);
     if (!pend || !L.found) {
         rc = meru_err(MERU_ENOMEM, "lookup of %zu keys: out of memory", n);
         goto out;

@@ -16,6 +16,7 @@
  */
 #include "util/mem.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h> /* defines __GLIBC__ on glibc */
 #include <sys/mman.h>
@@ -38,7 +39,41 @@ typedef struct big_head {
     size_t mapped;
 } big_head;
 
-void *meru_mem_big_calloc(size_t n, size_t size)
+/* An anonymous map of `bytes`, MERU_MEM_HUGE-aligned with huge-page
+ * advice when `huge` (and bytes >= MERU_MEM_HUGE), or NULL. */
+static void *big_map(size_t bytes, bool huge)
+{
+#ifdef MAP_ANONYMOUS
+    if (!huge || bytes < MERU_MEM_HUGE || bytes > SIZE_MAX - MERU_MEM_HUGE) {
+        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return m == MAP_FAILED ? NULL : m;
+    }
+    /* Over-map by one huge page and cut the ends, so that the kernel can
+     * back the buffer with whole huge pages. */
+    size_t span = bytes + MERU_MEM_HUGE;
+    uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    uint8_t *p = (uint8_t *)(((uintptr_t)m + MERU_MEM_HUGE - 1) &
+                             ~(uintptr_t)(MERU_MEM_HUGE - 1));
+    if (p > m)
+        munmap(m, (size_t)(p - m));
+    if (p + bytes < m + span)
+        munmap(p + bytes, (size_t)(m + span - (p + bytes)));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+#else
+    (void)bytes;
+    (void)huge;
+    return NULL;
+#endif
+}
+
+static void *big_calloc(size_t n, size_t size, bool huge)
 {
     if (size && n > (SIZE_MAX - sizeof(big_head)) / size)
         return NULL;
@@ -46,11 +81,8 @@ void *meru_mem_big_calloc(size_t n, size_t size)
     big_head *h = NULL;
 #ifdef MAP_ANONYMOUS
     if (bytes >= MERU_MEM_MAP_MIN) {
-        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED)
+        if (!(h = big_map(bytes, huge)))
             return NULL;
-        h = m;
         h->mapped = 1;
     }
 #endif
@@ -61,6 +93,16 @@ void *meru_mem_big_calloc(size_t n, size_t size)
     }
     h->bytes = bytes;
     return h + 1;
+}
+
+void *meru_mem_big_calloc(size_t n, size_t size)
+{
+    return big_calloc(n, size, false);
+}
+
+void *meru_mem_big_calloc_dense(size_t n, size_t size)
+{
+    return big_calloc(n, size, true);
 }
 
 void meru_mem_big_free(void *p)

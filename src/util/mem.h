@@ -25,7 +25,20 @@ void meru_mem_trim(void);
  */
 #define MERU_MEM_MAP_MIN ((size_t)1 << 20)
 void *meru_mem_big_calloc(size_t n, size_t size);
-/* Frees what meru_mem_big_calloc returned (NULL is fine). */
+/*
+ * As meru_mem_big_calloc, for a buffer the caller will write nearly all of
+ * (a flush lookup's per-key result tables): from MERU_MEM_HUGE bytes on the
+ * map is aligned to MERU_MEM_HUGE and advised for transparent huge pages
+ * (MADV_HUGEPAGE), so filling it costs a page fault per 2 MiB instead of
+ * one per 4 KiB (the feed's flush job faulted in tens of MiB of fresh
+ * tables at every flush: bench/RESULTS.md, "issue 12, sixth pass"). Not
+ * for sparse tables: a huge page is resident whole once any byte of it is
+ * written. Where THP is off the advice is ignored.
+ */
+#define MERU_MEM_HUGE ((size_t)2 << 20)
+void *meru_mem_big_calloc_dense(size_t n, size_t size);
+/* Frees what meru_mem_big_calloc or meru_mem_big_calloc_dense returned
+ * (NULL is fine). */
 void meru_mem_big_free(void *p);
 
 #endif

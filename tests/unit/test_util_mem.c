@@ -3,7 +3,8 @@
  * test_util_mem.c — large short-lived buffers (mem.h): zeroed and writable
  * at every size, NULL on overflow, and a large one's pages leave the
  * process when it is freed even with younger heap blocks above it (where
- * a buffer from malloc's heap stays resident until a trim).
+ * a buffer from malloc's heap stays resident until a trim). The dense
+ * variant likewise, with a large buffer's map aligned for huge pages.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -85,10 +86,52 @@ static void test_big_free_gives_pages_back(void)
               "RssAnon %ld KiB before the free, %ld after", before, after);
 }
 
+/* meru_mem_big_calloc_dense: zeroed, writable and freed as the plain one;
+ * from MERU_MEM_HUGE bytes on its map (the 16-byte header before the
+ * buffer) starts on a huge-page boundary, so that THP can back it with
+ * whole huge pages (a plain map is aligned by chance 1 time in 512). */
+static void test_big_calloc_dense(void)
+{
+    size_t sizes[] = {0, 100, MERU_MEM_MAP_MIN, MERU_MEM_HUGE,
+                      5 * MERU_MEM_HUGE + 3};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        uint8_t *p = meru_mem_big_calloc_dense(n, 1);
+        CHECK_MSG(p != NULL, "big_calloc_dense(%zu)", n);
+        CHECK(((uintptr_t)p & 15) == 0);
+        for (size_t j = 0; j < n; j += 509)
+            CHECK_MSG(p[j] == 0, "byte %zu of %zu not zero", j, n);
+        if (n >= MERU_MEM_HUGE)
+            CHECK_MSG(((uintptr_t)p - 16) % MERU_MEM_HUGE == 0,
+                      "a dense buffer of %zu bytes at %p: its map is not "
+                      "on a huge-page boundary",
+                      n, (void *)p);
+        if (n) {
+            memset(p, 0x5a, n);
+            CHECK(p[n - 1] == 0x5a);
+        }
+        meru_mem_big_free(p);
+    }
+    CHECK(meru_mem_big_calloc_dense(SIZE_MAX / 2, 4) == NULL);
+    /* A large one goes back at free, as the plain one does. */
+    size_t big = (size_t)8 << 20;
+    uint8_t *q = meru_mem_big_calloc_dense(big, 1);
+    CHECK(q != NULL);
+    memset(q, 3, big);
+    long before = rss_anon_kib();
+    meru_mem_big_free(q);
+    long after = rss_anon_kib();
+    if (before >= 0)
+        CHECK_MSG(before - after >= 7 * 1024,
+                  "RssAnon %ld KiB before the free, %ld after", before,
+                  after);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_big_calloc_zeroed_and_writable);
     MERU_TEST_RUN(test_big_calloc_refuses_overflow);
     MERU_TEST_RUN(test_big_free_gives_pages_back);
+    MERU_TEST_RUN(test_big_calloc_dense);
     return meru_test_finish();
 }
