@@ -14,7 +14,7 @@
  *            [--engines a,b,...] [--dir PATH] [--cache-mib M]
  *            [--sync|--no-sync] [--meru-property KEY=VALUE]...
  *            [--iceberg-view on|off] [--meru-max-immutable N]
- *            [--meru-mmap-reads 0|1]
+ *            [--meru-mmap-reads 0|1] [--rss-maps]
  *
  * Memory: besides ru_maxrss (anonymous and file-backed pages together),
  * the child samples /proc/self/status every 10 ms and reports the peaks
@@ -29,6 +29,13 @@
  * default), to measure the memtable budget against write rates;
  * --meru-mmap-reads: its mmap_reads (default: its default), mapped file
  * pages (RssFile) against pread through the cache.
+ * --rss-maps: at each phase's peak of anonymous + file-backed RSS, also
+ * read /proc/self/smaps and print what the resident pages were, by kind
+ * of mapping (main heap, thread arenas, huge-page maps, other anonymous
+ * maps, data files, other files; read_smaps), each above its value at the start:
+ * the budget split without asking the engine. The reads cost the sampler
+ * thread CPU while memory rises, so the phases' CPU seconds are not to be
+ * compared with runs without it.
  * --iceberg-view: merutable's iceberg_view option (default: its default,
  * continuous), to measure what the view costs writes.
  *
@@ -319,6 +326,75 @@ static long status_kib(const char *field)
     return v;
 }
 
+/* --rss-maps: what the resident pages are, by kind of mapping, read from
+ * /proc/self/smaps (KiB). The kinds tell the owners apart without asking
+ * the engine: glibc's main heap ([heap]) and its per-thread arenas
+ * (anonymous maps starting on a 64 MiB boundary, glibc's HEAP_MAX_SIZE);
+ * anonymous maps advised for huge pages (VmFlags "hg": merutable's arena
+ * chunks of 2 MiB and more, i.e. memtables and the flush's arenas, and
+ * the Parquet writer's full 2 MiB chain blocks; neighbours of the same
+ * kind merge into one map, so the kind and not the size tells them);
+ * other anonymous maps (large mallocs, buffers mapped on their own, thread
+ * stacks); data files (*.parquet, mapped by reads); other files (code,
+ * libraries) and the kernel's special maps. */
+enum { MK_HEAP, MK_ARENAS, MK_HUGE, MK_ANON, MK_DATA, MK_FILES, MK_COUNT };
+static const char *const MK_NAME[MK_COUNT] = {
+    "main heap", "thread arenas", "huge-page maps", "other anonymous maps",
+    "data files", "other files"};
+typedef struct rss_maps {
+    long kib[MK_COUNT];
+} rss_maps;
+static int rss_maps_on; /* --rss-maps */
+
+static int smaps_kind(unsigned long lo, const char *path)
+{
+    if (path[0] == '/') {
+        size_t n = strlen(path);
+        return n > 8 && !strcmp(path + n - 8, ".parquet") ? MK_DATA
+                                                           : MK_FILES;
+    }
+    if (!strcmp(path, "[heap]"))
+        return MK_HEAP;
+    if (path[0])
+        return MK_FILES; /* [stack], [vdso], ...: not the engine's */
+    return lo % (64ul << 20) == 0 ? MK_ARENAS : MK_ANON;
+}
+
+/* Each map's Rss is counted under its kind once its VmFlags line (the
+ * last of its block) is read, or at the next map's header. */
+static int read_smaps(rss_maps *out)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[4200];
+    int kind = MK_FILES;
+    long rss = 0;
+    memset(out, 0, sizeof *out);
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char path[4096] = "";
+        long v;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %4095s", &lo, &hi, path) >=
+                2 &&
+            strchr(line, '-') < strchr(line, ' ')) {
+            out->kib[kind] += rss;
+            rss = 0;
+            kind = smaps_kind(lo, path);
+        } else if (sscanf(line, "Rss: %ld kB", &v) == 1) {
+            rss = v;
+        } else if (!strncmp(line, "VmFlags:", 8)) {
+            if ((kind == MK_ANON || kind == MK_ARENAS) && strstr(line, " hg"))
+                kind = MK_HUGE;
+            out->kib[kind] += rss;
+            rss = 0;
+        }
+    }
+    out->kib[kind] += rss;
+    fclose(f);
+    return 0;
+}
+
 /* The peak anonymous and file-backed RSS of the child, sampled by a
  * thread; phase names the workload running (set by run_child). */
 typedef struct rss_sampler {
@@ -343,6 +419,9 @@ typedef struct rss_sampler {
     const kv_driver *drv;
     void *h;
     kv_mem mem, pmem[16];
+    /* --rss-maps: the kinds of mappings at the start and at each phase's
+     * peak of both (read only when that peak rises) */
+    rss_maps maps0, pmaps[16];
 } rss_sampler;
 
 /* The process's CPU time (user + system, every thread), seconds: what a
@@ -366,6 +445,7 @@ static void rss_phase(const char *phase)
         rss_s.pname[rss_s.nphase] = phase;
         rss_s.panon[rss_s.nphase] = rss_s.pfile[rss_s.nphase] = 0;
         rss_s.ptotal[rss_s.nphase] = 0;
+        memset(&rss_s.pmaps[rss_s.nphase], 0, sizeof rss_s.pmaps[0]);
         rss_s.pcpu[rss_s.nphase] = proc_cpu_s();
         rss_s.nphase++;
     }
@@ -410,8 +490,11 @@ static void rss_sample(void)
         }
         if (f > rss_s.pfile[i])
             rss_s.pfile[i] = f;
-        if (a + f > rss_s.ptotal[i])
+        if (a + f > rss_s.ptotal[i]) {
             rss_s.ptotal[i] = a + f;
+            if (rss_maps_on)
+                read_smaps(&rss_s.pmaps[i]);
+        }
     }
     pthread_mutex_unlock(&rss_s.mu);
 }
@@ -444,6 +527,8 @@ static int rss_start(void)
     long sh = status_kib("RssShmem");
     rss_s.file0 = rss_s.file = status_kib("RssFile") + (sh > 0 ? sh : 0);
     rss_s.phase = rss_s.anon_phase = rss_s.file_phase = "start";
+    if (rss_maps_on)
+        read_smaps(&rss_s.maps0);
     rss_s.mem.memtables = rss_s.mem.cache = -1;
     return pthread_create(&rss_s.thread, NULL, rss_loop, NULL) ? -1 : 0;
 }
@@ -490,6 +575,17 @@ static void rss_stop(const char *engine, double *anon, double *file)
                 mem_split(&rss_s.pmem[i], split, sizeof split),
                 (i + 1 < rss_s.nphase ? rss_s.pcpu[i + 1] : cpu_end) -
                     rss_s.pcpu[i]);
+    for (int i = 0; rss_maps_on && i < rss_s.nphase; i++) {
+        char line[512];
+        size_t n = 0;
+        for (int k = 0; k < MK_COUNT; k++)
+            n += (size_t)snprintf(
+                line + n, sizeof line - n, "%s%s %+.1f", k ? ", " : "",
+                MK_NAME[k],
+                (double)(rss_s.pmaps[i].kib[k] - rss_s.maps0.kib[k]) / 1024.0);
+        fprintf(stderr, "bench_kv: %s:   %-22s at the peak of both, MiB: %s\n",
+                engine, rss_s.pname[i], line);
+    }
 }
 
 static uint64_t du_total;
@@ -779,6 +875,7 @@ static int run_child(const kv_driver *drv, const cfg *g, const plan *p,
     if (!rc)
         rc = read_workload(drv, h, p->rd_miss, p->reads, 1, &res[M_READ_MISS],
                            NULL);
+    rss_phase("reads, 2 threads");
     if (!rc)
         rc = threaded_read_workload(drv, h, p->rd_uni2, p->reads,
                                     &res[M_READ_UNI2], &res[M_READ_UNI2_CPU]);
@@ -1021,7 +1118,7 @@ static void usage(void)
             "                [--engines a,b,...] [--dir PATH] [--cache-mib M]\n"
             "                [--sync | --no-sync] [--meru-property KEY=VALUE]...\n"
             "                [--iceberg-view on|off] [--meru-max-immutable N]\n"
-            "                [--meru-mmap-reads 0|1]\n");
+            "                [--meru-mmap-reads 0|1] [--rss-maps]\n");
 }
 
 static int selected(const char *list, const char *name)
@@ -1052,6 +1149,8 @@ int main(int argc, char **argv)
             g.sync_pass = 1;
         else if (!strcmp(argv[a], "--no-sync"))
             g.sync_pass = 0;
+        else if (!strcmp(argv[a], "--rss-maps"))
+            rss_maps_on = 1;
         else if (v && !strcmp(argv[a], "--rows") && (a++, 1))
             g.rows = strtoull(v, NULL, 10);
         else if (v && !strcmp(argv[a], "--reads") && (a++, 1))
