@@ -674,8 +674,12 @@ typedef struct meru_options {
      (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 3,      \
      86400, 0, 4096, 0, 262144}
 
-/* Fills `opts` with the defaults above. */
+/* Fills `opts` with the defaults above. The macro passes the caller's
+ * struct size, so that a library newer than the caller's header fills only
+ * the fields of the caller's version (and sets `version` to it). */
+MERU_API void meru_options_init_sized(meru_options *opts, size_t size);
 MERU_API void meru_options_init(meru_options *opts);
+#define meru_options_init(opts) meru_options_init_sized((opts), sizeof *(opts))
 /* Checks ranges and consistency (e.g. slowdown <= stop); MERU_EINVAL with the
  * field named in meru_errmsg(). */
 MERU_API int meru_options_validate(const meru_options *opts);

@@ -19,12 +19,6 @@
 #include "engine/options.h"
 #include "util/error.h"
 
-void meru_options_init(meru_options *opts)
-{
-    static const meru_options defaults = MERU_OPTIONS_INIT;
-    *opts = defaults;
-}
-
 /* Bytes of meru_options that each version has. */
 static size_t options_size(unsigned version)
 {
@@ -48,6 +42,34 @@ static size_t options_size(unsigned version)
     default:
         return 0;
     }
+}
+
+void meru_options_init_sized(meru_options *opts, size_t size)
+{
+    static const meru_options defaults = MERU_OPTIONS_INIT;
+    if (!opts)
+        return;
+    /* The newest version whose fields fit the caller's struct: a caller
+     * built against an older header gets its own layout, never a write
+     * past it. */
+    for (unsigned v = MERU_OPTIONS_VERSION; v >= 1; v--) {
+        size_t n = options_size(v);
+        if (n <= size) {
+            memcpy(opts, &defaults, n);
+            opts->version = v;
+            return;
+        }
+    }
+}
+
+/* The exported symbol, for callers built before the header's macro (their
+ * headers were version 7 or older) and for bindings through an FFI: the
+ * version-7 fields, which every such caller's struct holds (a version
+ * 6-or-older caller's struct is shorter still: those headers had no
+ * other entry point, and are not told apart here). */
+void(meru_options_init)(meru_options *opts)
+{
+    meru_options_init_sized(opts, options_size(7));
 }
 
 int meru_options_upgrade(const meru_options *in, meru_options *out)

@@ -116,9 +116,40 @@ static void test_options_version_3_struct_and_format_version(void)
     meru_schema_free(s);
 }
 
+/* meru_options_init fills only the caller's version: a program built
+ * against the version-7 header (whose meru_options_init was the function)
+ * has its struct end at wal_salvage, and nothing past it is written. */
+static void test_options_init_writes_only_the_callers_version(void)
+{
+    size_t v7 = offsetof(meru_options, number_page_bytes);
+    unsigned char *blk = malloc(v7 + 16);
+    CHECK(blk);
+    memset(blk, 0xAA, v7 + 16);
+    (meru_options_init)((meru_options *)(void *)blk); /* the symbol */
+    for (size_t i = v7; i < v7 + 16; i++)
+        CHECK_EQ_INT(blk[i], 0xAA);
+    meru_options up;
+    CHECK_EQ_INT(((meru_options *)(void *)blk)->version, 7);
+    CHECK_OK(meru_options_upgrade((const meru_options *)(void *)blk, &up));
+    CHECK_EQ_INT((int)up.number_page_bytes, 262144);
+
+    memset(blk, 0xAA, v7 + 16);
+    meru_options_init_sized((meru_options *)(void *)blk, v7);
+    for (size_t i = v7; i < v7 + 16; i++)
+        CHECK_EQ_INT(blk[i], 0xAA);
+    CHECK_EQ_INT(((meru_options *)(void *)blk)->version, 7);
+    free(blk);
+
+    meru_options full; /* the macro: this header's whole struct */
+    memset(&full, 0, sizeof full);
+    meru_options_init(&full);
+    CHECK_EQ_INT(full.version, MERU_OPTIONS_VERSION);
+    CHECK_EQ_INT((int)full.number_page_bytes, 262144);
+}
+
 /* A caller of the version-6 header ends at string_page_bytes: it gets
- * wal_salvage's default (0) however its block is followed, and a version-7
- * caller's wal_salvage is read (and validated). */
+ * wal_salvage's default (0) however its block is followed, and a caller
+ * of a newer header has its wal_salvage read (and validated). */
 static void test_options_version_6_struct_and_wal_salvage(void)
 {
     size_t v6 = offsetof(meru_options, wal_salvage);
@@ -303,6 +334,7 @@ int main(void)
     MERU_TEST_RUN(test_options_version_1_struct_is_read_to_its_end);
     MERU_TEST_RUN(test_options_version_3_struct_and_format_version);
     MERU_TEST_RUN(test_options_version_6_struct_and_wal_salvage);
+    MERU_TEST_RUN(test_options_init_writes_only_the_callers_version);
     MERU_TEST_RUN(test_options_version_7_struct_and_number_pages);
     MERU_TEST_RUN(test_unknown_struct_versions_are_refused);
     MERU_TEST_RUN(test_stats_are_filled_by_size);
