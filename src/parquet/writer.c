@@ -45,6 +45,7 @@
 #include "util/crc32c.h"
 #include "util/endian.h"
 #include "util/error.h"
+#include "util/mem.h"
 
 /* ------------------------------------------------------------ options */
 
@@ -355,33 +356,16 @@ static int sink_write(pq_writer *w, const void *p, size_t n)
 /* -------------------------------------------------------- chunk chain */
 
 #define CHAIN_FIRST_BLOCK (64u << 10)
-#define CHAIN_MAX_BLOCK   (2u << 20)
+#define CHAIN_MAX_BLOCK   MERU_MEM_HUGE
 
 /* Full-size blocks are 2 MiB-aligned maps the kernel may back with one
  * transparent huge page: a chunk is written once into fresh memory, and
  * faulting it in 4 KiB at a time was the writer's largest cost. */
 static uint8_t *block_alloc(size_t sz, bool *mapped)
 {
-    *mapped = false;
-#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-    if (sz == CHAIN_MAX_BLOCK) {
-        size_t span = 2 * sz;
-        uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m != MAP_FAILED) {
-            uintptr_t a = ((uintptr_t)m + sz - 1) & ~(uintptr_t)(sz - 1);
-            uint8_t *p = (uint8_t *)a;
-            if (p > m)
-                munmap(m, (size_t)(p - m));
-            if (p + sz < m + span)
-                munmap(p + sz, (size_t)(m + span - (p + sz)));
-            madvise(p, sz, MADV_HUGEPAGE); /* advice: failure is harmless */
-            *mapped = true;
-            return p;
-        }
-    }
-#endif
-    return malloc(sz);
+    uint8_t *p = sz == MERU_MEM_HUGE ? meru_mem_huge_map(sz) : NULL;
+    *mapped = p != NULL;
+    return p ? p : malloc(sz);
 }
 
 static void block_free(chain_blk *b)

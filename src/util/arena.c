@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 
 #include "util/error.h"
+#include "util/mem.h"
 
 typedef struct chunk {
     struct chunk *next;
@@ -44,35 +45,7 @@ struct meru_arena {
  * stayed resident wherever younger blocks sat above it (bench_kv 1M rows:
  * peak RssAnon 429 MiB with malloc'd chunks, 272 MiB with a fixed
  * threshold, bench/RESULTS.md "Row groups and memory"). */
-#define HUGE_CHUNK ((size_t)2 << 20)
-
-/* A HUGE_CHUNK-aligned anonymous map of `bytes` (a multiple of
- * HUGE_CHUNK), or NULL. */
-static void *huge_map(size_t bytes)
-{
-#ifdef MAP_ANONYMOUS
-    if (bytes > SIZE_MAX - HUGE_CHUNK)
-        return NULL;
-    size_t span = bytes + HUGE_CHUNK;
-    uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    uint8_t *p = (uint8_t *)(((uintptr_t)m + HUGE_CHUNK - 1) &
-                             ~(uintptr_t)(HUGE_CHUNK - 1));
-    if (p > m)
-        munmap(m, (size_t)(p - m));
-    if (p + bytes < m + span)
-        munmap(p + bytes, (size_t)(m + span - (p + bytes)));
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return p;
-#else
-    void *p = NULL;
-    return posix_memalign(&p, HUGE_CHUNK, bytes) ? NULL : p;
-#endif
-}
+#define HUGE_CHUNK MERU_MEM_HUGE
 
 static chunk *chunk_new(size_t size)
 {
@@ -83,11 +56,11 @@ static chunk *chunk_new(size_t size)
     if (sizeof(chunk) + size >= HUGE_CHUNK) {
         size_t bytes = (sizeof(chunk) + size + HUGE_CHUNK - 1) &
                        ~(HUGE_CHUNK - 1);
-        c = huge_map(bytes);
+        if ((c = meru_mem_huge_map(bytes)))
+            mapped = true;
+        else
+            c = malloc(bytes); /* no maps here, or none left */
         size = bytes - sizeof(chunk);
-#ifdef MAP_ANONYMOUS
-        mapped = true;
-#endif
     } else {
         c = malloc(sizeof(chunk) + size);
     }

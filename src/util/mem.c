@@ -39,16 +39,11 @@ typedef struct big_head {
     size_t mapped;
 } big_head;
 
-/* An anonymous map of `bytes`, MERU_MEM_HUGE-aligned with huge-page
- * advice when `huge` (and bytes >= MERU_MEM_HUGE), or NULL. */
-static void *big_map(size_t bytes, bool huge)
+void *meru_mem_huge_map(size_t bytes)
 {
 #ifdef MAP_ANONYMOUS
-    if (!huge || bytes < MERU_MEM_HUGE || bytes > SIZE_MAX - MERU_MEM_HUGE) {
-        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        return m == MAP_FAILED ? NULL : m;
-    }
+    if (bytes % MERU_MEM_HUGE || bytes > SIZE_MAX - MERU_MEM_HUGE)
+        return NULL;
     /* Over-map by one huge page and cut the ends, so that the kernel can
      * back the buffer with whole huge pages. */
     size_t span = bytes + MERU_MEM_HUGE;
@@ -63,12 +58,11 @@ static void *big_map(size_t bytes, bool huge)
     if (p + bytes < m + span)
         munmap(p + bytes, (size_t)(m + span - (p + bytes)));
 #ifdef MADV_HUGEPAGE
-    (void)madvise(p, bytes, MADV_HUGEPAGE);
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice: failure is harmless */
 #endif
     return p;
 #else
     (void)bytes;
-    (void)huge;
     return NULL;
 #endif
 }
@@ -81,7 +75,20 @@ static void *big_calloc(size_t n, size_t size, bool huge)
     big_head *h = NULL;
 #ifdef MAP_ANONYMOUS
     if (bytes >= MERU_MEM_MAP_MIN) {
-        if (!(h = big_map(bytes, huge)))
+        void *m;
+        if (huge && bytes >= MERU_MEM_HUGE) {
+            /* Whole huge pages: the map is cut at a page boundary, and
+             * its last huge page can be backed whole too. */
+            if (bytes > SIZE_MAX - MERU_MEM_HUGE)
+                return NULL;
+            bytes = (bytes + MERU_MEM_HUGE - 1) & ~(MERU_MEM_HUGE - 1);
+            m = meru_mem_huge_map(bytes);
+        } else {
+            m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            m = m == MAP_FAILED ? NULL : m;
+        }
+        if (!(h = m))
             return NULL;
         h->mapped = 1;
     }

@@ -26,6 +26,15 @@ void meru_mem_trim(void);
 #define MERU_MEM_MAP_MIN ((size_t)1 << 20)
 void *meru_mem_big_calloc(size_t n, size_t size);
 /*
+ * A MERU_MEM_HUGE-aligned anonymous map of `bytes` (a multiple of
+ * MERU_MEM_HUGE) advised for transparent huge pages, for memory written
+ * once nearly whole (arena chunks, writer blocks); NULL when out of memory,
+ * `bytes` is not such a multiple, or the system has no anonymous maps.
+ * Free with munmap(p, bytes).
+ */
+#define MERU_MEM_HUGE ((size_t)2 << 20)
+void *meru_mem_huge_map(size_t bytes);
+/*
  * As meru_mem_big_calloc, for a buffer the caller will write nearly all of
  * (a flush lookup's per-key result tables): from MERU_MEM_HUGE bytes on the
  * map is aligned to MERU_MEM_HUGE and advised for transparent huge pages
@@ -35,7 +44,6 @@ void *meru_mem_big_calloc(size_t n, size_t size);
  * for sparse tables: a huge page is resident whole once any byte of it is
  * written. Where THP is off the advice is ignored.
  */
-#define MERU_MEM_HUGE ((size_t)2 << 20)
 void *meru_mem_big_calloc_dense(size_t n, size_t size);
 /* Frees what meru_mem_big_calloc or meru_mem_big_calloc_dense returned
  * (NULL is fine). */
