@@ -338,7 +338,9 @@ static int flush_lookup_run(meru_db *db, const meru_sst_ukey *keys,
      * (util/mem.h). */
     fl->older = meru_mem_big_calloc_dense(nkeys + 1, sizeof *fl->older);
     if (values) {
-        fl->pre = meru_mem_big_calloc_dense(nkeys + 1, sizeof *fl->pre);
+        /* Written only where an older put is found (sparse for a flush
+         * of mostly new keys): 4 KiB pages, not huge ones. */
+        fl->pre = meru_mem_big_calloc(nkeys + 1, sizeof *fl->pre);
         if (meru_arena_new(&fl->pre_arena, PRE_CHUNK))
             fl->pre_arena = NULL;
     }
