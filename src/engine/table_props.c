@@ -42,7 +42,8 @@ static const meru_prop_def defs[] = {
      "zstd level, wherever zstd is the codec (-7..22)"},
     {"write.parquet.page-size-bytes", MERU_PROP_U32,
      offsetof(meru_options, page_bytes), KiB, 16 * MiB,
-     "bytes of values per data page in L1+ files"},
+     "bytes of values per data page in L1+ files (key and other columns; "
+     "string and number value columns: the merutable.* sizes)"},
     {"write.parquet.page-row-limit", MERU_PROP_U32,
      offsetof(meru_options, page_rows), 1, 1048576,
      "rows per data page in L1+ files at most"},
@@ -53,7 +54,7 @@ static const meru_prop_def defs[] = {
     {"merutable.number-page-size-bytes", MERU_PROP_U32,
      offsetof(meru_options, number_page_bytes), KiB, 16 * MiB,
      "bytes of values per data page of number value columns (integers, "
-     "floats, dates, timestamps) in L1+ files"},
+     "floats, dates, timestamps, decimals stored as integers) in L1+ files"},
     {"write.parquet.row-group-size-bytes", MERU_PROP_U64,
      offsetof(meru_options, row_group_bytes), KiB, INT64_MAX,
      "bytes per row group in L1+ files"},
