@@ -42,7 +42,7 @@ typedef struct big_head {
 void *meru_mem_huge_map(size_t bytes)
 {
 #ifdef MAP_ANONYMOUS
-    if (bytes % MERU_MEM_HUGE || bytes > SIZE_MAX - MERU_MEM_HUGE)
+    if (!bytes || bytes % MERU_MEM_HUGE || bytes > SIZE_MAX - MERU_MEM_HUGE)
         return NULL;
     /* Over-map by one huge page and cut the ends, so that the kernel can
      * back the buffer with whole huge pages. */
