@@ -676,7 +676,10 @@ typedef struct meru_options {
 
 /* Fills `opts` with the defaults above. The macro passes the caller's
  * struct size, so that a library newer than the caller's header fills only
- * the fields of the caller's version (and sets `version` to it). */
+ * the fields of the caller's version (and sets `version` to it). Bindings
+ * through an FFI call meru_options_init_sized with their struct's size:
+ * the exported meru_options_init is for programs built against version 6
+ * and 7 headers and fills the version-7 fields only (docs/api.md). */
 MERU_API void meru_options_init_sized(meru_options *opts, size_t size);
 MERU_API void meru_options_init(meru_options *opts);
 #define meru_options_init(opts) meru_options_init_sized((opts), sizeof *(opts))
