@@ -16,6 +16,7 @@
 #include "parquet/meta.h"
 #include "parquet/pq.h"
 #include "test.h"
+#include "test_pq.h"
 #include "util/arena.h"
 #include "util/endian.h"
 
@@ -58,17 +59,7 @@ static int make_keyed(mfile *f, size_t n, const pq_writer_options *o)
         {.name = "d", .type = PQ_DOUBLE, .has_field_id = true, .field_id = 3},
     };
     pq_column_data cd[3] = {{k, NULL}, {s, valid}, {d, NULL}};
-    pq_sink sink;
-    pq_sink_buf(&sink, &f->buf);
-    pq_writer *w;
-    int rc = pq_writer_open(&w, &sink, specs, 3, o);
-    if (!rc) {
-        rc = pq_writer_write(w, n, cd);
-        if (rc)
-            pq_writer_abort(w);
-        else
-            rc = pq_writer_close(w, NULL);
-    }
+    int rc = meru_test_pq_write_buf(&f->buf, specs, 3, o, n, cd);
     free(k);
     free(d);
     free(s);

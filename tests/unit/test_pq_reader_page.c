@@ -20,6 +20,7 @@
 #include "parquet/meta.h"
 #include "parquet/pq.h"
 #include "test.h"
+#include "test_pq.h"
 #include "util/arena.h"
 
 enum { N = 9000 };
@@ -101,17 +102,7 @@ static int make_file(mfile *f, pq_type t, pq_repetition rep, int nulls,
     specs[0].repetition = rep;
     pq_column_data cd[2] = {{vals, rep == PQ_OPTIONAL ? valid : NULL},
                             {s, NULL}};
-    pq_sink sink;
-    pq_sink_buf(&sink, &f->buf);
-    pq_writer *wr;
-    int rc = pq_writer_open(&wr, &sink, specs, 2, o);
-    if (!rc) {
-        rc = pq_writer_write(wr, N, cd);
-        if (rc)
-            pq_writer_abort(wr);
-        else
-            rc = pq_writer_close(wr, NULL);
-    }
+    int rc = meru_test_pq_write_buf(&f->buf, specs, 2, o, N, cd);
     free(vals);
     free(valid);
     free(s);

@@ -15,6 +15,7 @@
 #include "parquet/pq.h"
 #include "parquet/stats.h"
 #include "test.h"
+#include "test_pq.h"
 #include "util/arena.h"
 #include "util/endian.h"
 #include "util/error.h"
@@ -31,18 +32,7 @@ static int write_file(wfile *f, const pq_column_spec *specs, uint32_t n,
                       const pq_column_data *cd)
 {
     memset(f, 0, sizeof *f);
-    pq_sink sink;
-    pq_sink_buf(&sink, &f->buf);
-    pq_writer *w;
-    int rc = pq_writer_open(&w, &sink, specs, n, o);
-    if (rc)
-        return rc;
-    rc = pq_writer_write(w, rows, cd);
-    if (rc) {
-        pq_writer_abort(w);
-        return rc;
-    }
-    rc = pq_writer_close(w, NULL);
+    int rc = meru_test_pq_write_buf(&f->buf, specs, n, o, rows, cd);
     if (rc)
         return rc;
     pq_source_mem(&f->src, &f->mem, f->buf.data, f->buf.len);
