@@ -242,12 +242,43 @@ static int order_by_seq(meru_changelog_set *s, const uint64_t *seqs)
     return MERU_OK;
 }
 
+/* Makes room for up to cap keys: a map of its own (util/mem.h), sized
+ * once (a memtable has at most as many keys as entries), so only the pages
+ * written are resident, none is copied by a growth, and they go back to
+ * the system at free. */
+static int keys_alloc(meru_changelog_set *s, size_t cap)
+{
+    s->nkeys = 0;
+    meru_buf_reset(&s->keybytes);
+    if (cap && !(s->keys = meru_mem_big_calloc(cap, sizeof *s->keys)))
+        return meru_err(MERU_ENOMEM, "out of memory (changes)");
+    return MERU_OK;
+}
+
+/* Appends user key (uk, ul) after the previous one. */
+static int key_add(meru_changelog_set *s, const uint8_t *uk, size_t ul)
+{
+    s->keys[s->nkeys++].len = ul;
+    return meru_buf_append(&s->keybytes, uk, ul);
+}
+
+/* The keys were appended one after the other: each starts where the
+ * previous one ends (the buffer may have moved while growing). */
+static void keys_finish(meru_changelog_set *s)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < s->nkeys; i++) {
+        s->keys[i].ptr = s->keybytes.data + off;
+        off += s->keys[i].len;
+    }
+}
+
 int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
 {
     meru_changelog_set *s = calloc(1, sizeof *s);
     meru_memtable_iter it;
     uint64_t *seqs = NULL;
-    size_t cap, off = 0;
+    size_t cap;
     const uint8_t *prev = NULL;
     size_t plen = 0;
     int rc = MERU_OK;
@@ -263,12 +294,11 @@ int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
                                     "memtable");
         goto out;
     }
-    /* Sized once (the memtable is immutable; it has at most as many keys
-     * as entries), as maps of their own (util/mem.h): only the pages
-     * written are resident, none is copied by a growth, and they go back
-     * to the system at free. The sequences only until the order is made. */
+    /* Sized once (the memtable is immutable), as maps of their own; the
+     * sequences only until the order is made. */
+    if ((rc = keys_alloc(s, cap)))
+        goto out;
     if (cap && (!(s->ents = meru_mem_big_calloc(cap, sizeof *s->ents)) ||
-                !(s->keys = meru_mem_big_calloc(cap, sizeof *s->keys)) ||
                 !(seqs = meru_mem_big_calloc(cap, sizeof *seqs)))) {
         rc = meru_err(MERU_ENOMEM, "out of memory (changes)");
         goto out;
@@ -283,13 +313,10 @@ int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
                                        "flushed");
             goto out;
         }
-        if (prev && ul == plen && !memcmp(uk, prev, ul)) {
+        if (prev && ul == plen && !memcmp(uk, prev, ul))
             s->ents[s->n - 1].key |= OLDER;
-        } else {
-            s->keys[s->nkeys++].len = ul;
-            if ((rc = meru_buf_append(&s->keybytes, uk, ul)))
-                goto out;
-        }
+        else if ((rc = key_add(s, uk, ul)))
+            goto out;
         prev = uk;
         plen = ul;
         s->ents[s->n].pos = meru_memtable_iter_pos(&it);
@@ -297,12 +324,7 @@ int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
         s->ents[s->n].slot = 0;
         seqs[s->n++] = meru_memtable_iter_seq(&it);
     }
-    /* The keys were appended one after the other: each starts where the
-     * previous one ends (the buffer may have moved while growing). */
-    for (size_t i = 0; i < s->nkeys; i++) {
-        s->keys[i].ptr = s->keybytes.data + off;
-        off += s->keys[i].len;
-    }
+    keys_finish(s);
     rc = order_by_seq(s, seqs);
 out:
     meru_mem_big_free(seqs);
@@ -311,6 +333,57 @@ out:
         return rc;
     }
     *out = s;
+    return MERU_OK;
+}
+
+size_t meru_changelog_nkeys(const meru_changelog_set *s)
+{
+    return s->nkeys;
+}
+
+void meru_changelog_drop_keys(meru_changelog_set *s)
+{
+    meru_mem_big_free(s->keys);
+    s->keys = NULL;
+    meru_buf_free(&s->keybytes);
+}
+
+int meru_changelog_keys_again(meru_changelog_set *s)
+{
+    meru_memtable_iter it;
+    const uint8_t *prev = NULL;
+    size_t plen = 0, n = s->nkeys;
+    int rc;
+    if (s->keys || !n)
+        return MERU_OK;
+    if ((rc = keys_alloc(s, n)))
+        return rc;
+    meru_memtable_iter_init(&it, s->mem);
+    for (meru_memtable_iter_seek_to_first(&it); meru_memtable_iter_valid(&it);
+         meru_memtable_iter_next(&it)) {
+        size_t ul;
+        const uint8_t *uk = meru_memtable_iter_user_key(&it, &ul);
+        if (prev && ul == plen && !memcmp(uk, prev, ul))
+            continue;
+        if (s->nkeys == n) {
+            rc = meru_err(MERU_EINVAL, "changes: the memtable grew while "
+                                       "flushed");
+            break;
+        }
+        if ((rc = key_add(s, uk, ul)))
+            break;
+        prev = uk;
+        plen = ul;
+    }
+    if (rc == MERU_OK && s->nkeys != n)
+        rc = meru_err(MERU_EINVAL, "changes: the memtable changed while "
+                                   "flushed");
+    if (rc) {
+        meru_changelog_drop_keys(s);
+        s->nkeys = n;
+        return rc;
+    }
+    keys_finish(s);
     return MERU_OK;
 }
 

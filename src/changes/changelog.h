@@ -73,9 +73,19 @@ typedef struct meru_changelog_set meru_changelog_set;
 /* Walks `mem` (immutable) once. MERU_ENOMEM; MERU_ENOTSUP past 2^31 - 3
  * entries. */
 int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out);
-/* The distinct user keys, ascending (borrowed from the set); *n of them. */
+/* The distinct user keys, ascending (borrowed from the set); *n of them.
+ * NULL (with *n the count) after meru_changelog_drop_keys. */
 const meru_sst_ukey *meru_changelog_keys(const meru_changelog_set *s,
                                          size_t *n);
+/* How many distinct user keys the set has (dropped or not). */
+size_t meru_changelog_nkeys(const meru_changelog_set *s);
+/* Frees the keys (16 bytes a key plus the keys' bytes): once their lookup
+ * is done they are needed again only when it must be redone, and the
+ * memtable still has them (meru_changelog_keys_again). */
+void meru_changelog_drop_keys(meru_changelog_set *s);
+/* Walks the memtable again for the keys meru_changelog_drop_keys freed (a
+ * no-op when they are there). MERU_ENOMEM. */
+int meru_changelog_keys_again(meru_changelog_set *s);
 /*
  * Gives the set the pre-image of each of its keys (pre[i] for key i of
  * meru_changelog_keys; NULL: no key has a live one): the table of what

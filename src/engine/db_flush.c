@@ -473,25 +473,32 @@ static bool file_live(const meru_db *db, const meru_db_file *f)
     return false;
 }
 
-/* At the commit (cat_mu held), after cat_mu was released since the lookup:
- * makes sure the files fl->dvs name are still live. Files are immutable
- * and a commit in between can only be a compaction (flushes run one at a
- * time): a key's newest older version stays where it was as long as its
- * file is live (a compaction that did not take that file took no version
- * of the key newer than it). When a file holding a found put left (or the
- * positions were not asked for), the positions are looked up again (the
- * values found first stay right: a compaction keeps every key's newest
- * version). */
-static int flush_lookup_refresh(meru_db *db, const meru_sst_ukey *keys,
-                                size_t nkeys, flush_lookup *fl)
+/* At the commit (cat_mu held), after cat_mu was released since the lookup
+ * of the keys of `set` (the feed's job): makes sure the files fl->dvs name
+ * are still live. Files are immutable and a commit in between can only be
+ * a compaction (flushes run one at a time): a key's newest older version
+ * stays where it was as long as its file is live (a compaction that did
+ * not take that file took no version of the key newer than it). When a
+ * file holding a found put left (or the positions were not asked for),
+ * the positions are looked up again, with the keys walked from the
+ * memtable again (the job let them go after its lookup); the values found
+ * first stay right: a compaction keeps every key's newest version. */
+static int flush_lookup_refresh(meru_db *db, meru_changelog_set *set,
+                                flush_lookup *fl)
 {
+    const meru_sst_ukey *keys;
+    size_t nkeys;
     bool gone = !fl->dvs;
+    int rc;
     if (!gone && meru_catalog_version(db->cat) == fl->version)
         return MERU_OK;
     for (size_t f = 0; !gone && f < fl->nfiles; f++)
         gone = fl->dvs[f] && !file_live(db, fl->files[f]);
     if (!gone)
         return MERU_OK;
+    if ((rc = meru_changelog_keys_again(set)))
+        return rc;
+    keys = meru_changelog_keys(set, &nkeys);
     flush_lookup_free_found(fl);
     return flush_lookup_run(db, keys, nkeys, false, true, fl);
 }
@@ -614,6 +621,10 @@ static int feed_job_run(feed_job *j)
     pthread_mutex_unlock(&db->cat_mu);
     if (rc || !j->kept)
         return rc;
+    /* The keys are looked up: they go now rather than at the commit (the
+     * commit walks the memtable for them again in the rare case that a
+     * compaction took a file holding their older versions meanwhile). */
+    meru_changelog_drop_keys(j->set);
     /* The set keeps what its changes read of the pre-images (in sequence
      * order); the per-key table goes now, not at the commit. */
     if ((rc = meru_changelog_set_pre(j->set, j->fl.pre)))
@@ -714,7 +725,7 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
         /* The changelog (and the lookup) ran beside the L0 write. */
         if ((rc = feed_job_join(j)))
             rc = meru_err_wrap(rc, "flush: change feed");
-        else
+        else /* NULL when the job dropped them (kept: the refresh) */
             keys = meru_changelog_keys(j->set, &nkeys);
         if (j->kept)
             fl = &j->fl;
@@ -737,7 +748,7 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
                 rc = meru_err_wrap(rc, "flush: change feed");
         }
         if (rc == MERU_OK && view &&
-            (rc = flush_lookup_refresh(db, keys, nkeys, fl)))
+            (rc = flush_lookup_refresh(db, j->set, fl)))
             rc = meru_err_wrap(rc, "flush: older versions");
     } else if (rc == MERU_OK && view) {
         if ((rc = flush_lookup_run(db, keys, nkeys, false, true, fl)))
