@@ -11,11 +11,13 @@
  * older version in the memtable, else from the files' pre-image of its
  * key), so memory is 16 bytes an entry plus the keys.
  *
- * Writing: one pass in key order scatters what each change needs (its
- * position, where its state before is) into a table in sequence order,
- * which the write then reads front to back, asking a few changes ahead
- * for the memory they will read (slot_table: reading the key-order
- * arrays in sequence order cost a cache miss or two per change).
+ * Writing: once the pre-images are known, one pass in key order scatters
+ * what each change needs (its position, where its state before is) into a
+ * table in sequence order (meru_changelog_set_pre), which then replaces
+ * the entries (and the caller's per-key pre-image table) until the commit;
+ * the write reads it front to back, asking a few changes ahead for the
+ * memory they will read (reading the key-order arrays in sequence order
+ * cost a cache miss or two per change).
  * Per change, the key and both rows are decoded without copies
  * (meru_row_decode_view) into one value array of the changelog schema,
  * handed to the SST writer as values (key = _seq, trailer seq = the
@@ -34,6 +36,7 @@
 #include "types/rowcodec.h"
 #include "types/schema.h"
 #include "util/error.h"
+#include "util/mem.h"
 
 static const char *const op_names[] = {NULL, "insert", "update", "delete"};
 
@@ -150,9 +153,11 @@ typedef struct entry {
 
 struct meru_changelog_set {
     meru_memtable *mem; /* referenced */
-    entry *ents;        /* key order: user key ascending, newest first */
+    entry *ents;        /* key order: user key ascending, newest first;
+                         * NULL once the slots are made */
     size_t n;
     size_t nslots; /* slots of sequence order; some may hold no entry */
+    struct slotrec *slots; /* meru_changelog_set_pre: what the write reads */
     meru_sst_ukey *keys;
     size_t nkeys;
     meru_buf keybytes;
@@ -163,8 +168,9 @@ void meru_changelog_set_free(meru_changelog_set *s)
     if (!s)
         return;
     meru_memtable_unref(s->mem);
-    free(s->ents);
-    free(s->keys);
+    meru_mem_big_free(s->ents);
+    meru_mem_big_free(s->slots);
+    meru_mem_big_free(s->keys);
     meru_buf_free(&s->keybytes);
     free(s);
 }
@@ -236,12 +242,43 @@ static int order_by_seq(meru_changelog_set *s, const uint64_t *seqs)
     return MERU_OK;
 }
 
+/* Makes room for up to cap keys: a map of its own (util/mem.h), sized
+ * once (a memtable has at most as many keys as entries), so only the pages
+ * written are resident, none is copied by a growth, and they go back to
+ * the system at free. */
+static int keys_alloc(meru_changelog_set *s, size_t cap)
+{
+    s->nkeys = 0;
+    meru_buf_reset(&s->keybytes);
+    if (cap && !(s->keys = meru_mem_big_calloc(cap, sizeof *s->keys)))
+        return meru_err(MERU_ENOMEM, "out of memory (changes)");
+    return MERU_OK;
+}
+
+/* Appends user key (uk, ul) after the previous one. */
+static int key_add(meru_changelog_set *s, const uint8_t *uk, size_t ul)
+{
+    s->keys[s->nkeys++].len = ul;
+    return meru_buf_append(&s->keybytes, uk, ul);
+}
+
+/* The keys were appended one after the other: each starts where the
+ * previous one ends (the buffer may have moved while growing). */
+static void keys_finish(meru_changelog_set *s)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < s->nkeys; i++) {
+        s->keys[i].ptr = s->keybytes.data + off;
+        off += s->keys[i].len;
+    }
+}
+
 int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
 {
     meru_changelog_set *s = calloc(1, sizeof *s);
     meru_memtable_iter it;
     uint64_t *seqs = NULL;
-    size_t *koff = NULL, kcap = 0, cap;
+    size_t cap;
     const uint8_t *prev = NULL;
     size_t plen = 0;
     int rc = MERU_OK;
@@ -257,10 +294,12 @@ int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
                                     "memtable");
         goto out;
     }
-    /* Sized once (the memtable is immutable); the sequences only until
-     * the order is made. */
-    if (cap && (!(s->ents = malloc(cap * sizeof *s->ents)) ||
-                !(seqs = malloc(cap * sizeof *seqs)))) {
+    /* Sized once (the memtable is immutable), as maps of their own; the
+     * sequences only until the order is made. */
+    if ((rc = keys_alloc(s, cap)))
+        goto out;
+    if (cap && (!(s->ents = meru_mem_big_calloc(cap, sizeof *s->ents)) ||
+                !(seqs = meru_mem_big_calloc(cap, sizeof *seqs)))) {
         rc = meru_err(MERU_ENOMEM, "out of memory (changes)");
         goto out;
     }
@@ -274,27 +313,10 @@ int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
                                        "flushed");
             goto out;
         }
-        if (prev && ul == plen && !memcmp(uk, prev, ul)) {
+        if (prev && ul == plen && !memcmp(uk, prev, ul))
             s->ents[s->n - 1].key |= OLDER;
-        } else {
-            if (s->nkeys == kcap) {
-                size_t c = kcap ? 2 * kcap : 1024;
-                size_t *o = realloc(koff, c * sizeof *o);
-                meru_sst_ukey *k = o ? realloc(s->keys, c * sizeof *k) : NULL;
-                if (o)
-                    koff = o;
-                if (!k) {
-                    rc = meru_err(MERU_ENOMEM, "out of memory (changes)");
-                    goto out;
-                }
-                s->keys = k;
-                kcap = c;
-            }
-            koff[s->nkeys] = s->keybytes.len;
-            s->keys[s->nkeys++].len = ul;
-            if ((rc = meru_buf_append(&s->keybytes, uk, ul)))
-                goto out;
-        }
+        else if ((rc = key_add(s, uk, ul)))
+            goto out;
         prev = uk;
         plen = ul;
         s->ents[s->n].pos = meru_memtable_iter_pos(&it);
@@ -302,17 +324,66 @@ int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out)
         s->ents[s->n].slot = 0;
         seqs[s->n++] = meru_memtable_iter_seq(&it);
     }
-    for (size_t i = 0; i < s->nkeys; i++)
-        s->keys[i].ptr = s->keybytes.data + koff[i];
+    keys_finish(s);
     rc = order_by_seq(s, seqs);
 out:
-    free(seqs);
-    free(koff);
+    meru_mem_big_free(seqs);
     if (rc) {
         meru_changelog_set_free(s);
         return rc;
     }
     *out = s;
+    return MERU_OK;
+}
+
+size_t meru_changelog_nkeys(const meru_changelog_set *s)
+{
+    return s->nkeys;
+}
+
+void meru_changelog_drop_keys(meru_changelog_set *s)
+{
+    meru_mem_big_free(s->keys);
+    s->keys = NULL;
+    meru_buf_free(&s->keybytes);
+}
+
+int meru_changelog_keys_again(meru_changelog_set *s)
+{
+    meru_memtable_iter it;
+    const uint8_t *prev = NULL;
+    size_t plen = 0, n = s->nkeys;
+    int rc;
+    if (s->keys || !n)
+        return MERU_OK;
+    if ((rc = keys_alloc(s, n)))
+        return rc;
+    meru_memtable_iter_init(&it, s->mem);
+    for (meru_memtable_iter_seek_to_first(&it); meru_memtable_iter_valid(&it);
+         meru_memtable_iter_next(&it)) {
+        size_t ul;
+        const uint8_t *uk = meru_memtable_iter_user_key(&it, &ul);
+        if (prev && ul == plen && !memcmp(uk, prev, ul))
+            continue;
+        if (s->nkeys == n) {
+            rc = meru_err(MERU_EINVAL, "changes: the memtable grew while "
+                                       "flushed");
+            break;
+        }
+        if ((rc = key_add(s, uk, ul)))
+            break;
+        prev = uk;
+        plen = ul;
+    }
+    if (rc == MERU_OK && s->nkeys != n)
+        rc = meru_err(MERU_EINVAL, "changes: the memtable changed while "
+                                   "flushed");
+    if (rc) {
+        meru_changelog_drop_keys(s);
+        s->nkeys = n;
+        return rc;
+    }
+    keys_finish(s);
     return MERU_OK;
 }
 
@@ -336,15 +407,15 @@ typedef struct slotrec {
 #define SR_OLDER 1u /* the state before is the memtable's older version */
 #define SR_LIVE  2u /* the pre-image from the files is a live row */
 
-/* The entries in sequence order, each with where the state before it is
- * (*out, s->nslots of them). MERU_ENOMEM; MERU_ERANGE for a pre-image of
- * 4 GiB or more. */
-static int slot_table(const meru_changelog_set *s,
-                      const meru_changelog_pre *pre, slotrec **out)
+int meru_changelog_set_pre(meru_changelog_set *s,
+                           const meru_changelog_pre *pre)
 {
-    slotrec *r = calloc(s->nslots + 1, sizeof *r);
-    *out = NULL;
-    if (!r)
+    slotrec *r;
+    if (s->slots)
+        return meru_err(MERU_EINVAL, "changelog: pre-images given twice");
+    /* Written nearly whole (a memtable leaves few sequences without an
+     * entry): huge pages where the system has them (util/mem.h). */
+    if (!(r = meru_mem_big_calloc_dense(s->nslots + 1, sizeof *r)))
         return meru_err(MERU_ENOMEM, "out of memory (changelog)");
     for (size_t i = 0; i < s->n; i++) {
         const entry *e = &s->ents[i];
@@ -353,9 +424,9 @@ static int slot_table(const meru_changelog_set *s,
         if (e->key & OLDER) {
             x->before = s->ents[i + 1].pos;
             x->flags = SR_OLDER;
-        } else if (pre[e->key].live) {
+        } else if (pre && pre[e->key].live) {
             if (pre[e->key].vlen > UINT32_MAX) {
-                free(r);
+                meru_mem_big_free(r);
                 return meru_err(MERU_ERANGE, "a pre-image of %zu bytes",
                                 pre[e->key].vlen);
             }
@@ -364,7 +435,11 @@ static int slot_table(const meru_changelog_set *s,
             x->flags = SR_LIVE;
         }
     }
-    *out = r;
+    /* From here on the slots say all the write needs: the entries in key
+     * order go (16 bytes an entry, live until the commit before). */
+    s->slots = r;
+    meru_mem_big_free(s->ents);
+    s->ents = NULL;
     return MERU_OK;
 }
 
@@ -423,8 +498,7 @@ static void slot_change(const slotrec *x, meru_memtable_iter *it, int *kind,
 
 int meru_changelog_write(meru_fs *fs, const char *path,
                          const meru_schema *table, const meru_schema *cl,
-                         const meru_changelog_set *s,
-                         const meru_changelog_pre *pre, uint64_t trim,
+                         const meru_changelog_set *s, uint64_t trim,
                          const meru_sst_options *so, meru_changelog_meta *out)
 {
     size_t nt = table->ncols, ncl = cl->ncols;
@@ -434,7 +508,7 @@ int meru_changelog_write(meru_fs *fs, const char *path,
     meru_sst_writer *w = NULL;
     meru_memtable_iter it;
     meru_sst_meta meta;
-    slotrec *slots = NULL;
+    const slotrec *slots = s->slots;
     int rc = MERU_OK;
 
     memset(&meta, 0, sizeof meta);
@@ -443,8 +517,11 @@ int meru_changelog_write(meru_fs *fs, const char *path,
         rc = meru_err(MERU_ENOMEM, "out of memory (changelog)");
         goto out;
     }
-    if ((rc = slot_table(s, pre, &slots)))
+    if (!slots && s->n) {
+        rc = meru_err(MERU_EINVAL, "changelog: written before its "
+                                   "pre-images were given");
         goto out;
+    }
     meru_memtable_iter_init(&it, s->mem);
     for (size_t o = 0; o < s->nslots; o++) {
         const uint8_t *ukey, *value, *before;
@@ -513,7 +590,6 @@ int meru_changelog_write(meru_fs *fs, const char *path,
     out->max_seq = meta.max_seq;
     meru_sst_meta_free(&meta);
 out:
-    free(slots);
     free(tv);
     free(cv);
     meru_buf_free(&ikey);

@@ -63,17 +63,40 @@ typedef struct meru_changelog_pre {
  * memtable position (8 bytes) plus the index of its key, whether the next
  * entry is its key's older version, and its place in sequence order: 16
  * bytes an entry, where whole change records were 64 (and 128 while
- * sorting). The changes themselves are derived while writing, from these
- * and the pre-images. Holds a reference on the memtable.
+ * sorting). Once the pre-images are known (meru_changelog_set_pre) the
+ * entries give way to what the write reads, in sequence order: 24 bytes a
+ * sequence, and the caller's per-key pre-image table can go. The changes
+ * themselves are derived while writing. Holds a reference on the memtable.
  */
 typedef struct meru_changelog_set meru_changelog_set;
 
 /* Walks `mem` (immutable) once. MERU_ENOMEM; MERU_ENOTSUP past 2^31 - 3
  * entries. */
 int meru_changelog_collect(meru_memtable *mem, meru_changelog_set **out);
-/* The distinct user keys, ascending (borrowed from the set); *n of them. */
+/* The distinct user keys, ascending (borrowed from the set); *n of them.
+ * NULL (with *n the count) after meru_changelog_drop_keys. */
 const meru_sst_ukey *meru_changelog_keys(const meru_changelog_set *s,
                                          size_t *n);
+/* How many distinct user keys the set has (dropped or not). */
+size_t meru_changelog_nkeys(const meru_changelog_set *s);
+/* Frees the keys (16 bytes a key plus the keys' bytes): once their lookup
+ * is done they are needed again only when it must be redone, and the
+ * memtable still has them (meru_changelog_keys_again). */
+void meru_changelog_drop_keys(meru_changelog_set *s);
+/* Walks the memtable again for the keys meru_changelog_drop_keys freed (a
+ * no-op when they are there). MERU_ENOMEM. */
+int meru_changelog_keys_again(meru_changelog_set *s);
+/*
+ * Gives the set the pre-image of each of its keys (pre[i] for key i of
+ * meru_changelog_keys; NULL: no key has a live one): the table of what
+ * each change reads, in sequence order, is made and the entries in key
+ * order are freed. `pre` itself is not kept, only the pre-images' value
+ * pointers, which must stay valid until the set is freed. Once per set.
+ * MERU_ENOMEM; MERU_ERANGE for a pre-image of 4 GiB or more; MERU_EINVAL
+ * the second time.
+ */
+int meru_changelog_set_pre(meru_changelog_set *s,
+                           const meru_changelog_pre *pre);
 void meru_changelog_set_free(meru_changelog_set *s); /* NULL is fine */
 
 /*
@@ -100,20 +123,18 @@ typedef struct meru_changelog_meta {
 } meru_changelog_meta;
 
 /*
- * Writes the changes of set `s` with sequence > trim, given the pre-image
- * of each of its keys (pre[i] for key i of meru_changelog_keys), to a new
- * file `path` as rows of `cl` (meru_changelog_schema of `table`), in
- * sequence order, streaming (no change is held past its row), and fsyncs
- * it (not its directory). Besides the writer's row group it holds a table
- * of 24 bytes per sequence of the set (what each change reads, in
- * sequence order). `so` as for an SST. When there is no change
- * (only deletes of absent keys, or all at or below trim) no file is made
- * and out->rows is 0. On failure the file is removed.
+ * Writes the changes of set `s` (given its pre-images: meru_changelog_set_
+ * pre) with sequence > trim to a new file `path` as rows of `cl`
+ * (meru_changelog_schema of `table`), in sequence order, streaming (no
+ * change is held past its row), and fsyncs it (not its directory). It may
+ * be called again for the same set (another trim). `so` as for an SST.
+ * When there is no change (only deletes of absent keys, or all at or below
+ * trim) no file is made and out->rows is 0. On failure the file is
+ * removed; MERU_EINVAL for a set without its pre-images.
  */
 int meru_changelog_write(meru_fs *fs, const char *path,
                          const meru_schema *table, const meru_schema *cl,
-                         const meru_changelog_set *s,
-                         const meru_changelog_pre *pre, uint64_t trim,
+                         const meru_changelog_set *s, uint64_t trim,
                          const meru_sst_options *so, meru_changelog_meta *out);
 
 /* Reading one file. */

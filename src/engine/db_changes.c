@@ -66,8 +66,7 @@ bool meru_db_changes_kept(meru_db *db, const meru_options *o)
 
 int meru_db_changes_write(meru_db *db, const meru_options *o,
                           const meru_schema *table,
-                          const meru_changelog_set *set,
-                          const meru_changelog_pre *pre, uint64_t trim,
+                          const meru_changelog_set *set, uint64_t trim,
                           meru_catalog_changelog *out, char **written)
 {
     char uuid[MERU_UUID_TEXT], rel[128], abs[MERU_DB_PATH_MAX],
@@ -92,7 +91,7 @@ int meru_db_changes_write(meru_db *db, const meru_options *o,
     so.pq.row_group_bytes = meru_changelog_row_group_bytes(o->memtable_bytes,
                                                            so.pq.page_size);
     /* Changes at or below `trim` lie under the floor: left out. */
-    if ((rc = meru_changelog_write(db->fs, abs, table, cl, set, pre, trim,
+    if ((rc = meru_changelog_write(db->fs, abs, table, cl, set, trim,
                                    &so, &meta)))
         goto out;
     if (!meta.rows) /* nothing changed (deletes of absent keys only) */

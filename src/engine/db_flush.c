@@ -153,7 +153,8 @@ static int l0_view_keys(meru_db_l0 *out, keylog *kl)
 }
 
 static int feed_job_start(meru_db *db, meru_memtable *mem,
-                          const meru_options *o, struct meru_db_feed_job **out);
+                          const meru_options *o, bool view,
+                          struct meru_db_feed_job **out);
 
 int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
 {
@@ -190,7 +191,7 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
      * starts no job, so nothing walks or sorts the memtable for it; its
      * commit goes as with the feed off and the view logs its keys here. */
     if (meru_db_changes_kept(db, &o) &&
-        (rc = feed_job_start(db, mem, &o, &out->feed))) {
+        (rc = feed_job_start(db, mem, &o, view, &out->feed))) {
         meru_db_l0_clear(out);
         return meru_err_wrap(rc, "flush");
     }
@@ -262,23 +263,42 @@ int meru_db_write_l0(meru_db *db, meru_memtable *mem, meru_db_l0 *out)
  * the lookup (under cat_mu) to the commit (under cat_mu again when the
  * changelog is written in between): the file list it ran on (each file
  * referenced, so a pointer names the same file at the commit), the
- * catalog version of that list, each key's newest older version and, with
- * the change feed, the values of those that are puts (the pre-images). */
+ * catalog version of that list, per file the positions of the keys'
+ * newest older versions that are puts (what the view hides there) and,
+ * with the change feed, the values of those puts (the pre-images). */
 typedef struct flush_lookup {
     meru_db_file **files;
     size_t nfiles;
     uint64_t version;
-    meru_db_older *older;
+    /* Per file of files[] (when positions were asked for), the rows the
+     * view hides in it; NULL: none. A flush's keys are looked up in
+     * batches (FLUSH_LOOKUP_BATCH) and each batch's per-key results are
+     * folded into these at once: the per-key tables of a whole flush (32
+     * bytes a key of results, ~53 of scratch) were tens of MiB live beside
+     * the memtables at the flush's peak (bench/RESULTS.md, "Memory budget,
+     * fourth pass"), where a vector of ~300k positions is a few hundred
+     * KiB. */
+    meru_dv **dvs;
+    uint64_t hidden; /* keys whose newest older version is a put */
     /* The pre-images, per key (live = a put was found), their values
      * copied into an arena of PRE_CHUNK (2 MiB) chunks: a flush's are
      * tens of MiB, and one buffer grown by doubling copied them again at
      * each growth (the memmove of the profiles) and touched up to twice
-     * their size. */
+     * their size. The table goes once the changelog's set took them
+     * (meru_changelog_set_pre); the arena stays until the commit. */
     meru_changelog_pre *pre;
     meru_arena *pre_arena;
+    size_t base; /* the batch's first key, while it runs (pre_value) */
     meru_db_lookup_stats ls;
     uint64_t wall_ns, cpu_ns;
 } flush_lookup;
+
+/* Keys per batch of a flush's lookup: its per-key tables (results and
+ * scratch, ~85 bytes a key) stay under ~6 MiB. Batches are consecutive
+ * key ranges, so each decodes the pages of its own range of every file
+ * (one page at each boundary twice): the cost of a flush of ~300k keys
+ * in five batches is that of one. */
+#define FLUSH_LOOKUP_BATCH ((size_t)65536)
 
 /* The pre-images' arena chunk: 2 MiB, as a large memtable's, so that each
  * chunk is an anonymous map of its own (arena.h) that goes back to the
@@ -297,12 +317,25 @@ static void flush_lookup_free_pre(flush_lookup *fl)
     fl->pre_arena = NULL;
 }
 
+/* Lets go of the file list and what was found in it. */
+static void flush_lookup_free_found(flush_lookup *fl)
+{
+    for (size_t f = 0; f < fl->nfiles; f++) {
+        meru_db_file_unref(fl->files[f]);
+        if (fl->dvs)
+            meru_dv_free(fl->dvs[f]);
+    }
+    free(fl->files);
+    free(fl->dvs);
+    fl->files = NULL;
+    fl->dvs = NULL;
+    fl->nfiles = 0;
+    fl->hidden = 0;
+}
+
 static void flush_lookup_free(flush_lookup *fl)
 {
-    for (size_t f = 0; f < fl->nfiles; f++)
-        meru_db_file_unref(fl->files[f]);
-    free(fl->files);
-    meru_mem_big_free(fl->older);
+    flush_lookup_free_found(fl);
     flush_lookup_free_pre(fl);
     memset(fl, 0, sizeof *fl);
 }
@@ -316,27 +349,77 @@ static int pre_value(void *arg, size_t key, uint64_t pos, const uint8_t *value,
     (void)pos;
     if (!p)
         return meru_err(MERU_ENOMEM, "out of memory (pre-images)");
+    key += fl->base;
     fl->pre[key].live = 1;
     fl->pre[key].value = p;
     fl->pre[key].vlen = len;
     return MERU_OK;
 }
 
+/* Whether any of files[0..n) holds user keys in [lo, hi]. */
+static bool range_overlaps(meru_db_file *const *files, size_t n,
+                           const meru_sst_ukey *lo, const meru_sst_ukey *hi)
+{
+    for (size_t f = 0; f < n; f++) {
+        const meru_catalog_file *m = &files[f]->meta;
+        if (meru_ikey_cmp(hi->ptr, hi->len, m->smallest, m->smallest_len) >=
+                0 &&
+            meru_ikey_cmp(lo->ptr, lo->len, m->largest, m->largest_len) <= 0)
+            return true;
+    }
+    return false;
+}
+
+/* Folds the results of the batch of keys [b0, b0 + nb) (older[0..nb)) into
+ * fl: each newest older put's position into its file's vector, and a
+ * pre-image is live only where that put was found. Only entries pre_value
+ * set are written: storing the 0 that every other entry already reads as
+ * faulted in the table's untouched pages (a flush of new keys touched all
+ * of it for nothing: 0.17 s of bench_kv's run). */
+static int flush_lookup_fold(flush_lookup *fl, const meru_db_older *older,
+                             size_t b0, size_t nb)
+{
+    int rc;
+    for (size_t i = 0; i < nb; i++) {
+        const meru_db_older *r = &older[i];
+        meru_changelog_pre *p = fl->pre ? &fl->pre[b0 + i] : NULL;
+        if (p && p->live && (r->state != MERU_SST_FOUND || !p->value))
+            p->live = 0;
+        if (r->state != MERU_SST_FOUND)
+            continue; /* a delete row is hidden already, in its own file */
+        fl->hidden++;
+        if (!fl->dvs)
+            continue;
+        if (!fl->dvs[r->file] && (rc = meru_dv_new(&fl->dvs[r->file])))
+            return rc;
+        if ((rc = meru_dv_add(fl->dvs[r->file], r->pos)))
+            return rc;
+    }
+    return MERU_OK;
+}
+
 /* Looks up the newest older version of each of keys[0..nkeys) in the
- * current files (cat_mu held), with their values when `values`. */
+ * current files (cat_mu held), in batches of consecutive keys: with
+ * `positions` the view's vectors (fl->dvs), with `values` the pre-images.
+ * A batch whose key range no file's overlaps is not looked up at all (a
+ * flush of keys above every older one, as a sorted load's: nothing can be
+ * found, and nothing per key is allocated). */
 static int flush_lookup_run(meru_db *db, const meru_sst_ukey *keys,
-                            size_t nkeys, bool values, flush_lookup *fl)
+                            size_t nkeys, bool values, bool positions,
+                            flush_lookup *fl)
 {
     meru_sst_lookup_opts lo = {pre_value, fl, NULL};
     uint64_t t0 = meru_clock_ns(), c0 = meru_clock_thread_cpu_ns();
+    size_t batch = db->test_flush_lookup_batch ? db->test_flush_lookup_batch
+                                               : FLUSH_LOOKUP_BATCH;
+    meru_db_older *older = NULL;
     int rc = MERU_OK;
 
     fl->nfiles = db->nfiles;
     fl->version = meru_catalog_version(db->cat);
     fl->files = malloc((db->nfiles + 1) * sizeof *fl->files);
-    /* A flush's per-key tables (tens of MiB) out of malloc's heaps
-     * (util/mem.h). */
-    fl->older = meru_mem_big_calloc_dense(nkeys + 1, sizeof *fl->older);
+    if (positions)
+        fl->dvs = calloc(db->nfiles + 1, sizeof *fl->dvs);
     if (values) {
         /* Written only where an older put is found (sparse for a flush
          * of mostly new keys): 4 KiB pages, not huge ones. */
@@ -344,7 +427,7 @@ static int flush_lookup_run(meru_db *db, const meru_sst_ukey *keys,
         if (meru_arena_new(&fl->pre_arena, PRE_CHUNK))
             fl->pre_arena = NULL;
     }
-    if (!fl->files || !fl->older ||
+    if (!fl->files || (positions && !fl->dvs) ||
         (values && (!fl->pre || !fl->pre_arena))) {
         fl->nfiles = 0;
         return meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
@@ -353,82 +436,80 @@ static int flush_lookup_run(meru_db *db, const meru_sst_ukey *keys,
         fl->files[f] = db->files[f];
         meru_db_file_ref(fl->files[f]);
     }
-    if (fl->nfiles && nkeys)
-        rc = meru_db_lookup_older(fl->files, fl->nfiles, db->schema, keys,
-                                  nkeys, values ? &lo : NULL, fl->older,
+    if (batch > nkeys)
+        batch = nkeys;
+    for (size_t b0 = 0; rc == MERU_OK && fl->nfiles && b0 < nkeys;
+         b0 += batch) {
+        size_t nb = nkeys - b0 < batch ? nkeys - b0 : batch;
+        if (!range_overlaps(fl->files, fl->nfiles, &keys[b0],
+                            &keys[b0 + nb - 1]))
+            continue;
+        /* Per-key results of one batch, out of malloc's heaps
+         * (util/mem.h). */
+        if (!older &&
+            !(older = meru_mem_big_calloc_dense(batch + 1, sizeof *older))) {
+            rc = meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
+            break;
+        }
+        fl->base = b0;
+        rc = meru_db_lookup_older(fl->files, fl->nfiles, db->schema,
+                                  keys + b0, nb, values ? &lo : NULL, older,
                                   &fl->ls);
-    else
-        for (size_t i = 0; i < nkeys; i++)
-            fl->older[i].state = MERU_SST_NOT_FOUND;
+        if (rc == MERU_OK)
+            rc = flush_lookup_fold(fl, older, b0, nb);
+    }
+    meru_mem_big_free(older);
     fl->wall_ns += meru_clock_ns() - t0;
     fl->cpu_ns += meru_clock_thread_cpu_ns() - c0;
     return rc;
 }
 
-/* At the commit (cat_mu held), after cat_mu was released since the lookup:
- * makes fl->older's file indexes those of db->files. Files are immutable
- * and a commit in between can only be a compaction (flushes run one at a
- * time): a key's newest older version stays where it was as long as its
- * file is live (a compaction that did not take that file took no version
- * of the key newer than it). When a file holding a found put left, the
- * positions are looked up again (the values found first stay right: a
- * compaction keeps every key's newest version). */
-static int flush_lookup_refresh(meru_db *db, const meru_sst_ukey *keys,
-                                size_t nkeys, flush_lookup *fl)
+/* Whether file f is one of db->files (cat_mu held). */
+static bool file_live(const meru_db *db, const meru_db_file *f)
 {
-    size_t *map;
-    bool gone = false;
-    if (meru_catalog_version(db->cat) == fl->version)
+    for (size_t g = 0; g < db->nfiles; g++)
+        if (db->files[g] == f)
+            return true;
+    return false;
+}
+
+/* At the commit (cat_mu held), after cat_mu was released since the lookup
+ * of the keys of `set` (the feed's job): makes sure the files fl->dvs name
+ * are still live. Files are immutable and a commit in between can only be
+ * a compaction (flushes run one at a time): a key's newest older version
+ * stays where it was as long as its file is live (a compaction that did
+ * not take that file took no version of the key newer than it). When a
+ * file holding a found put left (or the positions were not asked for),
+ * the positions are looked up again, with the keys walked from the
+ * memtable again (the job let them go after its lookup); the values found
+ * first stay right: a compaction keeps every key's newest version. */
+static int flush_lookup_refresh(meru_db *db, meru_changelog_set *set,
+                                flush_lookup *fl)
+{
+    const meru_sst_ukey *keys;
+    size_t nkeys;
+    bool gone = !fl->dvs;
+    int rc;
+    if (!gone && meru_catalog_version(db->cat) == fl->version)
         return MERU_OK;
-    if (!(map = malloc((fl->nfiles + 1) * sizeof *map)))
-        return meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
-    for (size_t f = 0; f < fl->nfiles; f++) {
-        map[f] = SIZE_MAX;
-        for (size_t g = 0; g < db->nfiles; g++)
-            if (db->files[g] == fl->files[f]) {
-                map[f] = g;
-                break;
-            }
-    }
-    for (size_t i = 0; !gone && i < nkeys; i++)
-        gone = fl->older[i].state == MERU_SST_FOUND &&
-               map[fl->older[i].file] == SIZE_MAX;
-    if (!gone) {
-        for (size_t i = 0; i < nkeys; i++)
-            if (fl->older[i].state == MERU_SST_FOUND)
-                fl->older[i].file = map[fl->older[i].file];
-    }
-    free(map);
-    if (!gone) {
-        /* now indexes of db->files: hold the current list */
-        for (size_t f = 0; f < fl->nfiles; f++)
-            meru_db_file_unref(fl->files[f]);
-        fl->nfiles = 0;
-        free(fl->files);
-        fl->files = NULL;
+    for (size_t f = 0; !gone && f < fl->nfiles; f++)
+        gone = fl->dvs[f] && !file_live(db, fl->files[f]);
+    if (!gone)
         return MERU_OK;
-    }
-    for (size_t f = 0; f < fl->nfiles; f++)
-        meru_db_file_unref(fl->files[f]);
-    free(fl->files);
-    fl->files = NULL;
-    fl->nfiles = 0;
-    meru_mem_big_free(fl->older);
-    fl->older = NULL;
-    return flush_lookup_run(db, keys, nkeys, false, fl);
+    if ((rc = meru_changelog_keys_again(set)))
+        return rc;
+    keys = meru_changelog_keys(set, &nkeys);
+    flush_lookup_free_found(fl);
+    return flush_lookup_run(db, keys, nkeys, false, true, fl);
 }
 
 /* Adds to edit `e` the continuous view's part of a new L0 file `add`
- * whose keys are nkeys (cat_mu held; fl->older indexes db->files): the
- * file's own vector and, in each older file, the position of each newest
- * older version that is a put. */
+ * whose keys are nkeys (cat_mu held; fl's files live): the file's own
+ * vector and, in each older file, the position of each newest older
+ * version that is a put. */
 static int flush_view_edit(meru_db *db, const meru_db_l0 *add, size_t nkeys,
                            const flush_lookup *fl, meru_catalog_edit *e)
 {
-    meru_db_file **files = db->files;
-    size_t nfiles = db->nfiles;
-    meru_dv **dvs = NULL;
-    uint64_t hidden = 0;
     int rc = MERU_OK;
 
     if (!meru_dv_is_empty(add->dv) &&
@@ -436,26 +517,21 @@ static int flush_view_edit(meru_db *db, const meru_db_l0 *add, size_t nkeys,
         return rc;
     if (!nkeys)
         return MERU_OK;
-    if (!(dvs = calloc(nfiles + 1, sizeof *dvs)))
-        return meru_err(MERU_ENOMEM, "out of memory (flush lookup)");
-    for (size_t i = 0; rc == MERU_OK && i < nkeys; i++) {
-        const meru_db_older *o = &fl->older[i];
-        if (o->state != MERU_SST_FOUND)
-            continue; /* a delete row is hidden already, in its own file */
-        if (!dvs[o->file]) {
-            rc = meru_catalog_file_dv(db->cat, files[o->file]->meta.path,
-                                      &dvs[o->file]);
-            if (rc == MERU_OK && !dvs[o->file])
-                rc = meru_dv_new(&dvs[o->file]);
-        }
+    for (size_t f = 0; rc == MERU_OK && f < fl->nfiles; f++) {
+        const char *path = fl->files[f]->meta.path;
+        meru_dv *cur = NULL;
+        if (!fl->dvs[f])
+            continue;
+        rc = meru_catalog_file_dv(db->cat, path, &cur);
+        if (rc == MERU_OK && !cur)
+            rc = meru_dv_new(&cur);
         if (rc == MERU_OK)
-            rc = meru_dv_add(dvs[o->file], o->pos);
-        hidden++;
+            rc = meru_dv_union(cur, fl->dvs[f]);
+        if (rc == MERU_OK)
+            rc = meru_catalog_edit_set_dv(e, path, cur);
+        meru_dv_free(cur);
     }
-    for (size_t f = 0; rc == MERU_OK && f < nfiles; f++)
-        if (dvs[f])
-            rc = meru_catalog_edit_set_dv(e, files[f]->meta.path, dvs[f]);
-    if (rc == MERU_OK && nfiles) {
+    if (rc == MERU_OK && db->nfiles) {
         /* The view's upkeep (the lookup, including the feed's values). */
         atomic_fetch_add_explicit(&db->st_view_lookups, 1,
                                   memory_order_relaxed);
@@ -465,12 +541,9 @@ static int flush_view_edit(meru_db *db, const meru_db_l0 *add, size_t nkeys,
                                   fl->cpu_ns / 1000, memory_order_relaxed);
         atomic_fetch_add_explicit(&db->st_view_lookup_pages,
                                   fl->ls.pages_read, memory_order_relaxed);
-        atomic_fetch_add_explicit(&db->st_view_hidden, hidden,
+        atomic_fetch_add_explicit(&db->st_view_hidden, fl->hidden,
                                   memory_order_relaxed);
     }
-    for (size_t f = 0; dvs && f < nfiles; f++)
-        meru_dv_free(dvs[f]);
-    free(dvs);
     return rc;
 }
 
@@ -501,6 +574,7 @@ struct meru_db_feed_job {
     meru_db *db;
     meru_memtable *mem; /* referenced */
     meru_options o;     /* as the flush began */
+    bool view;          /* the continuous view: its positions are found */
     const meru_schema *table;
     uint64_t last_seq; /* the memtable's */
     pthread_t thread;
@@ -510,7 +584,7 @@ struct meru_db_feed_job {
     meru_err_saved err;
     bool kept; /* the feed keeps history: lookup, pre and changelog made */
     meru_changelog_set *set;
-    flush_lookup fl; /* with the pre-images (fl.pre) until the write */
+    flush_lookup fl; /* the pre-images' arena until the commit */
     uint64_t trim;
     meru_catalog_changelog cl; /* path NULL: no changelog (nothing changed) */
     char *written;             /* its absolute path until committed */
@@ -521,8 +595,8 @@ typedef struct meru_db_feed_job feed_job;
 static int feed_job_write(feed_job *j, uint64_t trim)
 {
     j->trim = trim;
-    return meru_db_changes_write(j->db, &j->o, j->table, j->set, j->fl.pre,
-                                 trim, &j->cl, &j->written);
+    return meru_db_changes_write(j->db, &j->o, j->table, j->set, trim,
+                                 &j->cl, &j->written);
 }
 
 static int feed_job_run(feed_job *j)
@@ -542,20 +616,21 @@ static int feed_job_run(feed_job *j)
         last = j->last_seq;
     if ((j->kept = meru_db_changes_kept(db, &j->o))) {
         j->trim = meru_db_changes_trim(db, &j->o, last);
-        rc = flush_lookup_run(db, keys, nkeys, true, &j->fl);
+        rc = flush_lookup_run(db, keys, nkeys, true, j->view, &j->fl);
     }
     pthread_mutex_unlock(&db->cat_mu);
     if (rc || !j->kept)
         return rc;
-    /* A key's pre-image is live when its newest older version is a put
-     * (whose value pre_value copied). Only entries pre_value set are
-     * written: storing the 0 that every other entry already reads as
-     * faulted in the table's untouched pages (a flush of new keys touched
-     * all of it for nothing: this loop was 0.17 s of bench_kv's run). */
-    for (size_t i = 0; i < nkeys; i++)
-        if (j->fl.pre[i].live && (j->fl.older[i].state != MERU_SST_FOUND ||
-                                  !j->fl.pre[i].value))
-            j->fl.pre[i].live = 0;
+    /* The keys are looked up: they go now rather than at the commit (the
+     * commit walks the memtable for them again in the rare case that a
+     * compaction took a file holding their older versions meanwhile). */
+    meru_changelog_drop_keys(j->set);
+    /* The set keeps what its changes read of the pre-images (in sequence
+     * order); the per-key table goes now, not at the commit. */
+    if ((rc = meru_changelog_set_pre(j->set, j->fl.pre)))
+        return rc;
+    meru_mem_big_free(j->fl.pre);
+    j->fl.pre = NULL;
     return feed_job_write(j, j->trim);
 }
 
@@ -568,7 +643,7 @@ static void *feed_job_main(void *arg)
 }
 
 static int feed_job_start(meru_db *db, meru_memtable *mem,
-                          const meru_options *o, feed_job **out)
+                          const meru_options *o, bool view, feed_job **out)
 {
     feed_job *j = calloc(1, sizeof *j);
     if (!j)
@@ -577,6 +652,7 @@ static int feed_job_start(meru_db *db, meru_memtable *mem,
     meru_memtable_ref(mem);
     j->mem = mem;
     j->o = *o;
+    j->view = view;
     j->table = meru_db_cur_schema(db);
     j->last_seq = meru_memtable_max_seq(mem);
     if (pthread_create(&j->thread, NULL, feed_job_main, j) == 0)
@@ -649,7 +725,7 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
         /* The changelog (and the lookup) ran beside the L0 write. */
         if ((rc = feed_job_join(j)))
             rc = meru_err_wrap(rc, "flush: change feed");
-        else
+        else /* NULL when the job dropped them (kept: the refresh) */
             keys = meru_changelog_keys(j->set, &nkeys);
         if (j->kept)
             fl = &j->fl;
@@ -672,10 +748,10 @@ int meru_db_commit_l0(meru_db *db, const meru_db_l0 *add, uint64_t last_seq,
                 rc = meru_err_wrap(rc, "flush: change feed");
         }
         if (rc == MERU_OK && view &&
-            (rc = flush_lookup_refresh(db, keys, nkeys, fl)))
+            (rc = flush_lookup_refresh(db, j->set, fl)))
             rc = meru_err_wrap(rc, "flush: older versions");
     } else if (rc == MERU_OK && view) {
-        if ((rc = flush_lookup_run(db, keys, nkeys, false, fl)))
+        if ((rc = flush_lookup_run(db, keys, nkeys, false, true, fl)))
             rc = meru_err_wrap(rc, "flush: older versions");
     }
     if (rc == MERU_OK)

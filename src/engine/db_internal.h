@@ -328,6 +328,10 @@ struct meru_db {
      * committing it (db_flush.c). */
     void (*test_before_flush_commit)(meru_db *db, void *arg);
     void *test_arg;
+    /* Tests only (0 otherwise): keys per batch of a flush's lookup of
+     * older versions (db_flush.c, FLUSH_LOOKUP_BATCH), so that small
+     * tables run it in many batches. */
+    size_t test_flush_lookup_batch;
 };
 
 /* Signals the workers that there may be work (mu held). The generation
@@ -564,8 +568,8 @@ typedef struct meru_changelog_pre meru_changelog_pre;
 typedef struct meru_changelog_set meru_changelog_set;
 /*
  * Writes the changelog file of a flushed memtable's changes (`set`, its
- * walk; pre[i] the pre-image of the set's key i, from the flush's lookup
- * of older versions; rows of `table`)
+ * walk, given the pre-images of its keys from the flush's lookup of older
+ * versions: meru_changelog_set_pre; rows of `table`)
  * leaving out those at or below `trim`, fsynced with its directory: no
  * lock needed, the file is not part of the table until a commit names it.
  * *out gets its catalog entry (path malloc'd, NULL when nothing
@@ -575,8 +579,7 @@ typedef struct meru_changelog_set meru_changelog_set;
  */
 int meru_db_changes_write(meru_db *db, const meru_options *o,
                           const meru_schema *table,
-                          const meru_changelog_set *set,
-                          const meru_changelog_pre *pre, uint64_t trim,
+                          const meru_changelog_set *set, uint64_t trim,
                           meru_catalog_changelog *out, char **written);
 /*
  * The change feed's part of a commit (cat_mu held): with the feed on, adds

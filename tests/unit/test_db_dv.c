@@ -61,8 +61,10 @@ static uint32_t most_row_groups(meru_db *db)
     return most;
 }
 
+/* batch: keys per batch of each flush's lookup of older versions (0: the
+ * engine's). */
 static void run_model_tuned(const char *name, int composite, size_t nkeys,
-                            void (*tune)(meru_options *))
+                            void (*tune)(meru_options *), size_t batch)
 {
     wl w;
     memset(&w, 0, sizeof w);
@@ -75,6 +77,7 @@ static void run_model_tuned(const char *name, int composite, size_t nkeys,
     if (tune)
         tune(&o);
     CHECK_OK(meru_open(meru_test_tmpdir(name), &o, s, &w.db));
+    w.db->test_flush_lookup_batch = batch;
     CHECK_OK(meru_row_new(&w.row, s));
     CHECK_OK(meru_row_new(&w.key, s));
     CHECK_OK(meru_row_new(&w.lo, s));
@@ -165,7 +168,7 @@ static void run_model_tuned(const char *name, int composite, size_t nkeys,
 
 static void run_model(const char *name, int composite, size_t nkeys)
 {
-    run_model_tuned(name, composite, nkeys, NULL);
+    run_model_tuned(name, composite, nkeys, NULL, 0);
 }
 
 static void test_view_exact_after_every_commit_int_key(void)
@@ -180,7 +183,14 @@ static void test_view_exact_after_every_commit_composite_key(void)
 
 static void test_view_exact_with_several_row_groups_per_file(void)
 {
-    run_model_tuned("dv_rg", 1, 4000, small_row_groups);
+    run_model_tuned("dv_rg", 1, 4000, small_row_groups, 0);
+}
+
+/* Each flush's lookup in batches of 5 keys: every batch's positions go
+ * into the right file's vector. */
+static void test_view_exact_with_lookup_batches_of_5_keys(void)
+{
+    run_model_tuned("dv_b5", 0, 4000, NULL, 5);
 }
 
 /* ------------------------------------------------- lookup against get */
@@ -703,6 +713,7 @@ int main(void)
     MERU_TEST_RUN(test_view_exact_after_every_commit_int_key);
     MERU_TEST_RUN(test_view_exact_after_every_commit_composite_key);
     MERU_TEST_RUN(test_view_exact_with_several_row_groups_per_file);
+    MERU_TEST_RUN(test_view_exact_with_lookup_batches_of_5_keys);
     MERU_TEST_RUN(test_lookup_older_matches_get);
     MERU_TEST_RUN(test_compaction_reconciles_flushes_that_commit_meanwhile);
     MERU_TEST_RUN(test_recovery_flushes_keep_the_view_exact);
