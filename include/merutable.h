@@ -626,7 +626,9 @@ typedef struct meru_options {
      * warm get, full scan 2.02G; 8 KiB: 110k, 2.46G, file +3 %; later,
      * with a faster page CRC, 8 KiB: 91k per get, scan 2.19G, data files
      * 71.4 MB; 4 KiB: 61k, 2.45G, 73.3 MB; 2 KiB: 49k, ~2.8G, 76.6 MB.
-     * 1 KiB..16 MiB; default 4 KiB. */
+     * Later (pages decoded straight into their cache entries): 4 KiB
+     * 40.6k, scan 2.48G; 3 KiB 34.4k, ~2.59G, 72.5 MB; 2 KiB 27.7k,
+     * 2.76G, 74.8 MB. 1 KiB..16 MiB; default 2 KiB. */
     uint32_t string_page_bytes;
     /* ---- version 7 ---- */
     /* Open: a record damaged in the middle of the write-ahead log (valid
@@ -672,7 +674,7 @@ typedef struct meru_options {
      MERU_COMPRESSION_LZ4_RAW,                                                 \
      MERU_COMPRESSION_ZSTD, 3, 8192, 65536, (uint64_t)8 << 20, 16, 0,         \
      (uint64_t)1 << 30, 1, 20000, NULL, MERU_ICEBERG_VIEW_CONTINUOUS, 3,      \
-     86400, 0, 4096, 0, 262144}
+     86400, 0, 2048, 0, 262144}
 
 /* Fills `opts` with the defaults above. The macro passes the caller's
  * struct size, so that a library newer than the caller's header fills only

@@ -164,6 +164,42 @@ int pq_plain_decode_bytes(const uint8_t *p, size_t len, pq_bytes *out, size_t n,
     return MERU_OK;
 }
 
+int pq_plain_compact_bytes(uint8_t *p, size_t len, size_t n, uint32_t *offs)
+{
+    if (len > UINT32_MAX)
+        return meru_err(MERU_ECORRUPT,
+                        "PLAIN BYTE_ARRAY: %zu bytes do not fit 32-bit offsets",
+                        len);
+    size_t pos = 0, at = 0; /* read and write positions; at <= pos */
+    for (size_t i = 0; i < n; i++) {
+        if (len - pos < 4)
+            return meru_err(MERU_ECORRUPT,
+                            "PLAIN BYTE_ARRAY: length of value %zu at offset "
+                            "%zu is truncated",
+                            i, pos);
+        uint32_t l = meru_load_le32(p + pos);
+        pos += 4;
+        if (l > len - pos)
+            return meru_err(MERU_ECORRUPT,
+                            "PLAIN BYTE_ARRAY: value %zu at offset %zu is %u "
+                            "bytes, only %zu left",
+                            i, pos - 4, l, len - pos);
+        offs[i] = (uint32_t)at;
+        /* the source starts 4 (i + 1) bytes after the destination: the
+         * regions overlap when a value is longer than that */
+        if (l)
+            memmove(p + at, p + pos, l);
+        at += l;
+        pos += l;
+    }
+    if (pos != len)
+        return meru_err(MERU_ECORRUPT,
+                        "PLAIN BYTE_ARRAY: %zu values used %zu of %zu bytes",
+                        n, pos, len);
+    offs[n] = (uint32_t)at;
+    return MERU_OK;
+}
+
 /* ------------------------------------------------------ BYTE_STREAM_SPLIT */
 
 int pq_bss_encode(meru_buf *out, const void *vals, size_t n, size_t width)

@@ -51,6 +51,16 @@ int pq_plain_decode_fixed(const uint8_t *p, size_t len, size_t width,
 int pq_plain_encode_bytes(meru_buf *out, const pq_bytes *vals, size_t n);
 int pq_plain_decode_bytes(const uint8_t *p, size_t len, pq_bytes *out,
                           size_t n, size_t *consumed);
+/* BYTE_ARRAY in place: the n PLAIN values in p[0, len) (each a 4-byte
+ * length, then its bytes) become their bytes alone, back to back from
+ * p[0]; offs[i] is where value i starts and offs[n] where the last ends
+ * (len - 4n). For a reader keeping a page as offsets and bytes (a point
+ * read's page cache): the page is decompressed straight into its final
+ * memory and needs no pq_bytes array, no second buffer and no copy. Each
+ * value moves 4 (i + 1) bytes towards the front, over lengths already
+ * read. Lengths that overrun len, or values that do not fill it exactly,
+ * are MERU_ECORRUPT (p is then scrambled). */
+int pq_plain_compact_bytes(uint8_t *p, size_t len, size_t n, uint32_t *offs);
 /* FIXED_LEN_BYTE_ARRAY as pq_bytes views (each `width` long) into p. */
 int pq_plain_decode_flba(const uint8_t *p, size_t len, uint32_t width,
                          pq_bytes *out, size_t n, size_t *consumed);

@@ -968,12 +968,116 @@ static int ph_field(dec *d, void *obj, int16_t id, int t)
     }
 }
 
+/* One i32 field of the fast path: header byte `h` (delta 1, type i32
+ * unless said), then a zigzag varint; false on anything else. */
+static bool fast_i32(const uint8_t *p, size_t len, size_t *at, uint8_t h,
+                     int32_t *out)
+{
+    if (*at >= len || p[*at] != h)
+        return false;
+    uint32_t v;
+    size_t n = meru_varint_get32(p + *at + 1, len - *at - 1, &v);
+    if (n == 0)
+        return false;
+    *out = meru_zigzag_dec32(v);
+    *at += 1 + n;
+    return true;
+}
+
+/* The data page v2 header every writer of ours emits: PageHeader fields
+ * 1-3 (type DATA_PAGE_V2), 4 (crc) or not, 8 (DataPageHeaderV2: fields 1-6,
+ * 7 (is_compressed) or not, 8 (Statistics holding only a null count) or
+ * not), each field's header one byte, then the stops. A point read that
+ * misses the page cache and a scan both decode one per page, and the
+ * generic field loop cost ~2k instructions a header (bench/RESULTS.md,
+ * "page decodes into their cache entries"); this shape is ~10 varints.
+ * Any other shape or value the generic path would refuse (a negative
+ * size, nulls over the values) goes to the generic path, which then
+ * decodes or reports exactly as it always did: the fast path takes only
+ * inputs the generic one decodes to the same values. */
+static bool page_header_v2_fast(const uint8_t *p, size_t len,
+                                pq_page_header *out, size_t *consumed)
+{
+    size_t at = 0;
+    int32_t type, usize, csize;
+    if (!fast_i32(p, len, &at, 0x15, &type) || type != PQ_PAGE_DATA_V2 ||
+        !fast_i32(p, len, &at, 0x15, &usize) || usize < 0 ||
+        !fast_i32(p, len, &at, 0x15, &csize) || csize < 0)
+        return false;
+    out->type = PQ_PAGE_DATA_V2;
+    out->uncompressed_page_size = usize;
+    out->compressed_page_size = csize;
+    uint8_t v2hdr = 0x5C; /* field 8 after 3: delta 5, struct */
+    if (at < len && p[at] == 0x15) {
+        if (!fast_i32(p, len, &at, 0x15, &out->crc))
+            return false;
+        out->has_crc = true;
+        v2hdr = 0x4C; /* after 4: delta 4 */
+    }
+    if (at >= len || p[at] != v2hdr)
+        return false;
+    at++;
+    pq_data_page_header_v2 *h = &out->data_page_header_v2;
+    int32_t f[6]; /* values, nulls, rows, encoding, dl, rl */
+    for (int i = 0; i < 6; i++)
+        if (!fast_i32(p, len, &at, 0x15, &f[i]) || (i != 3 && f[i] < 0))
+            return false;
+    if (f[1] > f[0] || f[2] > f[0])
+        return false; /* the generic path says what is wrong */
+    h->num_values = f[0];
+    h->num_nulls = f[1];
+    h->num_rows = f[2];
+    h->encoding = (pq_encoding)f[3];
+    h->definition_levels_byte_length = f[4];
+    h->repetition_levels_byte_length = f[5];
+    h->is_compressed = true; /* the IDL default */
+    if (at < len && (p[at] == 0x11 || p[at] == 0x12)) {
+        h->is_compressed = p[at] == 0x11;
+        at++;
+        if (at < len && p[at] == 0x1C) { /* statistics: field 8 after 7 */
+            uint64_t nc;
+            size_t n;
+            if (at + 2 >= len || p[at + 1] != 0x36)
+                return false; /* other statistics: the generic path */
+            n = meru_varint_get64(p + at + 2, len - at - 2, &nc);
+            if (n == 0 || at + 2 + n >= len || p[at + 2 + n] != 0)
+                return false;
+            int64_t v = meru_zigzag_dec64(nc);
+            if (v < 0)
+                return false;
+            h->has_statistics = true;
+            h->statistics.has_null_count = true;
+            h->statistics.null_count = v;
+            at += 2 + n + 1;
+        }
+    }
+    if (at + 1 >= len || p[at] != 0 || p[at + 1] != 0)
+        return false;
+    out->has_data_page_header_v2 = true;
+    *consumed = at + 2;
+    return true;
+}
+
 int pq_decode_page_header(const uint8_t *p, size_t len, meru_arena *arena,
                           pq_page_header *out, size_t *consumed)
 {
+    size_t used = 0;
+    memset(out, 0, sizeof *out);
+    if (page_header_v2_fast(p, len, out, &used)) {
+        /* the level bytes check below, as for the generic path */
+        const pq_data_page_header_v2 *h = &out->data_page_header_v2;
+        int64_t levels = (int64_t)h->definition_levels_byte_length +
+                         h->repetition_levels_byte_length;
+        if (levels <= out->compressed_page_size &&
+            levels <= out->uncompressed_page_size) {
+            if (consumed)
+                *consumed = used;
+            return MERU_OK;
+        }
+        memset(out, 0, sizeof *out);
+    }
     dec d = {.a = arena, .idx = -1};
     tc_reader_init(&d.r, p, len);
-    memset(out, 0, sizeof *out);
     int rc = dec_struct(&d, "PageHeader", PH_F, NFIELDS(PH_F), ph_field, out);
     if (rc)
         return rc;

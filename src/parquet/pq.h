@@ -417,6 +417,24 @@ int pq_cursor_seek(pq_cursor *c, int64_t row);
  * rows than said is MERU_ECORRUPT. */
 int pq_cursor_read_page(pq_cursor *c, int64_t first, size_t n, void *values,
                         pq_batch *out);
+/* Byte arrays straight into the caller's memory, in two steps: for the
+ * page whose rows are [first, first + n) (as pq_cursor_read_page), when it
+ * is a v2 page of PLAIN BYTE_ARRAY values with no nulls, *ok is set and
+ * *bytes is the size of its values as PLAIN stores them (a 4-byte length
+ * before each); *in_place when the page is not compressed and lies in the
+ * source's own bytes (a map), which a caller may prefer to point into.
+ * Any other page (or no offset index) answers *ok false: read it with
+ * pq_cursor_seek / pq_cursor_next. Then pq_cursor_plain_bytes_read checks
+ * the page (CRC, levels) and decompresses those bytes into dst (room for
+ * *bytes); pq_plain_compact_bytes turns them into offsets and bytes in
+ * place. Why: a point read caching one string page decompressed it into
+ * the cursor, decoded pq_bytes over it and copied the bytes into the
+ * cache entry: two buffers and a copy per page (bench/RESULTS.md, "page
+ * decodes into their cache entries"). The cursor holds no page after
+ * either call. */
+int pq_cursor_plain_bytes_size(pq_cursor *c, int64_t first, size_t n,
+                               size_t *bytes, bool *in_place, bool *ok);
+int pq_cursor_plain_bytes_read(pq_cursor *c, uint8_t *dst);
 int64_t pq_cursor_row(const pq_cursor *c); /* next row to be returned */
 void pq_cursor_close(pq_cursor *c);        /* NULL is fine */
 /* This cursor does not verify page CRCs (a per-read choice; the reader's

@@ -44,6 +44,15 @@ typedef struct slot {
     bool pinned;
 } slot;
 
+typedef struct page_in {
+    pq_page_header h;
+    uint64_t off;        /* of the header */
+    size_t hlen;         /* header bytes */
+    size_t csize;        /* body bytes */
+    const uint8_t *body; /* NULL until read */
+    bool mapped;         /* body is the source's own bytes (base) */
+} page_in;
+
 struct pq_cursor {
     pq_reader *r;
     uint32_t rg, col;
@@ -81,6 +90,13 @@ struct pq_cursor {
     uint8_t *direct;
     size_t direct_n;
     size_t pg_nulls; /* nulls in the page last decoded */
+    /* pq_cursor_plain_bytes_size: the page whose values
+     * pq_cursor_plain_bytes_read decompresses, its rows, and where its
+     * values start in the body (after the levels) */
+    page_in plain;
+    bool plain_set;
+    int64_t plain_first;
+    size_t plain_n, plain_off, plain_len;
 };
 
 static const char *cname(const pq_cursor *c)
@@ -233,15 +249,6 @@ void pq_cursor_get_stats(const pq_cursor *c, pq_cursor_stats *out)
 }
 
 /* ------------------------------------------------------------ page I/O */
-
-typedef struct page_in {
-    pq_page_header h;
-    uint64_t off;        /* of the header */
-    size_t hlen;         /* header bytes */
-    size_t csize;        /* body bytes */
-    const uint8_t *body; /* NULL until read */
-    bool mapped;         /* body is the source's own bytes (base) */
-} page_in;
 
 /* Decodes the header at c->pos from the source's bytes in place (a map or
  * memory source): the body then needs no read either. */
@@ -1166,5 +1173,130 @@ int pq_cursor_read_page(pq_cursor *c, int64_t first, size_t n, void *values,
      * not serve the slot's stale values) and reads on from the next. */
     c->pg_n = c->pg_pos = 0;
     c->row = first + (int64_t)n;
+    return MERU_OK;
+}
+
+/* ----------------------------------------- byte arrays into the caller's */
+
+/* The data page the offset index says starts at row `first` with `n`
+ * rows: its ordinal, or -1 (no index, or no page there). */
+static int64_t indexed_page(pq_cursor *c, int64_t first, size_t n)
+{
+    if (!c->oi || c->oi->n_pages == 0)
+        return -1;
+    const pq_offset_index *oi = c->oi;
+    uint32_t lo = 0, hi = oi->n_pages; /* last page with first <= row */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (oi->page_locations[mid].first_row_index <= first)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    int64_t end = lo + 1 < oi->n_pages
+                      ? oi->page_locations[lo + 1].first_row_index
+                      : c->nvals;
+    if (oi->page_locations[lo].first_row_index != first ||
+        end - first != (int64_t)n)
+        return -1;
+    return lo;
+}
+
+int pq_cursor_plain_bytes_size(pq_cursor *c, int64_t first, size_t n,
+                               size_t *bytes, bool *in_place, bool *ok)
+{
+    *bytes = 0;
+    *in_place = *ok = false;
+    c->plain_set = false;
+    if (c->info->type != PQ_BYTE_ARRAY || n == 0 || first < 0 ||
+        first >= c->nvals || n > (uint64_t)(c->nvals - first))
+        return MERU_OK;
+    if (!c->oi_tried) {
+        int rc = pq_reader_offset_index(c->r, c->rg, c->col, &c->oi);
+        if (rc)
+            return rc;
+        c->oi_tried = true;
+    }
+    int64_t ord = indexed_page(c, first, n);
+    if (ord < 0)
+        return MERU_OK;
+    /* The cursor holds no page from here on: a later seek loads afresh. */
+    for (uint32_t i = 0; i < c->nslots; i++)
+        c->slots[i]->pinned = false;
+    c->pg_n = c->pg_pos = 0;
+    c->pos = (uint64_t)c->oi->page_locations[ord].offset;
+    c->pg_ord = ord;
+    c->next_first = first;
+    if (c->pos < c->start || c->pos >= c->end)
+        return corrupt_at(c, c->pos, "offset index points outside the chunk");
+    page_in *pg = &c->plain;
+    int rc = read_header(c, pg);
+    if (rc)
+        return rc;
+    /* Only the form a point read meets: a v2 page of PLAIN values, as
+     * many as the index says, none null. Anything else is read through
+     * the slots (pq_cursor_next), which also checks it. */
+    const pq_data_page_header_v2 *v2 = &pg->h.data_page_header_v2;
+    if (pg->h.type != PQ_PAGE_DATA_V2 || !pg->h.has_data_page_header_v2 ||
+        v2->encoding != PQ_ENC_PLAIN || v2->num_values != (int64_t)n ||
+        v2->num_rows != (int64_t)n || v2->num_nulls != 0)
+        return MERU_OK;
+    int32_t rl = v2->repetition_levels_byte_length;
+    int32_t dl = v2->definition_levels_byte_length;
+    if (rl < 0 || dl < 0 || (size_t)rl + (size_t)dl > pg->csize ||
+        (size_t)rl + (size_t)dl > (size_t)pg->h.uncompressed_page_size)
+        return corrupt_at(c, pg->off, "level lengths do not fit the page");
+    size_t off = (size_t)rl + (size_t)dl;
+    /* Levels that are not plain runs of 1 (another writer's bit-packed
+     * ones, say) are decoded by the slots; so are levels not at hand yet
+     * (a body the header window did not reach). A v2 page's levels are
+     * never compressed. */
+    if (c->optional && dl > 0 &&
+        (!pg->body || !levels_all_present(pg->body + rl, (size_t)dl, n)))
+        return MERU_OK;
+    bool compressed = v2->is_compressed && c->m->codec != PQ_CODEC_UNCOMPRESSED;
+    size_t len = (size_t)pg->h.uncompressed_page_size - off;
+    if (!compressed && pg->csize - off != len)
+        return corrupt_at(c, pg->off,
+                          "uncompressed page of another size than its header "
+                          "says");
+    c->plain_first = first;
+    c->plain_n = n;
+    c->plain_off = off;
+    c->plain_len = len;
+    c->plain_set = true;
+    *bytes = len;
+    *in_place = !compressed && pg->mapped;
+    *ok = true;
+    return MERU_OK;
+}
+
+int pq_cursor_plain_bytes_read(pq_cursor *c, uint8_t *dst)
+{
+    if (!c->plain_set)
+        return meru_err(MERU_EINVAL,
+                        "parquet: column %s: no page sized for a read",
+                        cname(c));
+    c->plain_set = false;
+    page_in *pg = &c->plain;
+    int rc = read_body(c, pg, crc_flag(c, pg));
+    c->pg_ord++;
+    if (rc)
+        return rc;
+    const pq_data_page_header_v2 *v2 = &pg->h.data_page_header_v2;
+    size_t n = c->plain_n, off = c->plain_off, len = c->plain_len;
+    if (len) {
+        if (v2->is_compressed && c->m->codec != PQ_CODEC_UNCOMPRESSED)
+            rc = decompress_page(c, pg, pg->body + off, pg->csize - off, dst,
+                                 len);
+        else
+            memcpy(dst, pg->body + off, len);
+        if (rc)
+            return rc;
+    }
+    c->st.pages_read++;
+    c->next_first = c->plain_first + (int64_t)n;
+    c->row = c->next_first;
+    c->pos = pg->off + pg->hlen + pg->csize;
     return MERU_OK;
 }

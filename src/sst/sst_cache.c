@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parquet/encoding.h"
 #include "sst/sst_internal.h"
 #include "util/endian.h"
 #include "util/error.h"
@@ -202,6 +203,64 @@ static int page_decode_fixed(meru_sst *t, uint32_t rg, uint32_t col,
     return MERU_OK;
 }
 
+/* Decodes a page of PLAIN strings without nulls (what L1+ string value
+ * columns hold) straight into the page's allocation in the compact form:
+ * the cursor decompresses the values into it and the lengths are squeezed
+ * out in place. Before, the page went to the cursor's buffer, a pq_bytes
+ * array was decoded over it, and the bytes were copied into the entry:
+ * two allocations, a pass and a copy per miss (bench/RESULTS.md, "page
+ * decodes into their cache entries"). *done false when the page is of
+ * another form (or better read in place from the map): the caller reads
+ * it through a batch. */
+static int page_decode_plain_bytes(meru_sst *t, pq_cursor *cur, int64_t first,
+                                   size_t n, sst_page **out, size_t *charge,
+                                   bool *done)
+{
+    size_t len = 0;
+    bool in_place = false, ok = false;
+    *done = false;
+    int rc = pq_cursor_plain_bytes_size(cur, first, n, &len, &in_place, &ok);
+    if (rc)
+        return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+    if (!ok || in_place || len > UINT32_MAX)
+        return MERU_OK;
+    size_t hdr = align8(sizeof(sst_page));
+    size_t vals = align8((n + 1) * sizeof(uint32_t));
+    uint8_t *base = malloc(hdr + vals + len);
+    if (!base)
+        return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
+    uint32_t *offs = (uint32_t *)(void *)(base + hdr);
+    uint8_t *d = base + hdr + vals;
+    rc = pq_cursor_plain_bytes_read(cur, d);
+    if (!rc)
+        rc = pq_plain_compact_bytes(d, len, n, offs);
+    if (rc) {
+        free(base);
+        return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+    }
+    /* The lengths' 4 bytes a value are left at the end: give them back
+     * (a shrink stays in place), so the page's charge is its memory. */
+    size_t total = hdr + vals + offs[n];
+    uint8_t *shrunk = realloc(base, total);
+    if (shrunk) {
+        base = shrunk;
+        offs = (uint32_t *)(void *)(base + hdr);
+        d = base + hdr + vals;
+    } else {
+        total = hdr + vals + len;
+    }
+    sst_page *p = (sst_page *)(void *)base;
+    memset(p, 0, sizeof *p);
+    p->first = first;
+    p->n = n;
+    p->offs = offs;
+    p->bytes = d;
+    *out = p;
+    *charge = total;
+    *done = true;
+    return MERU_OK;
+}
+
 /* Decodes rows [first, end) of column `col` of row group `rg` (one page)
  * into one allocation: byte arrays through a batch of the cursor, copied
  * (or pointing into the map), numbers by page_decode_fixed. */
@@ -222,6 +281,17 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
     if (rc)
         return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
     pq_cursor_set_skip_crc(cur, (flags & MERU_SST_SKIP_CRC) != 0);
+    if ((int)col != t->col_ikey) {
+        bool done = false;
+        rc = page_decode_plain_bytes(t, cur, first, n, out, charge, &done);
+        if (rc || done) {
+            pq_cursor_stats st;
+            pq_cursor_get_stats(cur, &st);
+            *pages_read += st.pages_read;
+            pq_cursor_close(cur);
+            return rc;
+        }
+    }
     pq_batch b;
     rc = pq_cursor_seek(cur, first);
     if (!rc)

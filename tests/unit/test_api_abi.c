@@ -157,7 +157,7 @@ static void test_options_version_6_struct_and_wal_salvage(void)
     meru_options_init(&full);
     CHECK_EQ_INT(full.version, 8);
     CHECK_EQ_INT(full.wal_salvage, 0);
-    CHECK_EQ_INT((int)full.string_page_bytes, 4096);
+    CHECK_EQ_INT((int)full.string_page_bytes, 2048);
     full.version = 6;
     full.string_page_bytes = 16384;
     /* a block holding exactly the version-6 fields, then bytes that would

@@ -31,7 +31,7 @@ static void test_options_init_matches_documented_defaults(void)
     CHECK_EQ_INT(o.l0_page_bytes, 8192);
     CHECK_EQ_INT(o.page_bytes, 65536);
     CHECK_EQ_INT(o.page_rows, 20000);
-    CHECK_EQ_INT(o.string_page_bytes, 4096);
+    CHECK_EQ_INT(o.string_page_bytes, 2048);
     CHECK_EQ_INT(o.number_page_bytes, 262144);
     CHECK_EQ_U64(o.row_group_bytes, 8u << 20);
     CHECK_EQ_INT(o.keep_metadata_versions, 16);

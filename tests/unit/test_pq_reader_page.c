@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "parquet/codec.h"
+#include "parquet/encoding.h"
 #include "parquet/meta.h"
 #include "parquet/pq.h"
 #include "test.h"
@@ -380,10 +381,219 @@ static void test_offset_index_layouts_decode_alike(void)
     meru_arena_free(a);
 }
 
+/* ----------------------------------------- byte arrays into the caller's */
+
+/* String i of the byte-array file: empty every 13th, else 1..300 bytes
+ * (longer ones than the 4 (i + 1) bytes each moves in place: overlapping
+ * moves), from a seeded generator. */
+static size_t string_of(size_t i, uint8_t *out)
+{
+    if (i % 13 == 5)
+        return 0;
+    uint32_t x = (uint32_t)i * 2654435761u + 12345u;
+    size_t len = 1 + (x >> 8) % (i % 3 == 0 ? 300 : 40);
+    for (size_t k = 0; k < len; k++) {
+        x = x * 1103515245u + 12345u;
+        out[k] = (uint8_t)('a' + (x >> 16) % 26);
+    }
+    return len;
+}
+
+/* A file of one BYTE_ARRAY column of 3000 rows in pages of 100 rows;
+ * nulls as present(). */
+static int make_bytes_file(mfile *f, pq_repetition rep, int nulls,
+                           const pq_writer_options *o)
+{
+    enum { ROWS = 3000 };
+    memset(f, 0, sizeof *f);
+    uint8_t *heap = malloc((size_t)ROWS * 300);
+    pq_bytes *s = malloc(ROWS * sizeof *s);
+    uint8_t *valid = malloc(ROWS);
+    if (!heap || !s || !valid) {
+        free(heap);
+        free(s);
+        free(valid);
+        return MERU_ENOMEM;
+    }
+    for (size_t i = 0; i < ROWS; i++) {
+        /* nulls == 2: the first 15 pages all null */
+        valid[i] = present(nulls, i + (nulls == 2 ? 1500 : 0));
+        size_t len = string_of(i, heap + i * 300);
+        s[i] = (pq_bytes){heap + i * 300, (uint32_t)len};
+    }
+    pq_column_spec spec = {.name = "s", .type = PQ_BYTE_ARRAY,
+                           .repetition = rep, .has_encoding = true,
+                           .encoding = PQ_ENC_PLAIN,
+                           .dictionary = PQ_OPT_OFF};
+    pq_column_data cd = {s, rep == PQ_OPTIONAL ? valid : NULL};
+    int rc = meru_test_pq_write_buf(&f->buf, &spec, 1, o, ROWS, &cd);
+    free(heap);
+    free(s);
+    free(valid);
+    if (rc)
+        return rc;
+    pq_source_mem(&f->src, &f->mem, f->buf.data, f->buf.len);
+    return MERU_OK;
+}
+
+/* Every page of the file both ways: seek + next, and, where the cursor
+ * takes it, pq_cursor_plain_bytes_size / _read into an array of exactly
+ * the size said, then pq_plain_compact_bytes. Counts the pages each way
+ * took. */
+static void compare_bytes_pages(mfile *f, bool in_place, bool compressed,
+                                uint32_t *direct, uint32_t *other)
+{
+    pq_source src = f->src;
+    if (!in_place)
+        src.base = NULL;
+    pq_reader *r;
+    CHECK_OK(pq_reader_open(&r, &src, NULL));
+    for (uint32_t rg = 0; rg < pq_reader_num_row_groups(r); rg++) {
+        const pq_offset_index *oi;
+        CHECK_OK(pq_reader_offset_index(r, rg, 0, &oi));
+        CHECK(oi && oi->n_pages > 1);
+        if (!oi)
+            break;
+        int64_t rows = pq_reader_row_group_rows(r, rg);
+        pq_cursor *c;
+        CHECK_OK(pq_cursor_open(r, rg, 0, &c));
+        /* backwards: every page is reached by a jump */
+        for (uint32_t pg = oi->n_pages; pg-- > 0;) {
+            int64_t first = oi->page_locations[pg].first_row_index;
+            int64_t end = pg + 1 < oi->n_pages
+                              ? oi->page_locations[pg + 1].first_row_index
+                              : rows;
+            size_t n = (size_t)(end - first);
+            pq_cursor *old;
+            CHECK_OK(pq_cursor_open(r, rg, 0, &old));
+            CHECK_OK(pq_cursor_seek(old, first));
+            pq_batch ob;
+            CHECK_OK(pq_cursor_next(old, n, &ob));
+            CHECK_EQ_INT(ob.n, n);
+            size_t bytes = 99;
+            bool place = true, ok = true;
+            CHECK_OK(pq_cursor_plain_bytes_size(c, first, n, &bytes, &place,
+                                                &ok));
+            if (!ok) {
+                CHECK_EQ_INT(bytes, 0);
+                CHECK(!place);
+                /* the slots still read the page after the try */
+                pq_batch b;
+                CHECK_OK(pq_cursor_seek(c, first));
+                CHECK_OK(pq_cursor_next(c, n, &b));
+                CHECK_EQ_INT(b.null_count, ob.null_count);
+                (*other)++;
+                pq_cursor_close(old);
+                continue;
+            }
+            CHECK_EQ_INT(ob.null_count, 0);
+            CHECK(place == (in_place && !compressed));
+            uint8_t *mine = malloc(bytes ? bytes : 1);
+            uint32_t *offs = malloc((n + 1) * sizeof *offs);
+            CHECK_OK(pq_cursor_plain_bytes_read(c, mine));
+            CHECK_OK(pq_plain_compact_bytes(mine, bytes, n, offs));
+            const pq_bytes *ov = ob.values;
+            CHECK_EQ_INT(offs[0], 0);
+            for (size_t i = 0; i < n; i++) {
+                CHECK_EQ_INT(offs[i + 1] - offs[i], ov[i].len);
+                CHECK(!ov[i].len ||
+                      !memcmp(mine + offs[i], ov[i].ptr, ov[i].len));
+            }
+            CHECK_EQ_INT(offs[n], bytes - 4 * n);
+            /* a second read needs a new size first */
+            CHECK_RC(pq_cursor_plain_bytes_read(c, mine), MERU_EINVAL);
+            free(mine);
+            free(offs);
+            (*direct)++;
+            pq_cursor_close(old);
+        }
+        /* and the cursor reads on from a seek, as ever */
+        pq_batch b;
+        CHECK_OK(pq_cursor_seek(c, 0));
+        CHECK_OK(pq_cursor_next(c, (size_t)rows, &b));
+        CHECK_EQ_INT(b.n, rows);
+        pq_cursor_stats st;
+        pq_cursor_get_stats(c, &st);
+        CHECK(st.pages_read >= oi->n_pages);
+        pq_cursor_close(c);
+    }
+    pq_reader_close(r);
+}
+
+static void test_plain_bytes_into_caller_memory(void)
+{
+    uint32_t direct = 0, other = 0, files = 0;
+    for (size_t k = 0; k < sizeof CODECS / sizeof CODECS[0]; k++) {
+        if (!pq_codec_supported(CODECS[k], true))
+            continue;
+        for (int version = 1; version <= 2; version++) {
+            for (int shape = 0; shape < 4; shape++) {
+                pq_writer_options o;
+                pq_writer_options_column(&o);
+                o.codec = CODECS[k];
+                o.codec_min_saving = 0;
+                o.data_page_version = version;
+                o.page_rows = 100;
+                mfile f;
+                int rc = make_bytes_file(
+                    &f, shape == 0 ? PQ_REQUIRED : PQ_OPTIONAL,
+                    shape == 0 ? 0 : shape - 1, &o);
+                if (rc)
+                    meru_buf_free(&f.buf);
+                CHECK_OK(rc);
+                uint32_t d0 = direct;
+                bool comp = CODECS[k] != PQ_CODEC_UNCOMPRESSED;
+                compare_bytes_pages(&f, true, comp, &direct, &other);
+                compare_bytes_pages(&f, false, comp, &direct, &other);
+                /* v2 pages without nulls go straight; v1 never */
+                if (version == 1)
+                    CHECK_EQ_INT(direct, d0);
+                else if (shape <= 1)
+                    CHECK_EQ_INT(direct - d0, 2 * 30);
+                meru_buf_free(&f.buf);
+                files++;
+            }
+        }
+    }
+    CHECK(files >= 3 * 2 * 4);
+    CHECK(direct > 0 && other > 0);
+}
+
+/* A length in the page past its end, values short of its end, or more
+ * than 32-bit offsets hold: pq_plain_compact_bytes refuses them. */
+static void test_plain_compact_bytes_refuses_bad_lengths(void)
+{
+    uint8_t p[64];
+    uint32_t offs[4];
+    /* "ab", "", "xyz" */
+    const uint8_t good[] = {2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0,
+                            3, 0, 0, 0, 'x', 'y', 'z'};
+    memcpy(p, good, sizeof good);
+    CHECK_OK(pq_plain_compact_bytes(p, sizeof good, 3, offs));
+    CHECK(!memcmp(p, "abxyz", 5));
+    CHECK_EQ_INT(offs[0], 0);
+    CHECK_EQ_INT(offs[1], 2);
+    CHECK_EQ_INT(offs[2], 2);
+    CHECK_EQ_INT(offs[3], 5);
+    for (size_t cut = 0; cut < sizeof good; cut++) {
+        memcpy(p, good, sizeof good);
+        CHECK_RC(pq_plain_compact_bytes(p, cut, 3, offs), MERU_ECORRUPT);
+    }
+    /* bytes left over after the values */
+    memcpy(p, good, sizeof good);
+    CHECK_RC(pq_plain_compact_bytes(p, sizeof good, 2, offs), MERU_ECORRUPT);
+    CHECK_ERRMSG("PLAIN BYTE_ARRAY");
+    const uint8_t huge[] = {0xff, 0xff, 0xff, 0x7f, 'a'};
+    memcpy(p, huge, sizeof huge);
+    CHECK_RC(pq_plain_compact_bytes(p, sizeof huge, 1, offs), MERU_ECORRUPT);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_offset_index_layouts_decode_alike);
     MERU_TEST_RUN(test_page_into_array_equals_cursor_batch);
     MERU_TEST_RUN(test_byte_arrays_and_wrong_rows_are_refused);
+    MERU_TEST_RUN(test_plain_bytes_into_caller_memory);
+    MERU_TEST_RUN(test_plain_compact_bytes_refuses_bad_lengths);
     return meru_test_finish();
 }
