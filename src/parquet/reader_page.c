@@ -81,6 +81,15 @@ struct pq_cursor {
     uint8_t *direct;
     size_t direct_n;
     size_t pg_nulls; /* nulls in the page last decoded */
+    /* Decode-ahead (reader_ahead.c): the readahead attached, the stream
+     * on it once the cursor has read on in sequence long enough
+     * (seq_bytes decompressed bytes of pages since open or a seek), and
+     * whether the slot being decoded already holds the page's value
+     * bytes from it. */
+    pq_readahead *ra;
+    pqr_stream *stream;
+    uint64_t seq_bytes;
+    bool pre_inflated;
 };
 
 static const char *cname(const pq_cursor *c)
@@ -148,6 +157,7 @@ void pq_cursor_close(pq_cursor *c)
 {
     if (!c)
         return;
+    pqr_stream_close(c->stream); /* first: the worker may be on its pages */
     for (uint32_t i = 0; i < c->nslots; i++)
         slot_free(c->slots[i]);
     free(c->slots);
@@ -214,6 +224,15 @@ int pq_cursor_open(pq_reader *r, uint32_t rg, uint32_t col, pq_cursor **out)
     }
     *out = c;
     return MERU_OK;
+}
+
+void pq_cursor_set_readahead(pq_cursor *c, pq_readahead *ra)
+{
+    if (!c || c->ra == ra)
+        return;
+    pqr_stream_close(c->stream);
+    c->stream = NULL;
+    c->ra = ra;
 }
 
 void pq_cursor_set_skip_crc(pq_cursor *c, bool skip)
@@ -398,6 +417,12 @@ static int inflate_into(pq_cursor *c, const page_in *pg, const uint8_t *src,
         *out = dst->data;
         *outlen = dst->len;
         return rc;
+    }
+    if (c->pre_inflated && dst->len == n) {
+        /* the readahead worker decompressed it into dst already */
+        *out = dst->data;
+        *outlen = n;
+        return MERU_OK;
     }
     int rc = buf_size(dst, n);
     if (rc)
@@ -892,6 +917,47 @@ static slot *free_slot(pq_cursor *c)
     return s;
 }
 
+/* The page at c->pos from the readahead (PQR_AHEAD_TAKEN: *pg as
+ * read_header and read_body would leave it, its value bytes in s->data),
+ * or what pqr_stream_take said. */
+static int take_ahead(pq_cursor *c, slot *s, page_in *pg)
+{
+    pqr_ahead_page ap;
+    int got = pqr_stream_take(c->stream, c->pos, &ap, &s->data);
+    if (got != PQR_AHEAD_TAKEN)
+        return got;
+    pg->h = ap.h;
+    pg->off = c->pos;
+    pg->hlen = ap.hlen;
+    pg->csize = ap.csize;
+    pg->mapped = true;
+    pg->body = c->r->src.base + pg->off + pg->hlen;
+    c->pre_inflated = ap.inflated;
+    c->st.bytes_read += pg->hlen + pg->csize;
+    c->st.pages_ahead++;
+    return PQR_AHEAD_TAKEN;
+}
+
+/* After a page read in sequence: opens the readahead stream once the
+ * cursor has read enough that way (a long scan, not a short range), and
+ * points the stream past a page the cursor loaded itself. */
+static void follow_ahead(pq_cursor *c, const page_in *pg, int ahead)
+{
+    c->seq_bytes += (uint64_t)pg->h.uncompressed_page_size;
+    if (!c->stream && c->ra && c->seq_bytes >= PQ_READAHEAD_START_BYTES &&
+        c->r->src.base && c->m->codec != PQ_CODEC_UNCOMPRESSED) {
+        bool crc = !c->r->o.skip_crc && !c->skip_crc;
+        if (pqr_stream_open(c->ra, c->r, c->m->codec, c->end, crc,
+                            &c->stream)) {
+            c->ra = NULL; /* no thread: read on without it */
+            return;
+        }
+        ahead = PQR_AHEAD_MISS;
+    }
+    if (c->stream && ahead == PQR_AHEAD_MISS)
+        pqr_stream_restart(c->stream, c->pos, c->nvals - c->next_first);
+}
+
 /* Loads the next data page holding rows (skipping, undecoded, whole pages
  * that end at or before `skip_to`, when >= 0). */
 static int load_page(pq_cursor *c, int64_t skip_to)
@@ -907,7 +973,17 @@ static int load_page(pq_cursor *c, int64_t skip_to)
                             cname(c), c->rg, (long long)c->next_first,
                             (long long)c->nvals);
         page_in pg;
-        int rc = read_header(c, &pg);
+        slot *s = NULL;
+        int ahead = PQR_AHEAD_MISS;
+        int rc = MERU_OK;
+        if (c->stream && skip_to < 0) {
+            s = free_slot(c);
+            if (!s)
+                return meru_err(MERU_ENOMEM, "parquet: out of memory");
+            ahead = take_ahead(c, s, &pg);
+        }
+        if (ahead != PQR_AHEAD_TAKEN)
+            rc = read_header(c, &pg);
         if (rc)
             return rc;
         uint64_t next = pg.off + pg.hlen + pg.csize;
@@ -954,15 +1030,19 @@ static int load_page(pq_cursor *c, int64_t skip_to)
                 c->pg_ord++;
             continue;
         }
-        slot *s = free_slot(c);
+        if (!s)
+            s = free_slot(c);
         if (!s)
             return meru_err(MERU_ENOMEM, "parquet: out of memory");
-        rc = read_body(c, &pg, crc_flag(c, &pg));
+        /* a page from the readahead was read and checked on its worker */
+        rc = ahead == PQR_AHEAD_TAKEN ? MERU_OK
+                                      : read_body(c, &pg, crc_flag(c, &pg));
         if (c->pg_ord >= 0)
             c->pg_ord++;
         if (!rc)
             rc = pg.h.type == PQ_PAGE_DATA ? decode_v1(c, s, &pg, (size_t)n)
                                            : decode_v2(c, s, &pg, (size_t)n);
+        c->pre_inflated = false;
         if (rc)
             return rc;
         c->st.pages_read++;
@@ -972,6 +1052,8 @@ static int load_page(pq_cursor *c, int64_t skip_to)
         c->pg_pos = 0;
         c->next_first += n;
         c->pos = next;
+        if (skip_to < 0)
+            follow_ahead(c, &pg, ahead);
         if (n > 0)
             return MERU_OK;
     }
@@ -1075,6 +1157,11 @@ int pq_cursor_seek(pq_cursor *c, int64_t row)
         return MERU_OK;
     }
     c->pg_n = c->pg_pos = 0;
+    /* A jump: what was read ahead is of no use, and a scan from here
+     * must read on a while before the readahead starts again. */
+    c->seq_bytes = 0;
+    pqr_stream_close(c->stream);
+    c->stream = NULL;
     if (row == c->nvals)
         return MERU_OK;
     int rc;

@@ -268,6 +268,11 @@ typedef enum meru_sst_state {
  * (meru_sst_iter_new_ex): the engine's meru_read_options. */
 #define MERU_SST_NO_FILL_CACHE 1u /* use cached pages / blocks, add none */
 #define MERU_SST_SKIP_CRC      2u /* do not verify page CRCs */
+/* Iterators only: no decode-ahead thread (sst_iter.c). By default an
+ * iterator that reads on in sequence through a compressed column chunk
+ * (64 KiB of its pages, pq_readahead in pq.h) has a worker thread
+ * decompress the next pages while it decodes the current ones. */
+#define MERU_SST_NO_READAHEAD  4u
 
 typedef struct meru_sst_read_stats {
     uint64_t bloom_checks;    /* lookups that consulted the filters */

@@ -24,6 +24,13 @@
  *
  * Each window's internal keys are checked (parseable, strictly
  * increasing); errors make the iterator invalid for good (status()).
+ *
+ * Decode-ahead: unless MERU_SST_NO_READAHEAD, the iterator owns a
+ * pq_readahead that every cursor it opens is attached to. A cursor that
+ * reads on in sequence (a long scan, not a seek or a short range) has its
+ * next pages decompressed on that worker thread while the iterator
+ * decodes the current ones (pq.h); destroy closes the cursors, then stops
+ * the thread.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +78,7 @@ typedef struct sst_iter {
     meru_buf val;
     int64_t val_row; /* global row whose value is in `val`, or -1 */
     unsigned flags;  /* MERU_SST_* read flags, for every load */
+    pq_readahead *ra; /* NULL with MERU_SST_NO_READAHEAD */
 } sst_iter;
 
 static int64_t global_row(const sst_iter *it)
@@ -104,6 +112,7 @@ static int load_col(sst_iter *it, icol *c, uint32_t rg, int64_t beg, size_t n)
         if (rc)
             return rc;
         pq_cursor_set_skip_crc(c->cur, (it->flags & MERU_SST_SKIP_CRC) != 0);
+        pq_cursor_set_readahead(c->cur, it->ra);
     }
     if (pq_cursor_row(c->cur) != beg) {
         rc = pq_cursor_seek(c->cur, beg);
@@ -144,9 +153,10 @@ static int load_window(sst_iter *it, int64_t row)
          * scans held the whole 73 MiB table resident). Other row groups'
          * pages, which gets may be using, stay; pages touched again are
          * minor faults from the page cache. */
-        if (it->ik.cur && rg == it->rg + 1)
+        bool passed = it->ik.cur && rg == it->rg + 1;
+        close_cursors(it); /* first: a readahead may be reading the pages */
+        if (passed)
             meru_sst_release_row_group(t, it->rg);
-        close_cursors(it);
     }
     it->rg = rg;
     rc = load_col(it, &it->ik, rg, wbeg, n);
@@ -456,6 +466,7 @@ static void it_destroy(meru_iiter *b)
 {
     sst_iter *it = (sst_iter *)b;
     close_cursors(it);
+    pq_readahead_free(it->ra); /* after the cursors attached to it */
     free(it->cols);
     free(it->vals);
     free(it->tmpl);
@@ -517,6 +528,12 @@ int meru_sst_iter_new_ex(meru_sst *t, const meru_colset *proj, unsigned flags,
     it->vals = calloc(s->ncols ? s->ncols : 1, sizeof *it->vals);
     it->tmpl = calloc(s->ncols ? s->ncols : 1, sizeof *it->tmpl);
     it->consts = calloc(s->ncols ? s->ncols : 1, sizeof *it->consts);
+    int rc = (flags & MERU_SST_NO_READAHEAD) ? MERU_OK
+                                             : pq_readahead_new(&it->ra);
+    if (rc) {
+        it_destroy(&it->base);
+        return rc;
+    }
     if (!it->cols || !it->vals || !it->tmpl || !it->consts) {
         it_destroy(&it->base);
         return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
