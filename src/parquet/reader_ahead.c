@@ -42,7 +42,7 @@
 #include <string.h>
 
 #include "parquet/codec.h"
-#include "parquet/reader_int.h"
+#include "parquet/reader_cursor.h"
 #include "util/error.h"
 
 #define RA_MAX_PAGES 32u
@@ -67,7 +67,7 @@ struct pqr_stream {
      * too, except the one the worker fills while busy). */
     ra_entry ring[RA_MAX_PAGES];
     unsigned head, count;
-    size_t bytes;               /* decompressed bytes queued */
+    size_t bytes;                     /* decompressed bytes queued */
     meru_buf spare[RA_MAX_PAGES + 1]; /* buffers to fill, LIFO */
     unsigned nspare;
     uint64_t wpos;  /* the next page the worker loads */
@@ -107,19 +107,6 @@ static pqr_stream *pick(pq_readahead *ra)
         if (wants_work(s) && (!best || s->rows < best->rows))
             best = s;
     return best;
-}
-
-static int reserve(meru_buf *b, size_t n)
-{
-    b->len = 0;
-    /* +16 zero bytes after the data: the cursor's buffers have them
-     * (decoders may read a zero-length region at the end) */
-    int rc = meru_buf_reserve(b, n + 16);
-    if (rc)
-        return rc;
-    memset(b->data + n, 0, 16);
-    b->len = n;
-    return MERU_OK;
 }
 
 /* Loads the data page at `off` into e: header, CRC, decompressed value
@@ -184,7 +171,7 @@ static bool produce(pqr_stream *s, ra_entry *e, uint64_t off, int64_t left,
     e->pg.inflated = false;
     size_t ulen = (size_t)us - skip;
     if (compressed && ulen > 0) {
-        if (reserve(&e->data, ulen) ||
+        if (pqr_buf_size(&e->data, ulen) ||
             pq_decompress(s->codec, body + skip, (size_t)cs - skip,
                           e->data.data, ulen))
             return false;
@@ -381,8 +368,7 @@ int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
     pq_readahead *ra = s->ra;
     pthread_mutex_lock(&ra->mu);
     for (;;) {
-        if (s->count && s->ring[s->head].off == off &&
-            s->ring[s->head].hole) {
+        if (s->count && s->ring[s->head].off == off && s->ring[s->head].hole) {
             s->rows -= s->ring[s->head].n;
             s->head = (s->head + 1) % RA_MAX_PAGES;
             s->count--;

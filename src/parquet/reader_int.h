@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reader_int.h — the reader's private state, shared by reader.c (footer,
- * schema, statistics, page index, bloom filters) and reader_page.c (column
- * cursors). Not an API: only src/parquet/reader*.c include it.
+ * schema, statistics, page index, bloom filters), the column cursors
+ * (reader_page.c, reader_decode.c; their state is reader_cursor.h) and
+ * their readahead (reader_ahead.c). Not an API: only src/parquet/reader*.c
+ * include it.
  */
 #ifndef MERU_PARQUET_READER_INT_H
 #define MERU_PARQUET_READER_INT_H

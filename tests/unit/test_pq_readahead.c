@@ -60,10 +60,11 @@ static int make_file(mfile *f, pq_codec codec, int version)
         }
         s[i] = (pq_bytes){(const uint8_t *)heap + i * 64, (uint32_t)len};
     }
-    pq_column_spec specs[2] = {
-        {.name = "k", .type = PQ_INT64},
-        {.name = "s", .type = PQ_BYTE_ARRAY, .repetition = PQ_OPTIONAL,
-         .dictionary = PQ_OPT_OFF}};
+    pq_column_spec specs[2] = {{.name = "k", .type = PQ_INT64},
+                               {.name = "s",
+                                .type = PQ_BYTE_ARRAY,
+                                .repetition = PQ_OPTIONAL,
+                                .dictionary = PQ_OPT_OFF}};
     pq_writer_options o;
     pq_writer_options_column(&o);
     o.codec = codec;
@@ -94,8 +95,8 @@ static bool same_batch(const pq_column_info *ci, const pq_batch *a,
         return !memcmp(a->values, b->values, a->n * pq_value_width(ci->type));
     const pq_bytes *x = a->values, *y = b->values;
     for (size_t i = 0; i < a->n; i++)
-        if (a->valid[i] && (x[i].len != y[i].len ||
-                            memcmp(x[i].ptr, y[i].ptr, x[i].len)))
+        if (a->valid[i] &&
+            (x[i].len != y[i].len || memcmp(x[i].ptr, y[i].ptr, x[i].len)))
             return false;
     return true;
 }
@@ -170,8 +171,10 @@ static void test_same_rows_with_readahead(void)
                 compare_column(r, col, ra, 333, true, &ahead);
             }
             CHECK(pq_readahead_started(ra));
-            CHECK_MSG(ahead > 0, "codec %d v%d: no page came from the "
-                      "worker", (int)codecs[ci], version);
+            CHECK_MSG(ahead > 0,
+                      "codec %d v%d: no page came from the "
+                      "worker",
+                      (int)codecs[ci], version);
             pq_readahead_free(ra);
             pq_reader_close(r);
             meru_buf_free(&f.buf);
