@@ -338,6 +338,11 @@ int meru_sst_iter_new_ex(meru_sst *t, const meru_colset *proj, unsigned flags,
  * UINT64_MAX. Costs nothing: the iterator knows it. */
 uint64_t meru_sst_iter_pos(const meru_iiter *it);
 
+/* Whether an SST iterator's decode-ahead worker was started (a scan read
+ * on in sequence through compressed pages; MERU_SST_NO_READAHEAD never);
+ * false for any other iterator. For tests and benchmarks. */
+bool meru_sst_iter_reads_ahead(const meru_iiter *it);
+
 /* ------------------------------------------------------ batched lookup */
 
 /* An encoded user key (borrowed). */

@@ -498,6 +498,13 @@ uint64_t meru_sst_iter_pos(const meru_iiter *b)
     return (uint64_t)global_row(it);
 }
 
+bool meru_sst_iter_reads_ahead(const meru_iiter *b)
+{
+    if (!b || b->ops != &sst_iter_ops)
+        return false;
+    return pq_readahead_started(((const sst_iter *)b)->ra);
+}
+
 int meru_sst_iter_new(meru_sst *t, const meru_colset *proj, meru_iiter **out)
 {
     return meru_sst_iter_new_ex(t, proj, 0, out);
