@@ -431,28 +431,36 @@ static int it_values(meru_iiter *b, meru_value *vals)
             *v = nv;
             continue;
         }
-        meru_value x = {.state = MERU_VALUE_PRESENT};
+        /* Only the fields of the type are stored (the rest of the union
+         * is not read for it): a whole meru_value built and copied costs
+         * a scan ~40 instructions a row more. */
         switch (ic->kind) {
         case VK_I32:
-            memcpy(&x.u.i32, (const uint8_t *)ic->b.values + 4 * pos, 4);
+            v->state = MERU_VALUE_PRESENT;
+            memcpy(&v->u.i32, (const uint8_t *)ic->b.values + 4 * pos, 4);
             break;
         case VK_I64:
-            memcpy(&x.u.i64, (const uint8_t *)ic->b.values + 8 * pos, 8);
+            v->state = MERU_VALUE_PRESENT;
+            memcpy(&v->u.i64, (const uint8_t *)ic->b.values + 8 * pos, 8);
             break;
         case VK_F64:
-            memcpy(&x.u.f64, (const uint8_t *)ic->b.values + 8 * pos, 8);
+            v->state = MERU_VALUE_PRESENT;
+            memcpy(&v->u.f64, (const uint8_t *)ic->b.values + 8 * pos, 8);
             break;
         case VK_BYTES: {
             const pq_bytes *by = (const pq_bytes *)ic->b.values + pos;
-            x.u.bytes.ptr = by->ptr;
-            x.u.bytes.len = by->len;
+            v->state = MERU_VALUE_PRESENT;
+            v->u.bytes.ptr = by->ptr;
+            v->u.bytes.len = by->len;
             break;
         }
-        default:
+        default: {
+            meru_value x = {.state = MERU_VALUE_PRESENT};
             sst_value_from_batch(&s->cols[ic->col], ic->fi, &ic->b, pos, &x);
+            *v = x;
             break;
         }
-        *v = x;
+        }
     }
     return MERU_OK;
 }
