@@ -436,7 +436,8 @@ void pq_cursor_get_stats(const pq_cursor *c, pq_cursor_stats *out);
 /* Decode-ahead for long scans: one worker thread that, for the cursors
  * attached to it, reads, checks and decompresses the pages after the one
  * each cursor is on while the caller decodes the current one. A cursor
- * starts using it only after reading PQ_READAHEAD_START_BYTES of pages in
+ * starts using it only after reading PQ_READAHEAD_START_PAGES pages and
+ * PQ_READAHEAD_START_BYTES of decompressed bytes in
  * sequence (pq_cursor_next, no seek away), and only on a compressed chunk
  * of a mapped source; a seek drops what was read ahead. The thread starts
  * with the first such cursor. Memory: up to ~2 x (256 KiB + a page) of
@@ -445,6 +446,7 @@ void pq_cursor_get_stats(const pq_cursor *c, pq_cursor_stats *out);
  * (the one using its cursors); free it after closing every attached
  * cursor. */
 #define PQ_READAHEAD_START_BYTES (64u << 10)
+#define PQ_READAHEAD_START_PAGES 16u
 typedef struct pq_readahead pq_readahead;
 int pq_readahead_new(pq_readahead **out);
 void pq_readahead_free(pq_readahead *ra); /* NULL is fine */

@@ -33,13 +33,16 @@
  * worker is busy on exactly the page wanted, the cursor waits for it.
  *
  * Teardown: closing a cursor unlinks its stream and waits for the worker
- * to leave it; pq_readahead_free stops and joins the worker (every
- * attached cursor must be closed first).
+ * to leave it; pq_readahead_free tells the worker to stop (every attached
+ * cursor must be closed first) and returns; the worker is detached and
+ * whichever of the two is last frees the readahead.
  */
 #include <libdeflate.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "parquet/codec.h"
 #include "parquet/reader_cursor.h"
@@ -47,6 +50,9 @@
 
 #define RA_MAX_PAGES 32u
 #define RA_MAX_BYTES (256u << 10)
+/* How long an owner spins for the page the worker is on (a 4 KiB zstd
+ * page of strings takes ~15 us) before loading it itself. */
+#define RA_SPIN_NS 30000
 
 typedef struct ra_entry {
     uint64_t off; /* of the page header */
@@ -70,13 +76,14 @@ struct pqr_stream {
     size_t bytes;                     /* decompressed bytes queued */
     meru_buf spare[RA_MAX_PAGES + 1]; /* buffers to fill, LIFO */
     unsigned nspare;
-    uint64_t wpos;  /* the next page the worker loads */
-    int64_t wleft;  /* values left in the chunk from wpos */
-    bool stopped;   /* the worker stopped at wpos until the next restart */
-    bool busy;      /* the worker is loading the page at wpos */
-    uint64_t gen;   /* bumped when the ring is dropped */
-    int64_t rows;   /* values queued */
-    unsigned holes; /* pages to leave to the cursor (it waited) */
+    uint64_t wpos; /* the next page the worker loads */
+    int64_t wleft; /* values left in the chunk from wpos */
+    bool stopped;  /* the worker stopped at wpos until the next restart */
+    bool busy;     /* the worker is loading the page at wpos */
+    uint64_t gen;  /* bumped when the ring is dropped */
+    atomic_uint published; /* bumped as the worker finishes a page */
+    int64_t rows;          /* values queued */
+    unsigned holes;        /* pages to leave to the cursor (it waited) */
     pqr_stream *next, *prev;
 };
 
@@ -85,7 +92,11 @@ struct pq_readahead {
     pthread_cond_t work; /* the worker waits for room or a new stream */
     pthread_cond_t done; /* owners wait for a page or for the worker */
     bool started, quit, worker_waiting, owner_waiting;
-    pthread_t th;
+    /* The owner's reference, and the worker's while it runs: the worker
+     * is detached and the last one out frees (a join would wait for the
+     * worker to be scheduled again only to exit: ~1 ms a range scan on
+     * a busy machine). */
+    unsigned refs;
     pqr_stream *streams;
 };
 
@@ -180,6 +191,14 @@ static bool produce(pqr_stream *s, ra_entry *e, uint64_t off, int64_t left,
     return true;
 }
 
+static void destroy(pq_readahead *ra)
+{
+    pthread_cond_destroy(&ra->done);
+    pthread_cond_destroy(&ra->work);
+    pthread_mutex_destroy(&ra->mu);
+    free(ra);
+}
+
 static void *worker(void *arg)
 {
     pq_readahead *ra = arg;
@@ -206,6 +225,7 @@ static void *worker(void *arg)
         bool ok = produce(s, e, off, left, hole, &next, &n);
         pthread_mutex_lock(&ra->mu);
         s->busy = false;
+        atomic_fetch_add_explicit(&s->published, 1, memory_order_relaxed);
         if (gen == s->gen) {
             if (ok) {
                 if (hole)
@@ -225,7 +245,11 @@ static void *worker(void *arg)
         if (ra->owner_waiting)
             pthread_cond_broadcast(&ra->done);
     }
+    /* quit: every stream was closed (so none is busy) */
+    bool last = --ra->refs == 0;
     pthread_mutex_unlock(&ra->mu);
+    if (last)
+        destroy(ra);
     return NULL;
 }
 
@@ -252,6 +276,7 @@ int pq_readahead_new(pq_readahead **out)
         free(ra);
         return meru_err(MERU_ENOMEM, "parquet: readahead: no condition");
     }
+    ra->refs = 1;
     *out = ra;
     return MERU_OK;
 }
@@ -263,13 +288,10 @@ void pq_readahead_free(pq_readahead *ra)
     pthread_mutex_lock(&ra->mu);
     ra->quit = true;
     pthread_cond_broadcast(&ra->work);
+    bool last = --ra->refs == 0;
     pthread_mutex_unlock(&ra->mu);
-    if (ra->started)
-        pthread_join(ra->th, NULL);
-    pthread_cond_destroy(&ra->done);
-    pthread_cond_destroy(&ra->work);
-    pthread_mutex_destroy(&ra->mu);
-    free(ra);
+    if (last)
+        destroy(ra);
 }
 
 bool pq_readahead_started(const pq_readahead *ra)
@@ -302,8 +324,17 @@ int pqr_stream_open(pq_readahead *ra, const pq_reader *r, pq_codec codec,
     /* The thread starts with the first stream: a scan too short to
      * attach one costs no thread. */
     if (!ra->started && !ra->quit) {
-        if (pthread_create(&ra->th, NULL, worker, ra) == 0)
-            ra->started = true;
+        pthread_t th;
+        pthread_attr_t at;
+        if (pthread_attr_init(&at) == 0) {
+            if (pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) ==
+                    0 &&
+                pthread_create(&th, &at, worker, ra) == 0) {
+                ra->started = true;
+                ra->refs++;
+            }
+            pthread_attr_destroy(&at);
+        }
     }
     if (!ra->started) {
         pthread_mutex_unlock(&ra->mu);
@@ -362,10 +393,32 @@ static void drop_ring(pqr_stream *s)
     s->gen++;
 }
 
+/* Spins until *p changes or about RA_SPIN_NS have passed. */
+static void spin_for(const atomic_uint *p, unsigned seen)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(p, memory_order_relaxed) != seen)
+            return;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        if (i % 64 == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            int64_t ns = (int64_t)(t.tv_sec - t0.tv_sec) * 1000000000 +
+                         (t.tv_nsec - t0.tv_nsec);
+            if (ns > RA_SPIN_NS)
+                return;
+        }
+    }
+}
+
 int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
                     meru_buf *data)
 {
     pq_readahead *ra = s->ra;
+    bool spun = false;
     pthread_mutex_lock(&ra->mu);
     for (;;) {
         if (s->count && s->ring[s->head].off == off && s->ring[s->head].hole) {
@@ -399,12 +452,21 @@ int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
             pthread_mutex_unlock(&ra->mu);
             return PQR_AHEAD_TAKEN;
         }
-        if (s->count == 0 && s->busy && s->wpos == off) {
-            ra->owner_waiting = true;
+        if (s->count == 0 && s->busy && s->wpos == off && !spun) {
+            /* The worker is on this very page: spin a little for it (it
+             * is about half done on average). Sleeping instead cost a
+             * futex wake and a context switch per page, and on a busy
+             * machine a worker preempted mid-page kept the owner asleep
+             * until it ran again: past the spin the owner loads the page
+             * itself (the worker's copy is dropped). */
             if (s->holes < RA_MAX_PAGES)
                 s->holes++;
-            pthread_cond_wait(&ra->done, &ra->mu);
-            ra->owner_waiting = false;
+            spun = true;
+            unsigned seen =
+                atomic_load_explicit(&s->published, memory_order_relaxed);
+            pthread_mutex_unlock(&ra->mu);
+            spin_for(&s->published, seen);
+            pthread_mutex_lock(&ra->mu);
             continue;
         }
         break;

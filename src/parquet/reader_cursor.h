@@ -57,12 +57,16 @@ struct pq_cursor {
     size_t pg_nulls; /* nulls in the page last decoded */
     /* Decode-ahead (reader_ahead.c): the readahead attached, the stream
      * on it once the cursor has read on in sequence long enough
-     * (seq_bytes decompressed bytes of pages since open or a seek), and
+     * (seq_pages pages of seq_bytes decompressed bytes since open or a
+     * seek), and
      * whether the slot being decoded already holds the page's value
      * bytes from it. */
     pq_readahead *ra;
     pqr_stream *stream;
-    uint64_t seq_bytes;
+    uint64_t seq_bytes, seq_pages;
+    /* backoff while the worker misses pages (reader_page.c) */
+    bool ra_tried;
+    uint32_t ra_misses, ra_skip, ra_backoff;
     bool pre_inflated;
 };
 

@@ -32,6 +32,13 @@
 #include "parquet/reader_cursor.h"
 #include "util/error.h"
 
+/* Readahead backoff: after this many pages in a row that the worker did
+ * not have, it is left idle for RA_BACKOFF_MIN pages, doubling up to
+ * RA_BACKOFF_MAX while it keeps missing (follow_ahead). */
+#define RA_BACKOFF_MISSES 4u
+#define RA_BACKOFF_MIN    64u
+#define RA_BACKOFF_MAX    1024u
+
 #define WIN_MIN (16u * 1024u)
 #define WIN_MAX (8u << 20)
 
@@ -336,8 +343,14 @@ static int take_ahead(pq_cursor *c, slot *s, page_in *pg)
 static void follow_ahead(pq_cursor *c, const page_in *pg, int ahead)
 {
     c->seq_bytes += (uint64_t)pg->h.uncompressed_page_size;
+    c->seq_pages++;
+    /* Both bounds: 16 pages alone would start on a short range of small
+     * pages, 64 KiB alone after one page of a 64 KiB-page column, whose
+     * next pages a 10k-row range scan never reads (decompressing them
+     * cost bench_kv's range scans a third of their rate). */
     if (!c->stream && c->ra && c->seq_bytes >= PQ_READAHEAD_START_BYTES &&
-        c->r->src.base && c->m->codec != PQ_CODEC_UNCOMPRESSED) {
+        c->seq_pages >= PQ_READAHEAD_START_PAGES && c->r->src.base &&
+        c->m->codec != PQ_CODEC_UNCOMPRESSED) {
         bool crc = !c->r->o.skip_crc && !c->skip_crc;
         if (pqr_stream_open(c->ra, c->r, c->m->codec, c->end, crc,
                             &c->stream)) {
@@ -345,8 +358,27 @@ static void follow_ahead(pq_cursor *c, const page_in *pg, int ahead)
             return;
         }
         ahead = PQR_AHEAD_MISS;
+        c->ra_backoff = RA_BACKOFF_MIN;
     }
-    if (c->stream && ahead == PQR_AHEAD_MISS)
+    bool tried = c->ra_tried;
+    c->ra_tried = false;
+    if (ahead == PQR_AHEAD_TAKEN) {
+        c->ra_misses = 0;
+        c->ra_backoff = RA_BACKOFF_MIN;
+    } else if (tried && ahead == PQR_AHEAD_MISS &&
+               ++c->ra_misses >= RA_BACKOFF_MISSES) {
+        /* The worker is not keeping up: on a machine with no core to
+         * spare it gets too little CPU to run ahead, and the cursor
+         * loading page after page itself, restarting it each time, only
+         * paid the hand-offs (~10 % more CPU for the same scan). Leave it
+         * idle for a while, longer each time in a row. */
+        c->ra_misses = 0;
+        c->ra_skip = c->ra_backoff;
+        if (c->ra_backoff < RA_BACKOFF_MAX)
+            c->ra_backoff *= 2;
+        return;
+    }
+    if (c->stream && ahead == PQR_AHEAD_MISS && c->ra_skip == 0)
         pqr_stream_restart(c->stream, c->pos, c->nvals - c->next_first);
 }
 
@@ -368,11 +400,14 @@ static int load_page(pq_cursor *c, int64_t skip_to)
         slot *s = NULL;
         int ahead = PQR_AHEAD_MISS;
         int rc = MERU_OK;
-        if (c->stream && skip_to < 0) {
+        if (c->stream && skip_to < 0 && c->ra_skip > 0) {
+            c->ra_skip--; /* backing off: see follow_ahead */
+        } else if (c->stream && skip_to < 0) {
             s = free_slot(c);
             if (!s)
                 return meru_err(MERU_ENOMEM, "parquet: out of memory");
             ahead = take_ahead(c, s, &pg);
+            c->ra_tried = true;
         }
         if (ahead != PQR_AHEAD_TAKEN)
             rc = read_header(c, &pg);
@@ -555,6 +590,8 @@ int pq_cursor_seek(pq_cursor *c, int64_t row)
     /* A jump: what was read ahead is of no use, and a scan from here
      * must read on a while before the readahead starts again. */
     c->seq_bytes = 0;
+    c->seq_pages = 0;
+    c->ra_skip = c->ra_misses = 0;
     pqr_stream_close(c->stream);
     c->stream = NULL;
     if (row == c->nvals)
