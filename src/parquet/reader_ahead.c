@@ -39,6 +39,7 @@
  */
 #include <libdeflate.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,7 @@ struct pq_readahead {
     pthread_cond_t work; /* the worker waits for room or a new stream */
     pthread_cond_t done; /* owners wait for a page or for the worker */
     bool started, quit, worker_waiting, owner_waiting;
+    bool working; /* the worker is loading a page (of any stream) */
     /* The owner's reference, and the worker's while it runs: the worker
      * is detached and the last one out frees (a join would wait for the
      * worker to be scheduled again only to exit: ~1 ms a range scan on
@@ -221,10 +223,12 @@ static void *worker(void *arg)
          * to find the one after), and the two sides balance. */
         bool hole = s->holes > 0;
         s->busy = true;
+        ra->working = true;
         pthread_mutex_unlock(&ra->mu);
         bool ok = produce(s, e, off, left, hole, &next, &n);
         pthread_mutex_lock(&ra->mu);
         s->busy = false;
+        ra->working = false;
         atomic_fetch_add_explicit(&s->published, 1, memory_order_relaxed);
         if (gen == s->gen) {
             if (ok) {
@@ -405,6 +409,8 @@ static void spin_for(const atomic_uint *p, unsigned seen)
         __builtin_ia32_pause();
 #endif
         if (i % 64 == 0) {
+            /* let the worker run if it shares this core */
+            sched_yield();
             clock_gettime(CLOCK_MONOTONIC, &t);
             int64_t ns = (int64_t)(t.tv_sec - t0.tv_sec) * 1000000000 +
                          (t.tv_nsec - t0.tv_nsec);
@@ -475,8 +481,9 @@ int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
      * the cursor loads it itself and restarts the stream after it. */
     drop_ring(s);
     s->stopped = true;
+    int why = ra->working ? PQR_AHEAD_MISS : PQR_AHEAD_IDLE;
     pthread_mutex_unlock(&ra->mu);
-    return PQR_AHEAD_MISS;
+    return why;
 }
 
 void pqr_stream_restart(pqr_stream *s, uint64_t pos, int64_t left)

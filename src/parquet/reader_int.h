@@ -19,42 +19,6 @@
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the Parquet codec assumes a little-endian host"
-/* ----------------------------------------- decode-ahead (reader_ahead.c) */
-
-/* A data page the readahead worker loaded: its header (statistics
- * cleared), header and body sizes, and whether `data` (handed over by
- * pqr_stream_take) holds its decompressed value bytes: the whole body for
- * a v1 page, the part after the levels for a v2 page; a page stored
- * uncompressed is not copied (inflated false). Its CRC was checked unless
- * the stream was opened with check_crc false. */
-typedef struct pqr_ahead_page {
-    pq_page_header h;
-    size_t hlen, csize;
-    bool inflated;
-} pqr_ahead_page;
-
-typedef struct pqr_stream pqr_stream;
-
-/* A stream of the chunk ending at `end` of reader r (mapped sources only)
- * on readahead ra; stopped until pqr_stream_restart says where to go. */
-int pqr_stream_open(pq_readahead *ra, const pq_reader *r, pq_codec codec,
-                    uint64_t end, bool check_crc, pqr_stream **out);
-/* Unlinks the stream and waits for the worker to leave it. NULL is fine. */
-void pqr_stream_close(pqr_stream *s);
-/* The page whose header is at `off`, when the worker has it (waiting while
- * it is loading that very page): PQR_AHEAD_TAKEN, *pg filled and its
- * decompressed bytes swapped into *data (the caller's old buffer goes to
- * the stream). PQR_AHEAD_HOLE: the worker left this page to the caller
- * (which loads it itself; the stream goes on after it). PQR_AHEAD_MISS:
- * the ring is dropped and the stream stopped; the caller loads the page
- * itself, then calls pqr_stream_restart. */
-enum { PQR_AHEAD_MISS = 0, PQR_AHEAD_TAKEN = 1, PQR_AHEAD_HOLE = 2 };
-int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
-                    meru_buf *data);
-/* Points the worker at the page at `pos`, `left` values before the chunk
- * ends. */
-void pqr_stream_restart(pqr_stream *s, uint64_t pos, int64_t left);
-
 #endif
 
 /* Caps on sizes read from the file (each is also bounded by the file). */
@@ -133,8 +97,15 @@ void pqr_stream_close(pqr_stream *s);
  * the stream). PQR_AHEAD_HOLE: the worker left this page to the caller
  * (which loads it itself; the stream goes on after it). PQR_AHEAD_MISS:
  * the ring is dropped and the stream stopped; the caller loads the page
- * itself, then calls pqr_stream_restart. */
-enum { PQR_AHEAD_MISS = 0, PQR_AHEAD_TAKEN = 1, PQR_AHEAD_HOLE = 2 };
+ * itself, then calls pqr_stream_restart. PQR_AHEAD_IDLE: the same, and
+ * the worker was loading nothing at all (not busy on another cursor's
+ * page: asleep, or given no CPU). */
+enum {
+    PQR_AHEAD_MISS = 0,
+    PQR_AHEAD_TAKEN = 1,
+    PQR_AHEAD_HOLE = 2,
+    PQR_AHEAD_IDLE = 3
+};
 int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
                     meru_buf *data);
 /* Points the worker at the page at `pos`, `left` values before the chunk

@@ -365,12 +365,13 @@ static void follow_ahead(pq_cursor *c, const page_in *pg, int ahead)
     if (ahead == PQR_AHEAD_TAKEN) {
         c->ra_misses = 0;
         c->ra_backoff = RA_BACKOFF_MIN;
-    } else if (tried && ahead == PQR_AHEAD_MISS &&
+    } else if (tried && ahead == PQR_AHEAD_IDLE &&
                ++c->ra_misses >= RA_BACKOFF_MISSES) {
-        /* The worker is not keeping up: on a machine with no core to
-         * spare it gets too little CPU to run ahead, and the cursor
-         * loading page after page itself, restarting it each time, only
-         * paid the hand-offs (~10 % more CPU for the same scan). Leave it
+        /* The worker was idle (not even busy on another column's page)
+         * at 4 pages in a row: on a machine with no core to spare it gets
+         * too little CPU to run ahead, and the cursor loading page after
+         * page itself, restarting it each time, only paid the hand-offs
+         * (~10 % more CPU for the same scan). Leave it
          * idle for a while, longer each time in a row. */
         c->ra_misses = 0;
         c->ra_skip = c->ra_backoff;
@@ -378,7 +379,8 @@ static void follow_ahead(pq_cursor *c, const page_in *pg, int ahead)
             c->ra_backoff *= 2;
         return;
     }
-    if (c->stream && ahead == PQR_AHEAD_MISS && c->ra_skip == 0)
+    if (c->stream && (ahead == PQR_AHEAD_MISS || ahead == PQR_AHEAD_IDLE) &&
+        c->ra_skip == 0)
         pqr_stream_restart(c->stream, c->pos, c->nvals - c->next_first);
 }
 
