@@ -444,7 +444,7 @@ void pq_cursor_get_stats(const pq_cursor *c, pq_cursor_stats *out);
  * decompressed pages per cursor in use. What a cursor returns and the
  * errors it reports are the same with or without it. Owned by one thread
  * (the one using its cursors); free it after closing every attached
- * cursor. */
+ * cursor: it returns at once, the worker (detached) exits on its own. */
 #define PQ_READAHEAD_START_BYTES (64u << 10)
 #define PQ_READAHEAD_START_PAGES 16u
 typedef struct pq_readahead pq_readahead;

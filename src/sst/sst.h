@@ -270,7 +270,7 @@ typedef enum meru_sst_state {
 #define MERU_SST_SKIP_CRC      2u /* do not verify page CRCs */
 /* Iterators only: no decode-ahead thread (sst_iter.c). By default an
  * iterator that reads on in sequence through a compressed column chunk
- * (64 KiB of its pages, pq_readahead in pq.h) has a worker thread
+ * (16 pages and 64 KiB of them, pq_readahead in pq.h) has a worker thread
  * decompress the next pages while it decodes the current ones. */
 #define MERU_SST_NO_READAHEAD  4u
 
