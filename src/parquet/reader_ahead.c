@@ -214,7 +214,7 @@ static void *worker(void *arg)
             continue;
         }
         ra_entry *e = &s->ring[(s->head + s->count) % RA_MAX_PAGES];
-        if (!e->data.cap && s->nspare)
+        if (!e->data.cap && s->nspare && s->holes == 0)
             e->data = s->spare[--s->nspare];
         uint64_t off = s->wpos, gen = s->gen, next = 0;
         int64_t left = s->wleft, n = 0;
@@ -245,6 +245,15 @@ static void *worker(void *arg)
             } else {
                 s->stopped = true;
             }
+        }
+        if (gen != s->gen || !ok) {
+            /* dropped or failed: its buffer back to the spares, so that
+             * only queued pages hold buffers in the ring (the bound) */
+            if (e->data.cap && s->nspare <= RA_MAX_PAGES)
+                s->spare[s->nspare++] = e->data;
+            else
+                meru_buf_free(&e->data);
+            memset(&e->data, 0, sizeof e->data);
         }
         if (ra->owner_waiting)
             pthread_cond_broadcast(&ra->done);
@@ -428,7 +437,12 @@ int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
     pthread_mutex_lock(&ra->mu);
     for (;;) {
         if (s->count && s->ring[s->head].off == off && s->ring[s->head].hole) {
-            s->rows -= s->ring[s->head].n;
+            ra_entry *e = &s->ring[s->head];
+            s->rows -= e->n;
+            if (e->data.cap && s->nspare <= RA_MAX_PAGES) {
+                s->spare[s->nspare++] = e->data;
+                memset(&e->data, 0, sizeof e->data);
+            }
             s->head = (s->head + 1) % RA_MAX_PAGES;
             s->count--;
             pthread_mutex_unlock(&ra->mu);
