@@ -616,7 +616,8 @@ static int merged_inputs(job *j, meru_iiter **out, meru_iiter ***kids_out)
     for (size_t i = 0; i < j->nin && rc == MERU_OK; i++) {
         meru_sst *t;
         if ((rc = meru_db_file_sst(j->in[i], &t)) == MERU_OK &&
-            (rc = meru_sst_iter_new(t, NULL, &kids[n])) == MERU_OK)
+            (rc = meru_sst_iter_new_ex(t, NULL, MERU_SST_NO_READAHEAD,
+                                       &kids[n])) == MERU_OK)
             n++;
     }
     if (rc) {
@@ -1041,7 +1042,7 @@ static int bottom_droppable(const job *j, size_t i, bool *drop)
     memset(&none, 0, sizeof none);
     *drop = true;
     if ((rc = meru_db_file_sst(j->in[i], &t)) ||
-        (rc = meru_sst_iter_new(t, &none, &it)) ||
+        (rc = meru_sst_iter_new_ex(t, &none, MERU_SST_NO_READAHEAD, &it)) ||
         (rc = meru_compact_iter_new(it, j->snaps, j->nsnaps, true, &ci)))
         return rc;
     while ((rc = meru_compact_iter_next_key(ci, &k, &kl)) == MERU_OK)

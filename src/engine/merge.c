@@ -653,10 +653,14 @@ static void concat_seek_for_prev(meru_iiter *it, const uint8_t *ikey,
 static void concat_next(meru_iiter *it)
 {
     concat_iter *c = (concat_iter *)it;
-    if (!concat_valid(it))
+    meru_iiter *p = c->cur;
+    if (!p || !p->ops->valid(p))
         return;
-    c->cur->ops->next(c->cur);
-    concat_skip_forward(c);
+    p->ops->next(p);
+    /* Per row of a scan: a part still valid has no error (iter.h), so
+     * only its end needs concat_skip_forward's status check. */
+    if (!p->ops->valid(p))
+        concat_skip_forward(c);
 }
 
 static void concat_prev(meru_iiter *it)

@@ -447,7 +447,30 @@ typedef struct pq_cursor_stats {
     uint64_t pages_read;    /* data pages whose body was read */
     uint64_t pages_skipped; /* data pages skipped by seek */
     uint64_t bytes_read;
+    uint64_t pages_ahead;   /* of pages_read, pages a readahead loaded */
 } pq_cursor_stats;
 void pq_cursor_get_stats(const pq_cursor *c, pq_cursor_stats *out);
+
+/* Decode-ahead for long scans: one worker thread that, for the cursors
+ * attached to it, reads, checks and decompresses the pages after the one
+ * each cursor is on while the caller decodes the current one. A cursor
+ * starts using it only after reading PQ_READAHEAD_START_PAGES pages and
+ * PQ_READAHEAD_START_BYTES of decompressed bytes in
+ * sequence (pq_cursor_next, no seek away), and only on a compressed chunk
+ * of a mapped source; a seek drops what was read ahead. The thread starts
+ * with the first such cursor. Memory: up to ~2 x (256 KiB + a page) of
+ * decompressed pages per cursor in use. What a cursor returns and the
+ * errors it reports are the same with or without it. Owned by one thread
+ * (the one using its cursors); free it after closing every attached
+ * cursor: it returns at once, the worker (detached) exits on its own. */
+#define PQ_READAHEAD_START_BYTES (64u << 10)
+#define PQ_READAHEAD_START_PAGES 16u
+typedef struct pq_readahead pq_readahead;
+int pq_readahead_new(pq_readahead **out);
+void pq_readahead_free(pq_readahead *ra); /* NULL is fine */
+/* Whether the worker thread was started (a cursor used it). */
+bool pq_readahead_started(const pq_readahead *ra);
+/* Attaches c to ra (NULL detaches, dropping any pages read ahead). */
+void pq_cursor_set_readahead(pq_cursor *c, pq_readahead *ra);
 
 #endif

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reader_int.h — the reader's private state, shared by reader.c (footer,
- * schema, statistics, page index, bloom filters) and reader_page.c (column
- * cursors). Not an API: only src/parquet/reader*.c include it.
+ * schema, statistics, page index, bloom filters), the column cursors
+ * (reader_page.c, reader_decode.c; their state is reader_cursor.h) and
+ * their readahead (reader_ahead.c). Not an API: only src/parquet/reader*.c
+ * include it.
  */
 #ifndef MERU_PARQUET_READER_INT_H
 #define MERU_PARQUET_READER_INT_H
@@ -66,5 +68,48 @@ int pqr_chunk_range(const pq_reader *r, uint32_t rg, uint32_t col,
                     uint64_t *start, uint64_t *end);
 /* Reads n bytes at off into dst; the range is checked against the file. */
 int pqr_read(const pq_reader *r, uint64_t off, size_t n, uint8_t *dst);
+
+/* ----------------------------------------- decode-ahead (reader_ahead.c) */
+
+/* A data page the readahead worker loaded: its header (statistics
+ * cleared), header and body sizes, and whether `data` (handed over by
+ * pqr_stream_take) holds its decompressed value bytes: the whole body for
+ * a v1 page, the part after the levels for a v2 page; a page stored
+ * uncompressed is not copied (inflated false). Its CRC was checked unless
+ * the stream was opened with check_crc false. */
+typedef struct pqr_ahead_page {
+    pq_page_header h;
+    size_t hlen, csize;
+    bool inflated;
+} pqr_ahead_page;
+
+typedef struct pqr_stream pqr_stream;
+
+/* A stream of the chunk ending at `end` of reader r (mapped sources only)
+ * on readahead ra; stopped until pqr_stream_restart says where to go. */
+int pqr_stream_open(pq_readahead *ra, const pq_reader *r, pq_codec codec,
+                    uint64_t end, bool check_crc, pqr_stream **out);
+/* Unlinks the stream and waits for the worker to leave it. NULL is fine. */
+void pqr_stream_close(pqr_stream *s);
+/* The page whose header is at `off`, when the worker has it (waiting while
+ * it is loading that very page): PQR_AHEAD_TAKEN, *pg filled and its
+ * decompressed bytes swapped into *data (the caller's old buffer goes to
+ * the stream). PQR_AHEAD_HOLE: the worker left this page to the caller
+ * (which loads it itself; the stream goes on after it). PQR_AHEAD_MISS:
+ * the ring is dropped and the stream stopped; the caller loads the page
+ * itself, then calls pqr_stream_restart. PQR_AHEAD_IDLE: the same, and
+ * the worker was loading nothing at all (not busy on another cursor's
+ * page: asleep, or given no CPU). */
+enum {
+    PQR_AHEAD_MISS = 0,
+    PQR_AHEAD_TAKEN = 1,
+    PQR_AHEAD_HOLE = 2,
+    PQR_AHEAD_IDLE = 3
+};
+int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
+                    meru_buf *data);
+/* Points the worker at the page at `pos`, `left` values before the chunk
+ * ends. */
+void pqr_stream_restart(pqr_stream *s, uint64_t pos, int64_t left);
 
 #endif

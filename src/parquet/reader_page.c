@@ -5,7 +5,9 @@
  *
  * A page is read (header window first, body after when it did not fit),
  * its CRC checked, decompressed into a "slot", its definition levels and
- * values decoded in one pass into the slot's dense arrays. A batch that
+ * values decoded in one pass into the slot's dense arrays (the decode is
+ * reader_decode.c's; a long scan may have the read, check and
+ * decompression done ahead by a readahead worker, reader_ahead.c). A batch that
  * fits in the current page is returned as pointers into the slot (no
  * copy); a batch spanning pages is assembled in cursor buffers, and for
  * byte arrays the slots it points into are pinned until the next call.
@@ -27,113 +29,28 @@
 #include <string.h>
 
 #include "parquet/codec.h"
-#include "parquet/encoding.h"
-#include "parquet/reader_int.h"
-#include "util/endian.h"
+#include "parquet/reader_cursor.h"
 #include "util/error.h"
-#include "util/varint.h"
+
+/* Readahead backoff: after this many pages in a row that the worker did
+ * not have, it is left idle for RA_BACKOFF_MIN pages, doubling up to
+ * RA_BACKOFF_MAX while it keeps missing (follow_ahead). */
+#define RA_BACKOFF_MISSES 4u
+#define RA_BACKOFF_MIN    64u
+#define RA_BACKOFF_MAX    1024u
 
 #define WIN_MIN (16u * 1024u)
 #define WIN_MAX (8u << 20)
 
-typedef struct slot {
-    meru_buf data;    /* decompressed page bytes (byte-array views) */
-    meru_buf storage; /* DELTA_BYTE_ARRAY / BSS materialised values */
-    meru_buf vals;    /* dense values */
-    meru_buf valid;   /* dense validity */
-    bool pinned;
-} slot;
-
-typedef struct page_in {
-    pq_page_header h;
-    uint64_t off;        /* of the header */
-    size_t hlen;         /* header bytes */
-    size_t csize;        /* body bytes */
-    const uint8_t *body; /* NULL until read */
-    bool mapped;         /* body is the source's own bytes (base) */
-} page_in;
-
-struct pq_cursor {
-    pq_reader *r;
-    uint32_t rg, col;
-    const pq_column_info *info;
-    const pq_column_meta *m;
-    bool optional;
-    bool views;   /* values are pq_bytes views (pin slots) */
-    size_t width; /* bytes per output value */
-    uint64_t start, end, pos;
-    int64_t nvals;
-    int64_t next_first; /* first row of the next page to load */
-    int64_t row;        /* next row to return */
-
-    slot *cur;
-    size_t pg_n, pg_pos;
-    int64_t pg_first;
-    slot **slots;
-    uint32_t nslots;
-
-    bool dict_loaded;
-    uint64_t dict_pos;
-    uint32_t dict_n;
-    meru_buf dict_data, dict_vals;
-
-    meru_buf win, cbuf, lvl, idx, bvals, bvalid;
-    meru_arena *harena;
-    size_t win_hint;
-    bool oi_tried;
-    const pq_offset_index *oi;
-    int64_t pg_ord; /* offset-index ordinal of the data page at pos, or -1 */
-    pq_cursor_stats st;
-    bool skip_crc; /* pq_cursor_set_skip_crc */
-    /* pq_cursor_read_page: the caller's array the values of the page of
-     * direct_n rows go to instead of a slot (NULL otherwise) */
-    uint8_t *direct;
-    size_t direct_n;
-    size_t pg_nulls; /* nulls in the page last decoded */
-    /* pq_cursor_plain_bytes_size: the page whose values
-     * pq_cursor_plain_bytes_read decompresses, its rows, and where its
-     * values start in the body (after the levels) */
-    page_in plain;
-    bool plain_set;
-    int64_t plain_first;
-    size_t plain_n, plain_off, plain_len;
-};
-
-static const char *cname(const pq_cursor *c)
-{
-    return c->info->name;
-}
-
-static int corrupt_at(const pq_cursor *c, uint64_t off, const char *what)
+int pqr_corrupt_at(const pq_cursor *c, uint64_t off, const char *what)
 {
     return meru_err(MERU_ECORRUPT,
                     "parquet: column %s row group %u: %s (page at offset "
                     "%llu)",
-                    cname(c), c->rg, what, (unsigned long long)off);
+                    pqr_cname(c), c->rg, what, (unsigned long long)off);
 }
 
-/* Plain width of a fixed physical type (0 for byte arrays, bool). */
-static size_t plain_width(const pq_column_info *i)
-{
-    switch (i->type) {
-    case PQ_INT32:
-    case PQ_FLOAT:
-        return 4;
-    case PQ_INT64:
-    case PQ_DOUBLE:
-        return 8;
-    case PQ_INT96:
-        return 12;
-    case PQ_FIXED_LEN_BYTE_ARRAY:
-        return (size_t)i->type_length;
-    default:
-        return 0;
-    }
-}
-
-/* Sizes b to n bytes (contents undefined: every user writes all n before
- * reading them) plus 16 zero bytes after them. */
-static int buf_size(meru_buf *b, size_t n)
+int pqr_buf_size(meru_buf *b, size_t n)
 {
     meru_buf_reset(b);
     if (n > SIZE_MAX - 16)
@@ -164,6 +81,7 @@ void pq_cursor_close(pq_cursor *c)
 {
     if (!c)
         return;
+    pqr_stream_close(c->stream); /* first: the worker may be on its pages */
     for (uint32_t i = 0; i < c->nslots; i++)
         slot_free(c->slots[i]);
     free(c->slots);
@@ -232,6 +150,15 @@ int pq_cursor_open(pq_reader *r, uint32_t rg, uint32_t col, pq_cursor **out)
     return MERU_OK;
 }
 
+void pq_cursor_set_readahead(pq_cursor *c, pq_readahead *ra)
+{
+    if (!c || c->ra == ra)
+        return;
+    pqr_stream_close(c->stream);
+    c->stream = NULL;
+    c->ra = ra;
+}
+
 void pq_cursor_set_skip_crc(pq_cursor *c, bool skip)
 {
     if (c)
@@ -249,7 +176,6 @@ void pq_cursor_get_stats(const pq_cursor *c, pq_cursor_stats *out)
 }
 
 /* ------------------------------------------------------------ page I/O */
-
 /* Decodes the header at c->pos from the source's bytes in place (a map or
  * memory source): the body then needs no read either. */
 static int map_header(pq_cursor *c, page_in *pg, uint64_t avail)
@@ -263,7 +189,7 @@ static int map_header(pq_cursor *c, page_in *pg, uint64_t avail)
         return meru_err_wrap(rc,
                              "parquet: column %s row group %u: page header at "
                              "offset %llu",
-                             cname(c), c->rg, (unsigned long long)c->pos);
+                             pqr_cname(c), c->rg, (unsigned long long)c->pos);
     pg->hlen = used;
     c->st.bytes_read += used;
     return MERU_OK;
@@ -275,7 +201,7 @@ static int copy_header(pq_cursor *c, page_in *pg, uint64_t avail)
 {
     size_t want = avail < c->win_hint ? (size_t)avail : c->win_hint;
     for (;;) {
-        int rc = buf_size(&c->win, want);
+        int rc = pqr_buf_size(&c->win, want);
         if (!rc)
             rc = pqr_read(c->r, c->pos, want, c->win.data);
         if (rc)
@@ -292,7 +218,8 @@ static int copy_header(pq_cursor *c, page_in *pg, uint64_t avail)
             return meru_err_wrap(rc,
                                  "parquet: column %s row group %u: page "
                                  "header at offset %llu",
-                                 cname(c), c->rg, (unsigned long long)c->pos);
+                                 pqr_cname(c), c->rg,
+                                 (unsigned long long)c->pos);
         want = want * 4 < avail ? want * 4 : (size_t)avail;
     }
 }
@@ -309,10 +236,10 @@ static int read_header(pq_cursor *c, page_in *pg)
         return rc;
     int32_t cs = pg->h.compressed_page_size, us = pg->h.uncompressed_page_size;
     if (cs < 0 || us < 0 || (uint64_t)cs > avail - pg->hlen)
-        return corrupt_at(c, pg->off,
-                          "page size does not fit in the column chunk");
+        return pqr_corrupt_at(c, pg->off,
+                              "page size does not fit in the column chunk");
     if ((uint32_t)us > PQR_MAX_PAGE)
-        return corrupt_at(c, pg->off, "uncompressed page size over 1 GiB");
+        return pqr_corrupt_at(c, pg->off, "uncompressed page size over 1 GiB");
     pg->csize = (size_t)cs;
     size_t total = pg->hlen + pg->csize;
     size_t hint = total + 1024;
@@ -333,7 +260,8 @@ static atomic_uchar *crc_flag(const pq_cursor *c, const page_in *pg)
 {
     if (!pg->mapped || c->pg_ord < 0 || !c->oi)
         return NULL;
-    const pqr_chunk_cache *k = &c->r->cache[(size_t)c->rg * c->r->ncols + c->col];
+    const pqr_chunk_cache *k =
+        &c->r->cache[(size_t)c->rg * c->r->ncols + c->col];
     /* c->oi is k->oi, which crc_ok has a flag per page of */
     if (!k->crc_ok || (uint64_t)c->pg_ord >= c->oi->n_pages ||
         c->oi->page_locations[c->pg_ord].offset != (int64_t)pg->off)
@@ -341,12 +269,12 @@ static atomic_uchar *crc_flag(const pq_cursor *c, const page_in *pg)
     return &k->crc_ok[c->pg_ord];
 }
 
-static int read_body(pq_cursor *c, page_in *pg, atomic_uchar *crc_seen)
+int pqr_read_body(pq_cursor *c, page_in *pg, atomic_uchar *crc_seen)
 {
     if (pg->mapped)
         c->st.bytes_read += pg->csize;
     if (!pg->body) {
-        int rc = buf_size(&c->cbuf, pg->csize);
+        int rc = pqr_buf_size(&c->cbuf, pg->csize);
         if (!rc)
             rc = pqr_read(c->r, pg->off + pg->hlen, pg->csize, c->cbuf.data);
         if (rc)
@@ -363,522 +291,11 @@ static int read_body(pq_cursor *c, page_in *pg, atomic_uchar *crc_seen)
             return meru_err(MERU_ECORRUPT,
                             "page CRC mismatch in column %s row group %u at "
                             "offset %llu",
-                            cname(c), c->rg, (unsigned long long)pg->off);
+                            pqr_cname(c), c->rg, (unsigned long long)pg->off);
         if (crc_seen)
             atomic_store_explicit(crc_seen, 1, memory_order_relaxed);
     }
     return MERU_OK;
-}
-
-/* Decompresses a page body of srclen bytes into exactly ulen bytes at dst,
- * with the page's place in the error. */
-static int decompress_page(pq_cursor *c, const page_in *pg,
-                           const uint8_t *src, size_t srclen, uint8_t *dst,
-                           size_t ulen)
-{
-    int rc = pq_decompress(c->m->codec, src, srclen, dst, ulen);
-    if (rc)
-        return meru_err_wrap(rc,
-                             "parquet: column %s row group %u: page at "
-                             "offset %llu",
-                             cname(c), c->rg, (unsigned long long)pg->off);
-    return MERU_OK;
-}
-
-/* The `n` decompressed bytes of `src` (or its srclen bytes when not
- * compressed) into *out / *outlen: in `dst`, or, for an uncompressed body
- * in the source's own bytes, in place (no copy: the bytes outlive the
- * cursor). */
-static int inflate_into(pq_cursor *c, const page_in *pg, const uint8_t *src,
-                        size_t srclen, size_t n, bool compressed, meru_buf *dst,
-                        const uint8_t **out, size_t *outlen)
-{
-    if (!compressed || c->m->codec == PQ_CODEC_UNCOMPRESSED) {
-        if (pg->mapped) {
-            *out = src;
-            *outlen = srclen;
-            return MERU_OK;
-        }
-        int rc = buf_size(dst, srclen);
-        if (!rc && srclen)
-            memcpy(dst->data, src, srclen);
-        *out = dst->data;
-        *outlen = dst->len;
-        return rc;
-    }
-    int rc = buf_size(dst, n);
-    if (rc)
-        return rc;
-    *out = dst->data;
-    *outlen = n;
-    if (n == 0)
-        return MERU_OK; /* nothing to inflate, whatever the stream says */
-    return decompress_page(c, pg, src, srclen, dst->data, n);
-}
-
-/* --------------------------------------------------------- dictionary */
-
-static int load_dict(pq_cursor *c, page_in *pg)
-{
-    const pq_dictionary_page_header *dh = &pg->h.dictionary_page_header;
-    if (!pg->h.has_dictionary_page_header)
-        return corrupt_at(c, pg->off, "dictionary page without its header");
-    if (c->dict_loaded)
-        return corrupt_at(c, pg->off, "second dictionary page in the chunk");
-    if (c->next_first > 0)
-        return corrupt_at(c, pg->off, "dictionary page after data pages");
-    if (dh->num_values < 0)
-        return corrupt_at(c, pg->off, "negative dictionary size");
-    if (dh->encoding != PQ_ENC_PLAIN && dh->encoding != PQ_ENC_PLAIN_DICTIONARY)
-        return meru_err(MERU_ENOTSUP,
-                        "parquet: column %s row group %u: dictionary page "
-                        "encoding %s is not supported",
-                        cname(c), c->rg, pq_encoding_name(dh->encoding));
-    if (c->info->type == PQ_BOOLEAN)
-        return corrupt_at(c, pg->off, "dictionary for a BOOLEAN column");
-    const uint8_t *p = NULL;
-    size_t len = 0;
-    int rc = read_body(c, pg, NULL);
-    if (!rc)
-        rc = inflate_into(c, pg, pg->body, pg->csize,
-                          (size_t)pg->h.uncompressed_page_size, true,
-                          &c->dict_data, &p, &len);
-    if (rc)
-        return rc;
-    size_t n = (size_t)dh->num_values;
-    size_t w = plain_width(c->info);
-    size_t minw = w ? w : 4;
-    if (n > len / minw)
-        return corrupt_at(c, pg->off,
-                          "dictionary claims more values than its bytes hold");
-    size_t used = 0;
-    if (c->info->type == PQ_BYTE_ARRAY) {
-        rc = buf_size(&c->dict_vals, n * sizeof(pq_bytes));
-        if (!rc)
-            rc = pq_plain_decode_bytes(
-                p, len, (pq_bytes *)(void *)c->dict_vals.data, n, &used);
-    } else if (c->info->type == PQ_FIXED_LEN_BYTE_ARRAY) {
-        rc = buf_size(&c->dict_vals, n * sizeof(pq_bytes));
-        if (!rc)
-            rc = pq_plain_decode_flba(p, len, (uint32_t)w,
-                                      (pq_bytes *)(void *)c->dict_vals.data, n,
-                                      &used);
-    } else {
-        rc = buf_size(&c->dict_vals, n * w);
-        if (!rc)
-            rc = pq_plain_decode_fixed(p, len, w, c->dict_vals.data, n, &used);
-    }
-    if (rc)
-        return meru_err_wrap(rc, "parquet: column %s row group %u: dictionary",
-                             cname(c), c->rg);
-    c->dict_loaded = true;
-    c->dict_pos = pg->off;
-    c->dict_n = (uint32_t)n;
-    return MERU_OK;
-}
-
-/* ------------------------------------------------------------- values */
-
-static void scatter(uint8_t *out, size_t w, const uint8_t *valid, size_t n,
-                    size_t nn)
-{
-    /* compact values sit at [n - nn, n); spread them to their rows going
-     * forward: the value for row i comes from position >= i, and every
-     * position still unread lies after anything written so far */
-    size_t from = n - nn;
-    for (size_t i = 0; i < n; i++) {
-        if (valid[i]) {
-            if (from != i)
-                memcpy(out + i * w, out + from * w, w);
-            from++;
-        } else {
-            memset(out + i * w, 0, w);
-        }
-    }
-}
-
-static int gather_dict(pq_cursor *c, slot *s, uint8_t *out, const uint8_t *p,
-                       size_t len, size_t n, size_t nn)
-{
-    if (!c->dict_loaded)
-        return meru_err(MERU_ECORRUPT,
-                        "parquet: column %s row group %u: dictionary-encoded "
-                        "page without a dictionary",
-                        cname(c), c->rg);
-    int rc = buf_size(&c->idx, nn * 4);
-    if (rc)
-        return rc;
-    uint32_t *idx = (uint32_t *)(void *)c->idx.data;
-    rc = pq_dict_indices_decode(p, len, idx, nn, c->dict_n);
-    if (rc)
-        return meru_err_wrap(rc, "parquet: column %s row group %u", cname(c),
-                             c->rg);
-    const uint8_t *valid = s->valid.data;
-    const uint8_t *d = c->dict_vals.data;
-    size_t w = c->width, k = 0;
-    if (nn == n) {
-        switch (w) {
-        case 4:
-            for (size_t i = 0; i < n; i++)
-                memcpy(out + 4 * i, d + 4 * (size_t)idx[i], 4);
-            break;
-        case 8:
-            for (size_t i = 0; i < n; i++)
-                memcpy(out + 8 * i, d + 8 * (size_t)idx[i], 8);
-            break;
-        default:
-            for (size_t i = 0; i < n; i++)
-                memcpy(out + w * i, d + w * (size_t)idx[i], w);
-        }
-        return MERU_OK;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (valid[i])
-            memcpy(out + w * i, d + w * (size_t)idx[k++], w);
-        else
-            memset(out + w * i, 0, w);
-    }
-    return MERU_OK;
-}
-
-static int unsupported(const pq_cursor *c, pq_encoding e)
-{
-    return meru_err(MERU_ENOTSUP,
-                    "parquet: column %s row group %u: encoding %s is not "
-                    "valid for %s",
-                    cname(c), c->rg, pq_encoding_name(e),
-                    pq_type_name(c->info->type));
-}
-
-/* Where the `n` values of the page being decoded go: the caller's array of
- * pq_cursor_read_page, or the slot's own. */
-static int values_out(pq_cursor *c, slot *s, size_t n, uint8_t **out)
-{
-    if (c->direct && n == c->direct_n) {
-        *out = c->direct;
-        return MERU_OK;
-    }
-    int rc = buf_size(&s->vals, n * c->width);
-    *out = s->vals.data;
-    return rc;
-}
-
-static int decode_values(pq_cursor *c, slot *s, pq_encoding enc,
-                         const uint8_t *p, size_t len, size_t n, size_t nn)
-{
-    size_t w = c->width;
-    uint8_t *vals;
-    c->pg_nulls = n - nn;
-    int rc = values_out(c, s, n, &vals);
-    if (rc)
-        return rc;
-    if (nn == 0) {
-        memset(vals, 0, n * w);
-        return MERU_OK;
-    }
-    if (enc == PQ_ENC_PLAIN_DICTIONARY || enc == PQ_ENC_RLE_DICTIONARY)
-        return gather_dict(c, s, vals, p, len, n, nn);
-
-    uint8_t *tail = vals + (n - nn) * w;
-    pq_type t = c->info->type;
-    size_t used = len;
-    bool exact = false;
-    switch (enc) {
-    case PQ_ENC_PLAIN:
-        exact = true;
-        if (t == PQ_BOOLEAN)
-            rc = pq_plain_decode_bool(p, len, tail, nn, &used);
-        else if (t == PQ_BYTE_ARRAY)
-            rc = pq_plain_decode_bytes(p, len, (pq_bytes *)(void *)tail, nn,
-                                       &used);
-        else if (t == PQ_FIXED_LEN_BYTE_ARRAY)
-            rc = pq_plain_decode_flba(p, len, (uint32_t)c->info->type_length,
-                                      (pq_bytes *)(void *)tail, nn, &used);
-        else
-            rc = pq_plain_decode_fixed(p, len, w, tail, nn, &used);
-        if (t == PQ_BOOLEAN)
-            exact = false; /* bit padding */
-        break;
-    case PQ_ENC_RLE: {
-        if (t != PQ_BOOLEAN)
-            return unsupported(c, enc);
-        if (len < 4)
-            return meru_err(MERU_ECORRUPT,
-                            "parquet: column %s row group %u: RLE booleans "
-                            "without their length",
-                            cname(c), c->rg);
-        uint32_t l = meru_load_le32(p);
-        if (l > len - 4)
-            return meru_err(MERU_ECORRUPT,
-                            "parquet: column %s row group %u: RLE booleans of "
-                            "%u bytes in %zu",
-                            cname(c), c->rg, l, len - 4);
-        rc = buf_size(&c->idx, nn * 4);
-        if (rc)
-            return rc;
-        uint32_t *u = (uint32_t *)(void *)c->idx.data;
-        rc = pq_rle_decode(p + 4, l, 1, u, nn, NULL);
-        for (size_t i = 0; !rc && i < nn; i++)
-            tail[i] = (uint8_t)u[i];
-        break;
-    }
-    case PQ_ENC_DELTA_BINARY_PACKED:
-        if (t == PQ_INT32)
-            rc =
-                pq_delta_decode_i32(p, len, (int32_t *)(void *)tail, nn, &used);
-        else if (t == PQ_INT64)
-            rc =
-                pq_delta_decode_i64(p, len, (int64_t *)(void *)tail, nn, &used);
-        else
-            return unsupported(c, enc);
-        break;
-    case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
-        if (t != PQ_BYTE_ARRAY)
-            return unsupported(c, enc);
-        rc =
-            pq_delta_length_decode(p, len, (pq_bytes *)(void *)tail, nn, &used);
-        break;
-    case PQ_ENC_DELTA_BYTE_ARRAY:
-        if (t != PQ_BYTE_ARRAY && t != PQ_FIXED_LEN_BYTE_ARRAY)
-            return unsupported(c, enc);
-        meru_buf_reset(&s->storage);
-        rc = pq_delta_bytes_decode(p, len, (pq_bytes *)(void *)tail, nn,
-                                   &s->storage, &used);
-        if (!rc && t == PQ_FIXED_LEN_BYTE_ARRAY) {
-            const pq_bytes *b = (const pq_bytes *)(void *)tail;
-            for (size_t i = 0; i < nn; i++)
-                if (b[i].len != (uint32_t)c->info->type_length)
-                    return meru_err(MERU_ECORRUPT,
-                                    "parquet: column %s row group %u: value "
-                                    "of %u bytes in a FIXED_LEN_BYTE_ARRAY(%d)",
-                                    cname(c), c->rg, b[i].len,
-                                    c->info->type_length);
-        }
-        break;
-    case PQ_ENC_BYTE_STREAM_SPLIT: {
-        size_t pw = plain_width(c->info);
-        if (t == PQ_BOOLEAN || t == PQ_BYTE_ARRAY || t == PQ_INT96 || !pw)
-            return unsupported(c, enc);
-        if (len != nn * pw)
-            return meru_err(MERU_ECORRUPT,
-                            "parquet: column %s row group %u: "
-                            "BYTE_STREAM_SPLIT data of %zu bytes for %zu "
-                            "values",
-                            cname(c), c->rg, len, nn);
-        if (t != PQ_FIXED_LEN_BYTE_ARRAY) {
-            rc = pq_bss_decode(p, len, pw, tail, nn);
-            break;
-        }
-        rc = buf_size(&s->storage, len);
-        if (!rc)
-            rc = pq_bss_decode(p, len, pw, s->storage.data, nn);
-        pq_bytes *b = (pq_bytes *)(void *)tail;
-        for (size_t i = 0; !rc && i < nn; i++) {
-            b[i].ptr = s->storage.data + i * pw;
-            b[i].len = (uint32_t)pw;
-        }
-        break;
-    }
-    default:
-        return unsupported(c, enc);
-    }
-    if (rc)
-        return meru_err_wrap(rc, "parquet: column %s row group %u", cname(c),
-                             c->rg);
-    if (exact && used != len)
-        return meru_err(MERU_ECORRUPT,
-                        "parquet: column %s row group %u: %zu values used %zu "
-                        "of the page's %zu value bytes",
-                        cname(c), c->rg, nn, used, len);
-    if (nn < n)
-        scatter(vals, w, s->valid.data, n, nn);
-    return MERU_OK;
-}
-
-/* Definition levels (bit width 1) into s->valid; returns the non-nulls. */
-static int decode_levels(pq_cursor *c, slot *s, const uint8_t *p, size_t len,
-                         bool bit_packed, size_t n, size_t *nn)
-{
-    int rc = buf_size(&s->valid, n);
-    if (rc)
-        return rc;
-    uint8_t *v = s->valid.data;
-    size_t cnt = 0;
-    if (bit_packed) {
-        /* deprecated BIT_PACKED: MSB first */
-        if ((n + 7) / 8 > len)
-            return meru_err(MERU_ECORRUPT,
-                            "parquet: column %s row group %u: bit-packed "
-                            "levels too short",
-                            cname(c), c->rg);
-        for (size_t i = 0; i < n; i++) {
-            v[i] = (p[i / 8] >> (7 - i % 8)) & 1;
-            cnt += v[i];
-        }
-        *nn = cnt;
-        return MERU_OK;
-    }
-    rc = buf_size(&c->lvl, n * 4);
-    if (rc)
-        return rc;
-    uint32_t *l = (uint32_t *)(void *)c->lvl.data;
-    rc = pq_rle_decode(p, len, 1, l, n, NULL);
-    if (rc)
-        return meru_err_wrap(rc,
-                             "parquet: column %s row group %u: definition "
-                             "levels",
-                             cname(c), c->rg);
-    for (size_t i = 0; i < n; i++) {
-        v[i] = (uint8_t)(l[i] & 1);
-        cnt += v[i];
-    }
-    *nn = cnt;
-    return MERU_OK;
-}
-
-static int all_valid(slot *s, size_t n)
-{
-    int rc = buf_size(&s->valid, n);
-    if (!rc)
-        memset(s->valid.data, 1, n);
-    return rc;
-}
-
-/* Whether the values of a page whose `ulen` decompressed value bytes hold
- * `n` values, all present, go straight from the codec into the caller's
- * array: PLAIN numbers are their own decoded form (little-endian, as
- * pq_plain_decode_fixed copies them), so the codec's output is the array
- * and the copy and decode passes through a slot are saved. */
-static bool plain_direct(const pq_cursor *c, pq_encoding enc, size_t n,
-                         size_t nn, size_t ulen)
-{
-    pq_type t = c->info->type;
-    return c->direct && n > 0 && n == c->direct_n && nn == n &&
-           enc == PQ_ENC_PLAIN && c->m->codec != PQ_CODEC_UNCOMPRESSED &&
-           (t == PQ_INT32 || t == PQ_INT64 || t == PQ_FLOAT ||
-            t == PQ_DOUBLE) &&
-           plain_width(c->info) == c->width && ulen == n * c->width;
-}
-
-/* True when the RLE/bit-packed hybrid levels (bit width 1) of len bytes
- * are nothing but RLE runs of 1 covering exactly n values: the form a
- * page without nulls has, told from its run headers without decoding n
- * levels. Any other form answers false and is decoded (and checked) in
- * full. */
-static bool levels_all_present(const uint8_t *p, size_t len, size_t n)
-{
-    size_t at = 0, got = 0;
-    while (at < len && got < n) {
-        uint64_t h;
-        size_t k = meru_varint_get64(p + at, len - at, &h);
-        if (k == 0 || (h & 1) || k >= len - at || p[at + k] != 1)
-            return false;
-        h >>= 1;
-        if (h == 0 || h > n - got)
-            return false;
-        got += (size_t)h;
-        at += k + 1;
-    }
-    return got == n && at == len;
-}
-
-static int decode_v1(pq_cursor *c, slot *s, page_in *pg, size_t n)
-{
-    const pq_data_page_header *dp = &pg->h.data_page_header;
-    const uint8_t *p = NULL;
-    size_t len = 0, nn = n;
-    size_t ulen = (size_t)pg->h.uncompressed_page_size;
-    if (!c->optional && plain_direct(c, dp->encoding, n, n, ulen)) {
-        int rc = all_valid(s, n);
-        c->pg_nulls = 0;
-        return rc ? rc
-                  : decompress_page(c, pg, pg->body, pg->csize, c->direct,
-                                    ulen);
-    }
-    int rc = inflate_into(c, pg, pg->body, pg->csize,
-                          (size_t)pg->h.uncompressed_page_size, true, &s->data,
-                          &p, &len);
-    if (rc)
-        return rc;
-    if (c->optional) {
-        if (dp->definition_level_encoding == PQ_ENC_RLE) {
-            if (len < 4)
-                return corrupt_at(c, pg->off, "definition levels missing");
-            uint32_t l = meru_load_le32(p);
-            if (l > len - 4)
-                return corrupt_at(c, pg->off,
-                                  "definition levels longer than the page");
-            rc = decode_levels(c, s, p + 4, l, false, n, &nn);
-            p += 4 + (size_t)l;
-            len -= 4 + (size_t)l;
-        } else if (dp->definition_level_encoding == PQ_ENC_BIT_PACKED) {
-            rc = decode_levels(c, s, p, len, true, n, &nn);
-            p += (n + 7) / 8;
-            len -= (n + 7) / 8;
-        } else {
-            return meru_err(MERU_ENOTSUP,
-                            "parquet: column %s row group %u: definition "
-                            "level encoding %s",
-                            cname(c), c->rg,
-                            pq_encoding_name(dp->definition_level_encoding));
-        }
-    } else {
-        rc = all_valid(s, n);
-    }
-    if (rc)
-        return rc;
-    return decode_values(c, s, dp->encoding, p, len, n, nn);
-}
-
-static int decode_v2(pq_cursor *c, slot *s, page_in *pg, size_t n)
-{
-    const pq_data_page_header_v2 *v2 = &pg->h.data_page_header_v2;
-    int32_t rl = v2->repetition_levels_byte_length;
-    int32_t dl = v2->definition_levels_byte_length;
-    if (rl < 0 || dl < 0 || (size_t)rl + (size_t)dl > pg->csize ||
-        (size_t)rl + (size_t)dl > (size_t)pg->h.uncompressed_page_size)
-        return corrupt_at(c, pg->off, "level lengths do not fit the page");
-    if (v2->num_nulls < 0 || (size_t)v2->num_nulls > n)
-        return corrupt_at(c, pg->off, "bad null count");
-    if (!c->optional && v2->num_nulls > 0)
-        return corrupt_at(c, pg->off, "nulls in a REQUIRED column");
-    const uint8_t *lv = pg->body + rl;
-    size_t off = (size_t)rl + (size_t)dl;
-    size_t nn = n;
-    int rc;
-    /* A page that says it has no nulls and whose levels are plain runs
-     * of 1 is all valid: its levels need no decoding. */
-    if (c->optional && dl > 0 &&
-        !(v2->num_nulls == 0 && levels_all_present(lv, (size_t)dl, n))) {
-        rc = decode_levels(c, s, lv, (size_t)dl, false, n, &nn);
-    } else if (c->optional && v2->num_nulls == (int32_t)n) {
-        rc = buf_size(&s->valid, n);
-        if (!rc)
-            memset(s->valid.data, 0, n);
-        nn = 0;
-    } else if (c->optional && v2->num_nulls != 0) {
-        return corrupt_at(c, pg->off, "nulls but no definition levels");
-    } else {
-        rc = all_valid(s, n);
-    }
-    if (rc)
-        return rc;
-    if (nn != n - (size_t)v2->num_nulls)
-        return corrupt_at(c, pg->off,
-                          "definition levels disagree with the null count");
-    const uint8_t *p = NULL;
-    size_t len = 0;
-    size_t ulen = (size_t)pg->h.uncompressed_page_size - off;
-    if (v2->is_compressed && plain_direct(c, v2->encoding, n, nn, ulen)) {
-        c->pg_nulls = 0;
-        return decompress_page(c, pg, pg->body + off, pg->csize - off,
-                               c->direct, ulen);
-    }
-    rc = inflate_into(c, pg, pg->body + off, pg->csize - off, ulen,
-                      v2->is_compressed, &s->data, &p, &len);
-    if (rc)
-        return rc;
-    return decode_values(c, s, v2->encoding, p, len, n, nn);
 }
 
 /* ---------------------------------------------------------- page loop */
@@ -899,6 +316,74 @@ static slot *free_slot(pq_cursor *c)
     return s;
 }
 
+/* The page at c->pos from the readahead (PQR_AHEAD_TAKEN: *pg as
+ * read_header and read_body would leave it, its value bytes in s->data),
+ * or what pqr_stream_take said. */
+static int take_ahead(pq_cursor *c, slot *s, page_in *pg)
+{
+    pqr_ahead_page ap;
+    int got = pqr_stream_take(c->stream, c->pos, &ap, &s->data);
+    if (got != PQR_AHEAD_TAKEN)
+        return got;
+    pg->h = ap.h;
+    pg->off = c->pos;
+    pg->hlen = ap.hlen;
+    pg->csize = ap.csize;
+    pg->mapped = true;
+    pg->body = c->r->src.base + pg->off + pg->hlen;
+    c->pre_inflated = ap.inflated;
+    c->st.bytes_read += pg->hlen + pg->csize;
+    c->st.pages_ahead++;
+    return PQR_AHEAD_TAKEN;
+}
+
+/* After a page read in sequence: opens the readahead stream once the
+ * cursor has read enough that way (a long scan, not a short range), and
+ * points the stream past a page the cursor loaded itself. */
+static void follow_ahead(pq_cursor *c, const page_in *pg, int ahead)
+{
+    c->seq_bytes += (uint64_t)pg->h.uncompressed_page_size;
+    c->seq_pages++;
+    /* Both bounds: 16 pages alone would start on a short range of small
+     * pages, 64 KiB alone after one page of a 64 KiB-page column, whose
+     * next pages a 10k-row range scan never reads (decompressing them
+     * cost bench_kv's range scans a third of their rate). */
+    if (!c->stream && c->ra && c->seq_bytes >= PQ_READAHEAD_START_BYTES &&
+        c->seq_pages >= PQ_READAHEAD_START_PAGES && c->r->src.base &&
+        c->m->codec != PQ_CODEC_UNCOMPRESSED) {
+        bool crc = !c->r->o.skip_crc && !c->skip_crc;
+        if (pqr_stream_open(c->ra, c->r, c->m->codec, c->end, crc,
+                            &c->stream)) {
+            c->ra = NULL; /* no thread: read on without it */
+            return;
+        }
+        ahead = PQR_AHEAD_MISS;
+        c->ra_backoff = RA_BACKOFF_MIN;
+    }
+    bool tried = c->ra_tried;
+    c->ra_tried = false;
+    if (ahead == PQR_AHEAD_TAKEN) {
+        c->ra_misses = 0;
+        c->ra_backoff = RA_BACKOFF_MIN;
+    } else if (tried && ahead == PQR_AHEAD_IDLE &&
+               ++c->ra_misses >= RA_BACKOFF_MISSES) {
+        /* The worker was idle (not even busy on another column's page)
+         * at 4 pages in a row: on a machine with no core to spare it gets
+         * too little CPU to run ahead, and the cursor loading page after
+         * page itself, restarting it each time, only paid the hand-offs
+         * (~10 % more CPU for the same scan). Leave it
+         * idle for a while, longer each time in a row. */
+        c->ra_misses = 0;
+        c->ra_skip = c->ra_backoff;
+        if (c->ra_backoff < RA_BACKOFF_MAX)
+            c->ra_backoff *= 2;
+        return;
+    }
+    if (c->stream && (ahead == PQR_AHEAD_MISS || ahead == PQR_AHEAD_IDLE) &&
+        c->ra_skip == 0)
+        pqr_stream_restart(c->stream, c->pos, c->nvals - c->next_first);
+}
+
 /* Loads the next data page holding rows (skipping, undecoded, whole pages
  * that end at or before `skip_to`, when >= 0). */
 static int load_page(pq_cursor *c, int64_t skip_to)
@@ -911,10 +396,23 @@ static int load_page(pq_cursor *c, int64_t skip_to)
             return meru_err(MERU_ECORRUPT,
                             "parquet: column %s row group %u: chunk ends after "
                             "%lld of %lld values",
-                            cname(c), c->rg, (long long)c->next_first,
+                            pqr_cname(c), c->rg, (long long)c->next_first,
                             (long long)c->nvals);
         page_in pg;
-        int rc = read_header(c, &pg);
+        slot *s = NULL;
+        int ahead = PQR_AHEAD_MISS;
+        int rc = MERU_OK;
+        if (c->stream && skip_to < 0 && c->ra_skip > 0) {
+            c->ra_skip--; /* backing off: see follow_ahead */
+        } else if (c->stream && skip_to < 0) {
+            s = free_slot(c);
+            if (!s)
+                return meru_err(MERU_ENOMEM, "parquet: out of memory");
+            ahead = take_ahead(c, s, &pg);
+            c->ra_tried = true;
+        }
+        if (ahead != PQR_AHEAD_TAKEN)
+            rc = read_header(c, &pg);
         if (rc)
             return rc;
         uint64_t next = pg.off + pg.hlen + pg.csize;
@@ -925,34 +423,36 @@ static int load_page(pq_cursor *c, int64_t skip_to)
                 c->pos = next; /* met again after a rewind */
                 continue;
             }
-            rc = load_dict(c, &pg);
+            rc = pqr_load_dict(c, &pg);
             if (rc)
                 return rc;
             c->pos = next;
             continue;
         case PQ_PAGE_DATA:
             if (!pg.h.has_data_page_header)
-                return corrupt_at(c, pg.off, "data page without its header");
+                return pqr_corrupt_at(c, pg.off,
+                                      "data page without its header");
             n = pg.h.data_page_header.num_values;
             break;
         case PQ_PAGE_DATA_V2:
             if (!pg.h.has_data_page_header_v2)
-                return corrupt_at(c, pg.off, "data page without its header");
+                return pqr_corrupt_at(c, pg.off,
+                                      "data page without its header");
             n = pg.h.data_page_header_v2.num_values;
             if (pg.h.data_page_header_v2.num_rows != n)
-                return corrupt_at(c, pg.off,
-                                  "page rows differ from its values in a "
-                                  "flat column");
+                return pqr_corrupt_at(c, pg.off,
+                                      "page rows differ from its values in a "
+                                      "flat column");
             break;
         default: /* index pages and unknown kinds are skipped */
             c->pos = next;
             continue;
         }
         if (n < 0 || n > c->nvals - c->next_first)
-            return corrupt_at(c, pg.off,
-                              "page holds more values than the chunk has left");
+            return pqr_corrupt_at(
+                c, pg.off, "page holds more values than the chunk has left");
         if (n > (int64_t)PQR_MAX_PAGE_VALUES)
-            return corrupt_at(c, pg.off, "page of more than 16M values");
+            return pqr_corrupt_at(c, pg.off, "page of more than 16M values");
         if (skip_to >= 0 && c->next_first + n <= skip_to) {
             c->next_first += n;
             c->pos = next;
@@ -961,15 +461,20 @@ static int load_page(pq_cursor *c, int64_t skip_to)
                 c->pg_ord++;
             continue;
         }
-        slot *s = free_slot(c);
+        if (!s)
+            s = free_slot(c);
         if (!s)
             return meru_err(MERU_ENOMEM, "parquet: out of memory");
-        rc = read_body(c, &pg, crc_flag(c, &pg));
+        /* a page from the readahead was read and checked on its worker */
+        rc = ahead == PQR_AHEAD_TAKEN ? MERU_OK
+                                      : pqr_read_body(c, &pg, crc_flag(c, &pg));
         if (c->pg_ord >= 0)
             c->pg_ord++;
         if (!rc)
-            rc = pg.h.type == PQ_PAGE_DATA ? decode_v1(c, s, &pg, (size_t)n)
-                                           : decode_v2(c, s, &pg, (size_t)n);
+            rc = pg.h.type == PQ_PAGE_DATA
+                     ? pqr_decode_v1(c, s, &pg, (size_t)n)
+                     : pqr_decode_v2(c, s, &pg, (size_t)n);
+        c->pre_inflated = false;
         if (rc)
             return rc;
         c->st.pages_read++;
@@ -979,6 +484,8 @@ static int load_page(pq_cursor *c, int64_t skip_to)
         c->pg_pos = 0;
         c->next_first += n;
         c->pos = next;
+        if (skip_to < 0)
+            follow_ahead(c, &pg, ahead);
         if (n > 0)
             return MERU_OK;
     }
@@ -1011,9 +518,9 @@ int pq_cursor_next(pq_cursor *c, size_t max_rows, pq_batch *out)
         out->valid = c->cur->valid.data + c->pg_pos;
         c->pg_pos += want;
     } else {
-        rc = buf_size(&c->bvals, want * w);
+        rc = pqr_buf_size(&c->bvals, want * w);
         if (!rc)
-            rc = buf_size(&c->bvalid, want);
+            rc = pqr_buf_size(&c->bvalid, want);
         if (rc)
             return rc;
         size_t got = 0;
@@ -1061,7 +568,7 @@ static int ensure_dict(pq_cursor *c, uint64_t first_page)
     if (!rc && pg.h.type == PQ_PAGE_DICTIONARY) {
         int64_t nf = c->next_first;
         c->next_first = 0;
-        rc = load_dict(c, &pg);
+        rc = pqr_load_dict(c, &pg);
         c->next_first = nf;
     }
     c->pos = save;
@@ -1082,6 +589,13 @@ int pq_cursor_seek(pq_cursor *c, int64_t row)
         return MERU_OK;
     }
     c->pg_n = c->pg_pos = 0;
+    /* A jump: what was read ahead is of no use, and a scan from here
+     * must read on a while before the readahead starts again. */
+    c->seq_bytes = 0;
+    c->seq_pages = 0;
+    c->ra_skip = c->ra_misses = 0;
+    pqr_stream_close(c->stream);
+    c->stream = NULL;
     if (row == c->nvals)
         return MERU_OK;
     int rc;
@@ -1114,8 +628,8 @@ int pq_cursor_seek(pq_cursor *c, int64_t row)
         if (lo + 1 < oi->n_pages &&
             c->pg_first + (int64_t)c->pg_n >
                 oi->page_locations[lo + 1].first_row_index)
-            return corrupt_at(c, (uint64_t)oi->page_locations[lo].offset,
-                              "page rows disagree with the offset index");
+            return pqr_corrupt_at(c, (uint64_t)oi->page_locations[lo].offset,
+                                  "page rows disagree with the offset index");
     } else {
         if (row < c->next_first) {
             c->pos = c->start;
@@ -1130,8 +644,8 @@ int pq_cursor_seek(pq_cursor *c, int64_t row)
         return meru_err(MERU_ECORRUPT,
                         "parquet: column %s row group %u: seek to row %lld "
                         "landed on a page of rows [%lld, +%zu)",
-                        cname(c), c->rg, (long long)row, (long long)c->pg_first,
-                        c->pg_n);
+                        pqr_cname(c), c->rg, (long long)row,
+                        (long long)c->pg_first, c->pg_n);
     c->pg_pos = (size_t)(row - c->pg_first);
     return MERU_OK;
 }
@@ -1144,7 +658,7 @@ int pq_cursor_read_page(pq_cursor *c, int64_t first, size_t n, void *values,
         return meru_err(MERU_EINVAL,
                         "parquet: column %s: a page of %s values cannot be "
                         "read into the caller's array",
-                        cname(c), c->views ? "byte-array" : "no");
+                        pqr_cname(c), c->views ? "byte-array" : "no");
     /* Drop the page in hand: the one wanted is decoded afresh into
      * `values`, never served from a slot. */
     c->pg_n = c->pg_pos = 0;
@@ -1161,7 +675,7 @@ int pq_cursor_read_page(pq_cursor *c, int64_t first, size_t n, void *values,
         return meru_err(MERU_ECORRUPT,
                         "parquet: column %s row group %u: the page at row "
                         "%lld holds rows [%lld, +%zu), not [%lld, +%zu)",
-                        cname(c), c->rg, (long long)first,
+                        pqr_cname(c), c->rg, (long long)first,
                         (long long)c->pg_first, c->pg_n, (long long)first, n);
     }
     out->n = n;
@@ -1220,15 +734,21 @@ int pq_cursor_plain_bytes_size(pq_cursor *c, int64_t first, size_t n,
     int64_t ord = indexed_page(c, first, n);
     if (ord < 0)
         return MERU_OK;
-    /* The cursor holds no page from here on: a later seek loads afresh. */
+    /* The cursor holds no page from here on: a later seek loads afresh.
+     * A jump, as in pq_cursor_seek: what was read ahead is of no use. */
     for (uint32_t i = 0; i < c->nslots; i++)
         c->slots[i]->pinned = false;
     c->pg_n = c->pg_pos = 0;
+    c->seq_bytes = 0;
+    c->seq_pages = 0;
+    c->ra_skip = c->ra_misses = 0;
+    pqr_stream_close(c->stream);
+    c->stream = NULL;
     c->pos = (uint64_t)c->oi->page_locations[ord].offset;
     c->pg_ord = ord;
     c->next_first = first;
     if (c->pos < c->start || c->pos >= c->end)
-        return corrupt_at(c, c->pos, "offset index points outside the chunk");
+        return pqr_corrupt_at(c, c->pos, "offset index points outside the chunk");
     page_in *pg = &c->plain;
     int rc = read_header(c, pg);
     if (rc)
@@ -1245,19 +765,19 @@ int pq_cursor_plain_bytes_size(pq_cursor *c, int64_t first, size_t n,
     int32_t dl = v2->definition_levels_byte_length;
     if (rl < 0 || dl < 0 || (size_t)rl + (size_t)dl > pg->csize ||
         (size_t)rl + (size_t)dl > (size_t)pg->h.uncompressed_page_size)
-        return corrupt_at(c, pg->off, "level lengths do not fit the page");
+        return pqr_corrupt_at(c, pg->off, "level lengths do not fit the page");
     size_t off = (size_t)rl + (size_t)dl;
     /* Levels that are not plain runs of 1 (another writer's bit-packed
      * ones, say) are decoded by the slots; so are levels not at hand yet
      * (a body the header window did not reach). A v2 page's levels are
      * never compressed. */
     if (c->optional && dl > 0 &&
-        (!pg->body || !levels_all_present(pg->body + rl, (size_t)dl, n)))
+        (!pg->body || !pqr_levels_all_present(pg->body + rl, (size_t)dl, n)))
         return MERU_OK;
     bool compressed = v2->is_compressed && c->m->codec != PQ_CODEC_UNCOMPRESSED;
     size_t len = (size_t)pg->h.uncompressed_page_size - off;
     if (!compressed && pg->csize - off != len)
-        return corrupt_at(c, pg->off,
+        return pqr_corrupt_at(c, pg->off,
                           "uncompressed page of another size than its header "
                           "says");
     c->plain_first = first;
@@ -1276,10 +796,10 @@ int pq_cursor_plain_bytes_read(pq_cursor *c, uint8_t *dst)
     if (!c->plain_set)
         return meru_err(MERU_EINVAL,
                         "parquet: column %s: no page sized for a read",
-                        cname(c));
+                        pqr_cname(c));
     c->plain_set = false;
     page_in *pg = &c->plain;
-    int rc = read_body(c, pg, crc_flag(c, pg));
+    int rc = pqr_read_body(c, pg, crc_flag(c, pg));
     c->pg_ord++;
     if (rc)
         return rc;
@@ -1287,7 +807,7 @@ int pq_cursor_plain_bytes_read(pq_cursor *c, uint8_t *dst)
     size_t n = c->plain_n, off = c->plain_off, len = c->plain_len;
     if (len) {
         if (v2->is_compressed && c->m->codec != PQ_CODEC_UNCOMPRESSED)
-            rc = decompress_page(c, pg, pg->body + off, pg->csize - off, dst,
+            rc = pqr_decompress_page(c, pg, pg->body + off, pg->csize - off, dst,
                                  len);
         else
             memcpy(dst, pg->body + off, len);

@@ -268,6 +268,11 @@ typedef enum meru_sst_state {
  * (meru_sst_iter_new_ex): the engine's meru_read_options. */
 #define MERU_SST_NO_FILL_CACHE 1u /* use cached pages / blocks, add none */
 #define MERU_SST_SKIP_CRC      2u /* do not verify page CRCs */
+/* Iterators only: no decode-ahead thread (sst_iter.c). By default an
+ * iterator that reads on in sequence through a compressed column chunk
+ * (16 pages and 64 KiB of them, pq_readahead in pq.h) has a worker thread
+ * decompress the next pages while it decodes the current ones. */
+#define MERU_SST_NO_READAHEAD  4u
 
 typedef struct meru_sst_read_stats {
     uint64_t bloom_checks;    /* lookups that consulted the filters */
@@ -332,6 +337,11 @@ int meru_sst_iter_new_ex(meru_sst *t, const meru_colset *proj, unsigned flags,
  * valid() and come from meru_sst_iter_new; anything else gives
  * UINT64_MAX. Costs nothing: the iterator knows it. */
 uint64_t meru_sst_iter_pos(const meru_iiter *it);
+
+/* Whether an SST iterator's decode-ahead worker was started (a scan read
+ * on in sequence through compressed pages; MERU_SST_NO_READAHEAD never);
+ * false for any other iterator. For tests and benchmarks. */
+bool meru_sst_iter_reads_ahead(const meru_iiter *it);
 
 /* ------------------------------------------------------ batched lookup */
 

@@ -5,7 +5,9 @@
  * page indexes and bloom filters fill under its mutex; cursors are per
  * call), with and without a cache (file blocks and decoded pages shared
  * through refcounted handles, evicted while other threads hold them).
- * Every answer is checked against the model.
+ * Every answer is checked against the model. Also: full scans of an L1
+ * file, several at once, each with its decode-ahead worker (and one
+ * without, MERU_SST_NO_READAHEAD), return the model's entries.
  *
  * MERU_TEST_CONCURRENT: also run under ThreadSanitizer.
  */
@@ -148,8 +150,89 @@ static void test_threads_share_one_sst_through_a_cache(void)
     share_one_sst(true, 0, true);
 }
 
+typedef struct scan_job {
+    meru_sst *t;
+    const sst_model *m;
+    unsigned flags;
+    bool ahead; /* the iterator's readahead worker ran */
+    int errors;
+} scan_job;
+
+/* Every entry in order, keys and values as the model has them. */
+static void *scan_all(void *arg)
+{
+    scan_job *j = arg;
+    meru_iiter *it;
+    if (meru_sst_iter_new_ex(j->t, NULL, j->flags, &it)) {
+        j->errors++;
+        return NULL;
+    }
+    size_t n = 0;
+    for (it->ops->seek_to_first(it); it->ops->valid(it); it->ops->next(it)) {
+        size_t kl, vl;
+        const uint8_t *k = it->ops->key(it, &kl);
+        const uint8_t *v = it->ops->value(it, &vl);
+        const sst_ent *x = n < j->m->n ? &j->m->e[n] : NULL;
+        if (!x || kl != x->ik.len || memcmp(k, x->ik.data, kl) != 0 ||
+            vl != x->val.len || (vl && memcmp(v, x->val.data, vl) != 0))
+            j->errors++;
+        n++;
+    }
+    if (it->ops->status(it) || n != j->m->n)
+        j->errors++;
+    j->ahead = meru_sst_iter_reads_ahead(it);
+    meru_iiter_destroy(it);
+    return NULL;
+}
+
+/* Scans long enough to start the readahead (zstd pages of 2 KiB, 64 KiB
+ * of them in sequence in a row group), three of them at once on one
+ * meru_sst, and one scan with the readahead off. */
+static void test_long_scans_read_ahead(void)
+{
+    meru_schema *s = NULL;
+    CHECK_OK(meru_schema_parse(&s, "t",
+                               "id int64 not null, name string, x double",
+                               "id"));
+    const char *dir = meru_test_tmpdir("conc_ra");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/r.parquet", dir);
+    size_t nkeys = (size_t)(12000 * meru_test_scale()) + 4000;
+    sst_model *m = sst_model_make(s, nkeys, 2, 10, 10);
+    CHECK(m);
+    meru_sst_options o;
+    meru_sst_options_for_level(&o, 1, NULL);
+    o.pq.page_size = 2048;
+    o.pq.row_group_rows = 12000; /* ~100 KiB of keys each */
+    o.pq.codec_min_saving = 0;   /* random values: keep zstd anyway */
+    CHECK_OK(sst_model_write(m, meru_fs_posix(), path, s, &o, NULL));
+    meru_sst *t;
+    CHECK_OK(meru_sst_open(&t, meru_fs_posix(), path, s, NULL));
+    enum { NSCAN = 4 };
+    pthread_t th[NSCAN];
+    scan_job jobs[NSCAN];
+    for (int i = 0; i < NSCAN; i++) {
+        jobs[i] = (scan_job){.t = t,
+                             .m = m,
+                             .flags = i == NSCAN - 1 ? MERU_SST_NO_READAHEAD
+                                                     : 0u};
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, scan_all, &jobs[i]), 0);
+    }
+    for (int i = 0; i < NSCAN; i++)
+        pthread_join(th[i], NULL);
+    meru_sst_close(t);
+    sst_model_free(m);
+    meru_schema_free(s);
+    for (int i = 0; i < NSCAN; i++) {
+        CHECK_EQ_INT(jobs[i].errors, 0);
+        CHECK_MSG(jobs[i].ahead == (i != NSCAN - 1),
+                  "scan %d: readahead %s", i, jobs[i].ahead ? "ran" : "idle");
+    }
+}
+
 int main(void)
 {
+    MERU_TEST_RUN(test_long_scans_read_ahead);
     MERU_TEST_RUN(test_threads_share_one_sst);
     MERU_TEST_RUN(test_threads_share_one_sst_through_a_cache);
     return meru_test_finish();
