@@ -201,6 +201,14 @@ static void destroy(pq_readahead *ra)
     free(ra);
 }
 
+/* Worker threads started by any readahead (pq_readahead_workers_started). */
+static atomic_ulong workers_started;
+
+uint64_t pq_readahead_workers_started(void)
+{
+    return atomic_load_explicit(&workers_started, memory_order_relaxed);
+}
+
 static void *worker(void *arg)
 {
     pq_readahead *ra = arg;
@@ -343,6 +351,8 @@ int pqr_stream_open(pq_readahead *ra, const pq_reader *r, pq_codec codec,
             if (pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) ==
                     0 &&
                 pthread_create(&th, &at, worker, ra) == 0) {
+                atomic_fetch_add_explicit(&workers_started, 1,
+                                          memory_order_relaxed);
                 ra->started = true;
                 ra->refs++;
             }
