@@ -80,7 +80,12 @@ struct pqr_stream {
     uint64_t wpos; /* the next page the worker loads */
     int64_t wleft; /* values left in the chunk from wpos */
     bool stopped;  /* the worker stopped at wpos until the next restart */
-    bool busy;     /* the worker is loading the page at wpos */
+    bool busy;     /* the worker is loading the page at busy_off */
+    /* The page the worker is loading and the ring generation it loads it
+     * for: a restart moves wpos (and bumps gen) while the worker is still
+     * on a dropped page, so "busy and wpos is the page" would make the
+     * owner spin for a page nobody is loading. */
+    uint64_t busy_off, busy_gen;
     uint64_t gen;  /* bumped when the ring is dropped */
     atomic_uint published; /* bumped as the worker finishes a page */
     int64_t rows;          /* values queued */
@@ -231,6 +236,8 @@ static void *worker(void *arg)
          * to find the one after), and the two sides balance. */
         bool hole = s->holes > 0;
         s->busy = true;
+        s->busy_off = off;
+        s->busy_gen = gen;
         ra->working = true;
         pthread_mutex_unlock(&ra->mu);
         bool ok = produce(s, e, off, left, hole, &next, &n);
@@ -482,7 +489,8 @@ int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
             pthread_mutex_unlock(&ra->mu);
             return PQR_AHEAD_TAKEN;
         }
-        if (s->count == 0 && s->busy && s->wpos == off && !spun) {
+        if (s->count == 0 && s->busy && s->busy_off == off &&
+            s->busy_gen == s->gen && !spun) {
             /* The worker is on this very page: spin a little for it (it
              * is about half done on average). Sleeping instead cost a
              * futex wake and a context switch per page, and on a busy
@@ -505,7 +513,10 @@ int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
      * the cursor loads it itself and restarts the stream after it. */
     drop_ring(s);
     s->stopped = true;
-    int why = ra->working ? PQR_AHEAD_MISS : PQR_AHEAD_IDLE;
+    /* A spin that timed out counts as idle: the worker was on this very
+     * page and did not finish it in time (preempted on a machine with no
+     * core to spare), which is what the cursor's backoff is for. */
+    int why = ra->working && !spun ? PQR_AHEAD_MISS : PQR_AHEAD_IDLE;
     pthread_mutex_unlock(&ra->mu);
     return why;
 }

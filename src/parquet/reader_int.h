@@ -99,7 +99,8 @@ void pqr_stream_close(pqr_stream *s);
  * the ring is dropped and the stream stopped; the caller loads the page
  * itself, then calls pqr_stream_restart. PQR_AHEAD_IDLE: the same, and
  * the worker was loading nothing at all (not busy on another cursor's
- * page: asleep, or given no CPU). */
+ * page: asleep, or given no CPU), or it was on this very page and did not
+ * finish it within the caller's short spin (preempted). */
 enum {
     PQR_AHEAD_MISS = 0,
     PQR_AHEAD_TAKEN = 1,
