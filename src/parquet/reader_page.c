@@ -353,8 +353,13 @@ static void follow_ahead(pq_cursor *c, const page_in *pg, int ahead)
         c->seq_pages >= PQ_READAHEAD_START_PAGES && c->r->src.base &&
         c->m->codec != PQ_CODEC_UNCOMPRESSED) {
         bool crc = !c->r->o.skip_crc && !c->skip_crc;
+        /* A failure here is no error of the read: keep the caller's last
+         * error message as it was. */
+        meru_err_saved saved;
+        meru_err_save(&saved);
         if (pqr_stream_open(c->ra, c->r, c->m->codec, c->end, crc,
                             &c->stream)) {
+            meru_err_restore(&saved);
             c->ra = NULL; /* no thread: read on without it */
             return;
         }

@@ -8,11 +8,17 @@
  * page into an array; the worker really loads pages (pages_ahead > 0: the
  * test fails with the mechanism switched off); a short read starts no
  * thread; a corrupt page is reported with the same status, message and row
- * as without readahead, with and without CRCs; closing cursors in the
- * middle of a scan while the worker runs is clean (ASan/TSan).
+ * as without readahead, with and without CRCs (a damaged CRC field too,
+ * which only the worker's check sees); a readahead that gets no thread
+ * reads on without it and keeps the caller's last error message; closing
+ * cursors in the middle of a scan while the worker runs is clean
+ * (ASan/TSan).
  *
  * MERU_TEST_CONCURRENT: the readahead runs a worker thread.
+ * MERU_TEST_WRAP: pthread_create
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +32,21 @@
 #include "util/error.h"
 
 enum { N = 40000 };
+
+/* pthread_create fails while set (test_no_thread_keeps_last_error). */
+static volatile bool fail_thread_create;
+
+int __real_pthread_create(pthread_t *th, const pthread_attr_t *at,
+                          void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *at,
+                          void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *at,
+                          void *(*fn)(void *), void *arg)
+{
+    if (fail_thread_create)
+        return 11; /* EAGAIN */
+    return __real_pthread_create(th, at, fn, arg);
+}
 
 typedef struct mfile {
     meru_buf buf;
@@ -338,6 +359,34 @@ static void test_corrupt_page_same_error(void)
     }
 }
 
+/* No thread for the readahead: the scan reads on without it, returns
+ * every row, and leaves the caller's last error message as it was (the
+ * failure is no error of the read). */
+static void test_no_thread_keeps_last_error(void)
+{
+    mfile f;
+    CHECK_OK(make_file(&f, PQ_CODEC_ZSTD, 1));
+    pq_reader *r;
+    CHECK_OK(pq_reader_open(&r, &f.src, NULL));
+    pq_readahead *ra;
+    CHECK_OK(pq_readahead_new(&ra));
+    meru_err(MERU_EINVAL, "the caller's own error");
+    fail_thread_create = true;
+    char msg[512];
+    int64_t row;
+    uint64_t ahead;
+    int rc = scan_until_error(r, 1, ra, msg, sizeof msg, &row, &ahead);
+    fail_thread_create = false;
+    CHECK_OK(rc);
+    CHECK_EQ_INT(row, pq_reader_row_group_rows(r, 0));
+    CHECK(!pq_readahead_started(ra));
+    CHECK_EQ_INT(ahead, 0);
+    CHECK_STR(meru_errmsg(), "the caller's own error");
+    pq_readahead_free(ra);
+    pq_reader_close(r);
+    meru_buf_free(&f.buf);
+}
+
 /* Cursors closed in the middle of a scan, while the worker is loading
  * their pages; then the readahead itself, with the worker busy or idle. */
 static void test_close_mid_scan(void)
@@ -374,6 +423,7 @@ int main(void)
     MERU_TEST_RUN(test_same_rows_with_readahead);
     MERU_TEST_RUN(test_short_read_starts_no_thread);
     MERU_TEST_RUN(test_corrupt_page_same_error);
+    MERU_TEST_RUN(test_no_thread_keeps_last_error);
     MERU_TEST_RUN(test_close_mid_scan);
     return meru_test_finish();
 }
