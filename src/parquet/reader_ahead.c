@@ -46,7 +46,7 @@
 #include <time.h>
 
 #include "parquet/codec.h"
-#include "parquet/reader_cursor.h"
+#include "parquet/reader_int.h"
 #include "util/error.h"
 
 #define RA_MAX_PAGES 32u
