@@ -51,8 +51,9 @@
 
 #define RA_MAX_PAGES 32u
 #define RA_MAX_BYTES (256u << 10)
-/* How long an owner spins for the page the worker is on (a 4 KiB zstd
- * page of strings takes ~15 us) before loading it itself. */
+/* How long an owner spins for the page the worker is on (a 2 KiB zstd
+ * page of strings, the default string page, takes ~8 us; a 4 KiB one
+ * ~15 us) before loading it itself. */
 #define RA_SPIN_NS 30000
 
 typedef struct ra_entry {
