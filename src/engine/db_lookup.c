@@ -223,10 +223,13 @@ int meru_db_rebuild_dvs(meru_db_file *const *files, size_t n, meru_dv **out)
     if (!kids)
         return meru_err(MERU_ENOMEM, "rebuilding deletion vectors: out of "
                                      "memory");
+    /* Every file is open at once here: no decode-ahead, which would
+     * start a worker thread (and its page rings) per file. */
     for (; nk < n && rc == MERU_OK; nk++) {
         meru_sst *t;
         if ((rc = meru_db_file_sst(files[nk], &t)) ||
-            (rc = meru_sst_iter_new(t, &none, &kids[nk])))
+            (rc = meru_sst_iter_new_ex(t, &none, MERU_SST_NO_READAHEAD,
+                                       &kids[nk])))
             break;
     }
     if (rc) {

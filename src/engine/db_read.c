@@ -683,6 +683,13 @@ static int level_source(meru_view *v, const meru_colset *proj, unsigned flags,
  * source per deeper level. A memtable empty now is left out: every entry
  * with seq <= the scan's read sequence was in it before the read sequence
  * was taken, so what it gains later is invisible to this scan.
+ *
+ * Decode-ahead (a worker thread per file iterator reading on in sequence,
+ * sst_iter.c) is left to the deeper levels: a level's concatenation has
+ * one file open at a time, so a scan runs at most one worker per level.
+ * The L0 files are all open at once, up to l0_stop_trigger of them: a
+ * worker each would be that many threads and page rings for files that
+ * hold a small part of the rows.
  */
 static int build_sources(meru_iter *it, meru_iiter **merged)
 {
@@ -702,8 +709,8 @@ static int build_sources(meru_iter *it, meru_iiter **merged)
             n++;
     for (size_t i = v->level_start[0]; rc == MERU_OK && i < v->level_start[1];
          i++)
-        if ((rc = file_source(v->files[i], v->schema, proj, it->flags,
-                              &kids[n])) ==
+        if ((rc = file_source(v->files[i], v->schema, proj,
+                              it->flags | MERU_SST_NO_READAHEAD, &kids[n])) ==
             MERU_OK)
             n++;
     for (int l = 1; rc == MERU_OK && l < MERU_CATALOG_MAX_LEVELS; l++) {

@@ -470,6 +470,9 @@ int pq_readahead_new(pq_readahead **out);
 void pq_readahead_free(pq_readahead *ra); /* NULL is fine */
 /* Whether the worker thread was started (a cursor used it). */
 bool pq_readahead_started(const pq_readahead *ra);
+/* Worker threads started by all readaheads of the process so far: lets
+ * tests check that a reader of many files at once bounds its workers. */
+uint64_t pq_readahead_workers_started(void);
 /* Attaches c to ra (NULL detaches, dropping any pages read ahead). */
 void pq_cursor_set_readahead(pq_cursor *c, pq_readahead *ra);
 

@@ -46,13 +46,14 @@
 #include <time.h>
 
 #include "parquet/codec.h"
-#include "parquet/reader_cursor.h"
+#include "parquet/reader_int.h"
 #include "util/error.h"
 
 #define RA_MAX_PAGES 32u
 #define RA_MAX_BYTES (256u << 10)
-/* How long an owner spins for the page the worker is on (a 4 KiB zstd
- * page of strings takes ~15 us) before loading it itself. */
+/* How long an owner spins for the page the worker is on (a 2 KiB zstd
+ * page of strings, the default string page, takes ~8 us; a 4 KiB one
+ * ~15 us) before loading it itself. */
 #define RA_SPIN_NS 30000
 
 typedef struct ra_entry {
@@ -80,7 +81,12 @@ struct pqr_stream {
     uint64_t wpos; /* the next page the worker loads */
     int64_t wleft; /* values left in the chunk from wpos */
     bool stopped;  /* the worker stopped at wpos until the next restart */
-    bool busy;     /* the worker is loading the page at wpos */
+    bool busy;     /* the worker is loading the page at busy_off */
+    /* The page the worker is loading and the ring generation it loads it
+     * for: a restart moves wpos (and bumps gen) while the worker is still
+     * on a dropped page, so "busy and wpos is the page" would make the
+     * owner spin for a page nobody is loading. */
+    uint64_t busy_off, busy_gen;
     uint64_t gen;  /* bumped when the ring is dropped */
     atomic_uint published; /* bumped as the worker finishes a page */
     int64_t rows;          /* values queued */
@@ -201,6 +207,14 @@ static void destroy(pq_readahead *ra)
     free(ra);
 }
 
+/* Worker threads started by any readahead (pq_readahead_workers_started). */
+static atomic_ulong workers_started;
+
+uint64_t pq_readahead_workers_started(void)
+{
+    return atomic_load_explicit(&workers_started, memory_order_relaxed);
+}
+
 static void *worker(void *arg)
 {
     pq_readahead *ra = arg;
@@ -223,6 +237,8 @@ static void *worker(void *arg)
          * to find the one after), and the two sides balance. */
         bool hole = s->holes > 0;
         s->busy = true;
+        s->busy_off = off;
+        s->busy_gen = gen;
         ra->working = true;
         pthread_mutex_unlock(&ra->mu);
         bool ok = produce(s, e, off, left, hole, &next, &n);
@@ -343,6 +359,8 @@ int pqr_stream_open(pq_readahead *ra, const pq_reader *r, pq_codec codec,
             if (pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) ==
                     0 &&
                 pthread_create(&th, &at, worker, ra) == 0) {
+                atomic_fetch_add_explicit(&workers_started, 1,
+                                          memory_order_relaxed);
                 ra->started = true;
                 ra->refs++;
             }
@@ -472,7 +490,8 @@ int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
             pthread_mutex_unlock(&ra->mu);
             return PQR_AHEAD_TAKEN;
         }
-        if (s->count == 0 && s->busy && s->wpos == off && !spun) {
+        if (s->count == 0 && s->busy && s->busy_off == off &&
+            s->busy_gen == s->gen && !spun) {
             /* The worker is on this very page: spin a little for it (it
              * is about half done on average). Sleeping instead cost a
              * futex wake and a context switch per page, and on a busy
@@ -495,7 +514,10 @@ int pqr_stream_take(pqr_stream *s, uint64_t off, pqr_ahead_page *pg,
      * the cursor loads it itself and restarts the stream after it. */
     drop_ring(s);
     s->stopped = true;
-    int why = ra->working ? PQR_AHEAD_MISS : PQR_AHEAD_IDLE;
+    /* A spin that timed out counts as idle: the worker was on this very
+     * page and did not finish it in time (preempted on a machine with no
+     * core to spare), which is what the cursor's backoff is for. */
+    int why = ra->working && !spun ? PQR_AHEAD_MISS : PQR_AHEAD_IDLE;
     pthread_mutex_unlock(&ra->mu);
     return why;
 }

@@ -65,18 +65,18 @@ struct pq_cursor {
     uint8_t *direct;
     size_t direct_n;
     size_t pg_nulls; /* nulls in the page last decoded */
-    /* Decode-ahead (reader_ahead.c): the readahead attached, the stream
-     * on it once the cursor has read on in sequence long enough
-     * (seq_pages pages of seq_bytes decompressed bytes since open or a
-     * seek), and
-     * whether the slot being decoded already holds the page's value
-     * bytes from it. */
+    /* Decode-ahead (reader_ahead.c): the readahead attached, and the
+     * stream on it, opened once the cursor has read on in sequence long
+     * enough (seq_pages pages of seq_bytes decompressed bytes since open
+     * or a seek). */
     pq_readahead *ra;
     pqr_stream *stream;
     uint64_t seq_bytes, seq_pages;
     /* backoff while the worker misses pages (reader_page.c) */
     bool ra_tried;
     uint32_t ra_misses, ra_skip, ra_backoff;
+    /* The slot being decoded already holds the page's value bytes, which
+     * the readahead decompressed (set only around the decode). */
     bool pre_inflated;
     /* pq_cursor_plain_bytes_size: the page whose values
      * pq_cursor_plain_bytes_read decompresses, its rows, and where its
@@ -94,9 +94,6 @@ static inline const char *pqr_cname(const pq_cursor *c)
 
 /* MERU_ECORRUPT naming the column, row group and page offset. */
 int pqr_corrupt_at(const pq_cursor *c, uint64_t off, const char *what);
-/* Sizes b to n bytes (contents undefined: every user writes all n before
- * reading them) plus 16 zero bytes after them. */
-int pqr_buf_size(meru_buf *b, size_t n);
 
 /* Reads the body of the page whose header was read (when not in place)
  * and checks its CRC unless told not to or crc_seen says it was. */

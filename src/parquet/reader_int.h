@@ -68,6 +68,10 @@ int pqr_chunk_range(const pq_reader *r, uint32_t rg, uint32_t col,
                     uint64_t *start, uint64_t *end);
 /* Reads n bytes at off into dst; the range is checked against the file. */
 int pqr_read(const pq_reader *r, uint64_t off, size_t n, uint8_t *dst);
+/* Sizes b to n bytes (contents undefined: every user writes all n before
+ * reading them) plus 16 zero bytes after them (reader_page.c; the
+ * readahead's worker sizes its page buffers with it too). */
+int pqr_buf_size(meru_buf *b, size_t n);
 
 /* ----------------------------------------- decode-ahead (reader_ahead.c) */
 
@@ -99,7 +103,8 @@ void pqr_stream_close(pqr_stream *s);
  * the ring is dropped and the stream stopped; the caller loads the page
  * itself, then calls pqr_stream_restart. PQR_AHEAD_IDLE: the same, and
  * the worker was loading nothing at all (not busy on another cursor's
- * page: asleep, or given no CPU). */
+ * page: asleep, or given no CPU), or it was on this very page and did not
+ * finish it within the caller's short spin (preempted). */
 enum {
     PQR_AHEAD_MISS = 0,
     PQR_AHEAD_TAKEN = 1,

@@ -317,9 +317,10 @@ static slot *free_slot(pq_cursor *c)
 }
 
 /* The page at c->pos from the readahead (PQR_AHEAD_TAKEN: *pg as
- * read_header and read_body would leave it, its value bytes in s->data),
- * or what pqr_stream_take said. */
-static int take_ahead(pq_cursor *c, slot *s, page_in *pg)
+ * read_header and read_body would leave it, its value bytes in s->data,
+ * and *inflated whether they are decompressed), or what pqr_stream_take
+ * said. */
+static int take_ahead(pq_cursor *c, slot *s, page_in *pg, bool *inflated)
 {
     pqr_ahead_page ap;
     int got = pqr_stream_take(c->stream, c->pos, &ap, &s->data);
@@ -331,7 +332,7 @@ static int take_ahead(pq_cursor *c, slot *s, page_in *pg)
     pg->csize = ap.csize;
     pg->mapped = true;
     pg->body = c->r->src.base + pg->off + pg->hlen;
-    c->pre_inflated = ap.inflated;
+    *inflated = ap.inflated;
     c->st.bytes_read += pg->hlen + pg->csize;
     c->st.pages_ahead++;
     return PQR_AHEAD_TAKEN;
@@ -352,8 +353,13 @@ static void follow_ahead(pq_cursor *c, const page_in *pg, int ahead)
         c->seq_pages >= PQ_READAHEAD_START_PAGES && c->r->src.base &&
         c->m->codec != PQ_CODEC_UNCOMPRESSED) {
         bool crc = !c->r->o.skip_crc && !c->skip_crc;
+        /* A failure here is no error of the read: keep the caller's last
+         * error message as it was. */
+        meru_err_saved saved;
+        meru_err_save(&saved);
         if (pqr_stream_open(c->ra, c->r, c->m->codec, c->end, crc,
                             &c->stream)) {
+            meru_err_restore(&saved);
             c->ra = NULL; /* no thread: read on without it */
             return;
         }
@@ -401,6 +407,7 @@ static int load_page(pq_cursor *c, int64_t skip_to)
         page_in pg;
         slot *s = NULL;
         int ahead = PQR_AHEAD_MISS;
+        bool inflated = false;
         int rc = MERU_OK;
         if (c->stream && skip_to < 0 && c->ra_skip > 0) {
             c->ra_skip--; /* backing off: see follow_ahead */
@@ -408,7 +415,7 @@ static int load_page(pq_cursor *c, int64_t skip_to)
             s = free_slot(c);
             if (!s)
                 return meru_err(MERU_ENOMEM, "parquet: out of memory");
-            ahead = take_ahead(c, s, &pg);
+            ahead = take_ahead(c, s, &pg, &inflated);
             c->ra_tried = true;
         }
         if (ahead != PQR_AHEAD_TAKEN)
@@ -470,6 +477,9 @@ static int load_page(pq_cursor *c, int64_t skip_to)
                                       : pqr_read_body(c, &pg, crc_flag(c, &pg));
         if (c->pg_ord >= 0)
             c->pg_ord++;
+        /* set only for the decode: no early return above can leave it
+         * set for the cursor's next page */
+        c->pre_inflated = inflated;
         if (!rc)
             rc = pg.h.type == PQ_PAGE_DATA
                      ? pqr_decode_v1(c, s, &pg, (size_t)n)

@@ -271,7 +271,9 @@ typedef enum meru_sst_state {
 /* Iterators only: no decode-ahead thread (sst_iter.c). By default an
  * iterator that reads on in sequence through a compressed column chunk
  * (16 pages and 64 KiB of them, pq_readahead in pq.h) has a worker thread
- * decompress the next pages while it decodes the current ones. */
+ * decompress the next pages while it decodes the current ones. A caller
+ * holding many iterators open at once (a merge of overlapping files)
+ * passes it: a thread per file would be that many threads. */
 #define MERU_SST_NO_READAHEAD  4u
 
 typedef struct meru_sst_read_stats {

@@ -8,23 +8,45 @@
  * page into an array; the worker really loads pages (pages_ahead > 0: the
  * test fails with the mechanism switched off); a short read starts no
  * thread; a corrupt page is reported with the same status, message and row
- * as without readahead, with and without CRCs; closing cursors in the
- * middle of a scan while the worker runs is clean (ASan/TSan).
+ * as without readahead, with and without CRCs (a damaged CRC field too,
+ * which only the worker's check sees); a readahead that gets no thread
+ * reads on without it and keeps the caller's last error message; closing
+ * cursors in the middle of a scan while the worker runs is clean
+ * (ASan/TSan).
  *
  * MERU_TEST_CONCURRENT: the readahead runs a worker thread.
+ * MERU_TEST_WRAP: pthread_create
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "parquet/codec.h"
+#include "parquet/meta.h"
 #include "parquet/pq.h"
 #include "test.h"
 #include "test_pq.h"
 #include "util/error.h"
 
 enum { N = 40000 };
+
+/* pthread_create fails while set (test_no_thread_keeps_last_error). */
+static volatile bool fail_thread_create;
+
+int __real_pthread_create(pthread_t *th, const pthread_attr_t *at,
+                          void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *at,
+                          void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *at,
+                          void *(*fn)(void *), void *arg)
+{
+    if (fail_thread_create)
+        return 11; /* EAGAIN */
+    return __real_pthread_create(th, at, fn, arg);
+}
 
 typedef struct mfile {
     meru_buf buf;
@@ -217,9 +239,11 @@ static void test_short_read_starts_no_thread(void)
 }
 
 /* Scans column `col` of row group 0 to the end or the first error: the
- * status, the message and the row it stopped at. */
+ * status, the message, the row it stopped at and the pages the readahead
+ * loaded. */
 static int scan_until_error(pq_reader *r, uint32_t col, pq_readahead *ra,
-                            char *msg, size_t msglen, int64_t *row)
+                            char *msg, size_t msglen, int64_t *row,
+                            uint64_t *ahead)
 {
     pq_cursor *c;
     int rc = pq_cursor_open(r, 0, col, &c);
@@ -229,50 +253,137 @@ static int scan_until_error(pq_reader *r, uint32_t col, pq_readahead *ra,
     pq_batch b;
     int64_t rows = pq_reader_row_group_rows(r, 0);
     *row = 0;
-    while (*row < rows && (rc = pq_cursor_next(c, 500, &b)) == MERU_OK) {
+    /* about a page a batch, a pause after each: the worker, started on
+     * the 16th page, is running well before the damaged page */
+    while (*row < rows && (rc = pq_cursor_next(c, 100, &b)) == MERU_OK) {
         *row += (int64_t)b.n;
         pause_a_little();
     }
     snprintf(msg, msglen, "%s", rc ? meru_errmsg() : "");
+    pq_cursor_stats st;
+    pq_cursor_get_stats(c, &st);
+    *ahead = st.pages_ahead;
     pq_cursor_close(c);
     return rc;
 }
 
+/* Changes the CRC a page header at p gives (the header stays valid and of
+ * the same size): the body still decompresses, so only a CRC check can
+ * tell. False when the header has no CRC field where it was looked for. */
+static bool corrupt_crc_field(uint8_t *p, size_t avail)
+{
+    meru_arena *a;
+    if (meru_arena_new(&a, 4096))
+        return false;
+    pq_page_header h, h2;
+    size_t used = 0, used2 = 0;
+    bool ok = false;
+    if (pq_decode_page_header(p, avail, a, &h, &used) == MERU_OK && h.has_crc) {
+        /* field 4 (crc, i32) right after field 3: compact header 0x15,
+         * then the zigzag varint of the value */
+        uint32_t z = ((uint32_t)h.crc << 1) ^ (uint32_t)(h.crc >> 31);
+        uint8_t enc[6] = {0x15};
+        size_t n = 1;
+        do {
+            enc[n++] = (uint8_t)((z & 0x7f) | (z > 0x7f ? 0x80 : 0));
+            z >>= 7;
+        } while (z);
+        for (size_t i = 0; i + n <= used && !ok; i++) {
+            if (memcmp(p + i, enc, n))
+                continue;
+            p[i + 1] ^= 0x02; /* a value bit; the varint keeps its length */
+            meru_arena_reset(a);
+            ok = pq_decode_page_header(p, avail, a, &h2, &used2) == MERU_OK &&
+                 used2 == used && h2.has_crc && h2.crc != h.crc;
+        }
+    }
+    meru_arena_free(a);
+    return ok;
+}
+
+/* A page well past where the readahead starts, damaged so that its CRC
+ * does not check: in its body (zstd fails on it too) or in the CRC field
+ * of its header (nothing but the CRC check sees it: a worker that skipped
+ * it would hand the page over as good). The scan with readahead stops
+ * with the same status, message and row as without, after the worker
+ * loaded pages; without CRCs both read on alike. */
 static void test_corrupt_page_same_error(void)
+{
+    for (int where = 0; where < 2; where++) {
+        mfile f;
+        CHECK_OK(make_file(&f, PQ_CODEC_ZSTD, 1 + where));
+        pq_reader *r;
+        CHECK_OK(pq_reader_open(&r, &f.src, NULL));
+        const pq_offset_index *oi;
+        CHECK_OK(pq_reader_offset_index(r, 0, 1, &oi));
+        CHECK(oi && oi->n_pages > 100);
+        if (!oi || oi->n_pages <= 100) {
+            pq_reader_close(r);
+            meru_buf_free(&f.buf);
+            return;
+        }
+        const pq_page_location *pl = &oi->page_locations[100];
+        if (where == 0)
+            f.buf.data[pl->offset + pl->compressed_page_size - 1] ^= 0x5a;
+        else
+            CHECK(corrupt_crc_field(f.buf.data + pl->offset,
+                                    (size_t)pl->compressed_page_size));
+        pq_reader_close(r);
+        for (int skip_crc = 0; skip_crc <= 1; skip_crc++) {
+            pq_reader_options ro = {.skip_crc = skip_crc != 0};
+            CHECK_OK(pq_reader_open(&r, &f.src, &ro));
+            char m1[512], m2[512];
+            int64_t row1, row2;
+            uint64_t ahead1, ahead2;
+            int rc1 = scan_until_error(r, 1, NULL, m1, sizeof m1, &row1,
+                                       &ahead1);
+            pq_readahead *ra;
+            CHECK_OK(pq_readahead_new(&ra));
+            int rc2 = scan_until_error(r, 1, ra, m2, sizeof m2, &row2,
+                                       &ahead2);
+            CHECK(pq_readahead_started(ra));
+            pq_readahead_free(ra);
+            CHECK_EQ_INT(rc2, rc1);
+            CHECK_EQ_INT(row2, row1);
+            CHECK_STR(m2, m1);
+            CHECK(ahead2 > 0); /* the worker loaded pages before the damage */
+            if (!skip_crc) {
+                CHECK_EQ_INT(rc1, MERU_ECORRUPT);
+                CHECK(strstr(m1, "CRC") != NULL);
+            } else if (where == 1) {
+                CHECK_OK(rc1); /* the body is good */
+            }
+            pq_reader_close(r);
+        }
+        meru_buf_free(&f.buf);
+    }
+}
+
+/* No thread for the readahead: the scan reads on without it, returns
+ * every row, and leaves the caller's last error message as it was (the
+ * failure is no error of the read). */
+static void test_no_thread_keeps_last_error(void)
 {
     mfile f;
     CHECK_OK(make_file(&f, PQ_CODEC_ZSTD, 1));
     pq_reader *r;
     CHECK_OK(pq_reader_open(&r, &f.src, NULL));
-    const pq_offset_index *oi;
-    CHECK_OK(pq_reader_offset_index(r, 0, 1, &oi));
-    CHECK(oi && oi->n_pages > 60);
-    if (!oi || oi->n_pages <= 60)
-        return;
-    /* the last body byte of a page well past where the readahead starts */
-    const pq_page_location *pl = &oi->page_locations[50];
-    f.buf.data[pl->offset + pl->compressed_page_size - 1] ^= 0x5a;
+    pq_readahead *ra;
+    CHECK_OK(pq_readahead_new(&ra));
+    meru_err(MERU_EINVAL, "the caller's own error");
+    fail_thread_create = true;
+    char msg[512];
+    int64_t row;
+    uint64_t ahead;
+    int rc = scan_until_error(r, 1, ra, msg, sizeof msg, &row, &ahead);
+    fail_thread_create = false;
+    CHECK_OK(rc);
+    CHECK_EQ_INT(row, pq_reader_row_group_rows(r, 0));
+    CHECK(!pq_readahead_started(ra));
+    CHECK_EQ_INT(ahead, 0);
+    CHECK_STR(meru_errmsg(), "the caller's own error");
+    pq_readahead_free(ra);
     pq_reader_close(r);
-    for (int skip_crc = 0; skip_crc <= 1; skip_crc++) {
-        pq_reader_options ro = {.skip_crc = skip_crc != 0};
-        CHECK_OK(pq_reader_open(&r, &f.src, &ro));
-        char m1[512], m2[512];
-        int64_t row1, row2;
-        int rc1 = scan_until_error(r, 1, NULL, m1, sizeof m1, &row1);
-        pq_readahead *ra;
-        CHECK_OK(pq_readahead_new(&ra));
-        int rc2 = scan_until_error(r, 1, ra, m2, sizeof m2, &row2);
-        CHECK(pq_readahead_started(ra));
-        pq_readahead_free(ra);
-        CHECK_EQ_INT(rc2, rc1);
-        CHECK_EQ_INT(row2, row1);
-        CHECK_STR(m2, m1);
-        if (!skip_crc) {
-            CHECK_EQ_INT(rc1, MERU_ECORRUPT);
-            CHECK(strstr(m1, "CRC") != NULL);
-        }
-        pq_reader_close(r);
-    }
     meru_buf_free(&f.buf);
 }
 
@@ -312,6 +423,7 @@ int main(void)
     MERU_TEST_RUN(test_same_rows_with_readahead);
     MERU_TEST_RUN(test_short_read_starts_no_thread);
     MERU_TEST_RUN(test_corrupt_page_same_error);
+    MERU_TEST_RUN(test_no_thread_keeps_last_error);
     MERU_TEST_RUN(test_close_mid_scan);
     return meru_test_finish();
 }
