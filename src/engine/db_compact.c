@@ -328,13 +328,16 @@ static void set_bottommost(meru_db *db, job *j, int level)
 
 /* Manual compaction's last step: rewrite the files of the deepest level
  * in the range into that level, dropping what no snapshot reads (mu
- * held). */
+ * held). "Deepest" is the level compact_range saw when it started; a
+ * background job may have moved files below it since (its own pushes
+ * fill the level again), so whether the rewrite is the bottom is looked
+ * up now, as for any job: a tombstone dropped above an older put of its
+ * key would bring the put back. */
 static int fill_bottom(meru_db *db, job *j, int level, const krange *r)
 {
     size_t b, e;
     j->level = j->out_level = level;
     j->nin = 0;
-    j->bottommost = true;
     level_range(db, level, &b, &e);
     if (b == e)
         return JOB_EMPTY;
@@ -344,7 +347,10 @@ static int fill_bottom(meru_db *db, job *j, int level, const krange *r)
         if (db->files[i]->compacting || add_input(j, db->files[i], db->nfiles))
             return JOB_BUSY;
     }
-    return j->nin ? JOB_READY : JOB_EMPTY;
+    if (j->nin == 0)
+        return JOB_EMPTY;
+    set_bottommost(db, j, level);
+    return JOB_READY;
 }
 
 static void mark(job *j, bool on)
@@ -1043,7 +1049,8 @@ static int bottom_droppable(const job *j, size_t i, bool *drop)
     *drop = true;
     if ((rc = meru_db_file_sst(j->in[i], &t)) ||
         (rc = meru_sst_iter_new_ex(t, &none, MERU_SST_NO_READAHEAD, &it)) ||
-        (rc = meru_compact_iter_new(it, j->snaps, j->nsnaps, true, &ci)))
+        (rc = meru_compact_iter_new(it, j->snaps, j->nsnaps, j->bottommost,
+                                    &ci)))
         return rc;
     while ((rc = meru_compact_iter_next_key(ci, &k, &kl)) == MERU_OK)
         ;
