@@ -158,10 +158,42 @@ static bool small_file(const meru_db *db, const meru_db_file *f)
     return f->meta.file_size < db->opts.target_file_bytes / 4;
 }
 
+static void job_range(const job *j, const uint8_t **lo, size_t *lol,
+                      const uint8_t **hi, size_t *hil);
+
+static bool job_has(const job *j, const meru_db_file *f)
+{
+    for (size_t i = 0; i < j->nin; i++)
+        if (j->in[i] == f)
+            return true;
+    return false;
+}
+
+/* Whether a file of `level` that is not in the job overlaps [a, b]. A job
+ * widened over such a file would write outputs spanning its keys, while a
+ * job of its own, started at the same time (nothing of this job overlaps
+ * it, so nothing makes it wait), writes its outputs into the same range of
+ * the level below: the second commit would find two files overlapping. */
+static bool level_file_between(meru_db *db, const job *j, int level,
+                               const uint8_t *a, size_t al, const uint8_t *b,
+                               size_t bl)
+{
+    size_t lb, le;
+    level_range(db, level, &lb, &le);
+    for (size_t i = lb; i < le; i++)
+        if (!job_has(j, db->files[i]) &&
+            overlaps(&db->files[i]->meta, a, al, b, bl))
+            return true;
+    return false;
+}
+
 /* Widens the job's run of `level` files with the small files next to it,
  * while they are free and the job stays within max_compaction_bytes. The
  * run stays contiguous in key order, so the outputs cannot overlap a file
- * of the level left out. [lo, hi] is the key range of the job's inputs
+ * of the level left out; nor does it widen over a gap holding a file of
+ * the level above that the job leaves out (level_file_between: L1 and
+ * deeper, where such a file can be compacted at the same time; only one
+ * L0 job runs at once). [lo, hi] is the key range of the job's inputs
  * from the level above. */
 static void add_small_neighbours(meru_db *db, job *j, int level,
                                  const uint8_t *lo, size_t lol,
@@ -186,22 +218,33 @@ static void add_small_neighbours(meru_db *db, job *j, int level,
         last = first;
     }
     uint64_t bytes = job_bytes(j);
+    const uint8_t *jlo, *jhi;
+    size_t jlol, jhil;
+    job_range(j, &jlo, &jlol, &jhi, &jhil);
+    bool check = level - 1 >= 1;
     while (first > b) {
         meru_db_file *f = db->files[first - 1];
         if (f->compacting || !small_file(db, f) ||
             bytes + f->meta.file_size > db->opts.max_compaction_bytes ||
+            (check && level_file_between(db, j, level - 1, f->meta.largest,
+                                         f->meta.largest_len, jlo, jlol)) ||
             add_input(j, f, cap))
             break;
         bytes += f->meta.file_size;
+        jlo = f->meta.smallest, jlol = f->meta.smallest_len;
         first--;
     }
     while (last < e) {
         meru_db_file *f = db->files[last];
         if (f->compacting || !small_file(db, f) ||
             bytes + f->meta.file_size > db->opts.max_compaction_bytes ||
+            (check && level_file_between(db, j, level - 1, jhi, jhil,
+                                         f->meta.smallest,
+                                         f->meta.smallest_len)) ||
             add_input(j, f, cap))
             break;
         bytes += f->meta.file_size;
+        jhi = f->meta.largest, jhil = f->meta.largest_len;
         last++;
     }
 }
