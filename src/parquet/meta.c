@@ -1074,8 +1074,11 @@ int pq_decode_page_header(const uint8_t *p, size_t len, meru_arena *arena,
                 *consumed = used;
             return MERU_OK;
         }
-        memset(out, 0, sizeof *out);
     }
+    /* The fast path may have filled part of *out before it gave up (or
+     * before the level check refused it): the generic decoder starts from
+     * zero, so what it returns never depends on how far the fast path got. */
+    memset(out, 0, sizeof *out);
     dec d = {.a = arena, .idx = -1};
     tc_reader_init(&d.r, p, len);
     int rc = dec_struct(&d, "PageHeader", PH_F, NFIELDS(PH_F), ph_field, out);
