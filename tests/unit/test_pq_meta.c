@@ -8,6 +8,7 @@
  */
 #include "parquet/thrift.h"
 #include "pq_meta_check.h"
+#include "util/varint.h"
 
 static const char *path_a[] = {"group", "leaf"};
 static pq_encoding encs[] = {PQ_ENC_PLAIN, PQ_ENC_RLE, PQ_ENC_RLE_DICTIONARY,
@@ -339,7 +340,8 @@ static void test_v2_header_shapes_decode_alike(void)
                 v->num_values = 40 + comp;
                 v->num_nulls = stats == 3 ? 40 : comp;
                 v->num_rows = 40;
-                v->encoding = comp == 2 ? PQ_ENC_DELTA_BYTE_ARRAY : PQ_ENC_PLAIN;
+                v->encoding =
+                    comp == 2 ? PQ_ENC_DELTA_BYTE_ARRAY : PQ_ENC_PLAIN;
                 v->definition_levels_byte_length = 2;
                 v->repetition_levels_byte_length = crc;
                 v->is_compressed = comp != 2;
@@ -354,8 +356,10 @@ static void test_v2_header_shapes_decode_alike(void)
                         (pq_bytes){(const uint8_t *)"zz", 2};
                 }
                 if (comp == 0 && stats == 0) {
-                    /* field 7 absent: encoded by hand below, as the
-                     * encoder always writes it */
+                    /* The encoder always writes field 7, so "absent"
+                     * round-trips as true written out; the header truly
+                     * without it is hand-encoded in
+                     * test_v2_header_without_field_7_decodes_alike. */
                     continue;
                 }
                 check_page_header_round_trip(&h);
@@ -364,8 +368,8 @@ static void test_v2_header_shapes_decode_alike(void)
                 pq_page_header got;
                 size_t used;
                 for (size_t cut = 0; cut < b.len; cut++)
-                    CHECK(pq_decode_page_header(b.data, cut, a, &got,
-                                                &used) != MERU_OK);
+                    CHECK(pq_decode_page_header(b.data, cut, a, &got, &used) !=
+                          MERU_OK);
                 meru_buf_free(&b);
                 cases++;
             }
@@ -426,6 +430,101 @@ static void test_v2_is_compressed_defaults_to_true(void)
     CHECK(h.data_page_header_v2.is_compressed);
     CHECK_EQ_INT(h.data_page_header_v2.num_values, 1);
     CHECK_EQ_INT(h.data_page_header_v2.num_rows, 1);
+    meru_arena_free(a);
+}
+
+/* Field header byte `h` (delta and type in one byte) and the zigzag
+ * varint of an i32 or i64 value; returns the bytes written. */
+static size_t put_int_field(uint8_t *p, uint8_t h, int64_t v)
+{
+    p[0] = h;
+    return 1 + meru_varint_put64(p + 1, meru_zigzag_enc64(v));
+}
+
+/* A data page v2 header with no DataPageHeaderV2.is_compressed (field 7),
+ * as another writer may send it: crc or not, and Statistics none (0), a
+ * null count (1), or a null count and a max_value (2). With long_first the
+ * first field header is written in the long form (type byte, then the id
+ * as a zigzag i16), which the short path does not take: the same header
+ * then goes through the generic decoder. */
+static size_t v2_without_field_7(uint8_t *p, bool long_first, bool crc,
+                                 int stats)
+{
+    size_t n = 0;
+    if (long_first) {
+        p[n++] = 0x05; /* delta 0, i32 */
+        p[n++] = 0x02; /* field id 1 */
+        n += meru_varint_put64(p + n, meru_zigzag_enc64(PQ_PAGE_DATA_V2));
+    } else {
+        n += put_int_field(p + n, 0x15, PQ_PAGE_DATA_V2);
+    }
+    n += put_int_field(p + n, 0x15, 4096); /* uncompressed_page_size */
+    n += put_int_field(p + n, 0x15, 2048); /* compressed_page_size */
+    if (crc)
+        n += put_int_field(p + n, 0x15, -12345);
+    p[n++] = crc ? 0x4C : 0x5C; /* field 8, struct */
+    const int32_t v2[6] = {40, 3, 40, PQ_ENC_PLAIN, 2, 0};
+    for (int i = 0; i < 6; i++)
+        n += put_int_field(p + n, 0x15, v2[i]);
+    if (stats) {
+        p[n++] = 0x2C;                      /* field 8 after 6: delta 2 */
+        n += put_int_field(p + n, 0x36, 3); /* null_count, i64 */
+        if (stats == 2) {
+            p[n++] = 0x28; /* max_value: field 5 after 3, binary */
+            p[n++] = 2;
+            p[n++] = 'z';
+            p[n++] = 'z';
+        }
+        p[n++] = 0; /* Statistics stop */
+    }
+    p[n++] = 0; /* DataPageHeaderV2 stop */
+    p[n++] = 0; /* PageHeader stop */
+    return n;
+}
+
+/* A v2 header without field 7 means is_compressed = true (the IDL
+ * default) whichever path decodes it: the short one (no statistics) or
+ * the generic one (statistics after field 6, or a long field header). */
+static void test_v2_header_without_field_7_decodes_alike(void)
+{
+    meru_arena *a = new_arena();
+    CHECK(a);
+    for (int crc = 0; crc < 2; crc++)
+        for (int stats = 0; stats < 3; stats++) {
+            uint8_t fast[64], slow[64];
+            size_t nf = v2_without_field_7(fast, false, crc, stats);
+            size_t ns = v2_without_field_7(slow, true, crc, stats);
+            pq_page_header x, y;
+            size_t used;
+            CHECK_OK(pq_decode_page_header(fast, nf, a, &x, &used));
+            CHECK_EQ_INT(used, nf);
+            CHECK_OK(pq_decode_page_header(slow, ns, a, &y, &used));
+            CHECK_EQ_INT(used, ns);
+            CHECK(same_page_header(&x, &y));
+            CHECK_EQ_INT(x.type, PQ_PAGE_DATA_V2);
+            CHECK_EQ_INT(x.uncompressed_page_size, 4096);
+            CHECK_EQ_INT(x.compressed_page_size, 2048);
+            CHECK(x.has_crc == crc);
+            CHECK_EQ_INT(x.crc, crc ? -12345 : 0);
+            CHECK(x.has_data_page_header_v2);
+            const pq_data_page_header_v2 *v = &x.data_page_header_v2;
+            CHECK(v->is_compressed);
+            CHECK_EQ_INT(v->num_values, 40);
+            CHECK_EQ_INT(v->num_nulls, 3);
+            CHECK_EQ_INT(v->num_rows, 40);
+            CHECK_EQ_INT(v->encoding, PQ_ENC_PLAIN);
+            CHECK_EQ_INT(v->definition_levels_byte_length, 2);
+            CHECK_EQ_INT(v->repetition_levels_byte_length, 0);
+            CHECK(v->has_statistics == (stats > 0));
+            CHECK(v->statistics.has_null_count == (stats > 0));
+            CHECK_EQ_INT(v->statistics.null_count, stats > 0 ? 3 : 0);
+            CHECK(v->statistics.has_max_value == (stats == 2));
+            if (stats == 2)
+                CHECK(same_bytes(v->statistics.max_value, BYTES("zz")));
+            for (size_t cut = 0; cut < nf; cut++)
+                CHECK(pq_decode_page_header(fast, cut, a, &x, &used) !=
+                      MERU_OK);
+        }
     meru_arena_free(a);
 }
 
@@ -883,6 +982,7 @@ int main(void)
     MERU_TEST_RUN(test_page_headers_round_trip);
     MERU_TEST_RUN(test_v2_is_compressed_defaults_to_true);
     MERU_TEST_RUN(test_v2_header_shapes_decode_alike);
+    MERU_TEST_RUN(test_v2_header_without_field_7_decodes_alike);
     MERU_TEST_RUN(test_page_indexes_round_trip);
     MERU_TEST_RUN(test_bloom_header_bytes_match_spec);
     MERU_TEST_RUN(test_errors_name_struct_and_field);
