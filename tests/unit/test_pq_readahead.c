@@ -131,6 +131,20 @@ static void pause_a_little(void)
     nanosleep(&ts, NULL);
 }
 
+/* Once, as soon as the readahead has started its worker: a pause long
+ * enough for a new thread to be scheduled and fill its ring, even on a
+ * loaded machine (ctest -j2 under ASan). Without it a worker that has
+ * not run yet makes the cursor back off for 64 pages and more, and a
+ * scan can end (or reach a damaged page) with nothing taken from it. */
+static void let_worker_start(const pq_readahead *ra, bool *done)
+{
+    if (!ra || *done || !pq_readahead_started(ra))
+        return;
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    *done = true;
+}
+
 /* Every row group of column `col` read by a plain cursor and by one on
  * `ra`, in batches of `step` rows, with seeks when `seeks`. Adds the
  * readahead cursor's pages_ahead to *ahead. */
@@ -138,6 +152,7 @@ static void compare_column(pq_reader *r, uint32_t col, pq_readahead *ra,
                            size_t step, bool seeks, uint64_t *ahead)
 {
     const pq_column_info *ci = pq_reader_column(r, col);
+    bool waited = false;
     for (uint32_t rg = 0; rg < pq_reader_num_row_groups(r); rg++) {
         int64_t rows = pq_reader_row_group_rows(r, rg);
         pq_cursor *a, *b;
@@ -147,6 +162,7 @@ static void compare_column(pq_reader *r, uint32_t col, pq_readahead *ra,
         int64_t at = 0;
         unsigned round = 0;
         while (at < rows) {
+            let_worker_start(ra, &waited);
             if (seeks && ++round % 97 == 0) {
                 /* back a little, or far ahead */
                 at = round % 2 ? (at > 5000 ? at - 5000 : 0)
@@ -255,9 +271,11 @@ static int scan_until_error(pq_reader *r, uint32_t col, pq_readahead *ra,
     *row = 0;
     /* about a page a batch, a pause after each: the worker, started on
      * the 16th page, is running well before the damaged page */
+    bool waited = false;
     while (*row < rows && (rc = pq_cursor_next(c, 100, &b)) == MERU_OK) {
         *row += (int64_t)b.n;
         pause_a_little();
+        let_worker_start(ra, &waited);
     }
     snprintf(msg, msglen, "%s", rc ? meru_errmsg() : "");
     pq_cursor_stats st;
