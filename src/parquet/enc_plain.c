@@ -138,23 +138,35 @@ int pq_plain_encode_bytes(meru_buf *out, const pq_bytes *vals, size_t n)
     return MERU_OK;
 }
 
+/* The 4-byte length of value i at *pos of a PLAIN BYTE_ARRAY run of len
+ * bytes, checked against what is left; *pos moves past the length. */
+static int plain_length(const uint8_t *p, size_t len, size_t i, size_t *pos,
+                        uint32_t *l)
+{
+    if (len - *pos < 4)
+        return meru_err(MERU_ECORRUPT,
+                        "PLAIN BYTE_ARRAY: length of value %zu at offset %zu "
+                        "is truncated",
+                        i, *pos);
+    *l = meru_load_le32(p + *pos);
+    *pos += 4;
+    if (*l > len - *pos)
+        return meru_err(MERU_ECORRUPT,
+                        "PLAIN BYTE_ARRAY: value %zu at offset %zu is %u "
+                        "bytes, only %zu left",
+                        i, *pos - 4, *l, len - *pos);
+    return MERU_OK;
+}
+
 int pq_plain_decode_bytes(const uint8_t *p, size_t len, pq_bytes *out, size_t n,
                           size_t *consumed)
 {
     size_t pos = 0;
     for (size_t i = 0; i < n; i++) {
-        if (len - pos < 4)
-            return meru_err(MERU_ECORRUPT,
-                            "PLAIN BYTE_ARRAY: length of value %zu at offset "
-                            "%zu is truncated",
-                            i, pos);
-        uint32_t l = meru_load_le32(p + pos);
-        pos += 4;
-        if (l > len - pos)
-            return meru_err(MERU_ECORRUPT,
-                            "PLAIN BYTE_ARRAY: value %zu at offset %zu is %u "
-                            "bytes, only %zu left",
-                            i, pos - 4, l, len - pos);
+        uint32_t l = 0;
+        int rc = plain_length(p, len, i, &pos, &l);
+        if (rc)
+            return rc;
         out[i].ptr = p + pos;
         out[i].len = l;
         pos += l;
@@ -172,18 +184,10 @@ int pq_plain_compact_bytes(uint8_t *p, size_t len, size_t n, uint32_t *offs)
                         len);
     size_t pos = 0, at = 0; /* read and write positions; at <= pos */
     for (size_t i = 0; i < n; i++) {
-        if (len - pos < 4)
-            return meru_err(MERU_ECORRUPT,
-                            "PLAIN BYTE_ARRAY: length of value %zu at offset "
-                            "%zu is truncated",
-                            i, pos);
-        uint32_t l = meru_load_le32(p + pos);
-        pos += 4;
-        if (l > len - pos)
-            return meru_err(MERU_ECORRUPT,
-                            "PLAIN BYTE_ARRAY: value %zu at offset %zu is %u "
-                            "bytes, only %zu left",
-                            i, pos - 4, l, len - pos);
+        uint32_t l = 0;
+        int rc = plain_length(p, len, i, &pos, &l);
+        if (rc)
+            return rc;
         offs[i] = (uint32_t)at;
         /* the source starts 4 (i + 1) bytes after the destination: the
          * regions overlap when a value is longer than that */

@@ -585,6 +585,20 @@ static int ensure_dict(pq_cursor *c, uint64_t first_page)
     return rc;
 }
 
+/* The last page of a non-empty offset index whose first row is <= row. */
+static uint32_t oi_page_of(const pq_offset_index *oi, int64_t row)
+{
+    uint32_t lo = 0, hi = oi->n_pages;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (oi->page_locations[mid].first_row_index <= row)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 int pq_cursor_seek(pq_cursor *c, int64_t row)
 {
     if (row < 0 || row > c->nvals)
@@ -617,14 +631,7 @@ int pq_cursor_seek(pq_cursor *c, int64_t row)
     }
     const pq_offset_index *oi = c->oi;
     if (oi && oi->n_pages > 0) {
-        uint32_t lo = 0, hi = oi->n_pages; /* last page with first <= row */
-        while (hi - lo > 1) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (oi->page_locations[mid].first_row_index <= row)
-                lo = mid;
-            else
-                hi = mid;
-        }
+        uint32_t lo = oi_page_of(oi, row);
         rc = ensure_dict(c, (uint64_t)oi->page_locations[0].offset);
         if (rc)
             return rc;
@@ -709,14 +716,7 @@ static int64_t indexed_page(pq_cursor *c, int64_t first, size_t n)
     if (!c->oi || c->oi->n_pages == 0)
         return -1;
     const pq_offset_index *oi = c->oi;
-    uint32_t lo = 0, hi = oi->n_pages; /* last page with first <= row */
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (oi->page_locations[mid].first_row_index <= first)
-            lo = mid;
-        else
-            hi = mid;
-    }
+    uint32_t lo = oi_page_of(oi, first);
     int64_t end = lo + 1 < oi->n_pages
                       ? oi->page_locations[lo + 1].first_row_index
                       : c->nvals;
