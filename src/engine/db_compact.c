@@ -160,6 +160,7 @@ static bool small_file(const meru_db *db, const meru_db_file *f)
 
 static void job_range(const job *j, const uint8_t **lo, size_t *lol,
                       const uint8_t **hi, size_t *hil);
+static bool meets_running_job(const meru_db *db, const job *j);
 
 static bool job_has(const job *j, const meru_db_file *f)
 {
@@ -352,6 +353,8 @@ static int fill_job(meru_db *db, job *j, int level, const krange *manual)
         return JOB_BUSY;
     if (!manual)
         add_small_neighbours(db, j, level + 1, lo, lol, hi, hil, cap);
+    if (meets_running_job(db, j))
+        return JOB_BUSY;
     set_bottommost(db, j, level + 1);
     return JOB_READY;
 }
@@ -392,14 +395,64 @@ static int fill_bottom(meru_db *db, job *j, int level, const krange *r)
     }
     if (j->nin == 0)
         return JOB_EMPTY;
+    if (meets_running_job(db, j))
+        return JOB_BUSY;
     set_bottommost(db, j, level);
     return JOB_READY;
 }
 
-static void mark(job *j, bool on)
+/* Marks the job's inputs as taken (or frees them) and keeps the list of
+ * jobs holding inputs (db->compact_running, mu held). Registering can fail
+ * only for memory; the caller then does not run the job. */
+static int mark(meru_db *db, job *j, bool on)
 {
+    if (on) {
+        if (db->ncompact_running == db->compact_running_cap) {
+            size_t cap = db->compact_running_cap ? 2 * db->compact_running_cap
+                                                 : 8;
+            void **a = realloc(db->compact_running, cap * sizeof *a);
+            if (!a)
+                return meru_err(MERU_ENOMEM, "out of memory (compaction)");
+            db->compact_running = a;
+            db->compact_running_cap = cap;
+        }
+        db->compact_running[db->ncompact_running++] = j;
+    } else {
+        for (size_t i = 0; i < db->ncompact_running; i++)
+            if (db->compact_running[i] == j) {
+                db->compact_running[i] =
+                    db->compact_running[--db->ncompact_running];
+                break;
+            }
+    }
     for (size_t i = 0; i < j->nin; i++)
         j->in[i]->compacting = on;
+    return MERU_OK;
+}
+
+/* Whether the key range of j's inputs meets that of a running job with the
+ * same output level (mu held). Each job writes its outputs over the whole
+ * range of its inputs, gaps included, and checks only the files present
+ * when it was picked: a job of a file that reached the level since, inside
+ * a gap the running job was widened over (add_small_neighbours), would
+ * see nothing to wait for, and the second commit would find two files of
+ * the output level overlapping. */
+static bool meets_running_job(const meru_db *db, const job *j)
+{
+    const uint8_t *lo, *hi;
+    size_t lol, hil;
+    job_range(j, &lo, &lol, &hi, &hil);
+    for (size_t i = 0; i < db->ncompact_running; i++) {
+        const job *r = db->compact_running[i];
+        const uint8_t *rlo, *rhi;
+        size_t rlol, rhil;
+        if (r == j || r->out_level != j->out_level || r->nin == 0)
+            continue;
+        job_range(r, &rlo, &rlol, &rhi, &rhil);
+        if (kcmp(hi, hil, rlo, rlol) >= 0 && kcmp(lo, lol, rhi, rhil) <= 0)
+            return true;
+    }
+    return false;
 }
 
 /* The deepest level holding a file (mu held). */
@@ -839,7 +892,7 @@ static void finish_job(meru_db *db, void *arg)
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&db->st_compact_written, d->written,
                               memory_order_relaxed);
-    mark(d->j, false);
+    mark(db, d->j, false);
     d->j->unmarked = true;
     if (d->last && d->j->level > 0) {
         meru_buf *ptr = &db->compact_ptr[d->j->level];
@@ -901,7 +954,7 @@ static void unmark_if_needed(meru_db *db, job *j)
 {
     pthread_mutex_lock(&db->mu);
     if (!j->unmarked) {
-        mark(j, false);
+        mark(db, j, false);
         j->unmarked = true;
     }
     pthread_mutex_unlock(&db->mu);
@@ -942,9 +995,13 @@ static int run_job(meru_db *db, job *j)
     return rc ? meru_err_wrap(rc, "compaction L%d", j->level) : MERU_OK;
 }
 
-/* Takes references on the inputs and a copy of the snapshot list (mu). */
+/* Takes references on the inputs and a copy of the snapshot list, and
+ * marks the inputs taken (mu). The references come first: on an error the
+ * caller's job_release drops them. */
 static int job_prepare_locked(meru_db *db, job *j)
 {
+    for (size_t i = 0; i < j->nin; i++)
+        meru_db_file_ref(j->in[i]);
     size_t n = 0;
     for (meru_snapshot *s = db->snapshots; s; s = s->next)
         n++;
@@ -960,9 +1017,9 @@ static int job_prepare_locked(meru_db *db, job *j)
             j->snaps[b] = j->snaps[b - 1];
             j->snaps[b - 1] = t;
         }
-    for (size_t i = 0; i < j->nin; i++)
-        meru_db_file_ref(j->in[i]);
-    mark(j, true);
+    int rc = mark(db, j, true);
+    if (rc)
+        return rc;
     /* Counted as running from the moment its inputs are taken (mu). */
     atomic_fetch_add_explicit(&db->st_compacting, 1, memory_order_relaxed);
     return MERU_OK;
@@ -1161,7 +1218,7 @@ static int run_bottom(meru_db *db, job *j)
     }
     /* Files rewritten have left the table: their mark no longer matters. */
     pthread_mutex_lock(&db->mu);
-    mark(j, false);
+    mark(db, j, false);
     j->unmarked = true;
     pthread_cond_broadcast(&db->cv_done);
     pthread_mutex_unlock(&db->mu);

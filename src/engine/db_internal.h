@@ -285,6 +285,11 @@ struct meru_db {
     meru_admit *row_admit;
     /* per level: largest key of the last file compacted (round robin) */
     meru_buf compact_ptr[MERU_CATALOG_MAX_LEVELS];
+    /* The compaction jobs holding inputs (db_compact.c, under mu): a new
+     * job whose key range meets a running one's at the same output level
+     * waits, as the two outputs could overlap there. */
+    void **compact_running;
+    size_t ncompact_running, compact_running_cap;
     /* Idle work (db_compact.c, under mu): the visible sequence when last
      * looked at, and since when the table has been quiet. */
     uint64_t quiet_seq;

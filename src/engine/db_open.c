@@ -540,6 +540,7 @@ static void db_destroy(meru_db *db)
     meru_admit_free(db->row_admit);
     for (int i = 0; i < MERU_CATALOG_MAX_LEVELS; i++)
         meru_buf_free(&db->compact_ptr[i]);
+    free(db->compact_running);
     for (size_t i = 0; i < db->nschemas; i++)
         meru_schema_free(db->schemas[i]);
     free(db->schemas);

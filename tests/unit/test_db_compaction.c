@@ -695,7 +695,8 @@ static size_t level_sizes(meru_db *db, int level, uint64_t size[2])
 }
 
 /* Holds the first background job at its commit; jobs run by the test's
- * own thread (a manual compaction) and any job after the release pass. */
+ * own thread (a manual compaction), other workers' jobs while one is held
+ * and any job after the release pass. */
 typedef struct holder {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -708,7 +709,8 @@ static void hold_first_background_job(meru_db *db, void *arg)
     holder *h = arg;
     (void)db;
     pthread_mutex_lock(&h->mu);
-    if (pthread_equal(pthread_self(), h->test_thread) || h->released) {
+    if (pthread_equal(pthread_self(), h->test_thread) || h->released ||
+        h->held) {
         h->passed++;
     } else {
         h->held++;
@@ -928,6 +930,87 @@ static void test_widened_job_and_a_job_of_a_file_it_left_out(void)
     meru_schema_free(s);
 }
 
+/* Waits (up to a minute) until L0 is empty and L1 holds n1 files, while
+ * jobs may be running (one is held). 0 then. */
+static int wait_l1_files(meru_db *db, uint64_t n1)
+{
+    meru_stats st;
+    for (int i = 0; i < 60000; i++) {
+        if (meru_stats_get(db, &st))
+            return -1;
+        if (st.level[0].files == 0 && st.level[1].files == n1 &&
+            !st.immutable_memtables)
+            return 0;
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+/* The same race with B arriving late: when A's job is picked L1 holds A
+ * alone, so the job takes S (no file of L1 lies in the gap: 6057d93's
+ * check passes) and writes over B's range. B is then written and moved
+ * to L1 by a second worker while A's job waits at its commit; B's own
+ * L1 -> L2 job finds nothing of L2 over B and used to commit into the
+ * span, so A's commit failed (5 of 5 runs). A running job's key range now
+ * holds its output level (meets_running_job): B's job waits for A's. */
+static void test_job_of_a_file_that_lands_in_a_running_jobs_span(void)
+{
+    const char *dir = meru_test_tmpdir("cmp_widen_late");
+    meru_schema *s = schema();
+    meru_options o;
+    meru_db *db = NULL;
+    holder h;
+    options(&o);
+    o.background_threads = 2; /* one held, one to move B meanwhile */
+    o.memtable_bytes = (size_t)1 << 20;
+    o.compression = MERU_COMPRESSION_NONE;
+    o.target_file_bytes = (uint64_t)256 << 10;
+    o.l0_compaction_trigger = 1;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    set_l1_target(db, (uint64_t)1 << 20);
+    put_range(db, s, RACE_X_LO, RACE_X_N, 0);
+    CHECK_EQ_INT(wait_shape(db, 0, 1, 0), 0);
+    put_range(db, s, RACE_S_LO, RACE_S_N, 0);
+    CHECK_EQ_INT(wait_shape(db, 0, 2, 0), 0);
+    set_l1_target(db, 1);
+    CHECK_EQ_INT(wait_shape(db, 0, 0, 2), 0);
+    set_l1_target(db, (uint64_t)1 << 20);
+    put_range(db, s, RACE_A_LO, RACE_A_N, RACE_A_V);
+    CHECK_EQ_INT(wait_shape(db, 0, 1, 2), 0);
+    memset(&h, 0, sizeof h);
+    pthread_mutex_init(&h.mu, NULL);
+    pthread_cond_init(&h.cv, NULL);
+    h.test_thread = pthread_self();
+    if (!meru_test_failed_current) {
+        db->test_arg = &h;
+        db->test_before_compaction_commit = hold_first_background_job;
+        set_l1_target(db, 1); /* A's job: A, X and S */
+        CHECK_MSG(wait_held(&h) == 0, "no background job reached its commit");
+        put_range(db, s, RACE_B_LO, RACE_B_N, 0);
+        CHECK_EQ_INT(wait_l1_files(db, 2), 0); /* B in L1 beside A */
+        /* Time for a job of B to reach its commit if it may run: the L0
+         * job passed the hook; a second pass would be B's L1 job. */
+        int held = 0, passed = 0;
+        for (int i = 0; i < 500 && passed < 2; i++) {
+            struct timespec ts = {0, 1000 * 1000};
+            nanosleep(&ts, NULL);
+            holder_counts(&h, &held, &passed);
+        }
+        CHECK_MSG(passed < 2, "a job of B committed beside A's running job");
+        release_held(&h);
+        set_l1_target(db, 1);
+    }
+    if (!meru_test_failed_current)
+        race_check(db, s, &h);
+    release_held(&h);
+    (void)meru_close(db);
+    meru_db_free(db);
+    pthread_cond_destroy(&h.cv);
+    pthread_mutex_destroy(&h.mu);
+    meru_schema_free(s);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_l0_trigger_starts_compaction);
@@ -942,5 +1025,6 @@ int main(void)
     MERU_TEST_RUN(test_keep_metadata_versions);
     MERU_TEST_RUN(test_one_background_thread_still_flushes_and_compacts);
     MERU_TEST_RUN(test_widened_job_and_a_job_of_a_file_it_left_out);
+    MERU_TEST_RUN(test_job_of_a_file_that_lands_in_a_running_jobs_span);
     return meru_test_finish();
 }
