@@ -775,10 +775,10 @@ static void put_range(meru_db *db, const meru_schema *s, int first, int n,
 
 /* Builds the layout through the background: each flushed range becomes an
  * L1 file of its own (L0 trigger 1; its neighbour, not small, is not
- * merged), X and S move to L2 while L1 is over a 1-byte target. */
-static void race_layout(meru_db *db, const meru_schema *s)
+ * merged), X and S move to L2 while L1 is over a 1-byte target. This
+ * part: X and S in L2, L1 empty again. */
+static void race_layout_l2(meru_db *db, const meru_schema *s)
 {
-    uint64_t size[2];
     set_l1_target(db, (uint64_t)1 << 20);
     put_range(db, s, RACE_X_LO, RACE_X_N, 0);
     CHECK_EQ_INT(wait_shape(db, 0, 1, 0), 0);
@@ -787,6 +787,13 @@ static void race_layout(meru_db *db, const meru_schema *s)
     set_l1_target(db, 1);
     CHECK_EQ_INT(wait_shape(db, 0, 0, 2), 0);
     set_l1_target(db, (uint64_t)1 << 20);
+}
+
+/* Then B and A in L1, with the sizes that make the race checked. */
+static void race_layout(meru_db *db, const meru_schema *s)
+{
+    uint64_t size[2];
+    race_layout_l2(db, s); /* X and S */
     put_range(db, s, RACE_B_LO, RACE_B_N, 0);
     CHECK_EQ_INT(wait_shape(db, 0, 1, 2), 0);
     put_range(db, s, RACE_A_LO, RACE_A_N, RACE_A_V);
@@ -968,14 +975,7 @@ static void test_job_of_a_file_that_lands_in_a_running_jobs_span(void)
     o.target_file_bytes = (uint64_t)256 << 10;
     o.l0_compaction_trigger = 1;
     CHECK_OK(meru_open(dir, &o, s, &db));
-    set_l1_target(db, (uint64_t)1 << 20);
-    put_range(db, s, RACE_X_LO, RACE_X_N, 0);
-    CHECK_EQ_INT(wait_shape(db, 0, 1, 0), 0);
-    put_range(db, s, RACE_S_LO, RACE_S_N, 0);
-    CHECK_EQ_INT(wait_shape(db, 0, 2, 0), 0);
-    set_l1_target(db, 1);
-    CHECK_EQ_INT(wait_shape(db, 0, 0, 2), 0);
-    set_l1_target(db, (uint64_t)1 << 20);
+    race_layout_l2(db, s); /* X and S */
     put_range(db, s, RACE_A_LO, RACE_A_N, RACE_A_V);
     CHECK_EQ_INT(wait_shape(db, 0, 1, 2), 0);
     memset(&h, 0, sizeof h);
