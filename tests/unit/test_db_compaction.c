@@ -172,11 +172,13 @@ static void fill(meru_db *db, const meru_schema *s, int n, int64_t base,
     }
 }
 
-/* Writes keys first..first+n-1 (value = key) and flushes: one L0 file. */
-static void fill_range(meru_db *db, const meru_schema *s, int first, int n)
+/* Writes keys first..first+n-1 (value = key + add) and flushes: one L0
+ * file. */
+static void fill_range(meru_db *db, const meru_schema *s, int first, int n,
+                       int64_t add)
 {
     for (int i = first; i < first + n; i++)
-        CHECK_OK(put(db, s, i, i));
+        CHECK_OK(put(db, s, i, i + add));
     CHECK_OK(meru_flush(db));
 }
 
@@ -443,7 +445,7 @@ static void test_max_compaction_bytes_caps_l0_jobs(void)
         o.max_compaction_bytes = t ? (uint64_t)64 << 10 : (uint64_t)1 << 30;
         CHECK_OK(meru_open(meru_test_tmpdir(name), &o, s, &db));
         for (int f = 0; f < 6; f++) /* six L0 files of distinct keys */
-            fill_range(db, s, f * 300, 300);
+            fill_range(db, s, f * 300, 300, 0);
         settle(db, o.l0_compaction_trigger);
         CHECK_OK(meru_stats_get(db, &st));
         CHECK(st.compactions >= 1);
@@ -753,6 +755,21 @@ static void release_held(holder *h)
     pthread_mutex_unlock(&h->mu);
 }
 
+/* A holder for jobs of other threads than the caller's. */
+static void holder_init(holder *h)
+{
+    memset(h, 0, sizeof *h);
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    h->test_thread = pthread_self();
+}
+
+static void holder_destroy(holder *h)
+{
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+}
+
 /* Key ranges of the layout: L1 A (over the end of X) and B; L2 X, then S,
  * small, right of B. Nothing in L2 overlaps B. */
 #define RACE_X_LO 1000
@@ -765,12 +782,16 @@ static void release_held(holder *h)
 #define RACE_S_N  10
 #define RACE_A_V  100000 /* A's rows overwrite X's: v = id + this */
 
-static void put_range(meru_db *db, const meru_schema *s, int first, int n,
-                      int64_t add)
+/* The race tests' table: `threads` workers, one flush a range, sizes
+ * that follow the rows, each flushed range into L1 of its own. */
+static void race_options(meru_options *o, int threads)
 {
-    for (int i = first; i < first + n; i++)
-        CHECK_OK(put(db, s, i, i + add));
-    CHECK_OK(meru_flush(db));
+    options(o);
+    o->background_threads = threads;
+    o->memtable_bytes = (size_t)1 << 20;    /* one range, one flush */
+    o->compression = MERU_COMPRESSION_NONE; /* sizes follow the rows */
+    o->target_file_bytes = (uint64_t)256 << 10;
+    o->l0_compaction_trigger = 1;
 }
 
 /* Builds the layout through the background: each flushed range becomes an
@@ -780,9 +801,9 @@ static void put_range(meru_db *db, const meru_schema *s, int first, int n,
 static void race_layout_l2(meru_db *db, const meru_schema *s)
 {
     set_l1_target(db, (uint64_t)1 << 20);
-    put_range(db, s, RACE_X_LO, RACE_X_N, 0);
+    fill_range(db, s, RACE_X_LO, RACE_X_N, 0);
     CHECK_EQ_INT(wait_shape(db, 0, 1, 0), 0);
-    put_range(db, s, RACE_S_LO, RACE_S_N, 0);
+    fill_range(db, s, RACE_S_LO, RACE_S_N, 0);
     CHECK_EQ_INT(wait_shape(db, 0, 2, 0), 0);
     set_l1_target(db, 1);
     CHECK_EQ_INT(wait_shape(db, 0, 0, 2), 0);
@@ -794,9 +815,9 @@ static void race_layout(meru_db *db, const meru_schema *s)
 {
     uint64_t size[2];
     race_layout_l2(db, s); /* X and S */
-    put_range(db, s, RACE_B_LO, RACE_B_N, 0);
+    fill_range(db, s, RACE_B_LO, RACE_B_N, 0);
     CHECK_EQ_INT(wait_shape(db, 0, 1, 2), 0);
-    put_range(db, s, RACE_A_LO, RACE_A_N, RACE_A_V);
+    fill_range(db, s, RACE_A_LO, RACE_A_N, RACE_A_V);
     CHECK_EQ_INT(wait_shape(db, 0, 2, 2), 0);
     /* What makes the race: S small (a job of A takes it as a neighbour),
      * X and B not (nothing merges them), A, X and S one output file. */
@@ -907,18 +928,10 @@ static void test_widened_job_and_a_job_of_a_file_it_left_out(void)
     meru_options o;
     meru_db *db = NULL;
     holder h;
-    options(&o);
-    o.background_threads = 1; /* the held job is the only background one */
-    o.memtable_bytes = (size_t)1 << 20;    /* one range, one flush */
-    o.compression = MERU_COMPRESSION_NONE; /* sizes follow the rows */
-    o.target_file_bytes = (uint64_t)256 << 10;
-    o.l0_compaction_trigger = 1; /* each flushed range into L1 */
+    race_options(&o, 1); /* the held job is the only background one */
     CHECK_OK(meru_open(dir, &o, s, &db));
     race_layout(db, s);
-    memset(&h, 0, sizeof h);
-    pthread_mutex_init(&h.mu, NULL);
-    pthread_cond_init(&h.cv, NULL);
-    h.test_thread = pthread_self();
+    holder_init(&h);
     if (!meru_test_failed_current) {
         db->test_arg = &h;
         db->test_before_compaction_commit = hold_first_background_job;
@@ -932,8 +945,7 @@ static void test_widened_job_and_a_job_of_a_file_it_left_out(void)
      * passes it, and h outlives the handle. */
     (void)meru_close(db);
     meru_db_free(db);
-    pthread_cond_destroy(&h.cv);
-    pthread_mutex_destroy(&h.mu);
+    holder_destroy(&h);
     meru_schema_free(s);
 }
 
@@ -968,26 +980,18 @@ static void test_job_of_a_file_that_lands_in_a_running_jobs_span(void)
     meru_options o;
     meru_db *db = NULL;
     holder h;
-    options(&o);
-    o.background_threads = 2; /* one held, one to move B meanwhile */
-    o.memtable_bytes = (size_t)1 << 20;
-    o.compression = MERU_COMPRESSION_NONE;
-    o.target_file_bytes = (uint64_t)256 << 10;
-    o.l0_compaction_trigger = 1;
+    race_options(&o, 2); /* one held, one to move B meanwhile */
     CHECK_OK(meru_open(dir, &o, s, &db));
     race_layout_l2(db, s); /* X and S */
-    put_range(db, s, RACE_A_LO, RACE_A_N, RACE_A_V);
+    fill_range(db, s, RACE_A_LO, RACE_A_N, RACE_A_V);
     CHECK_EQ_INT(wait_shape(db, 0, 1, 2), 0);
-    memset(&h, 0, sizeof h);
-    pthread_mutex_init(&h.mu, NULL);
-    pthread_cond_init(&h.cv, NULL);
-    h.test_thread = pthread_self();
+    holder_init(&h);
     if (!meru_test_failed_current) {
         db->test_arg = &h;
         db->test_before_compaction_commit = hold_first_background_job;
         set_l1_target(db, 1); /* A's job: A, X and S */
         CHECK_MSG(wait_held(&h) == 0, "no background job reached its commit");
-        put_range(db, s, RACE_B_LO, RACE_B_N, 0);
+        fill_range(db, s, RACE_B_LO, RACE_B_N, 0);
         CHECK_EQ_INT(wait_l1_files(db, 2), 0); /* B in L1 beside A */
         /* Time for a job of B to reach its commit if it may run: the L0
          * job passed the hook; a second pass would be B's L1 job. */
@@ -1006,8 +1010,7 @@ static void test_job_of_a_file_that_lands_in_a_running_jobs_span(void)
     release_held(&h);
     (void)meru_close(db);
     meru_db_free(db);
-    pthread_cond_destroy(&h.cv);
-    pthread_mutex_destroy(&h.mu);
+    holder_destroy(&h);
     meru_schema_free(s);
 }
 
