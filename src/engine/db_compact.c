@@ -171,10 +171,9 @@ static bool job_has(const job *j, const meru_db_file *f)
 }
 
 /* Whether a file of `level` that is not in the job overlaps [a, b]. A job
- * widened over such a file would write outputs spanning its keys, while a
- * job of its own, started at the same time (nothing of this job overlaps
- * it, so nothing makes it wait), writes its outputs into the same range of
- * the level below: the second commit would find two files overlapping. */
+ * widened over such a file would write outputs spanning its keys: the
+ * file's own job would then wait for this one (meets_running_job) and
+ * later rewrite the widened output along with it. */
 static bool level_file_between(meru_db *db, const job *j, int level,
                                const uint8_t *a, size_t al, const uint8_t *b,
                                size_t bl)
@@ -193,8 +192,7 @@ static bool level_file_between(meru_db *db, const job *j, int level,
  * run stays contiguous in key order, so the outputs cannot overlap a file
  * of the level left out; nor does it widen over a gap holding a file of
  * the level above that the job leaves out (level_file_between: L1 and
- * deeper, where such a file can be compacted at the same time; only one
- * L0 job runs at once). [lo, hi] is the key range of the job's inputs
+ * deeper; L0 files overlap anyway). [lo, hi] is the key range of the job's inputs
  * from the level above. */
 static void add_small_neighbours(meru_db *db, job *j, int level,
                                  const uint8_t *lo, size_t lol,

@@ -732,8 +732,12 @@ int pq_cursor_plain_bytes_size(pq_cursor *c, int64_t first, size_t n,
     *bytes = 0;
     *in_place = *ok = false;
     c->plain_set = false;
+    /* A chunk with a dictionary page holds dictionary-encoded pages, which
+     * this path refuses only after reading their header: the caller's
+     * seek would then read it a second time. */
     if (c->info->type != PQ_BYTE_ARRAY || n == 0 || first < 0 ||
-        first >= c->nvals || n > (uint64_t)(c->nvals - first))
+        first >= c->nvals || n > (uint64_t)(c->nvals - first) ||
+        c->m->has_dictionary_page_offset)
         return MERU_OK;
     if (!c->oi_tried) {
         int rc = pq_reader_offset_index(c->r, c->rg, c->col, &c->oi);
