@@ -192,8 +192,8 @@ static bool level_file_between(meru_db *db, const job *j, int level,
  * run stays contiguous in key order, so the outputs cannot overlap a file
  * of the level left out; nor does it widen over a gap holding a file of
  * the level above that the job leaves out (level_file_between: L1 and
- * deeper; L0 files overlap anyway). [lo, hi] is the key range of the job's inputs
- * from the level above. */
+ * deeper; L0 files overlap anyway). [lo, hi] is the key range of the
+ * job's inputs from the level above. */
 static void add_small_neighbours(meru_db *db, job *j, int level,
                                  const uint8_t *lo, size_t lol,
                                  const uint8_t *hi, size_t hil, size_t cap)
