@@ -1,32 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * db_compact.c — leveled compaction: picking, the job, manual compaction
- * (SPEC §8).
- *
- * Shape: L0 files overlap (each is one flushed memtable); L1.. hold
- * non-overlapping files sorted by key. Level L >= 1 has a size target:
- * l1_target_bytes * level_multiplier^(L-1).
- *
- * Picking (under mu): L0 scores files / l0_compaction_trigger; L >= 1
- * scores bytes / target. The highest score >= 1 wins. An L0 job takes
- * the oldest L0 files up to max_compaction_bytes plus every L1 file
- * overlapping their key range; an L >= 1
- * job takes one file (the next after the level's last compacted key, round
- * robin) plus the overlapping files of L+1. Either also takes the small
- * files of L+1 next to that run (below a quarter of target_file_bytes,
- * within max_compaction_bytes): the last, partly filled output of one job
- * is merged by the next instead of staying a small file forever (forty
- * one-row `meru put`s used to leave ten 1.8 KB L1 files). Files taken are
- * marked `compacting`, so several workers run disjoint jobs at once with
- * no global compaction lock; a job whose files are busy is not picked.
- *
- * Settling (idle work): when no job is due and the table has been quiet
- * for MERU_DB_SETTLE_MS (no new sequence number, nothing to flush, no job
- * running), the files below the triggers are compacted too: L0 into L1
- * (so a loaded then idle table ends column-tuned and compressed, near its
- * compacted size, without a meru_compact), then runs of two or more small
- * adjacent files of a level >= 1 merged in place. Workers sleep with a
- * timeout while such work waits for the quiet period.
+ * db_compact.c — leveled compaction: the job and manual compaction
+ * (SPEC §8). Which files a job takes is db_compact_pick.c's part.
  *
  * The job streams a k-way merge of its inputs through compact_iter (which
  * keeps the newest version per key plus what live snapshots still read,
@@ -58,6 +33,7 @@
 #include <string.h>
 
 #include "engine/compact_iter.h"
+#include "engine/db_compact.h"
 #include "engine/db_internal.h"
 #include "engine/db_lookup.h"
 #include "engine/merge.h"
@@ -65,540 +41,6 @@
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/mem.h"
-
-typedef struct job {
-    int level;     /* input level */
-    int out_level; /* level + 1, or level itself (rewriting the bottom) */
-    meru_db_file **in;
-    size_t nin;
-    bool bottommost;
-    uint64_t *snaps;
-    size_t nsnaps;
-    bool unmarked; /* inputs released and counted out (under mu) */
-    /* The continuous Iceberg view: the inputs' deletion vectors as the job
-     * starts (NULL entries: none), captured under cat_mu. */
-    bool view;
-    meru_dv **in_dv;
-} job;
-
-/* How long the table must be quiet before idle work starts: long enough
- * that a writer pausing between batches does not pay for it, short enough
- * that a loaded table settles soon after the load. */
-#define MERU_DB_SETTLE_MS 1000
-
-static uint64_t level_target(const meru_db *db, int level)
-{
-    uint64_t t = db->opts.l1_target_bytes;
-    for (int i = 1; i < level; i++)
-        t = t > UINT64_MAX / (uint64_t)db->opts.level_multiplier
-                ? UINT64_MAX
-                : t * (uint64_t)db->opts.level_multiplier;
-    return t;
-}
-
-static int kcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-    return meru_ikey_cmp(a, al, b, bl);
-}
-
-static bool overlaps(const meru_catalog_file *m, const uint8_t *lo, size_t lol,
-                     const uint8_t *hi, size_t hil)
-{
-    return kcmp(m->largest, m->largest_len, lo, lol) >= 0 &&
-           kcmp(m->smallest, m->smallest_len, hi, hil) <= 0;
-}
-
-static void level_range(meru_db *db, int level, size_t *b, size_t *e)
-{
-    size_t i = 0;
-    while (i < db->nfiles && db->files[i]->meta.level < level)
-        i++;
-    *b = i;
-    while (i < db->nfiles && db->files[i]->meta.level == level)
-        i++;
-    *e = i;
-}
-
-static int add_input(job *j, meru_db_file *f, size_t cap)
-{
-    if (j->nin == cap)
-        return -1;
-    j->in[j->nin++] = f;
-    return 0;
-}
-
-/* Adds the files of `level` overlapping [lo, hi]; false if one is busy. */
-static bool add_overlapping(meru_db *db, job *j, int level, const uint8_t *lo,
-                            size_t lol, const uint8_t *hi, size_t hil,
-                            size_t cap)
-{
-    size_t b, e;
-    level_range(db, level, &b, &e);
-    for (size_t i = b; i < e; i++) {
-        const meru_catalog_file *m = &db->files[i]->meta;
-        if (!overlaps(m, lo, lol, hi, hil))
-            continue;
-        if (db->files[i]->compacting || add_input(j, db->files[i], cap))
-            return false;
-    }
-    return true;
-}
-
-static uint64_t job_bytes(const job *j)
-{
-    uint64_t b = 0;
-    for (size_t i = 0; i < j->nin; i++)
-        b += j->in[i]->meta.file_size;
-    return b;
-}
-
-/* A file small enough to be merged with its neighbours rather than kept. */
-static bool small_file(const meru_db *db, const meru_db_file *f)
-{
-    return f->meta.file_size < db->opts.target_file_bytes / 4;
-}
-
-static void job_range(const job *j, const uint8_t **lo, size_t *lol,
-                      const uint8_t **hi, size_t *hil);
-static bool meets_running_job(const meru_db *db, const job *j);
-
-static bool job_has(const job *j, const meru_db_file *f)
-{
-    for (size_t i = 0; i < j->nin; i++)
-        if (j->in[i] == f)
-            return true;
-    return false;
-}
-
-/* Whether a file of `level` that is not in the job overlaps [a, b]. A job
- * widened over such a file would write outputs spanning its keys: the
- * file's own job would then wait for this one (meets_running_job) and
- * later rewrite the widened output along with it. */
-static bool level_file_between(meru_db *db, const job *j, int level,
-                               const uint8_t *a, size_t al, const uint8_t *b,
-                               size_t bl)
-{
-    size_t lb, le;
-    level_range(db, level, &lb, &le);
-    for (size_t i = lb; i < le; i++)
-        if (!job_has(j, db->files[i]) &&
-            overlaps(&db->files[i]->meta, a, al, b, bl))
-            return true;
-    return false;
-}
-
-/* Widens the job's run of `level` files with the small files next to it,
- * while they are free and the job stays within max_compaction_bytes. The
- * run stays contiguous in key order, so the outputs cannot overlap a file
- * of the level left out; nor does it widen over a gap holding a file of
- * the level above that the job leaves out (level_file_between: L1 and
- * deeper; L0 files overlap anyway). [lo, hi] is the key range of the
- * job's inputs from the level above. */
-static void add_small_neighbours(meru_db *db, job *j, int level,
-                                 const uint8_t *lo, size_t lol,
-                                 const uint8_t *hi, size_t hil, size_t cap)
-{
-    size_t b, e, first = SIZE_MAX, last = 0;
-    level_range(db, level, &b, &e);
-    if (b == e)
-        return;
-    for (size_t i = b; i < e; i++)
-        if (overlaps(&db->files[i]->meta, lo, lol, hi, hil)) {
-            if (first == SIZE_MAX)
-                first = i;
-            last = i + 1;
-        }
-    if (first == SIZE_MAX) { /* no overlap: where the range falls */
-        first = b;
-        while (first < e && kcmp(db->files[first]->meta.smallest,
-                                 db->files[first]->meta.smallest_len, hi,
-                                 hil) <= 0)
-            first++;
-        last = first;
-    }
-    uint64_t bytes = job_bytes(j);
-    const uint8_t *jlo, *jhi;
-    size_t jlol, jhil;
-    job_range(j, &jlo, &jlol, &jhi, &jhil);
-    bool check = level - 1 >= 1;
-    while (first > b) {
-        meru_db_file *f = db->files[first - 1];
-        if (f->compacting || !small_file(db, f) ||
-            bytes + f->meta.file_size > db->opts.max_compaction_bytes ||
-            (check && level_file_between(db, j, level - 1, f->meta.largest,
-                                         f->meta.largest_len, jlo, jlol)) ||
-            add_input(j, f, cap))
-            break;
-        bytes += f->meta.file_size;
-        jlo = f->meta.smallest, jlol = f->meta.smallest_len;
-        first--;
-    }
-    while (last < e) {
-        meru_db_file *f = db->files[last];
-        if (f->compacting || !small_file(db, f) ||
-            bytes + f->meta.file_size > db->opts.max_compaction_bytes ||
-            (check && level_file_between(db, j, level - 1, jhi, jhil,
-                                         f->meta.smallest,
-                                         f->meta.smallest_len)) ||
-            add_input(j, f, cap))
-            break;
-        bytes += f->meta.file_size;
-        jhi = f->meta.largest, jhil = f->meta.largest_len;
-        last++;
-    }
-}
-
-/* Bottommost: nothing deeper than `level` overlaps the job's inputs, so no
- * older version of any key in its range can exist below the output. */
-static void set_bottommost(meru_db *db, job *j, int level);
-
-/* The key range of the job's inputs. */
-static void job_range(const job *j, const uint8_t **lo, size_t *lol,
-                      const uint8_t **hi, size_t *hil)
-{
-    *lo = *hi = NULL;
-    *lol = *hil = 0;
-    for (size_t i = 0; i < j->nin; i++) {
-        const meru_catalog_file *m = &j->in[i]->meta;
-        if (!*lo || kcmp(m->smallest, m->smallest_len, *lo, *lol) < 0)
-            *lo = m->smallest, *lol = m->smallest_len;
-        if (!*hi || kcmp(m->largest, m->largest_len, *hi, *hil) > 0)
-            *hi = m->largest, *hil = m->largest_len;
-    }
-}
-
-/* A key range for manual compaction; NULL bounds are open. */
-typedef struct krange {
-    const uint8_t *lo, *hi;
-    size_t lol, hil;
-} krange;
-
-static bool in_krange(const meru_catalog_file *m, const krange *r)
-{
-    return (!r->lo || kcmp(m->largest, m->largest_len, r->lo, r->lol) >= 0) &&
-           (!r->hi || kcmp(m->smallest, m->smallest_len, r->hi, r->hil) <= 0);
-}
-
-#define JOB_READY 1
-#define JOB_EMPTY 0    /* the level has no file */
-#define JOB_BUSY  (-1) /* a file it needs is in another job */
-
-/* Fills the job for `level` (mu held). `manual` (meru_compact_range):
- * every file of the level that overlaps the range (all of L0: taking only
- * some L0 files could put newer versions below older ones left in L0). */
-static int fill_job(meru_db *db, job *j, int level, const krange *manual)
-{
-    size_t b, e, cap = db->nfiles;
-    const uint8_t *lo, *hi;
-    size_t lol, hil;
-    j->level = level;
-    j->out_level = level + 1;
-    j->nin = 0;
-    level_range(db, level, &b, &e);
-    if (b == e)
-        return JOB_EMPTY;
-    if (level == 0 && !manual) {
-        /* The oldest L0 files (the end of the newest-first run) up to
-         * max_compaction_bytes: the newer ones left in L0 still shadow
-         * what moves below them. */
-        uint64_t bytes = 0;
-        /* One L0 job at a time: two could write overlapping L1 files. */
-        for (size_t i = b; i < e; i++)
-            if (db->files[i]->compacting)
-                return JOB_BUSY;
-        for (size_t i = e; i > b; i--) {
-            meru_db_file *f = db->files[i - 1];
-            if (j->nin &&
-                bytes + f->meta.file_size > db->opts.max_compaction_bytes)
-                break;
-            if (f->compacting || add_input(j, f, cap))
-                return JOB_BUSY;
-            bytes += f->meta.file_size;
-        }
-    } else if (level == 0 || manual) {
-        for (size_t i = b; i < e; i++) {
-            if (level > 0 && !in_krange(&db->files[i]->meta, manual))
-                continue;
-            if (db->files[i]->compacting || add_input(j, db->files[i], cap))
-                return JOB_BUSY;
-        }
-        if (j->nin == 0)
-            return JOB_EMPTY;
-    } else {
-        /* Round robin: the first file after the last compacted key. */
-        size_t pick = b;
-        meru_buf *ptr = &db->compact_ptr[level];
-        if (ptr->len) {
-            while (pick < e && kcmp(db->files[pick]->meta.smallest,
-                                    db->files[pick]->meta.smallest_len,
-                                    ptr->data, ptr->len) <= 0)
-                pick++;
-            if (pick == e)
-                pick = b;
-        }
-        for (size_t tries = 0; tries < e - b; tries++) {
-            size_t i = b + (pick - b + tries) % (e - b);
-            if (!db->files[i]->compacting) {
-                add_input(j, db->files[i], cap);
-                break;
-            }
-        }
-        if (j->nin == 0)
-            return JOB_BUSY;
-    }
-    job_range(j, &lo, &lol, &hi, &hil);
-    if (!add_overlapping(db, j, level + 1, lo, lol, hi, hil, cap))
-        return JOB_BUSY;
-    if (!manual)
-        add_small_neighbours(db, j, level + 1, lo, lol, hi, hil, cap);
-    if (meets_running_job(db, j))
-        return JOB_BUSY;
-    set_bottommost(db, j, level + 1);
-    return JOB_READY;
-}
-
-static void set_bottommost(meru_db *db, job *j, int level)
-{
-    const uint8_t *lo, *hi;
-    size_t lol, hil;
-    job_range(j, &lo, &lol, &hi, &hil);
-    j->bottommost = true;
-    for (size_t i = 0; i < db->nfiles && j->bottommost; i++) {
-        const meru_catalog_file *m = &db->files[i]->meta;
-        if (m->level > level && overlaps(m, lo, lol, hi, hil))
-            j->bottommost = false;
-    }
-}
-
-/* Manual compaction's last step: rewrite the files of the deepest level
- * in the range into that level, dropping what no snapshot reads (mu
- * held). "Deepest" is the level compact_range saw when it started; a
- * background job may have moved files below it since (its own pushes
- * fill the level again), so whether the rewrite is the bottom is looked
- * up now, as for any job: a tombstone dropped above an older put of its
- * key would bring the put back. */
-static int fill_bottom(meru_db *db, job *j, int level, const krange *r)
-{
-    size_t b, e;
-    j->level = j->out_level = level;
-    j->nin = 0;
-    level_range(db, level, &b, &e);
-    if (b == e)
-        return JOB_EMPTY;
-    for (size_t i = b; i < e; i++) {
-        if (!in_krange(&db->files[i]->meta, r))
-            continue;
-        if (db->files[i]->compacting || add_input(j, db->files[i], db->nfiles))
-            return JOB_BUSY;
-    }
-    if (j->nin == 0)
-        return JOB_EMPTY;
-    if (meets_running_job(db, j))
-        return JOB_BUSY;
-    set_bottommost(db, j, level);
-    return JOB_READY;
-}
-
-/* Marks the job's inputs as taken (or frees them) and keeps the list of
- * jobs holding inputs (db->compact_running, mu held). Registering can fail
- * only for memory; the caller then does not run the job. */
-static int mark(meru_db *db, job *j, bool on)
-{
-    if (on) {
-        if (db->ncompact_running == db->compact_running_cap) {
-            size_t cap = db->compact_running_cap ? 2 * db->compact_running_cap
-                                                 : 8;
-            void **a = realloc(db->compact_running, cap * sizeof *a);
-            if (!a)
-                return meru_err(MERU_ENOMEM, "out of memory (compaction)");
-            db->compact_running = a;
-            db->compact_running_cap = cap;
-        }
-        db->compact_running[db->ncompact_running++] = j;
-    } else {
-        for (size_t i = 0; i < db->ncompact_running; i++)
-            if (db->compact_running[i] == j) {
-                db->compact_running[i] =
-                    db->compact_running[--db->ncompact_running];
-                break;
-            }
-    }
-    for (size_t i = 0; i < j->nin; i++)
-        j->in[i]->compacting = on;
-    return MERU_OK;
-}
-
-/* Whether the key range of j's inputs meets that of a running job with the
- * same output level (mu held). Each job writes its outputs over the whole
- * range of its inputs, gaps included, and checks only the files present
- * when it was picked: a job of a file that reached the level since, inside
- * a gap the running job was widened over (add_small_neighbours), would
- * see nothing to wait for, and the second commit would find two files of
- * the output level overlapping. */
-static bool meets_running_job(const meru_db *db, const job *j)
-{
-    const uint8_t *lo, *hi;
-    size_t lol, hil;
-    job_range(j, &lo, &lol, &hi, &hil);
-    for (size_t i = 0; i < db->ncompact_running; i++) {
-        const job *r = db->compact_running[i];
-        const uint8_t *rlo, *rhi;
-        size_t rlol, rhil;
-        if (r == j || r->out_level != j->out_level || r->nin == 0)
-            continue;
-        job_range(r, &rlo, &rlol, &rhi, &rhil);
-        if (kcmp(hi, hil, rlo, rlol) >= 0 && kcmp(lo, lol, rhi, rhil) <= 0)
-            return true;
-    }
-    return false;
-}
-
-/* The deepest level holding a file (mu held). */
-static int deepest_level(const meru_db *db)
-{
-    int deepest = 0;
-    for (size_t i = 0; i < db->nfiles; i++)
-        if (db->files[i]->meta.level > deepest)
-            deepest = db->files[i]->meta.level;
-    return deepest;
-}
-
-/* How urgently `level` needs compaction (mu held): L0 by file count
- * against the trigger, deeper levels by bytes against their target; due
- * at >= 1. The last catalog level has nowhere to go and scores 0. */
-static double level_score(meru_db *db, int level)
-{
-    if (level + 1 >= MERU_CATALOG_MAX_LEVELS)
-        return 0;
-    size_t b, e;
-    level_range(db, level, &b, &e);
-    if (level == 0)
-        return (double)(e - b) / (double)db->opts.l0_compaction_trigger;
-    uint64_t bytes = 0;
-    for (size_t i = b; i < e; i++)
-        bytes += db->files[i]->meta.file_size;
-    return (double)bytes / (double)level_target(db, level);
-}
-
-/* ---------------------------------------------------------- settling */
-
-/* The first run of two or more adjacent small free files of a level >= 1
- * as a job rewriting them in place (mu held); false when there is none. */
-static bool fill_small_run(meru_db *db, job *j)
-{
-    int deepest = deepest_level(db);
-    for (int level = 1; level <= deepest; level++) {
-        size_t b, e;
-        level_range(db, level, &b, &e);
-        for (size_t i = b; i < e;) {
-            size_t k = i;
-            while (k < e && !db->files[k]->compacting &&
-                   small_file(db, db->files[k]))
-                k++;
-            if (k - i >= 2) {
-                uint64_t bytes = 0;
-                j->level = j->out_level = level;
-                j->nin = 0;
-                for (size_t f = i; f < k; f++) {
-                    if (j->nin >= 2 && bytes + db->files[f]->meta.file_size >
-                                           db->opts.max_compaction_bytes)
-                        break;
-                    bytes += db->files[f]->meta.file_size;
-                    add_input(j, db->files[f], db->nfiles);
-                }
-                set_bottommost(db, j, level);
-                return true;
-            }
-            i = k + 1;
-        }
-    }
-    return false;
-}
-
-/* Whether idle work exists (mu held): free L0 files, or a run of small
- * files in a level >= 1. */
-static bool settle_work_locked(meru_db *db)
-{
-    size_t b, e;
-    level_range(db, 0, &b, &e);
-    for (size_t i = b; i < e; i++)
-        if (!db->files[i]->compacting)
-            return true;
-    int deepest = deepest_level(db);
-    for (int level = 1; level <= deepest; level++) {
-        level_range(db, level, &b, &e);
-        for (size_t i = b; i + 1 < e; i++)
-            if (!db->files[i]->compacting && !db->files[i + 1]->compacting &&
-                small_file(db, db->files[i]) &&
-                small_file(db, db->files[i + 1]))
-                return true;
-    }
-    return false;
-}
-
-bool meru_db_settle_due_locked(meru_db *db, uint64_t now_ms, uint64_t *wake_ms)
-{
-    *wake_ms = UINT64_MAX;
-    if (db->read_only || db->closed || db->stop || db->bg_error ||
-        !settle_work_locked(db))
-        return false;
-    uint64_t seq = atomic_load_explicit(&db->visible_seq, memory_order_acquire);
-    if (seq != db->quiet_seq || db->nimm ||
-        atomic_load_explicit(&db->st_compacting, memory_order_relaxed)) {
-        db->quiet_seq = seq;
-        db->quiet_since_ms = now_ms;
-    }
-    if (now_ms - db->quiet_since_ms >= MERU_DB_SETTLE_MS)
-        return true;
-    *wake_ms = db->quiet_since_ms + MERU_DB_SETTLE_MS;
-    return false;
-}
-
-/* The idle job (mu held): all free L0 files into L1, else a small run. */
-static bool pick_settle_job(meru_db *db, job *j)
-{
-    size_t b, e;
-    level_range(db, 0, &b, &e);
-    if (b < e) {
-        /* fill_job's L0 pick takes the oldest files up to
-         * max_compaction_bytes; repeated settles take the rest. */
-        if (fill_job(db, j, 0, NULL) == JOB_READY)
-            return true;
-        j->nin = 0;
-    }
-    return fill_small_run(db, j);
-}
-
-int meru_db_compactions_pending_locked(meru_db *db)
-{
-    int n = 0, deepest = deepest_level(db);
-    for (int level = 0; level <= deepest; level++)
-        n += level_score(db, level) >= 1.0;
-    if (n == 0 && settle_work_locked(db))
-        n = 1; /* idle work, due once the table is quiet */
-    return n;
-}
-
-/* Picks the most urgent job (mu held); false when none is due. */
-static bool pick_job(meru_db *db, job *j)
-{
-    double best = 0;
-    int best_level = -1;
-    int deepest = deepest_level(db);
-    for (int level = 0; level <= deepest; level++) {
-        double score = level_score(db, level);
-        if (score >= 1.0 && score > best) {
-            job probe = *j;
-            if (fill_job(db, &probe, level, NULL) == JOB_READY) {
-                best = score;
-                best_level = level;
-            }
-        }
-    }
-    if (best_level < 0)
-        return false;
-    return fill_job(db, j, best_level, NULL) == JOB_READY;
-}
 
 /* ------------------------------------------------------------------ job */
 
@@ -705,7 +147,8 @@ static int close_output(meru_db *db, int level, meru_sst_writer *w,
 /* The merge of the inputs' SST iterators (child i reads j->in[i]);
  * *kids (the caller frees the array) keeps borrowed pointers to the
  * children, which the merge owns. */
-static int merged_inputs(job *j, meru_iiter **out, meru_iiter ***kids_out)
+static int merged_inputs(compact_job *j, meru_iiter **out,
+                         meru_iiter ***kids_out)
 {
     meru_iiter **kids = calloc(j->nin ? j->nin : 1, sizeof *kids);
     size_t n = 0;
@@ -739,8 +182,8 @@ static int merged_inputs(job *j, meru_iiter **out, meru_iiter ***kids_out)
  * is not its user key's first row in the output, or it is a delete, or
  * its input row was hidden in its input's vector (superseded by a newer
  * file outside the job: that is how the hiding carries over). */
-static bool output_hidden(const job *j, meru_iiter *merged, meru_iiter **kids,
-                          bool first, int op)
+static bool output_hidden(const compact_job *j, meru_iiter *merged,
+                          meru_iiter **kids, bool first, int op)
 {
     if (!first || op == MERU_OP_DELETE)
         return true;
@@ -759,7 +202,7 @@ static bool output_hidden(const job *j, meru_iiter *merged, meru_iiter **kids,
  * will not be read again by this job, so their maps' pages leave the RSS
  * (the few pages being decoded now fault back in). Gets that share the
  * maps fault in what they touch, as after a reopen. */
-static void release_inputs(const job *j)
+static void release_inputs(const compact_job *j)
 {
     for (size_t i = 0; i < j->nin; i++) {
         meru_sst *t;
@@ -770,7 +213,7 @@ static void release_inputs(const job *j)
 
 /* Streams the merge into output files of the next level (with the
  * continuous view, each with its deletion vector). */
-static int write_outputs(meru_db *db, job *j, outputs *o)
+static int write_outputs(meru_db *db, compact_job *j, outputs *o)
 {
     meru_iiter *merged = NULL, **kids = NULL;
     meru_compact_iter *ci = NULL;
@@ -806,12 +249,11 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
             break;
         if ((rc = meru_ikey_parse(ikey, ilen, &ulen, &seq, &op)))
             break;
-        bool first = !have_last ||
-                     kcmp(ikey, ulen, last_user.data, last_user.len) != 0;
+        bool first = !have_last || meru_ikey_cmp(ikey, ulen, last_user.data,
+                                                 last_user.len) != 0;
         /* Cut only between user keys, so a key's versions stay together
          * and level files never overlap. */
-        if (w && meru_sst_writer_bytes(w) >= opts.target_file_bytes &&
-            first) {
+        if (w && meru_sst_writer_bytes(w) >= opts.target_file_bytes && first) {
             rc = close_output(db, out_level, w, rel, o, &dv);
             w = NULL;
             if (rc)
@@ -858,7 +300,7 @@ static int write_outputs(meru_db *db, job *j, outputs *o)
 
 /* Captures the inputs' current vectors into j->in_dv (cat_mu: a flush
  * may be changing them). */
-static int capture_dvs(meru_db *db, job *j)
+static int capture_dvs(meru_db *db, compact_job *j)
 {
     int rc = MERU_OK;
     j->in_dv = calloc(j->nin ? j->nin : 1, sizeof *j->in_dv);
@@ -874,7 +316,7 @@ static int capture_dvs(meru_db *db, job *j)
 /* ------------------------------------------------------------- commit */
 
 typedef struct job_done {
-    job *j;
+    compact_job *j;
     const meru_catalog_file *last; /* input of j->level compacted last */
     uint64_t read, written;        /* bytes */
 } job_done;
@@ -890,7 +332,7 @@ static void finish_job(meru_db *db, void *arg)
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&db->st_compact_written, d->written,
                               memory_order_relaxed);
-    mark(db, d->j, false);
+    compact_mark(db, d->j, false);
     d->j->unmarked = true;
     if (d->last && d->j->level > 0) {
         meru_buf *ptr = &db->compact_ptr[d->j->level];
@@ -902,7 +344,7 @@ static void finish_job(meru_db *db, void *arg)
 /* One commit replacing the inputs by the outputs (and their vectors),
  * published before cat_mu is released. *committed tells a failed publish
  * (outputs in the table) from a failed commit. */
-static int commit_job(meru_db *db, job *j, outputs *o, bool *committed)
+static int commit_job(meru_db *db, compact_job *j, outputs *o, bool *committed)
 {
     meru_catalog_edit *e = NULL;
     job_done d = {j, NULL, 0, 0};
@@ -948,11 +390,11 @@ static int commit_job(meru_db *db, job *j, outputs *o, bool *committed)
 
 /* Releases the inputs of a job that failed, or whose publish failed
  * before its edit ran. */
-static void unmark_if_needed(meru_db *db, job *j)
+static void unmark_if_needed(meru_db *db, compact_job *j)
 {
     pthread_mutex_lock(&db->mu);
     if (!j->unmarked) {
-        mark(db, j, false);
+        compact_mark(db, j, false);
         j->unmarked = true;
     }
     pthread_mutex_unlock(&db->mu);
@@ -971,7 +413,7 @@ static void job_finished(meru_db *db)
 }
 
 /* Runs a picked job (its inputs are marked; each holds a reference). */
-static int run_job(meru_db *db, job *j)
+static int run_job(meru_db *db, compact_job *j)
 {
     outputs o = {0};
     bool committed = false;
@@ -996,7 +438,7 @@ static int run_job(meru_db *db, job *j)
 /* Takes references on the inputs and a copy of the snapshot list, and
  * marks the inputs taken (mu). The references come first: on an error the
  * caller's job_release drops them. */
-static int job_prepare_locked(meru_db *db, job *j)
+static int job_prepare_locked(meru_db *db, compact_job *j)
 {
     for (size_t i = 0; i < j->nin; i++)
         meru_db_file_ref(j->in[i]);
@@ -1015,7 +457,7 @@ static int job_prepare_locked(meru_db *db, job *j)
             j->snaps[b] = j->snaps[b - 1];
             j->snaps[b - 1] = t;
         }
-    int rc = mark(db, j, true);
+    int rc = compact_mark(db, j, true);
     if (rc)
         return rc;
     /* Counted as running from the moment its inputs are taken (mu). */
@@ -1023,7 +465,7 @@ static int job_prepare_locked(meru_db *db, job *j)
     return MERU_OK;
 }
 
-static void job_release(job *j)
+static void job_release(compact_job *j)
 {
     for (size_t i = 0; i < j->nin; i++) {
         meru_db_file_unref(j->in[i]);
@@ -1038,7 +480,7 @@ static void job_release(job *j)
 
 int meru_db_compact_step(meru_db *db, bool *did)
 {
-    job j;
+    compact_job j;
     int rc;
     memset(&j, 0, sizeof j);
     *did = false;
@@ -1052,11 +494,11 @@ int meru_db_compact_step(meru_db *db, bool *did)
         pthread_mutex_unlock(&db->mu);
         return meru_err(MERU_ENOMEM, "out of memory (compaction)");
     }
-    if (!pick_job(db, &j)) {
+    if (!compact_pick_job(db, &j)) {
         uint64_t wake;
-        bool settle = meru_db_settle_due_locked(
-            db, meru_clock_ns() / 1000000u, &wake);
-        if (!settle || !pick_settle_job(db, &j)) {
+        bool settle =
+            meru_db_settle_due_locked(db, meru_clock_ns() / 1000000u, &wake);
+        if (!settle || !compact_pick_settle_job(db, &j)) {
             pthread_mutex_unlock(&db->mu);
             free(j.in);
             return MERU_OK;
@@ -1133,7 +575,7 @@ int meru_compact_range(meru_db *db, const meru_row *lower,
 /* Whether rewriting bottom-level input i of j on its own would drop
  * anything (a version no snapshot reads, a tombstone): the compaction
  * iterator walked over the file's internal keys alone. */
-static int bottom_droppable(const job *j, size_t i, bool *drop)
+static int bottom_droppable(const compact_job *j, size_t i, bool *drop)
 {
     meru_sst *t;
     meru_iiter *it = NULL;
@@ -1171,7 +613,7 @@ static int bottom_droppable(const job *j, size_t i, bool *drop)
  * the run's key range and never overlap a file left in place. j's inputs
  * are marked and referenced; all are unmarked at the end.
  */
-static int run_bottom(meru_db *db, job *j)
+static int run_bottom(meru_db *db, compact_job *j)
 {
     bool *drop = calloc(j->nin ? j->nin : 1, sizeof *drop);
     int rc = drop ? MERU_OK : meru_err(MERU_ENOMEM, "out of memory");
@@ -1179,7 +621,7 @@ static int run_bottom(meru_db *db, job *j)
         rc = bottom_droppable(j, i, &drop[i]);
     for (size_t i = 0; rc == MERU_OK && i < j->nin;) {
         size_t e = i;
-        job sub;
+        compact_job sub;
         if (!drop[i]) {
             i++;
             continue;
@@ -1216,7 +658,7 @@ static int run_bottom(meru_db *db, job *j)
     }
     /* Files rewritten have left the table: their mark no longer matters. */
     pthread_mutex_lock(&db->mu);
-    mark(db, j, false);
+    compact_mark(db, j, false);
     j->unmarked = true;
     pthread_cond_broadcast(&db->cv_done);
     pthread_mutex_unlock(&db->mu);
@@ -1237,7 +679,7 @@ static int compact_range(meru_db *db, const krange *r)
     /* Push every level down into the deepest one in use (at least L1),
      * then rewrite that one in place. */
     for (int level = 0; level <= deepest; level++) {
-        job j;
+        compact_job j;
         int state = JOB_BUSY;
         memset(&j, 0, sizeof j);
         pthread_mutex_lock(&db->mu);
@@ -1248,8 +690,8 @@ static int compact_range(meru_db *db, const krange *r)
             j.nin = 0;
             if (!(j.in = calloc(db->nfiles ? db->nfiles : 1, sizeof *j.in)))
                 break;
-            state = level < deepest ? fill_job(db, &j, level, r)
-                                    : fill_bottom(db, &j, level, r);
+            state = level < deepest ? compact_fill_job(db, &j, level, r)
+                                    : compact_fill_bottom(db, &j, level, r);
             if (state != JOB_BUSY)
                 break;
             /* A background job holds some of these files: wait for it. */

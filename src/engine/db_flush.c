@@ -956,7 +956,7 @@ static void *worker_main(void *arg)
             break;
         {
             /* Idle work waiting for the table to be quiet: look again
-             * then (db_compact.c). */
+             * then (db_compact_pick.c). */
             uint64_t wake;
             (void)meru_db_settle_due_locked(db, meru_clock_ns() / 1000000u,
                                             &wake);

@@ -285,12 +285,12 @@ struct meru_db {
     meru_admit *row_admit;
     /* per level: largest key of the last file compacted (round robin) */
     meru_buf compact_ptr[MERU_CATALOG_MAX_LEVELS];
-    /* The compaction jobs holding inputs (db_compact.c, under mu): a new
+    /* The compaction jobs holding inputs (db_compact_pick.c, under mu): a new
      * job whose key range meets a running one's at the same output level
      * waits, as the two outputs could overlap there. */
     void **compact_running;
     size_t ncompact_running, compact_running_cap;
-    /* Idle work (db_compact.c, under mu): the visible sequence when last
+    /* Idle work (db_compact_pick.c, under mu): the visible sequence when last
      * looked at, and since when the table has been quiet. */
     uint64_t quiet_seq;
     uint64_t quiet_since_ms;
@@ -504,7 +504,7 @@ void meru_db_set_bg_error_locked(meru_db *db, int rc);
 /* The sticky error as a status with its message set, or 0. (mu held) */
 int meru_db_bg_error_locked(meru_db *db);
 
-/* ---- db_compact.c ------------------------------------------------------- */
+/* ---- db_compact.c, db_compact_pick.c ------------------------------------ */
 
 /* Runs one due compaction job, if any (a worker's step); *did says whether
  * one ran. */

@@ -21,9 +21,10 @@
  *
  * Afterwards (unless --no-settle) it flushes and waits until background
  * work is idle, idle work included: the engine moves L0 files below the
- * compaction trigger into L1 once the table is quiet (db_compact.c), so a
- * finished load leaves the table column-tuned and compressed, near the
- * size `meru compact` would give, instead of in row-tuned L0 files.
+ * compaction trigger into L1 once the table is quiet
+ * (db_compact_pick.c), so a finished load leaves the table column-tuned
+ * and compressed, near the size `meru compact` would give, instead of in
+ * row-tuned L0 files.
  */
 #include <errno.h>
 #include <inttypes.h>
