@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * catalog.c — the version set: state, edits, the commit protocol, recovery
- * at open, old-version cleanup and the orphan sweep (rules in catalog.h;
- * the JSON itself is catalog_json.c).
+ * catalog.c — the version set: state, edits, the commit protocol and
+ * old-version cleanup (rules in catalog.h; create, open and recovery are
+ * catalog_open.c, the orphan sweep catalog_sweep.c, the JSON itself
+ * catalog_json.c).
  *
  * Invariants of a catalog handle: `files` sorted and checked
  * (meru_catalog_check_files), `snaps` a linear chain whose last element is
@@ -27,14 +28,9 @@
 #include "util/durable.h"
 #include "util/error.h"
 
-#define META_DIR  "metadata"
-#define DATA_DIR  "data"
-#define CHANGES_DIR "changes"
-#define HINT_NAME "version-hint.text"
-
 /* ------------------------------------------------------------ small helpers */
 
-static int nomem(const char *what)
+int meru_catalog_nomem(const char *what)
 {
     return meru_err(MERU_ENOMEM, "catalog: %s: out of memory", what);
 }
@@ -59,7 +55,7 @@ char *meru_catalog_join(const char *a, const char *b)
     return s;
 }
 
-static char *version_name(uint64_t v)
+char *meru_catalog_version_name(uint64_t v)
 {
     char name[64];
     snprintf(name, sizeof name, "v%llu.metadata.json", (unsigned long long)v);
@@ -69,13 +65,13 @@ static char *version_name(uint64_t v)
 char *meru_catalog_metadata_path(const char *location, uint64_t version)
 {
     char name[96];
-    snprintf(name, sizeof name, META_DIR "/v%llu.metadata.json",
+    snprintf(name, sizeof name, MERU_CATALOG_META_DIR "/v%llu.metadata.json",
              (unsigned long long)version);
     return meru_catalog_join(location, name);
 }
 
 /* N of "v<N>.metadata.json" (N >= 1, at most 18 digits), else 0. */
-static uint64_t parse_version_name(const char *name)
+uint64_t meru_catalog_parse_version_name(const char *name)
 {
     static const char suffix[] = ".metadata.json";
     if (name[0] != 'v' || name[1] == '0') /* no leading zeros: one name */
@@ -97,7 +93,7 @@ static uint64_t parse_version_name(const char *name)
 static uint64_t version_of_path(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    return parse_version_name(slash ? slash + 1 : path);
+    return meru_catalog_parse_version_name(slash ? slash + 1 : path);
 }
 
 static int random_bytes(void *p, size_t n)
@@ -130,7 +126,7 @@ int meru_catalog_new_uuid(char out[MERU_UUID_TEXT])
 }
 
 /* Absolute path of `dir` without trailing slashes (no normalisation). */
-static int absolute_location(const char *dir, char **out)
+int meru_catalog_absolute_location(const char *dir, char **out)
 {
     char *s;
     if (dir[0] == '/') {
@@ -142,7 +138,7 @@ static int absolute_location(const char *dir, char **out)
         s = meru_catalog_join(cwd, dir);
     }
     if (!s)
-        return nomem("location");
+        return meru_catalog_nomem("location");
     size_t n = strlen(s);
     while (n > 1 && s[n - 1] == '/')
         s[--n] = 0;
@@ -177,7 +173,7 @@ int meru_catalog_file_copy(meru_catalog_file *dst, const meru_catalog_file *src)
         (src->dv_manifest && !dst->dv_manifest) ||
         (src->manifest && !dst->manifest)) {
         meru_catalog_file_clear(dst);
-        return nomem("file");
+        return meru_catalog_nomem("file");
     }
     return MERU_OK;
 }
@@ -347,7 +343,7 @@ int meru_catalog_check_files(meru_catalog *cat, int code)
     if (n > 1) {
         char **paths = malloc(n * sizeof *paths);
         if (!paths)
-            return nomem("path check");
+            return meru_catalog_nomem("path check");
         for (size_t i = 0; i < n; i++)
             paths[i] = cat->files[i].path;
         qsort(paths, n, sizeof *paths, meru_catalog_strp_cmp);
@@ -455,7 +451,7 @@ int meru_catalog_has_view(const meru_catalog *cat)
     return cat->view;
 }
 
-static void set_opts(meru_catalog *cat, const meru_catalog_options *opts)
+void meru_catalog_set_opts(meru_catalog *cat, const meru_catalog_options *opts)
 {
     cat->opts.keep_versions = MERU_CATALOG_DEFAULT_KEEP;
     cat->opts.keep_snapshots = MERU_CATALOG_DEFAULT_SNAPSHOTS;
@@ -473,7 +469,7 @@ int meru_catalog_edit_new(meru_catalog *cat, meru_catalog_edit **out)
 {
     meru_catalog_edit *e = calloc(1, sizeof *e);
     if (!e)
-        return nomem("edit");
+        return meru_catalog_nomem("edit");
     e->cat = cat;
     *out = e;
     return MERU_OK;
@@ -511,7 +507,7 @@ int meru_catalog_edit_add_schema(meru_catalog_edit *e,
     return MERU_OK;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+int meru_catalog_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return MERU_OK;
@@ -520,7 +516,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
         nc *= 2;
     void *np = realloc(*p, nc * elem);
     if (!np)
-        return nomem("edit");
+        return meru_catalog_nomem("edit");
     *p = np;
     *cap = nc;
     return MERU_OK;
@@ -531,8 +527,8 @@ int meru_catalog_edit_add_file(meru_catalog_edit *e,
 {
     if (!file->path)
         return meru_err(MERU_EINVAL, "catalog edit: file without a path");
-    int rc =
-        grow((void **)&e->adds, &e->capadds, e->nadds + 1, sizeof *e->adds);
+    int rc = meru_catalog_grow((void **)&e->adds, &e->capadds, e->nadds + 1,
+                               sizeof *e->adds);
     if (!rc)
         rc = meru_catalog_file_copy(&e->adds[e->nadds], file);
     if (!rc) {
@@ -550,12 +546,12 @@ int meru_catalog_edit_add_file(meru_catalog_edit *e,
 
 int meru_catalog_edit_remove_file(meru_catalog_edit *e, const char *path)
 {
-    int rc = grow((void **)&e->removes, &e->capremoves, e->nremoves + 1,
-                  sizeof *e->removes);
+    int rc = meru_catalog_grow((void **)&e->removes, &e->capremoves,
+                               e->nremoves + 1, sizeof *e->removes);
     if (rc)
         return rc;
     if (!(e->removes[e->nremoves] = strdup(path)))
-        return nomem("edit");
+        return meru_catalog_nomem("edit");
     e->nremoves++;
     return MERU_OK;
 }
@@ -590,7 +586,7 @@ int meru_catalog_edit_set_operation(meru_catalog_edit *e, const char *op)
                         op);
     char *d = strdup(op);
     if (!d)
-        return nomem("edit");
+        return meru_catalog_nomem("edit");
     free(e->op);
     e->op = d;
     return MERU_OK;
@@ -609,7 +605,7 @@ int meru_catalog_edit_set_property(meru_catalog_edit *e, const char *key,
                                      "key/value longer than 4096 bytes");
     meru_catalog_kv *np = realloc(e->props, (e->nprops + 1) * sizeof *np);
     if (!np)
-        return nomem("edit");
+        return meru_catalog_nomem("edit");
     e->props = np;
     meru_catalog_kv *kv = &e->props[e->nprops];
     kv->key = strdup(key);
@@ -617,7 +613,7 @@ int meru_catalog_edit_set_property(meru_catalog_edit *e, const char *key,
     if (!kv->key || (value && !kv->value)) {
         free(kv->key);
         free(kv->value);
-        return nomem("edit");
+        return meru_catalog_nomem("edit");
     }
     e->nprops++;
     return MERU_OK;
@@ -625,7 +621,7 @@ int meru_catalog_edit_set_property(meru_catalog_edit *e, const char *key,
 
 /* ------------------------------------------------------------------ commit */
 
-static int set_prop(meru_catalog *c, const char *key, const char *value)
+int meru_catalog_set_prop(meru_catalog *c, const char *key, const char *value)
 {
     for (size_t i = 0; i < c->nprops; i++) {
         if (strcmp(c->props[i].key, key))
@@ -637,21 +633,21 @@ static int set_prop(meru_catalog *c, const char *key, const char *value)
             return MERU_OK;
         }
         if (!(c->props[i].value = strdup(value)))
-            return nomem("property");
+            return meru_catalog_nomem("property");
         return MERU_OK;
     }
     if (!value)
         return MERU_OK;
     meru_catalog_kv *np = realloc(c->props, (c->nprops + 1) * sizeof *np);
     if (!np)
-        return nomem("property");
+        return meru_catalog_nomem("property");
     c->props = np;
     np[c->nprops].key = strdup(key);
     np[c->nprops].value = strdup(value);
     if (!np[c->nprops].key || !np[c->nprops].value) {
         free(np[c->nprops].key);
         free(np[c->nprops].value);
-        return nomem("property");
+        return meru_catalog_nomem("property");
     }
     c->nprops++;
     return MERU_OK;
@@ -661,7 +657,7 @@ int meru_catalog_clone_state(const meru_catalog *c, meru_catalog **out)
 {
     meru_catalog *n = calloc(1, sizeof *n);
     if (!n)
-        return nomem("commit");
+        return meru_catalog_nomem("commit");
     int rc = MERU_OK;
     memcpy(n->uuid, c->uuid, sizeof n->uuid);
     n->version = c->version;
@@ -692,7 +688,7 @@ int meru_catalog_clone_state(const meru_catalog *c, meru_catalog **out)
     if ((rc = meru_catalog_schemas_copy(n, c)))
         goto fail;
     for (size_t i = 0; i < c->nprops; i++)
-        if ((rc = set_prop(n, c->props[i].key, c->props[i].value)))
+        if ((rc = meru_catalog_set_prop(n, c->props[i].key, c->props[i].value)))
             goto fail;
     n->files = calloc(c->nfiles + 1, sizeof *n->files);
     n->snaps = calloc(c->nsnaps + 1, sizeof *n->snaps);
@@ -735,7 +731,7 @@ int meru_catalog_clone_state(const meru_catalog *c, meru_catalog **out)
     *out = n;
     return MERU_OK;
 oom:
-    rc = nomem("commit");
+    rc = meru_catalog_nomem("commit");
 fail:
     meru_catalog_free(n);
     return rc;
@@ -769,7 +765,7 @@ static int remove_files(meru_catalog *n, const meru_catalog_edit *e)
     uint8_t *hit = calloc(e->nremoves, 1);
     int rc = MERU_OK;
     if (!sorted || !hit) {
-        rc = nomem("commit");
+        rc = meru_catalog_nomem("commit");
         goto done;
     }
     memcpy(sorted, e->removes, e->nremoves * sizeof *sorted);
@@ -785,8 +781,8 @@ static int remove_files(meru_catalog *n, const meru_catalog_edit *e)
     size_t kept = 0;
     for (size_t i = 0; i < n->nfiles; i++) {
         const char *key = n->files[i].path;
-        char **at =
-            bsearch(&key, sorted, e->nremoves, sizeof *sorted, meru_catalog_strp_cmp);
+        char **at = bsearch(&key, sorted, e->nremoves, sizeof *sorted,
+                            meru_catalog_strp_cmp);
         if (!at) {
             n->files[kept++] = n->files[i];
             continue;
@@ -820,7 +816,7 @@ static int apply_edit(meru_catalog *n, const meru_catalog_edit *e)
         meru_catalog_file *nf =
             realloc(n->files, (n->nfiles + e->nadds + 1) * sizeof *nf);
         if (!nf)
-            return nomem("commit");
+            return meru_catalog_nomem("commit");
         n->files = nf;
         for (size_t i = 0; i < e->nadds; i++) {
             rc = meru_catalog_file_copy(&n->files[n->nfiles], &e->adds[i]);
@@ -852,7 +848,7 @@ static int apply_edit(meru_catalog *n, const meru_catalog_edit *e)
         n->next_file_number = e->nfn;
     }
     for (size_t i = 0; i < e->nprops; i++)
-        if ((rc = set_prop(n, e->props[i].key, e->props[i].value)))
+        if ((rc = meru_catalog_set_prop(n, e->props[i].key, e->props[i].value)))
             return rc;
     if (e->schema && (rc = meru_catalog_add_schema_state(n, e->schema)))
         return rc;
@@ -867,11 +863,11 @@ static int push_mlog(meru_catalog *n, const meru_catalog *cur)
 {
     char *path = meru_catalog_metadata_path(cur->location, cur->version);
     if (!path)
-        return nomem("metadata-log");
+        return meru_catalog_nomem("metadata-log");
     meru_catalog_mlog *nm = realloc(n->mlog, (n->nmlog + 1) * sizeof *nm);
     if (!nm) {
         free(path);
-        return nomem("metadata-log");
+        return meru_catalog_nomem("metadata-log");
     }
     n->mlog = nm;
     nm[n->nmlog].timestamp_ms = cur->last_updated_ms;
@@ -893,11 +889,12 @@ int meru_catalog_write_version(meru_catalog *c, meru_catalog_stats *stats,
                                int *failed)
 {
     meru_buf b = {0};
-    char *name = version_name(c->version), *meta = NULL, *path = NULL;
+    char *name = meru_catalog_version_name(c->version), *meta = NULL,
+         *path = NULL;
     int rc = MERU_OK;
-    if (!name || !(meta = meru_catalog_join(c->dir, META_DIR)) ||
+    if (!name || !(meta = meru_catalog_join(c->dir, MERU_CATALOG_META_DIR)) ||
         !(path = meru_catalog_join(meta, name))) {
-        rc = nomem("commit");
+        rc = meru_catalog_nomem("commit");
         goto done;
     }
     if ((rc = meru_catalog_to_json(c, &b)))
@@ -923,7 +920,7 @@ int meru_catalog_write_version(meru_catalog *c, meru_catalog_stats *stats,
     char num[32];
     int len = snprintf(num, sizeof num, "%llu", (unsigned long long)c->version);
     free(path);
-    if (!(path = meru_catalog_join(meta, HINT_NAME))) {
+    if (!(path = meru_catalog_join(meta, MERU_CATALOG_HINT_NAME))) {
         stats->hint_errors++;
         goto done;
     }
@@ -941,7 +938,7 @@ done:
  * longer lists. Failures are counted, not returned. */
 static void cleanup_versions(meru_catalog *cat)
 {
-    char *meta = meru_catalog_join(cat->dir, META_DIR);
+    char *meta = meru_catalog_join(cat->dir, MERU_CATALOG_META_DIR);
     char **names = NULL;
     size_t n = 0;
     if (!meta || meru_fs_list_names(cat->fs, meta, &names, &n)) {
@@ -950,7 +947,7 @@ static void cleanup_versions(meru_catalog *cat)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        uint64_t v = parse_version_name(names[i]);
+        uint64_t v = meru_catalog_parse_version_name(names[i]);
         if (v == 0 || v >= cat->version)
             continue;
         int keep = 0;
@@ -1051,469 +1048,5 @@ int meru_catalog_commit(meru_catalog *cat, const meru_catalog_edit *edit)
 fail:
     meru_catalog_dvs_unstage(cat);
     meru_catalog_free(next);
-    return rc;
-}
-
-/* ---------------------------------------------------------- create / open */
-
-/* Highest v<N>.metadata.json in metadata/ (0 if none or no dir) and the
- * sorted list of version numbers when `out` is given. */
-static int list_versions(meru_fs *fs, const char *meta, uint64_t **out,
-                         size_t *count)
-{
-    char **names = NULL;
-    size_t n = 0;
-    *count = 0;
-    if (out)
-        *out = NULL;
-    int rc = meru_fs_list_names(fs, meta, &names, &n);
-    if (rc == MERU_NOT_FOUND) {
-        meru_err_clear();
-        return MERU_OK;
-    }
-    if (rc)
-        return rc;
-    uint64_t *vs = calloc(n + 1, sizeof *vs);
-    if (!vs) {
-        meru_fs_names_free(names, n);
-        return nomem("open");
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t v = parse_version_name(names[i]);
-        if (v)
-            vs[k++] = v;
-    }
-    meru_fs_names_free(names, n);
-    /* Descending: insertion sort is fine for K-ish entries, but the
-     * directory may hold many after a long outage of cleanup. */
-    for (size_t i = 1; i < k; i++) {
-        uint64_t x = vs[i];
-        size_t j = i;
-        while (j > 0 && vs[j - 1] < x) {
-            vs[j] = vs[j - 1];
-            j--;
-        }
-        vs[j] = x;
-    }
-    *count = k;
-    if (out)
-        *out = vs;
-    else
-        free(vs);
-    return MERU_OK;
-}
-
-int meru_catalog_create(meru_fs *fs, const char *table_dir,
-                        const meru_schema *schema,
-                        const meru_catalog_options *opts, meru_catalog **out)
-{
-    *out = NULL;
-    meru_catalog *cat = NULL;
-    char *meta = NULL, *data = NULL;
-    size_t nv = 0;
-    int rc = meru_schema_validate(schema);
-    if (rc)
-        return rc;
-    int fv = opts && opts->format_version ? opts->format_version
-                                          : MERU_CATALOG_DEFAULT_FORMAT;
-    if (fv != 2 && fv != 3)
-        return meru_err(MERU_EINVAL,
-                        "create table %s: Iceberg format version %d (2 or 3)",
-                        table_dir, fv);
-    if (!(meta = meru_catalog_join(table_dir, META_DIR)) ||
-        !(data = meru_catalog_join(table_dir, DATA_DIR))) {
-        rc = nomem("create");
-        goto fail;
-    }
-    if ((rc = list_versions(fs, meta, NULL, &nv)))
-        goto fail;
-    if (nv) {
-        rc = meru_err(MERU_EEXIST,
-                      "create table %s: it already has metadata "
-                      "versions",
-                      table_dir);
-        goto fail;
-    }
-    if ((rc = meru_fs_mkdir_p(fs, meta)) || (rc = meru_fs_mkdir_p(fs, data)) ||
-        (rc = meru_fs_sync_dir(fs, table_dir)) ||
-        (rc = meru_durable_sync_parent(fs, table_dir)))
-        goto fail;
-    if (!(cat = calloc(1, sizeof *cat))) {
-        rc = nomem("create");
-        goto fail;
-    }
-    cat->fs = fs;
-    cat->current_snapshot_id = -1;
-    cat->stats.hint_version = -1;
-    set_opts(cat, opts);
-    if (!(cat->dir = strdup(table_dir))) {
-        rc = nomem("create");
-        goto fail;
-    }
-    for (size_t i = 0; opts && i < opts->nprops; i++) {
-        const meru_catalog_kv *kv = &opts->props[i];
-        if (!kv->key || meru_catalog_reserved_property(kv->key) ||
-            !*kv->key || strlen(kv->key) > 4096 ||
-            (kv->value && strlen(kv->value) > 4096)) {
-            rc = meru_err(MERU_EINVAL, "create table %s: bad or reserved "
-                                       "property \"%.64s\"",
-                          table_dir, kv->key ? kv->key : "(null)");
-            goto fail;
-        }
-        if ((rc = set_prop(cat, kv->key, kv->value)))
-            goto fail;
-    }
-    cat->format_version = fv;
-    meru_schema *first = NULL;
-    if ((rc = meru_catalog_new_uuid(cat->uuid)) ||
-        (rc = absolute_location(table_dir, &cat->location)) ||
-        (rc = meru_schema_clone(&first, schema)))
-        goto fail;
-    first->schema_id = 0;
-    if ((rc = meru_catalog_schemas_push(cat, first)))
-        goto fail;
-    cat->schema = first;
-    cat->next_row_id = 0;
-    cat->view = 1; /* an empty table: no snapshot is the exact view */
-    if (!(cat->view_location = strdup(cat->location))) {
-        rc = nomem("create");
-        goto fail;
-    }
-    cat->version = cat->max_disk_version = 1;
-    cat->last_updated_ms = meru_clock_unix_ms();
-    if ((rc = meru_catalog_write_version(cat, &cat->stats, &cat->failed)))
-        goto fail;
-    *out = cat;
-    free(meta);
-    free(data);
-    return MERU_OK;
-fail:
-    meru_catalog_free(cat);
-    free(meta);
-    free(data);
-    return rc;
-}
-
-static int64_t read_hint(meru_fs *fs, const char *meta)
-{
-    char *path = meru_catalog_join(meta, HINT_NAME);
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int64_t v = -1;
-    if (path && !meru_fs_read_all(fs, path, 32, &buf, &len)) {
-        uint64_t x = 0;
-        size_t i = 0;
-        while (i < len && i < 19 && buf[i] >= '0' && buf[i] <= '9')
-            x = x * 10 + (uint64_t)(buf[i++] - '0');
-        while (i < len && (buf[i] == '\n' || buf[i] == ' '))
-            i++;
-        if (i > 0 && i == len && buf[0] != '\n')
-            v = (int64_t)x;
-    }
-    free(buf);
-    free(path);
-    meru_err_clear();
-    return v;
-}
-
-static int open_version(meru_fs *fs, const char *table_dir,
-                        const meru_catalog_options *opts, bool rollback,
-                        meru_catalog **out);
-
-int meru_catalog_open(meru_fs *fs, const char *table_dir,
-                      const meru_catalog_options *opts, meru_catalog **out)
-{
-    return open_version(fs, table_dir, opts, false, out);
-}
-
-int meru_catalog_open_rollback(meru_fs *fs, const char *table_dir,
-                               const meru_catalog_options *opts,
-                               meru_catalog **out)
-{
-    return open_version(fs, table_dir, opts, true, out);
-}
-
-static int open_version(meru_fs *fs, const char *table_dir,
-                        const meru_catalog_options *opts, bool rollback,
-                        meru_catalog **out)
-{
-    *out = NULL;
-    char *meta = meru_catalog_join(table_dir, META_DIR);
-    uint64_t *vs = NULL;
-    size_t nv = 0;
-    meru_catalog *cat = NULL;
-    uint32_t skipped = 0;
-    char first_err[256] = "";
-    int rc;
-    if (!meta)
-        return nomem("open");
-    /* A version removed between the listing and the read (a writer's
-     * cleanup racing a read-only open) sends us back to list again. */
-    for (int attempt = 0; attempt < 3 && !cat; attempt++) {
-        size_t missing = 0;
-        free(vs);
-        vs = NULL;
-        skipped = 0;
-        first_err[0] = 0;
-        if ((rc = list_versions(fs, meta, &vs, &nv)))
-            goto done;
-        if (nv == 0) {
-            rc = meru_err(MERU_NOT_FOUND,
-                          "open table %s: no metadata version in %s", table_dir,
-                          meta);
-            goto done;
-        }
-        for (size_t i = 0; i < nv; i++) {
-            char *name = version_name(vs[i]);
-            char *path = name ? meru_catalog_join(meta, name) : NULL;
-            uint8_t *buf = NULL;
-            size_t len = 0;
-            free(name);
-            if (!path) {
-                rc = nomem("open");
-                goto done;
-            }
-            rc = meru_fs_read_all(fs, path, MERU_CATALOG_MAX_METADATA, &buf,
-                                  &len);
-            if (rc == MERU_ERANGE)
-                rc = meru_err(MERU_ECORRUPT, "metadata: larger than %u bytes",
-                              MERU_CATALOG_MAX_METADATA);
-            if (!rc)
-                rc = meru_catalog_parse_metadata((const char *)buf, len, &cat);
-            free(buf);
-            if (rc == MERU_NOT_FOUND) {
-                free(path);
-                meru_err_clear();
-                missing++;
-                continue;
-            }
-            if (rc == MERU_ECORRUPT) {
-                if (!first_err[0])
-                    snprintf(first_err, sizeof first_err, "%s: %s", path,
-                             meru_errmsg());
-                if (!rollback) {
-                    /* A commit makes its file durable before renaming it
-                     * into place, so a damaged newest version is damage,
-                     * not a torn write: say so and change nothing. */
-                    rc = meru_err(MERU_ECORRUPT,
-                                  "open table %s: the newest metadata version "
-                                  "is damaged (%s); nothing was changed. "
-                                  "Rolling back to the newest valid version "
-                                  "loses the commits after it: that is a "
-                                  "repair (meru repair)",
-                                  table_dir, first_err);
-                    free(path);
-                    goto done;
-                }
-                free(path);
-                skipped++;
-                continue;
-            }
-            free(path);
-            if (rc)
-                goto done;
-            cat->version = vs[i];
-            break;
-        }
-        if (!missing)
-            break;
-    }
-    if (!cat) {
-        rc = meru_err(MERU_ECORRUPT,
-                      "open table %s: none of the %zu metadata "
-                      "versions is valid (newest error: %s)",
-                      table_dir, nv, first_err);
-        goto done;
-    }
-    cat->fs = fs;
-    cat->max_disk_version = vs[0];
-    cat->stats.versions_skipped = skipped;
-    cat->stats.hint_version = read_hint(fs, meta);
-    set_opts(cat, opts);
-    free(cat->view_location);
-    cat->view_location = cat->location; /* where the view's paths point */
-    cat->location = NULL;
-    if (!(cat->dir = strdup(table_dir))) {
-        rc = nomem("open");
-        goto done;
-    }
-    if ((rc = absolute_location(table_dir, &cat->location)))
-        goto done;
-    /* A table opened at another place: its view points at the old one
-     * and is rewritten whole at the next commit. */
-    if (strcmp(cat->view_location, cat->location))
-        cat->view = 0;
-    *out = cat;
-    cat = NULL;
-done:
-    meru_catalog_free(cat);
-    free(vs);
-    free(meta);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ files */
-
-void meru_catalog_paths_free(char **paths, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
-}
-
-int meru_catalog_referenced_files(const meru_catalog *cat, char ***out,
-                                  size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    char **p = calloc(2 * cat->nfiles + cat->nchanges + 1, sizeof *p);
-    if (!p)
-        return nomem("referenced files");
-    size_t k = 0;
-    for (size_t i = 0; i < cat->nchanges; i++)
-        if (!(p[k++] = strdup(cat->changes[i].path)))
-            goto oom;
-    for (size_t i = 0; i < cat->nfiles; i++) {
-        if (!(p[k++] = strdup(cat->files[i].path)))
-            goto oom;
-        if (cat->files[i].dv_path && !(p[k++] = strdup(cat->files[i].dv_path)))
-            goto oom;
-    }
-    qsort(p, k, sizeof *p, meru_catalog_strp_cmp);
-    *out = p;
-    *n = k;
-    return MERU_OK;
-oom:
-    meru_catalog_paths_free(p, k);
-    return nomem("referenced files");
-}
-
-static int is_level_dir(const char *name)
-{
-    if (name[0] != 'L' || !name[1])
-        return 0;
-    for (const char *c = name + 1; *c; c++)
-        if (*c < '0' || *c > '9')
-            return 0;
-    return 1;
-}
-
-/* Sweeps one directory: absdir holds files whose relative paths are
- * "<rel>/<name>". */
-static int sweep_dir(meru_catalog *cat, int remove, const char *absdir,
-                     const char *rel_dir, char **refs, size_t nrefs,
-                     char ***orph, size_t *norph, size_t *caporph, int want)
-{
-    char **names = NULL;
-    size_t nn = 0;
-    int removed_any = 0;
-    int rc = meru_fs_list_names(cat->fs, absdir, &names, &nn);
-    if (rc == MERU_NOT_FOUND) {
-        meru_err_clear();
-        return MERU_OK;
-    }
-    for (size_t i = 0; !rc && i < nn; i++) {
-        char rel[MERU_CATALOG_MAX_PATH + 64];
-        int len = snprintf(rel, sizeof rel, "%s/%s", rel_dir, names[i]);
-        if (len < 0 || (size_t)len >= sizeof rel)
-            continue; /* cannot be one of ours */
-        const char *key = rel;
-        if (bsearch(&key, refs, nrefs, sizeof *refs, meru_catalog_strp_cmp))
-            continue;
-        char *full = meru_catalog_join(absdir, names[i]);
-        meru_fs_info info;
-        if (!full) {
-            rc = nomem("orphan sweep");
-            break;
-        }
-        rc = meru_fs_stat(cat->fs, full, &info);
-        if (!rc && !info.is_dir) {
-            if (remove)
-                rc = meru_fs_remove(cat->fs, full);
-            removed_any |= remove && !rc;
-            if (!rc && want) {
-                rc = grow((void **)orph, caporph, *norph + 1, sizeof **orph);
-                if (!rc && !((*orph)[(*norph)++] = strdup(rel)))
-                    rc = nomem("orphan sweep");
-            }
-        }
-        free(full);
-    }
-    if (!rc && removed_any)
-        rc = meru_fs_sync_dir(cat->fs, absdir);
-    meru_fs_names_free(names, nn);
-    return rc;
-}
-
-int meru_catalog_sweep_orphans(meru_catalog *cat, int remove, char ***out,
-                               size_t *n)
-{
-    char **refs = NULL, **dirs = NULL, **orph = NULL;
-    size_t nrefs = 0, ndirs = 0, norph = 0, caporph = 0;
-    char *data = meru_catalog_join(cat->dir, DATA_DIR);
-    char *changes = meru_catalog_join(cat->dir, CHANGES_DIR);
-    if (out)
-        *out = NULL;
-    if (n)
-        *n = 0;
-    int rc = data && changes ? MERU_OK : nomem("orphan sweep");
-    if (rc || (rc = meru_catalog_referenced_files(cat, &refs, &nrefs)))
-        goto done;
-    /* Changelog files of the change feed (a flush that crashed before its
-     * commit leaves one). */
-    if ((rc = sweep_dir(cat, remove, changes, CHANGES_DIR, refs, nrefs, &orph,
-                        &norph, &caporph, out != NULL)))
-        goto done;
-    rc = meru_fs_list_names(cat->fs, data, &dirs, &ndirs);
-    if (rc == MERU_NOT_FOUND) {
-        meru_err_clear();
-        rc = MERU_OK;
-    }
-    for (size_t d = 0; !rc && d < ndirs; d++) {
-        if (!is_level_dir(dirs[d]))
-            continue;
-        char *ldir = meru_catalog_join(data, dirs[d]);
-        char rel[MERU_CATALOG_MAX_PATH];
-        snprintf(rel, sizeof rel, DATA_DIR "/%s", dirs[d]);
-        rc = ldir ? sweep_dir(cat, remove, ldir, rel, refs, nrefs, &orph,
-                              &norph, &caporph, out != NULL)
-                  : nomem("orphan sweep");
-        free(ldir);
-    }
-    if (rc)
-        goto done;
-    {
-        /* The view's own files (manifests, lists, deletion files). */
-        char **vo = NULL;
-        size_t nvo = 0;
-        if ((rc = meru_catalog_view_sweep(cat, remove, out ? &vo : NULL,
-                                          &nvo)))
-            goto done;
-        for (size_t i = 0; i < nvo && out; i++) {
-            if ((rc = grow((void **)&orph, &caporph, norph + 1,
-                           sizeof *orph))) {
-                meru_catalog_paths_free(vo, nvo);
-                goto done;
-            }
-            orph[norph++] = vo[i];
-            vo[i] = NULL;
-        }
-        meru_catalog_paths_free(vo, nvo);
-    }
-    if (out) {
-        if (norph > 1)
-            qsort(orph, norph, sizeof *orph, meru_catalog_strp_cmp);
-        *out = orph;
-        *n = norph;
-        orph = NULL;
-        norph = 0;
-    }
-done:
-    meru_catalog_paths_free(orph, norph);
-    meru_catalog_paths_free(refs, nrefs);
-    meru_fs_names_free(dirs, ndirs);
-    free(data);
-    free(changes);
     return rc;
 }

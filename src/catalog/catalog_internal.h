@@ -12,7 +12,6 @@
 #include "iceberg/dv.h"
 #include "util/buf.h"
 
-
 /* The deletion vectors known in memory, one per data file path, sorted by
  * path (catalog_dv.c). Not part of the cloned state: a commit validates
  * the edit's vectors against it and moves them in once the version is
@@ -101,11 +100,11 @@ struct meru_catalog {
     size_t nmlog;
 
     /* The Iceberg view (catalog_ice.c). */
-    int64_t next_row_id;  /* v3 next-row-id */
-    int view;             /* the current snapshot is a complete view */
-    char *view_location;  /* the location the view's paths were written
-                             with (the one read from the metadata) */
-    char *manifest_list;  /* relative path of the current list, or NULL */
+    int64_t next_row_id; /* v3 next-row-id */
+    int view;            /* the current snapshot is a complete view */
+    char *view_location; /* the location the view's paths were written
+                            with (the one read from the metadata) */
+    char *manifest_list; /* relative path of the current list, or NULL */
     meru_catalog_manifest *mans;
     size_t nmans;
 
@@ -120,6 +119,25 @@ struct meru_catalog {
 };
 
 /* catalog.c */
+/* The table directory's parts. */
+#define MERU_CATALOG_META_DIR    "metadata"
+#define MERU_CATALOG_DATA_DIR    "data"
+#define MERU_CATALOG_CHANGES_DIR "changes"
+#define MERU_CATALOG_HINT_NAME   "version-hint.text"
+/* MERU_ENOMEM with "catalog: <what>: out of memory". */
+int meru_catalog_nomem(const char *what);
+/* Grows *p (an array of elem-byte items, capacity *cap) to hold `need`. */
+int meru_catalog_grow(void **p, size_t *cap, size_t need, size_t elem);
+/* dir made absolute (getcwd), trailing slashes dropped, malloc'd. */
+int meru_catalog_absolute_location(const char *dir, char **out);
+/* The handle's options, defaults filled in. */
+void meru_catalog_set_opts(meru_catalog *cat, const meru_catalog_options *opts);
+/* Sets (value NULL: removes) a table property of state c. */
+int meru_catalog_set_prop(meru_catalog *c, const char *key, const char *value);
+/* "v<N>.metadata.json", malloc'd. */
+char *meru_catalog_version_name(uint64_t v);
+/* N of "v<N>.metadata.json" (N >= 1, at most 18 digits), else 0. */
+uint64_t meru_catalog_parse_version_name(const char *name);
 
 void meru_catalog_snapshot_clear(meru_catalog_snapshot *s);
 /* Frees everything the state owns (not fs/dir) and zeroes those fields. */
@@ -145,7 +163,7 @@ struct meru_catalog_edit {
     char *op;
     meru_catalog_kv *props; /* value NULL: remove */
     size_t nprops;
-    meru_schema *schema; /* a schema to add as the current one, or NULL */
+    meru_schema *schema;    /* a schema to add as the current one, or NULL */
     meru_catalog_dvmap dvs; /* path -> full new vector (owned), unsorted */
     meru_catalog_changelog *chadds;
     size_t nchadds, capchadds;
