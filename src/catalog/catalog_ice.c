@@ -44,7 +44,7 @@
  * a view file the current version stops referencing is "retired" with the
  * number of the last version that referenced it, and removed once that
  * version is no longer kept (meru_catalog_retired_gc); after a crash the
- * open-time sweep (catalog_view_gc.c) finds the rest.
+ * open-time sweep (catalog_view.c) finds the rest.
  *
  * Operations (Iceberg's definitions): "replace" for a commit that removes
  * data files (compaction: the rows stay the same); otherwise "append"
@@ -59,12 +59,15 @@
  * EXISTING carry the id they inherited.
  *
  * Not here: computing the vectors (the engine), the metadata JSON
- * (catalog_json.c), reading the view back (catalog_view_gc.c).
+ * (catalog_json.c), reading the view back (catalog_view.c). The manifests
+ * themselves are written by catalog_ice_man.c (catalog_ice_int.h holds the
+ * state the two share).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/catalog_ice_int.h"
 #include "catalog/catalog_internal.h"
 #include "catalog/catalog_metrics.h"
 #include "iceberg/manifest.h"
@@ -73,11 +76,9 @@
 #include "types/schema.h"
 #include "util/error.h"
 
-#define MERGE_TRIGGER     16
-#define MERGE_SMALL_BYTES ((int64_t)1 << 20)
-#define DV_DIR            "data/dv"
+#define DV_DIR "data/dv"
 
-static int nomem(void)
+int meru_catalog_vw_nomem(void)
 {
     return meru_err(MERU_ENOMEM, "iceberg view: out of memory");
 }
@@ -110,7 +111,7 @@ int meru_catalog_manifest_copy(meru_catalog_manifest *d,
     *d = *s;
     if (!(d->path = strdup(s->path))) {
         memset(d, 0, sizeof *d);
-        return nomem();
+        return meru_catalog_vw_nomem();
     }
     return MERU_OK;
 }
@@ -128,10 +129,10 @@ int meru_catalog_retire(meru_catalog *cat, const char *path, uint64_t version)
     meru_catalog_retired *p =
         realloc(cat->retired, (cat->nretired + 1) * sizeof *p);
     if (!p)
-        return nomem();
+        return meru_catalog_vw_nomem();
     cat->retired = p;
     if (!(p[cat->nretired].path = strdup(path)))
-        return nomem();
+        return meru_catalog_vw_nomem();
     p[cat->nretired].last_version = version;
     cat->nretired++;
     return MERU_OK;
@@ -174,58 +175,14 @@ void meru_catalog_retired_gc(meru_catalog *cat, uint64_t floor)
 
 /* -------------------------------------------------------- one commit */
 
-/* A data file whose vector changes in this commit. */
-typedef struct chg {
-    meru_catalog_file *f; /* in next */
-    meru_dv *dv;
-    int owned;
-    int added; /* the file is new to the view in this commit */
-} chg;
-
-/* A manifest being rewritten or merged: its inputs. */
-typedef struct group {
-    const meru_catalog_manifest **in;
-    size_t n;
-} group;
-
-typedef struct vw {
-    meru_catalog *cur, *next;
-    const meru_catalog_edit *e;
-    meru_catalog_target t;
-    int full; /* every file is new to the view */
-    int v3;
-    int64_t snap_id, seq;
-    char uuid[MERU_UUID_TEXT];
-    int mcount;
-    char *schema_json;
-
-    /* next's files by path, and cur's */
-    meru_catalog_file **nidx, **cidx;
-    /* changed vectors */
-    chg *chg;
-    size_t nchg;
-    char *dv_rel; /* the commit's deletion file */
-    uint64_t dv_size;
-    /* rel paths written by this commit (removed on failure) */
-    char **written;
-    size_t nwritten;
-    /* the new manifest list */
-    meru_catalog_manifest *out;
-    size_t nout, capout;
-    /* summary counters */
-    int64_t added_files, deleted_files, added_records, deleted_records;
-    int64_t added_size, removed_size;
-    int64_t added_del_files, removed_del_files, added_pos, removed_pos;
-} vw;
-
 static int file_ptr_cmp(const void *a, const void *b)
 {
     return strcmp((*(meru_catalog_file *const *)a)->path,
                   (*(meru_catalog_file *const *)b)->path);
 }
 
-static meru_catalog_file *find(meru_catalog_file **idx, size_t n,
-                               const char *path)
+meru_catalog_file *meru_catalog_vw_find(meru_catalog_file **idx, size_t n,
+                                        const char *path)
 {
     meru_catalog_file key = {0}, *kp = &key;
     key.path = (char *)path;
@@ -239,7 +196,7 @@ static int build_index(meru_catalog *c, meru_catalog_file ***out)
 {
     meru_catalog_file **idx = calloc(c->nfiles + 1, sizeof *idx);
     if (!idx)
-        return nomem();
+        return meru_catalog_vw_nomem();
     for (size_t i = 0; i < c->nfiles; i++)
         idx[i] = &c->files[i];
     if (c->nfiles > 1)
@@ -248,24 +205,24 @@ static int build_index(meru_catalog *c, meru_catalog_file ***out)
     return MERU_OK;
 }
 
-static int note_written(vw *w, const char *rel)
+int meru_catalog_vw_note_written(vw *w, const char *rel)
 {
     char **p = realloc(w->written, (w->nwritten + 1) * sizeof *p);
     if (!p)
-        return nomem();
+        return meru_catalog_vw_nomem();
     w->written = p;
     if (!(p[w->nwritten] = strdup(rel)))
-        return nomem();
+        return meru_catalog_vw_nomem();
     w->nwritten++;
     return MERU_OK;
 }
 
-static char *io_path(const vw *w, const char *rel)
+char *meru_catalog_vw_io_path(const vw *w, const char *rel)
 {
     return meru_catalog_join(w->t.dir, rel);
 }
 
-static char *abs_path(const vw *w, const char *rel)
+char *meru_catalog_vw_abs_path(const vw *w, const char *rel)
 {
     return meru_catalog_join(w->t.location, rel);
 }
@@ -282,8 +239,9 @@ int meru_catalog_dv_read(const meru_catalog *cat, const meru_catalog_file *f,
     if (!f->dv_path)
         return MERU_OK;
     const char *loc = cat->view_location ? cat->view_location : cat->location;
-    if (!(io = meru_catalog_join(cat->dir, f->dv_path)) || !(ref = meru_catalog_join(loc, f->path))) {
-        rc = nomem();
+    if (!(io = meru_catalog_join(cat->dir, f->dv_path)) ||
+        !(ref = meru_catalog_join(loc, f->path))) {
+        rc = meru_catalog_vw_nomem();
         goto done;
     }
     if (cat->format_version >= 3) {
@@ -297,12 +255,11 @@ int meru_catalog_dv_read(const meru_catalog *cat, const meru_catalog_file *f,
         if (strcmp(pf->entries[i].data_file, ref))
             continue;
         if (meru_dv_cardinality(pf->entries[i].dv) != f->dv_cardinality) {
-            rc = meru_err(MERU_ECORRUPT,
-                          "%s: %llu positions for %s, the metadata says %llu",
-                          io,
-                          (unsigned long long)meru_dv_cardinality(
-                              pf->entries[i].dv),
-                          f->path, (unsigned long long)f->dv_cardinality);
+            rc = meru_err(
+                MERU_ECORRUPT,
+                "%s: %llu positions for %s, the metadata says %llu", io,
+                (unsigned long long)meru_dv_cardinality(pf->entries[i].dv),
+                f->path, (unsigned long long)f->dv_cardinality);
             goto done;
         }
         *out = pf->entries[i].dv;
@@ -334,7 +291,7 @@ static int push_chg(vw *w, meru_catalog_file *f, meru_dv *dv, int owned,
     if (!p) {
         if (owned)
             meru_dv_free(dv);
-        return nomem();
+        return meru_catalog_vw_nomem();
     }
     w->chg = p;
     p[w->nchg++] = (chg){f, dv, owned, added};
@@ -362,7 +319,7 @@ static int collect_changes(vw *w)
                 if (!strcmp(w->cur->dvs.e[j].path, f->path))
                     m = &w->cur->dvs.e[j];
             const meru_catalog_file *cf =
-                find(w->cidx, w->cur->nfiles, f->path);
+                meru_catalog_vw_find(w->cidx, w->cur->nfiles, f->path);
             if (m) {
                 v = m->dv;
             } else if (cf && cf->dv_path) {
@@ -407,18 +364,19 @@ static int write_deletion_file(vw *w)
         return MERU_OK;
     snprintf(name, sizeof name, DV_DIR "/%s-%lld%s", w->uuid,
              (long long)w->snap_id, w->v3 ? ".puffin" : "-deletes.parquet");
-    if (!(w->dv_rel = strdup(name)) || !(io = io_path(w, name)) ||
-        !(dirp = io_path(w, DV_DIR)) ||
+    if (!(w->dv_rel = strdup(name)) ||
+        !(io = meru_catalog_vw_io_path(w, name)) ||
+        !(dirp = meru_catalog_vw_io_path(w, DV_DIR)) ||
         !(refs = calloc(w->nchg, sizeof *refs))) {
-        rc = nomem();
+        rc = meru_catalog_vw_nomem();
         goto done;
     }
     int exists = 0;
     if ((rc = meru_fs_exists(w->t.fs, dirp, &exists)))
         goto done;
     if (!exists) {
-        char *data = io_path(w, "data");
-        rc = data ? meru_fs_mkdir_p(w->t.fs, dirp) : nomem();
+        char *data = meru_catalog_vw_io_path(w, "data");
+        rc = data ? meru_fs_mkdir_p(w->t.fs, dirp) : meru_catalog_vw_nomem();
         if (!rc)
             rc = meru_fs_sync_dir(w->t.fs, data);
         free(data);
@@ -426,8 +384,8 @@ static int write_deletion_file(vw *w)
             goto done;
     }
     for (size_t i = 0; i < w->nchg; i++)
-        if (!(refs[i] = abs_path(w, w->chg[i].f->path))) {
-            rc = nomem();
+        if (!(refs[i] = meru_catalog_vw_abs_path(w, w->chg[i].f->path))) {
+            rc = meru_catalog_vw_nomem();
             goto done;
         }
     if (w->v3) {
@@ -447,7 +405,7 @@ static int write_deletion_file(vw *w)
     } else {
         meru_posdel_summary sum;
         if (!(in = calloc(w->nchg, sizeof *in))) {
-            rc = nomem();
+            rc = meru_catalog_vw_nomem();
             goto done;
         }
         for (size_t i = 0; i < w->nchg; i++) {
@@ -459,7 +417,7 @@ static int write_deletion_file(vw *w)
     }
     if (rc)
         goto done;
-    if ((rc = note_written(w, name)) ||
+    if ((rc = meru_catalog_vw_note_written(w, name)) ||
         (rc = meru_fs_sync_dir(w->t.fs, dirp)))
         goto done;
     for (size_t i = 0; i < w->nchg; i++) {
@@ -467,7 +425,7 @@ static int write_deletion_file(vw *w)
         uint64_t off = c->f->dv_offset, len = c->f->dv_length;
         clear_dv(c->f);
         if (!(c->f->dv_path = strdup(name))) {
-            rc = nomem();
+            rc = meru_catalog_vw_nomem();
             goto done;
         }
         c->f->dv_cardinality = meru_dv_cardinality(c->dv);
@@ -487,521 +445,19 @@ done:
     return rc;
 }
 
-/* ---- manifests ------------------------------------------------------- */
-
-static int push_out(vw *w, const meru_catalog_manifest *m)
-{
-    if (w->nout == w->capout) {
-        size_t cap = w->capout ? 2 * w->capout : 16;
-        meru_catalog_manifest *p = realloc(w->out, cap * sizeof *p);
-        if (!p)
-            return nomem();
-        w->out = p;
-        w->capout = cap;
-    }
-    return meru_catalog_manifest_copy(&w->out[w->nout++], m);
-}
-
-static void info_for(const vw *w, int32_t content, meru_ice_manifest_info *i)
-{
-    memset(i, 0, sizeof *i);
-    i->format_version = w->v3 ? 3 : 2;
-    i->content = content;
-    i->schema_json = w->schema_json;
-    i->schema_id = w->next->schema->schema_id;
-    i->partition_spec_json = "[]";
-    i->partition_spec_id = 0;
-}
-
-/* Writes a manifest of `entries` and appends its record to the list. */
-static int write_manifest(vw *w, int32_t content,
-                          const meru_ice_manifest_entry *entries, size_t n,
-                          uint64_t live, int64_t live_bytes, char **rel_out)
-{
-    char name[160], *io = NULL;
-    meru_ice_manifest_info info;
-    meru_ice_manifest_summary s;
-    meru_catalog_manifest m;
-    int rc;
-    snprintf(name, sizeof name, "metadata/%s-m%d.avro", w->uuid, w->mcount++);
-    if (!(io = io_path(w, name)))
-        return nomem();
-    info_for(w, content, &info);
-    rc = meru_ice_manifest_write(w->t.fs, io, &info, entries, n, &s);
-    free(io);
-    if (rc)
-        return meru_err_wrap(rc, "iceberg view: manifest %s", name);
-    if ((rc = note_written(w, name)))
-        return rc;
-    memset(&m, 0, sizeof m);
-    m.path = name;
-    m.content = content;
-    m.length = s.manifest_length;
-    m.sequence_number = w->seq;
-    m.min_sequence_number =
-        s.has_min_sequence_number && s.min_sequence_number < w->seq
-            ? s.min_sequence_number
-            : w->seq;
-    m.added_snapshot_id = w->snap_id;
-    m.added_files = s.added_files_count;
-    m.existing_files = s.existing_files_count;
-    m.deleted_files = s.deleted_files_count;
-    m.added_rows = s.added_rows_count;
-    m.existing_rows = s.existing_rows_count;
-    m.deleted_rows = s.deleted_rows_count;
-    m.live = live;
-    m.live_bytes = live_bytes;
-    if ((rc = push_out(w, &m)))
-        return rc;
-    *rel_out = w->out[w->nout - 1].path;
-    return MERU_OK;
-}
-
-static int set_str(char **dst, const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        return nomem();
-    free(*dst);
-    *dst = d;
-    return MERU_OK;
-}
-
-/* The new data manifest: the files new to the view, ADDED. */
-static int write_added_data(vw *w)
-{
-    meru_catalog *next = w->next;
-    meru_ice_manifest_entry *ent = NULL;
-    meru_catalog_metrics *mx = NULL;
-    char **paths = NULL;
-    size_t n = 0;
-    int64_t bytes = 0;
-    char *rel = NULL;
-    int rc = MERU_OK;
-    for (size_t i = 0; i < next->nfiles; i++)
-        n += w->full || !next->files[i].manifest;
-    if (!n)
-        return MERU_OK;
-    ent = calloc(n, sizeof *ent);
-    mx = calloc(n, sizeof *mx);
-    paths = calloc(n, sizeof *paths);
-    if (!ent || !mx || !paths) {
-        rc = nomem();
-        goto done;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < next->nfiles; i++) {
-        meru_catalog_file *f = &next->files[i];
-        if (!w->full && f->manifest)
-            continue;
-        char *io = io_path(w, f->path);
-        if (!io || !(paths[k] = abs_path(w, f->path))) {
-            free(io);
-            rc = nomem();
-            goto done;
-        }
-        rc = meru_catalog_data_metrics(w->t.fs, io, next->schema, &mx[k]);
-        free(io);
-        if (rc)
-            goto done;
-        meru_ice_manifest_entry *e = &ent[k];
-        meru_ice_data_file *d = &e->data_file;
-        e->status = MERU_ICE_STATUS_ADDED;
-        d->content = MERU_ICE_CONTENT_DATA;
-        d->file_path = paths[k];
-        d->file_format = "parquet";
-        d->record_count = (int64_t)f->row_count;
-        d->file_size_in_bytes = (int64_t)f->file_size;
-        d->value_counts = mx[k].values;
-        d->n_value_counts = mx[k].n_values;
-        d->null_value_counts = mx[k].nulls;
-        d->n_null_value_counts = mx[k].n_nulls;
-        d->lower_bounds = mx[k].lower;
-        d->n_lower_bounds = mx[k].n_lower;
-        d->upper_bounds = mx[k].upper;
-        d->n_upper_bounds = mx[k].n_upper;
-        d->has_sort_order_id = true;
-        d->sort_order_id = 1;
-        w->added_files++;
-        w->added_records += d->record_count;
-        w->added_size += d->file_size_in_bytes;
-        bytes += d->file_size_in_bytes;
-        k++;
-    }
-    if ((rc = write_manifest(w, MERU_ICE_MANIFEST_DATA, ent, n, n, bytes,
-                             &rel)))
-        goto done;
-    for (size_t i = 0; i < next->nfiles; i++) {
-        meru_catalog_file *f = &next->files[i];
-        if ((w->full || !f->manifest) && (rc = set_str(&f->manifest, rel)))
-            goto done;
-    }
-done:
-    if (mx)
-        for (size_t i = 0; i < n; i++)
-            meru_catalog_metrics_free(&mx[i]);
-    if (paths)
-        for (size_t i = 0; i < n; i++)
-            free(paths[i]);
-    free(mx);
-    free(paths);
-    free(ent);
-    return rc;
-}
-
-/* The new delete manifest: the commit's deletion file. */
-static int write_added_deletes(vw *w)
-{
-    meru_ice_manifest_entry *ent = NULL;
-    char *file_abs = NULL, **refs = NULL, *rel = NULL;
-    size_t n = w->v3 ? w->nchg : (w->nchg ? 1 : 0);
-    int64_t bytes = 0;
-    int rc = MERU_OK;
-    if (!n)
-        return MERU_OK;
-    ent = calloc(n, sizeof *ent);
-    refs = calloc(w->nchg, sizeof *refs);
-    if (!ent || !refs || !(file_abs = abs_path(w, w->dv_rel))) {
-        rc = nomem();
-        goto done;
-    }
-    int64_t total = 0;
-    for (size_t i = 0; i < w->nchg; i++) {
-        if (!(refs[i] = abs_path(w, w->chg[i].f->path))) {
-            rc = nomem();
-            goto done;
-        }
-        total += (int64_t)w->chg[i].f->dv_cardinality;
-    }
-    for (size_t i = 0; i < n; i++) {
-        meru_ice_manifest_entry *e = &ent[i];
-        meru_ice_data_file *d = &e->data_file;
-        e->status = MERU_ICE_STATUS_ADDED;
-        d->content = MERU_ICE_CONTENT_POSITION_DELETES;
-        d->file_path = file_abs;
-        d->file_size_in_bytes = (int64_t)w->dv_size;
-        if (w->v3) {
-            const meru_catalog_file *f = w->chg[i].f;
-            d->file_format = "puffin";
-            d->record_count = (int64_t)f->dv_cardinality;
-            d->referenced_data_file = refs[i];
-            d->has_content_offset = true;
-            d->content_offset = (int64_t)f->dv_offset;
-            d->content_size_in_bytes = (int64_t)f->dv_length;
-            bytes += d->content_size_in_bytes;
-            w->added_size += d->content_size_in_bytes;
-        } else {
-            d->file_format = "parquet";
-            d->record_count = total;
-            d->referenced_data_file = w->nchg == 1 ? refs[0] : NULL;
-            bytes += d->file_size_in_bytes;
-            w->added_size += d->file_size_in_bytes;
-        }
-        w->added_del_files++;
-        w->added_pos += d->record_count;
-    }
-    if ((rc = write_manifest(w, MERU_ICE_MANIFEST_DELETES, ent, n, n, bytes,
-                             &rel)))
-        goto done;
-    for (size_t i = 0; i < w->nchg; i++)
-        if ((rc = set_str(&w->chg[i].f->dv_manifest, rel)))
-            goto done;
-done:
-    if (refs)
-        for (size_t i = 0; i < w->nchg; i++)
-            free(refs[i]);
-    free(refs);
-    free(file_abs);
-    free(ent);
-    return rc;
-}
-
-/* Whether delete entry `d` (from an earlier snapshot) still holds. */
-static int delete_entry_live(vw *w, const meru_ice_data_file *d)
-{
-    const char *rel = meru_catalog_rel_of(d->file_path);
-    if (!rel)
-        return 0;
-    if (w->v3) {
-        const char *ref = d->referenced_data_file
-                              ? meru_catalog_rel_of(d->referenced_data_file)
-                              : NULL;
-        meru_catalog_file *f = find(w->nidx, w->next->nfiles, ref);
-        return f && f->dv_path && !strcmp(f->dv_path, rel) &&
-               d->has_content_offset &&
-               (uint64_t)d->content_offset == f->dv_offset;
-    }
-    for (size_t i = 0; i < w->next->nfiles; i++)
-        if (w->next->files[i].dv_path && !strcmp(w->next->files[i].dv_path, rel))
-            return 1;
-    return 0;
-}
-
-/* Rewrites the inputs of one group into one manifest: live entries
- * EXISTING (explicit sequence numbers and row ids), entries lost in this
- * commit DELETED, entries DELETED by an earlier snapshot dropped. */
-static int rewrite_group(vw *w, int32_t content, const group *g)
-{
-    meru_ice_manifest **ms = calloc(g->n + 1, sizeof *ms);
-    meru_ice_manifest_entry *ent = NULL;
-    const char **owner = NULL; /* per entry: the data file's rel path */
-    size_t n = 0, cap = 0;
-    uint64_t live = 0;
-    int64_t bytes = 0;
-    char *rel = NULL;
-    int rc = MERU_OK;
-    if (!ms)
-        return nomem();
-    for (size_t gi = 0; gi < g->n; gi++) {
-        const meru_catalog_manifest *src = g->in[gi];
-        char *io = io_path(w, src->path);
-        if (!io) {
-            rc = nomem();
-            goto done;
-        }
-        rc = meru_ice_manifest_read(w->t.fs, io, 0, &ms[gi]);
-        free(io);
-        if (rc) {
-            meru_err_wrap(rc, "iceberg view: rewriting manifest %s",
-                          src->path);
-            goto done;
-        }
-        int64_t inherit_row = src->first_row_id;
-        for (size_t i = 0; i < ms[gi]->n_entries; i++) {
-            meru_ice_manifest_entry x = ms[gi]->entries[i];
-            meru_ice_data_file *d = &x.data_file;
-            bool had_row_id = d->has_first_row_id;
-            if (content == MERU_ICE_MANIFEST_DATA && !had_row_id && w->v3 &&
-                src->has_first_row_id) {
-                d->has_first_row_id = true;
-                d->first_row_id = inherit_row;
-            }
-            if (!had_row_id)
-                inherit_row += d->record_count;
-            if (x.status == MERU_ICE_STATUS_DELETED)
-                continue;
-            if (!x.has_snapshot_id) {
-                x.has_snapshot_id = true;
-                x.snapshot_id = src->added_snapshot_id;
-            }
-            if (!x.has_sequence_number) {
-                x.has_sequence_number = true;
-                x.sequence_number = src->sequence_number;
-            }
-            if (!x.has_file_sequence_number) {
-                x.has_file_sequence_number = true;
-                x.file_sequence_number = src->sequence_number;
-            }
-            const char *frel = meru_catalog_rel_of(d->file_path);
-            int keep;
-            if (content == MERU_ICE_MANIFEST_DATA)
-                keep = frel && find(w->nidx, w->next->nfiles, frel) != NULL;
-            else
-                keep = delete_entry_live(w, d);
-            if (keep) {
-                x.status = MERU_ICE_STATUS_EXISTING;
-                live++;
-                bytes += d->has_content_offset ? d->content_size_in_bytes
-                                               : d->file_size_in_bytes;
-            } else {
-                x.status = MERU_ICE_STATUS_DELETED;
-                x.snapshot_id = w->snap_id;
-                int64_t sz = d->has_content_offset ? d->content_size_in_bytes
-                                                   : d->file_size_in_bytes;
-                if (content == MERU_ICE_MANIFEST_DATA) {
-                    w->deleted_files++;
-                    w->deleted_records += d->record_count;
-                } else {
-                    w->removed_del_files++;
-                    w->removed_pos += d->record_count;
-                }
-                w->removed_size += sz;
-            }
-            if (n == cap) {
-                cap = cap ? 2 * cap : 64;
-                meru_ice_manifest_entry *p = realloc(ent, cap * sizeof *p);
-                const char **o = realloc(owner, cap * sizeof *o);
-                if (p)
-                    ent = p;
-                if (o)
-                    owner = o;
-                if (!p || !o) {
-                    rc = nomem();
-                    goto done;
-                }
-            }
-            owner[n] = keep ? (content == MERU_ICE_MANIFEST_DATA
-                                   ? frel
-                                   : (d->referenced_data_file
-                                          ? meru_catalog_rel_of(
-                                                d->referenced_data_file)
-                                          : NULL))
-                            : NULL;
-            ent[n++] = x;
-        }
-    }
-    if (n) {
-        if ((rc = write_manifest(w, content, ent, n, live, bytes, &rel)))
-            goto done;
-        if (!live)
-            w->out[w->nout - 1].live = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!owner[i])
-                continue;
-            if (content == MERU_ICE_MANIFEST_DATA) {
-                meru_catalog_file *f = find(w->nidx, w->next->nfiles, owner[i]);
-                if (f && (rc = set_str(&f->manifest, rel)))
-                    goto done;
-            }
-        }
-        if (content == MERU_ICE_MANIFEST_DELETES) {
-            /* Files whose deletion entry moved: v3 by referenced file,
-             * v2 every file whose dv_manifest was an input. */
-            for (size_t i = 0; i < w->next->nfiles; i++) {
-                meru_catalog_file *f = &w->next->files[i];
-                for (size_t gi = 0; f->dv_manifest && gi < g->n; gi++)
-                    if (!strcmp(f->dv_manifest, g->in[gi]->path) &&
-                        (rc = set_str(&f->dv_manifest, rel)))
-                        goto done;
-            }
-        }
-    }
-    for (size_t gi = 0; gi < g->n; gi++)
-        if ((rc = meru_catalog_retire(w->cur, g->in[gi]->path, w->cur->version)))
-            goto done;
-done:
-    for (size_t gi = 0; gi < g->n; gi++)
-        meru_ice_manifest_free(ms[gi]);
-    free(ms);
-    free(ent);
-    free(owner);
-    return rc;
-}
-
-static int contains(char **sorted, size_t n, const char *s)
-{
-    return s && n && bsearch(&s, sorted, n, sizeof *sorted, meru_catalog_strp_cmp);
-}
-
-/* Sorted unique dv paths of a state's files (borrowed strings). */
-static int dv_paths(const meru_catalog *c, char ***out, size_t *n)
-{
-    char **p = calloc(c->nfiles + 1, sizeof *p);
-    size_t k = 0;
-    if (!p)
-        return nomem();
-    for (size_t i = 0; i < c->nfiles; i++)
-        if (c->files[i].dv_path)
-            p[k++] = c->files[i].dv_path;
-    if (k > 1)
-        qsort(p, k, sizeof *p, meru_catalog_strp_cmp);
-    size_t u = 0;
-    for (size_t i = 0; i < k; i++)
-        if (!u || strcmp(p[u - 1], p[i]))
-            p[u++] = p[i];
-    *out = p;
-    *n = u;
-    return MERU_OK;
-}
-
-/* The earlier manifests: reused, rewritten (they lose entries) or merged
- * (too many of a kind). */
-static int carry_manifests(vw *w)
-{
-    meru_catalog *cur = w->cur;
-    size_t nm = cur->nmans;
-    uint8_t *dirty = calloc(nm + 1, 1);
-    const meru_catalog_manifest **in = calloc(nm + 1, sizeof *in);
-    char **ndv = NULL;
-    size_t nndv = 0;
-    int rc = MERU_OK;
-    if (!dirty || !in) {
-        rc = nomem();
-        goto done;
-    }
-    if ((rc = dv_paths(w->next, &ndv, &nndv)))
-        goto done;
-    /* Which lose entries: data manifests of removed files; delete
-     * manifests of removed files' and replaced vectors' entries. */
-    for (size_t i = 0; i < cur->nfiles; i++) {
-        const meru_catalog_file *cf = &cur->files[i];
-        meru_catalog_file *nf = find(w->nidx, w->next->nfiles, cf->path);
-        int dv_gone = cf->dv_path &&
-                      (!nf || !nf->dv_path || strcmp(nf->dv_path, cf->dv_path) ||
-                       nf->dv_offset != cf->dv_offset);
-        if (!w->v3 && cf->dv_path)
-            dv_gone = !contains(ndv, nndv, cf->dv_path);
-        for (size_t m = 0; m < nm; m++) {
-            const char *mp = cur->mans[m].path;
-            if (!nf && cf->manifest && !strcmp(cf->manifest, mp))
-                dirty[m] = 1;
-            if (dv_gone && cf->dv_manifest && !strcmp(cf->dv_manifest, mp))
-                dirty[m] = 1;
-        }
-    }
-    for (int32_t content = 0; content <= 1; content++) {
-        size_t count = 0, small = 0;
-        for (size_t m = 0; m < nm; m++) {
-            const meru_catalog_manifest *x = &cur->mans[m];
-            if (x->content != content || (!x->live && !dirty[m]))
-                continue;
-            count++;
-            small += x->length < MERGE_SMALL_BYTES;
-        }
-        count += 1; /* this commit's new one, perhaps */
-        int merge = count > MERGE_TRIGGER;
-        int merge_all = merge && count - small + 1 > MERGE_TRIGGER;
-        size_t nin = 0;
-        for (size_t m = 0; m < nm; m++) {
-            const meru_catalog_manifest *x = &cur->mans[m];
-            if (x->content != content)
-                continue;
-            if (!x->live && !dirty[m]) {
-                /* only DELETED entries of its own snapshot: dropped */
-                if ((rc = meru_catalog_retire(cur, x->path, cur->version)))
-                    goto done;
-                continue;
-            }
-            if (merge && (merge_all || dirty[m] ||
-                          x->length < MERGE_SMALL_BYTES)) {
-                in[nin++] = x;
-                continue;
-            }
-            if (dirty[m]) {
-                group g = {&x, 1};
-                if ((rc = rewrite_group(w, content, &g)))
-                    goto done;
-                continue;
-            }
-            if ((rc = push_out(w, x)))
-                goto done;
-        }
-        if (nin) {
-            group g = {in, nin};
-            if ((rc = rewrite_group(w, content, &g)))
-                goto done;
-        }
-    }
-done:
-    free(dirty);
-    free(in);
-    free(ndv);
-    return rc;
-}
-
 /* ---- snapshot -------------------------------------------------------- */
 
 static int add_kv(meru_catalog_snapshot *s, const char *k, const char *v)
 {
     meru_catalog_kv *p = realloc(s->summary, (s->nsummary + 1) * sizeof *p);
     if (!p)
-        return nomem();
+        return meru_catalog_vw_nomem();
     s->summary = p;
     p[s->nsummary].key = strdup(k);
     p[s->nsummary].value = strdup(v);
     s->nsummary++;
     if (!p[s->nsummary - 1].key || !p[s->nsummary - 1].value)
-        return nomem();
+        return meru_catalog_vw_nomem();
     return MERU_OK;
 }
 
@@ -1022,7 +478,7 @@ static const char *operation(const vw *w)
         hides_old |= !w->chg[i].added;
     for (size_t a = 0; a < w->e->nadds; a++) {
         meru_catalog_file *f =
-            find(w->nidx, w->next->nfiles, w->e->adds[a].path);
+            meru_catalog_vw_find(w->nidx, w->next->nfiles, w->e->adds[a].path);
         if (f)
             live_new += (int64_t)(f->row_count - f->dv_cardinality);
     }
@@ -1054,8 +510,8 @@ static int make_snapshot(vw *w, const char *list_rel, int64_t first_row_id,
     s.has_row_ids = w->v3;
     s.first_row_id = first_row_id;
     s.added_rows = added_rows;
-    if (!(s.manifest_list = abs_path(w, list_rel))) {
-        rc = nomem();
+    if (!(s.manifest_list = meru_catalog_vw_abs_path(w, list_rel))) {
+        rc = meru_catalog_vw_nomem();
         goto fail;
     }
     int64_t tdata = 0, trec = 0, tdel = 0, tpos = 0, tsize = 0;
@@ -1094,7 +550,7 @@ static int make_snapshot(vw *w, const char *list_rel, int64_t first_row_id,
     for (size_t i = 0; i < n->nsnaps; i++)
         meru_catalog_snapshot_clear(&n->snaps[i]);
     if (!n->snaps && !(n->snaps = calloc(1, sizeof *n->snaps))) {
-        rc = nomem();
+        rc = meru_catalog_vw_nomem();
         goto fail;
     }
     n->snaps[0] = s;
@@ -1132,14 +588,15 @@ static int retire_unreferenced(meru_catalog *cur, const meru_catalog *next)
     char **cd = NULL, **nd = NULL;
     size_t ncd = 0, nnd = 0;
     int rc;
-    if ((rc = dv_paths(cur, &cd, &ncd)) || (rc = dv_paths(next, &nd, &nnd)))
+    if ((rc = meru_catalog_vw_dv_paths(cur, &cd, &ncd)) ||
+        (rc = meru_catalog_vw_dv_paths(next, &nd, &nnd)))
         goto done;
     for (size_t i = 0; i < ncd; i++)
-        if (!contains(nd, nnd, cd[i]) &&
+        if (!meru_catalog_vw_contains(nd, nnd, cd[i]) &&
             (rc = meru_catalog_retire(cur, cd[i], cur->version)))
             goto done;
-    if (cur->manifest_list &&
-        (!next->manifest_list || strcmp(cur->manifest_list, next->manifest_list)))
+    if (cur->manifest_list && (!next->manifest_list ||
+                               strcmp(cur->manifest_list, next->manifest_list)))
         rc = meru_catalog_retire(cur, cur->manifest_list, cur->version);
 done:
     free(cd);
@@ -1152,7 +609,7 @@ static int retire_all(meru_catalog *cur)
 {
     char **cd = NULL;
     size_t ncd = 0;
-    int rc = dv_paths(cur, &cd, &ncd);
+    int rc = meru_catalog_vw_dv_paths(cur, &cd, &ncd);
     for (size_t i = 0; !rc && i < ncd; i++)
         rc = meru_catalog_retire(cur, cd[i], cur->version);
     for (size_t i = 0; !rc && i < cur->nmans; i++)
@@ -1171,7 +628,7 @@ static void vw_free(vw *w, int failed)
     free(w->chg);
     for (size_t i = 0; i < w->nwritten; i++) {
         if (failed) {
-            char *p = io_path(w, w->written[i]);
+            char *p = meru_catalog_vw_io_path(w, w->written[i]);
             if (p && meru_fs_remove(w->t.fs, p))
                 meru_err_clear();
             free(p);
@@ -1202,7 +659,7 @@ static int write_list(vw *w, char **rel_out, int64_t *first_row_id,
     char name[200], *io = NULL;
     int rc = MERU_OK;
     if (!recs || !abs) {
-        rc = nomem();
+        rc = meru_catalog_vw_nomem();
         goto done;
     }
     int64_t row = w->next->next_row_id;
@@ -1220,8 +677,8 @@ static int write_list(vw *w, char **rel_out, int64_t *first_row_id,
                 m->first_row_id = row;
                 row += m->added_rows + m->existing_rows;
             }
-            if (!(abs[k] = abs_path(w, m->path))) {
-                rc = nomem();
+            if (!(abs[k] = meru_catalog_vw_abs_path(w, m->path))) {
+                rc = meru_catalog_vw_nomem();
                 goto done;
             }
             meru_ice_manifest_file *r = &recs[k++];
@@ -1253,18 +710,18 @@ static int write_list(vw *w, char **rel_out, int64_t *first_row_id,
     li.first_row_id = *first_row_id;
     snprintf(name, sizeof name, "metadata/snap-%lld-1-%s.avro",
              (long long)w->snap_id, w->uuid);
-    if (!(io = io_path(w, name))) {
-        rc = nomem();
+    if (!(io = meru_catalog_vw_io_path(w, name))) {
+        rc = meru_catalog_vw_nomem();
         goto done;
     }
     if ((rc = meru_ice_manifest_list_write(w->t.fs, io, &li, recs, k, NULL))) {
         meru_err_wrap(rc, "iceberg view: manifest list %s", name);
         goto done;
     }
-    if ((rc = note_written(w, name)))
+    if ((rc = meru_catalog_vw_note_written(w, name)))
         goto done;
     if (!(*rel_out = strdup(name)))
-        rc = nomem();
+        rc = meru_catalog_vw_nomem();
 done:
     if (abs)
         for (size_t i = 0; i < w->nout; i++)
@@ -1311,24 +768,24 @@ int meru_catalog_view_write(meru_catalog *cur, meru_catalog *next,
     }
     if ((rc = meru_catalog_random_id(cur, &w.snap_id)) ||
         (rc = meru_catalog_new_uuid(w.uuid)) ||
-        (rc = meru_schema_to_json_ex(next->schema,
-                                     w.v3 ? 0 : MERU_SCHEMA_JSON_V2,
-                                     &w.schema_json)))
+        (rc = meru_schema_to_json_ex(
+             next->schema, w.v3 ? 0 : MERU_SCHEMA_JSON_V2, &w.schema_json)))
         goto done;
     w.seq = ++next->iceberg_last_seq;
     if ((rc = write_deletion_file(&w)))
         goto done;
     if (!w.full) {
-        if ((rc = carry_manifests(&w)))
+        if ((rc = meru_catalog_vw_carry_manifests(&w)))
             goto done;
     }
-    if ((rc = write_added_data(&w)) || (rc = write_added_deletes(&w)))
+    if ((rc = meru_catalog_vw_write_added_data(&w)) ||
+        (rc = meru_catalog_vw_write_added_deletes(&w)))
         goto done;
     int64_t first_row_id = 0, added_rows = 0;
     if ((rc = write_list(&w, &list_rel, &first_row_id, &added_rows)))
         goto done;
     if (!(meta = meru_catalog_join(t->dir, "metadata"))) {
-        rc = nomem();
+        rc = meru_catalog_vw_nomem();
         goto done;
     }
     if ((rc = meru_fs_sync_dir(t->fs, meta)))
@@ -1359,7 +816,7 @@ set_location:
         goto done;
     free(next->view_location);
     if (!(next->view_location = strdup(t->location)))
-        rc = nomem();
+        rc = meru_catalog_vw_nomem();
 done:
     vw_free(&w, rc != MERU_OK);
     free(list_rel);
