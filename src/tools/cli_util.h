@@ -86,6 +86,10 @@ int cli_key_copy(meru_row *dst, const meru_row *src);
 /* Writes the key of `row` as a JSON array into buf ("[1,\"a\"]"). */
 void cli_key_text(const meru_row *row, char *buf, size_t cap);
 
+/* s (n bytes) as a JSON string, quoted and escaped, malloc'd (NULL when
+ * out of memory). */
+char *cli_json_quote(const char *s, size_t n);
+
 /* --------------------------------------------------------------- output */
 
 typedef enum cli_format {
@@ -180,9 +184,11 @@ typedef struct cli_range {
 } cli_range;
 /* The option table entries of the range options (for a verb's table). */
 #define CLI_RANGE_OPTIONS                                                      \
-    {"from", 0, "KEY", "from KEY on (inclusive; the leading key columns)"},   \
-        {"to", 0, "KEY", "up to KEY (inclusive; the leading key columns)"},   \
-        {"prefix", 'p', "KEY", "only keys that start with KEY"}
+    {"from", 0, "KEY", "from KEY on (inclusive; the leading key columns)"},    \
+        {"to", 0, "KEY", "up to KEY (inclusive; the leading key columns)"},    \
+    {                                                                          \
+        "prefix", 'p', "KEY", "only keys that start with KEY"                  \
+    }
 /* If `name` is a range option, keeps its value and returns 1; else 0. */
 int cli_range_take(cli_range *r, const char *name, const char *value);
 /* Builds the bound rows and sets them into `o`. Returns an exit code. */
