@@ -564,7 +564,8 @@ typedef struct meru_options {
      * page raises SIGBUS instead of returning MERU_EIO. Default 1. */
     int mmap_reads;
     /* L1+: a data page ends at page_bytes of values or at this many rows,
-     * whichever comes first. A trade-off between point reads and scans by
+     * whichever comes first (number value columns: see
+     * number_page_bytes). A trade-off between point reads and scans by
      * other engines: a get decodes one whole page per column, and with
      * page_bytes alone a narrow column (an int32) packs ~16k rows into a
      * page; but DuckDB pays per page. Measured at 1M rows compacted to L1
@@ -642,8 +643,8 @@ typedef struct meru_options {
     /* ---- version 8 ---- */
     /* L1+: pages of number columns (physical INT32, INT64, FLOAT, DOUBLE:
      * integers, floats, dates, timestamps) other than key columns end at
-     * this many bytes of values (or page_rows rows) instead of
-     * page_bytes. Scanners such as DuckDB pay ~20 us a page (zstd
+     * this many bytes of values or this many / 8 rows (32768 by default;
+     * page_rows does not apply to them) instead of page_bytes. Scanners such as DuckDB pay ~20 us a page (zstd
      * contexts, buffers), so long pages of such columns are what analytics
      * want; a get decodes one page of each column it returns, but pages
      * of numbers are few (8 bytes a row at most) and stay in the page
@@ -657,7 +658,9 @@ typedef struct meru_options {
      * L1+"): 64 KiB (= page_bytes): first 1000 gets after open 250M
      * instructions, DuckDB sum(double) 1.24-1.31x its own file's CPU;
      * 256 KiB (with page_rows 20000: 20000 rows of a double): 228M,
-     * 1.05-1.19x, file 0.1 % smaller; 8 KiB: 204M, 2.7x.
+     * 1.05-1.19x, file 0.1 % smaller; 8 KiB: 204M, 2.7x. Since the row
+     * cap follows this (32768 doubles a page): DuckDB's sum 1.04x
+     * (bench/RESULTS.md, "DuckDB's cost per page").
      * 1 KiB..16 MiB; default 256 KiB. */
     uint32_t number_page_bytes;
 } meru_options;

@@ -75,7 +75,11 @@ fi
 
 if [ "$want_test" = 1 ] && [ -f "$(dirname "$0")/../tests/interop/package-lock.json" ]; then
   cd "$(dirname "$0")/../tests/interop"
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  # A link to another checkout's node_modules (a worktree sharing one
+  # install) is left alone: npm ci would empty the directory it points to.
+  if [ -L node_modules ]; then
+    echo "install-deps: tests/interop/node_modules is a link; not running npm ci"
+  elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
     echo "install-deps: npm ci in tests/interop"
     npm ci --no-audit --no-fund --loglevel=error
     touch node_modules

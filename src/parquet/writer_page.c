@@ -399,21 +399,37 @@ static int bss_trial(pq_writer *w, colw *c)
  * as it is). The trial costs nothing the page would not have cost anyway:
  * one compression of one page. A chunk whose first page is dictionary-
  * encoded keeps its codec (its dictionary page, written last, usually
- * compresses where small indices do not). */
-static int page_compress(pq_writer *w, colw *c, bool dict_page,
+ * compresses where small indices do not).
+ *
+ * A v2 data page says for itself whether its values are compressed
+ * (is_compressed), so with `per_page` (v2) any later page that saves less
+ * than codec_min_saving is stored as it is too, in a chunk that keeps its
+ * codec: above all the small indices of a dictionary chunk. Readers then
+ * skip its decompression; DuckDB pays ~15-30 us per compressed page it
+ * reads on a virtual machine (a fresh zstd context per page, whose set-up
+ * runs cpuid, which traps to the hypervisor), ~1.6 ms of a GROUP BY over
+ * a 12-value string column of 1M rows in 64 pages (bench/RESULTS.md,
+ * "DuckDB's cost per page"). */
+static int page_compress(pq_writer *w, colw *c, bool dict_page, bool per_page,
                          const uint8_t *src, size_t n, bool *kept)
 {
     *kept = true;
     int rc = pq_compress(c->codec, w->o.codec_level, src, n, &w->comp);
-    /* a page of nulls only says nothing of the values: the trial waits */
-    if (rc || !c->codec_trial || (!dict_page && c->pg_nonnull == 0))
+    if (rc)
         return rc;
-    c->codec_trial = false;
     size_t saved = w->comp.len < n ? n - w->comp.len : 0;
-    if (!dict_page && (double)saved < w->o.codec_min_saving * (double)n) {
-        c->codec = PQ_CODEC_UNCOMPRESSED;
-        *kept = false;
+    bool pays = (double)saved >= w->o.codec_min_saving * (double)n;
+    /* a page of nulls only says nothing of the values: the trial waits */
+    if (c->codec_trial && (dict_page || c->pg_nonnull > 0)) {
+        c->codec_trial = false;
+        if (!dict_page && !pays) {
+            c->codec = PQ_CODEC_UNCOMPRESSED;
+            *kept = false;
+            return MERU_OK;
+        }
     }
+    if (per_page && !pays && w->o.codec_min_saving > 0.0)
+        *kept = false;
     return MERU_OK;
 }
 
@@ -499,7 +515,7 @@ int pqw_flush_page(pq_writer *w, colw *c)
         uncompressed = alen + blen;
         if (compressed) {
             /* one of a and b is empty here */
-            rc = page_compress(w, c, dict_page, alen ? pa : pb,
+            rc = page_compress(w, c, dict_page, false, alen ? pa : pb,
                                alen ? alen : blen, &compressed);
             if (rc)
                 return rc;
@@ -543,7 +559,8 @@ int pqw_flush_page(pq_writer *w, colw *c)
         pa = w->body.data;
         alen = lvl;
         if (compressed) {
-            rc = page_compress(w, c, dict_page, vp, vlen, &compressed);
+            rc = page_compress(w, c, dict_page, true, vp, vlen,
+                               &compressed);
             if (rc)
                 return rc;
         }

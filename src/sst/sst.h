@@ -95,9 +95,10 @@ typedef struct meru_sst_options {
      * want (meru_options.string_page_bytes). */
     uint32_t string_page_bytes;
     /* Pages of INT32, INT64, FLOAT and DOUBLE user columns other than key
-     * columns end at this many bytes of values (0 = pq.page_size): long
-     * pages for scanners, which pay per page, where a get's page of
-     * numbers stays cached (meru_options.number_page_bytes). */
+     * columns end at this many bytes of values or this many / 8 rows
+     * (0 = pq.page_size and pq.page_rows): long pages for scanners,
+     * which pay per page, where a get's page of numbers stays cached
+     * (meru_options.number_page_bytes). */
     uint32_t number_page_bytes;
 } meru_sst_options;
 

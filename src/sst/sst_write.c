@@ -195,11 +195,17 @@ int meru_sst_writer_open(meru_sst_writer **out, meru_fs *fs, const char *path,
             cs->column_index_truncate = SST_STRING_CI_TRUNCATE;
         }
         /* Long pages for numbers: scanners pay per page, and a get's
-         * page of numbers (8 bytes a row at most) stays cached. */
+         * page of numbers (8 bytes a row at most) stays cached. The row
+         * cap goes with the length (page_rows, 20000 by default, would
+         * end a page of doubles at 160 KiB): number_page_bytes of 8-byte
+         * values, so a page of doubles or int64s ends at its length and
+         * one of int32s at half of it. */
         if (s->cols[i].key_position < 0 && w->o.number_page_bytes &&
             (cs->type == PQ_INT32 || cs->type == PQ_INT64 ||
-             cs->type == PQ_FLOAT || cs->type == PQ_DOUBLE))
+             cs->type == PQ_FLOAT || cs->type == PQ_DOUBLE)) {
             cs->page_size = w->o.number_page_bytes;
+            cs->page_rows = w->o.number_page_bytes / 8;
+        }
     }
     for (uint32_t i = 0; i < w->npq; i++) {
         w->cols[i].width = pq_value_width(specs[i].type);

@@ -19,7 +19,8 @@
  * DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT on floats, ints and FLBA, RLE
  * booleans), several pages and row groups, an empty file, and files whose
  * chunks mix codecs (the writer's per-chunk trial: UNCOMPRESSED where the
- * codec does not pay). The table of files is `FILES` below.
+ * codec does not pay) or v2 pages do (is_compressed false on pages the
+ * codec does not pay for). The table of files is `FILES` below.
  *
  * Expected rows are printed here, in C, from the generated in-memory data,
  * in the canonical form of tests/interop/canon.mjs (README "Canonical row
@@ -56,6 +57,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "parquet/meta.h"
 #include "parquet/pq.h"
 #include "parquet/stats.h"
 #include "pq_canon.h"
@@ -177,6 +179,11 @@ static const file_cfg FILES[] = {
     {"row_trial", ROW, PQ_CODEC_LZ4_RAW, 1, OPT, ENC_DEFAULT, DATA_MIXED, 2000,
      700, 1000, 0, true},
     {"col_trial", COL, PQ_CODEC_ZSTD, 2, OPT, ENC_DEFAULT, DATA_MIXED, 2000,
+     700, 1000, 0, true},
+    /* and per v2 page: the random indices of 16-value dictionaries do not
+     * compress, so their pages are stored as they are (is_compressed
+     * false) in chunks that keep zstd for their dictionary pages */
+    {"dict_trial_v2", COL, PQ_CODEC_ZSTD, 2, OPT, ENC_DICT, DATA_LOWCARD, 3000,
      700, 1000, 0, true},
 };
 #define NFILES       (sizeof FILES / sizeof FILES[0])
@@ -723,7 +730,8 @@ static void plan_probes(table *t)
 static const char *const META_FILES[] = {
     "row_opt",    "col_req",     "col_brotli",  "col_lz4",  "dict_v1",
     "dict_v2",    "fallback_v1", "fallback_v2", "delta_v1", "delta_v2",
-    "bss_int_v2", "extreme_v2",  "empty",       "row_trial", "col_trial"};
+    "bss_int_v2", "extreme_v2",  "empty",       "row_trial", "col_trial",
+    "dict_trial_v2"};
 
 static bool wants_meta(const char *name)
 {
@@ -1399,6 +1407,43 @@ static void check_probes(const table *t, const json_t *m, size_t *bad)
                  excluded, absent);
 }
 
+/* v2 data pages stored as they are (is_compressed false) in chunks
+ * that keep a codec: what dict_trial_v2 is for. */
+static size_t raw_v2_pages(const char *path, pq_reader *r, size_t ng,
+                           int ncols)
+{
+    size_t len = 0, raw = 0;
+    uint8_t *file = meru_test_read_file(path, &len);
+    meru_arena *ar = NULL;
+    if (!file || meru_arena_new(&ar, 4096)) {
+        free(file);
+        return 0;
+    }
+    for (uint32_t g = 0; g < ng; g++)
+        for (int c = 0; c < ncols; c++) {
+            const pq_column_meta *m = pq_reader_chunk(r, g, (uint32_t)c);
+            if (m->codec == PQ_CODEC_UNCOMPRESSED)
+                continue;
+            int64_t off = m->has_dictionary_page_offset
+                              ? m->dictionary_page_offset
+                              : m->data_page_offset;
+            int64_t end = off + m->total_compressed_size;
+            while (off >= 0 && off < end && (size_t)end <= len) {
+                pq_page_header h;
+                size_t used;
+                if (pq_decode_page_header(file + off, len - (size_t)off, ar,
+                                          &h, &used))
+                    break;
+                raw += h.type == PQ_PAGE_DATA_V2 &&
+                       !h.data_page_header_v2.is_compressed;
+                off += (int64_t)used + h.compressed_page_size;
+            }
+        }
+    meru_arena_free(ar);
+    free(file);
+    return raw;
+}
+
 static void check_meta(const table *t, const json_t *m, size_t *bad)
 {
     const json_t *file = json_object_get(m, "file");
@@ -1437,8 +1482,12 @@ static void check_meta(const table *t, const json_t *m, size_t *bad)
             check_chunk(t, r, (uint32_t)g, r0, rows[g], c,
                         json_array_get(cols, (size_t)c), bad);
     }
-    if (t->cfg->codec_trial) {
-        /* the file must mix codecs for readers to meet the mix */
+    if (t->cfg->codec_trial && t->cfg->enc == ENC_DICT &&
+        raw_v2_pages(t->path, r, ng, t->ncols) == 0)
+        META_BAD("codec trial: no v2 page stored uncompressed");
+    if (t->cfg->codec_trial && t->cfg->enc != ENC_DICT) {
+        /* the file must mix codecs for readers to meet the mix (a
+         * dictionary chunk keeps its codec: its mix is per page) */
         size_t kept = 0, dropped = 0;
         for (uint32_t g = 0; g < ng; g++)
             for (int c = 0; c < t->ncols; c++) {

@@ -1203,6 +1203,100 @@ static void test_codec_kept_per_chunk_only_where_it_pays(void)
     wfile_free(&f);
 }
 
+/* Walks the pages of one column chunk: how many data pages are stored
+ * compressed and how many as they are (v2's is_compressed false). */
+static void count_data_pages(wfile *f, uint32_t rg, uint32_t col,
+                             int *packed, int *raw)
+{
+    const pq_column_meta *m = chunk(f, rg, col);
+    int64_t off = m->has_dictionary_page_offset ? m->dictionary_page_offset
+                                                : m->data_page_offset;
+    int64_t end = off + m->total_compressed_size;
+    meru_arena *ar = NULL;
+    CHECK_OK(meru_arena_new(&ar, 4096));
+    *packed = *raw = 0;
+    while (off < end) {
+        pq_page_header h;
+        size_t used;
+        CHECK_OK(pq_decode_page_header(f->buf.data + off,
+                                       f->buf.len - (size_t)off, ar, &h,
+                                       &used));
+        if (h.type == PQ_PAGE_DATA_V2 && !h.data_page_header_v2.is_compressed) {
+            CHECK_EQ_INT(h.compressed_page_size, h.uncompressed_page_size);
+            (*raw)++;
+        } else if (h.type != PQ_PAGE_DICTIONARY) {
+            (*packed)++;
+        }
+        off += (int64_t)used + h.compressed_page_size;
+    }
+    CHECK_EQ_INT(off, end);
+    meru_arena_free(ar);
+}
+
+/* A v2 page says for itself whether it is compressed, so a page that the
+ * codec does not pay for is stored as it is even in a chunk that keeps
+ * the codec: the random 4-bit indices of a 16-value dictionary (zstd
+ * saves ~0 on them), not the indices of a repeating cycle (zstd saves
+ * most). Its dictionary page stays compressed (the chunk's codec). v1
+ * pages have no such flag: there every page of the chunk is compressed.
+ * codec_min_saving 0 keeps the codec on every page. */
+static void test_v2_pages_stored_raw_where_the_codec_does_not_pay(void)
+{
+    static const char *const vals[16] = {
+        "af-south", "ap-east", "ap-south", "ca-central", "eu-central",
+        "eu-north", "eu-west", "me-central", "sa-east", "us-east", "us-gov",
+        "us-west", "ap-north", "eu-south", "il-central", "mx-central"};
+    static pq_bytes vr[CODEC_N], vc[CODEC_N];
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < CODEC_N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const char *r = vals[(x >> 20) % 16], *c = vals[i % 16];
+        vr[i] = (pq_bytes){(const uint8_t *)r, (uint32_t)strlen(r)};
+        vc[i] = (pq_bytes){(const uint8_t *)c, (uint32_t)strlen(c)};
+    }
+    pq_column_spec s[2] = {{.name = "random", .type = PQ_BYTE_ARRAY},
+                           {.name = "cycle", .type = PQ_BYTE_ARRAY}};
+    pq_column_data cd[2] = {{vr, NULL}, {vc, NULL}};
+    pq_writer_options o;
+    pq_writer_options_column(&o);
+    o.page_rows = 1000;
+    wfile f;
+    CHECK_OK(write_file(&f, s, 2, &o, CODEC_N, cd));
+    int packed, raw;
+    for (uint32_t col = 0; col < 2; col++) {
+        CHECK(has_encoding(chunk(&f, 0, col), PQ_ENC_RLE_DICTIONARY));
+        CHECK_EQ_INT(chunk(&f, 0, col)->codec, PQ_CODEC_ZSTD);
+    }
+    count_data_pages(&f, 0, 0, &packed, &raw);
+    CHECK_EQ_INT(packed, 0);
+    CHECK(raw >= CODEC_N / 1000);
+    count_data_pages(&f, 0, 1, &packed, &raw);
+    CHECK_EQ_INT(raw, 0);
+    CHECK(packed >= CODEC_N / 1000);
+    check_read_back(&f, 0, vr, NULL, NULL);
+    check_read_back(&f, 1, vc, NULL, NULL);
+    wfile_free(&f);
+
+    o.codec_min_saving = 0.0;
+    CHECK_OK(write_file(&f, s, 2, &o, CODEC_N, cd));
+    count_data_pages(&f, 0, 0, &packed, &raw);
+    CHECK_EQ_INT(raw, 0);
+    CHECK(packed >= CODEC_N / 1000);
+    check_read_back(&f, 0, vr, NULL, NULL);
+    wfile_free(&f);
+
+    pq_writer_options_column(&o);
+    o.page_rows = 1000;
+    o.data_page_version = 1;
+    CHECK_OK(write_file(&f, s, 2, &o, CODEC_N, cd));
+    CHECK_EQ_INT(chunk(&f, 0, 0)->codec, PQ_CODEC_ZSTD);
+    count_data_pages(&f, 0, 0, &packed, &raw);
+    CHECK_EQ_INT(raw, 0);
+    CHECK(packed >= CODEC_N / 1000);
+    check_read_back(&f, 0, vr, NULL, NULL);
+    wfile_free(&f);
+}
+
 /* ---------------------------------------------------------- validation */
 
 static void test_invalid_specs_and_batches_are_rejected(void)
@@ -1311,6 +1405,7 @@ int main(void)
     MERU_TEST_RUN(test_dictionary_pages_end_on_reader_batches);
     MERU_TEST_RUN(test_float_split_kept_only_where_it_pays);
     MERU_TEST_RUN(test_codec_kept_per_chunk_only_where_it_pays);
+    MERU_TEST_RUN(test_v2_pages_stored_raw_where_the_codec_does_not_pay);
     MERU_TEST_RUN(test_column_page_limits_and_header_bounds);
     MERU_TEST_RUN(test_invalid_specs_and_batches_are_rejected);
     MERU_TEST_RUN(test_sink_failure_is_sticky);

@@ -906,6 +906,23 @@ static void test_options_for_level_knobs_change_the_file(void)
     CHECK(scan_matches(t0, m));
     meru_sst_close(t0);
 
+    /* the row cap of number value columns goes with number_page_bytes (of
+     * 8-byte values), not page_rows: page_rows 500 cuts the internal key
+     * into 8 pages and leaves v's 4000 doubles (32 KB) in one page;
+     * number_page_bytes 8 KiB ends v's pages at 1024 rows */
+    meru_options_init(&to);
+    to.page_rows = 500;
+    CHECK_OK(write_with(m, s, dir, "l1n_rows", 1, &to, &a));
+    CHECK(a.ikey_pages >= 8);
+    CHECK_EQ_U64(a.pages[6], 1);
+    to.number_page_bytes = 8192;
+    CHECK_OK(write_with(m, s, dir, "l1n_8k", 1, &to, &b));
+    CHECK_EQ_U64(b.pages[6], (4000 + 1023) / 1024);
+    CHECK_OK(meru_sst_open(&t0, meru_fs_posix(), path_in(dir, "l1n_rows"), s,
+                           NULL));
+    CHECK(scan_matches(t0, m));
+    meru_sst_close(t0);
+
     /* compression at L1 */
     meru_options_init(&to);
     CHECK_OK(write_with(m, s, dir, "l1zstd", 1, &to, &a));
