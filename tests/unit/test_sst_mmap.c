@@ -414,8 +414,10 @@ static void test_sst_get_misses_read_pages_through_the_file(void)
     CHECK_EQ_INT(found_cur, BIG_KEYS / 16);
     CHECK(pages_pc > 20); /* every page decoded once, from a pread */
     long file_kib = (long)(size >> 10);
+    /* pc: ~200-250 KiB (the bloom filters and indexes, and the 64 KiB
+     * the kernel maps around each fault in them) */
     CHECK_MSG(file_kib >= 1024 && cur >= file_kib / 2 && pc >= 0 &&
-                  pc <= file_kib / 8,
+                  pc <= file_kib / 4,
               "file %ld KiB; resident after gets: %ld KiB (page cache), "
               "%ld KiB (cursor on the map)",
               file_kib, pc, cur);
@@ -486,8 +488,11 @@ static void test_sst_keydir_build_leaves_no_pages(void)
     meru_sst_release_pages(t);
     CHECK(meru_sst_keydir_build(t, NULL));
     CHECK(meru_sst_keydir_bytes(t) > 0);
+    /* What may stay: the pages the kernel mapped around the first fault
+     * in row group 1 (up to 64 KiB, some of them row group 0's, released
+     * before); without the releases ~190 KiB stay. */
     long after = meru_test_map_rss_kib(path);
-    CHECK_MSG(after >= 0 && after <= 8,
+    CHECK_MSG(after >= 0 && after <= 64,
               "%ld KiB of the map resident after the build", after);
     meru_sst_close(t);
     meru_cache_free(c);
