@@ -593,11 +593,14 @@ typedef struct counted {
     pq_mem *mem;
     uint64_t reads, bytes;
     size_t last;
+    bool fail; /* every read fails with MERU_EIO */
 } counted;
 
 static int counted_read(void *ctx, uint64_t off, void *buf, size_t n)
 {
     counted *k = ctx;
+    if (k->fail)
+        return meru_err(MERU_EIO, "counted source: injected read error");
     k->reads++;
     k->bytes += n;
     k->last = n;
@@ -623,7 +626,7 @@ static void test_cursor_reads_pages_through_another_source(void)
     if (rc)
         meru_buf_free(&f.buf);
     CHECK_OK(rc);
-    counted k = {&f.mem, 0, 0, 0};
+    counted k = {&f.mem, 0, 0, 0, false};
     pq_source other = {counted_read, f.src.size, &k, NULL};
     pq_reader *r;
     CHECK_OK(pq_reader_open(&r, &f.src, NULL));
@@ -677,6 +680,13 @@ static void test_cursor_reads_pages_through_another_source(void)
         CHECK_OK(pq_cursor_seek(c, first));
         CHECK_OK(pq_cursor_next(c, n, &b));
         CHECK_EQ_U64(k.reads, reads);
+        /* the other source's error is the read's, though the reader's
+         * own bytes are at hand */
+        k.fail = true;
+        pq_cursor_set_source(c, &other);
+        CHECK_RC(pq_cursor_seek(c, first), MERU_EIO);
+        CHECK_ERRMSG("injected read error");
+        k.fail = false;
         pq_cursor_close(in);
         pq_cursor_close(c);
     }
