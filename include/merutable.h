@@ -558,8 +558,10 @@ typedef struct meru_options {
      * (the oldest files first; at least one file); default 1 GiB. */
     uint64_t max_compaction_bytes;
     /* Data files are read through a read-only memory map (no copy of page
-     * bytes; cache_bytes then holds decoded pages only); 0 = pread through
-     * the cache's 32 KiB file blocks. Falls back to pread by itself when a
+     * bytes; cache_bytes then holds decoded pages only), except the page
+     * a get decodes into the cache on a miss: one pread of that page, so
+     * gets leave no mapped pages in the RSS; 0 = pread through the
+     * cache's 32 KiB file blocks. Falls back to pread by itself when a
      * file cannot be mapped. With a map, a disk I/O error under a mapped
      * page raises SIGBUS instead of returning MERU_EIO. Default 1. */
     int mmap_reads;
@@ -873,7 +875,8 @@ typedef struct meru_read_options {
      * not push the working set out). Default 1. */
     int fill_cache;
     /* 1: the CRC-32 of every data page the read decodes is checked, as
-     * always (mapped files: once per page and open); 0: not checked by this
+     * always (mapped files: once per page and open, but a get's page read
+     * into the cache at each such read); 0: not checked by this
      * read (trusted storage, less CPU). Default 1. */
     int verify_checksums;
 } meru_read_options;

@@ -441,6 +441,15 @@ void pq_cursor_close(pq_cursor *c);        /* NULL is fine */
  * skip_crc option turns them off for every cursor). Pages read without a
  * check are not marked checked in the reader's once-per-page record. */
 void pq_cursor_set_skip_crc(pq_cursor *c, bool skip);
+/* This cursor reads its pages through `src` instead of the reader's
+ * source (NULL: the reader's again). src must hold the same bytes (same
+ * size) and outlive the cursor. Without a base, each page is read with
+ * one read_at of the bytes the offset index gives it (header and body;
+ * a window when the cursor is not at an indexed page) into the cursor's
+ * buffer, and values never point into the reader's base: a point read
+ * of a mapped file takes only the bytes it decodes, and leaves no
+ * mapped pages resident (sst_cache.c). No readahead without a base. */
+void pq_cursor_set_source(pq_cursor *c, const pq_source *src);
 
 /* Page counters of a cursor (tests and benchmarks check pruning). */
 typedef struct pq_cursor_stats {

@@ -30,6 +30,7 @@ typedef struct slot {
 
 struct pq_cursor {
     pq_reader *r;
+    const pq_source *src; /* the pages' bytes: &r->src or the caller's */
     uint32_t rg, col;
     const pq_column_info *info;
     const pq_column_meta *m;

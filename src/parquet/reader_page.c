@@ -128,6 +128,7 @@ int pq_cursor_open(pq_reader *r, uint32_t rg, uint32_t col, pq_cursor **out)
     if (!c)
         return meru_err(MERU_ENOMEM, "parquet: out of memory");
     c->r = r;
+    c->src = &r->src;
     c->rg = rg;
     c->col = col;
     c->info = info;
@@ -165,6 +166,40 @@ void pq_cursor_set_skip_crc(pq_cursor *c, bool skip)
         c->skip_crc = skip;
 }
 
+void pq_cursor_set_source(pq_cursor *c, const pq_source *src)
+{
+    if (!c)
+        return;
+    const pq_source *to = src ? src : &c->r->src;
+    if (c->src == to)
+        return;
+    /* The page in hand and any stream may point into the old source's
+     * bytes: drop them, as a jump does. */
+    for (uint32_t i = 0; i < c->nslots; i++)
+        c->slots[i]->pinned = false;
+    c->pg_n = c->pg_pos = 0;
+    c->plain_set = false;
+    pqr_stream_close(c->stream);
+    c->stream = NULL;
+    c->src = to;
+}
+
+/* n bytes at off of the cursor's source (bounds as pqr_read's). */
+static int cursor_read(const pq_cursor *c, uint64_t off, size_t n,
+                       uint8_t *dst)
+{
+    const pq_source *s = c->src;
+    if (off > s->size || n > s->size - off)
+        return meru_err(MERU_ECORRUPT,
+                        "parquet: read of %zu bytes at offset %llu is past "
+                        "the end of the file (%llu bytes)",
+                        n, (unsigned long long)off,
+                        (unsigned long long)s->size);
+    if (!n)
+        return MERU_OK;
+    return s->read_at(s->ctx, off, dst, n);
+}
+
 int64_t pq_cursor_row(const pq_cursor *c)
 {
     return c->row;
@@ -183,7 +218,7 @@ static int map_header(pq_cursor *c, page_in *pg, uint64_t avail)
     size_t want = avail < PQR_MAX_HEADER ? (size_t)avail : PQR_MAX_HEADER;
     meru_arena_reset(c->harena);
     size_t used = 0;
-    int rc = pq_decode_page_header(c->r->src.base + c->pos, want, c->harena,
+    int rc = pq_decode_page_header(c->src->base + c->pos, want, c->harena,
                                    &pg->h, &used);
     if (rc)
         return meru_err_wrap(rc,
@@ -195,15 +230,34 @@ static int map_header(pq_cursor *c, page_in *pg, uint64_t avail)
     return MERU_OK;
 }
 
-/* Reads and decodes the header at c->pos through the source's read_at,
- * in a window that grows (up to PQR_MAX_HEADER) until the header fits. */
+/* The bytes of the page at c->pos as the offset index gives them (its
+ * header and body), or 0 when the cursor is not at an indexed page or the
+ * size does not fit the chunk (then the window guesses). */
+static size_t indexed_size(const pq_cursor *c, uint64_t avail)
+{
+    if (c->pg_ord < 0 || !c->oi || (uint64_t)c->pg_ord >= c->oi->n_pages)
+        return 0;
+    const pq_page_location *l = &c->oi->page_locations[c->pg_ord];
+    if (l->offset != (int64_t)c->pos || l->compressed_page_size <= 0 ||
+        (uint64_t)l->compressed_page_size > avail)
+        return 0;
+    return (size_t)l->compressed_page_size;
+}
+
+/* Reads and decodes the header at c->pos through the source's read_at:
+ * at an indexed page, the whole page in one read (the body then needs no
+ * second one); else in a window that grows (up to PQR_MAX_HEADER) until
+ * the header fits. A page size the index gets wrong only costs reads:
+ * the header still has to decode and the body to fit the chunk. */
 static int copy_header(pq_cursor *c, page_in *pg, uint64_t avail)
 {
-    size_t want = avail < c->win_hint ? (size_t)avail : c->win_hint;
+    size_t want = indexed_size(c, avail);
+    if (!want)
+        want = avail < c->win_hint ? (size_t)avail : c->win_hint;
     for (;;) {
         int rc = pqr_buf_size(&c->win, want);
         if (!rc)
-            rc = pqr_read(c->r, c->pos, want, c->win.data);
+            rc = cursor_read(c, c->pos, want, c->win.data);
         if (rc)
             return rc;
         c->st.bytes_read += want;
@@ -227,7 +281,7 @@ static int copy_header(pq_cursor *c, page_in *pg, uint64_t avail)
 static int read_header(pq_cursor *c, page_in *pg)
 {
     uint64_t avail = c->end - c->pos;
-    const uint8_t *base = c->r->src.base;
+    const uint8_t *base = c->src->base;
     pg->off = c->pos;
     /* [start, end) of the chunk lies inside the file (pqr_chunk_range), so
      * base + pos has avail bytes */
@@ -276,7 +330,7 @@ int pqr_read_body(pq_cursor *c, page_in *pg, atomic_uchar *crc_seen)
     if (!pg->body) {
         int rc = pqr_buf_size(&c->cbuf, pg->csize);
         if (!rc)
-            rc = pqr_read(c->r, pg->off + pg->hlen, pg->csize, c->cbuf.data);
+            rc = cursor_read(c, pg->off + pg->hlen, pg->csize, c->cbuf.data);
         if (rc)
             return rc;
         c->st.bytes_read += pg->csize;
@@ -331,7 +385,7 @@ static int take_ahead(pq_cursor *c, slot *s, page_in *pg, bool *inflated)
     pg->hlen = ap.hlen;
     pg->csize = ap.csize;
     pg->mapped = true;
-    pg->body = c->r->src.base + pg->off + pg->hlen;
+    pg->body = c->src->base + pg->off + pg->hlen;
     *inflated = ap.inflated;
     c->st.bytes_read += pg->hlen + pg->csize;
     c->st.pages_ahead++;
@@ -350,7 +404,7 @@ static void follow_ahead(pq_cursor *c, const page_in *pg, int ahead)
      * next pages a 10k-row range scan never reads (decompressing them
      * cost bench_kv's range scans a third of their rate). */
     if (!c->stream && c->ra && c->seq_bytes >= PQ_READAHEAD_START_BYTES &&
-        c->seq_pages >= PQ_READAHEAD_START_PAGES && c->r->src.base &&
+        c->seq_pages >= PQ_READAHEAD_START_PAGES && c->src->base &&
         c->m->codec != PQ_CODEC_UNCOMPRESSED) {
         bool crc = !c->r->o.skip_crc && !c->skip_crc;
         /* A failure here is no error of the read: keep the caller's last

@@ -18,11 +18,12 @@
  * (id, row group, column, page index), charged their decoded bytes. The
  * key is longer than a block's, so the two never collide. A page is one
  * allocation (header, values, valid flags, then the bytes of byte-array
- * values unless they lie in the file's map) and immutable once inserted:
- * threads share it through handles.
+ * values) and immutable once inserted: threads share it through handles.
  *
  * With a mapped file (t->map) no block is ever cached: the Parquet reader
- * reads the map in place.
+ * reads the map in place (footer, indexes, bloom filters, scans). The
+ * pages a get's miss decodes are the exception: read with one pread each
+ * (page_cursor_open), so the map holds no page a get touched.
  *
  * A read with MERU_SST_NO_FILL_CACHE (meru_read_options.fill_cache = 0)
  * takes what the cache has and inserts nothing: a missing block is read
@@ -138,6 +139,26 @@ static size_t align8(size_t n)
     return (n + 7) & ~(size_t)7;
 }
 
+/* A cursor for decoding one page of a get's miss. On a mapped file it
+ * reads the page through the file (t->fsrc: one pread of the header and
+ * body the offset index gives), not the map: a get's page would
+ * otherwise stay mapped, in the process's RSS, after its decoded form is
+ * in the cache (uniform gets over a table left ~75 MiB of it resident in
+ * bench_kv). Releasing the touched map instead cost a minor fault and
+ * ~7.5 us of system time a get (bench/RESULTS.md, "Mapped pages of gets
+ * and scans"); a pread of ~2-8 KiB costs one syscall and a copy. */
+static int page_cursor_open(meru_sst *t, uint32_t rg, uint32_t col,
+                            unsigned flags, pq_cursor **out)
+{
+    int rc = pq_cursor_open(t->r, rg, col, out);
+    if (rc)
+        return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+    pq_cursor_set_skip_crc(*out, (flags & MERU_SST_SKIP_CRC) != 0);
+    if (t->map)
+        pq_cursor_set_source(*out, &t->fsrc);
+    return MERU_OK;
+}
+
 /* Decodes rows [first, end) of a column of fixed-width values (one page)
  * straight into the page's allocation: the cursor decodes (PLAIN values:
  * decompresses) into it, no copy follows. The allocation is sized for a
@@ -162,12 +183,11 @@ static int page_decode_fixed(meru_sst *t, uint32_t rg, uint32_t col,
     if (!base)
         return meru_err(MERU_ENOMEM, "SST %s: out of memory", t->path);
     pq_cursor *cur;
-    int rc = pq_cursor_open(t->r, rg, col, &cur);
+    int rc = page_cursor_open(t, rg, col, flags, &cur);
     if (rc) {
         free(base);
-        return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+        return rc;
     }
-    pq_cursor_set_skip_crc(cur, (flags & MERU_SST_SKIP_CRC) != 0);
     pq_batch b;
     rc = pq_cursor_read_page(cur, first, n, base + hdr, &b);
     pq_cursor_stats st;
@@ -210,7 +230,7 @@ static int page_decode_fixed(meru_sst *t, uint32_t rg, uint32_t col,
  * array was decoded over it, and the bytes were copied into the entry:
  * two allocations, a pass and a copy per miss (bench/RESULTS.md, "page
  * decodes into their cache entries"). *done false when the page is of
- * another form (or better read in place from the map): the caller reads
+ * another form (or its values can be read in place): the caller reads
  * it through a batch. */
 static int page_decode_plain_bytes(meru_sst *t, pq_cursor *cur, int64_t first,
                                    size_t n, sst_page **out, size_t *charge,
@@ -262,8 +282,8 @@ static int page_decode_plain_bytes(meru_sst *t, pq_cursor *cur, int64_t first,
 }
 
 /* Decodes rows [first, end) of column `col` of row group `rg` (one page)
- * into one allocation: byte arrays through a batch of the cursor, copied
- * (or pointing into the map), numbers by page_decode_fixed. */
+ * into one allocation: byte arrays through a batch of the cursor, copied,
+ * numbers by page_decode_fixed. */
 static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
                        int64_t end, unsigned flags, sst_page **out,
                        size_t *charge, uint64_t *pages_read)
@@ -277,10 +297,9 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
                                  pages_read);
     size_t n = (size_t)(end - first);
     pq_cursor *cur;
-    int rc = pq_cursor_open(t->r, rg, col, &cur);
+    int rc = page_cursor_open(t, rg, col, flags, &cur);
     if (rc)
-        return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
-    pq_cursor_set_skip_crc(cur, (flags & MERU_SST_SKIP_CRC) != 0);
+        return rc;
     if ((int)col != t->col_ikey) {
         bool done = false;
         rc = page_decode_plain_bytes(t, cur, first, n, out, charge, &done);
@@ -306,31 +325,17 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
         pq_cursor_close(cur);
         return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
     }
-    /* Byte-array values of an uncompressed page of a mapped file point
-     * into the map, which outlives every use of the page (the page is only
-     * found through this file's cache id): such bytes are not copied. */
+    /* The values point into the cursor (its pages are read through the
+     * file, never the map: page_cursor_open): the entry copies them. */
     size_t data = 0;
-    bool in_map = bytes && t->map;
-    if (bytes) {
-        const pq_bytes *v = b.values;
-        /* (no arithmetic on a NULL map: undefined behaviour) */
-        const uint8_t *lo = t->map, *hi = in_map ? t->map + t->file_size : NULL;
-        for (size_t i = 0; i < n; i++) {
-            data += v[i].len;
-            if (in_map && v[i].len &&
-                !(v[i].ptr >= lo && v[i].ptr <= hi &&
-                  (size_t)(hi - v[i].ptr) >= v[i].len))
-                in_map = false;
-        }
-        if (in_map)
-            data = 0;
-    }
+    const pq_bytes *v = b.values;
+    for (size_t i = 0; i < n; i++)
+        data += v[i].len;
     /* Copied bytes of a value column go compact (offsets + bytes); the
      * ikey column keeps pq_bytes (find_ikey searches them in place). A
      * page's bytes fit 32-bit offsets (a Parquet page is < 2 GiB
      * uncompressed); the guard only keeps a hostile sum from wrapping. */
-    bool compact = bytes && !in_map && (int)col != t->col_ikey &&
-                   data <= UINT32_MAX;
+    bool compact = (int)col != t->col_ikey && data <= UINT32_MAX;
     bool nulls = n && memchr(b.valid, 0, n) != NULL;
     size_t hdr = align8(sizeof(sst_page));
     size_t vals = compact ? align8((n + 1) * sizeof(uint32_t)) : align8(n * w);
@@ -359,8 +364,6 @@ static int page_decode(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
         offs[n] = at;
         p->offs = offs;
         p->bytes = d;
-    } else if (in_map) {
-        memcpy(pv, b.values, n * w);
     } else {
         pq_bytes *dst = (pq_bytes *)(void *)pv;
         const pq_bytes *src = b.values;

@@ -89,6 +89,9 @@ struct meru_sst {
     pq_source src;
     pq_reader *r;
     const uint8_t *map; /* the whole file mapped read-only, or NULL */
+    /* The same bytes through the file (pread, no base), for the pages a
+     * get decodes from a mapped file (sst_cache.c); set with the map. */
+    pq_source fsrc;
 
     int level;
     uint64_t rows, file_size, min_seq, max_seq;
@@ -130,9 +133,8 @@ int sst_page_of_row(meru_sst *t, uint32_t rg, int64_t row, int64_t *pbeg,
 /* A decoded page of one column (sst_cache.c): rows [first, first + n) of
  * its row group. Immutable once in the cache. Two forms:
  * - values as in a pq_batch (byte arrays as pq_bytes pointing into the
- *   page's own storage or the file's map): numeric columns, the ikey
- *   column (find_ikey searches its pq_bytes) and byte arrays read in place
- *   from a mapped file;
+ *   page's own storage): numeric columns and the ikey column (find_ikey
+ *   searches its pq_bytes);
  * - compact (offs != NULL, values NULL): the other byte-array columns, row
  *   i's bytes are bytes[offs[i], offs[i + 1]). A decoded page is charged
  *   to the cache by its size, and 16 bytes of pq_bytes per value were ~15 %

@@ -56,6 +56,14 @@ static int source_read(void *ctx, uint64_t off, void *buf, size_t n)
     return meru_file_read_exact(t->file, off, buf, n);
 }
 
+/* Reads of t->fsrc: the file itself, never the map nor the block cache
+ * (a mapped file caches no blocks). */
+static int file_read(void *ctx, uint64_t off, void *buf, size_t n)
+{
+    meru_sst *t = ctx;
+    return meru_file_read_exact(t->file, off, buf, n);
+}
+
 /* ---------------------------------------------------------------- helpers */
 
 uint32_t sst_rg_of(const meru_sst *t, int64_t row)
@@ -476,6 +484,10 @@ int meru_sst_open_ex(meru_sst **out, meru_fs *fs, const char *path,
     t->src.size = t->file_size;
     t->src.ctx = t;
     t->src.base = t->map;
+    t->fsrc.read_at = file_read;
+    t->fsrc.size = t->file_size;
+    t->fsrc.ctx = t;
+    t->fsrc.base = NULL;
     pq_reader_options po = {.bloom_crc_key = SST_KV_BLOOM_CRC};
     rc = pq_reader_open(&t->r, &t->src, &po);
     if (rc) {

@@ -588,6 +588,112 @@ static void test_plain_compact_bytes_refuses_bad_lengths(void)
     CHECK_RC(pq_plain_compact_bytes(p, sizeof huge, 1, offs), MERU_ECORRUPT);
 }
 
+/* A source over the same memory without a base, counting its reads. */
+typedef struct counted {
+    pq_mem *mem;
+    uint64_t reads, bytes;
+    size_t last;
+    bool fail; /* every read fails with MERU_EIO */
+} counted;
+
+static int counted_read(void *ctx, uint64_t off, void *buf, size_t n)
+{
+    counted *k = ctx;
+    if (k->fail)
+        return meru_err(MERU_EIO, "counted source: injected read error");
+    k->reads++;
+    k->bytes += n;
+    k->last = n;
+    memcpy(buf, k->mem->p + off, n);
+    return MERU_OK;
+}
+
+/* pq_cursor_set_source: a cursor of a reader over memory read in place
+ * reads its pages through the given source instead, one read_at a page
+ * of exactly the bytes the offset index gives (header and body), and its
+ * values never point into the reader's base (they do without it: the
+ * pages are uncompressed). Same values either way; NULL restores the
+ * reader's source. */
+static void test_cursor_reads_pages_through_another_source(void)
+{
+    pq_writer_options o;
+    pq_writer_options_column(&o);
+    o.codec = PQ_CODEC_UNCOMPRESSED;
+    o.data_page_version = 2;
+    o.page_rows = 100;
+    mfile f;
+    int rc = make_bytes_file(&f, PQ_REQUIRED, 0, &o);
+    if (rc)
+        meru_buf_free(&f.buf);
+    CHECK_OK(rc);
+    counted k = {&f.mem, 0, 0, 0, false};
+    pq_source other = {counted_read, f.src.size, &k, NULL};
+    pq_reader *r;
+    CHECK_OK(pq_reader_open(&r, &f.src, NULL));
+    const uint8_t *lo = f.buf.data, *hi = f.buf.data + f.buf.len;
+    const pq_offset_index *oi;
+    CHECK_OK(pq_reader_offset_index(r, 0, 0, &oi));
+    CHECK(oi && oi->n_pages > 1);
+    int64_t rows = pq_reader_row_group_rows(r, 0);
+    for (uint32_t pg = 0; oi && pg < oi->n_pages; pg++) {
+        int64_t first = oi->page_locations[pg].first_row_index;
+        int64_t end = pg + 1 < oi->n_pages
+                          ? oi->page_locations[pg + 1].first_row_index
+                          : rows;
+        size_t n = (size_t)(end - first);
+        pq_cursor *in, *c;
+        CHECK_OK(pq_cursor_open(r, 0, 0, &in));
+        CHECK_OK(pq_cursor_open(r, 0, 0, &c));
+        pq_cursor_set_source(c, &other);
+        pq_batch ib, b;
+        CHECK_OK(pq_cursor_seek(in, first));
+        CHECK_OK(pq_cursor_next(in, n, &ib));
+        uint64_t reads = k.reads;
+        CHECK_OK(pq_cursor_seek(c, first));
+        CHECK_EQ_U64(k.reads - reads, 1);
+        CHECK_EQ_U64(k.last,
+                     (uint64_t)oi->page_locations[pg].compressed_page_size);
+        CHECK_OK(pq_cursor_next(c, n, &b));
+        CHECK_EQ_INT(b.n, n);
+        CHECK_EQ_U64(k.reads - reads, 1);
+        const pq_bytes *iv = ib.values, *v = b.values;
+        bool in_base = false, out_base = false;
+        for (size_t i = 0; i < n; i++) {
+            CHECK_EQ_INT(v[i].len, iv[i].len);
+            CHECK(!v[i].len || !memcmp(v[i].ptr, iv[i].ptr, v[i].len));
+            in_base |= iv[i].len && iv[i].ptr >= lo && iv[i].ptr < hi;
+            out_base |= v[i].len && v[i].ptr >= lo && v[i].ptr < hi;
+        }
+        CHECK(in_base);
+        CHECK(!out_base);
+        /* the plain-bytes path is never "in place" through it */
+        size_t bytes;
+        bool place = true, ok = false;
+        CHECK_OK(pq_cursor_plain_bytes_size(c, first, n, &bytes, &place, &ok));
+        CHECK(ok && !place);
+        CHECK_OK(pq_cursor_plain_bytes_size(in, first, n, &bytes, &place,
+                                            &ok));
+        CHECK(ok && place);
+        /* back on the reader's source: no read through the other */
+        reads = k.reads;
+        pq_cursor_set_source(c, NULL);
+        CHECK_OK(pq_cursor_seek(c, first));
+        CHECK_OK(pq_cursor_next(c, n, &b));
+        CHECK_EQ_U64(k.reads, reads);
+        /* the other source's error is the read's, though the reader's
+         * own bytes are at hand */
+        k.fail = true;
+        pq_cursor_set_source(c, &other);
+        CHECK_RC(pq_cursor_seek(c, first), MERU_EIO);
+        CHECK_ERRMSG("injected read error");
+        k.fail = false;
+        pq_cursor_close(in);
+        pq_cursor_close(c);
+    }
+    pq_reader_close(r);
+    meru_buf_free(&f.buf);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_offset_index_layouts_decode_alike);
@@ -595,5 +701,6 @@ int main(void)
     MERU_TEST_RUN(test_byte_arrays_and_wrong_rows_are_refused);
     MERU_TEST_RUN(test_plain_bytes_into_caller_memory);
     MERU_TEST_RUN(test_plain_compact_bytes_refuses_bad_lengths);
+    MERU_TEST_RUN(test_cursor_reads_pages_through_another_source);
     return meru_test_finish();
 }

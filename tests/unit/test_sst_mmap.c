@@ -6,7 +6,10 @@
  * difference — a mapped file puts no raw file blocks in the cache (only
  * decoded pages), a file system without maps (fs_fault) falls back to pread;
  * meru_sst_release_pages takes a map's pages out of the process's RSS and
- * leaves them readable.
+ * leaves them readable. What stays out of the RSS of a mapped file: the
+ * pages a get's page-cache miss decodes (read with pread, not the map),
+ * the row group an iterator read on in when it ends, and the key columns
+ * a key directory build passed over.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -16,7 +19,10 @@
 #include "test_db_common.h"
 
 #include "cache/cache.h"
+#include "engine/iter.h"
 #include "sst/sst.h"
+#include "sst/sst_keydir.h"
+#include "sst_model.h"
 #include "types/keycodec.h"
 #include "support/fs_fault.h"
 
@@ -314,11 +320,194 @@ static void test_sst_release_pages_leaves_rss(void)
     meru_schema_free(s);
 }
 
+/* ------------------------------------- what stays out of a map's RSS */
+
+#define BIG_COLS "id int64 not null, b binary, x int64, d double"
+#define BIG_KEYS 40000
+
+/* An L1 file of BIG_KEYS keys (one version each) with random binary
+ * values (incompressible: ~2 MB), row groups of 20000 rows; *m its
+ * model. */
+static void write_big(const char *name, const meru_schema *s, char *path,
+                      size_t plen, sst_model **m)
+{
+    snprintf(path, plen, "%s/big.parquet", meru_test_tmpdir(name));
+    *m = sst_model_make(s, BIG_KEYS, 1, 0, 0);
+    CHECK(*m);
+    meru_sst_options o;
+    meru_sst_options_for_level(&o, 1, NULL);
+    o.pq.row_group_rows = 20000;
+    CHECK_OK(sst_model_write(*m, meru_fs_posix(), path, s, &o, NULL));
+}
+
+/* Gets of every step-th key of the model (entry key k is index 2k): the
+ * found count and the pages decoded. */
+static void big_gets(meru_sst *t, const meru_schema *s, int step,
+                     int *found_out, uint64_t *pages)
+{
+    meru_buf uk = {0}, val = {0};
+    meru_sst_read_stats st = {0, 0, 0};
+    int found = 0;
+    for (uint64_t k = 0; k < BIG_KEYS; k += (uint64_t)step) {
+        meru_buf_reset(&uk);
+        CHECK_OK(sst_ukey(s, 2 * k, &uk));
+        meru_sst_state state;
+        CHECK_OK(meru_sst_get(t, uk.data, uk.len, MERU_SEQ_MAX, &state, NULL,
+                              &val, &st));
+        found += state == MERU_SST_FOUND;
+    }
+    *pages = st.pages_read;
+    *found_out = found;
+    meru_buf_free(&uk);
+    meru_buf_free(&val);
+}
+
+/* KiB of the file's map resident after the gets of big_gets, starting
+ * from none (the pages open touched released): with a page cache the
+ * misses decode their pages from a pread of each (sst_cache.c), without
+ * one the get reads through a cursor on the map. */
+static void big_gets_rss(const char *path, const meru_schema *s,
+                         size_t cache_bytes, int step, int *found,
+                         uint64_t *pages, long *kib)
+{
+    meru_cache *c = NULL;
+    if (cache_bytes)
+        CHECK_OK(meru_cache_new(&c, cache_bytes));
+    meru_sst_read_options ro = {true, NULL};
+    meru_sst *t;
+    CHECK_OK(meru_sst_open_ex(&t, meru_fs_posix(), path, s, c, &ro));
+    CHECK(meru_sst_mapped(t));
+    meru_sst_release_pages(t);
+    big_gets(t, s, step, found, pages);
+    *kib = meru_test_map_rss_kib(path);
+    meru_sst_close(t);
+    meru_cache_free(c);
+}
+
+/* The gets' misses decode every page of the file, yet leave almost none
+ * of its map resident (what stays is the bloom filters and indexes the
+ * gets read in place, and the neighbours the kernel maps with them); the
+ * same gets through a cursor on the map leave most of the file resident.
+ * Every key is found both ways. */
+static void test_sst_get_misses_read_pages_through_the_file(void)
+{
+    meru_schema *s = NULL;
+    CHECK_OK(meru_schema_parse(&s, "t", BIG_COLS, "id"));
+    char path[1200];
+    sst_model *m;
+    write_big("mmap_pread", s, path, sizeof path, &m);
+    uint64_t size = 0;
+    {
+        meru_sst *t;
+        CHECK_OK(meru_sst_open(&t, meru_fs_posix(), path, s, NULL));
+        size = meru_sst_file_size(t);
+        meru_sst_close(t);
+    }
+    int found_pc, found_cur;
+    uint64_t pages_pc, pages_cur;
+    long pc, cur;
+    big_gets_rss(path, s, (size_t)64 << 20, 4, &found_pc, &pages_pc, &pc);
+    /* every 4th / 16th key: a page holds far more rows, so both read
+     * every page (the cursor's gets decode theirs afresh: slow) */
+    big_gets_rss(path, s, 0, 16, &found_cur, &pages_cur, &cur);
+    CHECK_EQ_INT(found_pc, BIG_KEYS / 4);
+    CHECK_EQ_INT(found_cur, BIG_KEYS / 16);
+    CHECK(pages_pc > 20); /* every page decoded once, from a pread */
+    long file_kib = (long)(size >> 10);
+    /* pc: ~200-250 KiB (the bloom filters and indexes, and the 64 KiB
+     * the kernel maps around each fault in them) */
+    CHECK_MSG(file_kib >= 1024 && cur >= file_kib / 2 && pc >= 0 &&
+                  pc <= file_kib / 4,
+              "file %ld KiB; resident after gets: %ld KiB (page cache), "
+              "%ld KiB (cursor on the map)",
+              file_kib, pc, cur);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
+/* An iterator that read 4096 rows or more of its last row group
+ * releases that row group's mapped pages when it ends; one that read a
+ * window only keeps them. */
+static void test_sst_iter_end_releases_its_row_group(void)
+{
+    meru_schema *s = NULL;
+    CHECK_OK(meru_schema_parse(&s, "t", BIG_COLS, "id"));
+    char path[1200];
+    sst_model *m;
+    write_big("mmap_iter", s, path, sizeof path, &m);
+    meru_sst_read_options ro = {true, NULL};
+    meru_sst *t;
+    CHECK_OK(meru_sst_open_ex(&t, meru_fs_posix(), path, s, NULL, &ro));
+    CHECK(meru_sst_mapped(t));
+    for (int rows = 100; rows <= 6000; rows += 5900) {
+        meru_sst_release_pages(t);
+        meru_iiter *it;
+        CHECK_OK(meru_sst_iter_new(t, NULL, &it));
+        it->ops->seek_to_first(it);
+        int n = 0;
+        while (n < rows && it->ops->valid(it)) {
+            it->ops->next(it);
+            n++;
+        }
+        CHECK_EQ_INT(n, rows);
+        long during = meru_test_map_rss_kib(path);
+        meru_iiter_destroy(it);
+        long after = meru_test_map_rss_kib(path);
+        if (rows < 4096)
+            CHECK_MSG(during >= 8 && after == during,
+                      "%d rows: %ld KiB resident while read, %ld after",
+                      rows, during, after);
+        else
+            /* what stays: the indexes the seek read in place */
+            CHECK_MSG(during >= 256 && after >= 0 && after <= during / 4,
+                      "%d rows: %ld KiB resident while read, %ld after",
+                      rows, during, after);
+    }
+    meru_sst_close(t);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
+/* A key directory build reads the key columns of every row group
+ * through the map and leaves none of them resident. */
+static void test_sst_keydir_build_leaves_no_pages(void)
+{
+    meru_schema *s = NULL;
+    CHECK_OK(meru_schema_parse(&s, "t", BIG_COLS, "id"));
+    char path[1200];
+    sst_model *m;
+    write_big("mmap_keydir", s, path, sizeof path, &m);
+    meru_cache *c;
+    CHECK_OK(meru_cache_new(&c, (size_t)64 << 20));
+    meru_sst_keydir_budget b;
+    meru_sst_keydir_budget_init(&b, c, (uint64_t)32 << 20);
+    meru_sst_read_options ro = {true, &b};
+    meru_sst *t;
+    CHECK_OK(meru_sst_open_ex(&t, meru_fs_posix(), path, s, c, &ro));
+    CHECK(meru_sst_mapped(t));
+    meru_sst_release_pages(t);
+    CHECK(meru_sst_keydir_build(t, NULL));
+    CHECK(meru_sst_keydir_bytes(t) > 0);
+    /* What may stay: the pages the kernel mapped around the first fault
+     * in row group 1 (up to 64 KiB, some of them row group 0's, released
+     * before); without the releases ~190 KiB stay. */
+    long after = meru_test_map_rss_kib(path);
+    CHECK_MSG(after >= 0 && after <= 64,
+              "%ld KiB of the map resident after the build", after);
+    meru_sst_close(t);
+    meru_cache_free(c);
+    sst_model_free(m);
+    meru_schema_free(s);
+}
+
 int main(void)
 {
     MERU_TEST_RUN(test_mmap_reads_option);
     MERU_TEST_RUN(test_mmap_reads_same_answers);
     MERU_TEST_RUN(test_sst_mapped_caches_pages_only);
     MERU_TEST_RUN(test_sst_release_pages_leaves_rss);
+    MERU_TEST_RUN(test_sst_get_misses_read_pages_through_the_file);
+    MERU_TEST_RUN(test_sst_iter_end_releases_its_row_group);
+    MERU_TEST_RUN(test_sst_keydir_build_leaves_no_pages);
     return meru_test_finish();
 }
