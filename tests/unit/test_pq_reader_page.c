@@ -23,6 +23,7 @@
 #include "test.h"
 #include "test_pq.h"
 #include "util/arena.h"
+#include "util/error.h"
 
 enum { N = 9000 };
 
