@@ -56,8 +56,8 @@ typedef struct ci_entry {
 typedef struct colw {
     pq_column_spec spec; /* name points into the writer arena */
     pq_sort_order order;
-    size_t width;       /* fixed value width; 0 for BYTE_ARRAY */
-    pq_encoding enc;    /* plain/fallback encoding of data pages */
+    size_t width;            /* fixed value width; 0 for BYTE_ARRAY */
+    pq_encoding enc;         /* plain/fallback encoding of data pages */
     pq_encoding enc_default; /* enc at the start of each chunk */
     /* BYTE_STREAM_SPLIT by the profile's choice: the chunk's first page
      * compares it with PLAIN and keeps the smaller (pqw_flush_page) */
@@ -71,11 +71,11 @@ typedef struct colw {
     bool fell_back;     /* the dictionary was abandoned in this row group */
     bool dict_overflow; /* the dictionary passed its cap in this page */
     bool stats;
-    bool utf8;          /* STRING-like: cut bounds at character boundaries */
-    uint32_t stat_cap;  /* statistics_truncate for this column, or 0 */
-    uint8_t *stat_max;  /* stat_cap bytes: a cut max (arena) */
-    uint32_t ci_cap;    /* column_index_truncate for this column, or 0 */
-    uint8_t *ci_max;    /* ci_cap bytes (arena) */
+    bool utf8;         /* STRING-like: cut bounds at character boundaries */
+    uint32_t stat_cap; /* statistics_truncate for this column, or 0 */
+    uint8_t *stat_max; /* stat_cap bytes: a cut max (arena) */
+    uint32_t ci_cap;   /* column_index_truncate for this column, or 0 */
+    uint8_t *ci_max;   /* ci_cap bytes (arena) */
     pq_dict *dict;
 
     /* the page being filled */
@@ -144,6 +144,16 @@ void pqw_fill_statistics(colw *c, pq_stats_acc *a, pq_statistics *s);
  * header into w->hdr. */
 int pqw_page_header(pq_writer *w, pq_page_header *h, const uint8_t *a,
                     size_t alen, const uint8_t *b, size_t blen);
+
+/* writer_check.c */
+/* Bytes of one value of the column's type (0: BYTE_ARRAY). */
+size_t pqw_type_width(const pq_column_spec *s);
+/* Converted type for old readers, or -1. */
+int pqw_converted_of(const pq_column_spec *s);
+/* MERU_EINVAL with a message when column i's spec is not writable. */
+int pqw_check_spec(const pq_column_spec *s, uint32_t i);
+/* MERU_EINVAL with a message when the options are out of range. */
+int pqw_check_options(const pq_writer_options *o);
 
 /* writer.c: the chunk chain */
 int pqw_chain_append(pqw_chain *ch, const void *p, size_t n);
