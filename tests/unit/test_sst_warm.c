@@ -8,8 +8,9 @@
  *   key, hidden or string columns; a second pass decodes nothing; the
  *   pass counts neither hits nor misses in the cache's statistics.
  * - A get then decodes only the pages the pass left (the first get of a
- *   key reads exactly the two number pages fewer than in a file opened
- *   the same way and not warmed) and returns the same value.
+ *   key decodes exactly three pages fewer, n, x and w, than in the same
+ *   file opened with a cache of its own and not warmed) and returns the
+ *   same value.
  * - The pass stops once the cache would pass its warming share (1/2 of the
  *   capacity): *full, and the cache's bytes within the share.
  * - L0 files, a cache of capacity 0: nothing warmed. A cancelled pass
