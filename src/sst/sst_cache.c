@@ -491,7 +491,8 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
  * decode (decompress) nearly every page of those columns once: 1000
  * uniform gets over a million rows touch ~all ~60 pages of a double
  * column, ~9 MB of zstd output, about half of what those gets cost
- * (bench/RESULTS.md "Cold reads, warming"). The steady state holds them
+ * (bench/RESULTS.md "Cold reads: warming the number pages at open").
+ * The steady state holds them
  * all (few, large, each shared by 20000 rows). The engine's key directory
  * builder decodes them right after building the directories of the files
  * an open found, on its own thread, so the gets that follow find most of
