@@ -546,24 +546,21 @@ static int warm_chunk(meru_sst *t, uint32_t rg, uint32_t pc,
         return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
     if (!oi || oi->n_pages == 0)
         return MERU_OK;
-    /* A decoded page's bytes, for the room check: the chunk's
-     * uncompressed bytes spread over its pages (values, a page header). */
-    const pq_column_meta *m = pq_reader_chunk(t->r, rg, pc);
-    uint64_t per = m && m->total_uncompressed_size > 0
-                       ? (uint64_t)m->total_uncompressed_size / oi->n_pages
-                       : 0;
+    size_t w = pq_value_width(pq_reader_column(t->r, pc)->type);
     for (uint32_t p = 0; p < oi->n_pages; p++) {
         if (cancel && atomic_load_explicit(cancel, memory_order_relaxed))
             return meru_err(MERU_ECLOSED, "SST %s: warming cancelled",
                             t->path);
-        if (!warm_room(t, per)) {
-            *full = true;
-            return MERU_OK;
-        }
         int64_t first, end;
         rc = page_bounds(t, rg, pc, oi, p, &first, &end);
         if (rc)
             return rc;
+        /* The decoded page's bytes (page_decode_fixed: its values; the
+         * header and any null flags are small beside them). */
+        if (!warm_room(t, (uint64_t)(end - first) * w)) {
+            *full = true;
+            return MERU_OK;
+        }
         uint8_t key[PAGE_KEY_LEN];
         page_key(t, rg, pc, p, key);
         if (meru_cache_contains(t->cache, key, sizeof key))
