@@ -478,6 +478,16 @@ meru_cache_handle *meru_cache_lookup(meru_cache *c, const void *key,
     return e;
 }
 
+bool meru_cache_contains(meru_cache *c, const void *key, size_t klen)
+{
+    uint64_t h = hash_key(key, klen);
+    shard *s = shard_of(c, h);
+    pthread_rwlock_rdlock(&s->lock);
+    bool in = *table_find(s, key, klen, h) != NULL;
+    pthread_rwlock_unlock(&s->lock);
+    return in;
+}
+
 int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
                       void *value, size_t charge, meru_cache_deleter del,
                       meru_cache_handle **out)

@@ -70,6 +70,11 @@ meru_cache_handle *meru_cache_lookup(meru_cache *c, const void *key,
 int meru_cache_insert(meru_cache *c, const void *key, size_t klen,
                       void *value, size_t charge, meru_cache_deleter del,
                       meru_cache_handle **out);
+/* Whether an entry with this key is present, as a lookup would find it,
+ * but counting neither a hit nor a miss and leaving the entry's CLOCK
+ * state alone: for a background pass that fills the cache (sst.h,
+ * meru_sst_warm_pages) and must not pass for the workload's lookups. */
+bool meru_cache_contains(meru_cache *c, const void *key, size_t klen);
 void *meru_cache_value(const meru_cache_handle *h);
 void meru_cache_release(meru_cache *c, meru_cache_handle *h); /* NULL-safe */
 /* Unlinks the entry with this key if present. */

@@ -273,6 +273,10 @@ struct meru_db {
     pthread_t kd_thread;
     bool kd_running, kd_stop;
     atomic_bool kd_cancel;
+    /* Pages its first pass warmed (meru_sst_warm_pages), and whether
+     * that pass is over (tests wait for it). */
+    atomic_uint_fast64_t warmed_pages;
+    atomic_bool warm_done;
 
     meru_cache *cache;     /* file blocks: pages and footers */
     /* Key directories of L1+ files (sst.h): charged to `cache`, at most

@@ -21,6 +21,16 @@
  * core the builder and the first gets share the builds; without one the
  * total work is the same as gets building alone.
  *
+ * Warming: its first pass, over the view the open found, then also
+ * decodes the pages of those files' number value columns into the page
+ * cache (meru_sst_warm_pages, up to half the cache): a get reads one row of
+ * each, and those pages are few and each shared by up to 20,000 rows, so
+ * the first gets after an open would otherwise decompress nearly all of
+ * them (about half of what those gets cost: bench/RESULTS.md "Cold reads:
+ * warming the number pages at open"). Only that pass: the files later
+ * commits bring are read by gets as they need them (warming them would
+ * spend the core and the cache room while the table is being written).
+ *
  * What it builds: the files of level >= 1 of the current view, read under
  * the view's schema (the meru_sst gets use: a file older than a schema
  * change is read through another meru_sst, with its own directory). The
@@ -72,11 +82,33 @@ static void build_view(meru_db *db, meru_view *v)
     }
 }
 
+/* Warms the number columns' pages of v's L1+ files (meru_sst_warm_pages)
+ * until the cache's warming share is full; stops early when the handle
+ * closes. */
+static void warm_view(meru_db *db, meru_view *v)
+{
+    uint64_t pages = 0;
+    bool full = false;
+    for (size_t i = v->level_start[1]; i < v->nfiles && !full; i++) {
+        meru_sst *t = NULL;
+        meru_err_saved es;
+        meru_err_save(&es);
+        int rc = meru_db_file_sst_for(v->files[i], v->schema, &t);
+        if (rc == MERU_OK)
+            rc = meru_sst_warm_pages(t, &db->kd_cancel, &full, &pages);
+        meru_err_restore(&es);
+        if (rc == MERU_ECLOSED)
+            break;
+    }
+    atomic_fetch_add_explicit(&db->warmed_pages, pages, memory_order_relaxed);
+}
+
 static void *keydir_main(void *arg)
 {
     meru_db *db = arg;
     pthread_mutex_lock(&db->mu);
     uint64_t seen = db->work_gen - 1; /* a first pass over the open view */
+    bool first = true;
     while (!kd_stopping(db)) {
         if (db->work_gen == seen) {
             pthread_cond_wait(&db->cv_work, &db->mu);
@@ -89,6 +121,14 @@ static void *keydir_main(void *arg)
         atomic_fetch_add_explicit(&v->refs, 1, memory_order_relaxed);
         pthread_mutex_unlock(&db->mu);
         build_view(db, v);
+        /* Only the files the open found: the pages of a file a later
+         * compaction writes are read by gets as they need them (warming
+         * every new file would spend a core and cache room on pages
+         * while the table is being written). */
+        if (first)
+            warm_view(db, v);
+        first = false;
+        atomic_store_explicit(&db->warm_done, true, memory_order_release);
         meru_db_view_unref(v);
         pthread_mutex_lock(&db->mu);
     }

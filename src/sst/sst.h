@@ -239,6 +239,18 @@ uint64_t meru_sst_keydir_bytes(const meru_sst *t);
  * row groups already built stay, charged, and gets build the rest as they
  * need them). */
 bool meru_sst_keydir_build(meru_sst *t, const atomic_bool *cancel);
+/* Decodes the pages of an L1+ file's number value columns (INT32, INT64,
+ * FLOAT, DOUBLE columns outside the key) into the page cache, skipping
+ * those already there, while the cache's bytes stay within
+ * 1/MERU_SST_WARM_SHARE of its capacity (*full set once they would not:
+ * the caller warms no further file). The first gets after an open then
+ * find them instead of decoding them (sst_cache.c, "warming pages").
+ * Entries are inserted as a get's would be but counted neither as hits
+ * nor misses. `cancel` (optional) is read between pages: MERU_ECLOSED once
+ * true. Files without a page cache and L0 files: nothing to do. */
+#define MERU_SST_WARM_SHARE 2
+int meru_sst_warm_pages(meru_sst *t, const atomic_bool *cancel, bool *full,
+                        uint64_t *pages);
 void meru_sst_close(meru_sst *t); /* NULL-safe; no iterator may be open */
 
 uint64_t meru_sst_row_count(const meru_sst *t);

@@ -392,6 +392,54 @@ static void page_free(const void *key, size_t klen, void *value)
     free(value);
 }
 
+/* Page `lo` of column `col` of row group `rg` per the offset index: its
+ * rows [*first, *end) of the row group, checked against the row group. */
+static int page_bounds(meru_sst *t, uint32_t rg, uint32_t col,
+                       const pq_offset_index *oi, uint32_t lo, int64_t *first,
+                       int64_t *end)
+{
+    int64_t rows = t->rg_start[rg + 1] - t->rg_start[rg];
+    *first = oi->page_locations[lo].first_row_index;
+    *end = lo + 1 < oi->n_pages ? oi->page_locations[lo + 1].first_row_index
+                                : rows;
+    if (*first < 0 || *end <= *first || *end > rows)
+        return meru_err(MERU_ECORRUPT,
+                        "SST %s: offset index of column %u has a bad page "
+                        "%u in row group %u",
+                        t->path, col, lo, rg);
+    return MERU_OK;
+}
+
+static void page_key(const meru_sst *t, uint32_t rg, uint32_t col,
+                     uint32_t lo, uint8_t key[PAGE_KEY_LEN])
+{
+    key[0] = 'P';
+    meru_store_le64(key + 1, t->cache_id);
+    meru_store_le32(key + 9, rg);
+    meru_store_le32(key + 13, col);
+    meru_store_le32(key + 17, lo);
+}
+
+/* Decodes page `lo` (rows [first, end)) and inserts it under `key`. */
+static int page_fill(meru_sst *t, uint32_t rg, uint32_t col, int64_t first,
+                     int64_t end, unsigned flags, const uint8_t *key,
+                     meru_cache_handle **ch, uint64_t *pages_read)
+{
+    sst_page *p = NULL;
+    size_t charge = 0;
+    int rc = page_decode(t, rg, col, first, end, flags, &p, &charge,
+                         pages_read);
+    if (rc)
+        return rc;
+    /* Two threads may decode the same page at once: the later insert
+     * replaces an identical value, which is harmless. */
+    rc = meru_cache_insert(t->cache, key, PAGE_KEY_LEN, p, charge, page_free,
+                           ch);
+    if (rc)
+        free(p);
+    return rc;
+}
+
 int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
                  unsigned flags, const sst_page **page, meru_cache_handle **h,
                  uint64_t *pages_read)
@@ -406,7 +454,6 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
         return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
     if (!oi || oi->n_pages == 0)
         return MERU_OK;
-    int64_t rows = t->rg_start[rg + 1] - t->rg_start[rg];
     uint32_t lo = 0, hi = oi->n_pages; /* last page starting at or before */
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -415,21 +462,15 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
         else
             hi = mid;
     }
-    int64_t first = oi->page_locations[lo].first_row_index;
-    int64_t end = lo + 1 < oi->n_pages
-                      ? oi->page_locations[lo + 1].first_row_index
-                      : rows;
-    if (first < 0 || first > row || end <= row || end > rows)
+    int64_t first, end;
+    if (page_bounds(t, rg, col, oi, lo, &first, &end) != MERU_OK ||
+        first > row || end <= row)
         return meru_err(MERU_ECORRUPT,
                         "SST %s: offset index of column %u does not cover "
                         "row %lld of row group %u",
                         t->path, col, (long long)row, rg);
     uint8_t key[PAGE_KEY_LEN];
-    key[0] = 'P';
-    meru_store_le64(key + 1, t->cache_id);
-    meru_store_le32(key + 9, rg);
-    meru_store_le32(key + 13, col);
-    meru_store_le32(key + 17, lo);
+    page_key(t, rg, col, lo, key);
     meru_cache_handle *ch = meru_cache_lookup(t->cache, key, sizeof key);
     /* Not cached, and not to be: read by cursor. A page decoded without
      * its CRC check is never cached either, so a later read that checks
@@ -437,22 +478,121 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
     if (!ch && (flags & (MERU_SST_NO_FILL_CACHE | MERU_SST_SKIP_CRC)))
         return MERU_OK;
     if (!ch) {
-        sst_page *p = NULL;
-        size_t charge = 0;
-        rc = page_decode(t, rg, col, first, end, flags, &p, &charge,
-                         pages_read);
+        rc = page_fill(t, rg, col, first, end, flags, key, &ch, pages_read);
         if (rc)
             return rc;
-        /* Two threads may decode the same page at once: the later insert
-         * replaces an identical value, which is harmless. */
-        rc = meru_cache_insert(t->cache, key, sizeof key, p, charge,
-                               page_free, &ch);
-        if (rc) {
-            free(p);
-            return rc;
-        }
     }
     *page = meru_cache_value(ch);
     *h = ch;
+    return MERU_OK;
+}
+
+/* ------------------------------------------------------- warming pages
+ *
+ * Why: a get reads one row of every value column, and a number column's
+ * page holds up to page_rows (20000) rows, so the first gets after an open
+ * decode (decompress) nearly every page of those columns once: 1000
+ * uniform gets over a million rows touch ~all ~60 pages of a double
+ * column, ~9 MB of zstd output, about half of what those gets cost
+ * (bench/RESULTS.md "Cold reads: warming the number pages at open").
+ * The steady state holds them
+ * all (few, large, each shared by 20000 rows). The engine's key directory
+ * builder decodes them right after building the directories of the files
+ * an open found, on its own thread, so the gets that follow find most of
+ * them cached. String columns are left to the gets: their pages are many
+ * and small (a 100-byte string column of a million rows is ~50,000 pages
+ * of ~2 KiB), the cache holds only part of them, and warming a few would
+ * cost as much as the gets that might read them. */
+
+/* Whether file column pc is a number value column: fixed-width values
+ * (INT32, INT64, FLOAT, DOUBLE) of a column outside the key (a get finds
+ * its row through the key directory, not the key's pages). */
+static bool warm_column(const meru_sst *t, int pc)
+{
+    if (pc < 0 || pc == t->col_ikey || pc == t->col_seq || pc == t->col_op)
+        return false;
+    const meru_schema *s = t->schema;
+    for (size_t k = 0; k < s->nkey; k++)
+        if (t->pcol[s->key_cols[k]] == pc)
+            return false;
+    switch (pq_reader_column(t->r, (uint32_t)pc)->type) {
+    case PQ_INT32:
+    case PQ_INT64:
+    case PQ_FLOAT:
+    case PQ_DOUBLE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Whether the page cache stays within its warming share with `more`
+ * bytes in it. */
+static bool warm_room(meru_sst *t, uint64_t more)
+{
+    meru_cache_stats st;
+    meru_cache_stats_get(t->cache, &st);
+    uint64_t cap = st.capacity / MERU_SST_WARM_SHARE;
+    return st.bytes <= cap && more <= cap - st.bytes;
+}
+
+/* Warms the pages of one column chunk that are not cached yet; stops
+ * with *full set when the cache reaches its warming share, and with
+ * MERU_ECLOSED when *cancel turns true. */
+static int warm_chunk(meru_sst *t, uint32_t rg, uint32_t pc,
+                      const atomic_bool *cancel, bool *full,
+                      uint64_t *pages)
+{
+    const pq_offset_index *oi;
+    int rc = pq_reader_offset_index(t->r, rg, pc, &oi);
+    if (rc)
+        return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
+    if (!oi || oi->n_pages == 0)
+        return MERU_OK;
+    size_t w = pq_value_width(pq_reader_column(t->r, pc)->type);
+    for (uint32_t p = 0; p < oi->n_pages; p++) {
+        if (cancel && atomic_load_explicit(cancel, memory_order_relaxed))
+            return meru_err(MERU_ECLOSED, "SST %s: warming cancelled",
+                            t->path);
+        int64_t first, end;
+        rc = page_bounds(t, rg, pc, oi, p, &first, &end);
+        if (rc)
+            return rc;
+        /* The decoded page's bytes (page_decode_fixed: its values; the
+         * header and any null flags are small beside them). */
+        if (!warm_room(t, (uint64_t)(end - first) * w)) {
+            *full = true;
+            return MERU_OK;
+        }
+        uint8_t key[PAGE_KEY_LEN];
+        page_key(t, rg, pc, p, key);
+        if (meru_cache_contains(t->cache, key, sizeof key))
+            continue; /* a get was first */
+        meru_cache_handle *ch = NULL;
+        rc = page_fill(t, rg, pc, first, end, 0, key, &ch, pages);
+        if (rc)
+            return rc;
+        meru_cache_release(t->cache, ch);
+    }
+    return MERU_OK;
+}
+
+int meru_sst_warm_pages(meru_sst *t, const atomic_bool *cancel, bool *full,
+                        uint64_t *pages)
+{
+    *full = false;
+    if (!t || !t->page_cache || t->level < 1)
+        return MERU_OK;
+    /* Row group by row group (all the columns of one, then the next): a
+     * file cut short by the cache's share keeps whole rows warm. */
+    for (uint32_t rg = 0; rg < t->nrg && !*full; rg++)
+        for (size_t c = 0; c < t->schema->ncols && !*full; c++) {
+            if (!warm_column(t, t->pcol[c]))
+                continue;
+            int rc = warm_chunk(t, rg, (uint32_t)t->pcol[c], cancel, full,
+                                pages);
+            if (rc)
+                return rc;
+        }
     return MERU_OK;
 }

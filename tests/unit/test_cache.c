@@ -278,6 +278,32 @@ static void test_cache_evicts_least_recently_used(void)
     meru_cache_free(c);
 }
 
+/* meru_cache_contains: answers as a lookup would, but counts no hit or
+ * miss and leaves the CLOCK state: the entry it asked about is evicted
+ * first, where a lookup would have kept it (the test above). */
+static void test_cache_contains_counts_nothing(void)
+{
+    meru_cache *c;
+    CHECK_OK(meru_cache_new(&c, 100));
+    for (unsigned k = 0; k < 10; k++) {
+        meru_cache_handle *h = put(c, k, 10);
+        CHECK(h);
+        meru_cache_release(c, h);
+    }
+    unsigned k0 = 0, k99 = 99;
+    CHECK(meru_cache_contains(c, &k0, sizeof k0));
+    CHECK(!meru_cache_contains(c, &k99, sizeof k99));
+    meru_cache_stats st;
+    meru_cache_stats_get(c, &st);
+    CHECK_EQ_U64(st.hits, 0);
+    CHECK_EQ_U64(st.misses, 0);
+    meru_cache_handle *h = put(c, 10, 10); /* evicts 0, the oldest */
+    meru_cache_release(c, h);
+    CHECK(!meru_cache_contains(c, &k0, sizeof k0));
+    CHECK(present(c, 1));
+    meru_cache_free(c);
+}
+
 static void test_cache_in_use_entries_survive(void)
 {
     meru_cache *c;
@@ -575,6 +601,7 @@ int main(void)
 {
     MERU_TEST_RUN(test_cache_insert_lookup_stats);
     MERU_TEST_RUN(test_cache_evicts_least_recently_used);
+    MERU_TEST_RUN(test_cache_contains_counts_nothing);
     MERU_TEST_RUN(test_cache_in_use_entries_survive);
     MERU_TEST_RUN(test_cache_replace_keeps_old_handle);
     MERU_TEST_RUN(test_cache_capacity_zero_caches_nothing);

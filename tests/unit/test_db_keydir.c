@@ -9,6 +9,10 @@
  *   was written.
  * - A read-only handle runs no builder: no file has a directory until its
  *   gets build them.
+ * - The builder's first pass after an open also warms the number pages of
+ *   the files it found (the page cache holds them before any get, with no
+ *   lookup counted); its passes after later commits do not; a read-only
+ *   handle warms nothing.
  * - The builder races compactions and file deletions: a writer overwrites,
  *   flushes and compacts while readers get, right after a reopen (so the
  *   builder works on files that compactions replace under it); every get
@@ -151,6 +155,69 @@ static void test_db_keydir_built_in_background(void)
     meru_schema_free(s);
 }
 
+/* Waits (up to a minute) for the end of the builder's first pass. */
+static void wait_warm_done(meru_db *db)
+{
+    for (int i = 0; i < 6000 && !atomic_load(&db->warm_done); i++)
+        usleep(10000);
+    CHECK(atomic_load(&db->warm_done));
+}
+
+/* The builder's first pass warms the number pages of the files the open
+ * found (meru_sst_warm_pages): the cache holds them before any get; the
+ * passes after a commit warm nothing; a read-only handle warms nothing. */
+static void test_db_keydir_warms_pages_at_open(void)
+{
+    meru_schema *s = NULL;
+    meru_options o;
+    const char *dir = NULL;
+    load(&dir, &s, &o);
+    meru_db *db = NULL;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    wait_warm_done(db);
+    uint64_t warmed = atomic_load(&db->warmed_pages);
+    CHECK(warmed > 0);
+    meru_stats st;
+    CHECK_OK(meru_stats_get(db, &st));
+    /* the directories' charge plus the pages */
+    CHECK(st.cache_bytes > meru_sst_keydir_budget_used(&db->keydir));
+    CHECK_EQ_U64(st.cache_misses, 0);
+
+    /* New files from a commit: directories, no warming. */
+    meru_row *r = NULL, *k = NULL, *out = NULL;
+    CHECK_OK(meru_row_new(&r, meru_db_schema(db)));
+    CHECK_OK(meru_row_new(&k, meru_db_schema(db)));
+    CHECK_OK(meru_row_new(&out, meru_db_schema(db)));
+    for (int64_t key = 0; key < NKEYS; key += 3)
+        CHECK_OK(put_version(db, r, key, 1));
+    CHECK_OK(meru_flush(db));
+    CHECK_OK(meru_compact(db));
+    size_t files = 0;
+    wait_all_built(db, &files);
+    CHECK_EQ_U64(atomic_load(&db->warmed_pages), warmed);
+    for (int64_t key = 0; key < NKEYS; key++)
+        CHECK_EQ_INT((int)get_version(db, k, out, key),
+                     key % 3 == 0 ? 1 : key % 2 ? -1 : 0);
+    meru_row_free(r);
+    meru_row_free(k);
+    meru_row_free(out);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+
+    o.read_only = 1;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    CHECK_OK(meru_row_new(&k, meru_db_schema(db)));
+    CHECK_OK(meru_row_new(&out, meru_db_schema(db)));
+    for (int64_t key = 0; key < NKEYS; key += 2)
+        CHECK(get_version(db, k, out, key) >= 0);
+    CHECK_EQ_U64(atomic_load(&db->warmed_pages), 0);
+    meru_row_free(k);
+    meru_row_free(out);
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
+    meru_schema_free(s);
+}
+
 /* ----------------------------------------------- racing compactions */
 
 typedef struct shared {
@@ -230,6 +297,7 @@ static void test_db_keydir_races_compaction(void)
 int main(void)
 {
     MERU_TEST_RUN(test_db_keydir_built_in_background);
+    MERU_TEST_RUN(test_db_keydir_warms_pages_at_open);
     MERU_TEST_RUN(test_db_keydir_races_compaction);
     return meru_test_finish();
 }
