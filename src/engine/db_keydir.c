@@ -21,10 +21,11 @@
  * core the builder and the first gets share the builds; without one the
  * total work is the same as gets building alone.
  *
- * Warming: its first pass, over the view the open found, then also
- * decodes the pages of those files' number value columns into the page
- * cache (meru_sst_warm_pages, up to half the cache): a get reads one row of
- * each, and those pages are few and each shared by up to 20,000 rows, so
+ * Warming (meru_options.warm_cache_at_open, on by default): its first
+ * pass, over the view the open found, then also decodes the pages of
+ * those files' number value columns into the page cache
+ * (meru_sst_warm_pages, up to half the cache): a get reads one row of
+ * each, and those pages are few and each shared by thousands of rows, so
  * the first gets after an open would otherwise decompress nearly all of
  * them (about half of what those gets cost: bench/RESULTS.md "Cold reads:
  * warming the number pages at open"). Only that pass: the files later
@@ -125,7 +126,7 @@ static void *keydir_main(void *arg)
          * compaction writes are read by gets as they need them (warming
          * every new file would spend a core and cache room on pages
          * while the table is being written). */
-        if (first)
+        if (first && db->opts.warm_cache_at_open)
             warm_view(db, v);
         first = false;
         atomic_store_explicit(&db->warm_done, true, memory_order_release);

@@ -38,6 +38,8 @@ static size_t options_size(unsigned version)
     case 7:
         return offsetof(meru_options, number_page_bytes);
     case 8:
+        return offsetof(meru_options, warm_cache_at_open);
+    case 9:
         return sizeof(meru_options);
     default:
         return 0;
@@ -189,6 +191,8 @@ int meru_options_validate(const meru_options *given)
         return bad("max_compaction_bytes", "must be at least 64 KiB");
     if (o->mmap_reads != 0 && o->mmap_reads != 1)
         return bad("mmap_reads", "must be 0 or 1");
+    if (o->warm_cache_at_open != 0 && o->warm_cache_at_open != 1)
+        return bad("warm_cache_at_open", "must be 0 or 1");
     if (o->iceberg_view != MERU_ICEBERG_VIEW_OFF &&
         o->iceberg_view != MERU_ICEBERG_VIEW_CONTINUOUS)
         return bad("iceberg_view", "must be MERU_ICEBERG_VIEW_OFF or "

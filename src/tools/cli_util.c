@@ -102,6 +102,9 @@ int cli_open(const char *dir, int read_only, meru_db **out)
     meru_options_init(&o);
     o.create_if_missing = 0;
     o.read_only = read_only;
+    /* A verb opens the table for one command and closes it: warming the
+     * page cache for gets that never come would only spend a core. */
+    o.warm_cache_at_open = 0;
     *out = NULL;
     int rc = meru_open(dir, &o, NULL, out);
     if (rc == MERU_NOT_FOUND)

@@ -145,6 +145,35 @@ static void test_options_init_writes_only_the_callers_version(void)
     meru_options_init(&full);
     CHECK_EQ_INT(full.version, MERU_OPTIONS_VERSION);
     CHECK_EQ_INT((int)full.number_page_bytes, 262144);
+    CHECK_EQ_INT(full.warm_cache_at_open, 1);
+}
+
+/* A caller of the version-8 header ends at number_page_bytes: it gets
+ * warm_cache_at_open's default (1) whatever follows its block, and a
+ * version-9 caller's 0 is read and validated. */
+static void test_options_version_8_struct_and_warm_cache_at_open(void)
+{
+    size_t v8 = offsetof(meru_options, warm_cache_at_open);
+    meru_options full, up;
+    meru_options_init(&full);
+    full.version = 8;
+    unsigned char *blk = malloc(sizeof(meru_options));
+    CHECK(blk);
+    memset(blk, 0x55, sizeof(meru_options)); /* would read as 0x55555555 */
+    memcpy(blk, &full, v8);
+    CHECK_OK(meru_options_upgrade((const meru_options *)(void *)blk, &up));
+    CHECK_EQ_INT(up.version, MERU_OPTIONS_VERSION);
+    CHECK_EQ_INT(up.warm_cache_at_open, 1);
+    CHECK_OK(meru_options_validate((const meru_options *)(void *)blk));
+    free(blk);
+
+    meru_options_init(&full);
+    full.warm_cache_at_open = 0;
+    CHECK_OK(meru_options_upgrade(&full, &up));
+    CHECK_EQ_INT(up.warm_cache_at_open, 0);
+    full.warm_cache_at_open = 2;
+    CHECK_EQ_INT(meru_options_validate(&full), MERU_EINVAL);
+    CHECK_ERRMSG("warm_cache_at_open");
 }
 
 /* A caller of the version-6 header ends at string_page_bytes: it gets
@@ -155,7 +184,7 @@ static void test_options_version_6_struct_and_wal_salvage(void)
     size_t v6 = offsetof(meru_options, wal_salvage);
     meru_options full, up;
     meru_options_init(&full);
-    CHECK_EQ_INT(full.version, 8);
+    CHECK_EQ_INT(full.version, MERU_OPTIONS_VERSION);
     CHECK_EQ_INT(full.wal_salvage, 0);
     CHECK_EQ_INT((int)full.string_page_bytes, 2048);
     full.version = 6;
@@ -336,6 +365,7 @@ int main(void)
     MERU_TEST_RUN(test_options_version_6_struct_and_wal_salvage);
     MERU_TEST_RUN(test_options_init_writes_only_the_callers_version);
     MERU_TEST_RUN(test_options_version_7_struct_and_number_pages);
+    MERU_TEST_RUN(test_options_version_8_struct_and_warm_cache_at_open);
     MERU_TEST_RUN(test_unknown_struct_versions_are_refused);
     MERU_TEST_RUN(test_stats_are_filled_by_size);
     return meru_test_finish();

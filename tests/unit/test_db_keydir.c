@@ -215,6 +215,17 @@ static void test_db_keydir_warms_pages_at_open(void)
     meru_row_free(out);
     CHECK_OK(meru_close(db));
     meru_db_free(db);
+
+    /* warm_cache_at_open 0: the first pass builds the directories only. */
+    o.read_only = 0;
+    o.warm_cache_at_open = 0;
+    CHECK_OK(meru_open(dir, &o, s, &db));
+    wait_warm_done(db);
+    CHECK_EQ_U64(atomic_load(&db->warmed_pages), 0);
+    CHECK_OK(meru_stats_get(db, &st));
+    CHECK_EQ_U64(st.cache_bytes, meru_sst_keydir_budget_used(&db->keydir));
+    CHECK_OK(meru_close(db));
+    meru_db_free(db);
     meru_schema_free(s);
 }
 
