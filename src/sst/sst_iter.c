@@ -66,7 +66,10 @@ typedef struct sst_iter {
     bool valid;
     bool loaded;  /* a window is in place */
     uint32_t rg;  /* row group of the cursors / window */
-    int64_t rg_read; /* rows of windows loaded in rg since it was entered */
+    /* rows of windows loaded in rg since it was entered or since the last
+     * seek (a seek starts a new scan: an iterator reused for many short
+     * seeks is no long scan) */
+    int64_t rg_read;
     int64_t wbeg; /* window rows [wbeg, wbeg + n) within rg */
     size_t n;
     size_t pos;
@@ -219,6 +222,7 @@ static void it_seek_to_first(meru_iiter *b)
     sst_iter *it = (sst_iter *)b;
     if (it->status)
         return;
+    it->rg_read = 0;
     go_to(it, 0);
 }
 
@@ -227,6 +231,7 @@ static void it_seek_to_last(meru_iiter *b)
     sst_iter *it = (sst_iter *)b;
     if (it->status)
         return;
+    it->rg_read = 0;
     go_to(it, (int64_t)it->t->rows - 1);
 }
 
@@ -270,6 +275,7 @@ static void it_seek(meru_iiter *b, const uint8_t *key, size_t len)
     if (it->status)
         return;
     it->valid = false;
+    it->rg_read = 0;
     meru_sst *t = it->t;
     uint32_t lo = 0, hi = t->nrg; /* first row group with max >= key */
     while (lo < hi) {
