@@ -91,6 +91,8 @@ static void warm_view(meru_db *db, meru_view *v)
     uint64_t pages = 0;
     bool full = false;
     for (size_t i = v->level_start[1]; i < v->nfiles && !full; i++) {
+        if (atomic_load_explicit(&db->kd_cancel, memory_order_relaxed))
+            break; /* closing: the files left need not even be opened */
         meru_sst *t = NULL;
         meru_err_saved es;
         meru_err_save(&es);

@@ -490,13 +490,13 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
 /* ------------------------------------------------------- warming pages
  *
  * Why: a get reads one row of every value column, and a number column's
- * page holds up to page_rows (20000) rows, so the first gets after an open
- * decode (decompress) nearly every page of those columns once: 1000
- * uniform gets over a million rows touch ~all ~60 pages of a double
- * column, ~9 MB of zstd output, about half of what those gets cost
- * (bench/RESULTS.md "Cold reads: warming the number pages at open").
- * The steady state holds them
- * all (few, large, each shared by 20000 rows). The engine's key directory
+ * page holds up to number_page_bytes / 8 (32768) rows, so the first gets
+ * after an open decode (decompress) nearly every page of those columns
+ * once: 1000 uniform gets over a million rows touch ~all pages of a
+ * double column (~60 pages of 20000 rows when measured), ~9 MB of zstd
+ * output, about half of what those gets cost (bench/RESULTS.md "Cold
+ * reads: warming the number pages at open"). The steady state holds them
+ * all (few, large, each shared by tens of thousands of rows). The engine's key directory
  * builder decodes them right after building the directories of the files
  * an open found, on its own thread, so the gets that follow find most of
  * them cached. String columns are left to the gets: their pages are many
@@ -549,7 +549,9 @@ static int warm_chunk(meru_sst *t, uint32_t rg, uint32_t pc,
         return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
     if (!oi || oi->n_pages == 0)
         return MERU_OK;
-    size_t w = pq_value_width(pq_reader_column(t->r, pc)->type);
+    const pq_column_info *fi = pq_reader_column(t->r, pc);
+    size_t w = pq_value_width(fi->type);
+    bool optional = fi->repetition == PQ_OPTIONAL;
     for (uint32_t p = 0; p < oi->n_pages; p++) {
         if (cancel && atomic_load_explicit(cancel, memory_order_relaxed))
             return meru_err(MERU_ECLOSED, "SST %s: warming cancelled",
@@ -558,9 +560,13 @@ static int warm_chunk(meru_sst *t, uint32_t rg, uint32_t pc,
         rc = page_bounds(t, rg, pc, oi, p, &first, &end);
         if (rc)
             return rc;
-        /* The decoded page's bytes (page_decode_fixed: its values; the
-         * header and any null flags are small beside them). */
-        if (!warm_room(t, (uint64_t)(end - first) * w)) {
+        /* The decoded page's charge as page_decode_fixed makes it: the
+         * header, the values and, for a column that may hold nulls, one
+         * flag a row (counted whether or not this page has any). */
+        uint64_t n = (uint64_t)(end - first);
+        uint64_t charge = align8(sizeof(sst_page)) + align8((size_t)n * w) +
+                          (optional ? align8((size_t)n) : 0);
+        if (!warm_room(t, charge)) {
             *full = true;
             return MERU_OK;
         }
