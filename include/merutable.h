@@ -573,8 +573,9 @@ typedef struct meru_options {
      * page; but DuckDB pays per page. Measured at 1M rows compacted to L1
      * (bench_analytic, a 1 MiB-cache get probe): 20000 rows ~210 us CPU
      * per cold get, DuckDB GROUP BY 25 ms; 4096: 145 us, 30 ms; 1024:
-     * 90 us, 80 ms, +6% bytes. Lower it for tables read mostly by key.
-     * 1..1048576; default 20000. */
+     * 90 us, 80 ms, +6% bytes. Lower it for tables read mostly by key
+     * (it does not shorten the pages of number value columns: lower
+     * number_page_bytes for those). 1..1048576; default 20000. */
     uint32_t page_rows;
     /* ---- version 2 ---- */
     /* Table properties to store when this open creates the table: NULL, or
@@ -646,14 +647,16 @@ typedef struct meru_options {
     /* L1+: pages of number columns (physical INT32, INT64, FLOAT, DOUBLE:
      * integers, floats, dates, timestamps) other than key columns end at
      * this many bytes of values or this many / 8 rows (32768 by default;
-     * page_rows does not apply to them) instead of page_bytes. Scanners such as DuckDB pay ~20 us a page (zstd
-     * contexts, buffers), so long pages of such columns are what analytics
+     * page_rows does not apply to them) instead of page_bytes. Scanners
+     * such as DuckDB pay ~20 us a page (zstd contexts, buffers), so long
+     * pages of such columns are what analytics
      * want; a get decodes one page of each column it returns, but pages
      * of numbers are few (8 bytes a row at most) and stay in the page
      * cache once read while the cache holds the table's number columns
      * (a 64 MiB cache: ~8M rows of one double), so gets hardly see their
      * length. Past that, a get that misses decompresses the longer page
-     * (20000 doubles: ~2.7M instructions instead of ~1.1M for 8192):
+     * (32768 doubles by default; 20000 cost ~2.7M instructions where
+     * 8192 cost ~1.1M):
      * lower it for tables much larger than the cache and read by key.
      * Measured at 1M rows (int64 key, int32, double, 100-byte string)
      * compacted to L1, 64 MiB cache (bench/RESULTS.md, "File shape at

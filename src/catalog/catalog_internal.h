@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * catalog_internal.h — the catalog's struct and the helpers its two files
- * share (catalog.c: state, edits, commit, open, sweeps; catalog_json.c: the
- * metadata JSON writer and the hostile-input parser). Nothing outside
+ * catalog_internal.h — the catalog's struct and the helpers its files
+ * share (catalog.c: state, edits, commit; catalog_open.c: create, open,
+ * recovery; catalog_sweep.c: referenced files, the orphan sweep;
+ * catalog_json.c: the metadata JSON writer and the hostile-input parser;
+ * and the view, changelog and deletion-vector files). Nothing outside
  * src/catalog/ includes this.
  */
 #ifndef MERU_CATALOG_INTERNAL_H

@@ -177,9 +177,15 @@ typedef struct pq_writer_options {
      * (when not dictionary-encoded) is compressed as usual, and if that
      * saves less than this fraction of the page's bytes, the page and the
      * rest of the chunk are stored uncompressed and the chunk's codec is
-     * UNCOMPRESSED (Parquet gives each column chunk its own codec). Spares the codec's CPU, and readers' decompression,
-     * on values that do not compress (random strings, hashes, ciphertext).
-     * 0 = every chunk keeps `codec`. */
+     * UNCOMPRESSED (Parquet gives each column chunk its own codec).
+     * Spares the codec's CPU, and readers' decompression, on values that
+     * do not compress (random strings, hashes, ciphertext). With data
+     * page v2, any later page of a chunk that keeps its codec is also
+     * stored as it is (is_compressed false) when compressing it saves
+     * less than this (above all a dictionary chunk's small indices):
+     * valid Parquet that DuckDB, arrow-rs and hyparquet read
+     * (test_pq_interop), though some older readers ignored the per-page
+     * flag. 0 = every chunk and page keeps `codec`. */
     double codec_min_saving;
     int data_page_version; /* 1 or 2 */
     bool page_index;       /* write ColumnIndex + OffsetIndex */
@@ -448,7 +454,9 @@ void pq_cursor_set_skip_crc(pq_cursor *c, bool skip);
  * a window when the cursor is not at an indexed page) into the cursor's
  * buffer, and values never point into the reader's base: a point read
  * of a mapped file takes only the bytes it decodes, and leaves no
- * mapped pages resident (sst_cache.c). No readahead without a base. */
+ * mapped pages resident (sst_cache.c). No readahead without a base.
+ * Call it before the cursor's first read: a dictionary already loaded is
+ * kept as it was read (its values may point into the old source). */
 void pq_cursor_set_source(pq_cursor *c, const pq_source *src);
 
 /* Page counters of a cursor (tests and benchmarks check pruning). */

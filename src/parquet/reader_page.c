@@ -231,15 +231,18 @@ static int map_header(pq_cursor *c, page_in *pg, uint64_t avail)
 }
 
 /* The bytes of the page at c->pos as the offset index gives them (its
- * header and body), or 0 when the cursor is not at an indexed page or the
- * size does not fit the chunk (then the window guesses). */
+ * header and body), or 0 when the cursor is not at an indexed page, the
+ * size does not fit the chunk, or it passes WIN_MAX (then the window
+ * guesses and the body is read on its own: an index that lies about a
+ * size cannot make every point read take a whole chunk). */
 static size_t indexed_size(const pq_cursor *c, uint64_t avail)
 {
     if (c->pg_ord < 0 || !c->oi || (uint64_t)c->pg_ord >= c->oi->n_pages)
         return 0;
     const pq_page_location *l = &c->oi->page_locations[c->pg_ord];
     if (l->offset != (int64_t)c->pos || l->compressed_page_size <= 0 ||
-        (uint64_t)l->compressed_page_size > avail)
+        (uint64_t)l->compressed_page_size > avail ||
+        (uint64_t)l->compressed_page_size > WIN_MAX)
         return 0;
     return (size_t)l->compressed_page_size;
 }

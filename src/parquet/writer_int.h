@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * writer_int.h — the writer's private state, shared by writer.c (file,
- * row groups, chunks, footer) and writer_page.c (page accumulation and
- * encoding). Not an API: nothing outside src/parquet/writer*.c includes it.
+ * row groups, chunks, footer), writer_page.c (page accumulation and
+ * encoding) and writer_check.c (options' defaults, spec checks). Not an
+ * API: nothing outside src/parquet/writer*.c includes it.
  */
 #ifndef MERU_PARQUET_WRITER_INT_H
 #define MERU_PARQUET_WRITER_INT_H

@@ -90,7 +90,8 @@ struct meru_sst {
     pq_reader *r;
     const uint8_t *map; /* the whole file mapped read-only, or NULL */
     /* The same bytes through the file (pread, no base), for the pages a
-     * get decodes from a mapped file (sst_cache.c); set with the map. */
+     * get decodes from a mapped file (sst_cache.c); set at every open,
+     * used only when the file is mapped. */
     pq_source fsrc;
 
     int level;
