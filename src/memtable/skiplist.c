@@ -295,6 +295,35 @@ uint64_t meru_skiplist_count(const meru_skiplist *sl)
     return atomic_load_explicit(&sl->count, memory_order_acquire);
 }
 
+int meru_skiplist_check(const meru_skiplist *sl)
+{
+    int levels = atomic_load_explicit(&sl->max_height, memory_order_relaxed);
+    uint64_t count = meru_skiplist_count(sl);
+    for (int i = 0; i < levels; i++) {
+        uint64_t seen = 0;
+        const meru_sl_node *p = NULL;
+        for (const meru_sl_node *n = next_acq(sl->head, i); n;
+             p = n, n = next_acq(n, i), seen++) {
+            if (n->height <= i)
+                return meru_err(MERU_ECORRUPT,
+                                "skiplist: a node of height %d on level %d",
+                                n->height, i);
+            if (p && meru_ikey_cmp(node_key(p), p->klen, node_key(n),
+                                   n->klen) >= 0)
+                return meru_err(MERU_ECORRUPT,
+                                "skiplist: level %d out of order after %llu "
+                                "nodes",
+                                i, (unsigned long long)seen);
+        }
+        if (i == 0 && seen != count)
+            return meru_err(MERU_ECORRUPT,
+                            "skiplist: %llu nodes on level 0, count %llu",
+                            (unsigned long long)seen,
+                            (unsigned long long)count);
+    }
+    return MERU_OK;
+}
+
 /* ----------------------------------------------------------------- iterator */
 
 void meru_skiplist_iter_init(meru_skiplist_iter *it, const meru_skiplist *sl)

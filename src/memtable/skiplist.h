@@ -70,6 +70,16 @@ bool meru_skiplist_contains(const meru_skiplist *sl, const uint8_t *key,
 uint64_t meru_skiplist_count(const meru_skiplist *sl);
 
 /*
+ * Checks the structure: every level strictly ordered, every node linked
+ * at level i has a tower taller than i, and level 0 holds count entries.
+ * MERU_ECORRUPT with a message naming the level otherwise. For tests (a
+ * walk of every level): searches stay correct on some broken upper levels
+ * (they only get slower), so results alone cannot show such damage. Any
+ * thread, but a count check needs no concurrent writer.
+ */
+int meru_skiplist_check(const meru_skiplist *sl);
+
+/*
  * Iterator: a cursor on one node, or invalid. Stack-allocated, needs no
  * cleanup; any thread. key/value are borrowed from the arena and stay valid
  * as long as the arena does (not just until the next move).
