@@ -28,6 +28,8 @@
  *     owner keeps the arena alive while readers exist (memtable refcount).
  *
  * The writer's own loads may be relaxed (it is the only one storing).
+ * Heights come from a per-list xorshift64* PRNG: deterministic for a seed,
+ * no shared state between lists.
  *
  * Appends (a key greater than the last one: time series, auto-increment
  * ids, loads in key order) skip the search: the writer keeps the last node
@@ -36,8 +38,6 @@
  * level of every tower on the path from the head. tail[] is the writer's
  * private state (readers never look at it); the links it leads to are
  * published by the same release stores as any insert.
- * Heights come from a per-list xorshift64* PRNG: deterministic for a seed,
- * no shared state between lists.
  */
 #include "memtable/skiplist.h"
 

@@ -53,7 +53,9 @@ int meru_skiplist_new(meru_skiplist **out, meru_arena *arena, uint64_t seed);
  * Inserts key a||b (the concatenation; b may be NULL with blen 0) with a
  * copy of `value`. Writer only. MERU_EINVAL if the key is already present,
  * MERU_ERANGE if the key or value is longer than MERU_SKIPLIST_MAX_LEN,
- * MERU_ENOMEM; on error the list is unchanged.
+ * MERU_ENOMEM; on error the list is unchanged. A key greater than every
+ * key in the list is linked without a search (one comparison: sorted
+ * ingest); any other key searches from the head.
  */
 int meru_skiplist_insert2(meru_skiplist *sl, const uint8_t *a, size_t alen,
                           const uint8_t *b, size_t blen, const void *value,
