@@ -30,6 +30,14 @@
  * The writer's own loads may be relaxed (it is the only one storing).
  * Heights come from a per-list xorshift64* PRNG: deterministic for a seed,
  * no shared state between lists.
+ *
+ * Appends (a key greater than the last one: time series, auto-increment
+ * ids, loads in key order) skip the search: the writer keeps the last node
+ * of every level (tail[]), which is exactly the predecessor an append
+ * needs at that level, so the insert compares one key instead of ~2 per
+ * level of every tower on the path from the head. tail[] is the writer's
+ * private state (readers never look at it); the links it leads to are
+ * published by the same release stores as any insert.
  */
 #include "memtable/skiplist.h"
 
@@ -52,6 +60,9 @@ struct meru_skiplist {
     atomic_int max_height;  /* levels in use, >= 1; relaxed hint */
     _Atomic uint64_t count; /* release-stored after each insert */
     uint64_t rng;           /* writer only */
+    /* Writer only: the last node at each level (the head where a level has
+     * none). An insert past the last key links after these directly. */
+    meru_sl_node *tail[MERU_SKIPLIST_MAX_HEIGHT];
 };
 
 static inline const uint8_t *node_key(const meru_sl_node *n)
@@ -114,8 +125,10 @@ int meru_skiplist_new(meru_skiplist **out, meru_arena *arena, uint64_t seed)
     head->klen = 0;
     head->vlen = 0;
     head->height = MERU_SKIPLIST_MAX_HEIGHT;
-    for (int i = 0; i < MERU_SKIPLIST_MAX_HEIGHT; i++)
+    for (int i = 0; i < MERU_SKIPLIST_MAX_HEIGHT; i++) {
         atomic_init(&head->next[i], NULL);
+        sl->tail[i] = head;
+    }
     sl->arena = arena;
     sl->head = head;
     atomic_init(&sl->max_height, 1);
@@ -190,6 +203,15 @@ static const meru_sl_node *find_last(const meru_skiplist *sl)
     }
 }
 
+/* True if a||b sorts after every key in the list (writer only: reads
+ * tail[]). False on an empty list, where the search is trivial anyway. */
+static inline bool is_append(const meru_skiplist *sl, const uint8_t *a,
+                             size_t alen, const uint8_t *b, size_t blen)
+{
+    const meru_sl_node *last = sl->tail[0];
+    return last != sl->head && node_cmp(last, a, alen, b, blen) < 0;
+}
+
 int meru_skiplist_insert2(meru_skiplist *sl, const uint8_t *a, size_t alen,
                           const uint8_t *b, size_t blen, const void *value,
                           size_t vlen)
@@ -201,11 +223,19 @@ int meru_skiplist_insert2(meru_skiplist *sl, const uint8_t *a, size_t alen,
                         "%zu bytes is too long",
                         alen, blen, vlen);
     meru_sl_node *prev[MERU_SKIPLIST_MAX_HEIGHT];
-    meru_sl_node *ge = find_ge(sl, a, alen, b, blen, prev);
-    if (ge && node_cmp(ge, a, alen, b, blen) == 0)
-        return meru_err(MERU_EINVAL,
-                        "skiplist insert: key of %zu bytes is already present",
-                        alen + blen);
+    meru_sl_node *ge = NULL;
+    if (is_append(sl, a, alen, b, blen)) {
+        /* Every level's last node precedes the new key: no search, and no
+         * duplicate possible. */
+        memcpy(prev, sl->tail, sizeof prev);
+    } else {
+        ge = find_ge(sl, a, alen, b, blen, prev);
+        if (ge && node_cmp(ge, a, alen, b, blen) == 0)
+            return meru_err(MERU_EINVAL,
+                            "skiplist insert: key of %zu bytes is already "
+                            "present",
+                            alen + blen);
+    }
 
     int height = random_height(sl);
     size_t klen = alen + blen;
@@ -233,11 +263,14 @@ int meru_skiplist_insert2(meru_skiplist *sl, const uint8_t *a, size_t alen,
         atomic_store_explicit(&sl->max_height, height, memory_order_relaxed);
     }
     for (int i = 0; i < height; i++) {
+        meru_sl_node *succ =
+            atomic_load_explicit(&prev[i]->next[i], memory_order_relaxed);
         /* Not yet visible to anyone: relaxed is enough. */
-        atomic_init(&n->next[i], atomic_load_explicit(&prev[i]->next[i],
-                                                      memory_order_relaxed));
+        atomic_init(&n->next[i], succ);
         /* Publishes the fully built node (pairs with readers' acquire). */
         atomic_store_explicit(&prev[i]->next[i], n, memory_order_release);
+        if (!succ)
+            sl->tail[i] = n; /* n is now the last node at level i */
     }
     uint64_t c = atomic_load_explicit(&sl->count, memory_order_relaxed);
     atomic_store_explicit(&sl->count, c + 1, memory_order_release);
@@ -260,6 +293,35 @@ bool meru_skiplist_contains(const meru_skiplist *sl, const uint8_t *key,
 uint64_t meru_skiplist_count(const meru_skiplist *sl)
 {
     return atomic_load_explicit(&sl->count, memory_order_acquire);
+}
+
+int meru_skiplist_check(const meru_skiplist *sl)
+{
+    int levels = atomic_load_explicit(&sl->max_height, memory_order_relaxed);
+    uint64_t count = meru_skiplist_count(sl);
+    for (int i = 0; i < levels; i++) {
+        uint64_t seen = 0;
+        const meru_sl_node *p = NULL;
+        for (const meru_sl_node *n = next_acq(sl->head, i); n;
+             p = n, n = next_acq(n, i), seen++) {
+            if (n->height <= i)
+                return meru_err(MERU_ECORRUPT,
+                                "skiplist: a node of height %d on level %d",
+                                n->height, i);
+            if (p && meru_ikey_cmp(node_key(p), p->klen, node_key(n),
+                                   n->klen) >= 0)
+                return meru_err(MERU_ECORRUPT,
+                                "skiplist: level %d out of order after %llu "
+                                "nodes",
+                                i, (unsigned long long)seen);
+        }
+        if (i == 0 && seen != count)
+            return meru_err(MERU_ECORRUPT,
+                            "skiplist: %llu nodes on level 0, count %llu",
+                            (unsigned long long)seen,
+                            (unsigned long long)count);
+    }
+    return MERU_OK;
 }
 
 /* ----------------------------------------------------------------- iterator */

@@ -221,6 +221,131 @@ static void test_skiplist_concatenated_keys_compare_like_whole_keys(void)
     CHECK_EQ_U64(at, nk);
 }
 
+/* ------------------------------------------- appends (the tail path) */
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nonzero unless the list holds exactly the keys ref[0..n) (8-byte
+ * big-endian, value = key): its structure (every level ordered: a search
+ * stays right on a misordered upper level, only slower), forward order,
+ * contains, seek to each key, seek_lt to each key's predecessor,
+ * seek_to_last, and a miss between neighbours. ref is sorted in place. */
+static int list_differs(const meru_skiplist *sl, uint64_t *ref, size_t n)
+{
+    qsort(ref, n, sizeof *ref, u64_cmp);
+    int bad = meru_skiplist_count(sl) != n || meru_skiplist_check(sl);
+    meru_skiplist_iter it;
+    meru_skiplist_iter_init(&it, sl);
+    size_t at = 0;
+    for (meru_skiplist_iter_seek_to_first(&it); meru_skiplist_iter_valid(&it);
+         meru_skiplist_iter_next(&it), at++) {
+        size_t kl, vl;
+        const uint8_t *k = meru_skiplist_iter_key(&it, &kl);
+        const uint8_t *v = meru_skiplist_iter_value(&it, &vl);
+        bad |= at >= n || kl != 8 || meru_load_be64(k) != ref[at] ||
+               vl != 8 || memcmp(k, v, 8);
+    }
+    bad |= at != n;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t k[8];
+        size_t kl;
+        meru_store_be64(k, ref[i]);
+        bad |= !meru_skiplist_contains(sl, k, 8);
+        meru_skiplist_iter_seek(&it, k, 8);
+        bad |= !meru_skiplist_iter_valid(&it) ||
+               meru_load_be64(meru_skiplist_iter_key(&it, &kl)) != ref[i];
+        meru_skiplist_iter_seek_lt(&it, k, 8);
+        if (i == 0)
+            bad |= meru_skiplist_iter_valid(&it);
+        else
+            bad |= !meru_skiplist_iter_valid(&it) ||
+                   meru_load_be64(meru_skiplist_iter_key(&it, &kl)) !=
+                       ref[i - 1];
+        if (i + 1 < n && ref[i + 1] > ref[i] + 1) {
+            meru_store_be64(k, ref[i] + 1); /* absent: between neighbours */
+            bad |= meru_skiplist_contains(sl, k, 8);
+        }
+    }
+    meru_skiplist_iter_seek_to_last(&it);
+    bad |= n ? !meru_skiplist_iter_valid(&it) ||
+                   meru_load_be64(meru_skiplist_iter_key(&it, &at)) !=
+                       ref[n - 1]
+             : meru_skiplist_iter_valid(&it);
+    return bad;
+}
+
+static int insert_u64(meru_skiplist *sl, uint64_t key)
+{
+    uint8_t k[8];
+    meru_store_be64(k, key);
+    /* split like the memtable's user key || trailer */
+    return meru_skiplist_insert2(sl, k, 5, k + 5, 3, k, 8);
+}
+
+/*
+ * Ascending keys take the append path; a smaller key in between takes the
+ * search and may become the last node of its upper levels (a tall tower
+ * after the last shorter ones), which the next appends must link after.
+ * Keys are multiples of 4 when ascending; a smaller key is a random odd
+ * number below the largest (4 ways of 4 that it is new). Each round uses
+ * a different tower seed and share of smaller keys, from none (pure
+ * ascending) to one in two; the list is checked against the reference at
+ * checkpoints and at the end.
+ */
+static void test_skiplist_appends_interleaved_with_smaller_keys_keep_order(void)
+{
+    enum { N = 6000 };
+    static const unsigned smaller_in_8[] = {0, 1, 2, 4, 0, 1};
+    uint64_t *ref = malloc(N * sizeof *ref);
+    CHECK(ref);
+    int bad = 0;
+    for (size_t round = 0; round < sizeof smaller_in_8 / sizeof *smaller_in_8;
+         round++) {
+        meru_arena *a;
+        meru_skiplist *sl;
+        CHECK_OK(meru_arena_new(&a, 0));
+        CHECK_OK(meru_skiplist_new(&sl, a, meru_test_rand()));
+        size_t n = 0;
+        uint64_t max = 0;
+        while (n < N) {
+            uint64_t r = meru_test_rand();
+            uint64_t key;
+            if (n && r % 8 < smaller_in_8[round]) {
+                key = ((r >> 8) % max) | 1;
+                uint64_t *hit = bsearch(&key, ref, n, sizeof *ref, u64_cmp);
+                int rc = insert_u64(sl, key);
+                /* a present key is refused and changes nothing */
+                bad |= hit ? rc != MERU_EINVAL : rc != MERU_OK;
+                if (hit)
+                    continue;
+            } else {
+                key = max + 4 * (1 + (r >> 8) % 3);
+                bad |= insert_u64(sl, key) != MERU_OK;
+                max = key;
+            }
+            ref[n++] = key; /* bsearch above needs ref sorted: */
+            for (size_t i = n - 1; i > 0 && ref[i - 1] > ref[i]; i--) {
+                uint64_t t = ref[i];
+                ref[i] = ref[i - 1];
+                ref[i - 1] = t;
+            }
+            if (n == 1 || n == 64 || n == 1000)
+                bad |= list_differs(sl, ref, n);
+        }
+        /* the last key again: refused on the append check's fallback */
+        bad |= insert_u64(sl, max) != MERU_EINVAL;
+        bad |= list_differs(sl, ref, n);
+        meru_arena_free(a);
+        CHECK_MSG(!bad, "round %zu (%u smaller keys in 8)", round,
+                  smaller_in_8[round]);
+    }
+    free(ref);
+}
+
 /* Fills a memtable with a shuffled model; ref comes back sorted. */
 static ref_entry *filled(meru_memtable **m, size_t n, size_t chunk)
 {
@@ -670,6 +795,8 @@ int main(void)
     MERU_TEST_RUN(test_skiplist_empty_iterators_are_invalid);
     MERU_TEST_RUN(test_skiplist_rejects_duplicate_key_and_keeps_first_value);
     MERU_TEST_RUN(test_skiplist_concatenated_keys_compare_like_whole_keys);
+    MERU_TEST_RUN(
+        test_skiplist_appends_interleaved_with_smaller_keys_keep_order);
     MERU_TEST_RUN(test_iteration_forward_and_backward_matches_sorted_reference);
     MERU_TEST_RUN(test_seek_lands_on_first_entry_at_or_after_target);
     MERU_TEST_RUN(test_get_returns_newest_version_at_or_below_read_seq);

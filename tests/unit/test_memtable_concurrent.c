@@ -3,8 +3,10 @@
  * test_memtable_concurrent.c — one writer and several lock-free readers on
  * one memtable (MERU_TEST_CONCURRENT: also run under ThreadSanitizer).
  *
- * The writer adds 100k+ versions (unique seqs, user keys with several
- * versions each) and after each add publishes "i entries are in" through an
+ * The writer adds 100k+ versions (unique seqs; user keys in random order
+ * with several versions each, or ascending, or ascending with one add in 8
+ * a new version of an earlier key: the skip list's append path alone and
+ * interleaved with searched inserts) and after each add publishes "i entries are in" through an
  * atomic counter, as the engine publishes its visible sequence. Readers
  * check, while the writer runs:
  *   - a get of any published version at its own seq finds exactly it, and
@@ -123,13 +125,19 @@ static int check_get(shared *s, const entry *e)
     return 0;
 }
 
-/* Walks up to `steps` entries from a random seek, forward or backward,
- * checking strict order. */
+/* Walks up to `steps` entries from a seek to a random key or to a
+ * published user key, forward or backward, checking strict order. */
 static int check_walk(shared *s, reader_arg *ra, size_t steps, bool back)
 {
     uint8_t t[UK_LEN];
-    for (size_t i = 0; i < UK_LEN; i++)
-        t[i] = (uint8_t)xrand(&ra->rng);
+    size_t pub = atomic_load_explicit(&s->published, memory_order_acquire);
+    /* Half the walks start at a published key: random bytes land past
+     * every ascending key (they all start with zero bytes). */
+    if (pub && xrand(&ra->rng) % 2)
+        memcpy(t, s->e[xrand(&ra->rng) % pub].uk, UK_LEN);
+    else
+        for (size_t i = 0; i < UK_LEN; i++)
+            t[i] = (uint8_t)xrand(&ra->rng);
     meru_memtable_iter it;
     meru_memtable_iter_init(&it, s->m);
     meru_memtable_iter_seek_ikey(&it, t, UK_LEN);
@@ -240,24 +248,50 @@ out:
     return NULL;
 }
 
-static void test_readers_see_consistent_memtable_while_writer_inserts(void)
+/* The order the writer adds user keys in. */
+typedef enum key_order {
+    RANDOM,    /* keys from a pool, several versions each */
+    ASCENDING, /* each key greater than the last: every add appends */
+    /* ascending, but one add in 8 is a new version of an earlier key
+     * (a smaller internal key): appends interleaved with searches */
+    MOSTLY_ASCENDING
+} key_order;
+
+static void make_entries(entry *e, size_t n, key_order order)
+{
+    size_t npool = n / 4;
+    uint8_t(*pool)[UK_LEN] = order == RANDOM ? calloc(npool, UK_LEN) : NULL;
+    CHECK(order != RANDOM || pool);
+    for (size_t i = 0; i < npool && pool; i++)
+        for (size_t j = 0; j < UK_LEN; j++)
+            pool[i][j] = (uint8_t)meru_test_rand();
+    size_t next = 0; /* ascending keys given so far */
+    for (size_t i = 0; i < n; i++) {
+        if (order == RANDOM) {
+            memcpy(e[i].uk, pool[meru_test_rand() % npool], UK_LEN);
+        } else if (order == MOSTLY_ASCENDING && next &&
+                   meru_test_rand() % 8 == 0) {
+            memcpy(e[i].uk, e[meru_test_rand() % i].uk, UK_LEN);
+        } else {
+            /* 4 zero bytes, then a big-endian counter: byte order is
+             * numeric order */
+            memset(e[i].uk, 0, 4);
+            meru_store_be64(e[i].uk + 4, ++next * 3);
+        }
+        e[i].seq = i + 1;
+        e[i].op = meru_test_rand() % 8 ? MERU_OP_PUT : MERU_OP_DELETE;
+    }
+    free(pool);
+}
+
+static void readers_during_inserts(key_order order)
 {
     shared s;
     memset(&s, 0, sizeof s);
     s.n = 100000 + (size_t)(20000 * meru_test_scale());
     entry *e = calloc(s.n, sizeof *e);
-    size_t npool = s.n / 4;
-    uint8_t(*pool)[UK_LEN] = calloc(npool, UK_LEN);
-    CHECK(e && pool);
-    for (size_t i = 0; i < npool; i++)
-        for (size_t j = 0; j < UK_LEN; j++)
-            pool[i][j] = (uint8_t)meru_test_rand();
-    for (size_t i = 0; i < s.n; i++) {
-        memcpy(e[i].uk, pool[meru_test_rand() % npool], UK_LEN);
-        e[i].seq = i + 1;
-        e[i].op = meru_test_rand() % 8 ? MERU_OP_PUT : MERU_OP_DELETE;
-    }
-    free(pool);
+    CHECK(e);
+    make_entries(e, s.n, order);
     s.e = e;
     atomic_init(&s.published, 0);
     atomic_init(&s.done, false);
@@ -296,6 +330,24 @@ static void test_readers_see_consistent_memtable_while_writer_inserts(void)
     printf("    %zu adds; readers: %llu gets, %llu walks, %llu scans\n", s.n,
            (unsigned long long)gets, (unsigned long long)walks,
            (unsigned long long)scans);
+}
+
+static void test_readers_see_consistent_memtable_while_writer_inserts(void)
+{
+    readers_during_inserts(RANDOM);
+}
+
+/* Every add takes the skip list's append path (links after the tails). */
+static void test_readers_see_consistent_memtable_while_writer_appends(void)
+{
+    readers_during_inserts(ASCENDING);
+}
+
+/* Appends and searched inserts interleaved: the tails must follow both. */
+static void test_readers_see_consistent_memtable_while_writer_mostly_appends(
+    void)
+{
+    readers_during_inserts(MOSTLY_ASCENDING);
 }
 
 typedef struct ref_arg {
@@ -339,6 +391,9 @@ static void test_last_unref_from_any_thread_frees_once(void)
 int main(void)
 {
     MERU_TEST_RUN(test_readers_see_consistent_memtable_while_writer_inserts);
+    MERU_TEST_RUN(test_readers_see_consistent_memtable_while_writer_appends);
+    MERU_TEST_RUN(
+        test_readers_see_consistent_memtable_while_writer_mostly_appends);
     MERU_TEST_RUN(test_last_unref_from_any_thread_frees_once);
     return meru_test_finish();
 }
