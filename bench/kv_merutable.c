@@ -7,8 +7,10 @@
  * projected scan asks for column i only), settle with meru_flush and
  * meru_stats_get (compactions_pending / compactions_running).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kv.h"
 #include "merutable.h"
@@ -44,10 +46,31 @@ static void options(const kv_conf *c, meru_options *o)
                                           : MERU_ICEBERG_VIEW_OFF;
 }
 
+/* The page shape a --meru-property sets, shown in the settings line as
+ * the table gets it (a property given at creation overrides the option;
+ * docs: meru_options' table-shaping keys). Other keys are listed as
+ * they are. */
+static void shape_from_props(const kv_conf *c, meru_options *o)
+{
+    static const char *const keys[] = {
+        "write.parquet.page-size-bytes", "write.parquet.page-row-limit",
+        "merutable.string-page-size-bytes", "merutable.number-page-size-bytes"};
+    uint32_t *fields[] = {&o->page_bytes, &o->page_rows, &o->string_page_bytes,
+                          &o->number_page_bytes};
+    for (const char *const *p = c->meru_props; p && p[0] && p[1]; p += 2)
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            char *end;
+            unsigned long v = strtoul(p[1], &end, 10);
+            if (!strcmp(p[0], keys[k]) && *p[1] && !*end && v <= UINT32_MAX)
+                *fields[k] = (uint32_t)v;
+        }
+}
+
 static void t_describe(const kv_conf *c, char *buf, size_t cap)
 {
     meru_options o;
     options(c, &o);
+    shape_from_props(c, &o);
     static const char *const codec[] = {"uncompressed", "snappy", "gzip",
                                         "zstd", "lz4_raw"};
     char props[600] = "";
