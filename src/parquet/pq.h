@@ -365,6 +365,9 @@ int pq_reader_column_index(pq_reader *r, uint32_t rg, uint32_t col,
                            const pq_column_index **out);
 int pq_reader_offset_index(pq_reader *r, uint32_t rg, uint32_t col,
                            const pq_offset_index **out);
+/* The last page of a non-empty offset index whose first row is <= row
+ * (0 when row is before them all): the page holding row, if any does. */
+uint32_t pq_offset_index_page_of(const pq_offset_index *oi, int64_t row);
 /* Page-level pruning: the rows [*row_begin, *row_end) of the row group
  * whose pages may hold `value` according to the ColumnIndex (the whole
  * row group when there is no page index; an empty range when no page

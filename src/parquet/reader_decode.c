@@ -20,20 +20,11 @@
 /* Plain width of a fixed physical type (0 for byte arrays, bool). */
 static size_t plain_width(const pq_column_info *i)
 {
-    switch (i->type) {
-    case PQ_INT32:
-    case PQ_FLOAT:
-        return 4;
-    case PQ_INT64:
-    case PQ_DOUBLE:
-        return 8;
-    case PQ_INT96:
-        return 12;
-    case PQ_FIXED_LEN_BYTE_ARRAY:
-        return (size_t)i->type_length;
-    default:
+    if (i->type == PQ_BOOLEAN || i->type == PQ_BYTE_ARRAY)
         return 0;
-    }
+    if (i->type == PQ_FIXED_LEN_BYTE_ARRAY)
+        return (size_t)i->type_length;
+    return pq_value_width(i->type);
 }
 
 /* Decompresses a page body of srclen bytes into exactly ulen bytes at dst,

@@ -166,6 +166,28 @@ void pq_cursor_set_skip_crc(pq_cursor *c, bool skip)
         c->skip_crc = skip;
 }
 
+/* Releases the batch slots the caller was handed (their pages may be
+ * reused from here on). */
+static void unpin_slots(pq_cursor *c)
+{
+    for (uint32_t i = 0; i < c->nslots; i++)
+        c->slots[i]->pinned = false;
+}
+
+/* A jump: the cursor drops the page in hand, and what was read ahead is
+ * of no use (a scan from the new place must read on a while before the
+ * readahead starts again). */
+static void drop_page_and_stream(pq_cursor *c)
+{
+    unpin_slots(c);
+    c->pg_n = c->pg_pos = 0;
+    c->seq_bytes = 0;
+    c->seq_pages = 0;
+    c->ra_skip = c->ra_misses = 0;
+    pqr_stream_close(c->stream);
+    c->stream = NULL;
+}
+
 void pq_cursor_set_source(pq_cursor *c, const pq_source *src)
 {
     if (!c)
@@ -175,12 +197,8 @@ void pq_cursor_set_source(pq_cursor *c, const pq_source *src)
         return;
     /* The page in hand and any stream may point into the old source's
      * bytes: drop them, as a jump does. */
-    for (uint32_t i = 0; i < c->nslots; i++)
-        c->slots[i]->pinned = false;
-    c->pg_n = c->pg_pos = 0;
+    drop_page_and_stream(c);
     c->plain_set = false;
-    pqr_stream_close(c->stream);
-    c->stream = NULL;
     c->src = to;
 }
 
@@ -565,8 +583,7 @@ int pq_cursor_next(pq_cursor *c, size_t max_rows, pq_batch *out)
     memset(out, 0, sizeof *out);
     out->values = empty_valid;
     out->valid = empty_valid;
-    for (uint32_t i = 0; i < c->nslots; i++)
-        c->slots[i]->pinned = false;
+    unpin_slots(c);
     int64_t left = c->nvals - c->row;
     size_t want = (uint64_t)left < max_rows ? (size_t)left : max_rows;
     if (want > PQ_MAX_BATCH_ROWS)
@@ -642,8 +659,8 @@ static int ensure_dict(pq_cursor *c, uint64_t first_page)
     return rc;
 }
 
-/* The last page of a non-empty offset index whose first row is <= row. */
-static uint32_t oi_page_of(const pq_offset_index *oi, int64_t row)
+/* (pq.h) */
+uint32_t pq_offset_index_page_of(const pq_offset_index *oi, int64_t row)
 {
     uint32_t lo = 0, hi = oi->n_pages;
     while (hi - lo > 1) {
@@ -662,21 +679,13 @@ int pq_cursor_seek(pq_cursor *c, int64_t row)
         return meru_err(MERU_EINVAL,
                         "parquet: seek to row %lld of a %lld-row chunk",
                         (long long)row, (long long)c->nvals);
-    for (uint32_t i = 0; i < c->nslots; i++)
-        c->slots[i]->pinned = false;
     c->row = row;
     if (c->pg_n && row >= c->pg_first && row < c->pg_first + (int64_t)c->pg_n) {
+        unpin_slots(c);
         c->pg_pos = (size_t)(row - c->pg_first);
         return MERU_OK;
     }
-    c->pg_n = c->pg_pos = 0;
-    /* A jump: what was read ahead is of no use, and a scan from here
-     * must read on a while before the readahead starts again. */
-    c->seq_bytes = 0;
-    c->seq_pages = 0;
-    c->ra_skip = c->ra_misses = 0;
-    pqr_stream_close(c->stream);
-    c->stream = NULL;
+    drop_page_and_stream(c);
     if (row == c->nvals)
         return MERU_OK;
     int rc;
@@ -688,7 +697,7 @@ int pq_cursor_seek(pq_cursor *c, int64_t row)
     }
     const pq_offset_index *oi = c->oi;
     if (oi && oi->n_pages > 0) {
-        uint32_t lo = oi_page_of(oi, row);
+        uint32_t lo = pq_offset_index_page_of(oi, row);
         rc = ensure_dict(c, (uint64_t)oi->page_locations[0].offset);
         if (rc)
             return rc;
@@ -773,7 +782,7 @@ static int64_t indexed_page(pq_cursor *c, int64_t first, size_t n)
     if (!c->oi || c->oi->n_pages == 0)
         return -1;
     const pq_offset_index *oi = c->oi;
-    uint32_t lo = oi_page_of(oi, first);
+    uint32_t lo = pq_offset_index_page_of(oi, first);
     int64_t end = lo + 1 < oi->n_pages
                       ? oi->page_locations[lo + 1].first_row_index
                       : c->nvals;
@@ -805,16 +814,8 @@ int pq_cursor_plain_bytes_size(pq_cursor *c, int64_t first, size_t n,
     int64_t ord = indexed_page(c, first, n);
     if (ord < 0)
         return MERU_OK;
-    /* The cursor holds no page from here on: a later seek loads afresh.
-     * A jump, as in pq_cursor_seek: what was read ahead is of no use. */
-    for (uint32_t i = 0; i < c->nslots; i++)
-        c->slots[i]->pinned = false;
-    c->pg_n = c->pg_pos = 0;
-    c->seq_bytes = 0;
-    c->seq_pages = 0;
-    c->ra_skip = c->ra_misses = 0;
-    pqr_stream_close(c->stream);
-    c->stream = NULL;
+    /* The cursor holds no page from here on: a later seek loads afresh. */
+    drop_page_and_stream(c);
     c->pos = (uint64_t)c->oi->page_locations[ord].offset;
     c->pg_ord = ord;
     c->next_first = first;

@@ -64,23 +64,11 @@ void pq_writer_options_column(pq_writer_options *o)
 
 size_t pqw_type_width(const pq_column_spec *s)
 {
-    switch (s->type) {
-    case PQ_BOOLEAN:
-        return 1;
-    case PQ_INT32:
-    case PQ_FLOAT:
-        return 4;
-    case PQ_INT64:
-    case PQ_DOUBLE:
-        return 8;
-    case PQ_INT96:
-        return 12;
-    case PQ_FIXED_LEN_BYTE_ARRAY:
-        return (size_t)s->type_length;
-    case PQ_BYTE_ARRAY:
+    if (s->type == PQ_BYTE_ARRAY)
         return 0;
-    }
-    return 0;
+    if (s->type == PQ_FIXED_LEN_BYTE_ARRAY)
+        return (size_t)s->type_length;
+    return pq_value_width(s->type);
 }
 
 static bool encoding_fits(pq_type t, pq_encoding e)

@@ -454,14 +454,7 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
         return meru_err_wrap(sst_read_rc(rc), "SST %s", t->path);
     if (!oi || oi->n_pages == 0)
         return MERU_OK;
-    uint32_t lo = 0, hi = oi->n_pages; /* last page starting at or before */
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (oi->page_locations[mid].first_row_index <= row)
-            lo = mid;
-        else
-            hi = mid;
-    }
+    uint32_t lo = pq_offset_index_page_of(oi, row);
     int64_t first, end;
     if (page_bounds(t, rg, col, oi, lo, &first, &end) != MERU_OK ||
         first > row || end <= row)

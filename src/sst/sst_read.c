@@ -146,14 +146,7 @@ int sst_page_of_row(meru_sst *t, uint32_t rg, int64_t row, int64_t *pbeg,
         return sst_read_rc(rc);
     if (!oi || oi->n_pages == 0)
         return MERU_OK;
-    uint32_t lo = 0, hi = oi->n_pages; /* last page starting at or before */
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (oi->page_locations[mid].first_row_index <= row)
-            lo = mid;
-        else
-            hi = mid;
-    }
+    uint32_t lo = pq_offset_index_page_of(oi, row);
     *pbeg = oi->page_locations[lo].first_row_index;
     *pend = lo + 1 < oi->n_pages ? oi->page_locations[lo + 1].first_row_index
                                  : rows;
