@@ -437,8 +437,14 @@ static double proc_cpu_s(void)
 static rss_sampler rss_s = {.mu = PTHREAD_MUTEX_INITIALIZER,
                             .cv = PTHREAD_COND_INITIALIZER};
 
+static void rss_sample(void);
+
+/* Starts the named phase. A sample is taken on each side of the switch,
+ * so a phase shorter than the sampler's 10 ms still has its end (the
+ * phase before) and its start in its figures rather than none. */
 static void rss_phase(const char *phase)
 {
+    rss_sample();
     pthread_mutex_lock(&rss_s.mu);
     rss_s.phase = phase;
     if (rss_s.nphase < 16) {
@@ -450,6 +456,7 @@ static void rss_phase(const char *phase)
         rss_s.nphase++;
     }
     pthread_mutex_unlock(&rss_s.mu);
+    rss_sample();
 }
 
 /* Sets the handle the sampler asks for its engine's memory (NULL: none);
@@ -667,6 +674,7 @@ static int fill_once(const kv_driver *drv, const kv_conf *conf, const char *dir,
     double t0 = kv_now();
     int rc = load(drv, h, idx, n, batch, 0, buf);
     double t1 = kv_now();
+    rss_sample(); /* the memtables as the load left them, before close */
     rss_watch(drv, NULL);
     if (drv->close(h))
         rc = -1;
