@@ -25,8 +25,12 @@
  *
  * One mutex (mu) guards everything in fault_fs and the nodes; it is held
  * across the real I/O, which serialises the fs — fine for tests.
+ *
+ * The structures are in fs_fault_int.h; the paths, nodes, log and crash
+ * restore in fs_fault_state.c; this file has the meru_fs calls over them,
+ * the call accounting and fault rules, and the control API.
  */
-#include "support/fs_fault.h"
+#include "support/fs_fault_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -37,66 +41,6 @@
 
 #include "util/buf.h"
 #include "util/error.h"
-
-#define STASH_PREFIX ".meru-fault-"
-
-typedef struct fnode {
-    char *path; /* NULL once the file is gone for good */
-    uint64_t durable_len;
-    uint8_t *snap; /* durable image [0, durable_len), or NULL */
-    struct fnode *next;
-} fnode;
-
-typedef enum ns_kind {
-    NS_CREATE,
-    NS_MKDIR,
-    NS_RENAME,
-    NS_REMOVE,
-    NS_RMDIR
-} ns_kind;
-
-typedef struct nsop {
-    ns_kind kind;
-    char *path;        /* the entry; for rename the destination */
-    char *from;        /* rename: the source */
-    char *stash;       /* remove: the entry's hidden name; rename: where the
-                          replaced destination went (or NULL) */
-    fnode *node;       /* the file created/renamed/removed, if known */
-    fnode *stash_node; /* rename: the replaced file, if known */
-    char *dir1, *dir2; /* syncing either makes it durable (dir2 may be NULL) */
-} nsop;
-
-typedef struct rule {
-    int op;
-    int short_write;
-    int err;
-    char *substr;
-    uint64_t nth, seen;
-    struct rule *next;
-} rule;
-
-typedef struct ffile {
-    meru_file base;
-    meru_file *inner; /* NULL once a crash invalidated the handle */
-    fnode *node;      /* set for writable or created files */
-    struct ffile *prev, *next;
-} ffile;
-
-typedef struct fault_fs {
-    meru_fs base;
-    meru_fs *under;
-    pthread_mutex_t mu;
-    fnode *nodes;
-    nsop *log;
-    size_t nlog, caplog;
-    rule *rules;
-    ffile *files; /* open handles, to invalidate at a crash */
-    uint64_t counts[MERU_FS_OP_COUNT];
-    uint64_t total;
-    int die_armed;
-    uint64_t die_left;
-    uint64_t stash_seq;
-} fault_fs;
 
 static const meru_fs_ops fault_ops;
 
@@ -113,386 +57,6 @@ const char *meru_fs_op_name(meru_fs_op op)
 static fault_fs *as_fault(meru_fs *fs)
 {
     return fs && fs->ops == &fault_ops ? (fault_fs *)fs : NULL;
-}
-
-/* ---- paths --------------------------------------------------------------- */
-
-/* Absolute, lexically normalised copy of p (malloc'd), or NULL on ENOMEM. */
-static char *norm_path(const char *p)
-{
-    char cwd[4096];
-    size_t plen = strlen(p), clen = 0;
-    if (p[0] != '/') {
-        if (!getcwd(cwd, sizeof cwd))
-            return NULL;
-        clen = strlen(cwd);
-    }
-    char *src = malloc(clen + plen + 2);
-    char *out = malloc(clen + plen + 2);
-    if (!src || !out) {
-        free(src);
-        free(out);
-        return NULL;
-    }
-    memcpy(src, cwd, clen);
-    src[clen] = '/';
-    memcpy(src + clen + 1, p, plen + 1);
-    size_t o = 0;
-    char *s = src;
-    while (*s) {
-        while (*s == '/')
-            s++;
-        char *e = s;
-        while (*e && *e != '/')
-            e++;
-        size_t n = (size_t)(e - s);
-        if (n == 0 || (n == 1 && s[0] == '.')) {
-            /* nothing */
-        } else if (n == 2 && s[0] == '.' && s[1] == '.') {
-            while (o > 0 && out[o - 1] != '/')
-                o--;
-            if (o > 0)
-                o--; /* drop the slash too */
-        } else {
-            out[o++] = '/';
-            memcpy(out + o, s, n);
-            o += n;
-        }
-        s = e;
-    }
-    if (o == 0)
-        out[o++] = '/';
-    out[o] = '\0';
-    free(src);
-    return out;
-}
-
-/* Parent directory of a normalised path (malloc'd). */
-static char *parent_of(const char *np)
-{
-    const char *slash = strrchr(np, '/');
-    size_t n = slash && slash != np ? (size_t)(slash - np) : 1;
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, np, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-static int is_under(const char *p, const char *dir)
-{
-    size_t n = strlen(dir);
-    return p && strncmp(p, dir, n) == 0 && (p[n] == '/' || dir[n - 1] == '/');
-}
-
-static int nomem(const char *what, const char *path)
-{
-    return meru_err(MERU_ENOMEM, "%s %s: out of memory", what, path);
-}
-
-/* A fresh hidden name in directory `dir` (normalised) that does not exist. */
-static int make_stash(fault_fs *fs, const char *dir, char **out)
-{
-    for (;;) {
-        size_t n = strlen(dir) + sizeof(STASH_PREFIX) + 48;
-        char *s = malloc(n);
-        if (!s)
-            return nomem("stash in", dir);
-        snprintf(s, n, "%s/%s%ld-%llu", strcmp(dir, "/") ? dir : "",
-                 STASH_PREFIX, (long)getpid(),
-                 (unsigned long long)++fs->stash_seq);
-        meru_fs_info st;
-        int rc = meru_fs_stat(fs->under, s, &st);
-        if (rc == MERU_NOT_FOUND) {
-            meru_err_clear(); /* the answer wanted, not a failure */
-            *out = s;
-            return MERU_OK;
-        }
-        free(s);
-        if (rc)
-            return rc;
-    }
-}
-
-/* ---- nodes --------------------------------------------------------------- */
-
-static fnode *node_find(fault_fs *fs, const char *np)
-{
-    for (fnode *n = fs->nodes; n; n = n->next)
-        if (n->path && !strcmp(n->path, np))
-            return n;
-    return NULL;
-}
-
-static fnode *node_new(fault_fs *fs, const char *np, uint64_t durable_len)
-{
-    fnode *n = calloc(1, sizeof *n);
-    if (!n || !(n->path = strdup(np))) {
-        free(n);
-        return NULL;
-    }
-    n->durable_len = durable_len;
-    n->next = fs->nodes;
-    fs->nodes = n;
-    return n;
-}
-
-/* Moves a node to path p (copied), or marks it gone (p NULL). */
-static int node_set_path(fnode *n, const char *p)
-{
-    char *c = NULL;
-    if (!n)
-        return MERU_OK;
-    if (p && !(c = strdup(p)))
-        return nomem("rename", p);
-    free(n->path);
-    n->path = c;
-    return MERU_OK;
-}
-
-static void nodes_gone_under(fault_fs *fs, const char *dir)
-{
-    for (fnode *n = fs->nodes; n; n = n->next)
-        if (is_under(n->path, dir))
-            node_set_path(n, NULL);
-}
-
-/* Saves the durable image of n before its first destructive change since
- * its last sync. */
-static int node_snapshot(fault_fs *fs, fnode *n)
-{
-    if (n->snap || n->durable_len == 0)
-        return MERU_OK;
-    if (n->durable_len > SIZE_MAX)
-        return meru_err(MERU_ENOMEM, "fault fs: %s too large to snapshot",
-                        n->path);
-    uint8_t *img = calloc(1, (size_t)n->durable_len);
-    if (!img)
-        return nomem("snapshot", n->path);
-    meru_file *f;
-    size_t got;
-    int rc = meru_fs_open(fs->under, n->path, MERU_FS_READ, &f);
-    if (rc == MERU_OK) {
-        rc = meru_file_pread(f, 0, img, (size_t)n->durable_len, &got);
-        meru_file_close(f);
-    }
-    if (rc) {
-        free(img);
-        return rc;
-    }
-    n->snap = img;
-    return MERU_OK;
-}
-
-/* ---- the pending directory-operation log --------------------------------- */
-
-static void nsop_free(nsop *o)
-{
-    free(o->path);
-    free(o->from);
-    free(o->stash);
-    free(o->dir1);
-    free(o->dir2);
-}
-
-/* Appends an op; takes ownership of the strings (freed on failure too). */
-static int log_push(fault_fs *fs, nsop *o)
-{
-    if (!o->dir1 || (o->kind == NS_RENAME && !o->dir2)) {
-        nsop_free(o);
-        return nomem("fault fs", "log");
-    }
-    if (fs->nlog == fs->caplog) {
-        size_t cap = fs->caplog ? fs->caplog * 2 : 16;
-        nsop *nl = realloc(fs->log, cap * sizeof *nl);
-        if (!nl) {
-            nsop_free(o);
-            return nomem("fault fs", "log");
-        }
-        fs->log = nl;
-        fs->caplog = cap;
-    }
-    fs->log[fs->nlog++] = *o;
-    return MERU_OK;
-}
-
-typedef struct taint {
-    const fnode *nodes[64];
-    const char *paths[96];
-    size_t nn, np;
-    int overflow; /* too many keys: treat everything as related */
-} taint;
-
-static int taint_has_node(const taint *t, const fnode *n)
-{
-    for (size_t i = 0; n && i < t->nn; i++)
-        if (t->nodes[i] == n)
-            return 1;
-    return 0;
-}
-
-static int taint_has_path(const taint *t, const char *p)
-{
-    for (size_t i = 0; p && i < t->np; i++)
-        if (!strcmp(t->paths[i], p))
-            return 1;
-    return 0;
-}
-
-static int op_related(const taint *t, const nsop *o)
-{
-    return t->overflow || taint_has_node(t, o->node) ||
-           taint_has_node(t, o->stash_node) || taint_has_path(t, o->path) ||
-           taint_has_path(t, o->from) || taint_has_path(t, o->stash);
-}
-
-static void taint_add(taint *t, const nsop *o)
-{
-    const fnode *ns[2] = {o->node, o->stash_node};
-    const char *ps[3] = {o->path, o->from, o->stash};
-    for (int i = 0; i < 2; i++) {
-        if (!ns[i] || taint_has_node(t, ns[i]))
-            continue;
-        if (t->nn == sizeof t->nodes / sizeof t->nodes[0])
-            t->overflow = 1;
-        else
-            t->nodes[t->nn++] = ns[i];
-    }
-    for (int i = 0; i < 3; i++) {
-        if (!ps[i] || taint_has_path(t, ps[i]))
-            continue;
-        if (t->np == sizeof t->paths / sizeof t->paths[0])
-            t->overflow = 1;
-        else
-            t->paths[t->np++] = ps[i];
-    }
-}
-
-typedef int (*op_pred)(const nsop *o, const char *arg);
-
-static int pred_in_dir(const nsop *o, const char *dir)
-{
-    return !strcmp(o->dir1, dir) || (o->dir2 && !strcmp(o->dir2, dir));
-}
-
-static int pred_under(const nsop *o, const char *dir)
-{
-    return is_under(o->path, dir) || is_under(o->from, dir) ||
-           is_under(o->stash, dir);
-}
-
-static int pred_all(const nsop *o, const char *arg)
-{
-    return 1;
-}
-
-/* Makes durable the ops matching pred and the earlier ops related to them:
- * deletes the stashes they leave behind and drops them from the log. */
-static void log_commit(fault_fs *fs, op_pred pred, const char *arg)
-{
-    if (fs->nlog == 0)
-        return;
-    taint t;
-    t.nn = t.np = 0;
-    t.overflow = 0;
-    unsigned char *sel = calloc(fs->nlog, 1);
-    for (size_t i = fs->nlog; i-- > 0;) {
-        nsop *o = &fs->log[i];
-        /* Without memory for the mark array, commit everything: still a
-         * state a real file system could reach. */
-        if (!sel || pred(o, arg) || op_related(&t, o)) {
-            if (sel)
-                sel[i] = 1;
-            taint_add(&t, o);
-        }
-    }
-    size_t keep = 0;
-    for (size_t i = 0; i < fs->nlog; i++) {
-        nsop *o = &fs->log[i];
-        if (sel && !sel[i]) {
-            fs->log[keep++] = *o;
-            continue;
-        }
-        if (o->kind == NS_REMOVE) {
-            meru_fs_remove(fs->under, o->stash);
-            node_set_path(o->node, NULL);
-        } else if (o->kind == NS_RENAME && o->stash) {
-            meru_fs_remove(fs->under, o->stash);
-            node_set_path(o->stash_node, NULL);
-        }
-        nsop_free(o);
-    }
-    fs->nlog = keep;
-    free(sel);
-}
-
-/* rm -rf on the underlying fs. */
-static int rm_rf(meru_fs *under, const char *path)
-{
-    meru_fs_info st;
-    int rc = meru_fs_stat(under, path, &st);
-    if (rc)
-        return rc == MERU_NOT_FOUND ? MERU_OK : rc;
-    if (st.is_dir) {
-        char **names = NULL;
-        size_t n = 0;
-        rc = meru_fs_list_names(under, path, &names, &n);
-        if (rc)
-            return rc;
-        for (size_t i = 0; i < n && !rc; i++) {
-            size_t len = strlen(path) + strlen(names[i]) + 2;
-            char *sub = malloc(len);
-            if (!sub) {
-                rc = nomem("remove", path);
-                break;
-            }
-            snprintf(sub, len, "%s/%s", path, names[i]);
-            rc = rm_rf(under, sub);
-            free(sub);
-        }
-        meru_fs_names_free(names, n);
-        if (rc)
-            return rc;
-    }
-    return meru_fs_remove(under, path);
-}
-
-/* Undoes one pending op on the real files (crash). */
-static int log_revert(fault_fs *fs, nsop *o)
-{
-    int rc = MERU_OK;
-    switch (o->kind) {
-    case NS_CREATE:
-        rc = meru_fs_remove(fs->under, o->path);
-        if (rc == MERU_NOT_FOUND)
-            rc = MERU_OK;
-        node_set_path(o->node, NULL);
-        break;
-    case NS_MKDIR:
-        rc = rm_rf(fs->under, o->path);
-        nodes_gone_under(fs, o->path);
-        break;
-    case NS_RENAME:
-        rc = meru_fs_rename(fs->under, o->path, o->from);
-        if (!rc)
-            rc = node_set_path(o->node, o->from);
-        if (!rc && o->stash) {
-            rc = meru_fs_rename(fs->under, o->stash, o->path);
-            if (!rc)
-                rc = node_set_path(o->stash_node, o->path);
-        }
-        break;
-    case NS_REMOVE:
-        rc = meru_fs_rename(fs->under, o->stash, o->path);
-        if (!rc)
-            rc = node_set_path(o->node, o->path);
-        break;
-    case NS_RMDIR:
-        rc = meru_fs_mkdir(fs->under, o->path);
-        break;
-    }
-    return rc;
 }
 
 /* ---- call accounting, death, rules --------------------------------------- */
@@ -574,8 +138,8 @@ static int ff_open(meru_fs *mfs, const char *path, unsigned flags,
     int rc = begin(fs, MERU_FS_OP_OPEN, path, NULL, NULL, NULL);
     if (rc)
         goto fail;
-    if (!(np = norm_path(path))) {
-        rc = nomem("open", path);
+    if (!(np = fault_norm_path(path))) {
+        rc = fault_nomem("open", path);
         goto fail;
     }
     if (flags & MERU_FS_CREATE) {
@@ -593,23 +157,23 @@ static int ff_open(meru_fs *mfs, const char *path, unsigned flags,
         goto fail;
     f = calloc(1, sizeof *f);
     if (!f || !(f->base.path = strdup(path))) {
-        rc = nomem("open", path);
+        rc = fault_nomem("open", path);
         goto fail;
     }
     f->base.fs = mfs;
     f->inner = inner;
     if (created || (flags & MERU_FS_WRITE)) {
-        fnode *n = node_find(fs, np);
+        fnode *n = fault_node_find(fs, np);
         if (n && created) { /* deleted behind our back: a new file */
-            node_set_path(n, NULL);
+            fault_node_set_path(n, NULL);
             n = NULL;
         }
         if (!n) {
             uint64_t size = 0;
             if (!created && (rc = meru_file_size(inner, &size)))
                 goto fail;
-            if (!(n = node_new(fs, np, size))) {
-                rc = nomem("open", path);
+            if (!(n = fault_node_new(fs, np, size))) {
+                rc = fault_nomem("open", path);
                 goto fail;
             }
         }
@@ -618,16 +182,16 @@ static int ff_open(meru_fs *mfs, const char *path, unsigned flags,
     if (created) {
         nsop o = {.kind = NS_CREATE, .node = f->node};
         o.path = strdup(np);
-        o.dir1 = parent_of(np);
+        o.dir1 = fault_parent_of(np);
         if (!o.path) {
             free(o.dir1);
             o.dir1 = NULL;
         }
-        if ((rc = log_push(fs, &o)))
+        if ((rc = fault_log_push(fs, &o)))
             goto fail;
     }
     if ((flags & MERU_FS_TRUNC) && (flags & MERU_FS_WRITE) && f->node) {
-        if ((rc = node_snapshot(fs, f->node)) ||
+        if ((rc = fault_node_snapshot(fs, f->node)) ||
             (rc = meru_file_truncate(inner, 0)))
             goto fail;
     }
@@ -701,7 +265,7 @@ static int ff_write(meru_file *mf, meru_fs_op op, uint64_t off, const void *buf,
     /* An append lands at or past the durable length (a shrink below it
      * snapshots first), so only pwrite can overwrite durable bytes. */
     if (op == MERU_FS_OP_PWRITE && f->node && off < f->node->durable_len &&
-        (rc = node_snapshot(fs, f->node)))
+        (rc = fault_node_snapshot(fs, f->node)))
         goto out;
     size_t len = short_write ? n / 2 : n;
     if (len || !short_write)
@@ -780,7 +344,7 @@ static int ff_truncate(meru_file *mf, uint64_t size)
     pthread_mutex_lock(&fs->mu);
     int rc = begin(fs, MERU_FS_OP_TRUNCATE, mf->path, NULL, f, NULL);
     if (!rc && f->node && size < f->node->durable_len)
-        rc = node_snapshot(fs, f->node);
+        rc = fault_node_snapshot(fs, f->node);
     if (!rc)
         rc = meru_file_truncate(f->inner, size);
     pthread_mutex_unlock(&fs->mu);
@@ -807,12 +371,12 @@ static int ff_sync_dir(meru_fs *mfs, const char *dir)
     char *nd = NULL;
     pthread_mutex_lock(&fs->mu);
     int rc = begin(fs, MERU_FS_OP_SYNC_DIR, dir, NULL, NULL, NULL);
-    if (!rc && !(nd = norm_path(dir)))
-        rc = nomem("fsync dir", dir);
+    if (!rc && !(nd = fault_norm_path(dir)))
+        rc = fault_nomem("fsync dir", dir);
     if (!rc)
         rc = meru_fs_sync_dir(fs->under, dir);
     if (!rc)
-        log_commit(fs, pred_in_dir, nd);
+        fault_log_commit(fs, fault_pred_in_dir, nd);
     pthread_mutex_unlock(&fs->mu);
     free(nd);
     return rc;
@@ -827,10 +391,10 @@ static int ff_rename(meru_fs *mfs, const char *from, const char *to)
     int rc = begin(fs, MERU_FS_OP_RENAME, from, to, NULL, NULL);
     if (rc)
         goto out;
-    nf = norm_path(from);
-    nt = norm_path(to);
+    nf = fault_norm_path(from);
+    nt = fault_norm_path(to);
     if (!nf || !nt) {
-        rc = nomem("rename", from);
+        rc = fault_nomem("rename", from);
         goto out;
     }
     if (meru_fs_stat(fs->under, from, &st) != MERU_OK) {
@@ -852,8 +416,9 @@ static int ff_rename(meru_fs *mfs, const char *from, const char *to)
         goto out;
     }
     if (rc == MERU_OK) {
-        char *dir = parent_of(nt);
-        rc = dir ? make_stash(fs, dir, &stash) : nomem("rename", to);
+        char *dir = fault_parent_of(nt);
+        rc =
+            dir ? fault_make_stash(fs, dir, &stash) : fault_nomem("rename", to);
         free(dir);
         if (rc || (rc = meru_fs_rename(fs->under, to, stash)))
             goto out;
@@ -866,20 +431,20 @@ static int ff_rename(meru_fs *mfs, const char *from, const char *to)
             meru_fs_rename(fs->under, stash, to);
         goto out;
     }
-    fnode *moved = node_find(fs, nf), *replaced = node_find(fs, nt);
+    fnode *moved = fault_node_find(fs, nf), *replaced = fault_node_find(fs, nt);
     nsop o = {.kind = NS_RENAME, .node = moved, .stash_node = replaced};
     o.path = nt;
     o.from = nf;
     o.stash = stash;
-    o.dir1 = parent_of(nf);
-    o.dir2 = parent_of(nt);
+    o.dir1 = fault_parent_of(nf);
+    o.dir2 = fault_parent_of(nt);
     nt = nf = stash = NULL; /* owned by the log entry now */
-    if ((rc = node_set_path(replaced, o.stash)) ||
-        (rc = node_set_path(moved, o.path))) {
-        nsop_free(&o);
+    if ((rc = fault_node_set_path(replaced, o.stash)) ||
+        (rc = fault_node_set_path(moved, o.path))) {
+        fault_nsop_free(&o);
         goto out;
     }
-    rc = log_push(fs, &o);
+    rc = fault_log_push(fs, &o);
 out:
     pthread_mutex_unlock(&fs->mu);
     free(nf);
@@ -904,8 +469,8 @@ static int ff_remove(meru_fs *mfs, const char *path)
     int rc = begin(fs, MERU_FS_OP_REMOVE, path, NULL, NULL, NULL);
     if (rc)
         goto out;
-    if (!(np = norm_path(path)) || !(dir = parent_of(np))) {
-        rc = nomem("remove", path);
+    if (!(np = fault_norm_path(path)) || !(dir = fault_parent_of(np))) {
+        rc = fault_nomem("remove", path);
         goto out;
     }
     if (meru_fs_stat(fs->under, path, &st) != MERU_OK) {
@@ -920,26 +485,27 @@ static int ff_remove(meru_fs *mfs, const char *path)
             rc = meru_err_errno(ENOTEMPTY, "remove %s", path);
             goto out;
         }
-        log_commit(fs, pred_under, np); /* deletes the stashes inside */
+        /* deletes the stashes inside */
+        fault_log_commit(fs, fault_pred_under, np);
         if ((rc = meru_fs_remove(fs->under, path)))
             goto out;
         nsop o = {.kind = NS_RMDIR, .path = np, .dir1 = dir};
         np = dir = NULL;
-        rc = log_push(fs, &o);
+        rc = fault_log_push(fs, &o);
         goto out;
     }
-    if ((rc = make_stash(fs, dir, &stash)) ||
+    if ((rc = fault_make_stash(fs, dir, &stash)) ||
         (rc = meru_fs_rename(fs->under, path, stash)))
         goto out;
-    fnode *n = node_find(fs, np);
-    if ((rc = node_set_path(n, stash))) {
+    fnode *n = fault_node_find(fs, np);
+    if ((rc = fault_node_set_path(n, stash))) {
         meru_fs_rename(fs->under, stash, path);
         goto out;
     }
     nsop o = {
         .kind = NS_REMOVE, .path = np, .stash = stash, .node = n, .dir1 = dir};
     np = stash = dir = NULL;
-    rc = log_push(fs, &o);
+    rc = fault_log_push(fs, &o);
 out:
     pthread_mutex_unlock(&fs->mu);
     free(np);
@@ -954,14 +520,14 @@ static int ff_mkdir(meru_fs *mfs, const char *path)
     char *np = NULL;
     pthread_mutex_lock(&fs->mu);
     int rc = begin(fs, MERU_FS_OP_MKDIR, path, NULL, NULL, NULL);
-    if (!rc && !(np = norm_path(path)))
-        rc = nomem("mkdir", path);
+    if (!rc && !(np = fault_norm_path(path)))
+        rc = fault_nomem("mkdir", path);
     if (!rc)
         rc = meru_fs_mkdir(fs->under, path);
     if (!rc) {
-        nsop o = {.kind = NS_MKDIR, .path = np, .dir1 = parent_of(np)};
+        nsop o = {.kind = NS_MKDIR, .path = np, .dir1 = fault_parent_of(np)};
         np = NULL;
-        rc = log_push(fs, &o);
+        rc = fault_log_push(fs, &o);
     }
     pthread_mutex_unlock(&fs->mu);
     free(np);
@@ -1009,7 +575,7 @@ static int ff_stat(meru_fs *mfs, const char *path, meru_fs_info *out)
 static void ff_destroy(meru_fs *mfs)
 {
     fault_fs *fs = (fault_fs *)mfs;
-    log_commit(fs, pred_all, NULL);
+    fault_log_commit(fs, fault_pred_all, NULL);
     free(fs->log);
     for (fnode *n = fs->nodes, *next; n; n = next) {
         next = n->next;
@@ -1155,48 +721,6 @@ void meru_fs_fault_die_after(meru_fs *mfs, uint64_t nops)
     pthread_mutex_unlock(&fs->mu);
 }
 
-static uint64_t next_rand(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1Dull;
-}
-
-/* Puts one file's contents back to what survives the crash. */
-static int restore_node(fault_fs *fs, fnode *n, int torn, uint64_t *rng)
-{
-    meru_file *f = NULL;
-    meru_fs_info st;
-    int rc;
-    if (n->snap) {
-        rc =
-            meru_fs_open(fs->under, n->path, MERU_FS_WRITE | MERU_FS_TRUNC, &f);
-        if (!rc)
-            rc = meru_file_append(f, n->snap, (size_t)n->durable_len);
-        free(n->snap);
-        n->snap = NULL;
-        goto out;
-    }
-    rc = meru_fs_stat(fs->under, n->path, &st);
-    if (rc || st.size == n->durable_len)
-        goto out;
-    uint64_t keep = n->durable_len;
-    if (torn && st.size > keep)
-        keep += next_rand(rng) % (st.size - keep + 1);
-    rc = meru_fs_open(fs->under, n->path, MERU_FS_WRITE, &f);
-    if (!rc)
-        rc = meru_file_truncate(f, keep);
-    n->durable_len = keep;
-out:
-    if (f) {
-        int crc = meru_file_close(f);
-        if (!rc)
-            rc = crc;
-    }
-    return rc;
-}
-
 static int crash(meru_fs *mfs, int torn, uint64_t seed)
 {
     fault_fs *fs = as_fault(mfs);
@@ -1213,15 +737,15 @@ static int crash(meru_fs *mfs, int torn, uint64_t seed)
     for (fnode *n = fs->nodes; n; n = n->next) {
         if (!n->path)
             continue;
-        int r = restore_node(fs, n, torn, &rng);
+        int r = fault_restore_node(fs, n, torn, &rng);
         if (r && !rc)
             rc = r;
     }
     for (size_t i = fs->nlog; i-- > 0;) {
-        int r = log_revert(fs, &fs->log[i]);
+        int r = fault_log_revert(fs, &fs->log[i]);
         if (r && !rc)
             rc = r;
-        nsop_free(&fs->log[i]);
+        fault_nsop_free(&fs->log[i]);
     }
     fs->nlog = 0;
     fs->die_armed = 0;
