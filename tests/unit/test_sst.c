@@ -3,9 +3,11 @@
  * test_sst.c — SST files: write then read back through get and the
  * iterator against a reference model (sst_model.h), for every column
  * type, composite keys, versions and deletes; bloom filters and page
- * pruning on lookups; iterator moves in both directions; projection;
- * schema evolution; writer input checks; option knobs; and the file as an
- * external Parquet reader sees it. Corruption and I/O faults are in
+ * pruning on lookups; iterator moves in both directions; seeks and gets
+ * that read near their target only; projection; schema evolution and type
+ * promotions; writer input checks; golden files. Option knobs and the file
+ * as an external Parquet reader sees it are in test_sst_format.c, the
+ * block and page caches in test_sst_cache.c, corruption and I/O faults in
  * test_sst_corrupt.c, threads in test_sst_concurrent.c.
  */
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "sst/sst.h"
 #include "sst/sst_internal.h"
 #include "sst_model.h"
+#include "sst_test.h"
 #include "test.h"
 #include "types/keycodec.h"
 #include "types/rowcodec.h"
@@ -27,31 +30,6 @@
 #define GOLD_L0_HASH UINT64_C(0xf3da7c38a7a5c5d2)
 #define GOLD_L1_ROWS 64
 #define GOLD_L1_HASH UINT64_C(0xa92ee44ce1bd7e0a)
-
-#define S_ALL_COLS                                                             \
-    "id int64 not null, b boolean, i int32, l int64, f float, d double, "      \
-    "s string, bin binary, fx fixed(4), dt date, ts timestamp, "               \
-    "tz timestamptz, dec decimal(10,2), dec5 decimal(5,1), "                   \
-    "dec38 decimal(38,4), nn int32 not null, nns string not null"
-
-static meru_schema *schema_all(void)
-{
-    meru_schema *s = NULL;
-    if (meru_schema_parse(&s, "t", S_ALL_COLS, "id"))
-        return NULL;
-    return s;
-}
-
-static meru_schema *schema_composite(void)
-{
-    meru_schema *s = NULL;
-    if (meru_schema_parse(&s, "c",
-                          "k1 string not null, k2 decimal(20,3) not null, "
-                          "k3 int32 not null, v double, w binary",
-                          "k1, k2, k3"))
-        return NULL;
-    return s;
-}
 
 static meru_schema *schema_keys2(void)
 {
@@ -86,138 +64,6 @@ static meru_schema *schema_long_key(void)
     return s;
 }
 
-static const char *path_in(const char *dir, const char *name)
-{
-    static char p[1024];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return p;
-}
-
-/* Forward and backward scans give exactly the model's entries. */
-static int scan_matches(meru_sst *t, const sst_model *m)
-{
-    meru_iiter *it;
-    if (meru_sst_iter_new(t, NULL, &it))
-        return 0;
-    int ok = 1;
-    size_t i = 0;
-    for (it->ops->seek_to_first(it); it->ops->valid(it); it->ops->next(it)) {
-        size_t kl, vl;
-        const uint8_t *k = it->ops->key(it, &kl);
-        const uint8_t *v = it->ops->value(it, &vl);
-        if (i >= m->n || kl != m->e[i].ik.len ||
-            memcmp(k, m->e[i].ik.data, kl) != 0 || vl != m->e[i].val.len ||
-            (vl && memcmp(v, m->e[i].val.data, vl) != 0)) {
-            fprintf(stderr, "scan: entry %zu differs\n", i);
-            ok = 0;
-            break;
-        }
-        i++;
-    }
-    ok &= i == m->n && it->ops->status(it) == MERU_OK;
-    i = m->n;
-    for (it->ops->seek_to_last(it); ok && it->ops->valid(it);
-         it->ops->prev(it)) {
-        size_t kl;
-        const uint8_t *k = it->ops->key(it, &kl);
-        if (i == 0 || kl != m->e[i - 1].ik.len ||
-            memcmp(k, m->e[i - 1].ik.data, kl) != 0) {
-            fprintf(stderr, "reverse scan: entry %zu differs\n", i - 1);
-            ok = 0;
-        }
-        i--;
-    }
-    ok &= i == 0 && it->ops->status(it) == MERU_OK;
-    meru_iiter_destroy(it);
-    return ok;
-}
-
-/* get of every key index (present and absent) at a few read sequences. */
-static int gets_match(meru_sst *t, const sst_model *m, const meru_schema *s,
-                      size_t nkeys, meru_sst_read_stats *st)
-{
-    meru_buf uk = {0}, val = {0};
-    int ok = 1;
-    uint64_t maxseq = m->e[0].seq;
-    for (size_t i = 0; i < m->n; i++)
-        if (m->e[i].seq > maxseq)
-            maxseq = m->e[i].seq;
-    for (uint64_t idx = 0; ok && idx < 2 * nkeys + 1; idx++) {
-        meru_buf_reset(&uk);
-        if (sst_ukey(s, idx, &uk))
-            return 0;
-        uint64_t seqs[4] = {MERU_SEQ_MAX, 1 + meru_test_rand() % (maxseq + 1),
-                            maxseq, 0};
-        int nq = idx % 4 == 0 ? 4 : 2; /* the edge sequences now and then */
-        for (int q = 0; ok && q < nq; q++) {
-            meru_sst_state state;
-            uint64_t seq = 0;
-            int rc = meru_sst_get(t, uk.data, uk.len, seqs[q], &state, &seq,
-                                  &val, st);
-            size_t want = sst_model_get(m, uk.data, uk.len, seqs[q]);
-            if (rc) {
-                fprintf(stderr, "get: %s\n", meru_errmsg());
-                ok = 0;
-            } else if (want == (size_t)-1) {
-                ok = state == MERU_SST_NOT_FOUND;
-            } else if (m->e[want].op == MERU_OP_DELETE) {
-                ok = state == MERU_SST_DELETED && seq == m->e[want].seq;
-            } else {
-                ok = state == MERU_SST_FOUND && seq == m->e[want].seq &&
-                     val.len == m->e[want].val.len &&
-                     memcmp(val.data, m->e[want].val.data, val.len) == 0;
-            }
-            if (!ok)
-                fprintf(stderr, "get idx %llu seq %llu: state %d\n",
-                        (unsigned long long)idx, (unsigned long long)seqs[q],
-                        (int)state);
-        }
-    }
-    meru_buf_free(&uk);
-    meru_buf_free(&val);
-    return ok;
-}
-
-typedef struct file_shape {
-    uint32_t row_groups;
-    uint32_t ikey_pages; /* in row group 0 */
-    uint32_t pages[16];  /* per file column (up to 16), row group 0 */
-    pq_codec codec;      /* of column 3 in row group 0 */
-    uint64_t size;
-} file_shape;
-
-static int shape_of(const char *path, file_shape *out)
-{
-    memset(out, 0, sizeof *out);
-    size_t n;
-    uint8_t *bytes = meru_test_read_file(path, &n);
-    if (!bytes)
-        return MERU_EIO;
-    pq_mem mem;
-    pq_source src;
-    pq_source_mem(&src, &mem, bytes, n);
-    pq_reader *r;
-    int rc = pq_reader_open(&r, &src, NULL);
-    if (!rc) {
-        const pq_offset_index *oi;
-        out->row_groups = pq_reader_num_row_groups(r);
-        out->codec = pq_reader_chunk(r, 0, 3)->codec;
-        rc = pq_reader_offset_index(r, 0, 0, &oi);
-        if (!rc && oi)
-            out->ikey_pages = oi->n_pages;
-        uint32_t nc = pq_reader_num_columns(r);
-        for (uint32_t c = 0; !rc && c < nc && c < 16; c++) {
-            rc = pq_reader_offset_index(r, 0, c, &oi);
-            if (!rc && oi)
-                out->pages[c] = oi->n_pages;
-        }
-        pq_reader_close(r);
-    }
-    out->size = n;
-    free(bytes);
-    return rc;
-}
-
 /* ----------------------------------------------------------- the tests */
 
 static void round_trip(meru_schema *s, const char *name, int level,
@@ -241,8 +87,8 @@ static void round_trip(meru_schema *s, const char *name, int level,
     CHECK(meta.smallest.len == m->e[0].ulen &&
           memcmp(meta.smallest.data, m->e[0].ik.data, meta.smallest.len) == 0);
     CHECK(meta.largest.len == m->e[m->n - 1].ulen &&
-          memcmp(meta.largest.data, m->e[m->n - 1].ik.data,
-                 meta.largest.len) == 0);
+          memcmp(meta.largest.data, m->e[m->n - 1].ik.data, meta.largest.len) ==
+              0);
     meru_sst *t;
     CHECK_OK(meru_sst_open(&t, fs, path, s, NULL));
     CHECK_EQ_U64(meru_sst_row_count(t), m->n);
@@ -349,8 +195,8 @@ static void test_get_sees_the_version_at_its_read_sequence(void)
     kv[0].u.bytes.len = 2;
     meru_buf pk = {0};
     CHECK_OK(meru_key_encode(s, kv, 1, &pk));
-    int rc1 = meru_sst_get(t, pk.data, pk.len, MERU_SEQ_MAX, &st, NULL, &val,
-                           NULL);
+    int rc1 =
+        meru_sst_get(t, pk.data, pk.len, MERU_SEQ_MAX, &st, NULL, &val, NULL);
     int rc2 = meru_sst_get(t, (const uint8_t *)"k1\0\0\x01", 5, MERU_SEQ_MAX,
                            &st, NULL, &val, NULL);
     meru_buf_free(&pk);
@@ -384,16 +230,16 @@ static void test_absent_keys_are_answered_by_bloom_filters(void)
         meru_buf_reset(&uk);
         CHECK_OK(sst_ukey(s, 2 * k + 1, &uk));
         meru_sst_state state;
-        ok &= meru_sst_get(t, uk.data, uk.len, MERU_SEQ_MAX, &state, NULL,
-                           &val, &st) == MERU_OK &&
+        ok &= meru_sst_get(t, uk.data, uk.len, MERU_SEQ_MAX, &state, NULL, &val,
+                           &st) == MERU_OK &&
               state == MERU_SST_NOT_FOUND;
     }
     meru_sst_read_stats st2 = {0};
     meru_buf_reset(&uk);
     CHECK_OK(sst_ukey(s, 10, &uk));
     meru_sst_state state;
-    CHECK_OK(meru_sst_get(t, uk.data, uk.len, MERU_SEQ_MAX, &state, NULL,
-                          &val, &st2));
+    CHECK_OK(meru_sst_get(t, uk.data, uk.len, MERU_SEQ_MAX, &state, NULL, &val,
+                          &st2));
     meru_buf_free(&uk);
     meru_buf_free(&val);
     meru_sst_close(t);
@@ -445,8 +291,8 @@ static void test_get_reads_few_pages_of_a_multi_page_file(void)
         CHECK_OK(sst_ukey(s, idx, &uk));
         meru_sst_read_stats st = {0};
         meru_sst_state state;
-        ok &= meru_sst_get(t, uk.data, uk.len, MERU_SEQ_MAX, &state, NULL,
-                           &val, &st) == MERU_OK &&
+        ok &= meru_sst_get(t, uk.data, uk.len, MERU_SEQ_MAX, &state, NULL, &val,
+                           &st) == MERU_OK &&
               state != MERU_SST_NOT_FOUND;
         if (st.pages_read > worst)
             worst = st.pages_read;
@@ -513,9 +359,9 @@ static void test_iterator_moves_match_the_model(void)
                 at = lb;
             } else {
                 it->ops->seek_for_prev(it, key.data, key.len);
-                if (lb < m->n && meru_ikey_cmp(m->e[lb].ik.data,
-                                               m->e[lb].ik.len, key.data,
-                                               key.len) == 0)
+                if (lb < m->n &&
+                    meru_ikey_cmp(m->e[lb].ik.data, m->e[lb].ik.len, key.data,
+                                  key.len) == 0)
                     at = lb;
                 else
                     at = lb == 0 ? m->n : lb - 1;
@@ -603,8 +449,8 @@ static void test_projection_decodes_only_selected_columns(void)
             if (selected) {
                 ok &= got[c].state == want[c].state;
                 if (ok && got[c].state == MERU_VALUE_PRESENT)
-                    ok &= meru_value_cmp(s->cols[c].type, &got[c],
-                                         &want[c]) == 0;
+                    ok &=
+                        meru_value_cmp(s->cols[c].type, &got[c], &want[c]) == 0;
             } else if (s->cols[c].nullable) {
                 ok &= got[c].state == MERU_VALUE_NULL;
             }
@@ -677,8 +523,8 @@ static void test_schema_evolution_reads_added_columns_as_defaults(void)
     /* get under the new schema */
     size_t last = m->n - 1;
     meru_sst_state st;
-    CHECK_OK(meru_sst_get(t, m->e[last].ik.data, m->e[last].ulen,
-                          MERU_SEQ_MAX, &st, NULL, &val, NULL));
+    CHECK_OK(meru_sst_get(t, m->e[last].ik.data, m->e[last].ulen, MERU_SEQ_MAX,
+                          &st, NULL, &val, NULL));
     if (st == MERU_SST_FOUND) {
         ok &= meru_row_decode_view(b, m->e[last].ik.data, m->e[last].ulen,
                                    val.data, val.len, NULL, got,
@@ -782,282 +628,6 @@ static void test_abort_and_empty_finish_remove_the_file(void)
     meru_sst_writer_abort(NULL);
     sst_model_free(m);
     meru_schema_free(s);
-}
-
-/* -------------------------------------------------------------- options */
-
-static int write_with(const sst_model *m, const meru_schema *s,
-                      const char *dir, const char *name, int level,
-                      const meru_options *to, file_shape *shape)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    meru_sst_options o;
-    meru_sst_options_for_level(&o, level, to);
-    int rc = sst_model_write(m, meru_fs_posix(), path, s, &o, NULL);
-    if (!rc)
-        rc = shape_of(path, shape);
-    return rc;
-}
-
-static void test_options_for_level_knobs_change_the_file(void)
-{
-    meru_schema *s = schema_composite();
-    CHECK(s);
-    const char *dir = meru_test_tmpdir("knobs");
-    sst_model *m = sst_model_make(s, 4000, 1, 0, 0);
-    CHECK(m);
-    meru_options to;
-    file_shape a, b;
-    meru_sst *t0;
-
-    /* defaults: L0 row profile in LZ4_RAW, L1 ZSTD */
-    meru_sst_options o;
-    meru_sst_options_for_level(&o, 0, NULL);
-    CHECK_EQ_INT(o.level, 0);
-    CHECK_EQ_INT(o.pq.profile, PQ_PROFILE_ROW);
-    CHECK_EQ_INT(o.pq.page_size, 8192);
-    CHECK_EQ_INT(o.pq.codec, PQ_CODEC_LZ4_RAW);
-    meru_sst_options_for_level(&o, 3, NULL);
-    CHECK_EQ_INT(o.level, 3);
-    CHECK_EQ_INT(o.pq.profile, PQ_PROFILE_COLUMN);
-    CHECK_EQ_INT(o.pq.codec, PQ_CODEC_ZSTD);
-    CHECK_EQ_INT(o.pq.codec_level, 3);
-    CHECK_EQ_U64(o.pq.row_group_bytes, (uint64_t)8 << 20);
-
-    /* l0_page_bytes: smaller pages, more of them */
-    meru_options_init(&to);
-    CHECK_OK(write_with(m, s, dir, "p8k", 0, &to, &a));
-    to.l0_page_bytes = 2048;
-    CHECK_OK(write_with(m, s, dir, "p2k", 0, &to, &b));
-    CHECK(b.ikey_pages > 2 * a.ikey_pages);
-
-    /* l0_compression */
-    CHECK_EQ_INT(a.codec, PQ_CODEC_LZ4_RAW);
-    meru_options_init(&to);
-    to.l0_compression = MERU_COMPRESSION_SNAPPY;
-    CHECK_OK(write_with(m, s, dir, "l0snappy", 0, &to, &b));
-    CHECK_EQ_INT(b.codec, PQ_CODEC_SNAPPY);
-    to.l0_compression = MERU_COMPRESSION_NONE;
-    CHECK_OK(write_with(m, s, dir, "l0none", 0, &to, &b));
-    CHECK_EQ_INT(b.codec, PQ_CODEC_UNCOMPRESSED);
-
-    /* page_bytes at L1 */
-    meru_options_init(&to);
-    to.page_bytes = 64 * 1024;
-    CHECK_OK(write_with(m, s, dir, "l1p64", 1, &to, &a));
-    to.page_bytes = 4096;
-    CHECK_OK(write_with(m, s, dir, "l1p4", 1, &to, &b));
-    CHECK(b.ikey_pages > 2 * a.ikey_pages);
-
-    /* page_rows at L1: the row cap ends pages that page_bytes would not */
-    meru_options_init(&to);
-    to.page_bytes = 1u << 20;
-    to.page_rows = 1u << 20;
-    CHECK_OK(write_with(m, s, dir, "l1rows_big", 1, &to, &b));
-    CHECK_EQ_U64(b.ikey_pages, 1);
-    to.page_rows = 500;
-    CHECK_OK(write_with(m, s, dir, "l1rows_500", 1, &to, &b));
-    CHECK_EQ_U64(b.ikey_pages, (4000 + 499) / 500);
-
-    /* string_page_bytes at L1: short pages for the string/binary value
-     * column w (file column 7) only; the string key k1 (3), the double v
-     * (6) and the internal key keep page_bytes */
-    meru_options_init(&to);
-    CHECK_EQ_INT(to.string_page_bytes, 2048);
-    to.string_page_bytes = 16u << 20;
-    CHECK_OK(write_with(m, s, dir, "l1s_big", 1, &to, &a));
-    to.string_page_bytes = 1024;
-    CHECK_OK(write_with(m, s, dir, "l1s_1k", 1, &to, &b));
-    CHECK(a.pages[7] >= 1);
-    CHECK(b.pages[7] > 4 * a.pages[7]);
-    CHECK_EQ_U64(b.pages[3], a.pages[3]);
-    CHECK_EQ_U64(b.pages[6], a.pages[6]);
-    CHECK_EQ_U64(b.ikey_pages, a.ikey_pages);
-    meru_sst_options_for_level(&o, 0, &to);
-    CHECK_EQ_INT(o.string_page_bytes, 0); /* L0: l0_page_bytes everywhere */
-    meru_sst_options_for_level(&o, 1, &to);
-    CHECK_EQ_INT(o.string_page_bytes, 1024);
-    CHECK_OK(meru_sst_open(&t0, meru_fs_posix(), path_in(dir, "l1s_1k"), s,
-                           NULL));
-    CHECK(scan_matches(t0, m));
-    meru_sst_close(t0);
-
-    /* number_page_bytes at L1: its own page length for the number value
-     * column v (file column 6) only; the int32 key k3 (5), the binary w
-     * (7) and the internal key keep theirs */
-    meru_options_init(&to);
-    CHECK_EQ_INT(to.number_page_bytes, 256 * 1024);
-    to.number_page_bytes = 16u << 20;
-    CHECK_OK(write_with(m, s, dir, "l1n_big", 1, &to, &a));
-    to.number_page_bytes = 1024;
-    CHECK_OK(write_with(m, s, dir, "l1n_1k", 1, &to, &b));
-    CHECK_EQ_U64(a.pages[6], 1);
-    CHECK(b.pages[6] > 16 * a.pages[6]);
-    CHECK_EQ_U64(b.pages[5], a.pages[5]);
-    CHECK_EQ_U64(b.pages[7], a.pages[7]);
-    CHECK_EQ_U64(b.ikey_pages, a.ikey_pages);
-    meru_sst_options_for_level(&o, 0, &to);
-    CHECK_EQ_INT(o.number_page_bytes, 0); /* L0: l0_page_bytes everywhere */
-    meru_sst_options_for_level(&o, 1, &to);
-    CHECK_EQ_INT(o.number_page_bytes, 1024);
-    CHECK_OK(meru_sst_open(&t0, meru_fs_posix(), path_in(dir, "l1n_1k"), s,
-                           NULL));
-    CHECK(scan_matches(t0, m));
-    meru_sst_close(t0);
-
-    /* the row cap of number value columns goes with number_page_bytes (of
-     * 8-byte values), not page_rows: page_rows 500 cuts the internal key
-     * into 8 pages and leaves v's 4000 doubles (32 KB) in one page;
-     * number_page_bytes 8 KiB ends v's pages at 1024 rows */
-    meru_options_init(&to);
-    to.page_rows = 500;
-    CHECK_OK(write_with(m, s, dir, "l1n_rows", 1, &to, &a));
-    CHECK(a.ikey_pages >= 8);
-    CHECK_EQ_U64(a.pages[6], 1);
-    to.number_page_bytes = 8192;
-    CHECK_OK(write_with(m, s, dir, "l1n_8k", 1, &to, &b));
-    CHECK_EQ_U64(b.pages[6], (4000 + 1023) / 1024);
-    CHECK_OK(meru_sst_open(&t0, meru_fs_posix(), path_in(dir, "l1n_rows"), s,
-                           NULL));
-    CHECK(scan_matches(t0, m));
-    meru_sst_close(t0);
-
-    /* compression at L1 */
-    meru_options_init(&to);
-    CHECK_OK(write_with(m, s, dir, "l1zstd", 1, &to, &a));
-    CHECK_EQ_INT(a.codec, PQ_CODEC_ZSTD);
-    meru_options_init(&to);
-    to.compression = MERU_COMPRESSION_GZIP;
-    CHECK_OK(write_with(m, s, dir, "l1gz", 1, &to, &b));
-    CHECK_EQ_INT(b.codec, PQ_CODEC_GZIP);
-    to.compression = MERU_COMPRESSION_LZ4_RAW;
-    CHECK_OK(write_with(m, s, dir, "l1lz4", 1, &to, &b));
-    CHECK_EQ_INT(b.codec, PQ_CODEC_LZ4_RAW);
-    to.compression = MERU_COMPRESSION_NONE;
-    CHECK_OK(write_with(m, s, dir, "l1none", 1, &to, &b));
-    CHECK_EQ_INT(b.codec, PQ_CODEC_UNCOMPRESSED);
-
-    /* row_group_bytes at L1 */
-    CHECK_EQ_INT(a.row_groups, 1);
-    meru_options_init(&to);
-    to.row_group_bytes = 16 * 1024;
-    to.page_bytes = 4096;
-    CHECK_OK(write_with(m, s, dir, "l1rg", 1, &to, &b));
-    CHECK(b.row_groups > 3);
-
-    /* zstd_level: passed through, and the bytes differ */
-    meru_options_init(&to);
-    to.zstd_level = 1;
-    meru_sst_options_for_level(&o, 1, &to);
-    CHECK_EQ_INT(o.pq.codec_level, 1);
-    CHECK_OK(write_with(m, s, dir, "z1", 1, &to, &a));
-    to.zstd_level = 19;
-    CHECK_OK(write_with(m, s, dir, "z19", 1, &to, &b));
-    CHECK(a.size != b.size);
-
-    /* every such file reads back */
-    meru_sst *t;
-    CHECK_OK(meru_sst_open(&t, meru_fs_posix(), path_in(dir, "l1rg"), s,
-                           NULL));
-    int ok = scan_matches(t, m);
-    meru_sst_close(t);
-    sst_model_free(m);
-    meru_schema_free(s);
-    CHECK(ok);
-}
-
-/* The file as any Parquet reader sees it: columns in order with names,
- * field ids, types; bloom filters on the key columns; footer metadata. */
-static void test_file_is_plain_parquet_with_field_ids(void)
-{
-    meru_schema *s = schema_all();
-    CHECK(s);
-    const char *path = path_in(meru_test_tmpdir("pq"), "f.parquet");
-    sst_model *m = sst_model_make(s, 100, 1, 10, 10);
-    CHECK(m);
-    meru_sst_options o;
-    meru_sst_options_for_level(&o, 2, NULL);
-    CHECK_OK(sst_model_write(m, meru_fs_posix(), path, s, &o, NULL));
-    size_t n;
-    uint8_t *bytes = meru_test_read_file(path, &n);
-    CHECK(bytes);
-    pq_mem mem;
-    pq_source src;
-    pq_source_mem(&src, &mem, bytes, n);
-    pq_reader *r;
-    CHECK_OK(pq_reader_open(&r, &src, NULL));
-    int ok = pq_reader_num_columns(r) == 3 + s->ncols;
-    const pq_column_info *c = pq_reader_column(r, 0);
-    ok &= strcmp(c->name, MERU_SST_COL_IKEY) == 0 && c->has_field_id &&
-          c->field_id == MERU_SST_FIELD_ID_IKEY && c->type == PQ_BYTE_ARRAY;
-    c = pq_reader_column(r, 1);
-    ok &= strcmp(c->name, MERU_SST_COL_SEQ) == 0 &&
-          c->field_id == MERU_SST_FIELD_ID_SEQ && c->type == PQ_INT64;
-    c = pq_reader_column(r, 2);
-    ok &= strcmp(c->name, MERU_SST_COL_OP) == 0 &&
-          c->field_id == MERU_SST_FIELD_ID_OP && c->type == PQ_INT32;
-    for (size_t i = 0; ok && i < s->ncols; i++) {
-        c = pq_reader_column(r, 3 + (uint32_t)i);
-        ok &= strcmp(c->name, s->cols[i].name) == 0 && c->has_field_id &&
-              c->field_id == s->cols[i].field_id;
-        ok &= c->repetition ==
-              (s->cols[i].key_position >= 0 ? PQ_REQUIRED : PQ_OPTIONAL);
-        ok &= pq_reader_has_bloom(r, 0, 3 + (uint32_t)i) ==
-              (s->cols[i].key_position >= 0);
-    }
-    /* a few type mappings */
-    c = pq_reader_column(r, 3 + 6); /* s */
-    ok &= c->type == PQ_BYTE_ARRAY && c->logical.kind == PQ_LT_STRING;
-    c = pq_reader_column(r, 3 + 10); /* ts */
-    ok &= c->type == PQ_INT64 && c->logical.kind == PQ_LT_TIMESTAMP &&
-          !c->logical.is_adjusted_to_utc && c->logical.unit == PQ_UNIT_MICROS;
-    c = pq_reader_column(r, 3 + 11); /* tz */
-    ok &= c->logical.kind == PQ_LT_TIMESTAMP && c->logical.is_adjusted_to_utc;
-    c = pq_reader_column(r, 3 + 9); /* dt */
-    ok &= c->type == PQ_INT32 && c->logical.kind == PQ_LT_DATE;
-    c = pq_reader_column(r, 3 + 12); /* dec(10,2) */
-    ok &= c->type == PQ_INT64 && c->logical.kind == PQ_LT_DECIMAL &&
-          c->logical.decimal_precision == 10 && c->logical.decimal_scale == 2;
-    c = pq_reader_column(r, 3 + 13); /* dec(5,1) */
-    ok &= c->type == PQ_INT32 && c->logical.kind == PQ_LT_DECIMAL;
-    c = pq_reader_column(r, 3 + 14); /* dec(38,4) */
-    ok &= c->type == PQ_FIXED_LEN_BYTE_ARRAY && c->type_length == 16 &&
-          c->logical.decimal_precision == 38;
-    c = pq_reader_column(r, 3 + 8); /* fx */
-    ok &= c->type == PQ_FIXED_LEN_BYTE_ARRAY && c->type_length == 4;
-    ok &= pq_reader_num_rows(r) == (int64_t)m->n;
-    const pq_file_meta *fm = pq_reader_meta(r);
-    int found = 0;
-    for (uint32_t i = 0; i < fm->n_key_value_metadata; i++) {
-        const pq_key_value *kv = &fm->key_value_metadata[i];
-        if (strcmp(kv->key, "merutable.level") == 0)
-            found += kv->value.len == 1 && kv->value.ptr[0] == '2';
-        else if (strcmp(kv->key, "merutable.schema") == 0)
-            found += kv->value.len > 10 && kv->value.ptr[0] == '{';
-        else if (strcmp(kv->key, "merutable.format") == 0 ||
-                 strcmp(kv->key, "merutable.min-seq") == 0 ||
-                 strcmp(kv->key, "merutable.max-seq") == 0 ||
-                 strcmp(kv->key, "merutable.smallest-key") == 0 ||
-                 strcmp(kv->key, "merutable.largest-key") == 0 ||
-                 strcmp(kv->key, "merutable.row-count") == 0)
-            found++;
-    }
-    ok &= found == 8;
-    /* the hidden values agree with the keys: read the seq column */
-    pq_cursor *cur;
-    CHECK_OK(pq_cursor_open(r, 0, 1, &cur));
-    pq_batch b;
-    CHECK_OK(pq_cursor_next(cur, m->n, &b));
-    ok &= b.n == m->n;
-    for (size_t i = 0; ok && i < m->n; i++)
-        ok &= ((const int64_t *)b.values)[i] == (int64_t)m->e[i].seq;
-    pq_cursor_close(cur);
-    pq_reader_close(r);
-    free(bytes);
-    sst_model_free(m);
-    meru_schema_free(s);
-    CHECK(ok);
 }
 
 /* The same column read through the Iceberg type promotions: int -> long,
@@ -1182,8 +752,8 @@ static void test_seek_and_get_read_near_the_target_only(void)
     meru_fs_fault_reset_counts(fs);
     meru_buf val = {0};
     meru_sst_state st;
-    int rc = meru_sst_get(t, e->ik.data, e->ulen, MERU_SEQ_MAX, &st, NULL,
-                          &val, NULL);
+    int rc = meru_sst_get(t, e->ik.data, e->ulen, MERU_SEQ_MAX, &st, NULL, &val,
+                          NULL);
     uint64_t get_reads = meru_fs_fault_count(fs, MERU_FS_OP_PREAD);
     meru_buf_free(&val);
     meru_sst_close(t);
@@ -1200,288 +770,6 @@ static void test_seek_and_get_read_near_the_target_only(void)
               (unsigned long long)seek_reads);
     CHECK_MSG(get_reads <= 16, "get made %llu reads",
               (unsigned long long)get_reads);
-}
-
-/* With a block cache the answers are the same, and once the blocks a
- * lookup needs are cached it makes no file read at all. A tiny cache
- * (evicting all the time) gives the same answers too. */
-static void test_cache_serves_file_bytes(void)
-{
-    meru_schema *s = schema_composite();
-    CHECK(s);
-    meru_fs *fs;
-    CHECK_OK(meru_fs_fault_new(&fs, meru_fs_posix()));
-    const char *path = path_in(meru_test_tmpdir("cache"), "c.parquet");
-    size_t nkeys = 300;
-    sst_model *m = sst_model_make(s, nkeys, 2, 20, 10);
-    CHECK(m);
-    meru_options to;
-    meru_options_init(&to);
-    to.page_bytes = 4096;
-    meru_sst_options o;
-    meru_sst_options_for_level(&o, 1, &to);
-    CHECK_OK(sst_model_write(m, fs, path, s, &o, NULL));
-    int ok = 1;
-    uint64_t warm_reads = 1, hits = 0;
-    for (int big = 0; big < 2; big++) {
-        meru_cache *c;
-        CHECK_OK(meru_cache_new(&c, big ? (size_t)8 << 20 : 40 * 1024));
-        meru_sst *t;
-        CHECK_OK(meru_sst_open(&t, fs, path, s, c));
-        ok &= scan_matches(t, m);
-        ok &= gets_match(t, m, s, nkeys, NULL);
-        if (big) {
-            /* everything has been read once: now all from the cache */
-            meru_fs_fault_reset_counts(fs);
-            ok &= gets_match(t, m, s, nkeys, NULL);
-            ok &= scan_matches(t, m);
-            warm_reads = meru_fs_fault_count(fs, MERU_FS_OP_PREAD);
-            meru_cache_stats cs;
-            meru_cache_stats_get(c, &cs);
-            hits = cs.hits;
-        }
-        meru_sst_close(t);
-        meru_cache_free(c);
-    }
-    sst_model_free(m);
-    meru_schema_free(s);
-    meru_fs_free(fs);
-    CHECK(ok);
-    CHECK_EQ_U64(warm_reads, 0);
-    CHECK(hits > 1000);
-}
-
-static bool bufs_equal(const meru_buf *a, const meru_buf *b)
-{
-    return a->len == b->len && (!a->len || !memcmp(a->data, b->data, a->len));
-}
-
-/* get of every entry of the model at its own sequence. */
-static int entry_gets(meru_sst *t, const sst_model *m,
-                      meru_sst_read_stats *st)
-{
-    meru_buf val = {0};
-    int ok = 1;
-    for (size_t i = 0; ok && i < m->n; i++) {
-        const sst_ent *e = &m->e[i];
-        meru_sst_state state;
-        uint64_t seq = 0;
-        int rc = meru_sst_get(t, e->ik.data, e->ulen, e->seq, &state, &seq,
-                              &val, st);
-        int want = e->op == MERU_OP_PUT ? MERU_SST_FOUND : MERU_SST_DELETED;
-        ok = rc == MERU_OK && (int)state == want && seq == e->seq &&
-             (want != MERU_SST_FOUND ||
-              (val.len == e->val.len &&
-               memcmp(val.data, e->val.data, val.len) == 0));
-        if (!ok)
-            fprintf(stderr, "get of entry %zu: rc %d state %d\n", i, rc,
-                    (int)state);
-    }
-    meru_buf_free(&val);
-    return ok;
-}
-
-/* get of one key: its state, sequence and value, and the pages decoded. */
-static int get_one(meru_sst *t, const meru_buf *uk, uint64_t read_seq,
-                   meru_sst_state *state, uint64_t *seq, meru_buf *val,
-                   uint64_t *pages)
-{
-    meru_sst_read_stats st = {0};
-    int rc =
-        meru_sst_get(t, uk->data, uk->len, read_seq, state, seq, val, &st);
-    *pages = st.pages_read;
-    return rc;
-}
-
-/* With a cache, gets keep decoded pages: a repeated get decodes nothing,
- * and every answer equals the one without a cache (and with a cache of
- * capacity 0, which keeps no page and decodes every time), for every
- * column type, at L0 (plain pages) and L1 (ZSTD, dictionaries), with a
- * big cache and with a tiny one that evicts all the time. */
-static void test_page_cache_decodes_a_page_once(void)
-{
-    meru_fs *fs = meru_fs_posix();
-    const char *dir = meru_test_tmpdir("pagecache");
-    int ok = 1;
-    for (int v = 0; v < 4; v++) {
-        meru_schema *s = v < 2 ? schema_composite() : schema_all();
-        CHECK(s);
-        int level = v % 2;
-        char name[32];
-        snprintf(name, sizeof name, "p%d.parquet", v);
-        size_t nkeys = 250;
-        sst_model *m = sst_model_make(s, nkeys, 2, 15, 10);
-        CHECK(m);
-        meru_options to;
-        meru_options_init(&to);
-        to.l0_page_bytes = 1024;
-        to.page_bytes = 2048;
-        meru_sst_options o;
-        meru_sst_options_for_level(&o, level, &to);
-        CHECK_OK(sst_model_write(m, fs, path_in(dir, name), s, &o, NULL));
-        meru_cache *big, *tiny, *none;
-        CHECK_OK(meru_cache_new(&big, (size_t)16 << 20));
-        CHECK_OK(meru_cache_new(&tiny, 16 * 1024));
-        CHECK_OK(meru_cache_new(&none, 0));
-        meru_sst *t0, *tb, *tt, *tn;
-        CHECK_OK(meru_sst_open(&t0, fs, path_in(dir, name), s, NULL));
-        CHECK_OK(meru_sst_open(&tb, fs, path_in(dir, name), s, big));
-        CHECK_OK(meru_sst_open(&tt, fs, path_in(dir, name), s, tiny));
-        CHECK_OK(meru_sst_open(&tn, fs, path_in(dir, name), s, none));
-
-        /* A present key (a put) read twice on a fresh cache. */
-        meru_buf uk = {0}, val = {0}, val0 = {0};
-        size_t put = 0;
-        while (m->e[put].op != MERU_OP_PUT)
-            put++;
-        CHECK_OK(meru_buf_append(&uk, m->e[put].ik.data, m->e[put].ulen));
-        uint64_t rs = m->e[put].seq;
-        meru_sst_state st0, st;
-        uint64_t seq0 = 0, seq = 0, pages0, pages1, pages2, pages_none;
-        CHECK_OK(get_one(t0, &uk, rs, &st0, &seq0, &val0, &pages0));
-        CHECK_OK(get_one(tb, &uk, rs, &st, &seq, &val, &pages1));
-        ok &= st == st0 && seq == seq0 && bufs_equal(&val, &val0);
-        CHECK_OK(get_one(tb, &uk, rs, &st, &seq, &val, &pages2));
-        ok &= st == st0 && seq == seq0 && bufs_equal(&val, &val0);
-        CHECK_OK(get_one(tn, &uk, rs, &st, &seq, &val, &pages_none));
-        CHECK_OK(get_one(tn, &uk, rs, &st, &seq, &val, &pages_none));
-        ok &= st == st0 && seq == seq0 && bufs_equal(&val, &val0);
-        CHECK_EQ_INT(st0, MERU_SST_FOUND);
-        CHECK_MSG(pages1 >= 2, "first get decoded %llu pages",
-                  (unsigned long long)pages1);
-        CHECK_MSG(pages2 == 0, "repeated get decoded %llu pages",
-                  (unsigned long long)pages2);
-        CHECK_MSG(pages_none >= 2, "get without page cache decoded %llu",
-                  (unsigned long long)pages_none);
-
-        /* Every key, present or not, at several read sequences. */
-        meru_sst_read_stats cold = {0}, warm = {0};
-        ok &= entry_gets(tb, m, &cold);
-        ok &= entry_gets(tb, m, &warm);
-        ok &= entry_gets(tt, m, NULL);
-        ok &= entry_gets(tn, m, NULL);
-        ok &= gets_match(tb, m, s, nkeys, NULL);
-        ok &= gets_match(tt, m, s, nkeys, NULL);
-        ok &= gets_match(tn, m, s, nkeys, NULL);
-        ok &= scan_matches(tb, m);
-        /* the second pass over every version found every page cached */
-        CHECK(cold.pages_read > 0);
-        CHECK_EQ_U64(warm.pages_read, 0);
-        meru_buf_free(&uk);
-        meru_buf_free(&val);
-        meru_buf_free(&val0);
-        meru_sst_close(t0);
-        meru_sst_close(tb);
-        meru_sst_close(tt);
-        meru_sst_close(tn);
-        meru_cache_free(big);
-        meru_cache_free(tiny);
-        meru_cache_free(none);
-        sst_model_free(m);
-        meru_schema_free(s);
-        CHECK(ok);
-    }
-}
-
-
-/* Rows [first, first + n) of file column `col` of row group 0 through a
- * cursor: the number of nulls among them, SIZE_MAX when the read fails. */
-static size_t nulls_in_rows(meru_sst *t, uint32_t col, int64_t first,
-                            size_t n)
-{
-    pq_cursor *cur;
-    pq_batch b;
-    size_t z = 0;
-    if (pq_cursor_open(t->r, 0, col, &cur))
-        return SIZE_MAX;
-    if (pq_cursor_seek(cur, first) || pq_cursor_next(cur, n, &b) ||
-        b.n != n)
-        z = SIZE_MAX;
-    for (size_t i = 0; z != SIZE_MAX && i < b.n; i++)
-        z += !b.valid[i];
-    pq_cursor_close(cur);
-    return z;
-}
-
-/* A cached decoded page of a string value column is compact (offsets and
- * bytes, charged 4 bytes a value beside its bytes instead of a 16-byte
- * pq_bytes and a flag), and keeps valid flags only when it has a null;
- * the ikey column's pages keep pq_bytes (find_ikey searches them). Every
- * get still answers as without a cache (test_page_cache_decodes_a_page_once
- * and the model tests). */
-static void test_page_cache_keeps_string_pages_compact(void)
-{
-    meru_schema *s = NULL;
-    CHECK_OK(meru_schema_parse(&s, "p", "k int64 not null, s string", "k"));
-    meru_fs *fs = meru_fs_posix();
-    const char *dir = meru_test_tmpdir("compactpage");
-    int saw_null_page = 0, saw_full_page = 0;
-    for (int nulls = 0; nulls < 2; nulls++) {
-        const char *path = path_in(dir, nulls ? "n.parquet" : "f.parquet");
-        sst_model *m = sst_model_make(s, 400, 1, 0, nulls ? 30 : 0);
-        CHECK(m);
-        meru_options to;
-        meru_options_init(&to);
-        to.page_bytes = 2048;
-        meru_sst_options o;
-        meru_sst_options_for_level(&o, 1, &to);
-        CHECK_OK(sst_model_write(m, fs, path, s, &o, NULL));
-        meru_cache *c;
-        CHECK_OK(meru_cache_new(&c, (size_t)16 << 20));
-        meru_sst *t;
-        CHECK_OK(meru_sst_open(&t, fs, path, s, c));
-        CHECK(meru_sst_mapped(t));
-        uint32_t col = (uint32_t)t->pcol[1];
-        int64_t rows = t->rg_start[1] - t->rg_start[0];
-        for (int64_t row = 0; row < rows;) {
-            meru_cache_stats before, after;
-            meru_cache_stats_get(c, &before);
-            const sst_page *pg;
-            meru_cache_handle *h;
-            uint64_t pages = 0;
-            CHECK_OK(sst_page_get(t, 0, col, row, 0, &pg, &h, &pages));
-            CHECK(pg);
-            CHECK_EQ_U64(pages, 1);
-            meru_cache_stats_get(c, &after);
-            CHECK(pg->offs && pg->bytes && !pg->values);
-            size_t n = pg->n, bytes = pg->offs[n];
-            CHECK(n > 0);
-            size_t z = nulls_in_rows(t, col, pg->first, n);
-            CHECK(z != SIZE_MAX);
-            CHECK_EQ_INT(pg->valid != NULL, z > 0);
-            saw_null_page |= z > 0;
-            saw_full_page |= z == 0;
-            size_t charge = (size_t)(after.bytes - before.bytes);
-            /* header, offsets, flags when stored, bytes, 8-byte padding */
-            CHECK_MSG(charge <= 128 + 4 * (n + 1) + (z ? n : 0) + bytes + 16,
-                      "page of %zu values, %zu bytes charged %zu", n, bytes,
-                      charge);
-            /* below the pq_bytes form with flags (both have the page
-             * header: a page of one row, as the 2 KiB default can leave
-             * at a row group's end, is mostly header) */
-            CHECK(charge < sizeof(sst_page) + n * (sizeof(pq_bytes) + 1) +
-                               bytes);
-            for (size_t i = 0; i < n; i++)
-                CHECK(pg->offs[i] <= pg->offs[i + 1]);
-            row = pg->first + (int64_t)n;
-            meru_cache_release(c, h);
-        }
-        /* the ikey column: pq_bytes values */
-        const sst_page *pg;
-        meru_cache_handle *h;
-        uint64_t pages = 0;
-        CHECK_OK(sst_page_get(t, 0, (uint32_t)t->col_ikey, 0, 0, &pg, &h,
-                              &pages));
-        CHECK(pg && pg->values && !pg->offs);
-        meru_cache_release(c, h);
-        CHECK(gets_match(t, m, s, 400, NULL));
-        meru_sst_close(t);
-        meru_cache_free(c);
-        sst_model_free(m);
-    }
-    CHECK(saw_null_page);
-    CHECK(saw_full_page);
-    meru_schema_free(s);
 }
 
 /* Golden files (the fuzz seeds, written by this code at L0 and L1): they
@@ -1536,8 +824,8 @@ static void test_golden_files_read_the_same(void)
             meru_sst_state st;
             uint64_t got = 0;
             ok &= meru_ikey_parse(k, kl, NULL, &seq, &op) == MERU_OK;
-            ok &= meru_sst_get(t, k, kl - MERU_IKEY_TRAILER_LEN, seq, &st,
-                               &got, &val, NULL) == MERU_OK;
+            ok &= meru_sst_get(t, k, kl - MERU_IKEY_TRAILER_LEN, seq, &st, &got,
+                               &val, NULL) == MERU_OK;
             ok &= got == seq;
             if (op == MERU_OP_PUT)
                 ok &= st == MERU_SST_FOUND && val.len == vl &&
@@ -1574,12 +862,7 @@ int main(void)
     MERU_TEST_RUN(test_schema_evolution_reads_added_columns_as_defaults);
     MERU_TEST_RUN(test_writer_rejects_bad_input_and_stays_usable);
     MERU_TEST_RUN(test_abort_and_empty_finish_remove_the_file);
-    MERU_TEST_RUN(test_options_for_level_knobs_change_the_file);
-    MERU_TEST_RUN(test_file_is_plain_parquet_with_field_ids);
     MERU_TEST_RUN(test_promoted_column_types_read);
-    MERU_TEST_RUN(test_cache_serves_file_bytes);
-    MERU_TEST_RUN(test_page_cache_decodes_a_page_once);
-    MERU_TEST_RUN(test_page_cache_keeps_string_pages_compact);
     MERU_TEST_RUN(test_golden_files_read_the_same);
     return meru_test_finish();
 }
