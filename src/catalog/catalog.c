@@ -485,6 +485,9 @@ void meru_catalog_edit_free(meru_catalog_edit *e)
     for (size_t i = 0; i < e->nremoves; i++)
         free(e->removes[i]);
     free(e->removes);
+    for (size_t i = 0; i < e->nmoves; i++)
+        free(e->moves[i].path);
+    free(e->moves);
     free(e->op);
     kv_free(e->props, e->nprops);
     meru_schema_free(e->schema);
@@ -553,6 +556,21 @@ int meru_catalog_edit_remove_file(meru_catalog_edit *e, const char *path)
     if (!(e->removes[e->nremoves] = strdup(path)))
         return meru_catalog_nomem("edit");
     e->nremoves++;
+    return MERU_OK;
+}
+
+int meru_catalog_edit_move_file(meru_catalog_edit *e, const char *path,
+                                int level)
+{
+    if (!path)
+        return meru_err(MERU_EINVAL, "catalog edit: move without a path");
+    int rc = meru_catalog_grow((void **)&e->moves, &e->capmoves, e->nmoves + 1,
+                               sizeof *e->moves);
+    if (rc)
+        return rc;
+    if (!(e->moves[e->nmoves].path = strdup(path)))
+        return meru_catalog_nomem("edit");
+    e->moves[e->nmoves++].level = level;
     return MERU_OK;
 }
 
@@ -806,10 +824,36 @@ done:
     return rc;
 }
 
+/* Gives the edit's moved files their new levels in `n` (after the
+ * removals: a removed file cannot move). Levels and overlaps are checked
+ * with the rest of the files (meru_catalog_check_files). */
+static int move_files(meru_catalog *n, const meru_catalog_edit *e)
+{
+    for (size_t m = 0; m < e->nmoves; m++) {
+        for (size_t k = 0; k < m; k++)
+            if (!strcmp(e->moves[k].path, e->moves[m].path))
+                return meru_err(MERU_EINVAL,
+                                "catalog commit: file \"%.200s\" moved twice",
+                                e->moves[m].path);
+        size_t i = 0;
+        while (i < n->nfiles && strcmp(n->files[i].path, e->moves[m].path))
+            i++;
+        if (i == n->nfiles)
+            return meru_err(MERU_EINVAL,
+                            "catalog commit: moved file \"%.200s\" is not in "
+                            "the table",
+                            e->moves[m].path);
+        n->files[i].level = e->moves[m].level;
+    }
+    return MERU_OK;
+}
+
 /* Applies the edit's file changes and counters to `n` (a clone). */
 static int apply_edit(meru_catalog *n, const meru_catalog_edit *e)
 {
     int rc = remove_files(n, e);
+    if (!rc)
+        rc = move_files(n, e);
     if (rc)
         return rc;
     if (e->nadds) {

@@ -328,6 +328,15 @@ int meru_catalog_edit_add_file(meru_catalog_edit *edit,
                                const meru_catalog_file *file);
 /* Removes the file with this relative path (must exist at commit). */
 int meru_catalog_edit_remove_file(meru_catalog_edit *edit, const char *path);
+/* Gives the file with this relative path another level, keeping the rest
+ * of its entry (its path, its deletion vector and the manifests that list
+ * it): a trivial move, a file with nothing to merge below pushed down
+ * without a rewrite. Checked at commit (MERU_EINVAL, nothing written):
+ * the file must be in the table after the edit's removals, be moved once,
+ * and fit its new level (no overlap at level >= 1). A commit that only
+ * moves files changes no data file, so it writes no Iceberg snapshot. */
+int meru_catalog_edit_move_file(meru_catalog_edit *edit, const char *path,
+                                int level);
 void meru_catalog_edit_set_last_sequence(meru_catalog_edit *edit, uint64_t seq);
 void meru_catalog_edit_set_wal(meru_catalog_edit *edit, uint64_t oldest_live,
                                uint64_t next_segment);

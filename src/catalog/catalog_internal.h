@@ -154,12 +154,20 @@ char *meru_catalog_join(const char *a, const char *b);
 /* qsort/bsearch order of an array of C strings (char *). */
 int meru_catalog_strp_cmp(const void *a, const void *b);
 
+/* A file of the table given another level by an edit. */
+typedef struct meru_catalog_move {
+    char *path;
+    int level;
+} meru_catalog_move;
+
 struct meru_catalog_edit {
     meru_catalog *cat;
     meru_catalog_file *adds;
     size_t nadds, capadds;
     char **removes;
     size_t nremoves, capremoves;
+    meru_catalog_move *moves; /* files that change level only */
+    size_t nmoves, capmoves;
     int has_seq, has_wal, has_nfn;
     uint64_t seq, wal_oldest, wal_next, nfn;
     char *op;
