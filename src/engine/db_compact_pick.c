@@ -374,6 +374,12 @@ int compact_mark(meru_db *db, compact_job *j, bool on)
     }
     for (size_t i = 0; i < j->nin; i++)
         j->in[i]->compacting = on;
+    /* A job a worker found held back by these files (JOB_BUSY) may run
+     * now: a manual compaction's last step that rewrote nothing commits
+     * nothing, so no commit would wake the worker (it slept with a level
+     * over its target until the next write). */
+    if (!on)
+        meru_db_wake_workers_locked(db);
     return MERU_OK;
 }
 
