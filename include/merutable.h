@@ -1267,6 +1267,10 @@ typedef struct meru_stats {
     /* Data files found to contradict the table metadata (their reads
      * fail; `meru verify` names them). */
     uint64_t suspect_files;
+    /* Trivial moves: compactions that gave a file of level >= 1 the next
+     * level in the metadata, without rewriting it (nothing of that level
+     * overlapped it). Not counted in compactions. */
+    uint64_t compaction_moves;
 } meru_stats;
 
 /*

@@ -24,6 +24,9 @@
  * back as keys and hidden at those keys' first rows in the outputs
  * (reconcile). Removed inputs lose their vectors in the catalog.
  *
+ * A trivial move (db_compact_pick.c, can_move) writes nothing: one commit
+ * gives its file the next level (commit_move).
+ *
  * A manual compaction's last step rewrites the bottom level in place, but
  * only files a rewrite would change (something to drop, found by walking
  * their keys through the compaction iterator): a compacted table is left
@@ -327,7 +330,9 @@ typedef struct job_done {
 static void finish_job(meru_db *db, void *arg)
 {
     job_done *d = arg;
-    atomic_fetch_add_explicit(&db->st_compactions, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(d->j->move ? &db->st_compact_moves
+                                         : &db->st_compactions,
+                              1, memory_order_relaxed);
     atomic_fetch_add_explicit(&db->st_compact_read, d->read,
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&db->st_compact_written, d->written,
@@ -388,6 +393,26 @@ static int commit_job(meru_db *db, compact_job *j, outputs *o, bool *committed)
     return rc;
 }
 
+/* A trivial move's commit: the job's one input changes level, keeping
+ * its path and deletion vector (the Iceberg view does not change, so no
+ * snapshot is written), published before cat_mu is released. */
+static int commit_move(meru_db *db, compact_job *j)
+{
+    meru_catalog_edit *e = NULL;
+    job_done d = {j, &j->in[0]->meta, 0, 0};
+    pthread_mutex_lock(&db->cat_mu);
+    int rc = meru_catalog_edit_new(db->cat, &e);
+    if (rc == MERU_OK)
+        rc = meru_catalog_edit_move_file(e, j->in[0]->meta.path, j->out_level);
+    if (rc == MERU_OK)
+        rc = meru_catalog_commit(db->cat, e);
+    meru_catalog_edit_free(e);
+    if (rc == MERU_OK)
+        rc = meru_db_publish_locked(db, finish_job, &d);
+    pthread_mutex_unlock(&db->cat_mu);
+    return rc;
+}
+
 /* Releases the inputs of a job that failed, or whose publish failed
  * before its edit ran. */
 static void unmark_if_needed(meru_db *db, compact_job *j)
@@ -419,6 +444,14 @@ static int run_job(meru_db *db, compact_job *j)
     bool committed = false;
     int rc = MERU_OK;
 
+    if (j->move) {
+        if (db->test_before_compaction_commit)
+            db->test_before_compaction_commit(db, db->test_arg);
+        rc = commit_move(db, j);
+        unmark_if_needed(db, j);
+        return rc ? meru_err_wrap(rc, "move of an L%d file", j->level)
+                  : MERU_OK;
+    }
     j->view = db->opts.iceberg_view == MERU_ICEBERG_VIEW_CONTINUOUS;
     if (j->view)
         rc = capture_dvs(db, j);

@@ -22,6 +22,9 @@ typedef struct compact_job {
     meru_db_file **in;
     size_t nin;
     bool bottommost;
+    /* A trivial move: the one input overlaps nothing in out_level, so it
+     * changes level in the metadata and is not rewritten. */
+    bool move;
     uint64_t *snaps;
     size_t nsnaps;
     bool unmarked; /* inputs released and counted out (under mu) */

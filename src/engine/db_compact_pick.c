@@ -15,7 +15,10 @@
  * files of L+1 next to that run (below a quarter of target_file_bytes,
  * within max_compaction_bytes): the last, partly filled output of one job
  * is merged by the next instead of staying a small file forever (forty
- * one-row `meru put`s used to leave ten 1.8 KB L1 files). Files taken are
+ * one-row `meru put`s used to leave ten 1.8 KB L1 files). An L >= 1 job
+ * left with its one file and nothing of L+1 is a trivial move (can_move):
+ * the file changes level in the metadata, with no rewrite (sequential
+ * keys: each file lands where nothing overlaps it). Files taken are
  * marked `compacting`, so several workers run disjoint jobs at once with
  * no global compaction lock; a job whose files are busy is not picked.
  *
@@ -231,6 +234,38 @@ static bool in_krange(const meru_catalog_file *m, const krange *r)
            (!r->hi || kcmp(m->smallest, m->smallest_len, r->hi, r->hil) <= 0);
 }
 
+/* Bytes of `level` files overlapping the job's key range. */
+static uint64_t overlap_bytes(meru_db *db, const compact_job *j, int level)
+{
+    const uint8_t *lo, *hi;
+    size_t lol, hil, b, e;
+    uint64_t bytes = 0;
+    job_range(j, &lo, &lol, &hi, &hil);
+    level_range(db, level, &b, &e);
+    for (size_t i = b; i < e; i++)
+        if (overlaps(&db->files[i]->meta, lo, lol, hi, hil))
+            bytes += db->files[i]->meta.file_size;
+    return bytes;
+}
+
+/* Whether a job of one L1+ file and nothing of the level below can move
+ * that file down instead of rewriting it (mu held). Files of L1 and
+ * deeper share one page shape, so a rewrite would copy the rows as they
+ * are; L0 files are row-tuned and always rewritten. As in LevelDB, a file
+ * overlapping more than ten target files' bytes two levels down is
+ * rewritten instead: moved, it would make that next compaction costly. */
+static bool can_move(meru_db *db, const compact_job *j, int level)
+{
+    if (level < 1 || j->nin != 1 || j->in[0]->meta.level != level)
+        return false;
+    if (level + 2 >= MERU_CATALOG_MAX_LEVELS)
+        return true;
+    uint64_t limit = db->opts.target_file_bytes > UINT64_MAX / 10
+                         ? UINT64_MAX
+                         : db->opts.target_file_bytes * 10;
+    return overlap_bytes(db, j, level + 2) <= limit;
+}
+
 /* Fills the job for `level` (mu held). `manual` (meru_compact_range):
  * every file of the level that overlaps the range (all of L0: taking only
  * some L0 files could put newer versions below older ones left in L0). */
@@ -243,6 +278,7 @@ int compact_fill_job(meru_db *db, compact_job *j, int level,
     j->level = level;
     j->out_level = level + 1;
     j->nin = 0;
+    j->move = false;
     level_range(db, level, &b, &e);
     if (b == e)
         return JOB_EMPTY;
@@ -303,6 +339,7 @@ int compact_fill_job(meru_db *db, compact_job *j, int level,
     if (meets_running_job(db, j))
         return JOB_BUSY;
     set_bottommost(db, j, level + 1);
+    j->move = !manual && can_move(db, j, level);
     return JOB_READY;
 }
 
@@ -331,6 +368,7 @@ int compact_fill_bottom(meru_db *db, compact_job *j, int level, const krange *r)
     size_t b, e;
     j->level = j->out_level = level;
     j->nin = 0;
+    j->move = false;
     level_range(db, level, &b, &e);
     if (b == e)
         return JOB_EMPTY;
@@ -454,6 +492,7 @@ static bool fill_small_run(meru_db *db, compact_job *j)
                 uint64_t bytes = 0;
                 j->level = j->out_level = level;
                 j->nin = 0;
+                j->move = false;
                 for (size_t f = i; f < k; f++) {
                     if (j->nin >= 2 && bytes + db->files[f]->meta.file_size >
                                            db->opts.max_compaction_bytes)

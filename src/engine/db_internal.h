@@ -121,6 +121,13 @@ typedef struct meru_db_file {
     } *alts;
     size_t nalts;
     bool obsolete;     /* no longer in the current version: delete at refs 0 */
+    /* A file given another level (a trivial move) gets a new entry: views
+     * made before still list the old one at the old level. The new entry
+     * holds a reference on the old (moved_from), reads through its SST
+     * when it was open (sst_borrowed: not closed here), and hands its
+     * obsolete flag to it, so the last entry of the file deletes it. */
+    struct meru_db_file *moved_from;
+    bool sst_borrowed;
     bool compacting;   /* an input of a running compaction (under mu) */
     uint64_t cache_id; /* distinguishes its row-cache keys */
 } meru_db_file;
@@ -304,6 +311,7 @@ struct meru_db {
     atomic_uint_fast64_t st_stall_count, st_stall_micros, st_slowdowns;
     atomic_uint_fast64_t st_flushes, st_flush_bytes;
     atomic_uint_fast64_t st_compactions, st_compact_read, st_compact_written;
+    atomic_uint_fast64_t st_compact_moves;
     atomic_uint_fast64_t st_compacting; /* jobs running */
     atomic_uint_fast64_t st_gets, st_gets_found, st_scans;
     atomic_uint_fast64_t st_bloom_checks, st_bloom_negatives;

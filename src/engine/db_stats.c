@@ -122,6 +122,7 @@ static void stats_fill(meru_db *db, meru_stats *out)
     out->compactions = LD(db->st_compactions);
     out->compaction_bytes_read = LD(db->st_compact_read);
     out->compaction_bytes_written = LD(db->st_compact_written);
+    out->compaction_moves = LD(db->st_compact_moves);
     pthread_mutex_lock(&db->mu);
     out->background_errors = db->bg_error ? 1 : 0;
     pthread_mutex_unlock(&db->mu);
@@ -259,6 +260,7 @@ int meru_stats_json(meru_db *db, char **out)
     F(wal_salvaged_bytes);
     F(wal_salvaged_regions);
     F(suspect_files);
+    F(compaction_moves);
 #undef F
     bad |= meru_buf_append(&b, ",\"level\":[", 10);
     for (int l = 0; l < s.levels; l++) {

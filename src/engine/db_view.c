@@ -80,7 +80,7 @@ void meru_db_file_unref(meru_db_file *f)
 {
     if (!f || atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
         return;
-    if (f->sst) {
+    if (f->sst && !f->sst_borrowed) {
         meru_sst_close(f->sst);
         atomic_fetch_sub_explicit(&f->db->st_open_files, 1,
                                   memory_order_relaxed);
@@ -93,7 +93,12 @@ void meru_db_file_unref(meru_db_file *f)
                                   memory_order_relaxed);
     }
     free(f->alts);
-    if (f->obsolete && !f->db->read_only) {
+    meru_db_file *from = f->moved_from;
+    if (f->obsolete && from) {
+        /* The file itself goes with its last entry (our reference keeps
+         * `from` alive until the unref below, ordered by its refs). */
+        from->obsolete = true;
+    } else if (f->obsolete && !f->db->read_only) {
         queue_delete(f->db, f->abs_path);
         f->abs_path = NULL;
     }
@@ -101,6 +106,33 @@ void meru_db_file_unref(meru_db_file *f)
     meru_catalog_file_clear(&f->meta);
     pthread_mutex_destroy(&f->open_mu);
     free(f);
+    meru_db_file_unref(from);
+}
+
+/* The entry of a file that a trivial move gave another level (meta, its
+ * catalog entry now): a new entry, since views made before keep listing
+ * `old` at its old level; it reads under the schema the file was read
+ * under and through old's SST if that is open (no second open, and the
+ * key directory and cached pages stay), and keeps old's row-cache keys
+ * (the rows are the same). */
+static int file_moved(meru_db *db, meru_db_file *old,
+                      const meru_catalog_file *meta, meru_db_file **out)
+{
+    meru_db_file *f;
+    int rc = meru_db_file_new(db, meta, &f);
+    if (rc)
+        return rc;
+    f->schema = old->schema;
+    f->cache_id = old->cache_id;
+    meru_sst *t = atomic_load_explicit(&old->sst, memory_order_acquire);
+    if (t && !atomic_load_explicit(&old->suspect, memory_order_relaxed)) {
+        atomic_store_explicit(&f->sst, t, memory_order_release);
+        f->sst_borrowed = true;
+    }
+    meru_db_file_ref(old);
+    f->moved_from = old;
+    *out = f;
+    return MERU_OK;
 }
 
 /* Opens f's file under `schema` (open_mu held) and checks it against its
@@ -435,40 +467,51 @@ int meru_db_install_view_locked(meru_db *db, meru_view **old)
     return MERU_OK;
 }
 
+/* What sync_list does with an entry of the old list. */
+enum { ENTRY_GONE, ENTRY_KEPT, ENTRY_MOVED };
+
 /* Rebuilds *list (n entries) as cf[0..n), reusing the entries that stay;
- * the others are marked obsolete and appended to rem[*nrem]. */
+ * the others are appended to rem[*nrem], marked obsolete unless their
+ * file stays at another level (file_moved: a new entry holds them). */
 static int sync_list(meru_db *db, const meru_catalog_file *cf, size_t n,
                      meru_db_file ***list, size_t *nlist, meru_db_file **rem,
                      size_t *nrem)
 {
     size_t i, j, old = *nlist;
     meru_db_file **nf = calloc(n ? n : 1, sizeof *nf);
-    bool *moved = calloc(old ? old : 1, sizeof *moved);
+    unsigned char *fate = calloc(old ? old : 1, 1);
     int rc = MERU_OK;
-    if (!nf || !moved) {
+    if (!nf || !fate) {
         rc = meru_err(MERU_ENOMEM, "out of memory (file list)");
         goto fail;
     }
     for (i = 0; i < n; i++) {
         for (j = 0; j < old; j++) {
-            if (!moved[j] && !strcmp((*list)[j]->meta.path, cf[i].path)) {
-                nf[i] = (*list)[j];
-                moved[j] = true;
-                break;
+            meru_db_file *o = (*list)[j];
+            if (fate[j] != ENTRY_GONE || strcmp(o->meta.path, cf[i].path))
+                continue;
+            if (o->meta.level == cf[i].level) {
+                nf[i] = o;
+                fate[j] = ENTRY_KEPT;
+            } else if ((rc = file_moved(db, o, &cf[i], &nf[i])) == MERU_OK) {
+                fate[j] = ENTRY_MOVED;
+            } else {
+                goto fail;
             }
+            break;
         }
         if (!nf[i] && (rc = meru_db_file_new(db, &cf[i], &nf[i])))
             goto fail;
     }
-    /* Entries not carried over are no longer part of the table. */
     for (j = 0; j < old; j++) {
-        if (!moved[j]) {
+        if (fate[j] == ENTRY_KEPT)
+            continue;
+        if (fate[j] == ENTRY_GONE) /* no longer part of the table */
             (*list)[j]->obsolete = true;
-            rem[(*nrem)++] = (*list)[j];
-        }
+        rem[(*nrem)++] = (*list)[j];
     }
     free(*list);
-    free(moved);
+    free(fate);
     *list = nf;
     *nlist = n;
     return MERU_OK;
@@ -484,7 +527,7 @@ fail:
         }
     }
     free(nf);
-    free(moved);
+    free(fate);
     return rc;
 }
 

@@ -95,8 +95,10 @@ void cli_print_stats(FILE *f, const meru_stats *s)
     human_bytes(s->compaction_bytes_written, b3, sizeof b3);
     fprintf(f, "background\n");
     fprintf(f, "  flushes              %" PRIu64 " (%s)\n", s->flushes, b1);
-    fprintf(f, "  compactions          %" PRIu64 " (read %s, wrote %s)\n",
-            s->compactions, b2, b3);
+    fprintf(f,
+            "  compactions          %" PRIu64 " (read %s, wrote %s), %" PRIu64
+            " moves\n",
+            s->compactions, b2, b3, s->compaction_moves);
     fprintf(f, "  errors               %" PRIu64 "\n", s->background_errors);
     human_bytes(s->cache_bytes, b1, sizeof b1);
     human_bytes(s->cache_capacity, b2, sizeof b2);
