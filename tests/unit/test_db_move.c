@@ -12,9 +12,13 @@
  *    at its old level, and the file is deleted only once no view lists it
  *    at any level, even after a compaction replaced it.
  *
+ * A reader thread does gets all through the load, so the moves also run
+ * beside reads (MERU_TEST_CONCURRENT: make test-tsan runs this).
+ *
  * It reaches into the engine (db_internal.h, through db_dv_check.h) for
  * the file list and the catalog.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +142,48 @@ static size_t moved_files(meru_db *db)
     return n;
 }
 
+/* The reader: gets of keys already loaded (below `loaded`) until `stop`;
+ * a key missing or with another value counts in `bad`. */
+typedef struct reader {
+    meru_db *db;
+    _Atomic int64_t loaded;
+    atomic_bool stop;
+    uint64_t gets, bad;
+    int err;
+} reader;
+
+static void *read_loop(void *arg)
+{
+    reader *rd = arg;
+    meru_row *k = NULL, *o = NULL;
+    uint64_t x = 88172645463325252ull;
+    rd->err = meru_row_new(&k, meru_db_schema(rd->db));
+    if (!rd->err)
+        rd->err = meru_row_new(&o, meru_db_schema(rd->db));
+    while (!rd->err && !atomic_load(&rd->stop)) {
+        int64_t n = atomic_load(&rd->loaded);
+        if (n == 0) {
+            usleep(100);
+            continue;
+        }
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t id = (int64_t)(x % (uint64_t)n), v = -1;
+        int rc = meru_row_set_int64(k, 0, id);
+        if (!rc)
+            rc = meru_get(rd->db, NULL, k, o);
+        if (!rc)
+            rc = meru_row_get_int64(o, 1, &v);
+        if (rc == MERU_NOT_FOUND || (!rc && v != id * 3))
+            rd->bad++;
+        else if (rc)
+            rd->err = rc;
+        rd->gets++;
+    }
+    meru_row_free(k);
+    meru_row_free(o);
+    return NULL;
+}
+
 static void test_ascending_keys_move_files_down(void)
 {
     const char *dir = meru_test_tmpdir("move_ascending");
@@ -151,9 +197,19 @@ static void test_ascending_keys_move_files_down(void)
     CHECK(s);
     options(&o);
     CHECK_OK(meru_open(dir, &o, s, &db));
-    for (int64_t lo = 0; lo < n; lo += 5000)
+    reader rd = {.db = db};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, read_loop, &rd) == 0);
+    for (int64_t lo = 0; lo < n; lo += 5000) {
         load(db, lo, lo + 5000);
+        atomic_store(&rd.loaded, lo + 5000);
+    }
     quiesce(db);
+    atomic_store(&rd.stop, true);
+    pthread_join(th, NULL);
+    CHECK_OK(rd.err);
+    CHECK_EQ_U64(rd.bad, 0);
+    CHECK(rd.gets > 0);
     CHECK_OK(meru_stats_get(db, &st));
     CHECK_MSG(st.compaction_moves > 0, "no move: %llu compactions, L2 %llu",
               (unsigned long long)st.compactions,
