@@ -9,6 +9,11 @@
  *
  *   bench_ingest [--memtable-mib M] [--factor F] [--dir DIR] [--quick]
  *                [--iceberg-view on|off] [--feed on|off]
+ *                [--keys random|ascending]
+ *
+ * --keys ascending writes keys 0, 1, 2, ... once each (a sorted ingest:
+ * time-ordered ids), where compaction can move files down a level
+ * instead of rewriting them (trivial moves); the default is random keys.
  *
  * --feed off sets the change feed's retention to 0 (no changelog, no
  * pre-image reads at flush), so that --iceberg-view on/off compares the
@@ -77,6 +82,7 @@ int main(int argc, char **argv)
     size_t mem_mib = 4, factor = 200;
     int view = -1; /* the option's default */
     int feed = -1; /* likewise */
+    bool ascending = false;
     const char *dir = NULL;
     char tmp[1024];
     for (int i = 1; i < argc; i++) {
@@ -94,10 +100,15 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--feed") && i + 1 < argc &&
                  (!strcmp(argv[i + 1], "on") || !strcmp(argv[i + 1], "off")))
             feed = !strcmp(argv[++i], "on");
+        else if (!strcmp(argv[i], "--keys") && i + 1 < argc &&
+                 (!strcmp(argv[i + 1], "random") ||
+                  !strcmp(argv[i + 1], "ascending")))
+            ascending = !strcmp(argv[++i], "ascending");
         else {
             fprintf(stderr, "usage: bench_ingest [--memtable-mib M] "
                             "[--factor F] [--dir DIR] [--quick] "
-                            "[--iceberg-view on|off] [--feed on|off]\n");
+                            "[--iceberg-view on|off] [--feed on|off] "
+                            "[--keys random|ascending]\n");
             return 2;
         }
     }
@@ -136,10 +147,12 @@ int main(int argc, char **argv)
 
     const uint64_t row_bytes = 8 + 4 + 8 + 100; /* user bytes per row */
     uint64_t total_rows = (uint64_t)mem_mib * factor * (1u << 20) / row_bytes;
-    uint64_t key_space = total_rows; /* about 1/e of writes overwrite */
+    /* random: about 1/e of writes overwrite */
+    uint64_t key_space = total_rows;
     printf("bench_ingest: %" PRIu64 " rows (%zu MiB memtable x %zu), "
-           "random keys in [0, %" PRIu64 "), batches of 1000, sync none\n",
-           total_rows, mem_mib, factor, key_space);
+           "%s keys in [0, %" PRIu64 "), batches of 1000, sync none\n",
+           total_rows, mem_mib, factor, ascending ? "ascending" : "random",
+           key_space);
     printf("budgets: memtable %zu MiB x (1 + %d immutable), cache %zu MiB; "
            "Iceberg view %s; change feed %s\n\n",
            mem_mib, o.max_immutable_memtables, o.cache_bytes >> 20,
@@ -160,7 +173,8 @@ int main(int argc, char **argv)
     double t0 = bench_now(), tlast = t0;
     uint64_t last = 0, report = total_rows / 10 ? total_rows / 10 : 1;
     for (uint64_t i = 0; i < total_rows; i++) {
-        fill_row(row, (int64_t)(next_rand() % key_space));
+        fill_row(row,
+                 ascending ? (int64_t)i : (int64_t)(next_rand() % key_space));
         if (meru_write_batch_put(b, row))
             DIE("batch put");
         if (meru_write_batch_count(b) == 1000 || i + 1 == total_rows) {
@@ -218,11 +232,11 @@ int main(int argc, char **argv)
                (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
                (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6);
     printf("write amplification: %.2f (disk bytes written / user bytes); "
-           "flushed %.0f MiB, compactions %" PRIu64 " read %.0f MiB wrote "
-           "%.0f MiB\n",
+           "flushed %.0f MiB, compactions %" PRIu64 " (and %" PRIu64
+           " trivial moves) read %.0f MiB wrote %.0f MiB\n",
            (double)(bench_io_write_bytes() - io0) / user,
            (double)st.flush_bytes / 1048576.0, st.compactions,
-           (double)st.compaction_bytes_read / 1048576.0,
+           st.compaction_moves, (double)st.compaction_bytes_read / 1048576.0,
            (double)st.compaction_bytes_written / 1048576.0);
     printf("stalls: %" PRIu64 " (%.2f s), slowdowns %" PRIu64 "; peak RSS "
            "%ld MiB\n",
