@@ -699,7 +699,23 @@ static int run_bottom(meru_db *db, compact_job *j)
     return rc;
 }
 
+/* compact_range's work, with trivial moves held off (manual_compactions)
+ * while it runs. */
+static int compact_range_run(meru_db *db, const krange *r);
+
 static int compact_range(meru_db *db, const krange *r)
+{
+    pthread_mutex_lock(&db->mu);
+    db->manual_compactions++;
+    pthread_mutex_unlock(&db->mu);
+    int rc = compact_range_run(db, r);
+    pthread_mutex_lock(&db->mu);
+    db->manual_compactions--;
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
+static int compact_range_run(meru_db *db, const krange *r)
 {
     int rc, deepest = 1;
     if ((rc = meru_flush(db)))

@@ -253,10 +253,16 @@ static uint64_t overlap_bytes(meru_db *db, const compact_job *j, int level)
  * deeper share one page shape, so a rewrite would copy the rows as they
  * are; L0 files are row-tuned and always rewritten. As in LevelDB, a file
  * overlapping more than ten target files' bytes two levels down is
- * rewritten instead: moved, it would make that next compaction costly. */
+ * rewritten instead: moved, it would make that next compaction costly.
+ * (mu held) */
 static bool can_move(meru_db *db, const compact_job *j, int level)
 {
     if (level < 1 || j->nin != 1 || j->in[0]->meta.level != level)
+        return false;
+    /* A suspect file's key range cannot be trusted to place it (its
+     * rewrite fails and says so); a manual compaction running rewrites
+     * every level down to the one it started from as the bottom. */
+    if (meru_db_file_suspect(j->in[0]) || db->manual_compactions)
         return false;
     if (level + 2 >= MERU_CATALOG_MAX_LEVELS)
         return true;

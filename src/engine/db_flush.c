@@ -464,11 +464,12 @@ static int flush_lookup_run(meru_db *db, const meru_sst_ukey *keys,
     return rc;
 }
 
-/* Whether file f is one of db->files (cat_mu held). */
-static bool file_live(const meru_db *db, const meru_db_file *f)
+/* Whether file f is one of db->files (cat_mu held), at any level: a
+ * trivial move gives it a new entry with the same owner. */
+static bool file_live(const meru_db *db, meru_db_file *f)
 {
     for (size_t g = 0; g < db->nfiles; g++)
-        if (db->files[g] == f)
+        if (meru_db_file_owner(db->files[g]) == meru_db_file_owner(f))
             return true;
     return false;
 }
@@ -476,13 +477,14 @@ static bool file_live(const meru_db *db, const meru_db_file *f)
 /* At the commit (cat_mu held), after cat_mu was released since the lookup
  * of the keys of `set` (the feed's job): makes sure the files fl->dvs name
  * are still live. Files are immutable and a commit in between can only be
- * a compaction (flushes run one at a time): a key's newest older version
- * stays where it was as long as its file is live (a compaction that did
- * not take that file took no version of the key newer than it). When a
- * file holding a found put left (or the positions were not asked for),
- * the positions are looked up again, with the keys walked from the
- * memtable again (the job let them go after its lookup); the values found
- * first stay right: a compaction keeps every key's newest version. */
+ * a compaction or a move (flushes run one at a time): a key's newest
+ * older version stays where it was as long as its file is live (a
+ * compaction that did not take that file took no version of the key newer
+ * than it; a move changes no row). When a file holding a found put left
+ * (or the positions were not asked for), the positions are looked up
+ * again, with the keys walked from the memtable again (the job let them
+ * go after its lookup); the values found first stay right: a compaction
+ * keeps every key's newest version. */
 static int flush_lookup_refresh(meru_db *db, meru_changelog_set *set,
                                 flush_lookup *fl)
 {

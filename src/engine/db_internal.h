@@ -122,15 +122,29 @@ typedef struct meru_db_file {
     size_t nalts;
     bool obsolete;     /* no longer in the current version: delete at refs 0 */
     /* A file given another level (a trivial move) gets a new entry: views
-     * made before still list the old one at the old level. The new entry
-     * holds a reference on the old (moved_from), reads through its SST
-     * when it was open (sst_borrowed: not closed here), and hands its
-     * obsolete flag to it, so the last entry of the file deletes it. */
+     * made before still list the old one at the old level. Every later
+     * entry of a file points at its first (moved_from, referenced), which
+     * owns the readers (sst, alts) and the suspect state for them all
+     * (meru_db_file_owner); an entry hands its obsolete flag to it, so
+     * the last entry listing the file deletes it. */
     struct meru_db_file *moved_from;
-    bool sst_borrowed;
     bool compacting;   /* an input of a running compaction (under mu) */
     uint64_t cache_id; /* distinguishes its row-cache keys */
 } meru_db_file;
+
+/* The entry that owns f's readers and suspect state: its first (f itself
+ * unless a trivial move made f). */
+static inline meru_db_file *meru_db_file_owner(meru_db_file *f)
+{
+    return f->moved_from ? f->moved_from : f;
+}
+
+/* Whether f's file was found to contradict its metadata entry. */
+static inline bool meru_db_file_suspect(meru_db_file *f)
+{
+    return atomic_load_explicit(&meru_db_file_owner(f)->suspect,
+                                memory_order_relaxed);
+}
 
 /* An immutable snapshot of the LSM shape; readers hold a reference. */
 typedef struct meru_view {
@@ -301,6 +315,10 @@ struct meru_db {
      * waits, as the two outputs could overlap there. */
     void **compact_running;
     size_t ncompact_running, compact_running_cap;
+    /* meru_compact / meru_compact_range calls running (under mu): no
+     * trivial move meanwhile, or a file could be moved below the level
+     * the call rewrites last and keep what it would have dropped. */
+    int manual_compactions;
     /* Idle work (db_compact_pick.c, under mu): the visible sequence when last
      * looked at, and since when the table has been quiet. */
     uint64_t quiet_seq;

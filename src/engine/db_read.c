@@ -206,7 +206,7 @@ static int get_file(meru_db *db, meru_db_file *f, meru_sst_key *sk,
     int rc;
     *state = MERU_SST_NOT_FOUND;
     /* A suspect file's key range is unknown: it may hold any key. */
-    if (atomic_load_explicit(&f->suspect, memory_order_relaxed))
+    if (meru_db_file_suspect(f))
         return meru_db_file_sst(f, &t);
     if (!in_range(&f->meta, key, klen) || f->meta.min_seq > seq)
         return MERU_OK;
@@ -305,7 +305,7 @@ static int files_lookup(meru_db *db, meru_view *v, meru_sst_key *sk,
             /* the level's key ranges cannot be trusted to pick the file */
             for (size_t i = v->level_start[level];
                  i < v->level_start[level + 1]; i++)
-                if (atomic_load(&v->files[i]->suspect)) {
+                if (meru_db_file_suspect(v->files[i])) {
                     meru_sst *t;
                     return meru_db_file_sst(v->files[i], &t);
                 }

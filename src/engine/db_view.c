@@ -80,7 +80,7 @@ void meru_db_file_unref(meru_db_file *f)
 {
     if (!f || atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
         return;
-    if (f->sst && !f->sst_borrowed) {
+    if (f->sst) {
         meru_sst_close(f->sst);
         atomic_fetch_sub_explicit(&f->db->st_open_files, 1,
                                   memory_order_relaxed);
@@ -111,26 +111,22 @@ void meru_db_file_unref(meru_db_file *f)
 
 /* The entry of a file that a trivial move gave another level (meta, its
  * catalog entry now): a new entry, since views made before keep listing
- * `old` at its old level; it reads under the schema the file was read
- * under and through old's SST if that is open (no second open, and the
- * key directory and cached pages stay), and keeps old's row-cache keys
- * (the rows are the same). */
+ * `old` at its old level. It reads through the file's first entry (its
+ * readers, key directories and cached pages stay; no second open), under
+ * the schema the file was read under, with the same row-cache keys (the
+ * rows are the same). Pointing at the first entry, not at `old`, lets
+ * the entries between go once no view lists them. */
 static int file_moved(meru_db *db, meru_db_file *old,
                       const meru_catalog_file *meta, meru_db_file **out)
 {
-    meru_db_file *f;
+    meru_db_file *f, *owner = meru_db_file_owner(old);
     int rc = meru_db_file_new(db, meta, &f);
     if (rc)
         return rc;
-    f->schema = old->schema;
-    f->cache_id = old->cache_id;
-    meru_sst *t = atomic_load_explicit(&old->sst, memory_order_acquire);
-    if (t && !atomic_load_explicit(&old->suspect, memory_order_relaxed)) {
-        atomic_store_explicit(&f->sst, t, memory_order_release);
-        f->sst_borrowed = true;
-    }
-    meru_db_file_ref(old);
-    f->moved_from = old;
+    f->schema = owner->schema;
+    f->cache_id = owner->cache_id;
+    meru_db_file_ref(owner);
+    f->moved_from = owner;
     *out = f;
     return MERU_OK;
 }
@@ -172,6 +168,7 @@ static int open_sst(meru_db_file *f, const meru_schema *schema,
 
 int meru_db_file_sst(meru_db_file *f, meru_sst **out)
 {
+    f = meru_db_file_owner(f); /* the readers are the first entry's */
     int rc = MERU_OK;
     /* Opened already (every get after the first): no lock, so gets from
      * several threads do not take turns on open_mu. */
@@ -194,6 +191,7 @@ int meru_db_file_sst(meru_db_file *f, meru_sst **out)
 int meru_db_file_sst_for(meru_db_file *f, const meru_schema *schema,
                          meru_sst **out)
 {
+    f = meru_db_file_owner(f);
     if (schema == f->schema)
         return meru_db_file_sst(f, out);
     int rc = MERU_OK;
@@ -233,7 +231,7 @@ void meru_db_open_all_files(meru_db *db)
 bool meru_db_level_suspect(const meru_view *v, int level)
 {
     for (size_t i = v->level_start[level]; i < v->level_start[level + 1]; i++)
-        if (atomic_load_explicit(&v->files[i]->suspect, memory_order_relaxed))
+        if (meru_db_file_suspect(v->files[i]))
             return true;
     return false;
 }
