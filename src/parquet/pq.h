@@ -368,6 +368,10 @@ int pq_reader_offset_index(pq_reader *r, uint32_t rg, uint32_t col,
 /* The last page of a non-empty offset index whose first row is <= row
  * (0 when row is before them all): the page holding row, if any does. */
 uint32_t pq_offset_index_page_of(const pq_offset_index *oi, int64_t row);
+/* The row after page p of an offset index of a chunk of `rows` rows: the
+ * next page's first row, or `rows` after the last page (not checked). */
+int64_t pq_offset_index_page_end(const pq_offset_index *oi, uint32_t p,
+                                 int64_t rows);
 /* Page-level pruning: the rows [*row_begin, *row_end) of the row group
  * whose pages may hold `value` according to the ColumnIndex (the whole
  * row group when there is no page index; an empty range when no page

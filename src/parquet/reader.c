@@ -28,17 +28,23 @@
 #include "util/crc32c.h"
 #include "util/error.h"
 
-int pqr_read(const pq_reader *r, uint64_t off, size_t n, uint8_t *dst)
+int pqr_source_read(const pq_source *src, uint64_t off, size_t n,
+                    uint8_t *dst)
 {
-    if (off > r->src.size || n > r->src.size - off)
+    if (off > src->size || n > src->size - off)
         return meru_err(MERU_ECORRUPT,
                         "parquet: read of %zu bytes at offset %llu is past "
                         "the end of the file (%llu bytes)",
                         n, (unsigned long long)off,
-                        (unsigned long long)r->src.size);
+                        (unsigned long long)src->size);
     if (!n)
         return MERU_OK;
-    return r->src.read_at(r->src.ctx, off, dst, n);
+    return src->read_at(src->ctx, off, dst, n);
+}
+
+int pqr_read(const pq_reader *r, uint64_t off, size_t n, uint8_t *dst)
+{
+    return pqr_source_read(&r->src, off, n, dst);
 }
 
 static bool old_parquet_mr(const char *created_by);
@@ -777,9 +783,7 @@ int pq_reader_pages_for_value(pq_reader *r, uint32_t rg, uint32_t col,
         return MERU_OK;
     }
     *row_begin = oi->page_locations[first].first_row_index;
-    *row_end = (uint32_t)last + 1 < oi->n_pages
-                   ? oi->page_locations[last + 1].first_row_index
-                   : rows;
+    *row_end = pq_offset_index_page_end(oi, (uint32_t)last, rows);
     return MERU_OK;
 }
 

@@ -66,7 +66,11 @@ struct pq_reader {
 /* Byte range [*start, *end) of a chunk, checked against the file. */
 int pqr_chunk_range(const pq_reader *r, uint32_t rg, uint32_t col,
                     uint64_t *start, uint64_t *end);
-/* Reads n bytes at off into dst; the range is checked against the file. */
+/* Reads n bytes at off of `src` into dst; the range is checked against
+ * its size (MERU_ECORRUPT past the end). */
+int pqr_source_read(const pq_source *src, uint64_t off, size_t n,
+                    uint8_t *dst);
+/* pqr_source_read of the reader's own source. */
 int pqr_read(const pq_reader *r, uint64_t off, size_t n, uint8_t *dst);
 /* Sizes b to n bytes (contents undefined: every user writes all n before
  * reading them) plus 16 zero bytes after them (reader_page.c; the

@@ -202,22 +202,6 @@ void pq_cursor_set_source(pq_cursor *c, const pq_source *src)
     c->src = to;
 }
 
-/* n bytes at off of the cursor's source (bounds as pqr_read's). */
-static int cursor_read(const pq_cursor *c, uint64_t off, size_t n,
-                       uint8_t *dst)
-{
-    const pq_source *s = c->src;
-    if (off > s->size || n > s->size - off)
-        return meru_err(MERU_ECORRUPT,
-                        "parquet: read of %zu bytes at offset %llu is past "
-                        "the end of the file (%llu bytes)",
-                        n, (unsigned long long)off,
-                        (unsigned long long)s->size);
-    if (!n)
-        return MERU_OK;
-    return s->read_at(s->ctx, off, dst, n);
-}
-
 int64_t pq_cursor_row(const pq_cursor *c)
 {
     return c->row;
@@ -278,7 +262,7 @@ static int copy_header(pq_cursor *c, page_in *pg, uint64_t avail)
     for (;;) {
         int rc = pqr_buf_size(&c->win, want);
         if (!rc)
-            rc = cursor_read(c, c->pos, want, c->win.data);
+            rc = pqr_source_read(c->src, c->pos, want, c->win.data);
         if (rc)
             return rc;
         c->st.bytes_read += want;
@@ -351,7 +335,8 @@ int pqr_read_body(pq_cursor *c, page_in *pg, atomic_uchar *crc_seen)
     if (!pg->body) {
         int rc = pqr_buf_size(&c->cbuf, pg->csize);
         if (!rc)
-            rc = cursor_read(c, pg->off + pg->hlen, pg->csize, c->cbuf.data);
+            rc = pqr_source_read(c->src, pg->off + pg->hlen, pg->csize,
+                                 c->cbuf.data);
         if (rc)
             return rc;
         c->st.bytes_read += pg->csize;
@@ -660,6 +645,14 @@ static int ensure_dict(pq_cursor *c, uint64_t first_page)
 }
 
 /* (pq.h) */
+int64_t pq_offset_index_page_end(const pq_offset_index *oi, uint32_t p,
+                                 int64_t rows)
+{
+    return p + 1 < oi->n_pages ? oi->page_locations[p + 1].first_row_index
+                               : rows;
+}
+
+/* (pq.h) */
 uint32_t pq_offset_index_page_of(const pq_offset_index *oi, int64_t row)
 {
     uint32_t lo = 0, hi = oi->n_pages;
@@ -783,9 +776,7 @@ static int64_t indexed_page(pq_cursor *c, int64_t first, size_t n)
         return -1;
     const pq_offset_index *oi = c->oi;
     uint32_t lo = pq_offset_index_page_of(oi, first);
-    int64_t end = lo + 1 < oi->n_pages
-                      ? oi->page_locations[lo + 1].first_row_index
-                      : c->nvals;
+    int64_t end = pq_offset_index_page_end(oi, lo, c->nvals);
     if (oi->page_locations[lo].first_row_index != first ||
         end - first != (int64_t)n)
         return -1;

@@ -398,10 +398,9 @@ static int page_bounds(meru_sst *t, uint32_t rg, uint32_t col,
                        const pq_offset_index *oi, uint32_t lo, int64_t *first,
                        int64_t *end)
 {
-    int64_t rows = t->rg_start[rg + 1] - t->rg_start[rg];
+    int64_t rows = sst_rg_rows(t, rg);
     *first = oi->page_locations[lo].first_row_index;
-    *end = lo + 1 < oi->n_pages ? oi->page_locations[lo + 1].first_row_index
-                                : rows;
+    *end = pq_offset_index_page_end(oi, lo, rows);
     if (*first < 0 || *end <= *first || *end > rows)
         return meru_err(MERU_ECORRUPT,
                         "SST %s: offset index of column %u has a bad page "
@@ -489,10 +488,10 @@ int sst_page_get(meru_sst *t, uint32_t rg, uint32_t col, int64_t row,
  * double column (~60 pages of 20000 rows when measured), ~9 MB of zstd
  * output, about half of what those gets cost (bench/RESULTS.md "Cold
  * reads: warming the number pages at open"). The steady state holds them
- * all (few, large, each shared by tens of thousands of rows). The engine's key directory
- * builder decodes them right after building the directories of the files
- * an open found, on its own thread, so the gets that follow find most of
- * them cached. String columns are left to the gets: their pages are many
+ * all (few, large, each shared by tens of thousands of rows). The
+ * engine's key directory builder decodes them right after building the
+ * directories of the files an open found, on its own thread, so the gets
+ * that follow find most of them cached. String columns are left to the gets: their pages are many
  * and small (a 100-byte string column of a million rows is ~50,000 pages
  * of ~2 KiB), the cache holds only part of them, and warming a few would
  * cost as much as the gets that might read them. */

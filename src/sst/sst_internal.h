@@ -120,6 +120,11 @@ struct meru_sst {
 
 /* Global row -> row group (rows must be < t->rows). */
 uint32_t sst_rg_of(const meru_sst *t, int64_t row);
+/* Rows of row group rg. */
+static inline int64_t sst_rg_rows(const meru_sst *t, uint32_t rg)
+{
+    return t->rg_start[rg + 1] - t->rg_start[rg];
+}
 
 /* Index of the first page of row group `rg` whose ikey max is >= key (the
  * page the first ikey >= key lives in, or an earlier one when bounds were

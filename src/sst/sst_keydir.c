@@ -276,7 +276,7 @@ static int kd_fill_rg(meru_sst *t, sst_keydir *d, uint32_t rg, meru_buf *prev,
                       uint64_t *pages)
 {
     pq_cursor *cur = NULL;
-    int64_t rows = t->rg_start[rg + 1] - t->rg_start[rg], done = 0;
+    int64_t rows = sst_rg_rows(t, rg), done = 0;
     uint64_t row = (uint64_t)t->rg_start[rg];
     int rc = pq_cursor_open(t->r, rg, (uint32_t)t->col_ikey, &cur);
     while (rc == MERU_OK && done < rows) {
@@ -529,7 +529,7 @@ static int kd_fill_rg_int(meru_sst *t, sst_keydir *d, kd_int_state *st,
 {
     pq_cursor *cur[3] = {NULL, NULL, NULL};
     const int cols[3] = {kcol, t->col_seq, t->col_op};
-    int64_t rows = t->rg_start[rg + 1] - t->rg_start[rg], done = 0;
+    int64_t rows = sst_rg_rows(t, rg), done = 0;
     uint64_t row = (uint64_t)t->rg_start[rg];
     int rc = MERU_OK;
     for (int i = 0; rc == MERU_OK && i < 3; i++)

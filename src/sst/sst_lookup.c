@@ -299,11 +299,6 @@ static size_t first_at_or_after(const pq_bytes *v, size_t n, const meru_buf *key
     return lo;
 }
 
-static int64_t rg_rows(const meru_sst *t, uint32_t rg)
-{
-    return t->rg_start[rg + 1] - t->rg_start[rg];
-}
-
 /* The page of _merutable_ikey where the search for each key starts, kept
  * from key to key: keys ascend, so it only moves forward (galloping from
  * where it was, not a binary search from scratch per key). */
@@ -606,7 +601,7 @@ int meru_sst_lookup_batch(meru_sst *t, meru_sst_keyset *ks, const size_t *idx,
         }
         if (rg == t->nrg)
             break;
-        int64_t pbeg = from, hit = -1, rows = rg_rows(t, rg);
+        int64_t pbeg = from, hit = -1, rows = sst_rg_rows(t, rg);
         if (direct >= 0) {
             /* Every row before `direct` is below the key. */
             if (direct - t->rg_start[rg] > pbeg)

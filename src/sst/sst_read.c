@@ -94,15 +94,10 @@ static uint32_t rg_for_key(const meru_sst *t, const uint8_t *key, size_t len)
     return lo;
 }
 
-static int64_t rg_rows(const meru_sst *t, uint32_t rg)
-{
-    return t->rg_start[rg + 1] - t->rg_start[rg];
-}
-
 int sst_find_page(meru_sst *t, uint32_t rg, const uint8_t *key, size_t len,
                   int64_t *pbeg, int64_t *pend)
 {
-    int64_t rows = rg_rows(t, rg);
+    int64_t rows = sst_rg_rows(t, rg);
     *pbeg = 0;
     *pend = rows;
     const pq_column_index *ci;
@@ -129,15 +124,14 @@ int sst_find_page(meru_sst *t, uint32_t rg, const uint8_t *key, size_t len,
     if (lo == ci->n_pages) /* bounds disagree with the chunk's: be safe */
         lo = 0;
     *pbeg = oi->page_locations[lo].first_row_index;
-    *pend = lo + 1 < oi->n_pages ? oi->page_locations[lo + 1].first_row_index
-                                 : rows;
+    *pend = pq_offset_index_page_end(oi, lo, rows);
     return MERU_OK;
 }
 
 int sst_page_of_row(meru_sst *t, uint32_t rg, int64_t row, int64_t *pbeg,
                     int64_t *pend)
 {
-    int64_t rows = rg_rows(t, rg);
+    int64_t rows = sst_rg_rows(t, rg);
     *pbeg = 0;
     *pend = rows;
     const pq_offset_index *oi;
@@ -148,8 +142,7 @@ int sst_page_of_row(meru_sst *t, uint32_t rg, int64_t row, int64_t *pbeg,
         return MERU_OK;
     uint32_t lo = pq_offset_index_page_of(oi, row);
     *pbeg = oi->page_locations[lo].first_row_index;
-    *pend = lo + 1 < oi->n_pages ? oi->page_locations[lo + 1].first_row_index
-                                 : rows;
+    *pend = pq_offset_index_page_end(oi, lo, rows);
     if (*pbeg > row || *pend <= row || *pend > rows)
         return meru_err(MERU_ECORRUPT,
                         "SST %s: offset index of %s does not cover row %lld "
@@ -781,7 +774,7 @@ static size_t first_at_or_after(const pq_bytes *v, size_t n, const sbuf *seek)
 static int find_ikey(meru_sst *t, get_ctx *g, uint32_t rg, int64_t pbeg,
                      int64_t pend, int64_t *hit)
 {
-    int64_t rows = rg_rows(t, rg), row = pbeg;
+    int64_t rows = sst_rg_rows(t, rg), row = pbeg;
     const pq_bytes *found = NULL;
     meru_cache_handle *h = NULL;
     int rc = MERU_OK;
