@@ -649,15 +649,14 @@ typedef struct meru_options {
      * this many bytes of values or this many / 8 rows (32768 by default;
      * page_rows does not apply to them) instead of page_bytes. Scanners
      * such as DuckDB pay ~20 us a page (zstd contexts, buffers), so long
-     * pages of such columns are what analytics
-     * want; a get decodes one page of each column it returns, but pages
-     * of numbers are few (8 bytes a row at most) and stay in the page
-     * cache once read while the cache holds the table's number columns
-     * (a 64 MiB cache: ~8M rows of one double), so gets hardly see their
-     * length. Past that, a get that misses decompresses the longer page
-     * (32768 doubles by default; 20000 cost ~2.7M instructions where
-     * 8192 cost ~1.1M):
-     * lower it for tables much larger than the cache and read by key.
+     * pages of such columns are what analytics want; a get decodes one
+     * page of each column it returns, but pages of numbers are few (8
+     * bytes a row at most) and stay in the page cache once read while the
+     * cache holds the table's number columns (a 64 MiB cache: ~8M rows of
+     * one double), so gets hardly see their length. Past that, a get that
+     * misses decompresses the longer page (32768 doubles by default;
+     * 20000 cost ~2.7M instructions where 8192 cost ~1.1M): lower it for
+     * tables much larger than the cache and read by key.
      * Measured at 1M rows (int64 key, int32, double, 100-byte string)
      * compacted to L1, 64 MiB cache (bench/RESULTS.md, "File shape at
      * L1+"): 64 KiB (= page_bytes): first 1000 gets after open 250M
