@@ -3,7 +3,8 @@
  * test_db_common.h — helpers shared by the engine tests (test_db_*.c) that
  * drive the table only through the public API (merutable.h): comparing
  * rows column by column whatever their schema object, printing a row for a
- * failure message, small-table options.
+ * failure message, small-table options, the compaction tests' padded
+ * table.
  *
  * Everything is static: each test program includes this once.
  */
@@ -31,12 +32,46 @@ static inline void tdb_small_options(meru_options *o)
     o->l1_target_bytes = (uint64_t)1 << 20;
 }
 
+/* The padded table of the compaction tests: id int64 key, v int64, and a
+ * fixed-width pad string (tdb_put_pad). */
+static inline meru_schema *tdb_pad_schema(void)
+{
+    meru_schema *s = NULL;
+    if (meru_schema_parse(&s, "t", "id int64 not null, v int64, pad string",
+                          "id"))
+        return NULL;
+    return s;
+}
+
+/* Puts row (id, v, a 45-byte pad made of id and v) into a table of
+ * tdb_pad_schema. */
+static inline int tdb_put_pad(meru_db *db, const meru_schema *s, int64_t id,
+                              int64_t v)
+{
+    meru_row *r = NULL;
+    char pad[64];
+    int rc = meru_row_new(&r, s);
+    snprintf(pad, sizeof pad, "pad-%020lld-%016llx", (long long)id,
+             (unsigned long long)((uint64_t)v * 0x9e3779b97f4a7c15ull));
+    if (!rc)
+        rc = meru_row_set_int64(r, 0, id);
+    if (!rc)
+        rc = meru_row_set_int64(r, 1, v);
+    if (!rc)
+        rc = meru_row_set_string(r, 2, pad, strlen(pad));
+    if (!rc)
+        rc = meru_put(db, r, NULL);
+    meru_row_free(r);
+    return rc;
+}
+
 /*
  * 1 if column `col` holds the same thing in both rows: both null/unset-null,
  * or equal values (floating point compared by bits, so NaN and -0.0 must
  * survive the round trip exactly).
  */
-static inline int tdb_col_equal(const meru_row *a, const meru_row *b, size_t col)
+static inline int tdb_col_equal(const meru_row *a, const meru_row *b,
+                                size_t col)
 {
     const meru_schema *s = meru_row_schema(a);
     int na = meru_row_is_null(a, col), nb = meru_row_is_null(b, col);
@@ -140,8 +175,7 @@ static inline const char *tdb_row_str(const meru_row *r)
         return b;
     }
     if (meru_row_to_json(r, &js) != MERU_OK) {
-        snprintf(b, sizeof bufs[0], "(row_to_json failed: %s)",
-                 meru_errmsg());
+        snprintf(b, sizeof bufs[0], "(row_to_json failed: %s)", meru_errmsg());
         return b;
     }
     snprintf(b, sizeof bufs[0], "%s", js);

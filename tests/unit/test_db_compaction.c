@@ -29,15 +29,6 @@
 #include "test.h"
 #include "test_db_common.h"
 
-static meru_schema *schema(void)
-{
-    meru_schema *s = NULL;
-    if (meru_schema_parse(&s, "t", "id int64 not null, v int64, pad string",
-                          "id"))
-        return NULL;
-    return s;
-}
-
 static void options(meru_options *o)
 {
     tdb_small_options(o);
@@ -47,25 +38,6 @@ static void options(meru_options *o)
     o->l0_stop_trigger = 12;
     o->target_file_bytes = (uint64_t)64 << 10;
     o->l1_target_bytes = (uint64_t)1 << 20;
-}
-
-static int put(meru_db *db, const meru_schema *s, int64_t id, int64_t v)
-{
-    meru_row *r = NULL;
-    char pad[64];
-    int rc = meru_row_new(&r, s);
-    snprintf(pad, sizeof pad, "pad-%020lld-%016llx", (long long)id,
-             (unsigned long long)(v * 0x9e3779b97f4a7c15ull));
-    if (!rc)
-        rc = meru_row_set_int64(r, 0, id);
-    if (!rc)
-        rc = meru_row_set_int64(r, 1, v);
-    if (!rc)
-        rc = meru_row_set_string(r, 2, pad, strlen(pad));
-    if (!rc)
-        rc = meru_put(db, r, NULL);
-    meru_row_free(r);
-    return rc;
 }
 
 static int del(meru_db *db, const meru_schema *s, int64_t id)
@@ -166,7 +138,7 @@ static void fill(meru_db *db, const meru_schema *s, int n, int64_t base,
                  int per)
 {
     for (int i = 0; i < n; i++) {
-        CHECK_OK(put(db, s, i, base + i));
+        CHECK_OK(tdb_put_pad(db, s, i, base + i));
         if (per && (i + 1) % per == 0)
             CHECK_OK(meru_flush(db));
     }
@@ -178,14 +150,14 @@ static void fill_range(meru_db *db, const meru_schema *s, int first, int n,
                        int64_t add)
 {
     for (int i = first; i < first + n; i++)
-        CHECK_OK(put(db, s, i, i + add));
+        CHECK_OK(tdb_put_pad(db, s, i, i + add));
     CHECK_OK(meru_flush(db));
 }
 
 static void test_l0_trigger_starts_compaction(void)
 {
     const char *dir = meru_test_tmpdir("cmp_trigger");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     meru_stats st;
@@ -216,7 +188,7 @@ static void test_l0_trigger_starts_compaction(void)
 
 static void test_target_file_bytes_splits_outputs(void)
 {
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     uint64_t files[2];
     for (int t = 0; t < 2; t++) {
         char name[32];
@@ -245,7 +217,7 @@ static void test_target_file_bytes_splits_outputs(void)
 static void test_level_targets_push_data_deeper(void)
 {
     const char *dir = meru_test_tmpdir("cmp_levels");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     meru_stats st;
@@ -258,8 +230,8 @@ static void test_level_targets_push_data_deeper(void)
     /* Distinct keys, so compaction cannot shrink the data away. */
     int n = (int)(20000 * meru_test_scale()) + 22000;
     for (int i = 0; i < n; i++)
-        CHECK_OK(put(db, s, (int64_t)(((uint64_t)i * 2654435761u) % 1000003u),
-                     i));
+        CHECK_OK(tdb_put_pad(
+            db, s, (int64_t)(((uint64_t)i * 2654435761u) % 1000003u), i));
     CHECK_OK(meru_flush(db));
     settle(db, o.l0_compaction_trigger);
     /* Let the level scores settle: compactions run in the background. */
@@ -315,7 +287,7 @@ static void test_level_targets_push_data_deeper(void)
 static void test_deletes_stay_deleted_over_deeper_versions(void)
 {
     const char *dir = meru_test_tmpdir("cmp_tomb");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     meru_stats st;
@@ -327,7 +299,7 @@ static void test_deletes_stay_deleted_over_deeper_versions(void)
         CHECK_OK(del(db, s, i));
     CHECK_OK(meru_flush(db));
     for (int i = 2000; i < 2010; i++) /* more L0 data: the trigger fires */
-        CHECK_OK(put(db, s, i, i));
+        CHECK_OK(tdb_put_pad(db, s, i, i));
     CHECK_OK(meru_flush(db));
     settle(db, o.l0_compaction_trigger);
     for (int i = 0; i < 1000; i++) {
@@ -359,7 +331,7 @@ static void test_deletes_stay_deleted_over_deeper_versions(void)
 static void test_snapshot_and_long_scan_survive_compactions(void)
 {
     const char *dir = meru_test_tmpdir("cmp_snap");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     meru_snapshot *snap = NULL;
@@ -428,7 +400,7 @@ static void test_snapshot_and_long_scan_survive_compactions(void)
 
 static void test_max_compaction_bytes_caps_l0_jobs(void)
 {
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     uint64_t l0_left[2];
     for (int t = 0; t < 2; t++) {
         char name[32];
@@ -469,7 +441,7 @@ static void test_max_compaction_bytes_caps_l0_jobs(void)
 
 static void test_gc_grace_keeps_obsolete_files(void)
 {
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     size_t on_disk[2];
     uint64_t live[2], pending = 0;
     for (int t = 0; t < 2; t++) {
@@ -515,7 +487,7 @@ static void test_gc_grace_keeps_obsolete_files(void)
 
 static void test_keep_metadata_versions(void)
 {
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     for (int k = 2; k <= 5; k += 3) {
         char name[32];
         meru_options o;
@@ -536,7 +508,7 @@ static void test_keep_metadata_versions(void)
 static void test_one_background_thread_still_flushes_and_compacts(void)
 {
     const char *dir = meru_test_tmpdir("cmp_threads");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     meru_stats st;
@@ -557,7 +529,7 @@ static void test_one_background_thread_still_flushes_and_compacts(void)
 static void test_compact_range_rewrites_only_the_range(void)
 {
     const char *dir = meru_test_tmpdir("cmp_range");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     meru_snapshot *snap = NULL;
@@ -613,7 +585,7 @@ static void test_compact_range_rewrites_only_the_range(void)
 static void test_compactions_pending_says_when_idle(void)
 {
     const char *dir = meru_test_tmpdir("cmp_pending");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     meru_stats st;
@@ -924,7 +896,7 @@ static void race_check(meru_db *db, const meru_schema *s, holder *h)
 static void test_widened_job_and_a_job_of_a_file_it_left_out(void)
 {
     const char *dir = meru_test_tmpdir("cmp_widen_race");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     holder h;
@@ -976,7 +948,7 @@ static int wait_l1_files(meru_db *db, uint64_t n1)
 static void test_job_of_a_file_that_lands_in_a_running_jobs_span(void)
 {
     const char *dir = meru_test_tmpdir("cmp_widen_late");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     holder h;

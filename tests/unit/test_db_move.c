@@ -31,15 +31,6 @@
 
 #include "db_dv_check.h"
 
-static meru_schema *schema(void)
-{
-    meru_schema *s = NULL;
-    if (meru_schema_parse(&s, "t", "id int64 not null, v int64, pad string",
-                          "id"))
-        return NULL;
-    return s;
-}
-
 /* Small files and levels: a few thousand rows fill L1 past its target. */
 static void options(meru_options *o)
 {
@@ -53,23 +44,10 @@ static void options(meru_options *o)
     o->gc_grace_seconds = 0;
 }
 
+/* Row id of the tests: v = 3 id (read_loop and check_rows check it). */
 static int put(meru_db *db, int64_t id)
 {
-    meru_row *r = NULL;
-    char pad[48];
-    int rc = meru_row_new(&r, meru_db_schema(db));
-    snprintf(pad, sizeof pad, "pad-%020lld-%016llx", (long long)id,
-             (unsigned long long)((uint64_t)id * 0x9e3779b97f4a7c15ull));
-    if (!rc)
-        rc = meru_row_set_int64(r, 0, id);
-    if (!rc)
-        rc = meru_row_set_int64(r, 1, id * 3);
-    if (!rc)
-        rc = meru_row_set_string(r, 2, pad, strlen(pad));
-    if (!rc)
-        rc = meru_put(db, r, NULL);
-    meru_row_free(r);
-    return rc;
+    return tdb_put_pad(db, meru_db_schema(db), id, id * 3);
 }
 
 /* Keys [lo, hi) ascending, then a flush. */
@@ -133,15 +111,20 @@ static void check_rows(meru_db *db, int64_t n)
     CHECK_EQ_U64((uint64_t)rows, (uint64_t)n);
 }
 
-/* How many files of level >= 2 the current version lists under a path
- * written for L1 (moved down, never rewritten). */
+/* Whether f sits at level 2 or deeper under a path written for L1: moved
+ * down, never rewritten. */
+static bool moved_down(const meru_db_file *f)
+{
+    return f->meta.level >= 2 && !strncmp(f->meta.path, "data/L1/", 8);
+}
+
+/* How many files of the current version are moved_down. */
 static size_t moved_files(meru_db *db)
 {
     size_t n = 0;
     pthread_mutex_lock(&db->mu);
     for (size_t i = 0; i < db->nfiles; i++)
-        n += db->files[i]->meta.level >= 2 &&
-             !strncmp(db->files[i]->meta.path, "data/L1/", 8);
+        n += moved_down(db->files[i]);
     pthread_mutex_unlock(&db->mu);
     return n;
 }
@@ -195,8 +178,7 @@ static uint64_t moved_hidden_rows(meru_db *db)
     pthread_mutex_lock(&db->cat_mu);
     pthread_mutex_lock(&db->mu);
     for (size_t i = 0; i < db->nfiles; i++)
-        if (db->files[i]->meta.level >= 2 &&
-            !strncmp(db->files[i]->meta.path, "data/L1/", 8))
+        if (moved_down(db->files[i]))
             n += meru_catalog_file_dv_cardinality(db->cat,
                                                   db->files[i]->meta.path);
     pthread_mutex_unlock(&db->mu);
@@ -207,7 +189,7 @@ static uint64_t moved_hidden_rows(meru_db *db)
 static void test_ascending_keys_move_files_down(void)
 {
     const char *dir = meru_test_tmpdir("move_ascending");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     meru_stats st;
@@ -322,7 +304,7 @@ static bool listed_deeper(meru_db *db, const char *path)
 static void test_old_view_keeps_reading_a_moved_file(void)
 {
     const char *dir = meru_test_tmpdir("move_old_view");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     meru_stats st;
@@ -419,7 +401,7 @@ static bool in_paths(char **paths, size_t n, const char *path)
 static void test_moves_after_a_schema_change_keep_one_reader(void)
 {
     const char *dir = meru_test_tmpdir("move_schema");
-    meru_schema *s = schema();
+    meru_schema *s = tdb_pad_schema();
     meru_options o;
     meru_db *db = NULL;
     meru_stats st;
