@@ -275,9 +275,10 @@ static int load_bloom_crcs(pq_reader *r, const char *key)
             kv = &r->meta.key_value_metadata[i];
     if (!kv)
         return MERU_OK;
-    const uint8_t *p = kv->value.ptr, *end = p + kv->value.len;
-    if (!kv->has_value || !kv->value.len)
+    /* (a key without a value has no bytes: no pointer arithmetic on it) */
+    if (!kv->has_value || !kv->value.len || !kv->value.ptr)
         goto bad;
+    const uint8_t *p = kv->value.ptr, *end = p + kv->value.len;
     while (p < end) {
         uint64_t f[3] = {0, 0, 0};
         for (int k = 0; k < 3; k++) {
